@@ -1,0 +1,40 @@
+/* util.h: allocation wrappers and small string helpers shared by the library. */
+#ifndef CAMPUS_UTIL_H
+#define CAMPUS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Allocation wrappers: they abort on out-of-memory, so callers never check. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a new string the caller frees. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable byte buffer, always NUL-terminated. Zero-initialise ({0}). */
+struct sbuf {
+    char *data;
+    size_t len, cap;
+};
+void sbuf_add(struct sbuf *b, const void *p, size_t n);
+void sbuf_adds(struct sbuf *b, const char *s);
+void sbuf_addc(struct sbuf *b, char c);
+void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hands the string to the caller (who frees it) and resets the buffer. */
+char *sbuf_take(struct sbuf *b);
+void sbuf_free(struct sbuf *b);
+
+/* True when the n bytes are well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing above U+10FFFF). NUL bytes count as valid. */
+bool utf8_valid(const char *s, size_t n);
+
+/* True when s is a valid id: 1 to 64 of [a-z0-9-]. */
+bool id_valid(const char *s);
+
+/* Writes the SHA-256 of the n bytes as 64 lower-case hex digits and a NUL. */
+void sha256_hex(const void *p, size_t n, char out[65]);
+
+#endif

@@ -1,0 +1,291 @@
+/* campusd.h: the map of the daemon: shared types, and each file's prototypes
+ * grouped under its name. */
+#ifndef CAMPUSD_H
+#define CAMPUSD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "proto.h"
+#include "util.h"
+
+struct cmd;
+struct conn;
+struct req;
+struct redisReply;
+
+/* ---- config.c: one typed table gives parsing, bounds, defaults, --help ---- */
+
+struct config {
+    char *bind;
+    long text_port, tls_port, http_port;
+    char *courses_dir, *data_dir, *web_dir;
+    char *redis;                 /* host:port or /path.sock; NULL: embedded */
+    char *redis_server;          /* the redis-server binary for the embedded store */
+    char *tls_cert, *tls_key;
+    long workers;
+    char *log_level;
+
+    long line_max, literal_max;
+    long inflight_max;           /* requests queued per connection before we stop reading */
+    long idle_timeout;           /* seconds without a byte from an idle client */
+    long request_timeout;        /* seconds to finish a request once begun */
+    long max_conns, max_conns_per_addr;
+    long output_max;             /* bytes buffered for a slow reader before we close */
+    long reqs_per_event;         /* requests handled per wake-up before yielding */
+    long store_timeout_ms;       /* bound on every Redis command */
+    long shutdown_timeout;       /* seconds to drain on SIGTERM */
+    long http_header_max, http_body_max, http_timeout, http_max_conns;
+};
+
+extern struct config cfg;
+
+void config_defaults(struct config *c);
+/* Parses "key value" lines; returns 0 or -1 after printing file:line: message. */
+int config_load_file(struct config *c, const char *path);
+/* Sets one key from its text form; returns 0 or -1 with a message in err. */
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen);
+/* Parses argv: flags override the file named by --config. Exits for --help,
+ * --version. Returns 0, or -1 after printing the problem. */
+int config_parse_args(struct config *c, int argc, char **argv, int *check_config,
+                      const char **check_courses);
+void config_print(const struct config *c, FILE *out);
+void config_free(struct config *c);
+
+/* ---- log.c ---- */
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+void log_set_level(const char *name);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+/* An impossible condition: log it and abort. */
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* ---- stats.c: counters for STATS and /metrics (per process) ---- */
+
+#define STATS_LATENCY_BUCKETS 12
+extern const double stats_latency_bounds[STATS_LATENCY_BUCKETS]; /* seconds */
+
+struct stats {
+    time_t started;
+    uint64_t conns_current, conns_total, conns_rejected;
+    uint64_t http_requests;
+    uint64_t bytes_in, bytes_out;
+    uint64_t errors_by_code[6];  /* 400, 401/403, 404, 413, 429, 5xx: see stats_code_index */
+    uint64_t errors_total;
+    uint64_t latency[STATS_LATENCY_BUCKETS + 1];
+    double latency_sum;
+    uint64_t latency_count;
+};
+extern struct stats stats;
+void stats_command(int cmd_index);
+void stats_reply_code(int code);
+void stats_latency(double seconds);
+uint64_t stats_command_count(int cmd_index);
+
+/* ---- reply.c: what a handler answers, rendered for CTP/1 or JSON ---- */
+
+enum reply_kind { REPLY_NONE, REPLY_TEXT, REPLY_TABLE, REPLY_KV };
+
+struct reply {
+    int code;
+    char msg[256];
+    enum reply_kind kind;
+    struct evbuffer *body;       /* REPLY_TEXT: raw document bytes */
+    const char *content_type;    /* REPLY_TEXT: for HTTP */
+    json_t *rows;                /* REPLY_TABLE: array of arrays, header first */
+    json_t *kv;                  /* REPLY_KV: object, insertion order kept */
+    json_t *kv_keys;             /* REPLY_KV: keys in order */
+};
+
+void reply_init(struct reply *r);
+void reply_clear(struct reply *r);
+/* Renders a reply as CTP/1: "CODE text\r\n", or "CODE text {N}\r\n" then N
+ * bytes then "\r\n" when there is a body. */
+void reply_render_ctp(const struct reply *r, struct evbuffer *out);
+/* Renders as a JSON document for the HTTP API. Caller frees the string. */
+char *reply_render_json(const struct reply *r, size_t *len);
+/* Writes a bare status line; the text is cleaned of CR, LF and control bytes. */
+void reply_status_line(struct evbuffer *out, int code, const char *text);
+
+/* ---- req: one request travelling through the command table ---- */
+
+enum req_origin { REQ_CTP, REQ_HTTP };
+
+struct req {
+    struct req *next;            /* in its connection's queue */
+    enum req_origin origin;
+    struct conn *conn;           /* REQ_CTP: holds a reference */
+    void *http;                  /* REQ_HTTP: the evhttp_request */
+    struct proto_req args;
+    const struct cmd *cmd;
+    struct reply reply;
+    bool done;
+    double started;              /* monotonic seconds, for the latency histogram */
+    void (*on_done)(struct req *);
+};
+
+/* Handlers answer through these; each marks the request done exactly once and
+ * lets its origin send the answer (in request order for CTP/1). */
+void req_reply(struct req *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void req_reply_text(struct req *req, int code, const char *msg, const char *content_type,
+                    const void *body, size_t len);
+/* Tables and key-value lists: set up with req_table/req_kv, fill, then
+ * req_reply_data sends them. */
+void req_table(struct req *req, int ncols, ...);
+void req_row(struct req *req, int ncols, ...);
+void req_kv(struct req *req, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void req_reply_data(struct req *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void req_free(struct req *req);
+
+/* ---- cmd.c: the command table and dispatch ---- */
+
+enum role { ROLE_ANON, ROLE_LEARNER, ROLE_TRAINER, ROLE_ADMIN };
+
+#define CMD_STORE   0x01         /* needs the Redis store up */
+#define CMD_WRITE   0x02         /* writes to the store: refused if its data was lost */
+#define CMD_CTP     0x04         /* only on the text protocol (STARTTLS, QUIT) */
+
+struct cmd {
+    const char *name;
+    void (*fn)(struct req *);
+    int min_args, max_args;      /* not counting the verb; -1: no limit */
+    enum role role;
+    int flags;
+    const char *usage;
+    const char *help;
+};
+
+extern const struct cmd cmd_table[];
+extern const size_t cmd_count;
+const struct cmd *cmd_lookup(const char *name, size_t len);
+/* Checks arity, role and store state, then calls the handler. */
+void cmd_dispatch(struct req *req);
+
+/* cmd-basic.c */
+void cmd_hello(struct req *);
+void cmd_ping(struct req *);
+void cmd_echo(struct req *);
+void cmd_stats(struct req *);
+void cmd_help(struct req *);
+void cmd_quit(struct req *);
+void cmd_starttls(struct req *);
+
+/* ---- conn.c: one CTP/1 connection ---- */
+
+enum conn_state {
+    CONN_READING,     /* parsing and dispatching requests */
+    CONN_PAUSED,      /* too much in flight or buffered out: not reading */
+    CONN_STARTTLS,    /* STARTTLS answered: waiting for the output to drain */
+    CONN_CLOSING,     /* send what is queued, then close */
+    CONN_CLOSED,      /* socket gone; freed when the last request lets go */
+};
+
+struct conn {
+    uint64_t id;
+    int fd;
+    struct bufferevent *bev;
+    enum conn_state state;
+    struct proto_parser parser;
+    struct req *head, *tail;
+    long inflight;
+    int refs;
+    bool tls;
+    bool upgraded;               /* STARTTLS happened */
+    char addr[64];
+    struct event *resume_ev;     /* continue parsing after yielding */
+    struct event *deadline_ev;   /* a begun request must finish in time */
+    bool deadline_armed;
+    struct conn *prev, *next;    /* all connections, for shutdown */
+    enum role role;
+    char *user;
+};
+
+struct conn *conn_new(struct event_base *base, int fd, const char *addr, SSL *ssl);
+/* Marks the connection to close once what is queued is sent. */
+void conn_close_after_reply(struct conn *c);
+/* Closes at once. The struct stays until in-flight requests finish. */
+void conn_close(struct conn *c, const char *why);
+void conn_req_done(struct req *req);
+/* STARTTLS answered: drop pipelined input, upgrade once the answer is out. */
+void conn_begin_starttls(struct conn *c);
+/* Begins a drain for shutdown: stop reading, close when idle. */
+void conn_drain_all(void);
+/* Closes every connection at once (end of shutdown). */
+void conn_close_all(void);
+size_t conn_count(void);
+bool conn_idle_all(void);
+
+/* ---- server.c: listeners, accept, limits, signals ---- */
+
+struct server {
+    struct event_base *base;
+    struct evconnlistener *text_listener, *tls_listener;
+    SSL_CTX *ssl_ctx;
+    bool draining;
+    int worker_id;
+};
+extern struct server server;
+
+/* Runs a worker's event loop until shutdown. Returns the exit status. */
+int server_run(int worker_id, SSL_CTX *ssl_ctx);
+void server_release_addr(const char *addr);
+double now_mono(void);
+
+/* ---- tls.c ---- */
+
+/* Loads or makes (self-signed, in the data dir) the certificate. NULL on error. */
+SSL_CTX *tls_context(const struct config *c);
+
+/* ---- store.c: the Redis link ---- */
+
+enum store_state { STORE_DOWN, STORE_CONNECTING, STORE_UP };
+
+/* A callback gets the reply (owned by hiredis: copy what you keep) or NULL
+ * with err set ("store unavailable", "store timeout"); it is called once. */
+typedef void store_cb(struct redisReply *reply, const char *err, void *priv);
+
+void store_start(struct event_base *base, const struct config *c);
+void store_stop(void);
+enum store_state store_state(void);
+bool store_writable(void);
+const char *store_status(void);   /* "up", "down", or why writes are refused */
+/* Sends a command (printf-style, as redisAsyncCommand). Returns 0, or -1 at
+ * once if the store is not up (cb is not called then). */
+int store_command(store_cb *cb, void *priv, const char *fmt, ...);
+int store_command_argv(store_cb *cb, void *priv, int argc, const char **argv, const size_t *argl);
+double store_last_rtt(void);
+
+/* ---- embed.c: the embedded redis-server ---- */
+
+/* Starts redis-server on a unix socket in the data dir and waits until it
+ * answers. Returns the socket path (owned by embed) or NULL. */
+const char *embed_start(const struct config *c);
+/* Called with each reaped child; returns true if it was redis (restarted). */
+bool embed_child_exited(pid_t pid, int status);
+void embed_restart_if_needed(void);
+void embed_stop(void);
+pid_t embed_pid(void);
+/* In a forked worker: the child is the master's to supervise, not ours. */
+void embed_forget(void);
+
+/* ---- http.c ---- */
+
+int http_start(struct event_base *base, const struct config *c, int fd);
+void http_stop(void);
+uint64_t http_conn_count(void);
+
+#endif

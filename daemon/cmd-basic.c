@@ -1,0 +1,151 @@
+/* cmd-basic.c: the verbs every connection has: HELLO, PING, ECHO, STATS,
+ * HELP, STARTTLS, QUIT. */
+#include "campusd.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+void cmd_hello(struct req *req)
+{
+    req_kv(req, "server", "campusd %s", CAMPUS_VERSION);
+    req_kv(req, "protocol", "CTP/1");
+    req_kv(req, "tls", "%s", req->conn && req->conn->tls ? "active"
+                             : server.ssl_ctx && cfg.text_port ? "starttls" : "no");
+    req_kv(req, "literal", "{N} up to %ld bytes", cfg.literal_max);
+    req_kv(req, "line-max", "%ld", cfg.line_max);
+    req_kv(req, "inflight-max", "%ld", cfg.inflight_max);
+    req_kv(req, "idle-timeout", "%ld", cfg.idle_timeout);
+    req_kv(req, "formats", "text md html");
+    req_kv(req, "store", "%s", store_status());
+    req_reply_data(req, 200, "campusd CTP/1");
+}
+
+static void ping_store_cb(struct redisReply *reply, const char *err, void *priv)
+{
+    struct req *req = priv;
+
+    if (reply == NULL)
+        req_reply(req, 503, "progress store unavailable (%s)", err);
+    else if (reply->type == REDIS_REPLY_ERROR)
+        req_reply(req, 503, "progress store unavailable (%.100s)", reply->str);
+    else
+        req_reply(req, 200, "PONG store %.1fms", store_last_rtt() * 1000.0);
+}
+
+void cmd_ping(struct req *req)
+{
+    if (req->args.argc == 1) {
+        req_reply(req, 200, "PONG");
+        return;
+    }
+    if (strcasecmp(req->args.argv[1], "store") != 0) {
+        req_reply(req, 400, "usage: %s", req->cmd->usage);
+        return;
+    }
+    if (store_command(ping_store_cb, req, "PING") < 0)
+        req_reply(req, 503, "progress store unavailable");
+}
+
+void cmd_echo(struct req *req)
+{
+    req_reply_text(req, 200, "echo", "application/octet-stream",
+                   req->args.argv[1], req->args.argl[1]);
+}
+
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, rss = 0;
+
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+void cmd_stats(struct req *req)
+{
+    req_kv(req, "pid", "%d", (int)getpid());
+    req_kv(req, "worker", "%d", server.worker_id);
+    req_kv(req, "uptime", "%ld", (long)(time(NULL) - stats.started));
+    req_kv(req, "connections", "%llu", (unsigned long long)stats.conns_current);
+    req_kv(req, "connections-total", "%llu", (unsigned long long)stats.conns_total);
+    req_kv(req, "connections-rejected", "%llu", (unsigned long long)stats.conns_rejected);
+    req_kv(req, "http-connections", "%llu", (unsigned long long)http_conn_count());
+    req_kv(req, "http-requests", "%llu", (unsigned long long)stats.http_requests);
+    req_kv(req, "bytes-in", "%llu", (unsigned long long)stats.bytes_in);
+    req_kv(req, "bytes-out", "%llu", (unsigned long long)stats.bytes_out);
+    req_kv(req, "errors", "%llu", (unsigned long long)stats.errors_total);
+    static const char *codes[] = { "400", "401-403", "404", "413", "429", "5xx" };
+    for (int i = 0; i < 6; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "errors-%s", codes[i]);
+        req_kv(req, key, "%llu", (unsigned long long)stats.errors_by_code[i]);
+    }
+    for (size_t i = 0; i < cmd_count; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "cmd-%s", cmd_table[i].name);
+        for (char *p = key; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        req_kv(req, key, "%llu", (unsigned long long)stats_command_count((int)i));
+    }
+    req_kv(req, "store", "%s", store_status());
+    req_kv(req, "memory-rss-kib", "%ld", rss_kib());
+    req_reply_data(req, 200, "stats");
+}
+
+void cmd_help(struct req *req)
+{
+    if (req->args.argc == 2) {
+        const struct cmd *c = cmd_lookup(req->args.argv[1], req->args.argl[1]);
+        if (c == NULL) {
+            req_reply(req, 404, "no verb '%.32s'", req->args.argv[1]);
+            return;
+        }
+        char *text = xasprintf("%s\n%s\n", c->usage, c->help);
+        req_reply_text(req, 200, c->name, "text/plain; charset=utf-8", text, strlen(text));
+        free(text);
+        return;
+    }
+    req_table(req, 2, "verb", "usage");
+    for (size_t i = 0; i < cmd_count; i++)
+        req_row(req, 2, cmd_table[i].name, cmd_table[i].usage);
+    req_reply_data(req, 200, "%zu verbs", cmd_count);
+}
+
+void cmd_quit(struct req *req)
+{
+    struct conn *c = req->conn;
+
+    req_reply(req, 200, "bye");
+    conn_close_after_reply(c);
+}
+
+void cmd_starttls(struct req *req)
+{
+    struct conn *c = req->conn;
+
+    if (server.ssl_ctx == NULL) {
+        req_reply(req, 503, "TLS is not configured");
+        return;
+    }
+    if (c->tls) {
+        req_reply(req, 400, "TLS is already active");
+        return;
+    }
+    if (c->head != req) {
+        req_reply(req, 400, "STARTTLS must not follow unanswered requests");
+        return;
+    }
+    conn_begin_starttls(c);
+    req_reply(req, 200, "begin TLS");
+}
+

@@ -1,0 +1,262 @@
+/* config.c: one typed table gives the config file, the flags, bounds,
+ * defaults and --help. Flags override the file. */
+#include "campusd.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct config cfg;
+
+enum opt_type { OPT_STR, OPT_INT };
+
+struct option_def {
+    const char *key;             /* in the file; the flag is --key with - for _ */
+    enum opt_type type;
+    size_t offset;
+    const char *def;             /* default, as text; NULL: unset */
+    long min, max;
+    const char *help;
+};
+
+#define S(k, f, d, h) { k, OPT_STR, offsetof(struct config, f), d, 0, 0, h }
+#define I(k, f, d, lo, hi, h) { k, OPT_INT, offsetof(struct config, f), d, lo, hi, h }
+
+static const struct option_def options[] = {
+    S("bind", bind, "127.0.0.1", "address to listen on"),
+    I("text_port", text_port, "7070", 0, 65535, "CTP/1 text protocol port (0: off)"),
+    I("tls_port", tls_port, "7071", 0, 65535, "CTP/1 over TLS from the first byte (0: off)"),
+    I("http_port", http_port, "8080", 0, 65535, "HTTP API and web client port (0: off)"),
+    S("courses", courses_dir, "courses", "courses directory"),
+    S("data", data_dir, "var", "data directory (embedded Redis, TLS certificate)"),
+    S("web", web_dir, "clients/web", "static files of the web client"),
+    S("redis", redis, NULL, "Redis address host:port or /path.sock (default: embedded)"),
+    S("redis_server", redis_server, "redis-server", "redis-server binary for the embedded store"),
+    S("tls_cert", tls_cert, NULL, "TLS certificate, PEM (default: self-signed in the data dir)"),
+    S("tls_key", tls_key, NULL, "TLS private key, PEM"),
+    I("workers", workers, "1", 1, 64, "worker processes sharing the listening sockets"),
+    S("log_level", log_level, "info", "debug, info, warn or error"),
+    I("line_max", line_max, "8192", 64, 1048576, "longest request line, bytes"),
+    I("literal_max", literal_max, "1048576", 0, 268435456, "largest {N} literal, bytes"),
+    I("inflight_max", inflight_max, "128", 1, 100000, "requests queued per connection before reading pauses"),
+    I("idle_timeout", idle_timeout, "300", 1, 86400, "seconds an idle connection is kept"),
+    I("request_timeout", request_timeout, "30", 1, 3600, "seconds to complete a begun request"),
+    I("max_conns", max_conns, "10000", 1, 1000000, "connections per process"),
+    I("max_conns_per_addr", max_conns_per_addr, "256", 1, 1000000, "connections per client address"),
+    I("output_max", output_max, "16777216", 65536, 1073741824, "bytes buffered for a slow reader before closing"),
+    I("reqs_per_event", reqs_per_event, "32", 1, 100000, "requests handled per wake-up before yielding"),
+    I("store_timeout_ms", store_timeout_ms, "1500", 10, 600000, "bound on every Redis command, ms"),
+    I("shutdown_timeout", shutdown_timeout, "10", 0, 3600, "seconds to finish in-flight work on SIGTERM"),
+    I("http_header_max", http_header_max, "16384", 1024, 1048576, "largest HTTP header block, bytes"),
+    I("http_body_max", http_body_max, "1048576", 0, 268435456, "largest HTTP request body, bytes"),
+    I("http_timeout", http_timeout, "30", 1, 3600, "seconds to receive an HTTP request"),
+    I("http_max_conns", http_max_conns, "10000", 1, 1000000, "HTTP connections per process"),
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static const struct option_def *find(const char *key)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (strcmp(options[i].key, key) == 0)
+            return &options[i];
+    return NULL;
+}
+
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+    const struct option_def *o = find(key);
+
+    if (o == NULL) {
+        snprintf(err, errlen, "unknown setting '%s'", key);
+        return -1;
+    }
+    char *base = (char *)c + o->offset;
+    if (o->type == OPT_STR) {
+        char **slot = (char **)base;
+        free(*slot);
+        *slot = value ? xstrdup(value) : NULL;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end != '\0') {
+        snprintf(err, errlen, "%s: '%s' is not a whole number", key, value);
+        return -1;
+    }
+    if (v < o->min || v > o->max) {
+        snprintf(err, errlen, "%s: %ld is out of range %ld..%ld", key, v, o->min, o->max);
+        return -1;
+    }
+    *(long *)base = v;
+    return 0;
+}
+
+void config_defaults(struct config *c)
+{
+    char err[128];
+
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (options[i].def && config_set(c, options[i].key, options[i].def, err, sizeof(err)) < 0)
+            fatal("bad default: %s", err);
+}
+
+void config_free(struct config *c)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (options[i].type == OPT_STR) {
+            char **slot = (char **)((char *)c + options[i].offset);
+            free(*slot);
+            *slot = NULL;
+        }
+}
+
+int config_load_file(struct config *c, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096], err[256];
+    int lineno = 0, rc = 0;
+
+    if (f == NULL) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *p = line, *key, *value;
+        line[strcspn(line, "\r\n")] = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0' || *p == '#')
+            continue;
+        key = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        if (*p)
+            *p++ = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        value = p;
+        for (char *e = value + strlen(value); e > value && (e[-1] == ' ' || e[-1] == '\t');)
+            *--e = '\0';
+        if (*value == '\0') {
+            fprintf(stderr, "%s:%d: '%s' has no value\n", path, lineno, key);
+            rc = -1;
+            continue;
+        }
+        if (config_set(c, key, value, err, sizeof(err)) < 0) {
+            fprintf(stderr, "%s:%d: %s\n", path, lineno, err);
+            rc = -1;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: campusd [options]\n"
+            "       campusd --check DIR        check a courses directory and exit\n"
+            "       campusd --check-config     check the configuration and exit\n"
+            "\n"
+            "  --config FILE                   read settings from FILE (key value lines)\n"
+            "  --help, --version\n");
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        char flag[64];
+        snprintf(flag, sizeof(flag), "--%s", options[i].key);
+        for (char *p = flag; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        fprintf(out, "  %-31s %s", flag, options[i].help);
+        if (options[i].def)
+            fprintf(out, " [%s]", options[i].def);
+        fputc('\n', out);
+    }
+}
+
+int config_parse_args(struct config *c, int argc, char **argv, int *check_config,
+                      const char **check_courses)
+{
+    char err[256];
+
+    /* The file first, so flags override it wherever they stand. */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "campusd: --config needs a file\n");
+                return -1;
+            }
+            if (config_load_file(c, argv[i + 1]) < 0)
+                return -1;
+        }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("campusd %s\n", CAMPUS_VERSION);
+            exit(0);
+        }
+        if (strcmp(a, "--check-config") == 0) {
+            *check_config = 1;
+            continue;
+        }
+        if (strcmp(a, "--config") == 0) {
+            i++;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            fprintf(stderr, "campusd: unexpected argument '%s' (see --help)\n", a);
+            return -1;
+        }
+        char key[64];
+        const char *eq = strchr(a + 2, '=');
+        size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (klen >= sizeof(key)) {
+            fprintf(stderr, "campusd: unknown option '%s'\n", a);
+            return -1;
+        }
+        memcpy(key, a + 2, klen);
+        key[klen] = '\0';
+        for (char *p = key; *p; p++)
+            if (*p == '-')
+                *p = '_';
+        const char *value = eq ? eq + 1 : NULL;
+        if (value == NULL) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "campusd: %s needs a value\n", a);
+                return -1;
+            }
+            value = argv[++i];
+        }
+        if (strcmp(key, "check") == 0) {
+            *check_courses = value;
+            continue;
+        }
+        if (config_set(c, key, value, err, sizeof(err)) < 0) {
+            fprintf(stderr, "campusd: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void config_print(const struct config *c, FILE *out)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const char *base = (const char *)c + options[i].offset;
+        if (options[i].type == OPT_STR) {
+            const char *v = *(char *const *)base;
+            fprintf(out, "%s %s\n", options[i].key, v ? v : "(unset)");
+        } else {
+            fprintf(out, "%s %ld\n", options[i].key, *(const long *)base);
+        }
+    }
+}

@@ -1,0 +1,434 @@
+/* conn.c: one CTP/1 connection: buffers, the request queue that keeps
+ * answers in order, limits, timeouts and deferred free. */
+#include "campusd.h"
+
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Reading pauses while more than OUT_HIGH bytes wait for a slow reader and
+ * resumes once they drain below OUT_LOW. output_max is the hard cap. */
+#define OUT_HIGH (256 * 1024)
+#define OUT_LOW  (64 * 1024)
+
+static struct conn *conns;
+static size_t nconns;
+static uint64_t next_id;
+
+static void read_cb(struct bufferevent *bev, void *arg);
+static void write_cb(struct bufferevent *bev, void *arg);
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+static void conn_process(struct conn *c);
+
+size_t conn_count(void)
+{
+    return nconns;
+}
+
+static void conn_free(struct conn *c)
+{
+    proto_reset(&c->parser);
+    event_free(c->resume_ev);
+    event_free(c->deadline_ev);
+    free(c->user);
+    free(c);
+}
+
+static void conn_unref(struct conn *c)
+{
+    if (--c->refs == 0)
+        conn_free(c);
+}
+
+static void setup_bev(struct conn *c)
+{
+    struct timeval idle = { cfg.idle_timeout, 0 };
+
+    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+    bufferevent_set_timeouts(c->bev, &idle, &idle);
+    bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    conn_process(arg);
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg);
+
+struct conn *conn_new(struct event_base *base, int fd, const char *addr, SSL *ssl)
+{
+    struct conn *c = xcalloc(1, sizeof(*c));
+
+    c->id = ++next_id;
+    c->fd = fd;
+    c->refs = 1;                 /* the socket's own reference */
+    snprintf(c->addr, sizeof(c->addr), "%s", addr);
+    proto_init(&c->parser, (size_t)cfg.line_max, (size_t)cfg.literal_max);
+    if (ssl) {
+        c->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        c->tls = true;
+    } else {
+        c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    }
+    if (c->bev == NULL)
+        fatal("bufferevent_socket_new failed");
+    c->resume_ev = event_new(base, -1, 0, resume_cb, c);
+    c->deadline_ev = evtimer_new(base, deadline_cb, c);
+    setup_bev(c);
+
+    c->next = conns;
+    if (conns)
+        conns->prev = c;
+    conns = c;
+    nconns++;
+    stats.conns_current++;
+    stats.conns_total++;
+
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    reply_status_line(out, 200, "campusd CTP/1 ready");
+    return c;
+}
+
+static void unlink_conn(struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    nconns--;
+    stats.conns_current--;
+}
+
+void conn_close(struct conn *c, const char *why)
+{
+    if (c->state == CONN_CLOSED)
+        return;
+    log_debug("conn %llu (%s) closed: %s", (unsigned long long)c->id, c->addr, why);
+    c->state = CONN_CLOSED;
+    bufferevent_free(c->bev);
+    c->bev = NULL;
+    event_del(c->resume_ev);
+    event_del(c->deadline_ev);
+    unlink_conn(c);
+    server_release_addr(c->addr);
+
+    /* Requests still waiting on Redis keep the struct alive: each holds a
+     * reference and lets go in conn_req_done. Finished ones go now. */
+    struct req **pp = &c->head;
+    while (*pp) {
+        struct req *r = *pp;
+        if (r->done) {
+            *pp = r->next;
+            req_free(r);
+            c->inflight--;
+            conn_unref(c);       /* never the last: the socket's is still held */
+        } else {
+            pp = &r->next;
+        }
+    }
+    c->tail = NULL;
+    for (struct req *r = c->head; r; r = r->next)
+        c->tail = r;
+    conn_unref(c);
+}
+
+/* Closes once every queued answer has been written. */
+static void close_when_flushed(struct conn *c)
+{
+    if (c->head == NULL && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        conn_close(c, "done");
+}
+
+void conn_close_after_reply(struct conn *c)
+{
+    if (c->state == CONN_CLOSED || c->state == CONN_CLOSING)
+        return;
+    c->state = CONN_CLOSING;
+    bufferevent_disable(c->bev, EV_READ);
+    evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    event_del(c->deadline_ev);
+}
+
+static void try_resume(struct conn *c)
+{
+    if (c->state != CONN_PAUSED)
+        return;
+    if (c->inflight >= cfg.inflight_max ||
+        evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH)
+        return;
+    c->state = CONN_READING;
+    bufferevent_enable(c->bev, EV_READ);
+    event_active(c->resume_ev, 0, 0);   /* input may already be buffered */
+}
+
+static void start_tls_upgrade(struct conn *c);
+
+/* Writes every finished answer at the head of the queue, in order. */
+static void conn_flush(struct conn *c)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+
+    while (c->head && c->head->done) {
+        struct req *r = c->head;
+        c->head = r->next;
+        if (c->head == NULL)
+            c->tail = NULL;
+        size_t before = evbuffer_get_length(out);
+        reply_render_ctp(&r->reply, out);
+        stats.bytes_out += evbuffer_get_length(out) - before;
+        req_free(r);
+        c->inflight--;
+        conn_unref(c);           /* the socket's reference is still held */
+    }
+    if (evbuffer_get_length(out) > (size_t)cfg.output_max) {
+        log_warn("conn %llu (%s): output over %ld bytes, closing slow reader",
+                 (unsigned long long)c->id, c->addr, cfg.output_max);
+        conn_close(c, "output cap");
+        return;
+    }
+    if (c->state == CONN_CLOSING)
+        close_when_flushed(c);
+    else if (c->state == CONN_STARTTLS && c->head == NULL &&
+             evbuffer_get_length(out) == 0)
+        start_tls_upgrade(c);
+    else
+        try_resume(c);
+}
+
+void conn_req_done(struct req *req)
+{
+    struct conn *c = req->conn;
+
+    if (c->state == CONN_CLOSED) {
+        /* Nobody to answer: drop finished requests from the head; the
+         * others still hold their references. */
+        while (c->head && c->head->done) {
+            struct req *r = c->head;
+            c->head = r->next;
+            req_free(r);
+            c->inflight--;
+            bool last = c->refs == 1;
+            conn_unref(c);
+            if (last)
+                return;
+        }
+        return;
+    }
+    conn_flush(c);
+}
+
+static struct req *enqueue(struct conn *c)
+{
+    struct req *r = xcalloc(1, sizeof(*r));
+
+    r->origin = REQ_CTP;
+    r->conn = c;
+    r->on_done = conn_req_done;
+    r->started = now_mono();
+    reply_init(&r->reply);
+    if (c->tail)
+        c->tail->next = r;
+    else
+        c->head = r;
+    c->tail = r;
+    c->inflight++;
+    c->refs++;                   /* released when the request is freed */
+    return r;
+}
+
+/* A protocol error takes its place in the queue like any answer. */
+static void push_error(struct conn *c, int code, const char *msg)
+{
+    struct req *r = enqueue(c);
+    req_reply(r, code, "%s", msg);
+}
+
+static void update_deadline(struct conn *c)
+{
+    if (c->state == CONN_CLOSED)
+        return;
+    if (proto_partial(&c->parser)) {
+        if (!c->deadline_armed) {
+            struct timeval tv = { cfg.request_timeout, 0 };
+            evtimer_add(c->deadline_ev, &tv);
+            c->deadline_armed = true;
+        }
+    } else if (c->deadline_armed) {
+        evtimer_del(c->deadline_ev);
+        c->deadline_armed = false;
+    }
+}
+
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+
+    c->deadline_armed = false;
+    if (c->state == CONN_CLOSED || c->state == CONN_CLOSING)
+        return;
+    push_error(c, 408, "request not completed in time, closing");
+    conn_close_after_reply(c);
+    conn_flush(c);
+}
+
+/* Parses and dispatches buffered requests: at most reqs_per_event per call,
+ * so one client pipelining without pause cannot starve the others. */
+static void conn_process(struct conn *c)
+{
+    long handled = 0;
+
+    if (c->state == CONN_CLOSED)
+        return;
+    c->refs++;                   /* a handler may close the connection */
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    while (c->state == CONN_READING) {
+        if (c->inflight >= cfg.inflight_max ||
+            evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH) {
+            c->state = CONN_PAUSED;
+            bufferevent_disable(c->bev, EV_READ);
+            break;
+        }
+        if (handled >= cfg.reqs_per_event) {
+            event_active(c->resume_ev, 0, 0);
+            break;
+        }
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+            break;
+        size_t used = 0;
+        struct proto_req pr;
+        enum proto_result res = proto_feed(&c->parser, v.iov_base, v.iov_len, &used, &pr);
+        evbuffer_drain(in, used);
+        stats.bytes_in += used;
+        if (res == PROTO_MORE)
+            continue;
+        handled++;
+        if (res == PROTO_ERROR) {
+            if (c->parser.err_http) {
+                conn_close(c, "HTTP request on the text port");
+                break;
+            }
+            push_error(c, c->parser.err_code, c->parser.err_msg);
+            if (c->parser.err_fatal) {
+                conn_close_after_reply(c);
+                conn_flush(c);
+                break;
+            }
+            continue;
+        }
+        struct req *r = enqueue(c);
+        r->args = pr;
+        cmd_dispatch(r);
+    }
+    update_deadline(c);
+    conn_unref(c);
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    conn_process(arg);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+
+    if (c->state == CONN_CLOSING)
+        close_when_flushed(c);
+    else if (c->state == CONN_STARTTLS)
+        conn_flush(c);
+    else
+        try_resume(c);
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+
+    if (what & BEV_EVENT_TIMEOUT) {
+        if ((what & BEV_EVENT_WRITING) || c->state == CONN_CLOSING) {
+            conn_close(c, "write timeout: the client is not reading");
+            return;
+        }
+        if (c->inflight > 0) {       /* waiting on us, not idle */
+            bufferevent_enable(bev, EV_READ);
+            return;
+        }
+        push_error(c, 408, "idle timeout, closing");
+        conn_close_after_reply(c);
+        conn_flush(c);
+        return;
+    }
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+        if (c->tls && (what & BEV_EVENT_ERROR)) {
+            unsigned long e;
+            while ((e = bufferevent_get_openssl_error(bev)))
+                log_debug("conn %llu: TLS: %s", (unsigned long long)c->id,
+                          ERR_reason_error_string(e));
+        }
+        conn_close(c, what & BEV_EVENT_EOF ? "client closed" : "socket error");
+    }
+}
+
+/* STARTTLS: called by the handler after it queued its answer. Input that
+ * was pipelined behind STARTTLS was sent in the clear before the client saw
+ * our answer: it is dropped, never executed (RFC 3207, section 4.2). */
+void conn_begin_starttls(struct conn *c)
+{
+    c->state = CONN_STARTTLS;
+    bufferevent_disable(c->bev, EV_READ);
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+}
+
+static void start_tls_upgrade(struct conn *c)
+{
+    SSL *ssl = SSL_new(server.ssl_ctx);
+    if (ssl == NULL) {
+        conn_close(c, "SSL_new failed");
+        return;
+    }
+    struct bufferevent *tls = bufferevent_openssl_filter_new(
+        server.base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (tls == NULL) {
+        SSL_free(ssl);
+        conn_close(c, "TLS filter failed");
+        return;
+    }
+    c->bev = tls;
+    c->tls = true;
+    c->upgraded = true;
+    c->state = CONN_READING;
+    proto_reset(&c->parser);
+    setup_bev(c);
+}
+
+void conn_drain_all(void)
+{
+    struct conn *c = conns, *next;
+
+    for (; c; c = next) {
+        next = c->next;
+        if (c->state == CONN_READING || c->state == CONN_PAUSED) {
+            conn_close_after_reply(c);
+            close_when_flushed(c);
+        }
+    }
+}
+
+void conn_close_all(void)
+{
+    while (conns)
+        conn_close(conns, "shutdown");
+}

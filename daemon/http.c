@@ -1,0 +1,364 @@
+/* http.c: the HTTP listener: /healthz, /metrics, the JSON API under /api/
+ * (through the same command handlers as CTP/1) and the web client's files. */
+#include "campusd.h"
+
+#include <errno.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct evhttp *http;
+static uint64_t nconns;
+
+/* The connections we have seen a request on, so each is counted once and
+ * uncounted when evhttp frees it. Connections that never finish a request
+ * are bounded by http_timeout and http_header_max instead. */
+#define CONNSET_BUCKETS 1024
+struct connset_item {
+    struct evhttp_connection *evcon;
+    struct connset_item *next;
+};
+static struct connset_item *connset[CONNSET_BUCKETS];
+
+static size_t connset_hash(const void *p)
+{
+    return ((uintptr_t)p >> 4) % CONNSET_BUCKETS;
+}
+
+uint64_t http_conn_count(void)
+{
+    return nconns;
+}
+
+static void conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+    struct connset_item **pp = &connset[connset_hash(evcon)];
+
+    for (; *pp; pp = &(*pp)->next)
+        if ((*pp)->evcon == evcon) {
+            struct connset_item *it = *pp;
+            *pp = it->next;
+            free(it);
+            nconns--;
+            return;
+        }
+}
+
+/* Returns false when the connection is over the limit. */
+static bool track_conn(struct evhttp_request *r)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(r);
+    size_t h = connset_hash(evcon);
+
+    for (struct connset_item *it = connset[h]; it; it = it->next)
+        if (it->evcon == evcon)
+            return true;
+    if ((long)nconns >= cfg.http_max_conns)
+        return false;
+    struct connset_item *it = xmalloc(sizeof(*it));
+    it->evcon = evcon;
+    it->next = connset[h];
+    connset[h] = it;
+    nconns++;
+    evhttp_connection_set_closecb(evcon, conn_closed, NULL);
+    return true;
+}
+
+static void send_json(struct evhttp_request *r, int code, const char *json, size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r);
+    struct evbuffer *b = evbuffer_new();
+
+    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evbuffer_add(b, json, len);
+    evhttp_send_reply(r, code, code < 400 ? "OK" : "Error", b);
+    evbuffer_free(b);
+}
+
+static void send_error(struct evhttp_request *r, int code, const char *msg)
+{
+    json_t *doc = json_pack("{s:i,s:s}", "code", code, "error", msg);
+    char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    send_json(r, code, s, strlen(s));
+    free(s);
+    json_decref(doc);
+}
+
+/* ---- the API: requests through the command table ---- */
+
+static void api_req_done(struct req *req)
+{
+    struct evhttp_request *r = req->http;
+
+    if (r != NULL) {
+        size_t len;
+        char *json = reply_render_json(&req->reply, &len);
+        evhttp_request_set_error_cb(r, NULL);
+        send_json(r, req->reply.code, json, len);
+        free(json);
+    }
+    req_free(req);
+}
+
+/* evhttp frees a request whose connection fails before we answer: forget it,
+ * so the answer, when Redis gives it, goes nowhere instead of into freed memory. */
+static void api_req_error(enum evhttp_request_error err, void *arg)
+{
+    struct req *req = arg;
+    req->http = NULL;
+}
+
+static void api_dispatch(struct evhttp_request *r, int argc, const char **argv, const size_t *argl)
+{
+    struct req *req = xcalloc(1, sizeof(*req));
+
+    req->origin = REQ_HTTP;
+    req->http = r;
+    req->on_done = api_req_done;
+    req->started = now_mono();
+    reply_init(&req->reply);
+    req->args.argc = argc;
+    req->args.argv = xcalloc((size_t)argc, sizeof(char *));
+    req->args.argl = xcalloc((size_t)argc, sizeof(size_t));
+    for (int i = 0; i < argc; i++) {
+        size_t n = argl ? argl[i] : strlen(argv[i]);
+        req->args.argv[i] = xstrndup(argv[i], n);
+        req->args.argl[i] = n;
+    }
+    evhttp_request_set_error_cb(r, api_req_error);
+    /* The handler may answer at once (api_req_done frees req) or later. */
+    cmd_dispatch(req);
+}
+
+static void handle_api(struct evhttp_request *r, const char *path)
+{
+    enum evhttp_cmd_type method = evhttp_request_get_command(r);
+    const char *name = path + strlen("/api/");
+
+    if (strcmp(name, "ping") == 0 || strcmp(name, "hello") == 0 ||
+        strcmp(name, "stats") == 0 || strcmp(name, "help") == 0) {
+        if (method != EVHTTP_REQ_GET) {
+            send_error(r, 405, "use GET");
+            return;
+        }
+        char verb[16];
+        snprintf(verb, sizeof(verb), "%s", name);
+        const char *argv[] = { verb };
+        api_dispatch(r, 1, argv, NULL);
+        return;
+    }
+    if (strcmp(name, "echo") == 0) {
+        if (method != EVHTTP_REQ_POST) {
+            send_error(r, 405, "use POST");
+            return;
+        }
+        struct evbuffer *in = evhttp_request_get_input_buffer(r);
+        size_t n = evbuffer_get_length(in);
+        const char *body = (const char *)evbuffer_pullup(in, -1);
+        const char *argv[] = { "ECHO", body ? body : "" };
+        size_t argl[] = { 4, n };
+        api_dispatch(r, 2, argv, argl);
+        return;
+    }
+    send_error(r, 404, "no such API route");
+}
+
+/* ---- health and metrics ---- */
+
+static void handle_healthz(struct evhttp_request *r)
+{
+    bool up = store_state() == STORE_UP;
+    json_t *doc = json_pack("{s:s,s:s,s:b,s:I}", "status", up && store_writable() ? "ok" : "degraded",
+                            "store", store_status(), "store_writable", store_writable(),
+                            "uptime", (json_int_t)(time(NULL) - stats.started));
+    char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    send_json(r, up ? 200 : 503, s, strlen(s));
+    free(s);
+    json_decref(doc);
+}
+
+static void handle_metrics(struct evhttp_request *r)
+{
+    struct evbuffer *b = evbuffer_new();
+    static const char *codes[] = { "400", "401_403", "404", "413", "429", "5xx" };
+
+    evbuffer_add_printf(b,
+        "# HELP campus_connections Open CTP/1 connections in this process.\n"
+        "# TYPE campus_connections gauge\ncampus_connections %llu\n"
+        "# HELP campus_connections_total CTP/1 connections accepted.\n"
+        "# TYPE campus_connections_total counter\ncampus_connections_total %llu\n"
+        "# HELP campus_connections_rejected_total Connections refused by a limit.\n"
+        "# TYPE campus_connections_rejected_total counter\ncampus_connections_rejected_total %llu\n"
+        "# HELP campus_http_connections Open HTTP connections.\n"
+        "# TYPE campus_http_connections gauge\ncampus_http_connections %llu\n"
+        "# HELP campus_bytes_in_total Bytes received on CTP/1.\n"
+        "# TYPE campus_bytes_in_total counter\ncampus_bytes_in_total %llu\n"
+        "# HELP campus_bytes_out_total Bytes sent on CTP/1.\n"
+        "# TYPE campus_bytes_out_total counter\ncampus_bytes_out_total %llu\n",
+        (unsigned long long)stats.conns_current, (unsigned long long)stats.conns_total,
+        (unsigned long long)stats.conns_rejected, (unsigned long long)nconns,
+        (unsigned long long)stats.bytes_in, (unsigned long long)stats.bytes_out);
+    evbuffer_add_printf(b, "# HELP campus_commands_total Commands by verb.\n"
+                           "# TYPE campus_commands_total counter\n");
+    for (size_t i = 0; i < cmd_count; i++)
+        evbuffer_add_printf(b, "campus_commands_total{verb=\"%s\"} %llu\n", cmd_table[i].name,
+                            (unsigned long long)stats_command_count((int)i));
+    evbuffer_add_printf(b, "# HELP campus_errors_total Error answers by code.\n"
+                           "# TYPE campus_errors_total counter\n");
+    for (int i = 0; i < 6; i++)
+        evbuffer_add_printf(b, "campus_errors_total{code=\"%s\"} %llu\n", codes[i],
+                            (unsigned long long)stats.errors_by_code[i]);
+    evbuffer_add_printf(b, "# HELP campus_request_duration_seconds Time from request to answer.\n"
+                           "# TYPE campus_request_duration_seconds histogram\n");
+    uint64_t cum = 0;
+    for (int i = 0; i < STATS_LATENCY_BUCKETS; i++) {
+        cum += stats.latency[i];
+        evbuffer_add_printf(b, "campus_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                            stats_latency_bounds[i], (unsigned long long)cum);
+    }
+    cum += stats.latency[STATS_LATENCY_BUCKETS];
+    evbuffer_add_printf(b, "campus_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+                           "campus_request_duration_seconds_sum %.6f\n"
+                           "campus_request_duration_seconds_count %llu\n",
+                        (unsigned long long)cum, stats.latency_sum,
+                        (unsigned long long)stats.latency_count);
+    evbuffer_add_printf(b, "# HELP campus_store_up Whether the Redis store answers.\n"
+                           "# TYPE campus_store_up gauge\ncampus_store_up %d\n"
+                           "# HELP campus_store_writable Whether the store accepts writes.\n"
+                           "# TYPE campus_store_writable gauge\ncampus_store_writable %d\n",
+                        store_state() == STORE_UP, store_writable());
+    evhttp_add_header(evhttp_request_get_output_headers(r), "Content-Type",
+                      "text/plain; version=0.0.4; charset=utf-8");
+    evhttp_send_reply(r, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+/* ---- static files of the web client ---- */
+
+static const char *content_type(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    static const struct { const char *ext, *type; } types[] = {
+        { ".html", "text/html; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+        { ".js", "text/javascript; charset=utf-8" }, { ".json", "application/json" },
+        { ".svg", "image/svg+xml" }, { ".png", "image/png" }, { ".ico", "image/x-icon" },
+        { ".txt", "text/plain; charset=utf-8" },
+    };
+    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(dot, types[i].ext) == 0)
+            return types[i].type;
+    return "application/octet-stream";
+}
+
+/* Only plain names: no "..", no percent-escapes, no hidden files. */
+static bool static_path_ok(const char *p)
+{
+    if (p[0] != '/')
+        return false;
+    for (const char *s = p; *s; s++) {
+        char c = *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '/' || c == '-' || c == '_' || c == '.'))
+            return false;
+        if (c == '.' && s[-1] == '/')
+            return false;
+    }
+    return strstr(p, "//") == NULL;
+}
+
+static void handle_static(struct evhttp_request *r, const char *path)
+{
+    char file[2048];
+    enum evhttp_cmd_type method = evhttp_request_get_command(r);
+
+    if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+        send_error(r, 405, "use GET");
+        return;
+    }
+    if (!static_path_ok(path)) {
+        send_error(r, 400, "bad path");
+        return;
+    }
+    if (strcmp(path, "/") == 0)
+        path = "/index.html";
+    snprintf(file, sizeof(file), "%s%s", cfg.web_dir, path);
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        send_error(r, 404, "not found");
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_file(b, fd, 0, sb.st_size);   /* takes the fd */
+    evhttp_add_header(evhttp_request_get_output_headers(r), "Content-Type", content_type(path));
+    evhttp_add_header(evhttp_request_get_output_headers(r), "X-Content-Type-Options", "nosniff");
+    evhttp_send_reply(r, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+static void handle(struct evhttp_request *r, void *arg)
+{
+    stats.http_requests++;
+    if (!track_conn(r)) {
+        evhttp_add_header(evhttp_request_get_output_headers(r), "Connection", "close");
+        send_error(r, 503, "too many connections");
+        return;
+    }
+    if (server.draining)
+        evhttp_add_header(evhttp_request_get_output_headers(r), "Connection", "close");
+
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
+    const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (path == NULL || path[0] == '\0')
+        path = "/";
+    if (strcmp(path, "/healthz") == 0)
+        handle_healthz(r);
+    else if (strcmp(path, "/metrics") == 0)
+        handle_metrics(r);
+    else if (strncmp(path, "/api/", 5) == 0)
+        handle_api(r, path);
+    else
+        handle_static(r, path);
+}
+
+int http_start(struct event_base *base, const struct config *c, int fd)
+{
+    http = evhttp_new(base);
+    if (http == NULL)
+        return -1;
+    evhttp_set_max_headers_size(http, c->http_header_max);
+    evhttp_set_max_body_size(http, c->http_body_max);
+    evhttp_set_timeout(http, (int)c->http_timeout);
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+    evhttp_set_gencb(http, handle, NULL);
+    if (evhttp_accept_socket_with_handle(http, fd) == NULL) {
+        evhttp_free(http);
+        http = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void http_stop(void)
+{
+    if (http) {
+        evhttp_free(http);
+        http = NULL;
+    }
+    for (size_t i = 0; i < CONNSET_BUCKETS; i++)
+        while (connset[i]) {
+            struct connset_item *it = connset[i];
+            connset[i] = it->next;
+            free(it);
+        }
+    nconns = 0;
+}

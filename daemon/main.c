@@ -1,0 +1,191 @@
+/* main.c: campusd's entry: configuration, the embedded store, and either one
+ * worker in this process or a master that supervises N forked workers. */
+#include "campusd.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+
+static pid_t *workers;
+static long nworkers;
+static volatile sig_atomic_t got_term, got_hup, got_chld;
+
+static void on_signal(int sig)
+{
+    if (sig == SIGTERM || sig == SIGINT)
+        got_term = 1;
+    else if (sig == SIGHUP)
+        got_hup = 1;
+    else if (sig == SIGCHLD)
+        got_chld = 1;
+}
+
+static pid_t spawn_worker(long id, SSL_CTX *ctx)
+{
+    pid_t pid = fork();
+
+    if (pid < 0) {
+        log_error("fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        embed_forget();
+        int rc = server_run((int)id, ctx);
+        SSL_CTX_free(ctx);
+        config_free(&cfg);
+        _exit(rc);
+    }
+    return pid;
+}
+
+/* The master: forks the workers, restarts any that die, restarts the
+ * embedded Redis, and on SIGTERM passes it on and waits for everyone. */
+static int supervise(SSL_CTX *ctx)
+{
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigset_t block, old;
+
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGCHLD, &sa, NULL);
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &block, &old);
+
+    workers = xcalloc((size_t)cfg.workers, sizeof(pid_t));
+    nworkers = cfg.workers;
+    for (long i = 0; i < nworkers; i++)
+        workers[i] = spawn_worker(i, ctx);
+    log_info("master: %ld workers", nworkers);
+
+    while (!got_term) {
+        sigsuspend(&old);
+        if (got_hup) {
+            got_hup = 0;
+            for (long i = 0; i < nworkers; i++)
+                if (workers[i] > 0)
+                    kill(workers[i], SIGHUP);
+        }
+        if (got_chld) {
+            got_chld = 0;
+            int status;
+            pid_t pid;
+            while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+                if (embed_child_exited(pid, status))
+                    continue;
+                for (long i = 0; i < nworkers; i++)
+                    if (workers[i] == pid && !got_term) {
+                        log_error("master: worker %ld (pid %d) died; restarting", i, (int)pid);
+                        sleep(1);
+                        workers[i] = spawn_worker(i, ctx);
+                    }
+            }
+        }
+        embed_restart_if_needed();
+    }
+    log_info("master: stopping workers");
+    for (long i = 0; i < nworkers; i++)
+        if (workers[i] > 0)
+            kill(workers[i], SIGTERM);
+    int rc = 0;
+    for (long i = 0; i < nworkers; i++) {
+        int status;
+        if (workers[i] > 0 && waitpid(workers[i], &status, 0) == workers[i] &&
+            !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+            rc = 1;
+    }
+    free(workers);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+static int check_config(void)
+{
+    struct stat sb;
+    int rc = 0;
+
+    config_print(&cfg, stdout);
+    if (stat(cfg.courses_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "courses: %s is not a directory\n", cfg.courses_dir);
+        rc = 1;
+    }
+    if (cfg.tls_cert && access(cfg.tls_cert, R_OK) < 0) {
+        fprintf(stderr, "tls_cert: %s: %s\n", cfg.tls_cert, strerror(errno));
+        rc = 1;
+    }
+    if (cfg.tls_key && access(cfg.tls_key, R_OK) < 0) {
+        fprintf(stderr, "tls_key: %s: %s\n", cfg.tls_key, strerror(errno));
+        rc = 1;
+    }
+    if (cfg.text_port && (cfg.text_port == cfg.tls_port || cfg.text_port == cfg.http_port)) {
+        fprintf(stderr, "ports: text_port must differ from tls_port and http_port\n");
+        rc = 1;
+    }
+    printf("%s\n", rc ? "configuration has errors" : "configuration ok");
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    int want_check_config = 0;
+    const char *check_dir = NULL;
+
+    config_defaults(&cfg);
+    if (config_parse_args(&cfg, argc, argv, &want_check_config, &check_dir) < 0) {
+        config_free(&cfg);
+        return 2;
+    }
+    log_set_level(cfg.log_level);
+    if (check_dir) {
+        fprintf(stderr, "campusd: --check arrives with the course loader\n");
+        config_free(&cfg);
+        return 2;
+    }
+    if (want_check_config) {
+        int rc = check_config();
+        config_free(&cfg);
+        return rc;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    if (mkdir(cfg.data_dir, 0700) < 0 && errno != EEXIST) {
+        log_error("data dir %s: %s", cfg.data_dir, strerror(errno));
+        return 1;
+    }
+    if (cfg.redis == NULL) {
+        const char *sock = embed_start(&cfg);
+        if (sock == NULL) {
+            config_free(&cfg);
+            return 1;
+        }
+        cfg.redis = xstrdup(sock);
+    }
+    SSL_CTX *ctx = NULL;
+    if (cfg.tls_port || cfg.text_port) {
+        ctx = tls_context(&cfg);
+        if (ctx == NULL)
+            log_warn("tls: no usable certificate; the TLS port and STARTTLS are off");
+    }
+
+    int rc = cfg.workers == 1 ? server_run(0, ctx) : supervise(ctx);
+    embed_stop();
+    if (ctx)
+        SSL_CTX_free(ctx);
+    config_free(&cfg);
+    return rc;
+}

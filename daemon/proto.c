@@ -1,0 +1,412 @@
+/* proto.c: CTP/1 framing and tokenising. Bytes in, requests out; no sockets.
+ *
+ * The parser is incremental: it may be fed one byte at a time or a megabyte at
+ * once and gives the same requests either way (the unit tests check this).
+ * It copies a request line into its own buffer until the LF arrives, so the
+ * caller can drain its input buffer after every call. */
+#include "proto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void proto_init(struct proto_parser *p, size_t line_max, size_t literal_max)
+{
+    memset(p, 0, sizeof(*p));
+    p->line_max = line_max;
+    p->literal_max = literal_max;
+    p->state = PROTO_LINE;
+}
+
+void proto_req_free(struct proto_req *req)
+{
+    for (int i = 0; i < req->argc; i++)
+        free(req->argv[i]);
+    free(req->argv);
+    free(req->argl);
+    req->argv = NULL;
+    req->argl = NULL;
+    req->argc = 0;
+}
+
+void proto_reset(struct proto_parser *p)
+{
+    free(p->line);
+    free(p->literal);
+    proto_req_free(&p->pending);
+    size_t lm = p->line_max, xm = p->literal_max;
+    proto_init(p, lm, xm);
+}
+
+bool proto_partial(const struct proto_parser *p)
+{
+    return p->state == PROTO_LITERAL || p->line_len > 0;
+}
+
+static void req_push(struct proto_req *req, const char *s, size_t n)
+{
+    req->argv = xrealloc(req->argv, sizeof(char *) * (size_t)(req->argc + 1));
+    req->argl = xrealloc(req->argl, sizeof(size_t) * (size_t)(req->argc + 1));
+    req->argv[req->argc] = xstrndup(s, n);
+    req->argl[req->argc] = n;
+    req->argc++;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Looks for a trailing " {N}" (or a line that is only "{N}"). Returns true if
+ * the last token looks like a literal marker at all, with *n the value or -1
+ * and *err 400 (malformed) or 413 (too large). */
+static bool literal_marker(const char *line, size_t len, size_t literal_max,
+                           long long *n, int *err)
+{
+    *n = -1;
+    *err = 0;
+    if (len < 2 || line[len - 1] != '}')
+        return false;
+    size_t open = len - 1;
+    while (open > 0 && line[open - 1] != '{' && !is_space(line[open - 1]))
+        open--;
+    if (open == 0 || line[open - 1] != '{')
+        return false;
+    open--;                                   /* index of '{' */
+    if (open > 0 && !is_space(line[open - 1]))
+        return false;                         /* "x{3}" is a plain word */
+    size_t digits = len - 1 - open - 1;
+    if (digits == 0) {
+        *err = 400;
+        return true;
+    }
+    long long v = 0;
+    for (size_t i = open + 1; i < len - 1; i++) {
+        if (line[i] < '0' || line[i] > '9') {
+            *err = 400;
+            return true;
+        }
+        if (digits > PROTO_LITERAL_DIGITS_MAX) {
+            *err = 413;
+            return true;
+        }
+        v = v * 10 + (line[i] - '0');
+    }
+    if ((unsigned long long)v > literal_max) {
+        *err = 413;
+        *n = v;
+        return true;
+    }
+    *n = v;
+    return true;
+}
+
+int proto_tokenize(const char *line, size_t len, size_t literal_max,
+                   struct proto_req *req, long long *literal, int *lit_err,
+                   char *msg, size_t msglen)
+{
+    bool has_marker = literal_marker(line, len, literal_max, literal, lit_err);
+    size_t end = len;
+
+    memset(req, 0, sizeof(*req));
+    if (has_marker) {
+        if (*lit_err) {
+            snprintf(msg, msglen, *lit_err == 413 ? "literal too large (limit %zu bytes)"
+                                                  : "malformed literal marker", literal_max);
+            return -1;
+        }
+        while (end > 0 && line[end - 1] != '{')
+            end--;
+        end--;                                /* drop "{N}" from the tokens */
+    }
+
+    struct sbuf tok = {0};
+    size_t i = 0;
+    while (i < end) {
+        while (i < end && is_space(line[i]))
+            i++;
+        if (i >= end)
+            break;
+        if (req->argc >= PROTO_ARGS_MAX - 1) {
+            snprintf(msg, msglen, "too many arguments (limit %d)", PROTO_ARGS_MAX - 1);
+            goto fail;
+        }
+        tok.len = 0;
+        if (line[i] == '"') {
+            i++;
+            for (;;) {
+                if (i >= end) {
+                    snprintf(msg, msglen, "unterminated quoted argument");
+                    goto fail;
+                }
+                char c = line[i++];
+                if (c == '"')
+                    break;
+                if (c == '\\') {
+                    if (i >= end) {
+                        snprintf(msg, msglen, "unterminated quoted argument");
+                        goto fail;
+                    }
+                    char e = line[i++];
+                    switch (e) {
+                    case '\\': c = '\\'; break;
+                    case '"':  c = '"';  break;
+                    case 'n':  c = '\n'; break;
+                    case 'r':  c = '\r'; break;
+                    case 't':  c = '\t'; break;
+                    default:
+                        snprintf(msg, msglen, "unknown escape \\%c in quoted argument", e);
+                        goto fail;
+                    }
+                }
+                sbuf_addc(&tok, c);
+            }
+            if (i < end && !is_space(line[i])) {
+                snprintf(msg, msglen, "a closing quote must end the argument");
+                goto fail;
+            }
+        } else {
+            while (i < end && !is_space(line[i])) {
+                if (line[i] == '"') {
+                    snprintf(msg, msglen, "quote inside an unquoted argument");
+                    goto fail;
+                }
+                sbuf_addc(&tok, line[i++]);
+            }
+        }
+        req_push(req, tok.data ? tok.data : "", tok.len);
+    }
+    sbuf_free(&tok);
+    if (req->argc == 0 && has_marker) {
+        snprintf(msg, msglen, "a literal needs a verb before it");
+        proto_req_free(req);
+        *literal = -1;
+        return -1;
+    }
+    return 0;
+
+fail:
+    sbuf_free(&tok);
+    proto_req_free(req);
+    return -1;
+}
+
+/* "GET / HTTP/1.1" and friends: a browser or a proxy on the wrong port. */
+static bool looks_like_http(const char *line, size_t len)
+{
+    static const char *methods[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ",
+                                     "OPTIONS ", "CONNECT ", "PATCH ", "TRACE " };
+    bool method = false;
+
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        size_t m = strlen(methods[i]);
+        if (len > m && memcmp(line, methods[i], m) == 0) {
+            method = true;
+            break;
+        }
+    }
+    if (!method || len < 9)
+        return false;
+    const char *tail = line + len - 8;        /* "HTTP/1.x" */
+    return memcmp(tail, "HTTP/1.", 7) == 0 && tail[-1] == ' ';
+}
+
+static enum proto_result fail(struct proto_parser *p, int code, bool fatal,
+                              const char *msg)
+{
+    p->err_code = code;
+    p->err_fatal = fatal;
+    snprintf(p->err_msg, sizeof(p->err_msg), "%s", msg);
+    return PROTO_ERROR;
+}
+
+static void line_append(struct proto_parser *p, const char *s, size_t n)
+{
+    if (p->line_len + n + 1 > p->line_cap) {
+        size_t cap = p->line_cap ? p->line_cap : 128;
+        while (cap < p->line_len + n + 1)
+            cap *= 2;
+        p->line = xrealloc(p->line, cap);
+        p->line_cap = cap;
+    }
+    memcpy(p->line + p->line_len, s, n);
+    p->line_len += n;
+    p->line[p->line_len] = '\0';
+}
+
+/* A complete line is in p->line. Returns PROTO_MORE to go on reading (blank
+ * line, or a literal now expected), or a request, or an error. */
+static enum proto_result finish_line(struct proto_parser *p, struct proto_req *req)
+{
+    size_t len = p->line_len;
+    const char *line = p->line;
+    char msg[128];
+
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    p->line_len = 0;                          /* the buffer is reused */
+
+    if (looks_like_http(line, len)) {
+        p->err_http = true;
+        return fail(p, 400, true, "this port speaks CTP/1, not HTTP");
+    }
+
+    size_t k = 0;
+    while (k < len && is_space(line[k]))
+        k++;
+    if (k == len)
+        return PROTO_MORE;                    /* blank line */
+
+    /* A line that is bad in itself may still announce a literal: swallow it
+     * so the stream stays in step, then report the first problem. */
+    const char *bad = NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c == 0) {
+            bad = "NUL byte in request line";
+            break;
+        }
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            bad = "control character in request line";
+            break;
+        }
+    }
+    if (bad == NULL && !utf8_valid(line, len))
+        bad = "request line is not valid UTF-8";
+
+    long long lit;
+    int lit_err;
+    struct proto_req r;
+    int rc = -1;
+    if (bad == NULL)
+        rc = proto_tokenize(line, len, p->literal_max, &r, &lit, &lit_err, msg, sizeof(msg));
+    else
+        literal_marker(line, len, p->literal_max, &lit, &lit_err);
+
+    if (rc == 0 && lit < 0) {
+        *req = r;
+        return PROTO_REQUEST;
+    }
+    if (lit_err)                              /* cannot know where the request ends */
+        return fail(p, lit_err, true, lit_err == 413 ? "literal too large" : "malformed literal marker");
+    if (lit >= 0) {
+        p->state = PROTO_LITERAL;
+        p->literal_want = (size_t)lit;
+        p->literal_len = 0;
+        if (rc == 0) {
+            p->pending = r;
+            p->literal_error = 0;
+        } else {
+            p->literal_error = 400;
+            snprintf(p->literal_msg, sizeof(p->literal_msg), "%s", bad ? bad : msg);
+        }
+        return PROTO_MORE;
+    }
+    return fail(p, 400, false, bad ? bad : msg);
+}
+
+/* Appends literal bytes, growing the buffer as they arrive rather than
+ * reserving the announced size: a client that announces a megabyte and sends
+ * nothing costs nothing. */
+static void literal_append(struct proto_parser *p, const char *s, size_t n)
+{
+    if (p->literal_len + n + 1 > p->literal_cap) {
+        size_t cap = p->literal_cap ? p->literal_cap : 256;
+        while (cap < p->literal_len + n + 1)
+            cap *= 2;
+        p->literal = xrealloc(p->literal, cap);
+        p->literal_cap = cap;
+    }
+    memcpy(p->literal + p->literal_len, s, n);
+    p->literal_len += n;
+}
+
+enum proto_result proto_feed(struct proto_parser *p, const char *buf, size_t len,
+                             size_t *consumed, struct proto_req *req)
+{
+    size_t off = 0;
+
+    memset(req, 0, sizeof(*req));
+    p->err_code = 0;
+    p->err_fatal = false;
+    p->err_http = false;
+    p->err_msg[0] = '\0';
+
+    while (off < len) {
+        if (p->state == PROTO_LITERAL) {
+            size_t want = p->literal_want - p->literal_len;
+            size_t n = len - off < want ? len - off : want;
+            if (p->literal_error)
+                p->literal_len += n;          /* swallowed, not kept */
+            else
+                literal_append(p, buf + off, n);
+            off += n;
+            if (p->literal_len < p->literal_want)
+                break;
+            p->state = PROTO_LINE;
+            *consumed = off;
+            if (p->literal_error) {
+                p->literal_error = 0;
+                p->literal_len = 0;
+                return fail(p, 400, false, p->literal_msg);
+            }
+            *req = p->pending;
+            memset(&p->pending, 0, sizeof(p->pending));
+            req_push(req, p->literal ? p->literal : "", p->literal_len);
+            p->literal_len = 0;
+            if (p->literal_cap > 64 * 1024) {     /* give big buffers back */
+                free(p->literal);
+                p->literal = NULL;
+                p->literal_cap = 0;
+            }
+            return PROTO_REQUEST;
+        }
+
+        const char *lf = memchr(buf + off, '\n', len - off);
+        size_t n = lf ? (size_t)(lf - (buf + off)) : len - off;
+        /* The limit counts the line without its CRLF; allow one byte for CR. */
+        if (p->line_len + n > p->line_max + 1) {
+            *consumed = off + n;
+            p->line_len = 0;
+            return fail(p, 413, true, "request line too long");
+        }
+        line_append(p, buf + off, n);
+        off += n;
+        if (lf == NULL)
+            break;
+        off++;                                /* the LF */
+        if (p->line_len > 0 && p->line[p->line_len - 1] != '\r' && p->line_len > p->line_max) {
+            *consumed = off;
+            p->line_len = 0;
+            return fail(p, 413, true, "request line too long");
+        }
+        enum proto_result r = finish_line(p, req);
+        if (r != PROTO_MORE) {
+            *consumed = off;
+            return r;
+        }
+    }
+    *consumed = off;
+    return PROTO_MORE;
+}
+
+char *proto_quote(const char *s, size_t len)
+{
+    struct sbuf b = {0};
+
+    sbuf_addc(&b, '"');
+    for (size_t i = 0; i < len; i++) {
+        switch (s[i]) {
+        case '"':  sbuf_adds(&b, "\\\""); break;
+        case '\\': sbuf_adds(&b, "\\\\"); break;
+        case '\n': sbuf_adds(&b, "\\n"); break;
+        case '\r': sbuf_adds(&b, "\\r"); break;
+        case '\t': sbuf_adds(&b, "\\t"); break;
+        default:   sbuf_addc(&b, s[i]);
+        }
+    }
+    sbuf_addc(&b, '"');
+    return sbuf_take(&b);
+}

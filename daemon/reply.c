@@ -1,0 +1,148 @@
+/* reply.c: what a handler answers, rendered for CTP/1 or as JSON for HTTP. */
+#include "campusd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void reply_init(struct reply *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+void reply_clear(struct reply *r)
+{
+    if (r->body)
+        evbuffer_free(r->body);
+    json_decref(r->rows);
+    json_decref(r->kv);
+    json_decref(r->kv_keys);
+    reply_init(r);
+}
+
+void reply_status_line(struct evbuffer *out, int code, const char *text)
+{
+    char line[300];
+    size_t n = (size_t)snprintf(line, sizeof(line), "%03d ", code);
+
+    for (const char *p = text; *p && n < sizeof(line) - 3; p++) {
+        unsigned char c = (unsigned char)*p;
+        line[n++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    }
+    line[n++] = '\r';
+    line[n++] = '\n';
+    evbuffer_add(out, line, n);
+}
+
+/* A table cell or kv value must stay on its line and in its column. */
+static void add_cell(struct evbuffer *out, const char *s)
+{
+    const char *p = s;
+    for (const char *q = s; *q; q++) {
+        if (*q == '\t' || *q == '\n' || *q == '\r') {
+            evbuffer_add(out, p, (size_t)(q - p));
+            evbuffer_add(out, " ", 1);
+            p = q + 1;
+        }
+    }
+    evbuffer_add(out, p, strlen(p));
+}
+
+static const char *cell_text(json_t *v, char *tmp, size_t n)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(tmp, n, "%lld", (long long)json_integer_value(v));
+        return tmp;
+    }
+    if (json_is_real(v)) {
+        snprintf(tmp, n, "%g", json_real_value(v));
+        return tmp;
+    }
+    if (json_is_true(v))
+        return "yes";
+    if (json_is_false(v))
+        return "no";
+    return "";
+}
+
+void reply_render_ctp(const struct reply *r, struct evbuffer *out)
+{
+    struct evbuffer *body = NULL;
+    char tmp[64];
+
+    if (r->kind == REPLY_NONE) {
+        reply_status_line(out, r->code, r->msg);
+        return;
+    }
+    if (r->kind == REPLY_TEXT) {
+        body = r->body;
+    } else {
+        body = evbuffer_new();
+        if (r->kind == REPLY_TABLE) {
+            size_t i, j;
+            json_t *row, *cell;
+            json_array_foreach(r->rows, i, row) {
+                json_array_foreach(row, j, cell) {
+                    if (j > 0)
+                        evbuffer_add(body, "\t", 1);
+                    add_cell(body, cell_text(cell, tmp, sizeof(tmp)));
+                }
+                evbuffer_add(body, "\n", 1);
+            }
+        } else {
+            size_t i;
+            json_t *key;
+            json_array_foreach(r->kv_keys, i, key) {
+                const char *k = json_string_value(key);
+                add_cell(body, k);
+                evbuffer_add(body, "\t", 1);
+                add_cell(body, cell_text(json_object_get(r->kv, k), tmp, sizeof(tmp)));
+                evbuffer_add(body, "\n", 1);
+            }
+        }
+    }
+
+    size_t len = body ? evbuffer_get_length(body) : 0;
+    char text[300];
+    snprintf(text, sizeof(text), "%s {%zu}", r->msg, len);
+    reply_status_line(out, r->code, text);
+    if (body && r->kind == REPLY_TEXT)
+        evbuffer_add_buffer_reference(out, body);
+    else if (body)
+        evbuffer_add_buffer(out, body);
+    evbuffer_add(out, "\r\n", 2);
+    if (body && body != r->body)
+        evbuffer_free(body);
+}
+
+char *reply_render_json(const struct reply *r, size_t *len)
+{
+    json_t *doc = json_object();
+
+    json_object_set_new(doc, "code", json_integer(r->code));
+    json_object_set_new(doc, r->code < 400 ? "message" : "error", json_string(r->msg));
+    if (r->kind == REPLY_TEXT && r->body) {
+        size_t n = evbuffer_get_length(r->body);
+        const char *p = (const char *)evbuffer_pullup(r->body, -1);
+        json_object_set_new(doc, "body", json_stringn(p ? p : "", n));
+    } else if (r->kind == REPLY_TABLE && json_array_size(r->rows) > 0) {
+        json_t *header = json_array_get(r->rows, 0), *items = json_array();
+        for (size_t i = 1; i < json_array_size(r->rows); i++) {
+            json_t *row = json_array_get(r->rows, i), *obj = json_object();
+            for (size_t j = 0; j < json_array_size(header); j++)
+                json_object_set(obj, json_string_value(json_array_get(header, j)),
+                                json_array_get(row, j));
+            json_array_append_new(items, obj);
+        }
+        json_object_set_new(doc, "items", items);
+    } else if (r->kind == REPLY_KV) {
+        json_object_set(doc, "data", r->kv);
+    }
+    char *s = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_COMPACT);
+    json_decref(doc);
+    if (s == NULL)
+        fatal("json_dumps failed");
+    *len = strlen(s);
+    return s;
+}

@@ -1,0 +1,110 @@
+/* req.c: how handlers answer a request, whichever protocol it came by. */
+#include "campusd.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void finish(struct req *req, int code)
+{
+    if (req->done)
+        fatal("request answered twice (%s)", req->cmd ? req->cmd->name : "?");
+    req->reply.code = code;
+    req->done = true;
+    stats_reply_code(code);
+    stats_latency(now_mono() - req->started);
+    req->on_done(req);
+}
+
+static void set_msg(struct req *req, const char *fmt, va_list ap)
+{
+    vsnprintf(req->reply.msg, sizeof(req->reply.msg), fmt, ap);
+}
+
+void req_reply(struct req *req, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    set_msg(req, fmt, ap);
+    va_end(ap);
+    finish(req, code);
+}
+
+void req_reply_text(struct req *req, int code, const char *msg, const char *content_type,
+                    const void *body, size_t len)
+{
+    snprintf(req->reply.msg, sizeof(req->reply.msg), "%s", msg);
+    req->reply.kind = REPLY_TEXT;
+    req->reply.content_type = content_type;
+    req->reply.body = evbuffer_new();
+    evbuffer_add(req->reply.body, body, len);
+    finish(req, code);
+}
+
+void req_table(struct req *req, int ncols, ...)
+{
+    va_list ap;
+    json_t *header = json_array();
+
+    va_start(ap, ncols);
+    for (int i = 0; i < ncols; i++)
+        json_array_append_new(header, json_string(va_arg(ap, const char *)));
+    va_end(ap);
+    req->reply.kind = REPLY_TABLE;
+    req->reply.rows = json_array();
+    json_array_append_new(req->reply.rows, header);
+}
+
+/* Each value is a const char *; NULL becomes "". */
+void req_row(struct req *req, int ncols, ...)
+{
+    va_list ap;
+    json_t *row = json_array();
+
+    va_start(ap, ncols);
+    for (int i = 0; i < ncols; i++) {
+        const char *v = va_arg(ap, const char *);
+        json_array_append_new(row, json_string(v ? v : ""));
+    }
+    va_end(ap);
+    json_array_append_new(req->reply.rows, row);
+}
+
+void req_kv(struct req *req, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    char *v;
+
+    if (req->reply.kind != REPLY_KV) {
+        req->reply.kind = REPLY_KV;
+        req->reply.kv = json_object();
+        req->reply.kv_keys = json_array();
+    }
+    va_start(ap, fmt);
+    if (vasprintf(&v, fmt, ap) < 0)
+        fatal("out of memory");
+    va_end(ap);
+    if (json_object_get(req->reply.kv, key) == NULL)
+        json_array_append_new(req->reply.kv_keys, json_string(key));
+    json_object_set_new(req->reply.kv, key, json_string(v));
+    free(v);
+}
+
+void req_reply_data(struct req *req, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    set_msg(req, fmt, ap);
+    va_end(ap);
+    finish(req, code);
+}
+
+void req_free(struct req *req)
+{
+    proto_req_free(&req->args);
+    reply_clear(&req->reply);
+    free(req);
+}

@@ -1,0 +1,286 @@
+/* server.c: a worker's event loop: listeners, accept and connection limits,
+ * signals, and the drain on shutdown. */
+#include "campusd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct server server;
+
+double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- connections per client address ---- */
+
+#define ADDR_BUCKETS 4096
+struct addr_count {
+    char addr[64];
+    long n;
+    struct addr_count *next;
+};
+static struct addr_count *addr_table[ADDR_BUCKETS];
+
+static size_t addr_hash(const char *s)
+{
+    size_t h = 5381;
+    while (*s)
+        h = h * 33 + (unsigned char)*s++;
+    return h % ADDR_BUCKETS;
+}
+
+static struct addr_count **addr_find(const char *addr)
+{
+    struct addr_count **pp = &addr_table[addr_hash(addr)];
+    while (*pp && strcmp((*pp)->addr, addr) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+/* Counts a new connection from addr; false if that address is at its limit. */
+static bool addr_take(const char *addr)
+{
+    struct addr_count **pp = addr_find(addr);
+
+    if (*pp == NULL) {
+        *pp = xcalloc(1, sizeof(**pp));
+        snprintf((*pp)->addr, sizeof((*pp)->addr), "%s", addr);
+    }
+    if ((*pp)->n >= cfg.max_conns_per_addr)
+        return false;
+    (*pp)->n++;
+    return true;
+}
+
+void server_release_addr(const char *addr)
+{
+    struct addr_count **pp = addr_find(addr);
+
+    if (*pp && --(*pp)->n == 0) {
+        struct addr_count *a = *pp;
+        *pp = a->next;
+        free(a);
+    }
+}
+
+/* ---- accepting ---- */
+
+static void reject(int fd, const char *line)
+{
+    /* One line, best effort, then close: the socket is new and its buffer
+     * empty, so a short write does not block. */
+    ssize_t n = write(fd, line, strlen(line));
+    (void)n;
+    close(fd);
+    stats.conns_rejected++;
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+    bool tls = arg != NULL;
+    char addr[64] = "?";
+
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
+
+    if (server.draining) {
+        reject(fd, "503 server shutting down\r\n");
+        return;
+    }
+    if ((long)conn_count() >= cfg.max_conns) {
+        reject(fd, "503 too many connections\r\n");
+        return;
+    }
+    if (!addr_take(addr)) {
+        reject(fd, "503 too many connections from your address\r\n");
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    SSL *ssl = NULL;
+    if (tls) {
+        ssl = SSL_new(server.ssl_ctx);
+        if (ssl == NULL) {
+            server_release_addr(addr);
+            close(fd);
+            return;
+        }
+    }
+    conn_new(server.base, fd, addr, ssl);
+}
+
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    int err = EVUTIL_SOCKET_ERROR();
+    /* EMFILE and friends: log and go on; the listener keeps listening. */
+    log_warn("accept: %s", evutil_socket_error_to_string(err));
+}
+
+/* Binds with SO_REUSEPORT so that several workers share the port. */
+static int bind_socket(const char *host, long port)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICHOST };
+    struct addrinfo *res;
+    char portstr[16];
+
+    snprintf(portstr, sizeof(portstr), "%ld", port);
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0) {
+        log_error("bind %s:%ld: %s", host, port, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+        log_error("bind %s:%ld: %s", host, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static struct evconnlistener *listen_on(long port, bool tls)
+{
+    int fd = bind_socket(cfg.bind, port);
+    if (fd < 0)
+        return NULL;
+    struct evconnlistener *l = evconnlistener_new(server.base, accept_cb, tls ? (void *)1 : NULL,
+                                                  LEV_OPT_CLOSE_ON_FREE, -1, fd);
+    if (l == NULL) {
+        close(fd);
+        return NULL;
+    }
+    evconnlistener_set_error_cb(l, accept_error_cb);
+    return l;
+}
+
+/* ---- signals and shutdown ---- */
+
+static struct event *drain_timer;
+static double drain_deadline;
+
+static void drain_check(evutil_socket_t fd, short what, void *arg)
+{
+    if (conn_count() == 0 || now_mono() >= drain_deadline) {
+        if (conn_count() > 0)
+            log_warn("shutdown: %zu connections still busy after %ld s; exiting",
+                     conn_count(), cfg.shutdown_timeout);
+        event_base_loopexit(server.base, NULL);
+    }
+}
+
+static void begin_shutdown(void)
+{
+    if (server.draining)
+        return;
+    server.draining = true;
+    log_info("shutdown: no new connections; finishing what is in flight");
+    if (server.text_listener)
+        evconnlistener_disable(server.text_listener);
+    if (server.tls_listener)
+        evconnlistener_disable(server.tls_listener);
+    conn_drain_all();
+    drain_deadline = now_mono() + (double)cfg.shutdown_timeout;
+    drain_timer = event_new(server.base, -1, EV_PERSIST, drain_check, NULL);
+    struct timeval tv = { 0, 50000 };
+    event_add(drain_timer, &tv);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    if (sig == SIGTERM || sig == SIGINT) {
+        begin_shutdown();
+    } else if (sig == SIGCHLD) {
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            embed_child_exited(pid, status);
+    } else if (sig == SIGHUP) {
+        log_info("SIGHUP: reloading content");
+    }
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    embed_restart_if_needed();
+}
+
+int server_run(int worker_id, SSL_CTX *ssl_ctx)
+{
+    struct event *sigs[4], *tick;
+    int signums[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP };
+
+    memset(&server, 0, sizeof(server));
+    server.worker_id = worker_id;
+    stats.started = time(NULL);
+    server.base = event_base_new();
+    if (server.base == NULL)
+        fatal("event_base_new failed");
+    for (int i = 0; i < 4; i++) {
+        sigs[i] = evsignal_new(server.base, signums[i], signal_cb, NULL);
+        event_add(sigs[i], NULL);
+    }
+    tick = event_new(server.base, -1, EV_PERSIST, tick_cb, NULL);
+    struct timeval one = { 1, 0 };
+    event_add(tick, &one);
+
+    server.ssl_ctx = ssl_ctx;
+    int rc = 0;
+    if (cfg.text_port && (server.text_listener = listen_on(cfg.text_port, false)) == NULL)
+        rc = 1;
+    if (rc == 0 && cfg.tls_port && server.ssl_ctx &&
+        (server.tls_listener = listen_on(cfg.tls_port, true)) == NULL)
+        rc = 1;
+    if (rc == 0 && cfg.http_port) {
+        int fd = bind_socket(cfg.bind, cfg.http_port);
+        if (fd < 0 || http_start(server.base, &cfg, fd) < 0)
+            rc = 1;
+    }
+    if (rc == 0) {
+        store_start(server.base, &cfg);
+        log_info("worker %d ready: ctp %s:%ld, tls %ld, http %ld", worker_id, cfg.bind,
+                 cfg.text_port, server.tls_listener ? cfg.tls_port : 0L, cfg.http_port);
+        event_base_dispatch(server.base);
+        log_info("worker %d stopped", worker_id);
+    }
+
+    /* Whatever is still open goes now; requests still waiting on Redis are
+     * answered into the void by store_stop, which frees them. */
+    conn_close_all();
+    http_stop();
+    if (server.text_listener)
+        evconnlistener_free(server.text_listener);
+    if (server.tls_listener)
+        evconnlistener_free(server.tls_listener);
+    store_stop();
+    if (drain_timer)
+        event_free(drain_timer);
+    drain_timer = NULL;
+    for (int i = 0; i < 4; i++)
+        event_free(sigs[i]);
+    event_free(tick);
+    event_base_free(server.base);
+    return rc;
+}

@@ -1,0 +1,427 @@
+/* store.c: the link to Redis: hiredis async on our event loop, a bound on
+ * every command, reconnection with backoff, and the schema marker that tells
+ * a Redis which lost its data from a new one. */
+#include "campusd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STORE_SCHEMA_VERSION "1"
+#define STORE_META_KEY       "campus:meta"
+#define BACKOFF_MIN_MS       100
+#define BACKOFF_MAX_MS       5000
+#define HEALTH_INTERVAL_MS   1000
+
+/* One command in flight. Redis answers in order and every command has the
+ * same bound, so the oldest one is always the first to time out: a single
+ * timer, armed for the head of this list, bounds them all. */
+struct store_op {
+    store_cb *cb;                /* NULL once answered (or internal with no cb) */
+    void *priv;
+    double deadline, sent;
+    struct store_op *prev, *next;
+};
+
+static struct {
+    struct event_base *base;
+    const struct config *cfg;
+    redisAsyncContext *ac;
+    enum store_state state;
+    struct event *timer;         /* op deadlines */
+    struct event *reconnect_ev;
+    struct event *health_ev;
+    long backoff_ms;
+    struct store_op *head, *tail;
+    const char *drop_reason;     /* what pending callbacks are told on a drop */
+    bool data_lost;
+    char why[1400];              /* why writes are refused */
+    double last_rtt;
+    bool stopping;
+    char marker_path[1024];
+} st;
+
+static void connect_now(void);
+
+enum store_state store_state(void)
+{
+    return st.state;
+}
+
+bool store_writable(void)
+{
+    return st.state == STORE_UP && !st.data_lost;
+}
+
+const char *store_status(void)
+{
+    if (st.state == STORE_UP)
+        return st.data_lost ? st.why : "up";
+    return st.state == STORE_CONNECTING ? "connecting" : "down";
+}
+
+double store_last_rtt(void)
+{
+    return st.last_rtt;
+}
+
+static void arm_timer(void)
+{
+    if (st.head == NULL) {
+        evtimer_del(st.timer);
+        return;
+    }
+    double wait = st.head->deadline - now_mono();
+    if (wait < 0)
+        wait = 0;
+    struct timeval tv = { (time_t)wait, (suseconds_t)((wait - (time_t)wait) * 1e6) };
+    evtimer_add(st.timer, &tv);
+}
+
+static void op_unlink(struct store_op *op)
+{
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        st.head = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    else
+        st.tail = op->prev;
+}
+
+static void schedule_reconnect(void)
+{
+    if (st.stopping)
+        return;
+    struct timeval tv = { st.backoff_ms / 1000, (st.backoff_ms % 1000) * 1000 };
+    evtimer_add(st.reconnect_ev, &tv);
+    st.backoff_ms = st.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : st.backoff_ms * 2;
+}
+
+/* Drops the link: every pending callback hears err once (hiredis calls them
+ * with a NULL reply from redisAsyncFree), then we reconnect. Must not be
+ * called from inside a hiredis callback. */
+static void drop_link(const char *why)
+{
+    if (st.ac == NULL)
+        return;
+    log_warn("store: dropping the link to Redis: %s", why);
+    st.drop_reason = why;
+    redisAsyncContext *ac = st.ac;
+    redisAsyncFree(ac);          /* calls disconnect_cb, which clears st.ac */
+    st.ac = NULL;
+    st.state = STORE_DOWN;
+    st.drop_reason = NULL;
+    /* hiredis skips disconnect_cb for a link that never finished connecting. */
+    if (!evtimer_pending(st.reconnect_ev, NULL))
+        schedule_reconnect();
+}
+
+static void reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct store_op *op = privdata;
+    redisReply *reply = r;
+
+    op_unlink(op);
+    arm_timer();
+    if (reply)
+        st.last_rtt = now_mono() - op->sent;
+    if (op->cb)
+        op->cb(reply, reply ? NULL : (st.drop_reason ? st.drop_reason : "store unavailable"), op->priv);
+    free(op);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    if (st.head && st.head->deadline <= now_mono() + 0.0005)
+        drop_link("command timed out");
+    else
+        arm_timer();
+}
+
+/* Queues a formatted command (RESP bytes) with its bound. */
+static int send_formatted(store_cb *cb, void *priv, const char *cmd, size_t len)
+{
+    struct store_op *op = xcalloc(1, sizeof(*op));
+
+    op->cb = cb;
+    op->priv = priv;
+    op->sent = now_mono();
+    op->deadline = op->sent + st.cfg->store_timeout_ms / 1000.0;
+    op->prev = st.tail;
+    if (st.tail)
+        st.tail->next = op;
+    else
+        st.head = op;
+    st.tail = op;
+    if (redisAsyncFormattedCommand(st.ac, reply_cb, op, cmd, len) != REDIS_OK) {
+        op_unlink(op);
+        free(op);
+        return -1;
+    }
+    if (st.head == op)
+        arm_timer();
+    return 0;
+}
+
+/* Internal and public commands both come through here. */
+static int send_op(store_cb *cb, void *priv, int argc, const char **argv, const size_t *argl)
+{
+    char *cmd;
+    long long len = redisFormatCommandArgv(&cmd, argc, argv, argl);
+
+    if (len < 0)
+        return -1;
+    int rc = send_formatted(cb, priv, cmd, (size_t)len);
+    free(cmd);
+    return rc;
+}
+
+int store_command_argv(store_cb *cb, void *priv, int argc, const char **argv, const size_t *argl)
+{
+    if (st.state != STORE_UP || st.ac == NULL)
+        return -1;
+    return send_op(cb, priv, argc, argv, argl);
+}
+
+/* printf-style like redisAsyncCommand: formatted by hiredis, then sent. */
+int store_command(store_cb *cb, void *priv, const char *fmt, ...)
+{
+    va_list ap;
+    char *cmd;
+
+    if (st.state != STORE_UP || st.ac == NULL)
+        return -1;
+    va_start(ap, fmt);
+    int len = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return -1;
+    int rc = send_formatted(cb, priv, cmd, (size_t)len);
+    free(cmd);
+    return rc;
+}
+
+static void read_marker(char *out, size_t n)
+{
+    out[0] = '\0';
+    FILE *f = fopen(st.marker_path, "r");
+    if (f) {
+        if (fgets(out, (int)n, f) == NULL)
+            out[0] = '\0';
+        out[strcspn(out, "\r\n")] = '\0';
+        fclose(f);
+    }
+}
+
+static void write_marker(const char *id)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", st.marker_path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL || fprintf(f, "%s\n", id) < 0 || fclose(f) != 0 ||
+        rename(tmp, st.marker_path) != 0)
+        log_warn("store: cannot write %s: %s", st.marker_path, strerror(errno));
+}
+
+static void store_up(void)
+{
+    st.state = STORE_UP;
+    st.backoff_ms = BACKOFF_MIN_MS;
+    log_info("store: up%s", st.data_lost ? " (refusing writes)" : "");
+}
+
+static void meta_set_cb(redisReply *reply, const char *err, void *priv)
+{
+    char *id = priv;
+
+    if (reply && reply->type != REDIS_REPLY_ERROR) {
+        write_marker(id);
+        st.data_lost = false;
+        store_up();
+    } else {
+        log_warn("store: cannot write %s: %s", STORE_META_KEY,
+                 reply ? reply->str : err);
+    }
+    free(id);
+}
+
+static void handshake_cb(redisReply *reply, const char *err, void *priv)
+{
+    char marker[128];
+
+    if (reply == NULL)
+        return;                                  /* dropped: reconnect follows */
+    if (reply->type == REDIS_REPLY_ERROR) {
+        log_warn("store: Redis is not ready: %s", reply->str);
+        st.state = STORE_CONNECTING;
+        /* Drop from a timer, never from inside a hiredis callback. */
+        event_active(st.health_ev, EV_TIMEOUT, 1);
+        return;
+    }
+    read_marker(marker, sizeof(marker));
+    const char *instance = NULL, *version = NULL;
+    if (reply->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+            if (strcmp(reply->element[i]->str, "instance") == 0)
+                instance = reply->element[i + 1]->str;
+            if (strcmp(reply->element[i]->str, "version") == 0)
+                version = reply->element[i + 1]->str;
+        }
+    if (instance == NULL) {
+        if (marker[0]) {
+            st.data_lost = true;
+            snprintf(st.why, sizeof(st.why),
+                     "refusing writes: Redis came back empty but held data %s before "
+                     "(restore it, or remove %s to start afresh)", marker, st.marker_path);
+            log_error("store: %s", st.why);
+            store_up();
+            return;
+        }
+        unsigned char rnd[8];
+        char *id = xmalloc(17);
+        RAND_bytes(rnd, sizeof(rnd));
+        for (int i = 0; i < 8; i++)
+            sprintf(id + 2 * i, "%02x", rnd[i]);
+        char created[32];
+        snprintf(created, sizeof(created), "%ld", (long)time(NULL));
+        const char *argv[] = { "HSET", STORE_META_KEY, "version", STORE_SCHEMA_VERSION,
+                               "instance", id, "created", created };
+        if (send_op(meta_set_cb, id, 8, argv, NULL) < 0)
+            free(id);
+        return;
+    }
+    if (version && strcmp(version, STORE_SCHEMA_VERSION) != 0)
+        log_warn("store: schema version %s, this campusd speaks %s", version, STORE_SCHEMA_VERSION);
+    if (marker[0] && strcmp(marker, instance) != 0) {
+        st.data_lost = true;
+        snprintf(st.why, sizeof(st.why),
+                 "refusing writes: this Redis holds store %s, not %s we wrote to", instance, marker);
+        log_error("store: %s", st.why);
+    } else {
+        if (!marker[0])
+            write_marker(instance);
+        st.data_lost = false;
+    }
+    store_up();
+}
+
+static void connect_cb(const redisAsyncContext *ac, int status)
+{
+    if (status != REDIS_OK) {
+        log_warn("store: cannot connect to Redis: %s", ac->errstr);
+        st.ac = NULL;                            /* hiredis frees it */
+        st.state = STORE_DOWN;
+        schedule_reconnect();
+        return;
+    }
+    const char *argv[] = { "HGETALL", STORE_META_KEY };
+    send_op(handshake_cb, NULL, 2, argv, NULL);
+}
+
+static void disconnect_cb(const redisAsyncContext *ac, int status)
+{
+    if (st.state == STORE_UP)
+        log_warn("store: lost the link to Redis%s%s", status == REDIS_OK ? "" : ": ",
+                 status == REDIS_OK ? "" : ac->errstr);
+    st.ac = NULL;                                /* hiredis frees it */
+    st.state = STORE_DOWN;
+    schedule_reconnect();
+}
+
+static void connect_now(void)
+{
+    const char *addr = st.cfg->redis;
+    redisAsyncContext *ac;
+
+    if (st.ac || st.stopping)
+        return;
+    if (addr[0] == '/') {
+        ac = redisAsyncConnectUnix(addr);
+    } else {
+        char host[256];
+        const char *colon = strrchr(addr, ':');
+        int port = colon ? atoi(colon + 1) : 6379;
+        size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
+        snprintf(host, sizeof(host), "%.*s", (int)(n < 255 ? n : 255), addr);
+        ac = redisAsyncConnect(host, port);
+    }
+    if (ac == NULL || ac->err) {
+        log_warn("store: cannot connect to %s: %s", addr, ac ? ac->errstr : "out of memory");
+        if (ac)
+            redisAsyncFree(ac);
+        schedule_reconnect();
+        return;
+    }
+    st.ac = ac;
+    st.state = STORE_CONNECTING;
+    redisLibeventAttach(ac, st.base);
+    redisAsyncSetConnectCallback(ac, connect_cb);
+    redisAsyncSetDisconnectCallback(ac, disconnect_cb);
+}
+
+static void reconnect_cb(evutil_socket_t fd, short what, void *arg)
+{
+    connect_now();
+}
+
+static void health_reply_cb(redisReply *reply, const char *err, void *priv)
+{
+    (void)reply;
+}
+
+/* Every second: a PING keeps the state honest even without traffic (a
+ * SIGSTOPped Redis accepts connections but never answers), and a link stuck
+ * half-way gets dropped. */
+static void health_cb(evutil_socket_t fd, short what, void *arg)
+{
+    if (st.state == STORE_UP && st.head == NULL) {
+        const char *argv[] = { "PING" };
+        send_op(health_reply_cb, NULL, 1, argv, NULL);
+    } else if (st.state == STORE_CONNECTING && st.ac && st.head == NULL) {
+        drop_link("Redis not ready");
+    }
+}
+
+void store_start(struct event_base *base, const struct config *c)
+{
+    memset(&st, 0, sizeof(st));
+    st.base = base;
+    st.cfg = c;
+    st.backoff_ms = BACKOFF_MIN_MS;
+    snprintf(st.marker_path, sizeof(st.marker_path), "%s/store-instance", c->data_dir);
+    st.timer = evtimer_new(base, timer_cb, NULL);
+    st.reconnect_ev = evtimer_new(base, reconnect_cb, NULL);
+    st.health_ev = event_new(base, -1, EV_PERSIST, health_cb, NULL);
+    struct timeval tv = { HEALTH_INTERVAL_MS / 1000, (HEALTH_INTERVAL_MS % 1000) * 1000 };
+    event_add(st.health_ev, &tv);
+    connect_now();
+}
+
+void store_stop(void)
+{
+    st.stopping = true;
+    if (st.ac) {
+        st.drop_reason = "shutting down";
+        redisAsyncFree(st.ac);
+        st.ac = NULL;
+    }
+    st.state = STORE_DOWN;
+    if (st.timer) {
+        event_free(st.timer);
+        event_free(st.reconnect_ev);
+        event_free(st.health_ev);
+        st.timer = st.reconnect_ev = st.health_ev = NULL;
+    }
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages that building, running and testing Campus need.
+# Only when something is missing does it touch apt, so a warm machine pays nothing.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config git
+libevent-dev libhiredis-dev libcmark-dev cmark libssl-dev openssl
+libcriterion-dev libyaml-dev libjansson-dev libedit-dev
+redis-server redis-tools python3 clang"
+
+# What the benchmarks and web tests need on top.
+case "${1:-}" in
+  bench) PACKAGES="$PACKAGES memcached nginx-light" ;;
+  web)   PACKAGES="$PACKAGES chromium nodejs npm" ;;
+esac
+
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
