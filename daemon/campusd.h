@@ -125,9 +125,13 @@ void reply_status_line(struct evbuffer *out, int code, const char *text);
 
 enum req_origin { REQ_CTP, REQ_HTTP };
 
+enum role { ROLE_ANON, ROLE_LEARNER, ROLE_TRAINER, ROLE_ADMIN };
+
 struct req {
     struct req *next;            /* in its connection's queue */
     enum req_origin origin;
+    enum role role;              /* who asks: from the connection's login or the HTTP session */
+    char *user;                  /* owned; NULL when anonymous */
     struct conn *conn;           /* REQ_CTP: holds a reference */
     void *http;                  /* REQ_HTTP: the evhttp_request */
     struct proto_req args;
@@ -153,8 +157,6 @@ void req_free(struct req *req);
 
 /* ---- cmd.c: the command table and dispatch ---- */
 
-enum role { ROLE_ANON, ROLE_LEARNER, ROLE_TRAINER, ROLE_ADMIN };
-
 #define CMD_STORE   0x01         /* needs the Redis store up */
 #define CMD_WRITE   0x02         /* writes to the store: refused if its data was lost */
 #define CMD_CTP     0x04         /* only on the text protocol (STARTTLS, QUIT) */
@@ -169,20 +171,20 @@ struct cmd {
     const char *help;
 };
 
-extern const struct cmd cmd_table[];
-extern const size_t cmd_count;
+/* Each cmd-<group>.c file exports one table ending in an entry with a NULL
+ * name; cmd.c lists the groups. */
+extern const struct cmd cmd_group_basic[];
+
+/* Every verb, in group order, and how many: built by cmd_init. */
+extern const struct cmd **cmd_all;
+extern size_t cmd_count;
+void cmd_init(void);
+/* The verb's index in cmd_all (for counters), or -1. */
+int cmd_index(const struct cmd *c);
 const struct cmd *cmd_lookup(const char *name, size_t len);
 /* Checks arity, role and store state, then calls the handler. */
 void cmd_dispatch(struct req *req);
 
-/* cmd-basic.c */
-void cmd_hello(struct req *);
-void cmd_ping(struct req *);
-void cmd_echo(struct req *);
-void cmd_stats(struct req *);
-void cmd_help(struct req *);
-void cmd_quit(struct req *);
-void cmd_starttls(struct req *);
 
 /* ---- conn.c: one CTP/1 connection ---- */
 
@@ -205,6 +207,7 @@ struct conn {
     int refs;
     bool tls;
     bool upgraded;               /* STARTTLS happened */
+    bool draining;               /* shutdown: answer what was received, read no more */
     char addr[64];
     struct event *resume_ev;     /* continue parsing after yielding */
     struct event *deadline_ev;   /* a begun request must finish in time */
@@ -245,6 +248,15 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx);
 void server_release_addr(const char *addr);
 double now_mono(void);
 
+/* ---- courses.c: the live catalogue ---- */
+
+struct catalog;
+/* The live catalogue (borrowed: a request that waits on Redis and then reads
+ * it again must hold a reference with catalog_ref). NULL before a load. */
+struct catalog *courses_current(void);
+int courses_reload(void);
+void courses_free(void);
+
 /* ---- tls.c ---- */
 
 /* Loads or makes (self-signed, in the data dir) the certificate. NULL on error. */
@@ -281,6 +293,25 @@ void embed_stop(void);
 pid_t embed_pid(void);
 /* In a forked worker: the child is the master's to supervise, not ours. */
 void embed_forget(void);
+
+/* ---- api.c: HTTP API routes onto the command table ---- */
+
+struct evhttp_request;
+
+/* A route turns an HTTP request into a command's arguments. build fills
+ * argv (up to API_ARGS_MAX, strings it allocates with xstrdup) and returns
+ * argc, or -1 after answering the request itself (bad input). */
+#define API_ARGS_MAX 16
+struct api_route {
+    const char *method;          /* "GET", "POST", ... */
+    const char *pattern;         /* "/api/ping"; a star stands for one path segment */
+    int (*build)(struct evhttp_request *r, char **params, int nparams, char **argv);
+};
+extern const struct api_route api_routes_basic[];
+/* Answers r if its path starts with /api/. */
+void api_handle(struct evhttp_request *r, const char *path);
+void api_send_error(struct evhttp_request *r, int code, const char *msg);
+void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len);
 
 /* ---- http.c ---- */
 

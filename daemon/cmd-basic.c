@@ -2,6 +2,7 @@
  * HELP, STARTTLS, QUIT. */
 #include "campusd.h"
 
+#include <event2/http.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-void cmd_hello(struct req *req)
+static void cmd_hello(struct req *req)
 {
     req_kv(req, "server", "campusd %s", CAMPUS_VERSION);
     req_kv(req, "protocol", "CTP/1");
@@ -37,7 +38,7 @@ static void ping_store_cb(struct redisReply *reply, const char *err, void *priv)
         req_reply(req, 200, "PONG store %.1fms", store_last_rtt() * 1000.0);
 }
 
-void cmd_ping(struct req *req)
+static void cmd_ping(struct req *req)
 {
     if (req->args.argc == 1) {
         req_reply(req, 200, "PONG");
@@ -51,7 +52,7 @@ void cmd_ping(struct req *req)
         req_reply(req, 503, "progress store unavailable");
 }
 
-void cmd_echo(struct req *req)
+static void cmd_echo(struct req *req)
 {
     req_reply_text(req, 200, "echo", "application/octet-stream",
                    req->args.argv[1], req->args.argl[1]);
@@ -70,7 +71,7 @@ static long rss_kib(void)
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-void cmd_stats(struct req *req)
+static void cmd_stats(struct req *req)
 {
     req_kv(req, "pid", "%d", (int)getpid());
     req_kv(req, "worker", "%d", server.worker_id);
@@ -91,7 +92,7 @@ void cmd_stats(struct req *req)
     }
     for (size_t i = 0; i < cmd_count; i++) {
         char key[64];
-        snprintf(key, sizeof(key), "cmd-%s", cmd_table[i].name);
+        snprintf(key, sizeof(key), "cmd-%s", cmd_all[i]->name);
         for (char *p = key; *p; p++)
             if (*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
@@ -102,7 +103,7 @@ void cmd_stats(struct req *req)
     req_reply_data(req, 200, "stats");
 }
 
-void cmd_help(struct req *req)
+static void cmd_help(struct req *req)
 {
     if (req->args.argc == 2) {
         const struct cmd *c = cmd_lookup(req->args.argv[1], req->args.argl[1]);
@@ -117,11 +118,11 @@ void cmd_help(struct req *req)
     }
     req_table(req, 2, "verb", "usage");
     for (size_t i = 0; i < cmd_count; i++)
-        req_row(req, 2, cmd_table[i].name, cmd_table[i].usage);
+        req_row(req, 2, cmd_all[i]->name, cmd_all[i]->usage);
     req_reply_data(req, 200, "%zu verbs", cmd_count);
 }
 
-void cmd_quit(struct req *req)
+static void cmd_quit(struct req *req)
 {
     struct conn *c = req->conn;
 
@@ -129,7 +130,7 @@ void cmd_quit(struct req *req)
     conn_close_after_reply(c);
 }
 
-void cmd_starttls(struct req *req)
+static void cmd_starttls(struct req *req)
 {
     struct conn *c = req->conn;
 
@@ -149,3 +150,67 @@ void cmd_starttls(struct req *req)
     req_reply(req, 200, "begin TLS");
 }
 
+
+const struct cmd cmd_group_basic[] = {
+    { "HELLO", cmd_hello, 0, 0, ROLE_ANON, 0, "HELLO",
+      "Names the server and lists its capabilities and limits." },
+    { "PING", cmd_ping, 0, 1, ROLE_ANON, 0, "PING [store]",
+      "Answers PONG. With 'store', checks the round trip to Redis too." },
+    { "ECHO", cmd_echo, 1, 1, ROLE_ANON, 0, "ECHO text | ECHO {N}",
+      "Sends the argument back as a body: a way to test framing and literals." },
+    { "STATS", cmd_stats, 0, 0, ROLE_ANON, 0, "STATS",
+      "Counters of this process: connections, commands, errors, bytes, store, uptime, memory." },
+    { "HELP", cmd_help, 0, 1, ROLE_ANON, 0, "HELP [verb]",
+      "Lists the verbs, or explains one." },
+    { "STARTTLS", cmd_starttls, 0, 0, ROLE_ANON, CMD_CTP, "STARTTLS",
+      "Upgrades this connection to TLS. Anything sent after it before the handshake is dropped." },
+    { "QUIT", cmd_quit, 0, 0, ROLE_ANON, CMD_CTP, "QUIT",
+      "Answers, then closes the connection." },
+    { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
+};
+
+static int api_ping(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("PING");
+    return 1;
+}
+
+static int api_hello(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("HELLO");
+    return 1;
+}
+
+static int api_stats(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("STATS");
+    return 1;
+}
+
+static int api_help(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("HELP");
+    return 1;
+}
+
+/* The body is the argument; a text body only, as argv strings end at NUL. */
+static int api_echo(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r);
+    size_t len = evbuffer_get_length(in);
+
+    argv[0] = xstrdup("ECHO");
+    argv[1] = xmalloc(len + 1);
+    evbuffer_copyout(in, argv[1], len);
+    argv[1][len] = '\0';
+    return 2;
+}
+
+const struct api_route api_routes_basic[] = {
+    { "GET", "/api/ping", api_ping },
+    { "GET", "/api/hello", api_hello },
+    { "GET", "/api/stats", api_stats },
+    { "GET", "/api/help", api_help },
+    { "POST", "/api/echo", api_echo },
+    { NULL, NULL, NULL },
+};

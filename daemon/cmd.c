@@ -6,29 +6,45 @@
 #include <string.h>
 #include <strings.h>
 
-const struct cmd cmd_table[] = {
-    { "HELLO", cmd_hello, 0, 0, ROLE_ANON, 0, "HELLO",
-      "Names the server and lists its capabilities and limits." },
-    { "PING", cmd_ping, 0, 1, ROLE_ANON, 0, "PING [store]",
-      "Answers PONG. With 'store', checks the round trip to Redis too." },
-    { "ECHO", cmd_echo, 1, 1, ROLE_ANON, 0, "ECHO text | ECHO {N}",
-      "Sends the argument back as a body: a way to test framing and literals." },
-    { "STATS", cmd_stats, 0, 0, ROLE_ANON, 0, "STATS",
-      "Counters of this process: connections, commands, errors, bytes, store, uptime, memory." },
-    { "HELP", cmd_help, 0, 1, ROLE_ANON, 0, "HELP [verb]",
-      "Lists the verbs, or explains one." },
-    { "STARTTLS", cmd_starttls, 0, 0, ROLE_ANON, CMD_CTP, "STARTTLS",
-      "Upgrades this connection to TLS. Anything sent after it before the handshake is dropped." },
-    { "QUIT", cmd_quit, 0, 0, ROLE_ANON, CMD_CTP, "QUIT",
-      "Answers, then closes the connection." },
+/* The groups of verbs, in the order HELP lists them. */
+static const struct cmd *const groups[] = {
+    cmd_group_basic,
 };
-const size_t cmd_count = sizeof(cmd_table) / sizeof(cmd_table[0]);
+
+const struct cmd **cmd_all;
+size_t cmd_count;
+
+void cmd_init(void)
+{
+    if (cmd_all)
+        return;
+    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+        for (const struct cmd *c = groups[g]; c->name; c++)
+            cmd_count++;
+    cmd_all = xcalloc(cmd_count, sizeof(*cmd_all));
+    size_t n = 0;
+    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+        for (const struct cmd *c = groups[g]; c->name; c++) {
+            for (size_t k = 0; k < n; k++)
+                if (strcasecmp(cmd_all[k]->name, c->name) == 0)
+                    fatal("verb %s is in the command table twice", c->name);
+            cmd_all[n++] = c;
+        }
+}
+
+int cmd_index(const struct cmd *c)
+{
+    for (size_t i = 0; i < cmd_count; i++)
+        if (cmd_all[i] == c)
+            return (int)i;
+    return -1;
+}
 
 const struct cmd *cmd_lookup(const char *name, size_t len)
 {
     for (size_t i = 0; i < cmd_count; i++)
-        if (strlen(cmd_table[i].name) == len && strncasecmp(cmd_table[i].name, name, len) == 0)
-            return &cmd_table[i];
+        if (strlen(cmd_all[i]->name) == len && strncasecmp(cmd_all[i]->name, name, len) == 0)
+            return cmd_all[i];
     return NULL;
 }
 
@@ -36,11 +52,6 @@ static const char *role_name(enum role r)
 {
     static const char *names[] = { "anyone", "a learner", "a trainer", "an admin" };
     return names[r];
-}
-
-static enum role req_role(const struct req *req)
-{
-    return req->origin == REQ_CTP && req->conn ? req->conn->role : ROLE_ANON;
 }
 
 void cmd_dispatch(struct req *req)
@@ -57,7 +68,7 @@ void cmd_dispatch(struct req *req)
         return;
     }
     req->cmd = c;
-    stats_command((int)(c - cmd_table));
+    stats_command(cmd_index(c));
     int nargs = a->argc - 1;
     if (nargs < c->min_args || (c->max_args >= 0 && nargs > c->max_args)) {
         req_reply(req, 400, "usage: %s", c->usage);
@@ -67,7 +78,7 @@ void cmd_dispatch(struct req *req)
         req_reply(req, 400, "%s is only for the text protocol", c->name);
         return;
     }
-    enum role have = req_role(req);
+    enum role have = req->role;
     if (have < c->role) {
         if (have == ROLE_ANON)
             req_reply(req, 401, "%s needs you to log in", c->name);

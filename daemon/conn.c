@@ -166,8 +166,24 @@ static void try_resume(struct conn *c)
         evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH)
         return;
     c->state = CONN_READING;
-    bufferevent_enable(c->bev, EV_READ);
+    if (!c->draining)
+        bufferevent_enable(c->bev, EV_READ);
     event_active(c->resume_ev, 0, 0);   /* input may already be buffered */
+}
+
+/* During shutdown a connection closes once everything it had sent us before
+ * the signal is answered. */
+static void drain_check(struct conn *c)
+{
+    if (!c->draining || (c->state != CONN_READING && c->state != CONN_PAUSED))
+        return;
+    if (c->head != NULL)
+        return;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    if (evbuffer_get_length(in) > 0 && !proto_partial(&c->parser) && c->state == CONN_READING)
+        return;                  /* conn_process has more to parse */
+    conn_close_after_reply(c);
+    close_when_flushed(c);
 }
 
 static void start_tls_upgrade(struct conn *c);
@@ -200,8 +216,10 @@ static void conn_flush(struct conn *c)
     else if (c->state == CONN_STARTTLS && c->head == NULL &&
              evbuffer_get_length(out) == 0)
         start_tls_upgrade(c);
-    else
+    else {
         try_resume(c);
+        drain_check(c);
+    }
 }
 
 void conn_req_done(struct req *req)
@@ -232,6 +250,8 @@ static struct req *enqueue(struct conn *c)
 
     r->origin = REQ_CTP;
     r->conn = c;
+    r->role = c->role;
+    r->user = c->user ? xstrdup(c->user) : NULL;
     r->on_done = conn_req_done;
     r->started = now_mono();
     reply_init(&r->reply);
@@ -285,6 +305,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 static void conn_process(struct conn *c)
 {
     long handled = 0;
+    bool yielded = false;
 
     if (c->state == CONN_CLOSED)
         return;
@@ -299,6 +320,7 @@ static void conn_process(struct conn *c)
         }
         if (handled >= cfg.reqs_per_event) {
             event_active(c->resume_ev, 0, 0);
+            yielded = true;
             break;
         }
         struct evbuffer_iovec v;
@@ -330,6 +352,8 @@ static void conn_process(struct conn *c)
         cmd_dispatch(r);
     }
     update_deadline(c);
+    if (c->state != CONN_CLOSED && !yielded)
+        drain_check(c);
     conn_unref(c);
 }
 
@@ -421,8 +445,9 @@ void conn_drain_all(void)
     for (; c; c = next) {
         next = c->next;
         if (c->state == CONN_READING || c->state == CONN_PAUSED) {
-            conn_close_after_reply(c);
-            close_when_flushed(c);
+            c->draining = true;
+            bufferevent_disable(c->bev, EV_READ);
+            event_active(c->resume_ev, 0, 0);
         }
     }
 }

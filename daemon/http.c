@@ -69,106 +69,6 @@ static bool track_conn(struct evhttp_request *r)
     return true;
 }
 
-static void send_json(struct evhttp_request *r, int code, const char *json, size_t len)
-{
-    struct evkeyvalq *h = evhttp_request_get_output_headers(r);
-    struct evbuffer *b = evbuffer_new();
-
-    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-    evhttp_add_header(h, "Cache-Control", "no-store");
-    evbuffer_add(b, json, len);
-    evhttp_send_reply(r, code, code < 400 ? "OK" : "Error", b);
-    evbuffer_free(b);
-}
-
-static void send_error(struct evhttp_request *r, int code, const char *msg)
-{
-    json_t *doc = json_pack("{s:i,s:s}", "code", code, "error", msg);
-    char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    send_json(r, code, s, strlen(s));
-    free(s);
-    json_decref(doc);
-}
-
-/* ---- the API: requests through the command table ---- */
-
-static void api_req_done(struct req *req)
-{
-    struct evhttp_request *r = req->http;
-
-    if (r != NULL) {
-        size_t len;
-        char *json = reply_render_json(&req->reply, &len);
-        evhttp_request_set_error_cb(r, NULL);
-        send_json(r, req->reply.code, json, len);
-        free(json);
-    }
-    req_free(req);
-}
-
-/* evhttp frees a request whose connection fails before we answer: forget it,
- * so the answer, when Redis gives it, goes nowhere instead of into freed memory. */
-static void api_req_error(enum evhttp_request_error err, void *arg)
-{
-    struct req *req = arg;
-    req->http = NULL;
-}
-
-static void api_dispatch(struct evhttp_request *r, int argc, const char **argv, const size_t *argl)
-{
-    struct req *req = xcalloc(1, sizeof(*req));
-
-    req->origin = REQ_HTTP;
-    req->http = r;
-    req->on_done = api_req_done;
-    req->started = now_mono();
-    reply_init(&req->reply);
-    req->args.argc = argc;
-    req->args.argv = xcalloc((size_t)argc, sizeof(char *));
-    req->args.argl = xcalloc((size_t)argc, sizeof(size_t));
-    for (int i = 0; i < argc; i++) {
-        size_t n = argl ? argl[i] : strlen(argv[i]);
-        req->args.argv[i] = xstrndup(argv[i], n);
-        req->args.argl[i] = n;
-    }
-    evhttp_request_set_error_cb(r, api_req_error);
-    /* The handler may answer at once (api_req_done frees req) or later. */
-    cmd_dispatch(req);
-}
-
-static void handle_api(struct evhttp_request *r, const char *path)
-{
-    enum evhttp_cmd_type method = evhttp_request_get_command(r);
-    const char *name = path + strlen("/api/");
-
-    if (strcmp(name, "ping") == 0 || strcmp(name, "hello") == 0 ||
-        strcmp(name, "stats") == 0 || strcmp(name, "help") == 0) {
-        if (method != EVHTTP_REQ_GET) {
-            send_error(r, 405, "use GET");
-            return;
-        }
-        char verb[16];
-        snprintf(verb, sizeof(verb), "%s", name);
-        const char *argv[] = { verb };
-        api_dispatch(r, 1, argv, NULL);
-        return;
-    }
-    if (strcmp(name, "echo") == 0) {
-        if (method != EVHTTP_REQ_POST) {
-            send_error(r, 405, "use POST");
-            return;
-        }
-        struct evbuffer *in = evhttp_request_get_input_buffer(r);
-        size_t n = evbuffer_get_length(in);
-        const char *body = (const char *)evbuffer_pullup(in, -1);
-        const char *argv[] = { "ECHO", body ? body : "" };
-        size_t argl[] = { 4, n };
-        api_dispatch(r, 2, argv, argl);
-        return;
-    }
-    send_error(r, 404, "no such API route");
-}
-
 /* ---- health and metrics ---- */
 
 static void handle_healthz(struct evhttp_request *r)
@@ -178,7 +78,7 @@ static void handle_healthz(struct evhttp_request *r)
                             "store", store_status(), "store_writable", store_writable(),
                             "uptime", (json_int_t)(time(NULL) - stats.started));
     char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    send_json(r, up ? 200 : 503, s, strlen(s));
+    api_send_json(r, up ? 200 : 503, s, strlen(s));
     free(s);
     json_decref(doc);
 }
@@ -207,7 +107,7 @@ static void handle_metrics(struct evhttp_request *r)
     evbuffer_add_printf(b, "# HELP campus_commands_total Commands by verb.\n"
                            "# TYPE campus_commands_total counter\n");
     for (size_t i = 0; i < cmd_count; i++)
-        evbuffer_add_printf(b, "campus_commands_total{verb=\"%s\"} %llu\n", cmd_table[i].name,
+        evbuffer_add_printf(b, "campus_commands_total{verb=\"%s\"} %llu\n", cmd_all[i]->name,
                             (unsigned long long)stats_command_count((int)i));
     evbuffer_add_printf(b, "# HELP campus_errors_total Error answers by code.\n"
                            "# TYPE campus_errors_total counter\n");
@@ -278,11 +178,11 @@ static void handle_static(struct evhttp_request *r, const char *path)
     enum evhttp_cmd_type method = evhttp_request_get_command(r);
 
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
-        send_error(r, 405, "use GET");
+        api_send_error(r, 405, "use GET");
         return;
     }
     if (!static_path_ok(path)) {
-        send_error(r, 400, "bad path");
+        api_send_error(r, 400, "bad path");
         return;
     }
     if (strcmp(path, "/") == 0)
@@ -293,7 +193,7 @@ static void handle_static(struct evhttp_request *r, const char *path)
     if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
         if (fd >= 0)
             close(fd);
-        send_error(r, 404, "not found");
+        api_send_error(r, 404, "not found");
         return;
     }
     struct evbuffer *b = evbuffer_new();
@@ -309,7 +209,7 @@ static void handle(struct evhttp_request *r, void *arg)
     stats.http_requests++;
     if (!track_conn(r)) {
         evhttp_add_header(evhttp_request_get_output_headers(r), "Connection", "close");
-        send_error(r, 503, "too many connections");
+        api_send_error(r, 503, "too many connections");
         return;
     }
     if (server.draining)
@@ -324,7 +224,7 @@ static void handle(struct evhttp_request *r, void *arg)
     else if (strcmp(path, "/metrics") == 0)
         handle_metrics(r);
     else if (strncmp(path, "/api/", 5) == 0)
-        handle_api(r, path);
+        api_handle(r, path);
     else
         handle_static(r, path);
 }

@@ -15,6 +15,7 @@
 static pid_t *workers;
 static long nworkers;
 static volatile sig_atomic_t got_term, got_hup, got_chld;
+static sigset_t unblocked;        /* the mask before the master blocked its signals */
 
 static void on_signal(int sig)
 {
@@ -39,6 +40,7 @@ static pid_t spawn_worker(long id, SSL_CTX *ctx)
         signal(SIGINT, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
         signal(SIGCHLD, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &unblocked, NULL);
         embed_forget();
         int rc = server_run((int)id, ctx);
         SSL_CTX_free(ctx);
@@ -53,7 +55,7 @@ static pid_t spawn_worker(long id, SSL_CTX *ctx)
 static int supervise(SSL_CTX *ctx)
 {
     struct sigaction sa = { .sa_handler = on_signal };
-    sigset_t block, old;
+    sigset_t block;
 
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
@@ -65,7 +67,7 @@ static int supervise(SSL_CTX *ctx)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &block, &old);
+    sigprocmask(SIG_BLOCK, &block, &unblocked);
 
     workers = xcalloc((size_t)cfg.workers, sizeof(pid_t));
     nworkers = cfg.workers;
@@ -74,7 +76,7 @@ static int supervise(SSL_CTX *ctx)
     log_info("master: %ld workers", nworkers);
 
     while (!got_term) {
-        sigsuspend(&old);
+        sigsuspend(&unblocked);
         if (got_hup) {
             got_hup = 0;
             for (long i = 0; i < nworkers; i++)
@@ -110,7 +112,7 @@ static int supervise(SSL_CTX *ctx)
             rc = 1;
     }
     free(workers);
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    sigprocmask(SIG_SETMASK, &unblocked, NULL);
     return rc;
 }
 
@@ -151,6 +153,7 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level(cfg.log_level);
+    cmd_init();
     if (check_dir) {
         fprintf(stderr, "campusd: --check arrives with the course loader\n");
         config_free(&cfg);

@@ -106,5 +106,6 @@ void req_free(struct req *req)
 {
     proto_req_free(&req->args);
     reply_clear(&req->reply);
+    free(req->user);
     free(req);
 }

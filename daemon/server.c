@@ -234,6 +234,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
 
     memset(&server, 0, sizeof(server));
     server.worker_id = worker_id;
+    cmd_init();
     stats.started = time(NULL);
     server.base = event_base_new();
     if (server.base == NULL)

@@ -1,0 +1,110 @@
+/* auth.h: password hashing (scrypt, on a worker pool), session tokens, and
+ * the rules for account names and passwords. */
+#ifndef CAMPUS_AUTH_H
+#define CAMPUS_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct event_base;
+
+#define AUTH_NAME_MIN      3
+#define AUTH_NAME_MAX      32
+#define AUTH_PASSWORD_MIN  10
+#define AUTH_PASSWORD_MAX  1024
+#define AUTH_SALT_BYTES    16
+#define AUTH_KEY_BYTES     32
+#define AUTH_TOKEN_BYTES   32          /* 256 random bits per session token */
+#define AUTH_HASH_MAX      160         /* longest stored password string, NUL included */
+#define AUTH_TOKEN_MAX     (AUTH_NAME_MAX + 1 + 44)   /* "name.secret" with its NUL */
+
+/* Bounds on scrypt parameters, for new hashes and for stored ones (a stored
+ * string outside them is refused rather than computed). */
+#define AUTH_LN_MIN 10
+#define AUTH_LN_MAX 22
+#define AUTH_R_MAX  32
+#define AUTH_P_MAX  16
+
+/* Jobs queued or running on the pool at most; past it a submit fails and the
+ * caller answers "busy". */
+#define AUTH_QUEUE_MAX 64
+
+/* scrypt cost: N = 2^ln, block size r, parallelism p. */
+struct auth_params {
+    int ln, r, p;
+};
+
+/* The parameters new hashes get: from the config (scrypt_ln, scrypt_r,
+ * scrypt_p). */
+struct auth_params auth_params_current(void);
+
+/* True when name is 3 to 32 of [a-z0-9._-]. */
+bool auth_name_valid(const char *name, size_t len);
+
+/* NULL when the password is acceptable (10 to 1,024 bytes of UTF-8), else a
+ * static message saying why not. */
+const char *auth_password_problem(const char *pw, size_t len);
+
+/* Hashes a password with a fresh 16-byte salt into out as
+ * "$scrypt$ln=L,r=R,p=P$SALT$KEY" (base64). Slow: call it from the pool or
+ * from a command-line tool, never on the event loop. Returns 0, or -1 when
+ * the parameters are out of bounds or scrypt fails. */
+int auth_hash_password(const char *pw, size_t len, const struct auth_params *p,
+                       char out[AUTH_HASH_MAX]);
+
+/* Checks a password against a stored string, in constant time over the key.
+ * Returns 1 on a match, 0 on a mismatch, -1 when stored is malformed. Slow. */
+int auth_verify_password(const char *pw, size_t len, const char *stored);
+
+/* Reads the parameters of a stored string. Returns 0 or -1 if malformed. */
+int auth_stored_params(const char *stored, struct auth_params *p);
+
+/* True when the stored string is weaker than want in any parameter (so it
+ * should be re-hashed at the next successful login). */
+bool auth_needs_rehash(const char *stored, const struct auth_params *want);
+
+/* A new session token "NAME.SECRET" (SECRET: 256 bits from the OpenSSL RNG,
+ * base64url) in token, and the hex SHA-256 of the whole token in hash_hex:
+ * only the hash is ever stored. */
+void auth_token_new(const char *name, char token[AUTH_TOKEN_MAX], char hash_hex[65]);
+
+/* Splits a token sent by a client: the name goes to name, the hex SHA-256
+ * of the whole token to hash_hex. Returns 0, or -1 if it is not a token. */
+int auth_token_parse(const char *token, size_t len, char name[AUTH_NAME_MAX + 1],
+                     char hash_hex[65]);
+
+/* Compares two 64-digit hex hashes in constant time. */
+bool auth_hash_equal(const char *a, const char *b);
+
+/* ---- the worker pool: scrypt off the event loop ---- */
+
+/* result: for a hash job 0 and the stored string in hash, or -1; for a
+ * verify job 1 (match), 0 (mismatch) or -1 (malformed stored string). -2
+ * means the pool was stopped before the job ran. Called on the event loop
+ * thread, once per submitted job; hash is valid during the call only. */
+typedef void auth_done_cb(int result, const char *hash, void *priv);
+
+/* Starts the worker threads and the wake-up event on base. Called lazily by
+ * the first submit (with the server's base); tests call it with their own. */
+void auth_pool_start(struct event_base *base);
+
+/* Queues a hash of the password with the current parameters. The password
+ * is copied (and wiped after use). Returns 0, or -1 when AUTH_QUEUE_MAX jobs
+ * are already waiting (cb is not called then). */
+int auth_submit_hash(const char *pw, size_t len, auth_done_cb *cb, void *priv);
+
+/* Queues a verify against stored; stored NULL runs the same work against a
+ * throwaway hash with the current parameters and reports 0, so that an
+ * unknown name costs what a known one does. Same return as auth_submit_hash. */
+int auth_submit_verify(const char *pw, size_t len, const char *stored, auth_done_cb *cb,
+                       void *priv);
+
+/* Jobs queued or running now. */
+int auth_pool_busy(void);
+
+/* Stops the threads after the job each is running; every job not run is
+ * answered with -2, every finished one with its result, before this returns.
+ * The pool can be started again afterwards. */
+void auth_pool_stop(void);
+
+#endif

@@ -1,0 +1,368 @@
+"""Test harness: a private redis-server and a real campusd on free loopback
+ports, and a CTP/1 client that reads responses exactly as the protocol frames
+them. Each test file imports this, defines test_* functions, and calls
+harness.main(globals()), which runs them in order and prints
+"N passed, M failed" (exit status 1 on any failure)."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+SOURCE = os.environ.get("CAMPUS_SOURCE") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+CAMPUSD = os.environ.get("CAMPUSD") or os.path.join(SOURCE, "build", "daemon", "campusd")
+BUILD = os.environ.get("CAMPUS_BUILD") or os.path.join(SOURCE, "build")
+FIXTURES = os.path.join(SOURCE, "tests", "fixtures")
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            v = pred()
+            if v:
+                return v
+        except Exception:
+            pass
+        time.sleep(step)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Redis:
+    """A redis-server of our own on a loopback port, AOF on."""
+
+    def __init__(self, tmp, port=None):
+        self.dir = os.path.join(tmp, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = port or free_port()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "always",
+             "--save", "", "--daemonize", "no", "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self.ping, what="redis-server")
+        return self
+
+    def ping(self):
+        try:
+            return self.cmd("PING") == b"+PONG"
+        except OSError:
+            return False
+
+    def cmd(self, *args):
+        """One command, RESP-encoded; returns the first reply line (bytes) or
+        the bulk string for $ replies."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        try:
+            out = b"*%d\r\n" % len(args)
+            for a in args:
+                a = a if isinstance(a, bytes) else str(a).encode()
+                out += b"$%d\r\n%s\r\n" % (len(a), a)
+            s.sendall(out)
+            f = s.makefile("rb")
+            line = f.readline().rstrip(b"\r\n")
+            if line.startswith(b"$") and line != b"$-1":
+                n = int(line[1:])
+                return f.read(n + 2)[:-2]
+            return line
+        finally:
+            s.close()
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc:
+            self.proc.send_signal(sig)
+            if sig in (signal.SIGKILL, signal.SIGTERM):
+                self.proc.wait()
+                self.proc = None
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+
+class Campusd:
+    """A real campusd. Its log goes to a file; stop() fails the test if the
+    sanitizers reported anything or the exit status was not 0."""
+
+    def __init__(self, tmp, redis=None, courses=None, extra=(), workers=1, tls=True, http=True):
+        self.tmp = tmp
+        self.data = os.path.join(tmp, "data")
+        self.text_port = free_port()
+        self.tls_port = free_port() if tls else 0
+        self.http_port = free_port() if http else 0
+        self.redis = redis
+        self.courses = courses or os.path.join(FIXTURES, "courses-good")
+        self.extra = list(extra)
+        self.workers = workers
+        self.proc = None
+        self.log_path = os.path.join(tmp, "campusd-%d.log" % self.text_port)
+
+    def argv(self):
+        a = [CAMPUSD, "--bind", "127.0.0.1", "--text-port", str(self.text_port),
+             "--tls-port", str(self.tls_port), "--http-port", str(self.http_port),
+             "--data", self.data, "--courses", self.courses,
+             "--web", os.path.join(SOURCE, "clients", "web"),
+             "--workers", str(self.workers), "--log-level", "debug"]
+        if self.redis is not None:
+            a += ["--redis", "127.0.0.1:%d" % self.redis.port]
+        return a + self.extra
+
+    def start(self, wait_store=True):
+        self.log = open(self.log_path, "ab")
+        env = dict(os.environ)
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        self.proc = subprocess.Popen(self.argv(), stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        wait_for(self.accepting, timeout=30, what="campusd to accept")
+        if wait_store:
+            wait_for(lambda: self.store_up(), timeout=30, what="campusd store up")
+        return self
+
+    def accepting(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("campusd exited early:\n" + self.log_text())
+        try:
+            c = Client(self.text_port)
+            c.close()
+            return True
+        except OSError:
+            return False
+
+    def store_up(self):
+        c = Client(self.text_port)
+        try:
+            r = c.request("PING store")
+            return r.code == 200
+        finally:
+            c.close()
+
+    def client(self, **kw):
+        return Client(self.text_port, **kw)
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def check_log(self):
+        text = self.log_text()
+        for mark in SANITIZER_MARKS:
+            if mark in text:
+                raise AssertionError("sanitizer report in campusd log:\n" + text[-6000:])
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, expect_status=0, timeout=30):
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            status = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("campusd did not stop on SIGTERM within %ds" % timeout)
+        self.proc = None
+        self.log.close()
+        self.check_log()
+        if expect_status is not None and status != expect_status:
+            raise AssertionError("campusd exited with %s:\n%s" % (status, self.log_text()[-4000:]))
+        return status
+
+    def kill(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+            self.log.close()
+
+
+class Response:
+    def __init__(self, code, text, body=None):
+        self.code, self.text, self.body = code, text, body
+
+    def __repr__(self):
+        b = "" if self.body is None else " body=%r" % self.body[:200]
+        return "<%d %s%s>" % (self.code, self.text, b)
+
+    def rows(self):
+        """A tab-separated listing as a list of dicts keyed by its header."""
+        lines = self.body.decode().split("\n")
+        lines = [l for l in lines if l != ""]
+        head = lines[0].split("\t")
+        return [dict(zip(head, l.split("\t"))) for l in lines[1:]]
+
+    def kv(self):
+        out = {}
+        for l in self.body.decode().split("\n"):
+            if l:
+                k, _, v = l.partition("\t")
+                out[k] = v
+        return out
+
+
+STATUS = re.compile(rb"^(\d{3}) (.*?)(?: \{(\d+)\})?$")
+
+
+class Client:
+    """A CTP/1 connection. The greeting is read on connect."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10, tls=False, greet=True):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls:
+            self.sock = tls_wrap(self.sock)
+        self.buf = b""
+        self.greeting = self.read_response() if greet else None
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("connection closed by campusd")
+        self.buf += chunk
+
+    def read_line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, _, self.buf = self.buf.partition(b"\r\n")
+        return line
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_response(self):
+        line = self.read_line()
+        m = STATUS.match(line)
+        if not m:
+            raise AssertionError("bad status line %r" % line)
+        code, text, n = int(m.group(1)), m.group(2).decode("utf-8", "replace"), m.group(3)
+        body = None
+        if n is not None:
+            body = self.read_exact(int(n))
+            end = self.read_exact(2)
+            assert end == b"\r\n", "body not followed by CRLF: %r" % end
+        return Response(code, text, body)
+
+    def request(self, line):
+        self.send(line + "\r\n" if isinstance(line, str) else line + b"\r\n")
+        return self.read_response()
+
+    def closed(self, timeout=5.0):
+        """True if the server closes the connection (EOF) within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+
+def tls_wrap(sock):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx.wrap_socket(sock, server_hostname="localhost")
+
+
+def http(port, method, path, body=None, headers=None, timeout=10):
+    """One HTTP/1.1 request; returns (status, headers dict lower-cased, body bytes)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        c.close()
+
+
+class Env:
+    """A temp dir with a Redis and a campusd; the usual start of a test file."""
+
+    def __init__(self, **campusd_kw):
+        self.tmp = tempfile.mkdtemp(prefix="campus-test-")
+        self.redis = Redis(self.tmp).start()
+        self.campusd = Campusd(self.tmp, redis=self.redis, **campusd_kw).start()
+
+    def close(self, expect_status=0):
+        try:
+            if self.campusd:
+                self.campusd.stop(expect_status=expect_status)
+        finally:
+            self.redis.stop()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def main(ns):
+    tests = [(n, f) for n, f in ns.items() if n.startswith("test_") and callable(f)]
+    only = sys.argv[1:]
+    passed = failed = 0
+    setup, teardown = ns.get("setup"), ns.get("teardown")
+    if setup:
+        setup()
+    try:
+        for name, fn in tests:
+            if only and name not in only:
+                continue
+            t0 = time.time()
+            try:
+                fn()
+                passed += 1
+                print("ok   %s (%.2fs)" % (name, time.time() - t0), flush=True)
+            except Exception:
+                failed += 1
+                print("FAIL %s\n%s" % (name, traceback.format_exc()), flush=True)
+    finally:
+        if teardown:
+            try:
+                teardown()
+            except Exception:
+                failed += 1
+                print("FAIL teardown\n%s" % traceback.format_exc(), flush=True)
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
