@@ -10,6 +10,9 @@
 /* The groups of routes; each cmd-<group>.c that has routes exports one. */
 static const struct api_route *const route_groups[] = {
     api_routes_basic,
+    api_routes_content,
+    api_routes_account,
+    api_routes_progress,
 };
 
 void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len)
@@ -18,7 +21,9 @@ void api_send_json(struct evhttp_request *r, int code, const char *json, size_t 
     struct evbuffer *b = evbuffer_new();
 
     evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-    evhttp_add_header(h, "Cache-Control", "no-store");
+    /* A versioned document may be cached if revalidated; the rest not. */
+    evhttp_add_header(h, "Cache-Control",
+                      evhttp_find_header(h, "ETag") ? "no-cache" : "no-store");
     evbuffer_add(b, json, len);
     evhttp_send_reply(r, code, code < 400 ? "OK" : "Error", b);
     evbuffer_free(b);
@@ -38,9 +43,19 @@ static void api_req_done(struct req *req)
     struct evhttp_request *r = req->http;
 
     if (r != NULL) {
+        evhttp_request_set_error_cb(r, NULL);
+        if (req->reply.etag[0]) {
+            const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r),
+                                                 "If-None-Match");
+            evhttp_add_header(evhttp_request_get_output_headers(r), "ETag", req->reply.etag);
+            if (inm && strcmp(inm, req->reply.etag) == 0) {
+                evhttp_send_reply(r, 304, "Not Modified", NULL);
+                req_free(req);
+                return;
+            }
+        }
         size_t len;
         char *json = reply_render_json(&req->reply, &len);
-        evhttp_request_set_error_cb(r, NULL);
         api_send_json(r, req->reply.code, json, len);
         free(json);
     }
@@ -118,8 +133,12 @@ static void dispatch(struct evhttp_request *r, int argc, char **argv)
         req->args.argl[i] = strlen(argv[i]);
     }
     evhttp_request_set_error_cb(r, api_req_error);
-    /* The handler may answer at once (api_req_done frees req) or later. */
-    cmd_dispatch(req);
+    /* The session (bearer token or cookie) gives the request its role and
+     * user first; that may wait on Redis. Then the handler may answer at
+     * once (api_req_done frees req) or later. */
+    char token[128];
+    account_resolve(req, account_http_token(r, token, sizeof(token)) ? token : NULL,
+                    cmd_dispatch);
 }
 
 void api_handle(struct evhttp_request *r, const char *path)

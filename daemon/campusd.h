@@ -46,6 +46,16 @@ struct config {
     long store_timeout_ms;       /* bound on every Redis command */
     long shutdown_timeout;       /* seconds to drain on SIGTERM */
     long http_header_max, http_body_max, http_timeout, http_max_conns;
+
+    /* accounts and sessions (auth.c, cmd-account.c) */
+    long open_registration;      /* 1: anyone may REGISTER; 0: admins add accounts */
+    long session_idle;           /* seconds a session lives unused */
+    long session_max_age;        /* seconds a session lives at most */
+    long login_fail_max;         /* failed logins per account per window */
+    long login_fail_addr_max;    /* failed logins per client address per window */
+    long login_fail_window;      /* seconds */
+    long scrypt_ln, scrypt_r, scrypt_p;  /* cost of new password hashes: N = 2^ln */
+    char *base_url;              /* public address: the IRIs of exported xAPI statements */
 };
 
 extern struct config cfg;
@@ -109,6 +119,8 @@ struct reply {
     json_t *rows;                /* REPLY_TABLE: array of arrays, header first */
     json_t *kv;                  /* REPLY_KV: object, insertion order kept */
     json_t *kv_keys;             /* REPLY_KV: keys in order */
+    json_t *meta;                /* facts about a document, for JSON ("data") */
+    char etag[80];               /* HTTP: the version of what is answered */
 };
 
 void reply_init(struct reply *r);
@@ -153,6 +165,11 @@ void req_table(struct req *req, int ncols, ...);
 void req_row(struct req *req, int ncols, ...);
 void req_kv(struct req *req, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void req_reply_data(struct req *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Facts about a document answered with req_reply_text: CTP/1 callers put
+ * them in the status text too; JSON gets them as "data". */
+void req_meta(struct req *req, const char *key, const char *value);
+void req_meta_int(struct req *req, const char *key, long long value);
+void req_etag(struct req *req, const char *etag);
 void req_free(struct req *req);
 
 /* ---- cmd.c: the command table and dispatch ---- */
@@ -174,6 +191,9 @@ struct cmd {
 /* Each cmd-<group>.c file exports one table ending in an entry with a NULL
  * name; cmd.c lists the groups. */
 extern const struct cmd cmd_group_basic[];
+extern const struct cmd cmd_group_content[];
+extern const struct cmd cmd_group_account[];
+extern const struct cmd cmd_group_progress[];
 
 /* Every verb, in group order, and how many: built by cmd_init. */
 extern const struct cmd **cmd_all;
@@ -215,6 +235,8 @@ struct conn {
     struct conn *prev, *next;    /* all connections, for shutdown */
     enum role role;
     char *user;
+    char session[65];            /* SHA-256 (hex) of this connection's session token, or "" */
+    bool hold;                   /* LOGIN/AUTH/LOGOUT/PASSWD in flight: parse nothing more */
 };
 
 struct conn *conn_new(struct event_base *base, int fd, const char *addr, SSL *ssl);
@@ -223,6 +245,10 @@ void conn_close_after_reply(struct conn *c);
 /* Closes at once. The struct stays until in-flight requests finish. */
 void conn_close(struct conn *c, const char *why);
 void conn_req_done(struct req *req);
+/* Stops (true) or resumes (false) parsing this connection's input: a request
+ * that changes who the connection is holds it, so that the requests pipelined
+ * behind it are parsed with the new identity. */
+void conn_hold(struct conn *c, bool hold);
 /* STARTTLS answered: drop pipelined input, upgrade once the answer is out. */
 void conn_begin_starttls(struct conn *c);
 /* Begins a drain for shutdown: stop reading, close when idle. */
@@ -308,6 +334,20 @@ struct api_route {
     int (*build)(struct evhttp_request *r, char **params, int nparams, char **argv);
 };
 extern const struct api_route api_routes_basic[];
+extern const struct api_route api_routes_content[];
+extern const struct api_route api_routes_account[];
+extern const struct api_route api_routes_progress[];
+/* cmd-account.c: the session token an HTTP request carries (Authorization:
+ * Bearer, else the campus_session cookie), copied into out; false if none. */
+bool account_http_token(struct evhttp_request *r, char *out, size_t n);
+/* Gives req the role and user of the session token (none when the token is
+ * NULL, unknown, expired, or the store is down), then calls then(req): at
+ * once, or from a Redis callback. */
+void account_resolve(struct req *req, const char *token, void (*then)(struct req *));
+/* cmd-progress.c: records that a logged-in learner read lesson l (first and
+ * last view; fire and forget: READ never waits for it). */
+struct lesson;
+void progress_viewed(struct req *req, const struct lesson *l);
 /* Answers r if its path starts with /api/. */
 void api_handle(struct evhttp_request *r, const char *path);
 void api_send_error(struct evhttp_request *r, int code, const char *msg);

@@ -9,6 +9,9 @@
 /* The groups of verbs, in the order HELP lists them. */
 static const struct cmd *const groups[] = {
     cmd_group_basic,
+    cmd_group_content,
+    cmd_group_account,
+    cmd_group_progress,
 };
 
 const struct cmd **cmd_all;

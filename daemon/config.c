@@ -53,6 +53,16 @@ static const struct option_def options[] = {
     I("http_body_max", http_body_max, "1048576", 0, 268435456, "largest HTTP request body, bytes"),
     I("http_timeout", http_timeout, "30", 1, 3600, "seconds to receive an HTTP request"),
     I("http_max_conns", http_max_conns, "10000", 1, 1000000, "HTTP connections per process"),
+    I("open_registration", open_registration, "1", 0, 1, "1: anyone may REGISTER an account; 0: only admins add them"),
+    I("session_idle", session_idle, "604800", 1, 31536000, "seconds a session stays valid unused"),
+    I("session_max_age", session_max_age, "2592000", 1, 31536000, "seconds a session stays valid at most"),
+    I("login_fail_max", login_fail_max, "5", 1, 1000000, "failed logins per account per window before 429"),
+    I("login_fail_addr_max", login_fail_addr_max, "50", 1, 1000000, "failed logins per client address per window before 429"),
+    I("login_fail_window", login_fail_window, "900", 1, 86400, "seconds over which failed logins count"),
+    I("scrypt_ln", scrypt_ln, "15", 10, 22, "scrypt cost of new password hashes: N = 2^ln"),
+    I("scrypt_r", scrypt_r, "8", 1, 32, "scrypt block size r of new password hashes"),
+    I("scrypt_p", scrypt_p, "3", 1, 16, "scrypt parallelism p of new password hashes"),
+    S("base_url", base_url, "http://localhost:8080", "public address of the web client (xAPI activity IRIs)"),
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

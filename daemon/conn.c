@@ -244,6 +244,13 @@ void conn_req_done(struct req *req)
     conn_flush(c);
 }
 
+void conn_hold(struct conn *c, bool hold)
+{
+    c->hold = hold;
+    if (!hold && c->state == CONN_READING)
+        event_active(c->resume_ev, 0, 0);
+}
+
 static struct req *enqueue(struct conn *c)
 {
     struct req *r = xcalloc(1, sizeof(*r));
@@ -312,6 +319,8 @@ static void conn_process(struct conn *c)
     c->refs++;                   /* a handler may close the connection */
     struct evbuffer *in = bufferevent_get_input(c->bev);
     while (c->state == CONN_READING) {
+        if (c->hold)             /* see conn_hold: resumed when released */
+            break;
         if (c->inflight >= cfg.inflight_max ||
             evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH) {
             c->state = CONN_PAUSED;

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "catalog.h"
+
 
 static pid_t *workers;
 static long nworkers;
@@ -43,6 +45,7 @@ static pid_t spawn_worker(long id, SSL_CTX *ctx)
         sigprocmask(SIG_SETMASK, &unblocked, NULL);
         embed_forget();
         int rc = server_run((int)id, ctx);
+        courses_free();
         SSL_CTX_free(ctx);
         config_free(&cfg);
         _exit(rc);
@@ -155,9 +158,9 @@ int main(int argc, char **argv)
     log_set_level(cfg.log_level);
     cmd_init();
     if (check_dir) {
-        fprintf(stderr, "campusd: --check arrives with the course loader\n");
+        int rc = content_check(check_dir, stdout);
         config_free(&cfg);
-        return 2;
+        return rc;
     }
     if (want_check_config) {
         int rc = check_config();
@@ -165,6 +168,12 @@ int main(int argc, char **argv)
         return rc;
     }
     signal(SIGPIPE, SIG_IGN);
+
+    /* Loaded once here, so forked workers share it until they reload. */
+    if (courses_reload() < 0) {
+        config_free(&cfg);
+        return 1;
+    }
 
     if (mkdir(cfg.data_dir, 0700) < 0 && errno != EEXIST) {
         log_error("data dir %s: %s", cfg.data_dir, strerror(errno));
@@ -187,6 +196,7 @@ int main(int argc, char **argv)
 
     int rc = cfg.workers == 1 ? server_run(0, ctx) : supervise(ctx);
     embed_stop();
+    courses_free();
     if (ctx)
         SSL_CTX_free(ctx);
     config_free(&cfg);

@@ -182,8 +182,7 @@ int proto_tokenize(const char *line, size_t len, size_t literal_max,
     if (req->argc == 0 && has_marker) {
         snprintf(msg, msglen, "a literal needs a verb before it");
         proto_req_free(req);
-        *literal = -1;
-        return -1;
+        return -1;               /* *literal stays set: the bytes are swallowed */
     }
     return 0;
 

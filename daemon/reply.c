@@ -16,6 +16,7 @@ void reply_clear(struct reply *r)
     json_decref(r->rows);
     json_decref(r->kv);
     json_decref(r->kv_keys);
+    json_decref(r->meta);
     reply_init(r);
 }
 
@@ -122,6 +123,8 @@ char *reply_render_json(const struct reply *r, size_t *len)
 
     json_object_set_new(doc, "code", json_integer(r->code));
     json_object_set_new(doc, r->code < 400 ? "message" : "error", json_string(r->msg));
+    if (r->meta)
+        json_object_set(doc, "data", r->meta);
     if (r->kind == REPLY_TEXT && r->body) {
         size_t n = evbuffer_get_length(r->body);
         const char *p = (const char *)evbuffer_pullup(r->body, -1);

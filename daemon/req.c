@@ -109,3 +109,22 @@ void req_free(struct req *req)
     free(req->user);
     free(req);
 }
+
+void req_meta(struct req *req, const char *key, const char *value)
+{
+    if (req->reply.meta == NULL)
+        req->reply.meta = json_object();
+    json_object_set_new(req->reply.meta, key, value ? json_string(value) : json_null());
+}
+
+void req_meta_int(struct req *req, const char *key, long long value)
+{
+    if (req->reply.meta == NULL)
+        req->reply.meta = json_object();
+    json_object_set_new(req->reply.meta, key, json_integer(value));
+}
+
+void req_etag(struct req *req, const char *etag)
+{
+    snprintf(req->reply.etag, sizeof(req->reply.etag), "\"%s\"", etag);
+}

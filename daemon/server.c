@@ -218,7 +218,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
             embed_child_exited(pid, status);
     } else if (sig == SIGHUP) {
-        log_info("SIGHUP: reloading content");
+        log_info("SIGHUP: reloading courses");
+        courses_reload();
     }
 }
 

@@ -1,0 +1,33 @@
+/* answer.h: answer documents: one "task-id: answer" line per task. */
+#ifndef CAMPUS_ANSWER_H
+#define CAMPUS_ANSWER_H
+
+#include <stddef.h>
+
+struct answer_entry {
+    char *id;       /* owned: [a-z0-9.-], 1 to 80 characters */
+    char *value;    /* owned: the answer, trimmed; continuation lines joined
+                     * with \n */
+    int line;       /* line of the document where the entry starts */
+};
+
+struct answer_doc {
+    struct answer_entry *items;
+    size_t n;
+};
+
+/* Parses an answer document (len bytes, UTF-8, LF or CRLF lines):
+ *   task-id: answer
+ *     continuation of a free-text answer (a line starting with two spaces
+ *     or a tab); blank lines between continuation lines are kept
+ *   # a comment line
+ * Blank lines elsewhere are ignored. Returns 0 and fills doc (free with
+ * answer_doc_free), or -1 with a message naming the line in err. */
+int answer_parse(const char *text, size_t len, struct answer_doc *doc, char *err, size_t errlen);
+
+/* The entry for id, or NULL. */
+const struct answer_entry *answer_get(const struct answer_doc *doc, const char *id);
+
+void answer_doc_free(struct answer_doc *doc);
+
+#endif

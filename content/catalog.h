@@ -1,0 +1,193 @@
+/* catalog.h: the loaded course catalogue: courses, modules, lessons, renderings. */
+#ifndef CAMPUS_CATALOG_H
+#define CAMPUS_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "table.h"
+
+/*
+ * A catalogue is built once by catalog_load() and is read-only afterwards, so
+ * any number of threads may read it. It is reference counted: the loader
+ * returns it with one reference; a reload builds a new catalogue, swaps the
+ * pointer, and drops its reference to the old one, which is freed when the
+ * last request holding a reference calls catalog_unref().
+ *
+ * Every structure below is owned by its catalogue and lives exactly as long
+ * as it: never free or modify a field. Strings are NUL-terminated UTF-8.
+ *
+ * Links between lessons: a relative link to a lesson's file
+ * (`../02-process/01-phases.md`, `02-next.md`) is resolved at load time. In
+ * HTML it becomes href="#/lesson/COURSE/LESSON" (CATALOG_LESSON_HREF followed
+ * by the lesson's full id; any #fragment of the original link is dropped); in
+ * terminal text the numbered reference list shows the full id
+ * ("[2] course/lesson"). Links with a scheme other than http, https, mailto
+ * and ftp (javascript:, data:, file:, ...) lose their target in both
+ * renderings (HTML href="", no reference number in text).
+ *
+ * Exercise blocks (```gift and ```task fences) are not rendered: HTML shows
+ * <div class="exercise" data-exercise="FULL-ID"><p>Exercise: use EXERCISE
+ * FULL-ID</p></div> once per run of consecutive exercise blocks, text shows
+ * "[Exercise: use EXERCISE FULL-ID]". ```table NAME blocks render as
+ * <table class="data" data-table="NAME"> in HTML and as an aligned table in
+ * text.
+ */
+#define CATALOG_LESSON_HREF "#/lesson/"
+
+/* Default terminal width of the pre-rendered lesson text. */
+#define CATALOG_TEXT_WIDTH 80
+/* Bounds accepted by catalog_lesson_text(); widths outside are clamped. */
+#define CATALOG_TEXT_WIDTH_MIN 20
+#define CATALOG_TEXT_WIDTH_MAX 1000
+
+/* Largest course file the loader accepts, in bytes. */
+#define CATALOG_FILE_MAX (4 * 1024 * 1024)
+
+/* "all" in a completion rule. */
+#define CATALOG_ALL (-1)
+
+enum exercise_source_kind {
+    EXERCISE_SOURCE_GIFT,       /* ```gift: questions in Moodle's GIFT syntax */
+    EXERCISE_SOURCE_TASK,       /* ```task: one YAML mapping (case-study task) */
+};
+
+/* The text of one exercise fence, kept for the grading engine. */
+struct exercise_source {
+    enum exercise_source_kind kind;
+    char *text;                 /* content between the fences, NUL-terminated */
+    size_t len;                 /* bytes of text */
+    int line;                   /* file line of the first content line */
+    int fence_line;             /* file line of the opening fence */
+};
+
+struct course;
+struct module;
+struct exercise;
+
+struct lesson {
+    char *id;                   /* slug, e.g. "phases" */
+    char *full_id;              /* "course/slug": the lesson id everywhere else */
+    char *title;
+    int minutes;
+    char **objectives;          /* nobjectives strings */
+    size_t nobjectives;
+    char **sources;             /* seed file names, as written */
+    size_t nsources;
+    char **prerequisites;       /* full ids ("course/lesson"), resolved */
+    size_t nprerequisites;
+    bool is_case;               /* a .case.md case study */
+    int number;                 /* NN of the file name */
+    size_t index;               /* 0-based position in its course's order */
+    struct course *course;
+    struct module *module;
+    struct lesson *prev, *next; /* neighbours in course order, or NULL */
+    const char *prev_id;        /* prev->full_id or NULL */
+    const char *next_id;        /* next->full_id or NULL */
+    char *path;                 /* file path relative to the courses folder */
+    char *markdown;             /* the whole file as read (front matter too) */
+    size_t markdown_len;
+    char version[65];           /* sha256_hex of the file: version / ETag */
+    char *html;                 /* safe HTML fragment of the body */
+    char *text;                 /* terminal text at CATALOG_TEXT_WIDTH, no ANSI */
+    char *front_matter;         /* raw YAML between the --- lines ("" if none) */
+    int front_matter_line;      /* file line of the first YAML line */
+    struct exercise_source *exercises; /* in file order */
+    size_t nexercises;
+    struct table **tables;      /* ```table blocks, in file order, unique names */
+    size_t ntables;
+    struct exercise *exercise;  /* built from the exercise blocks by the grading
+                                 * engine (exercise.h), or NULL when none */
+    struct cmark_node *doc;     /* private: the parsed body, for re-rendering */
+    int *prerequisite_lines;    /* private: where each prerequisite is written */
+};
+
+struct module {
+    char *id;                   /* slug of the folder */
+    char *title;
+    char *summary;              /* "" when absent */
+    int number;
+    char *path;                 /* folder path relative to the courses folder */
+    char *intro_html;           /* body of module.md, safe HTML ("" if empty) */
+    char *intro_text;           /* body of module.md as text at width 80 */
+    struct course *course;
+    struct lesson **lessons;    /* in order */
+    size_t nlessons;
+    int minutes;                /* sum of its lessons' minutes */
+};
+
+/* Completion rule of a course (front matter `completion:`). */
+struct completion_rule {
+    int lessons_percent;        /* 100 for "all" (the default) */
+    int exercises;              /* exercises to pass; CATALOG_ALL (default) */
+};
+
+struct course {
+    char *id;                   /* folder name */
+    char *title;
+    char *summary;
+    char *language;
+    char *version;
+    char **authors;
+    size_t nauthors;
+    struct completion_rule completion;
+    char *path;                 /* folder name relative to the courses folder */
+    char *intro_html;           /* body of course.md, safe HTML ("" if empty) */
+    char *intro_text;           /* body of course.md as text at width 80 */
+    struct module **modules;    /* in order */
+    size_t nmodules;
+    struct lesson **lessons;    /* every lesson and case, in course order */
+    size_t nlessons;
+    size_t nexercises;          /* lessons with at least one exercise block */
+    int minutes;                /* sum of every lesson's minutes */
+};
+
+struct search_index;
+
+struct catalog {
+    int refs;                   /* private: use catalog_ref / catalog_unref */
+    char *dir;                  /* the folder as given to catalog_load */
+    struct course **courses;    /* sorted by id */
+    size_t ncourses;
+    struct lesson **by_id;      /* private: every lesson sorted by full_id */
+    size_t nlessons;
+    struct search_index *search; /* private: see search.h */
+};
+
+/* Loads every course below dir. Every problem found goes to diags (paths
+ * relative to dir). Returns a catalogue holding one reference, even when
+ * there are warnings, or NULL when there is at least one error. */
+struct catalog *catalog_load(const char *dir, struct diag_list *diags);
+
+/* Builds a catalogue of one course "memory" with one module "01-memory" and
+ * one lesson "01-lesson.md" (full id "memory/lesson") whose file content is
+ * the len bytes at src (it need not be NUL-terminated). Used by the fuzzer and
+ * by tests of single lessons. Same return contract as catalog_load. */
+struct catalog *catalog_load_memory(const char *src, size_t len, struct diag_list *diags);
+
+/* Takes one more reference; returns cat. Safe from any thread. */
+struct catalog *catalog_ref(struct catalog *cat);
+
+/* Drops one reference; frees the catalogue when it was the last. NULL is a
+ * no-op. Safe from any thread. */
+void catalog_unref(struct catalog *cat);
+
+/* The course with this id, or NULL. */
+const struct course *catalog_course(const struct catalog *cat, const char *id);
+
+/* The lesson with this full id ("course/lesson"), or NULL. */
+const struct lesson *catalog_lesson(const struct catalog *cat, const char *full_id);
+
+/* Renders the lesson as terminal text wrapped at width code points (clamped
+ * to CATALOG_TEXT_WIDTH_MIN..MAX), with ANSI bold/italic/underline when ansi
+ * is true. Returns a new string the caller frees. */
+char *catalog_lesson_text(const struct lesson *lesson, int width, bool ansi);
+
+/* Loads every course below dir and prints each problem to out as
+ * "path:line: error|warning: message" (the path starts with dir as given),
+ * sorted by path and line. Returns 1 when there is an error, else 0. */
+int content_check(const char *dir, FILE *out);
+
+#endif

@@ -1,0 +1,433 @@
+/* lesson.c: building one lesson: front matter, cmark body, special blocks, links. */
+#include "loader.h"
+#include "exercise.h"
+#include "frontmatter.h"
+#include "render.h"
+#include "util.h"
+
+#include <cmark.h>
+#include <stdlib.h>
+#include <string.h>
+
+int loader_check_text(struct loader *l, const char *path, const char *src, size_t len)
+{
+    int line = 1;
+
+    for (size_t i = 0; i < len;) {
+        const char *e = memchr(src + i, '\n', len - i);
+        size_t n = e ? (size_t)(e - (src + i)) : len - i;
+        if (memchr(src + i, '\0', n)) {
+            diag_add(l->diags, DIAG_ERROR, path, line, "file contains a NUL byte");
+            return -1;
+        }
+        if (!utf8_valid(src + i, n)) {
+            diag_add(l->diags, DIAG_ERROR, path, line, "file is not valid UTF-8");
+            return -1;
+        }
+        i += n + 1;
+        line++;
+    }
+    return 0;
+}
+
+/* Parses the body with cmark. The front matter is blanked out (newlines kept)
+ * so that cmark's line numbers are the file's. */
+static cmark_node *parse_body(const char *src, size_t len, size_t body_off)
+{
+    char *copy = xstrndup(src, len);
+
+    for (size_t i = 0; i < body_off && i < len; i++)
+        if (copy[i] != '\n')
+            copy[i] = ' ';
+    cmark_node *doc = cmark_parse_document(copy, len, CMARK_OPT_DEFAULT);
+    free(copy);
+    return doc;
+}
+
+static void push_lesson(struct lesson ***v, size_t *n, size_t *cap, struct lesson *les)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 8;
+        *v = xrealloc(*v, *cap * sizeof(**v));
+    }
+    (*v)[(*n)++] = les;
+}
+
+/* Copies a list of strings. */
+static char **dup_list(char **v, size_t n)
+{
+    char **out = xcalloc(n, sizeof(char *));
+
+    for (size_t i = 0; i < n; i++)
+        out[i] = xstrdup(v[i]);
+    return out;
+}
+
+/* Replaces a code block by a custom block holding html, with user data. */
+static cmark_node *replace_with_custom(cmark_node *code, char *html, void *data)
+{
+    cmark_node *c = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
+
+    cmark_node_set_on_enter(c, html);
+    cmark_node_set_on_exit(c, "");
+    cmark_node_set_user_data(c, data);
+    cmark_node_replace(code, c);
+    cmark_node_free(code);
+    free(html);
+    return c;
+}
+
+/* Keeps an exercise fence's source and hides it behind one placeholder per
+ * run of consecutive exercise fences. */
+static void take_exercise(struct lesson *les, cmark_node *code, enum exercise_source_kind kind)
+{
+    const char *lit = cmark_node_get_literal(code);
+    struct exercise_source *x;
+
+    x = &les->exercises[les->nexercises++]; /* sized by take_special_blocks */
+    x->kind = kind;
+    x->text = xstrdup(lit ? lit : "");
+    x->len = strlen(x->text);
+    x->fence_line = cmark_node_get_start_line(code);
+    x->line = x->fence_line + 1;
+
+    cmark_node *prev = cmark_node_previous(code);
+    if (prev && cmark_node_get_type(prev) == CMARK_NODE_CUSTOM_BLOCK &&
+        cmark_node_get_user_data(prev) == NULL) {
+        cmark_node_free(code); /* unlinks it too */
+        return;
+    }
+    replace_with_custom(code, render_exercise_html(les->full_id), NULL);
+}
+
+/* Parses a ```table NAME fence and shows it as a table. */
+static void take_table(struct loader *l, struct lesson *les, cmark_node *code, const char *info)
+{
+    const char *name = info + 5;
+    int fence = cmark_node_get_start_line(code);
+    char err[256];
+    int err_line = fence;
+
+    while (*name == ' ' || *name == '\t')
+        name++;
+    size_t nlen = strcspn(name, " \t");
+    if (nlen == 0) {
+        diag_add(l->diags, DIAG_ERROR, les->path, fence, "table block needs a name: ```table NAME");
+        return;
+    }
+    char *tname = xstrndup(name, nlen);
+    for (size_t i = 0; i < les->ntables; i++) {
+        if (strcmp(les->tables[i]->name, tname) == 0) {
+            diag_add(l->diags, DIAG_ERROR, les->path, fence,
+                     "duplicate table name '%s' (first at line %d)", tname,
+                     les->tables[i]->line);
+            free(tname);
+            return;
+        }
+    }
+    const char *lit = cmark_node_get_literal(code);
+    struct table *t = table_parse(tname, lit ? lit : "", lit ? strlen(lit) : 0, fence + 1, err,
+                                  sizeof(err), &err_line);
+    if (t == NULL) {
+        diag_add(l->diags, DIAG_ERROR, les->path, err_line, "table '%s': %s", tname, err);
+        free(tname);
+        return;
+    }
+    free(tname);
+    t->line = fence;
+    les->tables[les->ntables++] = t; /* sized by take_special_blocks */
+    replace_with_custom(code, render_table_html(t), t);
+}
+
+/* Finds the special fences (gift, task, table) and replaces them. Nodes are
+ * collected first since the tree must not change under the iterator. */
+static void take_special_blocks(struct loader *l, struct lesson *les)
+{
+    cmark_node **codes = NULL;
+    size_t n = 0, cap = 0;
+    cmark_iter *it = cmark_iter_new(les->doc);
+    cmark_event_type ev;
+
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *node = cmark_iter_get_node(it);
+        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(node) != CMARK_NODE_CODE_BLOCK ||
+            !cmark_node_get_fence_info(node))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            codes = xrealloc(codes, cap * sizeof(*codes));
+        }
+        codes[n++] = node;
+    }
+    cmark_iter_free(it);
+    /* Room for every fence, so that no array grows one by one. */
+    les->exercises = xcalloc(n ? n : 1, sizeof(*les->exercises));
+    les->tables = xcalloc(n ? n : 1, sizeof(*les->tables));
+    for (size_t i = 0; i < n; i++) {
+        const char *info = cmark_node_get_fence_info(codes[i]);
+        size_t w = strcspn(info, " \t");
+        if (w == 4 && strncmp(info, "gift", 4) == 0)
+            take_exercise(les, codes[i], EXERCISE_SOURCE_GIFT);
+        else if (w == 4 && strncmp(info, "task", 4) == 0)
+            take_exercise(les, codes[i], EXERCISE_SOURCE_TASK);
+        else if (w == 5 && strncmp(info, "table", 5) == 0)
+            take_table(l, les, codes[i], info);
+    }
+    free(codes);
+}
+
+/* True when the document holds nothing but blank space. */
+static bool doc_empty(cmark_node *doc)
+{
+    return cmark_node_first_child(doc) == NULL;
+}
+
+struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m,
+                            const char *path, char *src, size_t len, int number,
+                            const char *slug, bool is_case)
+{
+    struct lesson *les = xcalloc(1, sizeof(*les));
+    struct front_matter fm;
+
+    les->id = xstrdup(slug);
+    les->full_id = xasprintf("%s/%s", c->id, slug);
+    les->path = xstrdup(path);
+    les->markdown = src;
+    les->markdown_len = len;
+    les->number = number;
+    les->is_case = is_case;
+    les->course = c;
+    les->module = m;
+    sha256_hex(src, len, les->version);
+    fm_parse(&fm, is_case ? FM_CASE : FM_LESSON, src, len, path, l->diags);
+    les->title = xstrdup(fm.title ? fm.title : slug);
+    les->minutes = fm.minutes;
+    les->objectives = dup_list(fm.objectives, fm.nobjectives);
+    les->nobjectives = fm.nobjectives;
+    les->sources = dup_list(fm.sources, fm.nsources);
+    les->nsources = fm.nsources;
+    /* Prerequisites are kept as written until loader_finish resolves them. */
+    les->prerequisites = dup_list(fm.prerequisites, fm.nprerequisites);
+    les->nprerequisites = fm.nprerequisites;
+    les->front_matter = xstrdup(fm.raw ? fm.raw : "");
+    les->front_matter_line = fm.raw_line;
+    les->doc = parse_body(src, len, fm.present ? fm.body_off : 0);
+    if (doc_empty(les->doc))
+        diag_add(l->diags, DIAG_ERROR, path, fm.present ? fm.body_line : 1,
+                 "lesson is empty: it needs some content after the front matter");
+    take_special_blocks(l, les);
+    if (fm.nprerequisites) {
+        les->prerequisite_lines = xmalloc(fm.nprerequisites * sizeof(int));
+        memcpy(les->prerequisite_lines, fm.prerequisite_lines, fm.nprerequisites * sizeof(int));
+    }
+    fm_free(&fm);
+
+    m->lessons = xrealloc(m->lessons, (m->nlessons + 1) * sizeof(*m->lessons));
+    m->lessons[m->nlessons++] = les;
+    m->minutes += les->minutes;
+    les->index = c->nlessons;
+    c->lessons = xrealloc(c->lessons, (c->nlessons + 1) * sizeof(*c->lessons));
+    c->lessons[c->nlessons++] = les;
+    c->minutes += les->minutes;
+    if (les->nexercises)
+        c->nexercises++;
+    push_lesson(&l->all, &l->nall, &l->allcap, les);
+    return les;
+}
+
+void loader_intro_add(struct loader *l, const char *path, const char *src, size_t len,
+                      size_t body_off, char **html, char **text)
+{
+    if (l->nintros == l->introcap) {
+        l->introcap = l->introcap ? l->introcap * 2 : 8;
+        l->intros = xrealloc(l->intros, l->introcap * sizeof(*l->intros));
+    }
+    l->intros[l->nintros++] = (struct loader_intro){
+        .doc = parse_body(src, len, body_off), .path = xstrdup(path), .html = html, .text = text};
+}
+
+static int cmp_lesson_path(const void *a, const void *b)
+{
+    return strcmp((*(struct lesson *const *)a)->path, (*(struct lesson *const *)b)->path);
+}
+
+/* The lesson whose file is path (relative to the courses folder), or NULL. */
+static struct lesson *lesson_by_path(struct loader *l, const char *path)
+{
+    struct lesson key = {.path = (char *)path}, *kp = &key;
+    struct lesson **r =
+        l->nall ? bsearch(&kp, l->all, l->nall, sizeof(*l->all), cmp_lesson_path) : NULL;
+
+    return r ? *r : NULL;
+}
+
+/* Resolves a relative link target against the folder of from (a file path
+ * relative to the courses folder). Returns a new normalised path, or NULL
+ * when it climbs above the courses folder. */
+static char *resolve_path(const char *from, const char *target, size_t tlen)
+{
+    char *joined;
+    const char *slash = strrchr(from, '/');
+
+    if (slash)
+        joined = xasprintf("%.*s/%.*s", (int)(slash - from), from, (int)tlen, target);
+    else
+        joined = xstrndup(target, tlen);
+    /* Normalise: split on '/', drop "." and empty parts, pop on "..". */
+    char **parts = xcalloc(strlen(joined) + 1, sizeof(char *));
+    size_t np = 0;
+    bool bad = false;
+    for (char *save = NULL, *p = strtok_r(joined, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+        if (strcmp(p, ".") == 0)
+            continue;
+        if (strcmp(p, "..") == 0) {
+            if (np == 0) {
+                bad = true;
+                break;
+            }
+            np--;
+            continue;
+        }
+        parts[np++] = p;
+    }
+    struct sbuf out = {0};
+    for (size_t i = 0; i < np && !bad; i++) {
+        if (i)
+            sbuf_addc(&out, '/');
+        sbuf_adds(&out, parts[i]);
+    }
+    free(parts);
+    free(joined);
+    if (bad) {
+        sbuf_free(&out);
+        return NULL;
+    }
+    return sbuf_take(&out);
+}
+
+/* Rewrites one link: disallowed schemes lose their target; a relative link
+ * to a .md file becomes the lesson href or an error. */
+static void resolve_link(struct loader *l, const char *path, cmark_node *link)
+{
+    const char *url = cmark_node_get_url(link);
+
+    if (url == NULL || *url == '\0')
+        return;
+    if (!render_url_allowed(url)) {
+        cmark_node_set_url(link, "");
+        return;
+    }
+    if (strchr(url, ':') || url[0] == '/' || url[0] == '#')
+        return;
+    size_t plen = strcspn(url, "#?");
+    if (plen < 3 || strncmp(url + plen - 3, ".md", 3) != 0)
+        return;
+    char *target = resolve_path(path, url, plen);
+    struct lesson *les = target ? lesson_by_path(l, target) : NULL;
+    if (les == NULL) {
+        int line = cmark_node_get_start_line(link);
+        for (cmark_node *p = link; line == 0 && p; p = cmark_node_parent(p))
+            line = cmark_node_get_start_line(p);
+        diag_add(l->diags, DIAG_ERROR, path, line, "link to missing lesson '%s'", url);
+        cmark_node_set_url(link, "");
+    } else {
+        char *href = xasprintf("%s%s", CATALOG_LESSON_HREF, les->full_id);
+        cmark_node_set_url(link, href);
+        free(href);
+    }
+    free(target);
+}
+
+/* Resolves every link and image of a document. */
+static void resolve_links(struct loader *l, const char *path, cmark_node *doc)
+{
+    cmark_iter *it = cmark_iter_new(doc);
+    cmark_event_type ev;
+
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        if (ev != CMARK_EVENT_ENTER)
+            continue;
+        if (cmark_node_get_type(n) == CMARK_NODE_LINK)
+            resolve_link(l, path, n);
+        else if (cmark_node_get_type(n) == CMARK_NODE_IMAGE) {
+            const char *url = cmark_node_get_url(n);
+            if (url && !render_url_allowed(url))
+                cmark_node_set_url(n, "");
+        }
+    }
+    cmark_iter_free(it);
+}
+
+/* Turns each prerequisite as written into a full id, reporting unknown ones. */
+static void resolve_prerequisites(struct loader *l, struct lesson *les)
+{
+    for (size_t i = 0; i < les->nprerequisites; i++) {
+        char *p = les->prerequisites[i];
+        char *full = strchr(p, '/') ? xstrdup(p) : xasprintf("%s/%s", les->course->id, p);
+        if (catalog_lesson(l->cat, full) == NULL)
+            diag_add(l->diags, DIAG_ERROR, les->path, les->prerequisite_lines[i],
+                     "unknown prerequisite '%s'", p);
+        free(p);
+        les->prerequisites[i] = full;
+    }
+}
+
+void loader_finish(struct loader *l)
+{
+    if (l->nall)
+        qsort(l->all, l->nall, sizeof(*l->all), cmp_lesson_path);
+    for (size_t i = 0; i < l->nall; i++) {
+        struct lesson *les = l->all[i];
+        if (les->nprerequisites)
+            resolve_prerequisites(l, les);
+        resolve_links(l, les->path, les->doc);
+        les->html = render_html(les->doc);
+        les->text = render_text(les->doc, les->full_id, CATALOG_TEXT_WIDTH, false);
+    }
+    for (size_t i = 0; i < l->nintros; i++) {
+        struct loader_intro *in = &l->intros[i];
+        resolve_links(l, in->path, in->doc);
+        *in->html = render_html(in->doc);
+        *in->text = render_text(in->doc, NULL, CATALOG_TEXT_WIDTH, false);
+        cmark_node_free(in->doc);
+        free(in->path);
+    }
+    free(l->intros);
+    l->intros = NULL;
+    l->nintros = l->introcap = 0;
+}
+
+void lesson_free(struct lesson *les)
+{
+    if (les == NULL)
+        return;
+    free(les->id);
+    free(les->full_id);
+    free(les->title);
+    for (size_t i = 0; i < les->nobjectives; i++)
+        free(les->objectives[i]);
+    free(les->objectives);
+    for (size_t i = 0; i < les->nsources; i++)
+        free(les->sources[i]);
+    free(les->sources);
+    for (size_t i = 0; i < les->nprerequisites; i++)
+        free(les->prerequisites[i]);
+    free(les->prerequisites);
+    free(les->prerequisite_lines);
+    free(les->path);
+    free(les->markdown);
+    free(les->html);
+    free(les->text);
+    free(les->front_matter);
+    for (size_t i = 0; i < les->nexercises; i++)
+        free(les->exercises[i].text);
+    free(les->exercises);
+    for (size_t i = 0; i < les->ntables; i++)
+        table_free(les->tables[i]);
+    free(les->tables);
+    exercise_free(les->exercise);
+    if (les->doc)
+        cmark_node_free(les->doc);
+    free(les);
+}

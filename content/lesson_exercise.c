@@ -1,0 +1,40 @@
+/* lesson_exercise.c: handing a lesson's exercise blocks to the grading engine. */
+#include "exercise.h"
+#include "loader.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void lesson_build_exercise(struct loader *l, struct lesson *les)
+{
+    if (les->nexercises == 0)
+        return;
+    struct exercise_block *blocks = xcalloc(les->nexercises, sizeof(*blocks));
+    for (size_t i = 0; i < les->nexercises; i++) {
+        const struct exercise_source *x = &les->exercises[i];
+        blocks[i] = (struct exercise_block){
+            .kind = x->kind == EXERCISE_SOURCE_GIFT ? EXERCISE_BLOCK_GIFT : EXERCISE_BLOCK_TASK,
+            .text = x->text,
+            .len = x->len,
+            .first_line = x->line,
+        };
+    }
+    struct exercise_src src = {
+        .path = les->path,
+        .course_id = les->course->id,
+        .exercise_id = les->id,
+        .title = les->title,
+        .front_matter = les->front_matter,
+        .front_matter_len = strlen(les->front_matter),
+        .front_matter_line = les->front_matter_line,
+        .blocks = blocks,
+        .nblocks = les->nexercises,
+        .tables = (const struct table *const *)les->tables,
+        .ntables = les->ntables,
+    };
+    les->exercise = exercise_build(&src, l->diags);
+    if (les->exercise)
+        exercise_self_check(les->exercise, l->diags);
+    free(blocks);
+}

@@ -1,0 +1,592 @@
+/* load.c: walking a courses folder into a catalogue; lookups and refcounting. */
+#include "catalog.h"
+#include "frontmatter.h"
+#include "loader.h"
+#include "render.h"
+#include "search.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Where the folder walk is: the resolved root and the user's spelling. */
+struct walk {
+    struct loader *l;
+    char *root;                 /* realpath of the courses folder */
+};
+
+/* One numbered entry of a folder ("02-slug" or "02-slug.md"). */
+struct entry {
+    char *name;
+    char *slug;
+    int number;
+    bool is_case;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+
+    if (x->number != y->number)
+        return x->number < y->number ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Lists the visible names of a folder (dot files are skipped), sorted.
+ * Returns NULL (and *n = 0) when it cannot be read. */
+static char **list_dir(const char *path, size_t *n)
+{
+    DIR *d = opendir(path);
+    char **v = NULL;
+    size_t cap = 0;
+    struct dirent *e;
+
+    *n = 0;
+    if (d == NULL)
+        return NULL;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            v = xrealloc(v, cap * sizeof(*v));
+        }
+        v[(*n)++] = xstrdup(e->d_name);
+    }
+    closedir(d);
+    if (*n)
+        qsort(v, *n, sizeof(*v), cmp_str);
+    return v;
+}
+
+static void free_names(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+enum kind { KIND_NONE, KIND_FILE, KIND_DIR };
+
+/* Classifies rel (relative to the root), following a symbolic link only when
+ * it stays inside the courses folder. Reports bad links; returns KIND_NONE
+ * for them and for other file types. */
+static enum kind entry_kind(struct walk *w, const char *rel)
+{
+    char *full = xasprintf("%s/%s", w->root, rel);
+    struct stat st;
+    enum kind k = KIND_NONE;
+
+    if (lstat(full, &st) != 0) {
+        free(full);
+        return KIND_NONE;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        char *real = realpath(full, NULL);
+        size_t rl = strlen(w->root);
+        if (real == NULL) {
+            diag_add(w->l->diags, DIAG_ERROR, rel, 0, "broken symbolic link");
+        } else if (strncmp(real, w->root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0')) {
+            diag_add(w->l->diags, DIAG_ERROR, rel, 0,
+                     "symbolic link leads outside the courses folder");
+        } else if (stat(real, &st) == 0) {
+            k = S_ISDIR(st.st_mode) ? KIND_DIR : S_ISREG(st.st_mode) ? KIND_FILE : KIND_NONE;
+        }
+        free(real);
+    } else {
+        k = S_ISDIR(st.st_mode) ? KIND_DIR : S_ISREG(st.st_mode) ? KIND_FILE : KIND_NONE;
+    }
+    free(full);
+    return k;
+}
+
+/* Reads a file (relative to the root) into a NUL-terminated buffer the caller
+ * frees. Reports unreadable, oversized and non-UTF-8 files; returns NULL for
+ * them. */
+static char *read_text(struct walk *w, const char *rel, size_t *len)
+{
+    char *full = xasprintf("%s/%s", w->root, rel);
+    int fd = open(full, O_RDONLY | O_CLOEXEC);
+    struct sbuf b = {0};
+    char chunk[65536];
+    ssize_t r;
+
+    free(full);
+    if (fd < 0) {
+        diag_add(w->l->diags, DIAG_ERROR, rel, 0, "cannot read: %s", strerror(errno));
+        return NULL;
+    }
+    while ((r = read(fd, chunk, sizeof(chunk))) > 0) {
+        if (b.len + (size_t)r > CATALOG_FILE_MAX) {
+            diag_add(w->l->diags, DIAG_ERROR, rel, 0, "file is larger than %d bytes",
+                     CATALOG_FILE_MAX);
+            close(fd);
+            sbuf_free(&b);
+            return NULL;
+        }
+        sbuf_add(&b, chunk, (size_t)r);
+    }
+    close(fd);
+    if (r < 0) {
+        diag_add(w->l->diags, DIAG_ERROR, rel, 0, "cannot read: %s", strerror(errno));
+        sbuf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    char *s = sbuf_take(&b);
+    if (loader_check_text(w->l, rel, s, *len) < 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Matches "NNsuffix-slug" + ext: two digits, '-', a slug, then ext exactly.
+ * Returns true and fills e on a match; the slug is not yet validated. */
+static bool match_numbered(const char *name, const char *ext, struct entry *e)
+{
+    size_t n = strlen(name), el = strlen(ext);
+
+    if (n < 4 + el || name[0] < '0' || name[0] > '9' || name[1] < '0' || name[1] > '9' ||
+        name[2] != '-' || strcmp(name + n - el, ext) != 0)
+        return false;
+    e->name = xstrdup(name);
+    e->slug = xstrndup(name + 3, n - 3 - el);
+    e->number = (name[0] - '0') * 10 + (name[1] - '0');
+    return true;
+}
+
+/* Checks numbering of sorted entries: duplicates are errors, gaps warnings.
+ * Returns false when an entry must be dropped (duplicate number). */
+static void check_numbers(struct walk *w, const char *dir, struct entry *v, size_t n)
+{
+    int expect = 1;
+
+    for (size_t i = 0; i < n; i++) {
+        char *rel = xasprintf("%s/%s", dir, v[i].name);
+        if (i > 0 && v[i].number == v[i - 1].number)
+            diag_add(w->l->diags, DIAG_ERROR, rel, 0, "number %02d is also used by %s",
+                     v[i].number, v[i - 1].name);
+        else if (v[i].number != expect)
+            diag_add(w->l->diags, DIAG_WARNING, rel, 0,
+                     "numbering gap: %02d comes where %02d was expected", v[i].number, expect);
+        expect = v[i].number + 1;
+        free(rel);
+    }
+}
+
+static void free_entries(struct entry *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].slug);
+    }
+    free(v);
+}
+
+/* Loads the lessons of one module folder (mdir relative to the root). */
+static void load_module_files(struct walk *w, struct course *c, struct module *m)
+{
+    size_t n;
+    char *full = xasprintf("%s/%s", w->root, m->path);
+    char **names = list_dir(full, &n);
+    struct entry *v = xcalloc(n ? n : 1, sizeof(*v));
+    size_t nv = 0;
+    bool have_module_md = false;
+
+    free(full);
+    for (size_t i = 0; i < n; i++) {
+        char *rel = xasprintf("%s/%s", m->path, names[i]);
+        enum kind k = entry_kind(w, rel);
+        struct entry e = {0};
+        if (k == KIND_FILE && strcmp(names[i], "module.md") == 0) {
+            have_module_md = true;
+        } else if (k == KIND_FILE && (match_numbered(names[i], ".case.md", &e) ||
+                                      match_numbered(names[i], ".md", &e))) {
+            e.is_case = strstr(names[i], ".case.md") == names[i] + strlen(names[i]) - 8;
+            if (!id_valid(e.slug)) {
+                diag_add(w->l->diags, DIAG_ERROR, rel, 0,
+                         "invalid lesson id '%s': use 1 to 64 of [a-z0-9-]", e.slug);
+                free(e.name);
+                free(e.slug);
+            } else {
+                v[nv++] = e;
+            }
+        } else if (k != KIND_NONE) {
+            diag_add(w->l->diags, DIAG_WARNING, rel, 0,
+                     "ignored: not module.md, NN-lesson.md or NN-case.case.md");
+        }
+        free(rel);
+    }
+    free_names(names, n);
+    qsort(v, nv, sizeof(*v), cmp_entry);
+    check_numbers(w, m->path, v, nv);
+
+    char *mrel = xasprintf("%s/module.md", m->path);
+    if (!have_module_md) {
+        diag_add(w->l->diags, DIAG_ERROR, m->path, 0, "module.md is missing");
+    } else {
+        size_t len;
+        char *src = read_text(w, mrel, &len);
+        if (src) {
+            struct front_matter fm;
+            fm_parse(&fm, FM_MODULE, src, len, mrel, w->l->diags);
+            if (fm.title) {
+                free(m->title);
+                m->title = xstrdup(fm.title);
+            }
+            m->summary = xstrdup(fm.summary ? fm.summary : "");
+            loader_intro_add(w->l, mrel, src, len, fm.present ? fm.body_off : 0, &m->intro_html,
+                             &m->intro_text);
+            fm_free(&fm);
+            free(src);
+        }
+    }
+    free(mrel);
+    if (m->summary == NULL)
+        m->summary = xstrdup("");
+
+    for (size_t i = 0; i < nv; i++) {
+        if (i > 0 && v[i].number == v[i - 1].number)
+            continue; /* reported by check_numbers */
+        bool dup = false;
+        for (size_t j = 0; j < c->nlessons && !dup; j++) {
+            if (strcmp(c->lessons[j]->id, v[i].slug) == 0) {
+                char *rel = xasprintf("%s/%s", m->path, v[i].name);
+                diag_add(w->l->diags, DIAG_ERROR, rel, 0,
+                         "lesson id '%s' is also used by %s", v[i].slug, c->lessons[j]->path);
+                free(rel);
+                dup = true;
+            }
+        }
+        if (dup)
+            continue;
+        char *rel = xasprintf("%s/%s", m->path, v[i].name);
+        size_t len;
+        char *src = read_text(w, rel, &len);
+        if (src)
+            lesson_build(w->l, c, m, rel, src, len, v[i].number, v[i].slug, v[i].is_case);
+        free(rel);
+    }
+    free_entries(v, nv);
+}
+
+static struct module *module_new(struct course *c, const char *path, const char *slug, int number)
+{
+    struct module *m = xcalloc(1, sizeof(*m));
+
+    m->id = xstrdup(slug);
+    m->title = xstrdup(slug);
+    m->number = number;
+    m->path = xstrdup(path);
+    m->course = c;
+    c->modules = xrealloc(c->modules, (c->nmodules + 1) * sizeof(*c->modules));
+    c->modules[c->nmodules++] = m;
+    return m;
+}
+
+static struct course *course_new(struct catalog *cat, const char *id)
+{
+    struct course *c = xcalloc(1, sizeof(*c));
+
+    c->id = xstrdup(id);
+    c->path = xstrdup(id);
+    c->completion.lessons_percent = 100;
+    c->completion.exercises = CATALOG_ALL;
+    cat->courses = xrealloc(cat->courses, (cat->ncourses + 1) * sizeof(*cat->courses));
+    cat->courses[cat->ncourses++] = c;
+    return c;
+}
+
+/* Takes the course.md values into the course; fills defaults for missing. */
+static void course_front_matter(struct course *c, struct front_matter *fm)
+{
+    c->title = xstrdup(fm->title ? fm->title : c->id);
+    c->summary = xstrdup(fm->summary ? fm->summary : "");
+    c->language = xstrdup(fm->language ? fm->language : "");
+    c->version = xstrdup(fm->version ? fm->version : "");
+    c->authors = fm->authors;
+    c->nauthors = fm->nauthors;
+    fm->authors = NULL;
+    fm->nauthors = 0;
+    if (fm->present)
+        c->completion = fm->completion;
+}
+
+/* Loads one course folder (its name is the course id). */
+static void load_course(struct walk *w, const char *id)
+{
+    struct course *c = course_new(w->l->cat, id);
+    char *full = xasprintf("%s/%s", w->root, id);
+    size_t n;
+    char **names = list_dir(full, &n);
+    struct entry *v = xcalloc(n ? n : 1, sizeof(*v));
+    size_t nv = 0;
+    bool have_course_md = false;
+
+    free(full);
+    for (size_t i = 0; i < n; i++) {
+        char *rel = xasprintf("%s/%s", id, names[i]);
+        enum kind k = entry_kind(w, rel);
+        struct entry e = {0};
+        if (k == KIND_FILE && strcmp(names[i], "course.md") == 0) {
+            have_course_md = true;
+        } else if (k == KIND_DIR && match_numbered(names[i], "", &e)) {
+            if (!id_valid(e.slug)) {
+                diag_add(w->l->diags, DIAG_ERROR, rel, 0,
+                         "invalid module id '%s': use 1 to 64 of [a-z0-9-]", e.slug);
+                free(e.name);
+                free(e.slug);
+            } else {
+                v[nv++] = e;
+            }
+        } else if (k != KIND_NONE) {
+            diag_add(w->l->diags, DIAG_WARNING, rel, 0,
+                     "ignored: not course.md or an NN-module folder");
+        }
+        free(rel);
+    }
+    free_names(names, n);
+
+    char *crel = xasprintf("%s/course.md", id);
+    struct front_matter fm = {0};
+    if (!have_course_md) {
+        diag_add(w->l->diags, DIAG_ERROR, id, 0, "course.md is missing");
+        course_front_matter(c, &fm);
+    } else {
+        size_t len;
+        char *src = read_text(w, crel, &len);
+        if (src) {
+            fm_parse(&fm, FM_COURSE, src, len, crel, w->l->diags);
+            if (fm.id && strcmp(fm.id, id) != 0)
+                diag_add(w->l->diags, DIAG_ERROR, crel, fm.id_line,
+                         "course id '%s' must equal its folder name '%s'", fm.id, id);
+            loader_intro_add(w->l, crel, src, len, fm.present ? fm.body_off : 0, &c->intro_html,
+                             &c->intro_text);
+            free(src);
+        }
+        course_front_matter(c, &fm);
+        fm_free(&fm);
+    }
+    free(crel);
+
+    qsort(v, nv, sizeof(*v), cmp_entry);
+    check_numbers(w, id, v, nv);
+    for (size_t i = 0; i < nv; i++) {
+        if (i > 0 && v[i].number == v[i - 1].number)
+            continue;
+        char *mpath = xasprintf("%s/%s", id, v[i].name);
+        struct module *m = module_new(c, mpath, v[i].slug, v[i].number);
+        free(mpath);
+        load_module_files(w, c, m);
+    }
+    free_entries(v, nv);
+}
+
+static void module_free(struct module *m)
+{
+    free(m->id);
+    free(m->title);
+    free(m->summary);
+    free(m->path);
+    free(m->intro_html);
+    free(m->intro_text);
+    free(m->lessons);
+    free(m);
+}
+
+static void course_free(struct course *c)
+{
+    for (size_t i = 0; i < c->nlessons; i++)
+        lesson_free(c->lessons[i]);
+    free(c->lessons);
+    for (size_t i = 0; i < c->nmodules; i++)
+        module_free(c->modules[i]);
+    free(c->modules);
+    for (size_t i = 0; i < c->nauthors; i++)
+        free(c->authors[i]);
+    free(c->authors);
+    free(c->id);
+    free(c->title);
+    free(c->summary);
+    free(c->language);
+    free(c->version);
+    free(c->path);
+    free(c->intro_html);
+    free(c->intro_text);
+    free(c);
+}
+
+static void catalog_free(struct catalog *cat)
+{
+    for (size_t i = 0; i < cat->ncourses; i++)
+        course_free(cat->courses[i]);
+    free(cat->courses);
+    free(cat->by_id);
+    search_index_free(cat->search);
+    free(cat->dir);
+    free(cat);
+}
+
+static int cmp_full_id(const void *a, const void *b)
+{
+    return strcmp((*(struct lesson *const *)a)->full_id, (*(struct lesson *const *)b)->full_id);
+}
+
+/* Links lessons in course order, indexes them by id, resolves links and
+ * renders (phase 2), builds the search index. Returns the catalogue, or
+ * frees it and returns NULL when any error was reported. */
+static struct catalog *finish(struct loader *l)
+{
+    struct catalog *cat = l->cat;
+    size_t total = 0;
+
+    for (size_t i = 0; i < cat->ncourses; i++) {
+        struct course *c = cat->courses[i];
+        for (size_t j = 0; j < c->nlessons; j++) {
+            struct lesson *les = c->lessons[j];
+            les->prev = j ? c->lessons[j - 1] : NULL;
+            les->next = j + 1 < c->nlessons ? c->lessons[j + 1] : NULL;
+            les->prev_id = les->prev ? les->prev->full_id : NULL;
+            les->next_id = les->next ? les->next->full_id : NULL;
+        }
+        total += c->nlessons;
+    }
+    cat->by_id = xcalloc(total ? total : 1, sizeof(*cat->by_id));
+    for (size_t i = 0; i < cat->ncourses; i++)
+        for (size_t j = 0; j < cat->courses[i]->nlessons; j++)
+            cat->by_id[cat->nlessons++] = cat->courses[i]->lessons[j];
+    qsort(cat->by_id, cat->nlessons, sizeof(*cat->by_id), cmp_full_id);
+    loader_finish(l);
+    free(l->all);
+    /* Exercises are built (and self-checked) by the grading engine; their
+     * errors are the catalogue's errors. */
+    for (size_t i = 0; i < cat->nlessons; i++)
+        lesson_build_exercise(l, cat->by_id[i]);
+    if (l->diags->errors) {
+        catalog_free(cat);
+        return NULL;
+    }
+    cat->search = search_index_build(cat->courses, cat->ncourses);
+    cat->refs = 1;
+    return cat;
+}
+
+/* Runs finish() with a private diagnostics list, so that only this load's
+ * errors decide, then appends its diagnostics to the caller's list. */
+static struct catalog *finish_into(struct loader *l, struct diag_list *local,
+                                   struct diag_list *diags)
+{
+    struct catalog *cat = finish(l);
+
+    for (size_t i = 0; i < local->count; i++)
+        diag_add(diags, local->items[i].severity, local->items[i].path, local->items[i].line,
+                 "%s", local->items[i].msg);
+    diag_list_clear(local);
+    return cat;
+}
+
+struct catalog *catalog_load(const char *dir, struct diag_list *diags)
+{
+    struct diag_list local = {0};
+    struct loader l = {.diags = &local};
+    struct walk w = {.l = &l};
+    struct stat st;
+    char **names = NULL;
+    size_t n = 0;
+
+    l.cat = xcalloc(1, sizeof(*l.cat));
+    l.cat->dir = xstrdup(dir);
+    w.root = realpath(dir, NULL);
+    if (w.root == NULL || stat(w.root, &st) != 0 || !S_ISDIR(st.st_mode))
+        diag_add(&local, DIAG_ERROR, ".", 0, "cannot open the courses folder");
+    else
+        names = list_dir(w.root, &n);
+    for (size_t i = 0; i < n; i++) {
+        enum kind k = entry_kind(&w, names[i]);
+        if (k == KIND_DIR) {
+            if (!id_valid(names[i]))
+                diag_add(&local, DIAG_ERROR, names[i], 0,
+                         "invalid course id '%s': use 1 to 64 of [a-z0-9-]", names[i]);
+            else
+                load_course(&w, names[i]);
+        } else if (k == KIND_FILE) {
+            diag_add(&local, DIAG_WARNING, names[i], 0, "ignored: not a course folder");
+        }
+    }
+    free_names(names, n);
+    free(w.root);
+    return finish_into(&l, &local, diags);
+}
+
+struct catalog *catalog_load_memory(const char *src, size_t len, struct diag_list *diags)
+{
+    struct diag_list local = {0};
+    struct loader l = {.diags = &local};
+    struct front_matter none = {0};
+    const char *path = "memory/01-memory/01-lesson.md";
+
+    l.cat = xcalloc(1, sizeof(*l.cat));
+    l.cat->dir = xstrdup("");
+    struct course *c = course_new(l.cat, "memory");
+    course_front_matter(c, &none);
+    c->intro_html = xstrdup("");
+    c->intro_text = xstrdup("");
+    struct module *m = module_new(c, "memory/01-memory", "memory", 1);
+    m->summary = xstrdup("");
+    m->intro_html = xstrdup("");
+    m->intro_text = xstrdup("");
+    if (loader_check_text(&l, path, src, len) == 0)
+        lesson_build(&l, c, m, path, xstrndup(src, len), len, 1, "lesson", false);
+    return finish_into(&l, &local, diags);
+}
+
+struct catalog *catalog_ref(struct catalog *cat)
+{
+    __atomic_add_fetch(&cat->refs, 1, __ATOMIC_RELAXED);
+    return cat;
+}
+
+void catalog_unref(struct catalog *cat)
+{
+    if (cat && __atomic_sub_fetch(&cat->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        catalog_free(cat);
+}
+
+const struct course *catalog_course(const struct catalog *cat, const char *id)
+{
+    for (size_t i = 0; i < cat->ncourses; i++)
+        if (strcmp(cat->courses[i]->id, id) == 0)
+            return cat->courses[i];
+    return NULL;
+}
+
+const struct lesson *catalog_lesson(const struct catalog *cat, const char *full_id)
+{
+    struct lesson key = {.full_id = (char *)full_id}, *kp = &key;
+    struct lesson **r =
+        cat->nlessons ? bsearch(&kp, cat->by_id, cat->nlessons, sizeof(*cat->by_id), cmp_full_id)
+                      : NULL;
+
+    return r ? *r : NULL;
+}
+
+char *catalog_lesson_text(const struct lesson *lesson, int width, bool ansi)
+{
+    if (width < CATALOG_TEXT_WIDTH_MIN)
+        width = CATALOG_TEXT_WIDTH_MIN;
+    if (width > CATALOG_TEXT_WIDTH_MAX)
+        width = CATALOG_TEXT_WIDTH_MAX;
+    return render_text(lesson->doc, lesson->full_id, width, ansi);
+}

@@ -1,0 +1,60 @@
+/* loader.h: private interface between the folder walker and the lesson builder. */
+#ifndef CAMPUS_LOADER_H
+#define CAMPUS_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "catalog.h"
+#include "diag.h"
+
+struct cmark_node;
+
+/* A course.md or module.md body waiting for its links to be resolved. */
+struct loader_intro {
+    struct cmark_node *doc;
+    char *path;                 /* file path relative to the courses folder */
+    char **html, **text;        /* where the renderings go */
+};
+
+/* State of one catalog_load. */
+struct loader {
+    struct diag_list *diags;
+    struct catalog *cat;
+    struct lesson **all;        /* every lesson built, sorted by path in phase 2 */
+    size_t nall, allcap;
+    struct loader_intro *intros;
+    size_t nintros, introcap;
+};
+
+/* Checks that a file's bytes are text: no NUL byte, valid UTF-8. Reports
+ * an error under path (with the line of the first bad byte) and returns -1,
+ * or returns 0. */
+int loader_check_text(struct loader *l, const char *path, const char *src, size_t len);
+
+/* Builds a lesson from its file (src, len bytes, NUL-terminated; the lesson
+ * takes ownership of src): front matter, cmark document, exercise and table
+ * blocks. Appends it to the module, the course and l->all. Problems go to
+ * the diagnostics. */
+struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m,
+                            const char *path, char *src, size_t len, int number,
+                            const char *slug, bool is_case);
+
+/* Parses the body of a course.md or module.md (from body_off) and queues it
+ * for link resolution and rendering into *html and *text. */
+void loader_intro_add(struct loader *l, const char *path, const char *src, size_t len,
+                      size_t body_off, char **html, char **text);
+
+/* Phase 2, once every lesson is built: resolves links and prerequisites and
+ * renders every lesson and intro. Problems go to the diagnostics. */
+void loader_finish(struct loader *l);
+
+/* Builds the lesson's exercise from its gift and task blocks (nothing when
+ * it has none) with the grading engine, self-checks it, and keeps it in
+ * les->exercise. Problems go to the diagnostics. */
+void lesson_build_exercise(struct loader *l, struct lesson *les);
+
+/* Frees a lesson and everything it owns. */
+void lesson_free(struct lesson *les);
+
+#endif

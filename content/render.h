@@ -1,0 +1,49 @@
+/* render.h: HTML and terminal-text renderings of a parsed lesson body. */
+#ifndef CAMPUS_RENDER_H
+#define CAMPUS_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "table.h"
+
+struct cmark_node;
+
+/*
+ * Special blocks. Before rendering, the loader replaces each ```table and each
+ * run of ```gift / ```task fences by a cmark CUSTOM_BLOCK node whose on_enter
+ * holds its HTML (render_table_html / render_exercise_html) and whose user
+ * data is the struct table (owned by the lesson) or NULL for an exercise
+ * placeholder. Both renderers then treat them alike.
+ */
+
+/* Safe HTML of the document: raw HTML is omitted and links whose scheme is
+ * not allowed have been emptied by the loader. Caller frees the result. */
+char *render_html(struct cmark_node *doc);
+
+/* Terminal text of the document wrapped at width code points, with ANSI
+ * styles when ansi is true; exercise_id names the exercise placeholders.
+ * Links become [n] references listed at the end; a link whose URL starts
+ * with the lesson prefix (see catalog.h) is listed by lesson id. Caller frees
+ * the result. */
+char *render_text(struct cmark_node *doc, const char *exercise_id, int width, bool ansi);
+
+/* <table class="data" data-table="NAME"> with escaped cells. Caller frees. */
+char *render_table_html(const struct table *t);
+
+/* The placeholder shown instead of exercise blocks. Caller frees. */
+char *render_exercise_html(const char *exercise_id);
+
+/* Appends s (n bytes) to b with &, <, >, " escaped. */
+struct sbuf;
+void render_html_escape(struct sbuf *b, const char *s, size_t n);
+
+/* True when a link target may be shown to learners: no scheme (relative or
+ * #fragment) or one of http, https, mailto, ftp. */
+bool render_url_allowed(const char *url);
+
+/* Display width of n bytes of UTF-8: code points, ANSI escape sequences
+ * (ESC [ ... letter) excluded. */
+size_t render_width(const char *s, size_t n);
+
+#endif

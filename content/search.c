@@ -1,0 +1,461 @@
+/* search.c: an inverted index of lesson words, ranked queries and snippets. */
+#include "search.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Characters of context in a snippet. */
+#define SNIPPET_CHARS 100
+/* Characters shown before the first match. */
+#define SNIPPET_LEAD 30
+/* Longest word indexed, in bytes after folding; longer words are cut. */
+#define WORD_MAX 64
+
+struct posting {
+    uint32_t doc;               /* index into idx->docs */
+    uint32_t weight;            /* title hits * SEARCH_TITLE_WEIGHT + body hits */
+};
+
+struct term {
+    char *word;
+    struct posting *p;
+    size_t n, cap;
+};
+
+struct search_doc {
+    const struct lesson *lesson;
+    char *text;                 /* the lesson text on one line, for snippets */
+};
+
+struct search_index {
+    struct term *terms;         /* open-addressing hash table */
+    size_t cap, used;
+    struct search_doc *docs;
+    size_t ndocs;
+};
+
+static const char *const stop_words[] = {
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be",
+    "been", "but", "by", "can", "did", "do", "does", "for", "from", "had", "has", "have",
+    "he", "her", "his", "how", "if", "in", "into", "is", "it", "its", "may", "more", "most",
+    "no", "not", "of", "on", "one", "or", "our", "she", "so", "such", "than", "that", "the",
+    "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "was",
+    "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "would",
+    "you", "your",
+};
+
+static bool is_stop_word(const char *w)
+{
+    size_t lo = 0, hi = sizeof(stop_words) / sizeof(stop_words[0]);
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(w, stop_words[mid]);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return false;
+}
+
+/* Folding of U+00C0..U+00FF to lower-case ASCII ("" for separators). */
+static const char *const latin1_fold[64] = {
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "ss",
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    "d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "y",
+};
+
+/* Decodes one UTF-8 code point at s (valid UTF-8 is assumed; a bad byte
+ * counts as one code point). Sets *len to its byte length. */
+static uint32_t decode(const unsigned char *s, size_t n, size_t *len)
+{
+    uint32_t c = s[0];
+
+    if (c < 0x80 || n < 2) {
+        *len = 1;
+        return c;
+    }
+    if ((c & 0xE0) == 0xC0) {
+        *len = 2;
+        return ((c & 0x1F) << 6) | (s[1] & 0x3F);
+    }
+    if ((c & 0xF0) == 0xE0 && n >= 3) {
+        *len = 3;
+        return ((c & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+    }
+    if ((c & 0xF8) == 0xF0 && n >= 4) {
+        *len = 4;
+        return ((c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
+               ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+    }
+    *len = 1;
+    return c;
+}
+
+/* Folds the code point into out (lower case, accents removed): returns the
+ * bytes written, 0 when the code point separates words. */
+static size_t fold(uint32_t c, const unsigned char *raw, size_t rawlen, char *out)
+{
+    if (c < 0x80) {
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            out[0] = (char)c;
+            return 1;
+        }
+        if (c >= 'A' && c <= 'Z') {
+            out[0] = (char)(c - 'A' + 'a');
+            return 1;
+        }
+        return 0;
+    }
+    if (c < 0xC0)
+        return 0; /* C1 controls and Latin-1 punctuation */
+    if (c <= 0xFF) {
+        const char *f = latin1_fold[c - 0xC0];
+        size_t n = strlen(f);
+        memcpy(out, f, n);
+        return n;
+    }
+    if ((c >= 0x2000 && c <= 0x206F) || (c >= 0x3000 && c <= 0x303F))
+        return 0; /* general and CJK punctuation */
+    memcpy(out, raw, rawlen); /* other scripts: kept as they are */
+    return rawlen;
+}
+
+/* Calls fn for each folded word of s[0..n): the word, and the byte offsets
+ * of its start and end in s. */
+static void each_word(const char *s, size_t n,
+                      void (*fn)(void *arg, const char *w, size_t start, size_t end),
+                      void *arg)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    char word[WORD_MAX + 8];
+    size_t wl = 0, start = 0;
+
+    for (size_t i = 0; i <= n;) {
+        size_t len = 1, k = 0;
+        char f[8];
+        if (i < n) {
+            uint32_t c = decode(u + i, n - i, &len);
+            k = fold(c, u + i, len, f);
+        }
+        if (k == 0) {
+            if (wl >= 2) {
+                word[wl] = '\0';
+                if (!is_stop_word(word))
+                    fn(arg, word, start, i);
+            }
+            wl = 0;
+        } else {
+            if (wl == 0)
+                start = i;
+            if (wl + k <= WORD_MAX) {
+                memcpy(word + wl, f, k);
+                wl += k;
+            }
+        }
+        i += len;
+    }
+}
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* The slot of word in the table (empty slot when absent). */
+static struct term *slot(struct search_index *idx, const char *w)
+{
+    size_t i = (size_t)hash(w) & (idx->cap - 1);
+
+    while (idx->terms[i].word && strcmp(idx->terms[i].word, w) != 0)
+        i = (i + 1) & (idx->cap - 1);
+    return &idx->terms[i];
+}
+
+static void grow(struct search_index *idx)
+{
+    struct term *old = idx->terms;
+    size_t oldcap = idx->cap;
+
+    idx->cap = oldcap ? oldcap * 2 : 1024;
+    idx->terms = xcalloc(idx->cap, sizeof(*idx->terms));
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i].word)
+            *slot(idx, old[i].word) = old[i];
+    free(old);
+}
+
+/* State while adding one lesson's words. */
+struct adder {
+    struct search_index *idx;
+    uint32_t doc;
+    uint32_t weight;
+};
+
+static void add_word(void *arg, const char *w, size_t start, size_t end)
+{
+    struct adder *a = arg;
+    struct search_index *idx = a->idx;
+
+    (void)start, (void)end;
+    if ((idx->used + 1) * 2 > idx->cap)
+        grow(idx);
+    struct term *t = slot(idx, w);
+    if (t->word == NULL) {
+        t->word = xstrdup(w);
+        idx->used++;
+    }
+    if (t->n && t->p[t->n - 1].doc == a->doc) {
+        t->p[t->n - 1].weight += a->weight;
+        return;
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 4;
+        t->p = xrealloc(t->p, t->cap * sizeof(*t->p));
+    }
+    t->p[t->n++] = (struct posting){a->doc, a->weight};
+}
+
+/* True when the word is a rule of the text rendering ("====", "----"). */
+static bool is_rule(const char *w, size_t n)
+{
+    if (n < 3)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (w[i] != '=' && w[i] != '-')
+            return false;
+    return true;
+}
+
+/* The text on one line: runs of white space become one space; heading
+ * underlines and rules are dropped. */
+static char *one_line(const char *s)
+{
+    struct sbuf b = {0};
+
+    while (*s) {
+        size_t sp = strspn(s, " \t\r\n");
+        s += sp;
+        size_t n = strcspn(s, " \t\r\n");
+        if (n == 0)
+            break;
+        if (!is_rule(s, n)) {
+            if (b.len)
+                sbuf_addc(&b, ' ');
+            sbuf_add(&b, s, n);
+        }
+        s += n;
+    }
+    return sbuf_take(&b);
+}
+
+struct search_index *search_index_build(struct course *const *courses, size_t ncourses)
+{
+    struct search_index *idx = xcalloc(1, sizeof(*idx));
+    size_t total = 0;
+
+    grow(idx);
+    for (size_t i = 0; i < ncourses; i++)
+        total += courses[i]->nlessons;
+    idx->docs = xcalloc(total ? total : 1, sizeof(*idx->docs));
+    for (size_t i = 0; i < ncourses; i++) {
+        for (size_t j = 0; j < courses[i]->nlessons; j++) {
+            const struct lesson *les = courses[i]->lessons[j];
+            struct search_doc *d = &idx->docs[idx->ndocs];
+            struct adder a = {idx, (uint32_t)idx->ndocs, SEARCH_TITLE_WEIGHT};
+            d->lesson = les;
+            d->text = one_line(les->text ? les->text : "");
+            each_word(les->title, strlen(les->title), add_word, &a);
+            a.weight = 1;
+            each_word(d->text, strlen(d->text), add_word, &a);
+            idx->ndocs++;
+        }
+    }
+    return idx;
+}
+
+void search_index_free(struct search_index *idx)
+{
+    if (idx == NULL)
+        return;
+    for (size_t i = 0; i < idx->cap; i++) {
+        free(idx->terms[i].word);
+        free(idx->terms[i].p);
+    }
+    free(idx->terms);
+    for (size_t i = 0; i < idx->ndocs; i++)
+        free(idx->docs[i].text);
+    free(idx->docs);
+    free(idx);
+}
+
+/* The folded words of a query, deduplicated. */
+struct qwords {
+    char **w;
+    size_t n;
+};
+
+static void add_qword(void *arg, const char *w, size_t start, size_t end)
+{
+    struct qwords *q = arg;
+
+    (void)start, (void)end;
+    for (size_t i = 0; i < q->n; i++)
+        if (strcmp(q->w[i], w) == 0)
+            return;
+    q->w = xrealloc(q->w, (q->n + 1) * sizeof(*q->w));
+    q->w[q->n++] = xstrdup(w);
+}
+
+/* Finds the first word of text that is one of the query words. */
+struct first_match {
+    const struct qwords *q;
+    bool found;
+    size_t start;
+};
+
+static void find_first(void *arg, const char *w, size_t start, size_t end)
+{
+    struct first_match *m = arg;
+
+    (void)end;
+    if (m->found)
+        return;
+    for (size_t i = 0; i < m->q->n; i++) {
+        if (strcmp(m->q->w[i], w) == 0) {
+            m->found = true;
+            m->start = start;
+            return;
+        }
+    }
+}
+
+/* Moves back to the start of a UTF-8 code point. */
+static size_t cp_start(const char *s, size_t i)
+{
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i--;
+    return i;
+}
+
+/* Writes about SNIPPET_CHARS characters of text around the first match. */
+static void snippet(const char *text, const struct qwords *q, char *out, size_t outlen)
+{
+    struct first_match m = {q, false, 0};
+    size_t n = strlen(text), from = 0, to, chars = 0;
+
+    each_word(text, n, find_first, &m);
+    if (m.found && m.start > 0) {
+        size_t back = 0;
+        from = m.start;
+        while (from > 0 && back < SNIPPET_LEAD) {
+            from = cp_start(text, from - 1);
+            back++;
+        }
+        /* Start at a word boundary when there is one nearby. */
+        size_t sp = from;
+        while (sp < m.start && text[sp] != ' ')
+            sp++;
+        if (from > 0 && sp < m.start)
+            from = sp + 1;
+    }
+    to = from;
+    while (to < n && chars < SNIPPET_CHARS) {
+        size_t len;
+        decode((const unsigned char *)text + to, n - to, &len);
+        to += len;
+        chars++;
+    }
+    if (to < n) { /* end at a word boundary */
+        size_t sp = to;
+        while (sp > from && text[sp] != ' ')
+            sp--;
+        if (sp > m.start)
+            to = sp;
+    }
+    struct sbuf b = {0};
+    if (from > 0)
+        sbuf_adds(&b, "...");
+    sbuf_add(&b, text + from, to - from);
+    if (to < n)
+        sbuf_adds(&b, "...");
+    size_t len = b.len < outlen - 1 ? b.len : cp_start(b.data, outlen - 1);
+    memcpy(out, b.data ? b.data : "", len);
+    out[len] = '\0';
+    sbuf_free(&b);
+}
+
+/* A matching lesson before it becomes a result. */
+struct ranked {
+    double score;
+    size_t doc;
+    const char *full_id;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return strcmp(x->full_id, y->full_id);
+}
+
+size_t search_query(const struct catalog *cat, const char *query, struct search_result *results,
+                    size_t max)
+{
+    const struct search_index *idx = cat->search;
+    struct qwords q = {0};
+
+    if (idx == NULL || max == 0 || idx->ndocs == 0)
+        return 0;
+    each_word(query, strlen(query), add_qword, &q);
+    double *score = xcalloc(idx->ndocs, sizeof(double));
+    unsigned *hits = xcalloc(idx->ndocs, sizeof(unsigned));
+    for (size_t i = 0; i < q.n; i++) {
+        struct term *t = slot((struct search_index *)idx, q.w[i]);
+        if (t->word == NULL)
+            continue;
+        double idf = log(1.0 + (double)idx->ndocs / (double)t->n);
+        for (size_t k = 0; k < t->n; k++) {
+            score[t->p[k].doc] += (1.0 + log((double)t->p[k].weight)) * idf;
+            hits[t->p[k].doc]++;
+        }
+    }
+    size_t nres = 0;
+    struct ranked *all = xcalloc(idx->ndocs, sizeof(*all));
+    for (size_t d = 0; d < idx->ndocs; d++) {
+        /* Lessons holding more of the query's words come first. */
+        if (hits[d])
+            all[nres++] = (struct ranked){score[d] * hits[d], d, idx->docs[d].lesson->full_id};
+    }
+    qsort(all, nres, sizeof(*all), cmp_ranked);
+    if (nres > max)
+        nres = max;
+    for (size_t i = 0; i < nres; i++) {
+        const struct search_doc *d = &idx->docs[all[i].doc];
+        results[i].lesson = d->lesson;
+        results[i].full_id = d->lesson->full_id;
+        results[i].title = d->lesson->title;
+        results[i].score = all[i].score;
+        snippet(d->text, &q, results[i].snippet, sizeof(results[i].snippet));
+    }
+    free(all);
+    free(score);
+    free(hits);
+    for (size_t i = 0; i < q.n; i++)
+        free(q.w[i]);
+    free(q.w);
+    return nres;
+}

@@ -1,0 +1,36 @@
+/* search.h: full-text search over every lesson of a catalogue. */
+#ifndef CAMPUS_SEARCH_H
+#define CAMPUS_SEARCH_H
+
+#include <stddef.h>
+
+#include "catalog.h"
+
+/* Bytes of a result's snippet buffer (about 100 characters of text). */
+#define SEARCH_SNIPPET_MAX 512
+/* Weight of a query word found in a lesson's title, against 1 in its body. */
+#define SEARCH_TITLE_WEIGHT 5
+
+struct search_result {
+    const struct lesson *lesson;      /* owned by the catalogue */
+    const char *full_id;              /* lesson->full_id */
+    const char *title;                /* lesson->title */
+    double score;                     /* higher is better */
+    char snippet[SEARCH_SNIPPET_MAX]; /* ~100 characters of the lesson text
+                                       * around the first match, one line */
+};
+
+/* Builds the inverted index of the courses' lessons (title words weigh
+ * SEARCH_TITLE_WEIGHT, body words 1; words are lower-cased, Latin accents
+ * folded, stop words dropped). Called by the loader. Caller frees with
+ * search_index_free. */
+struct search_index *search_index_build(struct course *const *courses, size_t ncourses);
+void search_index_free(struct search_index *idx);
+
+/* Finds lessons matching the words of query (any word matches; lessons
+ * matching more of them rank higher). Fills at most max results, best first
+ * (ties by full id), and returns how many were filled. */
+size_t search_query(const struct catalog *cat, const char *query, struct search_result *results,
+                    size_t max);
+
+#endif

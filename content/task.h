@@ -1,0 +1,133 @@
+/* task.h: case-study tasks (order, classify, numeric, network, rubric,
+ * review, gift, pool): parsing their YAML and grading answers to them. */
+#ifndef CAMPUS_TASK_H
+#define CAMPUS_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "answer.h"
+#include "diag.h"
+#include "gift.h"
+#include "rubric.h"
+#include "table.h"
+#include "util.h"
+
+enum task_type {
+    TASK_ORDER, TASK_CLASSIFY, TASK_NUMERIC, TASK_NETWORK, TASK_RUBRIC,
+    TASK_REVIEW, TASK_GIFT, TASK_POOL,
+};
+
+enum task_net_question {
+    TASK_NET_DEGREE, TASK_NET_DENSITY, TASK_NET_MOST_CENTRAL, TASK_NET_BROKER,
+    TASK_NET_ISOLATED,
+};
+
+/* An item of an order or classify task. */
+struct task_item {
+    char *text;
+    char *category;   /* classify: the key of the right category */
+    char *feedback;   /* classify: "" when absent */
+};
+
+struct task_category {
+    char *key;        /* what the learner types */
+    char *name;       /* what the learner reads */
+};
+
+struct task {
+    char *id;
+    enum task_type type;
+    int line;                 /* file line of the task's first line */
+    char *prompt;             /* "" for gift and pool */
+    double weight;
+    char *feedback;           /* general feedback, "" when absent */
+    bool info;                /* a GIFT description: shown, never graded */
+
+    /* order, classify */
+    struct task_item *items;
+    size_t nitems;
+    struct task_category *cats;
+    size_t ncats;
+
+    /* numeric and network: the expected number and its tolerance */
+    double expected;
+    double tol;
+    bool tol_relative;        /* tol is a percentage of expected */
+    char *unit;               /* "" when none */
+
+    /* network */
+    enum task_net_question net_question;
+    char **names;             /* expected actor names (most-central, broker, isolated) */
+    size_t nnames;
+
+    /* rubric */
+    struct rubric rubric;
+
+    /* review */
+    double points;
+
+    /* gift: one question; pool: the questions to draw from */
+    struct gift_quiz quiz;
+    size_t draw;
+};
+
+/* Parses one ```task block (YAML, len bytes) whose first line is file line
+ * first_line. tables are the data tables of the same file (for compute: and
+ * network tasks). Problems go to diags at their line. Returns the task
+ * (free with task_free) or NULL when it has errors. */
+struct task *task_parse(const char *yaml, size_t len, int first_line, const char *path,
+                        const struct table *const *tables, size_t ntables,
+                        struct diag_list *diags);
+
+void task_free(struct task *t);
+
+const char *task_type_name(enum task_type t);
+
+/* --- Presentation ------------------------------------------------------- */
+
+/* The per-task seed: the learner's seed mixed with the task id. */
+uint64_t task_seed(const struct task *t, uint64_t seed);
+
+/* Order of the items shown (order and classify): perm[k] is the item shown
+ * as number k+1. Order tasks are always shuffled (never in the right order
+ * when there are two items or more); classify items only when shuffle is
+ * true. perm holds nitems entries. */
+void task_item_order(const struct task *t, uint64_t seed, bool shuffle, size_t *perm);
+
+/* Pool: the indexes of the draw questions drawn for this seed, in the order
+ * shown (drawn[0..t->draw)). */
+void task_pool_draw(const struct task *t, uint64_t seed, size_t *drawn);
+
+/* The seed of the k-th drawn question of a pool (its choice order). */
+uint64_t task_pool_seed(const struct task *t, uint64_t seed, size_t k);
+
+/* --- Grading ------------------------------------------------------------ */
+
+struct task_result {
+    double score;          /* 0 to 100 */
+    bool pending;          /* waits for a trainer */
+    bool answered;         /* the document had an answer for it */
+    char *feedback;        /* owned, "" when none */
+    char *key;             /* owned: the right answer in words, or NULL */
+    char *response;        /* owned copy of the learner's answer (all of a
+                            * pool's lines), "" when unanswered */
+};
+
+/* Grades the task's answer(s) in doc: the entry named after the task (pool:
+ * "ID.1" to "ID.K"). A missing entry scores 0 and is not an error. Returns 0
+ * and fills out (free with task_result_free), or -1 with a message in err
+ * naming the task and what was expected. */
+int task_grade(const struct task *t, uint64_t seed, bool shuffle, const struct answer_doc *doc,
+               struct task_result *out, char *err, size_t errlen);
+
+void task_result_free(struct task_result *r);
+
+/* Answer-document lines that score 100 for this seed ("id: answer\n", one
+ * per line; pool: one per drawn question; free text over several lines is
+ * never needed), appended to b. Nothing for review tasks, essays and
+ * descriptions. */
+void task_key_lines(const struct task *t, uint64_t seed, bool shuffle, struct sbuf *b);
+
+#endif

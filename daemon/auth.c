@@ -1,0 +1,440 @@
+/* auth.c: password hashing with scrypt on a bounded worker pool, session
+ * tokens, and the name and password rules. */
+#include "campusd.h"
+
+#include "auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define AUTH_THREADS_MAX 4
+
+struct auth_params auth_params_current(void)
+{
+    struct auth_params p = { (int)cfg.scrypt_ln, (int)cfg.scrypt_r, (int)cfg.scrypt_p };
+
+    if (p.ln < AUTH_LN_MIN || p.r < 1 || p.p < 1) {   /* config not loaded (tests) */
+        p.ln = 15;
+        p.r = 8;
+        p.p = 3;
+    }
+    return p;
+}
+
+bool auth_name_valid(const char *name, size_t len)
+{
+    if (len < AUTH_NAME_MIN || len > AUTH_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+const char *auth_password_problem(const char *pw, size_t len)
+{
+    if (len < AUTH_PASSWORD_MIN)
+        return "a password needs at least 10 bytes";
+    if (len > AUTH_PASSWORD_MAX)
+        return "a password may have at most 1024 bytes";
+    if (!utf8_valid(pw, len))
+        return "a password must be UTF-8";
+    return NULL;
+}
+
+static bool params_ok(const struct auth_params *p)
+{
+    return p->ln >= AUTH_LN_MIN && p->ln <= AUTH_LN_MAX && p->r >= 1 && p->r <= AUTH_R_MAX &&
+           p->p >= 1 && p->p <= AUTH_P_MAX;
+}
+
+/* scrypt into key; raises OpenSSL's 32 MiB memory cap to what the
+ * parameters need. Returns 0 or -1. */
+static int derive(const char *pw, size_t len, const unsigned char *salt, size_t saltlen,
+                  const struct auth_params *p, unsigned char key[AUTH_KEY_BYTES])
+{
+    uint64_t n = (uint64_t)1 << p->ln;
+    uint64_t maxmem = (uint64_t)128 * (uint64_t)p->r * (n + (uint64_t)p->p + 2) + 65536;
+
+    if (EVP_PBE_scrypt(len ? pw : "", len, salt, saltlen, n, (uint64_t)p->r, (uint64_t)p->p,
+                       maxmem, key, AUTH_KEY_BYTES) != 1)
+        return -1;
+    return 0;
+}
+
+/* Standard base64 without padding into out (NUL-terminated). */
+static void b64_encode(const unsigned char *in, size_t n, char *out)
+{
+    int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+    while (len > 0 && out[len - 1] == '=')
+        out[--len] = '\0';
+}
+
+/* Decodes unpadded standard base64 of exactly want bytes. Returns 0 or -1. */
+static int b64_decode(const char *in, size_t inlen, unsigned char *out, size_t want)
+{
+    char buf[128];
+    unsigned char tmp[96];
+
+    if (inlen == 0 || inlen > 88)
+        return -1;
+    memcpy(buf, in, inlen);
+    while (inlen % 4)
+        buf[inlen++] = '=';
+    int n = EVP_DecodeBlock(tmp, (unsigned char *)buf, (int)inlen);
+    if (n < 0)
+        return -1;
+    size_t pad = 0;
+    for (size_t i = inlen; i > 0 && buf[i - 1] == '='; i--)
+        pad++;
+    if ((size_t)n - pad != want)
+        return -1;
+    memcpy(out, tmp, want);
+    return 0;
+}
+
+int auth_hash_password(const char *pw, size_t len, const struct auth_params *p,
+                       char out[AUTH_HASH_MAX])
+{
+    unsigned char salt[AUTH_SALT_BYTES], key[AUTH_KEY_BYTES];
+    char s64[32], k64[48];
+
+    if (!params_ok(p) || RAND_bytes(salt, sizeof(salt)) != 1 ||
+        derive(pw, len, salt, sizeof(salt), p, key) < 0)
+        return -1;
+    b64_encode(salt, sizeof(salt), s64);
+    b64_encode(key, sizeof(key), k64);
+    OPENSSL_cleanse(key, sizeof(key));
+    snprintf(out, AUTH_HASH_MAX, "$scrypt$ln=%d,r=%d,p=%d$%s$%s", p->ln, p->r, p->p, s64, k64);
+    return 0;
+}
+
+/* Splits a stored string into parameters, salt and key. Returns 0 or -1. */
+static int parse_stored(const char *stored, struct auth_params *p,
+                        unsigned char salt[AUTH_SALT_BYTES], unsigned char key[AUTH_KEY_BYTES])
+{
+    int used = 0;
+
+    if (stored == NULL || strncmp(stored, "$scrypt$", 8) != 0)
+        return -1;
+    if (sscanf(stored + 8, "ln=%d,r=%d,p=%d$%n", &p->ln, &p->r, &p->p, &used) != 3 || used == 0)
+        return -1;
+    if (!params_ok(p))
+        return -1;
+    const char *s = stored + 8 + used;
+    const char *dollar = strchr(s, '$');
+    if (dollar == NULL)
+        return -1;
+    if (salt && b64_decode(s, (size_t)(dollar - s), salt, AUTH_SALT_BYTES) < 0)
+        return -1;
+    if (key && b64_decode(dollar + 1, strlen(dollar + 1), key, AUTH_KEY_BYTES) < 0)
+        return -1;
+    return 0;
+}
+
+int auth_stored_params(const char *stored, struct auth_params *p)
+{
+    unsigned char salt[AUTH_SALT_BYTES], key[AUTH_KEY_BYTES];
+    return parse_stored(stored, p, salt, key);
+}
+
+int auth_verify_password(const char *pw, size_t len, const char *stored)
+{
+    struct auth_params p;
+    unsigned char salt[AUTH_SALT_BYTES], want[AUTH_KEY_BYTES], got[AUTH_KEY_BYTES];
+
+    if (parse_stored(stored, &p, salt, want) < 0)
+        return -1;
+    if (derive(pw, len, salt, sizeof(salt), &p, got) < 0)
+        return -1;
+    int same = CRYPTO_memcmp(got, want, AUTH_KEY_BYTES) == 0;
+    OPENSSL_cleanse(got, sizeof(got));
+    return same;
+}
+
+bool auth_needs_rehash(const char *stored, const struct auth_params *want)
+{
+    struct auth_params p;
+
+    if (auth_stored_params(stored, &p) < 0)
+        return true;
+    return p.ln < want->ln || p.r < want->r || p.p < want->p;
+}
+
+void auth_token_new(const char *name, char token[AUTH_TOKEN_MAX], char hash_hex[65])
+{
+    unsigned char rnd[AUTH_TOKEN_BYTES];
+    char b64[48];
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        fatal("RAND_bytes failed: no randomness for a session token");
+    b64_encode(rnd, sizeof(rnd), b64);
+    OPENSSL_cleanse(rnd, sizeof(rnd));
+    for (char *c = b64; *c; c++)
+        if (*c == '+')
+            *c = '-';
+        else if (*c == '/')
+            *c = '_';
+    snprintf(token, AUTH_TOKEN_MAX, "%s.%s", name, b64);
+    sha256_hex(token, strlen(token), hash_hex);
+}
+
+int auth_token_parse(const char *token, size_t len, char name[AUTH_NAME_MAX + 1],
+                     char hash_hex[65])
+{
+    const char *dot = NULL;
+
+    if (len >= AUTH_TOKEN_MAX)
+        return -1;
+    for (size_t i = 0; i < len; i++)
+        if (token[i] == '.')
+            dot = token + i;
+    if (dot == NULL)
+        return -1;
+    size_t nlen = (size_t)(dot - token), slen = len - nlen - 1;
+    if (!auth_name_valid(token, nlen) || slen != 43)
+        return -1;
+    for (size_t i = 0; i < slen; i++) {
+        char c = dot[1 + i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return -1;
+    }
+    memcpy(name, token, nlen);
+    name[nlen] = '\0';
+    sha256_hex(token, len, hash_hex);
+    return 0;
+}
+
+bool auth_hash_equal(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL || strlen(a) != 64 || strlen(b) != 64)
+        return false;
+    return CRYPTO_memcmp(a, b, 64) == 0;
+}
+
+/* ---- the worker pool ---- */
+
+enum job_kind { JOB_HASH, JOB_VERIFY, JOB_DUMMY };
+
+struct job {
+    enum job_kind kind;
+    char *pw;
+    size_t len;
+    char stored[AUTH_HASH_MAX];
+    struct auth_params params;
+    int result;
+    char out[AUTH_HASH_MAX];
+    auth_done_cb *cb;
+    void *priv;
+    struct job *next;
+};
+
+/* Jobs go from todo (under mu) to a thread, then to done (under mu); the
+ * event loop learns of done jobs through a byte on the socket pair and runs
+ * their callbacks on its own thread. */
+static struct {
+    bool started, stopping;
+    pthread_t threads[AUTH_THREADS_MAX];
+    int nthreads;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct job *todo, *todo_tail, *done, *done_tail;
+    int busy;                    /* queued + running + done not yet delivered */
+    int fds[2];
+    struct event *ev;
+} pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void job_free(struct job *j)
+{
+    if (j->pw) {
+        OPENSSL_cleanse(j->pw, j->len);
+        free(j->pw);
+    }
+    OPENSSL_cleanse(j->out, sizeof(j->out));
+    free(j);
+}
+
+static void job_run(struct job *j)
+{
+    switch (j->kind) {
+    case JOB_HASH:
+        j->result = auth_hash_password(j->pw, j->len, &j->params, j->out);
+        break;
+    case JOB_VERIFY:
+        j->result = auth_verify_password(j->pw, j->len, j->stored);
+        break;
+    case JOB_DUMMY:
+        /* Same cost as a verify with the current parameters; never a match. */
+        j->result = auth_hash_password(j->pw, j->len, &j->params, j->out) < 0 ? -1 : 0;
+        j->out[0] = '\0';
+        break;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    pthread_mutex_lock(&pool.mu);
+    for (;;) {
+        while (pool.todo == NULL && !pool.stopping)
+            pthread_cond_wait(&pool.cv, &pool.mu);
+        if (pool.stopping)
+            break;
+        struct job *j = pool.todo;
+        pool.todo = j->next;
+        if (pool.todo == NULL)
+            pool.todo_tail = NULL;
+        pthread_mutex_unlock(&pool.mu);
+
+        job_run(j);
+
+        pthread_mutex_lock(&pool.mu);
+        j->next = NULL;
+        if (pool.done_tail)
+            pool.done_tail->next = j;
+        else
+            pool.done = j;
+        pool.done_tail = j;
+        /* One byte wakes the loop; if the pipe is full a wake-up is pending. */
+        ssize_t n = write(pool.fds[1], "j", 1);
+        (void)n;
+    }
+    pthread_mutex_unlock(&pool.mu);
+    return NULL;
+}
+
+/* Runs the callbacks of every finished job, on the loop thread. */
+static void deliver_done(void)
+{
+    pthread_mutex_lock(&pool.mu);
+    struct job *j = pool.done;
+    pool.done = pool.done_tail = NULL;
+    pthread_mutex_unlock(&pool.mu);
+    while (j) {
+        struct job *next = j->next;
+        pool.busy--;
+        j->cb(j->result, j->result == 0 && j->kind == JOB_HASH ? j->out : NULL, j->priv);
+        job_free(j);
+        j = next;
+    }
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+    char buf[256];
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    deliver_done();
+}
+
+static int pool_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    /* Half the cores: the event loop keeps the rest for serving lessons. */
+    n = n / 2;
+    if (n < 1)
+        n = 1;
+    if (n > AUTH_THREADS_MAX)
+        n = AUTH_THREADS_MAX;
+    return (int)n;
+}
+
+void auth_pool_start(struct event_base *base)
+{
+    if (pool.started)
+        return;
+    if (pipe2(pool.fds, O_NONBLOCK | O_CLOEXEC) < 0)
+        fatal("auth: cannot make the wake-up pipe: %s", strerror(errno));
+    pool.ev = event_new(base, pool.fds[0], EV_READ | EV_PERSIST, wake_cb, NULL);
+    event_add(pool.ev, NULL);
+    pool.stopping = false;
+    pool.nthreads = pool_threads();
+    for (int i = 0; i < pool.nthreads; i++)
+        if (pthread_create(&pool.threads[i], NULL, worker_main, NULL) != 0)
+            fatal("auth: cannot start a hashing thread");
+    pool.started = true;
+}
+
+static int submit(enum job_kind kind, const char *pw, size_t len, const char *stored,
+                  auth_done_cb *cb, void *priv)
+{
+    if (!pool.started)
+        auth_pool_start(server.base);
+    if (pool.busy >= AUTH_QUEUE_MAX)
+        return -1;
+    struct job *j = xcalloc(1, sizeof(*j));
+    j->kind = kind;
+    j->pw = xmalloc(len + 1);
+    memcpy(j->pw, pw, len);
+    j->pw[len] = '\0';
+    j->len = len;
+    if (stored)
+        snprintf(j->stored, sizeof(j->stored), "%s", stored);
+    j->params = auth_params_current();
+    j->cb = cb;
+    j->priv = priv;
+    pthread_mutex_lock(&pool.mu);
+    if (pool.todo_tail)
+        pool.todo_tail->next = j;
+    else
+        pool.todo = j;
+    pool.todo_tail = j;
+    pool.busy++;
+    pthread_cond_signal(&pool.cv);
+    pthread_mutex_unlock(&pool.mu);
+    return 0;
+}
+
+int auth_submit_hash(const char *pw, size_t len, auth_done_cb *cb, void *priv)
+{
+    return submit(JOB_HASH, pw, len, NULL, cb, priv);
+}
+
+int auth_submit_verify(const char *pw, size_t len, const char *stored, auth_done_cb *cb,
+                       void *priv)
+{
+    return submit(stored ? JOB_VERIFY : JOB_DUMMY, pw, len, stored, cb, priv);
+}
+
+int auth_pool_busy(void)
+{
+    return pool.busy;
+}
+
+void auth_pool_stop(void)
+{
+    if (!pool.started)
+        return;
+    pthread_mutex_lock(&pool.mu);
+    pool.stopping = true;
+    pthread_cond_broadcast(&pool.cv);
+    pthread_mutex_unlock(&pool.mu);
+    for (int i = 0; i < pool.nthreads; i++)
+        pthread_join(pool.threads[i], NULL);
+    deliver_done();
+    struct job *j = pool.todo;
+    pool.todo = pool.todo_tail = NULL;
+    while (j) {
+        struct job *next = j->next;
+        pool.busy--;
+        j->cb(-2, NULL, j->priv);
+        job_free(j);
+        j = next;
+    }
+    event_free(pool.ev);
+    pool.ev = NULL;
+    close(pool.fds[0]);
+    close(pool.fds[1]);
+    pool.started = false;
+    pool.nthreads = 0;
+}

@@ -1,0 +1,1095 @@
+/* cmd-account.c: accounts and sessions: REGISTER, LOGIN, AUTH, LOGOUT,
+ * WHOAMI, PASSWD, USER, their HTTP routes, and the session lookup that gives
+ * an HTTP request its identity. */
+#include "campusd.h"
+
+#include "auth.h"
+#include "keys.h"
+#include "scripts.h"
+
+#include <event2/http.h>
+#include <stdarg.h>
+#include <event2/keyvalq_struct.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+
+#define COOKIE_NAME "campus_session"
+#define USER_LIST_MAX 1000
+
+/* ---- small helpers ---- */
+
+static long long now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static const char *role_str(enum role r)
+{
+    static const char *names[] = { "anonymous", "learner", "trainer", "admin" };
+    return names[r];
+}
+
+/* The role named s, or ROLE_ANON when s names none. */
+static enum role role_parse(const char *s)
+{
+    if (strcmp(s, "learner") == 0)
+        return ROLE_LEARNER;
+    if (strcmp(s, "trainer") == 0)
+        return ROLE_TRAINER;
+    if (strcmp(s, "admin") == 0)
+        return ROLE_ADMIN;
+    return ROLE_ANON;
+}
+
+static void key(char *out, size_t n, const char *fmt, const char *who)
+{
+    snprintf(out, n, fmt, who);
+}
+
+/* The client's address: the connection's, or the HTTP peer's. */
+static void req_addr(struct req *req, char out[64])
+{
+    snprintf(out, 64, "?");
+    if (req->origin == REQ_CTP && req->conn) {
+        snprintf(out, 64, "%s", req->conn->addr);
+    } else if (req->origin == REQ_HTTP && req->http) {
+        struct evhttp_connection *ec = evhttp_request_get_connection(req->http);
+        const char *host = NULL;
+        ev_uint16_t port;
+        if (ec) {
+            evhttp_connection_get_peer(ec, (char **)&host, &port);
+            if (host)
+                snprintf(out, 64, "%s", host);
+        }
+    }
+}
+
+/* Answers a store failure the way every progress command does. */
+static bool store_failed(struct req *req, redisReply *reply, const char *err)
+{
+    if (reply == NULL) {
+        req_reply(req, 503, "progress store unavailable");
+        return true;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        log_warn("store: %s: %.200s", req->cmd ? req->cmd->name : "?", reply->str);
+        req_reply(req, 503, "progress store unavailable");
+        return true;
+    }
+    return false;
+}
+
+static long long reply_int(redisReply *r)
+{
+    if (r == NULL)
+        return 0;
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING)
+        return atoll(r->str);
+    return 0;
+}
+
+static const char *reply_str(redisReply *r)
+{
+    return r && r->type == REDIS_REPLY_STRING ? r->str : "";
+}
+
+/* Sets who a CTP/1 connection is; NULL user logs it out. */
+static void conn_set_identity(struct conn *c, const char *user, enum role role, const char *hash)
+{
+    free(c->user);
+    c->user = user ? xstrdup(user) : NULL;
+    c->role = user ? role : ROLE_ANON;
+    snprintf(c->session, sizeof(c->session), "%s", hash ? hash : "");
+}
+
+static void hold(struct req *req, bool on)
+{
+    if (req->origin == REQ_CTP && req->conn)
+        conn_hold(req->conn, on);
+}
+
+static bool cookie_secure(void)
+{
+    return cfg.base_url && strncmp(cfg.base_url, "https:", 6) == 0;
+}
+
+static void set_cookie(struct req *req, const char *token, long max_age)
+{
+    if (req->origin != REQ_HTTP || req->http == NULL)
+        return;
+    char *v = xasprintf("%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s", COOKIE_NAME,
+                        token, max_age, cookie_secure() ? "; Secure" : "");
+    evhttp_add_header(evhttp_request_get_output_headers(req->http), "Set-Cookie", v);
+    free(v);
+}
+
+static void iso_time(long long ms, char out[32])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- multi-step operations ---- */
+
+enum op_kind { OP_LOGIN, OP_PASSWD, OP_REGISTER, OP_USER_ADD, OP_REHASH };
+
+/* One LOGIN, PASSWD, REGISTER or USER ADD between its steps. The password
+ * copy is wiped when the op ends. req is NULL for a background re-hash. */
+struct op {
+    enum op_kind kind;
+    struct req *req;
+    char name[AUTH_NAME_MAX + 1];
+    char addr[64];
+    char *pw, *pw2;              /* the password; PASSWD: pw old, pw2 new */
+    size_t pwlen, pw2len;
+    char stored[AUTH_HASH_MAX];  /* the account's hash as read */
+    char newhash[AUTH_HASH_MAX];
+    enum role role;
+    bool disabled, rehash;
+    char token[AUTH_TOKEN_MAX], tokhash[65];
+};
+
+static struct op *op_new(enum op_kind kind, struct req *req, const char *name)
+{
+    struct op *op = xcalloc(1, sizeof(*op));
+    op->kind = kind;
+    op->req = req;
+    snprintf(op->name, sizeof(op->name), "%s", name);
+    if (req)
+        req_addr(req, op->addr);
+    return op;
+}
+
+static char *secret_dup(const char *p, size_t n)
+{
+    char *s = xmalloc(n + 1);
+    memcpy(s, p, n);
+    s[n] = '\0';
+    return s;
+}
+
+static void secret_free(char *s, size_t n)
+{
+    if (s) {
+        explicit_bzero(s, n);
+        free(s);
+    }
+}
+
+static void op_free(struct op *op)
+{
+    secret_free(op->pw, op->pwlen);
+    secret_free(op->pw2, op->pw2len);
+    explicit_bzero(op, sizeof(*op));
+    free(op);
+}
+
+/* Answers with code and ends the op (releasing the connection's hold). */
+static void op_finish(struct op *op, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void op_finish(struct op *op, int code, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    struct req *req = op->req;
+    hold(req, false);
+    op_free(op);
+    req_reply(req, code, "%s", msg);
+}
+
+static void op_store_failed(struct op *op)
+{
+    op_finish(op, 503, "progress store unavailable");
+}
+
+static bool op_reply_bad(struct op *op, redisReply *reply)
+{
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        if (reply)
+            log_warn("store: %s: %.200s", op->req && op->req->cmd ? op->req->cmd->name : "?",
+                     reply->str);
+        op_store_failed(op);
+        return true;
+    }
+    return false;
+}
+
+static int op_script(struct op *op, enum script_id id, store_cb *cb, int nkeys, int argc,
+                     const char *const *argv)
+{
+    if (script_call(id, cb, op, nkeys, argc, argv) < 0) {
+        op_store_failed(op);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- LOGIN: address limit, account limit, verify, session ---- */
+
+static void login_fetch_cb(redisReply *reply, const char *err, void *priv);
+static void login_verified(int result, const char *hash, void *priv);
+static void login_failed_cb(redisReply *reply, const char *err, void *priv);
+static void session_new_cb(redisReply *reply, const char *err, void *priv);
+static void rehash_done(int result, const char *hash, void *priv);
+
+static void answer_limited(struct op *op, long long pttl, const char *what)
+{
+    long secs = pttl > 0 ? (long)((pttl + 999) / 1000) : 1;
+    op_finish(op, 429, "too many failed logins %s; retry in %ld seconds", what, secs);
+}
+
+static void login_addr_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct op *op = priv;
+    char k1[128], k2[128], max[24];
+
+    if (op_reply_bad(op, reply))
+        return;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
+        reply_int(reply->element[0]) == 1) {
+        answer_limited(op, reply_int(reply->element[1]), "from your address");
+        return;
+    }
+    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
+    key(k2, sizeof(k2), KEY_FAILS, op->name);
+    snprintf(max, sizeof(max), "%ld", cfg.login_fail_max);
+    const char *argv[] = { k1, k2, max };
+    op_script(op, SCRIPT_LOGIN_FETCH, login_fetch_cb, 2, 3, argv);
+}
+
+/* Starts a login (or the old-password check of PASSWD): the address's
+ * failure count first, as it costs the least. */
+static void login_begin(struct op *op)
+{
+    char k[128], max[24];
+
+    hold(op->req, true);
+    key(k, sizeof(k), KEY_ADDR_FAILS, op->addr);
+    snprintf(max, sizeof(max), "%ld", cfg.login_fail_addr_max);
+    const char *argv[] = { k, max };
+    op_script(op, SCRIPT_RATE_PEEK, login_addr_cb, 1, 2, argv);
+}
+
+static void login_fetch_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct op *op = priv;
+
+    if (op_reply_bad(op, reply))
+        return;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+        op_store_failed(op);
+        return;
+    }
+    if (reply_int(reply->element[0]) == 1) {
+        answer_limited(op, reply_int(reply->element[1]), "for this account");
+        return;
+    }
+    const char *stored = reply->elements >= 5 ? reply_str(reply->element[2]) : "";
+    snprintf(op->stored, sizeof(op->stored), "%s", stored);
+    if (reply->elements >= 5) {
+        op->role = role_parse(reply_str(reply->element[3]));
+        op->disabled = strcmp(reply_str(reply->element[4]), "1") == 0;
+    }
+    /* An unknown name costs the same hash and gets the same answer. */
+    if (auth_submit_verify(op->pw, op->pwlen, op->stored[0] ? op->stored : NULL, login_verified,
+                           op) < 0)
+        op_finish(op, 503, "too many logins at once; retry in a moment");
+}
+
+static void passwd_verified(struct op *op);
+
+static void login_verified(int result, const char *hash, void *priv)
+{
+    struct op *op = priv;
+    char k[128], win[24];
+
+    if (result == -2) {
+        op_finish(op, 503, "server shutting down");
+        return;
+    }
+    if (result != 1) {
+        /* Count the failure for the account and for the address; the answer
+         * waits for the second, so a client cannot outrun the count. */
+        snprintf(win, sizeof(win), "%ld", cfg.login_fail_window);
+        key(k, sizeof(k), KEY_FAILS, op->name);
+        const char *a1[] = { k, win };
+        if (script_call(SCRIPT_FAIL, NULL, NULL, 1, 2, a1) < 0) {
+            op_store_failed(op);
+            return;
+        }
+        key(k, sizeof(k), KEY_ADDR_FAILS, op->addr);
+        const char *a2[] = { k, win };
+        op_script(op, SCRIPT_FAIL, login_failed_cb, 1, 2, a2);
+        return;
+    }
+    if (op->disabled) {
+        op_finish(op, 403, "this account is disabled");
+        return;
+    }
+    if (op->kind == OP_PASSWD) {
+        passwd_verified(op);
+        return;
+    }
+    struct auth_params want = auth_params_current();
+    op->rehash = auth_needs_rehash(op->stored, &want);
+    auth_token_new(op->name, op->token, op->tokhash);
+    char k1[128], k2[128], k3[128], now[24], idle[24], max[24], keep[16];
+    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
+    key(k2, sizeof(k2), KEY_SESSIONS, op->name);
+    key(k3, sizeof(k3), KEY_FAILS, op->name);
+    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(idle, sizeof(idle), "%lld", (long long)cfg.session_idle * 1000);
+    snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
+    snprintf(keep, sizeof(keep), "%d", KEYS_SESSIONS_MAX);
+    const char *argv[] = { k1, k2, k3, op->tokhash, now, idle, max, keep };
+    op_script(op, SCRIPT_SESSION_NEW, session_new_cb, 3, 8, argv);
+}
+
+static void login_failed_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct op *op = priv;
+
+    if (op_reply_bad(op, reply))
+        return;
+    if (op->kind == OP_PASSWD)
+        op_finish(op, 401, "wrong password");
+    else
+        op_finish(op, 401, "wrong name or password");
+}
+
+/* Re-hashes a password stored with weaker parameters than the config's,
+ * after a successful login: in the background, answering nobody. */
+static void rehash_start(struct op *login)
+{
+    struct op *op = op_new(OP_REHASH, NULL, login->name);
+    op->pw = secret_dup(login->pw, login->pwlen);
+    op->pwlen = login->pwlen;
+    snprintf(op->stored, sizeof(op->stored), "%s", login->stored);
+    if (auth_submit_hash(op->pw, op->pwlen, rehash_done, op) < 0)
+        op_free(op);             /* busy: the next login tries again */
+}
+
+static void rehash_stored_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct op *op = priv;
+    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+        log_info("account %s: password hash upgraded", op->name);
+    op_free(op);
+}
+
+static void rehash_done(int result, const char *hash, void *priv)
+{
+    struct op *op = priv;
+    char k1[128], k2[128];
+
+    if (result != 0 || hash == NULL) {
+        op_free(op);
+        return;
+    }
+    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
+    key(k2, sizeof(k2), KEY_SESSIONS, op->name);
+    /* Only if the hash is still the one we verified against. */
+    const char *argv[] = { k1, k2, op->stored, hash, "0" };
+    if (script_call(SCRIPT_PASSWORD_SET, rehash_stored_cb, op, 2, 5, argv) < 0)
+        op_free(op);
+}
+
+static void session_new_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct op *op = priv;
+    struct req *req = op->req;
+    char expires[32];
+
+    if (op_reply_bad(op, reply))
+        return;
+    if (reply->type != REDIS_REPLY_STRING) {
+        op_finish(op, 403, "this account is disabled");
+        return;
+    }
+    enum role role = role_parse(reply->str);
+    if (role == ROLE_ANON)
+        role = ROLE_LEARNER;
+    if (req->origin == REQ_CTP)
+        conn_set_identity(req->conn, op->name, role, op->tokhash);
+    set_cookie(req, op->token, cfg.session_max_age);
+    if (op->rehash)
+        rehash_start(op);
+    iso_time(now_ms() + (long long)cfg.session_max_age * 1000, expires);
+    req_kv(req, "user", "%s", op->name);
+    req_kv(req, "role", "%s", role_str(role));
+    req_kv(req, "token", "%s", op->token);
+    req_kv(req, "expires", "%s", expires);
+    req_kv(req, "idle-timeout", "%ld", cfg.session_idle);
+    char name[AUTH_NAME_MAX + 1];
+    snprintf(name, sizeof(name), "%s", op->name);
+    hold(req, false);
+    op_free(op);
+    req_reply_data(req, 200, "logged in as %s (%s)", name, role_str(role));
+}
+
+static void cmd_login(struct req *req)
+{
+    const struct proto_req *a = &req->args;
+
+    if (!auth_name_valid(a->argv[1], a->argl[1]) || a->argl[2] > AUTH_PASSWORD_MAX) {
+        req_reply(req, 401, "wrong name or password");
+        return;
+    }
+    struct op *op = op_new(OP_LOGIN, req, a->argv[1]);
+    op->pw = secret_dup(a->argv[2], a->argl[2]);
+    op->pwlen = a->argl[2];
+    login_begin(op);
+}
+
+/* ---- PASSWD old new ---- */
+
+static void passwd_hashed(int result, const char *hash, void *priv);
+static void passwd_set_cb(redisReply *reply, const char *err, void *priv);
+
+static void passwd_verified(struct op *op)
+{
+    if (auth_submit_hash(op->pw2, op->pw2len, passwd_hashed, op) < 0)
+        op_finish(op, 503, "too many logins at once; retry in a moment");
+}
+
+static void passwd_hashed(int result, const char *hash, void *priv)
+{
+    struct op *op = priv;
+    char k1[128], k2[128], now[24], max[24];
+
+    if (result != 0 || hash == NULL) {
+        op_finish(op, result == -2 ? 503 : 500, "%s",
+                  result == -2 ? "server shutting down" : "cannot hash the password");
+        return;
+    }
+    snprintf(op->newhash, sizeof(op->newhash), "%s", hash);
+    auth_token_new(op->name, op->token, op->tokhash);
+    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
+    key(k2, sizeof(k2), KEY_SESSIONS, op->name);
+    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
+    const char *argv[] = { k1, k2, op->stored, op->newhash, "1", op->tokhash, now, max };
+    op_script(op, SCRIPT_PASSWORD_SET, passwd_set_cb, 2, 8, argv);
+}
+
+static void passwd_set_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct op *op = priv;
+    struct req *req = op->req;
+
+    if (op_reply_bad(op, reply))
+        return;
+    if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
+        op_finish(op, 409, "the password was changed meanwhile; try again");
+        return;
+    }
+    if (req->origin == REQ_CTP)
+        conn_set_identity(req->conn, op->name, req->role, op->tokhash);
+    set_cookie(req, op->token, cfg.session_max_age);
+    req_kv(req, "user", "%s", op->name);
+    req_kv(req, "token", "%s", op->token);
+    hold(req, false);
+    op_free(op);
+    req_reply_data(req, 200, "password changed; every other session is logged out");
+}
+
+static void cmd_passwd(struct req *req)
+{
+    const struct proto_req *a = &req->args;
+    const char *problem = auth_password_problem(a->argv[2], a->argl[2]);
+
+    if (problem) {
+        req_reply(req, 400, "%s", problem);
+        return;
+    }
+    if (a->argl[1] > AUTH_PASSWORD_MAX) {
+        req_reply(req, 401, "wrong password");
+        return;
+    }
+    struct op *op = op_new(OP_PASSWD, req, req->user);
+    op->pw = secret_dup(a->argv[1], a->argl[1]);
+    op->pwlen = a->argl[1];
+    op->pw2 = secret_dup(a->argv[2], a->argl[2]);
+    op->pw2len = a->argl[2];
+    login_begin(op);
+}
+
+/* ---- REGISTER and USER ADD ---- */
+
+static void register_hashed(int result, const char *hash, void *priv);
+static void register_cb(redisReply *reply, const char *err, void *priv);
+static void register_listed_cb(redisReply *reply, const char *err, void *priv);
+
+static void account_create(struct req *req, enum op_kind kind, const char *name, size_t nlen,
+                           const char *pw, size_t pwlen, enum role role)
+{
+    if (!auth_name_valid(name, nlen)) {
+        req_reply(req, 400, "a name is 3 to 32 of a-z, 0-9, '.', '_' and '-'");
+        return;
+    }
+    const char *problem = auth_password_problem(pw, pwlen);
+    if (problem) {
+        req_reply(req, 400, "%s", problem);
+        return;
+    }
+    struct op *op = op_new(kind, req, name);
+    op->pw = secret_dup(pw, pwlen);
+    op->pwlen = pwlen;
+    op->role = role;
+    if (auth_submit_hash(op->pw, op->pwlen, register_hashed, op) < 0)
+        op_finish(op, 503, "too many logins at once; retry in a moment");
+}
+
+static void register_hashed(int result, const char *hash, void *priv)
+{
+    struct op *op = priv;
+    char k1[128], k2[128], created[24], maxlen[16];
+
+    if (result != 0 || hash == NULL) {
+        op_finish(op, result == -2 ? 503 : 500, "%s",
+                  result == -2 ? "server shutting down" : "cannot hash the password");
+        return;
+    }
+    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
+    key(k2, sizeof(k2), KEY_EVENTS, op->name);
+    snprintf(created, sizeof(created), "%lld", now_ms() / 1000);
+    snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
+    const char *argv[] = { k1, k2, role_str(op->role), hash, created, maxlen };
+    op_script(op, SCRIPT_REGISTER, register_cb, 2, 6, argv);
+}
+
+static void register_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct op *op = priv;
+    char created[24];
+
+    if (op_reply_bad(op, reply))
+        return;
+    if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
+        op_finish(op, 409, "the name '%s' is taken", op->name);
+        return;
+    }
+    snprintf(created, sizeof(created), "%lld", now_ms() / 1000);
+    const char *argv[] = { "ZADD", KEY_USERS, created, op->name };
+    if (store_command_argv(register_listed_cb, op, 4, argv, NULL) < 0)
+        op_store_failed(op);
+}
+
+static void register_listed_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct op *op = priv;
+
+    if (op_reply_bad(op, reply))
+        return;
+    op_finish(op, 201, "%s %s as %s", op->kind == OP_REGISTER ? "registered" : "added",
+              op->name, role_str(op->role));
+}
+
+static void cmd_register(struct req *req)
+{
+    if (!cfg.open_registration) {
+        req_reply(req, 403, "registration is closed: an admin adds accounts");
+        return;
+    }
+    account_create(req, OP_REGISTER, req->args.argv[1], req->args.argl[1], req->args.argv[2],
+                   req->args.argl[2], ROLE_LEARNER);
+}
+
+/* ---- AUTH, and the session lookup HTTP requests share ---- */
+
+struct resolve;
+/* user: the session's account; NULL when there is no such live session;
+ * "" when the store failed. */
+typedef void resolve_cb(struct resolve *rs, const char *user, enum role role);
+
+struct resolve {
+    struct req *req;
+    char name[AUTH_NAME_MAX + 1];
+    char hash[65];
+    resolve_cb *cb;
+    void (*then)(struct req *);  /* HTTP: dispatch once the identity is known */
+};
+
+static void resolve_touch_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct resolve *rs = priv;
+    struct req *req = rs->req;
+    const char *user = NULL;
+    enum role role = ROLE_ANON;
+    bool failed = reply == NULL || reply->type == REDIS_REPLY_ERROR;
+
+    if (!failed && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
+        auth_hash_equal(reply_str(reply->element[1]), rs->hash)) {
+        role = role_parse(reply_str(reply->element[0]));
+        if (role != ROLE_ANON)
+            user = rs->name;
+    }
+    if (failed && reply)
+        log_warn("store: session lookup: %.200s", reply->str);
+    (void)req;
+    rs->cb(rs, failed ? "" : user, role);
+    free(rs);
+}
+
+/* Looks a token up; cb gets the answer on the loop thread (rs is freed after
+ * it). Returns -1 at once, without calling cb, when the token is malformed
+ * or the store is down. */
+static int session_resolve(struct req *req, const char *token, size_t len, resolve_cb *cb,
+                           void (*then)(struct req *))
+{
+    struct resolve *rs = xcalloc(1, sizeof(*rs));
+    char k1[128], k2[128], now[24], idle[24], max[24], touch[24];
+
+    if (auth_token_parse(token, len, rs->name, rs->hash) < 0) {
+        free(rs);
+        return -1;
+    }
+    rs->req = req;
+    rs->cb = cb;
+    rs->then = then;
+    key(k1, sizeof(k1), KEY_SESSIONS, rs->name);
+    key(k2, sizeof(k2), KEY_ACCOUNT, rs->name);
+    long long idle_ms = (long long)cfg.session_idle * 1000;
+    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(idle, sizeof(idle), "%lld", idle_ms);
+    snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
+    /* Write the last use at most every minute (or quarter of the idle time). */
+    snprintf(touch, sizeof(touch), "%lld", idle_ms / 4 < 60000 ? idle_ms / 4 : 60000);
+    const char *argv[] = { k1, k2, rs->hash, now, idle, max, touch };
+    if (script_call(SCRIPT_SESSION_TOUCH, resolve_touch_cb, rs, 2, 7, argv) < 0) {
+        free(rs);
+        return -1;
+    }
+    return 0;
+}
+
+static void auth_resolved(struct resolve *rs, const char *user, enum role role)
+{
+    struct req *req = rs->req;
+
+    hold(req, false);
+    if (user && user[0] == '\0') {
+        req_reply(req, 503, "progress store unavailable");
+        return;
+    }
+    if (user == NULL) {
+        req_reply(req, 401, "invalid or expired session");
+        return;
+    }
+    if (req->origin == REQ_CTP)
+        conn_set_identity(req->conn, user, role, rs->hash);
+    req_kv(req, "user", "%s", user);
+    req_kv(req, "role", "%s", role_str(role));
+    req_reply_data(req, 200, "resumed session of %s (%s)", user, role_str(role));
+}
+
+static void cmd_auth(struct req *req)
+{
+    hold(req, true);
+    if (session_resolve(req, req->args.argv[1], req->args.argl[1], auth_resolved, NULL) < 0) {
+        hold(req, false);
+        if (store_state() != STORE_UP)
+            req_reply(req, 503, "progress store unavailable");
+        else
+            req_reply(req, 401, "invalid or expired session");
+    }
+}
+
+static void http_resolved(struct resolve *rs, const char *user, enum role role)
+{
+    struct req *req = rs->req;
+
+    if (user && user[0]) {
+        free(req->user);
+        req->user = xstrdup(user);
+        req->role = role;
+    }
+    rs->then(req);
+}
+
+void account_resolve(struct req *req, const char *token, void (*then)(struct req *))
+{
+    if (token == NULL || token[0] == '\0') {
+        then(req);
+        return;
+    }
+    if (session_resolve(req, token, strlen(token), http_resolved, then) < 0)
+        then(req);
+}
+
+bool account_http_token(struct evhttp_request *r, char *out, size_t n)
+{
+    struct evkeyvalq *h = evhttp_request_get_input_headers(r);
+    const char *auth = evhttp_find_header(h, "Authorization");
+
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+        const char *t = auth + 7;
+        while (*t == ' ')
+            t++;
+        snprintf(out, n, "%s", t);
+        return out[0] != '\0';
+    }
+    const char *cookie = evhttp_find_header(h, "Cookie");
+    for (const char *p = cookie; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        size_t klen = strlen(COOKIE_NAME);
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > klen && strncmp(p, COOKIE_NAME, klen) == 0 && p[klen] == '=') {
+            size_t vlen = len - klen - 1;
+            if (vlen >= n)
+                return false;
+            memcpy(out, p + klen + 1, vlen);
+            out[vlen] = '\0';
+            return vlen > 0;
+        }
+        p = end;
+    }
+    return false;
+}
+
+/* ---- LOGOUT, WHOAMI ---- */
+
+static void logout_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct req *req = priv;
+
+    hold(req, false);
+    if (store_failed(req, reply, err))
+        return;
+    if (req->origin == REQ_CTP && req->args.argc == 1)
+        conn_set_identity(req->conn, NULL, ROLE_ANON, NULL);
+    req_reply(req, 200, "logged out");
+}
+
+static void cmd_logout(struct req *req)
+{
+    char name[AUTH_NAME_MAX + 1], hash[65], k[128];
+
+    if (req->args.argc == 2) {
+        /* A token of one's own (the HTTP route passes the request's). */
+        if (auth_token_parse(req->args.argv[1], req->args.argl[1], name, hash) < 0 ||
+            strcmp(name, req->user) != 0) {
+            req_reply(req, 400, "that is not a session token of yours");
+            return;
+        }
+    } else if (req->origin == REQ_CTP && req->conn->session[0]) {
+        snprintf(hash, sizeof(hash), "%s", req->conn->session);
+    } else {
+        req_reply(req, 400, "usage: %s", req->cmd->usage);
+        return;
+    }
+    key(k, sizeof(k), KEY_SESSIONS, req->user);
+    hold(req, true);
+    const char *argv[] = { "HDEL", k, hash };
+    if (store_command_argv(logout_cb, req, 3, argv, NULL) < 0) {
+        hold(req, false);
+        req_reply(req, 503, "progress store unavailable");
+    }
+}
+
+static void cmd_whoami(struct req *req)
+{
+    if (req->user == NULL) {
+        req_kv(req, "user", "%s", "");
+        req_kv(req, "role", "%s", role_str(ROLE_ANON));
+        req_reply_data(req, 200, "not logged in");
+        return;
+    }
+    req_kv(req, "user", "%s", req->user);
+    req_kv(req, "role", "%s", role_str(req->role));
+    req_reply_data(req, 200, "%s (%s)", req->user, role_str(req->role));
+}
+
+/* ---- USER ADD|ROLE|DISABLE|ENABLE|LIST ---- */
+
+static void user_set_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct req *req = priv;
+
+    if (store_failed(req, reply, err))
+        return;
+    if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
+        req_reply(req, 404, "no account '%s'", req->args.argv[2]);
+        return;
+    }
+    req_reply(req, 200, "%s: %s %s", req->args.argv[2], req->args.argv[1],
+              req->args.argc > 3 ? req->args.argv[3] : "done");
+}
+
+static void user_set(struct req *req, const char *field, const char *value, bool revoke)
+{
+    char k1[128], k2[128];
+    const char *name = req->args.argv[2];
+
+    key(k1, sizeof(k1), KEY_ACCOUNT, name);
+    key(k2, sizeof(k2), KEY_SESSIONS, name);
+    const char *argv[] = { k1, k2, field, value, revoke ? "1" : "0" };
+    if (script_call(SCRIPT_USER_SET, user_set_cb, req, 2, 5, argv) < 0)
+        req_reply(req, 503, "progress store unavailable");
+}
+
+struct user_list {
+    struct req *req;
+    json_t *names;
+    json_t *rows;
+    size_t pending;
+    bool failed;
+};
+
+static void user_list_finish(struct user_list *ul)
+{
+    struct req *req = ul->req;
+
+    if (ul->failed) {
+        req_reply(req, 503, "progress store unavailable");
+    } else {
+        req_table(req, 4, "name", "role", "disabled", "created");
+        size_t k;
+        json_t *row;
+        json_array_foreach(ul->rows, k, row)
+            req_row(req, 4, json_string_value(json_array_get(row, 0)),
+                    json_string_value(json_array_get(row, 1)),
+                    json_string_value(json_array_get(row, 2)),
+                    json_string_value(json_array_get(row, 3)));
+        req_reply_data(req, 200, "%zu accounts", json_array_size(ul->rows));
+    }
+    json_decref(ul->names);
+    json_decref(ul->rows);
+    free(ul);
+}
+
+/* One account's fields; they arrive in the order asked. */
+static void user_list_row_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct user_list *ul = priv;
+    size_t i = json_array_size(ul->rows);
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) {
+        ul->failed = true;
+    } else if (!ul->failed) {
+        char created[32] = "";
+        long long c = reply_int(reply->element[2]);
+        if (c > 0)
+            iso_time(c * 1000, created);
+        json_array_append_new(ul->rows, json_pack("[s,s,s,s]",
+            json_string_value(json_array_get(ul->names, i)), reply_str(reply->element[0]),
+            strcmp(reply_str(reply->element[1]), "1") == 0 ? "yes" : "no", created));
+    }
+    if (--ul->pending == 0)
+        user_list_finish(ul);
+}
+
+static void user_list_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct req *req = priv;
+    char k[128];
+
+    if (store_failed(req, reply, err))
+        return;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
+        req_table(req, 4, "name", "role", "disabled", "created");
+        req_reply_data(req, 200, "0 accounts");
+        return;
+    }
+    struct user_list *ul = xcalloc(1, sizeof(*ul));
+    ul->req = req;
+    ul->names = json_array();
+    ul->rows = json_array();
+    for (size_t i = 0; i < reply->elements; i++)
+        json_array_append_new(ul->names, json_string(reply_str(reply->element[i])));
+    ul->pending = reply->elements;
+    for (size_t i = 0; i < reply->elements; i++) {
+        key(k, sizeof(k), KEY_ACCOUNT, reply_str(reply->element[i]));
+        const char *argv[] = { "HMGET", k, "role", "disabled", "created" };
+        if (store_command_argv(user_list_row_cb, ul, 5, argv, NULL) < 0) {
+            /* The link went down: the ones sent still call back. */
+            ul->failed = true;
+            ul->pending -= reply->elements - i;
+            if (ul->pending == 0)
+                user_list_finish(ul);
+            return;
+        }
+    }
+}
+
+static void cmd_user(struct req *req)
+{
+    const struct proto_req *a = &req->args;
+    const char *sub = a->argv[1];
+    int n = a->argc - 1;
+
+    if (strcasecmp(sub, "LIST") == 0 && n == 1) {
+        char last[16];
+        snprintf(last, sizeof(last), "%d", USER_LIST_MAX - 1);
+        const char *argv[] = { "ZRANGE", KEY_USERS, "0", last };
+        if (store_command_argv(user_list_cb, req, 4, argv, NULL) < 0)
+            req_reply(req, 503, "progress store unavailable");
+        return;
+    }
+    if (strcasecmp(sub, "ADD") == 0 && n == 4) {
+        enum role role = role_parse(a->argv[3]);
+        if (role == ROLE_ANON) {
+            req_reply(req, 400, "a role is learner, trainer or admin");
+            return;
+        }
+        account_create(req, OP_USER_ADD, a->argv[2], a->argl[2], a->argv[4], a->argl[4], role);
+        return;
+    }
+    if (n >= 2 && !auth_name_valid(a->argv[2], a->argl[2])) {
+        req_reply(req, 404, "no account '%.40s'", a->argv[2]);
+        return;
+    }
+    if (strcasecmp(sub, "ROLE") == 0 && n == 3) {
+        if (role_parse(a->argv[3]) == ROLE_ANON) {
+            req_reply(req, 400, "a role is learner, trainer or admin");
+            return;
+        }
+        if (strcmp(a->argv[2], req->user) == 0 && role_parse(a->argv[3]) != ROLE_ADMIN) {
+            req_reply(req, 400, "an admin cannot take their own admin role");
+            return;
+        }
+        user_set(req, "role", a->argv[3], false);
+        return;
+    }
+    if ((strcasecmp(sub, "DISABLE") == 0 || strcasecmp(sub, "ENABLE") == 0) && n == 2) {
+        bool off = strcasecmp(sub, "DISABLE") == 0;
+        if (off && strcmp(a->argv[2], req->user) == 0) {
+            req_reply(req, 400, "an admin cannot disable their own account");
+            return;
+        }
+        user_set(req, "disabled", off ? "1" : "0", off);
+        return;
+    }
+    req_reply(req, 400, "usage: %s", req->cmd->usage);
+}
+
+const struct cmd cmd_group_account[] = {
+    { "REGISTER", cmd_register, 2, 2, ROLE_ANON, CMD_STORE | CMD_WRITE, "REGISTER name password",
+      "Creates a learner account (when registration is open). Names: 3 to 32 of a-z 0-9 . _ -;"
+      " passwords: 10 to 1024 bytes of UTF-8." },
+    { "LOGIN", cmd_login, 2, 2, ROLE_ANON, CMD_STORE | CMD_WRITE, "LOGIN name password",
+      "Logs this connection in and answers a session token for AUTH or the HTTP API."
+      " Failed logins are limited per account and per address (429)." },
+    { "AUTH", cmd_auth, 1, 1, ROLE_ANON, CMD_STORE, "AUTH token",
+      "Resumes a session on this connection with a token from LOGIN." },
+    { "LOGOUT", cmd_logout, 0, 1, ROLE_LEARNER, CMD_STORE, "LOGOUT [token]",
+      "Ends this connection's session (or the session of one of your tokens)." },
+    { "WHOAMI", cmd_whoami, 0, 0, ROLE_ANON, 0, "WHOAMI",
+      "Names the account this connection is logged in as, and its role." },
+    { "PASSWD", cmd_passwd, 2, 2, ROLE_LEARNER, CMD_STORE | CMD_WRITE, "PASSWD old new",
+      "Changes your password; every session is logged out and this one gets a new token." },
+    { "USER", cmd_user, 1, 4, ROLE_ADMIN, CMD_STORE | CMD_WRITE,
+      "USER ADD name role password | USER ROLE name role | USER DISABLE name | USER ENABLE name | USER LIST",
+      "Manages accounts (admins). Roles: learner, trainer, admin. DISABLE logs the account out." },
+    { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
+};
+
+/* ---- HTTP routes ---- */
+
+/* Reads {"name": ..., "password": ...} (plus extra string fields) from a JSON
+ * body into argv after the verb. Returns argc or -1 after answering 400. */
+static int json_args(struct evhttp_request *r, const char *verb, const char *const *fields,
+                     int nfields, char **argv)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r);
+    size_t len = evbuffer_get_length(in);
+    json_error_t jerr;
+    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
+
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        api_send_error(r, 400, "the body must be a JSON object");
+        return -1;
+    }
+    for (int i = 0; i < nfields; i++) {
+        json_t *v = json_object_get(doc, fields[i]);
+        if (!json_is_string(v)) {
+            char *msg = xasprintf("'%s' is missing (a string)", fields[i]);
+            api_send_error(r, 400, msg);
+            free(msg);
+            for (int k = 1; k <= i; k++)
+                free(argv[k]);
+            json_decref(doc);
+            return -1;
+        }
+        argv[1 + i] = xstrndup(json_string_value(v), json_string_length(v));
+    }
+    json_decref(doc);
+    argv[0] = xstrdup(verb);
+    return 1 + nfields;
+}
+
+static int api_register(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    static const char *const f[] = { "name", "password" };
+    return json_args(r, "REGISTER", f, 2, argv);
+}
+
+static int api_login(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    static const char *const f[] = { "name", "password" };
+    return json_args(r, "LOGIN", f, 2, argv);
+}
+
+static int api_passwd(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    static const char *const f[] = { "old", "new" };
+    return json_args(r, "PASSWD", f, 2, argv);
+}
+
+/* The browser forgets the cookie whatever happens; the session named by the
+ * request's token is ended. */
+static int api_logout(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    char token[AUTH_TOKEN_MAX + 8];
+    char *v = xasprintf("%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s", COOKIE_NAME,
+                        cookie_secure() ? "; Secure" : "");
+
+    evhttp_add_header(evhttp_request_get_output_headers(r), "Set-Cookie", v);
+    free(v);
+    argv[0] = xstrdup("LOGOUT");
+    if (!account_http_token(r, token, sizeof(token)))
+        return 1;
+    argv[1] = xstrdup(token);
+    return 2;
+}
+
+static int api_me(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("WHOAMI");
+    return 1;
+}
+
+static int api_users(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("USER");
+    argv[1] = xstrdup("LIST");
+    return 2;
+}
+
+const struct api_route api_routes_account[] = {
+    { "POST", "/api/register", api_register },
+    { "POST", "/api/login", api_login },
+    { "POST", "/api/logout", api_logout },
+    { "POST", "/api/passwd", api_passwd },
+    { "GET", "/api/me", api_me },
+    { "GET", "/api/users", api_users },
+    { NULL, NULL, NULL },
+};

@@ -1,0 +1,261 @@
+/* cmd-content.c: reading the catalogue: COURSES, COURSE, READ, SEARCH and
+ * the matching HTTP routes. Everything here is answered from memory. */
+#include "campusd.h"
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "catalog.h"
+#include "markdown_view.h"
+#include "search.h"
+
+#define SEARCH_MAX_RESULTS 20
+
+/* The live catalogue, or an answer saying there is none. */
+static struct catalog *need_catalog(struct req *req)
+{
+    struct catalog *cat = courses_current();
+    if (cat == NULL)
+        req_reply(req, 503, "no courses loaded");
+    return cat;
+}
+
+static void cmd_courses(struct req *req)
+{
+    struct catalog *cat = need_catalog(req);
+    char modules[16], lessons[16], minutes[16];
+
+    if (cat == NULL)
+        return;
+    req_table(req, 5, "id", "title", "modules", "lessons", "minutes");
+    for (size_t i = 0; i < cat->ncourses; i++) {
+        const struct course *c = cat->courses[i];
+        snprintf(modules, sizeof(modules), "%zu", c->nmodules);
+        snprintf(lessons, sizeof(lessons), "%zu", c->nlessons);
+        snprintf(minutes, sizeof(minutes), "%d", c->minutes);
+        req_row(req, 5, c->id, c->title, modules, lessons, minutes);
+    }
+    req_reply_data(req, 200, "%zu courses", cat->ncourses);
+}
+
+static void cmd_course(struct req *req)
+{
+    struct catalog *cat = need_catalog(req);
+    const char *id = req->args.argv[1];
+    char minutes[16];
+
+    if (cat == NULL)
+        return;
+    if (!id_valid(id)) {
+        req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
+        return;
+    }
+    const struct course *c = catalog_course(cat, id);
+    if (c == NULL) {
+        req_reply(req, 404, "no course '%s'", id);
+        return;
+    }
+    req_table(req, 5, "module", "lesson", "title", "minutes", "kind");
+    for (size_t m = 0; m < c->nmodules; m++) {
+        const struct module *mod = c->modules[m];
+        for (size_t i = 0; i < mod->nlessons; i++) {
+            const struct lesson *l = mod->lessons[i];
+            snprintf(minutes, sizeof(minutes), "%d", l->minutes);
+            req_row(req, 5, mod->title, l->full_id, l->title, minutes,
+                    l->is_case ? "case" : l->nexercises ? "quiz" : "lesson");
+        }
+    }
+    req_reply_data(req, 200, "%s", c->title);
+}
+
+/* Splits "course/lesson" and checks both ids. Answers 400 and returns false
+ * when malformed. */
+static bool lesson_id_ok(struct req *req, const char *full)
+{
+    const char *slash = strchr(full, '/');
+    char course[80];
+
+    if (slash == NULL || (size_t)(slash - full) >= sizeof(course) || strchr(slash + 1, '/')) {
+        req_reply(req, 400, "bad lesson id (use course/lesson)");
+        return false;
+    }
+    memcpy(course, full, (size_t)(slash - full));
+    course[slash - full] = '\0';
+    if (!id_valid(course) || !id_valid(slash + 1)) {
+        req_reply(req, 400, "bad lesson id (use a-z, 0-9 and - on each side of /)");
+        return false;
+    }
+    return true;
+}
+
+/* READ course/lesson [text|md|html] [width] */
+static void cmd_read(struct req *req)
+{
+    struct catalog *cat = need_catalog(req);
+    const char *id = req->args.argv[1];
+    const char *format = req->args.argc > 2 ? req->args.argv[2] : "text";
+    int width = CATALOG_TEXT_WIDTH;
+
+    if (cat == NULL || !lesson_id_ok(req, id))
+        return;
+    if (req->args.argc > 3) {
+        char *end;
+        long w = strtol(req->args.argv[3], &end, 10);
+        if (*end || w < CATALOG_TEXT_WIDTH_MIN || w > CATALOG_TEXT_WIDTH_MAX) {
+            req_reply(req, 400, "width must be %d to %d", CATALOG_TEXT_WIDTH_MIN,
+                      CATALOG_TEXT_WIDTH_MAX);
+            return;
+        }
+        width = (int)w;
+    }
+    const struct lesson *l = catalog_lesson(cat, id);
+    if (l == NULL) {
+        req_reply(req, 404, "no lesson '%s'", id);
+        return;
+    }
+
+    char *owned = NULL;
+    const char *body, *type;
+    if (strcasecmp(format, "text") == 0) {
+        body = width == CATALOG_TEXT_WIDTH ? l->text : (owned = catalog_lesson_text(l, width, false));
+        type = "text/plain; charset=utf-8";
+    } else if (strcasecmp(format, "html") == 0) {
+        body = l->html;
+        type = "text/html; charset=utf-8";
+    } else if (strcasecmp(format, "md") == 0) {
+        char placeholder[200];
+        snprintf(placeholder, sizeof(placeholder), "*Exercise: use EXERCISE %s*", l->full_id);
+        body = owned = markdown_learner_view(l->markdown, l->markdown_len, placeholder);
+        type = "text/markdown; charset=utf-8";
+    } else {
+        req_reply(req, 400, "format must be text, md or html");
+        return;
+    }
+
+    req_meta(req, "id", l->full_id);
+    req_meta(req, "title", l->title);
+    req_meta(req, "course", l->course->id);
+    req_meta(req, "module", l->module->title);
+    req_meta_int(req, "minutes", l->minutes);
+    req_meta(req, "version", l->version);
+    req_meta(req, "prev", l->prev_id);
+    req_meta(req, "next", l->next_id);
+    req_meta(req, "format", format);
+    req_etag(req, l->version);
+    char msg[256];
+    snprintf(msg, sizeof(msg), "%s version=%.16s prev=%s next=%s", l->full_id, l->version,
+             l->prev_id ? l->prev_id : "-", l->next_id ? l->next_id : "-");
+    req_reply_text(req, 200, msg, type, body, strlen(body));
+    free(owned);
+}
+
+static void cmd_search(struct req *req)
+{
+    struct catalog *cat = need_catalog(req);
+    struct search_result *res;
+    struct sbuf q = {0};
+    char score[32];
+
+    if (cat == NULL)
+        return;
+    for (int i = 1; i < req->args.argc; i++) {
+        if (i > 1)
+            sbuf_addc(&q, ' ');
+        sbuf_add(&q, req->args.argv[i], req->args.argl[i]);
+    }
+    res = xcalloc(SEARCH_MAX_RESULTS, sizeof(*res));
+    size_t n = search_query(cat, q.data ? q.data : "", res, SEARCH_MAX_RESULTS);
+    req_table(req, 4, "lesson", "title", "score", "snippet");
+    for (size_t i = 0; i < n; i++) {
+        snprintf(score, sizeof(score), "%.2f", res[i].score);
+        req_row(req, 4, res[i].full_id, res[i].title, score, res[i].snippet);
+    }
+    req_reply_data(req, 200, "%zu results", n);
+    free(res);
+    sbuf_free(&q);
+}
+
+const struct cmd cmd_group_content[] = {
+    { "COURSES", cmd_courses, 0, 0, ROLE_ANON, 0, "COURSES",
+      "Lists the courses: id, title, modules, lessons, minutes." },
+    { "COURSE", cmd_course, 1, 1, ROLE_ANON, 0, "COURSE id",
+      "A course's outline: module, lesson id, title, minutes, kind." },
+    { "READ", cmd_read, 1, 3, ROLE_ANON, 0, "READ course/lesson [text|md|html] [width]",
+      "A lesson in the format asked for (text wraps at width, 80 by default). The status "
+      "line gives its version and the previous and next lesson ids." },
+    { "SEARCH", cmd_search, 1, -1, ROLE_ANON, 0, "SEARCH words...",
+      "Ranked full-text search over every lesson: lesson id, title, score, snippet." },
+    { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
+};
+
+/* ---- HTTP routes ---- */
+
+static int api_courses(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("COURSES");
+    return 1;
+}
+
+static int api_course(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("COURSE");
+    argv[1] = xstrdup(p[0]);
+    return 2;
+}
+
+/* The value of one query parameter, or NULL. Caller frees. */
+static char *query_param(struct evhttp_request *r, const char *name)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
+    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+    struct evkeyvalq params;
+    char *v = NULL;
+
+    if (q == NULL || evhttp_parse_query_str(q, &params) < 0)
+        return NULL;
+    const char *found = evhttp_find_header(&params, name);
+    if (found)
+        v = xstrdup(found);
+    evhttp_clear_headers(&params);
+    return v;
+}
+
+static int api_lesson(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    char *format = query_param(r, "format");
+    char *width = query_param(r, "width");
+    int argc = 0;
+
+    argv[argc++] = xstrdup("READ");
+    argv[argc++] = xasprintf("%s/%s", p[0], p[1]);
+    argv[argc++] = format ? format : xstrdup("html");
+    if (width)
+        argv[argc++] = width;
+    return argc;
+}
+
+static int api_search(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    char *q = query_param(r, "q");
+
+    if (q == NULL || q[0] == '\0') {
+        free(q);
+        api_send_error(r, 400, "missing q");
+        return -1;
+    }
+    argv[0] = xstrdup("SEARCH");
+    argv[1] = q;
+    return 2;
+}
+
+const struct api_route api_routes_content[] = {
+    { "GET", "/api/courses", api_courses },
+    { "GET", "/api/courses/*", api_course },
+    { "GET", "/api/lessons/*/*", api_lesson },
+    { "GET", "/api/search", api_search },
+    { NULL, NULL, NULL },
+};

@@ -1,0 +1,711 @@
+/* cmd-progress.c: a learner's progress: DONE, NEXT, PROGRESS, EXPORT xapi,
+ * their HTTP routes, and the record of lesson views that READ makes. */
+#include "campusd.h"
+
+#include "catalog.h"
+#include "keys.h"
+#include "scripts.h"
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+
+#define NEXT_DEPTH_MAX 16
+
+static long long now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void key(char *out, size_t n, const char *fmt, const char *who)
+{
+    snprintf(out, n, fmt, who);
+}
+
+static bool reply_bad(struct req *req, redisReply *reply)
+{
+    if (reply == NULL) {
+        req_reply(req, 503, "progress store unavailable");
+        return true;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        log_warn("store: %s: %.200s", req->cmd ? req->cmd->name : "?", reply->str);
+        req_reply(req, 503, "progress store unavailable");
+        return true;
+    }
+    return false;
+}
+
+/* A hash reply (HGETALL) as a JSON object of field -> integer (the leading
+ * number of the value). Caller decrefs. */
+static json_t *hash_object(redisReply *reply)
+{
+    json_t *o = json_object();
+
+    if (reply && reply->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+            redisReply *f = reply->element[i], *v = reply->element[i + 1];
+            if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+                continue;
+            long long n = 0;
+            /* "FIRST LAST" (viewed) keeps the last: the latest activity. */
+            const char *sp = strchr(v->str, ' ');
+            n = atoll(sp ? sp + 1 : v->str);
+            json_object_set_new(o, f->str, json_integer(n));
+        }
+    return o;
+}
+
+static bool is_done(json_t *done, const struct lesson *l)
+{
+    return json_object_get(done, l->full_id) != NULL;
+}
+
+/* ---- the record READ makes ---- */
+
+void progress_viewed(struct req *req, const struct lesson *l)
+{
+    char k1[128], k2[128], now[24], gap[24], maxlen[16];
+
+    if (req->user == NULL || req->role < ROLE_LEARNER || !store_writable() || l == NULL)
+        return;
+    key(k1, sizeof(k1), KEY_VIEWED, req->user);
+    key(k2, sizeof(k2), KEY_EVENTS, req->user);
+    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(gap, sizeof(gap), "%d", KEYS_VIEW_GAP_MS);
+    snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
+    const char *argv[] = { k1, k2, l->full_id, now, gap, maxlen };
+    /* Fire and forget: READ never waits for this. */
+    script_call(SCRIPT_VIEWED, NULL, NULL, 2, 6, argv);
+}
+
+/* ---- DONE course/lesson ---- */
+
+static void done_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct req *req = priv;
+
+    if (reply_bad(req, reply))
+        return;
+    if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+        req_reply(req, 200, "done %s", req->args.argv[1]);
+    else
+        req_reply(req, 200, "already done %s", req->args.argv[1]);
+}
+
+static void cmd_done(struct req *req)
+{
+    struct catalog *cat = courses_current();
+    const struct lesson *l = cat ? catalog_lesson(cat, req->args.argv[1]) : NULL;
+    char k1[128], k2[128], now[24], maxlen[16];
+
+    if (l == NULL) {
+        req_reply(req, 404, "no lesson '%.100s'", req->args.argv[1]);
+        return;
+    }
+    key(k1, sizeof(k1), KEY_DONE, req->user);
+    key(k2, sizeof(k2), KEY_EVENTS, req->user);
+    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
+    const char *argv[] = { k1, k2, l->full_id, now, maxlen };
+    if (script_call(SCRIPT_DONE, done_cb, req, 2, 5, argv) < 0)
+        req_reply(req, 503, "progress store unavailable");
+}
+
+/* ---- reading a learner's state: done and viewed (NEXT), done and passed
+ * (PROGRESS), in one pipelined round trip ---- */
+
+struct state {
+    struct req *req;
+    struct catalog *cat;         /* held for the round trip */
+    json_t *a, *b;               /* the two hashes */
+    int pending;                 /* replies still to come */
+    bool failed;
+    void (*finish)(struct state *);
+};
+
+static void state_reply(struct state *s, json_t **slot, redisReply *reply)
+{
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+        s->failed = true;
+    else
+        *slot = hash_object(reply);
+    if (--s->pending > 0)
+        return;
+    if (s->failed)
+        req_reply(s->req, 503, "progress store unavailable");
+    else
+        s->finish(s);
+    catalog_unref(s->cat);
+    json_decref(s->a);
+    json_decref(s->b);
+    free(s);
+}
+
+static void state_a_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct state *s = priv;
+    state_reply(s, &s->a, reply);
+}
+
+static void state_b_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct state *s = priv;
+    state_reply(s, &s->b, reply);
+}
+
+/* Reads HGETALL of keys fa and fb for the request's user, pipelined, then
+ * calls finish, which answers. Answers 503 itself on failure. */
+static void state_load(struct req *req, const char *fa, const char *fb,
+                       void (*finish)(struct state *))
+{
+    char ka[128], kb[128];
+    struct catalog *cat = courses_current();
+
+    if (cat == NULL) {
+        req_reply(req, 503, "no courses loaded");
+        return;
+    }
+    struct state *s = xcalloc(1, sizeof(*s));
+    s->req = req;
+    s->cat = catalog_ref(cat);
+    s->finish = finish;
+    s->pending = 2;
+    key(ka, sizeof(ka), fa, req->user);
+    key(kb, sizeof(kb), fb, req->user);
+    const char *a1[] = { "HGETALL", ka };
+    const char *a2[] = { "HGETALL", kb };
+    if (store_command_argv(state_a_cb, s, 2, a1, NULL) < 0) {
+        catalog_unref(s->cat);
+        free(s);
+        req_reply(req, 503, "progress store unavailable");
+        return;
+    }
+    if (store_command_argv(state_b_cb, s, 2, a2, NULL) < 0) {
+        s->failed = true;        /* the first still calls back, and answers */
+        s->pending = 1;
+    }
+}
+
+/* ---- NEXT [course] ---- */
+
+/* The lesson to do for l: l itself, or the first unfinished prerequisite
+ * (followed down), so that NEXT never sends a learner past one. */
+static const struct lesson *resolve_prereq(const struct catalog *cat, json_t *done,
+                                           const struct lesson *l, int depth)
+{
+    if (depth >= NEXT_DEPTH_MAX)
+        return l;
+    for (size_t i = 0; i < l->nprerequisites; i++) {
+        const struct lesson *p = catalog_lesson(cat, l->prerequisites[i]);
+        if (p && !is_done(done, p))
+            return resolve_prereq(cat, done, p, depth + 1);
+    }
+    return l;
+}
+
+static const struct lesson *first_unfinished(const struct course *c, json_t *done)
+{
+    for (size_t i = 0; i < c->nlessons; i++)
+        if (!is_done(done, c->lessons[i]))
+            return c->lessons[i];
+    return NULL;
+}
+
+static size_t done_in(const struct course *c, json_t *done)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->nlessons; i++)
+        n += is_done(done, c->lessons[i]);
+    return n;
+}
+
+/* Without a course: the one of the learner's latest activity if it has
+ * lessons left, else the first started course with lessons left, else the
+ * first course with lessons left. */
+static const struct course *pick_course(const struct catalog *cat, json_t *done, json_t *viewed)
+{
+    const char *latest = NULL;
+    long long latest_t = -1;
+    json_t *objs[2] = { done, viewed };
+
+    for (int k = 0; k < 2; k++) {
+        const char *f;
+        json_t *v;
+        json_object_foreach(objs[k], f, v) {
+            if (json_integer_value(v) > latest_t && catalog_lesson(cat, f)) {
+                latest_t = json_integer_value(v);
+                latest = f;
+            }
+        }
+    }
+    if (latest) {
+        const struct course *c = catalog_lesson(cat, latest)->course;
+        if (first_unfinished(c, done))
+            return c;
+    }
+    for (size_t i = 0; i < cat->ncourses; i++) {
+        const struct course *c = cat->courses[i];
+        bool started = false;
+        for (size_t j = 0; j < c->nlessons && !started; j++)
+            started = is_done(done, c->lessons[j]) ||
+                      json_object_get(viewed, c->lessons[j]->full_id) != NULL;
+        if (started && first_unfinished(c, done))
+            return c;
+    }
+    for (size_t i = 0; i < cat->ncourses; i++)
+        if (first_unfinished(cat->courses[i], done))
+            return cat->courses[i];
+    return NULL;
+}
+
+static void next_finish(struct state *s)
+{
+    struct req *req = s->req;
+    const struct course *c;
+
+    if (req->args.argc == 2) {
+        c = catalog_course(s->cat, req->args.argv[1]);
+        if (c == NULL) {
+            req_reply(req, 404, "no course '%.100s'", req->args.argv[1]);
+            return;
+        }
+    } else {
+        c = pick_course(s->cat, s->a, s->b);
+        if (c == NULL) {
+            req_kv(req, "lesson", "%s", "");
+            req_reply_data(req, 200, "every course is complete");
+            return;
+        }
+    }
+    const struct lesson *l = first_unfinished(c, s->a);
+    if (l == NULL) {
+        req_kv(req, "lesson", "%s", "");
+        req_kv(req, "course", "%s", c->id);
+        req_kv(req, "done", "%zu", c->nlessons);
+        req_kv(req, "total", "%zu", c->nlessons);
+        req_reply_data(req, 200, "course %s is complete", c->id);
+        return;
+    }
+    l = resolve_prereq(s->cat, s->a, l, 0);
+    req_kv(req, "lesson", "%s", l->full_id);
+    req_kv(req, "title", "%s", l->title);
+    req_kv(req, "course", "%s", l->course->id);
+    req_kv(req, "module", "%s", l->module ? l->module->id : "");
+    req_kv(req, "minutes", "%d", l->minutes);
+    req_kv(req, "done", "%zu", done_in(l->course, s->a));
+    req_kv(req, "total", "%zu", l->course->nlessons);
+    req_reply_data(req, 200, "next: %s", l->full_id);
+}
+
+static void cmd_next(struct req *req)
+{
+    state_load(req, KEY_DONE, KEY_VIEWED, next_finish);
+}
+
+/* ---- PROGRESS [course] ---- */
+
+/* Exercises passed whose lesson is in course c (and module m if not NULL):
+ * a passed id is "course/lesson" or "course/lesson#N". */
+static size_t passed_in(const struct catalog *cat, json_t *passed, const struct course *c,
+                        const struct module *m)
+{
+    size_t n = 0;
+    const char *f;
+    json_t *v;
+
+    json_object_foreach(passed, f, v) {
+        char id[256];
+        snprintf(id, sizeof(id), "%s", f);
+        id[strcspn(id, "#")] = '\0';
+        const struct lesson *l = catalog_lesson(cat, id);
+        if (l && l->course == c && (m == NULL || l->module == m))
+            n++;
+    }
+    return n;
+}
+
+struct tally {
+    size_t done, total, exercises;
+    int minutes_left;
+};
+
+static struct tally tally_lessons(struct lesson *const *ls, size_t n, json_t *done)
+{
+    struct tally t = { 0 };
+
+    for (size_t i = 0; i < n; i++) {
+        t.total++;
+        t.exercises += ls[i]->nexercises > 0;
+        if (is_done(done, ls[i]))
+            t.done++;
+        else
+            t.minutes_left += ls[i]->minutes;
+    }
+    return t;
+}
+
+static void progress_finish(struct state *s)
+{
+    struct req *req = s->req;
+    char d[24], tot[24], pct[24], left[24], ex[24], exn[24];
+
+    if (req->args.argc == 2) {
+        const struct course *c = catalog_course(s->cat, req->args.argv[1]);
+        if (c == NULL) {
+            req_reply(req, 404, "no course '%.100s'", req->args.argv[1]);
+            return;
+        }
+        struct tally all = tally_lessons(c->lessons, c->nlessons, s->a);
+        req_table(req, 8, "module", "title", "done", "total", "percent", "minutes_left",
+                  "exercises_passed", "exercises");
+        for (size_t i = 0; i < c->nmodules; i++) {
+            const struct module *m = c->modules[i];
+            struct tally t = tally_lessons(m->lessons, m->nlessons, s->a);
+            snprintf(d, sizeof(d), "%zu", t.done);
+            snprintf(tot, sizeof(tot), "%zu", t.total);
+            snprintf(pct, sizeof(pct), "%zu", t.total ? t.done * 100 / t.total : 0);
+            snprintf(left, sizeof(left), "%d", t.minutes_left);
+            snprintf(ex, sizeof(ex), "%zu", passed_in(s->cat, s->b, c, m));
+            snprintf(exn, sizeof(exn), "%zu", t.exercises);
+            req_row(req, 8, m->id, m->title, d, tot, pct, left, ex, exn);
+        }
+        req_reply_data(req, 200, "%s: %zu of %zu lessons done (%zu%%), %d minutes left, "
+                       "%zu of %zu exercises passed", c->id, all.done, all.total,
+                       all.total ? all.done * 100 / all.total : 0, all.minutes_left,
+                       passed_in(s->cat, s->b, c, NULL), c->nexercises);
+        return;
+    }
+    req_table(req, 8, "course", "title", "done", "total", "percent", "minutes_left",
+              "exercises_passed", "exercises");
+    for (size_t i = 0; i < s->cat->ncourses; i++) {
+        const struct course *c = s->cat->courses[i];
+        struct tally t = tally_lessons(c->lessons, c->nlessons, s->a);
+        snprintf(d, sizeof(d), "%zu", t.done);
+        snprintf(tot, sizeof(tot), "%zu", t.total);
+        snprintf(pct, sizeof(pct), "%zu", t.total ? t.done * 100 / t.total : 0);
+        snprintf(left, sizeof(left), "%d", t.minutes_left);
+        snprintf(ex, sizeof(ex), "%zu", passed_in(s->cat, s->b, c, NULL));
+        snprintf(exn, sizeof(exn), "%zu", c->nexercises);
+        req_row(req, 8, c->id, c->title, d, tot, pct, left, ex, exn);
+    }
+    req_reply_data(req, 200, "%zu courses", s->cat->ncourses);
+}
+
+static void cmd_progress(struct req *req)
+{
+    state_load(req, KEY_DONE, KEY_PASSED, progress_finish);
+}
+
+/* ---- EXPORT xapi [since] ---- */
+
+static const struct {
+    const char *type, *verb, *display;
+} xapi_verbs[] = {
+    { "registered", "http://adlnet.gov/expapi/verbs/registered", "registered" },
+    { "viewed", "http://adlnet.gov/expapi/verbs/experienced", "experienced" },
+    { "completed", "http://adlnet.gov/expapi/verbs/completed", "completed" },
+    { "attempted", "http://adlnet.gov/expapi/verbs/attempted", "attempted" },
+    { "passed", "http://adlnet.gov/expapi/verbs/passed", "passed" },
+    { "failed", "http://adlnet.gov/expapi/verbs/failed", "failed" },
+};
+
+/* A name-based (version 5) UUID of name in the URL namespace, so that the
+ * same event always exports with the same statement id. */
+static void uuid5(const char *name, char out[37])
+{
+    static const unsigned char ns[16] = { 0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
+                                          0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8 };
+    unsigned char md[20];
+    unsigned int n = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    EVP_DigestInit_ex(ctx, EVP_sha1(), NULL);
+    EVP_DigestUpdate(ctx, ns, sizeof(ns));
+    EVP_DigestUpdate(ctx, name, strlen(name));
+    EVP_DigestFinal_ex(ctx, md, &n);
+    EVP_MD_CTX_free(ctx);
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10],
+             md[11], md[12], md[13], md[14], md[15]);
+}
+
+static char *base_url(void)
+{
+    const char *b = cfg.base_url ? cfg.base_url : "http://localhost:8080";
+    size_t n = strlen(b);
+    while (n > 0 && b[n - 1] == '/')
+        n--;
+    return xstrndup(b, n);
+}
+
+/* The xAPI 1.0.3 statement for one stream entry, or NULL for an entry of
+ * an unknown type. fields: the entry's field/value pairs. Caller decrefs. */
+static json_t *xapi_statement(const struct catalog *cat, const char *user, const char *entry_id,
+                              redisReply *fields)
+{
+    const char *type = NULL, *object = "", *score = NULL, *success = NULL;
+    size_t v;
+
+    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+        const char *f = fields->element[i]->str, *val = fields->element[i + 1]->str;
+        if (f == NULL || val == NULL)
+            continue;
+        if (strcmp(f, "t") == 0)
+            type = val;
+        else if (strcmp(f, "o") == 0)
+            object = val;
+        else if (strcmp(f, "score") == 0)
+            score = val;
+        else if (strcmp(f, "success") == 0)
+            success = val;
+    }
+    for (v = 0; type && v < sizeof(xapi_verbs) / sizeof(xapi_verbs[0]); v++)
+        if (strcmp(xapi_verbs[v].type, type) == 0)
+            break;
+    if (type == NULL || v == sizeof(xapi_verbs) / sizeof(xapi_verbs[0]))
+        return NULL;
+
+    char *base = base_url(), id[37], stamp[40];
+    char *home = xasprintf("%s/", base);
+    char *name = xasprintf("%s/xapi/%s/%s", base, user, entry_id);
+    uuid5(name, id);
+    long long ms = atoll(entry_id);
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t k = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp + k, sizeof(stamp) - k, ".%03dZ", (int)(ms % 1000));
+
+    json_t *actor = json_pack("{s:s,s:s,s:{s:s,s:s}}", "objectType", "Agent", "name", user,
+                              "account", "homePage", home, "name", user);
+    json_t *verb = json_pack("{s:s,s:{s:s}}", "id", xapi_verbs[v].verb, "display", "en-US",
+                             xapi_verbs[v].display);
+    json_t *obj;
+    if (object[0] == '\0') {
+        obj = json_pack("{s:s,s:s,s:{s:{s:s}}}", "objectType", "Activity", "id", home,
+                        "definition", "name", "en-US", "Campus");
+    } else {
+        char lesson_id[256];
+        snprintf(lesson_id, sizeof(lesson_id), "%s", object);
+        bool exercise = strchr(lesson_id, '#') != NULL ||
+                        (strcmp(type, "attempted") == 0 || strcmp(type, "passed") == 0 ||
+                         strcmp(type, "failed") == 0);
+        lesson_id[strcspn(lesson_id, "#")] = '\0';
+        const struct lesson *l = cat ? catalog_lesson(cat, lesson_id) : NULL;
+        char *iri = xasprintf("%s/" CATALOG_LESSON_HREF "%s", base, object);
+        /* '#' of an exercise number becomes part of the path. */
+        for (char *p = iri + strlen(base) + 2; *p; p++)
+            if (*p == '#')
+                *p = '/';
+        obj = json_pack("{s:s,s:s}", "objectType", "Activity", "id", iri);
+        json_t *def = json_pack("{s:s}", "type", exercise
+                                    ? "http://adlnet.gov/expapi/activities/assessment"
+                                    : "http://adlnet.gov/expapi/activities/lesson");
+        if (l)
+            json_object_set_new(def, "name", json_pack("{s:s}", "en-US", l->title));
+        json_object_set_new(obj, "definition", def);
+        free(iri);
+    }
+    json_t *st = json_pack("{s:s,s:o,s:o,s:o,s:s}", "id", id, "actor", actor, "verb", verb,
+                           "object", obj, "timestamp", stamp);
+    json_t *result = NULL;
+    if (strcmp(type, "completed") == 0) {
+        result = json_pack("{s:b}", "completion", 1);
+    } else if (score || success) {
+        result = json_object();
+        if (score) {
+            double sc = atof(score);
+            if (sc < 0)
+                sc = 0;
+            if (sc > 1)
+                sc = 1;
+            json_object_set_new(result, "score", json_pack("{s:f}", "scaled", sc));
+        }
+        if (success)
+            json_object_set_new(result, "success", json_boolean(strcmp(success, "1") == 0));
+    } else if (strcmp(type, "passed") == 0 || strcmp(type, "failed") == 0) {
+        result = json_pack("{s:b}", "success", strcmp(type, "passed") == 0);
+    }
+    if (result)
+        json_object_set_new(st, "result", result);
+    json_object_set_new(st, "context", json_pack("{s:s}", "platform", "Campus"));
+    free(base);
+    free(home);
+    free(name);
+    return st;
+}
+
+/* Reads since as milliseconds since the epoch: digits are milliseconds,
+ * otherwise YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC). Returns 0 or -1. */
+static int parse_since(const char *s, long long *ms)
+{
+    struct tm tm;
+    const char *end;
+
+    if (s[0] && strspn(s, "0123456789") == strlen(s) && strlen(s) < 16) {
+        *ms = atoll(s);
+        return 0;
+    }
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end && (strcmp(end, "Z") == 0 || *end == '\0')) {
+        *ms = (long long)timegm(&tm) * 1000;
+        return 0;
+    }
+    memset(&tm, 0, sizeof(tm));
+    end = strptime(s, "%Y-%m-%d", &tm);
+    if (end && *end == '\0') {
+        *ms = (long long)timegm(&tm) * 1000;
+        return 0;
+    }
+    return -1;
+}
+
+static void export_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct req *req = priv;
+    struct catalog *cat = courses_current();
+    json_t *all = json_array();
+
+    if (reply_bad(req, reply)) {
+        json_decref(all);
+        return;
+    }
+    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++) {
+        redisReply *e = reply->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
+            e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY)
+            continue;
+        json_t *st = xapi_statement(cat, req->user, e->element[0]->str, e->element[1]);
+        if (st)
+            json_array_append_new(all, st);
+    }
+    size_t n = json_array_size(all);
+    char *doc = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(all);
+    if (req->origin == REQ_HTTP && req->http) {
+        /* The route's answer is the statement array itself, as an LRS
+         * client expects, not wrapped in the API's envelope. */
+        struct evhttp_request *r = req->http;
+        evhttp_request_set_error_cb(r, NULL);
+        api_send_json(r, 200, doc, strlen(doc));
+        req->http = NULL;
+        req_reply(req, 200, "%zu statements", n);
+    } else {
+        req_reply_text(req, 200, n == 1 ? "1 statement" : "statements", "application/json",
+                       doc, strlen(doc));
+    }
+    free(doc);
+}
+
+static void cmd_export(struct req *req)
+{
+    const struct proto_req *a = &req->args;
+    char k[128], start[32] = "-", count[16];
+    long long since;
+
+    if (strcasecmp(a->argv[1], "xapi") != 0) {
+        req_reply(req, 400, "usage: %s", req->cmd->usage);
+        return;
+    }
+    if (a->argc == 3) {
+        if (parse_since(a->argv[2], &since) < 0) {
+            req_reply(req, 400, "since: milliseconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+            return;
+        }
+        snprintf(start, sizeof(start), "%lld-0", since);
+    }
+    key(k, sizeof(k), KEY_EVENTS, req->user);
+    snprintf(count, sizeof(count), "%d", KEYS_EVENTS_MAX);
+    const char *argv[] = { "XRANGE", k, start, "+", "COUNT", count };
+    if (store_command_argv(export_cb, req, 6, argv, NULL) < 0)
+        req_reply(req, 503, "progress store unavailable");
+}
+
+const struct cmd cmd_group_progress[] = {
+    { "DONE", cmd_done, 1, 1, ROLE_LEARNER, CMD_STORE | CMD_WRITE, "DONE course/lesson",
+      "Marks a lesson complete (again is fine). Answers once Redis has it." },
+    { "NEXT", cmd_next, 0, 1, ROLE_LEARNER, CMD_STORE, "NEXT [course]",
+      "The next lesson to do: the first unfinished one in course order, prerequisites first." },
+    { "PROGRESS", cmd_progress, 0, 1, ROLE_LEARNER, CMD_STORE, "PROGRESS [course]",
+      "Lessons done of total, percent, minutes left and exercises passed, per course"
+      " or, for one course, per module." },
+    { "EXPORT", cmd_export, 1, 2, ROLE_LEARNER, CMD_STORE, "EXPORT xapi [since]",
+      "Your events (registered, viewed, completed, attempted, passed) as xAPI 1.0.3"
+      " statements, a JSON array; since: ms, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ." },
+    { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
+};
+
+/* ---- HTTP routes ---- */
+
+static int api_done(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("DONE");
+    argv[1] = xasprintf("%s/%s", p[0], p[1]);
+    return 2;
+}
+
+static int api_next(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("NEXT");
+    if (n == 1) {
+        argv[1] = xstrdup(p[0]);
+        return 2;
+    }
+    return 1;
+}
+
+static int api_progress(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("PROGRESS");
+    if (n == 1) {
+        argv[1] = xstrdup(p[0]);
+        return 2;
+    }
+    return 1;
+}
+
+/* GET /api/me/statements?since=... */
+static int api_statements(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
+    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+    struct evkeyvalq params;
+
+    argv[0] = xstrdup("EXPORT");
+    argv[1] = xstrdup("xapi");
+    if (q == NULL)
+        return 2;
+    if (evhttp_parse_query_str(q, &params) == 0) {
+        const char *since = evhttp_find_header(&params, "since");
+        if (since && since[0]) {
+            argv[2] = xstrdup(since);
+            evhttp_clear_headers(&params);
+            return 3;
+        }
+    }
+    evhttp_clear_headers(&params);
+    return 2;
+}
+
+const struct api_route api_routes_progress[] = {
+    { "POST", "/api/done/*/*", api_done },
+    { "GET", "/api/next", api_next },
+    { "GET", "/api/next/*", api_next },
+    { "GET", "/api/progress", api_progress },
+    { "GET", "/api/progress/*", api_progress },
+    { "GET", "/api/me/statements", api_statements },
+    { NULL, NULL, NULL },
+};

@@ -1,0 +1,41 @@
+/* keys.h: the Redis key schema of accounts, sessions and progress. Every key
+ * of one learner carries the hash tag {u:NAME}, so a Lua script touching them
+ * stays in one cluster slot; docs/OPERATIONS.md lists each key, its type, its
+ * writer and its size bound. A user's id is their account name. */
+#ifndef CAMPUS_KEYS_H
+#define CAMPUS_KEYS_H
+
+/* Sorted set: every account name, scored by creation time (unix seconds). */
+#define KEY_USERS "campus:users"
+
+/* The printf formats below take the user name (or client address). */
+
+/* Hash: role, hash (scrypt string), created, disabled (0/1). */
+#define KEY_ACCOUNT  "campus:{u:%s}:account"
+/* Hash: token SHA-256 (hex) -> "CREATED_MS LAST_MS HASH". */
+#define KEY_SESSIONS "campus:{u:%s}:sessions"
+/* String: failed logins of this account in the current window (TTL). */
+#define KEY_FAILS    "campus:{u:%s}:fails"
+/* String: failed logins from this client address in the window (TTL). */
+#define KEY_ADDR_FAILS "campus:{a:%s}:fails"
+/* Hash: lesson full id -> completion time (ms). */
+#define KEY_DONE     "campus:{u:%s}:done"
+/* Hash: lesson full id -> "FIRST_MS LAST_MS" of views. */
+#define KEY_VIEWED   "campus:{u:%s}:viewed"
+/* Hash: exercise id ("course/lesson" or "course/lesson#N") -> time passed (ms).
+ * Written by the grading commands. */
+#define KEY_PASSED   "campus:{u:%s}:passed"
+/* Stream, capped: the learner's events, exported as xAPI statements.
+ * Fields: t (registered, viewed, completed, attempted, passed, failed),
+ * o (object: lesson or exercise id, "" for the account itself), and for
+ * attempts: score (0..1), success (1/0). The entry id gives the time. */
+#define KEY_EVENTS   "campus:{u:%s}:events"
+
+/* Entries kept in a learner's event stream (approximately: MAXLEN ~). */
+#define KEYS_EVENTS_MAX 5000
+/* Sessions kept per account; the oldest goes when a new one would pass it. */
+#define KEYS_SESSIONS_MAX 16
+/* A new "viewed" event for a lesson only after this long since the last view. */
+#define KEYS_VIEW_GAP_MS (30 * 60 * 1000)
+
+#endif

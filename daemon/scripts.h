@@ -1,0 +1,37 @@
+/* scripts.h: the Lua scripts that make every change to accounts, sessions
+ * and progress atomic. Each runs on the keys of one hash tag. */
+#ifndef CAMPUS_SCRIPTS_H
+#define CAMPUS_SCRIPTS_H
+
+#include "campusd.h"
+
+enum script_id {
+    SCRIPT_REGISTER,      /* K: account events; A: role hash created_s maxlen -> 1 | 0 taken */
+    SCRIPT_LOGIN_FETCH,   /* K: account fails; A: max -> {1, pttl} limited | {0, 0, hash, role, disabled} */
+    SCRIPT_RATE_PEEK,     /* K: fails; A: max -> {1, pttl} limited | {0, 0} */
+    SCRIPT_FAIL,          /* K: fails; A: window_s -> failures so far */
+    SCRIPT_SESSION_NEW,   /* K: account sessions fails; A: tokhash now idle_ms max_ms keep -> role | 0 */
+    SCRIPT_SESSION_TOUCH, /* K: sessions account; A: tokhash now idle_ms max_ms touch_ms -> {role, hash, created} | 0 */
+    SCRIPT_PASSWORD_SET,  /* K: account sessions; A: old new revoke [tokhash now max_ms] -> 1 | 0 changed | -1 none */
+    SCRIPT_USER_SET,      /* K: account sessions; A: field value revoke -> 1 | 0 no account */
+    SCRIPT_DONE,          /* K: done events; A: lesson now maxlen -> 1 new | 0 already */
+    SCRIPT_VIEWED,        /* K: viewed events; A: lesson now gap_ms maxlen -> 1 event | 0 */
+    SCRIPT_COUNT
+};
+
+/* The Lua source of a script (static). */
+const char *script_source(enum script_id id);
+
+/* Its SHA-1 in hex (static), as EVALSHA wants it. */
+const char *script_sha(enum script_id id);
+
+/* Runs a script with EVALSHA: argv holds nkeys key names, then the other
+ * arguments, argc strings in all. When Redis answers NOSCRIPT (a restart, a
+ * SCRIPT FLUSH) the script is loaded with SCRIPT LOAD and called again,
+ * once. cb (may be NULL) gets the final reply, with the contract of
+ * store_command.
+ * Returns 0, or -1 at once if the store is not up (cb not called). */
+int script_call(enum script_id id, store_cb *cb, void *priv, int nkeys, int argc,
+                const char *const *argv);
+
+#endif

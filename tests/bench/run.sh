@@ -1,0 +1,190 @@
+#!/bin/sh
+# run.sh: campusd against memcached on this machine, side by side, in one run:
+# campusd PING and ECHO of a 16 KiB literal against memcached get of a small
+# and of a 16 KiB value, 50 connections, pipeline depth 1 and 16. Prints a
+# table and the campusd/memcached ratios. A benchmark: it asserts nothing.
+#
+#   sh tests/bench/run.sh [BUILD_DIR]        (default build-bench, a Release build)
+#
+# Settings (environment): BENCH_WORKERS="1 2" (campusd --workers = memcached -t,
+# one round each; default 1), BENCH_CONNS (50), BENCH_DEPTHS ("1 16"),
+# BENCH_DURATION (10 s measured per figure), BENCH_WARMUP (1 s),
+# BENCH_SIZE (16384), BENCH_SMALL (16: the small memcached value).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(cd "${1:-build-bench}" && pwd)
+LOADGEN=$BUILD/tests/bench/loadgen
+CAMPUSD=$BUILD/daemon/campusd
+WORKERS=${BENCH_WORKERS:-1}
+CONNS=${BENCH_CONNS:-50}
+DEPTHS=${BENCH_DEPTHS:-1 16}
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-1}
+BIG=${BENCH_SIZE:-16384}
+SMALL=${BENCH_SMALL:-16}
+
+for f in "$LOADGEN" "$CAMPUSD"; do
+    [ -x "$f" ] || { echo "run.sh: $f is missing: build $BUILD first" >&2; exit 2; }
+done
+command -v memcached >/dev/null || { echo "run.sh: memcached is not installed (scripts/deps.sh bench)" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "run.sh: python3 is needed to find free ports" >&2; exit 2; }
+if grep -q '^CAMPUS_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+    echo "run.sh: warning: $BUILD is a sanitizer build; its figures mean little" >&2
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/campus-bench.XXXXXX")
+RESULTS=$TMP/results
+: >"$RESULTS"
+MC_PID=
+CD_PID=
+CD_DATA=
+
+# Stops a process we started: TERM, up to 15 s, then KILL.
+stop_pid() {
+    pid=$1
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 150 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+stop_servers() {
+    stop_pid "$CD_PID"
+    CD_PID=
+    # campusd stops its embedded redis-server itself; if it could not, the
+    # socket is still there and this does it.
+    if [ -n "$CD_DATA" ] && [ -S "$CD_DATA/redis.sock" ] && command -v redis-cli >/dev/null; then
+        redis-cli -s "$CD_DATA/redis.sock" shutdown nosave >/dev/null 2>&1 || true
+    fi
+    CD_DATA=
+    stop_pid "$MC_PID"
+    MC_PID=
+}
+
+cleanup() {
+    stop_servers
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until 127.0.0.1:$1 accepts connections while process $2 lives.
+wait_port() {
+    python3 - "$1" "$2" <<'EOF'
+import os, socket, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+end = time.time() + 30
+while time.time() < end:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit("the server exited during start-up")
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit("the server did not listen within 30 s")
+EOF
+}
+
+start_servers() {
+    w=$1
+    MC_PORT=$(free_port)
+    mc_user=
+    [ "$(id -u)" -ne 0 ] || mc_user="-u root"
+    # shellcheck disable=SC2086
+    memcached -l 127.0.0.1 -p "$MC_PORT" -t "$w" -U 0 -c 4096 $mc_user >"$TMP/memcached.log" 2>&1 &
+    MC_PID=$!
+    wait_port "$MC_PORT" "$MC_PID" || { cat "$TMP/memcached.log" >&2; exit 1; }
+
+    CD_PORT=$(free_port)
+    CD_DATA=$TMP/data-$w
+    "$CAMPUSD" --bind 127.0.0.1 --text-port "$CD_PORT" --tls-port 0 --http-port 0 \
+        --data "$CD_DATA" --workers "$w" --courses "$ROOT/courses" --log-level warn \
+        >"$TMP/campusd-$w.log" 2>&1 &
+    CD_PID=$!
+    wait_port "$CD_PORT" "$CD_PID" || { cat "$TMP/campusd-$w.log" >&2; exit 1; }
+}
+
+# One figure: bench LABEL PORT DEPTH MODE [ARG]. Appends "w label line".
+bench() {
+    label=$1 port=$2 depth=$3
+    shift 3
+    line=$("$LOADGEN" --port "$port" --conns "$CONNS" --depth "$depth" \
+        --duration "$DURATION" --warmup "$WARMUP" "$@" 2>>"$TMP/loadgen.err") || true
+    [ -n "$line" ] || line="mode=$1 depth=$depth requests=0 rps=0 p50_us=0 p99_us=0 errors=failed"
+    echo "$W $label $line" >>"$RESULTS"
+    echo "  $label: $line"
+}
+
+echo "campus bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
+    "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+echo "  $(memcached -V), campusd $("$CAMPUSD" --version 2>&1 | head -1)," \
+    "conns=$CONNS, ${DURATION}s per figure after ${WARMUP}s warm-up, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+for W in $WORKERS; do
+    start_servers "$W"
+    echo "workers=$W: campusd on $CD_PORT, memcached on $MC_PORT"
+    # Interleaved, so that a burst of load from elsewhere hits both sides.
+    for D in $DEPTHS; do
+        bench campusd-ping "$CD_PORT" "$D" ctp-ping
+        bench mc-get-small "$MC_PORT" "$D" mc-get "$SMALL"
+        bench campusd-echo "$CD_PORT" "$D" ctp-echo "$BIG"
+        bench mc-get-big "$MC_PORT" "$D" mc-get "$BIG"
+    done
+    stop_servers
+done
+
+if [ -s "$TMP/loadgen.err" ]; then
+    echo "loadgen reported (first lines):"
+    sort "$TMP/loadgen.err" | uniq -c | head -5
+fi
+
+echo
+awk -v big="$BIG" -v small="$SMALL" '
+function field(line, key,    n, i, kv) {
+    n = split(line, kv, " ")
+    for (i = 1; i <= n; i++)
+        if (index(kv[i], key "=") == 1)
+            return substr(kv[i], length(key) + 2)
+    return ""
+}
+{
+    w = $1; label = $2; line = $0
+    d = field(line, "depth")
+    k = w SUBSEP d SUBSEP label
+    rps[k] = field(line, "rps"); p50[k] = field(line, "p50_us")
+    p99[k] = field(line, "p99_us"); err[k] = field(line, "errors")
+    if (!(w SUBSEP d in seen)) { seen[w SUBSEP d] = 1; order[++n] = w SUBSEP d }
+}
+END {
+    name["campusd-ping"] = "campusd PING"
+    name["mc-get-small"] = "memcached get " small " B"
+    name["campusd-echo"] = "campusd ECHO " big " B"
+    name["mc-get-big"] = "memcached get " big " B"
+    printf "%-7s %-5s %-26s %10s %10s %10s %7s\n", "workers", "depth", "test", "rps", "p50_us", "p99_us", "errors"
+    for (i = 1; i <= n; i++) {
+        split(order[i], wd, SUBSEP)
+        split("campusd-ping mc-get-small campusd-echo mc-get-big", labels, " ")
+        for (j = 1; j <= 4; j++) {
+            k = order[i] SUBSEP labels[j]
+            printf "%-7s %-5s %-26s %10s %10s %10s %7s\n", wd[1], wd[2], name[labels[j]], rps[k], p50[k], p99[k], err[k]
+        }
+        a = rps[order[i] SUBSEP "campusd-ping"]; b = rps[order[i] SUBSEP "mc-get-small"]
+        c = rps[order[i] SUBSEP "campusd-echo"]; e = rps[order[i] SUBSEP "mc-get-big"]
+        printf "        ratio campusd/memcached: PING vs get %d B = %s, ECHO vs get %d B = %s\n\n", small,
+            (b > 0 ? sprintf("%.2f", a / b) : "n/a"), big, (e > 0 ? sprintf("%.2f", c / e) : "n/a")
+    }
+}' "$RESULTS"
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
