@@ -192,6 +192,7 @@ struct cmd {
  * name; cmd.c lists the groups. */
 extern const struct cmd cmd_group_basic[];
 extern const struct cmd cmd_group_content[];
+extern const struct cmd cmd_group_exercise[];
 extern const struct cmd cmd_group_account[];
 extern const struct cmd cmd_group_progress[];
 
@@ -335,6 +336,7 @@ struct api_route {
 };
 extern const struct api_route api_routes_basic[];
 extern const struct api_route api_routes_content[];
+extern const struct api_route api_routes_exercise[];
 extern const struct api_route api_routes_account[];
 extern const struct api_route api_routes_progress[];
 /* cmd-account.c: the session token an HTTP request carries (Authorization:

@@ -109,6 +109,38 @@ static const char *const sources[SCRIPT_COUNT] = {
         "  return 1\n"
         "end\n"
         "return 0\n",
+    /* An attempt is appended only while the learner has attempts left, so
+     * concurrent SUBMITs cannot overrun the limit. */
+    [SCRIPT_ATTEMPT] =
+        "local n = redis.call('LLEN', KEYS[1])\n"
+        "local max = tonumber(ARGV[1])\n"
+        "if max > 0 and n >= max then return 0 end\n"
+        "redis.call('RPUSH', KEYS[1], ARGV[2])\n"
+        "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 't', 'attempted', 'o', ARGV[3],"
+        " 'score', ARGV[6], 'success', ARGV[5])\n"
+        "if ARGV[5] == '1' and redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[4]) == 1 then\n"
+        "  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 't', 'passed', 'o', ARGV[3],"
+        " 'score', ARGV[6], 'success', '1')\n"
+        "end\n"
+        "return n + 1\n",
+    /* A trainer's grade replaces an attempt record, only if nobody changed
+     * it since it was read (compare and set). */
+    [SCRIPT_ATTEMPT_UPDATE] =
+        "local cur = redis.call('LINDEX', KEYS[1], ARGV[1])\n"
+        "if cur ~= ARGV[2] then return 0 end\n"
+        "redis.call('LSET', KEYS[1], ARGV[1], ARGV[3])\n"
+        "if ARGV[6] == '1' and redis.call('HSETNX', KEYS[2], ARGV[4], ARGV[5]) == 1 then\n"
+        "  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 't', 'passed', 'o', ARGV[4],"
+        " 'score', ARGV[7], 'success', '1')\n"
+        "end\n"
+        "return 1\n",
+    /* The review queue: a sequence, a sorted set of ids by time, and the
+     * items themselves, all under the {reviews} tag. */
+    [SCRIPT_REVIEW_ADD] =
+        "local id = redis.call('INCR', KEYS[1])\n"
+        "redis.call('ZADD', KEYS[2], ARGV[2], id)\n"
+        "redis.call('HSET', KEYS[3], id, ARGV[1])\n"
+        "return id\n",
 };
 
 static char shas[SCRIPT_COUNT][41];

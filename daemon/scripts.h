@@ -16,6 +16,9 @@ enum script_id {
     SCRIPT_USER_SET,      /* K: account sessions; A: field value revoke -> 1 | 0 no account */
     SCRIPT_DONE,          /* K: done events; A: lesson now maxlen -> 1 new | 0 already */
     SCRIPT_VIEWED,        /* K: viewed events; A: lesson now gap_ms maxlen -> 1 event | 0 */
+    SCRIPT_ATTEMPT,       /* K: attempts passed events; A: max record exid now passed score01 maxlen -> n | 0 full */
+    SCRIPT_ATTEMPT_UPDATE,/* K: attempts passed events; A: index old new exid now passed score01 maxlen -> 1 | 0 changed */
+    SCRIPT_REVIEW_ADD,    /* K: seq queue items; A: item-json now -> id */
     SCRIPT_COUNT
 };
 
