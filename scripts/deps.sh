@@ -6,18 +6,20 @@ set -eu
 PACKAGES="build-essential cmake pkg-config git
 libevent-dev libhiredis-dev libcmark-dev cmark libssl-dev openssl
 libcriterion-dev libyaml-dev libjansson-dev libedit-dev
-redis-server redis-tools python3 clang"
+redis-server redis-tools python3 clang
+chromium nodejs"
 
 # What the benchmarks and web tests need on top.
 case "${1:-}" in
   bench) PACKAGES="$PACKAGES memcached nginx-light" ;;
-  web)   PACKAGES="$PACKAGES chromium nodejs npm" ;;
 esac
 
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+# Node.js may come with its own npm (a vendor build): ask for npm only if absent.
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 echo "deps: installing$missing"

@@ -1,0 +1,155 @@
+"""The bundled curriculum holds its shape: three courses of 4 to 6
+modules, 3 to 6 lessons a module, 400 to 1,200 words a lesson, a GIFT quiz
+of at least 5 questions ending every module, case studies with at least
+three task types (every type used in the cluster course), sources on every
+lesson, a glossary per course, a clean --check, and no run of eight words
+shared with the seed documents."""
+
+import os
+import re
+import subprocess
+
+import harness
+
+COURSES = os.path.join(harness.SOURCE, "courses")
+OVERLAP = os.path.join(harness.SOURCE, "..", "shared", "tools", "overlap")
+TASK_TYPES = {"order", "classify", "numeric", "network", "rubric", "review", "gift"}
+
+
+def courses():
+    return sorted(d for d in os.listdir(COURSES) if os.path.isdir(os.path.join(COURSES, d)))
+
+
+def modules(course):
+    base = os.path.join(COURSES, course)
+    return sorted(os.path.join(base, d) for d in os.listdir(base)
+                  if re.match(r"\d\d-", d) and os.path.isdir(os.path.join(base, d)))
+
+
+def lessons(module):
+    return sorted(os.path.join(module, f) for f in os.listdir(module) if re.match(r"\d\d-.*\.md$", f))
+
+
+def split(path):
+    text = open(path, encoding="utf-8").read()
+    m = re.match(r"---\n(.*?)\n---\n(.*)", text, re.S)
+    assert m, path
+    return m.group(1), m.group(2)
+
+
+def prose_words(body):
+    body = re.sub(r"```.*?```", " ", body, flags=re.S)
+    return len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'’-]*", body))
+
+
+def test_three_courses_of_the_right_shape():
+    assert courses() == ["cluster-development", "led-foundations", "value-chains"]
+    for c in courses():
+        mods = modules(c)
+        assert 4 <= len(mods) <= 6, (c, len(mods))
+        for m in mods:
+            ls = lessons(m)
+            assert 3 <= len(ls) <= 6, (m, len(ls))
+
+
+def test_every_lesson_has_length_objectives_minutes_sources():
+    for c in courses():
+        for m in modules(c):
+            for path in lessons(m):
+                fm, body = split(path)
+                assert re.search(r"^minutes: *\d+", fm, re.M), path
+                assert re.search(r"^sources:", fm, re.M), path
+                if not path.endswith(".case.md"):
+                    assert re.search(r"^objectives:", fm, re.M), path
+                # A quiz is read as its questions; elsewhere exercise blocks
+                # do not count towards the reading.
+                n = prose_words(body) if "```gift" not in body or path.endswith(".case.md") \
+                    else len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'’-]*", body))
+                assert 400 <= n <= 1200, (path, n)
+
+
+def test_every_module_ends_with_a_quiz_of_five_mixed_questions():
+    for c in courses():
+        for m in modules(c):
+            last = lessons(m)[-1]
+            _, body = split(last)
+            blocks = re.findall(r"```gift\n(.*?)```", body, re.S)
+            assert blocks, last
+            questions = [q for b in blocks for q in re.split(r"\n\s*\n", b) if "{" in q]
+            assert len(questions) >= 5, (last, len(questions))
+            kinds = set()
+            for q in questions:
+                a = q[q.index("{"):]
+                if re.search(r"\{\s*(T|F|TRUE|FALSE)\s*[#}]", a):
+                    kinds.add("tf")
+                elif "{#" in a:
+                    kinds.add("numerical")
+                elif "->" in a:
+                    kinds.add("matching")
+                elif "~%" in a:
+                    kinds.add("multi")
+                elif "~" in a:
+                    kinds.add("choice")
+                else:
+                    kinds.add("short")
+            assert len(kinds) >= 3, (last, kinds)
+
+
+def case_types(path):
+    _, body = split(path)
+    return set(re.findall(r"^type: *([a-z]+)", "\n".join(re.findall(r"```task\n(.*?)```", body, re.S)), re.M))
+
+
+def test_case_studies():
+    counts = {}
+    for c in courses():
+        cases = [p for m in modules(c) for p in lessons(m) if p.endswith(".case.md")]
+        counts[c] = len(cases)
+        used = set()
+        for p in cases:
+            t = case_types(p)
+            assert len(t - {"pool"}) >= 3 or len(t) >= 3, (p, t)
+            used |= t
+            _, body = split(p)
+            assert "```table" in body, p
+        if c == "cluster-development":
+            assert TASK_TYPES <= used, TASK_TYPES - used
+    assert counts["cluster-development"] >= 8, counts
+    assert counts["led-foundations"] >= 3 and counts["value-chains"] >= 3, counts
+    cluster = " ".join(open(p, encoding="utf-8").read() for m in modules("cluster-development")
+                       for p in lessons(m) if p.endswith(".case.md"))
+    for place in ("Atuntaqui", "Ambato", "Montenegro", "Nicaragua", "Samara", "Turkey",
+                  "Ethiopia", "Dakar", "South Africa"):
+        assert place in cluster, place
+
+
+def test_glossary_per_course_linked_from_lessons():
+    for c in courses():
+        gl = [p for m in modules(c) for p in lessons(m) if "glossary" in os.path.basename(p)]
+        assert len(gl) == 1, (c, gl)
+        name = os.path.basename(gl[0])
+        linking = [p for m in modules(c) for p in lessons(m) if name in open(p, encoding="utf-8").read()]
+        assert len(linking) >= 5, (c, len(linking))
+
+
+def test_completion_rule():
+    for c in courses():
+        fm, _ = split(os.path.join(COURSES, c, "course.md"))
+        assert re.search(r"^completion:\n\s+lessons: *\S+\n\s+exercises: *\S+", fm, re.M), c
+
+
+def test_check_is_clean():
+    out = subprocess.run([harness.CAMPUSD, "--check", COURSES], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout == "", out.stdout
+
+
+def test_no_eight_word_run_shared_with_the_seeds():
+    if not os.path.exists(OVERLAP):
+        print("  (the seeds' overlap tool is not beside this checkout; nothing to compare with)")
+        return
+    out = subprocess.run(["python3", OVERLAP, COURSES], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout == "", out.stdout[:2000]
+
+
+if __name__ == "__main__":
+    harness.main(globals())
