@@ -6,7 +6,7 @@ BUILD      ?= build
 RUNBUILD   ?= build-run
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DATA       ?= var
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 
 .PHONY: all deps build run test bench check clean
 

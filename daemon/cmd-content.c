@@ -9,7 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <hiredis/hiredis.h>
+
 #include "catalog.h"
+#include "keys.h"
 #include "markdown_view.h"
 #include "search.h"
 
@@ -42,11 +45,56 @@ static void cmd_courses(struct req *req)
     req_reply_data(req, 200, "%zu courses", cat->ncourses);
 }
 
+/* The outline; with done, a learner's completed lessons (a Redis HKEYS
+ * reply, or NULL for anyone else) add a "done" column. */
+static void course_outline(struct req *req, const struct course *c, const redisReply *done)
+{
+    char minutes[16];
+
+    if (done)
+        req_table(req, 6, "module", "lesson", "title", "minutes", "kind", "done");
+    else
+        req_table(req, 5, "module", "lesson", "title", "minutes", "kind");
+    for (size_t m = 0; m < c->nmodules; m++) {
+        const struct module *mod = c->modules[m];
+        for (size_t i = 0; i < mod->nlessons; i++) {
+            const struct lesson *l = mod->lessons[i];
+            const char *kind = l->is_case ? "case" : l->nexercises ? "quiz" : "lesson";
+            snprintf(minutes, sizeof(minutes), "%d", l->minutes);
+            if (done == NULL) {
+                req_row(req, 5, mod->title, l->full_id, l->title, minutes, kind);
+                continue;
+            }
+            bool is_done = false;
+            for (size_t k = 0; k < done->elements && !is_done; k++)
+                is_done = strcmp(done->element[k]->str, l->full_id) == 0;
+            req_row(req, 6, mod->title, l->full_id, l->title, minutes, kind, is_done ? "yes" : "no");
+        }
+    }
+    req_reply_data(req, 200, "%s", c->title);
+}
+
+struct course_op {
+    struct req *req;
+    struct catalog *cat;         /* held: a reload may happen meanwhile */
+    const struct course *course;
+};
+
+static void course_done_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct course_op *op = priv;
+
+    /* Without the store the outline is still worth having, unmarked. */
+    course_outline(op->req, op->course,
+                   reply && reply->type == REDIS_REPLY_ARRAY ? reply : NULL);
+    catalog_unref(op->cat);
+    free(op);
+}
+
 static void cmd_course(struct req *req)
 {
     struct catalog *cat = need_catalog(req);
     const char *id = req->args.argv[1];
-    char minutes[16];
 
     if (cat == NULL)
         return;
@@ -59,17 +107,17 @@ static void cmd_course(struct req *req)
         req_reply(req, 404, "no course '%s'", id);
         return;
     }
-    req_table(req, 5, "module", "lesson", "title", "minutes", "kind");
-    for (size_t m = 0; m < c->nmodules; m++) {
-        const struct module *mod = c->modules[m];
-        for (size_t i = 0; i < mod->nlessons; i++) {
-            const struct lesson *l = mod->lessons[i];
-            snprintf(minutes, sizeof(minutes), "%d", l->minutes);
-            req_row(req, 5, mod->title, l->full_id, l->title, minutes,
-                    l->is_case ? "case" : l->nexercises ? "quiz" : "lesson");
-        }
+    if (req->user && req->role >= ROLE_LEARNER && store_state() == STORE_UP) {
+        struct course_op *op = xcalloc(1, sizeof(*op));
+        op->req = req;
+        op->cat = catalog_ref(cat);
+        op->course = c;
+        if (store_command(course_done_cb, op, "HKEYS " KEY_DONE, req->user) == 0)
+            return;
+        catalog_unref(op->cat);
+        free(op);
     }
-    req_reply_data(req, 200, "%s", c->title);
+    course_outline(req, c, NULL);
 }
 
 /* Splits "course/lesson" and checks both ids. Answers 400 and returns false
@@ -146,6 +194,7 @@ static void cmd_read(struct req *req)
     req_meta(req, "next", l->next_id);
     req_meta(req, "format", format);
     req_etag(req, l->version);
+    progress_viewed(req, l);     /* a learner's view is recorded; never waited for */
     char msg[256];
     snprintf(msg, sizeof(msg), "%s version=%.16s prev=%s next=%s", l->full_id, l->version,
              l->prev_id ? l->prev_id : "-", l->next_id ? l->next_id : "-");

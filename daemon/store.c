@@ -2,6 +2,7 @@
  * every command, reconnection with backoff, and the schema marker that tells
  * a Redis which lost its data from a new one. */
 #include "campusd.h"
+#include "scripts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -235,8 +236,21 @@ static void write_marker(const char *id)
         log_warn("store: cannot write %s: %s", st.marker_path, strerror(errno));
 }
 
+static void script_loaded_cb(redisReply *reply, const char *err, void *priv)
+{
+    if (reply && reply->type == REDIS_REPLY_ERROR)
+        log_error("store: a Lua script does not load: %s", reply->str);
+}
+
+/* Every script is loaded before the first command that may use it, so an
+ * EVALSHA never meets NOSCRIPT in normal running (the retry on NOSCRIPT
+ * would put that call behind later ones on the link). */
 static void store_up(void)
 {
+    for (int i = 0; i < SCRIPT_COUNT; i++) {
+        const char *argv[] = { "SCRIPT", "LOAD", script_source((enum script_id)i) };
+        send_op(script_loaded_cb, NULL, 3, argv, NULL);
+    }
     st.state = STORE_UP;
     st.backoff_ms = BACKOFF_MIN_MS;
     log_info("store: up%s", st.data_lost ? " (refusing writes)" : "");

@@ -5,6 +5,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -860,6 +861,7 @@ int main(int argc, char **argv)
 {
     if (parse_args(argc, argv) < 0)
         return 2;
+    signal(SIGPIPE, SIG_IGN);          /* a server that hangs up is an error, not a crash */
     build_request();
     if (run.mode == LG_MC_GET && mc_setup() < 0)
         return 1;

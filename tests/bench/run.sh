@@ -2,7 +2,8 @@
 # run.sh: campusd against memcached on this machine, side by side, in one run:
 # campusd PING and ECHO of a 16 KiB literal against memcached get of a small
 # and of a 16 KiB value, 50 connections, pipeline depth 1 and 16. Prints a
-# table and the campusd/memcached ratios. A benchmark: it asserts nothing.
+# table with rps, latency and the servers' CPU time per request, and the
+# campusd/memcached ratios. A benchmark: it asserts nothing (README.md).
 #
 #   sh tests/bench/run.sh [BUILD_DIR]        (default build-bench, a Release build)
 #
@@ -23,6 +24,8 @@ DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-1}
 BIG=${BENCH_SIZE:-16384}
 SMALL=${BENCH_SMALL:-16}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$ROOT/tests/bench/lib.sh"
 
 for f in "$LOADGEN" "$CAMPUSD"; do
     [ -x "$f" ] || { echo "run.sh: $f is missing: build $BUILD first" >&2; exit 2; }
@@ -38,21 +41,9 @@ RESULTS=$TMP/results
 : >"$RESULTS"
 MC_PID=
 CD_PID=
+CD_PIDS=
+LG_PID=
 CD_DATA=
-
-# Stops a process we started: TERM, up to 15 s, then KILL.
-stop_pid() {
-    pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 150 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 stop_servers() {
     stop_pid "$CD_PID"
@@ -68,34 +59,23 @@ stop_servers() {
 }
 
 cleanup() {
+    stop_pid "$LG_PID"
     stop_servers
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits until 127.0.0.1:$1 accepts connections while process $2 lives.
-wait_port() {
-    python3 - "$1" "$2" <<'EOF'
-import os, socket, sys, time
-port, pid = int(sys.argv[1]), int(sys.argv[2])
-end = time.time() + 30
-while time.time() < end:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("the server exited during start-up")
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit("the server did not listen within 30 s")
-EOF
+# PID and those of its children that run the same program (campusd's
+# workers, not its embedded redis-server), comma-separated.
+same_program_pids() {
+    list=$1
+    name=$(cat "/proc/$1/comm" 2>/dev/null || true)
+    # shellcheck disable=SC2013
+    for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        [ "$(cat "/proc/$child/comm" 2>/dev/null || true)" = "$name" ] && list="$list,$child"
+    done
+    echo "$list"
 }
 
 start_servers() {
@@ -115,14 +95,21 @@ start_servers() {
         >"$TMP/campusd-$w.log" 2>&1 &
     CD_PID=$!
     wait_port "$CD_PORT" "$CD_PID" || { cat "$TMP/campusd-$w.log" >&2; exit 1; }
+    sleep 0.5                       # let every worker take its share of the port
+    CD_PIDS=$(same_program_pids "$CD_PID")
 }
 
-# One figure: bench LABEL PORT DEPTH MODE [ARG]. Appends "w label line".
+# One figure: bench LABEL PORT PIDS DEPTH MODE [ARG]. Appends "w label line".
 bench() {
-    label=$1 port=$2 depth=$3
-    shift 3
-    line=$("$LOADGEN" --port "$port" --conns "$CONNS" --depth "$depth" \
-        --duration "$DURATION" --warmup "$WARMUP" "$@" 2>>"$TMP/loadgen.err") || true
+    label=$1 port=$2 pids=$3 depth=$4
+    shift 4
+    # In the background and waited for, so that a signal stops the run at once.
+    "$LOADGEN" --port "$port" --server-pids "$pids" --conns "$CONNS" --depth "$depth" \
+        --duration "$DURATION" --warmup "$WARMUP" "$@" >"$TMP/line" 2>>"$TMP/loadgen.err" &
+    LG_PID=$!
+    wait "$LG_PID" || true
+    LG_PID=
+    line=$(cat "$TMP/line")
     [ -n "$line" ] || line="mode=$1 depth=$depth requests=0 rps=0 p50_us=0 p99_us=0 errors=failed"
     echo "$W $label $line" >>"$RESULTS"
     echo "  $label: $line"
@@ -138,10 +125,10 @@ for W in $WORKERS; do
     echo "workers=$W: campusd on $CD_PORT, memcached on $MC_PORT"
     # Interleaved, so that a burst of load from elsewhere hits both sides.
     for D in $DEPTHS; do
-        bench campusd-ping "$CD_PORT" "$D" ctp-ping
-        bench mc-get-small "$MC_PORT" "$D" mc-get "$SMALL"
-        bench campusd-echo "$CD_PORT" "$D" ctp-echo "$BIG"
-        bench mc-get-big "$MC_PORT" "$D" mc-get "$BIG"
+        bench campusd-ping "$CD_PORT" "$CD_PIDS" "$D" ctp-ping
+        bench mc-get-small "$MC_PORT" "$MC_PID" "$D" mc-get "$SMALL"
+        bench campusd-echo "$CD_PORT" "$CD_PIDS" "$D" ctp-echo "$BIG"
+        bench mc-get-big "$MC_PORT" "$MC_PID" "$D" mc-get "$BIG"
     done
     stop_servers
 done
@@ -166,6 +153,7 @@ function field(line, key,    n, i, kv) {
     k = w SUBSEP d SUBSEP label
     rps[k] = field(line, "rps"); p50[k] = field(line, "p50_us")
     p99[k] = field(line, "p99_us"); err[k] = field(line, "errors")
+    cpu[k] = field(line, "server_cpu_us")
     if (!(w SUBSEP d in seen)) { seen[w SUBSEP d] = 1; order[++n] = w SUBSEP d }
 }
 END {
@@ -173,18 +161,22 @@ END {
     name["mc-get-small"] = "memcached get " small " B"
     name["campusd-echo"] = "campusd ECHO " big " B"
     name["mc-get-big"] = "memcached get " big " B"
-    printf "%-7s %-5s %-26s %10s %10s %10s %7s\n", "workers", "depth", "test", "rps", "p50_us", "p99_us", "errors"
+    printf "%-7s %-5s %-24s %9s %10s %10s %7s %12s\n", "workers", "depth", "test", "rps", "p50_us", "p99_us", "errors", "srv_cpu_us/req"
     for (i = 1; i <= n; i++) {
         split(order[i], wd, SUBSEP)
         split("campusd-ping mc-get-small campusd-echo mc-get-big", labels, " ")
         for (j = 1; j <= 4; j++) {
             k = order[i] SUBSEP labels[j]
-            printf "%-7s %-5s %-26s %10s %10s %10s %7s\n", wd[1], wd[2], name[labels[j]], rps[k], p50[k], p99[k], err[k]
+            printf "%-7s %-5s %-24s %9s %10s %10s %7s %12s\n", wd[1], wd[2], name[labels[j]], rps[k], p50[k], p99[k], err[k], cpu[k]
         }
         a = rps[order[i] SUBSEP "campusd-ping"]; b = rps[order[i] SUBSEP "mc-get-small"]
         c = rps[order[i] SUBSEP "campusd-echo"]; e = rps[order[i] SUBSEP "mc-get-big"]
-        printf "        ratio campusd/memcached: PING vs get %d B = %s, ECHO vs get %d B = %s\n\n", small,
+        printf "        campusd/memcached rps: PING vs get %d B = %s, ECHO vs get %d B = %s\n", small,
             (b > 0 ? sprintf("%.2f", a / b) : "n/a"), big, (e > 0 ? sprintf("%.2f", c / e) : "n/a")
+        a = cpu[order[i] SUBSEP "campusd-ping"]; b = cpu[order[i] SUBSEP "mc-get-small"]
+        c = cpu[order[i] SUBSEP "campusd-echo"]; e = cpu[order[i] SUBSEP "mc-get-big"]
+        printf "        memcached/campusd CPU per request: PING = %s, ECHO = %s\n\n",
+            (a > 0 ? sprintf("%.2f", b / a) : "n/a"), (c > 0 ? sprintf("%.2f", e / c) : "n/a")
     }
 }' "$RESULTS"
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,311 @@
+/* campus.h: the terminal client's map: its types and, file by file, the
+ * functions each file offers the others. */
+#ifndef CAMPUS_CLIENT_H
+#define CAMPUS_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "util.h"
+
+/* Exit statuses, documented in campus --help and campus(1). */
+enum {
+    CAMPUS_EXIT_OK = 0,
+    CAMPUS_EXIT_REFUSED = 1,      /* the server said no (4xx), or cancelled */
+    CAMPUS_EXIT_USAGE = 2,        /* a mistake on the command line */
+    CAMPUS_EXIT_UNAVAILABLE = 3,  /* no connection, or the server failed (5xx) */
+    CAMPUS_EXIT_LOGIN = 4,        /* not logged in, or the session has ended */
+};
+
+#define CAMPUS_DEFAULT_SERVER "localhost:7070"
+#define CAMPUS_PORT_PLAIN "7070"
+#define CAMPUS_PORT_TLS "7071"
+#define CAMPUS_TIMEOUT_MS 30000
+#define CAMPUS_WIDTH_MIN 20
+#define CAMPUS_WIDTH_MAX 1000
+
+/* ---- resp.c: one response, and the listings and key-value bodies it
+ * carries. Pure: no sockets. ---- */
+
+struct resp {
+    int code;           /* 0 until answered */
+    char *text;         /* status text without the {N} marker */
+    char *body;         /* NUL-terminated copy of the body, NULL if none */
+    size_t body_len;
+};
+
+/* A tab-separated listing: row 0 is the header. */
+struct table {
+    size_t nrows;
+    size_t *ncells;
+    char ***cells;
+};
+
+void resp_free(struct resp *r);
+/* Parses a status line (no CRLF): "CODE text" or "CODE text {N}". Sets
+ * *code, *text (caller frees) and *body_len (-1 when no body). Returns 0, or
+ * -1 when the line is not a status line. */
+int resp_status_parse(const char *line, size_t len, int *code, char **text,
+                      long long *body_len);
+/* Splits a listing body into rows and cells (copies; table_free frees). */
+void table_parse(const char *body, size_t len, struct table *t);
+void table_free(struct table *t);
+/* The index of the header cell named name, or -1. */
+int table_col(const struct table *t, const char *name);
+/* The cell at row, col, or "" when the row is short. */
+const char *table_cell(const struct table *t, size_t row, int col);
+/* The value of "key=" in a status text such as READ's "ID version=V
+ * prev=P next=N", or NULL when absent or "-". Caller frees. */
+char *resp_status_field(const char *text, const char *key);
+/* The value of key in a key-value body, as a new string, or NULL. */
+char *resp_kv(const struct resp *r, const char *key);
+
+/* ---- config.c: where the server is, the saved session, local paths ---- */
+
+struct config {
+    char *server;             /* the server to use */
+    const char *server_from;  /* which setting gave it */
+    bool no_tls;              /* --no-tls: never upgrade */
+    int timeout_ms;
+    char *config_dir;         /* $XDG_CONFIG_HOME/campus */
+    char *cache_dir;          /* $XDG_CACHE_HOME/campus */
+    char *state_dir;          /* $XDG_STATE_HOME/campus */
+    /* The session saved at login (all NULL when logged out). */
+    char *saved_server, *user, *token;
+};
+
+/* Fills c: server from opt_server (--server), else $CAMPUS_SERVER, else
+ * the server saved at login, else localhost:7070; reads the saved session.
+ * Returns 0 (a missing or unreadable session file is a logged-out state). */
+int config_load(struct config *c, const char *opt_server);
+void config_free(struct config *c);
+/* The saved token when it belongs to the server in use, else NULL: a token
+ * is never sent to another server. */
+const char *config_token(const struct config *c);
+/* Saves server, user and token (mode 0600, written whole then renamed).
+ * Returns 0 or -1 with errno. */
+int config_session_save(struct config *c, const char *server, const char *user,
+                        const char *token);
+/* Forgets the saved session (the server stays saved). Returns 0 or -1. */
+int config_session_forget(struct config *c);
+/* Creates dir and its parents with mode (0700 for ours). Returns 0 or -1. */
+int config_mkdir(const char *dir);
+/* Writes len bytes to path through a temporary file and rename, with mode.
+ * Returns 0 or -1 with errno. */
+int config_write_file(const char *path, const void *data, size_t len, int mode);
+/* Reads a whole file into a new NUL-terminated string, or NULL. */
+char *config_read_file(const char *path, size_t *len);
+/* A file name safe form of the server ("host_port"); caller frees. */
+char *config_server_key(const char *server);
+
+/* ---- net.c: one connection: TCP, greeting, STARTTLS or TLS from the
+ * first byte, requests written in batches, responses read in order ---- */
+
+struct net {
+    int fd;
+    void *ssl_ctx, *ssl;             /* SSL_CTX *, SSL * */
+    char *in;                        /* bytes read and not yet parsed */
+    size_t in_len, in_cap, in_off;
+    struct sbuf out;                 /* requests not yet written */
+    unsigned long long raw_in, raw_out;  /* bytes on the socket before TLS */
+    int timeout_ms;
+    bool tls;
+};
+
+/* Connects to server ("host[:port]" or "tls://host[:port]"), reads the
+ * greeting and, unless no_tls, upgrades with STARTTLS when the server
+ * offers TLS. known_path is the file of pinned certificates used when a
+ * certificate does not verify against the system's CAs. Returns 0, or -1
+ * with a one-line reason in err. */
+int net_open(struct net *n, const char *server, bool no_tls, int timeout_ms,
+             const char *known_path, char *err, size_t errlen);
+void net_close(struct net *n);
+bool net_is_open(const struct net *n);
+/* Queues one request. Arguments are sent as words, quoted when they need
+ * it, and the last one as a {N} literal when quoting cannot carry it or
+ * literal_last is set. Returns 0, or -1 when an argument other than the
+ * last holds bytes no quoting can carry. */
+int net_add(struct net *n, int argc, char *const *argv, const size_t *argl, bool literal_last);
+/* Writes every queued request. Returns 0 or -1 with err. */
+int net_flush(struct net *n, char *err, size_t errlen);
+/* Reads the next response into r (r is overwritten). Returns 0, or -1 when
+ * the connection failed or the server broke the framing (err set). */
+int net_read(struct net *n, struct resp *r, char *err, size_t errlen);
+/* Bytes written and read on the socket, TLS records included. */
+unsigned long long net_bytes_out(const struct net *n);
+unsigned long long net_bytes_in(const struct net *n);
+
+/* ---- session.c: requests in pipelined batches over a connection that
+ * resumes the saved session, replays the offline queue, and reconnects
+ * once when the link drops ---- */
+
+struct request {
+    int argc;
+    char **argv;
+    size_t *argl;
+    bool literal_last;  /* send the last argument as a {N} literal */
+    bool retry;         /* safe to send again after the link dropped */
+    struct resp resp;   /* the answer (code 0 until answered) */
+};
+
+struct session {
+    struct config *cfg;
+    struct net net;
+    bool authed;                   /* AUTH succeeded on this connection */
+    bool session_ended;            /* the server refused the saved token */
+    int connections;               /* opened so far */
+    bool sent;                     /* the last batch began to be written */
+    unsigned long long bytes_in, bytes_out;   /* on closed connections */
+    char err[512];
+};
+
+void request_init(struct request *r, bool retry);
+void request_arg(struct request *r, const char *s);
+void request_argn(struct request *r, const char *p, size_t n);
+void request_free(struct request *r);
+
+void session_init(struct session *s, struct config *cfg);
+void session_close(struct session *s);
+/* Sends the n requests pipelined (after AUTH and queued DONE marks on a new
+ * connection) and fills each one's resp. Returns 0 when every request was
+ * answered; -1 when the link failed and one reconnect did not help, or a
+ * request that is not safe to repeat was lost (s->err says which). */
+int session_run(struct session *s, struct request *reqs, size_t n);
+/* Opens the connection now (for commands that must know). Returns 0/-1. */
+int session_connect(struct session *s);
+unsigned long long session_bytes_in(const struct session *s);
+unsigned long long session_bytes_out(const struct session *s);
+
+/* ---- offline.c: the lesson cache and the queue of DONE marks ---- */
+
+/* The cached text of lesson id, or NULL. Caller frees. */
+char *offline_lesson(const struct config *c, const char *id, size_t *len);
+/* Stores a lesson's text when its course is synced (or force). */
+void offline_store(const struct config *c, const char *id, const char *text, size_t len,
+                   bool force);
+/* Stores a course's outline listing (COURSE body). */
+void offline_store_outline(const struct config *c, const char *course, const char *body,
+                           size_t len);
+/* The cached outline of a course, or NULL. Caller frees. */
+char *offline_outline(const struct config *c, const char *course, size_t *len);
+/* The lesson after id in its course's cached outline, or NULL. */
+char *offline_after(const struct config *c, const char *id);
+/* Every lesson id in the cached outlines, for completion; caller frees the
+ * array and its strings. */
+char **offline_known_ids(const struct config *c, size_t *n);
+/* Appends a DONE mark made without a link. Returns 0 or -1. */
+int offline_queue_add(const struct config *c, const char *user, const char *lesson);
+/* The queued marks of user as DONE requests (caller frees each and the
+ * array); *n may be 0. */
+struct request *offline_queue_requests(const struct config *c, const char *user, size_t *n);
+/* Drops from the queue the marks the server has (200) or will never take
+ * (404, 400), after a replay of n requests. */
+void offline_queue_settle(const struct config *c, const char *user, struct request *reqs,
+                          size_t n);
+/* How many marks are waiting. */
+size_t offline_queue_count(const struct config *c);
+/* Remembers the last lesson read and its successor (for read/done with
+ * no argument); reads them back (caller frees; NULL when none). */
+void offline_last_set(const struct config *c, const char *lesson, const char *next);
+char *offline_last(const struct config *c, bool want_next);
+
+/* ---- render.c: output for a terminal or a pipe ---- */
+
+void render_init(void);
+bool render_tty(void);          /* stdout is a terminal */
+bool render_colour(void);       /* a terminal, and NO_COLOR is not set */
+int render_width(void);         /* terminal columns, 80 when piped */
+/* An SGR sequence ("1" bold, "32" green...) or "" without colour. */
+const char *render_sgr(const char *code);
+const char *render_reset(void);
+/* Prints a listing: on a terminal, aligned columns under a bold header
+ * (only the columns in cols, or all when ncols is 0); piped, the rows as
+ * the server sent them, tab-separated, without the header. */
+void render_table(const struct resp *r, const char *const *cols, size_t ncols);
+/* Appends a bar of width cells for done of total. */
+void render_bar(struct sbuf *b, size_t done, size_t total, int width);
+/* Writes text to stdout, through $PAGER (default "less -R") when stdout is
+ * a terminal and the text is taller than it. */
+void render_page(const char *text, size_t len);
+/* The one-line error on stderr: "campus: CODE text". */
+void render_error(const struct resp *r);
+/* Columns text takes on a terminal (UTF-8 code points). */
+size_t render_cols(const char *s, size_t len);
+
+/* ---- prompt.c: questions to the person at the terminal ---- */
+
+/* Reads a line after printing prompt (to stderr when stdout is piped).
+ * Returns a new string without the newline, or NULL at end of input. */
+char *prompt_line(const char *prompt);
+/* Reads a password without echo from the terminal (or a line of stdin
+ * when there is no terminal). Caller wipes and frees. NULL at EOF. */
+char *prompt_password(const char *prompt);
+
+/* ---- main.c, cmd-*.c: the subcommands ---- */
+
+struct ctx {
+    struct config cfg;
+    struct session sess;
+    bool in_shell;
+};
+
+struct command {
+    const char *name;
+    int (*fn)(struct ctx *ctx, int argc, char **argv);  /* argv[0]: the name */
+    int min_args, max_args;   /* after the name; -1: no limit */
+    const char *usage;
+    const char *help;
+};
+
+extern const struct command cmd_table[];
+/* Runs one subcommand line (argv[0] is its name). Returns an exit status. */
+int cmd_run(struct ctx *ctx, int argc, char **argv);
+/* The exit status for a response code, printing the error line for codes
+ * of 400 and more. */
+int cmd_status(const struct resp *r);
+/* The exit status after session_run failed, with the message printed. */
+int cmd_unavailable(struct ctx *ctx);
+/* Prints the usage of one command to stderr and returns CAMPUS_EXIT_USAGE. */
+int cmd_usage(const struct command *c);
+const struct command *cmd_find(const char *name);
+/* True when argv holds the flag (and removes it). */
+bool cmd_flag(int *argc, char **argv, const char *flag);
+/* The value after a flag such as "--width" (removed with it), or NULL. */
+char *cmd_option(int *argc, char **argv, const char *flag);
+
+/* cmd-learn.c */
+int cmd_courses(struct ctx *ctx, int argc, char **argv);
+int cmd_course(struct ctx *ctx, int argc, char **argv);
+int cmd_read(struct ctx *ctx, int argc, char **argv);
+int cmd_next(struct ctx *ctx, int argc, char **argv);
+int cmd_done(struct ctx *ctx, int argc, char **argv);
+int cmd_progress(struct ctx *ctx, int argc, char **argv);
+int cmd_search(struct ctx *ctx, int argc, char **argv);
+int cmd_sync(struct ctx *ctx, int argc, char **argv);
+
+/* cmd-account.c */
+int cmd_login(struct ctx *ctx, int argc, char **argv);
+int cmd_logout(struct ctx *ctx, int argc, char **argv);
+int cmd_whoami(struct ctx *ctx, int argc, char **argv);
+int cmd_register(struct ctx *ctx, int argc, char **argv);
+int cmd_passwd(struct ctx *ctx, int argc, char **argv);
+int cmd_user(struct ctx *ctx, int argc, char **argv);
+int cmd_call(struct ctx *ctx, int argc, char **argv);
+
+/* exercise.c */
+int cmd_exercise(struct ctx *ctx, int argc, char **argv);
+int cmd_submit(struct ctx *ctx, int argc, char **argv);
+int cmd_attempts(struct ctx *ctx, int argc, char **argv);
+int cmd_review(struct ctx *ctx, int argc, char **argv);
+
+/* shell.c */
+/* The interactive shell: reads command lines until EOF or "exit". */
+int shell_run(struct ctx *ctx);
+/* Splits a command line into words (double and single quotes, backslash).
+ * Returns argc and a new argv (free with shell_words_free), or -1 when a
+ * quote is not closed. */
+int shell_split(const char *line, char ***argv);
+void shell_words_free(int argc, char **argv);
+
+#endif

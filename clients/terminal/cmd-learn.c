@@ -1,0 +1,484 @@
+/* cmd-learn.c: the learner's commands: courses, course, read, next, done,
+ * progress, search, sync. */
+#include "campus.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BAR_WIDTH 20
+
+/* Runs one request; prints the reason and returns non-zero when the link
+ * failed, else 0 (look at r->resp). */
+static int run1(struct ctx *ctx, struct request *r)
+{
+    return session_run(&ctx->sess, r, 1) < 0 ? -1 : 0;
+}
+
+/* Width for text lessons: --width, or the terminal's; 0 (the server's
+ * default) when piped. */
+static int lesson_width(const char *opt)
+{
+    int w = opt ? atoi(opt) : render_tty() ? render_width() : 0;
+    if (w == 0)
+        return 0;
+    if (w < CAMPUS_WIDTH_MIN)
+        w = CAMPUS_WIDTH_MIN;
+    if (w > CAMPUS_WIDTH_MAX)
+        w = CAMPUS_WIDTH_MAX;
+    return w;
+}
+
+static void request_read(struct request *r, const char *id, int width)
+{
+    char w[16];
+    request_init(r, true);
+    request_arg(r, "READ");
+    request_arg(r, id);
+    request_arg(r, "text");
+    if (width) {
+        snprintf(w, sizeof(w), "%d", width);
+        request_arg(r, w);
+    }
+}
+
+int cmd_courses(struct ctx *ctx, int argc, char **argv)
+{
+    struct request r;
+    int rc;
+
+    request_init(&r, true);
+    request_arg(&r, "COURSES");
+    if (run1(ctx, &r) < 0) {
+        request_free(&r);
+        return cmd_unavailable(ctx);
+    }
+    rc = cmd_status(&r.resp);
+    if (rc == 0) {
+        static const char *const cols[] = { "id", "title", "lessons", "minutes" };
+        render_table(&r.resp, cols, 4);
+    }
+    request_free(&r);
+    return rc;
+}
+
+/* The outline on a terminal: module headings with a bar (when PROGRESS
+ * answered), lessons with a done mark (when the outline has a done column). */
+static void outline_print(const char *title, const char *body, size_t len,
+                          const struct resp *progress)
+{
+    struct table t, p = {0};
+    table_parse(body, len, &t);
+    if (progress && progress->code == 200 && progress->body)
+        table_parse(progress->body, progress->body_len, &p);
+    int cm = table_col(&t, "module"), cl = table_col(&t, "lesson"), ct = table_col(&t, "title");
+    int cmin = table_col(&t, "minutes"), ck = table_col(&t, "kind"), cd = table_col(&t, "done");
+    int pt = table_col(&p, "title"), pd = table_col(&p, "done"), ptot = table_col(&p, "total");
+    size_t idw = 0;
+
+    for (size_t r = 1; r < t.nrows; r++) {
+        size_t w = render_cols(table_cell(&t, r, cl), strlen(table_cell(&t, r, cl)));
+        idw = w > idw ? w : idw;
+    }
+    printf("%s%s%s\n", render_sgr("1"), title, render_reset());
+    const char *module = NULL;
+    for (size_t r = 1; r < t.nrows; r++) {
+        const char *m = table_cell(&t, r, cm);
+        if (module == NULL || strcmp(m, module) != 0) {
+            module = m;
+            printf("\n%s%s%s", render_sgr("1"), m, render_reset());
+            for (size_t k = 1; k < p.nrows; k++) {
+                if (strcmp(table_cell(&p, k, pt), m) != 0)
+                    continue;
+                struct sbuf bar = {0};
+                size_t d = (size_t)atol(table_cell(&p, k, pd));
+                size_t tot = (size_t)atol(table_cell(&p, k, ptot));
+                render_bar(&bar, d, tot, BAR_WIDTH);
+                printf("  %s %zu/%zu", bar.data, d, tot);
+                sbuf_free(&bar);
+                break;
+            }
+            putchar('\n');
+        }
+        const char *done = table_cell(&t, r, cd);
+        bool is_done = strcmp(done, "yes") == 0 || strcmp(done, "1") == 0;
+        const char *id = table_cell(&t, r, cl);
+        printf("  %s%s%s %s", render_sgr("32"), is_done ? "✓" : " ", render_reset(), id);
+        for (size_t w = render_cols(id, strlen(id)); w < idw; w++)
+            putchar(' ');
+        const char *kind = table_cell(&t, r, ck);
+        printf("  %s (%s min%s%s)\n", table_cell(&t, r, ct), table_cell(&t, r, cmin),
+               strcmp(kind, "lesson") && kind[0] ? ", " : "",
+               strcmp(kind, "lesson") ? kind : "");
+    }
+    table_free(&t);
+    table_free(&p);
+}
+
+int cmd_course(struct ctx *ctx, int argc, char **argv)
+{
+    struct request r[2];
+    size_t n = 1;
+    int rc;
+
+    request_init(&r[0], true);
+    request_arg(&r[0], "COURSE");
+    request_arg(&r[0], argv[1]);
+    if (config_token(&ctx->cfg) && render_tty()) {
+        request_init(&r[1], true);
+        request_arg(&r[1], "PROGRESS");
+        request_arg(&r[1], argv[1]);
+        n = 2;
+    }
+    if (session_run(&ctx->sess, r, n) < 0) {
+        size_t len;
+        char *cached = offline_outline(&ctx->cfg, argv[1], &len);
+        if (cached == NULL) {
+            rc = cmd_unavailable(ctx);
+        } else {
+            fprintf(stderr, "campus: %s; the outline synced earlier:\n", ctx->sess.err);
+            struct resp fake = { .code = 200, .body = cached, .body_len = len };
+            if (render_tty())
+                outline_print(argv[1], cached, len, NULL);
+            else
+                render_table(&fake, NULL, 0);
+            free(cached);
+            rc = CAMPUS_EXIT_OK;
+        }
+    } else {
+        rc = cmd_status(&r[0].resp);
+        if (rc == 0 && render_tty())
+            outline_print(r[0].resp.text, r[0].resp.body, r[0].resp.body_len,
+                          n == 2 ? &r[1].resp : NULL);
+        else if (rc == 0)
+            render_table(&r[0].resp, NULL, 0);
+    }
+    for (size_t i = 0; i < n; i++)
+        request_free(&r[i]);
+    return rc;
+}
+
+/* The lesson NEXT names, or NULL (with *rc set) when there is none. */
+static char *next_lesson(struct ctx *ctx, int *rc)
+{
+    struct request r;
+    char *id = NULL;
+
+    request_init(&r, true);
+    request_arg(&r, "NEXT");
+    if (run1(ctx, &r) < 0) {
+        *rc = -1;
+    } else if ((*rc = cmd_status(&r.resp)) == 0) {
+        id = resp_kv(&r.resp, "lesson");
+        if (id && id[0] == '\0') {
+            printf("%s\n", r.resp.text);
+            free(id);
+            id = NULL;
+        }
+    }
+    request_free(&r);
+    return id;
+}
+
+static void print_stats(struct ctx *ctx, const char *id)
+{
+    fprintf(stderr, "campus: read %s: %llu bytes sent, %llu bytes received, %d connection%s%s\n",
+            id, session_bytes_out(&ctx->sess), session_bytes_in(&ctx->sess),
+            ctx->sess.connections, ctx->sess.connections == 1 ? "" : "s",
+            ctx->sess.net.tls ? " (TLS)" : "");
+}
+
+int cmd_read(struct ctx *ctx, int argc, char **argv)
+{
+    char *width_opt = cmd_option(&argc, argv, "--width");
+    bool stats = cmd_flag(&argc, argv, "--stats");
+    int width = lesson_width(width_opt), rc = 0;
+    char *id = argc > 1 ? xstrdup(argv[1]) : NULL;
+    bool offline = false;
+
+    if (width_opt && atoi(width_opt) <= 0) {
+        free(id);
+        return cmd_usage(cmd_find("read"));
+    }
+    if (id == NULL && config_token(&ctx->cfg)) {
+        id = next_lesson(ctx, &rc);
+        if (id == NULL && rc >= 0)
+            return rc;
+        offline = rc < 0;
+    } else if (id == NULL) {
+        /* Not logged in: the lesson after the last one read, if any. */
+        id = offline_last(&ctx->cfg, true);
+        if (id == NULL) {
+            fputs("campus: not logged in, so there is no next lesson: name one (campus read "
+                  "COURSE/LESSON) or log in\n", stderr);
+            return CAMPUS_EXIT_LOGIN;
+        }
+    }
+    if (offline) {
+        id = offline_last(&ctx->cfg, true);
+        if (id == NULL)
+            return cmd_unavailable(ctx);
+    }
+
+    struct request r;
+    request_read(&r, id, width);
+    if (!offline && run1(ctx, &r) == 0) {
+        rc = cmd_status(&r.resp);
+        if (rc == 0) {
+            char *next = resp_status_field(r.resp.text, "next");
+            offline_last_set(&ctx->cfg, id, next);
+            offline_store(&ctx->cfg, id, r.resp.body, r.resp.body_len, false);
+            free(next);
+            render_page(r.resp.body, r.resp.body_len);
+        }
+    } else {
+        size_t len;
+        char *cached = offline_lesson(&ctx->cfg, id, &len);
+        if (cached == NULL) {
+            rc = cmd_unavailable(ctx);
+        } else {
+            fprintf(stderr, "campus: %s; showing %s as synced earlier\n",
+                    ctx->sess.err[0] ? ctx->sess.err : "offline", id);
+            char *after = offline_after(&ctx->cfg, id);
+            offline_last_set(&ctx->cfg, id, after);
+            free(after);
+            render_page(cached, len);
+            free(cached);
+        }
+    }
+    if (stats)
+        print_stats(ctx, id);
+    request_free(&r);
+    free(id);
+    return rc;
+}
+
+int cmd_next(struct ctx *ctx, int argc, char **argv)
+{
+    struct request r;
+    int rc;
+
+    request_init(&r, true);
+    request_arg(&r, "NEXT");
+    if (argc > 1)
+        request_arg(&r, argv[1]);
+    if (run1(ctx, &r) < 0) {
+        request_free(&r);
+        return cmd_unavailable(ctx);
+    }
+    rc = cmd_status(&r.resp);
+    if (rc == 0 && !render_tty()) {
+        fwrite(r.resp.body ? r.resp.body : "", 1, r.resp.body_len, stdout);
+    } else if (rc == 0) {
+        char *lesson = resp_kv(&r.resp, "lesson"), *title = resp_kv(&r.resp, "title");
+        char *min = resp_kv(&r.resp, "minutes"), *done = resp_kv(&r.resp, "done");
+        char *total = resp_kv(&r.resp, "total"), *course = resp_kv(&r.resp, "course");
+        if (lesson && lesson[0])
+            printf("%s%s%s  %s (%s min)\n%s of %s lessons done in %s\n", render_sgr("1"),
+                   lesson, render_reset(), title ? title : "", min ? min : "?",
+                   done ? done : "?", total ? total : "?", course ? course : "?");
+        else
+            printf("%s\n", r.resp.text);
+        free(lesson);
+        free(title);
+        free(min);
+        free(done);
+        free(total);
+        free(course);
+    }
+    request_free(&r);
+    return rc;
+}
+
+int cmd_done(struct ctx *ctx, int argc, char **argv)
+{
+    char *id = argc > 1 ? xstrdup(argv[1]) : offline_last(&ctx->cfg, false);
+    struct request r;
+    int rc;
+
+    if (id == NULL) {
+        fputs("campus: no lesson read yet: name one (campus done COURSE/LESSON)\n", stderr);
+        return CAMPUS_EXIT_USAGE;
+    }
+    if (config_token(&ctx->cfg) == NULL) {
+        fputs("campus: not logged in: campus login\n", stderr);
+        free(id);
+        return CAMPUS_EXIT_LOGIN;
+    }
+    request_init(&r, true);
+    request_arg(&r, "DONE");
+    request_arg(&r, id);
+    bool failed = run1(ctx, &r) < 0;
+    if (failed || r.resp.code == 503) {
+        /* No link, or no store behind it: the mark waits in the queue. */
+        if (offline_queue_add(&ctx->cfg, ctx->cfg.user, id) < 0) {
+            fprintf(stderr, "campus: cannot queue the done mark for %s\n", id);
+            rc = failed ? cmd_unavailable(ctx) : cmd_status(&r.resp);
+        } else {
+            fprintf(stderr, "campus: %s; queued: %s is sent as done on the next connection\n",
+                    failed ? ctx->sess.err : r.resp.text, id);
+            printf("queued %s\n", id);
+            rc = CAMPUS_EXIT_OK;
+        }
+    } else {
+        rc = cmd_status(&r.resp);
+        if (rc == 0)
+            printf("%s\n", r.resp.text);
+    }
+    request_free(&r);
+    free(id);
+    return rc;
+}
+
+/* Progress rows on a terminal: name, bar, percent, lessons, exercises,
+ * minutes left. */
+static void progress_print(const struct resp *resp, const char *namecol)
+{
+    struct table t;
+    table_parse(resp->body, resp->body_len, &t);
+    int cn = table_col(&t, "title"), cd = table_col(&t, "done"), ct = table_col(&t, "total");
+    int cp = table_col(&t, "percent"), cl = table_col(&t, "minutes_left");
+    int ce = table_col(&t, "exercises_passed"), cx = table_col(&t, "exercises");
+    int cid = table_col(&t, namecol);
+    size_t namew = 0;
+    for (size_t r = 1; r < t.nrows; r++) {
+        size_t w = render_cols(table_cell(&t, r, cn), strlen(table_cell(&t, r, cn)));
+        namew = w > namew ? w : namew;
+    }
+    if (namew > 40)
+        namew = 40;
+    for (size_t r = 1; r < t.nrows; r++) {
+        struct sbuf bar = {0};
+        const char *name = table_cell(&t, r, cn);
+        size_t d = (size_t)atol(table_cell(&t, r, cd)), tot = (size_t)atol(table_cell(&t, r, ct));
+        render_bar(&bar, d, tot, BAR_WIDTH);
+        size_t w = render_cols(name, strlen(name));
+        if (w > namew)
+            printf("%.*s… ", (int)namew, name);    /* a rough cut, bytes */
+        else
+            printf("%s", name);
+        for (; w < namew; w++)
+            putchar(' ');
+        printf("  %s %3s%%  %zu/%zu lessons  %s/%s exercises  %s min left  (%s)\n", bar.data,
+               table_cell(&t, r, cp), d, tot, table_cell(&t, r, ce), table_cell(&t, r, cx),
+               table_cell(&t, r, cl), table_cell(&t, r, cid));
+        sbuf_free(&bar);
+    }
+    table_free(&t);
+}
+
+int cmd_progress(struct ctx *ctx, int argc, char **argv)
+{
+    struct request r;
+    int rc;
+
+    request_init(&r, true);
+    request_arg(&r, "PROGRESS");
+    if (argc > 1)
+        request_arg(&r, argv[1]);
+    if (run1(ctx, &r) < 0) {
+        request_free(&r);
+        return cmd_unavailable(ctx);
+    }
+    rc = cmd_status(&r.resp);
+    if (rc == 0 && render_tty()) {
+        progress_print(&r.resp, argc > 1 ? "module" : "course");
+        if (argc > 1)
+            printf("%s\n", r.resp.text);
+    } else if (rc == 0) {
+        render_table(&r.resp, NULL, 0);
+    }
+    request_free(&r);
+    return rc;
+}
+
+int cmd_search(struct ctx *ctx, int argc, char **argv)
+{
+    struct request r;
+    int rc;
+
+    request_init(&r, true);
+    request_arg(&r, "SEARCH");
+    for (int i = 1; i < argc; i++)
+        request_arg(&r, argv[i]);
+    if (run1(ctx, &r) < 0) {
+        request_free(&r);
+        return cmd_unavailable(ctx);
+    }
+    rc = cmd_status(&r.resp);
+    if (rc == 0) {
+        static const char *const cols[] = { "lesson", "title", "snippet" };
+        render_table(&r.resp, cols, 3);
+        if (render_tty())
+            printf("%s\n", r.resp.text);
+    }
+    request_free(&r);
+    return rc;
+}
+
+/* Syncs one course: its outline, then every lesson in one pipelined
+ * batch. Returns an exit status. */
+static int sync_course(struct ctx *ctx, const struct resp *outline, const char *course,
+                       int width)
+{
+    struct table t;
+    table_parse(outline->body, outline->body_len, &t);
+    int cl = table_col(&t, "lesson");
+    size_t n = t.nrows > 1 ? t.nrows - 1 : 0, bytes = 0;
+    struct request *reqs = xcalloc(n + 1, sizeof(*reqs));
+    int rc = CAMPUS_EXIT_OK;
+
+    for (size_t i = 0; i < n; i++)
+        request_read(&reqs[i], table_cell(&t, i + 1, cl), width);
+    offline_store_outline(&ctx->cfg, course, outline->body, outline->body_len);
+    if (session_run(&ctx->sess, reqs, n) < 0) {
+        rc = cmd_unavailable(ctx);
+    } else {
+        size_t got = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (reqs[i].resp.code != 200) {
+                fprintf(stderr, "campus: %s: ", reqs[i].argv[1]);
+                int s = cmd_status(&reqs[i].resp);
+                rc = rc ? rc : s;
+                continue;
+            }
+            offline_store(&ctx->cfg, reqs[i].argv[1], reqs[i].resp.body, reqs[i].resp.body_len,
+                          true);
+            bytes += reqs[i].resp.body_len;
+            got++;
+        }
+        printf("synced %s: %zu of %zu lessons, %zu bytes\n", course, got, n, bytes);
+    }
+    for (size_t i = 0; i < n; i++)
+        request_free(&reqs[i]);
+    free(reqs);
+    table_free(&t);
+    return rc;
+}
+
+int cmd_sync(struct ctx *ctx, int argc, char **argv)
+{
+    size_t n = (size_t)argc - 1;
+    struct request *outlines = xcalloc(n, sizeof(*outlines));
+    int rc = CAMPUS_EXIT_OK;
+    int width = lesson_width(NULL);
+
+    for (size_t i = 0; i < n; i++) {
+        request_init(&outlines[i], true);
+        request_arg(&outlines[i], "COURSE");
+        request_arg(&outlines[i], argv[i + 1]);
+    }
+    if (session_run(&ctx->sess, outlines, n) < 0) {
+        rc = cmd_unavailable(ctx);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            int s = cmd_status(&outlines[i].resp);
+            if (s == 0)
+                s = sync_course(ctx, &outlines[i].resp, argv[i + 1], width);
+            rc = rc ? rc : s;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        request_free(&outlines[i]);
+    free(outlines);
+    return rc;
+}

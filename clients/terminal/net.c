@@ -1,0 +1,482 @@
+/* net.c: one CTP/1 connection: TCP, the greeting, TLS (STARTTLS or from the
+ * first byte, verified against the system's CAs or a pinned certificate),
+ * requests written in batches and responses read in order. */
+#include "campus.h"
+#include "proto.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define NET_LINE_MAX 8192
+#define NET_BODY_MAX (256LL * 1024 * 1024)
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Splits "tls://host:port", "host:port", "[v6]:port" or "host". Returns 0
+ * or -1; *host and *port are new strings. */
+static int split_server(const char *server, char **host, char **port, bool *tls)
+{
+    const char *s = server;
+    *tls = false;
+    if (strncmp(s, "tls://", 6) == 0) {
+        *tls = true;
+        s += 6;
+    } else if (strncmp(s, "ctp://", 6) == 0) {
+        s += 6;
+    }
+    const char *colon;
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        if (close == NULL)
+            return -1;
+        *host = xstrndup(s + 1, (size_t)(close - s - 1));
+        colon = close[1] == ':' ? close + 1 : NULL;
+    } else {
+        colon = strrchr(s, ':');
+        *host = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
+    }
+    *port = xstrdup(colon && colon[1] ? colon + 1 : *tls ? CAMPUS_PORT_TLS : CAMPUS_PORT_PLAIN);
+    if ((*host)[0] == '\0') {
+        free(*host);
+        *host = xstrdup("localhost");
+    }
+    return 0;
+}
+
+/* A TCP connection to host:port within timeout_ms, blocking afterwards
+ * with that timeout on every read and write. Returns the fd or -1. */
+static int tcp_connect(const char *host, const char *port, int timeout_ms, char *err,
+                       size_t errlen)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *res, *ai;
+    int rc = getaddrinfo(host, port, &hints, &res), fd = -1, saved = 0;
+
+    if (rc != 0) {
+        seterr(err, errlen, "cannot find %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            break;
+        saved = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        seterr(err, errlen, "cannot connect to %s:%s: %s", host, port,
+               strerror(saved ? saved : ECONNREFUSED));
+    return fd;
+}
+
+static const char *ssl_reason(void)
+{
+    static char buf[200];
+    unsigned long e = ERR_get_error();
+    if (e == 0)
+        return errno ? strerror(errno) : "connection closed";
+    ERR_error_string_n(e, buf, sizeof(buf));
+    return buf;
+}
+
+/* Hex SHA-256 of the peer's certificate into out[65]. */
+static int peer_fingerprint(SSL *ssl, char out[65])
+{
+    X509 *cert = SSL_get1_peer_certificate(ssl);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (cert == NULL)
+        return -1;
+    int ok = X509_digest(cert, EVP_sha256(), md, &n);
+    X509_free(cert);
+    if (!ok || n != 32)
+        return -1;
+    for (unsigned i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+/* A certificate the system's CAs do not vouch for is accepted when it is
+ * the one pinned for this server, and pinned on first use otherwise (as
+ * ssh does with host keys); a changed certificate is refused. */
+static int check_pin(SSL *ssl, const char *server, const char *known_path, char *err,
+                     size_t errlen)
+{
+    char fp[65];
+
+    if (peer_fingerprint(ssl, fp) < 0) {
+        seterr(err, errlen, "%s sent no usable certificate", server);
+        return -1;
+    }
+    char *known = known_path ? config_read_file(known_path, NULL) : NULL;
+    size_t slen = strlen(server);
+    for (char *line = known ? strtok(known, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, server, slen) != 0 || line[slen] != ' ')
+            continue;
+        bool same = strcmp(line + slen + 1, fp) == 0;
+        free(known);
+        if (same)
+            return 0;
+        seterr(err, errlen, "the TLS certificate of %s has changed (sha256 %s); if that is "
+               "expected, remove its line from %s", server, fp, known_path);
+        return -1;
+    }
+    free(known);
+    if (known_path) {
+        char *old = config_read_file(known_path, NULL);
+        char *text = xasprintf("%s%s %s\n", old ? old : "", server, fp);
+        char *dir = xstrdup(known_path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        if (config_mkdir(dir) == 0)
+            config_write_file(known_path, text, strlen(text), 0600);
+        free(dir);
+        free(old);
+        free(text);
+    }
+    fprintf(stderr, "campus: %s has a certificate no known authority signed; trusting it "
+            "from now on (sha256 %s)\n", server, fp);
+    return 0;
+}
+
+static int tls_start(struct net *n, const char *host, const char *server, const char *known_path,
+                     char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    const char *cafile = getenv("CAMPUS_CA_FILE");
+
+    if (ctx == NULL) {
+        seterr(err, errlen, "TLS: %s", ssl_reason());
+        return -1;
+    }
+    n->ssl_ctx = ctx;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_default_verify_paths(ctx);
+    if (cafile && cafile[0] && SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
+        seterr(err, errlen, "TLS: cannot load CAMPUS_CA_FILE %s", cafile);
+        return -1;
+    }
+    SSL *ssl = SSL_new(ctx);
+    n->ssl = ssl;
+    SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);   /* the result is checked below */
+    SSL_set1_host(ssl, host);
+    SSL_set_tlsext_host_name(ssl, host);
+    SSL_set_fd(ssl, n->fd);
+    ERR_clear_error();
+    if (SSL_connect(ssl) != 1) {
+        seterr(err, errlen, "TLS handshake with %s failed: %s", server, ssl_reason());
+        return -1;
+    }
+    if (SSL_get_verify_result(ssl) != X509_V_OK &&
+        check_pin(ssl, server, known_path, err, errlen) < 0)
+        return -1;
+    n->tls = true;
+    return 0;
+}
+
+/* Reads more bytes into the input buffer. Returns bytes read, 0 at EOF,
+ * -1 on error. */
+static ssize_t fill(struct net *n)
+{
+    if (n->in_off > 0 && n->in_off == n->in_len) {
+        n->in_off = n->in_len = 0;
+    } else if (n->in_off > n->in_cap / 2) {
+        memmove(n->in, n->in + n->in_off, n->in_len - n->in_off);
+        n->in_len -= n->in_off;
+        n->in_off = 0;
+    }
+    if (n->in_cap - n->in_len < 16384) {
+        n->in_cap = n->in_cap ? n->in_cap * 2 : 65536;
+        n->in = xrealloc(n->in, n->in_cap);
+    }
+    size_t room = n->in_cap - n->in_len;
+    ssize_t r;
+    if (n->ssl) {
+        ERR_clear_error();
+        int k = SSL_read(n->ssl, n->in + n->in_len, (int)(room > 1 << 30 ? 1 << 30 : room));
+        if (k <= 0) {
+            int e = SSL_get_error(n->ssl, k);
+            return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+        }
+        r = k;
+    } else {
+        do
+            r = read(n->fd, n->in + n->in_len, room);
+        while (r < 0 && errno == EINTR);
+        if (r > 0)
+            n->raw_in += (unsigned long long)r;
+    }
+    if (r > 0)
+        n->in_len += (size_t)r;
+    return r;
+}
+
+static int write_all(struct net *n, const char *p, size_t len, char *err, size_t errlen)
+{
+    while (len > 0) {
+        ssize_t w;
+        if (n->ssl) {
+            ERR_clear_error();
+            int k = SSL_write(n->ssl, p, (int)(len > 1 << 30 ? 1 << 30 : len));
+            w = k > 0 ? k : -1;
+        } else {
+            do
+                w = send(n->fd, p, len, MSG_NOSIGNAL);
+            while (w < 0 && errno == EINTR);
+            if (w > 0)
+                n->raw_out += (unsigned long long)w;
+        }
+        if (w <= 0) {
+            seterr(err, errlen, "connection lost while sending: %s",
+                   errno == EAGAIN ? "timed out" : errno ? strerror(errno) : "closed");
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int net_read(struct net *n, struct resp *r, char *err, size_t errlen)
+{
+    resp_free(r);
+    for (;;) {
+        char *start = n->in + n->in_off;
+        size_t avail = n->in_len - n->in_off;
+        char *nl = avail ? memchr(start, '\n', avail) : NULL;
+        if (nl == NULL) {
+            if (avail > NET_LINE_MAX) {
+                seterr(err, errlen, "the server sent a line too long to be a status line");
+                return -1;
+            }
+            goto more;
+        }
+        size_t llen = (size_t)(nl - start);
+        if (llen > 0 && start[llen - 1] == '\r')
+            llen--;
+        if (start[0] == '*') {          /* server push: not asked for, skipped */
+            n->in_off += (size_t)(nl - start) + 1;
+            continue;
+        }
+        int code;
+        char *text;
+        long long blen;
+        if (resp_status_parse(start, llen, &code, &text, &blen) < 0) {
+            seterr(err, errlen, "the server sent something that is not CTP/1: %.60s", start);
+            return -1;
+        }
+        if (blen > NET_BODY_MAX) {
+            free(text);
+            seterr(err, errlen, "the server announced a body too large (%lld bytes)", blen);
+            return -1;
+        }
+        size_t head = (size_t)(nl - start) + 1;
+        if (blen >= 0) {
+            size_t need = head + (size_t)blen;
+            if (n->in_len - n->in_off < need + 2) {
+                free(text);      /* parsed again once the body is in */
+                goto more;
+            }
+            start = n->in + n->in_off;
+            r->body = xstrndup(start + head, (size_t)blen);
+            r->body_len = (size_t)blen;
+            /* the CRLF after the body (a bare LF is accepted) */
+            size_t after = start[need] == '\r' ? 2 : 1;
+            n->in_off += need + after;
+        } else {
+            n->in_off += head;
+        }
+        r->code = code;
+        r->text = text;
+        return 0;
+more:;
+        ssize_t got = fill(n);
+        if (got == 0) {
+            seterr(err, errlen, "the server closed the connection");
+            return -1;
+        }
+        if (got < 0) {
+            seterr(err, errlen, "connection lost: %s",
+                   errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" :
+                   errno ? strerror(errno) : "TLS error");
+            return -1;
+        }
+    }
+}
+
+int net_open(struct net *n, const char *server, bool no_tls, int timeout_ms,
+             const char *known_path, char *err, size_t errlen)
+{
+    char *host, *port;
+    bool tls_direct;
+    struct resp r = {0};
+    int rc = -1;
+
+    memset(n, 0, sizeof(*n));
+    n->fd = -1;
+    n->timeout_ms = timeout_ms;
+    if (split_server(server, &host, &port, &tls_direct) < 0) {
+        seterr(err, errlen, "bad server address '%s' (use host:port or tls://host:port)", server);
+        return -1;
+    }
+    char *id = xasprintf("%s:%s", host, port);
+    n->fd = tcp_connect(host, port, timeout_ms, err, errlen);
+    if (n->fd < 0)
+        goto out;
+    if (tls_direct && tls_start(n, host, id, known_path, err, errlen) < 0)
+        goto out;
+    if (net_read(n, &r, err, errlen) < 0)
+        goto out;
+    if (r.code != 200) {
+        seterr(err, errlen, "%s: %d %s", id, r.code, r.text);
+        goto out;
+    }
+    if (!tls_direct && !no_tls) {
+        if (write_all(n, "STARTTLS\r\n", 10, err, errlen) < 0 ||
+            net_read(n, &r, err, errlen) < 0)
+            goto out;
+        if (r.code == 200 && tls_start(n, host, id, known_path, err, errlen) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    resp_free(&r);
+    free(host);
+    free(port);
+    free(id);
+    if (rc < 0)
+        net_close(n);
+    return rc;
+}
+
+void net_close(struct net *n)
+{
+    if (n->ssl) {
+        SSL_free(n->ssl);
+        n->ssl = NULL;
+    }
+    if (n->ssl_ctx) {
+        SSL_CTX_free(n->ssl_ctx);
+        n->ssl_ctx = NULL;
+    }
+    if (n->fd >= 0)
+        close(n->fd);
+    n->fd = -1;
+    free(n->in);
+    n->in = NULL;
+    n->in_len = n->in_cap = n->in_off = 0;
+    sbuf_free(&n->out);
+    n->tls = false;
+}
+
+bool net_is_open(const struct net *n)
+{
+    return n->fd >= 0;
+}
+
+/* A word needs no quotes: printable, no space, no '"', not a {N} marker. */
+static bool plain_word(const char *p, size_t n)
+{
+    if (n == 0 || p[0] == '{')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c <= ' ' || c == 0x7f || c == '"')
+            return false;
+    }
+    return utf8_valid(p, n);
+}
+
+/* Quoting carries UTF-8 with tabs and line ends, but no other control. */
+static bool quotable(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c < ' ' && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+            return false;
+    }
+    return utf8_valid(p, n);
+}
+
+int net_add(struct net *n, int argc, char *const *argv, const size_t *argl, bool literal_last)
+{
+    struct sbuf line = {0};
+
+    for (int i = 0; i < argc; i++) {
+        bool last = i == argc - 1;
+        if (i > 0)
+            sbuf_addc(&line, ' ');
+        if (i > 0 && last && (literal_last || !quotable(argv[i], argl[i]))) {
+            sbuf_printf(&line, "{%zu}\r\n", argl[i]);
+            sbuf_add(&line, argv[i], argl[i]);
+            sbuf_add(&n->out, line.data, line.len);
+            sbuf_free(&line);
+            return 0;
+        }
+        if (plain_word(argv[i], argl[i])) {
+            sbuf_add(&line, argv[i], argl[i]);
+        } else if (quotable(argv[i], argl[i])) {
+            char *q = proto_quote(argv[i], argl[i]);
+            sbuf_adds(&line, q);
+            free(q);
+        } else {
+            sbuf_free(&line);
+            return -1;
+        }
+    }
+    sbuf_adds(&line, "\r\n");
+    sbuf_add(&n->out, line.data, line.len);
+    sbuf_free(&line);
+    return 0;
+}
+
+int net_flush(struct net *n, char *err, size_t errlen)
+{
+    if (n->out.len == 0)
+        return 0;
+    int rc = write_all(n, n->out.data, n->out.len, err, errlen);
+    sbuf_free(&n->out);
+    return rc;
+}
+
+unsigned long long net_bytes_out(const struct net *n)
+{
+    unsigned long long b = n->raw_out;
+    if (n->ssl)
+        b += BIO_number_written(SSL_get_wbio(n->ssl));
+    return b;
+}
+
+unsigned long long net_bytes_in(const struct net *n)
+{
+    unsigned long long b = n->raw_in;
+    if (n->ssl)
+        b += BIO_number_read(SSL_get_rbio(n->ssl));
+    return b;
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""logins.py: READ latency while campusd hashes passwords. Readers send READ
+in a closed loop over a few connections; the same run is measured alone and
+then with LOGINs offered at a fixed rate (50 per second by default) at the
+default scrypt cost. Prints p50/p99/max READ latency for both and what
+happened to the logins. A benchmark: it asserts nothing.
+
+    python3 tests/bench/logins.py [BUILD_DIR]     (default build-bench, a Release build)
+
+Environment: BENCH_RATE (logins per second, 50), BENCH_DURATION (seconds
+per phase, 10), BENCH_READERS (reader connections, 4), BENCH_USERS (accounts
+logging in, 8), BENCH_SCRYPT ("ln,r,p" to override the default cost).
+"""
+
+import os
+import sys
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-bench"))
+os.environ.setdefault("CAMPUSD", os.path.join(BUILD, "daemon", "campusd"))
+os.environ.setdefault("CAMPUS_SOURCE", ROOT)
+sys.argv = sys.argv[:1]
+
+import harness  # noqa: E402
+
+RATE = float(os.environ.get("BENCH_RATE", "50"))
+DURATION = float(os.environ.get("BENCH_DURATION", "10"))
+READERS = int(os.environ.get("BENCH_READERS", "4"))
+USERS = int(os.environ.get("BENCH_USERS", "8"))
+SCRYPT = os.environ.get("BENCH_SCRYPT")
+PW = "bench password 1"
+
+
+def pct(xs, p):
+    if not xs:
+        return float("nan")
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p))]
+
+
+def readers(env, stop, out):
+    def run():
+        c = env.campusd.client()
+        lat = []
+        while not stop.is_set():
+            t = time.perf_counter()
+            r = c.request("READ demo/welcome")
+            lat.append(time.perf_counter() - t)
+            assert r.code == 200, r
+        out.extend(lat)
+        c.close()
+    ts = [threading.Thread(target=run) for _ in range(READERS)]
+    for t in ts:
+        t.start()
+    return ts
+
+
+def logins(env, stop, stats):
+    """Offers LOGIN at RATE per second, each on a connection of its own
+    (a connection waits for its LOGIN before parsing more)."""
+    lock = threading.Lock()
+
+    def one(i):
+        try:
+            c = env.campusd.client(timeout=60)
+            t = time.perf_counter()
+            r = c.request('LOGIN bench%d "%s"' % (i % USERS, PW))
+            d = time.perf_counter() - t
+            c.close()
+            with lock:
+                stats.setdefault(r.code, []).append(d)
+        except Exception as e:        # noqa: BLE001: counted, not raised
+            with lock:
+                stats.setdefault(type(e).__name__, []).append(0)
+
+    def run():
+        n, start = 0, time.perf_counter()
+        workers = []
+        while not stop.is_set():
+            due = start + n / RATE
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            th = threading.Thread(target=one, args=(n,))
+            th.start()
+            workers.append(th)
+            n += 1
+        for th in workers:
+            th.join()
+    t = threading.Thread(target=run)
+    t.start()
+    return [t]
+
+
+def phase(env, with_logins):
+    stop = threading.Event()
+    lat, stats = [], {}
+    ts = readers(env, stop, lat)
+    if with_logins:
+        ts += logins(env, stop, stats)
+    time.sleep(DURATION)
+    stop.set()
+    for t in ts:
+        t.join()
+    return lat, stats
+
+
+def main():
+    extra = ["--login-fail-max", "1000000", "--login-fail-addr-max", "1000000",
+             "--max-conns-per-addr", "10000", "--log-level", "warn"]
+    if SCRYPT:
+        ln, r, p = SCRYPT.split(",")
+        extra += ["--scrypt-ln", ln, "--scrypt-r", r, "--scrypt-p", p]
+    env = harness.Env(extra=extra)
+    try:
+        c = env.campusd.client(timeout=120)
+        t = time.perf_counter()
+        for i in range(USERS):
+            r = c.request('REGISTER bench%d "%s"' % (i, PW))
+            assert r.code == 201, r
+        hash_s = (time.perf_counter() - t) / USERS
+        print("campusd %s, %d readers, %.0f s per phase, one hash (REGISTER) %.0f ms"
+              % (os.environ["CAMPUSD"], READERS, DURATION, hash_s * 1000))
+        base, _ = phase(env, False)
+        busy, stats = phase(env, True)
+        print("%-26s %9s %9s %9s %9s %9s" % ("", "READs/s", "p50 ms", "p99 ms", "max ms", ""))
+        for name, lat in (("READ alone", base), ("READ + %.0f logins/s" % RATE, busy)):
+            print("%-26s %9.0f %9.2f %9.2f %9.2f" % (name, len(lat) / DURATION,
+                  pct(lat, 0.5) * 1000, pct(lat, 0.99) * 1000, max(lat) * 1000))
+        offered = sum(len(v) for v in stats.values())
+        print("logins offered: %d (%.1f/s)" % (offered, offered / DURATION))
+        for code, ds in sorted(stats.items(), key=lambda kv: str(kv[0])):
+            print("  %-6s %6d  p50 %8.1f ms  p99 %8.1f ms" % (code, len(ds), pct(ds, 0.5) * 1000,
+                                                            pct(ds, 0.99) * 1000))
+    finally:
+        env.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,774 @@
+"""campus, the terminal client, run as a real binary against a real campusd
+and a real redis-server: every subcommand's output and exit status when
+piped; the shell, the password prompt, colour and the pager under a
+pseudo-terminal; TLS (STARTTLS, TLS from the first byte, pinning); the
+offline cache and the DONE queue replayed when the server comes back; a
+server killed mid-command, and one reconnect."""
+
+import fcntl
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import termios
+import threading
+import time
+
+import harness
+from harness import Campusd, Env
+
+CAMPUS = os.path.join(harness.BUILD, "clients", "terminal", "campus")
+PASSWORD = "correct horse battery"
+SANITIZER = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
+
+env = None
+homes = []
+
+
+def setup():
+    global env
+    env = Env()
+
+
+def teardown():
+    for h in homes:
+        shutil.rmtree(h, ignore_errors=True)
+    env.close()
+
+
+def server(d=None):
+    d = d or env.campusd
+    return "127.0.0.1:%d" % d.text_port
+
+
+class Home:
+    """A fresh $HOME with its own XDG directories: one user's machine."""
+
+    def __init__(self, srv=None):
+        self.dir = tempfile.mkdtemp(prefix="campus-home-")
+        homes.append(self.dir)
+        self.env = {k: v for k, v in os.environ.items()
+                    if not k.startswith("XDG_") and k not in ("NO_COLOR", "CAMPUS_SERVER", "PAGER")}
+        self.env.update(HOME=self.dir, XDG_CONFIG_HOME=os.path.join(self.dir, "config"),
+                        XDG_CACHE_HOME=os.path.join(self.dir, "cache"),
+                        XDG_STATE_HOME=os.path.join(self.dir, "state"), LANG="C.UTF-8",
+                        CAMPUS_SERVER=srv or server(), CAMPUS_TIMEOUT="10")
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+    def run(self, *args, input=None, extra=None, timeout=60):
+        e = dict(self.env)
+        e.update(extra or {})
+        p = subprocess.run([CAMPUS] + list(args), input=(input or "").encode(), env=e,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+        for mark in SANITIZER:
+            assert mark not in err, "sanitizer report from campus %s:\n%s" % (args, err)
+        return p.returncode, out, err
+
+    def ok(self, *args, **kw):
+        rc, out, err = self.run(*args, **kw)
+        assert rc == 0, "campus %s -> %d\n%s%s" % (" ".join(args), rc, out, err)
+        return out, err
+
+
+_names = [0]
+
+
+def learner(home=None):
+    """A Home logged in as a new learner (registered through campus)."""
+    home = home or Home()
+    _names[0] += 1
+    name = "learner%d" % _names[0]
+    out, _ = home.ok("register", name, "--password-stdin", input=PASSWORD + "\n")
+    assert "registered %s as learner" % name in out and "logged in as %s" % name in out, out
+    home.name = name
+    return home
+
+
+def raw_read(lesson, *extra):
+    cl = env.campusd.client()
+    try:
+        return cl.request(("READ %s text " % lesson + " ".join(extra)).strip())
+    finally:
+        cl.close()
+
+
+# ---- help, usage, exit statuses ----
+
+def test_help_documents_exit_statuses():
+    h = Home()
+    out, _ = h.ok("--help")
+    assert "usage: campus" in out
+    for line in ("0  success", "1  the server refused", "2  usage error",
+                 "3  cannot connect", "4  not logged in"):
+        assert line in out, out
+    for cmd in ("courses", "course ID", "read [COURSE/LESSON]", "exercise COURSE/ID",
+                "submit COURSE/ID FILE", "sync COURSE", "login [SERVER]", "search WORDS"):
+        assert cmd in out, cmd
+    out, _ = h.ok("help", "read")
+    assert out.startswith("usage: campus read [COURSE/LESSON] [--width N] [--stats]"), out
+
+
+def test_usage_errors_exit_2():
+    h = Home()
+    rc, out, err = h.run("frobnicate")
+    assert rc == 2 and "unknown command 'frobnicate'" in err, (rc, err)
+    rc, _, err = h.run("course")
+    assert rc == 2 and err.strip() == "usage: campus course ID", err
+    rc, _, err = h.run("read", "--bogus")
+    assert rc == 2 and "unknown option --bogus" in err, err
+    rc, _, err = h.run("--nonsense")
+    assert rc == 2, rc
+    rc, _, err = h.run("user", "explode", "x")
+    assert rc == 2 and "usage: campus user" in err, err
+
+
+# ---- catalogue, piped: stable, tab-separated, no header, no colour ----
+
+def test_courses_piped_is_plain_tsv():
+    h = Home()
+    out, err = h.ok("courses")
+    assert out == "demo\tDemo course\t2\t3\t55\n", repr(out)
+    assert "\033" not in out
+    # campus courses | cut -f1
+    p = subprocess.run("%s courses | cut -f1" % CAMPUS, shell=True, env=h.env,
+                       stdout=subprocess.PIPE, check=True)
+    assert p.stdout == b"demo\n"
+
+
+def test_course_outline_piped_and_errors():
+    h = Home()
+    out, _ = h.ok("course", "demo")
+    rows = [l.split("\t") for l in out.splitlines()]
+    assert [r[1] for r in rows] == ["demo/welcome", "demo/lists", "demo/market"], rows
+    assert rows[2][4] == "case" and rows[1][4] == "quiz"
+    rc, out, err = h.run("course", "nope")
+    assert rc == 1 and out == "" and err == "campus: 404 no course 'nope'\n", (rc, err)
+    rc, _, err = h.run("course", "../etc")
+    assert rc == 1 and err.startswith("campus: 400 "), err
+
+
+def test_read_piped_is_the_server_text():
+    h = Home()
+    out, _ = h.ok("read", "demo/welcome")
+    assert out.encode() == raw_read("demo/welcome").body
+    out, _ = h.ok("read", "demo/welcome", "--width", "40")
+    assert out.encode() == raw_read("demo/welcome", "40").body
+    assert max(len(l) for l in out.splitlines() if not l.startswith("    ")) <= 40
+    rc, _, err = h.run("read", "demo/nothing")
+    assert rc == 1 and err == "campus: 404 no lesson 'demo/nothing'\n", err
+
+
+def test_read_stats_counts_bytes():
+    h = Home()
+    out, err = h.ok("read", "demo/welcome", "--stats")
+    m = re.search(r"read demo/welcome: (\d+) bytes sent, (\d+) bytes received, 1 connection \(TLS\)",
+                  err)
+    assert m, err
+    sent, got = int(m.group(1)), int(m.group(2))
+    assert got > len(out.encode()) and 0 < sent < got, (sent, got)
+    # Without TLS the count is the CTP/1 bytes themselves.
+    out, err = h.ok("--no-tls", "read", "demo/welcome", "--stats")
+    m = re.search(r"(\d+) bytes sent, (\d+) bytes received, 1 connection\n", err)
+    assert m, err
+    status = "200 demo/welcome version="
+    assert int(m.group(2)) > len(out.encode()) + len(status) + len("200 campusd CTP/1 ready\r\n")
+
+
+def test_search_piped():
+    h = Home()
+    out, _ = h.ok("search", "café", "market")
+    first = out.splitlines()[0].split("\t")
+    assert first[0] == "demo/market" and first[1] == "The café market of Dúrcal", first
+    out, _ = h.ok("search", "zzzqqqxxx")
+    assert out == ""
+
+
+def test_call_sends_a_raw_request():
+    h = Home()
+    out, err = h.ok("call", "ECHO", "two words")
+    assert out == "two words" and err.splitlines()[-1] == "200 echo", (out, err)
+    rc, out, err = h.run("call", "FROB")
+    assert rc == 1 and "400 unknown verb 'FROB'" in err, err
+
+
+# ---- accounts and sessions ----
+
+def test_not_logged_in_exits_4():
+    h = Home()
+    for args in (("whoami",), ("next",), ("progress",), ("done", "demo/welcome"),
+                 ("exercise", "demo/market"), ("logout",), ("attempts", "demo/market")):
+        rc, out, err = h.run(*args)
+        assert rc == 4, (args, rc, err)
+        lines = [l for l in err.splitlines() if "trusting it from now on" not in l]
+        assert "log" in err and 1 <= len(lines) <= 2, (args, err)
+    rc, _, err = h.run("read")
+    assert rc == 4 and "not logged in" in err, err
+
+
+def test_register_login_whoami_logout():
+    h = learner()
+    session = os.path.join(h.env["XDG_CONFIG_HOME"], "campus", "session")
+    assert os.stat(session).st_mode & 0o777 == 0o600
+    text = open(session).read()
+    assert "server\t%s\n" % server() in text and "user\t%s\n" % h.name in text and "token\t" in text
+    out, _ = h.ok("whoami")
+    assert out == "%s\tlearner\n" % h.name, out
+    out, _ = h.ok("logout")
+    assert out == "logged out\n"
+    assert "token" not in open(session).read()
+    rc, _, _ = h.run("whoami")
+    assert rc == 4
+    # A wrong password is a refusal (1), and saves nothing.
+    rc, out, err = h.run("login", "--user", h.name, "--password-stdin", input="wrong password!\n")
+    assert rc == 1 and "401 wrong name or password" in err, (rc, err)
+    assert "token" not in open(session).read()
+    out, _ = h.ok("login", "--user", h.name, "--password-stdin", input=PASSWORD + "\n")
+    assert out == "logged in as %s (learner) at %s\n" % (h.name, server()), out
+    # Register with a name that is taken: 409 is a refusal.
+    rc, _, err = h.run("register", h.name, "--password-stdin", input=PASSWORD + "\n")
+    assert rc == 1 and "409" in err, err
+
+
+def test_session_ended_on_the_server_exits_4():
+    h = learner()
+    token = open(os.path.join(h.env["XDG_CONFIG_HOME"], "campus", "session")).read()
+    token = re.search(r"token\t(\S+)", token).group(1)
+    cl = env.campusd.client()
+    assert cl.request("AUTH %s" % token).code == 200
+    assert cl.request("LOGOUT").code == 200
+    cl.close()
+    rc, _, err = h.run("progress")
+    assert rc == 4 and "401" in err, (rc, err)
+    rc, _, err = h.run("whoami")
+    assert rc == 4, rc
+
+
+def test_passwd_keeps_the_session():
+    h = learner()
+    new = "another horse battery"
+    out, _ = h.ok("passwd", "--password-stdin", input="%s\n%s\n" % (PASSWORD, new))
+    assert "password changed" in out
+    out, _ = h.ok("whoami")
+    assert out.startswith(h.name + "\t")
+    rc, _, err = h.run("passwd", "--password-stdin", input="not it at all\n%s\n" % new)
+    assert rc == 1 and "wrong password" in err, err
+
+
+def test_server_resolution_order():
+    dead = "127.0.0.1:%d" % harness.free_port()
+    h = Home(srv=dead)
+    rc, out, err = h.run("courses")
+    assert rc == 3 and out == "" and err.startswith("campus: cannot connect to 127.0.0.1:"), err
+    assert len(err.splitlines()) == 1
+    out, _ = h.ok("--server", server(), "courses")           # --server beats CAMPUS_SERVER
+    assert out.startswith("demo\t")
+    # login SERVER saves it; without CAMPUS_SERVER it is used next time.
+    del h.env["CAMPUS_SERVER"]
+    _names[0] += 1
+    name = "resolve%d" % _names[0]
+    cl = env.campusd.client()
+    assert cl.request('REGISTER %s "%s"' % (name, PASSWORD)).code == 201
+    cl.close()
+    h.ok("login", server(), "--user", name, "--password-stdin", input=PASSWORD + "\n")
+    out, _ = h.ok("whoami")
+    assert out == "%s\tlearner\n" % name
+    rc, _, err = h.run("courses", extra={"CAMPUS_SERVER": dead})   # the variable beats the saved one
+    assert rc == 3, rc
+    # The token is never sent to another server (the same one by another name counts).
+    other = "localhost:%d" % env.campusd.text_port
+    rc, _, err = h.run("--server", other, "whoami")
+    assert rc == 4, (rc, err)
+    # With nothing set: localhost:7070.
+    h2 = Home()
+    del h2.env["CAMPUS_SERVER"]
+    probe = socket.socket()
+    free = probe.connect_ex(("127.0.0.1", 7070)) != 0
+    probe.close()
+    if free:
+        rc, _, err = h2.run("courses")
+        assert rc == 3 and "localhost:7070" in err, err
+
+
+# ---- progress ----
+
+def test_next_read_done_progress():
+    h = learner()
+    out, _ = h.ok("next")
+    kv = dict(l.split("\t", 1) for l in out.splitlines())
+    assert kv["lesson"] == "demo/welcome" and kv["done"] == "0" and kv["total"] == "3", kv
+    out, _ = h.ok("read")                                   # no argument: the next lesson
+    assert out.encode() == raw_read("demo/welcome").body
+    out, _ = h.ok("done")                                   # no argument: the last one read
+    assert out == "done demo/welcome\n", out
+    out, _ = h.ok("done", "demo/welcome")
+    assert out == "already done demo/welcome\n", out
+    out, _ = h.ok("progress")
+    assert out.startswith("demo\tDemo course\t1\t3\t33\t"), out
+    out, _ = h.ok("progress", "demo")
+    rows = [l.split("\t") for l in out.splitlines()]
+    assert rows[0][:5] == ["basics", "Basics", "1", "2", "50"], rows
+    out, _ = h.ok("next")
+    assert "lesson\tdemo/lists\n" in out
+    rc, _, err = h.run("done", "demo/nothing")
+    assert rc == 1 and "404" in err, err
+    rc, _, err = h.run("progress", "nope")
+    assert rc == 1 and "404 no course 'nope'" in err, err
+
+
+# ---- exercises ----
+
+def exercise_view(h, ex):
+    """The learner view as this learner's session sees it (for its seed)."""
+    text = open(os.path.join(h.env["XDG_CONFIG_HOME"], "campus", "session")).read()
+    token = re.search(r"token\t(\S+)", text).group(1)
+    cl = env.campusd.client()
+    try:
+        assert cl.request("AUTH %s" % token).code == 200
+        r = cl.request("EXERCISE %s" % ex)
+        assert r.code == 200, r
+        return r.body.decode()
+    finally:
+        cl.close()
+
+
+def test_exercise_walkthrough_scripted():
+    h = learner()
+    out, err = h.ok("exercise", "demo/market", input="92\ny\n")
+    assert "The weavers of Dúrcal sell to a café chain" in out      # the narrative
+    assert "[share] What share of the people were producers" in out  # the task
+    assert "answer: a number" in out                                 # its one-line hint
+    assert "Your answers:\nshare: 92\n" in out                        # the review
+    assert "passed, attempt 1, attempts left: 2\n" in out, out
+    assert "score 100.0 passed (pass mark 60)" in out
+    out, _ = h.ok("attempts", "demo/market")
+    rows = [l.split("\t") for l in out.splitlines()]
+    assert len(rows) == 1 and rows[0][0] == "1" and rows[0][2] == "100.0", rows
+    # End of input before the confirmation: nothing is submitted.
+    rc, out, err = h.run("exercise", "demo/market", input="50\n")
+    assert rc == 1 and "nothing was submitted" in err, (rc, err)
+    out, _ = h.ok("attempts", "demo/market")
+    assert len(out.splitlines()) == 1
+    # q: quit at the review.
+    rc, _, err = h.run("exercise", "demo/market", input="50\nq\n")
+    assert rc == 1 and "cancelled" in err
+
+
+def test_exercise_edit_at_review():
+    h = learner()
+    view = exercise_view(h, "demo/lists")
+    right = re.search(r"\n  ([a-z])\) Selection of the cluster\n", view).group(1)
+    wrong = "a" if right == "b" else "b"
+    # Answer q1 wrongly, q2 true, then edit q1 at the review.
+    out, _ = h.ok("exercise", "demo/lists", input="%s\ntrue\ne q1\n%s\ny\n" % (wrong, right))
+    assert "Your answers:\nq1: %s\nq2: true\n" % wrong in out
+    assert "Your answers:\nq1: %s\nq2: true\n" % right in out
+    assert "passed, attempt 1" in out and "\nq1 100.0" in out, out
+
+
+def test_submit_from_a_file():
+    h = learner()
+    path = h.path("answers.txt")
+    with open(path, "w") as f:
+        f.write("share: 10\n")
+    out, _ = h.ok("submit", "demo/market", path)
+    assert out.startswith("failed, attempt 1, attempts left: 2\nscore 0.0 not passed"), out
+    out, _ = h.ok("submit", "demo/market", "-", input="share: 92.4\n")
+    assert out.startswith("passed, attempt 2, attempts left: 1\n"), out
+    rc, _, err = h.run("submit", "demo/market", h.path("missing.txt"))
+    assert rc == 2 and "cannot read" in err
+    rc, _, err = h.run("submit", "demo/nothing", path)
+    assert rc == 1 and "404" in err, err
+    rc, _, err = h.run("attempts", "demo/nothing")
+    assert rc == 1 and "404" in err, err
+
+
+# ---- TLS ----
+
+def test_tls_direct_starttls_and_pinning():
+    h = Home()
+    known = os.path.join(h.env["XDG_CONFIG_HOME"], "campus", "known_servers")
+    out, err = h.ok("read", "demo/welcome", "--stats")
+    assert "(TLS)" in err and "trusting it from now on" in err, err
+    pins = open(known).read()
+    assert re.match(r"127\.0\.0\.1:%d [0-9a-f]{64}\n$" % env.campusd.text_port, pins), pins
+    out, err = h.ok("read", "demo/welcome", "--stats")
+    assert "trusting" not in err                            # pinned: silent
+    tls = "tls://127.0.0.1:%d" % env.campusd.tls_port
+    out, err = h.ok("--server", tls, "read", "demo/welcome", "--stats")
+    assert "(TLS)" in err and out.encode() == raw_read("demo/welcome").body
+    # A certificate that changed is refused.
+    with open(known, "w") as f:
+        f.write("127.0.0.1:%d %s\n" % (env.campusd.text_port, "0" * 64))
+    rc, out, err = h.run("courses")
+    assert rc == 3 and "certificate of 127.0.0.1:%d has changed" % env.campusd.text_port in err, err
+    assert out == ""
+    out, err = h.ok("--no-tls", "courses")
+    assert out.startswith("demo\t")
+
+
+# ---- offline: the cache and the queue ----
+
+def second_campusd():
+    d = Campusd(env.tmp, redis=env.redis)
+    return d.start()
+
+
+def test_sync_then_read_offline():
+    d = second_campusd()
+    h = Home(srv=server(d))
+    try:
+        out, _ = h.ok("sync", "demo")
+        assert re.match(r"synced demo: 3 of 3 lessons, \d+ bytes\n$", out), out
+        h.ok("read", "demo/welcome")
+    finally:
+        d.stop()
+    out, err = h.ok("read", "demo/lists")
+    assert out.encode() == raw_read("demo/lists").body
+    assert "showing demo/lists as synced earlier" in err and "cannot connect" in err, err
+    # With no argument, offline: the lesson after the last one read.
+    out, err = h.ok("read")
+    assert out.encode() == raw_read("demo/market").body, err
+    out, err = h.ok("course", "demo")
+    assert "demo/welcome\tWelcome to clusters" in out and "synced earlier" in err
+    rc, _, err = h.run("read", "other/lesson")
+    assert rc == 3 and "cannot connect" in err
+
+
+def test_offline_done_queue_replayed():
+    d = second_campusd()
+    h = Home(srv=server(d))
+    learner(h)
+    port = d.text_port
+    d.kill()
+    out, err = h.ok("done", "demo/welcome")
+    assert out == "queued demo/welcome\n" and "sent as done on the next connection" in err, err
+    out, _ = h.ok("done", "demo/lists")
+    queue = open(os.path.join(h.env["XDG_STATE_HOME"], "campus", "queue")).read()
+    lines = queue.splitlines()
+    assert len(lines) == 2 and lines[0].split("\t")[1:] == [server(d), h.name, "demo/welcome"]
+    assert int(lines[0].split("\t")[0]) > 1.7e12             # the time, in ms
+    d2 = Campusd(env.tmp, redis=env.redis)
+    d2.text_port = port
+    d2.start()
+    try:
+        out, err = h.ok("progress")
+        assert "sent 2 done marks made offline" in err, err
+        assert out.startswith("demo\tDemo course\t2\t3\t"), out   # the replay came first
+        assert open(os.path.join(h.env["XDG_STATE_HOME"], "campus", "queue")).read() == ""
+        # Idempotent: a mark queued for a lesson already done is settled too.
+        d2.kill()
+        h.ok("done", "demo/welcome")
+        d2.start()
+        out, err = h.ok("whoami")
+        assert "sent 1 done mark made offline" in err
+        out, _ = h.ok("progress")
+        assert out.startswith("demo\tDemo course\t2\t3\t"), out
+    finally:
+        d2.stop()
+
+
+def test_done_queued_when_the_store_is_down():
+    h = learner()
+    env.redis.kill()
+    try:
+        out, err = h.ok("done", "demo/welcome")
+        assert out == "queued demo/welcome\n" and "503" not in out, (out, err)
+    finally:
+        env.redis.start()
+        harness.wait_for(env.campusd.store_up, timeout=30, what="store back")
+    out, err = h.ok("whoami")
+    assert "sent 1 done mark made offline" in err, (out, err)
+    out, err = h.ok("progress")
+    assert out.startswith("demo\tDemo course\t1\t"), (out, err)
+
+
+# ---- a server killed mid-command, and the one reconnect ----
+
+def test_server_killed_mid_command():
+    d = second_campusd()
+    h = learner(Home(srv=server(d)))
+    port = d.text_port
+    # The shell keeps one connection open between commands.
+    p = subprocess.Popen([CAMPUS], env=h.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    d2 = None
+    try:
+        p.stdin.write(b"whoami\n")
+        p.stdin.flush()
+        assert p.stdout.readline() == ("%s\tlearner\n" % h.name).encode()
+        # Killed while the request is in flight: one reconnect, refused.
+        d.signal(signal.SIGSTOP)
+        p.stdin.write(b"progress\n")
+        p.stdin.flush()
+        time.sleep(1.0)
+        d.kill()
+        # Back on the same port: the next command connects and resumes the session.
+        d2 = Campusd(env.tmp, redis=env.redis)
+        d2.text_port = port
+        d2.start()
+        p.stdin.write(b"whoami\n")
+        p.stdin.flush()
+        assert p.stdout.readline() == ("%s\tlearner\n" % h.name).encode()
+        # Killed while idle: the next command finds the link dead, reconnects
+        # once to the server that took over, and resumes the saved session.
+        d2.kill()
+        d2.start()
+        p.stdin.write(b"whoami\n")
+        p.stdin.close()
+        assert p.stdout.readline() == ("%s\tlearner\n" % h.name).encode()
+        assert p.wait(30) == 0
+        err = p.stderr.read().decode()
+        lines = err.splitlines()
+        assert any("reconnecting" in l for l in lines), err
+        assert any(l.startswith("campus: ") and "cannot connect" in l for l in lines), err
+        assert sum("reconnecting" in l for l in lines) == 2, err
+        for mark in SANITIZER:
+            assert mark not in err
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        for s in (p.stdout, p.stderr):
+            s.close()
+        if d2:
+            d2.stop()
+
+
+class FlakyServer:
+    """A CTP/1 server that drops the first connection after reading a
+    request (a crash mid-command) and answers on the next ones."""
+
+    def __init__(self, drops=1):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.drops = drops
+        self.requests = []
+        self.t = threading.Thread(target=self.serve, daemon=True)
+        self.t.start()
+
+    def serve(self):
+        n = 0
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            n += 1
+            f = c.makefile("rb")
+            c.sendall(b"200 campusd CTP/1 ready\r\n")
+            for line in f:
+                line = line.rstrip(b"\r\n")
+                m = re.search(rb"\{(\d+)\}$", line)
+                if m:
+                    line += b" " + f.read(int(m.group(1)))
+                self.requests.append((n, line))
+                if line == b"STARTTLS":
+                    c.sendall(b"503 TLS is not configured\r\n")
+                    continue
+                if line.startswith(b"AUTH "):
+                    c.sendall(b"200 resumed session of x (learner)\r\n")
+                    continue
+                if n <= self.drops:
+                    break
+                c.sendall(b"200 3 results {12}\r\nlesson\ttitle\r\n")
+            f.close()
+            c.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def test_link_dropped_mid_command_reconnects_once():
+    s = FlakyServer(drops=1)
+    h = Home(srv="127.0.0.1:%d" % s.port)
+    try:
+        rc, out, err = h.run("search", "trust")
+        assert rc == 0 and "reconnecting" in err, (rc, out, err)
+        verbs = [r for r in s.requests if r[1] != b"STARTTLS"]
+        assert verbs == [(1, b"SEARCH trust"), (2, b"SEARCH trust")], verbs
+    finally:
+        s.close()
+    s = FlakyServer(drops=5)
+    h = Home(srv="127.0.0.1:%d" % s.port)
+    try:
+        rc, out, err = h.run("search", "trust")
+        assert rc == 3 and "after a reconnect" in err, (rc, err)
+        assert len([r for r in s.requests if r[1] != b"STARTTLS"]) == 2   # one retry only
+    finally:
+        s.close()
+
+
+def test_submit_is_never_sent_twice():
+    s = FlakyServer(drops=1)
+    h = Home(srv="127.0.0.1:%d" % s.port)
+    cfg = os.path.join(h.env["XDG_CONFIG_HOME"], "campus")
+    os.makedirs(cfg)
+    with open(os.path.join(cfg, "session"), "w") as f:
+        f.write("server\t127.0.0.1:%d\nuser\tx\ntoken\tx.y\n" % s.port)
+    try:
+        rc, out, err = h.run("submit", "demo/market", "-", input="share: 92\n")
+        assert rc == 3 and "SUBMIT was sent but not answered" in err, (rc, err)
+        assert "campus attempts demo/market" in err
+        assert [r for r in s.requests if r[1].startswith(b"SUBMIT")] == \
+            [(1, b"SUBMIT demo/market {10} share: 92\n")], s.requests
+    finally:
+        s.close()
+
+
+# ---- under a pseudo-terminal: the password prompt, the shell, colour, the pager ----
+
+class Pty:
+    """campus on a pseudo-terminal of rows x cols."""
+
+    def __init__(self, home, args, rows=50, cols=100, extra=None):
+        e = dict(home.env)
+        e.update(extra or {})
+        e["TERM"] = "xterm"
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            os.execve(CAMPUS, [CAMPUS] + list(args), e)
+        self.out = b""
+        self.status = None
+
+    def expect(self, what, timeout=20):
+        what = what.encode() if isinstance(what, str) else what
+        end = time.time() + timeout
+        while what not in self.out:
+            left = end - time.time()
+            if left <= 0:
+                raise AssertionError("timed out waiting for %r in %r" % (what, self.out[-2000:]))
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError("EOF waiting for %r in %r" % (what, self.out[-2000:]))
+                self.out += chunk
+        return self.out
+
+    def send(self, s):
+        os.write(self.fd, s.encode() if isinstance(s, str) else s)
+
+    def wait(self, timeout=20):
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                r, _, _ = select.select([self.fd], [], [], 0.1)
+                if r:
+                    chunk = os.read(self.fd, 65536)
+                    self.out += chunk
+            except OSError:
+                pass
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+                try:
+                    while True:
+                        chunk = os.read(self.fd, 65536)
+                        if not chunk:
+                            break
+                        self.out += chunk
+                except OSError:
+                    pass
+                os.close(self.fd)
+                text = self.out.decode("utf-8", "replace")
+                for mark in SANITIZER:
+                    assert mark not in text, text
+                return self.status
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        raise AssertionError("campus did not exit: %r" % self.out[-2000:])
+
+
+def test_password_prompt_does_not_echo():
+    h = Home()
+    _names[0] += 1
+    name = "pty%d" % _names[0]
+    cl = env.campusd.client()
+    assert cl.request('REGISTER %s "%s"' % (name, PASSWORD)).code == 201
+    cl.close()
+    t = Pty(h, ["login"])
+    t.expect("name: ")
+    t.send(name + "\r")
+    t.expect("password: ")
+    t.send(PASSWORD + "\r")
+    t.expect("logged in as %s" % name)
+    assert t.wait() == 0
+    assert PASSWORD.encode() not in t.out, t.out
+    assert name.encode() in t.out                  # the name is echoed
+
+
+def test_shell_with_completion_and_history():
+    h = learner()
+    t = Pty(h, [], extra={"PAGER": ""})
+    t.expect("campus %s> " % h.name)
+    t.send("whoa\t\r")                              # completes the command
+    t.expect("%s (learner) at %s" % (h.name, server()))
+    t.send("read demo/wel\t\r")                     # completes the lesson id
+    t.expect("What a cluster is")
+    t.expect("campus %s> " % h.name)
+    t.send("done\r")
+    t.expect("done demo/welcome")
+    t.send("course nope\r")
+    t.expect("campus: 404 no course 'nope'")
+    t.send("exit\r")
+    assert t.wait() == 1                            # the last command's status
+    hist = open(os.path.join(h.env["XDG_STATE_HOME"], "campus", "history")).read()
+    hist = hist.replace("\\040", " ")                  # libedit's escaping
+    assert "read demo/welcome" in hist and "course nope" in hist, hist
+
+
+def test_shell_reads_commands_from_a_pipe():
+    h = Home()
+    out, err = h.ok(input="courses\nsearch market\n")
+    assert out.startswith("demo\tDemo course\t") and "demo/market\t" in out, out
+
+
+def test_terminal_colour_and_no_color():
+    h = learner()
+    t = Pty(h, ["courses"])
+    assert t.wait() == 0
+    assert b"\033[1mid" in t.out and b"Demo course" in t.out, t.out
+    t = Pty(h, ["courses"], extra={"NO_COLOR": "1"})
+    assert t.wait() == 0
+    assert b"\033" not in t.out and b"id " in t.out, t.out
+    h.ok("done", "demo/welcome")
+    t = Pty(h, ["progress"])
+    assert t.wait() == 0
+    assert b"Demo course" in t.out and b"######" in t.out and b"33%" in t.out, t.out
+    t = Pty(h, ["course", "demo"])
+    assert t.wait() == 0
+    assert b"Basics" in t.out and b"1/2" in t.out and b"demo/market" in t.out, t.out
+
+
+def test_pager_for_long_lessons_on_a_terminal():
+    h = Home()
+    pager = {"PAGER": "sed s/^/PAGED:/"}
+    t = Pty(h, ["read", "demo/welcome"], rows=10, cols=80, extra=pager)
+    assert t.wait() == 0
+    assert b"PAGED:What a cluster is" in t.out, t.out
+    t = Pty(h, ["read", "demo/welcome"], rows=200, cols=80, extra=pager)   # fits: no pager
+    assert t.wait() == 0
+    assert b"PAGED" not in t.out and b"What a cluster is" in t.out
+    # The terminal's width is the lesson's width.
+    t = Pty(h, ["read", "demo/welcome"], rows=200, cols=50, extra=pager)
+    assert t.wait() == 0
+    body = raw_read("demo/welcome", "50").body
+    assert body.replace(b"\n", b"\r\n") in t.out
+
+
+harness.main(globals())
