@@ -1,5 +1,4 @@
-/* exercise.c: building an exercise from its file's blocks and settings, and
- * checking it against its own keys. */
+/* exercise.c: building an exercise from its blocks, and its self-check. */
 #include "exercise.h"
 #include "task_yaml.h"
 #include "util.h"
@@ -192,6 +191,26 @@ const char *exercise_reveal_name(enum exercise_reveal r)
 {
     return r == EXERCISE_REVEAL_NEVER ? "never"
          : r == EXERCISE_REVEAL_AFTER_LAST_ATTEMPT ? "after-last-attempt" : "after-pass";
+}
+
+double exercise_policy_score(enum exercise_policy p, const double *scores, size_t n)
+{
+    double v = 0;
+    if (n == 0)
+        return 0;
+    switch (p) {
+    case EXERCISE_POLICY_BEST:
+        for (size_t i = 0; i < n; i++)
+            v = scores[i] > v ? scores[i] : v;
+        return v;
+    case EXERCISE_POLICY_LAST:
+        return scores[n - 1];
+    case EXERCISE_POLICY_AVERAGE:
+        for (size_t i = 0; i < n; i++)
+            v += scores[i];
+        return v / (double)n;
+    }
+    return 0;
 }
 
 const struct task *exercise_task(const struct exercise *ex, const char *id)

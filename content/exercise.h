@@ -72,6 +72,10 @@ enum exercise_reveal exercise_reveal(const struct exercise *ex);
 const char *exercise_policy_name(enum exercise_policy p);
 const char *exercise_reveal_name(enum exercise_reveal r);
 
+/* The score that counts under policy p for the scores of the attempts made,
+ * oldest first: the best, the last, or the mean; 0 when n is 0. */
+double exercise_policy_score(enum exercise_policy p, const double *scores, size_t n);
+
 /* The task with this id, or NULL. */
 const struct task *exercise_task(const struct exercise *ex, const char *id);
 

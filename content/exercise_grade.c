@@ -1,5 +1,4 @@
-/* exercise_grade.c: grading an answer document against an exercise, trainer
- * reviews, and the result as text and JSON. */
+/* exercise_grade.c: grading answer documents, reviews, result rendering. */
 #include "exercise.h"
 #include "answer.h"
 #include "util.h"

@@ -1,6 +1,4 @@
-/* exercise_view.c: what a learner sees of an exercise (text and JSON):
- * prompts, items and options in their seeded order; never keys, feedback
- * or option weights. */
+/* exercise_view.c: the learner view (text, JSON): never keys or feedback. */
 #include "exercise.h"
 #include "util.h"
 

@@ -14,6 +14,7 @@
 enum { PH_COLON = 1, PH_HASH, PH_EQUAL, PH_LBRACE, PH_RBRACE, PH_TILDE, PH_NEWLINE };
 
 #define GIFT_MAX_CHOICES 26
+#define GIFT_MAX_ANSWERS 100
 #define GIFT_BLANK "_____"
 
 /* A piece of the question buffer. */
@@ -239,11 +240,20 @@ static size_t split_pieces(struct span s, const char *delims, struct span **out)
     return n;
 }
 
+/* Refuses answer blocks too large to grade quickly. */
+static bool too_many(struct gift_ctx *c, size_t n)
+{
+    if (n <= GIFT_MAX_ANSWERS)
+        return false;
+    ctx_error(c, c->open, "a question has at most 100 answers");
+    return true;
+}
+
 static int parse_choice(struct gift_ctx *c, struct gift_question *q, struct span ans)
 {
     struct span *pieces;
     size_t n = split_pieces(ans, "~=", &pieces);
-    int rc = 0;
+    int rc = too_many(c, n) ? -1 : 0;
 
     q->type = span_chr(ans, '=') >= 0 ? GIFT_CHOICE : GIFT_MULTI;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -313,10 +323,10 @@ static int parse_match(struct gift_ctx *c, struct gift_question *q, struct span 
     struct span *pieces;
     size_t n = split_pieces(ans, "=", &pieces);
     size_t left = 0;
-    int rc = 0;
+    int rc = too_many(c, n) ? -1 : 0;
 
     q->type = GIFT_MATCH;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc == 0; i++) {
         struct span s = span_trim(pieces[i]);
         const char *at = s.p;
         if (s.p[0] == '=')
@@ -388,11 +398,11 @@ static int parse_short(struct gift_ctx *c, struct gift_question *q, struct span 
 {
     struct span *pieces;
     size_t n = split_pieces(ans, "=", &pieces);
-    int rc = 0;
+    int rc = too_many(c, n) ? -1 : 0;
     bool full = false;
 
     q->type = GIFT_SHORT;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && rc == 0; i++) {
         struct span s = span_trim(pieces[i]);
         const char *at = s.p;
         double w = 100;
@@ -440,7 +450,9 @@ static int parse_numerical(struct gift_ctx *c, struct gift_question *q, struct s
         q->fb_wrong = xstrdup("");
     }
     size_t n = split_pieces(ans, "=", &pieces);
-    for (size_t i = 0; i < n; i++) {
+    if (too_many(c, n))
+        rc = -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         struct span s = span_trim(pieces[i]);
         const char *at = s.p;
         double w = 100;
@@ -456,7 +468,7 @@ static int parse_numerical(struct gift_ctx *c, struct gift_question *q, struct s
         comment_split(s, &num, &a->feedback);
         struct span ns = { num, strlen(num) };
         long dots = span_str(ns, "..", false), colon = span_chr(ns, ':');
-        double lo, hi;
+        double lo = 0, hi = 0;
         bool ok;
         if (dots > 0) {
             ok = span_number(span_to(ns, (size_t)dots), &lo) &&
@@ -562,6 +574,11 @@ static int parse_question(struct gift_ctx *c, struct gift_question *q, char **ca
 
     if (description) {
         q->type = GIFT_DESCRIPTION;
+        if (q->text[0] == '\0' && q->name == NULL) {
+            diag_add(c->diags, DIAG_WARNING, c->path, q->line, "empty question ignored");
+            gift_question_free(q);
+            return 0;
+        }
         return 1;
     }
     int rc;
@@ -652,7 +669,7 @@ static void flush_question(struct sbuf *b, int base, const char *path, struct di
 int gift_parse(const char *src, size_t len, int first_line, const char *path,
                struct diag_list *diags, struct gift_quiz *quiz)
 {
-    struct sbuf b = {0};
+    struct sbuf b = {0}, clean = {0};
     char *category = NULL;
     int errors = 0, line = first_line, base = first_line;
     size_t pos = 0;
@@ -671,22 +688,27 @@ int gift_parse(const char *src, size_t len, int first_line, const char *path,
             errors++;
             n = 0;
         }
-        if (n && s[n - 1] == '\r')
-            n--;
-        if (line_blank(s, n)) {
+        /* Carriage returns carry no meaning anywhere in a line. */
+        clean.len = 0;
+        for (size_t i = 0; i < n; i++)
+            if (s[i] != '\r')
+                sbuf_addc(&clean, s[i]);
+        sbuf_adds(&clean, "");
+        if (line_blank(clean.data, clean.len)) {
             flush_question(&b, base, path, diags, quiz, &category, &errors);
         } else {
             if (b.len == 0)
                 base = line;
             else
                 sbuf_addc(&b, '\n');
-            if (!line_comment(s, n))
-                add_unescaped(&b, s, n);
+            if (!line_comment(clean.data, clean.len))
+                add_unescaped(&b, clean.data, clean.len);
         }
         line++;
     }
     flush_question(&b, base, path, diags, quiz, &category, &errors);
     sbuf_free(&b);
+    sbuf_free(&clean);
     free(category);
     return errors ? -1 : 0;
 }

@@ -1,5 +1,4 @@
-/* gift_export.c: writing questions back as GIFT text that Moodle (and
- * gift_parse) reads as the same questions. */
+/* gift_export.c: writing questions back as GIFT that reads back the same. */
 #include "gift.h"
 #include "util.h"
 

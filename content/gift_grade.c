@@ -1,5 +1,4 @@
-/* gift_grade.c: presenting GIFT questions in a seeded order and grading a
- * learner's answer to one of them. */
+/* gift_grade.c: GIFT questions in seeded order, and grading one answer. */
 #include "gift.h"
 #include "rubric.h"
 #include "util.h"
@@ -143,17 +142,27 @@ static void set_err(char *err, size_t errlen, const char *fmt, size_t n)
  * stands for any run of characters (Moodle's short-answer wildcard). */
 static bool wild_match(const char *p, const char *s)
 {
-    if (*p == '\0')
-        return *s == '\0';
-    if (*p == '*') {
-        for (const char *t = s;; t++) {
-            if (wild_match(p + 1, t))
-                return true;
-            if (*t == '\0')
-                return false;
+    const char *star = NULL, *resume = NULL;
+
+    /* Greedy matching that backtracks only to the last star: linear in
+     * practice, never exponential. */
+    while (*s) {
+        if (*p == '*') {
+            star = p++;
+            resume = s;
+        } else if (*p == *s) {
+            p++;
+            s++;
+        } else if (star) {
+            p = star + 1;
+            s = ++resume;
+        } else {
+            return false;
         }
     }
-    return *p == *s && wild_match(p + 1, s + 1);
+    while (*p == '*')
+        p++;
+    return *p == '\0';
 }
 
 /* Reads a learner's number: optional sign, digits, a point or a comma for

@@ -1,5 +1,4 @@
-/* network.c: actor networks from link tables: degree, density, Brandes'
- * betweenness. */
+/* network.c: actor networks: degree, density, Brandes' betweenness. */
 #include "network.h"
 #include "rubric.h"
 #include "util.h"
@@ -7,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define NETWORK_ACTORS_MAX 2000
 
 static size_t add_actor(struct network *net, const char *name, size_t *cap)
 {
@@ -39,6 +40,12 @@ int network_build(const struct table *t, struct network *net, char *err, size_t 
             continue;
         size_t ia = a[0] ? add_actor(net, a, &cap) : (size_t)-1;
         size_t ib = b[0] ? add_actor(net, b, &cap) : (size_t)-1;
+        if (net->n > NETWORK_ACTORS_MAX) {
+            snprintf(err, errlen, "table %s has more than %d actors", t->name, NETWORK_ACTORS_MAX);
+            free(pairs);
+            network_free(net);
+            return -1;
+        }
         if (ia != (size_t)-1 && ib != (size_t)-1) {
             pairs[np][0] = ia;
             pairs[np][1] = ib;
@@ -101,7 +108,16 @@ void network_betweenness(const struct network *net, double *out)
     size_t *stack = xmalloc((n + 1) * sizeof(size_t)), *queue = xmalloc((n + 1) * sizeof(size_t));
     double *sigma = xmalloc((n + 1) * sizeof(double)), *delta = xmalloc((n + 1) * sizeof(double));
     long *dist = xmalloc((n + 1) * sizeof(long));
+    /* Neighbour lists (CSR): start[v] .. start[v + 1] in nb. */
+    size_t *start = xcalloc(n + 2, sizeof(size_t)), *nb = xmalloc((2 * net->links + 1) * sizeof(size_t));
 
+    for (size_t v = 0, k = 0; v < n; v++) {
+        start[v] = k;
+        for (size_t w = 0; w < n; w++)
+            if (net->adj[v * n + w])
+                nb[k++] = w;
+        start[v + 1] = k;
+    }
     for (size_t i = 0; i < n; i++)
         out[i] = 0;
     for (size_t s = 0; s < n; s++) {
@@ -117,9 +133,8 @@ void network_betweenness(const struct network *net, double *out)
         while (head < tail) {
             size_t v = queue[head++];
             stack[top++] = v;
-            for (size_t w = 0; w < n; w++) {
-                if (!net->adj[v * n + w])
-                    continue;
+            for (size_t k = start[v]; k < start[v + 1]; k++) {
+                size_t w = nb[k];
                 if (dist[w] < 0) {
                     dist[w] = dist[v] + 1;
                     queue[tail++] = w;
@@ -131,9 +146,11 @@ void network_betweenness(const struct network *net, double *out)
         while (top > 0) {
             size_t w = stack[--top];
             /* Predecessors of w are its neighbours one step closer to s. */
-            for (size_t v = 0; v < n; v++)
-                if (net->adj[v * n + w] && dist[v] >= 0 && dist[v] + 1 == dist[w])
+            for (size_t k = start[w]; k < start[w + 1]; k++) {
+                size_t v = nb[k];
+                if (dist[v] >= 0 && dist[v] + 1 == dist[w])
                     delta[v] += sigma[v] / sigma[w] * (1 + delta[w]);
+            }
             if (w != s)
                 out[w] += delta[w];
         }
@@ -141,6 +158,8 @@ void network_betweenness(const struct network *net, double *out)
     /* Undirected: every pair was counted from both ends. */
     for (size_t i = 0; i < n; i++)
         out[i] /= 2;
+    free(start);
+    free(nb);
     free(stack);
     free(queue);
     free(sigma);

@@ -18,7 +18,7 @@ struct network {
 /* Builds the network from a table with columns "from" and "to". A row with
  * an empty "to" names an actor without adding a link; repeated links and
  * self links count once / not at all. Returns 0, or -1 with a message in
- * err (missing columns). Free with network_free. */
+ * err (missing columns, more than 2000 actors). Free with network_free. */
 int network_build(const struct table *t, struct network *net, char *err, size_t errlen);
 void network_free(struct network *net);
 

@@ -1,5 +1,4 @@
-/* rubric.c: folding free text (case, accents, stems) and scoring it against
- * concepts with synonyms. */
+/* rubric.c: text folding (case, accents, stems) and rubric scoring. */
 #include "rubric.h"
 #include "util.h"
 

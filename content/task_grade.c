@@ -1,5 +1,4 @@
-/* task_grade.c: presenting case-study tasks in a seeded order and grading
- * the answers to them. */
+/* task_grade.c: case-study tasks in seeded order, and grading answers. */
 #include "task.h"
 #include "util.h"
 

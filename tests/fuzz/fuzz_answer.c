@@ -1,5 +1,4 @@
-/* fuzz_answer.c: libFuzzer harness for answer documents graded against a
- * small exercise with every task type. */
+/* fuzz_answer.c: libFuzzer harness for answer documents of an exercise. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,4 @@
-/* fuzz_task.c: libFuzzer harness for ```task blocks (YAML) and grading a
- * task with its own key. */
+/* fuzz_task.c: libFuzzer harness for task blocks, graded with their key. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,4 @@
-/* test_gift.c: parsing GIFT the way Moodle's importer does, and reporting
- * malformed questions at their exact line. */
+/* test_gift.c: GIFT parsing as Moodle does it; errors at their exact line. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,4 +375,19 @@ Test(gift, crlf_line_ends)
     cr_assert_eq(quiz.n, 2);
     cr_assert_str_eq(quiz.q[1].answers[0].text, "a");
     gift_quiz_free(&quiz);
+}
+
+Test(gift, answer_blocks_are_bounded)
+{
+    char src[2000] = "Too many {\n";
+    for (int i = 0; i < 101; i++)
+        strcat(src, "=x ");
+    strcat(src, "}");
+    struct gift_quiz quiz = {0};
+    struct diag_list d = {0};
+    cr_assert_eq(gift_parse(src, strlen(src), 1, "c.md", &d, &quiz), -1);
+    cr_assert(strstr(d.items[0].msg, "at most 100 answers") != NULL, "%s", d.items[0].msg);
+    cr_assert_eq(d.items[0].line, 1);
+    gift_quiz_free(&quiz);
+    diag_list_clear(&d);
 }

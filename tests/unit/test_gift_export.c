@@ -1,5 +1,4 @@
-/* test_gift_export.c: writing questions back as GIFT: parse(export(parse(x)))
- * equals parse(x). */
+/* test_gift_export.c: parse(export(parse(x))) equals parse(x). */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,11 @@
-/* test_grade_exercise.c: exercises built from blocks: settings, learner
- * views without keys, grading answer documents, reviews, self-check. */
+/* test_grade_exercise.c: exercises: settings, views, grading, self-check. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "diag.h"
 #include "exercise.h"
 #include "table.h"
@@ -277,7 +277,10 @@ static void add_secret(const char ***v, size_t *n, const char *s)
     (*v)[(*n)++] = s;
 }
 
-static size_t secrets_of(const struct exercise *ex, const char ***out, char numbers[][32])
+/* feedback_only: only feedback texts (for real courses, whose keys may
+ * rightly appear in other questions' texts). */
+static size_t secrets_of(const struct exercise *ex, const char ***out, char numbers[][32],
+                         bool feedback_only)
 {
     const char **v = NULL;
     size_t n = 0, nn = 0;
@@ -286,15 +289,6 @@ static size_t secrets_of(const struct exercise *ex, const char ***out, char numb
         add_secret(&v, &n, t->feedback);
         for (size_t k = 0; k < t->nitems; k++)
             add_secret(&v, &n, t->items[k].feedback);
-        for (size_t k = 0; k < t->nnames; k++)
-            add_secret(&v, &n, t->names[k]);
-        for (size_t c = 0; c < t->rubric.n; c++)
-            for (size_t k = 0; k < t->rubric.concepts[c].nwords; k++)
-                add_secret(&v, &n, t->rubric.concepts[c].words[k]);
-        if (t->type == TASK_NUMERIC || t->type == TASK_NETWORK) {
-            snprintf(numbers[nn], 32, "%g", t->expected);
-            add_secret(&v, &n, numbers[nn++]);
-        }
         for (size_t q = 0; q < t->quiz.n; q++) {
             const struct gift_question *g = &t->quiz.q[q];
             add_secret(&v, &n, g->general_feedback);
@@ -302,9 +296,20 @@ static size_t secrets_of(const struct exercise *ex, const char ***out, char numb
             add_secret(&v, &n, g->fb_right);
             for (size_t a = 0; a < g->nanswers; a++) {
                 add_secret(&v, &n, g->answers[a].feedback);
-                if (g->type == GIFT_SHORT)
+                if (g->type == GIFT_SHORT && !feedback_only)
                     add_secret(&v, &n, g->answers[a].text);
             }
+        }
+        if (feedback_only)
+            continue;
+        for (size_t k = 0; k < t->nnames; k++)
+            add_secret(&v, &n, t->names[k]);
+        for (size_t c = 0; c < t->rubric.n; c++)
+            for (size_t k = 0; k < t->rubric.concepts[c].nwords; k++)
+                add_secret(&v, &n, t->rubric.concepts[c].words[k]);
+        if ((t->type == TASK_NUMERIC || t->type == TASK_NETWORK) && nn < 64) {
+            snprintf(numbers[nn], 32, "%g", t->expected);
+            add_secret(&v, &n, numbers[nn++]);
         }
     }
     *out = v;
@@ -316,8 +321,8 @@ Test(exercise, learner_view_holds_no_keys_feedback_or_weights)
     for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
         struct built b = build_ok(fixtures[i]);
         const char **secrets;
-        char numbers[16][32];
-        size_t ns = secrets_of(b.ex, &secrets, numbers);
+        char numbers[64][32];
+        size_t ns = secrets_of(b.ex, &secrets, numbers, false);
         cr_assert_gt(ns, 8, "fixture %s has secrets to hide", fixtures[i]->name);
         for (uint64_t seed = 0; seed < 8; seed++) {
             char *views[2] = { exercise_view_text(b.ex, seed), exercise_view_json(b.ex, seed) };
@@ -493,4 +498,51 @@ Test(exercise, malformed_documents_name_the_task_and_the_form)
         cr_expect(strstr(err, malformed_docs[i][1]) != NULL, "%s: %s", doc, err);
     }
     unbuild(&b);
+}
+
+Test(exercise, policy_picks_the_attempt_that_counts)
+{
+    const double scores[] = { 40, 90, 65 };
+    cr_assert_float_eq(exercise_policy_score(EXERCISE_POLICY_BEST, scores, 3), 90, 1e-9);
+    cr_assert_float_eq(exercise_policy_score(EXERCISE_POLICY_LAST, scores, 3), 65, 1e-9);
+    cr_assert_float_eq(exercise_policy_score(EXERCISE_POLICY_AVERAGE, scores, 3), 65, 1e-9);
+    cr_assert_float_eq(exercise_policy_score(EXERCISE_POLICY_BEST, scores, 0), 0, 1e-9);
+}
+
+/* Every exercise of the bundled courses: its key scores full marks, and its
+ * learner views hold none of its keys or feedback. */
+Test(exercise, bundled_courses_self_check_and_hide_their_keys, .timeout = 120)
+{
+    struct diag_list d = {0};
+    struct catalog *cat = catalog_load(SOURCE_DIR "/courses", &d);
+    cr_assert_not_null(cat);
+    size_t exercises = 0;
+    for (size_t c = 0; c < cat->ncourses; c++) {
+        const struct course *course = cat->courses[c];
+        for (size_t l = 0; l < course->nlessons; l++) {
+            const struct exercise *ex = course->lessons[l]->exercise;
+            if (ex == NULL)
+                continue;
+            exercises++;
+            struct diag_list sd = {0};
+            cr_expect_eq(exercise_self_check(ex, &sd), 0, "%s", ex->path);
+            diag_list_clear(&sd);
+            const char **secrets;
+            char numbers[64][32];
+            size_t ns = secrets_of(ex, &secrets, numbers, true);
+            for (uint64_t seed = 0; seed < 3; seed++) {
+                char *views[2] = { exercise_view_text(ex, seed), exercise_view_json(ex, seed) };
+                for (size_t v = 0; v < 2; v++)
+                    for (size_t k = 0; k < ns; k++)
+                        cr_expect(strstr(views[v], secrets[k]) == NULL, "%s shows \"%s\"",
+                                  ex->path, secrets[k]);
+                free(views[0]);
+                free(views[1]);
+            }
+            free(secrets);
+        }
+    }
+    cr_assert_gt(exercises, 10, "the bundled courses have exercises");
+    catalog_unref(cat);
+    diag_list_clear(&d);
 }

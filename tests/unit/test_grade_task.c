@@ -1,5 +1,4 @@
-/* test_grade_task.c: grading answers to case-study tasks of every type:
- * partial credit, tolerance edges, names, rubric concepts, pools. */
+/* test_grade_task.c: grading answers to case-study tasks of every type. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,7 @@
 /* test_network.c: actor networks: degree, density, Brandes' betweenness. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "network.h"
@@ -70,5 +72,38 @@ Test(network, missing_columns)
     struct network net;
     cr_assert_eq(network_build(t, &net, err, sizeof(err)), -1);
     cr_assert(strstr(err, "from and to") != NULL);
+    table_free(t);
+}
+
+Test(network, large_networks_are_quick_and_bounded, .timeout = 30)
+{
+    /* A ring of 1,500 actors: every actor has the same betweenness. */
+    struct { char *data; size_t len, cap; } csv = { NULL, 0, 0 };
+    FILE *f = open_memstream(&csv.data, &csv.len);
+    fputs("from,to\n", f);
+    for (int i = 0; i < 1500; i++)
+        fprintf(f, "a%d,a%d\n", i, (i + 1) % 1500);
+    fclose(f);
+    struct network net = build(csv.data);
+    free(csv.data);
+    double *bc = calloc(net.n, sizeof(double));
+    network_betweenness(&net, bc);
+    cr_assert_float_eq(bc[0], bc[700], 1e-6);
+    cr_assert_gt(bc[0], 0);
+    free(bc);
+    network_free(&net);
+
+    f = open_memstream(&csv.data, &csv.len);
+    fputs("from,to\n", f);
+    for (int i = 0; i < 2001; i++)
+        fprintf(f, "b%d,\n", i);
+    fclose(f);
+    char err[200];
+    int line;
+    struct table *t = table_parse("links", csv.data, csv.len, 1, err, sizeof(err), &line);
+    free(csv.data);
+    cr_assert_not_null(t);
+    cr_assert_eq(network_build(t, &net, err, sizeof(err)), -1);
+    cr_assert(strstr(err, "more than 2000 actors") != NULL, "%s", err);
     table_free(t);
 }

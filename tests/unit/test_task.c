@@ -1,5 +1,4 @@
-/* test_task.c: parsing ```task blocks: every type, and malformed YAML and
- * task specs reported at their exact file line. */
+/* test_task.c: parsing task blocks; malformed ones reported at their line. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
