@@ -4,6 +4,7 @@
 #include "campusd.h"
 
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <hiredis/hiredis.h>
 #include <math.h>
 #include <stdio.h>
@@ -778,7 +779,57 @@ static int api_submit(struct evhttp_request *r, char **p, int n, char **argv)
     return 3;
 }
 
+static int api_reviews(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
+    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+    struct evkeyvalq params;
+    int argc = 0;
+
+    argv[argc++] = xstrdup("REVIEW");
+    argv[argc++] = xstrdup("LIST");
+    if (q && evhttp_parse_query_str(q, &params) == 0) {
+        const char *course = evhttp_find_header(&params, "course");
+        if (course && course[0])
+            argv[argc++] = xstrdup(course);
+        evhttp_clear_headers(&params);
+    }
+    return argc;
+}
+
+static int api_review_show(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("REVIEW");
+    argv[1] = xstrdup("SHOW");
+    argv[2] = xstrdup(p[0]);
+    return 3;
+}
+
+/* {"score": 0..100, "comment": "..."} */
+static int api_review_grade(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r);
+    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
+    json_t *score = json_object_get(doc, "score"), *comment = json_object_get(doc, "comment");
+
+    if (!json_is_number(score) || (comment && !json_is_string(comment))) {
+        json_decref(doc);
+        api_send_error(r, 400, "body must be {\"score\": 0..100, \"comment\": \"...\"}");
+        return -1;
+    }
+    argv[0] = xstrdup("REVIEW");
+    argv[1] = xstrdup("GRADE");
+    argv[2] = xstrdup(p[0]);
+    argv[3] = xasprintf("%g", json_number_value(score));
+    argv[4] = xstrdup(comment ? json_string_value(comment) : "");
+    json_decref(doc);
+    return 5;
+}
+
 const struct api_route api_routes_exercise[] = {
+    { "GET", "/api/reviews", api_reviews },
+    { "GET", "/api/reviews/*", api_review_show },
+    { "POST", "/api/reviews/*", api_review_grade },
     { "GET", "/api/exercises/*/*", api_exercise },
     { "POST", "/api/exercises/*/*/submit", api_submit },
     { "GET", "/api/exercises/*/*/attempts", api_attempts },

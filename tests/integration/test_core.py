@@ -367,6 +367,17 @@ def test_http_healthz_metrics_ping():
     assert st == 405
 
 
+def test_static_files_revalidate():
+    st, h, body = http(env.campusd.http_port, "GET", "/")
+    assert st == 200 and b"<html" in body and h["content-type"].startswith("text/html")
+    assert h["cache-control"] == "no-cache" and "default-src 'self'" in h["content-security-policy"]
+    st, _, body = http(env.campusd.http_port, "GET", "/", headers={"If-None-Match": h["etag"]})
+    assert st == 304 and body == b""
+    for bad in ("/.git/config", "/%2e%2e/README.md", "/campus.js/../../x"):
+        st, _, _ = http(env.campusd.http_port, "GET", bad)
+        assert st in (400, 404), (bad, st)
+
+
 def test_http_limits():
     st, _, _ = http(env.campusd.http_port, "GET", "/api/ping",
                     headers={"X-Big": "y" * 20000})
