@@ -367,7 +367,12 @@ int fm_parse(struct front_matter *fm, enum fm_kind kind, const char *src, size_t
         char msg[256];
         snprintf(msg, sizeof(msg), "%s%s%s", parser.problem ? parser.problem : "invalid YAML",
                  parser.context ? " " : "", parser.context ? parser.context : "");
-        fm_error(&c, c.line0 + (int)parser.problem_mark.line, "YAML syntax error: %s", msg);
+        /* libyaml may point past the end (at the closing ---): clamp the
+         * line to the last YAML line. */
+        int last = c.line0, line = c.line0 + (int)parser.problem_mark.line;
+        for (size_t i = 0; i + 1 < ylen; i++)
+            last += fm->raw[i] == '\n';
+        fm_error(&c, line > last ? last : line, "YAML syntax error: %s", msg);
         yaml_parser_delete(&parser);
         return -1;
     }

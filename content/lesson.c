@@ -100,8 +100,36 @@ static void take_exercise(struct lesson *les, cmark_node *code, enum exercise_so
     replace_with_custom(code, render_exercise_html(les->full_id), NULL);
 }
 
+/* Table names of one lesson seen so far: an open-addressing set of indices
+ * into les->tables, so that duplicate checks stay linear. */
+struct name_set {
+    size_t *slots;              /* index + 1; 0 is empty */
+    size_t cap;                 /* a power of two, more than twice the count */
+};
+
+static size_t name_hash(const char *s)
+{
+    size_t h = 5381;
+
+    for (; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+/* Returns the slot for name: holding the index + 1 of the table with that
+ * name, or 0 (empty) where it would go. */
+static size_t *name_slot(struct name_set *ns, struct lesson *les, const char *name)
+{
+    size_t i = name_hash(name) & (ns->cap - 1);
+
+    while (ns->slots[i] && strcmp(les->tables[ns->slots[i] - 1]->name, name) != 0)
+        i = (i + 1) & (ns->cap - 1);
+    return &ns->slots[i];
+}
+
 /* Parses a ```table NAME fence and shows it as a table. */
-static void take_table(struct loader *l, struct lesson *les, cmark_node *code, const char *info)
+static void take_table(struct loader *l, struct lesson *les, struct name_set *ns,
+                       cmark_node *code, const char *info)
 {
     const char *name = info + 5;
     int fence = cmark_node_get_start_line(code);
@@ -116,14 +144,13 @@ static void take_table(struct loader *l, struct lesson *les, cmark_node *code, c
         return;
     }
     char *tname = xstrndup(name, nlen);
-    for (size_t i = 0; i < les->ntables; i++) {
-        if (strcmp(les->tables[i]->name, tname) == 0) {
-            diag_add(l->diags, DIAG_ERROR, les->path, fence,
-                     "duplicate table name '%s' (first at line %d)", tname,
-                     les->tables[i]->line);
-            free(tname);
-            return;
-        }
+    size_t *slot = name_slot(ns, les, tname);
+    if (*slot) {
+        diag_add(l->diags, DIAG_ERROR, les->path, fence,
+                 "duplicate table name '%s' (first at line %d)", tname,
+                 les->tables[*slot - 1]->line);
+        free(tname);
+        return;
     }
     const char *lit = cmark_node_get_literal(code);
     struct table *t = table_parse(tname, lit ? lit : "", lit ? strlen(lit) : 0, fence + 1, err,
@@ -136,6 +163,7 @@ static void take_table(struct loader *l, struct lesson *les, cmark_node *code, c
     free(tname);
     t->line = fence;
     les->tables[les->ntables++] = t; /* sized by take_special_blocks */
+    *slot = les->ntables;
     replace_with_custom(code, render_table_html(t), t);
 }
 
@@ -163,6 +191,10 @@ static void take_special_blocks(struct loader *l, struct lesson *les)
     /* Room for every fence, so that no array grows one by one. */
     les->exercises = xcalloc(n ? n : 1, sizeof(*les->exercises));
     les->tables = xcalloc(n ? n : 1, sizeof(*les->tables));
+    struct name_set ns = {.cap = 16};
+    while (ns.cap < 2 * n + 2)
+        ns.cap *= 2;
+    ns.slots = xcalloc(ns.cap, sizeof(*ns.slots));
     for (size_t i = 0; i < n; i++) {
         const char *info = cmark_node_get_fence_info(codes[i]);
         size_t w = strcspn(info, " \t");
@@ -171,8 +203,9 @@ static void take_special_blocks(struct loader *l, struct lesson *les)
         else if (w == 4 && strncmp(info, "task", 4) == 0)
             take_exercise(les, codes[i], EXERCISE_SOURCE_TASK);
         else if (w == 5 && strncmp(info, "table", 5) == 0)
-            take_table(l, les, codes[i], info);
+            take_table(l, les, &ns, codes[i], info);
     }
+    free(ns.slots);
     free(codes);
 }
 

@@ -1,5 +1,6 @@
 /* search.c: an inverted index of lesson words, ranked queries and snippets. */
 #include "search.h"
+#include "render.h"
 #include "util.h"
 
 #include <math.h>
@@ -275,7 +276,9 @@ struct search_index *search_index_build(struct course *const *courses, size_t nc
             struct search_doc *d = &idx->docs[idx->ndocs];
             struct adder a = {idx, (uint32_t)idx->ndocs, SEARCH_TITLE_WEIGHT};
             d->lesson = les;
-            d->text = one_line(les->text ? les->text : "");
+            char *plain = render_search_text(les->doc);
+            d->text = one_line(plain);
+            free(plain);
             each_word(les->title, strlen(les->title), add_word, &a);
             a.weight = 1;
             each_word(d->text, strlen(d->text), add_word, &a);

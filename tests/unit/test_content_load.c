@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "exercise.h"
 #include "util.h"
 
 #define GOOD FIXTURES_DIR "/courses-good"
@@ -364,5 +365,32 @@ Test(load, diagnostics_are_appended_to_the_callers_list)
     cr_assert_str_eq(d.items[1].msg, "unknown key 'foo'");
     cr_assert_eq(d.warnings, 1);
     catalog_unref(cat);
+    diag_list_clear(&d);
+}
+
+Test(load, exercises_are_built_by_the_grading_engine)
+{
+    struct catalog *cat = load_good();
+    const struct lesson *l = catalog_lesson(cat, "demo/lists");
+    const struct lesson *m = catalog_lesson(cat, "demo/market");
+
+    cr_assert_null(catalog_lesson(cat, "demo/welcome")->exercise);
+    cr_assert_not_null(l->exercise);
+    cr_assert_eq(exercise_attempts(l->exercise), 2, "settings come from the front matter");
+    cr_assert_float_eq(exercise_pass(l->exercise), 50, 1e-9);
+    cr_assert_not_null(m->exercise);
+    cr_assert_not_null(exercise_task(m->exercise, "share"));
+    catalog_unref(cat);
+}
+
+Test(load, exercise_errors_fail_the_load)
+{
+    struct diag_list d = {0};
+    const char *src = "---\ntitle: T\nminutes: 1\n---\n\nText.\n\n```task\nid: a\ntype: nonsense\n```\n";
+
+    cr_assert_null(catalog_load_memory(src, strlen(src), &d));
+    cr_assert_geq(d.errors, 1);
+    cr_assert_str_eq(d.items[0].path, "memory/01-memory/01-lesson.md");
+    cr_assert_eq(d.items[0].line, 10, "reported at the task's line");
     diag_list_clear(&d);
 }

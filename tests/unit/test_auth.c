@@ -1,0 +1,252 @@
+/* test_auth.c: password hashing and its parameters, session tokens, name and
+ * password rules, and the hashing pool's contract. */
+#include <criterion/criterion.h>
+#include <event2/event.h>
+#include <string.h>
+
+#include "auth.h"
+#include "campusd.h"
+
+static void setup(void)
+{
+    config_defaults(&cfg);
+    cfg.scrypt_ln = 10;          /* cheap hashes: the rules are the same */
+    cfg.scrypt_r = 8;
+    cfg.scrypt_p = 1;
+}
+
+static void teardown(void)
+{
+    config_free(&cfg);
+}
+
+TestSuite(auth, .init = setup, .fini = teardown);
+
+static bool name_ok(const char *s)
+{
+    return auth_name_valid(s, strlen(s));
+}
+
+Test(auth, name_rules)
+{
+    cr_assert(name_ok("abc"));
+    cr_assert(name_ok("maria.lopez_2-b"));
+    cr_assert(name_ok("abcdefghijklmnopqrstuvwxyz012345"));     /* 32 */
+    cr_assert_not(name_ok("ab"));
+    cr_assert_not(name_ok("abcdefghijklmnopqrstuvwxyz0123456"));  /* 33 */
+    cr_assert_not(name_ok("Alice"));
+    cr_assert_not(name_ok("al ice"));
+    cr_assert_not(name_ok("al/ice"));
+    cr_assert_not(name_ok("al:ice"));
+    cr_assert_not(name_ok("{u:x}"));
+    cr_assert_not(name_ok("caf\xc3\xa9"));
+    cr_assert_not(auth_name_valid("abc\0def", 7));
+}
+
+Test(auth, password_rules)
+{
+    char big[1100];
+
+    cr_assert_null(auth_password_problem("0123456789", 10));
+    cr_assert_not_null(auth_password_problem("012345678", 9));
+    memset(big, 'x', sizeof(big));
+    cr_assert_null(auth_password_problem(big, 1024));
+    cr_assert_not_null(auth_password_problem(big, 1025));
+    /* Any UTF-8, including multi-byte text and spaces. */
+    cr_assert_null(auth_password_problem("contraseña segura ✓", strlen("contraseña segura ✓")));
+    cr_assert_not_null(auth_password_problem("\xff\xfe password!", 12));
+    cr_assert_not_null(auth_password_problem("password\xc3", 9 + 1));
+}
+
+Test(auth, hash_round_trip)
+{
+    struct auth_params p = { 10, 8, 1 };
+    char h1[AUTH_HASH_MAX], h2[AUTH_HASH_MAX];
+
+    cr_assert_eq(auth_hash_password("correct horse", 13, &p, h1), 0);
+    cr_assert(strncmp(h1, "$scrypt$ln=10,r=8,p=1$", 22) == 0, "%s", h1);
+    cr_assert_eq(auth_verify_password("correct horse", 13, h1), 1);
+    cr_assert_eq(auth_verify_password("correct horsf", 13, h1), 0);
+    cr_assert_eq(auth_verify_password("correct hors", 12, h1), 0);
+    /* A fresh salt each time: the same password never hashes alike. */
+    cr_assert_eq(auth_hash_password("correct horse", 13, &p, h2), 0);
+    cr_assert_str_neq(h1, h2);
+    cr_assert_eq(auth_verify_password("correct horse", 13, h2), 1);
+    /* Bytes after a NUL count. */
+    cr_assert_eq(auth_hash_password("abc\0defghijk", 12, &p, h1), 0);
+    cr_assert_eq(auth_verify_password("abc\0defghijk", 12, h1), 1);
+    cr_assert_eq(auth_verify_password("abc\0defghijx", 12, h1), 0);
+}
+
+Test(auth, malformed_stored_strings_are_refused)
+{
+    cr_assert_eq(auth_verify_password("x", 1, ""), -1);
+    cr_assert_eq(auth_verify_password("x", 1, "plain"), -1);
+    cr_assert_eq(auth_verify_password("x", 1, "$scrypt$ln=10,r=8,p=1$c2FsdA$"), -1);
+    /* Parameters past the bounds are never computed. */
+    cr_assert_eq(auth_verify_password("x", 1,
+        "$scrypt$ln=40,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), -1);
+    cr_assert_eq(auth_verify_password("x", 1,
+        "$scrypt$ln=10,r=8,p=99$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), -1);
+    struct auth_params bad = { 9, 8, 1 };
+    char out[AUTH_HASH_MAX];
+    cr_assert_eq(auth_hash_password("whatever-long", 13, &bad, out), -1);
+}
+
+Test(auth, parameter_upgrade)
+{
+    struct auth_params old = { 10, 8, 1 }, now = { 11, 8, 2 };
+    char h[AUTH_HASH_MAX];
+    struct auth_params got;
+
+    cr_assert_eq(auth_hash_password("an old password", 15, &old, h), 0);
+    cr_assert_eq(auth_stored_params(h, &got), 0);
+    cr_assert_eq(got.ln, 10);
+    cr_assert_eq(got.r, 8);
+    cr_assert_eq(got.p, 1);
+    /* Stronger settings later: the old hash still verifies, and asks to be redone. */
+    cr_assert(auth_needs_rehash(h, &now));
+    cr_assert_not(auth_needs_rehash(h, &old));
+    cr_assert_eq(auth_verify_password("an old password", 15, h), 1);
+    char h2[AUTH_HASH_MAX];
+    cr_assert_eq(auth_hash_password("an old password", 15, &now, h2), 0);
+    cr_assert_not(auth_needs_rehash(h2, &now));
+    cr_assert_eq(auth_verify_password("an old password", 15, h2), 1);
+    cr_assert(auth_needs_rehash("garbage", &now));
+}
+
+Test(auth, default_parameters_work_past_openssl_memory_cap)
+{
+    /* The default cost needs more than OpenSSL's 32 MiB default cap. */
+    struct auth_params p = auth_params_current();
+    cfg.scrypt_ln = 15;
+    cfg.scrypt_r = 8;
+    cfg.scrypt_p = 3;
+    p = auth_params_current();
+    cr_assert_eq(p.ln, 15);
+    char h[AUTH_HASH_MAX];
+    cr_assert_eq(auth_hash_password("default cost pw", 15, &p, h), 0);
+    cr_assert_eq(auth_verify_password("default cost pw", 15, h), 1);
+    struct auth_params big = { 17, 8, 1 };
+    cr_assert_eq(auth_hash_password("default cost pw", 15, &big, h), 0);
+    cr_assert_eq(auth_verify_password("default cost pw", 15, h), 1);
+}
+
+Test(auth, tokens)
+{
+    char t1[AUTH_TOKEN_MAX], h1[65], t2[AUTH_TOKEN_MAX], h2[65], name[AUTH_NAME_MAX + 1], h[65];
+
+    auth_token_new("maria.l", t1, h1);
+    auth_token_new("maria.l", t2, h2);
+    cr_assert_str_neq(t1, t2);
+    cr_assert_str_neq(h1, h2);
+    cr_assert_eq(strlen(t1), strlen("maria.l.") + 43, "%s", t1);
+    cr_assert_eq(strlen(h1), 64);
+    cr_assert_eq(auth_token_parse(t1, strlen(t1), name, h), 0);
+    cr_assert_str_eq(name, "maria.l");
+    cr_assert_str_eq(h, h1);
+    cr_assert(auth_hash_equal(h, h1));
+    cr_assert_not(auth_hash_equal(h, h2));
+    cr_assert_not(auth_hash_equal(h, "abc"));
+    cr_assert_not(auth_hash_equal(NULL, h));
+
+    /* Only the hash is stored: it is not the token. */
+    cr_assert_null(strstr(t1, h1));
+
+    /* Not tokens. */
+    cr_assert_eq(auth_token_parse("", 0, name, h), -1);
+    cr_assert_eq(auth_token_parse("nodot", 5, name, h), -1);
+    char bad[AUTH_TOKEN_MAX + 8];
+    snprintf(bad, sizeof(bad), "%s", t1);
+    bad[strlen(bad) - 1] = '\0';                     /* secret one short */
+    cr_assert_eq(auth_token_parse(bad, strlen(bad), name, h), -1);
+    snprintf(bad, sizeof(bad), "%s", t1);
+    bad[strlen(bad) - 1] = '+';                      /* not base64url */
+    cr_assert_eq(auth_token_parse(bad, strlen(bad), name, h), -1);
+    snprintf(bad, sizeof(bad), "Maria%s", t1 + 5);   /* not a name */
+    cr_assert_eq(auth_token_parse(bad, strlen(bad), name, h), -1);
+}
+
+/* ---- the pool ---- */
+
+struct outcome {
+    int calls;
+    int result;
+    char hash[AUTH_HASH_MAX];
+};
+
+static void done_cb(int result, const char *hash, void *priv)
+{
+    struct outcome *o = priv;
+    o->calls++;
+    o->result = result;
+    snprintf(o->hash, sizeof(o->hash), "%s", hash ? hash : "");
+}
+
+static void run_until(struct event_base *base, struct outcome *o, int n)
+{
+    for (int i = 0; i < 2000; i++) {
+        bool all = true;
+        for (int k = 0; k < n; k++)
+            all = all && o[k].calls > 0;
+        if (all)
+            return;
+        struct timeval tv = { 0, 10000 };
+        event_base_loopexit(base, &tv);
+        event_base_dispatch(base);
+    }
+    cr_assert_fail("the pool did not answer");
+}
+
+Test(auth, pool_hashes_and_verifies_off_the_loop)
+{
+    struct event_base *base = event_base_new();
+    struct outcome o[3] = { 0 };
+
+    auth_pool_start(base);
+    cr_assert_eq(auth_submit_hash("pool password", 13, done_cb, &o[0]), 0);
+    run_until(base, o, 1);
+    cr_assert_eq(o[0].result, 0);
+    cr_assert(strncmp(o[0].hash, "$scrypt$ln=10,", 14) == 0, "%s", o[0].hash);
+
+    cr_assert_eq(auth_submit_verify("pool password", 13, o[0].hash, done_cb, &o[1]), 0);
+    cr_assert_eq(auth_submit_verify("pool passwore", 13, o[0].hash, done_cb, &o[2]), 0);
+    run_until(base, o + 1, 2);
+    cr_assert_eq(o[1].result, 1);
+    cr_assert_eq(o[2].result, 0);
+    cr_assert_eq(o[1].calls, 1);
+    cr_assert_eq(auth_pool_busy(), 0);
+
+    /* An unknown account (no stored hash) costs a hash and never matches. */
+    struct outcome d = { 0 };
+    cr_assert_eq(auth_submit_verify("pool password", 13, NULL, done_cb, &d), 0);
+    run_until(base, &d, 1);
+    cr_assert_eq(d.result, 0);
+    auth_pool_stop();
+    event_base_free(base);
+}
+
+Test(auth, pool_is_bounded_and_stop_answers_everything)
+{
+    struct event_base *base = event_base_new();
+    static struct outcome o[AUTH_QUEUE_MAX + 1];
+
+    memset(o, 0, sizeof(o));
+    auth_pool_start(base);
+    for (int i = 0; i < AUTH_QUEUE_MAX; i++)
+        cr_assert_eq(auth_submit_hash("queued password", 15, done_cb, &o[i]), 0);
+    /* Full: refused at once, and its callback never runs. */
+    cr_assert_eq(auth_submit_hash("queued password", 15, done_cb, &o[AUTH_QUEUE_MAX]), -1);
+    cr_assert_eq(auth_pool_busy(), AUTH_QUEUE_MAX);
+    auth_pool_stop();
+    int finished = 0, cancelled = 0;
+    for (int i = 0; i < AUTH_QUEUE_MAX; i++) {
+        cr_assert_eq(o[i].calls, 1, "job %d answered %d times", i, o[i].calls);
+        finished += o[i].result == 0;
+        cancelled += o[i].result == -2;
+    }
+    cr_assert_eq(finished + cancelled, AUTH_QUEUE_MAX);
+    cr_assert_eq(o[AUTH_QUEUE_MAX].calls, 0);
+    cr_assert_eq(auth_pool_busy(), 0);
+    event_base_free(base);
+}
