@@ -82,7 +82,7 @@ bool render_url_allowed(const char *url)
     char scheme[16];
     size_t n = 0;
 
-    bool colon = false;
+    bool colon = false, long_scheme = false;
 
     /* Browsers ignore ASCII whitespace and control characters inside a
      * scheme ("java\tscript:"), so skip them while reading it. */
@@ -96,12 +96,15 @@ bool render_url_allowed(const char *url)
             return true; /* no scheme: a relative reference */
         } else {
             if (n + 1 >= sizeof(scheme))
-                return false; /* too long for any scheme we allow */
-            scheme[n++] = (char)tolower(c);
+                long_scheme = true; /* not a scheme we allow, if a colon follows */
+            else
+                scheme[n++] = (char)tolower(c);
         }
     }
     if (!colon)
-        return true;
+        return true;             /* a relative reference such as 03-next-lesson.md */
+    if (long_scheme)
+        return false;
     scheme[n] = '\0';
     for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
         if (strcmp(scheme, allowed[i]) == 0)

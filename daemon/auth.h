@@ -26,8 +26,11 @@ struct event_base;
 #define AUTH_P_MAX  16
 
 /* Jobs queued or running on the pool at most; past it a submit fails and the
- * caller answers "busy". */
-#define AUTH_QUEUE_MAX 64
+ * caller answers "busy". Small on purpose: at the default cost a hash takes
+ * about 0.2 s of one core, so a login admitted to a full queue still gets its
+ * answer within seconds, and a storm is refused at once instead of queued
+ * for minutes. */
+#define AUTH_QUEUE_MAX 8
 
 /* scrypt cost: N = 2^ln, block size r, parallelism p. */
 struct auth_params {

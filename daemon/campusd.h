@@ -350,6 +350,9 @@ void account_resolve(struct req *req, const char *token, void (*then)(struct req
  * last view; fire and forget: READ never waits for it). */
 struct lesson;
 void progress_viewed(struct req *req, const struct lesson *l);
+/* adduser.c: campusd --add-user NAME --role ROLE (password on stdin).
+ * Returns the exit status. */
+int adduser_main(const char *name, const char *role);
 /* Answers r if its path starts with /api/. */
 void api_handle(struct evhttp_request *r, const char *path);
 void api_send_error(struct evhttp_request *r, int code, const char *msg);

@@ -1,8 +1,8 @@
-/* cmd-account.c: accounts and sessions: REGISTER, LOGIN, AUTH, LOGOUT,
- * WHOAMI, PASSWD, USER, their HTTP routes, and the session lookup that gives
- * an HTTP request its identity. */
+/* cmd-account.c: accounts: REGISTER, LOGIN, PASSWD, USER, their HTTP
+ * routes, and the helpers session.c shares (see account.h). */
 #include "campusd.h"
 
+#include "account.h"
 #include "auth.h"
 #include "keys.h"
 #include "scripts.h"
@@ -18,26 +18,25 @@
 #include <sys/time.h>
 #include <time.h>
 
-#define COOKIE_NAME "campus_session"
 #define USER_LIST_MAX 1000
 
 /* ---- small helpers ---- */
 
-static long long now_ms(void)
+long long account_now_ms(void)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static const char *role_str(enum role r)
+const char *account_role_name(enum role r)
 {
     static const char *names[] = { "anonymous", "learner", "trainer", "admin" };
     return names[r];
 }
 
 /* The role named s, or ROLE_ANON when s names none. */
-static enum role role_parse(const char *s)
+enum role account_role_parse(const char *s)
 {
     if (strcmp(s, "learner") == 0)
         return ROLE_LEARNER;
@@ -71,8 +70,7 @@ static void req_addr(struct req *req, char out[64])
     }
 }
 
-/* Answers a store failure the way every progress command does. */
-static bool store_failed(struct req *req, redisReply *reply, const char *err)
+bool account_store_failed(struct req *req, redisReply *reply)
 {
     if (reply == NULL) {
         req_reply(req, 503, "progress store unavailable");
@@ -97,13 +95,13 @@ static long long reply_int(redisReply *r)
     return 0;
 }
 
-static const char *reply_str(redisReply *r)
+const char *account_reply_str(redisReply *r)
 {
     return r && r->type == REDIS_REPLY_STRING ? r->str : "";
 }
 
 /* Sets who a CTP/1 connection is; NULL user logs it out. */
-static void conn_set_identity(struct conn *c, const char *user, enum role role, const char *hash)
+void account_set_identity(struct conn *c, const char *user, enum role role, const char *hash)
 {
     free(c->user);
     c->user = user ? xstrdup(user) : NULL;
@@ -111,23 +109,23 @@ static void conn_set_identity(struct conn *c, const char *user, enum role role, 
     snprintf(c->session, sizeof(c->session), "%s", hash ? hash : "");
 }
 
-static void hold(struct req *req, bool on)
+void account_hold(struct req *req, bool on)
 {
     if (req->origin == REQ_CTP && req->conn)
         conn_hold(req->conn, on);
 }
 
-static bool cookie_secure(void)
+bool account_cookie_secure(void)
 {
     return cfg.base_url && strncmp(cfg.base_url, "https:", 6) == 0;
 }
 
-static void set_cookie(struct req *req, const char *token, long max_age)
+void account_set_cookie(struct req *req, const char *token, long max_age)
 {
     if (req->origin != REQ_HTTP || req->http == NULL)
         return;
     char *v = xasprintf("%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s", COOKIE_NAME,
-                        token, max_age, cookie_secure() ? "; Secure" : "");
+                        token, max_age, account_cookie_secure() ? "; Secure" : "");
     evhttp_add_header(evhttp_request_get_output_headers(req->http), "Set-Cookie", v);
     free(v);
 }
@@ -207,7 +205,7 @@ static void op_finish(struct op *op, int code, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     struct req *req = op->req;
-    hold(req, false);
+    account_hold(req, false);
     op_free(op);
     req_reply(req, code, "%s", msg);
 }
@@ -278,7 +276,7 @@ static void login_begin(struct op *op)
 {
     char k[128], max[24];
 
-    hold(op->req, true);
+    account_hold(op->req, true);
     key(k, sizeof(k), KEY_ADDR_FAILS, op->addr);
     snprintf(max, sizeof(max), "%ld", cfg.login_fail_addr_max);
     const char *argv[] = { k, max };
@@ -299,11 +297,11 @@ static void login_fetch_cb(redisReply *reply, const char *err, void *priv)
         answer_limited(op, reply_int(reply->element[1]), "for this account");
         return;
     }
-    const char *stored = reply->elements >= 5 ? reply_str(reply->element[2]) : "";
+    const char *stored = reply->elements >= 5 ? account_reply_str(reply->element[2]) : "";
     snprintf(op->stored, sizeof(op->stored), "%s", stored);
     if (reply->elements >= 5) {
-        op->role = role_parse(reply_str(reply->element[3]));
-        op->disabled = strcmp(reply_str(reply->element[4]), "1") == 0;
+        op->role = account_role_parse(account_reply_str(reply->element[3]));
+        op->disabled = strcmp(account_reply_str(reply->element[4]), "1") == 0;
     }
     /* An unknown name costs the same hash and gets the same answer. */
     if (auth_submit_verify(op->pw, op->pwlen, op->stored[0] ? op->stored : NULL, login_verified,
@@ -352,7 +350,7 @@ static void login_verified(int result, const char *hash, void *priv)
     key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
     key(k2, sizeof(k2), KEY_SESSIONS, op->name);
     key(k3, sizeof(k3), KEY_FAILS, op->name);
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(now, sizeof(now), "%lld", account_now_ms());
     snprintf(idle, sizeof(idle), "%lld", (long long)cfg.session_idle * 1000);
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
     snprintf(keep, sizeof(keep), "%d", KEYS_SESSIONS_MAX);
@@ -421,25 +419,25 @@ static void session_new_cb(redisReply *reply, const char *err, void *priv)
         op_finish(op, 403, "this account is disabled");
         return;
     }
-    enum role role = role_parse(reply->str);
+    enum role role = account_role_parse(reply->str);
     if (role == ROLE_ANON)
         role = ROLE_LEARNER;
     if (req->origin == REQ_CTP)
-        conn_set_identity(req->conn, op->name, role, op->tokhash);
-    set_cookie(req, op->token, cfg.session_max_age);
+        account_set_identity(req->conn, op->name, role, op->tokhash);
+    account_set_cookie(req, op->token, cfg.session_max_age);
     if (op->rehash)
         rehash_start(op);
-    iso_time(now_ms() + (long long)cfg.session_max_age * 1000, expires);
+    iso_time(account_now_ms() + (long long)cfg.session_max_age * 1000, expires);
     req_kv(req, "user", "%s", op->name);
-    req_kv(req, "role", "%s", role_str(role));
+    req_kv(req, "role", "%s", account_role_name(role));
     req_kv(req, "token", "%s", op->token);
     req_kv(req, "expires", "%s", expires);
     req_kv(req, "idle-timeout", "%ld", cfg.session_idle);
     char name[AUTH_NAME_MAX + 1];
     snprintf(name, sizeof(name), "%s", op->name);
-    hold(req, false);
+    account_hold(req, false);
     op_free(op);
-    req_reply_data(req, 200, "logged in as %s (%s)", name, role_str(role));
+    req_reply_data(req, 200, "logged in as %s (%s)", name, account_role_name(role));
 }
 
 static void cmd_login(struct req *req)
@@ -481,7 +479,7 @@ static void passwd_hashed(int result, const char *hash, void *priv)
     auth_token_new(op->name, op->token, op->tokhash);
     key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
     key(k2, sizeof(k2), KEY_SESSIONS, op->name);
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(now, sizeof(now), "%lld", account_now_ms());
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
     const char *argv[] = { k1, k2, op->stored, op->newhash, "1", op->tokhash, now, max };
     op_script(op, SCRIPT_PASSWORD_SET, passwd_set_cb, 2, 8, argv);
@@ -499,11 +497,11 @@ static void passwd_set_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     if (req->origin == REQ_CTP)
-        conn_set_identity(req->conn, op->name, req->role, op->tokhash);
-    set_cookie(req, op->token, cfg.session_max_age);
+        account_set_identity(req->conn, op->name, req->role, op->tokhash);
+    account_set_cookie(req, op->token, cfg.session_max_age);
     req_kv(req, "user", "%s", op->name);
     req_kv(req, "token", "%s", op->token);
-    hold(req, false);
+    account_hold(req, false);
     op_free(op);
     req_reply_data(req, 200, "password changed; every other session is logged out");
 }
@@ -567,9 +565,9 @@ static void register_hashed(int result, const char *hash, void *priv)
     }
     key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
     key(k2, sizeof(k2), KEY_EVENTS, op->name);
-    snprintf(created, sizeof(created), "%lld", now_ms() / 1000);
+    snprintf(created, sizeof(created), "%lld", account_now_ms() / 1000);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
-    const char *argv[] = { k1, k2, role_str(op->role), hash, created, maxlen };
+    const char *argv[] = { k1, k2, account_role_name(op->role), hash, created, maxlen };
     op_script(op, SCRIPT_REGISTER, register_cb, 2, 6, argv);
 }
 
@@ -584,7 +582,7 @@ static void register_cb(redisReply *reply, const char *err, void *priv)
         op_finish(op, 409, "the name '%s' is taken", op->name);
         return;
     }
-    snprintf(created, sizeof(created), "%lld", now_ms() / 1000);
+    snprintf(created, sizeof(created), "%lld", account_now_ms() / 1000);
     const char *argv[] = { "ZADD", KEY_USERS, created, op->name };
     if (store_command_argv(register_listed_cb, op, 4, argv, NULL) < 0)
         op_store_failed(op);
@@ -597,7 +595,7 @@ static void register_listed_cb(redisReply *reply, const char *err, void *priv)
     if (op_reply_bad(op, reply))
         return;
     op_finish(op, 201, "%s %s as %s", op->kind == OP_REGISTER ? "registered" : "added",
-              op->name, role_str(op->role));
+              op->name, account_role_name(op->role));
 }
 
 static void cmd_register(struct req *req)
@@ -610,220 +608,13 @@ static void cmd_register(struct req *req)
                    req->args.argl[2], ROLE_LEARNER);
 }
 
-/* ---- AUTH, and the session lookup HTTP requests share ---- */
-
-struct resolve;
-/* user: the session's account; NULL when there is no such live session;
- * "" when the store failed. */
-typedef void resolve_cb(struct resolve *rs, const char *user, enum role role);
-
-struct resolve {
-    struct req *req;
-    char name[AUTH_NAME_MAX + 1];
-    char hash[65];
-    resolve_cb *cb;
-    void (*then)(struct req *);  /* HTTP: dispatch once the identity is known */
-};
-
-static void resolve_touch_cb(redisReply *reply, const char *err, void *priv)
-{
-    struct resolve *rs = priv;
-    struct req *req = rs->req;
-    const char *user = NULL;
-    enum role role = ROLE_ANON;
-    bool failed = reply == NULL || reply->type == REDIS_REPLY_ERROR;
-
-    if (!failed && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
-        auth_hash_equal(reply_str(reply->element[1]), rs->hash)) {
-        role = role_parse(reply_str(reply->element[0]));
-        if (role != ROLE_ANON)
-            user = rs->name;
-    }
-    if (failed && reply)
-        log_warn("store: session lookup: %.200s", reply->str);
-    (void)req;
-    rs->cb(rs, failed ? "" : user, role);
-    free(rs);
-}
-
-/* Looks a token up; cb gets the answer on the loop thread (rs is freed after
- * it). Returns -1 at once, without calling cb, when the token is malformed
- * or the store is down. */
-static int session_resolve(struct req *req, const char *token, size_t len, resolve_cb *cb,
-                           void (*then)(struct req *))
-{
-    struct resolve *rs = xcalloc(1, sizeof(*rs));
-    char k1[128], k2[128], now[24], idle[24], max[24], touch[24];
-
-    if (auth_token_parse(token, len, rs->name, rs->hash) < 0) {
-        free(rs);
-        return -1;
-    }
-    rs->req = req;
-    rs->cb = cb;
-    rs->then = then;
-    key(k1, sizeof(k1), KEY_SESSIONS, rs->name);
-    key(k2, sizeof(k2), KEY_ACCOUNT, rs->name);
-    long long idle_ms = (long long)cfg.session_idle * 1000;
-    snprintf(now, sizeof(now), "%lld", now_ms());
-    snprintf(idle, sizeof(idle), "%lld", idle_ms);
-    snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
-    /* Write the last use at most every minute (or quarter of the idle time). */
-    snprintf(touch, sizeof(touch), "%lld", idle_ms / 4 < 60000 ? idle_ms / 4 : 60000);
-    const char *argv[] = { k1, k2, rs->hash, now, idle, max, touch };
-    if (script_call(SCRIPT_SESSION_TOUCH, resolve_touch_cb, rs, 2, 7, argv) < 0) {
-        free(rs);
-        return -1;
-    }
-    return 0;
-}
-
-static void auth_resolved(struct resolve *rs, const char *user, enum role role)
-{
-    struct req *req = rs->req;
-
-    hold(req, false);
-    if (user && user[0] == '\0') {
-        req_reply(req, 503, "progress store unavailable");
-        return;
-    }
-    if (user == NULL) {
-        req_reply(req, 401, "invalid or expired session");
-        return;
-    }
-    if (req->origin == REQ_CTP)
-        conn_set_identity(req->conn, user, role, rs->hash);
-    req_kv(req, "user", "%s", user);
-    req_kv(req, "role", "%s", role_str(role));
-    req_reply_data(req, 200, "resumed session of %s (%s)", user, role_str(role));
-}
-
-static void cmd_auth(struct req *req)
-{
-    hold(req, true);
-    if (session_resolve(req, req->args.argv[1], req->args.argl[1], auth_resolved, NULL) < 0) {
-        hold(req, false);
-        if (store_state() != STORE_UP)
-            req_reply(req, 503, "progress store unavailable");
-        else
-            req_reply(req, 401, "invalid or expired session");
-    }
-}
-
-static void http_resolved(struct resolve *rs, const char *user, enum role role)
-{
-    struct req *req = rs->req;
-
-    if (user && user[0]) {
-        free(req->user);
-        req->user = xstrdup(user);
-        req->role = role;
-    }
-    rs->then(req);
-}
-
-void account_resolve(struct req *req, const char *token, void (*then)(struct req *))
-{
-    if (token == NULL || token[0] == '\0') {
-        then(req);
-        return;
-    }
-    if (session_resolve(req, token, strlen(token), http_resolved, then) < 0)
-        then(req);
-}
-
-bool account_http_token(struct evhttp_request *r, char *out, size_t n)
-{
-    struct evkeyvalq *h = evhttp_request_get_input_headers(r);
-    const char *auth = evhttp_find_header(h, "Authorization");
-
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
-        const char *t = auth + 7;
-        while (*t == ' ')
-            t++;
-        snprintf(out, n, "%s", t);
-        return out[0] != '\0';
-    }
-    const char *cookie = evhttp_find_header(h, "Cookie");
-    for (const char *p = cookie; p && *p;) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        size_t klen = strlen(COOKIE_NAME);
-        const char *end = strchr(p, ';');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len > klen && strncmp(p, COOKIE_NAME, klen) == 0 && p[klen] == '=') {
-            size_t vlen = len - klen - 1;
-            if (vlen >= n)
-                return false;
-            memcpy(out, p + klen + 1, vlen);
-            out[vlen] = '\0';
-            return vlen > 0;
-        }
-        p = end;
-    }
-    return false;
-}
-
-/* ---- LOGOUT, WHOAMI ---- */
-
-static void logout_cb(redisReply *reply, const char *err, void *priv)
-{
-    struct req *req = priv;
-
-    hold(req, false);
-    if (store_failed(req, reply, err))
-        return;
-    if (req->origin == REQ_CTP && req->args.argc == 1)
-        conn_set_identity(req->conn, NULL, ROLE_ANON, NULL);
-    req_reply(req, 200, "logged out");
-}
-
-static void cmd_logout(struct req *req)
-{
-    char name[AUTH_NAME_MAX + 1], hash[65], k[128];
-
-    if (req->args.argc == 2) {
-        /* A token of one's own (the HTTP route passes the request's). */
-        if (auth_token_parse(req->args.argv[1], req->args.argl[1], name, hash) < 0 ||
-            strcmp(name, req->user) != 0) {
-            req_reply(req, 400, "that is not a session token of yours");
-            return;
-        }
-    } else if (req->origin == REQ_CTP && req->conn->session[0]) {
-        snprintf(hash, sizeof(hash), "%s", req->conn->session);
-    } else {
-        req_reply(req, 400, "usage: %s", req->cmd->usage);
-        return;
-    }
-    key(k, sizeof(k), KEY_SESSIONS, req->user);
-    hold(req, true);
-    const char *argv[] = { "HDEL", k, hash };
-    if (store_command_argv(logout_cb, req, 3, argv, NULL) < 0) {
-        hold(req, false);
-        req_reply(req, 503, "progress store unavailable");
-    }
-}
-
-static void cmd_whoami(struct req *req)
-{
-    if (req->user == NULL) {
-        req_kv(req, "user", "%s", "");
-        req_kv(req, "role", "%s", role_str(ROLE_ANON));
-        req_reply_data(req, 200, "not logged in");
-        return;
-    }
-    req_kv(req, "user", "%s", req->user);
-    req_kv(req, "role", "%s", role_str(req->role));
-    req_reply_data(req, 200, "%s (%s)", req->user, role_str(req->role));
-}
-
 /* ---- USER ADD|ROLE|DISABLE|ENABLE|LIST ---- */
 
 static void user_set_cb(redisReply *reply, const char *err, void *priv)
 {
     struct req *req = priv;
 
-    if (store_failed(req, reply, err))
+    if (account_store_failed(req, reply))
         return;
     if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
         req_reply(req, 404, "no account '%s'", req->args.argv[2]);
@@ -889,8 +680,8 @@ static void user_list_row_cb(redisReply *reply, const char *err, void *priv)
         if (c > 0)
             iso_time(c * 1000, created);
         json_array_append_new(ul->rows, json_pack("[s,s,s,s]",
-            json_string_value(json_array_get(ul->names, i)), reply_str(reply->element[0]),
-            strcmp(reply_str(reply->element[1]), "1") == 0 ? "yes" : "no", created));
+            json_string_value(json_array_get(ul->names, i)), account_reply_str(reply->element[0]),
+            strcmp(account_reply_str(reply->element[1]), "1") == 0 ? "yes" : "no", created));
     }
     if (--ul->pending == 0)
         user_list_finish(ul);
@@ -901,7 +692,7 @@ static void user_list_cb(redisReply *reply, const char *err, void *priv)
     struct req *req = priv;
     char k[128];
 
-    if (store_failed(req, reply, err))
+    if (account_store_failed(req, reply))
         return;
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
         req_table(req, 4, "name", "role", "disabled", "created");
@@ -913,10 +704,10 @@ static void user_list_cb(redisReply *reply, const char *err, void *priv)
     ul->names = json_array();
     ul->rows = json_array();
     for (size_t i = 0; i < reply->elements; i++)
-        json_array_append_new(ul->names, json_string(reply_str(reply->element[i])));
+        json_array_append_new(ul->names, json_string(account_reply_str(reply->element[i])));
     ul->pending = reply->elements;
     for (size_t i = 0; i < reply->elements; i++) {
-        key(k, sizeof(k), KEY_ACCOUNT, reply_str(reply->element[i]));
+        key(k, sizeof(k), KEY_ACCOUNT, account_reply_str(reply->element[i]));
         const char *argv[] = { "HMGET", k, "role", "disabled", "created" };
         if (store_command_argv(user_list_row_cb, ul, 5, argv, NULL) < 0) {
             /* The link went down: the ones sent still call back. */
@@ -944,7 +735,7 @@ static void cmd_user(struct req *req)
         return;
     }
     if (strcasecmp(sub, "ADD") == 0 && n == 4) {
-        enum role role = role_parse(a->argv[3]);
+        enum role role = account_role_parse(a->argv[3]);
         if (role == ROLE_ANON) {
             req_reply(req, 400, "a role is learner, trainer or admin");
             return;
@@ -957,11 +748,11 @@ static void cmd_user(struct req *req)
         return;
     }
     if (strcasecmp(sub, "ROLE") == 0 && n == 3) {
-        if (role_parse(a->argv[3]) == ROLE_ANON) {
+        if (account_role_parse(a->argv[3]) == ROLE_ANON) {
             req_reply(req, 400, "a role is learner, trainer or admin");
             return;
         }
-        if (strcmp(a->argv[2], req->user) == 0 && role_parse(a->argv[3]) != ROLE_ADMIN) {
+        if (strcmp(a->argv[2], req->user) == 0 && account_role_parse(a->argv[3]) != ROLE_ADMIN) {
             req_reply(req, 400, "an admin cannot take their own admin role");
             return;
         }
@@ -987,11 +778,11 @@ const struct cmd cmd_group_account[] = {
     { "LOGIN", cmd_login, 2, 2, ROLE_ANON, CMD_STORE | CMD_WRITE, "LOGIN name password",
       "Logs this connection in and answers a session token for AUTH or the HTTP API."
       " Failed logins are limited per account and per address (429)." },
-    { "AUTH", cmd_auth, 1, 1, ROLE_ANON, CMD_STORE, "AUTH token",
+    { "AUTH", session_cmd_auth, 1, 1, ROLE_ANON, CMD_STORE, "AUTH token",
       "Resumes a session on this connection with a token from LOGIN." },
-    { "LOGOUT", cmd_logout, 0, 1, ROLE_LEARNER, CMD_STORE, "LOGOUT [token]",
+    { "LOGOUT", session_cmd_logout, 0, 1, ROLE_LEARNER, CMD_STORE, "LOGOUT [token]",
       "Ends this connection's session (or the session of one of your tokens)." },
-    { "WHOAMI", cmd_whoami, 0, 0, ROLE_ANON, 0, "WHOAMI",
+    { "WHOAMI", session_cmd_whoami, 0, 0, ROLE_ANON, 0, "WHOAMI",
       "Names the account this connection is logged in as, and its role." },
     { "PASSWD", cmd_passwd, 2, 2, ROLE_LEARNER, CMD_STORE | CMD_WRITE, "PASSWD old new",
       "Changes your password; every session is logged out and this one gets a new token." },
@@ -1060,7 +851,7 @@ static int api_logout(struct evhttp_request *r, char **p, int n, char **argv)
 {
     char token[AUTH_TOKEN_MAX + 8];
     char *v = xasprintf("%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s", COOKIE_NAME,
-                        cookie_secure() ? "; Secure" : "");
+                        account_cookie_secure() ? "; Secure" : "");
 
     evhttp_add_header(evhttp_request_get_output_headers(r), "Set-Cookie", v);
     free(v);

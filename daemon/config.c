@@ -173,6 +173,8 @@ static void usage(FILE *out)
             "usage: campusd [options]\n"
             "       campusd --check DIR        check a courses directory and exit\n"
             "       campusd --check-config     check the configuration and exit\n"
+            "       campusd --add-user NAME [--role learner|trainer|admin]\n"
+            "                                  add an account; the password is read from stdin\n"
             "\n"
             "  --config FILE                   read settings from FILE (key value lines)\n"
             "  --help, --version\n");

@@ -166,7 +166,7 @@ static void try_resume(struct conn *c)
         evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH)
         return;
     c->state = CONN_READING;
-    if (!c->draining)
+    if (!c->draining && !c->hold)
         bufferevent_enable(c->bev, EV_READ);
     event_active(c->resume_ev, 0, 0);   /* input may already be buffered */
 }
@@ -244,11 +244,22 @@ void conn_req_done(struct req *req)
     conn_flush(c);
 }
 
+/* While held, the socket is not read either, so a client cannot pile up
+ * input behind a LOGIN that waits for its hash. */
 void conn_hold(struct conn *c, bool hold)
 {
+    if (c->state == CONN_CLOSED || c->hold == hold)
+        return;
     c->hold = hold;
-    if (!hold && c->state == CONN_READING)
+    if (c->state != CONN_READING)
+        return;                  /* try_resume or the drain takes it from here */
+    if (hold) {
+        bufferevent_disable(c->bev, EV_READ);
+    } else {
+        if (!c->draining)
+            bufferevent_enable(c->bev, EV_READ);
         event_active(c->resume_ev, 0, 0);
+    }
 }
 
 static struct req *enqueue(struct conn *c)

@@ -145,8 +145,31 @@ static int check_config(void)
     return rc;
 }
 
+/* Takes --add-user NAME and --role ROLE out of argv (they are not settings).
+ * Returns the new argc. */
+static int take_add_user(int argc, char **argv, const char **user, const char **role)
+{
+    int n = 0;
+
+    for (int i = 0; i < argc; i++) {
+        if (i + 1 < argc && strcmp(argv[i], "--add-user") == 0) {
+            *user = argv[++i];
+            continue;
+        }
+        if (i + 1 < argc && strcmp(argv[i], "--role") == 0) {
+            *role = argv[++i];
+            continue;
+        }
+        argv[n++] = argv[i];
+    }
+    argv[n] = NULL;
+    return n;
+}
+
 int main(int argc, char **argv)
 {
+    const char *add_user = NULL, *add_role = NULL;
+    argc = take_add_user(argc, argv, &add_user, &add_role);
     int want_check_config = 0;
     const char *check_dir = NULL;
 
@@ -164,6 +187,13 @@ int main(int argc, char **argv)
     }
     if (want_check_config) {
         int rc = check_config();
+        config_free(&cfg);
+        return rc;
+    }
+    if (add_user || add_role) {
+        int rc = add_user ? adduser_main(add_user, add_role ? add_role : "learner") : 2;
+        if (!add_user)
+            fprintf(stderr, "campusd: --role goes with --add-user NAME\n");
         config_free(&cfg);
         return rc;
     }

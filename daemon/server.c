@@ -1,6 +1,7 @@
 /* server.c: a worker's event loop: listeners, accept and connection limits,
  * signals, and the drain on shutdown. */
 #include "campusd.h"
+#include "auth.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -276,6 +277,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
         evconnlistener_free(server.text_listener);
     if (server.tls_listener)
         evconnlistener_free(server.tls_listener);
+    auth_pool_stop();            /* hashes in flight answer 503 before the store goes */
     store_stop();
     if (drain_timer)
         event_free(drain_timer);

@@ -3,6 +3,7 @@ HTTP, ETags, answer keys kept out of lessons, reloads (good, broken, and
 twenty of them while clients read)."""
 
 import json
+import re
 import os
 import shutil
 import signal
@@ -96,6 +97,21 @@ def test_lessons_never_show_answer_keys():
                              "compute:", "concepts:", "```task", "```gift", "{=", "~%", "####"):
                     assert mark not in body, (row["lesson"], fmt, mark)
                 assert "EXERCISE " + row["lesson"] in body, (row["lesson"], fmt)
+
+
+def test_every_link_between_lessons_resolves():
+    """Every .md link of the bundled courses, same folder or not, points at a
+    lesson in HTML and has a reference in text."""
+    c = cl()
+    empty = []
+    for course in ("cluster-development", "led-foundations", "value-chains"):
+        for row in c.request("COURSE " + course).rows():
+            html = c.request("READ %s html" % row["lesson"]).body.decode()
+            if 'href=""' in html:
+                empty.append(row["lesson"])
+            for target in re.findall(r'href="#/lesson/([^"]+)"', html):
+                assert c.request("READ " + target).code == 200, (row["lesson"], target)
+    assert empty == [], empty
 
 
 def test_search_ranks_title_matches_first():

@@ -174,6 +174,9 @@ Test(render, url_filter)
     cr_assert(render_url_allowed("https://x.org/a"));
     cr_assert(render_url_allowed("HTTP://x.org"));
     cr_assert(render_url_allowed("02-next.md"));
+    /* A file name longer than any scheme is still a relative reference. */
+    cr_assert(render_url_allowed("03-green-value-chains-and-decent-work.md"));
+    cr_assert(render_url_allowed("a-very-long-relative-name-without-colon"));
     cr_assert(render_url_allowed("../a/b.md#frag"));
     cr_assert(render_url_allowed("#top"));
     cr_assert(render_url_allowed("/abs/path?q=a:b"));

@@ -1,0 +1,35 @@
+/* account.h: what cmd-account.c and session.c share: roles by name, the
+ * identity of a connection, the session cookie. */
+#ifndef CAMPUS_ACCOUNT_H
+#define CAMPUS_ACCOUNT_H
+
+#include "campusd.h"
+
+#define COOKIE_NAME "campus_session"
+
+/* Wall-clock milliseconds since 1970. */
+long long account_now_ms(void);
+/* "anonymous", "learner", "trainer", "admin" (static). */
+const char *account_role_name(enum role r);
+/* The role named s, or ROLE_ANON when s names none. */
+enum role account_role_parse(const char *s);
+/* A string reply's text, or "" for any other reply (borrowed). */
+const char *account_reply_str(struct redisReply *r);
+/* Answers 503 when reply is NULL or an error, and says so (true). */
+bool account_store_failed(struct req *req, struct redisReply *reply);
+/* Sets who a CTP/1 connection is; a NULL user logs it out. hash is the
+ * SHA-256 of its session token (or NULL). */
+void account_set_identity(struct conn *c, const char *user, enum role role, const char *hash);
+/* Holds (or releases) the request's connection: see conn_hold. No-op for HTTP. */
+void account_hold(struct req *req, bool on);
+/* True when cookies get the Secure attribute (base_url is https). */
+bool account_cookie_secure(void);
+/* HTTP: sets the session cookie on the answer. No-op for CTP/1. */
+void account_set_cookie(struct req *req, const char *token, long max_age);
+
+/* session.c: the verbs of an existing session. */
+void session_cmd_auth(struct req *req);
+void session_cmd_logout(struct req *req);
+void session_cmd_whoami(struct req *req);
+
+#endif
