@@ -150,6 +150,7 @@ struct req {
     const struct cmd *cmd;
     struct reply reply;
     bool done;
+    bool holds;                  /* CTP: a write the connection waits for (see conn.c) */
     double started;              /* monotonic seconds, for the latency histogram */
     void (*on_done)(struct req *);
 };

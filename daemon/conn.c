@@ -226,6 +226,10 @@ void conn_req_done(struct req *req)
 {
     struct conn *c = req->conn;
 
+    if (req->holds) {
+        req->holds = false;
+        conn_hold(c, false);     /* a no-op on a closed connection */
+    }
     if (c->state == CONN_CLOSED) {
         /* Nobody to answer: drop finished requests from the head; the
          * others still hold their references. */
@@ -369,6 +373,15 @@ static void conn_process(struct conn *c)
         }
         struct req *r = enqueue(c);
         r->args = pr;
+        /* Answers always come back in order; effects must too. A write
+         * (REGISTER, DONE, SUBMIT, ...) holds the connection until it is
+         * answered, so a request behind it sees what it did. Set before the
+         * dispatch: r may be answered, and freed, inside it. */
+        const struct cmd *cmd = cmd_lookup(pr.argv[0], pr.argl[0]);
+        if (cmd && (cmd->flags & CMD_WRITE)) {
+            r->holds = true;
+            conn_hold(c, true);
+        }
         cmd_dispatch(r);
     }
     update_deadline(c);
