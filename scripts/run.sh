@@ -16,6 +16,22 @@ mkdir -p "$DATA"
     exit 1
 }
 
+# Demo accounts, made once: their passwords are kept in $DATA/demo-accounts
+# (mode 0600) and printed at every start.
+DEMO="$DATA/demo-accounts"
+if [ ! -f "$DEMO" ]; then
+    umask 077
+    : > "$DEMO.tmp"
+    for who in demo-learner:learner demo-trainer:trainer; do
+        name=${who%%:*}
+        role=${who##*:}
+        pw=$(openssl rand -base64 12 | tr -d '/+=' | cut -c1-14)
+        printf '%s\n' "$pw" | "$CAMPUSD" --data "$DATA" --courses courses --add-user "$name" --role "$role" >/dev/null
+        printf '%s %s %s\n' "$name" "$role" "$pw" >> "$DEMO.tmp"
+    done
+    mv "$DEMO.tmp" "$DEMO"
+fi
+
 cat <<MSG
 
   Campus is starting.
@@ -23,6 +39,8 @@ cat <<MSG
     TLS             openssl s_client -quiet -connect 127.0.0.1:$TLS_PORT
     web             http://127.0.0.1:$HTTP_PORT/
     data            $DATA/ (embedded Redis, AOF on)
+    demo logins     $(awk '{printf "%s / %s (%s)   ", $1, $3, $2}' "$DEMO")
+    terminal client $BUILD/clients/terminal/campus --server 127.0.0.1:$TEXT_PORT login demo-learner
   Stop with Ctrl-C.
 
 MSG
