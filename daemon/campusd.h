@@ -160,6 +160,9 @@ struct req {
 void req_reply(struct req *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void req_reply_text(struct req *req, int code, const char *msg, const char *content_type,
                     const void *body, size_t len);
+/* As req_reply_text, taking body (malloc'd) instead of copying it. */
+void req_reply_owned(struct req *req, int code, const char *msg, const char *content_type,
+                     char *body, size_t len);
 /* Tables and key-value lists: set up with req_table/req_kv, fill, then
  * req_reply_data sends them. */
 void req_table(struct req *req, int ncols, ...);
@@ -230,6 +233,8 @@ struct conn {
     bool tls;
     bool upgraded;               /* STARTTLS happened */
     bool draining;               /* shutdown: answer what was received, read no more */
+    int processing;              /* inside conn_process: answers wait for its end */
+    bool write_off;              /* plain socket, output written directly: EV_WRITE off */
     char addr[64];
     struct event *resume_ev;     /* continue parsing after yielding */
     struct event *deadline_ev;   /* a begun request must finish in time */

@@ -6,12 +6,16 @@
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Reading pauses while more than OUT_HIGH bytes wait for a slow reader and
  * resumes once they drain below OUT_LOW. output_max is the hard cap. */
 #define OUT_HIGH (256 * 1024)
 #define OUT_LOW  (64 * 1024)
+/* Bounds on what one wake-up reads (beyond libevent's own 4 KiB) and writes. */
+#define CONN_READ_MAX  (256 * 1024)
+#define CONN_WRITE_MAX (256 * 1024)
 
 static struct conn *conns;
 static size_t nconns;
@@ -48,6 +52,10 @@ static void setup_bev(struct conn *c)
 
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     bufferevent_set_timeouts(c->bev, &idle, &idle);
+    /* libevent writes at most 16 KiB per wake-up by default: one answer
+     * with a 16 KiB body would take two. */
+    bufferevent_set_max_single_write(c->bev, CONN_WRITE_MAX);
+    c->write_off = false;
     bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
@@ -188,11 +196,55 @@ static void drain_check(struct conn *c)
 
 static void start_tls_upgrade(struct conn *c);
 
+/* Plain sockets: the answers of a batch are written at its end, in the same
+ * loop iteration, instead of one iteration later when epoll says the socket
+ * is writable. EV_WRITE goes on when answers are queued and off again here,
+ * so with the epoll changelist it costs no system call. What does not fit
+ * in the socket stays queued and the bufferevent writes it (with its write
+ * timeout for a client that stopped reading). Errors are left for the
+ * bufferevent to find. */
+static void write_now(struct conn *c)
+{
+    if (c->tls || c->state == CONN_CLOSED)
+        return;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (evbuffer_get_length(out) == 0)
+        return;
+    evbuffer_unfreeze(out, 1);
+    evbuffer_write(out, c->fd);
+    evbuffer_freeze(out, 1);
+    if (evbuffer_get_length(out) == 0) {
+        bufferevent_disable(c->bev, EV_WRITE);
+        c->write_off = true;
+    }
+}
+
+/* What may follow once output has gone out: a close, the TLS upgrade, more
+ * reading. */
+static void output_progress(struct conn *c)
+{
+    if (c->state == CONN_CLOSED)
+        return;
+    if (c->state == CONN_CLOSING)
+        close_when_flushed(c);
+    else if (c->state == CONN_STARTTLS && c->head == NULL &&
+             evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        start_tls_upgrade(c);
+    else {
+        try_resume(c);
+        drain_check(c);
+    }
+}
+
 /* Writes every finished answer at the head of the queue, in order. */
 static void conn_flush(struct conn *c)
 {
     struct evbuffer *out = bufferevent_get_output(c->bev);
 
+    if (c->write_off && c->head && c->head->done) {
+        bufferevent_enable(c->bev, EV_WRITE);
+        c->write_off = false;
+    }
     while (c->head && c->head->done) {
         struct req *r = c->head;
         c->head = r->next;
@@ -203,7 +255,7 @@ static void conn_flush(struct conn *c)
         stats.bytes_out += evbuffer_get_length(out) - before;
         req_free(r);
         c->inflight--;
-        conn_unref(c);           /* the socket's reference is still held */
+        c->refs--;               /* never the last: the socket's is held until conn_close */
     }
     if (evbuffer_get_length(out) > (size_t)cfg.output_max) {
         log_warn("conn %llu (%s): output over %ld bytes, closing slow reader",
@@ -211,15 +263,9 @@ static void conn_flush(struct conn *c)
         conn_close(c, "output cap");
         return;
     }
-    if (c->state == CONN_CLOSING)
-        close_when_flushed(c);
-    else if (c->state == CONN_STARTTLS && c->head == NULL &&
-             evbuffer_get_length(out) == 0)
-        start_tls_upgrade(c);
-    else {
-        try_resume(c);
-        drain_check(c);
-    }
+    if (c->processing == 0)
+        write_now(c);
+    output_progress(c);
 }
 
 void conn_req_done(struct req *req)
@@ -332,6 +378,7 @@ static void conn_process(struct conn *c)
     if (c->state == CONN_CLOSED)
         return;
     c->refs++;                   /* a handler may close the connection */
+    c->processing++;
     struct evbuffer *in = bufferevent_get_input(c->bev);
     while (c->state == CONN_READING) {
         if (c->hold)             /* see conn_hold: resumed when released */
@@ -384,15 +431,61 @@ static void conn_process(struct conn *c)
         }
         cmd_dispatch(r);
     }
+    c->processing--;
     update_deadline(c);
-    if (c->state != CONN_CLOSED && !yielded)
-        drain_check(c);
+    if (c->state != CONN_CLOSED && c->processing == 0) {
+        write_now(c);
+        if (!yielded)
+            output_progress(c);
+        else if (c->state == CONN_CLOSING)
+            close_when_flushed(c);
+    }
     conn_unref(c);
+}
+
+/* libevent 2.1 reads at most 4 KiB per wake-up (and asks FIONREAD first),
+ * so a 16 KiB literal would take four trips round the loop. When a read
+ * came back full, read what else the socket holds now, up to a bound, in
+ * large slices. Plain sockets only: TLS goes through its bufferevent. EOF
+ * and errors are left for the bufferevent to find on its next read. */
+static void read_more(struct conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t total = 0;
+
+    if (c->tls || evbuffer_get_length(in) < 4096)
+        return;
+    evbuffer_unfreeze(in, 0);
+    while (total < CONN_READ_MAX) {
+        struct evbuffer_iovec v[2];
+        int nv = evbuffer_reserve_space(in, 65536, v, 2);
+        if (nv <= 0)
+            break;
+        ssize_t n = readv(c->fd, (struct iovec *)v, nv);
+        if (n <= 0) {
+            evbuffer_commit_space(in, v, 0);    /* nothing read: give it back */
+            break;
+        }
+        size_t left = (size_t)n;
+        for (int i = 0; i < nv; i++) {
+            if (v[i].iov_len > left)
+                v[i].iov_len = left;
+            left -= v[i].iov_len;
+        }
+        evbuffer_commit_space(in, v, nv);
+        total += (size_t)n;
+        if ((size_t)n < 65536)
+            break;               /* the socket is drained */
+    }
+    evbuffer_freeze(in, 0);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
 {
-    conn_process(arg);
+    struct conn *c = arg;
+
+    read_more(c);
+    conn_process(c);
 }
 
 static void write_cb(struct bufferevent *bev, void *arg)

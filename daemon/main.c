@@ -3,6 +3,7 @@
 #include "campusd.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,9 @@ int main(int argc, char **argv)
         return rc;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* Literals and answers of tens of KiB come and go all the time; keep
+     * glibc from giving the heap back and taking it again on each one. */
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 
     /* Loaded once here, so forked workers share it until they reload. */
     if (courses_reload() < 0) {

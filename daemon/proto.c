@@ -54,6 +54,16 @@ static void req_push(struct proto_req *req, const char *s, size_t n)
     req->argc++;
 }
 
+/* Appends an argument the request takes ownership of (NUL-terminated). */
+static void req_take(struct proto_req *req, char *s, size_t n)
+{
+    req->argv = xrealloc(req->argv, sizeof(char *) * (size_t)(req->argc + 1));
+    req->argl = xrealloc(req->argl, sizeof(size_t) * (size_t)(req->argc + 1));
+    req->argv[req->argc] = s;
+    req->argl[req->argc] = n;
+    req->argc++;
+}
+
 static bool is_space(char c)
 {
     return c == ' ' || c == '\t';
@@ -353,13 +363,12 @@ enum proto_result proto_feed(struct proto_parser *p, const char *buf, size_t len
             }
             *req = p->pending;
             memset(&p->pending, 0, sizeof(p->pending));
-            req_push(req, p->literal ? p->literal : "", p->literal_len);
-            p->literal_len = 0;
-            if (p->literal_cap > 64 * 1024) {     /* give big buffers back */
-                free(p->literal);
-                p->literal = NULL;
-                p->literal_cap = 0;
-            }
+            /* The buffer itself becomes the argument: no copy. */
+            literal_append(p, "", 0);        /* makes sure there is one, with room for NUL */
+            p->literal[p->literal_len] = '\0';
+            req_take(req, p->literal, p->literal_len);
+            p->literal = NULL;
+            p->literal_len = p->literal_cap = 0;
             return PROTO_REQUEST;
         }
 

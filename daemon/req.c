@@ -43,6 +43,22 @@ void req_reply_text(struct req *req, int code, const char *msg, const char *cont
     finish(req, code);
 }
 
+static void free_body(const void *data, size_t len, void *arg)
+{
+    free(arg);
+}
+
+void req_reply_owned(struct req *req, int code, const char *msg, const char *content_type,
+                     char *body, size_t len)
+{
+    snprintf(req->reply.msg, sizeof(req->reply.msg), "%s", msg);
+    req->reply.kind = REPLY_TEXT;
+    req->reply.content_type = content_type;
+    req->reply.body = evbuffer_new();
+    evbuffer_add_reference(req->reply.body, body, len, free_body, body);
+    finish(req, code);
+}
+
 void req_table(struct req *req, int ncols, ...)
 {
     va_list ap;
