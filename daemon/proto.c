@@ -231,18 +231,25 @@ static enum proto_result fail(struct proto_parser *p, int code, bool fatal,
     return PROTO_ERROR;
 }
 
+/* Appends n bytes to a growing buffer, keeping room for a NUL after them. */
+static void buf_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 128;
+        while (c < *len + n + 1)
+            c *= 2;
+        *buf = xrealloc(*buf, c);
+        *cap = c;
+    }
+    if (n)
+        memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
 static void line_append(struct proto_parser *p, const char *s, size_t n)
 {
-    if (p->line_len + n + 1 > p->line_cap) {
-        size_t cap = p->line_cap ? p->line_cap : 128;
-        while (cap < p->line_len + n + 1)
-            cap *= 2;
-        p->line = xrealloc(p->line, cap);
-        p->line_cap = cap;
-    }
-    memcpy(p->line + p->line_len, s, n);
-    p->line_len += n;
-    p->line[p->line_len] = '\0';
+    buf_append(&p->line, &p->line_len, &p->line_cap, s, n);
 }
 
 /* A complete line is in p->line. Returns PROTO_MORE to go on reading (blank
@@ -321,15 +328,7 @@ static enum proto_result finish_line(struct proto_parser *p, struct proto_req *r
  * nothing costs nothing. */
 static void literal_append(struct proto_parser *p, const char *s, size_t n)
 {
-    if (p->literal_len + n + 1 > p->literal_cap) {
-        size_t cap = p->literal_cap ? p->literal_cap : 256;
-        while (cap < p->literal_len + n + 1)
-            cap *= 2;
-        p->literal = xrealloc(p->literal, cap);
-        p->literal_cap = cap;
-    }
-    memcpy(p->literal + p->literal_len, s, n);
-    p->literal_len += n;
+    buf_append(&p->literal, &p->literal_len, &p->literal_cap, s, n);
 }
 
 enum proto_result proto_feed(struct proto_parser *p, const char *buf, size_t len,
@@ -364,8 +363,7 @@ enum proto_result proto_feed(struct proto_parser *p, const char *buf, size_t len
             *req = p->pending;
             memset(&p->pending, 0, sizeof(p->pending));
             /* The buffer itself becomes the argument: no copy. */
-            literal_append(p, "", 0);        /* makes sure there is one, with room for NUL */
-            p->literal[p->literal_len] = '\0';
+            literal_append(p, "", 0);        /* makes sure there is one, NUL-terminated */
             req_take(req, p->literal, p->literal_len);
             p->literal = NULL;
             p->literal_len = p->literal_cap = 0;
