@@ -356,6 +356,8 @@ void account_resolve(struct req *req, const char *token, void (*then)(struct req
  * last view; fire and forget: READ never waits for it). */
 struct lesson;
 void progress_viewed(struct req *req, const struct lesson *l);
+/* cmd-exercise.c: EXPORT gift COURSE (trainers). */
+void exercise_export_gift(struct req *req);
 /* adduser.c: campusd --add-user NAME --role ROLE (password on stdin).
  * Returns the exit status. */
 int adduser_main(const char *name, const char *role);

@@ -15,6 +15,7 @@
 
 #include "catalog.h"
 #include "exercise.h"
+#include "gift.h"
 #include "keys.h"
 #include "scripts.h"
 
@@ -702,6 +703,55 @@ static void cmd_review(struct req *req)
         req_reply(req, 503, "progress store unavailable");
         op_free(op);
     }
+}
+
+/* EXPORT gift COURSE: every GIFT question of a course (quiz blocks, inline
+ * gift tasks, pools), under a $CATEGORY per exercise, for Moodle. Keys and
+ * feedback included, so trainers only. */
+void exercise_export_gift(struct req *req)
+{
+    struct catalog *cat = courses_current();
+    const char *id = req->args.argc > 2 ? req->args.argv[2] : "";
+    struct sbuf b = {0};
+    size_t questions = 0;
+
+    if (req->role < ROLE_TRAINER) {
+        req_reply(req, req->role == ROLE_ANON ? 401 : 403, "EXPORT gift is for trainers");
+        return;
+    }
+    if (cat == NULL || !id_valid(id)) {
+        req_reply(req, cat ? 400 : 503, cat ? "usage: EXPORT gift course" : "no courses loaded");
+        return;
+    }
+    const struct course *c = catalog_course(cat, id);
+    if (c == NULL) {
+        req_reply(req, 404, "no course '%s'", id);
+        return;
+    }
+    sbuf_printf(&b, "// %s: questions exported by campusd %s\n\n", c->title, CAMPUS_VERSION);
+    for (size_t i = 0; i < c->nlessons; i++) {
+        const struct lesson *l = c->lessons[i];
+        const struct exercise *ex = l->exercise;
+        bool header = false;
+        for (size_t t = 0; ex && t < ex->ntasks; t++) {
+            const struct task *task = ex->tasks[t];
+            if ((task->type != TASK_GIFT && task->type != TASK_POOL) || task->quiz.n == 0)
+                continue;
+            if (!header) {
+                sbuf_printf(&b, "$CATEGORY: %s/%s\n\n", c->id, l->id);
+                header = true;
+            }
+            char *gift = gift_export(&task->quiz);
+            sbuf_adds(&b, gift);
+            sbuf_adds(&b, "\n");
+            free(gift);
+            questions += task->quiz.n;
+        }
+    }
+    char msg[160];
+    snprintf(msg, sizeof(msg), "%zu questions of %s", questions, c->id);
+    req_reply_text(req, 200, msg, "text/plain; charset=utf-8", b.data, b.len);
+    sbuf_free(&b);
 }
 
 const struct cmd cmd_group_exercise[] = {

@@ -616,6 +616,10 @@ static void cmd_export(struct req *req)
     char k[128], start[32] = "-", count[16];
     long long since;
 
+    if (strcasecmp(a->argv[1], "gift") == 0) {
+        exercise_export_gift(req);
+        return;
+    }
     if (strcasecmp(a->argv[1], "xapi") != 0) {
         req_reply(req, 400, "usage: %s", req->cmd->usage);
         return;
@@ -642,9 +646,10 @@ const struct cmd cmd_group_progress[] = {
     { "PROGRESS", cmd_progress, 0, 1, ROLE_LEARNER, CMD_STORE, "PROGRESS [course]",
       "Lessons done of total, percent, minutes left and exercises passed, per course"
       " or, for one course, per module." },
-    { "EXPORT", cmd_export, 1, 2, ROLE_LEARNER, CMD_STORE, "EXPORT xapi [since]",
+    { "EXPORT", cmd_export, 1, 2, ROLE_LEARNER, CMD_STORE, "EXPORT xapi [since] | EXPORT gift course",
       "Your events (registered, viewed, completed, attempted, passed) as xAPI 1.0.3"
-      " statements, a JSON array; since: ms, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ." },
+      " statements, a JSON array; since: ms, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."
+      " Trainers: a course's questions as GIFT, for Moodle." },
     { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
 };
 

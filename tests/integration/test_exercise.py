@@ -259,5 +259,33 @@ def test_review_queue_graded_by_a_trainer():
     assert c.request("REVIEW LIST").code == 403     # a learner may not
 
 
+def test_export_gift_round_trips_through_the_checker():
+    add_user("gina", "trainer")
+    t = env.campusd.client()
+    assert t.request('LOGIN gina "%s"' % PASSWORD).code == 200
+    r = t.request("EXPORT gift cluster-development")
+    assert r.code == 200, r
+    n = int(r.text.split()[0])
+    text = r.body.decode()
+    assert n >= 30 and text.count("$CATEGORY: cluster-development/") >= 4, r.text
+    # The export is GIFT a course can hold again: one quiz lesson with all of it.
+    tmp = harness.tempfile.mkdtemp()
+    base = os.path.join(tmp, "moodle", "01-all")
+    os.makedirs(base)
+    with open(os.path.join(tmp, "moodle", "course.md"), "w") as f:
+        f.write("---\nid: moodle\ntitle: Round trip\nsummary: Exported questions.\n"
+                "language: en\nversion: 1.0.0\n---\n")
+    with open(os.path.join(base, "module.md"), "w") as f:
+        f.write("---\ntitle: All\n---\n")
+    with open(os.path.join(base, "01-quiz.md"), "w") as f:
+        f.write("---\ntitle: Quiz\nminutes: 5\n---\n\n```gift\n" + text + "\n```\n")
+    out = subprocess.run([harness.CAMPUSD, "--check", tmp], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[:3000]
+    # Learners may not have the keys.
+    c = learner("nokeys")
+    assert c.request("EXPORT gift cluster-development").code == 403
+    assert env.campusd.client().request("EXPORT gift cluster-development").code == 401
+
+
 if __name__ == "__main__":
     harness.main(globals())
