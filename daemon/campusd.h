@@ -288,6 +288,8 @@ struct catalog;
  * it again must hold a reference with catalog_ref). NULL before a load. */
 struct catalog *courses_current(void);
 int courses_reload(void);
+/* The same, with every problem also written to report as path:line: message. */
+int courses_reload_report(struct sbuf *report);
 void courses_free(void);
 
 /* ---- tls.c ---- */

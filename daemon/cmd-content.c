@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -228,7 +230,33 @@ static void cmd_search(struct req *req)
     sbuf_free(&q);
 }
 
+/* RELOAD: what SIGHUP does, for an admin at a prompt. With several workers
+ * the master passes a SIGHUP to each of them. */
+static void cmd_reload(struct req *req)
+{
+    if (cfg.workers > 1) {
+        kill(getppid(), SIGHUP);
+        req_reply(req, 202, "reload requested from every worker (see the log)");
+        return;
+    }
+    struct sbuf report = {0};
+    if (courses_reload_report(&report) < 0) {
+        req_reply_text(req, 409, "the new courses have errors; the live catalogue stays",
+                       "text/plain; charset=utf-8", report.data ? report.data : "", report.len);
+    } else {
+        struct catalog *cat = courses_current();
+        char msg[128];
+        snprintf(msg, sizeof(msg), "reloaded: %zu courses, %zu lessons", cat->ncourses, cat->nlessons);
+        req_reply_text(req, 200, msg, "text/plain; charset=utf-8", report.data ? report.data : "",
+                       report.len);
+    }
+    sbuf_free(&report);
+}
+
 const struct cmd cmd_group_content[] = {
+    { "RELOAD", cmd_reload, 0, 0, ROLE_ADMIN, 0, "RELOAD",
+      "Loads the courses again (as SIGHUP does). If they have errors the live catalogue stays "
+      "and the answer lists them as path:line: message." },
     { "COURSES", cmd_courses, 0, 0, ROLE_ANON, 0, "COURSES",
       "Lists the courses: id, title, modules, lessons, minutes." },
     { "COURSE", cmd_course, 1, 1, ROLE_ANON, 0, "COURSE id",

@@ -19,14 +19,21 @@ struct catalog *courses_current(void)
  * new one has errors. */
 int courses_reload(void)
 {
+    return courses_reload_report(NULL);
+}
+
+int courses_reload_report(struct sbuf *report)
+{
     struct diag_list diags = {0};
     struct catalog *next = catalog_load(cfg.courses_dir, &diags);
 
     for (size_t i = 0; i < diags.count; i++) {
         const struct diag *d = &diags.items[i];
+        const char *sev = d->severity == DIAG_ERROR ? "error" : "warning";
         log_msg(d->severity == DIAG_ERROR ? LOG_ERROR : LOG_WARN, "%s/%s:%d: %s: %s",
-                cfg.courses_dir, d->path, d->line,
-                d->severity == DIAG_ERROR ? "error" : "warning", d->msg);
+                cfg.courses_dir, d->path, d->line, sev, d->msg);
+        if (report)
+            sbuf_printf(report, "%s:%d: %s: %s\n", d->path, d->line, sev, d->msg);
     }
     diag_list_clear(&diags);
     if (next == NULL) {

@@ -193,6 +193,31 @@ def test_reload_keeps_old_catalogue_on_errors():
         d.stop()
 
 
+def test_reload_verb_for_admins():
+    tmp = harness.tempfile.mkdtemp()
+    courses = copy_fixture(tmp)
+    d = Campusd(tmp, redis=env.redis, courses=courses).start()
+    try:
+        out = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
+                              "--data", d.data, "--add-user", "root-admin", "--role", "admin"],
+                             input="an admin password\n", capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        c = d.client()
+        assert c.request("RELOAD").code == 401
+        assert c.request('LOGIN root-admin "an admin password"').code == 200
+        bad = os.path.join(courses, "demo", "01-basics", "03-broken.md")
+        with open(bad, "w") as f:
+            f.write("no front matter here\n")
+        r = c.request("RELOAD")
+        assert r.code == 409 and b"03-broken.md:1: error:" in r.body, (r, r.body)
+        assert c.request("READ demo/welcome").code == 200      # the live one stayed
+        os.unlink(bad)
+        r = c.request("RELOAD")
+        assert r.code == 200 and r.text.startswith("reloaded: 1 courses"), r
+    finally:
+        d.stop()
+
+
 def test_twenty_reloads_under_load_drop_nothing():
     tmp = harness.tempfile.mkdtemp()
     courses = copy_fixture(tmp)
