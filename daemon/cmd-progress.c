@@ -112,9 +112,21 @@ static void cmd_done(struct req *req)
         req_reply(req, 404, "no lesson '%.100s'", req->args.argv[1]);
         return;
     }
+    /* A mark made offline carries the time it was made (ms); the future is
+     * refused, beyond a minute of clock skew. */
+    long long at = now_ms();
+    if (req->args.argc == 3) {
+        char *end;
+        long long t = strtoll(req->args.argv[2], &end, 10);
+        if (*end || end == req->args.argv[2] || t <= 0 || t > at + 60000) {
+            req_reply(req, 400, "the time of a mark is in milliseconds since 1970, not in the future");
+            return;
+        }
+        at = t;
+    }
     key(k1, sizeof(k1), KEY_DONE, req->user);
     key(k2, sizeof(k2), KEY_EVENTS, req->user);
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(now, sizeof(now), "%lld", at);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { k1, k2, l->full_id, now, maxlen };
     if (script_call(SCRIPT_DONE, done_cb, req, 2, 5, argv) < 0)
@@ -639,8 +651,9 @@ static void cmd_export(struct req *req)
 }
 
 const struct cmd cmd_group_progress[] = {
-    { "DONE", cmd_done, 1, 1, ROLE_LEARNER, CMD_STORE | CMD_WRITE, "DONE course/lesson",
-      "Marks a lesson complete (again is fine). Answers once Redis has it." },
+    { "DONE", cmd_done, 1, 2, ROLE_LEARNER, CMD_STORE | CMD_WRITE, "DONE course/lesson [at-ms]",
+      "Marks a lesson complete (again is fine). Answers once Redis has it. A mark made"
+      " offline may give the time it was made, in ms since 1970." },
     { "NEXT", cmd_next, 0, 1, ROLE_LEARNER, CMD_STORE, "NEXT [course]",
       "The next lesson to do: the first unfinished one in course order, prerequisites first." },
     { "PROGRESS", cmd_progress, 0, 1, ROLE_LEARNER, CMD_STORE, "PROGRESS [course]",

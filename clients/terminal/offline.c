@@ -256,6 +256,7 @@ static bool pick_one(void *arg, char *f[4])
     request_init(&q->reqs[q->n], true);
     request_arg(&q->reqs[q->n], "DONE");
     request_arg(&q->reqs[q->n], f[3]);
+    request_arg(&q->reqs[q->n], f[0]);      /* when it was marked, offline */
     q->n++;
     return true;
 }

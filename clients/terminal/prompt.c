@@ -65,9 +65,11 @@ char *prompt_password(const char *prompt)
     void (*old_term)(int) = signal(SIGTERM, restore_echo);
     tio.c_lflag &= ~(tcflag_t)ECHO;
     tio.c_lflag |= ECHONL;
+    /* Echo goes off before the prompt shows, and typed-ahead input is kept:
+     * whoever answers the prompt at once is neither echoed nor lost. */
+    tcsetattr(fd, TCSANOW, &tio);
     fputs(prompt, f);
     fflush(f);
-    tcsetattr(fd, TCSAFLUSH, &tio);
     char *pw = read_line(f);
     tcsetattr(fd, TCSAFLUSH, &saved_tio);
     saved_fd = -1;

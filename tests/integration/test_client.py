@@ -463,6 +463,10 @@ def test_offline_done_queue_replayed():
         out, err = h.ok("progress")
         assert "sent 2 done marks made offline" in err, err
         assert out.startswith("demo\tDemo course\t2\t3\t"), out   # the replay came first
+        # The marks carry the time they were made offline, not the replay's.
+        marked = int(lines[0].split("\t")[0])
+        stored = env.redis.cmd("HGET", "campus:{u:%s}:done" % h.name, "demo/welcome")
+        assert int(stored) == marked, (stored, marked)
         assert open(os.path.join(h.env["XDG_STATE_HOME"], "campus", "queue")).read() == ""
         # Idempotent: a mark queued for a lesson already done is settled too.
         d2.kill()
