@@ -391,6 +391,62 @@ def test_submit_from_a_file():
     assert rc == 1 and "404" in err, err
 
 
+# ---- trainers and admins ----
+
+def add_user(d, name, role):
+    out = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
+                          "--data", d.data, "--add-user", name, "--role", role],
+                         input=PASSWORD + "\n", capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def logged_in(d, name):
+    h = Home(srv=server(d))
+    out, _ = h.ok("login", "--user", name, "--password-stdin", input=PASSWORD + "\n")
+    assert "logged in as %s" % name in out, out
+    h.name = name
+    return h
+
+
+def test_user_and_review_commands():
+    d = Campusd(env.tmp, redis=env.redis,
+                courses=os.path.join(harness.SOURCE, "tests", "web", "fixtures", "courses"))
+    d.start()
+    try:
+        add_user(d, "boss", "admin")
+        add_user(d, "coach", "trainer")
+        admin = logged_in(d, "boss")
+        out, _ = admin.ok("user", "add", "newbie", "learner", "--password-stdin",
+                          input=PASSWORD + "\n")
+        out, _ = admin.ok("user", "list")
+        names = [l.split("\t")[0] for l in out.splitlines()]
+        assert {"boss", "coach", "newbie"} <= set(names), out
+        # A learner submits an answer that waits for a trainer.
+        learner_home = logged_in(d, "newbie")
+        out, _ = learner_home.ok("submit", "web-lab/reflection", "-",
+                                 input="note: The cluster should start with one joint order.\n")
+        assert "pending" in out or "waiting" in out, out
+        rc, _, err = learner_home.run("review", "list")
+        assert rc == 1 and "403" in err, (rc, err)
+        coach = logged_in(d, "coach")
+        out, _ = coach.ok("review", "list")
+        rows = [l.split("\t") for l in out.splitlines()]
+        mine = [r for r in rows if "newbie" in r]
+        assert mine, out
+        rid = mine[0][0]
+        out, _ = coach.ok("review", "show", rid)
+        assert "joint order" in out, out
+        out, _ = coach.ok("review", "grade", rid, "80", "Concrete and doable.")
+        assert "graded" in out, out
+        out, _ = learner_home.ok("attempts", "web-lab/reflection")
+        assert "80.0" in out, out
+        out, _ = admin.ok("user", "disable", "newbie")
+        rc, _, _ = learner_home.run("whoami")
+        assert rc == 4
+    finally:
+        d.stop()
+
+
 # ---- TLS ----
 
 def test_tls_direct_starttls_and_pinning():
