@@ -1,5 +1,6 @@
-# lib.sh: shell helpers shared by run.sh and smoke.sh (sourced, not run):
-# free loopback ports, waiting for a server to listen, stopping what we started.
+# lib.sh: shell helpers shared by run.sh, content.sh and smoke.sh (sourced, not run):
+# free loopback ports, waiting for a server to listen, stopping what we started,
+# finding a server's worker processes.
 # shellcheck shell=sh
 
 # Prints a TCP port that is free on 127.0.0.1 right now.
@@ -39,6 +40,18 @@ stop_pid() {
     done
     kill -KILL "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
+}
+
+# PID and those of its children that run the same program (campusd's
+# workers, not its embedded redis-server; nginx's workers), comma-separated.
+same_program_pids() {
+    _list=$1
+    _name=$(cat "/proc/$1/comm" 2>/dev/null || true)
+    # shellcheck disable=SC2013
+    for _child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        [ "$(cat "/proc/$_child/comm" 2>/dev/null || true)" = "$_name" ] && _list="$_list,$_child"
+    done
+    echo "$_list"
 }
 
 # Prints the value of KEY in a "key=value key=value" line.

@@ -37,7 +37,7 @@
 #define HIST_EXP_MAX     40
 #define HIST_BUCKETS     (HIST_LINEAR + (HIST_EXP_MAX - HIST_EXP_MIN + 1) * HIST_SUB)
 
-enum lg_mode { LG_CTP_PING, LG_CTP_ECHO, LG_MC_GET, LG_HTTP_GET };
+enum lg_mode { LG_CTP_PING, LG_CTP_ECHO, LG_CTP_READ, LG_MC_GET, LG_HTTP_GET };
 
 /* Where the parser of one connection stands in the response stream. */
 enum lg_rstate {
@@ -77,6 +77,9 @@ struct lg_run {
     double warmup;
     size_t size;             /* ctp-echo, mc-get: value size */
     const char *path;        /* http-get */
+    const char *read_id;     /* ctp-read: lesson id and format */
+    const char *read_format;
+    size_t read_size;        /* ctp-read: the body size of the first right answer */
     int pids[LG_PIDS_MAX];   /* server processes whose CPU time is measured */
     int npids;
 
@@ -295,10 +298,17 @@ static int ctp_head(struct lg_conn *c, const char *line, size_t len)
         return -1;
     long long lit = ctp_literal(line, len);
     bool ok = strncmp(line, "200 ", 4) == 0;
-    if (run.mode == LG_CTP_PING)
+    if (run.mode == LG_CTP_PING) {
         ok = ok && strcmp(line + 4, "PONG") == 0;
-    else
+    } else if (run.mode == LG_CTP_READ) {
+        /* The lesson does not change during a run: every answer must be as
+         * long as the first right one. */
+        if (ok && lit > 0 && run.read_size == 0)
+            run.read_size = (size_t)lit;
+        ok = ok && lit > 0 && (size_t)lit == run.read_size;
+    } else {
         ok = ok && lit == (long long)run.size;
+    }
     if (lit < 0) {
         response_done(c, ok);
         return 0;
@@ -387,7 +397,7 @@ static int parse_input(struct lg_conn *c)
             if (evbuffer_get_length(in) < need)
                 return 0;
             bool ok = c->resp_ok;
-            if (ok && run.mode != LG_HTTP_GET)
+            if (ok && (run.mode == LG_CTP_ECHO || run.mode == LG_MC_GET))
                 ok = body_matches(in, c->body_want);
             if (c->body_crlf) {
                 char crlf[2];
@@ -505,7 +515,7 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 
 static void connected(struct lg_conn *c)
 {
-    if (run.mode == LG_CTP_PING || run.mode == LG_CTP_ECHO) {
+    if (run.mode == LG_CTP_PING || run.mode == LG_CTP_ECHO || run.mode == LG_CTP_READ) {
         c->rs = RS_GREETING;
     } else {
         c->rs = RS_HEAD;
@@ -669,10 +679,11 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: loadgen [options] MODE [ARG]\n"
+        "usage: loadgen [options] MODE [ARG...]\n"
         "modes:\n"
         "  ctp-ping            campusd CTP/1 PING\n"
         "  ctp-echo SIZE       campusd CTP/1 ECHO of a SIZE-byte literal\n"
+        "  ctp-read ID FORMAT  campusd CTP/1 READ of a lesson (FORMAT text, md or html)\n"
         "  mc-get SIZE         memcached 'get' of a SIZE-byte value (set first)\n"
         "  http-get PATH       HTTP/1.1 keep-alive GET of PATH, 200 expected\n"
         "options (the target is always 127.0.0.1):\n"
@@ -781,12 +792,19 @@ static int parse_args(int argc, char **argv)
     }
     run.mode_name = argv[optind];
     const char *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
-    if (optind + 2 < argc) {
+    const char *arg2 = optind + 2 < argc ? argv[optind + 2] : NULL;
+    if (optind + (strcmp(run.mode_name, "ctp-read") == 0 ? 3 : 2) < argc) {
         fprintf(stderr, "loadgen: too many arguments\n");
         return -1;
     }
     if (strcmp(run.mode_name, "ctp-ping") == 0 && arg == NULL) {
         run.mode = LG_CTP_PING;
+    } else if (strcmp(run.mode_name, "ctp-read") == 0 && arg != NULL && arg2 != NULL &&
+               arg[0] != '\0' && arg2[0] != '\0' && strcspn(arg, " {}\r\n") == strlen(arg) &&
+               strcspn(arg2, " {}\r\n") == strlen(arg2)) {
+        run.mode = LG_CTP_READ;
+        run.read_id = arg;
+        run.read_format = arg2;
     } else if ((strcmp(run.mode_name, "ctp-echo") == 0 || strcmp(run.mode_name, "mc-get") == 0) &&
                arg != NULL) {
         run.mode = run.mode_name[0] == 'c' ? LG_CTP_ECHO : LG_MC_GET;
@@ -824,6 +842,10 @@ static void build_request(void)
     case LG_CTP_ECHO:
         run.req_head_len = (size_t)asprintf(&run.req_head, "ECHO {%zu}\r\n", run.size);
         break;
+    case LG_CTP_READ:
+        run.req_head_len = (size_t)asprintf(&run.req_head, "READ %s %s\r\n", run.read_id,
+                                            run.read_format);
+        break;
     case LG_MC_GET:
         run.req_head_len = (size_t)asprintf(&run.req_head, "get %s\r\n", run.mc_key);
         break;
@@ -850,7 +872,8 @@ static void print_result(void)
            "errors=%llu size=%zu p90_us=%.1f p999_us=%.1f",
            run.mode_name, run.conns, run.depth, (unsigned long long)run.requests, rps,
            hist_quantile(0.50), hist_quantile(0.99), (unsigned long long)run.errors,
-           run.mode == LG_HTTP_GET ? 0 : run.size, hist_quantile(0.90), hist_quantile(0.999));
+           run.mode == LG_HTTP_GET ? 0 : run.mode == LG_CTP_READ ? run.read_size : run.size,
+           hist_quantile(0.90), hist_quantile(0.999));
     if (run.npids > 0)
         printf(" server_cpu_us=%.2f", (run.server_cpu1 - run.server_cpu0) * per_req);
     printf(" client_cpu_us=%.2f\n", (run.client_cpu1 - run.client_cpu0) * per_req);

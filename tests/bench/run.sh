@@ -10,7 +10,9 @@
 # Settings (environment): BENCH_WORKERS="1 2" (campusd --workers = memcached -t,
 # one round each; default 1), BENCH_CONNS (50), BENCH_DEPTHS ("1 16"),
 # BENCH_DURATION (10 s measured per figure), BENCH_WARMUP (1 s),
-# BENCH_SIZE (16384), BENCH_SMALL (16: the small memcached value).
+# BENCH_SIZE (16384), BENCH_SMALL (16: the small memcached value). At the end
+# it runs content.sh (load time against cmark, READ against nginx; see there),
+# unless BENCH_CONTENT=0.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -65,18 +67,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# PID and those of its children that run the same program (campusd's
-# workers, not its embedded redis-server), comma-separated.
-same_program_pids() {
-    list=$1
-    name=$(cat "/proc/$1/comm" 2>/dev/null || true)
-    # shellcheck disable=SC2013
-    for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-        [ "$(cat "/proc/$child/comm" 2>/dev/null || true)" = "$name" ] && list="$list,$child"
-    done
-    echo "$list"
-}
 
 start_servers() {
     w=$1
@@ -180,3 +170,10 @@ END {
     }
 }' "$RESULTS"
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# The content benchmarks (issue 3): load time against cmark, READ against
+# nginx. Same settings from the environment; BENCH_CONTENT=0 skips them.
+if [ "${BENCH_CONTENT:-1}" != 0 ]; then
+    echo
+    sh "$ROOT/tests/bench/content.sh" "$BUILD"
+fi

@@ -59,6 +59,11 @@ check "ECHO bodies are read whole and compared" 0 answered \
     --conns 4 --depth 8 --duration 1 --warmup 0.2 ctp-echo 20000
 check "a literal over the server's limit counts as errors" 1 wrong \
     --conns 1 --depth 1 --duration 0.5 --warmup 0 ctp-echo 2000000
+check "READ answers are counted" 0 answered \
+    --conns 4 --depth 4 --duration 1 --warmup 0.2 ctp-read cluster-development/what-is-a-cluster html
+check "READ of a missing lesson counts as errors" 1 wrong \
+    --conns 2 --depth 1 --duration 0.5 --warmup 0 ctp-read cluster-development/no-such-lesson html
+check "ctp-read without its format is refused" 2 - ctp-read cluster-development/what-is-a-cluster
 check "memcached mode refuses a server that does not store" 1 - --duration 0.5 mc-get 16
 check "a bad depth is refused" 2 - --depth 0 ctp-ping
 check "a mode without its argument is refused" 2 - ctp-echo
