@@ -30,6 +30,16 @@ void api_send_json(struct evhttp_request *r, int code, const char *json, size_t 
     evbuffer_free(b);
 }
 
+/* The same, for an answer already in a buffer (sent by reference). */
+void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *json)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r);
+
+    evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+    evhttp_add_header(h, "Cache-Control", evhttp_find_header(h, "ETag") ? "no-cache" : "no-store");
+    evhttp_send_reply(r, code, code < 400 ? "OK" : "Error", json);
+}
+
 void api_send_error(struct evhttp_request *r, int code, const char *msg)
 {
     json_t *doc = json_pack("{s:i,s:s}", "code", code, "error", msg);
@@ -55,10 +65,14 @@ static void api_req_done(struct req *req)
                 return;
             }
         }
-        size_t len;
-        char *json = reply_render_json(&req->reply, &len);
-        api_send_json(r, req->reply.code, json, len);
-        free(json);
+        if (req->reply.json) {
+            api_send_json_buffer(r, req->reply.code, req->reply.json);
+        } else {
+            size_t len;
+            char *json = reply_render_json(&req->reply, &len);
+            api_send_json(r, req->reply.code, json, len);
+            free(json);
+        }
     }
     req_free(req);
 }

@@ -120,6 +120,7 @@ struct reply {
     json_t *kv;                  /* REPLY_KV: object, insertion order kept */
     json_t *kv_keys;             /* REPLY_KV: keys in order */
     json_t *meta;                /* facts about a document, for JSON ("data") */
+    struct evbuffer *json;       /* HTTP: the whole JSON answer, already rendered */
     char etag[80];               /* HTTP: the version of what is answered */
 };
 
@@ -174,6 +175,11 @@ void req_reply_data(struct req *req, int code, const char *fmt, ...) __attribute
 void req_meta(struct req *req, const char *key, const char *value);
 void req_meta_int(struct req *req, const char *key, long long value);
 void req_etag(struct req *req, const char *etag);
+/* Answers an HTTP request with a JSON document rendered earlier, sent by
+ * reference, not copied: release(json, len, arg) is called once the last
+ * byte has left (or the connection is gone). */
+void req_reply_json_ref(struct req *req, int code, const char *json, size_t len,
+                        void (*release)(const void *, size_t, void *), void *arg);
 void req_free(struct req *req);
 
 /* ---- cmd.c: the command table and dispatch ---- */
@@ -291,6 +297,8 @@ int courses_reload(void);
 /* The same, with every problem also written to report as path:line: message. */
 int courses_reload_report(struct sbuf *report);
 void courses_free(void);
+/* cmd-content.c: frees the rendered READ answers (at exit). */
+void read_cache_free(void);
 
 /* ---- tls.c ---- */
 
@@ -367,6 +375,7 @@ int adduser_main(const char *name, const char *role);
 void api_handle(struct evhttp_request *r, const char *path);
 void api_send_error(struct evhttp_request *r, int code, const char *msg);
 void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len);
+void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *json);
 
 /* ---- http.c ---- */
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
+#include <stdint.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -142,6 +144,77 @@ static bool lesson_id_ok(struct req *req, const char *full)
     return true;
 }
 
+/* ---- the HTTP answers of READ, rendered once per catalogue ----
+ *
+ * A lesson's JSON answer changes only when the catalogue does, and escaping
+ * a few KiB of HTML into JSON on every request is most of the cost of
+ * serving it. So each (lesson, format) answer at the default width is
+ * rendered once and kept until the next reload. Bytes may still sit in an
+ * HTTP output buffer after a reload: each entry counts those references and
+ * is freed when the last one is released and its generation is over. */
+
+#define READ_CACHE_BUCKETS 1024
+
+struct read_cached {
+    const struct lesson *lesson;
+    char format[8];
+    char *json;
+    size_t len;
+    int refs;                    /* output buffers holding json */
+    bool retired;                /* its catalogue was replaced */
+    struct read_cached *next;
+};
+
+static struct {
+    const struct catalog *cat;   /* the generation the entries belong to */
+    struct read_cached *buckets[READ_CACHE_BUCKETS];
+} read_cache;
+
+static void read_cached_release(const void *data, size_t len, void *arg)
+{
+    struct read_cached *e = arg;
+
+    if (--e->refs == 0 && e->retired) {
+        free(e->json);
+        free(e);
+    }
+}
+
+/* Drops every entry when the live catalogue is not the one they came from. */
+static void read_cache_check_generation(const struct catalog *cat)
+{
+    if (read_cache.cat == cat)
+        return;
+    for (size_t i = 0; i < READ_CACHE_BUCKETS; i++) {
+        struct read_cached *e = read_cache.buckets[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            e->retired = true;
+            if (e->refs == 0) {
+                free(e->json);
+                free(e);
+            }
+        }
+        read_cache.buckets[i] = NULL;
+    }
+    read_cache.cat = cat;
+}
+
+static struct read_cached **read_cache_slot(const struct lesson *l, const char *format)
+{
+    size_t h = (((uintptr_t)l >> 4) * 31 + (unsigned char)format[0]) % READ_CACHE_BUCKETS;
+    struct read_cached **pp = &read_cache.buckets[h];
+
+    while (*pp && ((*pp)->lesson != l || strcmp((*pp)->format, format) != 0))
+        pp = &(*pp)->next;
+    return pp;
+}
+
+void read_cache_free(void)
+{
+    read_cache_check_generation(NULL);
+}
+
 /* READ course/lesson [text|md|html] [width] */
 static void cmd_read(struct req *req)
 {
@@ -166,6 +239,24 @@ static void cmd_read(struct req *req)
     if (l == NULL) {
         req_reply(req, 404, "no lesson '%s'", id);
         return;
+    }
+
+    struct read_cached **slot = NULL;
+    if (req->origin == REQ_HTTP && width == CATALOG_TEXT_WIDTH && strlen(format) < 8) {
+        char f[8];
+        size_t i = 0;
+        for (; format[i]; i++)
+            f[i] = (char)tolower((unsigned char)format[i]);
+        f[i] = '\0';
+        read_cache_check_generation(cat);
+        slot = read_cache_slot(l, f);
+        if (*slot) {
+            progress_viewed(req, l);
+            req_etag(req, l->version);
+            (*slot)->refs++;
+            req_reply_json_ref(req, 200, (*slot)->json, (*slot)->len, read_cached_release, *slot);
+            return;
+        }
     }
 
     char *owned = NULL;
@@ -200,6 +291,25 @@ static void cmd_read(struct req *req)
     char msg[256];
     snprintf(msg, sizeof(msg), "%s version=%.16s prev=%s next=%s", l->full_id, l->version,
              l->prev_id ? l->prev_id : "-", l->next_id ? l->next_id : "-");
+    if (slot) {
+        /* Render the JSON answer once; this and later requests send it. */
+        struct read_cached *e = xcalloc(1, sizeof(*e));
+        e->lesson = l;
+        snprintf(e->format, sizeof(e->format), "%s", format);
+        for (char *p = e->format; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        snprintf(req->reply.msg, sizeof(req->reply.msg), "%s", msg);
+        req->reply.kind = REPLY_TEXT;
+        req->reply.body = evbuffer_new();
+        evbuffer_add(req->reply.body, body, strlen(body));
+        req->reply.code = 200;
+        e->json = reply_render_json(&req->reply, &e->len);
+        *slot = e;
+        e->refs++;
+        free(owned);
+        req_reply_json_ref(req, 200, e->json, e->len, read_cached_release, e);
+        return;
+    }
     req_reply_text(req, 200, msg, type, body, strlen(body));
     free(owned);
 }

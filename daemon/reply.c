@@ -17,6 +17,8 @@ void reply_clear(struct reply *r)
     json_decref(r->kv);
     json_decref(r->kv_keys);
     json_decref(r->meta);
+    if (r->json)
+        evbuffer_free(r->json);
     reply_init(r);
 }
 

@@ -144,3 +144,11 @@ void req_etag(struct req *req, const char *etag)
 {
     snprintf(req->reply.etag, sizeof(req->reply.etag), "\"%s\"", etag);
 }
+
+void req_reply_json_ref(struct req *req, int code, const char *json, size_t len,
+                        void (*release)(const void *, size_t, void *), void *arg)
+{
+    req->reply.json = evbuffer_new();
+    evbuffer_add_reference(req->reply.json, json, len, release, arg);
+    finish(req, code);
+}

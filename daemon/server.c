@@ -278,6 +278,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
      * answered into the void by store_stop, which frees them. */
     conn_close_all();
     http_stop();
+    read_cache_free();
     if (server.text_listener)
         evconnlistener_free(server.text_listener);
     if (server.tls_listener)

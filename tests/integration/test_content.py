@@ -176,12 +176,19 @@ def test_reload_keeps_old_catalogue_on_errors():
     try:
         c = d.client()
         v1 = c.request("READ demo/welcome").text
+        for _ in range(2):                     # the second answer comes from the cache
+            st, h1, body1 = http(d.http_port, "GET", "/api/lessons/demo/welcome")
+            assert st == 200 and "A new closing line." not in json.loads(body1)["body"]
         lesson = os.path.join(courses, "demo", "01-basics", "01-welcome.md")
         with open(lesson, "a") as f:
             f.write("\nA new closing line.\n")
         d.signal(signal.SIGHUP)
         wait_for(lambda: c.request("READ demo/welcome").text != v1, what="reload")
         assert b"A new closing line." in c.request("READ demo/welcome").body
+        # The HTTP answers rendered for the old catalogue are gone with it.
+        st, h2, body2 = http(d.http_port, "GET", "/api/lessons/demo/welcome")
+        assert st == 200 and "A new closing line." in json.loads(body2)["body"]
+        assert h2["etag"] != h1["etag"]
         v2 = c.request("READ demo/welcome").text
         # A broken tree: the live catalogue stays and the log says why.
         with open(os.path.join(courses, "demo", "01-basics", "03-broken.md"), "w") as f:
