@@ -181,6 +181,9 @@ int main(int argc, char **argv)
     }
     log_set_level(cfg.log_level);
     cmd_init();
+    /* Literals, answers and lesson renderings of tens of KiB come and go all
+     * the time; keep glibc from giving the heap back and taking it again. */
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
     if (check_dir) {
         int rc = content_check(check_dir, stdout);
         config_free(&cfg);
@@ -199,9 +202,6 @@ int main(int argc, char **argv)
         return rc;
     }
     signal(SIGPIPE, SIG_IGN);
-    /* Literals and answers of tens of KiB come and go all the time; keep
-     * glibc from giving the heap back and taking it again on each one. */
-    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 
     /* Loaded once here, so forked workers share it until they reload. */
     if (courses_reload() < 0) {
