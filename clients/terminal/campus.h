@@ -238,6 +238,8 @@ size_t render_cols(const char *s, size_t len);
 /* Reads a line after printing prompt (to stderr when stdout is piped).
  * Returns a new string without the newline, or NULL at end of input. */
 char *prompt_line(const char *prompt);
+/* One line of f without its line end, or NULL at EOF. Caller frees. */
+char *prompt_read_line(FILE *f);
 /* Reads a password without echo from the terminal (or a line of stdin
  * when there is no terminal). Caller wipes and frees. NULL at EOF. */
 char *prompt_password(const char *prompt);

@@ -17,18 +17,8 @@ static void secret_free(char *s)
  * Returns a new string (wipe with secret_free) or NULL. */
 static char *ask_password(bool from_stdin, const char *prompt)
 {
-    if (from_stdin) {
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t n = getline(&line, &cap, stdin);
-        if (n < 0) {
-            free(line);
-            return NULL;
-        }
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        return line;
-    }
+    if (from_stdin)
+        return prompt_read_line(stdin);
     return prompt_password(prompt);
 }
 

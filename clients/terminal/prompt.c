@@ -9,8 +9,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-/* Reads one line from f without its line end; NULL at EOF. */
-static char *read_line(FILE *f)
+/* Reads one line from f without its line end (LF or CRLF); NULL at EOF. */
+char *prompt_read_line(FILE *f)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -30,7 +30,7 @@ char *prompt_line(const char *prompt)
     FILE *out = render_tty() ? stdout : stderr;
     fputs(prompt, out);
     fflush(out);
-    return read_line(stdin);
+    return prompt_read_line(stdin);
 }
 
 static struct termios saved_tio;
@@ -52,7 +52,7 @@ char *prompt_password(const char *prompt)
     if (fd < 0 || tcgetattr(fd, &tio) < 0) {
         if (fd >= 0)
             close(fd);
-        return read_line(stdin);     /* no terminal: the password is a line of stdin */
+        return prompt_read_line(stdin);     /* no terminal: the password is a line of stdin */
     }
     FILE *f = fdopen(fd, "r+");
     if (f == NULL) {
@@ -70,7 +70,7 @@ char *prompt_password(const char *prompt)
     tcsetattr(fd, TCSANOW, &tio);
     fputs(prompt, f);
     fflush(f);
-    char *pw = read_line(f);
+    char *pw = prompt_read_line(f);
     tcsetattr(fd, TCSAFLUSH, &saved_tio);
     saved_fd = -1;
     signal(SIGINT, old_int);

@@ -184,16 +184,7 @@ static char *next_line(bool tty, const char *prompt)
 {
     if (tty)
         return readline(prompt);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, stdin);
-    if (n < 0) {
-        free(line);
-        return NULL;
-    }
-    if (n > 0 && line[n - 1] == '\n')
-        line[n - 1] = '\0';
-    return line;
+    return prompt_read_line(stdin);
 }
 
 int shell_run(struct ctx *ctx)
