@@ -28,9 +28,6 @@ char *render_html(struct cmark_node *doc);
  * the result. */
 char *render_text(struct cmark_node *doc, const char *exercise_id, int width, bool ansi);
 
-/* The words of the document for the search index: text without link
- * references and exercise placeholders. Caller frees. */
-char *render_search_text(struct cmark_node *doc);
 
 /* <table class="data" data-table="NAME"> with escaped cells. Caller frees. */
 char *render_table_html(const struct table *t);

@@ -35,8 +35,6 @@ struct tt {
     int width;
     bool ansi;
     bool need_blank;            /* a blank line before the next block */
-    bool plain;                 /* for the search index: no references and
-                                 * no exercise placeholders */
     const char *exercise_id;
     char **links;               /* reference targets, numbered from 1 */
     size_t nlinks, linkcap;
@@ -437,7 +435,7 @@ static void tt_event(struct tt *t, cmark_event_type ev, cmark_node *n)
         tt_flush_blank(t);
         if (tb) {
             tt_table(t, tb);
-        } else if (!t->plain) {
+        } else {
             char *s = xasprintf("[Exercise: use EXERCISE %s]",
                                 t->exercise_id ? t->exercise_id : "");
             tt_line(t, s, strlen(s)); /* kept whole: the command is copied */
@@ -477,7 +475,7 @@ static void tt_event(struct tt *t, cmark_event_type ev, cmark_node *n)
     case CMARK_NODE_LINK:
     case CMARK_NODE_IMAGE:
         if (enter) {
-            tt_link_push(t, t->plain ? 0 : tt_link_enter(t, n));
+            tt_link_push(t, tt_link_enter(t, n));
             if (type == CMARK_NODE_IMAGE)
                 sbuf_adds(&t->inl, "[image: ");
             else
@@ -528,13 +526,6 @@ static char *tt_run(struct tt *tp, struct cmark_node *doc)
 char *render_text(struct cmark_node *doc, const char *exercise_id, int width, bool ansi)
 {
     struct tt t = {.width = width, .ansi = ansi, .exercise_id = exercise_id};
-
-    return tt_run(&t, doc);
-}
-
-char *render_search_text(struct cmark_node *doc)
-{
-    struct tt t = {.width = CATALOG_TEXT_WIDTH_MAX, .plain = true};
 
     return tt_run(&t, doc);
 }

@@ -1,8 +1,10 @@
 /* search.c: an inverted index of lesson words, ranked queries and snippets. */
 #include "search.h"
 #include "render.h"
+#include "table.h"
 #include "util.h"
 
+#include <cmark.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -261,6 +263,65 @@ static char *one_line(const char *s)
     return sbuf_take(&b);
 }
 
+/* The words of a lesson, straight from its parse tree, blocks separated by
+ * a space: what a learner reads, without layout. Rendering it as wrapped
+ * text only to flatten it again cost a quarter of a whole load. Exercise
+ * blocks are left out; tables give their cells. */
+static char *search_text(cmark_node *doc)
+{
+    struct sbuf b = {0};
+    cmark_iter *it = cmark_iter_new(doc);
+    cmark_event_type ev;
+
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        cmark_node_type type = cmark_node_get_type(n);
+        const char *lit;
+
+        switch (type) {
+        case CMARK_NODE_TEXT:
+        case CMARK_NODE_CODE:
+            lit = cmark_node_get_literal(n);
+            sbuf_adds(&b, lit ? lit : "");
+            break;
+        case CMARK_NODE_SOFTBREAK:
+        case CMARK_NODE_LINEBREAK:
+            sbuf_addc(&b, ' ');
+            break;
+        case CMARK_NODE_CODE_BLOCK:
+            lit = cmark_node_get_literal(n);
+            sbuf_adds(&b, lit ? lit : "");
+            sbuf_addc(&b, ' ');
+            break;
+        case CMARK_NODE_CUSTOM_BLOCK: {
+            const struct table *t = cmark_node_get_user_data(n);
+            if (ev != CMARK_EVENT_ENTER || t == NULL)
+                break;                 /* an exercise: never searched */
+            for (size_t c = 0; c < t->ncols; c++) {
+                sbuf_adds(&b, t->header[c]);
+                sbuf_addc(&b, ' ');
+            }
+            for (size_t r = 0; r < t->nrows; r++)
+                for (size_t c = 0; c < t->ncols; c++) {
+                    sbuf_adds(&b, t->cells[r][c]);
+                    sbuf_addc(&b, ' ');
+                }
+            break;
+        }
+        case CMARK_NODE_PARAGRAPH:
+        case CMARK_NODE_HEADING:
+        case CMARK_NODE_ITEM:
+            if (ev == CMARK_EVENT_EXIT)
+                sbuf_addc(&b, ' ');
+            break;
+        default:
+            break;                     /* raw HTML and containers add nothing */
+        }
+    }
+    cmark_iter_free(it);
+    return sbuf_take(&b);
+}
+
 struct search_index *search_index_build(struct course *const *courses, size_t ncourses)
 {
     struct search_index *idx = xcalloc(1, sizeof(*idx));
@@ -276,7 +337,7 @@ struct search_index *search_index_build(struct course *const *courses, size_t nc
             struct search_doc *d = &idx->docs[idx->ndocs];
             struct adder a = {idx, (uint32_t)idx->ndocs, SEARCH_TITLE_WEIGHT};
             d->lesson = les;
-            char *plain = render_search_text(les->doc);
+            char *plain = search_text(les->doc);
             d->text = one_line(plain);
             free(plain);
             each_word(les->title, strlen(les->title), add_word, &a);
