@@ -24,6 +24,7 @@ struct posting {
 
 struct term {
     char *word;
+    uint64_t hash;              /* of word: compared before the bytes */
     struct posting *p;
     size_t n, cap;
 };
@@ -50,10 +51,15 @@ static const char *const stop_words[] = {
     "you", "your",
 };
 
+/* The longest stop word, in bytes: longer words skip the search below. */
+#define STOP_WORD_MAX 5
+
 static bool is_stop_word(const char *w)
 {
     size_t lo = 0, hi = sizeof(stop_words) / sizeof(stop_words[0]);
 
+    if (strnlen(w, STOP_WORD_MAX + 1) > STOP_WORD_MAX)
+        return false;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         int c = strcmp(w, stop_words[mid]);
@@ -177,13 +183,18 @@ static uint64_t hash(const char *s)
 }
 
 /* The slot of word in the table (empty slot when absent). */
-static struct term *slot(struct search_index *idx, const char *w)
+static struct term *slot_h(struct search_index *idx, const char *w, uint64_t h)
 {
-    size_t i = (size_t)hash(w) & (idx->cap - 1);
+    size_t i = (size_t)h & (idx->cap - 1);
 
-    while (idx->terms[i].word && strcmp(idx->terms[i].word, w) != 0)
+    while (idx->terms[i].word && (idx->terms[i].hash != h || strcmp(idx->terms[i].word, w) != 0))
         i = (i + 1) & (idx->cap - 1);
     return &idx->terms[i];
+}
+
+static struct term *slot(struct search_index *idx, const char *w)
+{
+    return slot_h(idx, w, hash(w));
 }
 
 static void grow(struct search_index *idx)
@@ -195,7 +206,7 @@ static void grow(struct search_index *idx)
     idx->terms = xcalloc(idx->cap, sizeof(*idx->terms));
     for (size_t i = 0; i < oldcap; i++)
         if (old[i].word)
-            *slot(idx, old[i].word) = old[i];
+            *slot_h(idx, old[i].word, old[i].hash) = old[i];
     free(old);
 }
 
@@ -214,9 +225,11 @@ static void add_word(void *arg, const char *w, size_t start, size_t end)
     (void)start, (void)end;
     if ((idx->used + 1) * 2 > idx->cap)
         grow(idx);
-    struct term *t = slot(idx, w);
+    uint64_t h = hash(w);
+    struct term *t = slot_h(idx, w, h);
     if (t->word == NULL) {
         t->word = xstrdup(w);
+        t->hash = h;
         idx->used++;
     }
     if (t->n && t->p[t->n - 1].doc == a->doc) {
