@@ -169,6 +169,21 @@ static bool match_numbered(const char *name, const char *ext, struct entry *e)
 
 /* Checks numbering of sorted entries: duplicates are errors, gaps warnings.
  * Returns false when an entry must be dropped (duplicate number). */
+/* Keeps a numbered entry whose slug is a valid id; reports and drops the
+ * others ("invalid WHAT id"). */
+static void keep_entry(struct walk *w, const char *rel, const char *what, struct entry *e,
+                       struct entry *v, size_t *nv)
+{
+    if (!id_valid(e->slug)) {
+        diag_add(w->l->diags, DIAG_ERROR, rel, 0, "invalid %s id '%s': use 1 to 64 of [a-z0-9-]",
+                 what, e->slug);
+        free(e->name);
+        free(e->slug);
+        return;
+    }
+    v[(*nv)++] = *e;
+}
+
 static void check_numbers(struct walk *w, const char *dir, struct entry *v, size_t n)
 {
     int expect = 1;
@@ -215,14 +230,7 @@ static void load_module_files(struct walk *w, struct course *c, struct module *m
         } else if (k == KIND_FILE && (match_numbered(names[i], ".case.md", &e) ||
                                       match_numbered(names[i], ".md", &e))) {
             e.is_case = strstr(names[i], ".case.md") == names[i] + strlen(names[i]) - 8;
-            if (!id_valid(e.slug)) {
-                diag_add(w->l->diags, DIAG_ERROR, rel, 0,
-                         "invalid lesson id '%s': use 1 to 64 of [a-z0-9-]", e.slug);
-                free(e.name);
-                free(e.slug);
-            } else {
-                v[nv++] = e;
-            }
+            keep_entry(w, rel, "lesson", &e, v, &nv);
         } else if (k != KIND_NONE) {
             diag_add(w->l->diags, DIAG_WARNING, rel, 0,
                      "ignored: not module.md, NN-lesson.md or NN-case.case.md");
@@ -343,14 +351,7 @@ static void load_course(struct walk *w, const char *id)
         if (k == KIND_FILE && strcmp(names[i], "course.md") == 0) {
             have_course_md = true;
         } else if (k == KIND_DIR && match_numbered(names[i], "", &e)) {
-            if (!id_valid(e.slug)) {
-                diag_add(w->l->diags, DIAG_ERROR, rel, 0,
-                         "invalid module id '%s': use 1 to 64 of [a-z0-9-]", e.slug);
-                free(e.name);
-                free(e.slug);
-            } else {
-                v[nv++] = e;
-            }
+            keep_entry(w, rel, "module", &e, v, &nv);
         } else if (k != KIND_NONE) {
             diag_add(w->l->diags, DIAG_WARNING, rel, 0,
                      "ignored: not course.md or an NN-module folder");

@@ -57,12 +57,7 @@ NG_PID=
 LG_PID=
 
 stop_servers() {
-    stop_pid "$CD_PID"
-    CD_PID=
-    if [ -n "$CD_DATA" ] && [ -S "$CD_DATA/redis.sock" ] && command -v redis-cli >/dev/null; then
-        redis-cli -s "$CD_DATA/redis.sock" shutdown nosave >/dev/null 2>&1 || true
-    fi
-    CD_DATA=
+    stop_campusd
     stop_pid "$NG_PID"
     NG_PID=
 }

@@ -58,3 +58,15 @@ same_program_pids() {
 field() {
     printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1
 }
+
+# Stops the campusd of $CD_PID (data dir $CD_DATA). campusd stops its embedded
+# redis-server itself; if it could not, the socket is still there and this
+# does it.
+stop_campusd() {
+    stop_pid "$CD_PID"
+    CD_PID=
+    if [ -n "$CD_DATA" ] && [ -S "$CD_DATA/redis.sock" ] && command -v redis-cli >/dev/null; then
+        redis-cli -s "$CD_DATA/redis.sock" shutdown nosave >/dev/null 2>&1 || true
+    fi
+    CD_DATA=
+}

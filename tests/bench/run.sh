@@ -48,14 +48,7 @@ LG_PID=
 CD_DATA=
 
 stop_servers() {
-    stop_pid "$CD_PID"
-    CD_PID=
-    # campusd stops its embedded redis-server itself; if it could not, the
-    # socket is still there and this does it.
-    if [ -n "$CD_DATA" ] && [ -S "$CD_DATA/redis.sock" ] && command -v redis-cli >/dev/null; then
-        redis-cli -s "$CD_DATA/redis.sock" shutdown nosave >/dev/null 2>&1 || true
-    fi
-    CD_DATA=
+    stop_campusd
     stop_pid "$MC_PID"
     MC_PID=
 }
