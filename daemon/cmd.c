@@ -61,7 +61,8 @@ static const char *role_name(enum role r)
 void cmd_dispatch(struct req *req)
 {
     const struct proto_req *a = &req->args;
-    const struct cmd *c = cmd_lookup(a->argv[0], a->argl[0]);
+    /* The connection may have looked the verb up already (conn.c). */
+    const struct cmd *c = req->cmd ? req->cmd : cmd_lookup(a->argv[0], a->argl[0]);
 
     if (c == NULL) {
         char verb[40];

@@ -425,6 +425,7 @@ static void conn_process(struct conn *c)
          * answered, so a request behind it sees what it did. Set before the
          * dispatch: r may be answered, and freed, inside it. */
         const struct cmd *cmd = cmd_lookup(pr.argv[0], pr.argl[0]);
+        r->cmd = cmd;            /* cmd_dispatch does not look it up again */
         if (cmd && (cmd->flags & CMD_WRITE)) {
             r->holds = true;
             conn_hold(c, true);
