@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@ static void on_signal(int sig)
 
 static pid_t spawn_worker(long id, SSL_CTX *ctx)
 {
+    pid_t master = getpid();
     pid_t pid = fork();
 
     if (pid < 0) {
@@ -44,6 +46,10 @@ static pid_t spawn_worker(long id, SSL_CTX *ctx)
         signal(SIGHUP, SIG_DFL);
         signal(SIGCHLD, SIG_DFL);
         sigprocmask(SIG_SETMASK, &unblocked, NULL);
+        /* A worker whose master is killed finishes what it has and goes,
+         * rather than keeping the ports with nobody to supervise it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != master)
+            _exit(1);
         embed_forget();
         int rc = server_run((int)id, ctx);
         courses_free();
