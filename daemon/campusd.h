@@ -44,6 +44,7 @@ struct config {
     long output_max;             /* bytes buffered for a slow reader before we close */
     long reqs_per_event;         /* requests handled per wake-up before yielding */
     long store_timeout_ms;       /* bound on every Redis command */
+    long store_allow_no_aof;     /* 1: writes go to a Redis without AOF anyway */
     long shutdown_timeout;       /* seconds to drain on SIGTERM */
     long http_header_max, http_body_max, http_timeout, http_max_conns;
 
@@ -323,6 +324,13 @@ const char *store_status(void);   /* "up", "down", or why writes are refused */
 int store_command(store_cb *cb, void *priv, const char *fmt, ...);
 int store_command_argv(store_cb *cb, void *priv, int argc, const char **argv, const size_t *argl);
 double store_last_rtt(void);
+/* The readers of what Redis answers, pure (the reply fuzz harness calls
+ * them): the fields of campus:meta from HGETALL (strings owned by the
+ * reply, NULL if absent); a setting from CONFIG GET; a field of INFO text.
+ * The last two copy into out and return 0, or -1 if it is not there. */
+void store_parse_meta(const struct redisReply *reply, const char **instance, const char **version);
+int store_parse_config_get(const struct redisReply *reply, const char *name, char *out, size_t n);
+int store_info_field(const char *info, size_t len, const char *field, char *out, size_t n);
 
 /* ---- embed.c: the embedded redis-server ---- */
 

@@ -7,10 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct config cfg;
 
-enum opt_type { OPT_STR, OPT_INT };
+enum opt_type { OPT_STR, OPT_INT, OPT_BOOL };
 
 struct option_def {
     const char *key;             /* in the file; the flag is --key with - for _ */
@@ -23,6 +24,7 @@ struct option_def {
 
 #define S(k, f, d, h) { k, OPT_STR, offsetof(struct config, f), d, 0, 0, h }
 #define I(k, f, d, lo, hi, h) { k, OPT_INT, offsetof(struct config, f), d, lo, hi, h }
+#define B(k, f, d, h) { k, OPT_BOOL, offsetof(struct config, f), d, 0, 1, h }
 
 static const struct option_def options[] = {
     S("bind", bind, "127.0.0.1", "address to listen on"),
@@ -48,6 +50,8 @@ static const struct option_def options[] = {
     I("output_max", output_max, "16777216", 65536, 1073741824, "bytes buffered for a slow reader before closing"),
     I("reqs_per_event", reqs_per_event, "32", 1, 100000, "requests handled per wake-up before yielding"),
     I("store_timeout_ms", store_timeout_ms, "1500", 10, 600000, "bound on every Redis command, ms"),
+    B("store_allow_no_aof", store_allow_no_aof, "no",
+      "yes: accept writes on a Redis with AOF off (a restart may lose them)"),
     I("shutdown_timeout", shutdown_timeout, "10", 0, 3600, "seconds to finish in-flight work on SIGTERM"),
     I("http_header_max", http_header_max, "16384", 1024, 1048576, "largest HTTP header block, bytes"),
     I("http_body_max", http_body_max, "1048576", 0, 268435456, "largest HTTP request body, bytes"),
@@ -89,6 +93,16 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
         free(*slot);
         *slot = value ? xstrdup(value) : NULL;
         return 0;
+    }
+    if (o->type == OPT_BOOL) {
+        static const char *const yes[] = { "yes", "on", "true", "1" }, *const no[] = { "no", "off", "false", "0" };
+        for (size_t i = 0; i < 4; i++)
+            if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+                *(long *)base = strcasecmp(value, yes[i]) == 0;
+                return 0;
+            }
+        snprintf(err, errlen, "%s: '%s' is not yes or no", key, value);
+        return -1;
     }
     char *end;
     errno = 0;
@@ -267,6 +281,8 @@ void config_print(const struct config *c, FILE *out)
         if (options[i].type == OPT_STR) {
             const char *v = *(char *const *)base;
             fprintf(out, "%s %s\n", options[i].key, v ? v : "(unset)");
+        } else if (options[i].type == OPT_BOOL) {
+            fprintf(out, "%s %s\n", options[i].key, *(const long *)base ? "yes" : "no");
         } else {
             fprintf(out, "%s %ld\n", options[i].key, *(const long *)base);
         }

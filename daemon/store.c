@@ -1,6 +1,7 @@
 /* store.c: the link to Redis: hiredis async on our event loop, a bound on
- * every command, reconnection with backoff, and the schema marker that tells
- * a Redis which lost its data from a new one. */
+ * every command, reconnection with backoff, the schema marker that tells
+ * a Redis which lost its data from a new one, and the check that Redis
+ * keeps an AOF (else an acknowledged write may not survive its restart). */
 #include "campusd.h"
 #include "scripts.h"
 
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #define BACKOFF_MIN_MS       100
 #define BACKOFF_MAX_MS       5000
 #define HEALTH_INTERVAL_MS   1000
+#define AOF_CHECK_TICKS      10      /* health ticks between persistence checks */
 
 /* One command in flight. Redis answers in order and every command has the
  * same bound, so the oldest one is always the first to time out: a single
@@ -46,7 +49,12 @@ static struct {
     struct store_op *head, *tail;
     const char *drop_reason;     /* what pending callbacks are told on a drop */
     bool data_lost;
-    char why[1400];              /* why writes are refused */
+    char why[1400];              /* why writes are refused (data_lost) */
+    bool aof_off;                /* AOF off or unknown, and that is not accepted */
+    bool aof_risk_logged;        /* AOF off, accepted: said once */
+    char aof_why[512];           /* why writes are refused (aof_off) */
+    char fsync_seen[32];         /* the last appendfsync we warned about */
+    unsigned health_ticks;
     double last_rtt;
     bool stopping;
     char marker_path[1024];
@@ -61,13 +69,13 @@ enum store_state store_state(void)
 
 bool store_writable(void)
 {
-    return st.state == STORE_UP && !st.data_lost;
+    return st.state == STORE_UP && !st.data_lost && !st.aof_off;
 }
 
 const char *store_status(void)
 {
     if (st.state == STORE_UP)
-        return st.data_lost ? st.why : "up";
+        return st.data_lost ? st.why : st.aof_off ? st.aof_why : "up";
     return st.state == STORE_CONNECTING ? "connecting" : "down";
 }
 
@@ -253,7 +261,7 @@ static void store_up(void)
     }
     st.state = STORE_UP;
     st.backoff_ms = BACKOFF_MIN_MS;
-    log_info("store: up%s", st.data_lost ? " (refusing writes)" : "");
+    log_info("store: up%s", st.data_lost || st.aof_off ? " (refusing writes)" : "");
 }
 
 static void meta_set_cb(redisReply *reply, const char *err, void *priv)
@@ -271,6 +279,194 @@ static void meta_set_cb(redisReply *reply, const char *err, void *priv)
     free(id);
 }
 
+/* Reads the fields of campus:meta from an HGETALL reply. Anything that is
+ * not a field/value pair of strings is skipped: a Redis we do not control
+ * may answer anything. The strings belong to the reply. */
+void store_parse_meta(const redisReply *reply, const char **instance, const char **version)
+{
+    *instance = *version = NULL;
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+        const redisReply *k = reply->element[i], *v = reply->element[i + 1];
+        if (k == NULL || v == NULL || k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+            continue;
+        if (strcmp(k->str, "instance") == 0 && v->str[0] && strlen(v->str) == v->len)
+            *instance = v->str;
+        else if (strcmp(k->str, "version") == 0)
+            *version = v->str;
+    }
+}
+
+/* The value of name in a CONFIG GET reply ([name, value], in order),
+ * copied into out. Returns 0, or -1 if the reply holds no such pair. */
+int store_parse_config_get(const redisReply *reply, const char *name, char *out, size_t n)
+{
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY)
+        return -1;
+    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+        const redisReply *k = reply->element[i], *v = reply->element[i + 1];
+        if (k && v && k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
+            strcasecmp(k->str, name) == 0) {
+            snprintf(out, n, "%.*s", (int)(v->len < n ? v->len : n - 1), v->str);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The value of field in INFO text ("field:value\r\n" lines), copied into
+ * out. Returns 0, or -1 if no line starts with that field. */
+int store_info_field(const char *info, size_t len, const char *field, char *out, size_t n)
+{
+    size_t flen = strlen(field);
+
+    for (size_t pos = 0; pos < len;) {
+        const char *line = info + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t llen = nl ? (size_t)(nl - line) : len - pos;
+        pos += llen + (nl != NULL);
+        if (llen > flen && memcmp(line, field, flen) == 0 && line[flen] == ':') {
+            size_t vlen = llen - flen - 1;
+            if (vlen && line[flen + 1 + vlen - 1] == '\r')
+                vlen--;
+            if (vlen >= n)
+                vlen = n - 1;
+            memcpy(out, line + flen + 1, vlen);
+            out[vlen] = '\0';
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- persistence: writes are refused unless Redis keeps an AOF ----
+ * Three commands, sent together: CONFIG GET appendonly and appendfsync
+ * say what is configured; INFO persistence (aof_enabled) answers where
+ * CONFIG is renamed away. The verdict is given when the last one answers. */
+
+struct aof_check {
+    int pending;                 /* replies still to come */
+    bool dropped;                /* one came back NULL: the link went */
+    int appendonly;              /* from CONFIG GET: 1, 0, or -1 if unanswered */
+    int aof_enabled;             /* from INFO: 1, 0, or -1 */
+    char fsync[32];
+    char config_err[128];        /* why CONFIG GET failed, for the log */
+};
+
+/* Decides from what the check gathered; logs only what changes. */
+static void aof_verdict(struct aof_check *c)
+{
+    int on = c->appendonly >= 0 ? c->appendonly : c->aof_enabled;
+    char what[256];
+
+    if (on == 1) {
+        if (st.aof_off)
+            log_info("store: AOF is on in Redis now; accepting writes again");
+        st.aof_off = false;
+        st.aof_risk_logged = false;
+        if (c->fsync[0] && strcmp(c->fsync, "always") != 0 && strcmp(c->fsync, st.fsync_seen) != 0)
+            log_warn("store: Redis has appendfsync %s: a write acknowledged in the second "
+                     "before a power failure may be lost (appendfsync always closes that)", c->fsync);
+        snprintf(st.fsync_seen, sizeof(st.fsync_seen), "%s", c->fsync);
+        return;
+    }
+    if (on == 0 && c->appendonly == 0)
+        snprintf(what, sizeof(what), "appendonly no");
+    else if (on == 0)
+        snprintf(what, sizeof(what), "aof_enabled:0 in INFO persistence; CONFIG GET failed: %s",
+                 c->config_err);
+    else
+        snprintf(what, sizeof(what), "neither CONFIG GET appendonly nor INFO persistence says "
+                 "whether it is on; CONFIG GET: %s", c->config_err[0] ? c->config_err : "no answer");
+    if (st.cfg->store_allow_no_aof) {
+        if (!st.aof_risk_logged)
+            log_warn("store: Redis has AOF off (%s); writes are accepted as store_allow_no_aof "
+                     "is set, and a restart of Redis may lose them", what);
+        st.aof_risk_logged = true;
+        st.aof_off = false;
+        return;
+    }
+    char why[sizeof(st.aof_why)];
+    snprintf(why, sizeof(why), "refusing writes: Redis has AOF off (%s), so a restart would lose "
+             "acknowledged writes (turn it on with CONFIG SET appendonly yes and in redis.conf, "
+             "or set store_allow_no_aof yes to accept the risk)", what);
+    if (!st.aof_off || strcmp(why, st.aof_why) != 0)
+        log_error("store: %s", why);
+    snprintf(st.aof_why, sizeof(st.aof_why), "%s", why);
+    st.aof_off = true;
+}
+
+static void aof_check_done(struct aof_check *c)
+{
+    if (--c->pending > 0)
+        return;
+    if (!c->dropped)
+        aof_verdict(c);
+    free(c);
+}
+
+static void aof_appendonly_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct aof_check *c = priv;
+    char v[32];
+
+    if (reply == NULL)
+        c->dropped = true;
+    else if (reply->type == REDIS_REPLY_ERROR)
+        snprintf(c->config_err, sizeof(c->config_err), "%.100s", reply->str);
+    else if (store_parse_config_get(reply, "appendonly", v, sizeof(v)) == 0)
+        c->appendonly = strcasecmp(v, "yes") == 0;
+    else
+        snprintf(c->config_err, sizeof(c->config_err), "no appendonly in the answer");
+    aof_check_done(c);
+}
+
+static void aof_fsync_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct aof_check *c = priv;
+
+    if (reply == NULL)
+        c->dropped = true;
+    else if (store_parse_config_get(reply, "appendfsync", c->fsync, sizeof(c->fsync)) < 0)
+        c->fsync[0] = '\0';
+    aof_check_done(c);
+}
+
+static void aof_info_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct aof_check *c = priv;
+    char v[32];
+
+    if (reply == NULL)
+        c->dropped = true;
+    else if (reply->type == REDIS_REPLY_STRING &&
+             store_info_field(reply->str, reply->len, "aof_enabled", v, sizeof(v)) == 0)
+        c->aof_enabled = strcmp(v, "1") == 0;
+    aof_check_done(c);
+}
+
+/* Sends the three commands of a check; each callback runs once, the last
+ * one frees the check. */
+static void aof_check_send(void)
+{
+    struct aof_check *c = xcalloc(1, sizeof(*c));
+    const char *a1[] = { "CONFIG", "GET", "appendonly" };
+    const char *a2[] = { "CONFIG", "GET", "appendfsync" };
+    const char *a3[] = { "INFO", "persistence" };
+
+    c->appendonly = c->aof_enabled = -1;
+    c->pending = 1;              /* ours, until all are sent */
+    if (send_op(aof_appendonly_cb, c, 3, a1, NULL) == 0)
+        c->pending++;
+    if (send_op(aof_fsync_cb, c, 3, a2, NULL) == 0)
+        c->pending++;
+    if (send_op(aof_info_cb, c, 2, a3, NULL) == 0)
+        c->pending++;
+    c->dropped = c->dropped || c->pending < 4;
+    aof_check_done(c);
+}
+
 static void handshake_cb(redisReply *reply, const char *err, void *priv)
 {
     char marker[128];
@@ -285,14 +481,8 @@ static void handshake_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     read_marker(marker, sizeof(marker));
-    const char *instance = NULL, *version = NULL;
-    if (reply->type == REDIS_REPLY_ARRAY)
-        for (size_t i = 0; i + 1 < reply->elements; i += 2) {
-            if (strcmp(reply->element[i]->str, "instance") == 0)
-                instance = reply->element[i + 1]->str;
-            if (strcmp(reply->element[i]->str, "version") == 0)
-                version = reply->element[i + 1]->str;
-        }
+    const char *instance, *version;
+    store_parse_meta(reply, &instance, &version);
     if (instance == NULL) {
         if (marker[0]) {
             st.data_lost = true;
@@ -340,6 +530,9 @@ static void connect_cb(const redisAsyncContext *ac, int status)
         schedule_reconnect();
         return;
     }
+    /* The persistence check goes first: its verdict is in before the
+     * handshake's reply makes the store up. */
+    aof_check_send();
     const char *argv[] = { "HGETALL", STORE_META_KEY };
     send_op(handshake_cb, NULL, 2, argv, NULL);
 }
@@ -397,9 +590,12 @@ static void health_reply_cb(redisReply *reply, const char *err, void *priv)
 
 /* Every second: a PING keeps the state honest even without traffic (a
  * SIGSTOPped Redis accepts connections but never answers), and a link stuck
- * half-way gets dropped. */
+ * half-way gets dropped. Every AOF_CHECK_TICKS, the persistence check runs
+ * again, so a CONFIG SET appendonly at runtime is noticed. */
 static void health_cb(evutil_socket_t fd, short what, void *arg)
 {
+    if (st.state == STORE_UP && ++st.health_ticks % AOF_CHECK_TICKS == 0)
+        aof_check_send();
     if (st.state == STORE_UP && st.head == NULL) {
         const char *argv[] = { "PING" };
         send_op(health_reply_cb, NULL, 1, argv, NULL);
