@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #define EMBED_WAIT_SECONDS 20
-/* A campusd killed a moment ago leaves a redis-server that is still shutting
- * down (it got SIGTERM from its parent's death) and still holds the lock. */
+/* A campusd killed a moment ago may leave a redis-server that has not yet
+ * taken its parent's death signal and still holds the lock. */
 #define EMBED_LOCK_WAIT_SECONDS 10
 /* A redis-server left running without its campusd gets this long to stop. */
 #define EMBED_ORPHAN_WAIT_SECONDS 10
@@ -240,11 +240,14 @@ static int spawn(void)
         /* Its own process group: a ^C at the terminal reaches campusd, which
          * then stops Redis in order, after the workers. */
         setpgid(0, 0);
-        /* Dies with campusd, however campusd dies (SIGTERM: Redis still
-         * shuts down cleanly). The death signal follows the thread that
-         * forked: spawn runs on the main thread only. If campusd died
-         * before the prctl, our parent is already someone else. */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+        /* Dies with campusd, however campusd dies. SIGKILL, not SIGTERM:
+         * a Redis whose shutdown save fails (disk full, dir gone) ignores
+         * SIGTERM and would keep the lock forever, and with appendfsync
+         * always every acknowledged write is in the AOF already. The death
+         * signal follows the thread that forked: spawn runs on the main
+         * thread only. If campusd died before the prctl, our parent is
+         * already someone else. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
             _exit(1);
         /* Redis keeps the data dir lock while it lives, even after campusd. */
         if (em.lock_fd >= 0)

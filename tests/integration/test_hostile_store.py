@@ -70,6 +70,16 @@ def unix_cmd(path, *args):
         s.close()
 
 
+def kill_stores(data):
+    """After a failure: SIGKILL whatever redis-server still runs on this
+    test's own data dir, so no test leaves one behind."""
+    for p in redis_servers_in(data):
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def wait_gone(pids, timeout, what):
     wait_for(lambda: not any(alive(p) for p in pids), timeout=timeout, what=what)
 
@@ -98,6 +108,7 @@ def test_sigkill_campusd_takes_its_redis_along():
         for c in (d, again):
             if c and c.proc:
                 c.kill()
+        kill_stores(d.data)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -120,6 +131,7 @@ def test_sigkill_master_takes_workers_and_redis_along():
     finally:
         if d.proc:
             d.kill()
+        kill_stores(d.data)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -152,6 +164,7 @@ def test_second_campusd_on_the_same_data_refuses():
     finally:
         if first.proc:
             first.kill()
+        kill_stores(first.data)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -190,6 +203,7 @@ def test_orphaned_redis_on_the_data_dir_is_stopped_and_its_data_kept():
         if orphan.poll() is None:
             orphan.kill()
             orphan.wait()
+        kill_stores(data)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
