@@ -182,6 +182,25 @@ void req_reply_json_ref(struct req *req, int code, const char *json, size_t len,
                         void (*release)(const void *, size_t, void *), void *arg);
 void req_free(struct req *req);
 
+/* ---- args.c: checks on arguments, shared by every verb and HTTP route ---- */
+
+#define ARG_ID_MAX     64        /* bytes in a course, lesson or exercise id */
+#define ARG_NUMBER_MAX 20        /* bytes in a number: "-" and 19 digits */
+
+/* True when the len bytes at s are an id: 1 to 64 of [a-z0-9-]. Every byte
+ * counts, a NUL included, so "intro\0x" is not "intro". */
+bool arg_id_valid(const char *s, size_t len);
+/* True when the len bytes are "course/lesson", each side an id. */
+bool arg_lesson_id_valid(const char *s, size_t len);
+/* Parses the len bytes at s as a decimal integer from min to max: digits
+ * only, no sign but a "-" when min is negative, no spaces, no leading
+ * zeros, no "-0". Returns 0 with *out set, or -1 (out untouched). */
+int arg_parse_ll(const char *s, size_t len, long long min, long long max, long long *out);
+/* The same for argument i of req; on failure answers 400 naming field and
+ * returns false (the request is then done). */
+bool req_arg_number(struct req *req, int i, const char *field, long long min, long long max,
+                    long long *out);
+
 /* ---- cmd.c: the command table and dispatch ---- */
 
 #define CMD_STORE   0x01         /* needs the Redis store up */
