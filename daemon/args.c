@@ -83,3 +83,15 @@ bool req_arg_number(struct req *req, int i, const char *field, long long min, lo
     req_reply(req, 400, "%s must be a whole number from %lld to %lld", field, min, max);
     return false;
 }
+
+int arg_addr_port(const char *addr, int dflt)
+{
+    const char *colon = strrchr(addr, ':');
+    long long port;
+
+    if (colon == NULL)
+        return dflt;
+    if (arg_parse_ll(colon + 1, strlen(colon + 1), 1, 65535, &port) < 0)
+        return -1;
+    return (int)port;
+}

@@ -215,6 +215,9 @@ int arg_parse_ll(const char *s, size_t len, long long min, long long max, long l
  * returns false (the request is then done). */
 bool req_arg_number(struct req *req, int i, const char *field, long long min, long long max,
                     long long *out);
+/* The port of "host:port" (1 to 65535, strictly), dflt when there is no
+ * colon, or -1 when the port is malformed. */
+int arg_addr_port(const char *addr, int dflt);
 
 /* ---- cmd.c: the command table and dispatch ---- */
 

@@ -127,3 +127,18 @@ Test(args, ids)
         cr_expect_eq(arg_lesson_id_valid(c->s, len), c->lesson, "case %zu lesson id", i);
     }
 }
+
+Test(args, addr_port)
+{
+    static const struct {
+        const char *addr;
+        int want;
+    } cases[] = {
+        { "127.0.0.1:6380", 6380 }, { "localhost", 6379 }, { "h:1", 1 }, { "h:65535", 65535 },
+        { "h:65536", -1 }, { "h:0", -1 }, { "h:", -1 }, { "h:+80", -1 }, { "h: 80", -1 },
+        { "h:0x50", -1 }, { "h:80x", -1 }, { "[::1]:6379", 6379 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        cr_expect_eq(arg_addr_port(cases[i].addr, 6379), cases[i].want, "case %zu '%s'", i,
+                     cases[i].addr);
+}
