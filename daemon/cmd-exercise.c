@@ -675,6 +675,11 @@ static void cmd_review(struct req *req)
     struct ex_op *op = op_new(req, cat, NULL);
     int rc;
     if (strcasecmp(sub, "LIST") == 0 && argc <= 3) {
+        if (argc == 3 && !arg_id_valid(req->args.argv[2], req->args.argl[2])) {
+            req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
+            op_free(op);
+            return;
+        }
         rc = store_command(review_list_cb, op, "HGETALL %s", KEY_REVIEW_ITEMS);
     } else if ((strcasecmp(sub, "SHOW") == 0 && argc == 3) ||
                (strcasecmp(sub, "GRADE") == 0 && argc == 5)) {

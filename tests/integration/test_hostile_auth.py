@@ -449,6 +449,12 @@ def test_review_grade_takes_whole_scores_only():
         st, _, out = http(env.campusd.http_port, "POST", "/api/reviews/" + rid, body=body,
                           headers=bearer(tok))
         assert st == 400, (body, st, out)
+    for bad in ('"../x"', "Led-foundations", '"a b"'):
+        r = t.request("REVIEW LIST %s" % bad)
+        assert r.code == 400, (bad, r)
+    st, _, body = http(env.campusd.http_port, "GET", "/api/reviews?course=..%2Fx",
+                       headers=bearer(tok))
+    assert st == 400, (st, body)
     # Nothing was graded by any of those: the item is still there to grade.
     r = t.request('REVIEW GRADE %s 0 "zero is a score"' % rid)
     assert r.code == 200, r
