@@ -372,7 +372,7 @@ def test_store_loading_is_503_not_401():
     try:
         name, c, tok = logged_in(d)
         redis.fill(20000)
-        assert redis.cmd("CONFIG", "SET", "key-load-delay", "250") == b"+OK"
+        assert redis.cmd("CONFIG", "SET", "key-load-delay", "400") == b"+OK"
         reload = threading.Thread(target=redis.reload, daemon=True)
         reload.start()
         wait_for(lambda: redis.cmd("GET", "k1").startswith(b"-LOADING"), timeout=5,
@@ -561,9 +561,13 @@ def test_malformed_ids_are_400_unknown_ones_404():
     assert root.request("USER DISABLE no.such.user").code == 404
     r = env.campusd.client().request('LOGIN "Bad Name" "%s"' % PW)
     assert r.code == 400, r
+    tok = login(env.campusd.client(), name)["token"]
     st, _, body = http(env.campusd.http_port, "POST", "/api/done/%s/no-such-lesson" % COURSE,
-                       headers=bearer(login(env.campusd.client(), name)["token"]))
+                       headers=bearer(tok))
     assert st == 404, (st, body)
+    for bad in ("Led-foundations/x", "%s/a%%20b" % COURSE, "%s/x.y" % COURSE):
+        st, _, body = http(env.campusd.http_port, "POST", "/api/done/" + bad, headers=bearer(tok))
+        assert st == 400, (bad, st, body)
     assert env.redis.cmd("HLEN", "campus:{u:%s}:done" % name) == b":0"
 
 
