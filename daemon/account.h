@@ -18,8 +18,10 @@ const char *account_reply_str(struct redisReply *r);
 /* Answers 503 when reply is NULL or an error, and says so (true). */
 bool account_store_failed(struct req *req, struct redisReply *reply);
 /* Sets who a CTP/1 connection is; a NULL user logs it out. hash is the
- * SHA-256 of its session token (or NULL). */
-void account_set_identity(struct conn *c, const char *user, enum role role, const char *hash);
+ * SHA-256 of its session token (or NULL), created when that session began
+ * (ms): with it, a later check can say why the session ended. */
+void account_set_identity(struct conn *c, const char *user, enum role role, const char *hash,
+                          long long created);
 /* Holds (or releases) the request's connection: see conn_hold. No-op for HTTP. */
 void account_hold(struct req *req, bool on);
 /* True when cookies get the Secure attribute (base_url is https). */

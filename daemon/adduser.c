@@ -64,7 +64,7 @@ static redisContext *connect_store(bool *started)
         char host[256];
         size_t hn = colon ? (size_t)(colon - cfg.redis) : strlen(cfg.redis);
         snprintf(host, sizeof(host), "%.*s", (int)(hn < 255 ? hn : 255), cfg.redis);
-        return redisConnectWithTimeout(host, colon ? atoi(colon + 1) : 6379, tv);
+        return redisConnectWithTimeout(host, arg_addr_port(cfg.redis, 6379), tv);
     }
     /* A running campusd's embedded store answers on its socket. */
     snprintf(sock, sizeof(sock), "%s/redis.sock", cfg.data_dir);

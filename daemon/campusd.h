@@ -141,11 +141,26 @@ enum req_origin { REQ_CTP, REQ_HTTP };
 
 enum role { ROLE_ANON, ROLE_LEARNER, ROLE_TRAINER, ROLE_ADMIN };
 
+/* What is known of the session a request acts in. A CTP/1 request on a
+ * logged-in connection starts UNCHECKED and is checked against Redis before
+ * its handler runs (session.c); an HTTP request's token is looked up first. */
+enum req_session {
+    REQ_SESSION_NONE,      /* anonymous: no session named */
+    REQ_SESSION_UNCHECKED, /* CTP: the connection's session, not yet checked */
+    REQ_SESSION_LIVE,      /* checked: live, role as Redis has it now */
+    REQ_SESSION_ENDED,     /* checked: gone (why says why, when it may be told) */
+    REQ_SESSION_UNKNOWN,   /* the store could not say: never taken for "logged out" */
+};
+
 struct req {
     struct req *next;            /* in its connection's queue */
     enum req_origin origin;
     enum role role;              /* who asks: from the connection's login or the HTTP session */
     char *user;                  /* owned; NULL when anonymous */
+    enum req_session session;
+    char session_hash[65];       /* SHA-256 (hex) of the session's token, or "" */
+    long long session_created;   /* CTP: when the session began (ms), 0 when not known */
+    char session_why[48];        /* REQ_SESSION_ENDED: "account disabled", ... or "" */
     struct conn *conn;           /* REQ_CTP: holds a reference */
     void *http;                  /* REQ_HTTP: the evhttp_request */
     struct proto_req args;
@@ -183,11 +198,37 @@ void req_reply_json_ref(struct req *req, int code, const char *json, size_t len,
                         void (*release)(const void *, size_t, void *), void *arg);
 void req_free(struct req *req);
 
+/* ---- args.c: checks on arguments, shared by every verb and HTTP route ---- */
+
+#define ARG_ID_MAX     64        /* bytes in a course, lesson or exercise id */
+#define ARG_NUMBER_MAX 20        /* bytes in a number: "-" and 19 digits */
+
+/* True when the len bytes at s are an id: 1 to 64 of [a-z0-9-]. Every byte
+ * counts, a NUL included, so "intro\0x" is not "intro". */
+bool arg_id_valid(const char *s, size_t len);
+/* True when the len bytes are "course/lesson", each side an id. */
+bool arg_lesson_id_valid(const char *s, size_t len);
+/* Parses the len bytes at s as a decimal integer from min to max: digits
+ * only, no sign but a "-" when min is negative, no spaces, no leading
+ * zeros, no "-0". Returns 0 with *out set, or -1 (out untouched). */
+int arg_parse_ll(const char *s, size_t len, long long min, long long max, long long *out);
+/* The same for argument i of req; on failure answers 400 naming field and
+ * returns false (the request is then done). */
+bool req_arg_number(struct req *req, int i, const char *field, long long min, long long max,
+                    long long *out);
+/* The port of "host:port" (1 to 65535, strictly), dflt when there is no
+ * colon, or -1 when the port is malformed. */
+int arg_addr_port(const char *addr, int dflt);
+
 /* ---- cmd.c: the command table and dispatch ---- */
 
 #define CMD_STORE   0x01         /* needs the Redis store up */
 #define CMD_WRITE   0x02         /* writes to the store: refused if its data was lost */
 #define CMD_CTP     0x04         /* only on the text protocol (STARTTLS, QUIT) */
+#define CMD_SESSION 0x08         /* open to anyone, but acts as the caller when logged in:
+                                  * the session is checked first, as for learner verbs */
+#define CMD_BINARY  0x10         /* arguments may hold NUL bytes (passwords, literals):
+                                  * the handler checks lengths; other verbs refuse them */
 
 struct cmd {
     const char *name;
@@ -214,7 +255,11 @@ void cmd_init(void);
 /* The verb's index in cmd_all (for counters), or -1. */
 int cmd_index(const struct cmd *c);
 const struct cmd *cmd_lookup(const char *name, size_t len);
-/* Checks arity, role and store state, then calls the handler. */
+/* True when c acts as the caller (a role above anyone, or CMD_SESSION): a
+ * logged-in request for it has its session checked before dispatch. */
+bool cmd_acts_as_user(const struct cmd *c);
+/* Checks arity, arguments, session, role and store state, then calls the
+ * handler. */
 void cmd_dispatch(struct req *req);
 
 
@@ -250,6 +295,7 @@ struct conn {
     enum role role;
     char *user;
     char session[65];            /* SHA-256 (hex) of this connection's session token, or "" */
+    long long session_created;   /* when that session began (ms since 1970) */
     bool hold;                   /* LOGIN/AUTH/LOGOUT/PASSWD in flight: parse nothing more */
 };
 
@@ -367,9 +413,14 @@ extern const struct api_route api_routes_progress[];
  * Bearer, else the campus_session cookie), copied into out; false if none. */
 bool account_http_token(struct evhttp_request *r, char *out, size_t n);
 /* Gives req the role and user of the session token (none when the token is
- * NULL, unknown, expired, or the store is down), then calls then(req): at
- * once, or from a Redis callback. */
+ * NULL, unknown or expired; req->session says which, and UNKNOWN when the
+ * store could not answer, so that dispatch answers 503 rather than 401),
+ * then calls then(req): at once, or from a Redis callback. */
 void account_resolve(struct req *req, const char *token, void (*then)(struct req *));
+/* session.c: checks a CTP/1 request's session against Redis (one round
+ * trip), gives it the account's current role, or ends the connection's
+ * login when the session is gone, then calls cmd_dispatch. */
+void session_check(struct req *req);
 /* cmd-progress.c: records that a logged-in learner read lesson l (first and
  * last view; fire and forget: READ never waits for it). */
 struct lesson;

@@ -101,12 +101,15 @@ const char *account_reply_str(redisReply *r)
 }
 
 /* Sets who a CTP/1 connection is; NULL user logs it out. */
-void account_set_identity(struct conn *c, const char *user, enum role role, const char *hash)
+void account_set_identity(struct conn *c, const char *user, enum role role, const char *hash,
+                          long long created)
 {
-    free(c->user);
+    char *old = c->user;         /* user may be old itself */
     c->user = user ? xstrdup(user) : NULL;
+    free(old);
     c->role = user ? role : ROLE_ANON;
-    snprintf(c->session, sizeof(c->session), "%s", hash ? hash : "");
+    snprintf(c->session, sizeof(c->session), "%s", user && hash ? hash : "");
+    c->session_created = user ? created : 0;
 }
 
 void account_hold(struct req *req, bool on)
@@ -156,6 +159,7 @@ struct op {
     enum role role;
     bool disabled, rehash;
     char token[AUTH_TOKEN_MAX], tokhash[65];
+    long long created;           /* LOGIN, PASSWD: when the new session begins (ms) */
 };
 
 static struct op *op_new(enum op_kind kind, struct req *req, const char *name)
@@ -350,7 +354,8 @@ static void login_verified(int result, const char *hash, void *priv)
     key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
     key(k2, sizeof(k2), KEY_SESSIONS, op->name);
     key(k3, sizeof(k3), KEY_FAILS, op->name);
-    snprintf(now, sizeof(now), "%lld", account_now_ms());
+    op->created = account_now_ms();
+    snprintf(now, sizeof(now), "%lld", op->created);
     snprintf(idle, sizeof(idle), "%lld", (long long)cfg.session_idle * 1000);
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
     snprintf(keep, sizeof(keep), "%d", KEYS_SESSIONS_MAX);
@@ -423,7 +428,7 @@ static void session_new_cb(redisReply *reply, const char *err, void *priv)
     if (role == ROLE_ANON)
         role = ROLE_LEARNER;
     if (req->origin == REQ_CTP)
-        account_set_identity(req->conn, op->name, role, op->tokhash);
+        account_set_identity(req->conn, op->name, role, op->tokhash, op->created);
     account_set_cookie(req, op->token, cfg.session_max_age);
     if (op->rehash)
         rehash_start(op);
@@ -444,7 +449,12 @@ static void cmd_login(struct req *req)
 {
     const struct proto_req *a = &req->args;
 
-    if (!auth_name_valid(a->argv[1], a->argl[1]) || a->argl[2] > AUTH_PASSWORD_MAX) {
+    /* No account has a malformed name, so saying so gives nothing away. */
+    if (!auth_name_valid(a->argv[1], a->argl[1])) {
+        req_reply(req, 400, "a name is 3 to 32 of a-z, 0-9, '.', '_' and '-'");
+        return;
+    }
+    if (a->argl[2] > AUTH_PASSWORD_MAX) {
         req_reply(req, 401, "wrong name or password");
         return;
     }
@@ -479,7 +489,8 @@ static void passwd_hashed(int result, const char *hash, void *priv)
     auth_token_new(op->name, op->token, op->tokhash);
     key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
     key(k2, sizeof(k2), KEY_SESSIONS, op->name);
-    snprintf(now, sizeof(now), "%lld", account_now_ms());
+    op->created = account_now_ms();
+    snprintf(now, sizeof(now), "%lld", op->created);
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
     const char *argv[] = { k1, k2, op->stored, op->newhash, "1", op->tokhash, now, max };
     op_script(op, SCRIPT_PASSWORD_SET, passwd_set_cb, 2, 8, argv);
@@ -497,7 +508,7 @@ static void passwd_set_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     if (req->origin == REQ_CTP)
-        account_set_identity(req->conn, op->name, req->role, op->tokhash);
+        account_set_identity(req->conn, op->name, req->role, op->tokhash, op->created);
     account_set_cookie(req, op->token, cfg.session_max_age);
     req_kv(req, "user", "%s", op->name);
     req_kv(req, "token", "%s", op->token);
@@ -726,6 +737,14 @@ static void cmd_user(struct req *req)
     const char *sub = a->argv[1];
     int n = a->argc - 1;
 
+    /* Binary-safe for USER ADD's password only: the sub-command, the name
+     * and the role are compared as text. */
+    for (int i = 1; i < a->argc && i < 4; i++)
+        if (memchr(a->argv[i], '\0', a->argl[i])) {
+            req_reply(req, 400, "argument %d holds a NUL byte", i);
+            return;
+        }
+
     if (strcasecmp(sub, "LIST") == 0 && n == 1) {
         char last[16];
         snprintf(last, sizeof(last), "%d", USER_LIST_MAX - 1);
@@ -743,8 +762,9 @@ static void cmd_user(struct req *req)
         account_create(req, OP_USER_ADD, a->argv[2], a->argl[2], a->argv[4], a->argl[4], role);
         return;
     }
+    /* A malformed name is a 400; a well-formed one nobody has, a 404. */
     if (n >= 2 && !auth_name_valid(a->argv[2], a->argl[2])) {
-        req_reply(req, 404, "no account '%.40s'", a->argv[2]);
+        req_reply(req, 400, "a name is 3 to 32 of a-z, 0-9, '.', '_' and '-'");
         return;
     }
     if (strcasecmp(sub, "ROLE") == 0 && n == 3) {
@@ -772,21 +792,21 @@ static void cmd_user(struct req *req)
 }
 
 const struct cmd cmd_group_account[] = {
-    { "REGISTER", cmd_register, 2, 2, ROLE_ANON, CMD_STORE | CMD_WRITE, "REGISTER name password",
+    { "REGISTER", cmd_register, 2, 2, ROLE_ANON, CMD_STORE | CMD_WRITE | CMD_BINARY, "REGISTER name password",
       "Creates a learner account (when registration is open). Names: 3 to 32 of a-z 0-9 . _ -;"
       " passwords: 10 to 1024 bytes of UTF-8." },
-    { "LOGIN", cmd_login, 2, 2, ROLE_ANON, CMD_STORE | CMD_WRITE, "LOGIN name password",
+    { "LOGIN", cmd_login, 2, 2, ROLE_ANON, CMD_STORE | CMD_WRITE | CMD_BINARY, "LOGIN name password",
       "Logs this connection in and answers a session token for AUTH or the HTTP API."
       " Failed logins are limited per account and per address (429)." },
     { "AUTH", session_cmd_auth, 1, 1, ROLE_ANON, CMD_STORE, "AUTH token",
       "Resumes a session on this connection with a token from LOGIN." },
-    { "LOGOUT", session_cmd_logout, 0, 1, ROLE_LEARNER, CMD_STORE, "LOGOUT [token]",
+    { "LOGOUT", session_cmd_logout, 0, 1, ROLE_LEARNER, CMD_STORE | CMD_WRITE, "LOGOUT [token]",
       "Ends this connection's session (or the session of one of your tokens)." },
-    { "WHOAMI", session_cmd_whoami, 0, 0, ROLE_ANON, 0, "WHOAMI",
+    { "WHOAMI", session_cmd_whoami, 0, 0, ROLE_ANON, CMD_SESSION, "WHOAMI",
       "Names the account this connection is logged in as, and its role." },
-    { "PASSWD", cmd_passwd, 2, 2, ROLE_LEARNER, CMD_STORE | CMD_WRITE, "PASSWD old new",
+    { "PASSWD", cmd_passwd, 2, 2, ROLE_LEARNER, CMD_STORE | CMD_WRITE | CMD_BINARY, "PASSWD old new",
       "Changes your password; every session is logged out and this one gets a new token." },
-    { "USER", cmd_user, 1, 4, ROLE_ADMIN, CMD_STORE | CMD_WRITE,
+    { "USER", cmd_user, 1, 4, ROLE_ADMIN, CMD_STORE | CMD_WRITE | CMD_BINARY,
       "USER ADD name role password | USER ROLE name role | USER DISABLE name | USER ENABLE name | USER LIST",
       "Manages accounts (admins). Roles: learner, trainer, admin. DISABLE logs the account out." },
     { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },

@@ -158,7 +158,7 @@ const struct cmd cmd_group_basic[] = {
       "Names the server and lists its capabilities and limits." },
     { "PING", cmd_ping, 0, 1, ROLE_ANON, 0, "PING [store]",
       "Answers PONG. With 'store', checks the round trip to Redis too." },
-    { "ECHO", cmd_echo, 1, 1, ROLE_ANON, 0, "ECHO text | ECHO {N}",
+    { "ECHO", cmd_echo, 1, 1, ROLE_ANON, CMD_BINARY, "ECHO text | ECHO {N}",
       "Sends the argument back as a body: a way to test framing and literals." },
     { "STATS", cmd_stats, 0, 0, ROLE_ANON, 0, "STATS",
       "Counters of this process: connections, commands, errors, bytes, store, uptime, memory." },

@@ -102,7 +102,7 @@ static void cmd_course(struct req *req)
 
     if (cat == NULL)
         return;
-    if (!id_valid(id)) {
+    if (!arg_id_valid(id, req->args.argl[1])) {
         req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
         return;
     }
@@ -124,21 +124,12 @@ static void cmd_course(struct req *req)
     course_outline(req, c, NULL);
 }
 
-/* Splits "course/lesson" and checks both ids. Answers 400 and returns false
- * when malformed. */
-static bool lesson_id_ok(struct req *req, const char *full)
+/* Checks argument i as "course/lesson" over its full length. Answers 400
+ * and returns false when malformed. */
+static bool lesson_id_ok(struct req *req, int i)
 {
-    const char *slash = strchr(full, '/');
-    char course[80];
-
-    if (slash == NULL || (size_t)(slash - full) >= sizeof(course) || strchr(slash + 1, '/')) {
-        req_reply(req, 400, "bad lesson id (use course/lesson)");
-        return false;
-    }
-    memcpy(course, full, (size_t)(slash - full));
-    course[slash - full] = '\0';
-    if (!id_valid(course) || !id_valid(slash + 1)) {
-        req_reply(req, 400, "bad lesson id (use a-z, 0-9 and - on each side of /)");
+    if (!arg_lesson_id_valid(req->args.argv[i], req->args.argl[i])) {
+        req_reply(req, 400, "bad lesson id (use course/lesson, a-z, 0-9 and - on each side of /)");
         return false;
     }
     return true;
@@ -223,16 +214,12 @@ static void cmd_read(struct req *req)
     const char *format = req->args.argc > 2 ? req->args.argv[2] : "text";
     int width = CATALOG_TEXT_WIDTH;
 
-    if (cat == NULL || !lesson_id_ok(req, id))
+    if (cat == NULL || !lesson_id_ok(req, 1))
         return;
     if (req->args.argc > 3) {
-        char *end;
-        long w = strtol(req->args.argv[3], &end, 10);
-        if (*end || w < CATALOG_TEXT_WIDTH_MIN || w > CATALOG_TEXT_WIDTH_MAX) {
-            req_reply(req, 400, "width must be %d to %d", CATALOG_TEXT_WIDTH_MIN,
-                      CATALOG_TEXT_WIDTH_MAX);
+        long long w;
+        if (!req_arg_number(req, 3, "width", CATALOG_TEXT_WIDTH_MIN, CATALOG_TEXT_WIDTH_MAX, &w))
             return;
-        }
         width = (int)w;
     }
     const struct lesson *l = catalog_lesson(cat, id);
@@ -369,9 +356,9 @@ const struct cmd cmd_group_content[] = {
       "and the answer lists them as path:line: message." },
     { "COURSES", cmd_courses, 0, 0, ROLE_ANON, 0, "COURSES",
       "Lists the courses: id, title, modules, lessons, minutes." },
-    { "COURSE", cmd_course, 1, 1, ROLE_ANON, 0, "COURSE id",
+    { "COURSE", cmd_course, 1, 1, ROLE_ANON, CMD_SESSION, "COURSE id",
       "A course's outline: module, lesson id, title, minutes, kind." },
-    { "READ", cmd_read, 1, 3, ROLE_ANON, 0, "READ course/lesson [text|md|html] [width]",
+    { "READ", cmd_read, 1, 3, ROLE_ANON, CMD_SESSION, "READ course/lesson [text|md|html] [width]",
       "A lesson in the format asked for (text wraps at width, 80 by default). The status "
       "line gives its version and the previous and next lesson ids." },
     { "SEARCH", cmd_search, 1, -1, ROLE_ANON, 0, "SEARCH words...",

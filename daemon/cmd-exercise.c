@@ -6,6 +6,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <hiredis/hiredis.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -674,23 +675,30 @@ static void cmd_review(struct req *req)
     struct ex_op *op = op_new(req, cat, NULL);
     int rc;
     if (strcasecmp(sub, "LIST") == 0 && argc <= 3) {
-        rc = store_command(review_list_cb, op, "HGETALL %s", KEY_REVIEW_ITEMS);
-    } else if ((strcasecmp(sub, "SHOW") == 0 && argc == 3) ||
-               (strcasecmp(sub, "GRADE") == 0 && argc == 5)) {
-        op->review_id = xstrdup(req->args.argv[2]);
-        if (strspn(op->review_id, "0123456789") != strlen(op->review_id)) {
-            req_reply(req, 400, "a review id is a number (see REVIEW LIST)");
+        if (argc == 3 && !arg_id_valid(req->args.argv[2], req->args.argl[2])) {
+            req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
             op_free(op);
             return;
         }
+        rc = store_command(review_list_cb, op, "HGETALL %s", KEY_REVIEW_ITEMS);
+    } else if ((strcasecmp(sub, "SHOW") == 0 && argc == 3) ||
+               (strcasecmp(sub, "GRADE") == 0 && argc == 5)) {
+        long long rid, score;
+        if (arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, LLONG_MAX, &rid) < 0) {
+            req_reply(req, 400, "review id must be a whole number (see REVIEW LIST)");
+            op_free(op);
+            return;
+        }
+        op->review_id = xasprintf("%lld", rid);
         if (argc == 5) {
-            char *end;
-            op->review_score = strtod(req->args.argv[3], &end);
-            if (*end || !isfinite(op->review_score) || op->review_score < 0 || op->review_score > 100) {
-                req_reply(req, 400, "a score is a number from 0 to 100");
+            /* A whole number, strictly: "", "0x10", "+5", " 50", "1e-400"
+             * and "-0" are mistakes to point out, not scores to guess at. */
+            if (arg_parse_ll(req->args.argv[3], req->args.argl[3], 0, 100, &score) < 0) {
+                req_reply(req, 400, "score must be a whole number from 0 to 100");
                 op_free(op);
                 return;
             }
+            op->review_score = (double)score;
             op->review_comment = xstrdup(req->args.argv[4]);
         }
         rc = store_command(review_item_cb, op, "HGET %s %s", KEY_REVIEW_ITEMS, op->review_id);
@@ -755,7 +763,7 @@ void exercise_export_gift(struct req *req)
 }
 
 const struct cmd cmd_group_exercise[] = {
-    { "EXERCISE", cmd_exercise, 1, 2, ROLE_ANON, 0, "EXERCISE course/exercise [text|json]",
+    { "EXERCISE", cmd_exercise, 1, 2, ROLE_ANON, CMD_SESSION, "EXERCISE course/exercise [text|json]",
       "The exercise as you will see it on your next attempt: the case, the tasks and how to "
       "answer each. Never the keys." },
     { "SUBMIT", cmd_submit, 2, 2, ROLE_LEARNER, CMD_STORE | CMD_WRITE,
@@ -862,15 +870,15 @@ static int api_review_grade(struct evhttp_request *r, char **p, int n, char **ar
     json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
     json_t *score = json_object_get(doc, "score"), *comment = json_object_get(doc, "comment");
 
-    if (!json_is_number(score) || (comment && !json_is_string(comment))) {
+    if (!json_is_integer(score) || (comment && !json_is_string(comment))) {
         json_decref(doc);
-        api_send_error(r, 400, "body must be {\"score\": 0..100, \"comment\": \"...\"}");
+        api_send_error(r, 400, "body must be {\"score\": a whole number 0..100, \"comment\": \"...\"}");
         return -1;
     }
     argv[0] = xstrdup("REVIEW");
     argv[1] = xstrdup("GRADE");
     argv[2] = xstrdup(p[0]);
-    argv[3] = xasprintf("%g", json_number_value(score));
+    argv[3] = xasprintf("%lld", (long long)json_integer_value(score));
     argv[4] = xstrdup(comment ? json_string_value(comment) : "");
     json_decref(doc);
     return 5;

@@ -105,9 +105,16 @@ static void done_cb(redisReply *reply, const char *err, void *priv)
 static void cmd_done(struct req *req)
 {
     struct catalog *cat = courses_current();
-    const struct lesson *l = cat ? catalog_lesson(cat, req->args.argv[1]) : NULL;
+    const struct lesson *l;
     char k1[128], k2[128], now[24], maxlen[16];
 
+    /* A malformed id is the client's mistake (400); a well-formed one that
+     * names no lesson, a 404. */
+    if (!arg_lesson_id_valid(req->args.argv[1], req->args.argl[1])) {
+        req_reply(req, 400, "bad lesson id (use course/lesson, a-z, 0-9 and - on each side of /)");
+        return;
+    }
+    l = cat ? catalog_lesson(cat, req->args.argv[1]) : NULL;
     if (l == NULL) {
         req_reply(req, 404, "no lesson '%.100s'", req->args.argv[1]);
         return;
@@ -116,10 +123,10 @@ static void cmd_done(struct req *req)
      * refused, beyond a minute of clock skew. */
     long long at = now_ms();
     if (req->args.argc == 3) {
-        char *end;
-        long long t = strtoll(req->args.argv[2], &end, 10);
-        if (*end || end == req->args.argv[2] || t <= 0 || t > at + 60000) {
-            req_reply(req, 400, "the time of a mark is in milliseconds since 1970, not in the future");
+        long long t;
+        if (arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, at + 60000, &t) < 0) {
+            req_reply(req, 400, "at-ms must be a whole number of milliseconds since 1970,"
+                      " not in the future");
             return;
         }
         at = t;
@@ -319,8 +326,20 @@ static void next_finish(struct state *s)
     req_reply_data(req, 200, "next: %s", l->full_id);
 }
 
+/* NEXT and PROGRESS: the optional course id is checked before any lookup. */
+static bool course_arg_ok(struct req *req)
+{
+    if (req->args.argc > 1 && !arg_id_valid(req->args.argv[1], req->args.argl[1])) {
+        req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
+        return false;
+    }
+    return true;
+}
+
 static void cmd_next(struct req *req)
 {
+    if (!course_arg_ok(req))
+        return;
     state_load(req, KEY_DONE, KEY_VIEWED, next_finish);
 }
 
@@ -415,6 +434,8 @@ static void progress_finish(struct state *s)
 
 static void cmd_progress(struct req *req)
 {
+    if (!course_arg_ok(req))
+        return;
     state_load(req, KEY_DONE, KEY_PASSED, progress_finish);
 }
 
@@ -559,17 +580,28 @@ static json_t *xapi_statement(const struct catalog *cat, const char *user, const
     return st;
 }
 
+/* True when s has exactly the shape of pattern, where 'd' stands for one
+ * ASCII digit: strptime alone would take spaces, signs and short fields. */
+static bool shaped(const char *s, const char *pattern)
+{
+    for (; *pattern; s++, pattern++)
+        if (*pattern == 'd' ? !(*s >= '0' && *s <= '9') : *s != *pattern)
+            return false;
+    return *s == '\0';
+}
+
 /* Reads since as milliseconds since the epoch: digits are milliseconds,
- * otherwise YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC). Returns 0 or -1. */
-static int parse_since(const char *s, long long *ms)
+ * otherwise YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS[Z] (UTC). Returns 0 or -1. */
+static int parse_since(const char *s, size_t len, long long *ms)
 {
     struct tm tm;
     const char *end;
 
-    if (s[0] && strspn(s, "0123456789") == strlen(s) && strlen(s) < 16) {
-        *ms = atoll(s);
+    if (arg_parse_ll(s, len, 0, 999999999999999LL, ms) == 0)
         return 0;
-    }
+    if (strlen(s) != len || !(shaped(s, "dddd-dd-dd") || shaped(s, "dddd-dd-ddTdd:dd:dd") ||
+                              shaped(s, "dddd-dd-ddTdd:dd:ddZ")))
+        return -1;
     memset(&tm, 0, sizeof(tm));
     end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
     if (end && (strcmp(end, "Z") == 0 || *end == '\0')) {
@@ -637,7 +669,7 @@ static void cmd_export(struct req *req)
         return;
     }
     if (a->argc == 3) {
-        if (parse_since(a->argv[2], &since) < 0) {
+        if (parse_since(a->argv[2], a->argl[2], &since) < 0) {
             req_reply(req, 400, "since: milliseconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
             return;
         }

@@ -3,6 +3,7 @@
 #include "campusd.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -58,6 +59,37 @@ static const char *role_name(enum role r)
     return names[r];
 }
 
+bool cmd_acts_as_user(const struct cmd *c)
+{
+    return c && (c->role > ROLE_ANON || (c->flags & CMD_SESSION));
+}
+
+/* The session a request acts in, as checked (session.c) or looked up
+ * (HTTP). Returns false after answering. A store that cannot say is a 503
+ * for a verb that needs a login, never a 401: the client is not logged out.
+ * A verb open to anyone runs anonymously then, except that a CTP/1
+ * connection whose session ended is told so once, whatever it asked. */
+static bool session_ok(struct req *req, const struct cmd *c)
+{
+    if (req->session != REQ_SESSION_UNKNOWN && req->session != REQ_SESSION_ENDED)
+        return true;
+    if (!cmd_acts_as_user(c))
+        return true;
+    if (req->session == REQ_SESSION_UNKNOWN && c->role > ROLE_ANON) {
+        req_reply(req, 503, "progress store unavailable");
+        return false;
+    }
+    if (req->session == REQ_SESSION_ENDED && req->session_why[0] &&
+        (req->origin == REQ_CTP || c->role > ROLE_ANON)) {
+        req_reply(req, 401, "session ended: %s", req->session_why);
+        return false;
+    }
+    free(req->user);
+    req->user = NULL;
+    req->role = ROLE_ANON;
+    return true;
+}
+
 void cmd_dispatch(struct req *req)
 {
     const struct proto_req *a = &req->args;
@@ -83,6 +115,16 @@ void cmd_dispatch(struct req *req)
         req_reply(req, 400, "%s is only for the text protocol", c->name);
         return;
     }
+    /* Ids, names and numbers are checked against their full length; a NUL
+     * inside any other argument would cut it short where C strings are used. */
+    if (!(c->flags & CMD_BINARY))
+        for (int i = 1; i < a->argc; i++)
+            if (memchr(a->argv[i], '\0', a->argl[i])) {
+                req_reply(req, 400, "argument %d holds a NUL byte", i);
+                return;
+            }
+    if (!session_ok(req, c))
+        return;
     enum role have = req->role;
     if (have < c->role) {
         if (have == ROLE_ANON)

@@ -3,6 +3,7 @@
 #include "campusd.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,12 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
     char *base = (char *)c + o->offset;
     if (o->type == OPT_STR) {
         char **slot = (char **)base;
+        if (strcmp(key, "redis") == 0 && value && value[0] != '/' &&
+            arg_addr_port(value, 6379) < 0) {
+            snprintf(err, errlen, "redis: '%s' is not host:port (port 1 to 65535) or /path.sock",
+                     value);
+            return -1;
+        }
         free(*slot);
         *slot = value ? xstrdup(value) : NULL;
         return 0;
@@ -104,18 +111,18 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
         snprintf(err, errlen, "%s: '%s' is not yes or no", key, value);
         return -1;
     }
-    char *end;
-    errno = 0;
-    long v = strtol(value, &end, 10);
-    if (errno || end == value || *end != '\0') {
-        snprintf(err, errlen, "%s: '%s' is not a whole number", key, value);
+    /* The same strict reading as every verb's numbers: "+80", " 80" and
+     * "0x50" are mistakes, not 80. */
+    long long v;
+    if (value == NULL || arg_parse_ll(value, strlen(value), LONG_MIN, LONG_MAX, &v) < 0) {
+        snprintf(err, errlen, "%s: '%s' is not a whole number", key, value ? value : "");
         return -1;
     }
     if (v < o->min || v > o->max) {
-        snprintf(err, errlen, "%s: %ld is out of range %ld..%ld", key, v, o->min, o->max);
+        snprintf(err, errlen, "%s: %lld is out of range %ld..%ld", key, v, o->min, o->max);
         return -1;
     }
-    *(long *)base = v;
+    *(long *)base = (long)v;
     return 0;
 }
 

@@ -320,6 +320,11 @@ static struct req *enqueue(struct conn *c)
     r->conn = c;
     r->role = c->role;
     r->user = c->user ? xstrdup(c->user) : NULL;
+    if (c->user) {
+        r->session = REQ_SESSION_UNCHECKED;
+        snprintf(r->session_hash, sizeof(r->session_hash), "%s", c->session);
+        r->session_created = c->session_created;
+    }
     r->on_done = conn_req_done;
     r->started = now_mono();
     reply_init(&r->reply);
@@ -430,7 +435,13 @@ static void conn_process(struct conn *c)
             r->holds = true;
             conn_hold(c, true);
         }
-        cmd_dispatch(r);
+        /* A logged-in connection's session is checked before each request
+         * that acts as the user: revocation and role changes made anywhere
+         * take effect here at once (session.c). */
+        if (r->session == REQ_SESSION_UNCHECKED && cmd_acts_as_user(cmd))
+            session_check(r);
+        else
+            cmd_dispatch(r);
     }
     c->processing--;
     update_deadline(c);

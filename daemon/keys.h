@@ -10,7 +10,8 @@
 
 /* The printf formats below take the user name (or client address). */
 
-/* Hash: role, hash (scrypt string), created, disabled (0/1). */
+/* Hash: role, hash (scrypt string), created, disabled (0/1), sessions_revoked
+ * (ms: when a password change last ended every session; absent until then). */
 #define KEY_ACCOUNT  "campus:{u:%s}:account"
 /* Hash: token SHA-256 (hex) -> "CREATED_MS LAST_MS HASH". */
 #define KEY_SESSIONS "campus:{u:%s}:sessions"

@@ -10,6 +10,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <hiredis/hiredis.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,53 +21,65 @@ static void key(char *out, size_t n, const char *fmt, const char *who)
     snprintf(out, n, fmt, who);
 }
 
-/* ---- the lookup AUTH and HTTP requests share ---- */
+/* ---- the lookup AUTH, HTTP requests and checked CTP/1 requests share ---- */
 
 struct resolve;
-/* user: the session's account; NULL when there is no such live session;
- * "" when the store failed. */
-typedef void resolve_cb(struct resolve *rs, const char *user, enum role role);
+/* state: LIVE (user is the session's account, role its role now), ENDED
+ * (why, when it may be told, else ""), or UNKNOWN (the store failed). */
+typedef void resolve_cb(struct resolve *rs, enum req_session state, enum role role,
+                        const char *why);
 
 struct resolve {
     struct req *req;
     char name[AUTH_NAME_MAX + 1];
     char hash[65];
+    long long created;           /* the session's start as reported, 0 if not */
     resolve_cb *cb;
     void (*then)(struct req *);  /* HTTP: dispatch once the identity is known */
 };
 
+/* SCRIPT_SESSION_TOUCH answers {role, hash, created} for a live session, a
+ * string saying why it ended (only to a caller that showed when the session
+ * began, that is, one that had it), or 0. */
 static void resolve_touch_cb(redisReply *reply, const char *err, void *priv)
 {
     struct resolve *rs = priv;
-    const char *user = NULL;
+    enum req_session state = REQ_SESSION_ENDED;
     enum role role = ROLE_ANON;
-    bool failed = reply == NULL || reply->type == REDIS_REPLY_ERROR;
+    const char *why = "";
 
-    if (!failed && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
-        auth_hash_equal(account_reply_str(reply->element[1]), rs->hash)) {
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        if (reply)
+            log_warn("store: session lookup: %.200s", reply->str);
+        state = REQ_SESSION_UNKNOWN;
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 3 &&
+               auth_hash_equal(account_reply_str(reply->element[1]), rs->hash)) {
         role = account_role_parse(account_reply_str(reply->element[0]));
+        const char *c = account_reply_str(reply->element[2]);
+        long long created;
+        if (arg_parse_ll(c, strlen(c), 0, LLONG_MAX, &created) == 0)
+            rs->created = created;
         if (role != ROLE_ANON)
-            user = rs->name;
+            state = REQ_SESSION_LIVE;
+    } else if (reply->type == REDIS_REPLY_STRING) {
+        why = reply->str;
     }
-    if (failed && reply)
-        log_warn("store: session lookup: %.200s", reply->str);
-    rs->cb(rs, failed ? "" : user, role);
+    rs->cb(rs, state, role, why);
     free(rs);
 }
 
-/* Looks a token up; cb gets the answer on the loop thread (rs is freed after
- * it). Returns -1 at once, without calling cb, when the token is malformed
- * or the store is down. */
-static int session_resolve(struct req *req, const char *token, size_t len, resolve_cb *cb,
-                           void (*then)(struct req *))
+/* Looks a session up by its token's name and hash; created is when the
+ * caller's session began (0 when the caller only has a token). cb gets the
+ * answer on the loop thread (rs is freed after it). Returns -1 at once,
+ * without calling cb, when the store is down. */
+static int session_lookup(struct req *req, const char *name, const char *hash, long long created,
+                          resolve_cb *cb, void (*then)(struct req *))
 {
     struct resolve *rs = xcalloc(1, sizeof(*rs));
-    char k1[128], k2[128], now[24], idle[24], max[24], touch[24];
+    char k1[128], k2[128], now[24], idle[24], max[24], touch[24], since[24];
 
-    if (auth_token_parse(token, len, rs->name, rs->hash) < 0) {
-        free(rs);
-        return -1;
-    }
+    snprintf(rs->name, sizeof(rs->name), "%s", name);
+    snprintf(rs->hash, sizeof(rs->hash), "%s", hash);
     rs->req = req;
     rs->cb = cb;
     rs->then = then;
@@ -78,53 +91,61 @@ static int session_resolve(struct req *req, const char *token, size_t len, resol
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
     /* Write the last use at most every minute (or quarter of the idle time). */
     snprintf(touch, sizeof(touch), "%lld", idle_ms / 4 < 60000 ? idle_ms / 4 : 60000);
-    const char *argv[] = { k1, k2, rs->hash, now, idle, max, touch };
-    if (script_call(SCRIPT_SESSION_TOUCH, resolve_touch_cb, rs, 2, 7, argv) < 0) {
+    snprintf(since, sizeof(since), "%lld", created);
+    const char *argv[] = { k1, k2, rs->hash, now, idle, max, touch, since };
+    if (script_call(SCRIPT_SESSION_TOUCH, resolve_touch_cb, rs, 2, 8, argv) < 0) {
         free(rs);
         return -1;
     }
     return 0;
 }
 
-static void auth_resolved(struct resolve *rs, const char *user, enum role role)
+static void auth_resolved(struct resolve *rs, enum req_session state, enum role role,
+                          const char *why)
 {
     struct req *req = rs->req;
 
     account_hold(req, false);
-    if (user && user[0] == '\0') {
+    if (state == REQ_SESSION_UNKNOWN) {
         req_reply(req, 503, "progress store unavailable");
         return;
     }
-    if (user == NULL) {
+    if (state != REQ_SESSION_LIVE) {
         req_reply(req, 401, "invalid or expired session");
         return;
     }
     if (req->origin == REQ_CTP)
-        account_set_identity(req->conn, user, role, rs->hash);
-    req_kv(req, "user", "%s", user);
+        account_set_identity(req->conn, rs->name, role, rs->hash, rs->created);
+    req_kv(req, "user", "%s", rs->name);
     req_kv(req, "role", "%s", account_role_name(role));
-    req_reply_data(req, 200, "resumed session of %s (%s)", user, account_role_name(role));
+    req_reply_data(req, 200, "resumed session of %s (%s)", rs->name, account_role_name(role));
 }
 
 void session_cmd_auth(struct req *req)
 {
+    char name[AUTH_NAME_MAX + 1], hash[65];
+
+    if (auth_token_parse(req->args.argv[1], req->args.argl[1], name, hash) < 0) {
+        req_reply(req, 401, "invalid or expired session");
+        return;
+    }
     account_hold(req, true);
-    if (session_resolve(req, req->args.argv[1], req->args.argl[1], auth_resolved, NULL) < 0) {
+    if (session_lookup(req, name, hash, 0, auth_resolved, NULL) < 0) {
         account_hold(req, false);
-        if (store_state() != STORE_UP)
-            req_reply(req, 503, "progress store unavailable");
-        else
-            req_reply(req, 401, "invalid or expired session");
+        req_reply(req, 503, "progress store unavailable");
     }
 }
 
-static void http_resolved(struct resolve *rs, const char *user, enum role role)
+static void http_resolved(struct resolve *rs, enum req_session state, enum role role,
+                          const char *why)
 {
     struct req *req = rs->req;
 
-    if (user && user[0]) {
+    req->session = state;
+    snprintf(req->session_hash, sizeof(req->session_hash), "%s", rs->hash);
+    if (state == REQ_SESSION_LIVE) {
         free(req->user);
-        req->user = xstrdup(user);
+        req->user = xstrdup(rs->name);
         req->role = role;
     }
     rs->then(req);
@@ -132,12 +153,68 @@ static void http_resolved(struct resolve *rs, const char *user, enum role role)
 
 void account_resolve(struct req *req, const char *token, void (*then)(struct req *))
 {
+    char name[AUTH_NAME_MAX + 1], hash[65];
+
     if (token == NULL || token[0] == '\0') {
         then(req);
         return;
     }
-    if (session_resolve(req, token, strlen(token), http_resolved, then) < 0)
+    /* A malformed token names no session: the request is anonymous. */
+    if (auth_token_parse(token, strlen(token), name, hash) < 0) {
+        req->session = REQ_SESSION_ENDED;
         then(req);
+        return;
+    }
+    if (session_lookup(req, name, hash, 0, http_resolved, then) < 0) {
+        req->session = REQ_SESSION_UNKNOWN;
+        then(req);
+    }
+}
+
+/* ---- every request of a logged-in CTP/1 connection ----
+ *
+ * A connection logs in once but may live for hours, while an admin on
+ * another connection, worker or machine changes the account's role,
+ * disables it, or the password changes and every other session ends. So the
+ * connection's session is looked up again before each request that acts as
+ * the user: one pipelined round trip, and the request runs with the role
+ * Redis has now. When the session is gone, the connection is logged out and
+ * told why. */
+
+static void check_resolved(struct resolve *rs, enum req_session state, enum role role,
+                           const char *why)
+{
+    struct req *req = rs->req;
+    struct conn *c = req->conn;
+    /* Only if the connection still is who this request was parsed as: a
+     * LOGIN behind it may have made it someone else since. */
+    bool same = c && strcmp(c->session, req->session_hash) == 0 && c->user &&
+                strcmp(c->user, rs->name) == 0;
+
+    req->session = state;
+    if (state == REQ_SESSION_LIVE) {
+        req->role = role;
+        if (same)
+            c->role = role;
+    } else if (state == REQ_SESSION_ENDED) {
+        snprintf(req->session_why, sizeof(req->session_why), "%s",
+                 why[0] ? why : "logged out or expired");
+        if (same) {
+            log_info("conn %llu: session of %s ended: %s", (unsigned long long)c->id, rs->name,
+                     req->session_why);
+            account_set_identity(c, NULL, ROLE_ANON, NULL, 0);
+        }
+    }
+    cmd_dispatch(req);
+}
+
+void session_check(struct req *req)
+{
+    if (session_lookup(req, req->user, req->session_hash, req->session_created, check_resolved,
+                       NULL) < 0) {
+        req->session = REQ_SESSION_UNKNOWN;
+        cmd_dispatch(req);
+    }
 }
 
 bool account_http_token(struct evhttp_request *r, char *out, size_t n)
@@ -182,7 +259,7 @@ static void logout_cb(redisReply *reply, const char *err, void *priv)
     if (account_store_failed(req, reply))
         return;
     if (req->origin == REQ_CTP && req->args.argc == 1)
-        account_set_identity(req->conn, NULL, ROLE_ANON, NULL);
+        account_set_identity(req->conn, NULL, ROLE_ANON, NULL, 0);
     req_reply(req, 200, "logged out");
 }
 
@@ -197,8 +274,8 @@ void session_cmd_logout(struct req *req)
             req_reply(req, 400, "that is not a session token of yours");
             return;
         }
-    } else if (req->origin == REQ_CTP && req->conn->session[0]) {
-        snprintf(hash, sizeof(hash), "%s", req->conn->session);
+    } else if (req->origin == REQ_CTP && req->session_hash[0]) {
+        snprintf(hash, sizeof(hash), "%s", req->session_hash);
     } else {
         req_reply(req, 400, "usage: %s", req->cmd->usage);
         return;
@@ -214,6 +291,11 @@ void session_cmd_logout(struct req *req)
 
 void session_cmd_whoami(struct req *req)
 {
+    /* Never "not logged in" because the store could not say. */
+    if (req->session == REQ_SESSION_UNKNOWN) {
+        req_reply(req, 503, "progress store unavailable");
+        return;
+    }
     if (req->user == NULL) {
         req_kv(req, "user", "%s", "");
         req_kv(req, "role", "%s", account_role_name(ROLE_ANON));

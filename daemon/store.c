@@ -559,7 +559,7 @@ static void connect_now(void)
     } else {
         char host[256];
         const char *colon = strrchr(addr, ':');
-        int port = colon ? atoi(colon + 1) : 6379;
+        int port = arg_addr_port(addr, 6379);   /* checked by config_set */
         size_t n = colon ? (size_t)(colon - addr) : strlen(addr);
         snprintf(host, sizeof(host), "%.*s", (int)(n < 255 ? n : 255), addr);
         ac = redisAsyncConnect(host, port);

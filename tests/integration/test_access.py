@@ -118,8 +118,8 @@ def test_records_are_the_callers_whatever_ids_are_sent():
     s, h, body = http(port, "GET", "/api/me", headers={"Cookie": "campus_session=" + forged})
     assert json.loads(body)["data"]["role"] == "anonymous"
     # Redis keys with another learner's name cannot be named through a verb.
-    assert otto.request("DONE {u:lena}:done").code == 404
-    assert otto.request("NEXT ../lena").code == 404
+    assert otto.request("DONE {u:lena}:done").code == 400
+    assert otto.request("NEXT ../lena").code == 400
 
 
 harness.main(globals())

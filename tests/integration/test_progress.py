@@ -94,8 +94,9 @@ def test_done_is_idempotent_and_checked():
     r = c.request("DONE alpha/more")
     assert r.code == 200 and r.text == "already done alpha/more", r
     assert c.request("DONE alpha/nosuch").code == 404
-    assert c.request("DONE alpha").code == 404
-    assert c.request("DONE ../../etc").code == 404
+    # Malformed ids are a 400, well-formed unknown ones a 404.
+    assert c.request("DONE alpha").code == 400
+    assert c.request("DONE ../../etc").code == 400
     assert c.request("DONE").code == 400
     # Acknowledged means Redis has it.
     assert env.redis.cmd("HEXISTS", "campus:{u:ben}:done", "alpha/more") == b":1"
