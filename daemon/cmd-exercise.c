@@ -608,11 +608,14 @@ static void submit_llen_cb(redisReply *reply, const char *err, void *priv)
     }
 }
 
-/* Refuses (413) an answer over its bounds before anything is graded or
- * stored: the whole document over answer_max, or one task's answer over
- * the task's max_bytes (else task_answer_max). A document that does not
- * parse is left to the grader, which names the line. */
-static bool answer_too_large(struct req *req, const struct exercise *ex, const char *doc, size_t len)
+/* Refuses an answer before anything is graded or stored: 413 for the
+ * whole document over answer_max, or one task's answer over the task's
+ * max_bytes (else task_answer_max); 400 for a control character other than
+ * tab or line end, which no answer needs and which JSON stores as six
+ * bytes: without them a stored answer is at most twice its size (quotes and
+ * backslashes escaped), the bound docs/OPERATIONS.md promises. A document
+ * that does not parse is left to the grader, which names the line. */
+static bool answer_refused(struct req *req, const struct exercise *ex, const char *doc, size_t len)
 {
     struct answer_doc ad;
     char err[256];
@@ -620,6 +623,13 @@ static bool answer_too_large(struct req *req, const struct exercise *ex, const c
     if (len > (size_t)cfg.answer_max) {
         req_reply(req, 413, "answer too large: %zu bytes, at most %ld", len, cfg.answer_max);
         return true;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)doc[i];
+        if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f) {
+            req_reply(req, 400, "an answer holds a control character (byte %zu)", i);
+            return true;
+        }
     }
     if (answer_parse(doc, len, &ad, err, sizeof(err)) < 0)
         return false;
@@ -659,7 +669,7 @@ static void cmd_submit(struct req *req)
         req_reply(req, 400, "a submission key is 1 to %d of A-Z a-z 0-9 . _ : -", SUBMIT_KEY_MAX);
         return;
     }
-    if (answer_too_large(req, l->exercise, doc, len))
+    if (answer_refused(req, l->exercise, doc, len))
         return;
     struct ex_op *op = op_new(req, cat, l);
     /* A submission is named by the client's key, or else by the answer

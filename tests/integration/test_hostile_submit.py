@@ -158,6 +158,17 @@ def test_one_task_over_its_limit_is_413_naming_it():
     assert r.code == 200 and "attempt=1" in r.text, r
 
 
+def test_control_characters_are_400_and_use_no_attempt():
+    c, _ = learner("ctl")
+    for bad in (b"count: 42\nnote: a\x01b\n", b"count: 42\nnote: a\x00b\n", b"note: \x1b[2J\n"):
+        r = submit(c, ESSAY, bad)
+        assert r.code == 400 and "control character" in r.text, (bad, r)
+    # Quotes, backslashes and tabs are answers like any other.
+    r = submit(c, ESSAY, 'count: 42\nnote: "quoted" back\\slash\ttab\n')
+    assert r.code == 200, r
+    assert llen("ctl", ESSAY) == 1
+
+
 def test_http_submit_over_answer_max_is_413():
     c, token = learner("bighttp")
     st, _, body = harness.http(env.campusd.http_port, "POST", "/api/exercises/demo/essay/submit",
@@ -183,13 +194,13 @@ def test_learner_storage_stays_within_the_bound():
     assert codes == [200] * ATTEMPTS_MAX + [409] * 5, codes
     assert llen("hoard", ESSAY) == ATTEMPTS_MAX
     used = learner_bytes("hoard")
-    # docs/OPERATIONS.md: an attempt record takes at most 6 x answer_max
-    # plus 2 KiB (answers with control characters, which JSON escapes);
-    # the other keys of a learner some 1 MiB at most. Plain text answers
-    # like these stay close to answer_max per attempt.
+    # docs/OPERATIONS.md: an attempt takes at most 2 x answer_max plus
+    # 4 KiB (quotes and backslashes escaped, the tasks' feedback, its
+    # submission key); the other keys of a learner under 1 MiB. Plain text
+    # answers like these stay close to answer_max per attempt.
     attempts = used["campus:{u:hoard}:attempts:" + ESSAY]
     assert attempts <= ATTEMPTS_MAX * (ANSWER_MAX + 2048), used
-    assert sum(used.values()) <= ATTEMPTS_MAX * (6 * ANSWER_MAX + 2048) + (1 << 20), used
+    assert sum(used.values()) <= ATTEMPTS_MAX * (2 * ANSWER_MAX + 4096) + (1 << 20), used
     # Submission keys and review markers: one per attempt (two review tasks).
     assert len([k for k in used if ":submit:" in k]) == ATTEMPTS_MAX, used
 
