@@ -381,6 +381,7 @@ static void queue_next_review(struct ex_op *op)
  * stand for. At most one pass runs at a time in a process. */
 static struct {
     bool running;
+    bool was_up;                 /* the store was up at the last tick */
     long long last;              /* when the last pass began, ms */
 } repair;
 
@@ -431,7 +432,17 @@ void exercise_review_repair_tick(void)
 {
     long long now = now_ms();
 
-    if (repair.running || store_state() != STORE_UP || !store_writable())
+    if (store_state() != STORE_UP || !store_writable()) {
+        repair.was_up = false;
+        return;
+    }
+    if (!repair.was_up) {
+        /* The store is back (or up for the first time): what failed while
+         * it was away is worth a pass at once. */
+        repair.was_up = true;
+        repair.last = 0;
+    }
+    if (repair.running)
         return;
     if (repair.last && now - repair.last < cfg.review_repair_interval * 1000)
         return;
