@@ -664,13 +664,13 @@ static void cmd_submit(struct req *req)
 {
     struct catalog *cat;
     const struct lesson *l = find_exercise(req, &cat);
+
+    if (l == NULL)
+        return;                  /* answered, and req with it: touch it no more */
     int argc = req->args.argc;
     const char *doc = req->args.argv[argc - 1];
     size_t len = req->args.argl[argc - 1];
     const char *key = argc > 3 ? req->args.argv[2] : NULL;
-
-    if (l == NULL)
-        return;
     if (req->user == NULL) {
         req_reply(req, 401, "SUBMIT needs you to log in");
         return;

@@ -169,6 +169,14 @@ def test_control_characters_are_400_and_use_no_attempt():
     assert llen("ctl", ESSAY) == 1
 
 
+def test_submit_to_no_exercise_is_404_and_the_connection_goes_on():
+    c, _ = learner("nowhere")
+    for key in (None, "k-1"):
+        r = submit(c, "demo/nothing", "count: 42\n", key=key)
+        assert r.code == 404 and "demo/nothing" in r.text, r
+        assert c.request("PING").code == 200
+
+
 def test_http_submit_over_answer_max_is_413():
     c, token = learner("bighttp")
     st, _, body = harness.http(env.campusd.http_port, "POST", "/api/exercises/demo/essay/submit",
