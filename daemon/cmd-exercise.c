@@ -216,10 +216,11 @@ static void cmd_exercise(struct req *req)
     }
 }
 
-/* ---- SUBMIT ---- */
+/* ---- SUBMIT: attempt records and answers ---- */
 
 /* SHA-256 in hex of the parts, each followed by a NUL so that no two lists
- * of parts run together into the same bytes. */
+ * of parts run together into the same bytes (only the last part may hold a
+ * NUL of its own: a literal answer). */
 static void sha256_parts_hex(const char *const *parts, const size_t *lens, int n, char out[65])
 {
     static const char hex[] = "0123456789abcdef";
