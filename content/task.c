@@ -104,7 +104,8 @@ static yaml_node_t *seq_at(struct task_ctx *c, yaml_node_t *s, size_t i)
 /* Warns about keys a task of this type does not use. */
 static void check_keys(struct task_ctx *c, const char *const *allowed)
 {
-    static const char *const common[] = { "id", "type", "prompt", "weight", "feedback", NULL };
+    static const char *const common[] = { "id", "type", "prompt", "weight", "feedback", "max_bytes",
+                                          NULL };
     yaml_node_t *m = c->root;
     for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
@@ -480,6 +481,16 @@ struct task *task_parse(const char *yaml, size_t len, int first_line, const char
     t->feedback = xstrdup(fb ? fb : "");
     if (get_num(&c, c.root, "weight", &t->weight) && t->weight < 0)
         terr(&c, get(&c, c.root, "weight"), "weight must not be negative");
+    /* A long essay may need more room than the server's per-task default;
+     * the whole document stays under the server's answer_max all the same. */
+    double maxb = 0;
+    if (get(&c, c.root, "max_bytes") && get_num(&c, c.root, "max_bytes", &maxb)) {
+        if (maxb < 1 || maxb > TASK_MAX_BYTES_MAX || maxb != (double)(long)maxb)
+            terr(&c, get(&c, c.root, "max_bytes"), "max_bytes must be a whole number from 1 to %d",
+                 TASK_MAX_BYTES_MAX);
+        else
+            t->max_bytes = (long)maxb;
+    }
     switch (t->type) {
     case TASK_ORDER:
         parse_order(&c, t);

@@ -14,6 +14,9 @@
 #include "table.h"
 #include "util.h"
 
+/* The most a task's max_bytes may ask for: the largest answer a server takes. */
+#define TASK_MAX_BYTES_MAX 1048576
+
 enum task_type {
     TASK_ORDER, TASK_CLASSIFY, TASK_NUMERIC, TASK_NETWORK, TASK_RUBRIC,
     TASK_REVIEW, TASK_GIFT, TASK_POOL,
@@ -44,6 +47,7 @@ struct task {
     double weight;
     char *feedback;           /* general feedback, "" when absent */
     bool info;                /* a GIFT description: shown, never graded */
+    long max_bytes;           /* longest answer taken, bytes; 0: the server's default */
 
     /* order, classify */
     struct task_item *items;

@@ -57,6 +57,13 @@ struct config {
     long login_fail_window;      /* seconds */
     long scrypt_ln, scrypt_r, scrypt_p;  /* cost of new password hashes: N = 2^ln */
     char *base_url;              /* public address: the IRIs of exported xAPI statements */
+
+    /* exercises (cmd-exercise.c) */
+    long answer_max;             /* bytes of one whole answer document */
+    long task_answer_max;        /* bytes of one task's answer, unless the task sets max_bytes */
+    long attempts_max;           /* attempts stored per exercise that sets no limit */
+    long submit_window;          /* seconds a SUBMIT can be retried without using an attempt */
+    long review_repair_interval; /* seconds between passes that queue reviews left unqueued */
 };
 
 extern struct config cfg;
@@ -427,6 +434,10 @@ struct lesson;
 void progress_viewed(struct req *req, const struct lesson *l);
 /* cmd-exercise.c: EXPORT gift COURSE (trainers). */
 void exercise_export_gift(struct req *req);
+/* cmd-exercise.c: called every second; once the store is up, and then every
+ * review_repair_interval seconds, queues the review entries that attempts
+ * left pending (their queue write failed or its reply was lost). */
+void exercise_review_repair_tick(void);
 /* adduser.c: campusd --add-user NAME --role ROLE (password on stdin).
  * Returns the exit status. */
 int adduser_main(const char *name, const char *role);

@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 #include <limits.h>
 #include <math.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,9 @@
 #include "keys.h"
 #include "scripts.h"
 
-/* A learner's attempts at one exercise: a list of JSON records, oldest first. */
-#define KEY_ATTEMPTS     "campus:{u:%s}:attempts:%s"
-/* The review queue (tag {reviews}): a counter, ids by time, and the items. */
-#define KEY_REVIEW_SEQ   "campus:{reviews}:seq"
-#define KEY_REVIEW_QUEUE "campus:{reviews}:queue"
-#define KEY_REVIEW_ITEMS "campus:{reviews}:items"
+/* A SUBMIT's own key from a client: 1 to 64 of these. */
+#define SUBMIT_KEY_MAX 64
+#define SUBMIT_KEY_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
 
 /* Work on an exercise that waits on Redis. It holds a reference to the
  * catalogue, so a reload in the meantime cannot free the exercise. */
@@ -37,6 +35,9 @@ struct ex_op {
     char *user;
     char *key;                   /* the attempts list */
     long attempt;                /* the attempt this op is about (1-based) */
+    uint64_t seed;               /* SUBMIT: the seed the answer was graded with */
+    char subkey[65];             /* SUBMIT: SHA-256 (hex) naming this submission */
+    char docsha[65];             /* SUBMIT: SHA-256 (hex) of the answer document */
     struct grade_result result;
     bool graded;
     size_t next_review;          /* SUBMIT: pending tasks queued so far */
@@ -46,6 +47,12 @@ struct ex_op {
     double review_score;
     char *review_comment;
 };
+
+/* Every "the store failed us" answer of this file. */
+static void store_unavailable(struct req *req)
+{
+    req_reply(req, 503, "progress store unavailable");
+}
 
 static long long now_ms(void)
 {
@@ -180,7 +187,7 @@ static void exercise_llen_cb(redisReply *reply, const char *err, void *priv)
     struct ex_op *op = priv;
 
     if (reply == NULL || reply->type != REDIS_REPLY_INTEGER)
-        req_reply(op->req, 503, "progress store unavailable");
+        store_unavailable(op->req);
     else
         send_view(op->req, op->lesson, (long)reply->integer + 1);
     op_free(op);
@@ -210,24 +217,56 @@ static void cmd_exercise(struct req *req)
     }
 }
 
-/* ---- SUBMIT ---- */
+/* ---- SUBMIT: attempt records and answers ---- */
 
-static json_t *result_record(const struct grade_result *r, long attempt, uint64_t seed)
+/* SHA-256 in hex of the parts, each followed by a NUL so that no two lists
+ * of parts run together into the same bytes (only the last part may hold a
+ * NUL of its own: a literal answer). */
+static void sha256_parts_hex(const char *const *parts, const size_t *lens, int n, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+        fatal("exercise: SHA-256 unavailable");
+    for (int i = 0; i < n; i++) {
+        EVP_DigestUpdate(ctx, parts[i], lens[i]);
+        EVP_DigestUpdate(ctx, "", 1);
+    }
+    EVP_DigestFinal_ex(ctx, md, &mdlen);
+    EVP_MD_CTX_free(ctx);
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+/* The stored record of an attempt, without its number: the attempt script
+ * puts "n" in front, since only it knows the number for sure. */
+static json_t *result_record(const struct grade_result *r, uint64_t seed)
 {
     json_t *tasks = json_array();
 
     for (size_t i = 0; i < r->ntasks; i++) {
         const struct grade_task *t = &r->tasks[i];
-        json_array_append_new(tasks, json_pack("{s:s,s:f,s:f,s:b,s:s,s:s}", "id", t->id,
-                                               "weight", t->weight, "score", t->score,
-                                               "pending", t->pending, "feedback", t->feedback ? t->feedback : "",
-                                               "response", t->response ? t->response : ""));
+        json_t *task = json_pack("{s:s,s:f,s:f,s:b,s:s,s:s}", "id", t->id, "weight", t->weight,
+                                 "score", t->score, "pending", t->pending, "feedback",
+                                 t->feedback ? t->feedback : "", "response",
+                                 t->response ? t->response : "");
+        if (task == NULL) {                      /* not UTF-8: jansson takes no such string */
+            json_decref(tasks);
+            return NULL;
+        }
+        json_array_append_new(tasks, task);
     }
     char seedbuf[24];
     snprintf(seedbuf, sizeof(seedbuf), "%llu", (unsigned long long)seed);
-    return json_pack("{s:i,s:I,s:f,s:f,s:b,s:i,s:s,s:o}", "n", (int)attempt, "t",
-                     (json_int_t)now_ms(), "score", r->score, "pass", r->pass, "passed", r->passed,
-                     "pending", (int)r->pending, "seed", seedbuf, "tasks", tasks);
+    return json_pack("{s:I,s:f,s:f,s:b,s:i,s:s,s:o}", "t", (json_int_t)now_ms(), "score",
+                     r->score, "pass", r->pass, "passed", r->passed, "pending", (int)r->pending,
+                     "seed", seedbuf, "tasks", tasks);
 }
 
 static void submit_answer(struct ex_op *op)
@@ -252,39 +291,218 @@ static void submit_answer(struct ex_op *op)
     free(text);
 }
 
-static void queue_next_review(struct ex_op *op);
+/* ---- the review queue: entries and their repair ---- */
 
-static void review_add_cb(redisReply *reply, const char *err, void *priv)
+/* A queue entry in the making: who, which attempt, which task. */
+struct review_add {
+    struct ex_op *op;            /* SUBMIT waiting for it, or NULL (repair) */
+    char *user, *marker;         /* marker: "EXERCISE N TASK" */
+};
+
+static void review_add_free(struct review_add *ra)
 {
-    struct ex_op *op = priv;
-
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
-        log_warn("exercise: attempt %ld of %s by %s stored, but not queued for review: %s",
-                 op->attempt, op->lesson->full_id, op->user, reply ? reply->str : err);
-    queue_next_review(op);
+    free(ra->user);
+    free(ra->marker);
+    free(ra);
 }
 
-/* Queues each pending task for a trainer, one after the other, then answers. */
+static void queue_next_review(struct ex_op *op);
+
+static void review_added_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct review_add *ra = priv;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        log_warn("exercise: review of %s (%s) not queued yet, left for the repair pass: %s",
+                 ra->marker, ra->user, reply ? reply->str : err);
+    } else {
+        /* Queued: the marker has done its work. Should this HDEL be lost,
+         * the repair pass finds the entry already queued and drops it. */
+        char *key = xasprintf(KEY_REVIEWS_PENDING, ra->user);
+        store_command(NULL, NULL, "HDEL %s %s", key, ra->marker);
+        free(key);
+    }
+    if (ra->op)
+        queue_next_review(ra->op);
+    review_add_free(ra);
+}
+
+/* Queues the entry a pending marker stands for (idempotent: an entry
+ * already queued keeps its id). Takes ra. Returns 0, or -1 when the store
+ * is not up (ra freed, no callback). */
+static int review_add(struct review_add *ra, long long t)
+{
+    char exid[128], task[128];
+    long n;
+
+    if (sscanf(ra->marker, "%127s %ld %127s", exid, &n, task) != 3) {
+        log_warn("exercise: ignoring a malformed review marker '%s' of %s", ra->marker, ra->user);
+        review_add_free(ra);
+        return -1;
+    }
+    json_t *item = json_pack("{s:s,s:s,s:i,s:s,s:I}", "user", ra->user, "exercise", exid,
+                             "attempt", (int)n, "task", task, "t", (json_int_t)t);
+    char *json = json_dumps(item, JSON_COMPACT);
+    char *field = xasprintf("%s %s", ra->user, ra->marker);
+    char ms[32];
+    snprintf(ms, sizeof(ms), "%lld", t);
+    const char *argv[] = { KEY_REVIEW_SEQ, KEY_REVIEW_QUEUE, KEY_REVIEW_ITEMS, KEY_REVIEW_INDEX,
+                           json, ms, field };
+    int rc = script_call(SCRIPT_REVIEW_ADD, review_added_cb, ra, 4, 7, argv);
+    free(field);
+    free(json);
+    json_decref(item);
+    if (rc < 0)
+        review_add_free(ra);
+    return rc;
+}
+
+/* Queues each pending task of a new attempt for a trainer, one after the
+ * other, then answers. The attempt script left a marker for each, so an
+ * entry that fails here is queued by the repair pass later: the answer is
+ * a 200 either way. */
 static void queue_next_review(struct ex_op *op)
 {
     while (op->next_review < op->result.ntasks) {
         const struct grade_task *t = &op->result.tasks[op->next_review++];
         if (!t->pending)
             continue;
-        json_t *item = json_pack("{s:s,s:s,s:i,s:s,s:I}", "user", op->user, "exercise",
-                                 op->lesson->full_id, "attempt", (int)op->attempt, "task", t->id,
-                                 "t", (json_int_t)now_ms());
-        char *json = json_dumps(item, JSON_COMPACT);
-        char ms[32];
-        snprintf(ms, sizeof(ms), "%lld", now_ms());
-        const char *argv[] = { KEY_REVIEW_SEQ, KEY_REVIEW_QUEUE, KEY_REVIEW_ITEMS, json, ms };
-        int rc = script_call(SCRIPT_REVIEW_ADD, review_add_cb, op, 3, 5, argv);
-        free(json);
-        json_decref(item);
-        if (rc == 0)
+        struct review_add *ra = xcalloc(1, sizeof(*ra));
+        ra->op = op;
+        ra->user = xstrdup(op->user);
+        ra->marker = xasprintf("%s %ld %s", op->lesson->full_id, op->attempt, t->id);
+        if (review_add(ra, now_ms()) == 0)
             return;
-        log_warn("exercise: review of %s not queued: store unavailable", op->lesson->full_id);
+        log_warn("exercise: review of %s not queued yet: store unavailable", op->lesson->full_id);
     }
+    submit_answer(op);
+    op_free(op);
+}
+
+/* The repair pass: SCAN for learners' pending markers and queue what they
+ * stand for. At most one pass runs at a time in a process. */
+static struct {
+    bool running;
+    bool was_up;                 /* the store was up at the last tick */
+    long long last;              /* when the last pass began, ms */
+} repair;
+
+static void repair_markers_cb(redisReply *reply, const char *err, void *priv)
+{
+    char *user = priv;
+
+    if (reply && reply->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+            struct review_add *ra = xcalloc(1, sizeof(*ra));
+            ra->user = xstrdup(user);
+            ra->marker = xstrdup(reply->element[i]->str);
+            if (review_add(ra, strtoll(reply->element[i + 1]->str, NULL, 10)) < 0)
+                break;
+        }
+    free(user);
+}
+
+static void repair_scan_cb(redisReply *reply, const char *err, void *priv)
+{
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING || reply->element[1]->type != REDIS_REPLY_ARRAY) {
+        repair.running = false;
+        return;
+    }
+    static const char prefix[] = "campus:{u:", suffix[] = "}:reviews-pending";
+    redisReply *keys = reply->element[1];
+    for (size_t i = 0; i < keys->elements; i++) {
+        const char *k = keys->element[i]->str;
+        size_t len = strlen(k);
+        if (len <= sizeof(prefix) + sizeof(suffix) - 2 || strncmp(k, prefix, sizeof(prefix) - 1) != 0)
+            continue;
+        char *user = xstrndup(k + sizeof(prefix) - 1, len - (sizeof(prefix) - 1) - (sizeof(suffix) - 1));
+        if (store_command(repair_markers_cb, user, "HGETALL %s", k) < 0) {
+            free(user);
+            repair.running = false;
+            return;
+        }
+    }
+    const char *cursor = reply->element[0]->str;
+    if (strcmp(cursor, "0") == 0 ||
+        store_command(repair_scan_cb, NULL, "SCAN %s MATCH %s COUNT 200", cursor,
+                      KEY_REVIEWS_PENDING_MATCH) < 0)
+        repair.running = false;
+}
+
+void exercise_review_repair_tick(void)
+{
+    long long now = now_ms();
+
+    if (store_state() != STORE_UP || !store_writable()) {
+        repair.was_up = false;
+        return;
+    }
+    if (!repair.was_up) {
+        /* The store is back (or up for the first time): what failed while
+         * it was away is worth a pass at once. */
+        repair.was_up = true;
+        repair.last = 0;
+    }
+    if (repair.running)
+        return;
+    if (repair.last && now - repair.last < cfg.review_repair_interval * 1000)
+        return;
+    repair.last = now;
+    repair.running = store_command(repair_scan_cb, NULL, "SCAN 0 MATCH %s COUNT 200",
+                                   KEY_REVIEWS_PENDING_MATCH) == 0;
+}
+
+/* ---- SUBMIT ---- */
+
+/* A retry of an attempt already stored: the answer is that attempt's, as
+ * stored (a trainer may have graded it since), graded again with its own
+ * seed only for what the record does not keep (keys, answered). */
+static void submit_replay(struct ex_op *op, const char *stored)
+{
+    struct req *req = op->req;
+    json_t *rec = json_loads(stored, 0, NULL);
+    const char *seedtxt = json_string_value(json_object_get(rec, "seed"));
+    uint64_t seed = seedtxt ? strtoull(seedtxt, NULL, 10) : op->seed;
+    char errbuf[256];
+
+    if (rec == NULL) {
+        req_reply(req, 500, "the stored attempt %ld is unreadable", op->attempt);
+        op_free(op);
+        return;
+    }
+    if (seed != op->seed) {
+        const char *doc = req->args.argv[req->args.argc - 1];
+        grade_result_free(&op->result);
+        op->graded = false;
+        if (exercise_grade(op->ex, seed, doc, req->args.argl[req->args.argc - 1], &op->result,
+                           errbuf, sizeof(errbuf)) < 0) {
+            req_reply(req, 409, "attempt %ld of this answer no longer grades: %s", op->attempt, errbuf);
+            json_decref(rec);
+            op_free(op);
+            return;
+        }
+        op->graded = true;
+    }
+    op->result.score = json_real_value(json_object_get(rec, "score"));
+    op->result.passed = json_is_true(json_object_get(rec, "passed"));
+    op->result.pending = (size_t)json_integer_value(json_object_get(rec, "pending"));
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(rec, "tasks"), i, t) {
+        const char *id = json_string_value(json_object_get(t, "id"));
+        for (size_t k = 0; id && k < op->result.ntasks; k++) {
+            struct grade_task *g = &op->result.tasks[k];
+            if (strcmp(g->id, id) != 0)
+                continue;
+            g->score = json_real_value(json_object_get(t, "score"));
+            g->pending = json_is_true(json_object_get(t, "pending"));
+            free(g->feedback);
+            g->feedback = xstrdup(json_string_value(json_object_get(t, "feedback")) ?
+                                  json_string_value(json_object_get(t, "feedback")) : "");
+        }
+    }
+    json_decref(rec);
     submit_answer(op);
     op_free(op);
 }
@@ -293,18 +511,38 @@ static void attempt_stored_cb(redisReply *reply, const char *err, void *priv)
 {
     struct ex_op *op = priv;
 
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        req_reply(op->req, 503, "progress store unavailable");
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER) {
+        if (reply && reply->type == REDIS_REPLY_ERROR)
+            log_warn("exercise: attempt of %s by %s: %s", op->lesson->full_id, op->user, reply->str);
+        store_unavailable(op->req);
         op_free(op);
         return;
     }
-    if (reply->type != REDIS_REPLY_INTEGER || reply->integer == 0) {
+    if (reply->element[0]->integer == 0) {
         req_reply(op->req, 409, "no attempts left at %s", op->lesson->full_id);
         op_free(op);
         return;
     }
-    op->attempt = (long)reply->integer;
-    queue_next_review(op);
+    op->attempt = (long)reply->element[0]->integer;
+    long long status = reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_INTEGER
+                           ? reply->element[1]->integer : -1;
+    if (status == 2) {
+        queue_next_review(op);
+    } else if (status == 1 && reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_STRING) {
+        submit_replay(op, reply->element[2]->str);
+    } else {
+        req_reply(op->req, 409, "this submission key was used for another answer (attempt %ld)",
+                  op->attempt);
+        op_free(op);
+    }
+}
+
+/* The stored attempts limit: the exercise's own, or attempts_max for one
+ * that sets none, so that no learner's list grows without end. */
+static long attempts_limit(const struct exercise *ex)
+{
+    return ex->attempts > 0 ? ex->attempts : cfg.attempts_max;
 }
 
 static void submit_llen_cb(redisReply *reply, const char *err, void *priv)
@@ -315,62 +553,147 @@ static void submit_llen_cb(redisReply *reply, const char *err, void *priv)
     char errbuf[256];
 
     if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
-        req_reply(req, 503, "progress store unavailable");
+        store_unavailable(req);
         op_free(op);
         return;
     }
-    long used = (long)reply->integer;
-    if (ex->attempts > 0 && used >= ex->attempts) {
-        req_reply(req, 409, "no attempts left at %s (%d used)", op->lesson->full_id, ex->attempts);
-        op_free(op);
-        return;
-    }
-    op->attempt = used + 1;
-    uint64_t seed = attempt_seed(op->user, op->lesson->full_id, op->attempt);
-    const char *doc = req->args.argv[2];
-    if (exercise_grade(ex, seed, doc, req->args.argl[2], &op->result, errbuf, sizeof(errbuf)) < 0) {
+    /* Graded for the view the learner saw, that of attempt LLEN+1; the
+     * number itself comes from the script, and a full list or a retry is
+     * the script's to tell, since a retry may come after the last attempt. */
+    op->seed = attempt_seed(op->user, op->lesson->full_id, (long)reply->integer + 1);
+    const char *doc = req->args.argv[req->args.argc - 1];
+    if (exercise_grade(ex, op->seed, doc, req->args.argl[req->args.argc - 1], &op->result,
+                       errbuf, sizeof(errbuf)) < 0) {
         req_reply(req, 400, "%s", errbuf);       /* no attempt used */
         op_free(op);
         return;
     }
     op->graded = true;
 
-    json_t *rec = result_record(&op->result, op->attempt, seed);
-    char *json = json_dumps(rec, JSON_COMPACT);
+    json_t *rec = result_record(&op->result, op->seed);
+    char *json = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
     json_decref(rec);
+    if (json == NULL || json[0] != '{') {
+        req_reply(req, 400, "an answer must be UTF-8 text");   /* no attempt used */
+        free(json);
+        op_free(op);
+        return;
+    }
     char *passed_key = xasprintf(KEY_PASSED, op->user);
     char *events_key = xasprintf(KEY_EVENTS, op->user);
-    char max[16], ms[32], score01[32], maxlen[16];
-    snprintf(max, sizeof(max), "%d", ex->attempts);
+    char *submit_key = xasprintf(KEY_SUBMIT, op->user, op->subkey);
+    char *pending_key = xasprintf(KEY_REVIEWS_PENDING, op->user);
+    char max[24], ms[32], score01[32], maxlen[16], window[32];
+    snprintf(max, sizeof(max), "%ld", attempts_limit(ex));
     snprintf(ms, sizeof(ms), "%lld", now_ms());
     snprintf(score01, sizeof(score01), "%.4f", op->result.score / 100.0);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
-    const char *argv[] = { op->key, passed_key, events_key, max, json, op->lesson->full_id, ms,
-                           op->result.passed ? "1" : "0", score01, maxlen };
-    int rc = script_call(SCRIPT_ATTEMPT, attempt_stored_cb, op, 3, 10, argv);
+    snprintf(window, sizeof(window), "%lld", (long long)cfg.submit_window * 1000);
+    const char **argv = xcalloc(14 + op->result.ntasks, sizeof(*argv));
+    int argc = 0;
+    argv[argc++] = op->key;
+    argv[argc++] = passed_key;
+    argv[argc++] = events_key;
+    argv[argc++] = submit_key;
+    argv[argc++] = pending_key;
+    argv[argc++] = max;
+    argv[argc++] = json + 1;                     /* the script writes {"n":N, in front */
+    argv[argc++] = op->lesson->full_id;
+    argv[argc++] = ms;
+    argv[argc++] = op->result.passed ? "1" : "0";
+    argv[argc++] = score01;
+    argv[argc++] = maxlen;
+    argv[argc++] = window;
+    argv[argc++] = op->docsha;
+    for (size_t i = 0; i < op->result.ntasks; i++)
+        if (op->result.tasks[i].pending)
+            argv[argc++] = op->result.tasks[i].id;
+    int rc = script_call(SCRIPT_ATTEMPT, attempt_stored_cb, op, 5, argc, argv);
+    free(argv);
     free(json);
     free(passed_key);
     free(events_key);
+    free(submit_key);
+    free(pending_key);
     if (rc < 0) {
-        req_reply(req, 503, "progress store unavailable");
+        store_unavailable(req);
         op_free(op);
     }
 }
 
+/* Refuses an answer before anything is graded or stored: 413 for the
+ * whole document over answer_max, or one task's answer over the task's
+ * max_bytes (else task_answer_max); 400 for a control character other than
+ * tab or line end, which no answer needs and which JSON stores as six
+ * bytes: without them a stored answer is at most twice its size (quotes and
+ * backslashes escaped), the bound docs/OPERATIONS.md promises. A document
+ * that does not parse is left to the grader, which names the line. */
+static bool answer_refused(struct req *req, const struct exercise *ex, const char *doc, size_t len)
+{
+    struct answer_doc ad;
+    char err[256];
+
+    if (len > (size_t)cfg.answer_max) {
+        req_reply(req, 413, "answer too large: %zu bytes, at most %ld", len, cfg.answer_max);
+        return true;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)doc[i];
+        if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f) {
+            req_reply(req, 400, "an answer holds a control character (byte %zu)", i);
+            return true;
+        }
+    }
+    if (answer_parse(doc, len, &ad, err, sizeof(err)) < 0)
+        return false;
+    bool refused = false;
+    for (size_t i = 0; i < ad.n && !refused; i++) {
+        const struct task *t = exercise_task(ex, ad.items[i].id);
+        long max = t && t->max_bytes > 0 ? t->max_bytes : cfg.task_answer_max;
+        size_t vlen = strlen(ad.items[i].value);
+        if (vlen > (size_t)max) {
+            req_reply(req, 413, "answer to task %s too large: %zu bytes, at most %ld",
+                      ad.items[i].id, vlen, max);
+            refused = true;
+        }
+    }
+    answer_doc_free(&ad);
+    return refused;
+}
+
+/* SUBMIT course/exercise [key] {N} */
 static void cmd_submit(struct req *req)
 {
     struct catalog *cat;
     const struct lesson *l = find_exercise(req, &cat);
 
     if (l == NULL)
-        return;
+        return;                  /* answered, and req with it: touch it no more */
+    int argc = req->args.argc;
+    const char *doc = req->args.argv[argc - 1];
+    size_t len = req->args.argl[argc - 1];
+    const char *key = argc > 3 ? req->args.argv[2] : NULL;
     if (req->user == NULL) {
         req_reply(req, 401, "SUBMIT needs you to log in");
         return;
     }
+    if (key && (key[0] == '\0' || strlen(key) > SUBMIT_KEY_MAX ||
+                strspn(key, SUBMIT_KEY_CHARS) != strlen(key))) {
+        req_reply(req, 400, "a submission key is 1 to %d of A-Z a-z 0-9 . _ : -", SUBMIT_KEY_MAX);
+        return;
+    }
+    if (answer_refused(req, l->exercise, doc, len))
+        return;
     struct ex_op *op = op_new(req, cat, l);
+    /* A submission is named by the client's key, or else by the answer
+     * itself: a retry of the same answer (say, after a 503 whose attempt
+     * was stored all the same) finds the attempt it made. */
+    const char *parts[] = { op->user, l->full_id, key ? "key" : "doc", key ? key : doc };
+    size_t lens[] = { strlen(op->user), strlen(l->full_id), 3, key ? strlen(key) : len };
+    sha256_parts_hex(parts, lens, 4, op->subkey);
+    sha256_hex(doc, len, op->docsha);
     if (store_command(submit_llen_cb, op, "LLEN %s", op->key) < 0) {
-        req_reply(req, 503, "progress store unavailable");
+        store_unavailable(req);
         op_free(op);
     }
 }
@@ -400,7 +723,7 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
     struct req *req = op->req;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
-        req_reply(req, 503, "progress store unavailable");
+        store_unavailable(req);
         op_free(op);
         return;
     }
@@ -441,7 +764,7 @@ static void cmd_attempts(struct req *req)
         return;
     struct ex_op *op = op_new(req, cat, l);
     if (store_command(attempts_cb, op, "LRANGE %s 0 -1", op->key) < 0) {
-        req_reply(req, 503, "progress store unavailable");
+        store_unavailable(req);
         op_free(op);
     }
 }
@@ -456,7 +779,7 @@ static void review_list_cb(redisReply *reply, const char *err, void *priv)
     size_t shown = 0;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
-        req_reply(req, 503, "progress store unavailable");
+        store_unavailable(req);
         op_free(op);
         return;
     }
@@ -492,7 +815,7 @@ static void review_item_cb(redisReply *reply, const char *err, void *priv)
     struct req *req = op->req;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        req_reply(req, 503, "progress store unavailable");
+        store_unavailable(req);
         op_free(op);
         return;
     }
@@ -515,7 +838,7 @@ static void review_item_cb(redisReply *reply, const char *err, void *priv)
     op->user = xstrdup(user);
     op->key = xasprintf(KEY_ATTEMPTS, user, op->lesson->full_id);
     if (store_command(review_record_cb, op, "LINDEX %s %ld", op->key, op->attempt - 1) < 0) {
-        req_reply(req, 503, "progress store unavailable");
+        store_unavailable(req);
         op_free(op);
     }
 }
@@ -551,12 +874,27 @@ static void review_show(struct ex_op *op, json_t *rec)
 
 static void review_updated_cb(redisReply *reply, const char *err, void *priv);
 
+/* Takes the entry op->review_id off the queue (with its index). Returns 0
+ * (cb, which may be NULL, hears the reply) or -1 when the store is not up. */
+static int review_done(struct ex_op *op, store_cb *cb)
+{
+    const char *task_id = json_string_value(json_object_get(op->item, "task"));
+    char *field = xasprintf("%s %s %ld %s", op->user, op->lesson->full_id, op->attempt,
+                            task_id ? task_id : "");
+    const char *argv[] = { KEY_REVIEW_QUEUE, KEY_REVIEW_ITEMS, KEY_REVIEW_INDEX, op->review_id, field };
+    int rc = script_call(SCRIPT_REVIEW_DONE, cb, op, 3, 5, argv);
+    free(field);
+    return rc;
+}
+
 static void review_grade(struct ex_op *op, json_t *rec)
 {
     const char *task_id = json_string_value(json_object_get(op->item, "task"));
     json_t *t = record_task(rec, task_id);
 
     if (t == NULL || !json_is_true(json_object_get(t, "pending"))) {
+        /* A stale entry (a repair pass may race a grade): it leaves the queue. */
+        review_done(op, NULL);
         req_reply(op->req, 409, "review '%s' was already graded", op->review_id);
         op_free(op);
         return;
@@ -587,19 +925,23 @@ static void review_grade(struct ex_op *op, json_t *rec)
     char *json = json_dumps(rec, JSON_COMPACT);
     char *passed_key = xasprintf(KEY_PASSED, op->user);
     char *events_key = xasprintf(KEY_EVENTS, op->user);
+    char *pending_key = xasprintf(KEY_REVIEWS_PENDING, op->user);
+    char *marker = xasprintf("%s %ld %s", op->lesson->full_id, op->attempt, task_id);
     char idx[24], ms[32], score01[32], maxlen[16];
     snprintf(idx, sizeof(idx), "%ld", op->attempt - 1);
     snprintf(ms, sizeof(ms), "%lld", now_ms());
     snprintf(score01, sizeof(score01), "%.4f", score / 100.0);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
-    const char *argv[] = { op->key, passed_key, events_key, idx, op->record, json,
-                           op->lesson->full_id, ms, passed ? "1" : "0", score01, maxlen };
-    int rc = script_call(SCRIPT_ATTEMPT_UPDATE, review_updated_cb, op, 3, 11, argv);
+    const char *argv[] = { op->key, passed_key, events_key, pending_key, idx, op->record, json,
+                           op->lesson->full_id, ms, passed ? "1" : "0", score01, maxlen, marker };
+    int rc = script_call(SCRIPT_ATTEMPT_UPDATE, review_updated_cb, op, 4, 13, argv);
     free(json);
     free(passed_key);
     free(events_key);
+    free(pending_key);
+    free(marker);
     if (rc < 0) {
-        req_reply(op->req, 503, "progress store unavailable");
+        store_unavailable(op->req);
         op_free(op);
     }
 }
@@ -618,7 +960,7 @@ static void review_updated_cb(redisReply *reply, const char *err, void *priv)
     struct ex_op *op = priv;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        req_reply(op->req, 503, "progress store unavailable");
+        store_unavailable(op->req);
         op_free(op);
         return;
     }
@@ -628,8 +970,7 @@ static void review_updated_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     /* The learner's record is final; the queue entry goes next (another tag). */
-    if (store_command(NULL, NULL, "HDEL %s %s", KEY_REVIEW_ITEMS, op->review_id) < 0 ||
-        store_command(review_dequeued_cb, op, "ZREM %s %s", KEY_REVIEW_QUEUE, op->review_id) < 0) {
+    if (review_done(op, review_dequeued_cb) < 0) {
         req_reply(op->req, 200, "graded: %s attempt %ld of %s now scores %.1f (queue entry left)",
                   op->user, op->attempt, op->lesson->full_id, op->review_score);
         op_free(op);
@@ -642,7 +983,7 @@ static void review_record_cb(redisReply *reply, const char *err, void *priv)
     json_t *rec;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        req_reply(op->req, 503, "progress store unavailable");
+        store_unavailable(op->req);
         op_free(op);
         return;
     }
@@ -708,7 +1049,7 @@ static void cmd_review(struct req *req)
         return;
     }
     if (rc < 0) {
-        req_reply(req, 503, "progress store unavailable");
+        store_unavailable(req);
         op_free(op);
     }
 }
@@ -766,11 +1107,12 @@ const struct cmd cmd_group_exercise[] = {
     { "EXERCISE", cmd_exercise, 1, 2, ROLE_ANON, CMD_SESSION, "EXERCISE course/exercise [text|json]",
       "The exercise as you will see it on your next attempt: the case, the tasks and how to "
       "answer each. Never the keys." },
-    { "SUBMIT", cmd_submit, 2, 2, ROLE_LEARNER, CMD_STORE | CMD_WRITE,
-      "SUBMIT course/exercise {N}",
+    { "SUBMIT", cmd_submit, 2, 3, ROLE_LEARNER, CMD_STORE | CMD_WRITE,
+      "SUBMIT course/exercise [key] {N}",
       "Grades an answer document (one 'task-id: answer' line per task) and stores the attempt; "
       "answers the score, pass or fail, feedback per task and the attempts left. A malformed "
-      "document is a 400 and uses no attempt." },
+      "document is a 400, one over its size limit a 413: neither uses an attempt. Sent again "
+      "with the same key (or, without one, the same answer), it answers the attempt it made." },
     { "ATTEMPTS", cmd_attempts, 1, 1, ROLE_LEARNER, CMD_STORE, "ATTEMPTS course/exercise",
       "Your attempts at an exercise, and the score that counts under its policy." },
     { "REVIEW", cmd_review, 1, 4, ROLE_TRAINER, CMD_STORE,
@@ -796,8 +1138,9 @@ static int api_attempts(struct evhttp_request *r, char **p, int n, char **argv)
     return 2;
 }
 
-/* The body is JSON: {"answers": {"task-id": "answer", ...}}, turned into
- * the same answer document SUBMIT takes over CTP/1. */
+/* The body is JSON: {"answers": {"task-id": "answer", ...}, "key": "..."},
+ * turned into the same answer document SUBMIT takes over CTP/1; the
+ * optional key is SUBMIT's submission key. */
 static int api_submit(struct evhttp_request *r, char **p, int n, char **argv)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(r);
@@ -805,13 +1148,14 @@ static int api_submit(struct evhttp_request *r, char **p, int n, char **argv)
     json_error_t jerr;
     json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
     json_t *answers = json_object_get(doc, "answers");
+    json_t *subkey = json_object_get(doc, "key");
     struct sbuf b = {0};
     const char *key;
     json_t *v;
 
-    if (!json_is_object(answers)) {
+    if (!json_is_object(answers) || (subkey && !json_is_string(subkey))) {
         json_decref(doc);
-        api_send_error(r, 400, "body must be {\"answers\": {\"task-id\": \"answer\", ...}}");
+        api_send_error(r, 400, "body must be {\"answers\": {\"task-id\": \"answer\", ...}, \"key\": \"...\"}");
         return -1;
     }
     json_object_foreach(answers, key, v) {
@@ -830,11 +1174,14 @@ static int api_submit(struct evhttp_request *r, char **p, int n, char **argv)
         }
         sbuf_addc(&b, '\n');
     }
+    int argc = 0;
+    argv[argc++] = xstrdup("SUBMIT");
+    argv[argc++] = xasprintf("%s/%s", p[0], p[1]);
+    if (subkey)
+        argv[argc++] = xstrdup(json_string_value(subkey));
+    argv[argc++] = sbuf_take(&b);
     json_decref(doc);
-    argv[0] = xstrdup("SUBMIT");
-    argv[1] = xasprintf("%s/%s", p[0], p[1]);
-    argv[2] = sbuf_take(&b);
-    return 3;
+    return argc;
 }
 
 static int api_reviews(struct evhttp_request *r, char **p, int n, char **argv)

@@ -67,6 +67,11 @@ static const struct option_def options[] = {
     I("scrypt_ln", scrypt_ln, "15", 10, 22, "scrypt cost of new password hashes: N = 2^ln"),
     I("scrypt_r", scrypt_r, "8", 1, 32, "scrypt block size r of new password hashes"),
     I("scrypt_p", scrypt_p, "3", 1, 16, "scrypt parallelism p of new password hashes"),
+    I("answer_max", answer_max, "65536", 256, 1048576, "bytes of one whole SUBMIT answer document (413 past it)"),
+    I("task_answer_max", task_answer_max, "8192", 16, 1048576, "bytes of one task's answer, unless the task sets max_bytes (413 past it)"),
+    I("attempts_max", attempts_max, "100", 1, 100000, "attempts stored per exercise that sets no limit (attempts: 0)"),
+    I("submit_window", submit_window, "86400", 1, 2592000, "seconds a SUBMIT retried with the same key or answer returns the stored attempt"),
+    I("review_repair_interval", review_repair_interval, "60", 1, 86400, "seconds between passes that queue reviews a failed write left unqueued"),
     S("base_url", base_url, "http://localhost:8080", "public address of the web client (xAPI activity IRIs)"),
 };
 

@@ -31,6 +31,27 @@
  * o (object: lesson or exercise id, "" for the account itself), and for
  * attempts: score (0..1), success (1/0). The entry id gives the time. */
 #define KEY_EVENTS   "campus:{u:%s}:events"
+/* List: a learner's attempts at one exercise (second %s: its full id), JSON
+ * records oldest first; record N-1 is attempt N ("n" is set by the script
+ * that appends it). */
+#define KEY_ATTEMPTS "campus:{u:%s}:attempts:%s"
+/* String with a TTL of submit_window: a SUBMIT's key (second %s: SHA-256 in
+ * hex of learner, exercise and the client's key or the answer document) ->
+ * "N DOCSHA", the attempt it made and the SHA-256 of its document. */
+#define KEY_SUBMIT   "campus:{u:%s}:submit:%s"
+/* Hash: review entries an attempt needs, written with the attempt and
+ * removed once the queue has them or the task is graded:
+ * "EXERCISE N TASK" -> submission time (ms). */
+#define KEY_REVIEWS_PENDING "campus:{u:%s}:reviews-pending"
+/* The SCAN pattern of the hashes above, for the repair pass. */
+#define KEY_REVIEWS_PENDING_MATCH "campus:{u:*}:reviews-pending"
+
+/* The review queue (tag {reviews}): a counter, ids by time, the items, and
+ * "USER EXERCISE N TASK" -> id, so queueing an entry twice is harmless. */
+#define KEY_REVIEW_SEQ   "campus:{reviews}:seq"
+#define KEY_REVIEW_QUEUE "campus:{reviews}:queue"
+#define KEY_REVIEW_ITEMS "campus:{reviews}:items"
+#define KEY_REVIEW_INDEX "campus:{reviews}:by-attempt"
 
 /* Entries kept in a learner's event stream (approximately: MAXLEN ~). */
 #define KEYS_EVENTS_MAX 5000

@@ -122,38 +122,65 @@ static const char *const sources[SCRIPT_COUNT] = {
         "  return 1\n"
         "end\n"
         "return 0\n",
-    /* An attempt is appended only while the learner has attempts left, so
-     * concurrent SUBMITs cannot overrun the limit. */
+    /* SUBMIT. A retry (the same submission key, KEYS[4]) gets the attempt it
+     * made back instead of making another: {n, 1 same document | 0 another,
+     * record}. Otherwise the attempt is appended while the learner has
+     * attempts left, numbered here (the number read before the call may be
+     * stale under concurrent SUBMITs), with its review entries as pending
+     * markers in the learner's own tag: {n, 2}, or {0} when none are left. */
     [SCRIPT_ATTEMPT] =
+        "local v = redis.call('GET', KEYS[4])\n"
+        "if v then\n"
+        "  local m, sha = string.match(v, '^(%d+) (%x+)$')\n"
+        "  local rec = m and redis.call('LINDEX', KEYS[1], tonumber(m) - 1)\n"
+        "  if rec then return {tonumber(m), sha == ARGV[9] and 1 or 0, rec} end\n"
+        "end\n"
         "local n = redis.call('LLEN', KEYS[1])\n"
-        "local max = tonumber(ARGV[1])\n"
-        "if max > 0 and n >= max then return 0 end\n"
-        "redis.call('RPUSH', KEYS[1], ARGV[2])\n"
+        "if n >= tonumber(ARGV[1]) then return {0} end\n"
+        "n = n + 1\n"
+        "redis.call('RPUSH', KEYS[1], '{\"n\":' .. n .. ',' .. ARGV[2])\n"
+        "redis.call('SET', KEYS[4], n .. ' ' .. ARGV[9], 'PX', ARGV[8])\n"
+        "for i = 10, #ARGV do\n"
+        "  redis.call('HSET', KEYS[5], ARGV[3] .. ' ' .. n .. ' ' .. ARGV[i], ARGV[4])\n"
+        "end\n"
         "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 't', 'attempted', 'o', ARGV[3],"
         " 'score', ARGV[6], 'success', ARGV[5])\n"
         "if ARGV[5] == '1' and redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[4]) == 1 then\n"
         "  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 't', 'passed', 'o', ARGV[3],"
         " 'score', ARGV[6], 'success', '1')\n"
         "end\n"
-        "return n + 1\n",
+        "return {n, 2}\n",
     /* A trainer's grade replaces an attempt record, only if nobody changed
-     * it since it was read (compare and set). */
+     * it since it was read (compare and set); the task's pending marker
+     * goes with it, so no repair pass queues a graded task again. */
     [SCRIPT_ATTEMPT_UPDATE] =
         "local cur = redis.call('LINDEX', KEYS[1], ARGV[1])\n"
         "if cur ~= ARGV[2] then return 0 end\n"
         "redis.call('LSET', KEYS[1], ARGV[1], ARGV[3])\n"
+        "redis.call('HDEL', KEYS[4], ARGV[9])\n"
         "if ARGV[6] == '1' and redis.call('HSETNX', KEYS[2], ARGV[4], ARGV[5]) == 1 then\n"
         "  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 't', 'passed', 'o', ARGV[4],"
         " 'score', ARGV[7], 'success', '1')\n"
         "end\n"
         "return 1\n",
-    /* The review queue: a sequence, a sorted set of ids by time, and the
-     * items themselves, all under the {reviews} tag. */
+    /* The review queue: a sequence, a sorted set of ids by time, the items,
+     * and an index by attempt and task, all under the {reviews} tag. Adding
+     * an entry already queued returns its id: SUBMIT and the repair pass
+     * may both add it. */
     [SCRIPT_REVIEW_ADD] =
-        "local id = redis.call('INCR', KEYS[1])\n"
+        "local id = redis.call('HGET', KEYS[4], ARGV[3])\n"
+        "if id and redis.call('HEXISTS', KEYS[3], id) == 1 then return tonumber(id) end\n"
+        "id = redis.call('INCR', KEYS[1])\n"
         "redis.call('ZADD', KEYS[2], ARGV[2], id)\n"
         "redis.call('HSET', KEYS[3], id, ARGV[1])\n"
+        "redis.call('HSET', KEYS[4], ARGV[3], id)\n"
         "return id\n",
+    /* A graded (or stale) entry leaves the queue, its item and its index. */
+    [SCRIPT_REVIEW_DONE] =
+        "redis.call('ZREM', KEYS[1], ARGV[1])\n"
+        "redis.call('HDEL', KEYS[2], ARGV[1])\n"
+        "if redis.call('HGET', KEYS[3], ARGV[2]) == ARGV[1] then redis.call('HDEL', KEYS[3], ARGV[2]) end\n"
+        "return 1\n",
 };
 
 static char shas[SCRIPT_COUNT][41];

@@ -17,9 +17,12 @@ enum script_id {
     SCRIPT_USER_SET,      /* K: account sessions; A: field value revoke -> 1 | 0 no account */
     SCRIPT_DONE,          /* K: done events; A: lesson now maxlen -> 1 new | 0 already */
     SCRIPT_VIEWED,        /* K: viewed events; A: lesson now gap_ms maxlen -> 1 event | 0 */
-    SCRIPT_ATTEMPT,       /* K: attempts passed events; A: max record exid now passed score01 maxlen -> n | 0 full */
-    SCRIPT_ATTEMPT_UPDATE,/* K: attempts passed events; A: index old new exid now passed score01 maxlen -> 1 | 0 changed */
-    SCRIPT_REVIEW_ADD,    /* K: seq queue items; A: item-json now -> id */
+    SCRIPT_ATTEMPT,       /* K: attempts passed events submit pending; A: max record-after-n exid now passed
+                           * score01 maxlen window_ms docsha task... -> {n, 2} new | {n, 1|0, record} retry | {0} full */
+    SCRIPT_ATTEMPT_UPDATE,/* K: attempts passed events pending; A: index old new exid now passed score01 maxlen
+                           * marker -> 1 | 0 changed */
+    SCRIPT_REVIEW_ADD,    /* K: seq queue items index; A: item-json now index-field -> id (new or already there) */
+    SCRIPT_REVIEW_DONE,   /* K: queue items index; A: id index-field -> 1 */
     SCRIPT_COUNT
 };
 

@@ -227,6 +227,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     embed_restart_if_needed();
+    exercise_review_repair_tick();
 }
 
 int server_run(int worker_id, SSL_CTX *ssl_ctx)

@@ -165,16 +165,17 @@ def test_twenty_concurrent_submits_respect_three_attempts():
         c = env.campusd.client()
         assert c.request("AUTH " + token).code == 200
         conns.append(c)
-    doc = b"reop-aim: a\n"
     barrier = threading.Barrier(20)
     codes = []
 
-    def go(c):
+    def go(c, i):
+        # Twenty different answers: the same answer again would be a retry.
+        doc = b"# answer %d\nreop-aim: a\n" % i
         barrier.wait()
         c.send(b"SUBMIT %s {%d}\r\n" % (ex.encode(), len(doc)) + doc)
         codes.append(c.read_response().code)
 
-    threads = [threading.Thread(target=go, args=(c,)) for c in conns]
+    threads = [threading.Thread(target=go, args=(c, i)) for i, c in enumerate(conns)]
     for t in threads:
         t.start()
     for t in threads:

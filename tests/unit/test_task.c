@@ -184,6 +184,10 @@ static const struct bad_task bad[] = {
     { "id: x\ntype: gift\nquestion: Just a text\n", 22, "answer block" },
     { "id: x\ntype: pool\ndraw: 3\nquestions: |\n  One {T}\n\n  Two {F}\n", 22, "more than" },
     { "id: x\ntype: pool\ndraw: 1.5\nquestions: |\n  One {T}\n", 22, "whole number" },
+    { "id: x\ntype: review\nprompt: p\nmax_bytes: 0\n", 23, "max_bytes" },
+    { "id: x\ntype: review\nprompt: p\nmax_bytes: 20.5\n", 23, "whole number" },
+    { "id: x\ntype: review\nprompt: p\nmax_bytes: 2000000\n", 23, "1048576" },
+    { "id: x\ntype: review\nprompt: p\nmax_bytes: lots\n", 23, "number" },
 };
 
 Test(task, malformed_reported_at_exact_line)
@@ -203,6 +207,16 @@ Test(task, malformed_reported_at_exact_line)
                   d.items[k].msg);
         diag_list_clear(&d);
     }
+}
+
+Test(task, max_bytes_is_a_task_own_answer_limit)
+{
+    struct task *t = parse_ok("id: essay\ntype: review\nprompt: Write.\nmax_bytes: 20000\n");
+    cr_assert_eq(t->max_bytes, 20000);
+    task_free(t);
+    t = parse_ok("id: essay\ntype: review\nprompt: Write.\n");
+    cr_assert_eq(t->max_bytes, 0);          /* the server's default */
+    task_free(t);
 }
 
 Test(task, unknown_keys_warn_at_their_line)
