@@ -16,11 +16,22 @@ static const struct api_route *const route_groups[] = {
     api_routes_progress,
 };
 
+/* Headers every API answer carries, errors and 304s included: a browser
+ * must never sniff a JSON answer (which may echo user text) into HTML. */
+static void api_common_headers(struct evhttp_request *r)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r);
+
+    if (evhttp_find_header(h, "X-Content-Type-Options") == NULL)
+        evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+}
+
 void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r);
     struct evbuffer *b = evbuffer_new();
 
+    api_common_headers(r);
     evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
     /* A versioned document may be cached if revalidated; the rest not. */
     evhttp_add_header(h, "Cache-Control",
@@ -35,6 +46,7 @@ void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *j
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r);
 
+    api_common_headers(r);
     evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
     evhttp_add_header(h, "Cache-Control", evhttp_find_header(h, "ETag") ? "no-cache" : "no-store");
     evhttp_send_reply(r, code, code < 400 ? "OK" : "Error", json);
@@ -60,6 +72,7 @@ static void api_req_done(struct req *req)
                                                  "If-None-Match");
             evhttp_add_header(evhttp_request_get_output_headers(r), "ETag", req->reply.etag);
             if (inm && strcmp(inm, req->reply.etag) == 0) {
+                api_common_headers(r);
                 evhttp_send_reply(r, 304, "Not Modified", NULL);
                 req_free(req);
                 return;

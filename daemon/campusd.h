@@ -381,6 +381,12 @@ void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *j
 
 int http_start(struct event_base *base, const struct config *c, int fd);
 void http_stop(void);
+
+/* ---- http-conn.c: counting, deadline and framing in front of evhttp ---- */
+
+struct bufferevent;
+struct bufferevent *http_conn_new(struct event_base *base, void *arg);
+int http_conn_rejection(struct evhttp_request *r, const char **msg);
 uint64_t http_conn_count(void);
 
 #endif

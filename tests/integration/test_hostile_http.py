@@ -1,0 +1,268 @@
+"""Hostile input on the HTTP port, over raw sockets: slow senders and the
+request deadline, the connection cap, request smuggling through ambiguous
+framing, cross-site requests, and ids carrying bytes they may not. Each
+framing case asserts exactly one answer, its status, and that the connection
+is then closed."""
+
+import json
+import socket
+import time
+
+import harness
+from harness import Env, http
+
+env = None
+TIMEOUT = 4       # --http-timeout for the whole file
+MAX_CONNS = 8
+
+
+def setup():
+    global env
+    env = Env(extra=["--http-timeout", str(TIMEOUT), "--http-max-conns", str(MAX_CONNS)])
+
+
+def teardown():
+    env.close()
+
+
+def connect():
+    return socket.create_connection(("127.0.0.1", env.campusd.http_port), timeout=5)
+
+
+def parse_responses(data):
+    """Splits what a server sent into [(status, headers, body)], each framed by
+    its Content-Length. Leftover bytes that are not a whole answer fail."""
+    out = []
+    while data:
+        end = data.find(b"\r\n\r\n")
+        assert end > 0, ("not an HTTP answer", data[:200])
+        head = data[:end].decode("latin-1").split("\r\n")
+        parts = head[0].split(" ", 2)
+        assert parts[0] in ("HTTP/1.1", "HTTP/1.0"), head[0]
+        status = int(parts[1])
+        headers = {}
+        for line in head[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        n = int(headers.get("content-length", "0"))
+        body = data[end + 4:end + 4 + n]
+        assert len(body) == n, ("short body", data)
+        out.append((status, headers, body))
+        data = data[end + 4 + n:]
+    return out
+
+
+def exchange(raw, limit=8.0):
+    """Sends raw bytes, then reads until the server closes (bounded by limit
+    seconds). Returns (answers, closed)."""
+    s = connect()
+    try:
+        s.sendall(raw)
+        data, closed = b"", False
+        end = time.time() + limit
+        while time.time() < end:
+            s.settimeout(max(0.05, end - time.time()))
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                closed = True
+                break
+            if not chunk:
+                closed = True
+                break
+            data += chunk
+        return parse_responses(data), closed
+    finally:
+        s.close()
+
+
+def one_error(raw, status, limit=8.0):
+    answers, closed = exchange(raw, limit)
+    assert len(answers) == 1, (raw, [a[0] for a in answers])
+    st, h, body = answers[0]
+    assert st == status, (raw, st, body)
+    assert closed, (raw, "connection left open")
+    assert h.get("connection", "").lower() == "close", h
+    assert h.get("x-content-type-options") == "nosniff", h
+    assert json.loads(body)["code"] == status, body
+    return body
+
+
+# ---- request smuggling: RFC 9112 framing ----
+
+GET = b"GET /api/ping HTTP/1.1\r\nHost: x\r\n"
+ECHO = b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+NEXT = b"GET /api/ping HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def test_well_formed_pipeline_answers_each():
+    answers, closed = exchange(ECHO + b"Content-Length: 4\r\n\r\n\"hi\"" + NEXT +
+                               ECHO + b"Transfer-Encoding: chunked\r\n\r\n"
+                               b"2\r\n\"h\r\n2;ext=1\r\ni\"\r\n0\r\nX-Trailer: 1\r\n\r\n" + NEXT +
+                               b"GET /api/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                               limit=3)
+    assert [a[0] for a in answers] == [200, 200, 200, 200, 200], answers
+    assert b'"body":"\\"hi\\""' in answers[0][2], answers[0][2]
+    assert b'"body":"\\"hi\\""' in answers[2][2], answers[2][2]
+    assert closed
+
+
+def test_two_different_content_lengths():
+    one_error(ECHO + b"Content-Length: 3\r\nContent-Length: 5\r\n\r\nabcde" + NEXT, 400)
+
+
+def test_repeated_content_length():
+    one_error(ECHO + b"Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc" + NEXT, 400)
+
+
+def test_content_length_not_digits():
+    for v in (b"+3", b"-3", b" 0x3", b"3 3", b"3,3", b"", b"3.0", b"\xd9\xa3"):
+        one_error(ECHO + b"Content-Length: " + v + b"\r\n\r\nabc" + NEXT, 400)
+
+
+def test_space_before_colon():
+    one_error(ECHO + b"Content-Length : 3\r\n\r\nabc" + NEXT, 400)
+    one_error(ECHO + b"Transfer-Encoding :  chunked\r\n\r\n0\r\n\r\n" + NEXT, 400)
+    one_error(GET + b"X-Any\t: 1\r\n\r\n" + NEXT, 400)
+
+
+def test_transfer_encoding_with_content_length():
+    one_error(ECHO + b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + NEXT, 400)
+    one_error(ECHO + b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + NEXT, 400)
+
+
+def test_unknown_transfer_coding():
+    for v in (b"gzip", b"gzip, chunked", b"chunked, chunked", b"identity", b"xchunked", b"chunked\x0b"):
+        one_error(ECHO + b"Transfer-Encoding: " + v + b"\r\n\r\n0\r\n\r\n" + NEXT, 400)
+    one_error(ECHO + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + NEXT, 400)
+
+
+def test_malformed_chunks():
+    for chunks in (b"+3\r\nabc\r\n0\r\n\r\n", b"0x3\r\nabc\r\n0\r\n\r\n", b"3\r\nabcdef\r\n0\r\n\r\n",
+                   b" 3\r\nabc\r\n0\r\n\r\n", b"3 x\r\nabc\r\n0\r\n\r\n", b"\r\n0\r\n\r\n"):
+        one_error(ECHO + b"Transfer-Encoding: chunked\r\n\r\n" + chunks + NEXT, 400)
+
+
+def test_obs_fold_bare_cr_and_nul():
+    one_error(GET + b"X-A: 1\r\n folded\r\n\r\n" + NEXT, 400)
+    one_error(GET + b"X-A: 1\rX-B: 2\r\n\r\n" + NEXT, 400)
+    one_error(GET + b"X-A: a\x00b\r\n\r\n" + NEXT, 400)
+    one_error(b"GET /api/ping HTTP/1.1\r\n Host: x\r\n\r\n" + NEXT, 400)
+
+
+def test_bad_request_lines():
+    one_error(b"GET  /api/ping HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT, 400)
+    one_error(b"GET /api/ping\x00x HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT, 400)
+    one_error(b"GET /api/ping HTTP/1.1 \r\nHost: x\r\n\r\n" + NEXT, 400)
+    one_error(b"GET /api/ping HTTP/2.0\r\nHost: x\r\n\r\n" + NEXT, 505)
+    one_error(b"BREW /api/ping HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT, 405)
+    one_error(b"GET /api/ping HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n" + NEXT, 400)
+    one_error(b"GET /api/ping HTTP/1.1\r\n\r\n" + NEXT, 400)
+
+
+def test_framing_error_after_good_requests_comes_last():
+    """A pipeline whose third request is ambiguous: two answers, the second
+    of them the 400, then the close; nothing after it runs."""
+    answers, closed = exchange(NEXT + NEXT + ECHO + b"Content-Length: 1\r\nContent-Length: 2\r\n\r\nab" +
+                               NEXT)
+    assert [a[0] for a in answers] == [200, 200, 400], [a[0] for a in answers]
+    assert closed
+
+
+def test_body_over_limit_413_at_once():
+    one_error(ECHO + b"Content-Length: 99999999999999999999999\r\n\r\n", 413)
+    one_error(ECHO + b"Transfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n", 413)
+
+
+def test_header_section_too_large():
+    one_error(GET + b"X-Big: " + b"y" * 20000 + b"\r\n\r\n", 431)
+
+
+# ---- slow senders and the connection cap ----
+
+def trickle(s, data, gap, limit):
+    """Sends data a byte every gap seconds, watching for an answer between
+    bytes. Returns (bytes received, seconds from the first byte), stopping at
+    the first answer or after limit seconds."""
+    t0 = time.time()
+    got = b""
+    for i in range(len(data)):
+        if time.time() - t0 > limit:
+            break
+        try:
+            s.sendall(data[i:i + 1])
+        except OSError:
+            break
+        s.settimeout(gap)
+        try:
+            chunk = s.recv(4096)
+            if chunk:
+                got += chunk
+                s.settimeout(1)
+                try:
+                    while True:
+                        more = s.recv(4096)
+                        if not more:
+                            break
+                        got += more
+                except (socket.timeout, OSError):
+                    pass
+            break
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+    return got, time.time() - t0
+
+
+def test_slow_headers_408_within_deadline():
+    s = connect()
+    try:
+        got, took = trickle(s, GET + b"X-Slow: " + b"s" * 40 + b"\r\n\r\n", 1.0, TIMEOUT + 6)
+    finally:
+        s.close()
+    answers = parse_responses(got)
+    assert [a[0] for a in answers] == [408], (got, took)
+    assert answers[0][1]["connection"].lower() == "close"
+    assert TIMEOUT - 0.5 <= took <= TIMEOUT + 2, took
+
+
+def test_slow_body_408_within_deadline():
+    s = connect()
+    try:
+        s.sendall(ECHO + b"Content-Length: 60\r\n\r\n")
+        got, took = trickle(s, b"b" * 60, 1.0, TIMEOUT + 6)
+    finally:
+        s.close()
+    answers = parse_responses(got)
+    assert [a[0] for a in answers] == [408], (got, took)
+    assert took <= TIMEOUT + 2, took
+
+
+def test_every_connection_counts_against_the_cap():
+    """MAX_CONNS connections that never finish a request (half of them never
+    send a byte) hold every place: each further connection is answered 503
+    and closed; when they go, a new one is served."""
+    held = []
+    try:
+        for i in range(MAX_CONNS):
+            s = connect()
+            if i % 2:
+                s.sendall(b"GET /api/pi")
+            held.append(s)
+        time.sleep(0.3)
+        for _ in range(3):
+            answers, closed = exchange(NEXT, limit=3)
+            assert [a[0] for a in answers] == [503], answers
+            assert closed
+    finally:
+        for s in held:
+            s.close()
+    harness.wait_for(lambda: http(env.campusd.http_port, "GET", "/api/ping")[0] == 200, timeout=5,
+                     what="a place after the held connections closed")
+
+
+if __name__ == "__main__":
+    harness.main(globals())
