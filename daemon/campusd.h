@@ -347,7 +347,7 @@ struct evhttp_request;
 #define API_ARGS_MAX 16
 struct api_route {
     const char *method;          /* "GET", "POST", ... */
-    const char *pattern;         /* "/api/ping"; a star stands for one path segment */
+    const char *pattern;         /* "/api/ping"; "{name}" stands for one path segment, an id */
     int (*build)(struct evhttp_request *r, char **params, int nparams, char **argv);
 };
 extern const struct api_route api_routes_basic[];
@@ -356,7 +356,8 @@ extern const struct api_route api_routes_exercise[];
 extern const struct api_route api_routes_account[];
 extern const struct api_route api_routes_progress[];
 /* cmd-account.c: the session token an HTTP request carries (Authorization:
- * Bearer, else the campus_session cookie), copied into out; false if none. */
+ * Bearer, else the campus_session or __Host-campus_session cookie), copied
+ * into out; false if none. */
 bool account_http_token(struct evhttp_request *r, char *out, size_t n);
 /* Gives req the role and user of the session token (none when the token is
  * NULL, unknown, expired, or the store is down), then calls then(req): at

@@ -264,5 +264,122 @@ def test_every_connection_counts_against_the_cap():
                      what="a place after the held connections closed")
 
 
+# ---- cross-site requests ----
+
+def register_and_cookie(name):
+    port = env.campusd.http_port
+    pw = {"name": name, "password": "a good password"}
+    st, _, body = http(port, "POST", "/api/register", body=json.dumps(pw))
+    assert st == 201, body
+    st, h, body = http(port, "POST", "/api/login", body=json.dumps(pw))
+    assert st == 200, body
+    return h["set-cookie"].split(";")[0], json.loads(body)["data"]["token"]
+
+
+def progress_of(user):
+    """How many lessons Redis holds as done for user."""
+    return int(env.redis.cmd("HLEN", "campus:{u:%s}:done" % user)[1:])
+
+
+def test_cross_site_post_with_cookie_refused():
+    port = env.campusd.http_port
+    jar, token = register_and_cookie("csrfvictim")
+    me = "http://127.0.0.1:%d" % port
+    refusals = [
+        ({"Origin": "https://evil.example", "Content-Type": "application/json"}, b"{}", "Origin"),
+        ({"Origin": "null", "Content-Type": "application/json"}, b"{}", "Origin"),
+        ({"Origin": me, "Content-Type": "text/plain"}, b"{}", "application/json"),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, b"a=1", "application/json"),
+        ({"Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"}, b"{}", "cross-site"),
+    ]
+    for extra, body, why in refusals:
+        hd = {"Cookie": jar, "Host": "127.0.0.1:%d" % port}
+        hd.update(extra)
+        st, h, got = http(port, "POST", "/api/done/demo/welcome", body=body, headers=hd)
+        assert st == 403, (extra, st, got)
+        doc = json.loads(got)
+        assert doc["code"] == 403 and why in doc["error"], doc
+        assert h["x-content-type-options"] == "nosniff"
+    assert not progress_of("csrfvictim"), "a refused request changed progress"
+    # Login from a foreign origin sets no cookie.
+    st, h, got = http(port, "POST", "/api/login", headers={"Origin": "https://evil.example"},
+                      body=json.dumps({"name": "csrfvictim", "password": "a good password"}))
+    assert st == 403 and "set-cookie" not in h, (st, got)
+    # Our own pages: same Origin, JSON body.
+    st, _, got = http(port, "POST", "/api/done/demo/welcome", body=b"{}",
+                      headers={"Cookie": jar, "Origin": me, "Sec-Fetch-Site": "same-origin"})
+    assert st == 200, got
+    assert progress_of("csrfvictim"), "the same-origin request did not record progress"
+    # A bearer token is no ambient credential: no Origin or JSON needed.
+    st, _, got = http(port, "POST", "/api/done/demo/lists", body=b"x",
+                      headers={"Authorization": "Bearer " + token, "Content-Type": "text/plain",
+                               "Origin": "https://elsewhere.example"})
+    assert st == 200, got
+
+
+def test_nosniff_on_every_api_answer():
+    port = env.campusd.http_port
+    for method, path in (("GET", "/api/ping"), ("GET", "/api/nope"), ("POST", "/api/ping"),
+                         ("GET", "/api/courses/demo"), ("GET", "/healthz"), ("GET", "/metrics")):
+        st, h, _ = http(port, method, path)
+        assert h.get("x-content-type-options") == "nosniff", (method, path, st, h)
+    st, h, _ = http(port, "GET", "/api/lessons/demo/welcome")
+    st, h2, _ = http(port, "GET", "/api/lessons/demo/welcome", headers={"If-None-Match": h["etag"]})
+    assert st == 304 and h2.get("x-content-type-options") == "nosniff", (st, h2)
+
+
+# ---- ids in paths ----
+
+def test_nul_and_foreign_bytes_in_ids_400():
+    port = env.campusd.http_port
+    jar, _ = register_and_cookie("nulbyte")
+    cases = [
+        ("GET", "/api/lessons/demo/welcome%00x", "lesson"),
+        ("GET", "/api/lessons/demo%00evil/welcome", "course"),
+        ("GET", "/api/courses/demo%00", "course"),
+        ("GET", "/api/courses/Demo", "course"),
+        ("GET", "/api/courses/demo%2f..", "course"),
+        ("GET", "/api/exercises/demo/x%20y", "exercise"),
+        ("GET", "/api/reviews/1%00", "review"),
+        ("GET", "/api/progress/demo%0a", "course"),
+        ("POST", "/api/done/demo/welcome%00x", "lesson"),
+    ]
+    for method, path, field in cases:
+        st, h, body = http(port, method, path, body=b"{}" if method == "POST" else None,
+                           headers={"Cookie": jar})
+        assert st == 400, (path, st, body)
+        assert ("'%s'" % field) in json.loads(body)["error"], (path, body)
+    assert not progress_of("nulbyte"), "DONE with a NUL in the id recorded something"
+    st, _, _ = http(port, "GET", "/api/lessons/demo/welcome")
+    assert st == 200
+
+
+# ---- the cookie over TLS ----
+
+def test_host_prefixed_cookie_when_base_url_is_https():
+    tmp = harness.tempfile.mkdtemp()
+    d = harness.Campusd(tmp, redis=env.redis, extra=["--base-url", "https://campus.example"]).start()
+    try:
+        pw = json.dumps({"name": "tlsuser", "password": "a good password"})
+        st, _, body = http(d.http_port, "POST", "/api/register", body=pw)
+        assert st == 201, body
+        st, h, body = http(d.http_port, "POST", "/api/login", body=pw,
+                           headers={"Origin": "https://campus.example"})
+        assert st == 200, body
+        cookie = h["set-cookie"]
+        assert cookie.startswith("__Host-campus_session=tlsuser."), cookie
+        for attr in ("Secure", "Path=/", "HttpOnly", "SameSite=Strict"):
+            assert attr in cookie, cookie
+        assert "domain" not in cookie.lower(), cookie
+        jar = cookie.split(";")[0]
+        st, _, body = http(d.http_port, "GET", "/api/me", headers={"Cookie": jar})
+        assert json.loads(body)["data"]["user"] == "tlsuser", body
+        st, h, body = http(d.http_port, "POST", "/api/logout", headers={"Cookie": jar})
+        assert st == 200 and h["set-cookie"].startswith("__Host-campus_session=;"), h
+    finally:
+        d.stop()
+        harness.shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     harness.main(globals())
