@@ -46,6 +46,7 @@ struct config {
     long store_timeout_ms;       /* bound on every Redis command */
     long shutdown_timeout;       /* seconds to drain on SIGTERM */
     long http_header_max, http_body_max, http_timeout, http_max_conns;
+    long http_rate, http_rate_burst;  /* requests per second per address (0: off), burst */
 
     /* accounts and sessions (auth.c, cmd-account.c) */
     long open_registration;      /* 1: anyone may REGISTER; 0: admins add accounts */
@@ -388,6 +389,9 @@ void http_stop(void);
 struct bufferevent;
 struct bufferevent *http_conn_new(struct event_base *base, void *arg);
 int http_conn_rejection(struct evhttp_request *r, const char **msg);
+/* False when r's address is over http_rate; *retry_after is then the
+ * seconds until it may send again. */
+bool http_rate_ok(struct evhttp_request *r, long *retry_after);
 uint64_t http_conn_count(void);
 
 #endif

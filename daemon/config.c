@@ -52,6 +52,8 @@ static const struct option_def options[] = {
     I("http_header_max", http_header_max, "16384", 1024, 1048576, "largest HTTP header block, bytes"),
     I("http_body_max", http_body_max, "1048576", 0, 268435456, "largest HTTP request body, bytes"),
     I("http_timeout", http_timeout, "30", 1, 3600, "seconds an HTTP connection may idle, and a request has from its first byte"),
+    I("http_rate", http_rate, "0", 0, 1000000, "HTTP requests per second per client address (0: off)"),
+    I("http_rate_burst", http_rate_burst, "100", 1, 1000000, "HTTP requests a client address may send at once"),
     I("http_max_conns", http_max_conns, "10000", 1, 1000000, "HTTP connections per process, counted from accept"),
     I("open_registration", open_registration, "1", 0, 1, "1: anyone may REGISTER an account; 0: only admins add them"),
     I("session_idle", session_idle, "604800", 1, 31536000, "seconds a session stays valid unused"),

@@ -596,3 +596,75 @@ int http_conn_rejection(struct evhttp_request *r, const char **msg)
     *msg = hc->reject_msg;
     return hc->reject_code;
 }
+
+/* ---- the request rate per address ----
+ *
+ * A token bucket per client address: http_rate tokens a second, at most
+ * http_rate_burst. The table is fixed: an address is looked for in
+ * RATE_PROBE slots from its hash, and a slot whose bucket is full again is
+ * as good as empty, so only addresses sending right now hold places. When
+ * every probed slot is held by another busy address the request goes
+ * through: the limit is a brake on one noisy address, not a wall that a
+ * crowd could turn on everyone. Off by default: behind a proxy every
+ * request has the proxy's address. */
+#define RATE_SLOTS 4096
+#define RATE_PROBE 8
+
+struct rate_slot {
+    char addr[48];
+    double tokens;
+    double at;                   /* now_mono() of the last refill */
+};
+static struct rate_slot rate_table[RATE_SLOTS];
+
+static size_t rate_hash(const char *s)
+{
+    size_t h = 5381;
+    for (; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+bool http_rate_ok(struct evhttp_request *r, long *retry_after)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(r);
+    char *host = NULL;
+    ev_uint16_t port = 0;
+
+    if (cfg.http_rate <= 0 || evcon == NULL)
+        return true;
+    evhttp_connection_get_peer(evcon, &host, &port);
+    if (host == NULL)
+        return true;
+    double now = now_mono(), rate = (double)cfg.http_rate, burst = (double)cfg.http_rate_burst;
+    size_t h = rate_hash(host);
+    struct rate_slot *slot = NULL;
+    for (size_t i = 0; i < RATE_PROBE; i++) {
+        struct rate_slot *s = &rate_table[(h + i) % RATE_SLOTS];
+        if (strcmp(s->addr, host) == 0) {
+            slot = s;
+            break;
+        }
+        bool rested = s->addr[0] == '\0' || s->tokens + (now - s->at) * rate >= burst;
+        if (slot == NULL && rested)
+            slot = s;
+    }
+    if (slot == NULL)
+        return true;
+    if (strcmp(slot->addr, host) != 0) {
+        snprintf(slot->addr, sizeof(slot->addr), "%s", host);
+        slot->tokens = burst;
+        slot->at = now;
+    }
+    slot->tokens += (now - slot->at) * rate;
+    if (slot->tokens > burst)
+        slot->tokens = burst;
+    slot->at = now;
+    if (slot->tokens >= 1.0) {
+        slot->tokens -= 1.0;
+        return true;
+    }
+    long wait = (long)((1.0 - slot->tokens) / rate + 0.999);
+    *retry_after = wait < 1 ? 1 : wait;
+    return false;
+}

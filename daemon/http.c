@@ -186,11 +186,18 @@ static void handle(struct evhttp_request *r, void *arg)
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     if (path == NULL || path[0] == '\0')
         path = "/";
+    long retry = 0;
     if (strcmp(path, "/healthz") == 0)
         handle_healthz(r);
     else if (strcmp(path, "/metrics") == 0)
         handle_metrics(r);
-    else if (strncmp(path, "/api/", 5) == 0)
+    else if (!http_rate_ok(r, &retry)) {
+        /* Monitoring above is never limited; everything below is. */
+        char v[24];
+        snprintf(v, sizeof(v), "%ld", retry);
+        evhttp_add_header(evhttp_request_get_output_headers(r), "Retry-After", v);
+        api_send_error(r, 429, "too many requests from this address; retry later");
+    } else if (strncmp(path, "/api/", 5) == 0)
         api_handle(r, path);
     else
         handle_static(r, path);

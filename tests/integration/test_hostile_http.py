@@ -381,5 +381,37 @@ def test_host_prefixed_cookie_when_base_url_is_https():
         harness.shutil.rmtree(tmp, ignore_errors=True)
 
 
+# ---- the request rate per address ----
+
+def get_from(port, source, path):
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5, source_address=(source, 0))
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        c.close()
+
+
+def test_rate_limit_per_address_429_with_retry_after():
+    tmp = harness.tempfile.mkdtemp()
+    d = harness.Campusd(tmp, redis=env.redis, extra=["--http-rate", "2", "--http-rate-burst", "5"]).start()
+    try:
+        got = [get_from(d.http_port, "127.0.0.1", "/api/ping")[0] for _ in range(7)]
+        assert got[:5] == [200] * 5 and 429 in got[5:], got
+        st, h, body = get_from(d.http_port, "127.0.0.1", "/api/ping")
+        assert st == 429 and int(h["retry-after"]) >= 1, (st, h)
+        assert json.loads(body)["code"] == 429 and h["x-content-type-options"] == "nosniff"
+        # Monitoring is not limited; another address has its own bucket.
+        assert get_from(d.http_port, "127.0.0.1", "/healthz")[0] == 200
+        assert get_from(d.http_port, "127.0.0.2", "/api/ping")[0] == 200
+        time.sleep(1.1)     # two tokens a second
+        assert get_from(d.http_port, "127.0.0.1", "/api/ping")[0] == 200
+    finally:
+        d.stop()
+        harness.shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     harness.main(globals())
