@@ -197,6 +197,15 @@ static int check_request_line(struct hconn *hc, const char *line, size_t n)
         hconn_reject(hc, 400, "malformed request target");
         return -1;
     }
+    /* The parse evhttp will make of it: what it refuses, we answer. */
+    char *target = xstrndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
+    struct evhttp_uri *u = evhttp_uri_parse_with_flags(target, EVHTTP_URI_NONCONFORMANT);
+    free(target);
+    if (u == NULL) {
+        hconn_reject(hc, 400, "malformed request target");
+        return -1;
+    }
+    evhttp_uri_free(u);
     hc->http10 = v[7] == '0';
     evbuffer_add(hc->head, line, n);
     evbuffer_add(hc->head, "\r\n", 2);
@@ -287,7 +296,11 @@ static int check_field(struct hconn *hc, const char *line, size_t n, bool traile
         }
         hc->have_host = true;
     }
-    if (name_is(line, nn, "Expect") && name_is(v, vn, "100-continue")) {
+    if (name_is(line, nn, "Expect")) {
+        if (!name_is(v, vn, "100-continue")) {
+            hconn_reject(hc, 417, "the only expectation understood is 100-continue");
+            return -1;
+        }
         hc->expect_continue = true;   /* answered here, not passed on */
         return 0;
     }

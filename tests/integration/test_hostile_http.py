@@ -160,6 +160,27 @@ def test_bad_request_lines():
     one_error(b"BREW /api/ping HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT, 405)
     one_error(b"GET /api/ping HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n" + NEXT, 400)
     one_error(b"GET /api/ping HTTP/1.1\r\n\r\n" + NEXT, 400)
+    one_error(b"GET http://[::1/ HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT, 400)
+    one_error(ECHO + b"Expect: teapot\r\nContent-Length: 2\r\n\r\n{}" + NEXT, 417)
+
+
+def test_expect_100_continue():
+    s = connect()
+    try:
+        s.sendall(ECHO + b"Expect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        s.settimeout(3)
+        assert s.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(b'"ok"')
+        got = b""
+        for _ in range(50):
+            if b'"body"' in got:
+                break
+            c = s.recv(4096)
+            assert c, got
+            got += c
+        assert parse_responses(got)[0][0] == 200, got
+    finally:
+        s.close()
 
 
 def test_framing_error_after_good_requests_comes_last():
