@@ -4,17 +4,23 @@
  * header fields, Content-Length, chunked bodies) is checked on the raw bytes
  * against RFC 9112 before evhttp parses anything.
  *
- * Why a filter in front of evhttp: evhttp's timeout is per read, so a client
- * sending a byte a second is never cut off; and evhttp keeps a field name
- * with a space before its colon as a different name, takes the first of two
+ * Why stand in front of evhttp: its timeout is per read, so a client
+ * sending a byte a second is never cut off; and it keeps a field name with
+ * a space before its colon as a different name, takes the first of two
  * Content-Lengths, reads "+3" as 3 and merges obs-fold lines, so the same
- * bytes can mean one request to us and two to a proxy. The filter holds each
- * request until it is complete and valid, then hands evhttp one canonical
- * form of it (CRLF lines, one Content-Length, chunks joined), so evhttp only
- * ever parses requests that mean one thing. A request that breaks the rules
+ * bytes can mean one request to us and two to a proxy.
+ *
+ * How: a callback on the socket's input buffer runs inside each read,
+ * before evhttp's read callback. It takes the new bytes into a buffer of its
+ * own and puts back only whole, checked requests in one canonical form (CRLF
+ * lines, one Content-Length, chunks joined), so evhttp only ever parses
+ * requests that mean one thing, and a trickling client looks busy to
+ * evhttp's per-read timeout while our deadline alone decides. (A
+ * bufferevent filter would do the same, but in libevent 2.1 a filter loses
+ * the last answer on a closing connection.) A request that breaks a rule
  * is answered once with its error, in order, and the connection is closed:
- * the filter gives evhttp a request for HCONN_REJECT_PATH that only
- * http_conn_rejection() can answer, and reads nothing more. */
+ * evhttp is given a request for HCONN_REJECT_PATH, which http_conn_rejection()
+ * recognises by count (never by path alone), and nothing more is read. */
 #include "campusd.h"
 
 #include <event2/buffer.h>
