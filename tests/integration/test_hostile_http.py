@@ -109,6 +109,32 @@ def test_well_formed_pipeline_answers_each():
     assert closed
 
 
+def test_well_formed_requests_split_at_every_byte():
+    """The same pipeline sent a byte at a time, fast: the checks hold their
+    place across every split (a CR here, the LF in the next read)."""
+    raw = (ECHO + b"Transfer-Encoding: chunked\r\n\r\n4\r\n\"hi\"\r\n0\r\n\r\n" +
+           ECHO + b"Content-Length: 4\r\n\r\n\"yo\"" +
+           b"GET /api/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    s = connect()
+    try:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(len(raw)):
+            s.sendall(raw[i:i + 1])
+            time.sleep(0.002)
+        data = b""
+        s.settimeout(5)
+        for _ in range(100):
+            c = s.recv(65536)
+            if not c:
+                break
+            data += c
+    finally:
+        s.close()
+    answers = parse_responses(data)
+    assert [a[0] for a in answers] == [200, 200, 200], answers
+    assert b'\\"hi\\"' in answers[0][2] and b'\\"yo\\"' in answers[1][2], answers
+
+
 def test_two_different_content_lengths():
     one_error(ECHO + b"Content-Length: 3\r\nContent-Length: 5\r\n\r\nabcde" + NEXT, 400)
 
