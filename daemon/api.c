@@ -38,7 +38,7 @@ void api_send_json(struct evhttp_request *r, int code, const char *json, size_t 
     evhttp_add_header(h, "Cache-Control",
                       evhttp_find_header(h, "ETag") ? "no-cache" : "no-store");
     evbuffer_add(b, json, len);
-    evhttp_send_reply(r, code, code < 400 ? "OK" : "Error", b);
+    http_send_reply(r, code, code < 400 ? "OK" : "Error", b);
     evbuffer_free(b);
 }
 
@@ -50,7 +50,7 @@ void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *j
     api_common_headers(r);
     evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
     evhttp_add_header(h, "Cache-Control", evhttp_find_header(h, "ETag") ? "no-cache" : "no-store");
-    evhttp_send_reply(r, code, code < 400 ? "OK" : "Error", json);
+    http_send_reply(r, code, code < 400 ? "OK" : "Error", json);
 }
 
 void api_send_error(struct evhttp_request *r, int code, const char *msg)

@@ -382,6 +382,8 @@ void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *j
 /* ---- http.c ---- */
 
 int http_start(struct event_base *base, const struct config *c, int fd);
+/* evhttp_send_reply, with no body after HEAD (see http.c). */
+void http_send_reply(struct evhttp_request *r, int code, const char *reason, struct evbuffer *body);
 void http_stop(void);
 
 /* ---- http-conn.c: counting, deadline and framing in front of evhttp ---- */

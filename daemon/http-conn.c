@@ -60,7 +60,7 @@ struct hconn {
     struct evbuffer *body;       /* the body, chunks joined */
     size_t head_bytes;           /* header section so far, against http_header_max */
     size_t body_left;
-    bool have_line, have_cl, have_te, have_host, http10, expect_continue;
+    bool have_line, have_cl, have_te, have_host, http10, expect_continue, head_method;
     unsigned long passed;        /* complete requests given to evhttp */
     unsigned long seen;          /* requests that reached http.c's handler */
     unsigned long answered;      /* requests whose answer has been sent */
@@ -213,6 +213,7 @@ static int check_request_line(struct hconn *hc, const char *line, size_t n)
     }
     evhttp_uri_free(u);
     hc->http10 = v[7] == '0';
+    hc->head_method = sp1 - line == 4 && memcmp(line, "HEAD", 4) == 0;
     evbuffer_add(hc->head, line, n);
     evbuffer_add(hc->head, "\r\n", 2);
     return 0;
@@ -351,8 +352,12 @@ static void request_done(struct hconn *hc)
 {
     struct evbuffer *dst = bufferevent_get_input(hc->bev);
 
+    /* evhttp reads no body after HEAD, so one passed on would be taken for
+     * the next request: it is read here and dropped. */
+    if (hc->head_method)
+        evbuffer_drain(hc->body, evbuffer_get_length(hc->body));
     evbuffer_add_buffer(dst, hc->head);
-    if (hc->have_cl || hc->have_te)
+    if ((hc->have_cl || hc->have_te) && !hc->head_method)
         evbuffer_add_printf(dst, "Content-Length: %zu\r\n", evbuffer_get_length(hc->body));
     evbuffer_add(dst, "\r\n", 2);
     evbuffer_add_buffer(dst, hc->body);
@@ -418,7 +423,7 @@ static void hconn_parse(struct hconn *hc)
             hc->head_bytes = 0;
             hc->body_left = 0;
             hc->have_line = hc->have_cl = hc->have_te = hc->have_host = false;
-            hc->http10 = hc->expect_continue = false;
+            hc->http10 = hc->expect_continue = hc->head_method = false;
             evtimer_add(hc->deadline, &(struct timeval){ .tv_sec = cfg.http_timeout });
             break;
         case HC_HEAD:

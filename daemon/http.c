@@ -14,6 +14,25 @@
 
 static struct evhttp *http;
 
+/* evhttp_send_reply, except that a HEAD answer has no body: libevent 2.1
+ * writes the body of a server's answer even to HEAD (and then no
+ * Content-Length), which the client would read as the start of the next
+ * answer. Here HEAD gets the Content-Length a GET would, and no body. */
+void http_send_reply(struct evhttp_request *r, int code, const char *reason, struct evbuffer *body)
+{
+    if (evhttp_request_get_command(r) == EVHTTP_REQ_HEAD) {
+        char n[24];
+        snprintf(n, sizeof(n), "%zu", body ? evbuffer_get_length(body) : (size_t)0);
+        evhttp_remove_header(evhttp_request_get_output_headers(r), "Content-Length");
+        evhttp_add_header(evhttp_request_get_output_headers(r), "Content-Length", n);
+        if (body)
+            evbuffer_drain(body, evbuffer_get_length(body));
+        evhttp_send_reply(r, code, reason, NULL);
+        return;
+    }
+    evhttp_send_reply(r, code, reason, body);
+}
+
 /* ---- health and metrics ---- */
 
 static void handle_healthz(struct evhttp_request *r)
@@ -81,7 +100,7 @@ static void handle_metrics(struct evhttp_request *r)
     evhttp_add_header(evhttp_request_get_output_headers(r), "Content-Type",
                       "text/plain; version=0.0.4; charset=utf-8");
     evhttp_add_header(evhttp_request_get_output_headers(r), "X-Content-Type-Options", "nosniff");
-    evhttp_send_reply(r, 200, "OK", b);
+    http_send_reply(r, 200, "OK", b);
     evbuffer_free(b);
 }
 
@@ -162,7 +181,7 @@ static void handle_static(struct evhttp_request *r, const char *path)
     struct evbuffer *b = evbuffer_new();
     evbuffer_add_file(b, fd, 0, sb.st_size);   /* takes the fd */
     evhttp_add_header(out, "Content-Type", content_type(path));
-    evhttp_send_reply(r, 200, "OK", b);
+    http_send_reply(r, 200, "OK", b);
     evbuffer_free(b);
 }
 

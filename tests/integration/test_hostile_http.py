@@ -55,6 +55,12 @@ def parse_responses(data):
 def exchange(raw, limit=8.0):
     """Sends raw bytes, then reads until the server closes (bounded by limit
     seconds). Returns (answers, closed)."""
+    data, closed = exchange_raw(raw, limit)
+    return parse_responses(data), closed
+
+
+def exchange_raw(raw, limit=8.0):
+    """The same, returning the bytes received unparsed."""
     s = connect()
     try:
         s.sendall(raw)
@@ -73,7 +79,7 @@ def exchange(raw, limit=8.0):
                 closed = True
                 break
             data += chunk
-        return parse_responses(data), closed
+        return data, closed
     finally:
         s.close()
 
@@ -133,6 +139,35 @@ def test_well_formed_requests_split_at_every_byte():
     answers = parse_responses(data)
     assert [a[0] for a in answers] == [200, 200, 200], answers
     assert b'\\"hi\\"' in answers[0][2] and b'\\"yo\\"' in answers[1][2], answers
+
+
+def test_head_body_is_not_a_second_request():
+    """evhttp reads no body after HEAD: one smuggled there must not run."""
+    inner = b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    for framing in (b"Content-Length: %d\r\n\r\n" % len(inner) + inner,
+                    b"Transfer-Encoding: chunked\r\n\r\n%x\r\n" % len(inner) + inner + b"\r\n0\r\n\r\n"):
+        data, closed = exchange_raw(b"HEAD /api/ping HTTP/1.1\r\nHost: x\r\n" + framing +
+                                    b"GET /api/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                                    limit=3)
+        # Two answers: HEAD's (headers only) and the GET's; no echo.
+        assert data.count(b"HTTP/1.1 ") == 2 and data.startswith(b"HTTP/1.1 200"), data
+        assert b'"body"' not in data and data.endswith(b'"PONG"}'), data
+        assert closed
+
+
+def test_head_answer_has_no_body():
+    """A HEAD answer is headers only, with the length a GET would have, so
+    the next answer on the connection starts where the client expects."""
+    for path in (b"/api/ping", b"/api/nope", b"/", b"/metrics"):
+        data, closed = exchange_raw(b"HEAD " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n" +
+                                    b"GET /api/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                                    limit=3)
+        end = data.find(b"\r\n\r\n")
+        head = data[:end].lower()
+        assert b"content-length: " in head and not head.startswith(b"http/1.1 5"), data[:300]
+        rest = data[end + 4:]
+        assert rest.startswith(b"HTTP/1.1 200") and rest.endswith(b'"PONG"}'), (path, data[:400])
+        assert closed
 
 
 def test_two_different_content_lengths():
