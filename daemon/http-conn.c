@@ -586,6 +586,11 @@ struct bufferevent *http_conn_new(struct event_base *base, void *arg)
     hc->head = evbuffer_new();
     hc->body = evbuffer_new();
     hc->input_cb = evbuffer_add_cb(bufferevent_get_input(hc->bev), hconn_input_cb, hc);
+    /* The input then holds only whole requests that evhttp has yet to read;
+     * a client pipelining without reading its answers is not read further
+     * once they reach the size of one largest request. */
+    bufferevent_setwatermark(hc->bev, EV_READ, 0,
+                             (size_t)(cfg.http_header_max + cfg.http_body_max) + 256);
     size_t h = hconn_hash(hc->bev);
     hc->next = hconns[h];
     hconns[h] = hc;
