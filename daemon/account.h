@@ -6,6 +6,10 @@
 #include "campusd.h"
 
 #define COOKIE_NAME "campus_session"
+/* The name when served over TLS (base_url is https): a browser takes a
+ * __Host- cookie only if it is Secure, Path=/ and has no Domain, so no
+ * sibling host or plain-HTTP page can plant or shadow it. */
+#define COOKIE_NAME_HOST "__Host-campus_session"
 
 /* Wall-clock milliseconds since 1970. */
 long long account_now_ms(void);
@@ -26,6 +30,8 @@ void account_set_identity(struct conn *c, const char *user, enum role role, cons
 void account_hold(struct req *req, bool on);
 /* True when cookies get the Secure attribute (base_url is https). */
 bool account_cookie_secure(void);
+/* COOKIE_NAME_HOST when cookies are Secure, else COOKIE_NAME (static). */
+const char *account_cookie_name(void);
 /* HTTP: sets the session cookie on the answer. No-op for CTP/1. */
 void account_set_cookie(struct req *req, const char *token, long max_age);
 

@@ -6,6 +6,7 @@
 #include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The groups of routes; each cmd-<group>.c that has routes exports one. */
 static const struct api_route *const route_groups[] = {
@@ -16,17 +17,28 @@ static const struct api_route *const route_groups[] = {
     api_routes_progress,
 };
 
+/* Headers every API answer carries, errors and 304s included: a browser
+ * must never sniff a JSON answer (which may echo user text) into HTML. */
+static void api_common_headers(struct evhttp_request *r)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r);
+
+    if (evhttp_find_header(h, "X-Content-Type-Options") == NULL)
+        evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+}
+
 void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r);
     struct evbuffer *b = evbuffer_new();
 
+    api_common_headers(r);
     evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
     /* A versioned document may be cached if revalidated; the rest not. */
     evhttp_add_header(h, "Cache-Control",
                       evhttp_find_header(h, "ETag") ? "no-cache" : "no-store");
     evbuffer_add(b, json, len);
-    evhttp_send_reply(r, code, code < 400 ? "OK" : "Error", b);
+    http_send_reply(r, code, code < 400 ? "OK" : "Error", b);
     evbuffer_free(b);
 }
 
@@ -35,9 +47,10 @@ void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *j
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(r);
 
+    api_common_headers(r);
     evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
     evhttp_add_header(h, "Cache-Control", evhttp_find_header(h, "ETag") ? "no-cache" : "no-store");
-    evhttp_send_reply(r, code, code < 400 ? "OK" : "Error", json);
+    http_send_reply(r, code, code < 400 ? "OK" : "Error", json);
 }
 
 void api_send_error(struct evhttp_request *r, int code, const char *msg)
@@ -60,6 +73,7 @@ static void api_req_done(struct req *req)
                                                  "If-None-Match");
             evhttp_add_header(evhttp_request_get_output_headers(r), "ETag", req->reply.etag);
             if (inm && strcmp(inm, req->reply.etag) == 0) {
+                api_common_headers(r);
                 evhttp_send_reply(r, 304, "Not Modified", NULL);
                 req_free(req);
                 return;
@@ -85,33 +99,57 @@ static void api_req_error(enum evhttp_request_error err, void *arg)
     req->http = NULL;
 }
 
-/* Matches path against pattern; each '*' takes one path segment, copied
- * (percent-decoded) into params. Returns the number of params, or -1. */
-static int match(const char *pattern, const char *path, char **params)
+/* Matches path against pattern; each "{name}" takes one path segment,
+ * percent-decoded into params. A segment must decode to an id (id_valid:
+ * 1 to 64 of [a-z0-9-]): a NUL or any other byte there would otherwise reach
+ * a lookup that reads only the part before it. Returns the number of params;
+ * -1 when the path is not this route's; -2 when it is but a segment is not
+ * an id, with *bad set to the field's name (pointing into pattern, its
+ * length in *badlen). */
+static int match(const char *pattern, const char *path, char **params, const char **bad,
+                 size_t *badlen)
 {
     int n = 0;
+    const char *bad_name = NULL;
+    size_t bad_len = 0;
 
     while (*pattern && *path) {
-        if (*pattern == '*') {
+        if (*pattern == '{') {
+            const char *close = strchr(pattern, '}');
             const char *end = strchr(path, '/');
             size_t len = end ? (size_t)(end - path) : strlen(path);
+            if (close == NULL)
+                fatal("api: unclosed field in route %s", pattern);
             if (len == 0 || n >= API_ARGS_MAX)
                 goto fail;
             char *raw = xstrndup(path, len);
-            params[n++] = evhttp_uridecode(raw, 0, NULL);
+            size_t dlen = 0;
+            char *id = evhttp_uridecode(raw, 0, &dlen);
             free(raw);
-            if (params[n - 1] == NULL) {
-                n--;
-                goto fail;
+            if (id == NULL || dlen != strlen(id) || !id_valid(id)) {
+                free(id);
+                if (bad_name == NULL) {
+                    bad_name = pattern + 1;
+                    bad_len = (size_t)(close - pattern - 1);
+                }
+                id = xstrdup("");
             }
+            params[n++] = id;
             path += len;
-            pattern++;
+            pattern = close + 1;
         } else if (*pattern++ != *path++) {
             goto fail;
         }
     }
-    if (*pattern == '\0' && *path == '\0')
-        return n;
+    if (*pattern == '\0' && *path == '\0') {
+        if (bad_name == NULL)
+            return n;
+        *bad = bad_name;
+        *badlen = bad_len;
+        for (int i = 0; i < n; i++)
+            free(params[i]);
+        return -2;
+    }
 fail:
     for (int i = 0; i < n; i++)
         free(params[i]);
@@ -156,15 +194,95 @@ static void dispatch(struct evhttp_request *r, int argc, char **argv)
                     cmd_dispatch);
 }
 
+/* The origin ("scheme://host[:port]") of base_url, in out. */
+static void base_origin(char *out, size_t n)
+{
+    const char *u = cfg.base_url ? cfg.base_url : "";
+    const char *host = strstr(u, "://");
+    size_t len = host ? (size_t)(strcspn(host + 3, "/?#") + (size_t)(host + 3 - u)) : 0;
+
+    snprintf(out, n, "%.*s", (int)len, u);
+}
+
+static bool origin_is_ours(struct evhttp_request *r, const char *origin)
+{
+    const char *host = evhttp_find_header(evhttp_request_get_input_headers(r), "Host");
+    char ours[512];
+
+    base_origin(ours, sizeof(ours));
+    if (ours[0] && strcasecmp(origin, ours) == 0)
+        return true;
+    if (host == NULL || host[0] == '\0')
+        return false;
+    for (int tls = 0; tls < 2; tls++) {
+        snprintf(ours, sizeof(ours), "%s://%s", tls ? "https" : "http", host);
+        if (strcasecmp(origin, ours) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* True for "application/json", with or without parameters. */
+static bool is_json_type(const char *ct)
+{
+    if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
+        return false;
+    ct += 16;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+/* The defence against cross-site request forgery, beyond the SameSite
+ * cookie (which old browsers and same-site subdomains get round): a
+ * request that changes state and may carry the session cookie must come
+ * from our own pages. A present Origin must be ours, Sec-Fetch-Site must not
+ * be cross-site, and a body must be JSON, which no plain HTML form or
+ * "simple" cross-origin fetch can send. A request with a bearer token
+ * carries no ambient credential, so it is not checked. Returns NULL when r
+ * may go on, else the reason to refuse it. */
+static const char *csrf_refusal(struct evhttp_request *r)
+{
+    enum evhttp_cmd_type m = evhttp_request_get_command(r);
+    struct evkeyvalq *h = evhttp_request_get_input_headers(r);
+
+    if (m != EVHTTP_REQ_POST && m != EVHTTP_REQ_PUT && m != EVHTTP_REQ_DELETE &&
+        m != EVHTTP_REQ_PATCH)
+        return NULL;
+    const char *auth = evhttp_find_header(h, "Authorization");
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
+        return NULL;
+    const char *site = evhttp_find_header(h, "Sec-Fetch-Site");
+    if (site && strcasecmp(site, "cross-site") == 0)
+        return "cross-site request refused (Sec-Fetch-Site: cross-site)";
+    const char *origin = evhttp_find_header(h, "Origin");
+    if (origin && !origin_is_ours(r, origin))
+        return "cross-origin request refused: Origin is not this server's";
+    if (evbuffer_get_length(evhttp_request_get_input_buffer(r)) > 0 &&
+        !is_json_type(evhttp_find_header(h, "Content-Type")))
+        return "a request body must be sent as Content-Type: application/json";
+    return NULL;
+}
+
 void api_handle(struct evhttp_request *r, const char *path)
 {
+    const char *refused = csrf_refusal(r);
+    if (refused) {
+        api_send_error(r, 403, refused);
+        return;
+    }
+
     const char *method = method_name(evhttp_request_get_command(r));
     bool path_known = false;
+    const char *bad = NULL;
+    size_t badlen = 0;
 
     for (size_t g = 0; g < sizeof(route_groups) / sizeof(route_groups[0]); g++)
         for (const struct api_route *rt = route_groups[g]; rt->method; rt++) {
             char *params[API_ARGS_MAX];
-            int np = match(rt->pattern, path, params);
+            int np = match(rt->pattern, path, params, &bad, &badlen);
+            if (np == -2)
+                path_known = true;
             if (np < 0)
                 continue;
             if (strcmp(rt->method, method) != 0) {
@@ -181,7 +299,12 @@ void api_handle(struct evhttp_request *r, const char *path)
                 dispatch(r, argc, argv);
             return;
         }
-    if (path_known)
+    if (bad) {
+        /* Before any lookup: the route exists, one of its ids is not one. */
+        char *msg = xasprintf("'%.*s' is not a valid id (1 to 64 of a-z, 0-9, -)", (int)badlen, bad);
+        api_send_error(r, 400, msg);
+        free(msg);
+    } else if (path_known)
         api_send_error(r, 405, "method not allowed on this route");
     else
         api_send_error(r, 404, "no such API route");

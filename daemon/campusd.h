@@ -47,6 +47,7 @@ struct config {
     long store_allow_no_aof;     /* 1: writes go to a Redis without AOF anyway */
     long shutdown_timeout;       /* seconds to drain on SIGTERM */
     long http_header_max, http_body_max, http_timeout, http_max_conns;
+    long http_rate, http_rate_burst;  /* requests per second per address (0: off), burst */
 
     /* accounts and sessions (auth.c, cmd-account.c) */
     long open_registration;      /* 1: anyone may REGISTER; 0: admins add accounts */
@@ -408,7 +409,7 @@ struct evhttp_request;
 #define API_ARGS_MAX 16
 struct api_route {
     const char *method;          /* "GET", "POST", ... */
-    const char *pattern;         /* "/api/ping"; a star stands for one path segment */
+    const char *pattern;         /* "/api/ping"; "{name}" stands for one path segment, an id */
     int (*build)(struct evhttp_request *r, char **params, int nparams, char **argv);
 };
 extern const struct api_route api_routes_basic[];
@@ -417,7 +418,8 @@ extern const struct api_route api_routes_exercise[];
 extern const struct api_route api_routes_account[];
 extern const struct api_route api_routes_progress[];
 /* cmd-account.c: the session token an HTTP request carries (Authorization:
- * Bearer, else the campus_session cookie), copied into out; false if none. */
+ * Bearer, else the campus_session or __Host-campus_session cookie), copied
+ * into out; false if none. */
 bool account_http_token(struct evhttp_request *r, char *out, size_t n);
 /* Gives req the role and user of the session token (none when the token is
  * NULL, unknown or expired; req->session says which, and UNKNOWN when the
@@ -450,7 +452,18 @@ void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *j
 /* ---- http.c ---- */
 
 int http_start(struct event_base *base, const struct config *c, int fd);
+/* evhttp_send_reply, with no body after HEAD (see http.c). */
+void http_send_reply(struct evhttp_request *r, int code, const char *reason, struct evbuffer *body);
 void http_stop(void);
+
+/* ---- http-conn.c: counting, deadline and framing in front of evhttp ---- */
+
+struct bufferevent;
+struct bufferevent *http_conn_new(struct event_base *base, void *arg);
+int http_conn_rejection(struct evhttp_request *r, const char **msg);
+/* False when r's address is over http_rate; *retry_after is then the
+ * seconds until it may send again. */
+bool http_rate_ok(struct evhttp_request *r, long *retry_after);
 uint64_t http_conn_count(void);
 
 #endif

@@ -123,11 +123,16 @@ bool account_cookie_secure(void)
     return cfg.base_url && strncmp(cfg.base_url, "https:", 6) == 0;
 }
 
+const char *account_cookie_name(void)
+{
+    return account_cookie_secure() ? COOKIE_NAME_HOST : COOKIE_NAME;
+}
+
 void account_set_cookie(struct req *req, const char *token, long max_age)
 {
     if (req->origin != REQ_HTTP || req->http == NULL)
         return;
-    char *v = xasprintf("%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s", COOKIE_NAME,
+    char *v = xasprintf("%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s", account_cookie_name(),
                         token, max_age, account_cookie_secure() ? "; Secure" : "");
     evhttp_add_header(evhttp_request_get_output_headers(req->http), "Set-Cookie", v);
     free(v);
@@ -870,7 +875,7 @@ static int api_passwd(struct evhttp_request *r, char **p, int n, char **argv)
 static int api_logout(struct evhttp_request *r, char **p, int n, char **argv)
 {
     char token[AUTH_TOKEN_MAX + 8];
-    char *v = xasprintf("%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s", COOKIE_NAME,
+    char *v = xasprintf("%s=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s", account_cookie_name(),
                         account_cookie_secure() ? "; Secure" : "");
 
     evhttp_add_header(evhttp_request_get_output_headers(r), "Set-Cookie", v);

@@ -428,8 +428,8 @@ static int api_search(struct evhttp_request *r, char **p, int n, char **argv)
 
 const struct api_route api_routes_content[] = {
     { "GET", "/api/courses", api_courses },
-    { "GET", "/api/courses/*", api_course },
-    { "GET", "/api/lessons/*/*", api_lesson },
+    { "GET", "/api/courses/{course}", api_course },
+    { "GET", "/api/lessons/{course}/{lesson}", api_lesson },
     { "GET", "/api/search", api_search },
     { NULL, NULL, NULL },
 };

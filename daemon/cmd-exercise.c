@@ -1233,10 +1233,10 @@ static int api_review_grade(struct evhttp_request *r, char **p, int n, char **ar
 
 const struct api_route api_routes_exercise[] = {
     { "GET", "/api/reviews", api_reviews },
-    { "GET", "/api/reviews/*", api_review_show },
-    { "POST", "/api/reviews/*", api_review_grade },
-    { "GET", "/api/exercises/*/*", api_exercise },
-    { "POST", "/api/exercises/*/*/submit", api_submit },
-    { "GET", "/api/exercises/*/*/attempts", api_attempts },
+    { "GET", "/api/reviews/{review}", api_review_show },
+    { "POST", "/api/reviews/{review}", api_review_grade },
+    { "GET", "/api/exercises/{course}/{exercise}", api_exercise },
+    { "POST", "/api/exercises/{course}/{exercise}/submit", api_submit },
+    { "GET", "/api/exercises/{course}/{exercise}/attempts", api_attempts },
     { NULL, NULL, NULL },
 };

@@ -751,11 +751,11 @@ static int api_statements(struct evhttp_request *r, char **p, int n, char **argv
 }
 
 const struct api_route api_routes_progress[] = {
-    { "POST", "/api/done/*/*", api_done },
+    { "POST", "/api/done/{course}/{lesson}", api_done },
     { "GET", "/api/next", api_next },
-    { "GET", "/api/next/*", api_next },
+    { "GET", "/api/next/{course}", api_next },
     { "GET", "/api/progress", api_progress },
-    { "GET", "/api/progress/*", api_progress },
+    { "GET", "/api/progress/{course}", api_progress },
     { "GET", "/api/me/statements", api_statements },
     { NULL, NULL, NULL },
 };

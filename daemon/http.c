@@ -13,60 +13,24 @@
 #include <unistd.h>
 
 static struct evhttp *http;
-static uint64_t nconns;
 
-/* The connections we have seen a request on, so each is counted once and
- * uncounted when evhttp frees it. Connections that never finish a request
- * are bounded by http_timeout and http_header_max instead. */
-#define CONNSET_BUCKETS 1024
-struct connset_item {
-    struct evhttp_connection *evcon;
-    struct connset_item *next;
-};
-static struct connset_item *connset[CONNSET_BUCKETS];
-
-static size_t connset_hash(const void *p)
+/* evhttp_send_reply, except that a HEAD answer has no body: libevent 2.1
+ * writes the body of a server's answer even to HEAD (and then no
+ * Content-Length), which the client would read as the start of the next
+ * answer. Here HEAD gets the Content-Length a GET would, and no body. */
+void http_send_reply(struct evhttp_request *r, int code, const char *reason, struct evbuffer *body)
 {
-    return ((uintptr_t)p >> 4) % CONNSET_BUCKETS;
-}
-
-uint64_t http_conn_count(void)
-{
-    return nconns;
-}
-
-static void conn_closed(struct evhttp_connection *evcon, void *arg)
-{
-    struct connset_item **pp = &connset[connset_hash(evcon)];
-
-    for (; *pp; pp = &(*pp)->next)
-        if ((*pp)->evcon == evcon) {
-            struct connset_item *it = *pp;
-            *pp = it->next;
-            free(it);
-            nconns--;
-            return;
-        }
-}
-
-/* Returns false when the connection is over the limit. */
-static bool track_conn(struct evhttp_request *r)
-{
-    struct evhttp_connection *evcon = evhttp_request_get_connection(r);
-    size_t h = connset_hash(evcon);
-
-    for (struct connset_item *it = connset[h]; it; it = it->next)
-        if (it->evcon == evcon)
-            return true;
-    if ((long)nconns >= cfg.http_max_conns)
-        return false;
-    struct connset_item *it = xmalloc(sizeof(*it));
-    it->evcon = evcon;
-    it->next = connset[h];
-    connset[h] = it;
-    nconns++;
-    evhttp_connection_set_closecb(evcon, conn_closed, NULL);
-    return true;
+    if (evhttp_request_get_command(r) == EVHTTP_REQ_HEAD) {
+        char n[24];
+        snprintf(n, sizeof(n), "%zu", body ? evbuffer_get_length(body) : (size_t)0);
+        evhttp_remove_header(evhttp_request_get_output_headers(r), "Content-Length");
+        evhttp_add_header(evhttp_request_get_output_headers(r), "Content-Length", n);
+        if (body)
+            evbuffer_drain(body, evbuffer_get_length(body));
+        evhttp_send_reply(r, code, reason, NULL);
+        return;
+    }
+    evhttp_send_reply(r, code, reason, body);
 }
 
 /* ---- health and metrics ---- */
@@ -102,7 +66,7 @@ static void handle_metrics(struct evhttp_request *r)
         "# HELP campus_bytes_out_total Bytes sent on CTP/1.\n"
         "# TYPE campus_bytes_out_total counter\ncampus_bytes_out_total %llu\n",
         (unsigned long long)stats.conns_current, (unsigned long long)stats.conns_total,
-        (unsigned long long)stats.conns_rejected, (unsigned long long)nconns,
+        (unsigned long long)stats.conns_rejected, (unsigned long long)http_conn_count(),
         (unsigned long long)stats.bytes_in, (unsigned long long)stats.bytes_out);
     evbuffer_add_printf(b, "# HELP campus_commands_total Commands by verb.\n"
                            "# TYPE campus_commands_total counter\n");
@@ -135,7 +99,8 @@ static void handle_metrics(struct evhttp_request *r)
                         store_state() == STORE_UP, store_writable());
     evhttp_add_header(evhttp_request_get_output_headers(r), "Content-Type",
                       "text/plain; version=0.0.4; charset=utf-8");
-    evhttp_send_reply(r, 200, "OK", b);
+    evhttp_add_header(evhttp_request_get_output_headers(r), "X-Content-Type-Options", "nosniff");
+    http_send_reply(r, 200, "OK", b);
     evbuffer_free(b);
 }
 
@@ -216,16 +181,21 @@ static void handle_static(struct evhttp_request *r, const char *path)
     struct evbuffer *b = evbuffer_new();
     evbuffer_add_file(b, fd, 0, sb.st_size);   /* takes the fd */
     evhttp_add_header(out, "Content-Type", content_type(path));
-    evhttp_send_reply(r, 200, "OK", b);
+    http_send_reply(r, 200, "OK", b);
     evbuffer_free(b);
 }
 
 static void handle(struct evhttp_request *r, void *arg)
 {
+    const char *why = NULL;
+    int code = http_conn_rejection(r, &why);
+
     stats.http_requests++;
-    if (!track_conn(r)) {
+    if (code) {
+        /* The connection broke a rule or a limit (http-conn.c): its one
+         * answer, then it is closed. */
         evhttp_add_header(evhttp_request_get_output_headers(r), "Connection", "close");
-        api_send_error(r, 503, "too many connections");
+        api_send_error(r, code, why);
         return;
     }
     if (server.draining)
@@ -235,11 +205,18 @@ static void handle(struct evhttp_request *r, void *arg)
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     if (path == NULL || path[0] == '\0')
         path = "/";
+    long retry = 0;
     if (strcmp(path, "/healthz") == 0)
         handle_healthz(r);
     else if (strcmp(path, "/metrics") == 0)
         handle_metrics(r);
-    else if (strncmp(path, "/api/", 5) == 0)
+    else if (!http_rate_ok(r, &retry)) {
+        /* Monitoring above is never limited; everything below is. */
+        char v[24];
+        snprintf(v, sizeof(v), "%ld", retry);
+        evhttp_add_header(evhttp_request_get_output_headers(r), "Retry-After", v);
+        api_send_error(r, 429, "too many requests from this address; retry later");
+    } else if (strncmp(path, "/api/", 5) == 0)
         api_handle(r, path);
     else
         handle_static(r, path);
@@ -250,7 +227,10 @@ int http_start(struct event_base *base, const struct config *c, int fd)
     http = evhttp_new(base);
     if (http == NULL)
         return -1;
-    evhttp_set_max_headers_size(http, c->http_header_max);
+    /* http-conn.c enforces both limits on the raw bytes first; evhttp's own
+     * are a backstop, with room for the canonical Content-Length line. */
+    evhttp_set_bevcb(http, http_conn_new, NULL);
+    evhttp_set_max_headers_size(http, c->http_header_max + 64);
     evhttp_set_max_body_size(http, c->http_body_max);
     evhttp_set_timeout(http, (int)c->http_timeout);
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
@@ -270,11 +250,4 @@ void http_stop(void)
         evhttp_free(http);
         http = NULL;
     }
-    for (size_t i = 0; i < CONNSET_BUCKETS; i++)
-        while (connset[i]) {
-            struct connset_item *it = connset[i];
-            connset[i] = it->next;
-            free(it);
-        }
-    nconns = 0;
 }

@@ -229,20 +229,24 @@ bool account_http_token(struct evhttp_request *r, char *out, size_t n)
         snprintf(out, n, "%s", t);
         return out[0] != '\0';
     }
+    /* Either name: the __Host- one is set over TLS, the plain one before. */
     const char *cookie = evhttp_find_header(h, "Cookie");
     for (const char *p = cookie; p && *p;) {
         while (*p == ' ' || *p == ';')
             p++;
-        size_t klen = strlen(COOKIE_NAME);
         const char *end = strchr(p, ';');
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len > klen && strncmp(p, COOKIE_NAME, klen) == 0 && p[klen] == '=') {
-            size_t vlen = len - klen - 1;
-            if (vlen >= n)
-                return false;
-            memcpy(out, p + klen + 1, vlen);
-            out[vlen] = '\0';
-            return vlen > 0;
+        for (int k = 0; k < 2; k++) {
+            const char *name = k ? COOKIE_NAME_HOST : COOKIE_NAME;
+            size_t klen = strlen(name);
+            if (len > klen && strncmp(p, name, klen) == 0 && p[klen] == '=') {
+                size_t vlen = len - klen - 1;
+                if (vlen >= n)
+                    return false;
+                memcpy(out, p + klen + 1, vlen);
+                out[vlen] = '\0';
+                return vlen > 0;
+            }
         }
         p = end;
     }

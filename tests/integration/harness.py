@@ -310,11 +310,15 @@ def tls_wrap(sock):
 
 
 def http(port, method, path, body=None, headers=None, timeout=10):
-    """One HTTP/1.1 request; returns (status, headers dict lower-cased, body bytes)."""
+    """One HTTP/1.1 request; returns (status, headers dict lower-cased, body bytes).
+    A body goes as JSON, as the API requires, unless headers name another type."""
     import http.client
+    headers = dict(headers or {})
+    if body is not None and not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = "application/json"
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        c.request(method, path, body=body, headers=headers or {})
+        c.request(method, path, body=body, headers=headers)
         r = c.getresponse()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
     finally:
