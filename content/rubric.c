@@ -264,6 +264,11 @@ static void toks_push(struct toks *t, struct sbuf *w, unsigned sent)
 {
     if (w->len == 0)
         return;
+    if (t->n >= RUBRIC_WORDS_MAX) { /* bounds the grading of a 1 MiB answer */
+        w->len = 0;
+        w->data[0] = '\0';
+        return;
+    }
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 32;
         t->w = xrealloc(t->w, t->cap * sizeof(*t->w));
@@ -407,11 +412,15 @@ static bool pattern_at(const struct toks *t, size_t i, const struct pattern *p, 
     if (p->nparts == 0 || !run_at(t, i, &p->part[0]))
         return false;
     size_t at = i + p->part[0].n;
+    size_t limit = i + (window ? window : RUBRIC_SPAN_MAX);
+    if (limit > t->n)
+        limit = t->n;
     for (size_t k = 1; k < p->nparts; k++) {
         size_t j = at;
-        while (j < t->n && !run_at(t, j, &p->part[k]))
+        /* The match must stay in the sentence (or window): look no further. */
+        while (j < limit && (window || t->sent[j] == t->sent[i]) && !run_at(t, j, &p->part[k]))
             j++;
-        if (j >= t->n)
+        if (j >= limit || (!window && t->sent[j] != t->sent[i]))
             return false;
         at = j + p->part[k].n;
     }

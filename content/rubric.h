@@ -36,6 +36,8 @@ void rubric_stem(char *word);
 #define RUBRIC_TTR_FROM 20          /* the repetition check starts at this many words */
 #define RUBRIC_COPY_SHARE 0.5       /* share of 4-word runs taken from the prompt */
 #define RUBRIC_COPY_RUN 4
+#define RUBRIC_WORDS_MAX 2000       /* words of an answer that are read; the rest is ignored */
+#define RUBRIC_SPAN_MAX 60          /* words a pattern's match may span, even in one sentence */
 
 /* A phrase or pattern is text as the author writes it: words that must occur
  * consecutively, and " ... " between parts that may have other words between

@@ -261,3 +261,29 @@ Test(rubric_grade, keys_parse_and_errors)
         diag_list_clear(&d);
     }
 }
+
+/* A 1 MiB answer of one endless sentence, full of the first words of the
+ * patterns, is graded quickly: only RUBRIC_WORDS_MAX words are read and a
+ * match spans at most RUBRIC_SPAN_MAX words. */
+Test(rubric_grade, pathological_answer_is_bounded, .timeout = 5)
+{
+    struct task *t = parse_ok(PLAN);
+    size_t n = 1 << 20;
+    char *big = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        big[i] = "agent each firm buy association "[i % 32];
+    big[n] = '\0';
+    struct rubric_verdict v;
+    double score = rubric_grade(&t->rubric, big, &v);
+    cr_expect_float_eq(score, 0, 1e-9);
+    cr_expect_not_null(v.rejected);
+    rubric_verdict_free(&v);
+    task_free(t);
+    /* Without the shape checks every pattern is looked for in it. */
+    t = parse_ok(PLAN "min_words: 0\n");
+    rubric_grade(&t->rubric, big, &v);
+    cr_expect_null(v.rejected);
+    rubric_verdict_free(&v);
+    free(big);
+    task_free(t);
+}
