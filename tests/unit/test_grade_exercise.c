@@ -301,13 +301,23 @@ static size_t secrets_of(const struct exercise *ex, const char ***out, char numb
                     add_secret(&v, &n, g->answers[a].text);
             }
         }
+        /* Model answers and bad examples are long texts no view may hold. */
+        if (t->model)
+            add_secret(&v, &n, t->model);
+        for (size_t k = 0; k < t->nbad; k++)
+            add_secret(&v, &n, t->bad[k]);
         if (feedback_only)
             continue;
         for (size_t k = 0; k < t->nnames; k++)
             add_secret(&v, &n, t->names[k]);
-        for (size_t c = 0; c < t->rubric.n; c++)
+        for (size_t c = 0; c < t->rubric.n; c++) {
             for (size_t k = 0; k < t->rubric.concepts[c].nwords; k++)
                 add_secret(&v, &n, t->rubric.concepts[c].words[k]);
+            for (size_t k = 0; k < t->rubric.concepts[c].nagainst; k++)
+                add_secret(&v, &n, t->rubric.concepts[c].against[k]);
+        }
+        for (size_t c = 0; c < t->rubric.nagainst; c++)
+            add_secret(&v, &n, t->rubric.against[c].why);
         if ((t->type == TASK_NUMERIC || t->type == TASK_NETWORK) && nn < 64) {
             snprintf(numbers[nn], 32, "%g", t->expected);
             add_secret(&v, &n, numbers[nn++]);
