@@ -294,6 +294,18 @@ static int check_rubric(const struct exercise *ex, const struct task *t, struct 
     return rc;
 }
 
+void exercise_set_case_text(struct exercise *ex, const char *text)
+{
+    for (size_t i = 0; i < ex->ntasks; i++) {
+        struct rubric *r = &ex->tasks[i]->rubric;
+        if (ex->tasks[i]->type != TASK_RUBRIC || text == NULL)
+            continue;
+        char *both = xasprintf("%s\n%s", r->prompt ? r->prompt : "", text);
+        free(r->prompt);
+        r->prompt = both;
+    }
+}
+
 int exercise_self_check(const struct exercise *ex, struct diag_list *diags)
 {
     static const uint64_t seeds[] = { 0, 1, 0x5EEDULL, 0xC0FFEE12345ULL };

@@ -70,7 +70,8 @@ struct rubric {
     size_t min_words;  /* own words needed; 0 turns the length and shape checks off */
     struct rubric_against *against;
     size_t nagainst;
-    char *prompt;      /* owned: the task's text, answers copied from it score 0; may be NULL */
+    char *prompt;      /* owned: the task's prompt, and in a built exercise the case text
+                        * around it; answers copied from it score 0. May be NULL */
 };
 
 enum rubric_state { RUBRIC_MISSING, RUBRIC_FOUND, RUBRIC_CONTRADICTED };

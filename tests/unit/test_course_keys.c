@@ -238,3 +238,21 @@ Test(keys, module_quizzes_limit_attempts_and_draw_from_pools)
         }
     cr_assert_eq(quizzes, 16);
 }
+
+/* An answer pasted from the case study's own narrative scores 0. */
+Test(keys, rubric_refuses_an_answer_copied_from_the_case)
+{
+    const struct task *t = task("cluster-development/ethiopia-oilseeds", "purchase-plan");
+    const char *pasted =
+        "Following the cluster method, the Cluster Development Agent (CDA) facilitated "
+        "horizontal networking: links among producers who do the same work. The purpose was to "
+        "encourage joint actions such as buying raw material together, producing oil together, "
+        "testing oil together. Each of these lets small firms do what none of them can afford "
+        "alone: bargain for better seed prices, use larger equipment, pay for quality tests.";
+    struct rubric_verdict v;
+    double score = rubric_grade(&t->rubric, pasted, &v);
+    cr_expect_float_eq(score, 0, 1e-9);
+    cr_expect(v.rejected && strstr(v.rejected, "task's own text"), "%s",
+              v.rejected ? v.rejected : "(not rejected)");
+    rubric_verdict_free(&v);
+}
