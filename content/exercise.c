@@ -264,6 +264,48 @@ static int check_questions(const struct task *t, const char *path, struct diag_l
     return rc;
 }
 
+/* Grades a rubric task's model answer (it must score 100) and its bad
+ * examples (each must stay below the exercise's pass mark). */
+static int check_rubric(const struct exercise *ex, const struct task *t, struct diag_list *diags)
+{
+    int rc = 0;
+    struct rubric_verdict v;
+    if (t->model == NULL)
+        diag_add(diags, DIAG_WARNING, ex->path, t->line,
+                 "task %s: a rubric without \"model\" is not self-checked", t->id);
+    else if (rubric_grade(&t->rubric, t->model, &v) < 100 - 1e-6) {
+        char *f = rubric_feedback(&t->rubric, &v);
+        diag_add(diags, DIAG_ERROR, ex->path, t->model_line,
+                 "self-check: the model answer of task %s scores %.1f: %s", t->id, v.score, f);
+        free(f);
+        rc = -1;
+    }
+    if (t->model)
+        rubric_verdict_free(&v);
+    for (size_t k = 0; k < t->nbad; k++) {
+        if (rubric_grade(&t->rubric, t->bad[k], &v) >= ex->pass) {
+            diag_add(diags, DIAG_ERROR, ex->path, t->bad_lines[k],
+                     "self-check: bad example %zu of task %s scores %.1f, not below the pass "
+                     "mark %g", k + 1, t->id, v.score, ex->pass);
+            rc = -1;
+        }
+        rubric_verdict_free(&v);
+    }
+    return rc;
+}
+
+void exercise_set_case_text(struct exercise *ex, const char *text)
+{
+    for (size_t i = 0; i < ex->ntasks; i++) {
+        struct rubric *r = &ex->tasks[i]->rubric;
+        if (ex->tasks[i]->type != TASK_RUBRIC || text == NULL)
+            continue;
+        char *both = xasprintf("%s\n%s", r->prompt ? r->prompt : "", text);
+        free(r->prompt);
+        r->prompt = both;
+    }
+}
+
 int exercise_self_check(const struct exercise *ex, struct diag_list *diags)
 {
     static const uint64_t seeds[] = { 0, 1, 0x5EEDULL, 0xC0FFEE12345ULL };
@@ -273,6 +315,11 @@ int exercise_self_check(const struct exercise *ex, struct diag_list *diags)
         if (ex->tasks[i]->type == TASK_GIFT || ex->tasks[i]->type == TASK_POOL)
             if (check_questions(ex->tasks[i], ex->path, diags) < 0)
                 rc = -1;
+    for (size_t i = 0; i < ex->ntasks; i++)
+        if (ex->tasks[i]->type == TASK_RUBRIC && check_rubric(ex, ex->tasks[i], diags) < 0)
+            rc = -1;
+    if (rc)
+        return rc;
     for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++) {
         struct sbuf doc = {0};
         for (size_t i = 0; i < ex->ntasks; i++)
@@ -289,6 +336,8 @@ int exercise_self_check(const struct exercise *ex, struct diag_list *diags)
         }
         for (size_t i = 0; i < r.ntasks; i++) {
             const struct task *t = exercise_task(ex, r.tasks[i].id);
+            if (t && t->type == TASK_RUBRIC)
+                continue; /* checked on its own above */
             if (!r.tasks[i].pending && fabs(r.tasks[i].score - 100) > 1e-6 && rc == 0) {
                 diag_add(diags, DIAG_ERROR, ex->path, t ? t->line : 0,
                          "self-check: task %s scores %.1f with its own key", r.tasks[i].id,

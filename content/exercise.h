@@ -85,6 +85,11 @@ const struct task *exercise_task(const struct exercise *ex, const char *id);
  * all pass, else -1. */
 int exercise_self_check(const struct exercise *ex, struct diag_list *diags);
 
+/* Gives rubric tasks the text around them (a case study's narrative) to
+ * compare answers with: an answer copied from it scores 0, as one copied
+ * from the task's prompt does. text is copied. */
+void exercise_set_case_text(struct exercise *ex, const char *text);
+
 /* --- Learner view ------------------------------------------------------- */
 
 /* What a learner sees for this seed: prompts, items and options in their

@@ -34,7 +34,9 @@ void lesson_build_exercise(struct loader *l, struct lesson *les)
         .ntables = les->ntables,
     };
     les->exercise = exercise_build(&src, l->diags);
-    if (les->exercise)
+    if (les->exercise) {
+        exercise_set_case_text(les->exercise, les->text);
         exercise_self_check(les->exercise, l->diags);
+    }
     free(blocks);
 }

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,71 +251,438 @@ void rubric_stem(char *word)
         word[n - 1] = '\0';
 }
 
-/* True when the phrase's words occur consecutively in text's words. */
-static bool phrase_in(char **text, size_t nt, char **ph, size_t np)
+/* --- Answers as words in sentences -------------------------------------- */
+
+/* The words of a text, each with the number of its sentence. */
+struct toks {
+    char **w;
+    unsigned *sent;
+    size_t n, cap;
+};
+
+static void toks_push(struct toks *t, struct sbuf *w, unsigned sent)
 {
-    if (np == 0 || np > nt)
-        return false;
-    for (size_t i = 0; i + np <= nt; i++) {
-        size_t k = 0;
-        while (k < np && strcmp(text[i + k], ph[k]) == 0)
-            k++;
-        if (k == np)
+    if (w->len == 0)
+        return;
+    if (t->n >= RUBRIC_WORDS_MAX) { /* bounds the grading of a 1 MiB answer */
+        w->len = 0;
+        w->data[0] = '\0';
+        return;
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 32;
+        t->w = xrealloc(t->w, t->cap * sizeof(*t->w));
+        t->sent = xrealloc(t->sent, t->cap * sizeof(*t->sent));
+    }
+    char *word = sbuf_take(w);
+    rubric_stem(word);
+    t->w[t->n] = word;
+    t->sent[t->n++] = sent;
+}
+
+static void toks_free(struct toks *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->w[i]);
+    free(t->w);
+    free(t->sent);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Sentence ends: . ! ? ; and their CJK forms. A full stop followed directly
+ * by a letter or digit ("3.5", "e.g.") ends nothing. */
+static bool sentence_end(uint32_t c, const unsigned char *next)
+{
+    if (c == '.')
+        return !((*next >= 'a' && *next <= 'z') || (*next >= '0' && *next <= '9'));
+    return c == '!' || c == '?' || c == ';' || c == 0x3002 || c == 0xFF01 || c == 0xFF1F ||
+           c == 0xFF1B;
+}
+
+/* Folds text (case, accents) and splits it as rubric_words does, numbering
+ * sentences. */
+static void tokenize(const char *text, struct toks *t)
+{
+    char *f = rubric_fold(text, true);
+    struct sbuf w = {0};
+    const unsigned char *p = (const unsigned char *)f;
+    unsigned sent = 0;
+
+    memset(t, 0, sizeof(*t));
+    while (*p) {
+        uint32_t c;
+        const unsigned char *start = p;
+        p += utf8_dec(p, &c);
+        if (separator_cp(c) || sentence_end(c, p)) {
+            toks_push(t, &w, sent);
+            if (sentence_end(c, p))
+                sent++;
+        } else if (cjk_cp(c)) {
+            toks_push(t, &w, sent);
+            sbuf_add(&w, start, (size_t)(p - start));
+            toks_push(t, &w, sent);
+        } else {
+            sbuf_add(&w, start, (size_t)(p - start));
+        }
+    }
+    toks_push(t, &w, sent);
+    sbuf_free(&w);
+    free(f);
+}
+
+bool rubric_negation(const char *word, const char *prev)
+{
+    static const char *const cues[] = {
+        "not", "never", "no", "nor", "neither", "none", "without", "cannot", "nobody", "nothing",
+        "ne", "n", "pas", "sans", "jamais", "aucun", "aucune", "personne", "rien",
+        "nunca", "sin", "ni", "jamas", "ningun", "ninguna", "nadie", "nada",
+    };
+    if (strcmp(word, "t") == 0) /* don't, isn't, can't, won't: split at the apostrophe */
+        return prev && prev[0] && prev[strlen(prev) - 1] == 'n';
+    for (size_t i = 0; i < sizeof(cues) / sizeof(cues[0]); i++) {
+        char stemmed[16];
+        if (strcmp(word, cues[i]) == 0)
+            return true;
+        snprintf(stemmed, sizeof(stemmed), "%s", cues[i]);
+        rubric_stem(stemmed);
+        if (strcmp(word, stemmed) == 0)
             return true;
     }
     return false;
 }
 
-static size_t folded_words(const char *s, char ***words)
+/* --- Phrases and patterns ------------------------------------------------- */
+
+#define PATTERN_PARTS_MAX 8
+
+/* A pattern: parts of consecutive words, in order, " ... " between them. */
+struct pattern {
+    struct toks part[PATTERN_PARTS_MAX];
+    size_t nparts;
+    bool negative;     /* holds a negation itself ("ne ... pas"): never denied */
+};
+
+static void pattern_compile(const char *src, struct pattern *p)
 {
-    char *f = rubric_fold(s, true);
-    size_t n = rubric_words(f, words);
-    free(f);
-    return n;
+    memset(p, 0, sizeof(*p));
+    const char *s = src;
+    while (p->nparts < PATTERN_PARTS_MAX) {
+        const char *gap = strstr(s, "...");
+        if (gap == NULL || p->nparts == PATTERN_PARTS_MAX - 1)
+            gap = s + strlen(s);
+        char *part = xstrndup(s, (size_t)(gap - s));
+        tokenize(part, &p->part[p->nparts]);
+        free(part);
+        if (p->part[p->nparts].n > 0)
+            p->nparts++;
+        else
+            toks_free(&p->part[p->nparts]);
+        if (*gap == '\0')
+            break;
+        s = gap + 3;
+    }
+    for (size_t k = 0; k < p->nparts; k++)
+        for (size_t i = 0; i < p->part[k].n; i++)
+            if (rubric_negation(p->part[k].w[i], i ? p->part[k].w[i - 1] : NULL))
+                p->negative = true;
+}
+
+static void pattern_free(struct pattern *p)
+{
+    for (size_t k = 0; k < p->nparts; k++)
+        toks_free(&p->part[k]);
+}
+
+static bool run_at(const struct toks *t, size_t i, const struct toks *run)
+{
+    if (i + run->n > t->n)
+        return false;
+    for (size_t k = 0; k < run->n; k++)
+        if (strcmp(t->w[i + k], run->w[k]) != 0 || t->sent[i + k] != t->sent[i])
+            return false;
+    return true;
+}
+
+/* True when the pattern matches with its first part at word i: every later
+ * part at the earliest place after the one before, all in the sentence of
+ * word i (window 0) or within window words of it. */
+static bool pattern_at(const struct toks *t, size_t i, const struct pattern *p, size_t window,
+                       size_t *end)
+{
+    if (p->nparts == 0 || !run_at(t, i, &p->part[0]))
+        return false;
+    size_t at = i + p->part[0].n;
+    size_t limit = i + (window ? window : RUBRIC_SPAN_MAX);
+    if (limit > t->n)
+        limit = t->n;
+    for (size_t k = 1; k < p->nparts; k++) {
+        size_t j = at;
+        /* The match must stay in the sentence (or window): look no further. */
+        while (j < limit && (window || t->sent[j] == t->sent[i]) && !run_at(t, j, &p->part[k]))
+            j++;
+        if (j >= limit || (!window && t->sent[j] != t->sent[i]))
+            return false;
+        at = j + p->part[k].n;
+    }
+    *end = at;
+    if (window)
+        return at - i <= window;
+    return t->sent[at - 1] == t->sent[i];
+}
+
+static bool negation_at(const struct toks *t, size_t j)
+{
+    return rubric_negation(t->w[j], j ? t->w[j - 1] : NULL) &&
+           !(j + 1 < t->n && strcmp(t->w[j + 1], "only") == 0); /* "not only" */
+}
+
+/* True when a negation stands within RUBRIC_NEGATION_REACH words before
+ * the match [i, end) in its sentence, or in a gap of the match ("the
+ * association does not lead" for "association ... lead"). */
+static bool negated_at(const struct toks *t, size_t i, size_t end)
+{
+    for (size_t back = 1; back <= RUBRIC_NEGATION_REACH && back <= i; back++) {
+        if (t->sent[i - back] != t->sent[i])
+            break;
+        if (negation_at(t, i - back))
+            return true;
+    }
+    for (size_t j = i; j < end; j++)
+        if (negation_at(t, j))
+            return true;
+    return false;
+}
+
+/* Looks for a pattern: returns 0 when absent, 1 when it matches only where
+ * it is not negated, 2 when some match of it is negated. */
+static int pattern_find(const struct toks *t, const char *src, size_t window)
+{
+    struct pattern p;
+    int found = 0;
+    size_t end;
+    pattern_compile(src, &p);
+    for (size_t i = 0; i < t->n && found < 2; i++)
+        if (pattern_at(t, i, &p, window, &end))
+            found = !p.negative && negated_at(t, i, end) ? 2 : 1;
+    pattern_free(&p);
+    return found;
+}
+
+/* --- The shape of an answer ----------------------------------------------- */
+
+/* True when w is one of the words of the rubric's concept phrases. */
+static bool concept_word(const struct toks *cw, const char *w)
+{
+    for (size_t i = 0; i < cw->n; i++)
+        if (strcmp(cw->w[i], w) == 0)
+            return true;
+    return false;
+}
+
+/* Small words of running text in English, French and Spanish: a list of
+ * keywords has almost none. */
+static bool function_word(const char *w)
+{
+    static const char *const small[] = {
+        "the", "a", "an", "of", "to", "and", "in", "is", "are", "be", "for", "with", "by", "on",
+        "that", "it", "its", "they", "their", "this", "as", "at", "from", "or", "so", "can",
+        "will", "would", "should", "who", "which", "was", "were", "has", "have", "them", "each",
+        "le", "la", "les", "de", "des", "du", "et", "un", "une", "est", "sont", "pour", "avec",
+        "dans", "que", "qui", "au", "aux", "par", "sur", "il", "ils", "elle", "se",
+        "el", "los", "las", "del", "y", "en", "es", "son", "para", "con", "por", "una", "lo",
+    };
+    for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++)
+        if (strcmp(w, small[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Marks the answer's words that belong to a run of RUBRIC_COPY_RUN words
+ * also found in the prompt; returns the share of the answer's runs copied. */
+static double copied_share(const struct toks *a, const struct toks *prompt, bool *copied)
+{
+    size_t runs = 0, hits = 0, k = RUBRIC_COPY_RUN;
+    if (a->n < k || prompt->n < k)
+        return 0;
+    for (size_t i = 0; i + k <= a->n; i++) {
+        runs++;
+        for (size_t j = 0; j + k <= prompt->n; j++) {
+            size_t m = 0;
+            while (m < k && strcmp(a->w[i + m], prompt->w[j + m]) == 0)
+                m++;
+            if (m == k) {
+                hits++;
+                for (m = 0; m < k; m++)
+                    copied[i + m] = true;
+                break;
+            }
+        }
+    }
+    return (double)hits / (double)runs;
+}
+
+static size_t distinct_words(const struct toks *a)
+{
+    size_t d = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        size_t j = 0;
+        while (j < i && strcmp(a->w[j], a->w[i]) != 0)
+            j++;
+        d += j == i;
+    }
+    return d;
+}
+
+/* Returns why the answer is refused before its concepts are looked for, or
+ * NULL; counts its own words in *own. */
+static const char *shape_check(const struct rubric *r, const struct toks *a, size_t *own)
+{
+    struct toks cw = {0}, pr = {0};
+    const char *why = NULL;
+    bool *copied = xcalloc(a->n + 1, sizeof(bool));
+    size_t keywords = 0, small = 0;
+
+    for (size_t i = 0; i < r->n; i++)
+        for (size_t k = 0; k < r->concepts[i].nwords; k++) {
+            struct toks one;
+            tokenize(r->concepts[i].words[k], &one);
+            for (size_t j = 0; j < one.n; j++) {
+                struct sbuf w = {0};
+                sbuf_adds(&w, one.w[j]);
+                toks_push(&cw, &w, 0);
+            }
+            toks_free(&one);
+        }
+    if (r->prompt)
+        tokenize(r->prompt, &pr);
+    double share = copied_share(a, &pr, copied);
+    *own = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        bool kw = concept_word(&cw, a->w[i]);
+        keywords += kw;
+        small += function_word(a->w[i]);
+        *own += !kw && !copied[i];
+    }
+    if (a->n == 0)
+        why = "There is no answer.";
+    else if (share >= RUBRIC_COPY_SHARE)
+        why = "The answer repeats the task's own text; explain in your own words.";
+    else if (r->min_words > 0 && a->n >= RUBRIC_LIST_FROM &&
+             ((double)keywords > RUBRIC_KEYWORD_SHARE * (double)a->n ||
+              (double)small < RUBRIC_FUNCTION_SHARE * (double)a->n))
+        why = "The answer is a list of keywords; write sentences that explain how and why.";
+    else if (r->min_words > 0 && a->n >= RUBRIC_TTR_FROM &&
+             (double)distinct_words(a) < RUBRIC_TTR_MIN * (double)a->n)
+        why = "The answer repeats the same words; say each thing once, in full sentences.";
+    else if (*own < r->min_words)
+        why = "The answer is too short: it needs more words of your own than the concepts' names.";
+    free(copied);
+    toks_free(&cw);
+    toks_free(&pr);
+    return why;
+}
+
+/* --- Grading ------------------------------------------------------------- */
+
+double rubric_grade(const struct rubric *r, const char *text, struct rubric_verdict *v)
+{
+    struct toks a;
+    double points = 0;
+
+    memset(v, 0, sizeof(*v));
+    v->n = r->n;
+    v->state = xcalloc(r->n + 1, sizeof(*v->state));
+    v->why = xcalloc(r->n + 1, sizeof(*v->why));
+    v->against_hit = xcalloc(r->nagainst + 1, sizeof(*v->against_hit));
+    tokenize(text, &a);
+    v->rejected = shape_check(r, &a, &v->own_words);
+    if (v->rejected || r->cap <= 0) {
+        toks_free(&a);
+        return v->score = 0;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        const struct rubric_concept *c = &r->concepts[i];
+        for (size_t k = 0; k < c->nwords && v->state[i] != RUBRIC_CONTRADICTED; k++) {
+            int f = pattern_find(&a, c->words[k], r->window);
+            if (f == 2) {
+                v->state[i] = RUBRIC_CONTRADICTED;
+                v->why[i] = xasprintf("negated: %s", c->words[k]);
+            } else if (f == 1) {
+                v->state[i] = RUBRIC_FOUND;
+            }
+        }
+        for (size_t k = 0; k < c->nagainst && v->state[i] != RUBRIC_CONTRADICTED; k++)
+            if (pattern_find(&a, c->against[k], r->window) == 1) {
+                v->state[i] = RUBRIC_CONTRADICTED;
+                v->why[i] = xstrdup(c->against[k]);
+            }
+        if (v->state[i] == RUBRIC_FOUND)
+            points += c->points;
+    }
+    for (size_t i = 0; i < r->nagainst; i++)
+        for (size_t k = 0; k < r->against[i].nwords && !v->against_hit[i]; k++)
+            if (pattern_find(&a, r->against[i].words[k], r->window) == 1) {
+                v->against_hit[i] = true;
+                points -= r->against[i].cost;
+            }
+    toks_free(&a);
+    if (points > r->cap)
+        points = r->cap;
+    return v->score = points < 0 ? 0 : 100 * points / r->cap;
+}
+
+void rubric_verdict_free(struct rubric_verdict *v)
+{
+    free(v->state);
+    free(v->against_hit);
+    for (size_t i = 0; v->why && i < v->n; i++)
+        free(v->why[i]);
+    free(v->why);
+    memset(v, 0, sizeof(*v));
 }
 
 double rubric_score(const struct rubric *r, const char *text, bool *found)
 {
-    char **tw;
-    size_t nt = folded_words(text, &tw);
-    double points = 0;
-
-    for (size_t i = 0; i < r->n; i++) {
-        const struct rubric_concept *c = &r->concepts[i];
-        bool hit = false;
-        for (size_t k = 0; k < c->nwords && !hit; k++) {
-            char **pw;
-            size_t np = folded_words(c->words[k], &pw);
-            hit = phrase_in(tw, nt, pw, np);
-            rubric_words_free(pw, np);
-        }
-        if (found)
-            found[i] = hit;
-        if (hit)
-            points += c->points;
-    }
-    rubric_words_free(tw, nt);
-    if (r->cap <= 0)
-        return 0;
-    if (points > r->cap)
-        points = r->cap;
-    return points < 0 ? 0 : 100 * points / r->cap;
+    struct rubric_verdict v;
+    double score = rubric_grade(r, text, &v);
+    for (size_t i = 0; found && i < r->n; i++)
+        found[i] = v.state[i] == RUBRIC_FOUND;
+    rubric_verdict_free(&v);
+    return score;
 }
 
-char *rubric_feedback(const struct rubric *r, const bool *found)
+char *rubric_feedback(const struct rubric *r, const struct rubric_verdict *v)
 {
     struct sbuf b = {0};
-    for (int pass = 0; pass < 2; pass++) {
-        bool want = pass == 0, any = false;
-        sbuf_adds(&b, pass == 0 ? "Found: " : " Missing: ");
+    if (v->rejected) {
+        sbuf_adds(&b, v->rejected);
+        if (r->min_words > 0)
+            sbuf_printf(&b, " (%zu words of your own, %zu needed.)", v->own_words, r->min_words);
+        return sbuf_take(&b);
+    }
+    static const struct { enum rubric_state st; const char *label; } parts[] = {
+        { RUBRIC_FOUND, "Found: " }, { RUBRIC_CONTRADICTED, " Contradicted: " },
+        { RUBRIC_MISSING, " Missing: " },
+    };
+    for (size_t p = 0; p < 3; p++) {
+        bool any = false;
         for (size_t i = 0; i < r->n; i++) {
-            if (found[i] != want)
+            if (v->state[i] != parts[p].st)
                 continue;
-            sbuf_printf(&b, "%s%s", any ? ", " : "", r->concepts[i].name);
+            sbuf_printf(&b, "%s%s", any ? ", " : parts[p].label, r->concepts[i].name);
+            if (v->why[i])
+                sbuf_printf(&b, " (\"%s\")", v->why[i]);
             any = true;
         }
-        sbuf_adds(&b, any ? "." : "none.");
+        if (any)
+            sbuf_adds(&b, ".");
+        else if (parts[p].st != RUBRIC_CONTRADICTED)
+            sbuf_printf(&b, "%snone.", parts[p].label);
     }
+    for (size_t i = 0; i < r->nagainst; i++)
+        if (v->against_hit[i])
+            sbuf_printf(&b, " Contradiction (-%g points): %s", r->against[i].cost,
+                        r->against[i].why[0] ? r->against[i].why : r->against[i].words[0]);
     return sbuf_take(&b);
 }
 
@@ -325,7 +693,18 @@ void rubric_free(struct rubric *r)
         for (size_t k = 0; k < r->concepts[i].nwords; k++)
             free(r->concepts[i].words[k]);
         free(r->concepts[i].words);
+        for (size_t k = 0; k < r->concepts[i].nagainst; k++)
+            free(r->concepts[i].against[k]);
+        free(r->concepts[i].against);
     }
     free(r->concepts);
+    for (size_t i = 0; i < r->nagainst; i++) {
+        for (size_t k = 0; k < r->against[i].nwords; k++)
+            free(r->against[i].words[k]);
+        free(r->against[i].words);
+        free(r->against[i].why);
+    }
+    free(r->against);
+    free(r->prompt);
     memset(r, 0, sizeof(*r));
 }

@@ -335,11 +335,95 @@ static void parse_network(struct task_ctx *c, struct task *t)
     network_free(&net);
 }
 
+/* A list of non-empty strings (a single string is a list of one) into
+ * *out; false when reported. */
+static bool get_texts(struct task_ctx *c, yaml_node_t *n, const char *what, char ***out,
+                      size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    if (n == NULL)
+        return true;
+    if (task_yaml_str(n)) {
+        if (task_yaml_str(n)[0] == '\0') {
+            terr(c, n, "%s must not be empty", what);
+            return false;
+        }
+        *out = xcalloc(1, sizeof(char *));
+        (*out)[(*nout)++] = xstrdup(task_yaml_str(n));
+        return true;
+    }
+    if (n->type != YAML_SEQUENCE_NODE) {
+        terr(c, n, "%s must be a list of text", what);
+        return false;
+    }
+    *out = xcalloc(seq_len(n) + 1, sizeof(char *));
+    for (size_t k = 0; k < seq_len(n); k++) {
+        const char *w = task_yaml_str(seq_at(c, n, k));
+        if (w == NULL || w[0] == '\0') {
+            terr(c, seq_at(c, n, k), "each entry of %s is text", what);
+            return false;
+        }
+        (*out)[(*nout)++] = xstrdup(w);
+    }
+    return true;
+}
+
+/* An optional whole number of at least 0 into *out. */
+static bool get_count(struct task_ctx *c, const char *key, size_t *out)
+{
+    double x;
+    yaml_node_t *n = get(c, c->root, key);
+    if (n == NULL)
+        return true;
+    if (!task_yaml_number(n, &x) || x < 0 || x != floor(x) || x > 10000) {
+        terr(c, n, "\"%s\" must be a whole number from 0 to 10000", key);
+        return false;
+    }
+    *out = (size_t)x;
+    return true;
+}
+
+/* Task-level contradictions: a list of {words, cost, why}. */
+static void parse_against(struct task_ctx *c, struct task *t)
+{
+    yaml_node_t *n = get(c, c->root, "against");
+    if (n == NULL)
+        return;
+    if (n->type != YAML_SEQUENCE_NODE) {
+        terr(c, n, "\"against\" must be a list of {words, cost, why}");
+        return;
+    }
+    t->rubric.against = xcalloc(seq_len(n) + 1, sizeof(*t->rubric.against));
+    for (size_t i = 0; i < seq_len(n); i++) {
+        yaml_node_t *e = seq_at(c, n, i);
+        if (e->type != YAML_MAPPING_NODE || get(c, e, "words") == NULL) {
+            terr(c, e, "each \"against\" entry has \"words\" (a list), and may have \"cost\" "
+                       "and \"why\"");
+            return;
+        }
+        struct rubric_against *a = &t->rubric.against[t->rubric.nagainst++];
+        const char *why = get_str(c, e, "why", false);
+        a->why = xstrdup(why ? why : "");
+        a->cost = t->rubric.cap;
+        if (!get_texts(c, get(c, e, "words"), "\"words\"", &a->words, &a->nwords) ||
+            !get_num(c, e, "cost", &a->cost))
+            return;
+        if (a->cost < 0)
+            terr(c, get(c, e, "cost"), "cost must not be negative");
+    }
+}
+
 static void parse_rubric(struct task_ctx *c, struct task *t)
 {
-    static const char *const keys[] = { "points", "concepts", NULL };
+    static const char *const keys[] = { "points", "concepts", "window", "min_words", "against",
+                                        "model", "bad", NULL };
     check_keys(c, keys);
     yaml_node_t *concepts;
+    t->rubric.prompt = xstrdup(t->prompt);
+    t->rubric.min_words = RUBRIC_MIN_WORDS_DEFAULT;
+    if (!get_count(c, "window", &t->rubric.window) || !get_count(c, "min_words", &t->rubric.min_words))
+        return;
     if (!get_seq(c, c->root, "concepts", &concepts))
         return;
     size_t n = seq_len(concepts);
@@ -360,15 +444,10 @@ static void parse_rubric(struct task_ctx *c, struct task *t)
         struct rubric_concept *rc = &t->rubric.concepts[t->rubric.n++];
         rc->name = xstrdup(name);
         rc->points = pts;
-        rc->words = xcalloc(seq_len(words), sizeof(char *));
-        for (size_t k = 0; k < seq_len(words); k++) {
-            const char *w = task_yaml_str(seq_at(c, words, k));
-            if (w == NULL || w[0] == '\0') {
-                terr(c, seq_at(c, words, k), "each word of a concept is text");
-                return;
-            }
-            rc->words[rc->nwords++] = xstrdup(w);
-        }
+        if (!get_texts(c, words, "a concept's words", &rc->words, &rc->nwords) ||
+            !get_texts(c, get(c, cn, "against"), "a concept's \"against\"", &rc->against,
+                       &rc->nagainst))
+            return;
         if (pts > 0)
             sum += pts;
     }
@@ -385,6 +464,25 @@ static void parse_rubric(struct task_ctx *c, struct task *t)
         terr(c, get(c, c->root, "points"),
              "the concepts give at most %g points, less than the %g needed for a full score",
              sum, t->rubric.cap);
+    parse_against(c, t);
+
+    /* The model answer and the answers that must fail, for the self-check. */
+    yaml_node_t *model = get(c, c->root, "model"), *bad = get(c, c->root, "bad");
+    if (model) {
+        const char *m = task_yaml_str(model);
+        if (m == NULL || m[0] == '\0')
+            terr(c, model, "\"model\" must be text: an answer that scores 100");
+        else {
+            t->model = xstrdup(m);
+            t->model_line = node_line(c, model);
+        }
+    }
+    if (bad && get_texts(c, bad, "\"bad\"", &t->bad, &t->nbad)) {
+        t->bad_lines = xcalloc(t->nbad + 1, sizeof(int));
+        for (size_t k = 0; k < t->nbad; k++)
+            t->bad_lines[k] = bad->type == YAML_SEQUENCE_NODE ? node_line(c, seq_at(c, bad, k))
+                                                              : node_line(c, bad);
+    }
 }
 
 /* Line of the text of a scalar: block scalars (| and >) start a line later. */
@@ -554,6 +652,11 @@ void task_free(struct task *t)
         free(t->names[i]);
     free(t->names);
     rubric_free(&t->rubric);
+    free(t->model);
+    for (size_t i = 0; i < t->nbad; i++)
+        free(t->bad[i]);
+    free(t->bad);
+    free(t->bad_lines);
     gift_quiz_free(&t->quiz);
     free(t);
 }

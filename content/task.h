@@ -66,8 +66,13 @@ struct task {
     char **names;             /* expected actor names (most-central, broker, isolated) */
     size_t nnames;
 
-    /* rubric */
+    /* rubric, and the answers its self-check grades */
     struct rubric rubric;
+    char *model;              /* an answer that must score 100, NULL when none */
+    int model_line;
+    char **bad;               /* answers that must stay below the pass mark */
+    int *bad_lines;
+    size_t nbad;
 
     /* review */
     double points;

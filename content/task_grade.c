@@ -453,12 +453,12 @@ int task_grade(const struct task *t, uint64_t seed, bool shuffle, const struct a
         break;
     }
     case TASK_RUBRIC: {
-        bool *found = xcalloc(t->rubric.n + 1, sizeof(bool));
-        score = rubric_score(&t->rubric, ans, found);
-        char *f = rubric_feedback(&t->rubric, found);
+        struct rubric_verdict v;
+        score = rubric_grade(&t->rubric, ans, &v);
+        char *f = rubric_feedback(&t->rubric, &v);
         add_line(&fb, f);
         free(f);
-        free(found);
+        rubric_verdict_free(&v);
         if (score < 100)
             add_line(&fb, t->feedback);
         break;
@@ -525,10 +525,13 @@ void task_key_lines(const struct task *t, uint64_t seed, bool shuffle, struct sb
     case TASK_GIFT: {
         char *k = NULL;
         if (t->type == TASK_RUBRIC) {
-            struct sbuf r = {0};
-            for (size_t i = 0; i < t->rubric.n; i++)
-                sbuf_printf(&r, "%s%s", i ? ", " : "", t->rubric.concepts[i].words[0]);
-            k = sbuf_take(&r);
+            /* The model answer on one line; a rubric without one has no key. */
+            if (t->model == NULL)
+                break;
+            k = xstrdup(t->model);
+            for (char *p = k; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                    *p = ' ';
         } else if (t->type == TASK_GIFT) {
             size_t order[26];
             gift_choice_order(&t->quiz.q[0], task_seed(t, seed), shuffle, order);

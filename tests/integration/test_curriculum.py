@@ -42,6 +42,23 @@ def prose_words(body):
     return len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'’-]*", body))
 
 
+def pool_blocks(body):
+    """The GIFT text of each pool task: [(draw, text)]."""
+    out = []
+    for t in re.findall(r"```task\n(.*?)```", body, re.S):
+        if not re.search(r"^type: *pool\s*$", t, re.M):
+            continue
+        draw = int(re.search(r"^draw: *(\d+)", t, re.M).group(1))
+        text = t.split("questions: |\n", 1)[1]
+        out.append((draw, "\n".join(l[2:] for l in text.split("\n"))))
+    return out
+
+
+def quiz_blocks(body):
+    """The GIFT text of a lesson's quiz: its gift blocks and its pools."""
+    return re.findall(r"```gift\n(.*?)```", body, re.S) + [b for _, b in pool_blocks(body)]
+
+
 def test_three_courses_of_the_right_shape():
     assert courses() == ["cluster-development", "led-foundations", "value-chains"]
     for c in courses():
@@ -63,7 +80,7 @@ def test_every_lesson_has_length_objectives_minutes_sources():
                     assert re.search(r"^objectives:", fm, re.M), path
                 # A quiz is read as its questions; elsewhere exercise blocks
                 # do not count towards the reading.
-                n = prose_words(body) if "```gift" not in body or path.endswith(".case.md") \
+                n = prose_words(body) if not quiz_blocks(body) or path.endswith(".case.md") \
                     else len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'’-]*", body))
                 assert 400 <= n <= 1200, (path, n)
 
@@ -73,7 +90,7 @@ def test_every_module_ends_with_a_quiz_of_five_mixed_questions():
         for m in modules(c):
             last = lessons(m)[-1]
             _, body = split(last)
-            blocks = re.findall(r"```gift\n(.*?)```", body, re.S)
+            blocks = quiz_blocks(body)
             assert blocks, last
             questions = [q for b in blocks for q in re.split(r"\n\s*\n", b) if "{" in q]
             assert len(questions) >= 5, (last, len(questions))
@@ -93,6 +110,24 @@ def test_every_module_ends_with_a_quiz_of_five_mixed_questions():
                 else:
                     kinds.add("short")
             assert len(kinds) >= 3, (last, kinds)
+
+
+def test_every_module_quiz_limits_attempts_and_draws_from_a_larger_pool():
+    # A quiz that shows its keys after each attempt must not be open to
+    # endless retries, and a retry must be a different draw: every graded
+    # question sits in a pool that holds more questions than it shows.
+    for c in courses():
+        for m in modules(c):
+            last = lessons(m)[-1]
+            fm, body = split(last)
+            attempts = int(re.search(r"^attempts: *(\d+)", fm, re.M).group(1))
+            assert 1 <= attempts <= 5, (last, attempts)
+            assert "```gift" not in body, last
+            pools = pool_blocks(body)
+            assert pools, last
+            for draw, text in pools:
+                n = len([q for q in re.split(r"\n\s*\n", text) if "{" in q])
+                assert draw + 2 <= n, (last, draw, n)
 
 
 def case_types(path):

@@ -139,14 +139,16 @@ def test_full_marks_passes_and_counts_in_progress():
     items = numbered(view, "swot")
     def n(prefix):
         return [v for k, v in items.items() if k.startswith(prefix)][0]
-    swot = "strength=%s weakness=%s,%s opportunity=%s threat=%s" % (
-        n("Many small"), n("Each producer"), n("Producers' oil"), n("Support institutions"),
-        n("Larger refineries"))
+    swot = "strength=%s weakness=%s,%s,%s opportunity=%s threat=%s" % (
+        n("Many small"), n("Each producer"), n("Producers' oil"), n("Producers hardly"),
+        n("Buyers in"), n("Larger refineries"))
     aim = numbered(view, "reop-aim")["A refinery plant"]
     r = submit(c, ex, "beneficiaries: 54.3\nswot: " + swot + "\n"
-                      "reop-aim: " + aim + "\npurchase-plan: REOP members buy seed together through the "
-                      "association, organised by the CDA, agreeing seed quality with suppliers and "
-                      "measuring the volume bought jointly.\n")
+                      "reop-aim: " + aim + "\npurchase-plan: REOP members pool their orders and buy seed in "
+                      "bulk before each season. A committee of members inside the association "
+                      "collects the orders and signs one contract with the farmers, who are paid "
+                      "more for cleaning and grading their seed. The committee will monitor the "
+                      "price per tonne and tell every member what it found.\n")
     assert r.code == 200 and "passed" in r.text, (r, r.body)
     kv = c.request("PROGRESS").rows()
     row = [x for x in kv if x.get("course") == "cluster-development"]

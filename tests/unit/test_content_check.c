@@ -35,6 +35,8 @@ static const char *const expected[] = {
     "broken/02-body/05-nul.md:6: error: file contains a NUL byte",
     "broken/02-body/06-dup.md:0: error: number 06 is also used by 06-again.md",
     "broken/02-body/07-task.case.md:10: error: unknown task type dance (order, classify, numeric, network, rubric, review, gift, pool)",
+    "broken/02-body/08-rubric.case.md:27: error: self-check: the model answer of task plan scores 50.0: Found: joint purchase. Contradicted: local lead (\"agent ... lead\"). Missing: none.",
+    "broken/02-body/08-rubric.case.md:33: error: self-check: bad example 2 of task plan scores 100.0, not below the pass mark 60",
     "broken/02-body/dangling.md:0: error: broken symbolic link",
     "broken/02-body/draft.txt:0: warning: ignored: not module.md, NN-lesson.md or NN-case.case.md",
     "broken/02-body/outside.md:0: error: symbolic link leads outside the courses folder",

@@ -75,7 +75,8 @@ static const struct fixture case_study = {
         TASK("id: density\ntype: network\ntable: links\nquestion: density\n"
              "prompt: How dense is the network?\ntolerance: 0.01\n", 62),
         TASK("id: action\ntype: rubric\nprompt: Name one element of the action plan.\npoints: 10\n"
-             "concepts:\n  - name: joint action\n    points: 4\n"
+             "min_words: 0\nmodel: A development agent helps the firms build mutual trust through a "
+             "joint action.\nconcepts:\n  - name: joint action\n    points: 4\n"
              "    words: [joint action, collective action, common project]\n"
              "  - name: lead actor\n    points: 3\n    words: [development agent, business association]\n"
              "  - name: trust\n    points: 3\n    words: [mutual trust]\n"
@@ -242,8 +243,8 @@ Test(exercise, self_check_catches_keys_that_cannot_score)
         "broken", "title: b\n",
         {
             TASK("id: fine\ntype: numeric\nprompt: p\nanswer: 3\n", 10),
-            TASK("id: punct\ntype: rubric\nprompt: p\nconcepts:\n  - name: bang\n    points: 1\n"
-                 "    words: ['!!!']\n", 20),
+            TASK("id: punct\ntype: rubric\nmodel: '!!!'\nprompt: p\nconcepts:\n  - name: bang\n"
+                 "    points: 1\n    words: ['!!!']\n", 20),
         },
         2, { { NULL, NULL } },
     };
@@ -251,7 +252,7 @@ Test(exercise, self_check_catches_keys_that_cannot_score)
     struct diag_list d = {0};
     cr_assert_eq(exercise_self_check(b.ex, &d), -1);
     cr_assert_eq(d.errors, 1);
-    cr_assert_eq(d.items[0].line, 20);
+    cr_assert_eq(d.items[0].line, 22, "%d", d.items[0].line); /* the line of its model */
     cr_assert(strstr(d.items[0].msg, "punct") != NULL, "%s", d.items[0].msg);
     diag_list_clear(&d);
     unbuild(&b);
@@ -300,13 +301,23 @@ static size_t secrets_of(const struct exercise *ex, const char ***out, char numb
                     add_secret(&v, &n, g->answers[a].text);
             }
         }
+        /* Model answers and bad examples are long texts no view may hold. */
+        if (t->model)
+            add_secret(&v, &n, t->model);
+        for (size_t k = 0; k < t->nbad; k++)
+            add_secret(&v, &n, t->bad[k]);
         if (feedback_only)
             continue;
         for (size_t k = 0; k < t->nnames; k++)
             add_secret(&v, &n, t->names[k]);
-        for (size_t c = 0; c < t->rubric.n; c++)
+        for (size_t c = 0; c < t->rubric.n; c++) {
             for (size_t k = 0; k < t->rubric.concepts[c].nwords; k++)
                 add_secret(&v, &n, t->rubric.concepts[c].words[k]);
+            for (size_t k = 0; k < t->rubric.concepts[c].nagainst; k++)
+                add_secret(&v, &n, t->rubric.concepts[c].against[k]);
+        }
+        for (size_t c = 0; c < t->rubric.nagainst; c++)
+            add_secret(&v, &n, t->rubric.against[c].why);
         if ((t->type == TASK_NUMERIC || t->type == TASK_NETWORK) && nn < 64) {
             snprintf(numbers[nn], 32, "%g", t->expected);
             add_secret(&v, &n, numbers[nn++]);

@@ -50,15 +50,15 @@ TestSuite(grade_task, .init = setup, .fini = teardown);
 #define DENSITY "id: d\ntype: network\ntable: links\nquestion: density\nprompt: p\ntolerance: 0.01\n"
 #define ISOLATED "id: i\ntype: network\ntable: links\nquestion: isolated\nprompt: p\n"
 #define CENTRAL "id: c\ntype: network\ntable: links\nquestion: most-central\nprompt: p\n"
-#define RUBRIC "id: r\ntype: rubric\nprompt: p\npoints: 10\nconcepts:\n" \
+#define RUBRIC "id: r\ntype: rubric\nprompt: p\npoints: 10\nmin_words: 0\nconcepts:\n" \
                "  - name: joint action\n    points: 4\n    words: [joint action, collective action, " \
                "common project]\n  - name: lead actor\n    points: 3\n    words: [cluster " \
                "development agent, CDA, business association]\n  - name: trust\n    points: 3\n" \
                "    words: [trust, confiance]\n"
-#define RUBRIC_CAP "id: r\ntype: rubric\nprompt: p\npoints: 5\nconcepts:\n" \
+#define RUBRIC_CAP "id: r\ntype: rubric\nprompt: p\npoints: 5\nmin_words: 0\nconcepts:\n" \
                    "  - name: a\n    points: 4\n    words: [alpha]\n  - name: b\n    points: 4\n" \
                    "    words: [beta]\n"
-#define CJK_RUBRIC "id: r\ntype: rubric\nprompt: p\nconcepts:\n  - name: cluster\n    points: 1\n" \
+#define CJK_RUBRIC "id: r\ntype: rubric\nprompt: p\nmin_words: 0\nconcepts:\n  - name: cluster\n    points: 1\n" \
                    "    words: [产业集群]\n  - name: trust\n    points: 1\n    words: [信任]\n"
 #define GIFT_TASK "id: g\ntype: gift\nquestion: |\n  Trust grows through {=small joint projects " \
                   "~large loans ~%50%regular meetings}.\n"

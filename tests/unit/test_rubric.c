@@ -65,13 +65,17 @@ Test(rubric, feedback_names_found_and_missing)
 {
     char *words_a[] = { "joint action" }, *words_b[] = { "trust" };
     struct rubric_concept c[2] = {
-        { "joint action", 2, words_a, 1 },
-        { "trust", 2, words_b, 1 },
+        { .name = "joint action", .points = 2, .words = words_a, .nwords = 1 },
+        { .name = "trust", .points = 2, .words = words_b, .nwords = 1 },
     };
-    struct rubric r = { c, 2, 4 };
+    struct rubric r = { .concepts = c, .n = 2, .cap = 4 };
     bool found[2];
     cr_assert_float_eq(rubric_score(&r, "Joint Actions matter", found), 50, 1e-9);
-    char *fb = rubric_feedback(&r, found);
+    cr_assert(found[0] && !found[1]);
+    struct rubric_verdict v;
+    rubric_grade(&r, "Joint Actions matter", &v);
+    char *fb = rubric_feedback(&r, &v);
     cr_assert_str_eq(fb, "Found: joint action. Missing: trust.");
     free(fb);
+    rubric_verdict_free(&v);
 }
