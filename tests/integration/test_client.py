@@ -357,8 +357,10 @@ def test_exercise_walkthrough_scripted():
     assert rc == 1 and "nothing was submitted" in err, (rc, err)
     out, _ = h.ok("attempts", "demo/market")
     assert len(out.splitlines()) == 1
+    # That answer is kept as a draft; declined, the exercise starts afresh.
     # q: quit at the review.
-    rc, _, err = h.run("exercise", "demo/market", input="50\nq\n")
+    rc, out, err = h.run("exercise", "demo/market", input="n\n50\nq\n")
+    assert "resume the draft of " in err and " with 1 answer? [Y/n] " in err, err
     assert rc == 1 and "cancelled" in err
 
 
