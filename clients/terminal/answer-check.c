@@ -291,8 +291,11 @@ int check_answer(const struct check_rule *r, const char *answer, char *why, size
             struct sbuf keys = {0};
             for (size_t i = 0; i < r->nkeys; i++)
                 sbuf_printf(&keys, "%s%s", i ? ", " : "", r->keys[i]);
-            char *eg = r->nkeys > 1 ? xasprintf("%s=1,2 %s=3", r->keys[0], r->keys[1])
-                                    : xasprintf("%s=1,2", r->keys[0]);
+            char *eg = r->nkeys > 1 && r->nitems > 2
+                           ? xasprintf("%s=1,3 %s=2", r->keys[0], r->keys[1])
+                       : r->nkeys > 1 && r->nitems == 2
+                           ? xasprintf("%s=1 %s=2", r->keys[0], r->keys[1])
+                           : xasprintf("%s=1", r->keys[0]);
             snprintf(why, whylen, "expected a category key (%s), =, and its item numbers (1 to %zu, "
                      "each at most once), e.g. %s", keys.data, r->nitems, eg);
             free(eg);
