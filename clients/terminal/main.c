@@ -30,7 +30,7 @@ const struct command cmd_table[] = {
     { "search", cmd_search, 1, -1, "search WORDS...", "full-text search over every lesson" },
     { "sync", cmd_sync, 1, -1, "sync COURSE...", "downloads courses for reading offline" },
     { "exercise", cmd_exercise, 1, 1, "exercise COURSE/ID",
-      "does an exercise: the case, each task in turn, review, submit, feedback" },
+      "does an exercise: each task in turn, checked as typed and kept as a draft; review, submit" },
     { "submit", cmd_submit, 2, 2, "submit COURSE/ID FILE",
       "submits an answer file (- for stdin): one 'task-id: answer' line per task" },
     { "attempts", cmd_attempts, 1, 1, "attempts COURSE/ID", "your attempts at an exercise" },
