@@ -418,8 +418,8 @@ static enum ex_read offer_draft(struct ex_run *x)
                             used++;
                         }
                 if (used < d.n)
-                    printf("%zu answer%s of the draft are for tasks this exercise no longer has\n",
-                           d.n - used, d.n - used == 1 ? "" : "s");
+                    printf("%zu answer%s of the draft %s for tasks this exercise no longer has\n",
+                           d.n - used, d.n - used == 1 ? "" : "s", d.n - used == 1 ? "is" : "are");
                 break;
             }
             if (no)
