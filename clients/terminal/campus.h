@@ -210,6 +210,75 @@ size_t offline_queue_count(const struct config *c);
 void offline_last_set(const struct config *c, const char *lesson, const char *next);
 char *offline_last(const struct config *c, bool want_next);
 
+/* ---- answer-check.c: what each task's answer must look like, from the
+ * exercise's JSON view. Pure. ---- */
+
+enum check_kind {
+    CHECK_TEXT,        /* anything not empty; the server decides the rest */
+    CHECK_FREE,        /* free text, not empty */
+    CHECK_NUMBER,      /* one number, the task's unit may follow */
+    CHECK_CHOICE,      /* one option letter */
+    CHECK_LETTERS,     /* option letters separated by commas */
+    CHECK_TRUEFALSE,   /* true or false (t, f) */
+    CHECK_ORDER,       /* every item number once */
+    CHECK_CLASSIFY,    /* key=item,item ... with the task's keys */
+};
+
+struct check_rule {
+    char *id;                 /* the task's id as the text view shows it */
+    enum check_kind kind;
+    size_t noptions;          /* CHECK_CHOICE, CHECK_LETTERS */
+    size_t nitems;            /* CHECK_ORDER, CHECK_CLASSIFY */
+    char **keys;              /* CHECK_CLASSIFY: the category keys */
+    size_t nkeys;
+    char *unit;               /* CHECK_NUMBER: NULL when none */
+};
+
+struct check_rules {
+    struct check_rule *rules;
+    size_t n;
+};
+
+/* Fills rs from the body of EXERCISE id json (no rules when it does not
+ * parse: then only emptiness is checked). Free with check_rules_free. */
+void check_rules_parse(const char *json, size_t len, struct check_rules *rs);
+void check_rules_free(struct check_rules *rs);
+/* The rule of task id, or NULL (owned by rs). */
+const struct check_rule *check_rule_find(const struct check_rules *rs, const char *id);
+/* Returns 0 when answer has the form r asks for (r NULL: not empty), or -1
+ * with what is expected, in the task's own terms, in why. */
+int check_answer(const struct check_rule *r, const char *answer, char *why, size_t whylen);
+
+/* ---- draft.c: the answers of an exercise not yet submitted, kept in the
+ * state dir beside the DONE queue ---- */
+
+struct draft_answer {
+    char *id, *answer;
+};
+
+struct draft {
+    char *saved;              /* "YYYY-MM-DD HH:MM", local time */
+    long attempt;             /* the attempt it was made for, 0 if unknown */
+    struct draft_answer *answers;
+    size_t n;
+};
+
+/* Saves the answers (ids[i], answers[i]; NULL answers left out) as the
+ * draft of exercise id for the logged-in user: an answer document with a
+ * comment line on top, mode 0600, written whole then renamed. Returns 0,
+ * or -1 with errno (or when there is no user or the id is bad). */
+int draft_save(const struct config *c, const char *id, long attempt, char *const *ids,
+               char *const *answers, size_t n);
+/* Reads the draft of id into d (free with draft_free). Returns 0, or -1
+ * when there is none. */
+int draft_load(const struct config *c, const char *id, struct draft *d);
+void draft_free(struct draft *d);
+/* Removes the draft of id (after a SUBMIT that was answered 200). */
+void draft_remove(const struct config *c, const char *id);
+/* The draft's path, or NULL when there is no user or the id is bad.
+ * Caller frees. */
+char *draft_path(const struct config *c, const char *id);
+
 /* ---- render.c: output for a terminal or a pipe ---- */
 
 void render_init(void);

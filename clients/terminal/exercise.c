@@ -1,11 +1,16 @@
 /* exercise.c: doing an exercise: the case narrative, each task in turn with
- * the server's one-line hint for its answer syntax, a review, SUBMIT, and
- * the server's result (score, pass or fail, feedback, attempts left). Also
- * submit (from a file) and attempts. */
+ * the server's one-line hint for its answer syntax, each answer checked as
+ * it is typed and kept in a draft, a review, SUBMIT, and the server's
+ * result (score, pass or fail, feedback, attempts left). Also submit (from
+ * a file), attempts and review. */
 #include "campus.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define HINT_MARK "  answer: "
 
@@ -17,6 +22,7 @@ struct ex_task {
     char *hint;        /* "a number", "free text ..." */
     char *before;      /* text between the previous task and this one */
     char *answer;      /* NULL until answered; lines joined with "\n" */
+    const struct check_rule *rule;   /* what the answer must look like, or NULL */
 };
 
 struct ex_view {
@@ -25,6 +31,79 @@ struct ex_view {
     size_t ntasks;
     char *after;       /* anything after the last task */
 };
+
+/* What a question to the learner came to. */
+enum ex_read {
+    EX_LINE,           /* a line was typed */
+    EX_EOF,            /* end of input */
+    EX_LEAVE,          /* Ctrl-C, and the learner chose to leave */
+};
+
+/* One exercise being done: its id, view, rules and the attempt it is for. */
+struct ex_run {
+    struct ctx *ctx;
+    const char *id;
+    struct ex_view v;
+    struct check_rules rules;
+    long attempt;
+    bool draft_failed;   /* said once that the draft cannot be saved */
+};
+
+/* Set by SIGINT while an exercise asks a question: the read returns EINTR
+ * (no SA_RESTART) and the learner is asked whether to leave. */
+static volatile sig_atomic_t ex_interrupted;
+
+static void ex_on_sigint(int sig)
+{
+    (void)sig;
+    ex_interrupted = 1;
+}
+
+/* Reads a line after prompt. Ctrl-C asks whether to leave: no goes back to
+ * the same question, yes (or Ctrl-C again) leaves. *line is NULL unless
+ * EX_LINE. */
+static enum ex_read ex_read_line(const char *prompt, char **line)
+{
+    for (;;) {
+        ex_interrupted = 0;
+        *line = prompt_line(prompt);
+        if (*line)
+            return EX_LINE;
+        if (!ex_interrupted)
+            return EX_EOF;
+        clearerr(stdin);
+        ex_interrupted = 0;
+        fputc('\n', render_tty() ? stdout : stderr);
+        char *yn = prompt_line("leave the exercise? your answers are kept as a draft [y/N] ");
+        bool leave = ex_interrupted || (yn && (yn[0] == 'y' || yn[0] == 'Y'));
+        bool eof = yn == NULL && !ex_interrupted;
+        free(yn);
+        clearerr(stdin);
+        if (leave)
+            return EX_LEAVE;
+        if (eof)
+            return EX_EOF;
+    }
+}
+
+/* Saves the answers so far as the draft. A draft that cannot be written is
+ * said once; the exercise goes on. */
+static void ex_save(struct ex_run *x)
+{
+    char **ids = xcalloc(x->v.ntasks + 1, sizeof(*ids));
+    char **answers = xcalloc(x->v.ntasks + 1, sizeof(*answers));
+    for (size_t i = 0; i < x->v.ntasks; i++) {
+        ids[i] = x->v.tasks[i].id;
+        answers[i] = x->v.tasks[i].answer;
+    }
+    if (draft_save(&x->ctx->cfg, x->id, x->attempt, ids, answers, x->v.ntasks) < 0 &&
+        !x->draft_failed) {
+        fprintf(stderr, "campus: cannot save the draft: %s\n", strerror(errno));
+        x->draft_failed = true;
+    }
+    free(ids);
+    free(answers);
+}
 
 /* A line that opens a task: "[id]" at its start, the id without spaces. */
 static bool task_line(const char *line, size_t len, size_t *idlen)
@@ -111,39 +190,70 @@ static bool multi_line(const struct ex_task *t)
     return t->hint && strstr(t->hint, "free text") != NULL;
 }
 
-/* Asks for one task's answer. Returns 0, or -1 at end of input. */
-static int ask_task(struct ex_task *t, size_t k, size_t n)
+/* Shows a task and asks for its answer until it has the form the task
+ * asks for; a bad entry is explained, in the task's terms, and asked
+ * again. Every answer goes into the draft at once, and so does free text
+ * typed before a Ctrl-C. Returns EX_LINE when answered. */
+static enum ex_read ask_task(struct ex_run *x, size_t k, const char *problem)
 {
+    struct ex_task *t = &x->v.tasks[k];
+    char why[512];
+
     if (t->before && strspn(t->before, "\n") != strlen(t->before))
         printf("%s", t->before);
-    printf("%s(%zu/%zu)%s %s", render_sgr("2"), k + 1, n, render_reset(), t->shown);
+    printf("%s(%zu/%zu)%s %s", render_sgr("2"), k + 1, x->v.ntasks, render_reset(), t->shown);
     if (t->hint)
         printf("  %sanswer: %s%s\n", render_sgr("36"), t->hint, render_reset());
     if (multi_line(t))
         printf("  %s(end with an empty line)%s\n", render_sgr("2"), render_reset());
+    if (problem)
+        printf("  %sthe server did not take %s: %s%s\n", render_sgr("33"),
+               t->answer ? t->answer : "the answer", problem, render_reset());
 
     char *prompt = xasprintf("%s> ", t->id);
-    char *line = prompt_line(prompt);
-    if (line == NULL) {
-        free(prompt);
-        return -1;
-    }
-    struct sbuf ans = {0};
-    sbuf_adds(&ans, line);
-    while (multi_line(t) && line[0] != '\0') {
-        free(line);
-        line = prompt_line("  ");
-        if (line == NULL || line[0] == '\0')
+    enum ex_read rd;
+    for (;;) {
+        char *line;
+        struct sbuf ans = {0};
+        if ((rd = ex_read_line(prompt, &line)) != EX_LINE)
             break;
-        sbuf_addc(&ans, '\n');
         sbuf_adds(&ans, line);
+        while (multi_line(t) && line[0] != '\0') {
+            free(line);
+            if ((rd = ex_read_line("  ", &line)) != EX_LINE || line[0] == '\0')
+                break;
+            sbuf_addc(&ans, '\n');
+            sbuf_adds(&ans, line);
+        }
+        free(line);
+        char *typed = ans.data ? sbuf_take(&ans) : xstrdup("");
+        if (rd == EX_LEAVE && typed[0]) {
+            /* Leaving in the middle of free text: what was typed is kept. */
+            free(t->answer);
+            t->answer = typed;
+            ex_save(x);
+            break;
+        }
+        if (rd == EX_LEAVE) {
+            free(typed);
+            break;
+        }
+        if (check_answer(t->rule, typed, why, sizeof(why)) < 0) {
+            printf("  %s%s: %s; try again%s\n", render_sgr("33"), t->id, why, render_reset());
+            free(typed);
+            if (rd == EX_EOF)
+                break;
+            continue;
+        }
+        free(t->answer);
+        t->answer = typed;
+        ex_save(x);
+        rd = EX_LINE;
+        break;
     }
-    free(line);
     free(prompt);
-    free(t->answer);
-    t->answer = ans.data ? sbuf_take(&ans) : xstrdup("");
     putchar('\n');
-    return 0;
+    return rd;
 }
 
 /* The answer document: "id: answer" lines, more lines of free text
@@ -166,8 +276,11 @@ static char *answer_doc(const struct ex_view *v)
     return b.data ? sbuf_take(&b) : xstrdup("");
 }
 
-/* Sends SUBMIT id {N} doc and prints the result. Returns an exit status. */
-static int submit(struct ctx *ctx, const char *id, const char *doc, size_t len)
+/* Sends SUBMIT id {N} doc and prints the result. Returns an exit status;
+ * *code is the server's answer (0 when there was none) and, for a 400,
+ * *refusal its text (caller frees) when refusal is not NULL. */
+static int submit(struct ctx *ctx, const char *id, const char *doc, size_t len, int *code,
+                  char **refusal)
 {
     struct request r;
     int rc;
@@ -177,10 +290,14 @@ static int submit(struct ctx *ctx, const char *id, const char *doc, size_t len)
     request_arg(&r, id);
     request_argn(&r, doc, len);
     r.literal_last = true;
+    *code = 0;
     if (session_run(&ctx->sess, &r, 1) < 0) {
         rc = cmd_unavailable(ctx);
         if (ctx->sess.sent)
             fprintf(stderr, "campus: check with: campus attempts %s\n", id);
+    } else if ((*code = r.resp.code) == 400 && refusal) {
+        *refusal = xstrdup(r.resp.text ? r.resp.text : "");
+        rc = CAMPUS_EXIT_REFUSED;
     } else if ((rc = cmd_status(&r.resp)) == 0) {
         char *left = resp_status_field(r.resp.text, "left");
         char *attempt = resp_status_field(r.resp.text, "attempt");
@@ -207,17 +324,18 @@ static int submit(struct ctx *ctx, const char *id, const char *doc, size_t len)
 }
 
 /* The review: the answers, then submit, edit one task, or quit. Returns
- * 1 to submit, 0 to quit, -1 at end of input. */
-static int review(struct ex_view *v)
+ * 1 to submit, 0 to quit, -1 at end of input, -2 to leave (Ctrl-C). */
+static int review(struct ex_run *x)
 {
+    struct ex_view *v = &x->v;
     for (;;) {
-        char *doc = answer_doc(v);
+        char *doc = answer_doc(v), *line;
         printf("%sYour answers:%s\n%s\n", render_sgr("1"), render_reset(),
                doc[0] ? doc : "(none)\n");
         free(doc);
-        char *line = prompt_line("submit? [y]es, [e]dit TASK, [q]uit: ");
-        if (line == NULL)
-            return -1;
+        enum ex_read rd = ex_read_line("submit? [y]es, [e]dit TASK, [q]uit: ", &line);
+        if (rd != EX_LINE)
+            return rd == EX_EOF ? -1 : -2;
         char *arg = line + strcspn(line, " ");
         arg += strspn(arg, " ");
         int c = line[0];
@@ -230,29 +348,163 @@ static int review(struct ex_view *v)
             return 0;
         }
         if (c == 'e' || c == 'E') {
-            char *which = arg[0] ? xstrdup(arg) : prompt_line("task: ");
+            char *which = NULL;
+            if (arg[0])
+                which = xstrdup(arg);
+            else if ((rd = ex_read_line("task: ", &which)) != EX_LINE) {
+                free(line);
+                return rd == EX_EOF ? -1 : -2;
+            }
             bool found = false;
-            for (size_t i = 0; which && i < v->ntasks; i++)
+            for (size_t i = 0; i < v->ntasks; i++)
                 if (strcmp(v->tasks[i].id, which) == 0) {
                     found = true;
-                    if (ask_task(&v->tasks[i], i, v->ntasks) < 0) {
+                    if ((rd = ask_task(x, i, NULL)) != EX_LINE) {
                         free(which);
                         free(line);
-                        return -1;
+                        return rd == EX_EOF ? -1 : -2;
                     }
                 }
             if (!found)
-                printf("no task '%s'\n", which ? which : "");
+                printf("no task '%s'\n", which);
             free(which);
         }
         free(line);
     }
 }
 
+/* The task a SUBMIT refusal names: its text begins "id: ..." (the grader
+ * names the task it could not read), or NULL when it names none. */
+static struct ex_task *refused_task(struct ex_view *v, const char *text)
+{
+    for (size_t i = 0; i < v->ntasks; i++) {
+        size_t n = strlen(v->tasks[i].id);
+        if (strncmp(text, v->tasks[i].id, n) == 0 && text[n] == ':')
+            return &v->tasks[i];
+    }
+    return NULL;
+}
+
+/* Offers the saved draft, if there is one with answers; yes puts its
+ * answers in the tasks of the same id. Returns EX_LINE to go on. */
+static enum ex_read offer_draft(struct ex_run *x)
+{
+    struct draft d;
+    enum ex_read rd = EX_LINE;
+
+    if (draft_load(&x->ctx->cfg, x->id, &d) < 0)
+        return EX_LINE;
+    if (d.n > 0) {
+        if (d.attempt && x->attempt && d.attempt != x->attempt)
+            printf("%sthe draft was made for attempt %ld and this is attempt %ld: options and "
+                   "items may be in another order%s\n", render_sgr("33"), d.attempt, x->attempt,
+                   render_reset());
+        char *q = xasprintf("resume the draft of %s with %zu answer%s? [Y/n] ", d.saved, d.n,
+                            d.n == 1 ? "" : "s");
+        for (;;) {
+            char *yn;
+            if ((rd = ex_read_line(q, &yn)) != EX_LINE)
+                break;
+            bool yes = yn[0] == '\0' || yn[0] == 'y' || yn[0] == 'Y';
+            bool no = yn[0] == 'n' || yn[0] == 'N';
+            free(yn);
+            if (yes) {
+                size_t used = 0;
+                for (size_t i = 0; i < d.n; i++)
+                    for (size_t k = 0; k < x->v.ntasks; k++)
+                        if (strcmp(d.answers[i].id, x->v.tasks[k].id) == 0) {
+                            free(x->v.tasks[k].answer);
+                            x->v.tasks[k].answer = xstrdup(d.answers[i].answer);
+                            used++;
+                        }
+                if (used < d.n)
+                    printf("%zu answer%s of the draft %s for tasks this exercise no longer has\n",
+                           d.n - used, d.n - used == 1 ? "" : "s", d.n - used == 1 ? "is" : "are");
+                break;
+            }
+            if (no)
+                break;
+        }
+        free(q);
+        putchar('\n');
+    }
+    draft_free(&d);
+    return rd;
+}
+
+/* The exercise itself, once its views are in: the draft, each task not
+ * yet answered (or whose draft answer no longer fits), the review, and
+ * SUBMIT until the server takes the document. Returns an exit status. */
+static int ex_do(struct ex_run *x)
+{
+    struct ex_view *v = &x->v;
+    struct sigaction sa, old;
+    int go = 1, rc = CAMPUS_EXIT_REFUSED;
+    char why[512];
+
+    /* No SA_RESTART: Ctrl-C must interrupt the read of an answer. */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = ex_on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+
+    if (offer_draft(x) != EX_LINE)
+        go = -1;
+    for (size_t i = 0; i < v->ntasks && go > 0; i++) {
+        struct ex_task *t = &v->tasks[i];
+        if (t->answer && check_answer(t->rule, t->answer, why, sizeof(why)) == 0)
+            continue;
+        enum ex_read rd = ask_task(x, i, NULL);
+        go = rd == EX_LINE ? 1 : rd == EX_EOF ? -1 : -2;
+    }
+    if (v->after && go > 0)
+        printf("%s", v->after);
+    while (go > 0 && (go = review(x)) > 0) {
+        char *doc = answer_doc(v), *refusal = NULL;
+        int code;
+        /* SUBMIT runs with Ctrl-C as usual: the draft is already saved. */
+        sigaction(SIGINT, &old, NULL);
+        rc = submit(x->ctx, x->id, doc, strlen(doc), &code, &refusal);
+        sigaction(SIGINT, &sa, NULL);
+        free(doc);
+        if (code == 200) {
+            draft_remove(&x->ctx->cfg, x->id);
+            break;
+        }
+        if (code != 400) {
+            fprintf(stderr, "campus: your answers are kept as a draft: campus exercise %s\n",
+                    x->id);
+            break;
+        }
+        /* A document the server could not read uses no attempt: back to
+         * the task it names, or to the review when it names none. */
+        struct ex_task *t = refused_task(v, refusal);
+        if (t) {
+            enum ex_read rd = ask_task(x, (size_t)(t - v->tasks), refusal);
+            go = rd == EX_LINE ? 1 : rd == EX_EOF ? -1 : -2;
+        } else {
+            printf("%sthe server did not take the answers: %s%s\n", render_sgr("33"), refusal,
+                   render_reset());
+        }
+        free(refusal);
+    }
+    sigaction(SIGINT, &old, NULL);
+    if (go <= 0) {
+        size_t n = 0;
+        for (size_t i = 0; i < v->ntasks; i++)
+            n += v->tasks[i].answer != NULL;
+        fprintf(stderr, "campus: %s; nothing was submitted%s\n",
+                go == -1 ? "end of input" : go == -2 ? "left the exercise" : "cancelled",
+                n ? "; your answers are kept as a draft" : "");
+        rc = CAMPUS_EXIT_REFUSED;
+    }
+    return rc;
+}
+
 int cmd_exercise(struct ctx *ctx, int argc, char **argv)
 {
-    const char *id = argv[1];
-    struct request r[2];
+    struct ex_run x = { .ctx = ctx, .id = argv[1] };
+    struct request r[3];
     int rc;
     char w[16];
 
@@ -262,7 +514,7 @@ int cmd_exercise(struct ctx *ctx, int argc, char **argv)
     }
     request_init(&r[0], true);
     request_arg(&r[0], "READ");
-    request_arg(&r[0], id);
+    request_arg(&r[0], x.id);
     request_arg(&r[0], "text");
     if (render_tty()) {
         int width = render_width();
@@ -270,45 +522,43 @@ int cmd_exercise(struct ctx *ctx, int argc, char **argv)
                                      : width > CAMPUS_WIDTH_MAX ? CAMPUS_WIDTH_MAX : width);
         request_arg(&r[0], w);
     }
+    /* The text view is shown; the JSON view, in the same batch, says what
+     * each answer must look like (options, items, keys, units). */
     request_init(&r[1], true);
     request_arg(&r[1], "EXERCISE");
-    request_arg(&r[1], id);
-    if (session_run(&ctx->sess, r, 2) < 0) {
+    request_arg(&r[1], x.id);
+    request_init(&r[2], true);
+    request_arg(&r[2], "EXERCISE");
+    request_arg(&r[2], x.id);
+    request_arg(&r[2], "json");
+    if (session_run(&ctx->sess, r, 3) < 0) {
         rc = cmd_unavailable(ctx);
         goto out;
     }
     if ((rc = cmd_status(&r[1].resp)) != 0)
         goto out;
 
-    struct ex_view v;
-    view_parse(r[1].resp.body ? r[1].resp.body : "", r[1].resp.body_len, &v);
+    view_parse(r[1].resp.body ? r[1].resp.body : "", r[1].resp.body_len, &x.v);
+    if (r[2].resp.code == 200 && r[2].resp.body)
+        check_rules_parse(r[2].resp.body, r[2].resp.body_len, &x.rules);
+    for (size_t i = 0; i < x.v.ntasks; i++)
+        x.v.tasks[i].rule = check_rule_find(&x.rules, x.v.tasks[i].id);
+    char *attempt = resp_status_field(r[1].resp.text, "attempt");
+    x.attempt = attempt ? strtol(attempt, NULL, 10) : 0;
+    free(attempt);
     if (r[0].resp.code == 200 && r[0].resp.body) {
         render_page(r[0].resp.body, r[0].resp.body_len);
         putchar('\n');
     }
-    if (v.header)
-        printf("%s%s%s", render_sgr("1"), v.header, render_reset());
-    int go = 1;
-    for (size_t i = 0; i < v.ntasks && go > 0; i++)
-        if (ask_task(&v.tasks[i], i, v.ntasks) < 0)
-            go = -1;
-    if (v.after)
-        printf("%s", v.after);
-    if (go > 0)
-        go = review(&v);
-    if (go > 0) {
-        char *doc = answer_doc(&v);
-        rc = submit(ctx, id, doc, strlen(doc));
-        free(doc);
-    } else {
-        fprintf(stderr, "campus: %s; nothing was submitted\n",
-                go < 0 ? "end of input" : "cancelled");
-        rc = CAMPUS_EXIT_REFUSED;
-    }
-    view_free(&v);
+    if (x.v.header)
+        printf("%s%s%s", render_sgr("1"), x.v.header, render_reset());
+    rc = ex_do(&x);
+    view_free(&x.v);
+    check_rules_free(&x.rules);
 out:
     request_free(&r[0]);
     request_free(&r[1]);
+    request_free(&r[2]);
     return rc;
 }
 
@@ -334,7 +584,8 @@ int cmd_submit(struct ctx *ctx, int argc, char **argv)
         fputs("campus: not logged in: campus login\n", stderr);
         return CAMPUS_EXIT_LOGIN;
     }
-    int rc = submit(ctx, argv[1], doc, len);
+    int code;
+    int rc = submit(ctx, argv[1], doc, len, &code, NULL);
     free(doc);
     return rc;
 }
@@ -362,6 +613,71 @@ int cmd_attempts(struct ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* A grading comment typed at the terminal: $VISUAL or $EDITOR on a
+ * temporary file when one is set, else lines ending with an empty line.
+ * From a pipe, the whole of standard input. NULL when nothing was given. */
+static char *review_comment(void)
+{
+    struct sbuf b = {0};
+    const char *editor = getenv("VISUAL");
+
+    if (editor == NULL || editor[0] == '\0')
+        editor = getenv("EDITOR");
+    if (!isatty(STDIN_FILENO)) {
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+            sbuf_add(&b, buf, n);
+    } else if (editor && editor[0]) {
+        const char *tmpdir = getenv("TMPDIR");
+        char *tmpl = xasprintf("%s/campus-comment-XXXXXX", tmpdir && tmpdir[0] ? tmpdir : "/tmp");
+        int fd = mkstemp(tmpl);
+        if (fd < 0) {
+            free(tmpl);
+            return NULL;
+        }
+        close(fd);
+        /* The editor is a command line, as git runs $EDITOR: through sh. */
+        char *cmd = xasprintf("%s \"$1\"", editor);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl("/bin/sh", "sh", "-c", cmd, "sh", tmpl, (char *)NULL);
+            _exit(127);
+        }
+        int status = 0;
+        while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        free(cmd);
+        size_t len;
+        char *text = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0
+                         ? config_read_file(tmpl, &len) : NULL;
+        unlink(tmpl);
+        free(tmpl);
+        if (text == NULL)
+            return NULL;
+        sbuf_adds(&b, text);
+        free(text);
+    } else {
+        printf("comment (end with an empty line):\n");
+        char *line;
+        while ((line = prompt_line("  ")) != NULL && line[0] != '\0') {
+            if (b.len)
+                sbuf_addc(&b, '\n');
+            sbuf_adds(&b, line);
+            free(line);
+        }
+        free(line);
+    }
+    while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
+                     b.data[b.len - 1] == ' '))
+        b.data[--b.len] = '\0';
+    if (b.len == 0) {
+        sbuf_free(&b);
+        return NULL;
+    }
+    return sbuf_take(&b);
+}
+
 int cmd_review(struct ctx *ctx, int argc, char **argv)
 {
     struct request r;
@@ -370,13 +686,39 @@ int cmd_review(struct ctx *ctx, int argc, char **argv)
     bool list = strcmp(sub, "list") == 0, show = strcmp(sub, "show") == 0;
     bool grade = strcmp(sub, "grade") == 0;
 
-    if (!((list && argc <= 3) || (show && argc == 3) || (grade && argc == 5)))
+    if (!((list && argc <= 3) || (show && argc == 3) || (grade && argc >= 4)))
         return cmd_usage(cmd_find("review"));
     request_init(&r, !grade);
     request_arg(&r, "REVIEW");
     request_arg(&r, list ? "LIST" : show ? "SHOW" : "GRADE");
-    for (int i = 2; i < argc; i++)
-        request_arg(&r, argv[i]);
+    if (grade) {
+        /* The rest of the line is the comment, so it needs no quotes; with
+         * none, it is typed (or piped) now. */
+        struct sbuf c = {0};
+        char *comment;
+        for (int i = 4; i < argc; i++)
+            sbuf_printf(&c, "%s%s", i > 4 ? " " : "", argv[i]);
+        if (c.len)
+            comment = sbuf_take(&c);
+        else if (ctx->in_shell && !isatty(STDIN_FILENO))
+            comment = NULL;       /* the rest of stdin is the shell's commands */
+        else
+            comment = review_comment();
+        sbuf_free(&c);
+        if (comment == NULL) {
+            request_free(&r);
+            fputs("campus: review grade: no comment given; nothing was graded\n", stderr);
+            return CAMPUS_EXIT_USAGE;
+        }
+        request_arg(&r, argv[2]);
+        request_arg(&r, argv[3]);
+        request_arg(&r, comment);
+        r.literal_last = strchr(comment, '\n') != NULL;
+        free(comment);
+    } else {
+        for (int i = 2; i < argc; i++)
+            request_arg(&r, argv[i]);
+    }
     if (session_run(&ctx->sess, &r, 1) < 0) {
         request_free(&r);
         return cmd_unavailable(ctx);

@@ -6,6 +6,7 @@ offline cache and the DONE queue replayed when the server comes back; a
 server killed mid-command, and one reconnect."""
 
 import fcntl
+import json
 import os
 import pty
 import re
@@ -357,8 +358,10 @@ def test_exercise_walkthrough_scripted():
     assert rc == 1 and "nothing was submitted" in err, (rc, err)
     out, _ = h.ok("attempts", "demo/market")
     assert len(out.splitlines()) == 1
+    # That answer is kept as a draft; declined, the exercise starts afresh.
     # q: quit at the review.
-    rc, _, err = h.run("exercise", "demo/market", input="50\nq\n")
+    rc, out, err = h.run("exercise", "demo/market", input="n\n50\nq\n")
+    assert "resume the draft of " in err and " with 1 answer? [Y/n] " in err, err
     assert rc == 1 and "cancelled" in err
 
 
@@ -829,6 +832,207 @@ def test_pager_for_long_lessons_on_a_terminal():
     assert t.wait() == 0
     body = raw_read("demo/welcome", "50").body
     assert body.replace(b"\n", b"\r\n") in t.out
+
+
+# ---- the exercise flow under a terminal: checked answers, drafts, Ctrl-C ----
+
+def draft_file(h, ex):
+    return os.path.join(h.env["XDG_STATE_HOME"], "campus", "drafts",
+                        server().replace(":", "_"), h.name, *ex.split("/"))
+
+
+def attempts_stored(name, ex):
+    """The attempt records Redis holds for a learner, oldest first."""
+    key = "campus:{u:%s}:attempts:%s" % (name, ex)
+    n = int(env.redis.cmd("LLEN", key)[1:])
+    return [json.loads(env.redis.cmd("LINDEX", key, i)) for i in range(n)]
+
+
+def expect_count(t, what, n, timeout=20):
+    """Waits until what has been written n times (a prompt asked again)."""
+    what = what.encode()
+    end = time.time() + timeout
+    while t.out.count(what) < n:
+        if time.time() > end:
+            raise AssertionError("%r not seen %d times in %r" % (what, n, t.out[-2000:]))
+        r, _, _ = select.select([t.fd], [], [], 0.2)
+        if r:
+            try:
+                t.out += os.read(t.fd, 65536)
+            except OSError:
+                raise AssertionError("EOF waiting for %r x%d in %r" % (what, n, t.out[-2000:]))
+
+
+def test_exercise_word_for_a_number_asked_again_then_scored():
+    h = learner()
+    t = Pty(h, ["exercise", "demo/market"], extra={"PAGER": ""})
+    t.expect("answer: a number")
+    t.expect("share> ")
+    t.send("ninety-two\r")
+    t.expect("share: expected a number, such as 12 or 4.5; try again")
+    expect_count(t, "share> ", 2)                 # the same task, asked again
+    t.send("92\r")
+    t.expect("submit? [y]es, [e]dit TASK, [q]uit: ")
+    review = t.out[t.out.index(b"Your answers:"):]
+    assert b"share: 92\r\n" in review and b"ninety-two" not in review, review
+    t.send("y\r")
+    t.expect("attempts left: 2")
+    assert t.wait() == 0
+    assert b"passed" in t.out and b"score 100.0 passed" in t.out, t.out
+    records = attempts_stored(h.name, "demo/market")
+    assert len(records) == 1 and records[0]["tasks"][0]["response"] == "92", records
+    assert not os.path.exists(draft_file(h, "demo/market"))     # removed after SUBMIT
+
+
+def test_exercise_draft_resumed_after_the_client_is_killed():
+    h = learner()
+    view = exercise_view(h, "demo/lists")
+    right = re.search(r"\n  ([a-z])\) Selection of the cluster\n", view).group(1)
+    t = Pty(h, ["exercise", "demo/lists"], extra={"PAGER": ""})
+    t.expect("q1> ")
+    t.send("z\r")                                  # no option z
+    t.expect("q1: expected one of the letters a to b; try again")
+    expect_count(t, "q1> ", 2)
+    t.send(right + "\r")
+    t.expect("q2> ")
+    path = draft_file(h, "demo/lists")
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert os.stat(os.path.dirname(path)).st_mode & 0o777 == 0o700
+    text = open(path).read()
+    assert re.match(r"# campus draft of demo/lists, attempt 1, saved \d{4}-\d\d-\d\d \d\d:\d\d\n"
+                    r"q1: %s\n$" % right, text), text
+    os.kill(t.pid, signal.SIGKILL)
+    assert t.wait() == -signal.SIGKILL
+    assert open(path).read() == text
+
+    t = Pty(h, ["exercise", "demo/lists"], extra={"PAGER": ""})
+    t.expect(re.search(r"saved (.*)\n", text).group(0)[6:-1])
+    t.expect("with 1 answer? [Y/n] ")
+    t.send("\r")                                   # Y is the default
+    t.expect("q2> ")
+    assert b"q1> " not in t.out                    # the draft's answer is not asked again
+    t.send("true\r")
+    t.expect("submit? [y]es")
+    assert b"q1: %s\r\nq2: true\r\n" % right.encode() in t.out, t.out
+    t.send("y\r")
+    t.expect("attempt 1")
+    assert t.wait() == 0
+    assert b"passed" in t.out
+    records = attempts_stored(h.name, "demo/lists")
+    assert [x["response"] for x in records[0]["tasks"]] == [right, "true"], records
+    assert not os.path.exists(path)
+
+
+def test_exercise_ctrl_c_asks_before_leaving():
+    h = learner()
+    view = exercise_view(h, "demo/lists")
+    right = re.search(r"\n  ([a-z])\) Selection of the cluster\n", view).group(1)
+    t = Pty(h, ["exercise", "demo/lists"], extra={"PAGER": ""})
+    t.expect("q1> ")
+    t.send(right + "\r")
+    t.expect("q2> ")
+    t.send("\x03")
+    t.expect("leave the exercise? your answers are kept as a draft [y/N] ")
+    t.send("\r")                                   # N: back to the same question
+    expect_count(t, "q2> ", 2)
+    assert t.status is None and os.waitpid(t.pid, os.WNOHANG) == (0, 0)   # still running
+    t.send("tr\x03")                               # a half-typed line, then Ctrl-C again
+    expect_count(t, "leave the exercise?", 2)
+    t.send("y\r")
+    assert t.wait() == 1
+    assert b"left the exercise; nothing was submitted; your answers are kept as a draft" in t.out
+    assert attempts_stored(h.name, "demo/lists") == []
+    assert open(draft_file(h, "demo/lists")).read().endswith("\nq1: %s\n" % right)
+
+
+def web_lab():
+    d = Campusd(env.tmp, redis=env.redis,
+                courses=os.path.join(harness.SOURCE, "tests", "web", "fixtures", "courses"))
+    return d.start()
+
+
+def test_every_task_checked_and_a_server_400_goes_back_to_its_task():
+    d = web_lab()
+    try:
+        _names[0] += 1
+        name = "every%d" % _names[0]
+        add_user(d, name, "learner")
+        h = logged_in(d, name)
+        script = [
+            "1 2", "1 2 3",                  # steps: every item once
+            "x=1", "s=1 w=2",                # sort: a category key that exists
+            "lots", "92 %",                  # share: a number, its unit may follow
+            "Weaver",                        # broker: names
+            "", "A joint action led by", "the business association", "",   # plan: free text
+            "d", "a",                        # pick: a to c
+            "a,z", "a,b",                    # many: letters a to c
+            "maybe", "false",                # truth
+            "agent",                         # word
+            "six", "6",                      # count: a number
+            "1=z",                           # pairs: only the server checks pairs
+            "y",                             # SUBMIT: 400 names pairs
+            "1=a 2=b 3=c",                   # asked again, alone
+            "y",
+        ]
+        rc, out, err = h.run("exercise", "web-lab/every-task", input="\n".join(script) + "\n")
+        assert rc == 0, (rc, out, err)
+        for why in ("steps: expected every item number from 1 to 3 once, in your order, "
+                    "e.g. 3 1 2",
+                    "sort: expected a category key (s, w), =, and its item numbers (1 to 2, "
+                    "each at most once), e.g. s=1 w=2",
+                    "share: expected a number, such as 12 or 4.5 (% may follow)",
+                    "plan: an answer is needed: free text, at least a word",
+                    "pick: expected one of the letters a to c",
+                    "many: expected letters from a to c separated by commas, e.g. a,c",
+                    "truth: expected true or false",
+                    "count: expected a number, such as 12 or 4.5"):
+            assert "\n  " + why + "; try again\n" in out, (why, out)
+        assert out.count("; try again") == 8, out
+        assert "the server did not take 1=z: pairs: expected pairs like 1=a 2=b" in out, out
+        # The second review still holds every other answer.
+        second = out[out.index("the server did not take"):]
+        assert "steps: 1 2 3\nsort: s=1 w=2\nshare: 92 %\nbroker: Weaver\n" in second, second
+        assert "plan: A joint action led by\n  the business association\n" in second, second
+        assert "pairs: 1=a 2=b 3=c\n" in second and "attempt 1" in second, second
+        records = attempts_stored(name, "web-lab/every-task")
+        assert len(records) == 1, records              # the 400 used no attempt
+        got = {x["id"]: x["response"] for x in records[0]["tasks"]}
+        assert got["share"] == "92 %" and got["pairs"] == "1=a 2=b 3=c", got
+        assert got["plan"] == "A joint action led by\nthe business association", got
+    finally:
+        d.stop()
+
+
+def test_review_grade_takes_the_comment_unquoted():
+    d = web_lab()
+    try:
+        _names[0] += 1
+        name, coach_name = "noted%d" % _names[0], "coach%d" % _names[0]
+        add_user(d, name, "learner")
+        add_user(d, coach_name, "trainer")
+        learner_home = logged_in(d, name)
+        coach = logged_in(d, coach_name)
+        for _ in range(2):
+            learner_home.ok("submit", "web-lab/reflection", "-", input="note: One joint order.\n")
+        out, _ = coach.ok("review", "list")
+        ids = [r.split("\t")[0] for r in out.splitlines() if name in r]
+        assert len(ids) == 2, out
+        # The rest of the line is the comment: no quotes needed.
+        out, _ = coach.ok("review", "grade", ids[0], "80", "Concrete", "and", "doable,", "well",
+                          "argued.")
+        assert "graded" in out, out
+        # No comment on the line: standard input is the comment.
+        out, _ = coach.ok("review", "grade", ids[1], "70", input="Piped in.\nSecond line.\n")
+        assert "graded" in out, out
+        rc, _, err = coach.run("review", "grade", ids[1], "70", input="")
+        assert rc == 2 and "no comment given" in err, (rc, err)
+        records = attempts_stored(name, "web-lab/reflection")
+        notes = [x["tasks"][0]["feedback"] for x in records]
+        assert sorted(notes) == ["Concrete and doable, well argued.", "Piped in.\nSecond line."], notes
+        out, _ = learner_home.ok("attempts", "web-lab/reflection")
+        assert "80.0" in out and "70.0" in out, out
+    finally:
+        d.stop()
 
 
 harness.main(globals())
