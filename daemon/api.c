@@ -14,6 +14,7 @@ static const struct api_route *const route_groups[] = {
     api_routes_exercise,
     api_routes_account,
     api_routes_progress,
+    api_routes_cohort,
 };
 
 void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len)

@@ -56,6 +56,11 @@ struct config {
     long login_fail_window;      /* seconds */
     long scrypt_ln, scrypt_r, scrypt_p;  /* cost of new password hashes: N = 2^ln */
     char *base_url;              /* public address: the IRIs of exported xAPI statements */
+
+    /* cohorts (cmd-cohort.c) */
+    long cohort_join_fail_max;   /* wrong enrolment codes per account per window */
+    long cohort_join_fail_window; /* seconds */
+    char *test_clock;            /* test builds only: a file holding "now" in ms */
 };
 
 extern struct config cfg;
@@ -154,6 +159,8 @@ struct req {
     bool holds;                  /* CTP: a write the connection waits for (see conn.c) */
     double started;              /* monotonic seconds, for the latency histogram */
     void (*on_done)(struct req *);
+    bool cohort_checked;         /* paced release already allowed it (cohort-gate.c) */
+    void *cohort_gate;           /* cohort-gate.c: its state while the answer is made */
 };
 
 /* Handlers answer through these; each marks the request done exactly once and
@@ -205,6 +212,7 @@ extern const struct cmd cmd_group_content[];
 extern const struct cmd cmd_group_exercise[];
 extern const struct cmd cmd_group_account[];
 extern const struct cmd cmd_group_progress[];
+extern const struct cmd cmd_group_cohort[];
 
 /* Every verb, in group order, and how many: built by cmd_init. */
 extern const struct cmd **cmd_all;
@@ -355,6 +363,7 @@ extern const struct api_route api_routes_content[];
 extern const struct api_route api_routes_exercise[];
 extern const struct api_route api_routes_account[];
 extern const struct api_route api_routes_progress[];
+extern const struct api_route api_routes_cohort[];
 /* cmd-account.c: the session token an HTTP request carries (Authorization:
  * Bearer, else the campus_session cookie), copied into out; false if none. */
 bool account_http_token(struct evhttp_request *r, char *out, size_t n);

@@ -63,6 +63,9 @@ static const struct option_def options[] = {
     I("scrypt_r", scrypt_r, "8", 1, 32, "scrypt block size r of new password hashes"),
     I("scrypt_p", scrypt_p, "3", 1, 16, "scrypt parallelism p of new password hashes"),
     S("base_url", base_url, "http://localhost:8080", "public address of the web client (xAPI activity IRIs)"),
+    I("cohort_join_fail_max", cohort_join_fail_max, "10", 1, 1000000, "wrong enrolment codes per account per window before 429"),
+    I("cohort_join_fail_window", cohort_join_fail_window, "900", 1, 86400, "seconds over which wrong enrolment codes count"),
+    S("test_clock", test_clock, NULL, "test builds only: a file holding the time in ms that cohorts are paced by"),
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

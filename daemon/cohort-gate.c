@@ -1,0 +1,220 @@
+/* cohort-gate.c: paced release. A learner in a cohort reads, opens or
+ * submits an item of a module only once the module is open for them in one
+ * of their cohorts of that course; a SUBMIT after the module's due date is
+ * stored and marked late. Anonymous readers are not gated: lessons are
+ * public, pacing is for those who learn in a cohort. */
+#include "campusd.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "cohort-time.h"
+#include "cohort.h"
+#include "keys.h"
+#include "scripts.h"
+
+struct gate {
+    struct req *req;
+    enum cohort_gate_kind kind;
+    void (*again)(struct req *);
+    struct catalog *cat;
+    const struct lesson *lesson;
+    int waiting;
+    bool failed;
+    int cohorts, closed;         /* cohorts of this course, and how many are closed */
+    bool open;                   /* open in a cohort still running */
+    bool open_any;               /* open in any of them */
+    bool late;                   /* past the due date in every running cohort it is open in */
+    long long first_open;        /* the earliest opening among cohorts where it is locked */
+    char first_date[11], first_tz[CTIME_TZ_NAME_MAX + 1];
+    char late_cohort[24], closed_cohort[24];
+    void (*orig_done)(struct req *);
+};
+
+static void gate_free(struct gate *g)
+{
+    catalog_unref(g->cat);
+    free(g);
+}
+
+/* Wraps the request's answer: a late SUBMIT that was stored (200) gets its
+ * mark in the cohort, then the answer goes out as usual. */
+static void late_done(struct req *req)
+{
+    struct gate *g = req->cohort_gate;
+
+    req->on_done = g->orig_done;
+    req->cohort_gate = NULL;
+    if (req->reply.code == 200 && req->user) {
+        char *k = xasprintf(KEY_COHORT_LATE, g->late_cohort);
+        char *field = xasprintf("%s %s", req->user, g->lesson->full_id);
+        char ms[24];
+        snprintf(ms, sizeof(ms), "%lld", cohort_now_ms());
+        const char *argv[] = { "HSETNX", k, field, ms };
+        store_command_argv(NULL, NULL, 4, argv, NULL);
+        free(k);
+        free(field);
+    }
+    gate_free(g);
+    req->on_done(req);
+}
+
+static void decide(struct gate *g)
+{
+    struct req *req = g->req;
+
+    if (g->failed) {
+        req_reply(req, 503, "progress store unavailable");
+        gate_free(g);
+        return;
+    }
+    if (g->cohorts == 0) {
+        gate_free(g);
+        g->again(req);
+        return;
+    }
+    if (g->kind == COHORT_GATE_SUBMIT && g->closed == g->cohorts) {
+        req_reply(req, 403, "cohort %s is closed: no more submissions", g->closed_cohort);
+        gate_free(g);
+        return;
+    }
+    if (!(g->kind == COHORT_GATE_SUBMIT ? g->open : g->open_any)) {
+        req_reply(req, 403, "module %s opens on %s (%s)", g->lesson->module->id, g->first_date,
+                  g->first_tz);
+        gate_free(g);
+        return;
+    }
+    if (g->kind == COHORT_GATE_SUBMIT && g->late) {
+        g->orig_done = req->on_done;
+        req->on_done = late_done;
+        req->cohort_gate = g;
+        g->again(req);
+        return;
+    }
+    gate_free(g);
+    g->again(req);
+}
+
+static void gate_cohort_cb(redisReply *reply, const char *err, void *priv);
+
+struct gate_probe {
+    struct gate *g;
+    char id[24];
+};
+
+static void gate_cohort_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct gate_probe *p = priv;
+    struct gate *g = p->g;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        g->failed = true;
+    } else if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 6) {
+        const struct ctz *tz = ctz_get(reply->element[0]->str);
+        bool closed = strcmp(reply->element[1]->str, "1") == 0;
+        long long open = reply->element[2]->len ? atoll(reply->element[2]->str) : 0;
+        long long due = reply->element[3]->len ? atoll(reply->element[3]->str) : 0;
+        long long ext_open = reply->element[4]->len ? atoll(reply->element[4]->str) : 0;
+        long long ext_due = reply->element[5]->len ? atoll(reply->element[5]->str) : 0;
+        long long now = cohort_now_ms();
+        if (ext_open && ext_open < open)
+            open = ext_open;
+        if (ext_due)
+            due = ext_due;
+        g->cohorts++;
+        if (closed) {
+            g->closed++;
+            snprintf(g->closed_cohort, sizeof(g->closed_cohort), "%s", p->id);
+        }
+        if (now >= open) {
+            g->open_any = true;
+            if (!closed) {
+                bool late = due && now >= due;
+                if (!g->open || !late)
+                    g->late = late;
+                if (late)
+                    snprintf(g->late_cohort, sizeof(g->late_cohort), "%s", p->id);
+                g->open = true;
+            }
+        } else if (g->first_open == 0 || open < g->first_open) {
+            g->first_open = open;
+            snprintf(g->first_tz, sizeof(g->first_tz), "%s", tz ? ctz_name(tz) : "UTC");
+            if (tz)
+                ctz_date(tz, open / 1000, g->first_date);
+        }
+    }
+    free(p);
+    if (--g->waiting == 0)
+        decide(g);
+}
+
+static void gate_list_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct gate *g = priv;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        g->failed = true;
+        decide(g);
+        return;
+    }
+    g->waiting = 1;
+    const char *course = g->lesson->course->id, *module = g->lesson->module->id;
+    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+        const char *id = reply->element[i]->str;
+        if (strcmp(reply->element[i + 1]->str, course) != 0 || strlen(id) >= 24)
+            continue;
+        struct gate_probe *p = xcalloc(1, sizeof(*p));
+        p->g = g;
+        snprintf(p->id, sizeof(p->id), "%s", id);
+        char *k1 = xasprintf(KEY_COHORT_META, id), *k2 = xasprintf(KEY_COHORT_OPEN, id),
+             *k3 = xasprintf(KEY_COHORT_DUE, id), *k4 = xasprintf(KEY_COHORT_EXTEND, id);
+        const char *argv[] = { k1, k2, k3, k4, g->req->user, module };
+        g->waiting++;
+        if (script_call(SCRIPT_COHORT_GATE, gate_cohort_cb, p, 4, 6, argv) < 0) {
+            g->waiting--;
+            g->failed = true;
+            free(p);
+        }
+        free(k1);
+        free(k2);
+        free(k3);
+        free(k4);
+    }
+    if (--g->waiting == 0)
+        decide(g);
+}
+
+bool cohort_gate(struct req *req, enum cohort_gate_kind kind, void (*again)(struct req *))
+{
+    if (req->cohort_checked || req->user == NULL || req->args.argc < 2 ||
+        store_state() != STORE_UP)
+        return false;
+    req->cohort_checked = true;
+    struct catalog *cat = courses_current();
+    const char *id = req->args.argv[1];
+    const char *slash = strchr(id, '/');
+    if (cat == NULL || slash == NULL || strlen(id) > 160)
+        return false;
+    const struct lesson *l = catalog_lesson(cat, id);
+    if (l == NULL || l->module == NULL)
+        return false;               /* the handler answers 400 or 404 */
+
+    struct gate *g = xcalloc(1, sizeof(*g));
+    g->req = req;
+    g->kind = kind;
+    g->again = again;
+    g->cat = catalog_ref(cat);
+    g->lesson = l;
+    char *k = xasprintf(KEY_USER_COHORTS, req->user);
+    const char *argv[] = { "HGETALL", k };
+    int rc = store_command_argv(gate_list_cb, g, 2, argv, NULL);
+    free(k);
+    if (rc < 0) {
+        gate_free(g);
+        return false;
+    }
+    return true;
+}
