@@ -630,21 +630,9 @@ static void join_synced(struct cop *op)
     answer_prepared(op);
 }
 
-static void join_failed_cb(redisReply *reply, const char *err, void *priv)
-{
-    struct cop *op = priv;
-    cop_answer(op, 404, "no cohort with that code");
-}
-
 static void join_failed(struct cop *op)
 {
-    char *k = xasprintf(KEY_JOIN_FAILS, op->user);
-    char window[16];
-    snprintf(window, sizeof(window), "%ld", cfg.cohort_join_fail_window);
-    const char *argv[] = { k, window };
-    if (script_call(SCRIPT_FAIL, join_failed_cb, op, 1, 2, argv) < 0)
-        cop_store_failed(op);
-    free(k);
+    cop_answer(op, 404, "no cohort with that code");
 }
 
 static void join_cb(redisReply *reply, const char *err, void *priv)
@@ -663,6 +651,11 @@ static void join_cb(redisReply *reply, const char *err, void *priv)
         cop_answer(op, 403, "cohort %s is closed to new learners", op->id);
         return;
     }
+    /* The right code: this try does not count against the account. */
+    char *k = xasprintf(KEY_JOIN_FAILS, op->user);
+    const char *dargv[] = { "DECR", k };
+    store_command_argv(NULL, NULL, 2, dargv, NULL);
+    free(k);
     op->code = 200;
     snprintf(op->msg, sizeof(op->msg), "%s cohort %s", reply->integer == 1 ? "joined" : "already in",
              op->id);
@@ -728,10 +721,11 @@ static void co_join(struct cop *op)
         op->msg[i] = (char)tolower((unsigned char)code[i]);
     op->msg[n] = '\0';
     char *k = xasprintf(KEY_JOIN_FAILS, op->user);
-    char max[16];
+    char max[16], window[16];
     snprintf(max, sizeof(max), "%ld", cfg.cohort_join_fail_max);
-    const char *argv[] = { k, max };
-    if (script_call(SCRIPT_RATE_PEEK, join_peek_cb, op, 1, 2, argv) < 0)
+    snprintf(window, sizeof(window), "%ld", cfg.cohort_join_fail_window);
+    const char *argv[] = { k, max, window };
+    if (script_call(SCRIPT_COHORT_TRY, join_peek_cb, op, 1, 3, argv) < 0)
         cop_store_failed(op);
     free(k);
 }
@@ -881,12 +875,8 @@ static int csv_record(const char **p, const char *end, struct sbuf out[3], int *
 
 static void enrol_write(struct cop *op);
 
-static void enrol_registered_cb(redisReply *reply, const char *err, void *priv)
+static void enrol_registered(struct cop *op)
 {
-    struct cop *op = priv;
-
-    if (reply_bad(reply) || (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0))
-        op->failed = true;
     if (--op->waiting > 0)
         return;
     if (op->failed) {
@@ -895,6 +885,15 @@ static void enrol_registered_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     enrol_write(op);
+}
+
+static void enrol_registered_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct cop *op = priv;
+
+    if (reply_bad(reply) || (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0))
+        op->failed = true;
+    enrol_registered(op);
 }
 
 static void enrol_hash_next(struct cop *op);
@@ -945,7 +944,7 @@ static void enrol_hash_next(struct cop *op)
         free(k1);
         free(k2);
     }
-    enrol_registered_cb(NULL, NULL, op);  /* drops the hold (failed if none were sent) */
+    enrol_registered(op);                 /* drops the hold */
 }
 
 static void enrol_checked(struct cop *op)

@@ -2,6 +2,7 @@
  * and store an attempt), ATTEMPTS, and the trainer's REVIEW queue. An
  * attempt is answered only after Redis has it. */
 #include "campusd.h"
+#include "cohort.h"
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -187,6 +188,8 @@ static void exercise_llen_cb(redisReply *reply, const char *err, void *priv)
 
 static void cmd_exercise(struct req *req)
 {
+    if (cohort_gate(req, COHORT_GATE_READ, cmd_exercise))
+        return;
     struct catalog *cat;
     const struct lesson *l = find_exercise(req, &cat);
 
@@ -358,6 +361,8 @@ static void submit_llen_cb(redisReply *reply, const char *err, void *priv)
 
 static void cmd_submit(struct req *req)
 {
+    if (cohort_gate(req, COHORT_GATE_SUBMIT, cmd_submit))
+        return;
     struct catalog *cat;
     const struct lesson *l = find_exercise(req, &cat);
 

@@ -65,6 +65,7 @@ static void late_done(struct req *req)
 static void decide(struct gate *g)
 {
     struct req *req = g->req;
+    void (*again)(struct req *) = g->again;
 
     if (g->failed) {
         req_reply(req, 503, "progress store unavailable");
@@ -73,7 +74,7 @@ static void decide(struct gate *g)
     }
     if (g->cohorts == 0) {
         gate_free(g);
-        g->again(req);
+        again(req);
         return;
     }
     if (g->kind == COHORT_GATE_SUBMIT && g->closed == g->cohorts) {
@@ -91,11 +92,11 @@ static void decide(struct gate *g)
         g->orig_done = req->on_done;
         req->on_done = late_done;
         req->cohort_gate = g;
-        g->again(req);
+        again(req);
         return;
     }
     gate_free(g);
-    g->again(req);
+    again(req);
 }
 
 static void gate_cohort_cb(redisReply *reply, const char *err, void *priv);

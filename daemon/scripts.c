@@ -243,6 +243,16 @@ static const char *const sources[SCRIPT_COUNT] = {
         "return {m[1], m[2], redis.call('HGET', KEYS[2], ARGV[2]) or '',"
         " redis.call('HGET', KEYS[3], ARGV[2]) or '', e[1] or '', e[2] or ''}\n",
 
+    /* Every JOIN counts before its code is looked up (a right code gives
+     * its count back), so guesses sent at once on many connections are
+     * limited as surely as guesses sent one by one. */
+    [SCRIPT_COHORT_TRY] =
+        "local n = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+        "if n >= tonumber(ARGV[1]) then return {1, redis.call('PTTL', KEYS[1])} end\n"
+        "n = redis.call('INCR', KEYS[1])\n"
+        "if n == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end\n"
+        "return {0, 0}\n",
+
     [SCRIPT_COHORT_SCHEDULE] =
         "return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}\n",
 };
