@@ -34,4 +34,9 @@ void cohort_tick(void);
  * unambiguous alphabet. */
 void cohort_random(char *out, size_t len);
 
+/* cohort-report.c: COHORT PROGRESS and COHORT GRADES of cohort id, whose
+ * meta hash is meta (borrowed), once the asker is known to run it. */
+void cohort_report_progress(struct req *req, const char *id, json_t *meta);
+void cohort_report_grades(struct req *req, const char *id, json_t *meta);
+
 #endif

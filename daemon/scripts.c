@@ -253,6 +253,16 @@ static const char *const sources[SCRIPT_COUNT] = {
         "if n == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end\n"
         "return {0, 0}\n",
 
+    [SCRIPT_COHORT_ROSTER] =
+        "return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('HGETALL', KEYS[2]),"
+        " redis.call('HGETALL', KEYS[3])}\n",
+
+    /* One learner's progress and attempts, read together (keys of one {u:}). */
+    [SCRIPT_COHORT_LEARNER] =
+        "local out = {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}\n"
+        "for i = 3, #KEYS do table.insert(out, redis.call('LRANGE', KEYS[i], 0, -1)) end\n"
+        "return out\n",
+
     [SCRIPT_COHORT_SCHEDULE] =
         "return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}\n",
 };
