@@ -169,15 +169,20 @@ static json_t *grades_row(struct report *rp, const char *name, redisReply *r)
             double kept = exercise_policy_score(exercise_policy(ex), scores, list->elements);
             snprintf(buf, sizeof(buf), "%.2f", kept);
             total += w * kept;
+            wsum += w;
             json_array_append_new(row, json_string(buf));
         } else {
             json_array_append_new(row, json_string("-"));   /* Moodle's "no grade" */
         }
-        wsum += w;
         all = all && flat_get(passed, rp->ex[e]->full_id) != NULL;
         free(scores);
     }
-    snprintf(buf, sizeof(buf), "%.2f", wsum > 0 ? total / wsum : 0.0);
+    /* As Moodle's default aggregation: the weighted mean of the grades
+     * given, empty ones left out; no grade at all is "-". */
+    if (wsum > 0)
+        snprintf(buf, sizeof(buf), "%.2f", total / wsum);
+    else
+        snprintf(buf, sizeof(buf), "-");
     json_array_append_new(row, json_string(buf));
     json_array_append_new(row, json_string(all ? "yes" : "no"));
     return row;
@@ -275,10 +280,12 @@ static int row_cmp(const void *a, const void *b)
         c = dx < dy ? -1 : dx > dy;
     else
         c = strcmp(x ? x : "", y ? y : "");
-    if (c == 0)                      /* stable by name */
+    if (sort_desc)
+        c = -c;
+    if (c == 0)                      /* ties: by name, ascending either way */
         c = strcmp(json_string_value(json_array_get(*(json_t *const *)a, 0)),
                    json_string_value(json_array_get(*(json_t *const *)b, 0)));
-    return sort_desc ? -c : c;
+    return c;
 }
 
 static void progress_answer(struct report *rp)
@@ -332,7 +339,8 @@ static void csv_cell(struct sbuf *b, const char *s, bool first)
 {
     if (!first)
         sbuf_addc(b, ',');
-    bool formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+    /* A lone "-" is Moodle's "no grade", not a formula. */
+    bool formula = (s[0] == '-' && s[1] != '\0') || s[0] == '=' || s[0] == '+' || s[0] == '@' || s[0] == '\t' ||
                    s[0] == '\r';
     bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
     if (quote)
