@@ -668,6 +668,8 @@ static void review_record_cb(redisReply *reply, const char *err, void *priv)
 /* REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id score comment */
 static void cmd_review(struct req *req)
 {
+    if (cohort_review_filter(req, cmd_review))
+        return;
     const char *sub = req->args.argv[1];
     struct catalog *cat = courses_current();
     int argc = req->args.argc;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "catalog.h"
 #include "cohort-time.h"
@@ -216,6 +217,186 @@ bool cohort_gate(struct req *req, enum cohort_gate_kind kind, void (*again)(stru
     if (rc < 0) {
         gate_free(g);
         return false;
+    }
+    return true;
+}
+
+/* ---- REVIEW LIST by cohort ---- */
+
+struct review_filter {
+    struct req *req;
+    void (*again)(struct req *);
+    char cohort[24];             /* "" when not asked for */
+    json_t *allowed;             /* learner name -> true */
+    int waiting;
+    bool failed, refused;
+    void (*orig_done)(struct req *);
+};
+
+/* Drops the rows of learners outside the allowed set before the answer
+ * goes out; the table's learner column is the second. */
+static void review_done(struct req *req)
+{
+    struct review_filter *f = req->cohort_gate;
+
+    req->on_done = f->orig_done;
+    req->cohort_gate = NULL;
+    if (req->reply.code == 200 && req->reply.kind == REPLY_TABLE && req->reply.rows) {
+        json_t *kept = json_array();
+        size_t i;
+        json_t *row;
+        json_array_foreach(req->reply.rows, i, row) {
+            const char *who = json_string_value(json_array_get(row, 1));
+            if (i == 0 || (who && json_object_get(f->allowed, who)))
+                json_array_append(kept, row);
+        }
+        json_decref(req->reply.rows);
+        req->reply.rows = kept;
+        snprintf(req->reply.msg, sizeof(req->reply.msg), "%zu waiting", json_array_size(kept) - 1);
+    }
+    json_decref(f->allowed);
+    free(f);
+    req->on_done(req);
+}
+
+static void filter_decide(struct review_filter *f)
+{
+    struct req *req = f->req;
+
+    if (f->failed || f->refused) {
+        if (f->failed)
+            req_reply(req, 503, "progress store unavailable");
+        else
+            req_reply(req, 404, "no cohort '%s'", f->cohort);
+        json_decref(f->allowed);
+        free(f);
+        return;
+    }
+    void (*again)(struct req *) = f->again;
+    if (f->allowed == NULL) {            /* runs no cohort: the whole queue, as before */
+        free(f);
+        again(req);
+        return;
+    }
+    f->orig_done = req->on_done;
+    req->on_done = review_done;
+    req->cohort_gate = f;
+    again(req);
+}
+
+static void filter_learners_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct review_filter *f = priv;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR)
+        f->failed = true;
+    else if (reply->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < reply->elements; i++)
+            json_object_set_new(f->allowed, reply->element[i]->str, json_true());
+    if (--f->waiting == 0)
+        filter_decide(f);
+}
+
+static void filter_send(struct review_filter *f, const char *id)
+{
+    char *k = xasprintf(KEY_COHORT_LEARNERS, id);
+    const char *argv[] = { "ZRANGE", k, "0", "-1" };
+    f->waiting++;
+    if (store_command_argv(filter_learners_cb, f, 4, argv, NULL) < 0) {
+        f->waiting--;
+        f->failed = true;
+    }
+    free(k);
+}
+
+static void filter_ids_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct review_filter *f = priv;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        f->failed = true;
+        filter_decide(f);
+        return;
+    }
+    if (reply->elements == 0) {
+        filter_decide(f);
+        return;
+    }
+    f->allowed = json_object();
+    f->waiting = 1;
+    for (size_t i = 0; i < reply->elements; i++)
+        if (strlen(reply->element[i]->str) < 24)
+            filter_send(f, reply->element[i]->str);
+    if (--f->waiting == 0)
+        filter_decide(f);
+}
+
+static void filter_runs_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct review_filter *f = priv;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+        f->failed = true;
+    } else if (reply->integer == 0 && f->req->role != ROLE_ADMIN) {
+        f->refused = true;
+    } else {
+        f->allowed = json_object();
+        f->waiting = 1;
+        filter_send(f, f->cohort);
+        if (--f->waiting == 0)
+            filter_decide(f);
+        return;
+    }
+    filter_decide(f);
+}
+
+bool cohort_review_filter(struct req *req, void (*again)(struct req *))
+{
+    struct proto_req *a = &req->args;
+
+    if (req->cohort_checked || a->argc < 2 || strcasecmp(a->argv[1], "LIST") != 0 ||
+        req->user == NULL)
+        return false;
+    req->cohort_checked = true;
+    char cohort[24] = "";
+    /* "cohort:ID" among the arguments chooses a cohort; it is taken out, so
+     * the handler sees the LIST it knows. */
+    for (int i = 2; i < a->argc; i++)
+        if (strncasecmp(a->argv[i], "cohort:", 7) == 0) {
+            snprintf(cohort, sizeof(cohort), "%s", a->argv[i] + 7);
+            free(a->argv[i]);
+            for (int k = i; k + 1 < a->argc; k++) {
+                a->argv[k] = a->argv[k + 1];
+                a->argl[k] = a->argl[k + 1];
+            }
+            a->argc--;
+            break;
+        }
+    if (cohort[0] == '\0' && req->role == ROLE_ADMIN)
+        return false;                     /* admins see the whole queue */
+    if (cohort[0] && (strspn(cohort, "0123456789") != strlen(cohort) || cohort[0] == '0')) {
+        req_reply(req, 400, "cohort:ID takes a cohort id (a number)");
+        return true;
+    }
+    struct review_filter *f = xcalloc(1, sizeof(*f));
+    f->req = req;
+    f->again = again;
+    snprintf(f->cohort, sizeof(f->cohort), "%s", cohort);
+    int rc;
+    if (cohort[0]) {
+        char *k = xasprintf(KEY_COHORT_TRAINERS, cohort);
+        const char *argv[] = { "SISMEMBER", k, req->user };
+        rc = store_command_argv(filter_runs_cb, f, 3, argv, NULL);
+        free(k);
+    } else {
+        char *k = xasprintf(KEY_USER_TEACHES, req->user);
+        const char *argv[] = { "SMEMBERS", k };
+        rc = store_command_argv(filter_ids_cb, f, 2, argv, NULL);
+        free(k);
+    }
+    if (rc < 0) {
+        free(f);
+        req_reply(req, 503, "progress store unavailable");
     }
     return true;
 }

@@ -26,6 +26,12 @@ enum cohort_gate_kind {
  * will call again(req) once Redis has told it the module is open. */
 bool cohort_gate(struct req *req, enum cohort_gate_kind kind, void (*again)(struct req *));
 
+/* REVIEW LIST: a trainer who runs cohorts sees only the answers of their
+ * learners; "cohort:ID" among the arguments (taken out before the handler
+ * sees them) narrows the list to one cohort, for its trainers and admins.
+ * Same return contract as cohort_gate. */
+bool cohort_review_filter(struct req *req, void (*again)(struct req *));
+
 /* Replays membership changes cut short (called every second; works every
  * few seconds). */
 void cohort_tick(void);

@@ -452,6 +452,29 @@ def test_http_routes():
     assert http(port, "POST", "/api/cohorts/%s/close" % cid, headers=tara)[0] == 200
 
 
+def test_review_list_by_cohort():
+    tara, tomas, admin = conns["trainer"], conns["trainer2"], conns["admin"]
+    cid, code = create(tara, "demo Reviews 2026-03-01")
+    assert tara.request("COHORT ADD %s lena" % cid).code == 200
+    now = int(time.time() * 1000)
+    items = {"901": "lena", "902": "otto"}
+    for rid, who in items.items():
+        env.redis.cmd("HSET", "campus:{reviews}:items", rid, json.dumps(
+            {"user": who, "exercise": "demo/market", "attempt": 1, "task": "share", "t": now}))
+    try:
+        seen = lambda c, line: sorted(x["id"] for x in c.request(line).rows() if x["id"] in items)
+        assert seen(tara, "REVIEW LIST") == ["901"]
+        assert seen(tara, "REVIEW LIST demo cohort:%s" % cid) == ["901"]
+        r = tara.request("REVIEW LIST cohort:%s" % cid)
+        assert r.code == 200 and r.text == "%d waiting" % len(r.rows()), r
+        assert tomas.request("REVIEW LIST cohort:%s" % cid).code == 404
+        assert seen(admin, "REVIEW LIST") == ["901", "902"]
+        assert seen(admin, "REVIEW LIST cohort:%s" % cid) == ["901"]
+        assert conns["learner"].request("REVIEW LIST cohort:%s" % cid).code == 403
+    finally:
+        env.redis.cmd("HDEL", "campus:{reviews}:items", "901", "902")
+
+
 # ---- hostile input ----
 
 def test_impossible_dates():
