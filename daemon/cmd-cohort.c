@@ -1555,13 +1555,10 @@ static void list_fetch(struct list_op *lo)
         struct list_row *lr = xcalloc(1, sizeof(*lr));
         lr->lo = lo;
         lr->index = i;
-        /* Both keys share {c:ID}: a one-line script keeps it one command. */
         char *k1 = ckey(KEY_COHORT_META, id), *k2 = ckey(KEY_COHORT_LEARNERS, id);
-        char *src = "return {redis.call('HMGET', KEYS[1], 'name', 'course', 'start', 'tz', 'closed'),"
-                    " redis.call('ZCARD', KEYS[2])}";
-        const char *argv[] = { "EVAL", src, "2", k1, k2 };
+        const char *argv[] = { k1, k2 };
         lo->waiting++;
-        if (store_command_argv(list_meta_cb, lr, 5, argv, NULL) < 0) {
+        if (script_call(SCRIPT_COHORT_ROW, list_meta_cb, lr, 2, 2, argv) < 0) {
             lo->waiting--;
             lo->failed = true;
             free(lr);
@@ -1613,9 +1610,8 @@ static void co_list(struct cop *op)
         rc = store_command(list_ids_cb, lo, "ZREVRANGE %s 0 %d", KEY_COHORT_ALL, COHORT_LIST_MAX - 1);
     } else {
         char *k1 = xasprintf(KEY_USER_TEACHES, op->user), *k2 = xasprintf(KEY_USER_COHORTS, op->user);
-        const char *src = "return {redis.call('SMEMBERS', KEYS[1]), redis.call('HKEYS', KEYS[2])}";
-        const char *argv[] = { "EVAL", src, "2", k1, k2 };
-        rc = store_command_argv(list_ids_cb, lo, 5, argv, NULL);
+        const char *argv[] = { k1, k2 };
+        rc = script_call(SCRIPT_COHORT_MINE, list_ids_cb, lo, 2, 2, argv);
         free(k1);
         free(k2);
     }

@@ -79,47 +79,40 @@ static const char *roster_field(struct report *rp, const char *name, const char 
     return v ? v : "";
 }
 
-/* One learner's row, from done, passed and the attempt lists. */
+/* One learner's row, from the lessons done, the exercises passed and the
+ * id of their newest event (its milliseconds are the last activity). */
 static json_t *progress_row(struct report *rp, const char *name, redisReply *r)
 {
     redisReply *done = r->element[0], *passed = r->element[1];
+    size_t nm = rp->course->nmodules;
+    size_t *per = xcalloc(nm + 1, sizeof(*per));
     json_t *row = json_array();
-    long long last = 0;
     char buf[64];
 
+    for (size_t i = 0; i < done->elements; i++) {
+        const struct lesson *l = catalog_lesson(rp->cat, done->element[i]->str);
+        if (l == NULL || l->course != rp->course)
+            continue;
+        for (size_t m = 0; m < nm; m++)
+            if (rp->course->modules[m] == l->module)
+                per[m]++;
+    }
     json_array_append_new(row, json_string(name));
     json_array_append_new(row, json_string(roster_field(rp, name, "display")));
-    for (size_t m = 0; m < rp->course->nmodules; m++) {
+    for (size_t m = 0; m < nm; m++) {
         const struct module *mo = rp->course->modules[m];
-        size_t n = 0;
-        for (size_t k = 0; k < mo->nlessons; k++) {
-            const char *t = flat_get(done, mo->lessons[k]->full_id);
-            if (t) {
-                n++;
-                last = atoll(t) > last ? atoll(t) : last;
-            }
-        }
-        snprintf(buf, sizeof(buf), "%d", mo->nlessons ? (int)(100 * n / mo->nlessons) : 100);
+        snprintf(buf, sizeof(buf), "%d", mo->nlessons ? (int)(100 * per[m] / mo->nlessons) : 100);
         json_array_append_new(row, json_string(buf));
     }
+    free(per);
     size_t npassed = 0;
-    for (size_t e = 0; e < rp->nex; e++) {
-        const char *t = flat_get(passed, rp->ex[e]->full_id);
-        if (t) {
-            npassed++;
-            last = atoll(t) > last ? atoll(t) : last;
-        }
-        redisReply *list = r->element[2 + e];
-        for (size_t a = 0; a < list->elements; a++) {
-            json_t *rec = json_loads(list->element[a]->str, 0, NULL);
-            long long t2 = json_integer_value(json_object_get(rec, "t"));
-            last = t2 > last ? t2 : last;
-            json_decref(rec);
-        }
+    for (size_t i = 0; i < passed->elements; i++) {
+        const struct lesson *l = catalog_lesson(rp->cat, passed->element[i]->str);
+        npassed += l && l->course == rp->course;
     }
     snprintf(buf, sizeof(buf), "%zu", npassed);
     json_array_append_new(row, json_string(buf));
-    iso(last, buf);
+    iso(r->element[2]->type == REDIS_REPLY_STRING ? atoll(r->element[2]->str) : 0, buf);
     json_array_append_new(row, json_string(buf));
     snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(json_object_get(rp->late, name)));
     json_array_append_new(row, json_string(buf));
@@ -196,7 +189,8 @@ static void learner_cb(redisReply *reply, const char *err, void *priv)
     struct probe *p = priv;
     struct report *rp = p->rp;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 + rp->nex) {
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
+        reply->elements != (rp->grades ? 2 + rp->nex : 3)) {
         rp->failed = true;
     } else if (!rp->failed) {
         const char *name = json_string_value(json_array_get(rp->names, p->index));
@@ -216,29 +210,34 @@ static void learner_cb(redisReply *reply, const char *err, void *priv)
 static void send_page(struct report *rp)
 {
     size_t n = json_array_size(rp->names), end = rp->next + COHORT_PAGE;
-    const char **argv = xcalloc(rp->nex + 2, sizeof(*argv));
-    char **keys = xcalloc(rp->nex + 2, sizeof(*keys));
+    const char **argv = xcalloc(rp->nex + 3, sizeof(*argv));
+    char **keys = xcalloc(rp->nex + 3, sizeof(*keys));
 
     rp->waiting = 1;
     for (; rp->next < n && rp->next < end; rp->next++) {
         const char *name = json_string_value(json_array_get(rp->names, rp->next));
+        /* PROGRESS: done, passed, events; GRADES: done, passed, attempts. */
+        size_t nk = rp->grades ? rp->nex + 2 : 3;
         keys[0] = xasprintf(KEY_DONE, name);
         keys[1] = xasprintf(KEY_PASSED, name);
-        for (size_t e = 0; e < rp->nex; e++)
-            keys[2 + e] = xasprintf(KEY_ATTEMPTS, name, rp->ex[e]->full_id);
-        for (size_t k = 0; k < rp->nex + 2; k++)
+        if (rp->grades)
+            for (size_t e = 0; e < rp->nex; e++)
+                keys[2 + e] = xasprintf(KEY_ATTEMPTS, name, rp->ex[e]->full_id);
+        else
+            keys[2] = xasprintf(KEY_EVENTS, name);
+        for (size_t k = 0; k < nk; k++)
             argv[k] = keys[k];
         struct probe *p = xcalloc(1, sizeof(*p));
         p->rp = rp;
         p->index = rp->next;
         rp->waiting++;
-        if (script_call(SCRIPT_COHORT_LEARNER, learner_cb, p, (int)rp->nex + 2, (int)rp->nex + 2,
-                        argv) < 0) {
+        if (script_call(rp->grades ? SCRIPT_COHORT_LEARNER : SCRIPT_COHORT_PROGRESS, learner_cb, p,
+                        (int)nk, (int)nk, argv) < 0) {
             rp->waiting--;
             rp->failed = true;
             free(p);
         }
-        for (size_t k = 0; k < rp->nex + 2; k++)
+        for (size_t k = 0; k < nk; k++)
             free(keys[k]);
         if (rp->failed)
             break;

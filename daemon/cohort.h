@@ -9,7 +9,7 @@
 #define COHORT_CODE_LEN       10     /* characters of an enrolment code */
 #define COHORT_NAME_MAX       120    /* bytes of a cohort's name */
 #define COHORT_LIST_MAX       1000   /* cohorts one LIST shows */
-#define COHORT_PAGE           100    /* learners read per Redis round trip */
+#define COHORT_PAGE           500    /* learners read per Redis round trip */
 #define COHORT_OTP_LEN        16     /* characters of a one-time password */
 
 /* What a gated request is about to do. */

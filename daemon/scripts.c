@@ -263,6 +263,23 @@ static const char *const sources[SCRIPT_COUNT] = {
         "for i = 3, #KEYS do table.insert(out, redis.call('LRANGE', KEYS[i], 0, -1)) end\n"
         "return out\n",
 
+    [SCRIPT_COHORT_ROW] =
+        "return {redis.call('HMGET', KEYS[1], 'name', 'course', 'start', 'tz', 'closed'),"
+        " redis.call('ZCARD', KEYS[2])}\n",
+
+    [SCRIPT_COHORT_MINE] =
+        "return {redis.call('SMEMBERS', KEYS[1]), redis.call('HKEYS', KEYS[2])}\n",
+
+    /* What PROGRESS needs of a learner, and no more: names, not times; the
+     * newest event other than the account's creation gives the last
+     * activity (registered is the first event, so two are enough). */
+    [SCRIPT_COHORT_PROGRESS] =
+        "local last = ''\n"
+        "for _, e in ipairs(redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 2)) do\n"
+        "  if e[2][2] ~= 'registered' then last = e[1] break end\n"
+        "end\n"
+        "return {redis.call('HKEYS', KEYS[1]), redis.call('HKEYS', KEYS[2]), last}\n",
+
     [SCRIPT_COHORT_SCHEDULE] =
         "return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}\n",
 };

@@ -33,6 +33,9 @@ enum script_id {
     SCRIPT_COHORT_TRY,    /* K: joinfails; A: max window_s -> {1, pttl} limited | {0, 0} (counted) */
     SCRIPT_COHORT_ROSTER, /* K: learners roster late; A: - -> {names, roster-flat, late-flat} */
     SCRIPT_COHORT_LEARNER,/* K: done passed attempts*; A: - -> {done-flat, passed-flat, {list}*} */
+    SCRIPT_COHORT_ROW,    /* K: meta learners; A: - -> {{name, course, start, tz, closed}, nlearners} */
+    SCRIPT_COHORT_MINE,   /* K: teaches cohorts; A: - -> {teaches, cohort ids} */
+    SCRIPT_COHORT_PROGRESS,/* K: done passed events; A: - -> {done lessons, passed exercises, last event id} */
     SCRIPT_COUNT
 };
 
