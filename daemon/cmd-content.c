@@ -98,6 +98,8 @@ static void course_done_cb(redisReply *reply, const char *err, void *priv)
 
 static void cmd_course(struct req *req)
 {
+    if (cohort_gate_outline(req, cmd_course))
+        return;
     struct catalog *cat = need_catalog(req);
     const char *id = req->args.argv[1];
 

@@ -400,3 +400,166 @@ bool cohort_review_filter(struct req *req, void (*again)(struct req *))
     }
     return true;
 }
+
+/* ---- COURSE outlines ---- */
+
+struct outline {
+    struct req *req;
+    void (*again)(struct req *);
+    struct catalog *cat;
+    const struct course *course;
+    long long *open;             /* per module: the earliest opening for this learner */
+    char (*date)[11 + CTIME_TZ_NAME_MAX + 3];  /* ... and how to show it */
+    int waiting, cohorts;
+    bool failed;
+    void (*orig_done)(struct req *);
+};
+
+static void outline_free(struct outline *o)
+{
+    catalog_unref(o->cat);
+    free(o->open);
+    free(o->date);
+    free(o);
+}
+
+static void outline_done(struct req *req)
+{
+    struct outline *o = req->cohort_gate;
+    long long now = cohort_now_ms();
+
+    req->on_done = o->orig_done;
+    req->cohort_gate = NULL;
+    if (req->reply.code == 200 && req->reply.kind == REPLY_TABLE && req->reply.rows) {
+        size_t i;
+        json_t *row;
+        json_array_foreach(req->reply.rows, i, row) {
+            if (i == 0) {
+                json_array_append_new(row, json_string("opens"));
+                continue;
+            }
+            const struct lesson *l = catalog_lesson(o->cat, json_string_value(json_array_get(row, 1)));
+            const char *v = "";
+            for (size_t m = 0; l && m < o->course->nmodules; m++)
+                if (o->course->modules[m] == l->module && o->open[m] > now)
+                    v = o->date[m];
+            json_array_append_new(row, json_string(v));
+        }
+    }
+    outline_free(o);
+    req->on_done(req);
+}
+
+static void outline_decide(struct outline *o)
+{
+    struct req *req = o->req;
+    void (*again)(struct req *) = o->again;
+
+    if (o->failed || o->cohorts == 0) {
+        outline_free(o);               /* the outline as it is, unmarked */
+        again(req);
+        return;
+    }
+    o->orig_done = req->on_done;
+    req->on_done = outline_done;
+    req->cohort_gate = o;
+    again(req);
+}
+
+static long long flat_ms(redisReply *flat, const char *key)
+{
+    for (size_t i = 0; flat && i + 1 < flat->elements; i += 2)
+        if (strcmp(flat->element[i]->str, key) == 0)
+            return atoll(flat->element[i + 1]->str);
+    return 0;
+}
+
+static void outline_schedule_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct outline *o = priv;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
+        o->failed = true;
+    } else {
+        const struct ctz *tz = ctz_get(reply->element[2]->str);
+        o->cohorts++;
+        for (size_t m = 0; m < o->course->nmodules; m++) {
+            const char *mid = o->course->modules[m]->id;
+            char field[128];
+            snprintf(field, sizeof(field), "open %s %s", o->req->user, mid);
+            long long open = flat_ms(reply->element[0], mid);
+            long long ext = flat_ms(reply->element[3], field);
+            if (ext && ext < open)
+                open = ext;
+            /* In several cohorts, a module is open as soon as it is in one. */
+            if (o->cohorts == 1 || open < o->open[m]) {
+                o->open[m] = open;
+                char d[11] = "";
+                if (tz)
+                    ctz_date(tz, open / 1000, d);
+                snprintf(o->date[m], sizeof(o->date[m]), "%s (%s)", d, tz ? ctz_name(tz) : "UTC");
+            }
+        }
+    }
+    if (--o->waiting == 0)
+        outline_decide(o);
+}
+
+static void outline_list_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct outline *o = priv;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        o->failed = true;
+        outline_decide(o);
+        return;
+    }
+    o->waiting = 1;
+    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+        const char *id = reply->element[i]->str;
+        if (strcmp(reply->element[i + 1]->str, o->course->id) != 0 || strlen(id) >= 24)
+            continue;
+        char *k1 = xasprintf(KEY_COHORT_OPEN, id), *k2 = xasprintf(KEY_COHORT_DUE, id),
+             *k3 = xasprintf(KEY_COHORT_META, id), *k4 = xasprintf(KEY_COHORT_EXTEND, id);
+        const char *argv[] = { k1, k2, k3, k4 };
+        o->waiting++;
+        if (script_call(SCRIPT_COHORT_SCHEDULE, outline_schedule_cb, o, 4, 4, argv) < 0) {
+            o->waiting--;
+            o->failed = true;
+        }
+        free(k1);
+        free(k2);
+        free(k3);
+        free(k4);
+    }
+    if (--o->waiting == 0)
+        outline_decide(o);
+}
+
+bool cohort_gate_outline(struct req *req, void (*again)(struct req *))
+{
+    if (req->cohort_checked || req->user == NULL || req->args.argc < 2 ||
+        store_state() != STORE_UP)
+        return false;
+    req->cohort_checked = true;
+    struct catalog *cat = courses_current();
+    const struct course *c = cat && id_valid(req->args.argv[1]) ? catalog_course(cat, req->args.argv[1]) : NULL;
+    if (c == NULL)
+        return false;
+    struct outline *o = xcalloc(1, sizeof(*o));
+    o->req = req;
+    o->again = again;
+    o->cat = catalog_ref(cat);
+    o->course = c;
+    o->open = xcalloc(c->nmodules + 1, sizeof(*o->open));
+    o->date = xcalloc(c->nmodules + 1, sizeof(*o->date));
+    char *k = xasprintf(KEY_USER_COHORTS, req->user);
+    const char *argv[] = { "HGETALL", k };
+    int rc = store_command_argv(outline_list_cb, o, 2, argv, NULL);
+    free(k);
+    if (rc < 0) {
+        outline_free(o);
+        return false;
+    }
+    return true;
+}

@@ -26,6 +26,11 @@ enum cohort_gate_kind {
  * will call again(req) once Redis has told it the module is open. */
 bool cohort_gate(struct req *req, enum cohort_gate_kind kind, void (*again)(struct req *));
 
+/* COURSE id: for a learner in cohorts of the course, adds an "opens"
+ * column to the outline: the date (in the cohort's time zone) a module still
+ * locked for them opens, empty once open. Same contract as cohort_gate. */
+bool cohort_gate_outline(struct req *req, void (*again)(struct req *));
+
 /* REVIEW LIST: a trainer who runs cohorts sees only the answers of their
  * learners; "cohort:ID" among the arguments (taken out before the handler
  * sees them) narrows the list to one cohort, for its trainers and admins.

@@ -281,7 +281,12 @@ static const char *const sources[SCRIPT_COUNT] = {
         "return {redis.call('HKEYS', KEYS[1]), redis.call('HKEYS', KEYS[2]), last}\n",
 
     [SCRIPT_COHORT_SCHEDULE] =
-        "return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}\n",
+        "local out = {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}\n"
+        "if KEYS[3] then\n"
+        "  table.insert(out, redis.call('HGET', KEYS[3], 'tz') or 'UTC')\n"
+        "  table.insert(out, redis.call('HGETALL', KEYS[4]))\n"
+        "end\n"
+        "return out\n",
 };
 
 static char shas[SCRIPT_COUNT][41];

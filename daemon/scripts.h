@@ -29,7 +29,7 @@ enum script_id {
     SCRIPT_COHORT_SET,    /* K: meta; A: field value -> old value | false when no cohort */
     SCRIPT_COHORT_OPEN,   /* K: meta open; A: module ms -> 1 | 0 no such module */
     SCRIPT_COHORT_GATE,   /* K: meta open due extend; A: learner module -> {tz, closed, open, due, ext-open, ext-due} */
-    SCRIPT_COHORT_SCHEDULE,/* K: open due; A: - -> {open-flat, due-flat} */
+    SCRIPT_COHORT_SCHEDULE,/* K: open due [meta extend]; A: - -> {open-flat, due-flat [, tz, extend-flat]} */
     SCRIPT_COHORT_TRY,    /* K: joinfails; A: max window_s -> {1, pttl} limited | {0, 0} (counted) */
     SCRIPT_COHORT_ROSTER, /* K: learners roster late; A: - -> {names, roster-flat, late-flat} */
     SCRIPT_COHORT_LEARNER,/* K: done passed attempts*; A: - -> {done-flat, passed-flat, {list}*} */

@@ -227,6 +227,10 @@ def test_paced_release_two_time_zones_and_dst():
     r = nyla.request("EXERCISE demo/market")
     assert r.code == 403 and r.text == "module cases opens on 2026-03-29 (America/New_York)", r
     assert pia.request("READ demo/welcome").code == 200
+    outline = {x["lesson"]: x["opens"] for x in pia.request("COURSE demo").rows()}
+    assert outline == {"demo/welcome": "", "demo/lists": "",
+                       "demo/market": "2026-03-29 (Europe/Paris)"}, outline
+    assert "opens" not in conns["other"].request("COURSE demo").rows()[0]
     assert submit(pia, "demo/market", "share: 92\n").code == 403
     assert env.redis.cmd("LLEN", "campus:{u:pia}:attempts:demo/market") == b":0"
 
