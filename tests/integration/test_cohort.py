@@ -479,6 +479,53 @@ def test_review_list_by_cohort():
         env.redis.cmd("HDEL", "campus:{reviews}:items", "901", "902")
 
 
+def test_terminal_client():
+    import shutil
+    import tempfile
+    campus = os.path.join(harness.BUILD, "clients", "terminal", "campus")
+    home = tempfile.mkdtemp(prefix="campus-cohort-home-")
+    e = {k: v for k, v in os.environ.items() if not k.startswith("XDG_") and k != "PAGER"}
+    e.update(HOME=home, XDG_CONFIG_HOME=os.path.join(home, "c"), XDG_CACHE_HOME=os.path.join(home, "k"),
+             XDG_STATE_HOME=os.path.join(home, "s"), LANG="C.UTF-8", CAMPUS_TIMEOUT="10",
+             CAMPUS_SERVER="127.0.0.1:%d" % env.campusd.text_port)
+
+    def run(*args, input=""):
+        p = subprocess.run([campus] + list(args), input=input.encode(), env=e, capture_output=True,
+                           timeout=60)
+        assert b"Sanitizer" not in p.stderr and b"runtime error:" not in p.stderr, p.stderr
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+    try:
+        rc, out, err = run("login", "--user", "tara", "--password-stdin", input=PW + "\n")
+        assert rc == 0, err
+        rc, out, err = run("cohort", "create", "demo", "Client cohort", "2026-03-01", "every", "7",
+                           "days", "Europe/Paris")
+        assert rc == 0 and out.startswith("cohort "), (rc, out, err)
+        cid = out.split()[1]
+        csv_path = os.path.join(home, "roster.csv")
+        with open(csv_path, "w") as f:
+            f.write("name,display name\nlena,Lena L\notto,Otto O\n")
+        rc, out, err = run("cohort", "enrol", cid, csv_path)
+        assert rc == 0 and "enrolled 2 learners" in out, (rc, out, err)
+        rc, out, err = run("cohort", "progress", cid)
+        assert rc == 0, (rc, out, err)          # piped: the rows as TSV, no header
+        assert out.splitlines() == ["lena\tLena L\t0\t0\t0\t\t0", "otto\tOtto O\t0\t0\t0\t\t0"], out
+        rc, out, err = run("cohort", "show", cid)
+        assert rc == 0 and "tz\tEurope/Paris" in out, (rc, out, err)
+        dest = os.path.join(home, "grades.csv")
+        rc, out, err = run("grades", cid, dest)
+        assert rc == 0, (rc, out, err)
+        with open(dest, "rb") as f:
+            data = f.read()
+        assert data.startswith(b"\xef\xbb\xbfFirst name,") and b",lena," in data, data[:200]
+        rc, out, err = run("cohort", "bogus")
+        assert rc == 2, (rc, out, err)
+        rc, out, err = run("cohort", "show", "999999")
+        assert rc != 0 and "no cohort" in err + out, (rc, out, err)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 # ---- hostile input ----
 
 def test_impossible_dates():
