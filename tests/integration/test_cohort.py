@@ -504,12 +504,15 @@ def test_terminal_client():
         cid = out.split()[1]
         csv_path = os.path.join(home, "roster.csv")
         with open(csv_path, "w") as f:
-            f.write("name,display name\nlena,Lena L\notto,Otto O\n")
-        rc, out, err = run("cohort", "enrol", cid, csv_path)
-        assert rc == 0 and "enrolled 2 learners" in out, (rc, out, err)
+            f.write("name,display name\ncl-ann,Ann A\ncl-ben,Ben B\n")
+        rc, out, err = run("cohort", "enrol", cid, "accounts", csv_path)
+        assert rc == 0, (rc, out, err)
+        lines = out.splitlines()
+        assert lines[0] == "name,password" and [l.split(",")[0] for l in lines[1:]] == \
+            ["cl-ann", "cl-ben"], out
         rc, out, err = run("cohort", "progress", cid)
         assert rc == 0, (rc, out, err)          # piped: the rows as TSV, no header
-        assert out.splitlines() == ["lena\tLena L\t0\t0\t0\t\t0", "otto\tOtto O\t0\t0\t0\t\t0"], out
+        assert out.splitlines() == ["cl-ann\tAnn A\t0\t0\t0\t\t0", "cl-ben\tBen B\t0\t0\t0\t\t0"], out
         rc, out, err = run("cohort", "show", cid)
         assert rc == 0 and "tz\tEurope/Paris" in out, (rc, out, err)
         dest = os.path.join(home, "grades.csv")
@@ -517,7 +520,7 @@ def test_terminal_client():
         assert rc == 0, (rc, out, err)
         with open(dest, "rb") as f:
             data = f.read()
-        assert data.startswith(b"\xef\xbb\xbfFirst name,") and b",lena," in data, data[:200]
+        assert data.startswith(b"\xef\xbb\xbfFirst name,") and b"Ann,A,cl-ann," in data, data[:300]
         rc, out, err = run("cohort", "bogus")
         assert rc == 2, (rc, out, err)
         rc, out, err = run("cohort", "show", "999999")
