@@ -9,8 +9,6 @@
 #include "campusd.h"
 
 #include <ctype.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <hiredis/hiredis.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -22,6 +20,7 @@
 #include "catalog.h"
 #include "cohort-time.h"
 #include "cohort.h"
+#include "cohort-op.h"
 #include "keys.h"
 #include "scripts.h"
 
@@ -39,33 +38,6 @@ void cohort_random(char *out, size_t len)
     out[len] = '\0';
 }
 
-/* One COHORT request between its Redis steps. req is NULL for a repair run
- * by the timer. */
-struct cop {
-    struct req *req;
-    char id[24];
-    char user[AUTH_NAME_MAX + 1];
-    enum role role;
-    json_t *meta;                /* the cohort's meta hash, as an object */
-    bool trainer, learner;       /* the asker's place in it */
-    long long nlearners, ntrainers;
-    void (*next)(struct cop *);  /* after cohort_load or cop_sync */
-    void (*managed)(struct cop *); /* after load_managed's check */
-    json_t *settle;              /* cop_sync: the pending entries as read */
-    int waiting;                 /* replies still due */
-    bool failed;
-    json_t *names;               /* ADD, REMOVE, ENROL: the learners */
-    json_t *extras;              /* ENROL: roster JSON per learner */
-    json_t *create;              /* ENROL: names of accounts to create */
-    json_t *passwords;           /* ENROL: their one-time passwords */
-    size_t hashed;
-    json_t *hashes;
-    char op;                     /* '+' or '-' */
-    int code;                    /* the answer once synced */
-    char msg[256];
-    char *body;                  /* ... and its body (owned) */
-    const char *body_type;
-};
 
 static struct cop *cop_new(struct req *req)
 {
@@ -105,9 +77,9 @@ static void cop_free(struct cop *op)
     free(op);
 }
 
-static void cop_answer(struct cop *op, int code, const char *fmt, ...)
+void cop_answer(struct cop *op, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void cop_answer(struct cop *op, int code, const char *fmt, ...)
+void cop_answer(struct cop *op, int code, const char *fmt, ...)
 {
     va_list ap;
     char msg[256];
@@ -120,12 +92,12 @@ static void cop_answer(struct cop *op, int code, const char *fmt, ...)
     cop_free(op);
 }
 
-static void cop_store_failed(struct cop *op)
+void cop_store_failed(struct cop *op)
 {
     cop_answer(op, 503, "progress store unavailable");
 }
 
-static bool reply_bad(redisReply *r)
+bool cop_reply_bad(redisReply *r)
 {
     return r == NULL || r->type == REDIS_REPLY_ERROR;
 }
@@ -169,7 +141,7 @@ static void sync_settled_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply)) {
+    if (cop_reply_bad(reply)) {
         op->failed = true;
     } else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
         const char *argv[] = { "SREM", KEY_COHORT_DIRTY, op->id };
@@ -185,7 +157,7 @@ static void sync_user_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply))
+    if (cop_reply_bad(reply))
         op->failed = true;
     if (--op->waiting > 0)
         return;
@@ -213,7 +185,7 @@ static void sync_read_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY) {
         op->failed = true;
         op->next(op);
         return;
@@ -288,7 +260,7 @@ static void repair_done(struct cop *op)
 
 static void repair_list_cb(redisReply *reply, const char *err, void *priv)
 {
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY)
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY)
         return;
     for (size_t i = 0; i < reply->elements && i < 100; i++) {
         if (reply->element[i]->type != REDIS_REPLY_STRING || !id_ok(reply->element[i]->str))
@@ -314,7 +286,7 @@ static void load_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply)) {
+    if (cop_reply_bad(reply)) {
         cop_store_failed(op);
         return;
     }
@@ -373,7 +345,7 @@ static void need_manage(struct cop *op)
 
 /* Loads the cohort named by argv[2] and calls next(op) only for those who
  * run it (op may be freed when this returns). */
-static void load_managed(struct cop *op, void (*next)(struct cop *))
+void cop_load_managed(struct cop *op, void (*next)(struct cop *))
 {
     op->managed = next;
     cohort_load(op, op->req->args.argv[2], need_manage);
@@ -479,7 +451,7 @@ static void create_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply)) {
+    if (cop_reply_bad(reply)) {
         cop_store_failed(op);
         return;
     }
@@ -506,7 +478,7 @@ static void create_seq_cb(redisReply *reply, const char *err, void *priv)
     struct create *cr = priv;
     struct cop *op = cr->op;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
         cop_store_failed(op);
     } else {
         snprintf(op->id, sizeof(op->id), "%lld", reply->integer);
@@ -641,7 +613,7 @@ static void join_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
         cop_store_failed(op);
         return;
     }
@@ -668,7 +640,7 @@ static void join_code_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply)) {
+    if (cop_reply_bad(reply)) {
         cop_store_failed(op);
         return;
     }
@@ -694,7 +666,7 @@ static void join_peek_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
         cop_store_failed(op);
         return;
     }
@@ -736,7 +708,7 @@ static void members_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
         cop_store_failed(op);
         return;
     }
@@ -755,7 +727,7 @@ static void members_cb(redisReply *reply, const char *err, void *priv)
 
 /* Writes op->names (and op->extras) into or out of the cohort, then syncs
  * and answers what op holds (or a count). */
-static void members_write(struct cop *op)
+void cop_members_write(struct cop *op)
 {
     size_t n = json_array_size(op->names);
     const char **argv = xcalloc(2 * n + 8, sizeof(*argv));
@@ -799,373 +771,12 @@ static void leave_loaded(struct cop *op)
     op->op = '-';
     op->code = 200;
     snprintf(op->msg, sizeof(op->msg), "left cohort %s", op->id);
-    members_write(op);
+    cop_members_write(op);
 }
 
 static void co_leave(struct cop *op)
 {
     cohort_load(op, op->req->args.argv[2], leave_loaded);
-}
-
-/* ---- ADD, REMOVE ---- */
-
-/* ---- ENROL ---- */
-
-/* Parses one RFC 4180 record at *p (fields into out, at most 3). Returns the
- * number of fields, 0 at the end, -1 when malformed; lines counts the
- * newlines consumed. */
-static int csv_record(const char **p, const char *end, struct sbuf out[3], int *lines)
-{
-    const char *s = *p;
-    int nf = 0;
-
-    if (s >= end)
-        return 0;
-    for (int i = 0; i < 3; i++)
-        out[i].len = 0, sbuf_adds(&out[i], "");
-    for (;;) {
-        struct sbuf tmp = {0};
-        struct sbuf *f = nf < 3 ? &out[nf] : &tmp;
-        if (s < end && *s == '"') {
-            s++;
-            for (;;) {
-                if (s >= end) {
-                    sbuf_free(&tmp);
-                    return -1;
-                }
-                if (*s == '"') {
-                    if (s + 1 < end && s[1] == '"') {
-                        sbuf_addc(f, '"');
-                        s += 2;
-                        continue;
-                    }
-                    s++;
-                    break;
-                }
-                if (*s == '\n')
-                    (*lines)++;
-                sbuf_addc(f, *s++);
-            }
-            if (s < end && *s != ',' && *s != '\n' && *s != '\r') {
-                sbuf_free(&tmp);
-                return -1;
-            }
-        } else {
-            while (s < end && *s != ',' && *s != '\n' && *s != '\r') {
-                if (*s == '"') {
-                    sbuf_free(&tmp);
-                    return -1;
-                }
-                sbuf_addc(f, *s++);
-            }
-        }
-        sbuf_free(&tmp);
-        nf++;
-        if (s < end && *s == ',') {
-            s++;
-            continue;
-        }
-        if (s < end && *s == '\r')
-            s++;
-        if (s < end && *s == '\n')
-            s++;
-        (*lines)++;
-        *p = s;
-        return nf;
-    }
-}
-
-static void enrol_write(struct cop *op);
-
-static void enrol_registered(struct cop *op)
-{
-    if (--op->waiting > 0)
-        return;
-    if (op->failed) {
-        cop_answer(op, 409, "an account to be created was taken meanwhile, or the store failed; "
-                            "some accounts may exist: enrol again");
-        return;
-    }
-    enrol_write(op);
-}
-
-static void enrol_registered_cb(redisReply *reply, const char *err, void *priv)
-{
-    struct cop *op = priv;
-
-    if (reply_bad(reply) || (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0))
-        op->failed = true;
-    enrol_registered(op);
-}
-
-static void enrol_hash_next(struct cop *op);
-
-static void enrol_hashed(int result, const char *hash, void *priv)
-{
-    struct cop *op = priv;
-
-    if (result != 0 || hash == NULL) {
-        cop_answer(op, result == -2 ? 503 : 500, "%s",
-                   result == -2 ? "server shutting down" : "cannot hash a password");
-        return;
-    }
-    json_array_append_new(op->hashes, json_string(hash));
-    op->hashed++;
-    enrol_hash_next(op);
-}
-
-/* One hash at a time: the pool is shared with every LOGIN. */
-static void enrol_hash_next(struct cop *op)
-{
-    size_t n = json_array_size(op->create);
-
-    if (op->hashed < n) {
-        const char *pw = json_string_value(json_array_get(op->passwords, op->hashed));
-        if (auth_submit_hash(pw, strlen(pw), enrol_hashed, op) < 0)
-            cop_answer(op, 503, "too many logins at once; retry in a moment");
-        return;
-    }
-    /* Every hash is ready: the accounts are written, then the cohort. */
-    op->waiting = 1;
-    op->failed = false;
-    char created[24], maxlen[16];
-    snprintf(created, sizeof(created), "%lld", cohort_now_ms() / 1000);
-    snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
-    for (size_t i = 0; i < n; i++) {
-        const char *name = json_string_value(json_array_get(op->create, i));
-        char *k1 = xasprintf(KEY_ACCOUNT, name), *k2 = xasprintf(KEY_EVENTS, name);
-        const char *argv[] = { k1, k2, "learner", json_string_value(json_array_get(op->hashes, i)),
-                               created, maxlen };
-        op->waiting++;
-        if (script_call(SCRIPT_REGISTER, enrol_registered_cb, op, 2, 6, argv) < 0) {
-            op->waiting--;
-            op->failed = true;
-        }
-        const char *z[] = { "ZADD", KEY_USERS, created, name };
-        store_command_argv(NULL, NULL, 4, z, NULL);
-        free(k1);
-        free(k2);
-    }
-    enrol_registered(op);                 /* drops the hold */
-}
-
-static void enrol_checked(struct cop *op)
-{
-    bool make = op->req->args.argc == 5;
-
-    if (op->failed) {
-        cop_store_failed(op);
-        return;
-    }
-    if (json_array_size(op->create) > 0 && !make) {
-        const char *name = json_string_value(json_array_get(op->create, 0));
-        cop_answer(op, 400, "no account '%s' (ENROL id accounts {N} creates missing ones); "
-                            "nothing enrolled", name);
-        return;
-    }
-    op->passwords = json_array();
-    op->hashes = json_array();
-    op->hashed = 0;
-    for (size_t i = 0; i < json_array_size(op->create); i++) {
-        char pw[COHORT_OTP_LEN + 1];
-        cohort_random(pw, COHORT_OTP_LEN);
-        json_array_append_new(op->passwords, json_string(pw));
-        explicit_bzero(pw, sizeof(pw));
-    }
-    enrol_hash_next(op);
-}
-
-static void enrol_write(struct cop *op)
-{
-    size_t n = json_array_size(op->create);
-    struct sbuf b = {0};
-
-    op->code = 200;
-    snprintf(op->msg, sizeof(op->msg), "enrolled %zu learners in cohort %s, %zu accounts created",
-             json_array_size(op->names), op->id, n);
-    if (n > 0) {
-        /* The one-time passwords leave here once; only their hashes are kept. */
-        sbuf_adds(&b, "name,password\r\n");
-        for (size_t i = 0; i < n; i++)
-            sbuf_printf(&b, "%s,%s\r\n", json_string_value(json_array_get(op->create, i)),
-                        json_string_value(json_array_get(op->passwords, i)));
-        op->body = sbuf_take(&b);
-        op->body_type = "text/csv; charset=utf-8";
-    }
-    op->op = '+';
-    members_write(op);
-}
-
-static void account_exists_cb(redisReply *reply, const char *err, void *priv);
-
-struct exists_probe {
-    struct cop *op;
-    size_t index;
-};
-
-static void account_exists_cb(redisReply *reply, const char *err, void *priv)
-{
-    struct exists_probe *pr = priv;
-    struct cop *op = pr->op;
-
-    if (reply_bad(reply))
-        op->failed = true;
-    else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0)
-        json_array_append(op->create, json_array_get(op->names, pr->index));
-    free(pr);
-    if (--op->waiting > 0)
-        return;
-    op->next(op);
-}
-
-/* Asks Redis whether each of op->names has an account (pipelined: one round
- * trip); the missing ones go to op->create, then next(op). */
-static void check_accounts(struct cop *op, void (*next)(struct cop *))
-{
-    op->create = json_array();
-    op->next = next;
-    op->failed = false;
-    op->waiting = 1;
-    for (size_t i = 0; i < json_array_size(op->names); i++) {
-        struct exists_probe *pr = xcalloc(1, sizeof(*pr));
-        pr->op = op;
-        pr->index = i;
-        char *k = xasprintf(KEY_ACCOUNT, json_string_value(json_array_get(op->names, i)));
-        const char *argv[] = { "EXISTS", k };
-        op->waiting++;
-        if (store_command_argv(account_exists_cb, pr, 2, argv, NULL) < 0) {
-            free(pr);
-            op->waiting--;
-            op->failed = true;
-        }
-        free(k);
-    }
-    struct exists_probe *last = xcalloc(1, sizeof(*last));
-    last->op = op;
-    last->index = (size_t)-1;
-    redisReply none = { .type = REDIS_REPLY_NIL };
-    account_exists_cb(&none, NULL, last);
-}
-
-static bool field_clean(const char *s, size_t n)
-{
-    return strlen(s) == n && utf8_valid(s, n);
-}
-
-static void enrol_loaded(struct cop *op)
-{
-    const struct proto_req *a = &op->req->args;
-    const char *csv = a->argv[a->argc - 1];
-    const char *p = csv, *end = csv + a->argl[a->argc - 1];
-    struct sbuf f[3] = { {0}, {0}, {0} };
-    int line = 1, rows = 0;
-
-    if (a->argc == 5 && strcasecmp(a->argv[3], "accounts") != 0) {
-        cop_answer(op, 400, "usage: COHORT ENROL id [accounts] {N}");
-        return;
-    }
-    op->names = json_array();
-    op->extras = json_array();
-    json_t *seen = json_object();
-    for (;;) {
-        int at = line;
-        int nf = csv_record(&p, end, f, &line);
-        if (nf == 0)
-            break;
-        if (nf < 0 || nf > 3) {
-            cop_answer(op, 400, "line %d: %s; nothing enrolled", at,
-                       nf < 0 ? "bad quoting" : "want name[,display name,email]");
-            goto out;
-        }
-        if (at == 1 && strcmp(f[0].data, "name") == 0)
-            continue;                               /* a header row */
-        if (nf == 1 && f[0].len == 0)
-            continue;                               /* a blank line */
-        if (++rows > COHORT_ENROL_ROWS_MAX) {
-            cop_answer(op, 413, "at most %d rows per ENROL; nothing enrolled", COHORT_ENROL_ROWS_MAX);
-            goto out;
-        }
-        if (!auth_name_valid(f[0].data, f[0].len)) {
-            cop_answer(op, 400, "line %d: a name is 3 to 32 of a-z, 0-9, '.', '_' and '-'; "
-                                "nothing enrolled", at);
-            goto out;
-        }
-        if (json_object_get(seen, f[0].data)) {
-            cop_answer(op, 400, "line %d: '%s' is there twice; nothing enrolled", at, f[0].data);
-            goto out;
-        }
-        if (!field_clean(f[1].data, f[1].len) || !field_clean(f[2].data, f[2].len) ||
-            f[1].len > 200 || f[2].len > 200 || (f[2].len && !strchr(f[2].data, '@'))) {
-            cop_answer(op, 400, "line %d: a display name or email that is not UTF-8 text of at "
-                                "most 200 bytes, or an email without '@'; nothing enrolled", at);
-            goto out;
-        }
-        json_object_set_new(seen, f[0].data, json_true());
-        json_array_append_new(op->names, json_string(f[0].data));
-        json_t *x = json_pack("{s:s,s:s}", "display", f[1].data, "email", f[2].data);
-        char *xs = json_dumps(x, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_array_append_new(op->extras, json_string(xs));
-        free(xs);
-        json_decref(x);
-    }
-    if (rows == 0) {
-        cop_answer(op, 400, "no learners in the CSV");
-        goto out;
-    }
-    check_accounts(op, enrol_checked);
-out:
-    json_decref(seen);
-    for (int i = 0; i < 3; i++)
-        sbuf_free(&f[i]);
-}
-
-static void co_enrol(struct cop *op)
-{
-    load_managed(op, enrol_loaded);
-}
-
-static void add_checked(struct cop *op)
-{
-    if (op->failed) {
-        cop_store_failed(op);
-        return;
-    }
-    if (json_array_size(op->create) > 0) {
-        cop_answer(op, 404, "no account '%s'; nobody added",
-                   json_string_value(json_array_get(op->create, 0)));
-        return;
-    }
-    op->op = '+';
-    members_write(op);
-}
-
-static bool collect_names(struct cop *op, int from)
-{
-    const struct proto_req *a = &op->req->args;
-
-    op->names = json_array();
-    for (int i = from; i < a->argc; i++) {
-        if (!auth_name_valid(a->argv[i], a->argl[i])) {
-            cop_answer(op, 400, "'%.40s' is not an account name", a->argv[i]);
-            return false;
-        }
-        json_array_append_new(op->names, json_string(a->argv[i]));
-    }
-    return true;
-}
-
-static void add_loaded(struct cop *op)
-{
-    if (collect_names(op, 3))
-        check_accounts(op, add_checked);
-}
-
-static void remove_loaded(struct cop *op)
-{
-    if (!collect_names(op, 3))
-        return;
-    op->op = '-';
-    members_write(op);
 }
 
 /* ---- TRAINER ---- */
@@ -1174,7 +785,7 @@ static void trainer_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
         cop_store_failed(op);
         return;
     }
@@ -1208,7 +819,7 @@ static void trainer_role_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply)) {
+    if (cop_reply_bad(reply)) {
         cop_store_failed(op);
         return;
     }
@@ -1250,7 +861,7 @@ static void code_set_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_STRING) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_STRING) {
         cop_store_failed(op);
         return;
     }
@@ -1302,7 +913,7 @@ static void close_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply)) {
+    if (cop_reply_bad(reply)) {
         cop_store_failed(op);
         return;
     }
@@ -1318,7 +929,7 @@ static void open_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
         cop_store_failed(op);
         return;
     }
@@ -1358,7 +969,7 @@ static void extend_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (reply_bad(reply)) {
+    if (cop_reply_bad(reply)) {
         cop_store_failed(op);
         return;
     }
@@ -1370,7 +981,7 @@ static void extend_schedule_cb(redisReply *reply, const char *err, void *priv)
     struct cop *op = priv;
     const struct proto_req *a = &op->req->args;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
         cop_store_failed(op);
         return;
     }
@@ -1441,7 +1052,7 @@ static void show_schedule_cb(redisReply *reply, const char *err, void *priv)
     struct cop *op = priv;
     struct req *req = op->req;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
         cop_store_failed(op);
         return;
     }
@@ -1526,7 +1137,7 @@ static void list_meta_cb(redisReply *reply, const char *err, void *priv)
     struct list_row *lr = priv;
     struct list_op *lo = lr->lo;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
         lo->failed = true;
     } else if (reply->element[0]->type == REDIS_REPLY_ARRAY &&
                reply->element[0]->elements >= 5 && reply->element[0]->element[0]->type == REDIS_REPLY_STRING) {
@@ -1574,7 +1185,7 @@ static void list_ids_cb(redisReply *reply, const char *err, void *priv)
 {
     struct list_op *lo = priv;
 
-    if (reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY) {
+    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_ARRAY) {
         lo->failed = true;
     } else {
         bool admin = lo->req->role == ROLE_ADMIN;
@@ -1639,16 +1250,16 @@ static void report_loaded(struct cop *op)
     json_decref(meta);
 }
 
-static void co_report(struct cop *op) { load_managed(op, report_loaded); }
+static void co_report(struct cop *op) { cop_load_managed(op, report_loaded); }
 
 static void co_show(struct cop *op) { cohort_load(op, op->req->args.argv[2], show_loaded); }
-static void co_code(struct cop *op) { load_managed(op, code_loaded); }
-static void co_close(struct cop *op) { load_managed(op, close_loaded); }
-static void co_trainer(struct cop *op) { load_managed(op, trainer_loaded); }
-static void co_add(struct cop *op) { load_managed(op, add_loaded); }
-static void co_remove(struct cop *op) { load_managed(op, remove_loaded); }
-static void co_open(struct cop *op) { load_managed(op, open_loaded); }
-static void co_extend(struct cop *op) { load_managed(op, extend_loaded); }
+static void co_code(struct cop *op) { cop_load_managed(op, code_loaded); }
+static void co_close(struct cop *op) { cop_load_managed(op, close_loaded); }
+static void co_trainer(struct cop *op) { cop_load_managed(op, trainer_loaded); }
+static void co_add(struct cop *op) { cop_load_managed(op, cop_add_loaded); }
+static void co_remove(struct cop *op) { cop_load_managed(op, cop_remove_loaded); }
+static void co_open(struct cop *op) { cop_load_managed(op, open_loaded); }
+static void co_extend(struct cop *op) { cop_load_managed(op, extend_loaded); }
 
 struct sub {
     const char *name;
@@ -1671,7 +1282,7 @@ static const struct sub subs[] = {
     { "TRAINER", co_trainer, 3, 3, ROLE_TRAINER, true, "COHORT TRAINER id add|remove name" },
     { "ADD", co_add, 2, 60, ROLE_TRAINER, true, "COHORT ADD id name..." },
     { "REMOVE", co_remove, 2, 2, ROLE_TRAINER, true, "COHORT REMOVE id name" },
-    { "ENROL", co_enrol, 2, 3, ROLE_TRAINER, true, "COHORT ENROL id [accounts] {N}" },
+    { "ENROL", cop_enrol, 2, 3, ROLE_TRAINER, true, "COHORT ENROL id [accounts] {N}" },
     { "OPEN", co_open, 2, 2, ROLE_TRAINER, true, "COHORT OPEN id module" },
     { "EXTEND", co_extend, 4, 4, ROLE_TRAINER, true, "COHORT EXTEND id learner module date" },
     { "PROGRESS", co_report, 1, 3, ROLE_TRAINER, false, "COHORT PROGRESS id [sort-column [desc]]" },
@@ -1717,233 +1328,4 @@ const struct cmd cmd_group_cohort[] = {
       "Cohorts: a session of a course for a group, paced by dates, with an enrolment code. "
       "HELP COHORT lists the sub-commands in docs/PROTOCOL.md." },
     { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
-};
-
-/* ---- HTTP routes: /api/cohorts, onto the same sub-commands ---- */
-
-/* The request body as a JSON object, or NULL after answering 400. */
-static json_t *body_json(struct evhttp_request *r, const char *want)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        char msg[200];
-        snprintf(msg, sizeof(msg), "body must be %s", want);
-        api_send_error(r, 400, msg);
-        return NULL;
-    }
-    return doc;
-}
-
-static const char *jstr(json_t *doc, const char *k)
-{
-    const char *v = json_string_value(json_object_get(doc, k));
-    return v ? v : NULL;
-}
-
-/* A query parameter; q is always left for evhttp_clear_headers. */
-static const char *query(struct evhttp_request *r, struct evkeyvalq *q, const char *k)
-{
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
-    const char *s = uri ? evhttp_uri_get_query(uri) : NULL;
-    if (evhttp_parse_query_str(s ? s : "", q) < 0)
-        return NULL;
-    return evhttp_find_header(q, k);
-}
-
-static int argv2(char **argv, const char *sub)
-{
-    argv[0] = xstrdup("COHORT");
-    argv[1] = xstrdup(sub);
-    return 2;
-}
-
-static int api_list(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    return argv2(argv, "LIST");
-}
-
-static int api_create(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    json_t *d = body_json(r, "{\"course\", \"name\", \"start\", \"pace\"?, \"tz\"?, \"schedule\"?}");
-    if (d == NULL)
-        return -1;
-    const char *course = jstr(d, "course"), *name = jstr(d, "name"), *start = jstr(d, "start");
-    const char *pace = jstr(d, "pace"), *tz = jstr(d, "tz"), *sched = jstr(d, "schedule");
-    if (!course || !name || !start) {
-        json_decref(d);
-        api_send_error(r, 400, "course, name and start are needed");
-        return -1;
-    }
-    int c = argv2(argv, "CREATE");
-    argv[c++] = xstrdup(course);
-    argv[c++] = xstrdup(name);
-    argv[c++] = xstrdup(start);
-    if (pace && strncasecmp(pace, "every ", 6) == 0) {
-        argv[c++] = xstrdup("every");
-        argv[c++] = xasprintf("%ld", strtol(pace + 6, NULL, 10));
-    } else if (pace) {
-        argv[c++] = xstrdup(pace);
-    }
-    if (tz)
-        argv[c++] = xstrdup(tz);
-    if (sched)
-        argv[c++] = xasprintf("%s%s", sched, strchr(sched, '\n') ? "" : "\n");
-    json_decref(d);
-    return c;
-}
-
-static int api_join(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    json_t *d = body_json(r, "{\"code\": \"...\"}");
-    if (d == NULL)
-        return -1;
-    int c = argv2(argv, "JOIN");
-    argv[c++] = xstrdup(jstr(d, "code") ? jstr(d, "code") : "");
-    json_decref(d);
-    return c;
-}
-
-static int api_id(char **argv, const char *sub, const char *id)
-{
-    int c = argv2(argv, sub);
-    argv[c++] = xstrdup(id);
-    return c;
-}
-
-static int api_show(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "SHOW", p[0]); }
-static int api_leave(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "LEAVE", p[0]); }
-static int api_close(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "CLOSE", p[0]); }
-static int api_code(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "CODE", p[0]); }
-static int api_grades(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "GRADES", p[0]); }
-
-static int api_grades_csv(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    int c = api_id(argv, "GRADES", p[0]);
-    argv[c++] = xstrdup("csv");
-    return c;
-}
-
-static int api_code_set(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    json_t *d = body_json(r, "{\"action\": \"rotate\" | \"off\"}");
-    if (d == NULL)
-        return -1;
-    int c = api_id(argv, "CODE", p[0]);
-    argv[c++] = xstrdup(jstr(d, "action") ? jstr(d, "action") : "");
-    json_decref(d);
-    return c;
-}
-
-static int api_trainers(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    json_t *d = body_json(r, "{\"action\": \"add\" | \"remove\", \"name\": \"...\"}");
-    if (d == NULL)
-        return -1;
-    int c = api_id(argv, "TRAINER", p[0]);
-    argv[c++] = xstrdup(jstr(d, "action") ? jstr(d, "action") : "");
-    argv[c++] = xstrdup(jstr(d, "name") ? jstr(d, "name") : "");
-    json_decref(d);
-    return c;
-}
-
-static int api_add(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    json_t *d = body_json(r, "{\"names\": [\"...\"]}");
-    if (d == NULL)
-        return -1;
-    json_t *names = json_object_get(d, "names");
-    size_t k;
-    json_t *v;
-    if (!json_is_array(names) || json_array_size(names) == 0 ||
-        json_array_size(names) > API_ARGS_MAX - 3) {
-        json_decref(d);
-        api_send_error(r, 400, "names: 1 to 13 account names (ENROL takes more)");
-        return -1;
-    }
-    int c = api_id(argv, "ADD", p[0]);
-    json_array_foreach(names, k, v)
-        argv[c++] = xstrdup(json_is_string(v) ? json_string_value(v) : "");
-    json_decref(d);
-    return c;
-}
-
-static int api_remove(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    int c = api_id(argv, "REMOVE", p[0]);
-    argv[c++] = xstrdup(p[1]);
-    return c;
-}
-
-/* The body is the CSV itself; ?accounts=1 creates missing accounts. */
-static int api_enrol(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    struct evkeyvalq q;
-    const char *acc = query(r, &q, "accounts");
-    bool make = acc && strcmp(acc, "1") == 0;
-    evhttp_clear_headers(&q);
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    size_t len = evbuffer_get_length(in);
-    int c = api_id(argv, "ENROL", p[0]);
-    if (make)
-        argv[c++] = xstrdup("accounts");
-    argv[c++] = xstrndup((const char *)evbuffer_pullup(in, -1), len);
-    return c;
-}
-
-static int api_open(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    int c = api_id(argv, "OPEN", p[0]);
-    argv[c++] = xstrdup(p[1]);
-    return c;
-}
-
-static int api_extend(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    json_t *d = body_json(r, "{\"learner\", \"module\", \"date\"}");
-    if (d == NULL)
-        return -1;
-    int c = api_id(argv, "EXTEND", p[0]);
-    const char *ks[] = { "learner", "module", "date" };
-    for (int i = 0; i < 3; i++)
-        argv[c++] = xstrdup(jstr(d, ks[i]) ? jstr(d, ks[i]) : "");
-    json_decref(d);
-    return c;
-}
-
-static int api_progress(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    struct evkeyvalq q;
-    int c = api_id(argv, "PROGRESS", p[0]);
-    const char *sort = query(r, &q, "sort");
-    if (sort) {
-        argv[c++] = xstrdup(sort);
-        const char *order = evhttp_find_header(&q, "order");
-        if (order)
-            argv[c++] = xstrdup(order);
-    }
-    evhttp_clear_headers(&q);
-    return c;
-}
-
-const struct api_route api_routes_cohort[] = {
-    { "GET", "/api/cohorts", api_list },
-    { "POST", "/api/cohorts", api_create },
-    { "POST", "/api/cohorts/join", api_join },
-    { "GET", "/api/cohorts/*", api_show },
-    { "POST", "/api/cohorts/*/leave", api_leave },
-    { "GET", "/api/cohorts/*/code", api_code },
-    { "POST", "/api/cohorts/*/code", api_code_set },
-    { "POST", "/api/cohorts/*/close", api_close },
-    { "POST", "/api/cohorts/*/trainers", api_trainers },
-    { "POST", "/api/cohorts/*/learners", api_add },
-    { "DELETE", "/api/cohorts/*/learners/*", api_remove },
-    { "POST", "/api/cohorts/*/enrol", api_enrol },
-    { "POST", "/api/cohorts/*/open/*", api_open },
-    { "POST", "/api/cohorts/*/extend", api_extend },
-    { "GET", "/api/cohorts/*/progress", api_progress },
-    { "GET", "/api/cohorts/*/grades", api_grades },
-    { "GET", "/api/cohorts/*/grades.csv", api_grades_csv },
-    { NULL, NULL, NULL },
 };
