@@ -849,6 +849,9 @@ static int api_reviews(struct evhttp_request *r, char **p, int n, char **argv)
         const char *course = evhttp_find_header(&params, "course");
         if (course && course[0])
             argv[argc++] = xstrdup(course);
+        const char *cohort = evhttp_find_header(&params, "cohort");
+        if (cohort && cohort[0])
+            argv[argc++] = xasprintf("cohort:%s", cohort);
         evhttp_clear_headers(&params);
     }
     return argc;

@@ -168,6 +168,11 @@ def test_access_table():
         ("COHORT LEAVE %s" % none,              401, 404, 404, 404, 404, 404),
         ("ENROL",                               401, 404, 404, 200, 404, 200),
         ("COHORT PROGRESS {id}",                401, 404, 404, 200, 404, 200),
+        ("COHORT GRADES {id}",                  401, 404, 404, 200, 404, 200),
+        ("COHORT REMOVE {id} nobody-here",      401, 404, 404, 200, 404, 200),
+        ("COHORT CODE {id} rotate",             401, 404, 404, 200, 404, 200),
+        ("COHORT LEAVE {id}",                   401, 200, 404, 409, 404, 409),
+        ("COHORT CLOSE {id}",                   401, 404, 404, 200, 404, 200),
     ]
     failures = []
     for row in table:
@@ -474,6 +479,11 @@ def test_review_list_by_cohort():
         assert tomas.request("REVIEW LIST cohort:%s" % cid).code == 404
         assert seen(admin, "REVIEW LIST") == ["901", "902"]
         assert seen(admin, "REVIEW LIST cohort:%s" % cid) == ["901"]
+        s, h, body = http(env.campusd.http_port, "POST", "/api/login",
+                          body=json.dumps({"name": "tara", "password": PW}))
+        auth = {"Authorization": "Bearer " + json.loads(body)["data"]["token"]}
+        s, h, body = http(env.campusd.http_port, "GET", "/api/reviews?cohort=" + cid, headers=auth)
+        assert s == 200 and [i["id"] for i in json.loads(body)["items"] if i["id"] in items] == ["901"], body
         assert conns["learner"].request("REVIEW LIST cohort:%s" % cid).code == 403
     finally:
         env.redis.cmd("HDEL", "campus:{reviews}:items", "901", "902")
