@@ -531,6 +531,43 @@ def test_terminal_client():
         with open(dest, "rb") as f:
             data = f.read()
         assert data.startswith(b"\xef\xbb\xbfFirst name,") and b"Ann,A,cl-ann," in data, data[:300]
+        # The shell completes sub-commands and the ids of the cohorts one runs.
+        import pty
+        import select
+        assert conns["admin"].request('USER ADD tcomp trainer "%s"' % PW).code == 201
+        rc, out, err = run("login", "--user", "tcomp", "--password-stdin", input=PW + "\n")
+        assert rc == 0, err
+        c = login("tcomp")
+        own = "0"
+        for _ in range(12):                   # until the id has two digits to complete
+            if len(own) >= 2:
+                break
+            own, _ = create(conns["trainer"], "demo Filler 2026-03-01")
+        own, _ = create(c, "demo Completion 2026-03-01")
+        c.close()
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(campus, [campus], dict(e, TERM="xterm", PAGER=""))
+        got = b""
+        end = time.time() + 20
+
+        def expect(what):
+            nonlocal got
+            while what not in got:
+                assert time.time() < end, got[-2000:]
+                r, _, _ = select.select([fd], [], [], 0.5)
+                if r:
+                    got += os.read(fd, 65536)
+
+        expect(b"campus tcomp> ")
+        os.write(fd, ("cohort sh\t%s\t\r" % own[:1]).encode())
+        expect(b"Completion")
+        expect(b"campus tcomp> ")
+        os.write(fd, b"exit\r")
+        os.waitpid(pid, 0)
+        os.close(fd)
+        # Typed: "sh" and the first digit; run: SHOW of the whole id.
+        assert ("id\t%s\r\nname\tCompletion" % own).encode() in got, got[-2000:]
         rc, out, err = run("cohort", "bogus")
         assert rc == 2, (rc, out, err)
         rc, out, err = run("cohort", "show", "999999")
