@@ -31,6 +31,7 @@ struct report {
     const struct lesson **ex;    /* the course's graded exercises, in course order */
     size_t nex;
     json_t *names, *roster, *late;
+    json_t *late_at;             /* "LEARNER EXERCISE" -> the first late attempt's number */
     json_t *rows;                /* one array of strings per learner */
     size_t next;                 /* first learner of the next page */
     int waiting;
@@ -49,6 +50,7 @@ static void report_free(struct report *rp)
     json_decref(rp->names);
     json_decref(rp->roster);
     json_decref(rp->late);
+    json_decref(rp->late_at);
     json_decref(rp->rows);
     free(rp);
 }
@@ -152,14 +154,20 @@ static json_t *grades_row(struct report *rp, const char *name, redisReply *r)
         const struct exercise *ex = rp->ex[e]->exercise;
         redisReply *list = r->element[2 + e];
         double *scores = xcalloc(list->elements + 1, sizeof(double));
+        size_t ns = 0;
+        /* late: ignore leaves out attempts from the first late one on. */
+        char *lk = xasprintf("%s %s", name, rp->ex[e]->full_id);
+        long long late_from = ex->late_counts ? 0 : json_integer_value(json_object_get(rp->late_at, lk));
+        free(lk);
         for (size_t a = 0; a < list->elements; a++) {
             json_t *rec = json_loads(list->element[a]->str, 0, NULL);
-            scores[a] = json_number_value(json_object_get(rec, "score"));
+            if (late_from <= 0 || json_integer_value(json_object_get(rec, "n")) < late_from)
+                scores[ns++] = json_number_value(json_object_get(rec, "score"));
             json_decref(rec);
         }
         double w = exercise_weight(ex);
-        if (list->elements) {
-            double kept = exercise_policy_score(exercise_policy(ex), scores, list->elements);
+        if (ns) {
+            double kept = exercise_policy_score(exercise_policy(ex), scores, ns);
             snprintf(buf, sizeof(buf), "%.2f", kept);
             total += w * kept;
             wsum += w;
@@ -444,6 +452,8 @@ static void roster_cb(redisReply *reply, const char *err, void *priv)
             json_object_set_new(rp->roster, ro->element[i]->str, x);
     }
     for (size_t i = 0; i + 1 < la->elements; i += 2) {
+        json_object_set_new(rp->late_at, la->element[i]->str,
+                            json_integer(atoll(la->element[i + 1]->str)));
         char name[64];
         const char *sp = strchr(la->element[i]->str, ' ');
         if (sp == NULL || (size_t)(sp - la->element[i]->str) >= sizeof(name))
@@ -483,6 +493,7 @@ static void report_start(struct req *req, const char *id, json_t *meta, bool gra
     rp->names = json_array();
     rp->roster = json_object();
     rp->late = json_object();
+    rp->late_at = json_object();
     rp->rows = json_array();
     char *k1 = xasprintf(KEY_COHORT_LEARNERS, id), *k2 = xasprintf(KEY_COHORT_ROSTER, id),
          *k3 = xasprintf(KEY_COHORT_LATE, id);

@@ -54,7 +54,7 @@
 #define KEY_COHORT_DUE      "campus:{c:%s}:due"
 /* Hash: "open LEARNER MODULE" or "due LEARNER MODULE" -> UTC ms: EXTEND. */
 #define KEY_COHORT_EXTEND   "campus:{c:%s}:extend"
-/* Hash: "LEARNER EXERCISE" -> time (ms) of the first late SUBMIT. */
+/* Hash: "LEARNER EXERCISE" -> the number of the first late attempt. */
 #define KEY_COHORT_LATE     "campus:{c:%s}:late"
 /* Hash: "l:NAME" -> "+COURSE" or "-", "t:NAME" -> "+" or "-": a membership
  * change written to the cohort and not yet to the user. */

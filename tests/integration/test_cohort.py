@@ -275,7 +275,7 @@ def test_due_dates_mark_late_and_extend():
     assert r.code == 200, r                       # stored, marked late
     assert submit(conns["dan"], "demo/market", "share: 92\n").code == 200
     late = env.redis.cmd("HGET", "campus:{c:%s}:late" % cid, "dora demo/market")
-    assert late.isdigit(), late
+    assert late == b"2", late                    # her second attempt was the first late one
     assert env.redis.cmd("HEXISTS", "campus:{c:%s}:late" % cid, "dan demo/market") == b":0"
     assert env.redis.cmd("LLEN", "campus:{u:dora}:attempts:demo/market") == b":2"
     late = {x["name"]: x["late"] for x in tara.request("COHORT PROGRESS " + cid).rows()}
@@ -285,6 +285,54 @@ def test_due_dates_mark_late_and_extend():
     r = submit(conns["dan"], "demo/market", "share: 92\n")
     assert r.code == 403 and "closed" in r.text, r
     assert conns["other"].request("COHORT JOIN " + code).code == 403
+
+
+def test_late_attempts_ignored_by_setting_and_two_servers_share_state():
+    """A second campusd on the same Redis, whose copy of the course says
+    late: ignore for the market case, sees the cohort made on the first and
+    leaves the late attempt out of the grades; the first counts it."""
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="campus-cohort-late-")
+    courses = os.path.join(tmp, "courses")
+    shutil.copytree(os.path.join(harness.FIXTURES, "courses-good"), courses)
+    market = os.path.join(courses, "demo", "02-cases", "01-market.case.md")
+    with open(market) as f:
+        text = f.read()
+    with open(market, "w") as f:
+        f.write(text.replace("policy: best\n", "policy: best\nlate: ignore\n", 1))
+    other = harness.Campusd(tmp, redis=env.redis, courses=courses,
+                            extra=FAST + ["--test-clock", clock]).start()
+    try:
+        tara_a = conns["trainer"]
+        cid, code = create(tara_a, "demo Late 2026-03-01 UTC", "cases 2026-03-01 2026-03-10\n")
+        assert conns["admin"].request('USER ADD lateo learner "%s"' % PW).code == 201
+        b = other.client()
+        assert b.request('LOGIN lateo "%s"' % PW).code == 200
+        assert b.request("COHORT JOIN " + code).code == 200      # joined on the other server
+        set_clock(ms(2026, 3, 5))
+        assert submit(b, "demo/market", "share: 10\n").code == 200
+        set_clock(ms(2026, 3, 12))
+        assert submit(b, "demo/market", "share: 92\n").code == 200   # late
+        tb = other.client()
+        assert tb.request('LOGIN tara "%s"' % PW).code == 200
+        col = "Exercise: The caf\u00e9 market of D\u00farcal (Real)"
+
+        def market_grade(c):
+            import csv
+            import io
+            r = c.request("COHORT GRADES " + cid)
+            assert r.code == 200, r
+            rows = list(csv.DictReader(io.StringIO(r.body.decode("utf-8-sig"), newline="")))
+            return {x["Username"]: x[col] for x in rows}
+
+        assert market_grade(tb) == {"lateo": "0.00"}                # late: ignore
+        assert market_grade(tara_a) == {"lateo": "100.00"}          # the default: count
+        b.close()
+        tb.close()
+    finally:
+        other.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---- bulk enrolment ----
