@@ -1323,7 +1323,9 @@ static void cmd_cohort(struct req *req)
 }
 
 const struct cmd cmd_group_cohort[] = {
-    { "COHORT", cmd_cohort, 1, 62, ROLE_LEARNER, CMD_STORE,
+    /* CMD_WRITE: most sub-commands write, and a write must finish before
+     * what is pipelined behind it runs (JOIN then SHOW sees the join). */
+    { "COHORT", cmd_cohort, 1, 62, ROLE_LEARNER, CMD_STORE | CMD_WRITE,
       "COHORT CREATE|JOIN|LEAVE|LIST|SHOW|CODE|CLOSE|TRAINER|ADD|REMOVE|ENROL|OPEN|EXTEND|PROGRESS|GRADES ...",
       "Cohorts: a session of a course for a group, paced by dates, with an enrolment code. "
       "HELP COHORT lists the sub-commands in docs/PROTOCOL.md." },

@@ -683,6 +683,17 @@ def test_guessed_codes_rate_limited():
     g.close()
 
 
+def test_pipelined_join_then_show_keeps_order():
+    tara = conns["trainer"]
+    cid, code = create(tara, "demo Pipeline 2026-03-01")
+    assert conns["admin"].request('USER ADD piper learner "%s"' % PW).code == 201
+    p = login("piper")
+    p.send("COHORT JOIN %s\r\nCOHORT SHOW %s\r\nCOHORT LEAVE %s\r\nCOHORT SHOW %s\r\n" % (code, cid, cid, cid))
+    codes = [p.read_response().code for _ in range(4)]
+    assert codes == [200, 200, 200, 404], codes
+    p.close()
+
+
 def test_code_rotate_and_off():
     tara, otto = conns["trainer"], conns["other"]
     cid, code = create(tara, "demo Rotate 2026-03-01")
