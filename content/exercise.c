@@ -76,6 +76,15 @@ static void read_settings(struct exercise *ex, const struct exercise_src *src,
         else
             SETTING_ERROR(n, "reveal is never, after-pass or after-last-attempt");
     }
+    if ((n = task_yaml_get(&doc, root, "late", NULL))) {
+        s = task_yaml_str(n);
+        if (s && !strcmp(s, "count"))
+            ex->late_counts = true;
+        else if (s && !strcmp(s, "ignore"))
+            ex->late_counts = false;
+        else
+            SETTING_ERROR(n, "late is count or ignore");
+    }
     if ((n = task_yaml_get(&doc, root, "shuffle", NULL)) && !task_yaml_bool(n, &ex->shuffle))
         SETTING_ERROR(n, "shuffle is true or false");
 #undef SETTING_ERROR
@@ -121,6 +130,7 @@ struct exercise *exercise_build(const struct exercise_src *src, struct diag_list
     ex->weight = 1;
     ex->policy = EXERCISE_POLICY_BEST;
     ex->reveal = EXERCISE_REVEAL_AFTER_PASS;
+    ex->late_counts = true;
     ex->shuffle = true;
     read_settings(ex, src, diags);
 

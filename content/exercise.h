@@ -50,6 +50,7 @@ struct exercise {
     double weight;                 /* in the course grade */
     enum exercise_reveal reveal;
     bool shuffle;
+    bool late_counts;              /* late: a SUBMIT past a cohort's due date counts in grades */
     struct task **tasks;           /* in file order; GIFT questions of gift
                                     * blocks are tasks q1, q2, ... */
     size_t ntasks;

@@ -49,6 +49,7 @@ static const struct fm_key {
     {"weight", FMT_EXERCISE, K_STUDY, 0},
     {"reveal", FMT_EXERCISE, K_STUDY, 0},
     {"shuffle", FMT_EXERCISE, K_STUDY, 0},
+    {"late", FMT_EXERCISE, K_STUDY, 0},
 };
 #define FM_NKEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
 

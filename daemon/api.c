@@ -1,6 +1,7 @@
 /* api.c: the JSON API under /api/: a table of routes, each turning an HTTP
  * request into a command's arguments, answered by the same handlers as CTP/1. */
 #include "campusd.h"
+#include "auth.h"
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -15,6 +16,7 @@ static const struct api_route *const route_groups[] = {
     api_routes_exercise,
     api_routes_account,
     api_routes_progress,
+    api_routes_cohort,
 };
 
 /* Headers every API answer carries, errors and 304s included: a browser
@@ -101,7 +103,7 @@ static void api_req_error(enum evhttp_request_error err, void *arg)
 
 /* Matches path against pattern; each "{name}" takes one path segment,
  * percent-decoded into params. A segment must decode to an id (id_valid:
- * 1 to 64 of [a-z0-9-]): a NUL or any other byte there would otherwise reach
+ * 1 to 64 of [a-z0-9-]; "{name}", an account name: auth_name_valid): a NUL or any other byte there would otherwise reach
  * a lookup that reads only the part before it. Returns the number of params;
  * -1 when the path is not this route's; -2 when it is but a segment is not
  * an id, with *bad set to the field's name (pointing into pattern, its
@@ -126,7 +128,11 @@ static int match(const char *pattern, const char *path, char **params, const cha
             size_t dlen = 0;
             char *id = evhttp_uridecode(raw, 0, &dlen);
             free(raw);
-            if (id == NULL || dlen != strlen(id) || !id_valid(id)) {
+            /* An account name ({name}) has its own alphabet; every other
+             * field is an id. */
+            bool is_name = (size_t)(close - pattern - 1) == 4 && strncmp(pattern + 1, "name", 4) == 0;
+            if (id == NULL || dlen != strlen(id) ||
+                !(is_name ? auth_name_valid(id, dlen) : id_valid(id))) {
                 free(id);
                 if (bad_name == NULL) {
                     bad_name = pattern + 1;

@@ -65,6 +65,10 @@ struct config {
     long attempts_max;           /* attempts stored per exercise that sets no limit */
     long submit_window;          /* seconds a SUBMIT can be retried without using an attempt */
     long review_repair_interval; /* seconds between passes that queue reviews left unqueued */
+    /* cohorts (cmd-cohort.c) */
+    long cohort_join_fail_max;   /* wrong enrolment codes per account per window */
+    long cohort_join_fail_window; /* seconds */
+    char *test_clock;            /* test builds only: a file holding "now" in ms */
 };
 
 extern struct config cfg;
@@ -178,6 +182,8 @@ struct req {
     bool holds;                  /* CTP: a write the connection waits for (see conn.c) */
     double started;              /* monotonic seconds, for the latency histogram */
     void (*on_done)(struct req *);
+    bool cohort_checked;         /* paced release already allowed it (cohort-gate.c) */
+    void *cohort_gate;           /* cohort-gate.c: its state while the answer is made */
 };
 
 /* Handlers answer through these; each marks the request done exactly once and
@@ -255,6 +261,7 @@ extern const struct cmd cmd_group_content[];
 extern const struct cmd cmd_group_exercise[];
 extern const struct cmd cmd_group_account[];
 extern const struct cmd cmd_group_progress[];
+extern const struct cmd cmd_group_cohort[];
 
 /* Every verb, in group order, and how many: built by cmd_init. */
 extern const struct cmd **cmd_all;
@@ -417,6 +424,7 @@ extern const struct api_route api_routes_content[];
 extern const struct api_route api_routes_exercise[];
 extern const struct api_route api_routes_account[];
 extern const struct api_route api_routes_progress[];
+extern const struct api_route api_routes_cohort[];
 /* cmd-account.c: the session token an HTTP request carries (Authorization:
  * Bearer, else the campus_session or __Host-campus_session cookie), copied
  * into out; false if none. */

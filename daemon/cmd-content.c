@@ -1,6 +1,7 @@
 /* cmd-content.c: reading the catalogue: COURSES, COURSE, READ, SEARCH and
  * the matching HTTP routes. Everything here is answered from memory. */
 #include "campusd.h"
+#include "cohort.h"
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -97,6 +98,8 @@ static void course_done_cb(redisReply *reply, const char *err, void *priv)
 
 static void cmd_course(struct req *req)
 {
+    if (cohort_gate_outline(req, cmd_course))
+        return;
     struct catalog *cat = need_catalog(req);
     const char *id = req->args.argv[1];
 
@@ -209,6 +212,8 @@ void read_cache_free(void)
 /* READ course/lesson [text|md|html] [width] */
 static void cmd_read(struct req *req)
 {
+    if (cohort_gate(req, COHORT_GATE_READ, cmd_read))
+        return;
     struct catalog *cat = need_catalog(req);
     const char *id = req->args.argv[1];
     const char *format = req->args.argc > 2 ? req->args.argv[2] : "text";

@@ -2,6 +2,7 @@
  * and store an attempt), ATTEMPTS, and the trainer's REVIEW queue. An
  * attempt is answered only after Redis has it. */
 #include "campusd.h"
+#include "cohort.h"
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -195,6 +196,8 @@ static void exercise_llen_cb(redisReply *reply, const char *err, void *priv)
 
 static void cmd_exercise(struct req *req)
 {
+    if (cohort_gate(req, COHORT_GATE_READ, cmd_exercise))
+        return;
     struct catalog *cat;
     const struct lesson *l = find_exercise(req, &cat);
 
@@ -664,6 +667,8 @@ static bool answer_refused(struct req *req, const struct exercise *ex, const cha
 /* SUBMIT course/exercise [key] {N} */
 static void cmd_submit(struct req *req)
 {
+    if (cohort_gate(req, COHORT_GATE_SUBMIT, cmd_submit))
+        return;
     struct catalog *cat;
     const struct lesson *l = find_exercise(req, &cat);
 
@@ -1005,6 +1010,8 @@ static void review_record_cb(redisReply *reply, const char *err, void *priv)
 /* REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id score comment */
 static void cmd_review(struct req *req)
 {
+    if (cohort_review_filter(req, cmd_review))
+        return;
     const char *sub = req->args.argv[1];
     struct catalog *cat = courses_current();
     int argc = req->args.argc;
@@ -1197,6 +1204,9 @@ static int api_reviews(struct evhttp_request *r, char **p, int n, char **argv)
         const char *course = evhttp_find_header(&params, "course");
         if (course && course[0])
             argv[argc++] = xstrdup(course);
+        const char *cohort = evhttp_find_header(&params, "cohort");
+        if (cohort && cohort[0])
+            argv[argc++] = xasprintf("cohort:%s", cohort);
         evhttp_clear_headers(&params);
     }
     return argc;

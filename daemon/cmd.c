@@ -14,6 +14,7 @@ static const struct cmd *const groups[] = {
     cmd_group_exercise,
     cmd_group_account,
     cmd_group_progress,
+    cmd_group_cohort,
 };
 
 const struct cmd **cmd_all;

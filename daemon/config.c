@@ -75,6 +75,9 @@ static const struct option_def options[] = {
     I("submit_window", submit_window, "86400", 1, 2592000, "seconds a SUBMIT retried with the same key or answer returns the stored attempt"),
     I("review_repair_interval", review_repair_interval, "60", 1, 86400, "seconds between passes that queue reviews a failed write left unqueued"),
     S("base_url", base_url, "http://localhost:8080", "public address of the web client (xAPI activity IRIs)"),
+    I("cohort_join_fail_max", cohort_join_fail_max, "10", 1, 1000000, "wrong enrolment codes per account per window before 429"),
+    I("cohort_join_fail_window", cohort_join_fail_window, "900", 1, 86400, "seconds over which wrong enrolment codes count"),
+    S("test_clock", test_clock, NULL, "test builds only: a file holding the time in ms that cohorts are paced by"),
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

@@ -53,6 +53,50 @@
 #define KEY_REVIEW_ITEMS "campus:{reviews}:items"
 #define KEY_REVIEW_INDEX "campus:{reviews}:by-attempt"
 
+/* ---- cohorts ----
+ * Everything of one cohort carries the hash tag {c:ID} (ID: a number from
+ * KEY_COHORT_SEQ). Membership is kept on both sides: the cohort's learners
+ * and trainers under {c:ID}, and each user's cohorts under {u:NAME}. A
+ * change is written to the cohort first, with an entry in its pending hash,
+ * then to each user, then the entry goes: a change cut short is replayed from
+ * the pending hash (cmd-cohort.c, cohort_sync). */
+
+/* Hash: course, name, start (YYYY-MM-DD), tz, pace, created (ms), owner,
+ * code, closed (0/1). */
+#define KEY_COHORT_META     "campus:{c:%s}:meta"
+/* Set: the accounts that run the cohort (its owner and co-trainers). */
+#define KEY_COHORT_TRAINERS "campus:{c:%s}:trainers"
+/* Sorted set: learner name, scored by join time (ms). */
+#define KEY_COHORT_LEARNERS "campus:{c:%s}:learners"
+/* Hash: learner name -> JSON {"display": ..., "email": ...} from ENROL. */
+#define KEY_COHORT_ROSTER   "campus:{c:%s}:roster"
+/* Hash: module id -> UTC instant (ms) the module opens. */
+#define KEY_COHORT_OPEN     "campus:{c:%s}:open"
+/* Hash: module id -> UTC instant (ms) after which a SUBMIT is late. */
+#define KEY_COHORT_DUE      "campus:{c:%s}:due"
+/* Hash: "open LEARNER MODULE" or "due LEARNER MODULE" -> UTC ms: EXTEND. */
+#define KEY_COHORT_EXTEND   "campus:{c:%s}:extend"
+/* Hash: "LEARNER EXERCISE" -> the number of the first late attempt. */
+#define KEY_COHORT_LATE     "campus:{c:%s}:late"
+/* Hash: "l:NAME" -> "+COURSE" or "-", "t:NAME" -> "+" or "-": a membership
+ * change written to the cohort and not yet to the user. */
+#define KEY_COHORT_PENDING  "campus:{c:%s}:pending"
+/* Hash: cohort id -> course: the cohorts a user learns in. */
+#define KEY_USER_COHORTS    "campus:{u:%s}:cohorts"
+/* Set: cohort ids a user runs as a trainer. */
+#define KEY_USER_TEACHES    "campus:{u:%s}:teaches"
+/* String: wrong enrolment codes sent by this account in the window (TTL). */
+#define KEY_JOIN_FAILS      "campus:{u:%s}:joinfails"
+/* String: the last cohort id. */
+#define KEY_COHORT_SEQ      "campus:{cohorts}:seq"
+/* Sorted set: every cohort id, scored by creation time (ms): admins' LIST. */
+#define KEY_COHORT_ALL      "campus:{cohorts}:all"
+/* Hash: enrolment code -> cohort id. JOIN checks the code against the
+ * cohort's own meta too, so a stale entry opens nothing. */
+#define KEY_COHORT_CODES    "campus:{cohorts}:codes"
+/* Set: cohort ids with pending membership changes, replayed on a timer. */
+#define KEY_COHORT_DIRTY    "campus:{cohorts}:dirty"
+
 /* Entries kept in a learner's event stream (approximately: MAXLEN ~). */
 #define KEYS_EVENTS_MAX 5000
 /* Sessions kept per account; the oldest goes when a new one would pass it. */

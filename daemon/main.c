@@ -1,6 +1,7 @@
 /* main.c: campusd's entry: configuration, the embedded store, and either one
  * worker in this process or a master that supervises N forked workers. */
 #include "campusd.h"
+#include "cohort-time.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -186,6 +187,10 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level(cfg.log_level);
+    if (cohort_time_check_config() < 0) {
+        config_free(&cfg);
+        return 2;
+    }
     cmd_init();
     /* Literals, answers and lesson renderings of tens of KiB come and go all
      * the time; keep glibc from giving the heap back and taking it again. */

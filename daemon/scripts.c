@@ -181,6 +181,152 @@ static const char *const sources[SCRIPT_COUNT] = {
         "redis.call('HDEL', KEYS[2], ARGV[1])\n"
         "if redis.call('HGET', KEYS[3], ARGV[2]) == ARGV[1] then redis.call('HDEL', KEYS[3], ARGV[2]) end\n"
         "return 1\n",
+
+    /* ---- cohorts: every script runs on the keys of one {c:ID} or one {u:NAME} ---- */
+    [SCRIPT_COHORT_CREATE] =
+        "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+        "redis.call('HSET', KEYS[1], 'course', ARGV[1], 'name', ARGV[2], 'start', ARGV[3],"
+        " 'tz', ARGV[4], 'pace', ARGV[5], 'created', ARGV[6], 'owner', ARGV[7], 'code', ARGV[8],"
+        " 'closed', '0')\n"
+        "redis.call('SADD', KEYS[2], ARGV[7])\n"
+        "for i = 0, tonumber(ARGV[9]) - 1 do\n"
+        "  local b = 10 + 3 * i\n"
+        "  redis.call('HSET', KEYS[3], ARGV[b], ARGV[b + 1])\n"
+        "  if ARGV[b + 2] ~= '' then redis.call('HSET', KEYS[4], ARGV[b], ARGV[b + 2]) end\n"
+        "end\n"
+        "redis.call('HSET', KEYS[5], 't:' .. ARGV[7], '+')\n"
+        "return 1\n",
+
+    [SCRIPT_COHORT_GET] =
+        "local m = redis.call('HGETALL', KEYS[1])\n"
+        "if #m == 0 then return 0 end\n"
+        "local l = redis.call('ZSCORE', KEYS[3], ARGV[1])\n"
+        "return {m, redis.call('SISMEMBER', KEYS[2], ARGV[1]), l and 1 or 0,"
+        " redis.call('ZCARD', KEYS[3]), redis.call('SCARD', KEYS[2]), redis.call('HLEN', KEYS[4])}\n",
+
+    /* Adds (+) or removes (-) learners; the pending entry is written even
+     * for a learner already in, so the user's side is put right too. */
+    [SCRIPT_COHORT_MEMBERS] =
+        "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+        "local changed = 0\n"
+        "for i = 0, tonumber(ARGV[4]) - 1 do\n"
+        "  local name, extra = ARGV[5 + 2 * i], ARGV[6 + 2 * i]\n"
+        "  if ARGV[1] == '+' then\n"
+        "    changed = changed + redis.call('ZADD', KEYS[2], 'NX', ARGV[2], name)\n"
+        "    if extra ~= '' then redis.call('HSET', KEYS[4], name, extra) end\n"
+        "    redis.call('HSET', KEYS[3], 'l:' .. name, '+' .. ARGV[3])\n"
+        "  else\n"
+        "    changed = changed + redis.call('ZREM', KEYS[2], name)\n"
+        "    redis.call('HSET', KEYS[3], 'l:' .. name, '-')\n"
+        "  end\n"
+        "end\n"
+        "return changed\n",
+
+    [SCRIPT_COHORT_JOIN] =
+        "local m = redis.call('HMGET', KEYS[1], 'code', 'closed', 'course')\n"
+        "if not m[1] or m[1] == '' or m[1] ~= ARGV[1] then return 0 end\n"
+        "if m[2] == '1' then return -1 end\n"
+        "local n = redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[2])\n"
+        "redis.call('HSET', KEYS[3], 'l:' .. ARGV[2], '+' .. m[3])\n"
+        "if n == 1 then return 1 end\n"
+        "return 2\n",
+
+    [SCRIPT_COHORT_TRAINER] =
+        "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+        "local n\n"
+        "if ARGV[1] == '+' then n = redis.call('SADD', KEYS[2], ARGV[2])\n"
+        "else\n"
+        "  if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 and redis.call('SCARD', KEYS[2]) == 1 then"
+        " return -1 end\n"
+        "  n = redis.call('SREM', KEYS[2], ARGV[2])\n"
+        "end\n"
+        "redis.call('HSET', KEYS[3], 't:' .. ARGV[2], ARGV[1])\n"
+        "return n\n",
+
+    [SCRIPT_COHORT_USER] =
+        "if ARGV[1] == 'l' then\n"
+        "  if ARGV[2] == '+' then redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])\n"
+        "  else redis.call('HDEL', KEYS[1], ARGV[3]) end\n"
+        "else\n"
+        "  if ARGV[2] == '+' then redis.call('SADD', KEYS[2], ARGV[3])\n"
+        "  else redis.call('SREM', KEYS[2], ARGV[3]) end\n"
+        "end\n"
+        "return 1\n",
+
+    /* An entry goes only if nobody wrote a newer one meanwhile. */
+    [SCRIPT_COHORT_SETTLE] =
+        "for i = 1, #ARGV, 2 do\n"
+        "  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then"
+        " redis.call('HDEL', KEYS[1], ARGV[i]) end\n"
+        "end\n"
+        "return redis.call('HLEN', KEYS[1])\n",
+
+    [SCRIPT_COHORT_SET] =
+        "if redis.call('EXISTS', KEYS[1]) == 0 then return false end\n"
+        "local old = redis.call('HGET', KEYS[1], ARGV[1]) or ''\n"
+        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+        "return old\n",
+
+    /* Opening early only moves a module's date earlier. */
+    [SCRIPT_COHORT_OPEN] =
+        "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+        "local cur = redis.call('HGET', KEYS[2], ARGV[1])\n"
+        "if not cur then return 0 end\n"
+        "if tonumber(cur) > tonumber(ARGV[2]) then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end\n"
+        "return 1\n",
+
+    [SCRIPT_COHORT_GATE] =
+        "local m = redis.call('HMGET', KEYS[1], 'tz', 'closed')\n"
+        "if not m[1] then return 0 end\n"
+        "local e = redis.call('HMGET', KEYS[4], 'open ' .. ARGV[1] .. ' ' .. ARGV[2],"
+        " 'due ' .. ARGV[1] .. ' ' .. ARGV[2])\n"
+        "return {m[1], m[2], redis.call('HGET', KEYS[2], ARGV[2]) or '',"
+        " redis.call('HGET', KEYS[3], ARGV[2]) or '', e[1] or '', e[2] or ''}\n",
+
+    /* Every JOIN counts before its code is looked up (a right code gives
+     * its count back), so guesses sent at once on many connections are
+     * limited as surely as guesses sent one by one. */
+    [SCRIPT_COHORT_TRY] =
+        "local n = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+        "if n >= tonumber(ARGV[1]) then return {1, redis.call('PTTL', KEYS[1])} end\n"
+        "n = redis.call('INCR', KEYS[1])\n"
+        "if n == 1 or redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end\n"
+        "return {0, 0}\n",
+
+    [SCRIPT_COHORT_ROSTER] =
+        "return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('HGETALL', KEYS[2]),"
+        " redis.call('HGETALL', KEYS[3])}\n",
+
+    /* One learner's progress and attempts, read together (keys of one {u:}). */
+    [SCRIPT_COHORT_LEARNER] =
+        "local out = {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}\n"
+        "for i = 3, #KEYS do table.insert(out, redis.call('LRANGE', KEYS[i], 0, -1)) end\n"
+        "return out\n",
+
+    [SCRIPT_COHORT_ROW] =
+        "return {redis.call('HMGET', KEYS[1], 'name', 'course', 'start', 'tz', 'closed'),"
+        " redis.call('ZCARD', KEYS[2])}\n",
+
+    [SCRIPT_COHORT_MINE] =
+        "return {redis.call('SMEMBERS', KEYS[1]), redis.call('HKEYS', KEYS[2])}\n",
+
+    /* What PROGRESS needs of a learner, and no more: names, not times; the
+     * newest event other than the account's creation gives the last
+     * activity (registered is the first event, so two are enough). */
+    [SCRIPT_COHORT_PROGRESS] =
+        "local last = ''\n"
+        "for _, e in ipairs(redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 2)) do\n"
+        "  if e[2][2] ~= 'registered' then last = e[1] break end\n"
+        "end\n"
+        "return {redis.call('HKEYS', KEYS[1]), redis.call('HKEYS', KEYS[2]), last}\n",
+
+    [SCRIPT_COHORT_SCHEDULE] =
+        "local out = {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}\n"
+        "if KEYS[3] then\n"
+        "  table.insert(out, redis.call('HGET', KEYS[3], 'tz') or 'UTC')\n"
+        "  table.insert(out, redis.call('HGETALL', KEYS[4]))\n"
+        "end\n"
+        "return out\n",
 };
 
 static char shas[SCRIPT_COUNT][41];

@@ -23,6 +23,23 @@ enum script_id {
                            * marker -> 1 | 0 changed */
     SCRIPT_REVIEW_ADD,    /* K: seq queue items index; A: item-json now index-field -> id (new or already there) */
     SCRIPT_REVIEW_DONE,   /* K: queue items index; A: id index-field -> 1 */
+    SCRIPT_COHORT_CREATE, /* K: meta trainers open due pending; A: course name start tz pace now owner code n [module open due]*n -> 1 | 0 exists */
+    SCRIPT_COHORT_GET,    /* K: meta trainers learners pending; A: user -> 0 | {meta, trainer, learner, nlearners, ntrainers, npending} */
+    SCRIPT_COHORT_MEMBERS,/* K: meta learners pending roster; A: op now course n [name roster-json]*n -> changed */
+    SCRIPT_COHORT_JOIN,   /* K: meta learners pending; A: code user now -> 1 | 2 already | 0 bad code | -1 closed */
+    SCRIPT_COHORT_TRAINER,/* K: meta trainers pending; A: op name -> 1 | 0 unchanged | -1 last trainer */
+    SCRIPT_COHORT_USER,   /* K: cohorts teaches; A: kind op id course -> 1 */
+    SCRIPT_COHORT_SETTLE, /* K: pending; A: [field value]* -> entries left */
+    SCRIPT_COHORT_SET,    /* K: meta; A: field value -> old value | false when no cohort */
+    SCRIPT_COHORT_OPEN,   /* K: meta open; A: module ms -> 1 | 0 no such module */
+    SCRIPT_COHORT_GATE,   /* K: meta open due extend; A: learner module -> {tz, closed, open, due, ext-open, ext-due} */
+    SCRIPT_COHORT_SCHEDULE,/* K: open due [meta extend]; A: - -> {open-flat, due-flat [, tz, extend-flat]} */
+    SCRIPT_COHORT_TRY,    /* K: joinfails; A: max window_s -> {1, pttl} limited | {0, 0} (counted) */
+    SCRIPT_COHORT_ROSTER, /* K: learners roster late; A: - -> {names, roster-flat, late-flat} */
+    SCRIPT_COHORT_LEARNER,/* K: done passed attempts*; A: - -> {done-flat, passed-flat, {list}*} */
+    SCRIPT_COHORT_ROW,    /* K: meta learners; A: - -> {{name, course, start, tz, closed}, nlearners} */
+    SCRIPT_COHORT_MINE,   /* K: teaches cohorts; A: - -> {teaches, cohort ids} */
+    SCRIPT_COHORT_PROGRESS,/* K: done passed events; A: - -> {done lessons, passed exercises, last event id} */
     SCRIPT_COUNT
 };
 

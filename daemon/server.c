@@ -1,6 +1,8 @@
 /* server.c: a worker's event loop: listeners, accept and connection limits,
  * signals, and the drain on shutdown. */
 #include "campusd.h"
+#include "cohort-time.h"
+#include "cohort.h"
 #include "auth.h"
 
 #include <arpa/inet.h>
@@ -228,6 +230,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     embed_restart_if_needed();
     exercise_review_repair_tick();
+    cohort_tick();
 }
 
 int server_run(int worker_id, SSL_CTX *ssl_ctx)
@@ -280,6 +283,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     conn_close_all();
     http_stop();
     read_cache_free();
+    ctz_cache_free();
     if (server.text_listener)
         evconnlistener_free(server.text_listener);
     if (server.tls_listener)

@@ -369,6 +369,9 @@ int cmd_exercise(struct ctx *ctx, int argc, char **argv);
 int cmd_submit(struct ctx *ctx, int argc, char **argv);
 int cmd_attempts(struct ctx *ctx, int argc, char **argv);
 int cmd_review(struct ctx *ctx, int argc, char **argv);
+/* cmd-cohort.c */
+int cmd_cohort(struct ctx *ctx, int argc, char **argv);
+int cmd_grades(struct ctx *ctx, int argc, char **argv);
 
 /* shell.c */
 /* The interactive shell: reads command lines until EOF or "exit". */

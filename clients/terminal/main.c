@@ -37,6 +37,14 @@ const struct command cmd_table[] = {
     { "review", cmd_review, 1, -1,
       "review list [COURSE] | show ID | grade ID SCORE [COMMENT...]",
       "the queue of answers trainers grade by hand (trainers); no comment: typed or $EDITOR" },
+    { "cohort", cmd_cohort, 1, -1,
+      "cohort create COURSE NAME START [self|every N days] [TZ] | join CODE | leave ID | list | "
+      "show ID | code ID [rotate|off] | close ID | trainer ID add|remove NAME | add ID NAME... | "
+      "remove ID NAME | enrol ID [accounts] FILE | open ID MODULE | "
+      "extend ID LEARNER MODULE DATE | progress ID [COLUMN [asc|desc]] | grades ID",
+      "cohorts of a course: pacing, enrolment, roster and grades (enrol reads a CSV file, - for stdin)" },
+    { "grades", cmd_grades, 2, 2, "grades ID FILE",
+      "saves a cohort's gradebook CSV (Moodle's export shape) to FILE (- for stdout)" },
     { "login", cmd_login, 0, 1, "login [SERVER] [--user NAME] [--password-stdin]",
       "logs in and saves the session (and the server)" },
     { "logout", cmd_logout, 0, 0, "logout", "ends the session and forgets it" },

@@ -78,6 +78,33 @@ static void add_known(const char *id)
     known_ids[nknown++] = xstrdup(id);
 }
 
+/* Cohorts: the sub-command names, and the ids of the cohorts this account
+ * is in or runs (COHORT LIST), when logged in. */
+static void load_cohort_ids(void)
+{
+    static const char *const subs[] = { "create", "join", "leave", "list", "show", "code",
+                                        "close", "trainer", "add", "remove", "enrol", "open",
+                                        "extend", "progress", "grades" };
+    struct request r;
+
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+        add_known(subs[i]);
+    if (config_token(&shell_ctx->cfg) == NULL)
+        return;
+    request_init(&r, true);
+    request_arg(&r, "COHORT");
+    request_arg(&r, "LIST");
+    if (session_run(&shell_ctx->sess, &r, 1) == 0 && r.resp.code == 200 && r.resp.body) {
+        struct table t;
+        table_parse(r.resp.body, r.resp.body_len, &t);
+        int col = table_col(&t, "id");
+        for (size_t k = 1; col >= 0 && k < t.nrows; k++)
+            add_known(table_cell(&t, k, col));
+        table_free(&t);
+    }
+    request_free(&r);
+}
+
 /* The ids to complete: from the server (COURSES, then every outline in one
  * pipelined batch), else from the courses synced for offline reading. */
 static void load_ids(void)
@@ -116,6 +143,7 @@ static void load_ids(void)
         table_free(&t);
     }
     request_free(&r);
+    load_cohort_ids();
     size_t n;
     char **cached = offline_known_ids(&shell_ctx->cfg, &n);
     for (size_t i = 0; i < n; i++) {

@@ -1,0 +1,239 @@
+/* cohort-api.c: the HTTP routes under /api/cohorts, each turned into the
+ * arguments of a COHORT sub-command and answered by the same handlers as
+ * CTP/1 (docs/PROTOCOL.md, "HTTP API"). */
+#include "campusd.h"
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* The request body as a JSON object, or NULL after answering 400. */
+static json_t *body_json(struct evhttp_request *r, const char *want)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r);
+    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        char msg[200];
+        snprintf(msg, sizeof(msg), "body must be %s", want);
+        api_send_error(r, 400, msg);
+        return NULL;
+    }
+    return doc;
+}
+
+static const char *jstr(json_t *doc, const char *k)
+{
+    const char *v = json_string_value(json_object_get(doc, k));
+    return v ? v : NULL;
+}
+
+/* A query parameter; q is always left for evhttp_clear_headers. */
+static const char *query(struct evhttp_request *r, struct evkeyvalq *q, const char *k)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
+    const char *s = uri ? evhttp_uri_get_query(uri) : NULL;
+    if (evhttp_parse_query_str(s ? s : "", q) < 0)
+        return NULL;
+    return evhttp_find_header(q, k);
+}
+
+static int argv2(char **argv, const char *sub)
+{
+    argv[0] = xstrdup("COHORT");
+    argv[1] = xstrdup(sub);
+    return 2;
+}
+
+static int api_list(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    return argv2(argv, "LIST");
+}
+
+static int api_create(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    json_t *d = body_json(r, "{\"course\", \"name\", \"start\", \"pace\"?, \"tz\"?, \"schedule\"?}");
+    if (d == NULL)
+        return -1;
+    const char *course = jstr(d, "course"), *name = jstr(d, "name"), *start = jstr(d, "start");
+    const char *pace = jstr(d, "pace"), *tz = jstr(d, "tz"), *sched = jstr(d, "schedule");
+    if (!course || !name || !start) {
+        json_decref(d);
+        api_send_error(r, 400, "course, name and start are needed");
+        return -1;
+    }
+    int c = argv2(argv, "CREATE");
+    argv[c++] = xstrdup(course);
+    argv[c++] = xstrdup(name);
+    argv[c++] = xstrdup(start);
+    if (pace && strncasecmp(pace, "every ", 6) == 0) {
+        argv[c++] = xstrdup("every");
+        argv[c++] = xasprintf("%ld", strtol(pace + 6, NULL, 10));
+    } else if (pace) {
+        argv[c++] = xstrdup(pace);
+    }
+    if (tz)
+        argv[c++] = xstrdup(tz);
+    if (sched)
+        argv[c++] = xasprintf("%s%s", sched, strchr(sched, '\n') ? "" : "\n");
+    json_decref(d);
+    return c;
+}
+
+static int api_join(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    json_t *d = body_json(r, "{\"code\": \"...\"}");
+    if (d == NULL)
+        return -1;
+    int c = argv2(argv, "JOIN");
+    argv[c++] = xstrdup(jstr(d, "code") ? jstr(d, "code") : "");
+    json_decref(d);
+    return c;
+}
+
+static int api_id(char **argv, const char *sub, const char *id)
+{
+    int c = argv2(argv, sub);
+    argv[c++] = xstrdup(id);
+    return c;
+}
+
+static int api_show(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "SHOW", p[0]); }
+static int api_leave(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "LEAVE", p[0]); }
+static int api_close(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "CLOSE", p[0]); }
+static int api_code(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "CODE", p[0]); }
+static int api_grades(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "GRADES", p[0]); }
+
+static int api_grades_csv(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    int c = api_id(argv, "GRADES", p[0]);
+    argv[c++] = xstrdup("csv");
+    return c;
+}
+
+static int api_code_set(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    json_t *d = body_json(r, "{\"action\": \"rotate\" | \"off\"}");
+    if (d == NULL)
+        return -1;
+    int c = api_id(argv, "CODE", p[0]);
+    argv[c++] = xstrdup(jstr(d, "action") ? jstr(d, "action") : "");
+    json_decref(d);
+    return c;
+}
+
+static int api_trainers(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    json_t *d = body_json(r, "{\"action\": \"add\" | \"remove\", \"name\": \"...\"}");
+    if (d == NULL)
+        return -1;
+    int c = api_id(argv, "TRAINER", p[0]);
+    argv[c++] = xstrdup(jstr(d, "action") ? jstr(d, "action") : "");
+    argv[c++] = xstrdup(jstr(d, "name") ? jstr(d, "name") : "");
+    json_decref(d);
+    return c;
+}
+
+static int api_add(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    json_t *d = body_json(r, "{\"names\": [\"...\"]}");
+    if (d == NULL)
+        return -1;
+    json_t *names = json_object_get(d, "names");
+    size_t k;
+    json_t *v;
+    if (!json_is_array(names) || json_array_size(names) == 0 ||
+        json_array_size(names) > API_ARGS_MAX - 3) {
+        json_decref(d);
+        api_send_error(r, 400, "names: 1 to 13 account names (ENROL takes more)");
+        return -1;
+    }
+    int c = api_id(argv, "ADD", p[0]);
+    json_array_foreach(names, k, v)
+        argv[c++] = xstrdup(json_is_string(v) ? json_string_value(v) : "");
+    json_decref(d);
+    return c;
+}
+
+static int api_remove(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    int c = api_id(argv, "REMOVE", p[0]);
+    argv[c++] = xstrdup(p[1]);
+    return c;
+}
+
+/* The body is the CSV itself; ?accounts=1 creates missing accounts. */
+static int api_enrol(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    struct evkeyvalq q;
+    const char *acc = query(r, &q, "accounts");
+    bool make = acc && strcmp(acc, "1") == 0;
+    evhttp_clear_headers(&q);
+    struct evbuffer *in = evhttp_request_get_input_buffer(r);
+    size_t len = evbuffer_get_length(in);
+    int c = api_id(argv, "ENROL", p[0]);
+    if (make)
+        argv[c++] = xstrdup("accounts");
+    argv[c++] = xstrndup((const char *)evbuffer_pullup(in, -1), len);
+    return c;
+}
+
+static int api_open(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    int c = api_id(argv, "OPEN", p[0]);
+    argv[c++] = xstrdup(p[1]);
+    return c;
+}
+
+static int api_extend(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    json_t *d = body_json(r, "{\"learner\", \"module\", \"date\"}");
+    if (d == NULL)
+        return -1;
+    int c = api_id(argv, "EXTEND", p[0]);
+    const char *ks[] = { "learner", "module", "date" };
+    for (int i = 0; i < 3; i++)
+        argv[c++] = xstrdup(jstr(d, ks[i]) ? jstr(d, ks[i]) : "");
+    json_decref(d);
+    return c;
+}
+
+static int api_progress(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    struct evkeyvalq q;
+    int c = api_id(argv, "PROGRESS", p[0]);
+    const char *sort = query(r, &q, "sort");
+    if (sort) {
+        argv[c++] = xstrdup(sort);
+        const char *order = evhttp_find_header(&q, "order");
+        if (order)
+            argv[c++] = xstrdup(order);
+    }
+    evhttp_clear_headers(&q);
+    return c;
+}
+
+const struct api_route api_routes_cohort[] = {
+    { "GET", "/api/cohorts", api_list },
+    { "POST", "/api/cohorts", api_create },
+    { "POST", "/api/cohorts/join", api_join },
+    { "GET", "/api/cohorts/{cohort}", api_show },
+    { "POST", "/api/cohorts/{cohort}/leave", api_leave },
+    { "GET", "/api/cohorts/{cohort}/code", api_code },
+    { "POST", "/api/cohorts/{cohort}/code", api_code_set },
+    { "POST", "/api/cohorts/{cohort}/close", api_close },
+    { "POST", "/api/cohorts/{cohort}/trainers", api_trainers },
+    { "POST", "/api/cohorts/{cohort}/learners", api_add },
+    { "DELETE", "/api/cohorts/{cohort}/learners/{name}", api_remove },
+    { "POST", "/api/cohorts/{cohort}/enrol", api_enrol },
+    { "POST", "/api/cohorts/{cohort}/open/{module}", api_open },
+    { "POST", "/api/cohorts/{cohort}/extend", api_extend },
+    { "GET", "/api/cohorts/{cohort}/progress", api_progress },
+    { "GET", "/api/cohorts/{cohort}/grades", api_grades },
+    { "GET", "/api/cohorts/{cohort}/grades.csv", api_grades_csv },
+    { NULL, NULL, NULL },
+};
