@@ -227,33 +227,30 @@ def test_lost_reply_then_retry_uses_one_attempt():
     c, _ = learner("lost")
     doc = "count: 41\n"
     rpid = env.redis.proc.pid
-    # SUBMIT goes to Redis in steps: the session check (a script), LLEN,
-    # then the attempt script. Each step is let through on its own: Redis
-    # runs one command while campusd is stopped, so its reply waits in
-    # campusd's socket, then Redis stops before campusd sends the next.
-    counts = {cmd: info_calls(cmd) for cmd in ("evalsha", "llen")}
-
-    def step(cmd):
-        before = counts[cmd]
-        env.campusd.signal(signal.SIGSTOP)
-        os.kill(rpid, signal.SIGCONT)
-        wait_for(lambda: info_calls(cmd) > before, timeout=5, what=cmd + " run")
-        os.kill(rpid, signal.SIGSTOP)
-        env.campusd.signal(signal.SIGCONT)
-        if cmd == "evalsha":
-            time.sleep(0.2)
-
-    # Redis stops; SUBMIT's first command (the session check) waits in
-    # Redis's socket.
+    llen_before = info_calls("llen")
+    # Redis stops; SUBMIT's first command waits in Redis's socket.
     os.kill(rpid, signal.SIGSTOP)
     try:
         data = doc.encode()
         c.send(b"SUBMIT %s {%d}\r\n" % (TALLY.encode(), len(data)) + data)
         time.sleep(0.2)
-        step("evalsha")
-        # campusd has sent LLEN into the stopped Redis; it runs alone too,
-        # and then campusd sends the attempt script.
-        step("llen")
+        # SUBMIT reaches Redis one command at a time (the session check,
+        # the cohort gate, LLEN, then the attempt script), each sent once the
+        # one before is answered. Let Redis run while campusd is stopped, so
+        # it answers the command waiting and its reply waits in campusd's
+        # socket; then stop Redis and let campusd send the next. Once LLEN
+        # has run, the next command campusd sends is the attempt script.
+        for _ in range(10):
+            env.campusd.signal(signal.SIGSTOP)
+            os.kill(rpid, signal.SIGCONT)
+            time.sleep(0.15)
+            ran = info_calls("llen") > llen_before
+            os.kill(rpid, signal.SIGSTOP)
+            env.campusd.signal(signal.SIGCONT)
+            if ran:
+                break
+            time.sleep(0.15)
+        assert ran, "LLEN never ran"
         # campusd grades and sends the script into the stopped Redis; past
         # store_timeout_ms it gives up on the reply.
         t0 = time.time()
@@ -262,6 +259,7 @@ def test_lost_reply_then_retry_uses_one_attempt():
         assert time.time() - t0 >= STORE_TIMEOUT_MS / 1000.0 * 0.5
     finally:
         os.kill(rpid, signal.SIGCONT)
+        env.campusd.signal(signal.SIGCONT)
     # The script ran all the same once Redis went on: the attempt is stored.
     wait_for(lambda: llen("lost", TALLY) == 1, timeout=10, what="the lost attempt stored")
     wait_for(env.campusd.store_up, timeout=15, what="campusd store up again")
