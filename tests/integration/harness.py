@@ -47,6 +47,15 @@ def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
     raise AssertionError("timed out waiting for " + what)
 
 
+def resp_encode(*args):
+    """A command as a RESP array of bulk strings."""
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
 class Redis:
     """A redis-server of our own on a loopback port, AOF on."""
 
@@ -76,11 +85,7 @@ class Redis:
         the bulk string for $ replies."""
         s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
         try:
-            out = b"*%d\r\n" % len(args)
-            for a in args:
-                a = a if isinstance(a, bytes) else str(a).encode()
-                out += b"$%d\r\n%s\r\n" % (len(a), a)
-            s.sendall(out)
+            s.sendall(resp_encode(*args))
             f = s.makefile("rb")
             line = f.readline().rstrip(b"\r\n")
             if line.startswith(b"$") and line != b"$-1":

@@ -56,11 +56,7 @@ def unix_cmd(path, *args):
     s.settimeout(5)
     s.connect(path)
     try:
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        s.sendall(out)
+        s.sendall(harness.resp_encode(*args))
         f = s.makefile("rb")
         line = f.readline().rstrip(b"\r\n")
         if line.startswith(b"$") and line != b"$-1":

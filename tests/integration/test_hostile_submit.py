@@ -110,11 +110,7 @@ def resp_array(*args):
     import socket
     s = socket.create_connection(("127.0.0.1", env.redis.port), timeout=5)
     try:
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        s.sendall(out)
+        s.sendall(harness.resp_encode(*args))
         f = s.makefile("rb")
         head = f.readline().rstrip(b"\r\n")
         assert head.startswith(b"*"), head
