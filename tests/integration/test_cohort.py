@@ -515,6 +515,65 @@ def test_http_routes():
     assert http(port, "POST", "/api/cohorts/%s/close" % cid, headers=tara)[0] == 200
 
 
+def test_http_routes_trainers_learners_code_grades():
+    """The routes the first HTTP test leaves out: co-trainers, ADD, the code,
+    grades as JSON, and a learner whose name has a dot and an underscore."""
+    port = env.campusd.http_port
+    admin = conns["admin"]
+    assert admin.request('USER ADD ana.m_2 learner "%s"' % PW).code == 201
+
+    def tok(name):
+        s, h, body = http(port, "POST", "/api/login", body=json.dumps({"name": name, "password": PW}))
+        assert s == 200, body
+        return {"Authorization": "Bearer " + json.loads(body)["data"]["token"]}
+
+    tara, tomas, lena = tok("tara"), tok("tomas"), tok("lena")
+    s, h, body = http(port, "POST", "/api/cohorts", headers=tara,
+                      body=json.dumps({"course": "demo", "name": "Routes", "start": "2026-03-01"}))
+    assert s == 201, body
+    cid = json.loads(body)["message"].split()[1]
+    # Co-trainers: tomas sees nothing until added, then the cohort.
+    assert http(port, "GET", "/api/cohorts/" + cid, headers=tomas)[0] == 404
+    s, h, body = http(port, "POST", "/api/cohorts/%s/trainers" % cid, headers=tara,
+                      body=json.dumps({"action": "add", "name": "tomas"}))
+    assert s == 200, body
+    assert env.redis.cmd("SISMEMBER", "campus:{c:%s}:trainers" % cid, "tomas") == b":1"
+    assert http(port, "GET", "/api/cohorts/" + cid, headers=tomas)[0] == 200
+    # A learner cannot add anyone; the trainer can, by name, dots and all.
+    s, h, body = http(port, "POST", "/api/cohorts/%s/learners" % cid, headers=lena,
+                      body=json.dumps({"names": ["ana.m_2"]}))
+    assert s == 404, body
+    s, h, body = http(port, "POST", "/api/cohorts/%s/learners" % cid, headers=tara,
+                      body=json.dumps({"names": ["ana.m_2", "lena"]}))
+    assert s == 200, body
+    assert env.redis.cmd("ZSCORE", "campus:{c:%s}:learners" % cid, "ana.m_2") != b"$-1"
+    s, h, body = http(port, "POST", "/api/cohorts/%s/learners" % cid, headers=tara,
+                      body=json.dumps({"names": []}))
+    assert s == 400, body
+    # The code: shown to its trainers, to nobody else.
+    s, h, body = http(port, "GET", "/api/cohorts/%s/code" % cid, headers=tomas)
+    assert s == 200, body
+    code = env.redis.cmd("HGET", "campus:{c:%s}:meta" % cid, "code").decode()
+    assert code in body.decode(), (code, body)
+    assert http(port, "GET", "/api/cohorts/%s/code" % cid, headers=lena)[0] in (403, 404)
+    # Grades as JSON carry the same CSV as the file route.
+    s, h, body = http(port, "GET", "/api/cohorts/%s/grades" % cid, headers=tara)
+    assert s == 200, body
+    csv_in_json = json.loads(body)["body"]
+    s, h, raw = http(port, "GET", "/api/cohorts/%s/grades.csv" % cid, headers=tara)
+    assert s == 200 and raw.decode("utf-8") == csv_in_json, (raw, csv_in_json)
+    assert "ana.m_2" in csv_in_json and "lena" in csv_in_json
+    assert http(port, "GET", "/api/cohorts/%s/grades" % cid, headers=lena)[0] in (403, 404)
+    # REMOVE by a name with a dot and an underscore in the path.
+    assert http(port, "DELETE", "/api/cohorts/%s/learners/ana.m_2" % cid, headers=tara)[0] == 200
+    assert env.redis.cmd("ZSCORE", "campus:{c:%s}:learners" % cid, "ana.m_2") == b"$-1"
+    assert http(port, "DELETE", "/api/cohorts/%s/learners/ana%%00m" % cid, headers=tara)[0] == 400
+    s, h, body = http(port, "POST", "/api/cohorts/%s/trainers" % cid, headers=tara,
+                      body=json.dumps({"action": "remove", "name": "tomas"}))
+    assert s == 200, body
+    assert http(port, "GET", "/api/cohorts/" + cid, headers=tomas)[0] == 404
+
+
 def test_review_list_by_cohort():
     tara, tomas, admin = conns["trainer"], conns["trainer2"], conns["admin"]
     cid, code = create(tara, "demo Reviews 2026-03-01")
