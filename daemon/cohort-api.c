@@ -166,19 +166,42 @@ static int api_remove(struct evhttp_request *r, char **p, int n, char **argv)
     return c;
 }
 
-/* The body is the CSV itself; ?accounts=1 creates missing accounts. */
+/* The body is the CSV itself (?accounts=1 creates missing accounts), or,
+ * with Content-Type application/json, {"csv": "...", "accounts": true}: a
+ * browser session may only send JSON (the cross-site rule in api.c). */
 static int api_enrol(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    struct evkeyvalq q;
-    const char *acc = query(r, &q, "accounts");
-    bool make = acc && strcmp(acc, "1") == 0;
-    evhttp_clear_headers(&q);
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    size_t len = evbuffer_get_length(in);
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(r), "Content-Type");
+    bool is_json = ct && strncasecmp(ct, "application/json", 16) == 0;
+    bool make = false;
+    char *csv;
+
+    if (is_json) {
+        json_t *d = body_json(r, "{\"csv\": \"...\", \"accounts\": true|false}");
+        if (d == NULL)
+            return -1;
+        json_t *v = json_object_get(d, "csv");
+        if (!json_is_string(v)) {
+            json_decref(d);
+            api_send_error(r, 400, "csv: the roster as a string");
+            return -1;
+        }
+        make = json_is_true(json_object_get(d, "accounts"));
+        csv = xstrndup(json_string_value(v), json_string_length(v));
+        json_decref(d);
+    } else {
+        struct evkeyvalq q;
+        const char *acc = query(r, &q, "accounts");
+        make = acc && strcmp(acc, "1") == 0;
+        evhttp_clear_headers(&q);
+        struct evbuffer *in = evhttp_request_get_input_buffer(r);
+        size_t len = evbuffer_get_length(in);
+        csv = xstrndup((const char *)evbuffer_pullup(in, -1), len);
+    }
     int c = api_id(argv, "ENROL", p[0]);
     if (make)
         argv[c++] = xstrdup("accounts");
-    argv[c++] = xstrndup((const char *)evbuffer_pullup(in, -1), len);
+    argv[c++] = csv;
     return c;
 }
 

@@ -499,8 +499,16 @@ def test_http_routes():
     assert s == 200, body
     s, h, body = http(port, "GET", "/api/cohorts", headers=lena)
     assert any(i["id"] == cid for i in json.loads(body)["items"]), body
-    s, h, body = http(port, "POST", "/api/cohorts/%s/enrol" % cid, headers=tara, body="otto\n")
+    s, h, body = http(port, "POST", "/api/cohorts/%s/enrol" % cid,
+                      headers=dict(tara, **{"Content-Type": "text/csv"}), body="otto\n")
     assert s == 200, body
+    # The same as JSON, the one form a browser session may send.
+    s, h, body = http(port, "POST", "/api/cohorts/%s/enrol" % cid, headers=tara,
+                      body=json.dumps({"csv": "otto\n"}))
+    assert s == 200, body
+    s, h, body = http(port, "POST", "/api/cohorts/%s/enrol" % cid, headers=tara,
+                      body=json.dumps({"roster": "otto\n"}))
+    assert s == 400 and b"csv" in body, body
     s, h, body = http(port, "GET", "/api/cohorts/%s/progress?sort=name&order=desc" % cid, headers=tara)
     assert s == 200 and [i["name"] for i in json.loads(body)["items"]] == ["otto", "lena"], body
     assert http(port, "POST", "/api/cohorts/%s/open/cases" % cid, headers=tara)[0] == 200
