@@ -252,6 +252,7 @@ struct cmd {
 extern const struct cmd cmd_group_basic[];
 extern const struct cmd cmd_group_content[];
 extern const struct cmd cmd_group_exercise[];
+extern const struct cmd cmd_group_review[];
 extern const struct cmd cmd_group_account[];
 extern const struct cmd cmd_group_progress[];
 
@@ -414,6 +415,7 @@ struct api_route {
 extern const struct api_route api_routes_basic[];
 extern const struct api_route api_routes_content[];
 extern const struct api_route api_routes_exercise[];
+extern const struct api_route api_routes_review[];
 extern const struct api_route api_routes_account[];
 extern const struct api_route api_routes_progress[];
 /* cmd-account.c: the session token an HTTP request carries (Authorization:
