@@ -704,6 +704,37 @@ static double counted_score(enum exercise_policy policy, const double *scores, s
     return best;
 }
 
+/* The trainers' comments of an attempt on one line: "task: comment; ...". */
+static void comments_line(json_t *rec, struct sbuf *b)
+{
+    size_t i;
+    json_t *t;
+
+    json_array_foreach(json_object_get(rec, "tasks"), i, t) {
+        const char *c = json_string_value(json_object_get(t, "comment"));
+        if (c == NULL || c[0] == '\0')
+            continue;
+        sbuf_printf(b, "%s%s: ", b->len ? "; " : "", json_string_value(json_object_get(t, "id")));
+        for (; *c; c++)
+            sbuf_addc(b, *c == '\n' || *c == '\r' || *c == '\t' ? ' ' : *c);
+    }
+}
+
+/* "provisional" when everything that waits is a machine suggestion a
+ * trainer has still to confirm. */
+static const char *attempt_result(json_t *rec)
+{
+    size_t i, provisional = 0;
+    json_t *t;
+    long long pend = json_integer_value(json_object_get(rec, "pending"));
+
+    if (pend == 0)
+        return json_is_true(json_object_get(rec, "passed")) ? "passed" : "failed";
+    json_array_foreach(json_object_get(rec, "tasks"), i, t)
+        provisional += json_is_true(json_object_get(t, "provisional"));
+    return provisional == (size_t)pend ? "provisional" : "pending";
+}
+
 static void attempts_cb(redisReply *reply, const char *err, void *priv)
 {
     struct ex_op *op = priv;
@@ -715,10 +746,11 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     double *scores = xcalloc(reply->elements + 1, sizeof(double));
-    req_table(req, 5, "attempt", "time", "score", "result", "pending");
+    req_table(req, 6, "attempt", "time", "score", "result", "pending", "comment");
     for (size_t i = 0; i < reply->elements; i++) {
         json_t *rec = json_loads(reply->element[i]->str, 0, NULL);
         char n[16], t[32], score[32], pending[16];
+        struct sbuf comments = {0};
         time_t secs = (time_t)(json_integer_value(json_object_get(rec, "t")) / 1000);
         struct tm tm;
         gmtime_r(&secs, &tm);
@@ -726,13 +758,14 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
         snprintf(n, sizeof(n), "%lld", (long long)json_integer_value(json_object_get(rec, "n")));
         scores[i] = json_real_value(json_object_get(rec, "score"));
         snprintf(score, sizeof(score), "%.1f", scores[i]);
-        long long pend = json_integer_value(json_object_get(rec, "pending"));
-        snprintf(pending, sizeof(pending), "%lld", pend);
-        req_row(req, 5, n, t, score,
-                pend ? "pending" : json_is_true(json_object_get(rec, "passed")) ? "passed" : "failed",
-                pending);
+        snprintf(pending, sizeof(pending), "%lld", (long long)json_integer_value(json_object_get(rec, "pending")));
+        comments_line(rec, &comments);
+        req_row(req, 6, n, t, score, attempt_result(rec), pending, comments.data ? comments.data : "");
+        sbuf_free(&comments);
         json_decref(rec);
     }
+    /* The learner has now seen this exercise's reviews. */
+    reviews_new_clear(op->user, op->lesson->full_id);
     char left[32];
     attempts_left_text(op->ex, (long)reply->elements, left, sizeof(left));
     req_reply_data(req, 200, "%zu attempts, %s left, counted score %.1f (%s)", reply->elements,
@@ -742,15 +775,53 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
     op_free(op);
 }
 
+/* ATTEMPTS course/exercise N: one attempt, as its learner may see it. */
+static void attempt_one_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct ex_op *op = priv;
+    struct req *req = op->req;
+    json_t *rec;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        store_unavailable(req);
+    } else if (reply->type != REDIS_REPLY_STRING || (rec = json_loads(reply->str, 0, NULL)) == NULL) {
+        req_reply(req, 404, "no attempt %ld at %s", op->attempt, op->lesson->full_id);
+    } else {
+        bool json = req->origin == REQ_HTTP;
+        char *body = json ? attempt_view_json(op->ex, rec) : attempt_view_text(op->ex, rec);
+        char msg[160];
+        reviews_new_clear(op->user, op->lesson->full_id);
+        req_meta(req, "id", op->lesson->full_id);
+        req_meta_int(req, "attempt", op->attempt);
+        req_meta(req, "result", attempt_result(rec));
+        snprintf(msg, sizeof(msg), "%s attempt=%ld score=%.1f %s", op->lesson->full_id, op->attempt,
+                 json_real_value(json_object_get(rec, "score")), attempt_result(rec));
+        req_reply_text(req, 200, msg, json ? "application/json" : "text/plain; charset=utf-8", body,
+                       strlen(body));
+        free(body);
+        json_decref(rec);
+    }
+    op_free(op);
+}
+
 static void cmd_attempts(struct req *req)
 {
     struct catalog *cat;
+    long long n = 0;
     const struct lesson *l = find_exercise(req, &cat);
 
     if (l == NULL)
         return;
+    if (req->args.argc == 3 &&
+        arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, INT_MAX, &n) < 0) {
+        req_reply(req, 400, "attempt must be a whole number from 1 (see ATTEMPTS %s)", l->full_id);
+        return;
+    }
     struct ex_op *op = op_new(req, cat, l);
-    if (store_command(attempts_cb, op, "LRANGE %s 0 -1", op->key) < 0) {
+    op->attempt = (long)n;
+    int rc = n ? store_command(attempt_one_cb, op, "LINDEX %s %lld", op->key, n - 1)
+               : store_command(attempts_cb, op, "LRANGE %s 0 -1", op->key);
+    if (rc < 0) {
         store_unavailable(req);
         op_free(op);
     }
@@ -815,8 +886,10 @@ const struct cmd cmd_group_exercise[] = {
       "answers the score, pass or fail, feedback per task and the attempts left. A malformed "
       "document is a 400, one over its size limit a 413: neither uses an attempt. Sent again "
       "with the same key (or, without one, the same answer), it answers the attempt it made." },
-    { "ATTEMPTS", cmd_attempts, 1, 1, ROLE_LEARNER, CMD_STORE, "ATTEMPTS course/exercise",
-      "Your attempts at an exercise, and the score that counts under its policy." },
+    { "ATTEMPTS", cmd_attempts, 1, 2, ROLE_LEARNER, CMD_STORE, "ATTEMPTS course/exercise [n]",
+      "Your attempts at an exercise (with trainers' comments), and the score that counts under "
+      "its policy; with n, that attempt: each task's score, feedback as the exercise shows it, "
+      "and a trainer's comment and rubric levels." },
     { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
 };
 
@@ -834,7 +907,9 @@ static int api_attempts(struct evhttp_request *r, char **p, int n, char **argv)
 {
     argv[0] = xstrdup("ATTEMPTS");
     argv[1] = xasprintf("%s/%s", p[0], p[1]);
-    return 2;
+    if (n > 2)
+        argv[2] = xstrdup(p[2]);
+    return n > 2 ? 3 : 2;
 }
 
 /* The body is JSON: {"answers": {"task-id": "answer", ...}, "key": "..."},
@@ -887,5 +962,6 @@ const struct api_route api_routes_exercise[] = {
     { "GET", "/api/exercises/*/*", api_exercise },
     { "POST", "/api/exercises/*/*/submit", api_submit },
     { "GET", "/api/exercises/*/*/attempts", api_attempts },
+    { "GET", "/api/exercises/*/*/attempts/*", api_attempts },
     { NULL, NULL, NULL },
 };
