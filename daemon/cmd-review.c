@@ -666,8 +666,12 @@ static int api_review_grade(struct evhttp_request *r, char **p, int n, char **ar
     argv[argc++] = xstrdup(p[0]);
     if (points) {
         double v = json_number_value(points);
-        /* Written back as REVIEW GRADE reads it: the strict parser decides. */
-        argv[argc++] = v == floor(v) && fabs(v) < 1e15 ? xasprintf("%.0f", v) : xasprintf("%.1f", v);
+        /* Whole points are JSON integers and halves reals like 7.5, so that
+         * 1e-400, -0.0 and 1e2 are refused as their CTP spellings are. */
+        if (json_is_real(points) && (v * 2 != floor(v * 2) || v == floor(v) || fabs(v) > 1e15))
+            goto bad_args;
+        argv[argc++] = json_is_integer(points) ? xasprintf("%lld", (long long)json_integer_value(points))
+                                               : xasprintf("%.1f", v);
     } else if (levels) {
         struct sbuf b = {0};
         const char *k;
@@ -676,14 +680,15 @@ static int api_review_grade(struct evhttp_request *r, char **p, int n, char **ar
         json_object_foreach(levels, k, v) {
             json_t *c = json_object_get(comments, k);
             double x = json_number_value(v);
-            if (!json_is_number(v) || (c && !json_is_string(c)) || strchr(k, '\n') || strchr(k, ' ') ||
+            if (!json_is_number(v) || (c && !json_is_string(c)) ||
+                (json_is_real(v) && (x * 2 != floor(x * 2) || x == floor(x) || fabs(x) > 1e15)) || strchr(k, '\n') || strchr(k, ' ') ||
                 (c && strchr(json_string_value(c), '\n'))) {
                 sbuf_free(&b);
                 goto bad_args;
             }
             sbuf_printf(&b, "%s ", k);
-            if (x == floor(x) && fabs(x) < 1e15)
-                sbuf_printf(&b, "%.0f", x);
+            if (json_is_integer(v))
+                sbuf_printf(&b, "%lld", (long long)json_integer_value(v));
             else
                 sbuf_printf(&b, "%.1f", x);
             if (c && json_string_value(c)[0])
