@@ -276,13 +276,19 @@ def test_review_queue_graded_by_a_trainer():
     assert shown.code == 200 and b"rita" in shown.body
     assert b"Points: 15" in shown.body
     assert t.request('REVIEW GRADE %s 16 "too much"' % rid).code == 400   # the task is worth 15
-    r = t.request('REVIEW GRADE %s 13.5 "Clear and concrete."' % rid)
+    # The plan has a rubric: a number alone is refused, the levels decide.
+    assert t.request('REVIEW GRADE %s 13.5 "Clear and concrete."' % rid).code == 400
+    levels = b"elements 4\ncoherence 3\ninclusion 1.5 Young people only in action 1.\nrealism 2.5\nindicators 2.5\n"
+    t.send(b'REVIEW GRADE %s rubric "Clear and concrete." {%d}\r\n' % (rid.encode(), len(levels)) + levels)
+    r = t.read_response()
     assert r.code == 200 and "graded" in r.text, r
     assert t.request('REVIEW GRADE %s 90 "again"' % rid).code == 404
     rec = json.loads(env.redis.cmd("LINDEX", "campus:{u:rita}:attempts:" + ex, "0"))
     graded = [x for x in rec["tasks"] if x["id"] == rows[0]["task"]][0]
     assert graded["score"] == 90 and graded["points"] == 13.5 and not graded["pending"], graded
     assert graded["comment"] == "Clear and concrete."
+    assert [x["comment"] for x in graded["levels"] if x["criterion"] == "inclusion"] == \
+        ["Young people only in action 1."], graded
     assert c.request("REVIEW LIST").code == 403     # a learner may not
 
 

@@ -466,7 +466,10 @@ def test_review_grade_takes_strict_points_only():
                        headers=bearer(tok))
     assert st == 400, (st, body)
     # Nothing was graded by any of those: the item is still there to grade.
-    r = t.request('REVIEW GRADE %s 0 "zero is a score"' % rid)
+    # The plan has a rubric: its lowest level everywhere is a zero.
+    zeros = b"elements 0\ncoherence 0\ninclusion 0\nrealism 0\nindicators 0\n"
+    t.send(b'REVIEW GRADE %s rubric "zero is a score" {%d}\r\n' % (rid.encode(), len(zeros)) + zeros)
+    r = t.read_response()
     assert r.code == 200, r
     rec = json.loads(env.redis.cmd("LINDEX", "campus:{u:%s}:attempts:%s" % (name, ex), "0"))
     assert [x for x in rec["tasks"] if x.get("comment") == "zero is a score"], rec
