@@ -34,6 +34,8 @@ const struct command cmd_table[] = {
     { "submit", cmd_submit, 2, 2, "submit COURSE/ID FILE",
       "submits an answer file (- for stdin): one 'task-id: answer' line per task" },
     { "attempts", cmd_attempts, 1, 1, "attempts COURSE/ID", "your attempts at an exercise" },
+    { "attempt", cmd_attempt, 2, 2, "attempt COURSE/ID N",
+      "one attempt: each task's score, feedback, and a trainer's comment and rubric levels" },
     { "review", cmd_review, 1, 4, "review list [COURSE] | show ID | grade ID SCORE COMMENT",
       "the queue of answers trainers grade by hand (trainers)" },
     { "login", cmd_login, 0, 1, "login [SERVER] [--user NAME] [--password-stdin]",
