@@ -436,10 +436,12 @@ def test_user_and_review_commands():
         rid = mine[0][0]
         out, _ = coach.ok("review", "show", rid)
         assert "joint order" in out, out
-        out, _ = coach.ok("review", "grade", rid, "80", "Concrete and doable.")
+        out, _ = coach.ok("review", "grade", rid, "8", "Concrete and doable.")   # of 10 points
         assert "graded" in out, out
         out, _ = learner_home.ok("attempts", "web-lab/reflection")
-        assert "80.0" in out, out
+        assert "80.0" in out and "Concrete and doable." in out, out
+        out, _ = learner_home.ok("attempt", "web-lab/reflection", "1")
+        assert "(8 of 10 points, reviewed)" in out and "trainer: Concrete and doable." in out, out
         out, _ = admin.ok("user", "disable", "newbie")
         rc, _, _ = learner_home.run("whoami")
         assert rc == 4
