@@ -230,8 +230,7 @@ function renderAccount() {
   const nav = document.getElementById("account");
   if (me) {
     nav.replaceChildren(el("span", { class: "who" }, me.user, me.role !== "learner" ? ` (${me.role})` : ""),
-      me.reviewsNew ? el("span", { class: "reviews-new" },
-        `${me.reviewsNew} new review${me.reviewsNew > 1 ? "s" : ""}: see your attempts`) : "",
+      me.reviewsNew ? el("strong", {}, ` ${me.reviewsNew} new reviews `) : "",
       el("button", { type: "button", class: "link", click: logout }, "Log out"));
   } else {
     nav.replaceChildren(el("a", { href: "#/login" }, "Log in"), el("a", { href: "#/register" }, "Register"));
@@ -460,11 +459,10 @@ function showResult(result, data, g, fieldsets, again) {
       left === "0" ? "No attempts left." : `${left} attempt${left === "1" ? "" : "s"} left.`));
   let right = 0;
   for (const t of g.tasks) {
-    const v = t.provisional ? "pending provisional" : t.pending ? "pending" : verdict(t.score);
+    const v = t.pending ? "pending" : verdict(t.score);
     right += v === "right";
     const fb = el("div", { class: "feedback " + v },
-      el("strong", {}, t.provisional ? `Provisional · ${t.suggested} of 100, until a trainer confirms it`
-        : t.pending ? "To be graded" : v === "right" ? "Right" : v === "partly" ? "Partly right" :
+      el("strong", {}, t.provisional ? `Provisional: ${t.suggested}` : t.pending ? "To be graded" : v === "right" ? "Right" : v === "partly" ? "Partly right" :
         t.answered === false ? "Not answered" : "Not right",
         t.pending ? "" : ` · ${t.score} of 100`),
       paras(t.feedback), t.key ? el("p", { class: "key" }, "Answer: ", t.key) : null);
@@ -474,20 +472,15 @@ function showResult(result, data, g, fieldsets, again) {
   if (left !== "0") result.append(el("button", { type: "button", class: "primary", click: again }, "Try again"));
 }
 
-/* One attempt as the server shows it: per task the score (and points of a
- * reviewed task), feedback, the trainer's comment and rubric levels. */
+/* One attempt: scores, feedback, a trainer's comment and rubric levels. */
 async function attemptDetail(box, id, n) {
   try {
-    const doc = await api(`exercises/${enc(id)}/attempts/${enc(n)}`);
-    const a = JSON.parse(doc.body);
-    box.replaceChildren(...a.tasks.map((t) => el("div", { class: "feedback" + (t.provisional ? " pending" : "") },
-      el("strong", {}, t.id, " · ", t.provisional ? `provisional ${t.suggested} of 100`
-        : t.pending ? "to be graded" : t.reviewed ? `${t.points} of ${t.max} points (${t.score}%)` : `${t.score} of 100`),
-      paras(t.feedback),
-      t.levels && t.levels.length ? el("ul", { class: "levels" }, t.levels.map((l) => el("li", {},
-        `${l.name}: ${l.points} of ${l.max}, ${l.level}`, l.comment ? ` — ${l.comment}` : ""))) : "",
-      t.comment ? el("p", { class: "comment" }, "Trainer: ", t.comment) : "")));
-    if (me && me.reviewsNew) whoami();   /* read now: the count goes down */
+    const a = JSON.parse((await api(`exercises/${enc(id)}/attempts/${n}`)).body);
+    box.replaceChildren(...a.tasks.map((t) => el("div", { class: "feedback" },
+      el("strong", {}, t.id, " · ", t.provisional ? "provisional " + t.suggested : t.pending ? "to be graded"
+        : t.reviewed ? `${t.points} of ${t.max} points` : t.score + " of 100"), paras(t.feedback),
+      ...(t.levels || []).map((l) => el("p", {}, `${l.name}: ${l.points} of ${l.max}, ${l.level} ${l.comment}`)),
+      t.comment ? el("p", {}, "Trainer: ", t.comment) : "")));
   } catch (e) { fail(box, e); }
 }
 
@@ -495,12 +488,11 @@ async function attempts(box, id) {
   try {
     const doc = await api(`exercises/${enc(id)}/attempts`);
     if (!doc.items.length) return box.replaceChildren();
-    const detail = el("div", { class: "attempt-detail" });
-    const table = el("table", { class: "data" }, el("thead", {}, el("tr", {}, ["Attempt", "Score", "Result", "When", "Trainer's comment", ""].map((h) => el("th", { scope: "col" }, h)))),
-      el("tbody", {}, doc.items.map((a) => el("tr", {}, el("td", {}, a.attempt), el("td", { class: "num" }, a.score),
-        el("td", {}, a.result), el("td", {}, new Date(a.time).toLocaleString()), el("td", {}, a.comment || ""),
-        el("td", {}, el("button", { type: "button", class: "link", click: () => attemptDetail(detail, id, a.attempt) }, "Details"))))));
-    box.replaceChildren(el("details", {}, el("summary", {}, "Your attempts: ", doc.message), table, detail));
+    const more = el("div");
+    const table = el("table", { class: "data" }, el("thead", {}, el("tr", {}, ["Attempt", "Score", "Result", "When", "Comment"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, doc.items.map((a) => el("tr", {}, el("td", {}, el("button", { type: "button", class: "link", click: () => attemptDetail(more, id, a.attempt) }, a.attempt)),
+        el("td", { class: "num" }, a.score), el("td", {}, a.result), el("td", {}, new Date(a.time).toLocaleString()), el("td", {}, a.comment)))));
+    box.replaceChildren(el("details", {}, el("summary", {}, "Your attempts: ", doc.message), table, more));
   } catch (e) { box.replaceChildren(); }
 }
 
