@@ -203,8 +203,8 @@ static void review_show(struct review_op *op, json_t *rec)
     if (t && json_is_true(json_object_get(t, "provisional"))) {
         double s = json_real_value(json_object_get(t, "suggested"));
         const char *ev = json_string_value(json_object_get(t, "feedback"));
-        sbuf_printf(&b, "\nSuggested by the grader: %g of %s points (%.1f%%); REVIEW GRADE %s "
-                    "confirm takes it\n", round(s * max / 100 * 2) / 2, pts, s, op->id);
+        sbuf_printf(&b, "\nSuggested by the grader: %.4g of %s points (%.1f%%); REVIEW GRADE %s "
+                    "confirm takes it\n", s * max / 100, pts, s, op->id);
         if (ev && ev[0])
             sbuf_printf(&b, "Evidence the grader matched:\n%s\n", ev);
     }
