@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void add_task(struct exercise *ex, struct task *t)
 {
@@ -85,6 +86,56 @@ static void read_settings(struct exercise *ex, const struct exercise_src *src,
         else
             SETTING_ERROR(n, "late is count or ignore");
     }
+    /* reveal: is the older spelling of show_when; show_when wins. */
+    if (ex->reveal == EXERCISE_REVEAL_NEVER)
+        ex->show_when = 0;
+    else if (ex->reveal == EXERCISE_REVEAL_AFTER_LAST_ATTEMPT)
+        ex->show_when = EXERCISE_WHEN_LAST;
+    if ((n = task_yaml_get(&doc, root, "show", NULL))) {
+        s = task_yaml_str(n);
+        if (s && !strcmp(s, "score"))
+            ex->show = EXERCISE_SHOW_SCORE;
+        else if (s && !strcmp(s, "feedback"))
+            ex->show = EXERCISE_SHOW_FEEDBACK;
+        else if (s && !strcmp(s, "keys"))
+            ex->show = EXERCISE_SHOW_KEYS;
+        else
+            SETTING_ERROR(n, "show is score, feedback or keys");
+    }
+    if ((n = task_yaml_get(&doc, root, "due", NULL))) {
+        s = task_yaml_str(n);
+        struct tm tm = {0};
+        const char *end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
+        if (end && *end == 'T')
+            end = strptime(end + 1, "%H:%M:%S", &tm);
+        if (end && *end == 'Z')
+            end++;
+        if (end == NULL || *end != '\0')
+            SETTING_ERROR(n, "due is a date, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)");
+        else
+            ex->due = (long long)timegm(&tm) * 1000;
+    }
+    if ((n = task_yaml_get(&doc, root, "show_when", NULL))) {
+        static const char *const names[] = { "attempt", "passed", "last", "due" };
+        size_t count = n->type == YAML_SEQUENCE_NODE
+                           ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) : 1;
+        ex->show_when = 0;
+        for (size_t i = 0; i < count; i++) {
+            yaml_node_t *w = n->type == YAML_SEQUENCE_NODE
+                                 ? yaml_document_get_node(&doc, n->data.sequence.items.start[i]) : n;
+            const char *v = task_yaml_str(w);
+            bool ok = v && !strcmp(v, "never") && count == 1;
+            for (unsigned k = 0; v && k < 4 && !ok; k++)
+                if (!strcmp(v, names[k])) {
+                    ex->show_when |= 1u << k;
+                    ok = true;
+                }
+            if (!ok)
+                SETTING_ERROR(w, "show_when is never, or one or a list of attempt, passed, last, due");
+        }
+        if ((ex->show_when & EXERCISE_WHEN_DUE) && ex->due == 0)
+            SETTING_ERROR(n, "show_when: due needs a due: date");
+    }
     if ((n = task_yaml_get(&doc, root, "shuffle", NULL)) && !task_yaml_bool(n, &ex->shuffle))
         SETTING_ERROR(n, "shuffle is true or false");
 #undef SETTING_ERROR
@@ -131,6 +182,10 @@ struct exercise *exercise_build(const struct exercise_src *src, struct diag_list
     ex->policy = EXERCISE_POLICY_BEST;
     ex->reveal = EXERCISE_REVEAL_AFTER_PASS;
     ex->late_counts = true;
+    /* Against brute force: scores and feedback after each attempt, keys
+     * only once passed or when no attempt is left. */
+    ex->show = EXERCISE_SHOW_FEEDBACK;
+    ex->show_when = EXERCISE_WHEN_PASSED | EXERCISE_WHEN_LAST;
     ex->shuffle = true;
     read_settings(ex, src, diags);
 
@@ -201,6 +256,23 @@ const char *exercise_reveal_name(enum exercise_reveal r)
 {
     return r == EXERCISE_REVEAL_NEVER ? "never"
          : r == EXERCISE_REVEAL_AFTER_LAST_ATTEMPT ? "after-last-attempt" : "after-pass";
+}
+
+const char *exercise_show_name(enum exercise_show s)
+{
+    return s == EXERCISE_SHOW_SCORE ? "score" : s == EXERCISE_SHOW_KEYS ? "keys" : "feedback";
+}
+
+enum exercise_show exercise_shown(const struct exercise *ex, bool passed, long attempt,
+                                  long long now_ms)
+{
+    unsigned w = ex->show_when;
+
+    if ((w & EXERCISE_WHEN_ATTEMPT) || ((w & EXERCISE_WHEN_PASSED) && passed) ||
+        ((w & EXERCISE_WHEN_LAST) && ex->attempts > 0 && attempt >= ex->attempts) ||
+        ((w & EXERCISE_WHEN_DUE) && ex->due > 0 && now_ms >= ex->due))
+        return EXERCISE_SHOW_KEYS;
+    return ex->show;
 }
 
 double exercise_policy_score(enum exercise_policy p, const double *scores, size_t n)
@@ -348,10 +420,12 @@ int exercise_self_check(const struct exercise *ex, struct diag_list *diags)
             const struct task *t = exercise_task(ex, r.tasks[i].id);
             if (t && t->type == TASK_RUBRIC)
                 continue; /* checked on its own above */
-            if (!r.tasks[i].pending && fabs(r.tasks[i].score - 100) > 1e-6 && rc == 0) {
+            /* A provisional score is checked as the suggestion it is. */
+            double sc = r.tasks[i].provisional ? r.tasks[i].suggested : r.tasks[i].score;
+            if ((!r.tasks[i].pending || r.tasks[i].provisional) && fabs(sc - 100) > 1e-6 &&
+                rc == 0) {
                 diag_add(diags, DIAG_ERROR, ex->path, t ? t->line : 0,
-                         "self-check: task %s scores %.1f with its own key", r.tasks[i].id,
-                         r.tasks[i].score);
+                         "self-check: task %s scores %.1f with its own key", r.tasks[i].id, sc);
                 rc = -1;
             }
         }

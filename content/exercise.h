@@ -42,13 +42,28 @@ enum exercise_reveal {
     EXERCISE_REVEAL_NEVER, EXERCISE_REVEAL_AFTER_PASS, EXERCISE_REVEAL_AFTER_LAST_ATTEMPT,
 };
 
+/* What a learner sees of a graded attempt, each level with the ones before:
+ * the scores, then each task's feedback, then the keys. */
+enum exercise_show { EXERCISE_SHOW_SCORE, EXERCISE_SHOW_FEEDBACK, EXERCISE_SHOW_KEYS };
+
+/* When everything (feedback and keys) is shown, as bits: after every
+ * attempt, once passed, after the last attempt, after the due date. Before
+ * that, the learner sees what show says. */
+#define EXERCISE_WHEN_ATTEMPT 1u
+#define EXERCISE_WHEN_PASSED  2u
+#define EXERCISE_WHEN_LAST    4u
+#define EXERCISE_WHEN_DUE     8u
+
 struct exercise {
     char *path, *course_id, *id, *title;
     int attempts;                  /* 0: unlimited */
     double pass;                   /* pass mark, 0..100 */
     enum exercise_policy policy;
     double weight;                 /* in the course grade */
-    enum exercise_reveal reveal;
+    enum exercise_reveal reveal;   /* the older setting, folded into show_when */
+    enum exercise_show show;       /* after each attempt (default: feedback) */
+    unsigned show_when;            /* EXERCISE_WHEN_* bits, 0: never (default: passed, last) */
+    long long due;                 /* ms since the epoch, 0: none */
     bool shuffle;
     bool late_counts;              /* late: a SUBMIT past a cohort's due date counts in grades */
     struct task **tasks;           /* in file order; GIFT questions of gift
@@ -108,6 +123,9 @@ struct grade_task {
     double weight;
     double score;                  /* 0..100; 0 while pending */
     bool pending;                  /* waits for a trainer (review, essay) */
+    bool provisional;              /* pending with a machine suggestion (confirm: trainer) */
+    double suggested;              /* 0..100, when provisional */
+    double points;                 /* the task's points (task_points) */
     bool answered;
     char *feedback;                /* "" when none */
     char *key;                     /* the right answer in words, or NULL */
@@ -143,5 +161,17 @@ void grade_result_free(struct grade_result *r);
  * as a JSON document; keys are included only when reveal is true. */
 char *grade_result_text(const struct grade_result *r, bool reveal);
 char *grade_result_json(const struct grade_result *r, bool reveal);
+
+/* The same, showing only what show allows: scores alone, feedback too, or
+ * keys as well. */
+char *grade_result_text_shown(const struct grade_result *r, enum exercise_show show);
+char *grade_result_json_shown(const struct grade_result *r, enum exercise_show show);
+
+/* What the learner sees of an attempt now: ex->show, or everything once a
+ * show_when condition holds (passed, the attempt is the last one, now_ms is
+ * past the due date). */
+enum exercise_show exercise_shown(const struct exercise *ex, bool passed, long attempt,
+                                  long long now_ms);
+const char *exercise_show_name(enum exercise_show s);
 
 #endif

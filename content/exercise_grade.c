@@ -77,6 +77,9 @@ int exercise_grade(const struct exercise *ex, uint64_t seed, const char *doc, si
         g->weight = t->weight;
         g->score = tr.score;
         g->pending = tr.pending;
+        g->provisional = tr.provisional;
+        g->suggested = tr.suggested;
+        g->points = task_points(t);
         g->answered = tr.answered;
         g->feedback = tr.feedback;
         g->key = tr.key;
@@ -95,6 +98,7 @@ int grade_result_review(struct grade_result *r, const char *task_id, double scor
         if (!g->pending || strcmp(g->id, task_id) != 0)
             continue;
         g->pending = false;
+        g->provisional = false;
         g->score = score < 0 ? 0 : score > 100 ? 100 : score;
         if (feedback) {
             free(g->feedback);
@@ -130,21 +134,33 @@ static void add_indented(struct sbuf *b, const char *s)
 
 char *grade_result_text(const struct grade_result *r, bool reveal)
 {
+    return grade_result_text_shown(r, reveal ? EXERCISE_SHOW_KEYS : EXERCISE_SHOW_FEEDBACK);
+}
+
+char *grade_result_json(const struct grade_result *r, bool reveal)
+{
+    return grade_result_json_shown(r, reveal ? EXERCISE_SHOW_KEYS : EXERCISE_SHOW_FEEDBACK);
+}
+
+char *grade_result_text_shown(const struct grade_result *r, enum exercise_show show)
+{
     struct sbuf b = {0};
     sbuf_printf(&b, "score %.1f %s (pass mark %g)\n", r->score,
                 r->pending ? "pending review" : r->passed ? "passed" : "not passed", r->pass);
     for (size_t i = 0; i < r->ntasks; i++) {
         const struct grade_task *g = &r->tasks[i];
-        if (g->pending)
+        if (g->provisional)
+            sbuf_printf(&b, "%s provisional %.1f (a trainer confirms it)", g->id, g->suggested);
+        else if (g->pending)
             sbuf_printf(&b, "%s pending review", g->id);
         else
             sbuf_printf(&b, "%s %.1f", g->id, g->score);
-        if (g->feedback[0]) {
+        if (show >= EXERCISE_SHOW_FEEDBACK && g->feedback[0]) {
             sbuf_adds(&b, "\n  ");
             add_indented(&b, g->feedback);
         }
         sbuf_addc(&b, '\n');
-        if (reveal && g->key) {
+        if (show >= EXERCISE_SHOW_KEYS && g->key) {
             sbuf_adds(&b, "  answer: ");
             add_indented(&b, g->key);
             sbuf_addc(&b, '\n');
@@ -158,13 +174,14 @@ static json_t *rounded(double v)
     return json_real(round(v * 100) / 100);
 }
 
-char *grade_result_json(const struct grade_result *r, bool reveal)
+char *grade_result_json_shown(const struct grade_result *r, enum exercise_show show)
 {
     json_t *root = json_object(), *tasks = json_array();
     json_object_set_new(root, "score", rounded(r->score));
     json_object_set_new(root, "pass", rounded(r->pass));
     json_object_set_new(root, "passed", json_boolean(r->passed));
     json_object_set_new(root, "pending", json_integer((json_int_t)r->pending));
+    json_object_set_new(root, "show", json_string(exercise_show_name(show)));
     for (size_t i = 0; i < r->ntasks; i++) {
         const struct grade_task *g = &r->tasks[i];
         json_t *t = json_object();
@@ -173,9 +190,14 @@ char *grade_result_json(const struct grade_result *r, bool reveal)
         json_object_set_new(t, "weight", rounded(g->weight));
         json_object_set_new(t, "score", rounded(g->score));
         json_object_set_new(t, "pending", json_boolean(g->pending));
+        if (g->provisional) {
+            json_object_set_new(t, "provisional", json_true());
+            json_object_set_new(t, "suggested", rounded(g->suggested));
+        }
         json_object_set_new(t, "answered", json_boolean(g->answered));
-        json_object_set_new(t, "feedback", json_string(g->feedback));
-        if (reveal && g->key)
+        if (show >= EXERCISE_SHOW_FEEDBACK)
+            json_object_set_new(t, "feedback", json_string(g->feedback));
+        if (show >= EXERCISE_SHOW_KEYS && g->key)
             json_object_set_new(t, "key", json_string(g->key));
         json_array_append_new(tasks, t);
     }

@@ -50,6 +50,9 @@ static const struct fm_key {
     {"reveal", FMT_EXERCISE, K_STUDY, 0},
     {"shuffle", FMT_EXERCISE, K_STUDY, 0},
     {"late", FMT_EXERCISE, K_STUDY, 0},
+    {"show", FMT_EXERCISE, K_STUDY, 0},
+    {"show_when", FMT_EXERCISE, K_STUDY, 0},
+    {"due", FMT_EXERCISE, K_STUDY, 0},
 };
 #define FM_NKEYS (sizeof(fm_keys) / sizeof(fm_keys[0]))
 

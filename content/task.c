@@ -21,6 +21,7 @@ struct task_ctx {
     const struct table *const *tables;
     size_t ntables;
     int errors;
+    bool marking;                /* review or rubric: guide:, model:, criteria: allowed */
 };
 
 static int node_line(struct task_ctx *c, yaml_node_t *n)
@@ -106,6 +107,7 @@ static void check_keys(struct task_ctx *c, const char *const *allowed)
 {
     static const char *const common[] = { "id", "type", "prompt", "weight", "feedback", "max_bytes",
                                           NULL };
+    static const char *const marking[] = { "guide", "model", "criteria", "confirm", NULL };
     yaml_node_t *m = c->root;
     for (yaml_node_pair_t *pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
@@ -115,6 +117,8 @@ static void check_keys(struct task_ctx *c, const char *const *allowed)
             ok = strcmp(common[i], s) == 0;
         for (size_t i = 0; s && allowed[i] && !ok; i++)
             ok = strcmp(allowed[i], s) == 0;
+        for (size_t i = 0; s && c->marking && marking[i] && !ok; i++)
+            ok = strcmp(marking[i], s) == 0;
         if (!ok)
             diag_add(c->diags, DIAG_WARNING, c->path, node_line(c, k),
                      "unknown key \"%s\" in a task", s ? s : "?");
@@ -542,6 +546,115 @@ static bool type_from_name(const char *s, enum task_type *out)
     return false;
 }
 
+/* The trainer's side of a review or rubric task: guide:, model:, an
+ * analytic rubric under criteria: (each criterion an id, a name and levels
+ * of points and text), and confirm: trainer. A review task's points follow
+ * from its criteria: a points: that disagrees is an error. */
+static void parse_marking(struct task_ctx *c, struct task *t)
+{
+    const char *guide = get_str(c, c->root, "guide", false);
+    const char *model = get_str(c, c->root, "model", false);
+    yaml_node_t *crit = get(c, c->root, "criteria"), *conf = get(c, c->root, "confirm");
+
+    t->guide = xstrdup(guide ? guide : "");
+    /* A rubric task's model was read with its self-check examples. */
+    if (t->model == NULL && model && model[0]) {
+        t->model = xstrdup(model);
+        t->model_line = node_line(c, get(c, c->root, "model"));
+    }
+    if (conf) {
+        const char *v = task_yaml_str(conf);
+        if (t->type != TASK_RUBRIC || v == NULL || strcmp(v, "trainer") != 0)
+            terr(c, conf, "confirm: trainer is for rubric tasks (the machine's score then waits "
+                          "for a trainer)");
+        else
+            t->confirm_trainer = true;
+    }
+    if (crit == NULL)
+        return;
+    if (crit->type != YAML_SEQUENCE_NODE || seq_len(crit) == 0) {
+        terr(c, crit, "criteria is a list of {id, name, levels}");
+        return;
+    }
+    size_t n = seq_len(crit);
+    double sum = 0;
+    t->criteria = xcalloc(n, sizeof(*t->criteria));
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *cn = seq_at(c, crit, i);
+        const char *id = get_str(c, cn, "id", true);
+        const char *name = get_str(c, cn, "name", false);
+        yaml_node_t *levels = get(c, cn, "levels");
+        if (cn->type != YAML_MAPPING_NODE || id == NULL || levels == NULL ||
+            levels->type != YAML_SEQUENCE_NODE || seq_len(levels) < 2) {
+            terr(c, cn, "each criterion has \"id\", \"name\" and \"levels\" (a list of two or more)");
+            return;
+        }
+        if (!id_valid(id) || task_criterion_find(t, id)) {
+            terr(c, get(c, cn, "id"), "criterion id %s: use a-z, 0-9 and -, once per task", id);
+            return;
+        }
+        struct task_criterion *tc = &t->criteria[t->ncriteria++];
+        tc->id = xstrdup(id);
+        tc->name = xstrdup(name ? name : id);
+        tc->levels = xcalloc(seq_len(levels), sizeof(*tc->levels));
+        for (size_t k = 0; k < seq_len(levels); k++) {
+            yaml_node_t *ln = seq_at(c, levels, k);
+            const char *text = get_str(c, ln, "text", true);
+            double pts = -1;
+            if (text == NULL || !get(c, ln, "points") || !get_num(c, ln, "points", &pts))
+                return;
+            /* Halves at most, so that every level can be typed as REVIEW GRADE takes it. */
+            if (pts < 0 || pts * 2 != floor(pts * 2) || task_level_find(tc, pts)) {
+                terr(c, ln, "a level's points are 0 or more, in halves, distinct within the criterion");
+                return;
+            }
+            tc->levels[tc->nlevels].points = pts;
+            tc->levels[tc->nlevels++].text = xstrdup(text);
+            if (pts > tc->max)
+                tc->max = pts;
+        }
+        sum += tc->max;
+    }
+    if (sum <= 0) {
+        terr(c, crit, "the criteria's best levels give no points");
+        return;
+    }
+    if (t->type == TASK_REVIEW) {
+        if (get(c, c->root, "points") && fabs(t->points - sum) > 1e-9)
+            terr(c, get(c, c->root, "points"),
+                 "points is %g but the criteria's best levels add up to %g", t->points, sum);
+        t->points = sum;
+    } else if (fabs(t->rubric.cap - sum) > 1e-9) {
+        terr(c, crit, "the criteria's best levels add up to %g, the task's points are %g", sum,
+             t->rubric.cap);
+    }
+}
+
+double task_points(const struct task *t)
+{
+    if (t->type == TASK_REVIEW)
+        return t->points;
+    if (t->type == TASK_RUBRIC)
+        return t->rubric.cap;
+    return 100;
+}
+
+const struct task_criterion *task_criterion_find(const struct task *t, const char *id)
+{
+    for (size_t i = 0; i < t->ncriteria; i++)
+        if (strcmp(t->criteria[i].id, id) == 0)
+            return &t->criteria[i];
+    return NULL;
+}
+
+const struct task_level *task_level_find(const struct task_criterion *c, double points)
+{
+    for (size_t i = 0; i < c->nlevels; i++)
+        if (fabs(c->levels[i].points - points) < 1e-9)
+            return &c->levels[i];
+    return NULL;
+}
+
 struct task *task_parse(const char *yaml, size_t len, int first_line, const char *path,
                         const struct table *const *tables, size_t ntables,
                         struct diag_list *diags)
@@ -555,7 +668,7 @@ struct task *task_parse(const char *yaml, size_t len, int first_line, const char
         return NULL;
     }
     struct task_ctx c = { &doc, yaml_document_get_root_node(&doc), first_line, path, diags,
-                          tables, ntables, 0 };
+                          tables, ntables, 0, false };
     struct task *t = xcalloc(1, sizeof(*t));
     t->line = first_line;
     t->weight = 1;
@@ -603,14 +716,19 @@ struct task *task_parse(const char *yaml, size_t len, int first_line, const char
         parse_network(&c, t);
         break;
     case TASK_RUBRIC:
+        c.marking = true;
         parse_rubric(&c, t);
+        if (c.errors == 0)
+            parse_marking(&c, t);
         break;
     case TASK_REVIEW: {
+        c.marking = true;
         static const char *const keys[] = { "points", NULL };
         check_keys(&c, keys);
         t->points = 10;
         if (get_num(&c, c.root, "points", &t->points) && t->points <= 0)
             terr(&c, get(&c, c.root, "points"), "points must be above 0");
+        parse_marking(&c, t);
         break;
     }
     case TASK_GIFT:
@@ -636,6 +754,15 @@ void task_free(struct task *t)
     free(t->id);
     free(t->prompt);
     free(t->feedback);
+    free(t->guide);
+    for (size_t i = 0; i < t->ncriteria; i++) {
+        free(t->criteria[i].id);
+        free(t->criteria[i].name);
+        for (size_t k = 0; k < t->criteria[i].nlevels; k++)
+            free(t->criteria[i].levels[k].text);
+        free(t->criteria[i].levels);
+    }
+    free(t->criteria);
     for (size_t i = 0; i < t->nitems; i++) {
         free(t->items[i].text);
         free(t->items[i].category);

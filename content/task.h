@@ -27,6 +27,22 @@ enum task_net_question {
     TASK_NET_ISOLATED,
 };
 
+/* A level of an analytic rubric's criterion (Moodle's rubric grading
+ * method): what an answer at that level does, and what it earns. */
+struct task_level {
+    double points;            /* distinct within a criterion: the trainer names a level by them */
+    char *text;
+};
+
+/* A criterion of an analytic rubric: levels in the author's order. */
+struct task_criterion {
+    char *id;                 /* what the trainer types */
+    char *name;
+    struct task_level *levels;
+    size_t nlevels;
+    double max;               /* the points of its best level */
+};
+
 /* An item of an order or classify task. */
 struct task_item {
     char *text;
@@ -68,7 +84,8 @@ struct task {
 
     /* rubric, and the answers its self-check grades */
     struct rubric rubric;
-    char *model;              /* an answer that must score 100, NULL when none */
+    char *model;              /* a model answer, NULL when none; a rubric task's
+                               * must score 100 (the self-check) */
     int model_line;
     char **bad;               /* answers that must stay below the pass mark */
     int *bad_lines;
@@ -76,6 +93,14 @@ struct task {
 
     /* review */
     double points;
+
+    /* marking (review and rubric tasks): for trainers only, never in a
+     * learner's view or result */
+    char *guide;              /* how to mark; "" when absent (the model answer is
+                               * `model` above, for review tasks too) */
+    struct task_criterion *criteria;   /* an analytic rubric, or NULL */
+    size_t ncriteria;
+    bool confirm_trainer;     /* rubric: the machine's score waits for a trainer */
 
     /* gift: one question; pool: the questions to draw from */
     struct gift_quiz quiz;
@@ -93,6 +118,18 @@ struct task *task_parse(const char *yaml, size_t len, int first_line, const char
 void task_free(struct task *t);
 
 const char *task_type_name(enum task_type t);
+
+/* The points a trainer grades a task on: a review task's points (the sum of
+ * its criteria's best levels when it has criteria), a rubric task's points;
+ * 100 for anything else a trainer grades (essays), where points are a
+ * percentage. */
+double task_points(const struct task *t);
+
+/* The criterion with this id, or NULL. */
+const struct task_criterion *task_criterion_find(const struct task *t, const char *id);
+
+/* The level of c worth exactly these points, or NULL. */
+const struct task_level *task_level_find(const struct task_criterion *c, double points);
 
 /* --- Presentation ------------------------------------------------------- */
 
@@ -115,8 +152,10 @@ uint64_t task_pool_seed(const struct task *t, uint64_t seed, size_t k);
 /* --- Grading ------------------------------------------------------------ */
 
 struct task_result {
-    double score;          /* 0 to 100 */
+    double score;          /* 0 to 100; 0 while pending */
     bool pending;          /* waits for a trainer */
+    bool provisional;      /* pending, with the machine's suggestion in suggested */
+    double suggested;      /* 0 to 100: what the machine would give (confirm: trainer) */
     bool answered;         /* the document had an answer for it */
     char *feedback;        /* owned, "" when none */
     char *key;             /* owned: the right answer in words, or NULL */

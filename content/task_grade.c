@@ -473,6 +473,13 @@ int task_grade(const struct task *t, uint64_t seed, bool shuffle, const struct a
     case TASK_POOL:
         break;
     }
+    /* confirm: trainer: the machine's score is only a suggestion, kept
+     * apart from the score so that nothing counts it before a trainer does. */
+    if (rc == 0 && t->type == TASK_RUBRIC && t->confirm_trainer) {
+        out->pending = true;
+        out->provisional = true;
+        out->suggested = score;
+    }
 done:
     if (rc < 0) {
         sbuf_free(&fb);

@@ -14,6 +14,7 @@ static const struct api_route *const route_groups[] = {
     api_routes_basic,
     api_routes_content,
     api_routes_exercise,
+    api_routes_review,
     api_routes_account,
     api_routes_progress,
     api_routes_cohort,

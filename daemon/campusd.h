@@ -259,6 +259,7 @@ struct cmd {
 extern const struct cmd cmd_group_basic[];
 extern const struct cmd cmd_group_content[];
 extern const struct cmd cmd_group_exercise[];
+extern const struct cmd cmd_group_review[];
 extern const struct cmd cmd_group_account[];
 extern const struct cmd cmd_group_progress[];
 extern const struct cmd cmd_group_cohort[];
@@ -422,6 +423,7 @@ struct api_route {
 extern const struct api_route api_routes_basic[];
 extern const struct api_route api_routes_content[];
 extern const struct api_route api_routes_exercise[];
+extern const struct api_route api_routes_review[];
 extern const struct api_route api_routes_account[];
 extern const struct api_route api_routes_progress[];
 extern const struct api_route api_routes_cohort[];
@@ -442,6 +444,20 @@ void session_check(struct req *req);
  * last view; fire and forget: READ never waits for it). */
 struct lesson;
 void progress_viewed(struct req *req, const struct lesson *l);
+/* attempt-view.c: a stored attempt record as its learner may see it now
+ * (the exercise's show policy applies; keys are never in a record), as
+ * text or JSON; new strings the caller frees. */
+struct exercise;
+char *attempt_view_text(const struct exercise *ex, json_t *rec);
+char *attempt_view_json(const struct exercise *ex, json_t *rec);
+
+/* reviews-new.c: answers 200 with msg after adding a "reviews-new: N" line
+ * (the reviews graded since the learner last read them; left out when the
+ * store cannot say). Takes the request like req_reply_data. */
+void reviews_new_reply(struct req *req, const char *user, const char *msg);
+/* Marks the exercise's reviews as read (fire and forget). */
+void reviews_new_clear(const char *user, const char *exercise);
+
 /* cmd-exercise.c: EXPORT gift COURSE (trainers). */
 void exercise_export_gift(struct req *req);
 /* cmd-exercise.c: called every second; once the store is up, and then every

@@ -447,7 +447,9 @@ static void session_new_cb(redisReply *reply, const char *err, void *priv)
     snprintf(name, sizeof(name), "%s", op->name);
     account_hold(req, false);
     op_free(op);
-    req_reply_data(req, 200, "logged in as %s (%s)", name, account_role_name(role));
+    char msg[AUTH_NAME_MAX + 64];
+    snprintf(msg, sizeof(msg), "logged in as %s (%s)", name, account_role_name(role));
+    reviews_new_reply(req, name, msg);
 }
 
 static void cmd_login(struct req *req)

@@ -50,9 +50,25 @@ static void cmd_courses(struct req *req)
     req_reply_data(req, 200, "%zu courses", cat->ncourses);
 }
 
+/* True when the HKEYS reply r holds id (or, for passed exercises, "id#N"). */
+static bool reply_has(const redisReply *r, const char *id)
+{
+    size_t n = strlen(id);
+
+    for (size_t k = 0; r && k < r->elements; k++) {
+        const char *f = r->element[k]->str;
+        if (f && strncmp(f, id, n) == 0 && (f[n] == '\0' || f[n] == '#'))
+            return true;
+    }
+    return false;
+}
+
 /* The outline; with done, a learner's completed lessons (a Redis HKEYS
- * reply, or NULL for anyone else) add a "done" column. */
-static void course_outline(struct req *req, const struct course *c, const redisReply *done)
+ * reply, or NULL for anyone else) add a "done" column: "passed" for a quiz
+ * or case whose exercise the learner passed (passed, the HKEYS of their
+ * passed exercises), "yes" for a lesson marked done, else "no". */
+static void course_outline(struct req *req, const struct course *c, const redisReply *done,
+                           const redisReply *passed)
 {
     char minutes[16];
 
@@ -70,10 +86,9 @@ static void course_outline(struct req *req, const struct course *c, const redisR
                 req_row(req, 5, mod->title, l->full_id, l->title, minutes, kind);
                 continue;
             }
-            bool is_done = false;
-            for (size_t k = 0; k < done->elements && !is_done; k++)
-                is_done = strcmp(done->element[k]->str, l->full_id) == 0;
-            req_row(req, 6, mod->title, l->full_id, l->title, minutes, kind, is_done ? "yes" : "no");
+            const char *mark = reply_has(passed, l->full_id) ? "passed"
+                             : reply_has(done, l->full_id) ? "yes" : "no";
+            req_row(req, 6, mod->title, l->full_id, l->title, minutes, kind, mark);
         }
     }
     req_reply_data(req, 200, "%s", c->title);
@@ -83,17 +98,64 @@ struct course_op {
     struct req *req;
     struct catalog *cat;         /* held: a reload may happen meanwhile */
     const struct course *course;
+    redisReply *done, *passed;   /* taken from hiredis (see course_keep) */
+    int pending;
+    bool failed;
 };
+
+/* hiredis frees a reply after its callback: keep a copy of the keys. */
+static redisReply *course_keep(redisReply *r)
+{
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+        return NULL;
+    redisReply *c = xcalloc(1, sizeof(*c));
+    c->type = REDIS_REPLY_ARRAY;
+    c->elements = r->elements;
+    c->element = xcalloc(r->elements + 1, sizeof(*c->element));
+    for (size_t i = 0; i < r->elements; i++) {
+        c->element[i] = xcalloc(1, sizeof(**c->element));
+        c->element[i]->type = REDIS_REPLY_STRING;
+        c->element[i]->str = xstrdup(r->element[i]->str ? r->element[i]->str : "");
+    }
+    return c;
+}
+
+static void course_drop(redisReply *c)
+{
+    for (size_t i = 0; c && i < c->elements; i++) {
+        free(c->element[i]->str);
+        free(c->element[i]);
+    }
+    if (c)
+        free(c->element);
+    free(c);
+}
+
+static void course_reply(struct course_op *op, redisReply **slot, redisReply *reply)
+{
+    if ((*slot = course_keep(reply)) == NULL)
+        op->failed = true;
+    if (--op->pending > 0)
+        return;
+    /* Without the store the outline is still worth having, unmarked. */
+    course_outline(op->req, op->course, op->failed ? NULL : op->done,
+                   op->failed ? NULL : op->passed);
+    course_drop(op->done);
+    course_drop(op->passed);
+    catalog_unref(op->cat);
+    free(op);
+}
 
 static void course_done_cb(redisReply *reply, const char *err, void *priv)
 {
     struct course_op *op = priv;
+    course_reply(op, &op->done, reply);
+}
 
-    /* Without the store the outline is still worth having, unmarked. */
-    course_outline(op->req, op->course,
-                   reply && reply->type == REDIS_REPLY_ARRAY ? reply : NULL);
-    catalog_unref(op->cat);
-    free(op);
+static void course_passed_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct course_op *op = priv;
+    course_reply(op, &op->passed, reply);
 }
 
 static void cmd_course(struct req *req)
@@ -119,12 +181,18 @@ static void cmd_course(struct req *req)
         op->req = req;
         op->cat = catalog_ref(cat);
         op->course = c;
-        if (store_command(course_done_cb, op, "HKEYS " KEY_DONE, req->user) == 0)
+        op->pending = 2;
+        if (store_command(course_done_cb, op, "HKEYS " KEY_DONE, req->user) == 0) {
+            if (store_command(course_passed_cb, op, "HKEYS " KEY_PASSED, req->user) < 0) {
+                op->failed = true;           /* the first answers, unmarked */
+                op->pending = 1;
+            }
             return;
+        }
         catalog_unref(op->cat);
         free(op);
     }
-    course_outline(req, c, NULL);
+    course_outline(req, c, NULL, NULL);
 }
 
 /* Checks argument i as "course/lesson" over its full length. Answers 400

@@ -1,6 +1,7 @@
 /* cmd-exercise.c: exercises: EXERCISE (the learner's view), SUBMIT (grade
- * and store an attempt), ATTEMPTS, and the trainer's REVIEW queue. An
- * attempt is answered only after Redis has it. */
+ * and store an attempt), ATTEMPTS, and the entries SUBMIT adds to the
+ * review queue (cmd-review.c is the trainer's side). An attempt is
+ * answered only after Redis has it. */
 #include "campusd.h"
 #include "cohort.h"
 
@@ -42,11 +43,6 @@ struct ex_op {
     struct grade_result result;
     bool graded;
     size_t next_review;          /* SUBMIT: pending tasks queued so far */
-    char *record;                /* REVIEW GRADE: the record as read */
-    json_t *item;                /* REVIEW: the queue item */
-    char *review_id;
-    double review_score;
-    char *review_comment;
 };
 
 /* Every "the store failed us" answer of this file. */
@@ -100,10 +96,6 @@ static void op_free(struct ex_op *op)
     catalog_unref(op->cat);
     free(op->user);
     free(op->key);
-    free(op->record);
-    json_decref(op->item);
-    free(op->review_id);
-    free(op->review_comment);
     free(op);
 }
 
@@ -136,18 +128,6 @@ static const struct lesson *find_exercise(struct req *req, struct catalog **catp
     }
     *catp = cat;
     return l;
-}
-
-static bool reveal_now(const struct exercise *ex, bool passed, long attempt)
-{
-    switch (ex->reveal) {
-    case EXERCISE_REVEAL_AFTER_PASS:
-        return passed;
-    case EXERCISE_REVEAL_AFTER_LAST_ATTEMPT:
-        return ex->attempts > 0 && attempt >= ex->attempts;
-    default:
-        return false;
-    }
 }
 
 static void attempts_left_text(const struct exercise *ex, long used, char *buf, size_t n)
@@ -255,13 +235,18 @@ static json_t *result_record(const struct grade_result *r, uint64_t seed)
 
     for (size_t i = 0; i < r->ntasks; i++) {
         const struct grade_task *t = &r->tasks[i];
-        json_t *task = json_pack("{s:s,s:f,s:f,s:b,s:s,s:s}", "id", t->id, "weight", t->weight,
-                                 "score", t->score, "pending", t->pending, "feedback",
+        json_t *task = json_pack("{s:s,s:f,s:f,s:b,s:s,s:s,s:f}", "id", t->id, "weight",
+                                 t->weight, "score", t->score, "pending", t->pending, "feedback",
                                  t->feedback ? t->feedback : "", "response",
-                                 t->response ? t->response : "");
+                                 t->response ? t->response : "", "max", t->points);
         if (task == NULL) {                      /* not UTF-8: jansson takes no such string */
             json_decref(tasks);
             return NULL;
+        }
+        /* confirm: trainer: the suggestion waits in the record for the trainer. */
+        if (t->provisional) {
+            json_object_set_new(task, "provisional", json_true());
+            json_object_set_new(task, "suggested", json_real(t->suggested));
         }
         json_array_append_new(tasks, task);
     }
@@ -275,9 +260,9 @@ static json_t *result_record(const struct grade_result *r, uint64_t seed)
 static void submit_answer(struct ex_op *op)
 {
     const struct exercise *ex = op->ex;
-    bool reveal = reveal_now(ex, op->result.passed, op->attempt);
-    char *text = op->req->origin == REQ_HTTP ? grade_result_json(&op->result, reveal)
-                                             : grade_result_text(&op->result, reveal);
+    enum exercise_show show = exercise_shown(ex, op->result.passed, op->attempt, now_ms());
+    char *text = op->req->origin == REQ_HTTP ? grade_result_json_shown(&op->result, show)
+                                             : grade_result_text_shown(&op->result, show);
     char left[32], msg[256];
 
     attempts_left_text(ex, op->attempt, left, sizeof(left));
@@ -285,6 +270,7 @@ static void submit_answer(struct ex_op *op)
     req_meta_int(op->req, "attempt", op->attempt);
     req_meta(op->req, "attempts_left", left);
     req_meta(op->req, "result", op->result.pending ? "pending" : op->result.passed ? "passed" : "failed");
+    req_meta(op->req, "show", exercise_show_name(show));
     snprintf(msg, sizeof(msg), "%s attempt=%ld score=%.1f %s left=%s", op->lesson->full_id,
              op->attempt, op->result.score,
              op->result.pending ? "pending-review" : op->result.passed ? "passed" : "failed", left);
@@ -500,6 +486,7 @@ static void submit_replay(struct ex_op *op, const char *stored)
                 continue;
             g->score = json_real_value(json_object_get(t, "score"));
             g->pending = json_is_true(json_object_get(t, "pending"));
+            g->provisional = json_is_true(json_object_get(t, "provisional"));
             free(g->feedback);
             g->feedback = xstrdup(json_string_value(json_object_get(t, "feedback")) ?
                                   json_string_value(json_object_get(t, "feedback")) : "");
@@ -722,6 +709,37 @@ static double counted_score(enum exercise_policy policy, const double *scores, s
     return best;
 }
 
+/* The trainers' comments of an attempt on one line: "task: comment; ...". */
+static void comments_line(json_t *rec, struct sbuf *b)
+{
+    size_t i;
+    json_t *t;
+
+    json_array_foreach(json_object_get(rec, "tasks"), i, t) {
+        const char *c = json_string_value(json_object_get(t, "comment"));
+        if (c == NULL || c[0] == '\0')
+            continue;
+        sbuf_printf(b, "%s%s: ", b->len ? "; " : "", json_string_value(json_object_get(t, "id")));
+        for (; *c; c++)
+            sbuf_addc(b, *c == '\n' || *c == '\r' || *c == '\t' ? ' ' : *c);
+    }
+}
+
+/* "provisional" when everything that waits is a machine suggestion a
+ * trainer has still to confirm. */
+static const char *attempt_result(json_t *rec)
+{
+    size_t i, provisional = 0;
+    json_t *t;
+    long long pend = json_integer_value(json_object_get(rec, "pending"));
+
+    if (pend == 0)
+        return json_is_true(json_object_get(rec, "passed")) ? "passed" : "failed";
+    json_array_foreach(json_object_get(rec, "tasks"), i, t)
+        provisional += json_is_true(json_object_get(t, "provisional"));
+    return provisional == (size_t)pend ? "provisional" : "pending";
+}
+
 static void attempts_cb(redisReply *reply, const char *err, void *priv)
 {
     struct ex_op *op = priv;
@@ -733,10 +751,11 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     double *scores = xcalloc(reply->elements + 1, sizeof(double));
-    req_table(req, 5, "attempt", "time", "score", "result", "pending");
+    req_table(req, 6, "attempt", "time", "score", "result", "pending", "comment");
     for (size_t i = 0; i < reply->elements; i++) {
         json_t *rec = json_loads(reply->element[i]->str, 0, NULL);
         char n[16], t[32], score[32], pending[16];
+        struct sbuf comments = {0};
         time_t secs = (time_t)(json_integer_value(json_object_get(rec, "t")) / 1000);
         struct tm tm;
         gmtime_r(&secs, &tm);
@@ -744,13 +763,14 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
         snprintf(n, sizeof(n), "%lld", (long long)json_integer_value(json_object_get(rec, "n")));
         scores[i] = json_real_value(json_object_get(rec, "score"));
         snprintf(score, sizeof(score), "%.1f", scores[i]);
-        long long pend = json_integer_value(json_object_get(rec, "pending"));
-        snprintf(pending, sizeof(pending), "%lld", pend);
-        req_row(req, 5, n, t, score,
-                pend ? "pending" : json_is_true(json_object_get(rec, "passed")) ? "passed" : "failed",
-                pending);
+        snprintf(pending, sizeof(pending), "%lld", (long long)json_integer_value(json_object_get(rec, "pending")));
+        comments_line(rec, &comments);
+        req_row(req, 6, n, t, score, attempt_result(rec), pending, comments.data ? comments.data : "");
+        sbuf_free(&comments);
         json_decref(rec);
     }
+    /* The learner has now seen this exercise's reviews. */
+    reviews_new_clear(op->user, op->lesson->full_id);
     char left[32];
     attempts_left_text(op->ex, (long)reply->elements, left, sizeof(left));
     req_reply_data(req, 200, "%zu attempts, %s left, counted score %.1f (%s)", reply->elements,
@@ -760,301 +780,52 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
     op_free(op);
 }
 
+/* ATTEMPTS course/exercise N: one attempt, as its learner may see it. */
+static void attempt_one_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct ex_op *op = priv;
+    struct req *req = op->req;
+    json_t *rec;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        store_unavailable(req);
+    } else if (reply->type != REDIS_REPLY_STRING || (rec = json_loads(reply->str, 0, NULL)) == NULL) {
+        req_reply(req, 404, "no attempt %ld at %s", op->attempt, op->lesson->full_id);
+    } else {
+        bool json = req->origin == REQ_HTTP;
+        char *body = json ? attempt_view_json(op->ex, rec) : attempt_view_text(op->ex, rec);
+        char msg[160];
+        reviews_new_clear(op->user, op->lesson->full_id);
+        req_meta(req, "id", op->lesson->full_id);
+        req_meta_int(req, "attempt", op->attempt);
+        req_meta(req, "result", attempt_result(rec));
+        snprintf(msg, sizeof(msg), "%s attempt=%ld score=%.1f %s", op->lesson->full_id, op->attempt,
+                 json_real_value(json_object_get(rec, "score")), attempt_result(rec));
+        req_reply_text(req, 200, msg, json ? "application/json" : "text/plain; charset=utf-8", body,
+                       strlen(body));
+        free(body);
+        json_decref(rec);
+    }
+    op_free(op);
+}
+
 static void cmd_attempts(struct req *req)
 {
     struct catalog *cat;
+    long long n = 0;
     const struct lesson *l = find_exercise(req, &cat);
 
     if (l == NULL)
         return;
+    if (req->args.argc == 3 &&
+        arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, INT_MAX, &n) < 0) {
+        req_reply(req, 400, "attempt must be a whole number from 1 (see ATTEMPTS %s)", l->full_id);
+        return;
+    }
     struct ex_op *op = op_new(req, cat, l);
-    if (store_command(attempts_cb, op, "LRANGE %s 0 -1", op->key) < 0) {
-        store_unavailable(req);
-        op_free(op);
-    }
-}
-
-/* ---- REVIEW ---- */
-
-static void review_list_cb(redisReply *reply, const char *err, void *priv)
-{
-    struct ex_op *op = priv;
-    struct req *req = op->req;
-    const char *course = req->args.argc > 2 ? req->args.argv[2] : NULL;
-    size_t shown = 0;
-
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
-        store_unavailable(req);
-        op_free(op);
-        return;
-    }
-    req_table(req, 6, "id", "learner", "exercise", "attempt", "task", "submitted");
-    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
-        json_t *it = json_loads(reply->element[i + 1]->str, 0, NULL);
-        const char *ex = json_string_value(json_object_get(it, "exercise"));
-        if (it && ex && (course == NULL || (strncmp(ex, course, strlen(course)) == 0 &&
-                                            ex[strlen(course)] == '/'))) {
-            char n[16], t[32];
-            time_t secs = (time_t)(json_integer_value(json_object_get(it, "t")) / 1000);
-            struct tm tm;
-            gmtime_r(&secs, &tm);
-            strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-            snprintf(n, sizeof(n), "%lld", (long long)json_integer_value(json_object_get(it, "attempt")));
-            req_row(req, 6, reply->element[i]->str, json_string_value(json_object_get(it, "user")),
-                    ex, n, json_string_value(json_object_get(it, "task")), t);
-            shown++;
-        }
-        json_decref(it);
-    }
-    req_reply_data(req, 200, "%zu waiting", shown);
-    op_free(op);
-}
-
-/* Reads the attempt record a review item points at (LINDEX on the learner's
- * list), then calls next. */
-static void review_record_cb(redisReply *reply, const char *err, void *priv);
-
-static void review_item_cb(redisReply *reply, const char *err, void *priv)
-{
-    struct ex_op *op = priv;
-    struct req *req = op->req;
-
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        store_unavailable(req);
-        op_free(op);
-        return;
-    }
-    if (reply->type != REDIS_REPLY_STRING || (op->item = json_loads(reply->str, 0, NULL)) == NULL) {
-        req_reply(req, 404, "no review '%s' waiting", op->review_id);
-        op_free(op);
-        return;
-    }
-    const char *user = json_string_value(json_object_get(op->item, "user"));
-    const char *ex = json_string_value(json_object_get(op->item, "exercise"));
-    op->attempt = (long)json_integer_value(json_object_get(op->item, "attempt"));
-    op->lesson = catalog_lesson(op->cat, ex ? ex : "");
-    if (user == NULL || op->lesson == NULL || op->lesson->exercise == NULL) {
-        req_reply(req, 404, "review '%s' is for an exercise no longer in the catalogue", op->review_id);
-        op_free(op);
-        return;
-    }
-    op->ex = op->lesson->exercise;
-    free(op->user);
-    op->user = xstrdup(user);
-    op->key = xasprintf(KEY_ATTEMPTS, user, op->lesson->full_id);
-    if (store_command(review_record_cb, op, "LINDEX %s %ld", op->key, op->attempt - 1) < 0) {
-        store_unavailable(req);
-        op_free(op);
-    }
-}
-
-static json_t *record_task(json_t *rec, const char *task_id)
-{
-    size_t i;
-    json_t *t;
-
-    json_array_foreach(json_object_get(rec, "tasks"), i, t)
-        if (strcmp(json_string_value(json_object_get(t, "id")), task_id) == 0)
-            return t;
-    return NULL;
-}
-
-static void review_show(struct ex_op *op, json_t *rec)
-{
-    const char *task_id = json_string_value(json_object_get(op->item, "task"));
-    const struct task *task = exercise_task(op->ex, task_id);
-    json_t *t = record_task(rec, task_id);
-    struct sbuf b = {0};
-
-    sbuf_printf(&b, "Review %s: %s, attempt %ld of %s\n\n", op->review_id, op->user, op->attempt,
-                op->lesson->full_id);
-    sbuf_printf(&b, "Task %s%s%s\n\n", task_id, task && task->prompt[0] ? ": " : "",
-                task ? task->prompt : "");
-    sbuf_printf(&b, "Answer:\n%s\n", t ? json_string_value(json_object_get(t, "response")) : "");
-    if (task && task->feedback[0])
-        sbuf_printf(&b, "\nGuidance for the trainer:\n%s\n", task->feedback);
-    req_reply_text(op->req, 200, op->review_id, "text/plain; charset=utf-8", b.data, b.len);
-    sbuf_free(&b);
-}
-
-static void review_updated_cb(redisReply *reply, const char *err, void *priv);
-
-/* Takes the entry op->review_id off the queue (with its index). Returns 0
- * (cb, which may be NULL, hears the reply) or -1 when the store is not up. */
-static int review_done(struct ex_op *op, store_cb *cb)
-{
-    const char *task_id = json_string_value(json_object_get(op->item, "task"));
-    char *field = xasprintf("%s %s %ld %s", op->user, op->lesson->full_id, op->attempt,
-                            task_id ? task_id : "");
-    const char *argv[] = { KEY_REVIEW_QUEUE, KEY_REVIEW_ITEMS, KEY_REVIEW_INDEX, op->review_id, field };
-    int rc = script_call(SCRIPT_REVIEW_DONE, cb, op, 3, 5, argv);
-    free(field);
-    return rc;
-}
-
-static void review_grade(struct ex_op *op, json_t *rec)
-{
-    const char *task_id = json_string_value(json_object_get(op->item, "task"));
-    json_t *t = record_task(rec, task_id);
-
-    if (t == NULL || !json_is_true(json_object_get(t, "pending"))) {
-        /* A stale entry (a repair pass may race a grade): it leaves the queue. */
-        review_done(op, NULL);
-        req_reply(op->req, 409, "review '%s' was already graded", op->review_id);
-        op_free(op);
-        return;
-    }
-    json_object_set_new(t, "score", json_real(op->review_score));
-    json_object_set_new(t, "pending", json_false());
-    json_object_set_new(t, "feedback", json_string(op->review_comment));
-    json_object_set_new(t, "reviewer", json_string(op->req->user));
-
-    /* Recompute the attempt: the weighted mean, passed once nothing waits. */
-    double sum = 0, wsum = 0;
-    int pending = 0;
-    size_t i;
-    json_t *x;
-    json_array_foreach(json_object_get(rec, "tasks"), i, x) {
-        double w = json_real_value(json_object_get(x, "weight"));
-        sum += w * json_real_value(json_object_get(x, "score"));
-        wsum += w;
-        pending += json_is_true(json_object_get(x, "pending"));
-    }
-    double score = wsum > 0 ? sum / wsum : 0;
-    bool passed = pending == 0 && score >= json_real_value(json_object_get(rec, "pass"));
-    json_object_set_new(rec, "score", json_real(score));
-    json_object_set_new(rec, "pending", json_integer(pending));
-    json_object_set_new(rec, "passed", json_boolean(passed));
-    op->review_score = score;
-
-    char *json = json_dumps(rec, JSON_COMPACT);
-    char *passed_key = xasprintf(KEY_PASSED, op->user);
-    char *events_key = xasprintf(KEY_EVENTS, op->user);
-    char *pending_key = xasprintf(KEY_REVIEWS_PENDING, op->user);
-    char *marker = xasprintf("%s %ld %s", op->lesson->full_id, op->attempt, task_id);
-    char idx[24], ms[32], score01[32], maxlen[16];
-    snprintf(idx, sizeof(idx), "%ld", op->attempt - 1);
-    snprintf(ms, sizeof(ms), "%lld", now_ms());
-    snprintf(score01, sizeof(score01), "%.4f", score / 100.0);
-    snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
-    const char *argv[] = { op->key, passed_key, events_key, pending_key, idx, op->record, json,
-                           op->lesson->full_id, ms, passed ? "1" : "0", score01, maxlen, marker };
-    int rc = script_call(SCRIPT_ATTEMPT_UPDATE, review_updated_cb, op, 4, 13, argv);
-    free(json);
-    free(passed_key);
-    free(events_key);
-    free(pending_key);
-    free(marker);
-    if (rc < 0) {
-        store_unavailable(op->req);
-        op_free(op);
-    }
-}
-
-static void review_dequeued_cb(redisReply *reply, const char *err, void *priv)
-{
-    struct ex_op *op = priv;
-
-    req_reply(op->req, 200, "graded: %s attempt %ld of %s now scores %.1f", op->user, op->attempt,
-              op->lesson->full_id, op->review_score);
-    op_free(op);
-}
-
-static void review_updated_cb(redisReply *reply, const char *err, void *priv)
-{
-    struct ex_op *op = priv;
-
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        store_unavailable(op->req);
-        op_free(op);
-        return;
-    }
-    if (reply->integer == 0) {
-        req_reply(op->req, 409, "the attempt changed while it was graded; try again");
-        op_free(op);
-        return;
-    }
-    /* The learner's record is final; the queue entry goes next (another tag). */
-    if (review_done(op, review_dequeued_cb) < 0) {
-        req_reply(op->req, 200, "graded: %s attempt %ld of %s now scores %.1f (queue entry left)",
-                  op->user, op->attempt, op->lesson->full_id, op->review_score);
-        op_free(op);
-    }
-}
-
-static void review_record_cb(redisReply *reply, const char *err, void *priv)
-{
-    struct ex_op *op = priv;
-    json_t *rec;
-
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        store_unavailable(op->req);
-        op_free(op);
-        return;
-    }
-    if (reply->type != REDIS_REPLY_STRING || (rec = json_loads(reply->str, 0, NULL)) == NULL) {
-        req_reply(op->req, 404, "the attempt of review '%s' is gone", op->review_id);
-        op_free(op);
-        return;
-    }
-    op->record = xstrdup(reply->str);
-    if (strcasecmp(op->req->args.argv[1], "SHOW") == 0) {
-        review_show(op, rec);
-        op_free(op);
-    } else {
-        review_grade(op, rec);
-    }
-    json_decref(rec);
-}
-
-/* REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id score comment */
-static void cmd_review(struct req *req)
-{
-    if (cohort_review_filter(req, cmd_review))
-        return;
-    const char *sub = req->args.argv[1];
-    struct catalog *cat = courses_current();
-    int argc = req->args.argc;
-
-    if (cat == NULL) {
-        req_reply(req, 503, "no courses loaded");
-        return;
-    }
-    struct ex_op *op = op_new(req, cat, NULL);
-    int rc;
-    if (strcasecmp(sub, "LIST") == 0 && argc <= 3) {
-        if (argc == 3 && !arg_id_valid(req->args.argv[2], req->args.argl[2])) {
-            req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
-            op_free(op);
-            return;
-        }
-        rc = store_command(review_list_cb, op, "HGETALL %s", KEY_REVIEW_ITEMS);
-    } else if ((strcasecmp(sub, "SHOW") == 0 && argc == 3) ||
-               (strcasecmp(sub, "GRADE") == 0 && argc == 5)) {
-        long long rid, score;
-        if (arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, LLONG_MAX, &rid) < 0) {
-            req_reply(req, 400, "review id must be a whole number (see REVIEW LIST)");
-            op_free(op);
-            return;
-        }
-        op->review_id = xasprintf("%lld", rid);
-        if (argc == 5) {
-            /* A whole number, strictly: "", "0x10", "+5", " 50", "1e-400"
-             * and "-0" are mistakes to point out, not scores to guess at. */
-            if (arg_parse_ll(req->args.argv[3], req->args.argl[3], 0, 100, &score) < 0) {
-                req_reply(req, 400, "score must be a whole number from 0 to 100");
-                op_free(op);
-                return;
-            }
-            op->review_score = (double)score;
-            op->review_comment = xstrdup(req->args.argv[4]);
-        }
-        rc = store_command(review_item_cb, op, "HGET %s %s", KEY_REVIEW_ITEMS, op->review_id);
-    } else {
-        req_reply(req, 400, "usage: %s", req->cmd->usage);
-        op_free(op);
-        return;
-    }
+    op->attempt = (long)n;
+    int rc = n ? store_command(attempt_one_cb, op, "LINDEX %s %lld", op->key, n - 1)
+               : store_command(attempts_cb, op, "LRANGE %s 0 -1", op->key);
     if (rc < 0) {
         store_unavailable(req);
         op_free(op);
@@ -1120,11 +891,10 @@ const struct cmd cmd_group_exercise[] = {
       "answers the score, pass or fail, feedback per task and the attempts left. A malformed "
       "document is a 400, one over its size limit a 413: neither uses an attempt. Sent again "
       "with the same key (or, without one, the same answer), it answers the attempt it made." },
-    { "ATTEMPTS", cmd_attempts, 1, 1, ROLE_LEARNER, CMD_STORE, "ATTEMPTS course/exercise",
-      "Your attempts at an exercise, and the score that counts under its policy." },
-    { "REVIEW", cmd_review, 1, 4, ROLE_TRAINER, CMD_STORE,
-      "REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id score comment",
-      "The queue of answers a trainer grades by hand (review tasks, essays)." },
+    { "ATTEMPTS", cmd_attempts, 1, 2, ROLE_LEARNER, CMD_STORE, "ATTEMPTS course/exercise [n]",
+      "Your attempts at an exercise (with trainers' comments), and the score that counts under "
+      "its policy; with n, that attempt: each task's score, feedback as the exercise shows it, "
+      "and a trainer's comment and rubric levels." },
     { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
 };
 
@@ -1142,7 +912,9 @@ static int api_attempts(struct evhttp_request *r, char **p, int n, char **argv)
 {
     argv[0] = xstrdup("ATTEMPTS");
     argv[1] = xasprintf("%s/%s", p[0], p[1]);
-    return 2;
+    if (n > 2)
+        argv[2] = xstrdup(p[2]);
+    return n > 2 ? 3 : 2;
 }
 
 /* The body is JSON: {"answers": {"task-id": "answer", ...}, "key": "..."},
@@ -1191,62 +963,10 @@ static int api_submit(struct evhttp_request *r, char **p, int n, char **argv)
     return argc;
 }
 
-static int api_reviews(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
-    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
-    struct evkeyvalq params;
-    int argc = 0;
-
-    argv[argc++] = xstrdup("REVIEW");
-    argv[argc++] = xstrdup("LIST");
-    if (q && evhttp_parse_query_str(q, &params) == 0) {
-        const char *course = evhttp_find_header(&params, "course");
-        if (course && course[0])
-            argv[argc++] = xstrdup(course);
-        const char *cohort = evhttp_find_header(&params, "cohort");
-        if (cohort && cohort[0])
-            argv[argc++] = xasprintf("cohort:%s", cohort);
-        evhttp_clear_headers(&params);
-    }
-    return argc;
-}
-
-static int api_review_show(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    argv[0] = xstrdup("REVIEW");
-    argv[1] = xstrdup("SHOW");
-    argv[2] = xstrdup(p[0]);
-    return 3;
-}
-
-/* {"score": 0..100, "comment": "..."} */
-static int api_review_grade(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
-    json_t *score = json_object_get(doc, "score"), *comment = json_object_get(doc, "comment");
-
-    if (!json_is_integer(score) || (comment && !json_is_string(comment))) {
-        json_decref(doc);
-        api_send_error(r, 400, "body must be {\"score\": a whole number 0..100, \"comment\": \"...\"}");
-        return -1;
-    }
-    argv[0] = xstrdup("REVIEW");
-    argv[1] = xstrdup("GRADE");
-    argv[2] = xstrdup(p[0]);
-    argv[3] = xasprintf("%lld", (long long)json_integer_value(score));
-    argv[4] = xstrdup(comment ? json_string_value(comment) : "");
-    json_decref(doc);
-    return 5;
-}
-
 const struct api_route api_routes_exercise[] = {
-    { "GET", "/api/reviews", api_reviews },
-    { "GET", "/api/reviews/{review}", api_review_show },
-    { "POST", "/api/reviews/{review}", api_review_grade },
     { "GET", "/api/exercises/{course}/{exercise}", api_exercise },
     { "POST", "/api/exercises/{course}/{exercise}/submit", api_submit },
     { "GET", "/api/exercises/{course}/{exercise}/attempts", api_attempts },
+    { "GET", "/api/exercises/{course}/{exercise}/attempts/{attempt}", api_attempts },
     { NULL, NULL, NULL },
 };

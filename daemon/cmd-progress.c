@@ -146,11 +146,29 @@ static void cmd_done(struct req *req)
 struct state {
     struct req *req;
     struct catalog *cat;         /* held for the round trip */
-    json_t *a, *b;               /* the two hashes */
+    json_t *a, *b;               /* the two hashes asked for */
+    json_t *passed;              /* the exercises passed */
     int pending;                 /* replies still to come */
     bool failed;
     void (*finish)(struct state *);
 };
+
+/* A passed quiz or case counts as done: its lesson joins the done hash
+ * (a passed id is "course/lesson" or "course/lesson#N"), keeping the time
+ * of a DONE when there was one. */
+static void merge_passed(json_t *done, json_t *passed)
+{
+    const char *f;
+    json_t *v;
+
+    json_object_foreach(passed, f, v) {
+        char id[256];
+        snprintf(id, sizeof(id), "%s", f);
+        id[strcspn(id, "#")] = '\0';
+        if (json_object_get(done, id) == NULL)
+            json_object_set(done, id, v);
+    }
+}
 
 static void state_reply(struct state *s, json_t **slot, redisReply *reply)
 {
@@ -160,13 +178,16 @@ static void state_reply(struct state *s, json_t **slot, redisReply *reply)
         *slot = hash_object(reply);
     if (--s->pending > 0)
         return;
-    if (s->failed)
+    if (s->failed) {
         req_reply(s->req, 503, "progress store unavailable");
-    else
+    } else {
+        merge_passed(s->a, s->passed);
         s->finish(s);
+    }
     catalog_unref(s->cat);
     json_decref(s->a);
     json_decref(s->b);
+    json_decref(s->passed);
     free(s);
 }
 
@@ -182,12 +203,19 @@ static void state_b_cb(redisReply *reply, const char *err, void *priv)
     state_reply(s, &s->b, reply);
 }
 
-/* Reads HGETALL of keys fa and fb for the request's user, pipelined, then
- * calls finish, which answers. Answers 503 itself on failure. */
+static void state_passed_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct state *s = priv;
+    state_reply(s, &s->passed, reply);
+}
+
+/* Reads HGETALL of keys fa and fb for the request's user, and of the
+ * exercises passed (which count as done in fa), pipelined, then calls
+ * finish, which answers. Answers 503 itself on failure. */
 static void state_load(struct req *req, const char *fa, const char *fb,
                        void (*finish)(struct state *))
 {
-    char ka[128], kb[128];
+    char ka[128], kb[128], kp[128];
     struct catalog *cat = courses_current();
 
     if (cat == NULL) {
@@ -198,20 +226,28 @@ static void state_load(struct req *req, const char *fa, const char *fb,
     s->req = req;
     s->cat = catalog_ref(cat);
     s->finish = finish;
-    s->pending = 2;
+    s->pending = 3;
     key(ka, sizeof(ka), fa, req->user);
     key(kb, sizeof(kb), fb, req->user);
+    key(kp, sizeof(kp), KEY_PASSED, req->user);
     const char *a1[] = { "HGETALL", ka };
     const char *a2[] = { "HGETALL", kb };
+    const char *a3[] = { "HGETALL", kp };
     if (store_command_argv(state_a_cb, s, 2, a1, NULL) < 0) {
         catalog_unref(s->cat);
         free(s);
         req_reply(req, 503, "progress store unavailable");
         return;
     }
+    /* The first still calls back, and answers, whatever happens here. */
     if (store_command_argv(state_b_cb, s, 2, a2, NULL) < 0) {
-        s->failed = true;        /* the first still calls back, and answers */
+        s->failed = true;
         s->pending = 1;
+        return;
+    }
+    if (store_command_argv(state_passed_cb, s, 2, a3, NULL) < 0) {
+        s->failed = true;
+        s->pending = 2;
     }
 }
 

@@ -12,6 +12,7 @@ static const struct cmd *const groups[] = {
     cmd_group_basic,
     cmd_group_content,
     cmd_group_exercise,
+    cmd_group_review,
     cmd_group_account,
     cmd_group_progress,
     cmd_group_cohort,

@@ -45,6 +45,9 @@
 #define KEY_REVIEWS_PENDING "campus:{u:%s}:reviews-pending"
 /* The SCAN pattern of the hashes above, for the repair pass. */
 #define KEY_REVIEWS_PENDING_MATCH "campus:{u:*}:reviews-pending"
+/* Hash: reviews graded since the learner last read that exercise's
+ * ATTEMPTS: "EXERCISE" -> count. LOGIN, WHOAMI and /api/me add them up. */
+#define KEY_REVIEWS_NEW "campus:{u:%s}:reviews-new"
 
 /* The review queue (tag {reviews}): a counter, ids by time, the items, and
  * "USER EXERCISE N TASK" -> id, so queueing an entry twice is harmless. */

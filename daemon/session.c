@@ -308,5 +308,7 @@ void session_cmd_whoami(struct req *req)
     }
     req_kv(req, "user", "%s", req->user);
     req_kv(req, "role", "%s", account_role_name(req->role));
-    req_reply_data(req, 200, "%s (%s)", req->user, account_role_name(req->role));
+    char msg[AUTH_NAME_MAX + 64];
+    snprintf(msg, sizeof(msg), "%s (%s)", req->user, account_role_name(req->role));
+    reviews_new_reply(req, req->user, msg);
 }

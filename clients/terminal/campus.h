@@ -352,6 +352,7 @@ int cmd_read(struct ctx *ctx, int argc, char **argv);
 int cmd_next(struct ctx *ctx, int argc, char **argv);
 int cmd_done(struct ctx *ctx, int argc, char **argv);
 int cmd_progress(struct ctx *ctx, int argc, char **argv);
+int cmd_attempt(struct ctx *ctx, int argc, char **argv);
 int cmd_search(struct ctx *ctx, int argc, char **argv);
 int cmd_sync(struct ctx *ctx, int argc, char **argv);
 

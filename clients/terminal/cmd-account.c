@@ -67,6 +67,18 @@ static int save_login(struct ctx *ctx, const struct resp *resp, const char *fall
     return rc;
 }
 
+/* On a terminal, says how many answers trainers graded since the learner
+ * last looked (LOGIN's and WHOAMI's reviews-new). */
+static void print_reviews_new(const struct resp *resp)
+{
+    char *n = resp_kv(resp, "reviews-new");
+
+    if (n && strcmp(n, "0") != 0 && render_tty())
+        printf("%s new review%s of your answers: campus attempts COURSE/ID shows them\n", n,
+               strcmp(n, "1") == 0 ? "" : "s");
+    free(n);
+}
+
 int cmd_login(struct ctx *ctx, int argc, char **argv)
 {
     char *name_opt = cmd_option(&argc, argv, "--user");
@@ -117,6 +129,7 @@ int cmd_login(struct ctx *ctx, int argc, char **argv)
         rc = CAMPUS_EXIT_REFUSED;
     } else if ((rc = cmd_status(&r.resp)) == 0 && (rc = save_login(ctx, &r.resp, name)) == 0) {
         printf("%s at %s\n", r.resp.text, ctx->cfg.server);
+        print_reviews_new(&r.resp);
     }
     request_free(&r);
     free(name);
@@ -173,6 +186,7 @@ int cmd_whoami(struct ctx *ctx, int argc, char **argv)
             rc = CAMPUS_EXIT_LOGIN;
         } else if (render_tty()) {
             printf("%s (%s) at %s\n", user, role ? role : "?", ctx->cfg.server);
+            print_reviews_new(&r.resp);
         } else {
             printf("%s\t%s\n", user, role ? role : "");
         }

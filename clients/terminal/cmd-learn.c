@@ -391,6 +391,32 @@ int cmd_progress(struct ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* campus attempt COURSE/ID N: one attempt as the server lets its learner see
+ * it: each task's score and points, feedback, and a trainer's comment and
+ * rubric levels. */
+int cmd_attempt(struct ctx *ctx, int argc, char **argv)
+{
+    struct request r;
+    int rc;
+
+    request_init(&r, true);
+    request_arg(&r, "ATTEMPTS");
+    request_arg(&r, argv[1]);
+    request_arg(&r, argv[2]);
+    if (run1(ctx, &r) < 0) {
+        request_free(&r);
+        return cmd_unavailable(ctx);
+    }
+    rc = cmd_status(&r.resp);
+    if (rc == 0) {
+        if (render_tty())
+            printf("%s\n\n", r.resp.text);
+        render_page(r.resp.body ? r.resp.body : "", r.resp.body_len);
+    }
+    request_free(&r);
+    return rc;
+}
+
 int cmd_search(struct ctx *ctx, int argc, char **argv)
 {
     struct request r;

@@ -34,8 +34,10 @@ const struct command cmd_table[] = {
     { "submit", cmd_submit, 2, 2, "submit COURSE/ID FILE",
       "submits an answer file (- for stdin): one 'task-id: answer' line per task" },
     { "attempts", cmd_attempts, 1, 1, "attempts COURSE/ID", "your attempts at an exercise" },
+    { "attempt", cmd_attempt, 2, 2, "attempt COURSE/ID N",
+      "one attempt: each task's score, feedback, and a trainer's comment and rubric levels" },
     { "review", cmd_review, 1, -1,
-      "review list [COURSE] | show ID | grade ID SCORE [COMMENT...]",
+      "review list [COURSE] | show ID | grade ID POINTS [COMMENT...]",
       "the queue of answers trainers grade by hand (trainers); no comment: typed or $EDITOR" },
     { "cohort", cmd_cohort, 1, -1,
       "cohort create COURSE NAME START [self|every N days] [TZ] | join CODE | leave ID | list | "

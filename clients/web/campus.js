@@ -5,7 +5,7 @@
 "use strict";
 
 const main = document.getElementById("main");
-let me = null;                    /* {user, role} when logged in */
+let me = null;                    /* {user, role, reviewsNew} when logged in */
 const outlines = {};              /* course id -> COURSE answer, fetched once */
 
 function el(tag, attrs, ...kids) {
@@ -230,6 +230,7 @@ function renderAccount() {
   const nav = document.getElementById("account");
   if (me) {
     nav.replaceChildren(el("span", { class: "who" }, me.user, me.role !== "learner" ? ` (${me.role})` : ""),
+      me.reviewsNew ? el("strong", {}, ` ${me.reviewsNew} new reviews `) : "",
       el("button", { type: "button", class: "link", click: logout }, "Log out"));
   } else {
     nav.replaceChildren(el("a", { href: "#/login" }, "Log in"), el("a", { href: "#/register" }, "Register"));
@@ -239,7 +240,8 @@ function renderAccount() {
 async function whoami() {
   try {
     const doc = await api("me");
-    me = doc.data && doc.data.user ? { user: doc.data.user, role: doc.data.role } : null;
+    me = doc.data && doc.data.user ? { user: doc.data.user, role: doc.data.role,
+      reviewsNew: Number(doc.data["reviews-new"] || 0) } : null;
   } catch (e) { me = null; }
   renderAccount();
 }
@@ -460,7 +462,7 @@ function showResult(result, data, g, fieldsets, again) {
     const v = t.pending ? "pending" : verdict(t.score);
     right += v === "right";
     const fb = el("div", { class: "feedback " + v },
-      el("strong", {}, t.pending ? "To be graded" : v === "right" ? "Right" : v === "partly" ? "Partly right" :
+      el("strong", {}, t.provisional ? `Provisional: ${t.suggested}` : t.pending ? "To be graded" : v === "right" ? "Right" : v === "partly" ? "Partly right" :
         t.answered === false ? "Not answered" : "Not right",
         t.pending ? "" : ` · ${t.score} of 100`),
       paras(t.feedback), t.key ? el("p", { class: "key" }, "Answer: ", t.key) : null);
@@ -470,14 +472,27 @@ function showResult(result, data, g, fieldsets, again) {
   if (left !== "0") result.append(el("button", { type: "button", class: "primary", click: again }, "Try again"));
 }
 
+/* One attempt: scores, feedback, a trainer's comment and rubric levels. */
+async function attemptDetail(box, id, n) {
+  try {
+    const a = JSON.parse((await api(`exercises/${enc(id)}/attempts/${n}`)).body);
+    box.replaceChildren(...a.tasks.map((t) => el("div", { class: "feedback" },
+      el("strong", {}, t.id, " · ", t.provisional ? "provisional " + t.suggested : t.pending ? "to be graded"
+        : t.reviewed ? `${t.points} of ${t.max} points` : t.score + " of 100"), paras(t.feedback),
+      ...(t.levels || []).map((l) => el("p", {}, `${l.name}: ${l.points} of ${l.max}, ${l.level} ${l.comment}`)),
+      t.comment ? el("p", {}, "Trainer: ", t.comment) : "")));
+  } catch (e) { fail(box, e); }
+}
+
 async function attempts(box, id) {
   try {
     const doc = await api(`exercises/${enc(id)}/attempts`);
     if (!doc.items.length) return box.replaceChildren();
-    const table = el("table", { class: "data" }, el("thead", {}, el("tr", {}, ["Attempt", "Score", "Result", "When"].map((h) => el("th", { scope: "col" }, h)))),
-      el("tbody", {}, doc.items.map((a) => el("tr", {}, el("td", {}, a.attempt), el("td", { class: "num" }, a.score),
-        el("td", {}, a.result), el("td", {}, new Date(a.time).toLocaleString())))));
-    box.replaceChildren(el("details", {}, el("summary", {}, "Your attempts: ", doc.message), table));
+    const more = el("div");
+    const table = el("table", { class: "data" }, el("thead", {}, el("tr", {}, ["Attempt", "Score", "Result", "When", "Comment"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, doc.items.map((a) => el("tr", {}, el("td", {}, el("button", { type: "button", class: "link", click: () => attemptDetail(more, id, a.attempt) }, a.attempt)),
+        el("td", { class: "num" }, a.score), el("td", {}, a.result), el("td", {}, new Date(a.time).toLocaleString()), el("td", {}, a.comment)))));
+    box.replaceChildren(el("details", {}, el("summary", {}, "Your attempts: ", doc.message), table, more));
   } catch (e) { box.replaceChildren(); }
 }
 

@@ -63,7 +63,7 @@ def test_register_login_whoami_logout():
     kv = login(c, "alice", "alice password")
     assert kv["user"] == "alice" and kv["role"] == "learner"
     assert kv["token"].startswith("alice.") and len(kv["token"]) == len("alice.") + 43, kv
-    assert c.request("WHOAMI").kv() == {"user": "alice", "role": "learner"}
+    assert c.request("WHOAMI").kv() == {"user": "alice", "role": "learner", "reviews-new": "0"}
     r = c.request("LOGOUT")
     assert r.code == 200, r
     assert c.request("WHOAMI").kv()["role"] == "anonymous"
@@ -254,7 +254,7 @@ def test_http_register_login_cookie_me_logout():
     token = json.loads(body)["data"]["token"]
     jar = cookie.split(";")[0]
     s, h, body = http(port, "GET", "/api/me", headers={"Cookie": "other=1; " + jar})
-    assert s == 200 and json.loads(body)["data"] == {"user": "webby", "role": "learner"}, body
+    assert s == 200 and json.loads(body)["data"] == {"user": "webby", "role": "learner", "reviews-new": "0"}, body
     # The same session as a bearer token, and on the text protocol.
     s, h, body = http(port, "GET", "/api/me", headers={"Authorization": "Bearer " + token})
     assert json.loads(body)["data"]["user"] == "webby"

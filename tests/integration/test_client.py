@@ -439,10 +439,12 @@ def test_user_and_review_commands():
         rid = mine[0][0]
         out, _ = coach.ok("review", "show", rid)
         assert "joint order" in out, out
-        out, _ = coach.ok("review", "grade", rid, "80", "Concrete and doable.")
+        out, _ = coach.ok("review", "grade", rid, "8", "Concrete and doable.")   # of 10 points
         assert "graded" in out, out
         out, _ = learner_home.ok("attempts", "web-lab/reflection")
-        assert "80.0" in out, out
+        assert "80.0" in out and "Concrete and doable." in out, out
+        out, _ = learner_home.ok("attempt", "web-lab/reflection", "1")
+        assert "(8 of 10 points, reviewed)" in out and "trainer: Concrete and doable." in out, out
         out, _ = admin.ok("user", "disable", "newbie")
         rc, _, _ = learner_home.run("whoami")
         assert rc == 4
@@ -1024,16 +1026,17 @@ def test_review_grade_takes_the_comment_unquoted():
         ids = [r.split("\t")[0] for r in out.splitlines() if name in r]
         assert len(ids) == 2, out
         # The rest of the line is the comment: no quotes needed.
-        out, _ = coach.ok("review", "grade", ids[0], "80", "Concrete", "and", "doable,", "well",
+        # Points on the task's own scale (10): 8 is stored as 80%.
+        out, _ = coach.ok("review", "grade", ids[0], "8", "Concrete", "and", "doable,", "well",
                           "argued.")
         assert "graded" in out, out
         # No comment on the line: standard input is the comment.
-        out, _ = coach.ok("review", "grade", ids[1], "70", input="Piped in.\nSecond line.\n")
+        out, _ = coach.ok("review", "grade", ids[1], "7", input="Piped in.\nSecond line.\n")
         assert "graded" in out, out
-        rc, _, err = coach.run("review", "grade", ids[1], "70", input="")
+        rc, _, err = coach.run("review", "grade", ids[1], "7", input="")
         assert rc == 2 and "no comment given" in err, (rc, err)
         records = attempts_stored(name, "web-lab/reflection")
-        notes = [x["tasks"][0]["feedback"] for x in records]
+        notes = [x["tasks"][0]["comment"] for x in records]
         assert sorted(notes) == ["Concrete and doable, well argued.", "Piped in.\nSecond line."], notes
         out, _ = learner_home.ok("attempts", "web-lab/reflection")
         assert "80.0" in out and "70.0" in out, out

@@ -74,6 +74,13 @@ def secrets(path):
             found.add(m.group(1).strip())
         for m in re.finditer(r"^\s*words: \[(.+)\]$", block, re.M):
             found.add(m.group(1).strip())
+        # The marking guide, model answer and rubric levels are for trainers.
+        for m in re.finditer(r"^(\s*)(?:guide|model|text): *(?:[|>]-?\n((?:\1  .*\n?)+)|(.+))$",
+                             block, re.M):
+            val = m.group(3) if m.group(3) else m.group(2)
+            for line in val.split("\n"):
+                if line.strip():
+                    found.add(line.strip().strip('"'))
     for block in re.findall(r"```gift\n(.*?)```", text, re.S):
         for m in re.finditer(r"(?<!\\)#([^#=~}\n][^=~}\n]*)", block):
             found.add(m.group(1).strip())
@@ -90,12 +97,29 @@ def test_views_never_hold_keys():
         st, _, body = http(env.campusd.http_port, "GET", "/api/exercises/" + ex)
         assert st == 200
         views.append(json.loads(body)["body"])
+        views.append(c.request("READ %s" % ex).body.decode())
         for v in views:
             for s in secret:
                 assert s not in v, (ex, s)
                 checked += 1
             assert "compute:" not in v and "%50%" not in v
     assert checked > 200, checked
+
+
+def test_every_bundled_review_task_has_a_marking_guide():
+    """Each review task of the bundled courses carries a guide, a model
+    answer and an analytic rubric; test_views_never_hold_keys keeps them
+    from learners."""
+    tasks = 0
+    for ex in exercises():
+        text = open(source_path(ex), encoding="utf-8").read()
+        for block in re.findall(r"```task\n(.*?)```", text, re.S):
+            if not re.search(r"^type: review$", block, re.M):
+                continue
+            tasks += 1
+            for key in ("guide", "model", "criteria"):
+                assert re.search(r"^%s:" % key, block, re.M), (ex, key, block[:80])
+    assert tasks >= 8, tasks
 
 
 def test_submit_scores_stores_then_answers():
@@ -252,13 +276,21 @@ def test_review_queue_graded_by_a_trainer():
     assert st == 401
     shown = t.request("REVIEW SHOW " + rid)
     assert shown.code == 200 and b"rita" in shown.body
-    assert t.request('REVIEW GRADE %s 150 "too much"' % rid).code == 400
-    r = t.request('REVIEW GRADE %s 90 "Clear and concrete."' % rid)
+    assert b"Points: 15" in shown.body
+    assert t.request('REVIEW GRADE %s 16 "too much"' % rid).code == 400   # the task is worth 15
+    # The plan has a rubric: a number alone is refused, the levels decide.
+    assert t.request('REVIEW GRADE %s 13.5 "Clear and concrete."' % rid).code == 400
+    levels = b"elements 4\ncoherence 3\ninclusion 1.5 Young people only in action 1.\nrealism 2.5\nindicators 2.5\n"
+    t.send(b'REVIEW GRADE %s rubric "Clear and concrete." {%d}\r\n' % (rid.encode(), len(levels)) + levels)
+    r = t.read_response()
     assert r.code == 200 and "graded" in r.text, r
     assert t.request('REVIEW GRADE %s 90 "again"' % rid).code == 404
     rec = json.loads(env.redis.cmd("LINDEX", "campus:{u:rita}:attempts:" + ex, "0"))
     graded = [x for x in rec["tasks"] if x["id"] == rows[0]["task"]][0]
-    assert graded["score"] == 90 and graded["feedback"] == "Clear and concrete." and not graded["pending"]
+    assert graded["score"] == 90 and graded["points"] == 13.5 and not graded["pending"], graded
+    assert graded["comment"] == "Clear and concrete."
+    assert [x["comment"] for x in graded["levels"] if x["criterion"] == "inclusion"] == \
+        ["Young people only in action 1."], graded
     assert c.request("REVIEW LIST").code == 403     # a learner may not
 
 
