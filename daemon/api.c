@@ -18,6 +18,7 @@ static const struct api_route *const route_groups[] = {
     api_routes_account,
     api_routes_progress,
     api_routes_cohort,
+    api_routes_cert,
 };
 
 /* Headers every API answer carries, errors and 304s included: a browser

@@ -68,6 +68,7 @@ struct config {
     /* cohorts (cmd-cohort.c) */
     long cohort_join_fail_max;   /* wrong enrolment codes per account per window */
     long cohort_join_fail_window; /* seconds */
+    long cert_valid_days;        /* days a new credential is valid (0: no expiry) */
     char *test_clock;            /* test builds only: a file holding "now" in ms */
 };
 
@@ -263,6 +264,7 @@ extern const struct cmd cmd_group_review[];
 extern const struct cmd cmd_group_account[];
 extern const struct cmd cmd_group_progress[];
 extern const struct cmd cmd_group_cohort[];
+extern const struct cmd cmd_group_cert[];
 
 /* Every verb, in group order, and how many: built by cmd_init. */
 extern const struct cmd **cmd_all;
@@ -427,6 +429,7 @@ extern const struct api_route api_routes_review[];
 extern const struct api_route api_routes_account[];
 extern const struct api_route api_routes_progress[];
 extern const struct api_route api_routes_cohort[];
+extern const struct api_route api_routes_cert[];
 /* cmd-account.c: the session token an HTTP request carries (Authorization:
  * Bearer, else the campus_session or __Host-campus_session cookie), copied
  * into out; false if none. */

@@ -1,6 +1,7 @@
 /* cmd-basic.c: the verbs every connection has: HELLO, PING, ECHO, STATS,
  * HELP, STARTTLS, QUIT. */
 #include "campusd.h"
+#include "cert.h"
 
 #include <event2/http.h>
 #include <hiredis/hiredis.h>
@@ -23,6 +24,14 @@ static void cmd_hello(struct req *req)
     req_kv(req, "idle-timeout", "%ld", cfg.idle_timeout);
     req_kv(req, "formats", "text md html");
     req_kv(req, "store", "%s", store_status());
+    /* The issuer's signing key, so a client can pin it on first use. */
+    json_t *jwks = cert_jwks();
+    json_t *cur = json_array_get(json_object_get(jwks, "keys"), 0);
+    if (cur) {
+        req_kv(req, "issuer-kid", "%s", json_string_value(json_object_get(cur, "kid")));
+        req_kv(req, "issuer-key", "%s", json_string_value(json_object_get(cur, "x")));
+    }
+    json_decref(jwks);
     req_reply_data(req, 200, "campusd CTP/1");
 }
 

@@ -16,6 +16,7 @@ static const struct cmd *const groups[] = {
     cmd_group_account,
     cmd_group_progress,
     cmd_group_cohort,
+    cmd_group_cert,
 };
 
 const struct cmd **cmd_all;

@@ -77,6 +77,7 @@ static const struct option_def options[] = {
     S("base_url", base_url, "http://localhost:8080", "public address of the web client (xAPI activity IRIs)"),
     I("cohort_join_fail_max", cohort_join_fail_max, "10", 1, 1000000, "wrong enrolment codes per account per window before 429"),
     I("cohort_join_fail_window", cohort_join_fail_window, "900", 1, 86400, "seconds over which wrong enrolment codes count"),
+    I("cert_valid_days", cert_valid_days, "0", 0, 36500, "days a new certificate is valid (0: it does not expire)"),
     S("test_clock", test_clock, NULL, "test builds only: a file holding the time in ms that cohorts are paced by"),
 };
 

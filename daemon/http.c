@@ -1,6 +1,7 @@
 /* http.c: the HTTP listener: /healthz, /metrics, the JSON API under /api/
  * (through the same command handlers as CTP/1) and the web client's files. */
 #include "campusd.h"
+#include "cert.h"
 
 #include <errno.h>
 #include <event2/http.h>
@@ -218,6 +219,8 @@ static void handle(struct evhttp_request *r, void *arg)
         api_send_error(r, 429, "too many requests from this address; retry later");
     } else if (strncmp(path, "/api/", 5) == 0)
         api_handle(r, path);
+    else if (strncmp(path, "/certificates/", 14) == 0)
+        cert_page(r, path);
     else
         handle_static(r, path);
 }

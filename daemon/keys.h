@@ -100,6 +100,20 @@
 /* Set: cohort ids with pending membership changes, replayed on a timer. */
 #define KEY_COHORT_DIRTY    "campus:{cohorts}:dirty"
 
+/* ---- certificates (cmd-cert.c) ----
+ * A learner's credentials under {u:NAME}; the index by credential id, the
+ * status list numbering and revocations under {certs}. */
+
+/* Hash: course id -> JSON {"id", "jwt", "issued" (ms), "index", "cohort"}:
+ * the credential issued for that course (one per course, kept). */
+#define KEY_USER_CERTS     "campus:{u:%s}:certs"
+/* Hash: credential id (a UUID) -> "USER COURSE". */
+#define KEY_CERT_INDEX     "campus:{certs}:by-id"
+/* String: the last status list index handed out (INCR). */
+#define KEY_CERT_SEQ       "campus:{certs}:seq"
+/* Hash: credential id -> JSON {"reason", "by", "at" (ms), "index"}. */
+#define KEY_CERT_REVOKED   "campus:{certs}:revoked"
+
 /* Entries kept in a learner's event stream (approximately: MAXLEN ~). */
 #define KEYS_EVENTS_MAX 5000
 /* Sessions kept per account; the oldest goes when a new one would pass it. */

@@ -1,6 +1,7 @@
 /* main.c: campusd's entry: configuration, the embedded store, and either one
  * worker in this process or a master that supervises N forked workers. */
 #include "campusd.h"
+#include "cert.h"
 #include "cohort-time.h"
 
 #include <errno.h>
@@ -153,13 +154,19 @@ static int check_config(void)
     return rc;
 }
 
-/* Takes --add-user NAME and --role ROLE out of argv (they are not settings).
+/* Takes --add-user NAME, --role ROLE and --rotate-issuer-key out of argv
+ * (they are not settings).
  * Returns the new argc. */
-static int take_add_user(int argc, char **argv, const char **user, const char **role)
+static int take_add_user(int argc, char **argv, const char **user, const char **role,
+                         bool *rotate)
 {
     int n = 0;
 
     for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--rotate-issuer-key") == 0) {
+            *rotate = true;
+            continue;
+        }
         if (i + 1 < argc && strcmp(argv[i], "--add-user") == 0) {
             *user = argv[++i];
             continue;
@@ -177,7 +184,8 @@ static int take_add_user(int argc, char **argv, const char **user, const char **
 int main(int argc, char **argv)
 {
     const char *add_user = NULL, *add_role = NULL;
-    argc = take_add_user(argc, argv, &add_user, &add_role);
+    bool rotate = false;
+    argc = take_add_user(argc, argv, &add_user, &add_role, &rotate);
     int want_check_config = 0;
     const char *check_dir = NULL;
 
@@ -212,6 +220,12 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return rc;
     }
+    if (rotate) {
+        int rc = mkdir(cfg.data_dir, 0700) < 0 && errno != EEXIST ? 1
+                 : cert_rotate_key(cfg.data_dir) < 0 ? 1 : 0;
+        config_free(&cfg);
+        return rc;
+    }
     signal(SIGPIPE, SIG_IGN);
 
     /* Loaded once here, so forked workers share it until they reload. */
@@ -222,6 +236,11 @@ int main(int argc, char **argv)
 
     if (mkdir(cfg.data_dir, 0700) < 0 && errno != EEXIST) {
         log_error("data dir %s: %s", cfg.data_dir, strerror(errno));
+        return 1;
+    }
+    /* Before the workers fork: each signs with the same key. */
+    if (cert_keys_load(cfg.data_dir) < 0) {
+        config_free(&cfg);
         return 1;
     }
     if (cfg.redis == NULL) {
@@ -242,6 +261,7 @@ int main(int argc, char **argv)
     int rc = cfg.workers == 1 ? server_run(0, ctx) : supervise(ctx);
     embed_stop();
     courses_free();
+    cert_keys_free();
     if (ctx)
         SSL_CTX_free(ctx);
     config_free(&cfg);
