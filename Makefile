@@ -25,6 +25,7 @@ run: deps
 	sh scripts/run.sh $(RUNBUILD) $(DATA)
 
 test: build
+	@sh scripts/npm-deps.sh
 	cd $(BUILD) && FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --output-on-failure --timeout 900 -j 2
 
 check: deps

@@ -183,9 +183,16 @@ def test_wrong_key_and_garbage():
     kv = verify(forged + "." + p64 + "." + s64)
     assert kv["valid"] == "no" and "unknown issuer key" in kv["reason"], kv
     # Signed by a key of our own making: a valid signature, not the issuer's.
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    k = Ed25519PrivateKey.generate()
-    sig = k.sign((h64 + "." + p64).encode())
+    # (the openssl command line, so the test needs no Python package)
+    d = tempfile.mkdtemp(prefix="campus-cert-key-")
+    key, data = os.path.join(d, "k.pem"), os.path.join(d, "in")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key],
+                   check=True, capture_output=True, timeout=30)
+    with open(data, "wb") as f:
+        f.write((h64 + "." + p64).encode())
+    sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", key, "-rawin", "-in", data],
+                         check=True, capture_output=True, timeout=30).stdout
+    assert len(sig) == 64, len(sig)
     kv = verify(h64 + "." + p64 + "." + base64.urlsafe_b64encode(sig).decode().rstrip("="))
     assert kv["valid"] == "no" and kv["reason"] == "bad signature", kv
     for junk in ("x", "a.b", "a.b.c.d", "...."):
@@ -280,10 +287,11 @@ def test_private_key_never_answered_or_logged():
     with open(os.path.join(env.campusd.data, "issuer", "current.pem")) as f:
         pem = f.read()
     assert os.stat(os.path.join(env.campusd.data, "issuer", "current.pem")).st_mode & 0o777 == 0o600
-    from cryptography.hazmat.primitives import serialization
-    key = serialization.load_pem_private_key(pem.encode(), None)
-    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                            serialization.NoEncryption())
+    # An Ed25519 PKCS#8 key is 48 bytes of DER: a fixed 16-byte header, then
+    # the 32 raw bytes of the private key.
+    der = base64.b64decode("".join(pem.splitlines()[1:-1]))
+    assert len(der) == 48, len(der)
+    raw = der[16:]
     needles = [raw, base64.urlsafe_b64encode(raw).rstrip(b"="), base64.b64encode(raw).rstrip(b"="),
                raw.hex().encode()] + [l.encode() for l in pem.splitlines()[1:-1] if len(l) > 16]
     assert len(answers) > 20
