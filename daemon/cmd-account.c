@@ -47,11 +47,6 @@ enum role account_role_parse(const char *s)
     return ROLE_ANON;
 }
 
-static void key(char *out, size_t n, const char *fmt, const char *who)
-{
-    snprintf(out, n, fmt, who);
-}
-
 /* The client's address: the connection's, or the HTTP peer's. */
 static void req_addr(struct req *req, char out[64])
 {
@@ -263,7 +258,7 @@ static void answer_limited(struct op *op, long long pttl, const char *what)
 static void login_addr_cb(redisReply *reply, const char *err, void *priv)
 {
     struct op *op = priv;
-    char k1[128], k2[128], max[24];
+    char k1[KEY_MAX], k2[KEY_MAX], max[24];
 
     if (op_reply_bad(op, reply))
         return;
@@ -272,8 +267,11 @@ static void login_addr_cb(redisReply *reply, const char *err, void *priv)
         answer_limited(op, reply_int(reply->element[1]), "from your address");
         return;
     }
-    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
-    key(k2, sizeof(k2), KEY_FAILS, op->name);
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_FAILS, op->name) < 0) {
+        op_store_failed(op);
+        return;
+    }
     snprintf(max, sizeof(max), "%ld", cfg.login_fail_max);
     const char *argv[] = { k1, k2, max };
     op_script(op, SCRIPT_LOGIN_FETCH, login_fetch_cb, 2, 3, argv);
@@ -283,10 +281,13 @@ static void login_addr_cb(redisReply *reply, const char *err, void *priv)
  * failure count first, as it costs the least. */
 static void login_begin(struct op *op)
 {
-    char k[128], max[24];
+    char k[KEY_MAX], max[24];
 
     account_hold(op->req, true);
-    key(k, sizeof(k), KEY_ADDR_FAILS, op->addr);
+    if (key_fmt(k, sizeof(k), KEY_ADDR_FAILS, op->addr) < 0) {
+        op_store_failed(op);
+        return;
+    }
     snprintf(max, sizeof(max), "%ld", cfg.login_fail_addr_max);
     const char *argv[] = { k, max };
     op_script(op, SCRIPT_RATE_PEEK, login_addr_cb, 1, 2, argv);
@@ -323,7 +324,7 @@ static void passwd_verified(struct op *op);
 static void login_verified(int result, const char *hash, void *priv)
 {
     struct op *op = priv;
-    char k[128], win[24];
+    char k[KEY_MAX], win[24];
 
     if (result == -2) {
         op_finish(op, 503, "server shutting down");
@@ -333,13 +334,13 @@ static void login_verified(int result, const char *hash, void *priv)
         /* Count the failure for the account and for the address; the answer
          * waits for the second, so a client cannot outrun the count. */
         snprintf(win, sizeof(win), "%ld", cfg.login_fail_window);
-        key(k, sizeof(k), KEY_FAILS, op->name);
         const char *a1[] = { k, win };
-        if (script_call(SCRIPT_FAIL, NULL, NULL, 1, 2, a1) < 0) {
+        if (key_fmt(k, sizeof(k), KEY_FAILS, op->name) < 0 ||
+            script_call(SCRIPT_FAIL, NULL, NULL, 1, 2, a1) < 0 ||
+            key_fmt(k, sizeof(k), KEY_ADDR_FAILS, op->addr) < 0) {
             op_store_failed(op);
             return;
         }
-        key(k, sizeof(k), KEY_ADDR_FAILS, op->addr);
         const char *a2[] = { k, win };
         op_script(op, SCRIPT_FAIL, login_failed_cb, 1, 2, a2);
         return;
@@ -355,10 +356,13 @@ static void login_verified(int result, const char *hash, void *priv)
     struct auth_params want = auth_params_current();
     op->rehash = auth_needs_rehash(op->stored, &want);
     auth_token_new(op->name, op->token, op->tokhash);
-    char k1[128], k2[128], k3[128], now[24], idle[24], max[24], keep[16];
-    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
-    key(k2, sizeof(k2), KEY_SESSIONS, op->name);
-    key(k3, sizeof(k3), KEY_FAILS, op->name);
+    char k1[KEY_MAX], k2[KEY_MAX], k3[KEY_MAX], now[24], idle[24], max[24], keep[16];
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_SESSIONS, op->name) < 0 ||
+        key_fmt(k3, sizeof(k3), KEY_FAILS, op->name) < 0) {
+        op_store_failed(op);
+        return;
+    }
     op->created = account_now_ms();
     snprintf(now, sizeof(now), "%lld", op->created);
     snprintf(idle, sizeof(idle), "%lld", (long long)cfg.session_idle * 1000);
@@ -403,14 +407,17 @@ static void rehash_stored_cb(redisReply *reply, const char *err, void *priv)
 static void rehash_done(int result, const char *hash, void *priv)
 {
     struct op *op = priv;
-    char k1[128], k2[128];
+    char k1[KEY_MAX], k2[KEY_MAX];
 
     if (result != 0 || hash == NULL) {
         op_free(op);
         return;
     }
-    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
-    key(k2, sizeof(k2), KEY_SESSIONS, op->name);
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_SESSIONS, op->name) < 0) {
+        op_free(op);
+        return;
+    }
     /* Only if the hash is still the one we verified against. */
     const char *argv[] = { k1, k2, op->stored, hash, "0" };
     if (script_call(SCRIPT_PASSWORD_SET, rehash_stored_cb, op, 2, 5, argv) < 0)
@@ -483,7 +490,7 @@ static void passwd_verified(struct op *op)
 static void passwd_hashed(int result, const char *hash, void *priv)
 {
     struct op *op = priv;
-    char k1[128], k2[128], now[24], max[24];
+    char k1[KEY_MAX], k2[KEY_MAX], now[24], max[24];
 
     if (result != 0 || hash == NULL) {
         op_finish(op, result == -2 ? 503 : 500, "%s",
@@ -492,8 +499,11 @@ static void passwd_hashed(int result, const char *hash, void *priv)
     }
     snprintf(op->newhash, sizeof(op->newhash), "%s", hash);
     auth_token_new(op->name, op->token, op->tokhash);
-    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
-    key(k2, sizeof(k2), KEY_SESSIONS, op->name);
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_SESSIONS, op->name) < 0) {
+        op_store_failed(op);
+        return;
+    }
     op->created = account_now_ms();
     snprintf(now, sizeof(now), "%lld", op->created);
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
@@ -572,15 +582,18 @@ static void account_create(struct req *req, enum op_kind kind, const char *name,
 static void register_hashed(int result, const char *hash, void *priv)
 {
     struct op *op = priv;
-    char k1[128], k2[128], created[24], maxlen[16];
+    char k1[KEY_MAX], k2[KEY_MAX], created[24], maxlen[16];
 
     if (result != 0 || hash == NULL) {
         op_finish(op, result == -2 ? 503 : 500, "%s",
                   result == -2 ? "server shutting down" : "cannot hash the password");
         return;
     }
-    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
-    key(k2, sizeof(k2), KEY_EVENTS, op->name);
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_EVENTS, op->name) < 0) {
+        op_store_failed(op);
+        return;
+    }
     snprintf(created, sizeof(created), "%lld", account_now_ms() / 1000);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { k1, k2, account_role_name(op->role), hash, created, maxlen };
@@ -642,13 +655,13 @@ static void user_set_cb(redisReply *reply, const char *err, void *priv)
 
 static void user_set(struct req *req, const char *field, const char *value, bool revoke)
 {
-    char k1[128], k2[128];
+    char k1[KEY_MAX], k2[KEY_MAX];
     const char *name = req->args.argv[2];
 
-    key(k1, sizeof(k1), KEY_ACCOUNT, name);
-    key(k2, sizeof(k2), KEY_SESSIONS, name);
     const char *argv[] = { k1, k2, field, value, revoke ? "1" : "0" };
-    if (script_call(SCRIPT_USER_SET, user_set_cb, req, 2, 5, argv) < 0)
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_SESSIONS, name) < 0 ||
+        script_call(SCRIPT_USER_SET, user_set_cb, req, 2, 5, argv) < 0)
         req_reply(req, 503, "progress store unavailable");
 }
 
@@ -706,7 +719,7 @@ static void user_list_row_cb(redisReply *reply, const char *err, void *priv)
 static void user_list_cb(redisReply *reply, const char *err, void *priv)
 {
     struct req *req = priv;
-    char k[128];
+    char k[KEY_MAX];
 
     if (account_store_failed(req, reply))
         return;
@@ -723,10 +736,11 @@ static void user_list_cb(redisReply *reply, const char *err, void *priv)
         json_array_append_new(ul->names, json_string(account_reply_str(reply->element[i])));
     ul->pending = reply->elements;
     for (size_t i = 0; i < reply->elements; i++) {
-        key(k, sizeof(k), KEY_ACCOUNT, account_reply_str(reply->element[i]));
         const char *argv[] = { "HMGET", k, "role", "disabled", "created" };
-        if (store_command_argv(user_list_row_cb, ul, 5, argv, NULL) < 0) {
-            /* The link went down: the ones sent still call back. */
+        if (key_fmt(k, sizeof(k), KEY_ACCOUNT, account_reply_str(reply->element[i])) < 0 ||
+            store_command_argv(user_list_row_cb, ul, 5, argv, NULL) < 0) {
+            /* The link went down (or a stored name makes no key): the
+             * ones sent still call back. */
             ul->failed = true;
             ul->pending -= reply->elements - i;
             if (ul->pending == 0)

@@ -26,11 +26,6 @@ static long long now_ms(void)
     return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static void key(char *out, size_t n, const char *fmt, const char *who)
-{
-    snprintf(out, n, fmt, who);
-}
-
 static bool reply_bad(struct req *req, redisReply *reply)
 {
     if (reply == NULL) {
@@ -74,12 +69,13 @@ static bool is_done(json_t *done, const struct lesson *l)
 
 void progress_viewed(struct req *req, const struct lesson *l)
 {
-    char k1[128], k2[128], now[24], gap[24], maxlen[16];
+    char k1[KEY_MAX], k2[KEY_MAX], now[24], gap[24], maxlen[16];
 
     if (req->user == NULL || req->role < ROLE_LEARNER || !store_writable() || l == NULL)
         return;
-    key(k1, sizeof(k1), KEY_VIEWED, req->user);
-    key(k2, sizeof(k2), KEY_EVENTS, req->user);
+    if (key_fmt(k1, sizeof(k1), KEY_VIEWED, req->user) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_EVENTS, req->user) < 0)
+        return;
     snprintf(now, sizeof(now), "%lld", now_ms());
     snprintf(gap, sizeof(gap), "%d", KEYS_VIEW_GAP_MS);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
@@ -106,7 +102,7 @@ static void cmd_done(struct req *req)
 {
     struct catalog *cat = courses_current();
     const struct lesson *l;
-    char k1[128], k2[128], now[24], maxlen[16];
+    char k1[KEY_MAX], k2[KEY_MAX], now[24], maxlen[16];
 
     /* A malformed id is the client's mistake (400); a well-formed one that
      * names no lesson, a 404. */
@@ -131,12 +127,12 @@ static void cmd_done(struct req *req)
         }
         at = t;
     }
-    key(k1, sizeof(k1), KEY_DONE, req->user);
-    key(k2, sizeof(k2), KEY_EVENTS, req->user);
     snprintf(now, sizeof(now), "%lld", at);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { k1, k2, l->full_id, now, maxlen };
-    if (script_call(SCRIPT_DONE, done_cb, req, 2, 5, argv) < 0)
+    if (key_fmt(k1, sizeof(k1), KEY_DONE, req->user) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_EVENTS, req->user) < 0 ||
+        script_call(SCRIPT_DONE, done_cb, req, 2, 5, argv) < 0)
         req_reply(req, 503, "progress store unavailable");
 }
 
@@ -187,11 +183,15 @@ static void state_b_cb(redisReply *reply, const char *err, void *priv)
 static void state_load(struct req *req, const char *fa, const char *fb,
                        void (*finish)(struct state *))
 {
-    char ka[128], kb[128];
+    char ka[KEY_MAX], kb[KEY_MAX];
     struct catalog *cat = courses_current();
 
     if (cat == NULL) {
         req_reply(req, 503, "no courses loaded");
+        return;
+    }
+    if (key_fmt(ka, sizeof(ka), fa, req->user) < 0 || key_fmt(kb, sizeof(kb), fb, req->user) < 0) {
+        req_reply(req, 503, "progress store unavailable");
         return;
     }
     struct state *s = xcalloc(1, sizeof(*s));
@@ -199,8 +199,6 @@ static void state_load(struct req *req, const char *fa, const char *fb,
     s->cat = catalog_ref(cat);
     s->finish = finish;
     s->pending = 2;
-    key(ka, sizeof(ka), fa, req->user);
-    key(kb, sizeof(kb), fb, req->user);
     const char *a1[] = { "HGETALL", ka };
     const char *a2[] = { "HGETALL", kb };
     if (store_command_argv(state_a_cb, s, 2, a1, NULL) < 0) {
@@ -657,7 +655,7 @@ static void export_cb(redisReply *reply, const char *err, void *priv)
 static void cmd_export(struct req *req)
 {
     const struct proto_req *a = &req->args;
-    char k[128], start[32] = "-", count[16];
+    char k[KEY_MAX], start[32] = "-", count[16];
     long long since;
 
     if (strcasecmp(a->argv[1], "gift") == 0) {
@@ -675,10 +673,10 @@ static void cmd_export(struct req *req)
         }
         snprintf(start, sizeof(start), "%lld-0", since);
     }
-    key(k, sizeof(k), KEY_EVENTS, req->user);
     snprintf(count, sizeof(count), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { "XRANGE", k, start, "+", "COUNT", count };
-    if (store_command_argv(export_cb, req, 6, argv, NULL) < 0)
+    if (key_fmt(k, sizeof(k), KEY_EVENTS, req->user) < 0 ||
+        store_command_argv(export_cb, req, 6, argv, NULL) < 0)
         req_reply(req, 503, "progress store unavailable");
 }
 

@@ -20,7 +20,6 @@
 #include "keys.h"
 #include "scripts.h"
 
-#define KEY_ATTEMPTS "campus:{u:%s}:attempts:%s"   /* as cmd-exercise.c writes it */
 
 struct report {
     struct req *req;

@@ -16,11 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-static void key(char *out, size_t n, const char *fmt, const char *who)
-{
-    snprintf(out, n, fmt, who);
-}
-
 /* ---- the lookup AUTH, HTTP requests and checked CTP/1 requests share ---- */
 
 struct resolve;
@@ -76,15 +71,18 @@ static int session_lookup(struct req *req, const char *name, const char *hash, l
                           resolve_cb *cb, void (*then)(struct req *))
 {
     struct resolve *rs = xcalloc(1, sizeof(*rs));
-    char k1[128], k2[128], now[24], idle[24], max[24], touch[24], since[24];
+    char k1[KEY_MAX], k2[KEY_MAX], now[24], idle[24], max[24], touch[24], since[24];
 
     snprintf(rs->name, sizeof(rs->name), "%s", name);
     snprintf(rs->hash, sizeof(rs->hash), "%s", hash);
     rs->req = req;
     rs->cb = cb;
     rs->then = then;
-    key(k1, sizeof(k1), KEY_SESSIONS, rs->name);
-    key(k2, sizeof(k2), KEY_ACCOUNT, rs->name);
+    if (key_fmt(k1, sizeof(k1), KEY_SESSIONS, rs->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_ACCOUNT, rs->name) < 0) {
+        free(rs);
+        return -1;
+    }
     long long idle_ms = (long long)cfg.session_idle * 1000;
     snprintf(now, sizeof(now), "%lld", account_now_ms());
     snprintf(idle, sizeof(idle), "%lld", idle_ms);
@@ -269,7 +267,7 @@ static void logout_cb(redisReply *reply, const char *err, void *priv)
 
 void session_cmd_logout(struct req *req)
 {
-    char name[AUTH_NAME_MAX + 1], hash[65], k[128];
+    char name[AUTH_NAME_MAX + 1], hash[65], k[KEY_MAX];
 
     if (req->args.argc == 2) {
         /* A token of one's own (the HTTP route passes the request's). */
@@ -284,7 +282,10 @@ void session_cmd_logout(struct req *req)
         req_reply(req, 400, "usage: %s", req->cmd->usage);
         return;
     }
-    key(k, sizeof(k), KEY_SESSIONS, req->user);
+    if (key_fmt(k, sizeof(k), KEY_SESSIONS, req->user) < 0) {
+        req_reply(req, 503, "progress store unavailable");
+        return;
+    }
     account_hold(req, true);
     const char *argv[] = { "HDEL", k, hash };
     if (store_command_argv(logout_cb, req, 3, argv, NULL) < 0) {
