@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 
+#include "auth.h"
 #include "proto.h"
 #include "util.h"
 
@@ -114,6 +115,8 @@ struct stats {
     uint64_t latency_count;
 };
 extern struct stats stats;
+/* Verbs counted at most; cmd_init refuses a table with more. */
+#define STATS_COMMANDS_MAX 256
 void stats_command(int cmd_index);
 void stats_reply_code(int code);
 void stats_latency(double seconds);
@@ -123,9 +126,12 @@ uint64_t stats_command_count(int cmd_index);
 
 enum reply_kind { REPLY_NONE, REPLY_TEXT, REPLY_TABLE, REPLY_KV };
 
+/* The longest status text, NUL included: longer ones are cut here. */
+#define REPLY_MSG_MAX 256
+
 struct reply {
     int code;
-    char msg[256];
+    char msg[REPLY_MSG_MAX];
     enum reply_kind kind;
     struct evbuffer *body;       /* REPLY_TEXT: raw document bytes */
     const char *content_type;    /* REPLY_TEXT: for HTTP */
@@ -170,7 +176,7 @@ struct req {
     enum role role;              /* who asks: from the connection's login or the HTTP session */
     char *user;                  /* owned; NULL when anonymous */
     enum req_session session;
-    char session_hash[65];       /* SHA-256 (hex) of the session's token, or "" */
+    char session_hash[AUTH_TOKEN_HASH_MAX];      /* SHA-256 (hex) of the session's token, or "" */
     long long session_created;   /* CTP: when the session began (ms), 0 when not known */
     char session_why[48];        /* REQ_SESSION_ENDED: "account disabled", ... or "" */
     struct conn *conn;           /* REQ_CTP: holds a reference */
@@ -309,7 +315,7 @@ struct conn {
     struct conn *prev, *next;    /* all connections, for shutdown */
     enum role role;
     char *user;
-    char session[65];            /* SHA-256 (hex) of this connection's session token, or "" */
+    char session[AUTH_TOKEN_HASH_MAX];       /* SHA-256 (hex) of this connection's session token, or "" */
     long long session_created;   /* when that session began (ms since 1970) */
     bool hold;                   /* LOGIN/AUTH/LOGOUT/PASSWD in flight: parse nothing more */
 };

@@ -158,7 +158,7 @@ struct op {
     char newhash[AUTH_HASH_MAX];
     enum role role;
     bool disabled, rehash;
-    char token[AUTH_TOKEN_MAX], tokhash[65];
+    char token[AUTH_TOKEN_MAX], tokhash[AUTH_TOKEN_HASH_MAX];
     long long created;           /* LOGIN, PASSWD: when the new session begins (ms) */
 };
 
@@ -202,7 +202,7 @@ static void op_finish(struct op *op, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void op_finish(struct op *op, int code, const char *fmt, ...)
 {
-    char msg[256];
+    char msg[REPLY_MSG_MAX];
     va_list ap;
 
     va_start(ap, fmt);

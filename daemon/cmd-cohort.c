@@ -82,7 +82,7 @@ void cop_answer(struct cop *op, int code, const char *fmt, ...)
 void cop_answer(struct cop *op, int code, const char *fmt, ...)
 {
     va_list ap;
-    char msg[256];
+    char msg[REPLY_MSG_MAX];
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);

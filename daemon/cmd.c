@@ -27,6 +27,8 @@ void cmd_init(void)
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
         for (const struct cmd *c = groups[g]; c->name; c++)
             cmd_count++;
+    if (cmd_count > STATS_COMMANDS_MAX)
+        fatal("%zu verbs in the command table; STATS counts %d", cmd_count, STATS_COMMANDS_MAX);
     cmd_all = xcalloc(cmd_count, sizeof(*cmd_all));
     size_t n = 0;
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)

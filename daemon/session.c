@@ -27,7 +27,7 @@ typedef void resolve_cb(struct resolve *rs, enum req_session state, enum role ro
 struct resolve {
     struct req *req;
     char name[AUTH_NAME_MAX + 1];
-    char hash[65];
+    char hash[AUTH_TOKEN_HASH_MAX];
     long long created;           /* the session's start as reported, 0 if not */
     resolve_cb *cb;
     void (*then)(struct req *);  /* HTTP: dispatch once the identity is known */
@@ -121,7 +121,7 @@ static void auth_resolved(struct resolve *rs, enum req_session state, enum role 
 
 void session_cmd_auth(struct req *req)
 {
-    char name[AUTH_NAME_MAX + 1], hash[65];
+    char name[AUTH_NAME_MAX + 1], hash[AUTH_TOKEN_HASH_MAX];
 
     if (auth_token_parse(req->args.argv[1], req->args.argl[1], name, hash) < 0) {
         req_reply(req, 401, "invalid or expired session");
@@ -151,7 +151,7 @@ static void http_resolved(struct resolve *rs, enum req_session state, enum role 
 
 void account_resolve(struct req *req, const char *token, void (*then)(struct req *))
 {
-    char name[AUTH_NAME_MAX + 1], hash[65];
+    char name[AUTH_NAME_MAX + 1], hash[AUTH_TOKEN_HASH_MAX];
 
     if (token == NULL || token[0] == '\0') {
         then(req);
@@ -267,7 +267,7 @@ static void logout_cb(redisReply *reply, const char *err, void *priv)
 
 void session_cmd_logout(struct req *req)
 {
-    char name[AUTH_NAME_MAX + 1], hash[65], k[KEY_MAX];
+    char name[AUTH_NAME_MAX + 1], hash[AUTH_TOKEN_HASH_MAX], k[KEY_MAX];
 
     if (req->args.argc == 2) {
         /* A token of one's own (the HTTP route passes the request's). */
