@@ -130,9 +130,7 @@ int adduser_main(const char *name, const char *role)
             embed_stop();
         return 1;
     }
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    snprintf(created, sizeof(created), "%ld", (long)tv.tv_sec);
+    snprintf(created, sizeof(created), "%lld", now_wall_ms() / 1000);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { "EVAL", script_source(SCRIPT_REGISTER), "2", k1, k2, role, hash,
                            created, maxlen };

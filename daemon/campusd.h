@@ -95,6 +95,10 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+/* ms since 1970 as UTC "YYYY-MM-DDTHH:MM:SSZ", or with millis
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ" (xAPI, log lines). */
+#define TIME_ISO_MAX 32
+void time_iso(long long ms, bool millis, char out[TIME_ISO_MAX]);
 /* An impossible condition: log it and abort. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -197,6 +201,13 @@ struct req {
 void req_reply(struct req *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void req_reply_text(struct req *req, int code, const char *msg, const char *content_type,
                     const void *body, size_t len);
+/* The answer when Redis cannot be asked or did not answer: 503, this text. */
+#define REQ_STORE_UNAVAILABLE "progress store unavailable"
+void req_store_unavailable(struct req *req);
+struct redisReply;
+/* Answers 503 when reply is NULL (the link failed or timed out) or an error
+ * (logged), and says so (true); false: the reply is there to read. */
+bool req_store_failed(struct req *req, struct redisReply *reply);
 /* As req_reply_text, taking body (malloc'd) instead of copying it. */
 void req_reply_owned(struct req *req, int code, const char *msg, const char *content_type,
                      char *body, size_t len);
@@ -353,7 +364,10 @@ extern struct server server;
 /* Runs a worker's event loop until shutdown. Returns the exit status. */
 int server_run(int worker_id, SSL_CTX *ssl_ctx);
 void server_release_addr(const char *addr);
+/* Seconds on the monotonic clock: for intervals and deadlines. */
 double now_mono(void);
+/* Milliseconds since 1970 (the wall clock): what the store records. */
+long long now_wall_ms(void);
 
 /* ---- courses.c: the live catalogue ---- */
 

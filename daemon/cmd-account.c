@@ -22,13 +22,6 @@
 
 /* ---- small helpers ---- */
 
-long long account_now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 const char *account_role_name(enum role r)
 {
     static const char *names[] = { "anonymous", "learner", "trainer", "admin" };
@@ -63,20 +56,6 @@ static void req_addr(struct req *req, char out[64])
                 snprintf(out, 64, "%s", host);
         }
     }
-}
-
-bool account_store_failed(struct req *req, redisReply *reply)
-{
-    if (reply == NULL) {
-        req_reply(req, 503, "progress store unavailable");
-        return true;
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-        log_warn("store: %s: %.200s", req->cmd ? req->cmd->name : "?", reply->str);
-        req_reply(req, 503, "progress store unavailable");
-        return true;
-    }
-    return false;
 }
 
 static long long reply_int(redisReply *r)
@@ -131,14 +110,6 @@ void account_set_cookie(struct req *req, const char *token, long max_age)
                         token, max_age, account_cookie_secure() ? "; Secure" : "");
     evhttp_add_header(evhttp_request_get_output_headers(req->http), "Set-Cookie", v);
     free(v);
-}
-
-static void iso_time(long long ms, char out[32])
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* ---- multi-step operations ---- */
@@ -216,7 +187,7 @@ static void op_finish(struct op *op, int code, const char *fmt, ...)
 
 static void op_store_failed(struct op *op)
 {
-    op_finish(op, 503, "progress store unavailable");
+    op_finish(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
 static bool op_reply_bad(struct op *op, redisReply *reply)
@@ -363,7 +334,7 @@ static void login_verified(int result, const char *hash, void *priv)
         op_store_failed(op);
         return;
     }
-    op->created = account_now_ms();
+    op->created = now_wall_ms();
     snprintf(now, sizeof(now), "%lld", op->created);
     snprintf(idle, sizeof(idle), "%lld", (long long)cfg.session_idle * 1000);
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
@@ -428,7 +399,7 @@ static void session_new_cb(redisReply *reply, const char *err, void *priv)
 {
     struct op *op = priv;
     struct req *req = op->req;
-    char expires[32];
+    char expires[TIME_ISO_MAX];
 
     if (op_reply_bad(op, reply))
         return;
@@ -444,7 +415,7 @@ static void session_new_cb(redisReply *reply, const char *err, void *priv)
     account_set_cookie(req, op->token, cfg.session_max_age);
     if (op->rehash)
         rehash_start(op);
-    iso_time(account_now_ms() + (long long)cfg.session_max_age * 1000, expires);
+    time_iso(now_wall_ms() + (long long)cfg.session_max_age * 1000, false, expires);
     req_kv(req, "user", "%s", op->name);
     req_kv(req, "role", "%s", account_role_name(role));
     req_kv(req, "token", "%s", op->token);
@@ -504,7 +475,7 @@ static void passwd_hashed(int result, const char *hash, void *priv)
         op_store_failed(op);
         return;
     }
-    op->created = account_now_ms();
+    op->created = now_wall_ms();
     snprintf(now, sizeof(now), "%lld", op->created);
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
     const char *argv[] = { k1, k2, op->stored, op->newhash, "1", op->tokhash, now, max };
@@ -594,7 +565,7 @@ static void register_hashed(int result, const char *hash, void *priv)
         op_store_failed(op);
         return;
     }
-    snprintf(created, sizeof(created), "%lld", account_now_ms() / 1000);
+    snprintf(created, sizeof(created), "%lld", now_wall_ms() / 1000);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { k1, k2, account_role_name(op->role), hash, created, maxlen };
     op_script(op, SCRIPT_REGISTER, register_cb, 2, 6, argv);
@@ -611,7 +582,7 @@ static void register_cb(redisReply *reply, const char *err, void *priv)
         op_finish(op, 409, "the name '%s' is taken", op->name);
         return;
     }
-    snprintf(created, sizeof(created), "%lld", account_now_ms() / 1000);
+    snprintf(created, sizeof(created), "%lld", now_wall_ms() / 1000);
     const char *argv[] = { "ZADD", KEY_USERS, created, op->name };
     if (store_command_argv(register_listed_cb, op, 4, argv, NULL) < 0)
         op_store_failed(op);
@@ -643,7 +614,7 @@ static void user_set_cb(redisReply *reply, const char *err, void *priv)
 {
     struct req *req = priv;
 
-    if (account_store_failed(req, reply))
+    if (req_store_failed(req, reply))
         return;
     if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
         req_reply(req, 404, "no account '%s'", req->args.argv[2]);
@@ -662,7 +633,7 @@ static void user_set(struct req *req, const char *field, const char *value, bool
     if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, name) < 0 ||
         key_fmt(k2, sizeof(k2), KEY_SESSIONS, name) < 0 ||
         script_call(SCRIPT_USER_SET, user_set_cb, req, 2, 5, argv) < 0)
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
 }
 
 struct user_list {
@@ -678,7 +649,7 @@ static void user_list_finish(struct user_list *ul)
     struct req *req = ul->req;
 
     if (ul->failed) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
     } else {
         req_table(req, 4, "name", "role", "disabled", "created");
         size_t k;
@@ -704,10 +675,10 @@ static void user_list_row_cb(redisReply *reply, const char *err, void *priv)
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) {
         ul->failed = true;
     } else if (!ul->failed) {
-        char created[32] = "";
+        char created[TIME_ISO_MAX] = "";
         long long c = reply_int(reply->element[2]);
         if (c > 0)
-            iso_time(c * 1000, created);
+            time_iso(c * 1000, false, created);
         json_array_append_new(ul->rows, json_pack("[s,s,s,s]",
             json_string_value(json_array_get(ul->names, i)), account_reply_str(reply->element[0]),
             strcmp(account_reply_str(reply->element[1]), "1") == 0 ? "yes" : "no", created));
@@ -721,7 +692,7 @@ static void user_list_cb(redisReply *reply, const char *err, void *priv)
     struct req *req = priv;
     char k[KEY_MAX];
 
-    if (account_store_failed(req, reply))
+    if (req_store_failed(req, reply))
         return;
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
         req_table(req, 4, "name", "role", "disabled", "created");
@@ -769,7 +740,7 @@ static void cmd_user(struct req *req)
         snprintf(last, sizeof(last), "%d", USER_LIST_MAX - 1);
         const char *argv[] = { "ZRANGE", KEY_USERS, "0", last };
         if (store_command_argv(user_list_cb, req, 4, argv, NULL) < 0)
-            req_reply(req, 503, "progress store unavailable");
+            req_store_unavailable(req);
         return;
     }
     if (strcasecmp(sub, "ADD") == 0 && n == 4) {

@@ -94,7 +94,7 @@ void cop_answer(struct cop *op, int code, const char *fmt, ...)
 
 void cop_store_failed(struct cop *op)
 {
-    cop_answer(op, 503, "progress store unavailable");
+    cop_answer(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
 bool cop_reply_bad(redisReply *r)
@@ -1106,7 +1106,7 @@ struct list_op {
 static void list_finish(struct list_op *lo)
 {
     if (lo->failed) {
-        req_reply(lo->req, 503, "progress store unavailable");
+        req_store_unavailable(lo->req);
     } else {
         req_table(lo->req, 8, "id", "name", "course", "start", "tz", "learners", "as", "closed");
         size_t i;

@@ -19,27 +19,6 @@
 
 #define NEXT_DEPTH_MAX 16
 
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-static bool reply_bad(struct req *req, redisReply *reply)
-{
-    if (reply == NULL) {
-        req_reply(req, 503, "progress store unavailable");
-        return true;
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-        log_warn("store: %s: %.200s", req->cmd ? req->cmd->name : "?", reply->str);
-        req_reply(req, 503, "progress store unavailable");
-        return true;
-    }
-    return false;
-}
-
 /* A hash reply (HGETALL) as a JSON object of field -> integer (the leading
  * number of the value). Caller decrefs. */
 static json_t *hash_object(redisReply *reply)
@@ -76,7 +55,7 @@ void progress_viewed(struct req *req, const struct lesson *l)
     if (key_fmt(k1, sizeof(k1), KEY_VIEWED, req->user) < 0 ||
         key_fmt(k2, sizeof(k2), KEY_EVENTS, req->user) < 0)
         return;
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    snprintf(now, sizeof(now), "%lld", now_wall_ms());
     snprintf(gap, sizeof(gap), "%d", KEYS_VIEW_GAP_MS);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { k1, k2, l->full_id, now, gap, maxlen };
@@ -90,7 +69,7 @@ static void done_cb(redisReply *reply, const char *err, void *priv)
 {
     struct req *req = priv;
 
-    if (reply_bad(req, reply))
+    if (req_store_failed(req, reply))
         return;
     if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
         req_reply(req, 200, "done %s", req->args.argv[1]);
@@ -117,7 +96,7 @@ static void cmd_done(struct req *req)
     }
     /* A mark made offline carries the time it was made (ms); the future is
      * refused, beyond a minute of clock skew. */
-    long long at = now_ms();
+    long long at = now_wall_ms();
     if (req->args.argc == 3) {
         long long t;
         if (arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, at + 60000, &t) < 0) {
@@ -133,7 +112,7 @@ static void cmd_done(struct req *req)
     if (key_fmt(k1, sizeof(k1), KEY_DONE, req->user) < 0 ||
         key_fmt(k2, sizeof(k2), KEY_EVENTS, req->user) < 0 ||
         script_call(SCRIPT_DONE, done_cb, req, 2, 5, argv) < 0)
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
 }
 
 /* ---- reading a learner's state: done and viewed (NEXT), done and passed
@@ -157,7 +136,7 @@ static void state_reply(struct state *s, json_t **slot, redisReply *reply)
     if (--s->pending > 0)
         return;
     if (s->failed)
-        req_reply(s->req, 503, "progress store unavailable");
+        req_store_unavailable(s->req);
     else
         s->finish(s);
     catalog_unref(s->cat);
@@ -191,7 +170,7 @@ static void state_load(struct req *req, const char *fa, const char *fb,
         return;
     }
     if (key_fmt(ka, sizeof(ka), fa, req->user) < 0 || key_fmt(kb, sizeof(kb), fb, req->user) < 0) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return;
     }
     struct state *s = xcalloc(1, sizeof(*s));
@@ -204,7 +183,7 @@ static void state_load(struct req *req, const char *fa, const char *fb,
     if (store_command_argv(state_a_cb, s, 2, a1, NULL) < 0) {
         catalog_unref(s->cat);
         free(s);
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return;
     }
     if (store_command_argv(state_b_cb, s, 2, a2, NULL) < 0) {
@@ -508,16 +487,12 @@ static json_t *xapi_statement(const struct catalog *cat, const char *user, const
     if (type == NULL || v == sizeof(xapi_verbs) / sizeof(xapi_verbs[0]))
         return NULL;
 
-    char *base = base_url(), id[37], stamp[40];
+    char *base = base_url(), id[37], stamp[TIME_ISO_MAX];
     char *home = xasprintf("%s/", base);
     char *name = xasprintf("%s/xapi/%s/%s", base, user, entry_id);
     uuid5(name, id);
     long long ms = atoll(entry_id);
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t k = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(stamp + k, sizeof(stamp) - k, ".%03dZ", (int)(ms % 1000));
+    time_iso(ms, true, stamp);
 
     json_t *actor = json_pack("{s:s,s:s,s:{s:s,s:s}}", "objectType", "Agent", "name", user,
                               "account", "homePage", home, "name", user);
@@ -621,7 +596,7 @@ static void export_cb(redisReply *reply, const char *err, void *priv)
     struct catalog *cat = courses_current();
     json_t *all = json_array();
 
-    if (reply_bad(req, reply)) {
+    if (req_store_failed(req, reply)) {
         json_decref(all);
         return;
     }
@@ -677,7 +652,7 @@ static void cmd_export(struct req *req)
     const char *argv[] = { "XRANGE", k, start, "+", "COUNT", count };
     if (key_fmt(k, sizeof(k), KEY_EVENTS, req->user) < 0 ||
         store_command_argv(export_cb, req, 6, argv, NULL) < 0)
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
 }
 
 const struct cmd cmd_group_progress[] = {

@@ -79,7 +79,7 @@ static bool session_ok(struct req *req, const struct cmd *c)
     if (!cmd_acts_as_user(c))
         return true;
     if (req->session == REQ_SESSION_UNKNOWN && c->role > ROLE_ANON) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return false;
     }
     if (req->session == REQ_SESSION_ENDED && req->session_why[0] &&
@@ -137,7 +137,7 @@ void cmd_dispatch(struct req *req)
         return;
     }
     if ((c->flags & CMD_STORE) && store_state() != STORE_UP) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return;
     }
     if ((c->flags & CMD_WRITE) && !store_writable()) {

@@ -72,7 +72,7 @@ static void decide(struct gate *g)
     void (*again)(struct req *) = g->again;
 
     if (g->failed) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         gate_free(g);
         return;
     }
@@ -268,7 +268,7 @@ static void filter_decide(struct review_filter *f)
 
     if (f->failed || f->refused) {
         if (f->failed)
-            req_reply(req, 503, "progress store unavailable");
+            req_store_unavailable(req);
         else
             req_reply(req, 404, "no cohort '%s'", f->cohort);
         json_decref(f->allowed);
@@ -399,7 +399,7 @@ bool cohort_review_filter(struct req *req, void (*again)(struct req *))
     }
     if (rc < 0) {
         free(f);
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
     }
     return true;
 }

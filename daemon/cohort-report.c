@@ -54,16 +54,13 @@ static void report_free(struct report *rp)
     free(rp);
 }
 
-static void iso(long long ms, char out[32])
+/* An instant, or "" for none (0: never). */
+static void iso(long long ms, char out[TIME_ISO_MAX])
 {
-    if (ms <= 0) {
+    if (ms <= 0)
         out[0] = '\0';
-        return;
-    }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    else
+        time_iso(ms, false, out);
 }
 
 static const char *flat_get(redisReply *flat, const char *key)
@@ -425,7 +422,7 @@ static void grades_answer(struct report *rp)
 static void finish(struct report *rp)
 {
     if (rp->failed)
-        req_reply(rp->req, 503, "progress store unavailable");
+        req_store_unavailable(rp->req);
     else if (rp->grades)
         grades_answer(rp);
     else
@@ -498,7 +495,7 @@ static void report_start(struct req *req, const char *id, json_t *meta, bool gra
          *k3 = xasprintf(KEY_COHORT_LATE, id);
     const char *argv[] = { k1, k2, k3 };
     if (script_call(SCRIPT_COHORT_ROSTER, roster_cb, rp, 3, 3, argv) < 0) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         report_free(rp);
     }
     free(k1);

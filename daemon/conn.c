@@ -186,7 +186,7 @@ static void try_resume(struct conn *c)
 
 /* During shutdown a connection closes once everything it had sent us before
  * the signal is answered. */
-static void drain_check(struct conn *c)
+static void conn_drain_check(struct conn *c)
 {
     if (!c->draining || (c->state != CONN_READING && c->state != CONN_PAUSED))
         return;
@@ -237,7 +237,7 @@ static void output_progress(struct conn *c)
         start_tls_upgrade(c);
     else {
         try_resume(c);
-        drain_check(c);
+        conn_drain_check(c);
     }
 }
 

@@ -84,7 +84,7 @@ static int session_lookup(struct req *req, const char *name, const char *hash, l
         return -1;
     }
     long long idle_ms = (long long)cfg.session_idle * 1000;
-    snprintf(now, sizeof(now), "%lld", account_now_ms());
+    snprintf(now, sizeof(now), "%lld", now_wall_ms());
     snprintf(idle, sizeof(idle), "%lld", idle_ms);
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
     /* Write the last use at most every minute (or quarter of the idle time). */
@@ -105,7 +105,7 @@ static void auth_resolved(struct resolve *rs, enum req_session state, enum role 
 
     account_hold(req, false);
     if (state == REQ_SESSION_UNKNOWN) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return;
     }
     if (state != REQ_SESSION_LIVE) {
@@ -130,7 +130,7 @@ void session_cmd_auth(struct req *req)
     account_hold(req, true);
     if (session_lookup(req, name, hash, 0, auth_resolved, NULL) < 0) {
         account_hold(req, false);
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
     }
 }
 
@@ -258,7 +258,7 @@ static void logout_cb(redisReply *reply, const char *err, void *priv)
     struct req *req = priv;
 
     account_hold(req, false);
-    if (account_store_failed(req, reply))
+    if (req_store_failed(req, reply))
         return;
     if (req->origin == REQ_CTP && req->args.argc == 1)
         account_set_identity(req->conn, NULL, ROLE_ANON, NULL, 0);
@@ -283,14 +283,14 @@ void session_cmd_logout(struct req *req)
         return;
     }
     if (key_fmt(k, sizeof(k), KEY_SESSIONS, req->user) < 0) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return;
     }
     account_hold(req, true);
     const char *argv[] = { "HDEL", k, hash };
     if (store_command_argv(logout_cb, req, 3, argv, NULL) < 0) {
         account_hold(req, false);
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
     }
 }
 
@@ -298,7 +298,7 @@ void session_cmd_whoami(struct req *req)
 {
     /* Never "not logged in" because the store could not say. */
     if (req->session == REQ_SESSION_UNKNOWN) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return;
     }
     if (req->user == NULL) {
