@@ -1,5 +1,9 @@
 /* campusd.h: the map of the daemon: shared types, and each file's prototypes
- * grouped under its name. */
+ * grouped under its name. What a few files share among themselves has a
+ * header of its own: proto.h (CTP/1 framing), auth.h (hashing, tokens,
+ * names), keys.h (the Redis key schema), scripts.h (the Lua scripts),
+ * account.h (cmd-account.c and session.c), cohort.h, cohort-op.h and
+ * cohort-time.h (the cohort files). HACKING.md says where a change goes. */
 #ifndef CAMPUSD_H
 #define CAMPUSD_H
 
@@ -157,7 +161,7 @@ char *reply_render_json(const struct reply *r, size_t *len);
 /* Writes a bare status line; the text is cleaned of CR, LF and control bytes. */
 void reply_status_line(struct evbuffer *out, int code, const char *text);
 
-/* ---- req: one request travelling through the command table ---- */
+/* ---- req.c: one request travelling through the command table ---- */
 
 enum req_origin { REQ_CTP, REQ_HTTP };
 
@@ -348,7 +352,6 @@ void conn_drain_all(void);
 /* Closes every connection at once (end of shutdown). */
 void conn_close_all(void);
 size_t conn_count(void);
-bool conn_idle_all(void);
 
 /* ---- server.c: listeners, accept, limits, signals ---- */
 
@@ -379,7 +382,10 @@ int courses_reload(void);
 /* The same, with every problem also written to report as path:line: message. */
 int courses_reload_report(struct sbuf *report);
 void courses_free(void);
-/* cmd-content.c: frees the rendered READ answers (at exit). */
+
+/* ---- cmd-content.c: RELOAD, COURSES, COURSE, READ, SEARCH ---- */
+
+/* Frees the rendered READ answers (at exit). */
 void read_cache_free(void);
 
 /* ---- tls.c ---- */
@@ -445,37 +451,49 @@ extern const struct api_route api_routes_exercise[];
 extern const struct api_route api_routes_account[];
 extern const struct api_route api_routes_progress[];
 extern const struct api_route api_routes_cohort[];
-/* cmd-account.c: the session token an HTTP request carries (Authorization:
- * Bearer, else the campus_session or __Host-campus_session cookie), copied
- * into out; false if none. */
+/* Answers r if its path starts with /api/. */
+void api_handle(struct evhttp_request *r, const char *path);
+void api_send_error(struct evhttp_request *r, int code, const char *msg);
+void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len);
+void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *json);
+
+/* ---- session.c: sessions: AUTH, LOGOUT, WHOAMI and every checked request ---- */
+
+/* The session token an HTTP request carries (Authorization: Bearer, else
+ * the campus_session or __Host-campus_session cookie), copied into out;
+ * false if none. */
 bool account_http_token(struct evhttp_request *r, char *out, size_t n);
 /* Gives req the role and user of the session token (none when the token is
  * NULL, unknown or expired; req->session says which, and UNKNOWN when the
  * store could not answer, so that dispatch answers 503 rather than 401),
  * then calls then(req): at once, or from a Redis callback. */
 void account_resolve(struct req *req, const char *token, void (*then)(struct req *));
-/* session.c: checks a CTP/1 request's session against Redis (one round
- * trip), gives it the account's current role, or ends the connection's
- * login when the session is gone, then calls cmd_dispatch. */
+/* Checks a CTP/1 request's session against Redis (one round trip), gives
+ * it the account's current role, or ends the connection's login when the
+ * session is gone, then calls cmd_dispatch. */
 void session_check(struct req *req);
-/* cmd-progress.c: records that a logged-in learner read lesson l (first and
- * last view; fire and forget: READ never waits for it). */
+
+/* ---- cmd-progress.c: DONE, NEXT, PROGRESS, EXPORT xapi ---- */
+
+/* Records that a logged-in learner read lesson l (first and last view;
+ * fire and forget: READ never waits for it). */
 struct lesson;
 void progress_viewed(struct req *req, const struct lesson *l);
-/* cmd-exercise.c: EXPORT gift COURSE (trainers). */
+
+/* ---- cmd-exercise.c: EXERCISE, SUBMIT, ATTEMPTS, REVIEW, and EXPORT gift ---- */
+
+/* EXPORT gift COURSE (trainers). */
 void exercise_export_gift(struct req *req);
-/* cmd-exercise.c: called every second; once the store is up, and then every
+/* Called every second; once the store is up, and then every
  * review_repair_interval seconds, queues the review entries that attempts
  * left pending (their queue write failed or its reply was lost). */
 void exercise_review_repair_tick(void);
-/* adduser.c: campusd --add-user NAME --role ROLE (password on stdin).
- * Returns the exit status. */
+
+/* ---- adduser.c ---- */
+
+/* campusd --add-user NAME --role ROLE (password on stdin). Returns the exit
+ * status. */
 int adduser_main(const char *name, const char *role);
-/* Answers r if its path starts with /api/. */
-void api_handle(struct evhttp_request *r, const char *path);
-void api_send_error(struct evhttp_request *r, int code, const char *msg);
-void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len);
-void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *json);
 
 /* ---- http.c ---- */
 
