@@ -119,7 +119,10 @@ static void cmd_course(struct req *req)
         op->req = req;
         op->cat = catalog_ref(cat);
         op->course = c;
-        if (store_command(course_done_cb, op, "HKEYS " KEY_DONE, req->user) == 0)
+        char k[KEY_MAX];
+        const char *argv[] = { "HKEYS", k };
+        if (key_fmt(k, sizeof(k), KEY_DONE, req->user) == 0 &&
+            store_command_argv(course_done_cb, op, 2, argv, NULL) == 0)
             return;
         catalog_unref(op->cat);
         free(op);

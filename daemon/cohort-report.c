@@ -222,13 +222,13 @@ static void send_page(struct report *rp)
         const char *name = json_string_value(json_array_get(rp->names, rp->next));
         /* PROGRESS: done, passed, events; GRADES: done, passed, attempts. */
         size_t nk = rp->grades ? rp->nex + 2 : 3;
-        keys[0] = xasprintf(KEY_DONE, name);
-        keys[1] = xasprintf(KEY_PASSED, name);
+        keys[0] = key_new(KEY_DONE, name);
+        keys[1] = key_new(KEY_PASSED, name);
         if (rp->grades)
             for (size_t e = 0; e < rp->nex; e++)
-                keys[2 + e] = xasprintf(KEY_ATTEMPTS, name, rp->ex[e]->full_id);
+                keys[2 + e] = key_new(KEY_ATTEMPTS, name, rp->ex[e]->full_id);
         else
-            keys[2] = xasprintf(KEY_EVENTS, name);
+            keys[2] = key_new(KEY_EVENTS, name);
         for (size_t k = 0; k < nk; k++)
             argv[k] = keys[k];
         struct probe *p = xcalloc(1, sizeof(*p));
@@ -491,8 +491,8 @@ static void report_start(struct req *req, const char *id, json_t *meta, bool gra
     rp->late = json_object();
     rp->late_at = json_object();
     rp->rows = json_array();
-    char *k1 = xasprintf(KEY_COHORT_LEARNERS, id), *k2 = xasprintf(KEY_COHORT_ROSTER, id),
-         *k3 = xasprintf(KEY_COHORT_LATE, id);
+    char *k1 = key_new(KEY_COHORT_LEARNERS, id), *k2 = key_new(KEY_COHORT_ROSTER, id),
+         *k3 = key_new(KEY_COHORT_LATE, id);
     const char *argv[] = { k1, k2, k3 };
     if (script_call(SCRIPT_COHORT_ROSTER, roster_cb, rp, 3, 3, argv) < 0) {
         req_store_unavailable(req);

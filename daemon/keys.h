@@ -16,6 +16,10 @@
  * key would not fit: the caller fails its request rather than send a
  * truncated key, which would name some other record. (store.c) */
 int key_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same on the heap (caller frees), for keys kept across a callback.
+ * Never NULL and never cut short: a key past KEY_MAX is logged as the bug
+ * it is and returned whole. (store.c) */
+char *key_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Hash: the schema marker: version, and a random id the data directory
  * remembers, so a Redis that lost its data is told from a new one. */

@@ -99,6 +99,20 @@ int key_fmt(char *buf, size_t n, const char *fmt, ...)
     return 0;
 }
 
+char *key_new(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *k = NULL;
+    int len = vasprintf(&k, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        fatal("out of memory");
+    if ((size_t)len >= KEY_MAX)
+        log_error("store: a key from pattern %s is %d bytes, over KEY_MAX", fmt, len);
+    return k;
+}
+
 static void arm_timer(void)
 {
     if (st.head == NULL) {
