@@ -12,15 +12,12 @@
 #define COOKIE_NAME_HOST "__Host-campus_session"
 
 /* Wall-clock milliseconds since 1970. */
-long long account_now_ms(void);
 /* "anonymous", "learner", "trainer", "admin" (static). */
 const char *account_role_name(enum role r);
 /* The role named s, or ROLE_ANON when s names none. */
 enum role account_role_parse(const char *s);
 /* A string reply's text, or "" for any other reply (borrowed). */
 const char *account_reply_str(struct redisReply *r);
-/* Answers 503 when reply is NULL or an error, and says so (true). */
-bool account_store_failed(struct req *req, struct redisReply *reply);
 /* Sets who a CTP/1 connection is; a NULL user logs it out. hash is the
  * SHA-256 of its session token (or NULL), created when that session began
  * (ms): with it, a later check can say why the session ended. */

@@ -88,7 +88,7 @@ static redisContext *connect_store(bool *started)
 int adduser_main(const char *name, const char *role)
 {
     char pw[AUTH_PASSWORD_MAX + 2], hash[AUTH_HASH_MAX];
-    char k1[128], k2[128], created[24], maxlen[16];
+    char k1[KEY_MAX], k2[KEY_MAX], created[24], maxlen[16];
 
     if (!auth_name_valid(name, strlen(name))) {
         fprintf(stderr, "campusd: a name is 3 to 32 of a-z, 0-9, '.', '_' and '-'\n");
@@ -106,6 +106,11 @@ int adduser_main(const char *name, const char *role)
         fprintf(stderr, "campusd: %s\n", problem);
         explicit_bzero(pw, sizeof(pw));
         return 2;
+    }
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_EVENTS, name) < 0) {
+        explicit_bzero(pw, sizeof(pw));
+        return 1;
     }
     struct auth_params p = auth_params_current();
     int hrc = auth_hash_password(pw, (size_t)len, &p, hash);
@@ -125,11 +130,7 @@ int adduser_main(const char *name, const char *role)
             embed_stop();
         return 1;
     }
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    snprintf(k1, sizeof(k1), KEY_ACCOUNT, name);
-    snprintf(k2, sizeof(k2), KEY_EVENTS, name);
-    snprintf(created, sizeof(created), "%ld", (long)tv.tv_sec);
+    snprintf(created, sizeof(created), "%lld", now_wall_ms() / 1000);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { "EVAL", script_source(SCRIPT_REGISTER), "2", k1, k2, role, hash,
                            created, maxlen };

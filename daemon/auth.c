@@ -21,7 +21,7 @@ struct auth_params auth_params_current(void)
 {
     struct auth_params p = { (int)cfg.scrypt_ln, (int)cfg.scrypt_r, (int)cfg.scrypt_p };
 
-    if (p.ln < AUTH_LN_MIN || p.r < 1 || p.p < 1) {   /* config not loaded (tests) */
+    if (p.ln < AUTH_LN_MIN || p.r < AUTH_R_MIN || p.p < AUTH_P_MIN) {   /* config not loaded (tests) */
         p.ln = 15;
         p.r = 8;
         p.p = 3;
@@ -54,8 +54,8 @@ const char *auth_password_problem(const char *pw, size_t len)
 
 static bool params_ok(const struct auth_params *p)
 {
-    return p->ln >= AUTH_LN_MIN && p->ln <= AUTH_LN_MAX && p->r >= 1 && p->r <= AUTH_R_MAX &&
-           p->p >= 1 && p->p <= AUTH_P_MAX;
+    return p->ln >= AUTH_LN_MIN && p->ln <= AUTH_LN_MAX && p->r >= AUTH_R_MIN && p->r <= AUTH_R_MAX &&
+           p->p >= AUTH_P_MIN && p->p <= AUTH_P_MAX;
 }
 
 /* scrypt into key; raises OpenSSL's 32 MiB memory cap to what the
@@ -171,7 +171,7 @@ bool auth_needs_rehash(const char *stored, const struct auth_params *want)
     return p.ln < want->ln || p.r < want->r || p.p < want->p;
 }
 
-void auth_token_new(const char *name, char token[AUTH_TOKEN_MAX], char hash_hex[65])
+void auth_token_new(const char *name, char token[AUTH_TOKEN_MAX], char hash_hex[AUTH_TOKEN_HASH_MAX])
 {
     unsigned char rnd[AUTH_TOKEN_BYTES];
     char b64[48];
@@ -190,7 +190,7 @@ void auth_token_new(const char *name, char token[AUTH_TOKEN_MAX], char hash_hex[
 }
 
 int auth_token_parse(const char *token, size_t len, char name[AUTH_NAME_MAX + 1],
-                     char hash_hex[65])
+                     char hash_hex[AUTH_TOKEN_HASH_MAX])
 {
     const char *dot = NULL;
 

@@ -17,12 +17,16 @@ struct event_base;
 #define AUTH_TOKEN_BYTES   32          /* 256 random bits per session token */
 #define AUTH_HASH_MAX      160         /* longest stored password string, NUL included */
 #define AUTH_TOKEN_MAX     (AUTH_NAME_MAX + 1 + 44)   /* "name.secret" with its NUL */
+#define AUTH_TOKEN_HASH_MAX 65         /* SHA-256 of a token in hex, NUL included */
 
 /* Bounds on scrypt parameters, for new hashes and for stored ones (a stored
- * string outside them is refused rather than computed). */
+ * string outside them is refused rather than computed). The config table's
+ * scrypt_ln, scrypt_r and scrypt_p take their bounds from here. */
 #define AUTH_LN_MIN 10
 #define AUTH_LN_MAX 22
+#define AUTH_R_MIN  1
 #define AUTH_R_MAX  32
+#define AUTH_P_MIN  1
 #define AUTH_P_MAX  16
 
 /* Jobs queued or running on the pool at most; past it a submit fails and the
@@ -69,12 +73,12 @@ bool auth_needs_rehash(const char *stored, const struct auth_params *want);
 /* A new session token "NAME.SECRET" (SECRET: 256 bits from the OpenSSL RNG,
  * base64url) in token, and the hex SHA-256 of the whole token in hash_hex:
  * only the hash is ever stored. */
-void auth_token_new(const char *name, char token[AUTH_TOKEN_MAX], char hash_hex[65]);
+void auth_token_new(const char *name, char token[AUTH_TOKEN_MAX], char hash_hex[AUTH_TOKEN_HASH_MAX]);
 
 /* Splits a token sent by a client: the name goes to name, the hex SHA-256
  * of the whole token to hash_hex. Returns 0, or -1 if it is not a token. */
 int auth_token_parse(const char *token, size_t len, char name[AUTH_NAME_MAX + 1],
-                     char hash_hex[65]);
+                     char hash_hex[AUTH_TOKEN_HASH_MAX]);
 
 /* Compares two 64-digit hex hashes in constant time. */
 bool auth_hash_equal(const char *a, const char *b);

@@ -1,5 +1,9 @@
 /* campusd.h: the map of the daemon: shared types, and each file's prototypes
- * grouped under its name. */
+ * grouped under its name. What a few files share among themselves has a
+ * header of its own: proto.h (CTP/1 framing), auth.h (hashing, tokens,
+ * names), keys.h (the Redis key schema), scripts.h (the Lua scripts),
+ * account.h (cmd-account.c and session.c), cohort.h, cohort-op.h and
+ * cohort-time.h (the cohort files). HACKING.md says where a change goes. */
 #ifndef CAMPUSD_H
 #define CAMPUSD_H
 
@@ -16,6 +20,7 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 
+#include "auth.h"
 #include "proto.h"
 #include "util.h"
 
@@ -95,6 +100,10 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_info(...)  log_msg(LOG_INFO, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+/* ms since 1970 as UTC "YYYY-MM-DDTHH:MM:SSZ", or with millis
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ" (xAPI, log lines). */
+#define TIME_ISO_MAX 32
+void time_iso(long long ms, bool millis, char out[TIME_ISO_MAX]);
 /* An impossible condition: log it and abort. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
@@ -115,6 +124,8 @@ struct stats {
     uint64_t latency_count;
 };
 extern struct stats stats;
+/* Verbs counted at most; cmd_init refuses a table with more. */
+#define STATS_COMMANDS_MAX 256
 void stats_command(int cmd_index);
 void stats_reply_code(int code);
 void stats_latency(double seconds);
@@ -124,9 +135,12 @@ uint64_t stats_command_count(int cmd_index);
 
 enum reply_kind { REPLY_NONE, REPLY_TEXT, REPLY_TABLE, REPLY_KV };
 
+/* The longest status text, NUL included: longer ones are cut here. */
+#define REPLY_MSG_MAX 256
+
 struct reply {
     int code;
-    char msg[256];
+    char msg[REPLY_MSG_MAX];
     enum reply_kind kind;
     struct evbuffer *body;       /* REPLY_TEXT: raw document bytes */
     const char *content_type;    /* REPLY_TEXT: for HTTP */
@@ -148,7 +162,7 @@ char *reply_render_json(const struct reply *r, size_t *len);
 /* Writes a bare status line; the text is cleaned of CR, LF and control bytes. */
 void reply_status_line(struct evbuffer *out, int code, const char *text);
 
-/* ---- req: one request travelling through the command table ---- */
+/* ---- req.c: one request travelling through the command table ---- */
 
 enum req_origin { REQ_CTP, REQ_HTTP };
 
@@ -171,7 +185,7 @@ struct req {
     enum role role;              /* who asks: from the connection's login or the HTTP session */
     char *user;                  /* owned; NULL when anonymous */
     enum req_session session;
-    char session_hash[65];       /* SHA-256 (hex) of the session's token, or "" */
+    char session_hash[AUTH_TOKEN_HASH_MAX];      /* SHA-256 (hex) of the session's token, or "" */
     long long session_created;   /* CTP: when the session began (ms), 0 when not known */
     char session_why[48];        /* REQ_SESSION_ENDED: "account disabled", ... or "" */
     struct conn *conn;           /* REQ_CTP: holds a reference */
@@ -192,6 +206,13 @@ struct req {
 void req_reply(struct req *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void req_reply_text(struct req *req, int code, const char *msg, const char *content_type,
                     const void *body, size_t len);
+/* The answer when Redis cannot be asked or did not answer: 503, this text. */
+#define REQ_STORE_UNAVAILABLE "progress store unavailable"
+void req_store_unavailable(struct req *req);
+struct redisReply;
+/* Answers 503 when reply is NULL (the link failed or timed out) or an error
+ * (logged), and says so (true); false: the reply is there to read. */
+bool req_store_failed(struct req *req, struct redisReply *reply);
 /* As req_reply_text, taking body (malloc'd) instead of copying it. */
 void req_reply_owned(struct req *req, int code, const char *msg, const char *content_type,
                      char *body, size_t len);
@@ -312,7 +333,7 @@ struct conn {
     struct conn *prev, *next;    /* all connections, for shutdown */
     enum role role;
     char *user;
-    char session[65];            /* SHA-256 (hex) of this connection's session token, or "" */
+    char session[AUTH_TOKEN_HASH_MAX];       /* SHA-256 (hex) of this connection's session token, or "" */
     long long session_created;   /* when that session began (ms since 1970) */
     bool hold;                   /* LOGIN/AUTH/LOGOUT/PASSWD in flight: parse nothing more */
 };
@@ -334,7 +355,6 @@ void conn_drain_all(void);
 /* Closes every connection at once (end of shutdown). */
 void conn_close_all(void);
 size_t conn_count(void);
-bool conn_idle_all(void);
 
 /* ---- server.c: listeners, accept, limits, signals ---- */
 
@@ -350,7 +370,10 @@ extern struct server server;
 /* Runs a worker's event loop until shutdown. Returns the exit status. */
 int server_run(int worker_id, SSL_CTX *ssl_ctx);
 void server_release_addr(const char *addr);
+/* Seconds on the monotonic clock: for intervals and deadlines. */
 double now_mono(void);
+/* Milliseconds since 1970 (the wall clock): what the store records. */
+long long now_wall_ms(void);
 
 /* ---- courses.c: the live catalogue ---- */
 
@@ -362,7 +385,10 @@ int courses_reload(void);
 /* The same, with every problem also written to report as path:line: message. */
 int courses_reload_report(struct sbuf *report);
 void courses_free(void);
-/* cmd-content.c: frees the rendered READ answers (at exit). */
+
+/* ---- cmd-content.c: RELOAD, COURSES, COURSE, READ, SEARCH ---- */
+
+/* Frees the rendered READ answers (at exit). */
 void read_cache_free(void);
 
 /* ---- tls.c ---- */
@@ -430,51 +456,66 @@ extern const struct api_route api_routes_account[];
 extern const struct api_route api_routes_progress[];
 extern const struct api_route api_routes_cohort[];
 extern const struct api_route api_routes_cert[];
-/* cmd-account.c: the session token an HTTP request carries (Authorization:
- * Bearer, else the campus_session or __Host-campus_session cookie), copied
- * into out; false if none. */
+/* Answers r if its path starts with /api/. */
+void api_handle(struct evhttp_request *r, const char *path);
+void api_send_error(struct evhttp_request *r, int code, const char *msg);
+void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len);
+void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *json);
+
+/* ---- session.c: sessions: AUTH, LOGOUT, WHOAMI and every checked request ---- */
+
+/* The session token an HTTP request carries (Authorization: Bearer, else
+ * the campus_session or __Host-campus_session cookie), copied into out;
+ * false if none. */
 bool account_http_token(struct evhttp_request *r, char *out, size_t n);
 /* Gives req the role and user of the session token (none when the token is
  * NULL, unknown or expired; req->session says which, and UNKNOWN when the
  * store could not answer, so that dispatch answers 503 rather than 401),
  * then calls then(req): at once, or from a Redis callback. */
 void account_resolve(struct req *req, const char *token, void (*then)(struct req *));
-/* session.c: checks a CTP/1 request's session against Redis (one round
- * trip), gives it the account's current role, or ends the connection's
- * login when the session is gone, then calls cmd_dispatch. */
+/* Checks a CTP/1 request's session against Redis (one round trip), gives
+ * it the account's current role, or ends the connection's login when the
+ * session is gone, then calls cmd_dispatch. */
 void session_check(struct req *req);
-/* cmd-progress.c: records that a logged-in learner read lesson l (first and
- * last view; fire and forget: READ never waits for it). */
+
+/* ---- cmd-progress.c: DONE, NEXT, PROGRESS, EXPORT xapi ---- */
+
+/* Records that a logged-in learner read lesson l (first and last view;
+ * fire and forget: READ never waits for it). */
 struct lesson;
 void progress_viewed(struct req *req, const struct lesson *l);
-/* attempt-view.c: a stored attempt record as its learner may see it now
+
+/* ---- attempt-view.c and reviews-new.c ---- */
+
+/* A stored attempt record as its learner may see it now
  * (the exercise's show policy applies; keys are never in a record), as
  * text or JSON; new strings the caller frees. */
 struct exercise;
 char *attempt_view_text(const struct exercise *ex, json_t *rec);
 char *attempt_view_json(const struct exercise *ex, json_t *rec);
 
-/* reviews-new.c: answers 200 with msg after adding a "reviews-new: N" line
+/* Answers 200 with msg after adding a "reviews-new: N" line
  * (the reviews graded since the learner last read them; left out when the
  * store cannot say). Takes the request like req_reply_data. */
 void reviews_new_reply(struct req *req, const char *user, const char *msg);
 /* Marks the exercise's reviews as read (fire and forget). */
 void reviews_new_clear(const char *user, const char *exercise);
 
-/* cmd-exercise.c: EXPORT gift COURSE (trainers). */
+
+/* ---- cmd-exercise.c: EXERCISE, SUBMIT, ATTEMPTS, REVIEW, and EXPORT gift ---- */
+
+/* EXPORT gift COURSE (trainers). */
 void exercise_export_gift(struct req *req);
-/* cmd-exercise.c: called every second; once the store is up, and then every
+/* Called every second; once the store is up, and then every
  * review_repair_interval seconds, queues the review entries that attempts
  * left pending (their queue write failed or its reply was lost). */
 void exercise_review_repair_tick(void);
-/* adduser.c: campusd --add-user NAME --role ROLE (password on stdin).
- * Returns the exit status. */
+
+/* ---- adduser.c ---- */
+
+/* campusd --add-user NAME --role ROLE (password on stdin). Returns the exit
+ * status. */
 int adduser_main(const char *name, const char *role);
-/* Answers r if its path starts with /api/. */
-void api_handle(struct evhttp_request *r, const char *path);
-void api_send_error(struct evhttp_request *r, int code, const char *msg);
-void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len);
-void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *json);
 
 /* ---- http.c ---- */
 

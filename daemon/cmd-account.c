@@ -22,13 +22,6 @@
 
 /* ---- small helpers ---- */
 
-long long account_now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 const char *account_role_name(enum role r)
 {
     static const char *names[] = { "anonymous", "learner", "trainer", "admin" };
@@ -47,11 +40,6 @@ enum role account_role_parse(const char *s)
     return ROLE_ANON;
 }
 
-static void key(char *out, size_t n, const char *fmt, const char *who)
-{
-    snprintf(out, n, fmt, who);
-}
-
 /* The client's address: the connection's, or the HTTP peer's. */
 static void req_addr(struct req *req, char out[64])
 {
@@ -68,20 +56,6 @@ static void req_addr(struct req *req, char out[64])
                 snprintf(out, 64, "%s", host);
         }
     }
-}
-
-bool account_store_failed(struct req *req, redisReply *reply)
-{
-    if (reply == NULL) {
-        req_reply(req, 503, "progress store unavailable");
-        return true;
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-        log_warn("store: %s: %.200s", req->cmd ? req->cmd->name : "?", reply->str);
-        req_reply(req, 503, "progress store unavailable");
-        return true;
-    }
-    return false;
 }
 
 static long long reply_int(redisReply *r)
@@ -138,14 +112,6 @@ void account_set_cookie(struct req *req, const char *token, long max_age)
     free(v);
 }
 
-static void iso_time(long long ms, char out[32])
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* ---- multi-step operations ---- */
 
 enum op_kind { OP_LOGIN, OP_PASSWD, OP_REGISTER, OP_USER_ADD, OP_REHASH };
@@ -163,7 +129,7 @@ struct op {
     char newhash[AUTH_HASH_MAX];
     enum role role;
     bool disabled, rehash;
-    char token[AUTH_TOKEN_MAX], tokhash[65];
+    char token[AUTH_TOKEN_MAX], tokhash[AUTH_TOKEN_HASH_MAX];
     long long created;           /* LOGIN, PASSWD: when the new session begins (ms) */
 };
 
@@ -207,7 +173,7 @@ static void op_finish(struct op *op, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void op_finish(struct op *op, int code, const char *fmt, ...)
 {
-    char msg[256];
+    char msg[REPLY_MSG_MAX];
     va_list ap;
 
     va_start(ap, fmt);
@@ -221,7 +187,7 @@ static void op_finish(struct op *op, int code, const char *fmt, ...)
 
 static void op_store_failed(struct op *op)
 {
-    op_finish(op, 503, "progress store unavailable");
+    op_finish(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
 static bool op_reply_bad(struct op *op, redisReply *reply)
@@ -263,7 +229,7 @@ static void answer_limited(struct op *op, long long pttl, const char *what)
 static void login_addr_cb(redisReply *reply, const char *err, void *priv)
 {
     struct op *op = priv;
-    char k1[128], k2[128], max[24];
+    char k1[KEY_MAX], k2[KEY_MAX], max[24];
 
     if (op_reply_bad(op, reply))
         return;
@@ -272,8 +238,11 @@ static void login_addr_cb(redisReply *reply, const char *err, void *priv)
         answer_limited(op, reply_int(reply->element[1]), "from your address");
         return;
     }
-    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
-    key(k2, sizeof(k2), KEY_FAILS, op->name);
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_FAILS, op->name) < 0) {
+        op_store_failed(op);
+        return;
+    }
     snprintf(max, sizeof(max), "%ld", cfg.login_fail_max);
     const char *argv[] = { k1, k2, max };
     op_script(op, SCRIPT_LOGIN_FETCH, login_fetch_cb, 2, 3, argv);
@@ -283,10 +252,13 @@ static void login_addr_cb(redisReply *reply, const char *err, void *priv)
  * failure count first, as it costs the least. */
 static void login_begin(struct op *op)
 {
-    char k[128], max[24];
+    char k[KEY_MAX], max[24];
 
     account_hold(op->req, true);
-    key(k, sizeof(k), KEY_ADDR_FAILS, op->addr);
+    if (key_fmt(k, sizeof(k), KEY_ADDR_FAILS, op->addr) < 0) {
+        op_store_failed(op);
+        return;
+    }
     snprintf(max, sizeof(max), "%ld", cfg.login_fail_addr_max);
     const char *argv[] = { k, max };
     op_script(op, SCRIPT_RATE_PEEK, login_addr_cb, 1, 2, argv);
@@ -323,7 +295,7 @@ static void passwd_verified(struct op *op);
 static void login_verified(int result, const char *hash, void *priv)
 {
     struct op *op = priv;
-    char k[128], win[24];
+    char k[KEY_MAX], win[24];
 
     if (result == -2) {
         op_finish(op, 503, "server shutting down");
@@ -333,13 +305,13 @@ static void login_verified(int result, const char *hash, void *priv)
         /* Count the failure for the account and for the address; the answer
          * waits for the second, so a client cannot outrun the count. */
         snprintf(win, sizeof(win), "%ld", cfg.login_fail_window);
-        key(k, sizeof(k), KEY_FAILS, op->name);
         const char *a1[] = { k, win };
-        if (script_call(SCRIPT_FAIL, NULL, NULL, 1, 2, a1) < 0) {
+        if (key_fmt(k, sizeof(k), KEY_FAILS, op->name) < 0 ||
+            script_call(SCRIPT_FAIL, NULL, NULL, 1, 2, a1) < 0 ||
+            key_fmt(k, sizeof(k), KEY_ADDR_FAILS, op->addr) < 0) {
             op_store_failed(op);
             return;
         }
-        key(k, sizeof(k), KEY_ADDR_FAILS, op->addr);
         const char *a2[] = { k, win };
         op_script(op, SCRIPT_FAIL, login_failed_cb, 1, 2, a2);
         return;
@@ -355,11 +327,14 @@ static void login_verified(int result, const char *hash, void *priv)
     struct auth_params want = auth_params_current();
     op->rehash = auth_needs_rehash(op->stored, &want);
     auth_token_new(op->name, op->token, op->tokhash);
-    char k1[128], k2[128], k3[128], now[24], idle[24], max[24], keep[16];
-    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
-    key(k2, sizeof(k2), KEY_SESSIONS, op->name);
-    key(k3, sizeof(k3), KEY_FAILS, op->name);
-    op->created = account_now_ms();
+    char k1[KEY_MAX], k2[KEY_MAX], k3[KEY_MAX], now[24], idle[24], max[24], keep[16];
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_SESSIONS, op->name) < 0 ||
+        key_fmt(k3, sizeof(k3), KEY_FAILS, op->name) < 0) {
+        op_store_failed(op);
+        return;
+    }
+    op->created = now_wall_ms();
     snprintf(now, sizeof(now), "%lld", op->created);
     snprintf(idle, sizeof(idle), "%lld", (long long)cfg.session_idle * 1000);
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
@@ -403,14 +378,17 @@ static void rehash_stored_cb(redisReply *reply, const char *err, void *priv)
 static void rehash_done(int result, const char *hash, void *priv)
 {
     struct op *op = priv;
-    char k1[128], k2[128];
+    char k1[KEY_MAX], k2[KEY_MAX];
 
     if (result != 0 || hash == NULL) {
         op_free(op);
         return;
     }
-    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
-    key(k2, sizeof(k2), KEY_SESSIONS, op->name);
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_SESSIONS, op->name) < 0) {
+        op_free(op);
+        return;
+    }
     /* Only if the hash is still the one we verified against. */
     const char *argv[] = { k1, k2, op->stored, hash, "0" };
     if (script_call(SCRIPT_PASSWORD_SET, rehash_stored_cb, op, 2, 5, argv) < 0)
@@ -421,7 +399,7 @@ static void session_new_cb(redisReply *reply, const char *err, void *priv)
 {
     struct op *op = priv;
     struct req *req = op->req;
-    char expires[32];
+    char expires[TIME_ISO_MAX];
 
     if (op_reply_bad(op, reply))
         return;
@@ -437,7 +415,7 @@ static void session_new_cb(redisReply *reply, const char *err, void *priv)
     account_set_cookie(req, op->token, cfg.session_max_age);
     if (op->rehash)
         rehash_start(op);
-    iso_time(account_now_ms() + (long long)cfg.session_max_age * 1000, expires);
+    time_iso(now_wall_ms() + (long long)cfg.session_max_age * 1000, false, expires);
     req_kv(req, "user", "%s", op->name);
     req_kv(req, "role", "%s", account_role_name(role));
     req_kv(req, "token", "%s", op->token);
@@ -485,7 +463,7 @@ static void passwd_verified(struct op *op)
 static void passwd_hashed(int result, const char *hash, void *priv)
 {
     struct op *op = priv;
-    char k1[128], k2[128], now[24], max[24];
+    char k1[KEY_MAX], k2[KEY_MAX], now[24], max[24];
 
     if (result != 0 || hash == NULL) {
         op_finish(op, result == -2 ? 503 : 500, "%s",
@@ -494,9 +472,12 @@ static void passwd_hashed(int result, const char *hash, void *priv)
     }
     snprintf(op->newhash, sizeof(op->newhash), "%s", hash);
     auth_token_new(op->name, op->token, op->tokhash);
-    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
-    key(k2, sizeof(k2), KEY_SESSIONS, op->name);
-    op->created = account_now_ms();
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_SESSIONS, op->name) < 0) {
+        op_store_failed(op);
+        return;
+    }
+    op->created = now_wall_ms();
     snprintf(now, sizeof(now), "%lld", op->created);
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
     const char *argv[] = { k1, k2, op->stored, op->newhash, "1", op->tokhash, now, max };
@@ -574,16 +555,19 @@ static void account_create(struct req *req, enum op_kind kind, const char *name,
 static void register_hashed(int result, const char *hash, void *priv)
 {
     struct op *op = priv;
-    char k1[128], k2[128], created[24], maxlen[16];
+    char k1[KEY_MAX], k2[KEY_MAX], created[24], maxlen[16];
 
     if (result != 0 || hash == NULL) {
         op_finish(op, result == -2 ? 503 : 500, "%s",
                   result == -2 ? "server shutting down" : "cannot hash the password");
         return;
     }
-    key(k1, sizeof(k1), KEY_ACCOUNT, op->name);
-    key(k2, sizeof(k2), KEY_EVENTS, op->name);
-    snprintf(created, sizeof(created), "%lld", account_now_ms() / 1000);
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_EVENTS, op->name) < 0) {
+        op_store_failed(op);
+        return;
+    }
+    snprintf(created, sizeof(created), "%lld", now_wall_ms() / 1000);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { k1, k2, account_role_name(op->role), hash, created, maxlen };
     op_script(op, SCRIPT_REGISTER, register_cb, 2, 6, argv);
@@ -600,7 +584,7 @@ static void register_cb(redisReply *reply, const char *err, void *priv)
         op_finish(op, 409, "the name '%s' is taken", op->name);
         return;
     }
-    snprintf(created, sizeof(created), "%lld", account_now_ms() / 1000);
+    snprintf(created, sizeof(created), "%lld", now_wall_ms() / 1000);
     const char *argv[] = { "ZADD", KEY_USERS, created, op->name };
     if (store_command_argv(register_listed_cb, op, 4, argv, NULL) < 0)
         op_store_failed(op);
@@ -632,7 +616,7 @@ static void user_set_cb(redisReply *reply, const char *err, void *priv)
 {
     struct req *req = priv;
 
-    if (account_store_failed(req, reply))
+    if (req_store_failed(req, reply))
         return;
     if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
         req_reply(req, 404, "no account '%s'", req->args.argv[2]);
@@ -644,14 +628,14 @@ static void user_set_cb(redisReply *reply, const char *err, void *priv)
 
 static void user_set(struct req *req, const char *field, const char *value, bool revoke)
 {
-    char k1[128], k2[128];
+    char k1[KEY_MAX], k2[KEY_MAX];
     const char *name = req->args.argv[2];
 
-    key(k1, sizeof(k1), KEY_ACCOUNT, name);
-    key(k2, sizeof(k2), KEY_SESSIONS, name);
     const char *argv[] = { k1, k2, field, value, revoke ? "1" : "0" };
-    if (script_call(SCRIPT_USER_SET, user_set_cb, req, 2, 5, argv) < 0)
-        req_reply(req, 503, "progress store unavailable");
+    if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_SESSIONS, name) < 0 ||
+        script_call(SCRIPT_USER_SET, user_set_cb, req, 2, 5, argv) < 0)
+        req_store_unavailable(req);
 }
 
 struct user_list {
@@ -667,7 +651,7 @@ static void user_list_finish(struct user_list *ul)
     struct req *req = ul->req;
 
     if (ul->failed) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
     } else {
         req_table(req, 4, "name", "role", "disabled", "created");
         size_t k;
@@ -693,10 +677,10 @@ static void user_list_row_cb(redisReply *reply, const char *err, void *priv)
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) {
         ul->failed = true;
     } else if (!ul->failed) {
-        char created[32] = "";
+        char created[TIME_ISO_MAX] = "";
         long long c = reply_int(reply->element[2]);
         if (c > 0)
-            iso_time(c * 1000, created);
+            time_iso(c * 1000, false, created);
         json_array_append_new(ul->rows, json_pack("[s,s,s,s]",
             json_string_value(json_array_get(ul->names, i)), account_reply_str(reply->element[0]),
             strcmp(account_reply_str(reply->element[1]), "1") == 0 ? "yes" : "no", created));
@@ -708,9 +692,9 @@ static void user_list_row_cb(redisReply *reply, const char *err, void *priv)
 static void user_list_cb(redisReply *reply, const char *err, void *priv)
 {
     struct req *req = priv;
-    char k[128];
+    char k[KEY_MAX];
 
-    if (account_store_failed(req, reply))
+    if (req_store_failed(req, reply))
         return;
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
         req_table(req, 4, "name", "role", "disabled", "created");
@@ -725,10 +709,11 @@ static void user_list_cb(redisReply *reply, const char *err, void *priv)
         json_array_append_new(ul->names, json_string(account_reply_str(reply->element[i])));
     ul->pending = reply->elements;
     for (size_t i = 0; i < reply->elements; i++) {
-        key(k, sizeof(k), KEY_ACCOUNT, account_reply_str(reply->element[i]));
         const char *argv[] = { "HMGET", k, "role", "disabled", "created" };
-        if (store_command_argv(user_list_row_cb, ul, 5, argv, NULL) < 0) {
-            /* The link went down: the ones sent still call back. */
+        if (key_fmt(k, sizeof(k), KEY_ACCOUNT, account_reply_str(reply->element[i])) < 0 ||
+            store_command_argv(user_list_row_cb, ul, 5, argv, NULL) < 0) {
+            /* The link went down (or a stored name makes no key): the
+             * ones sent still call back. */
             ul->failed = true;
             ul->pending -= reply->elements - i;
             if (ul->pending == 0)
@@ -757,7 +742,7 @@ static void cmd_user(struct req *req)
         snprintf(last, sizeof(last), "%d", USER_LIST_MAX - 1);
         const char *argv[] = { "ZRANGE", KEY_USERS, "0", last };
         if (store_command_argv(user_list_cb, req, 4, argv, NULL) < 0)
-            req_reply(req, 503, "progress store unavailable");
+            req_store_unavailable(req);
         return;
     }
     if (strcasecmp(sub, "ADD") == 0 && n == 4) {

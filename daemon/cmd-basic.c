@@ -58,7 +58,7 @@ static void cmd_ping(struct req *req)
         return;
     }
     if (store_command(ping_store_cb, req, "PING") < 0)
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
 }
 
 static void cmd_echo(struct req *req)

@@ -82,7 +82,7 @@ void cop_answer(struct cop *op, int code, const char *fmt, ...)
 void cop_answer(struct cop *op, int code, const char *fmt, ...)
 {
     va_list ap;
-    char msg[256];
+    char msg[REPLY_MSG_MAX];
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -94,7 +94,7 @@ void cop_answer(struct cop *op, int code, const char *fmt, ...)
 
 void cop_store_failed(struct cop *op)
 {
-    cop_answer(op, 503, "progress store unavailable");
+    cop_answer(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
 bool cop_reply_bad(redisReply *r)
@@ -106,11 +106,6 @@ static const char *meta_str(struct cop *op, const char *k)
 {
     const char *v = json_string_value(json_object_get(op->meta, k));
     return v ? v : "";
-}
-
-static char *ckey(const char *fmt, const char *id)
-{
-    return xasprintf(fmt, id);
 }
 
 static bool can_manage(const struct cop *op)
@@ -169,7 +164,7 @@ static void sync_user_cb(redisReply *reply, const char *err, void *priv)
     json_t *fields = op->settle;          /* [field, value, ...] as read */
     size_t n = json_array_size(fields);
     const char **argv = xcalloc(n + 2, sizeof(*argv));
-    char *pending = ckey(KEY_COHORT_PENDING, op->id);
+    char *pending = key_new(KEY_COHORT_PENDING, op->id);
     argv[0] = pending;
     for (size_t i = 0; i < n; i++)
         argv[1 + i] = json_string_value(json_array_get(fields, i));
@@ -200,7 +195,7 @@ static void sync_read_cb(redisReply *reply, const char *err, void *priv)
             continue;
         json_array_append_new(op->settle, json_string(f));
         json_array_append_new(op->settle, json_string(v));
-        char *k1 = xasprintf(KEY_USER_COHORTS, f + 2), *k2 = xasprintf(KEY_USER_TEACHES, f + 2);
+        char *k1 = key_new(KEY_USER_COHORTS, f + 2), *k2 = key_new(KEY_USER_TEACHES, f + 2);
         char kind[2] = { f[0], 0 }, o[2] = { v[0], 0 };
         const char *argv[] = { k1, k2, kind, o, op->id, v[0] == '+' ? v + 1 : "" };
         op->waiting++;
@@ -219,7 +214,7 @@ static void sync_read_cb(redisReply *reply, const char *err, void *priv)
  * all went through). */
 static void cop_sync(struct cop *op, void (*next)(struct cop *))
 {
-    char *pending = ckey(KEY_COHORT_PENDING, op->id);
+    char *pending = key_new(KEY_COHORT_PENDING, op->id);
     const char *argv[] = { "HGETALL", pending };
 
     op->next = next;
@@ -323,8 +318,8 @@ static void cohort_load(struct cop *op, const char *id, void (*next)(struct cop 
     }
     snprintf(op->id, sizeof(op->id), "%s", id);
     op->next = next;
-    char *k1 = ckey(KEY_COHORT_META, id), *k2 = ckey(KEY_COHORT_TRAINERS, id),
-         *k3 = ckey(KEY_COHORT_LEARNERS, id), *k4 = ckey(KEY_COHORT_PENDING, id);
+    char *k1 = key_new(KEY_COHORT_META, id), *k2 = key_new(KEY_COHORT_TRAINERS, id),
+         *k3 = key_new(KEY_COHORT_LEARNERS, id), *k4 = key_new(KEY_COHORT_PENDING, id);
     const char *argv[] = { k1, k2, k3, k4, op->user };
     if (script_call(SCRIPT_COHORT_GET, load_cb, op, 4, 5, argv) < 0)
         cop_store_failed(op);
@@ -366,7 +361,7 @@ static const struct module *find_module(const struct course *c, const char *s)
 }
 
 struct schedule {
-    long long open[256], due[256];   /* UTC ms per module; due 0: none */
+    long long open[COHORT_MODULES_MAX], due[COHORT_MODULES_MAX];   /* UTC ms per module; due 0: none */
 };
 
 /* Turns the pace into a date per module. Returns 0, or -1 with a message. */
@@ -376,8 +371,8 @@ static int plan(const struct course *c, const struct ctz *tz, int y, int m, int 
 {
     int64_t start_day = ctime_days(y, m, d);
 
-    if (c->nmodules > 256) {
-        snprintf(err, errlen, "a course of more than 256 modules cannot be paced");
+    if (c->nmodules > COHORT_MODULES_MAX) {
+        snprintf(err, errlen, "a course of more than %d modules cannot be paced", COHORT_MODULES_MAX);
         return -1;
     }
     for (size_t k = 0; k < c->nmodules; k++) {
@@ -438,7 +433,7 @@ static int plan(const struct course *c, const struct ctz *tz, int y, int m, int 
 
 struct create {
     struct cop *op;
-    char *argv[16 + 3 * 256];
+    char *argv[16 + 3 * COHORT_MODULES_MAX];  /* the script's fixed arguments, then 3 a module */
     int argc;
 };
 
@@ -482,9 +477,9 @@ static void create_seq_cb(redisReply *reply, const char *err, void *priv)
         cop_store_failed(op);
     } else {
         snprintf(op->id, sizeof(op->id), "%lld", reply->integer);
-        char *keys[] = { ckey(KEY_COHORT_META, op->id), ckey(KEY_COHORT_TRAINERS, op->id),
-                         ckey(KEY_COHORT_OPEN, op->id), ckey(KEY_COHORT_DUE, op->id),
-                         ckey(KEY_COHORT_PENDING, op->id) };
+        char *keys[] = { key_new(KEY_COHORT_META, op->id), key_new(KEY_COHORT_TRAINERS, op->id),
+                         key_new(KEY_COHORT_OPEN, op->id), key_new(KEY_COHORT_DUE, op->id),
+                         key_new(KEY_COHORT_PENDING, op->id) };
         for (int i = 0; i < 5; i++)
             cr->argv[i] = keys[i];
         mark_dirty(op->id);
@@ -626,7 +621,7 @@ static void join_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     /* The right code: this try does not count against the account. */
-    char *k = xasprintf(KEY_JOIN_FAILS, op->user);
+    char *k = key_new(KEY_JOIN_FAILS, op->user);
     const char *dargv[] = { "DECR", k };
     store_command_argv(NULL, NULL, 2, dargv, NULL);
     free(k);
@@ -651,8 +646,8 @@ static void join_code_cb(redisReply *reply, const char *err, void *priv)
     snprintf(op->id, sizeof(op->id), "%s", reply->str);
     char ms[24];
     snprintf(ms, sizeof(ms), "%lld", cohort_now_ms());
-    char *k1 = ckey(KEY_COHORT_META, op->id), *k2 = ckey(KEY_COHORT_LEARNERS, op->id),
-         *k3 = ckey(KEY_COHORT_PENDING, op->id);
+    char *k1 = key_new(KEY_COHORT_META, op->id), *k2 = key_new(KEY_COHORT_LEARNERS, op->id),
+         *k3 = key_new(KEY_COHORT_PENDING, op->id);
     const char *argv[] = { k1, k2, k3, op->msg, op->user, ms };
     mark_dirty(op->id);
     if (script_call(SCRIPT_COHORT_JOIN, join_cb, op, 3, 6, argv) < 0)
@@ -694,7 +689,7 @@ static void co_join(struct cop *op)
     for (size_t i = 0; i < n; i++)
         op->msg[i] = (char)tolower((unsigned char)code[i]);
     op->msg[n] = '\0';
-    char *k = xasprintf(KEY_JOIN_FAILS, op->user);
+    char *k = key_new(KEY_JOIN_FAILS, op->user);
     char max[16], window[16];
     snprintf(max, sizeof(max), "%ld", cfg.cohort_join_fail_max);
     snprintf(window, sizeof(window), "%ld", cfg.cohort_join_fail_window);
@@ -731,8 +726,8 @@ void cop_members_write(struct cop *op)
 {
     size_t n = json_array_size(op->names);
     const char **argv = xcalloc(2 * n + 8, sizeof(*argv));
-    char *k1 = ckey(KEY_COHORT_META, op->id), *k2 = ckey(KEY_COHORT_LEARNERS, op->id),
-         *k3 = ckey(KEY_COHORT_PENDING, op->id), *k4 = ckey(KEY_COHORT_ROSTER, op->id);
+    char *k1 = key_new(KEY_COHORT_META, op->id), *k2 = key_new(KEY_COHORT_LEARNERS, op->id),
+         *k3 = key_new(KEY_COHORT_PENDING, op->id), *k4 = key_new(KEY_COHORT_ROSTER, op->id);
     char o[2] = { op->op, 0 }, ms[24], count[16];
 
     snprintf(ms, sizeof(ms), "%lld", cohort_now_ms());
@@ -802,8 +797,8 @@ static void trainer_cb(redisReply *reply, const char *err, void *priv)
 
 static void trainer_write(struct cop *op)
 {
-    char *k1 = ckey(KEY_COHORT_META, op->id), *k2 = ckey(KEY_COHORT_TRAINERS, op->id),
-         *k3 = ckey(KEY_COHORT_PENDING, op->id);
+    char *k1 = key_new(KEY_COHORT_META, op->id), *k2 = key_new(KEY_COHORT_TRAINERS, op->id),
+         *k3 = key_new(KEY_COHORT_PENDING, op->id);
     char o[2] = { op->op, 0 };
     const char *argv[] = { k1, k2, k3, o, op->req->args.argv[4] };
 
@@ -842,7 +837,7 @@ static void trainer_loaded(struct cop *op)
     }
     if (strcasecmp(how, "add") == 0) {
         op->op = '+';
-        char *k = xasprintf(KEY_ACCOUNT, name);
+        char *k = key_new(KEY_ACCOUNT, name);
         const char *argv[] = { "HGET", k, "role" };
         if (store_command_argv(trainer_role_cb, op, 3, argv, NULL) < 0)
             cop_store_failed(op);
@@ -882,7 +877,7 @@ static void code_set_cb(redisReply *reply, const char *err, void *priv)
 
 static void meta_set(struct cop *op, const char *field, const char *value, store_cb *cb)
 {
-    char *k = ckey(KEY_COHORT_META, op->id);
+    char *k = key_new(KEY_COHORT_META, op->id);
     const char *argv[] = { k, field, value };
     if (script_call(SCRIPT_COHORT_SET, cb, op, 1, 3, argv) < 0)
         cop_store_failed(op);
@@ -955,7 +950,7 @@ static void open_loaded(struct cop *op)
         return;
     }
     snprintf(op->msg, sizeof(op->msg), "%s", m->id);
-    char *k1 = ckey(KEY_COHORT_META, op->id), *k2 = ckey(KEY_COHORT_OPEN, op->id);
+    char *k1 = key_new(KEY_COHORT_META, op->id), *k2 = key_new(KEY_COHORT_OPEN, op->id);
     char ms[24];
     snprintf(ms, sizeof(ms), "%lld", cohort_now_ms());
     const char *argv[] = { k1, k2, m->id, ms };
@@ -1012,7 +1007,7 @@ static void extend_schedule_cb(redisReply *reply, const char *err, void *priv)
                  a->argv[3], a->argv[5]);
     }
     snprintf(value, sizeof(value), "%lld", at);
-    char *k = ckey(KEY_COHORT_EXTEND, op->id);
+    char *k = key_new(KEY_COHORT_EXTEND, op->id);
     const char *argv[] = { "HSET", k, field, value };
     if (store_command_argv(extend_cb, op, 4, argv, NULL) < 0)
         cop_store_failed(op);
@@ -1021,7 +1016,7 @@ static void extend_schedule_cb(redisReply *reply, const char *err, void *priv)
 
 static void schedule_fetch(struct cop *op, store_cb *cb)
 {
-    char *k1 = ckey(KEY_COHORT_OPEN, op->id), *k2 = ckey(KEY_COHORT_DUE, op->id);
+    char *k1 = key_new(KEY_COHORT_OPEN, op->id), *k2 = key_new(KEY_COHORT_DUE, op->id);
     const char *argv[] = { k1, k2 };
     if (script_call(SCRIPT_COHORT_SCHEDULE, cb, op, 2, 2, argv) < 0)
         cop_store_failed(op);
@@ -1106,7 +1101,7 @@ struct list_op {
 static void list_finish(struct list_op *lo)
 {
     if (lo->failed) {
-        req_reply(lo->req, 503, "progress store unavailable");
+        req_store_unavailable(lo->req);
     } else {
         req_table(lo->req, 8, "id", "name", "course", "start", "tz", "learners", "as", "closed");
         size_t i;
@@ -1166,7 +1161,7 @@ static void list_fetch(struct list_op *lo)
         struct list_row *lr = xcalloc(1, sizeof(*lr));
         lr->lo = lo;
         lr->index = i;
-        char *k1 = ckey(KEY_COHORT_META, id), *k2 = ckey(KEY_COHORT_LEARNERS, id);
+        char *k1 = key_new(KEY_COHORT_META, id), *k2 = key_new(KEY_COHORT_LEARNERS, id);
         const char *argv[] = { k1, k2 };
         lo->waiting++;
         if (script_call(SCRIPT_COHORT_ROW, list_meta_cb, lr, 2, 2, argv) < 0) {
@@ -1220,7 +1215,7 @@ static void co_list(struct cop *op)
     if (op->role == ROLE_ADMIN) {
         rc = store_command(list_ids_cb, lo, "ZREVRANGE %s 0 %d", KEY_COHORT_ALL, COHORT_LIST_MAX - 1);
     } else {
-        char *k1 = xasprintf(KEY_USER_TEACHES, op->user), *k2 = xasprintf(KEY_USER_COHORTS, op->user);
+        char *k1 = key_new(KEY_USER_TEACHES, op->user), *k2 = key_new(KEY_USER_COHORTS, op->user);
         const char *argv[] = { k1, k2 };
         rc = script_call(SCRIPT_COHORT_MINE, list_ids_cb, lo, 2, 2, argv);
         free(k1);

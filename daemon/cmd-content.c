@@ -182,8 +182,12 @@ static void cmd_course(struct req *req)
         op->cat = catalog_ref(cat);
         op->course = c;
         op->pending = 2;
-        if (store_command(course_done_cb, op, "HKEYS " KEY_DONE, req->user) == 0) {
-            if (store_command(course_passed_cb, op, "HKEYS " KEY_PASSED, req->user) < 0) {
+        char kd[KEY_MAX], kp[KEY_MAX];
+        const char *dargv[] = { "HKEYS", kd }, *pargv[] = { "HKEYS", kp };
+        if (key_fmt(kd, sizeof(kd), KEY_DONE, req->user) == 0 &&
+            key_fmt(kp, sizeof(kp), KEY_PASSED, req->user) == 0 &&
+            store_command_argv(course_done_cb, op, 2, dargv, NULL) == 0) {
+            if (store_command_argv(course_passed_cb, op, 2, pargv, NULL) < 0) {
                 op->failed = true;           /* the first answers, unmarked */
                 op->pending = 1;
             }

@@ -19,32 +19,6 @@
 
 #define NEXT_DEPTH_MAX 16
 
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
-static void key(char *out, size_t n, const char *fmt, const char *who)
-{
-    snprintf(out, n, fmt, who);
-}
-
-static bool reply_bad(struct req *req, redisReply *reply)
-{
-    if (reply == NULL) {
-        req_reply(req, 503, "progress store unavailable");
-        return true;
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-        log_warn("store: %s: %.200s", req->cmd ? req->cmd->name : "?", reply->str);
-        req_reply(req, 503, "progress store unavailable");
-        return true;
-    }
-    return false;
-}
-
 /* A hash reply (HGETALL) as a JSON object of field -> integer (the leading
  * number of the value). Caller decrefs. */
 static json_t *hash_object(redisReply *reply)
@@ -74,13 +48,14 @@ static bool is_done(json_t *done, const struct lesson *l)
 
 void progress_viewed(struct req *req, const struct lesson *l)
 {
-    char k1[128], k2[128], now[24], gap[24], maxlen[16];
+    char k1[KEY_MAX], k2[KEY_MAX], now[24], gap[24], maxlen[16];
 
     if (req->user == NULL || req->role < ROLE_LEARNER || !store_writable() || l == NULL)
         return;
-    key(k1, sizeof(k1), KEY_VIEWED, req->user);
-    key(k2, sizeof(k2), KEY_EVENTS, req->user);
-    snprintf(now, sizeof(now), "%lld", now_ms());
+    if (key_fmt(k1, sizeof(k1), KEY_VIEWED, req->user) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_EVENTS, req->user) < 0)
+        return;
+    snprintf(now, sizeof(now), "%lld", now_wall_ms());
     snprintf(gap, sizeof(gap), "%d", KEYS_VIEW_GAP_MS);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { k1, k2, l->full_id, now, gap, maxlen };
@@ -94,7 +69,7 @@ static void done_cb(redisReply *reply, const char *err, void *priv)
 {
     struct req *req = priv;
 
-    if (reply_bad(req, reply))
+    if (req_store_failed(req, reply))
         return;
     if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
         req_reply(req, 200, "done %s", req->args.argv[1]);
@@ -106,7 +81,7 @@ static void cmd_done(struct req *req)
 {
     struct catalog *cat = courses_current();
     const struct lesson *l;
-    char k1[128], k2[128], now[24], maxlen[16];
+    char k1[KEY_MAX], k2[KEY_MAX], now[24], maxlen[16];
 
     /* A malformed id is the client's mistake (400); a well-formed one that
      * names no lesson, a 404. */
@@ -121,7 +96,7 @@ static void cmd_done(struct req *req)
     }
     /* A mark made offline carries the time it was made (ms); the future is
      * refused, beyond a minute of clock skew. */
-    long long at = now_ms();
+    long long at = now_wall_ms();
     if (req->args.argc == 3) {
         long long t;
         if (arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, at + 60000, &t) < 0) {
@@ -131,13 +106,13 @@ static void cmd_done(struct req *req)
         }
         at = t;
     }
-    key(k1, sizeof(k1), KEY_DONE, req->user);
-    key(k2, sizeof(k2), KEY_EVENTS, req->user);
     snprintf(now, sizeof(now), "%lld", at);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { k1, k2, l->full_id, now, maxlen };
-    if (script_call(SCRIPT_DONE, done_cb, req, 2, 5, argv) < 0)
-        req_reply(req, 503, "progress store unavailable");
+    if (key_fmt(k1, sizeof(k1), KEY_DONE, req->user) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_EVENTS, req->user) < 0 ||
+        script_call(SCRIPT_DONE, done_cb, req, 2, 5, argv) < 0)
+        req_store_unavailable(req);
 }
 
 /* ---- reading a learner's state: done and viewed (NEXT), done and passed
@@ -179,7 +154,7 @@ static void state_reply(struct state *s, json_t **slot, redisReply *reply)
     if (--s->pending > 0)
         return;
     if (s->failed) {
-        req_reply(s->req, 503, "progress store unavailable");
+        req_store_unavailable(s->req);
     } else {
         merge_passed(s->a, s->passed);
         s->finish(s);
@@ -215,11 +190,16 @@ static void state_passed_cb(redisReply *reply, const char *err, void *priv)
 static void state_load(struct req *req, const char *fa, const char *fb,
                        void (*finish)(struct state *))
 {
-    char ka[128], kb[128], kp[128];
+    char ka[KEY_MAX], kb[KEY_MAX], kp[KEY_MAX];
     struct catalog *cat = courses_current();
 
     if (cat == NULL) {
         req_reply(req, 503, "no courses loaded");
+        return;
+    }
+    if (key_fmt(ka, sizeof(ka), fa, req->user) < 0 || key_fmt(kb, sizeof(kb), fb, req->user) < 0 ||
+        key_fmt(kp, sizeof(kp), KEY_PASSED, req->user) < 0) {
+        req_store_unavailable(req);
         return;
     }
     struct state *s = xcalloc(1, sizeof(*s));
@@ -227,16 +207,13 @@ static void state_load(struct req *req, const char *fa, const char *fb,
     s->cat = catalog_ref(cat);
     s->finish = finish;
     s->pending = 3;
-    key(ka, sizeof(ka), fa, req->user);
-    key(kb, sizeof(kb), fb, req->user);
-    key(kp, sizeof(kp), KEY_PASSED, req->user);
     const char *a1[] = { "HGETALL", ka };
     const char *a2[] = { "HGETALL", kb };
     const char *a3[] = { "HGETALL", kp };
     if (store_command_argv(state_a_cb, s, 2, a1, NULL) < 0) {
         catalog_unref(s->cat);
         free(s);
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return;
     }
     /* The first still calls back, and answers, whatever happens here. */
@@ -546,16 +523,12 @@ static json_t *xapi_statement(const struct catalog *cat, const char *user, const
     if (type == NULL || v == sizeof(xapi_verbs) / sizeof(xapi_verbs[0]))
         return NULL;
 
-    char *base = base_url(), id[37], stamp[40];
+    char *base = base_url(), id[37], stamp[TIME_ISO_MAX];
     char *home = xasprintf("%s/", base);
     char *name = xasprintf("%s/xapi/%s/%s", base, user, entry_id);
     uuid5(name, id);
     long long ms = atoll(entry_id);
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t k = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(stamp + k, sizeof(stamp) - k, ".%03dZ", (int)(ms % 1000));
+    time_iso(ms, true, stamp);
 
     json_t *actor = json_pack("{s:s,s:s,s:{s:s,s:s}}", "objectType", "Agent", "name", user,
                               "account", "homePage", home, "name", user);
@@ -659,7 +632,7 @@ static void export_cb(redisReply *reply, const char *err, void *priv)
     struct catalog *cat = courses_current();
     json_t *all = json_array();
 
-    if (reply_bad(req, reply)) {
+    if (req_store_failed(req, reply)) {
         json_decref(all);
         return;
     }
@@ -693,7 +666,7 @@ static void export_cb(redisReply *reply, const char *err, void *priv)
 static void cmd_export(struct req *req)
 {
     const struct proto_req *a = &req->args;
-    char k[128], start[32] = "-", count[16];
+    char k[KEY_MAX], start[32] = "-", count[16];
     long long since;
 
     if (strcasecmp(a->argv[1], "gift") == 0) {
@@ -711,11 +684,11 @@ static void cmd_export(struct req *req)
         }
         snprintf(start, sizeof(start), "%lld-0", since);
     }
-    key(k, sizeof(k), KEY_EVENTS, req->user);
     snprintf(count, sizeof(count), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { "XRANGE", k, start, "+", "COUNT", count };
-    if (store_command_argv(export_cb, req, 6, argv, NULL) < 0)
-        req_reply(req, 503, "progress store unavailable");
+    if (key_fmt(k, sizeof(k), KEY_EVENTS, req->user) < 0 ||
+        store_command_argv(export_cb, req, 6, argv, NULL) < 0)
+        req_store_unavailable(req);
 }
 
 const struct cmd cmd_group_progress[] = {

@@ -29,6 +29,8 @@ void cmd_init(void)
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
         for (const struct cmd *c = groups[g]; c->name; c++)
             cmd_count++;
+    if (cmd_count > STATS_COMMANDS_MAX)
+        fatal("%zu verbs in the command table; STATS counts %d", cmd_count, STATS_COMMANDS_MAX);
     cmd_all = xcalloc(cmd_count, sizeof(*cmd_all));
     size_t n = 0;
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
@@ -79,7 +81,7 @@ static bool session_ok(struct req *req, const struct cmd *c)
     if (!cmd_acts_as_user(c))
         return true;
     if (req->session == REQ_SESSION_UNKNOWN && c->role > ROLE_ANON) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return false;
     }
     if (req->session == REQ_SESSION_ENDED && req->session_why[0] &&
@@ -137,7 +139,7 @@ void cmd_dispatch(struct req *req)
         return;
     }
     if ((c->flags & CMD_STORE) && store_state() != STORE_UP) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return;
     }
     if ((c->flags & CMD_WRITE) && !store_writable()) {

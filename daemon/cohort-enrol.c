@@ -139,7 +139,7 @@ static void enrol_hash_next(struct cop *op)
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     for (size_t i = 0; i < n; i++) {
         const char *name = json_string_value(json_array_get(op->create, i));
-        char *k1 = xasprintf(KEY_ACCOUNT, name), *k2 = xasprintf(KEY_EVENTS, name);
+        char *k1 = key_new(KEY_ACCOUNT, name), *k2 = key_new(KEY_EVENTS, name);
         const char *argv[] = { k1, k2, "learner", json_string_value(json_array_get(op->hashes, i)),
                                created, maxlen };
         op->waiting++;
@@ -236,7 +236,7 @@ static void check_accounts(struct cop *op, void (*next)(struct cop *))
         struct exists_probe *pr = xcalloc(1, sizeof(*pr));
         pr->op = op;
         pr->index = i;
-        char *k = xasprintf(KEY_ACCOUNT, json_string_value(json_array_get(op->names, i)));
+        char *k = key_new(KEY_ACCOUNT, json_string_value(json_array_get(op->names, i)));
         const char *argv[] = { "EXISTS", k };
         op->waiting++;
         if (store_command_argv(account_exists_cb, pr, 2, argv, NULL) < 0) {

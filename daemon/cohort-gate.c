@@ -50,7 +50,7 @@ static void late_done(struct req *req)
     req->on_done = g->orig_done;
     req->cohort_gate = NULL;
     if (req->reply.code == 200 && req->user) {
-        char *k = xasprintf(KEY_COHORT_LATE, g->late_cohort);
+        char *k = key_new(KEY_COHORT_LATE, g->late_cohort);
         char *field = xasprintf("%s %s", req->user, g->lesson->full_id);
         /* The attempt's number: GRADES leaves out this one and later ones
          * when the exercise says late: ignore. */
@@ -72,7 +72,7 @@ static void decide(struct gate *g)
     void (*again)(struct req *) = g->again;
 
     if (g->failed) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         gate_free(g);
         return;
     }
@@ -174,8 +174,8 @@ static void gate_list_cb(redisReply *reply, const char *err, void *priv)
         struct gate_probe *p = xcalloc(1, sizeof(*p));
         p->g = g;
         snprintf(p->id, sizeof(p->id), "%s", id);
-        char *k1 = xasprintf(KEY_COHORT_META, id), *k2 = xasprintf(KEY_COHORT_OPEN, id),
-             *k3 = xasprintf(KEY_COHORT_DUE, id), *k4 = xasprintf(KEY_COHORT_EXTEND, id);
+        char *k1 = key_new(KEY_COHORT_META, id), *k2 = key_new(KEY_COHORT_OPEN, id),
+             *k3 = key_new(KEY_COHORT_DUE, id), *k4 = key_new(KEY_COHORT_EXTEND, id);
         const char *argv[] = { k1, k2, k3, k4, g->req->user, module };
         g->waiting++;
         if (script_call(SCRIPT_COHORT_GATE, gate_cohort_cb, p, 4, 6, argv) < 0) {
@@ -213,7 +213,7 @@ bool cohort_gate(struct req *req, enum cohort_gate_kind kind, void (*again)(stru
     g->again = again;
     g->cat = catalog_ref(cat);
     g->lesson = l;
-    char *k = xasprintf(KEY_USER_COHORTS, req->user);
+    char *k = key_new(KEY_USER_COHORTS, req->user);
     const char *argv[] = { "HGETALL", k };
     int rc = store_command_argv(gate_list_cb, g, 2, argv, NULL);
     free(k);
@@ -268,7 +268,7 @@ static void filter_decide(struct review_filter *f)
 
     if (f->failed || f->refused) {
         if (f->failed)
-            req_reply(req, 503, "progress store unavailable");
+            req_store_unavailable(req);
         else
             req_reply(req, 404, "no cohort '%s'", f->cohort);
         json_decref(f->allowed);
@@ -302,7 +302,7 @@ static void filter_learners_cb(redisReply *reply, const char *err, void *priv)
 
 static void filter_send(struct review_filter *f, const char *id)
 {
-    char *k = xasprintf(KEY_COHORT_LEARNERS, id);
+    char *k = key_new(KEY_COHORT_LEARNERS, id);
     const char *argv[] = { "ZRANGE", k, "0", "-1" };
     f->waiting++;
     if (store_command_argv(filter_learners_cb, f, 4, argv, NULL) < 0) {
@@ -387,19 +387,19 @@ bool cohort_review_filter(struct req *req, void (*again)(struct req *))
     snprintf(f->cohort, sizeof(f->cohort), "%s", cohort);
     int rc;
     if (cohort[0]) {
-        char *k = xasprintf(KEY_COHORT_TRAINERS, cohort);
+        char *k = key_new(KEY_COHORT_TRAINERS, cohort);
         const char *argv[] = { "SISMEMBER", k, req->user };
         rc = store_command_argv(filter_runs_cb, f, 3, argv, NULL);
         free(k);
     } else {
-        char *k = xasprintf(KEY_USER_TEACHES, req->user);
+        char *k = key_new(KEY_USER_TEACHES, req->user);
         const char *argv[] = { "SMEMBERS", k };
         rc = store_command_argv(filter_ids_cb, f, 2, argv, NULL);
         free(k);
     }
     if (rc < 0) {
         free(f);
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
     }
     return true;
 }
@@ -522,8 +522,8 @@ static void outline_list_cb(redisReply *reply, const char *err, void *priv)
         const char *id = reply->element[i]->str;
         if (strcmp(reply->element[i + 1]->str, o->course->id) != 0 || strlen(id) >= 24)
             continue;
-        char *k1 = xasprintf(KEY_COHORT_OPEN, id), *k2 = xasprintf(KEY_COHORT_DUE, id),
-             *k3 = xasprintf(KEY_COHORT_META, id), *k4 = xasprintf(KEY_COHORT_EXTEND, id);
+        char *k1 = key_new(KEY_COHORT_OPEN, id), *k2 = key_new(KEY_COHORT_DUE, id),
+             *k3 = key_new(KEY_COHORT_META, id), *k4 = key_new(KEY_COHORT_EXTEND, id);
         const char *argv[] = { k1, k2, k3, k4 };
         o->waiting++;
         if (script_call(SCRIPT_COHORT_SCHEDULE, outline_schedule_cb, o, 4, 4, argv) < 0) {
@@ -556,7 +556,7 @@ bool cohort_gate_outline(struct req *req, void (*again)(struct req *))
     o->course = c;
     o->open = xcalloc(c->nmodules + 1, sizeof(*o->open));
     o->date = xcalloc(c->nmodules + 1, sizeof(*o->date));
-    char *k = xasprintf(KEY_USER_COHORTS, req->user);
+    char *k = key_new(KEY_USER_COHORTS, req->user);
     const char *argv[] = { "HGETALL", k };
     int rc = store_command_argv(outline_list_cb, o, 2, argv, NULL);
     free(k);

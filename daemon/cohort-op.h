@@ -30,7 +30,7 @@ struct cop {
     json_t *hashes;
     char op;                     /* '+' or '-' */
     int code;                    /* the answer once synced */
-    char msg[256];
+    char msg[REPLY_MSG_MAX];
     char *body;                  /* ... and its body (owned) */
     const char *body_type;
 };

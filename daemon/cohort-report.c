@@ -20,7 +20,6 @@
 #include "keys.h"
 #include "scripts.h"
 
-#define KEY_ATTEMPTS "campus:{u:%s}:attempts:%s"   /* as cmd-exercise.c writes it */
 
 struct report {
     struct req *req;
@@ -55,16 +54,13 @@ static void report_free(struct report *rp)
     free(rp);
 }
 
-static void iso(long long ms, char out[32])
+/* An instant, or "" for none (0: never). */
+static void iso(long long ms, char out[TIME_ISO_MAX])
 {
-    if (ms <= 0) {
+    if (ms <= 0)
         out[0] = '\0';
-        return;
-    }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    else
+        time_iso(ms, false, out);
 }
 
 static const char *flat_get(redisReply *flat, const char *key)
@@ -226,13 +222,13 @@ static void send_page(struct report *rp)
         const char *name = json_string_value(json_array_get(rp->names, rp->next));
         /* PROGRESS: done, passed, events; GRADES: done, passed, attempts. */
         size_t nk = rp->grades ? rp->nex + 2 : 3;
-        keys[0] = xasprintf(KEY_DONE, name);
-        keys[1] = xasprintf(KEY_PASSED, name);
+        keys[0] = key_new(KEY_DONE, name);
+        keys[1] = key_new(KEY_PASSED, name);
         if (rp->grades)
             for (size_t e = 0; e < rp->nex; e++)
-                keys[2 + e] = xasprintf(KEY_ATTEMPTS, name, rp->ex[e]->full_id);
+                keys[2 + e] = key_new(KEY_ATTEMPTS, name, rp->ex[e]->full_id);
         else
-            keys[2] = xasprintf(KEY_EVENTS, name);
+            keys[2] = key_new(KEY_EVENTS, name);
         for (size_t k = 0; k < nk; k++)
             argv[k] = keys[k];
         struct probe *p = xcalloc(1, sizeof(*p));
@@ -426,7 +422,7 @@ static void grades_answer(struct report *rp)
 static void finish(struct report *rp)
 {
     if (rp->failed)
-        req_reply(rp->req, 503, "progress store unavailable");
+        req_store_unavailable(rp->req);
     else if (rp->grades)
         grades_answer(rp);
     else
@@ -495,11 +491,11 @@ static void report_start(struct req *req, const char *id, json_t *meta, bool gra
     rp->late = json_object();
     rp->late_at = json_object();
     rp->rows = json_array();
-    char *k1 = xasprintf(KEY_COHORT_LEARNERS, id), *k2 = xasprintf(KEY_COHORT_ROSTER, id),
-         *k3 = xasprintf(KEY_COHORT_LATE, id);
+    char *k1 = key_new(KEY_COHORT_LEARNERS, id), *k2 = key_new(KEY_COHORT_ROSTER, id),
+         *k3 = key_new(KEY_COHORT_LATE, id);
     const char *argv[] = { k1, k2, k3 };
     if (script_call(SCRIPT_COHORT_ROSTER, roster_cb, rp, 3, 3, argv) < 0) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         report_free(rp);
     }
     free(k1);

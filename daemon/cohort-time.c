@@ -419,9 +419,7 @@ long long cohort_now_ms(void)
             return v;
     }
 #endif
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    return now_wall_ms();
 }
 
 int cohort_time_check_config(void)

@@ -11,6 +11,7 @@
 #define COHORT_LIST_MAX       1000   /* cohorts one LIST shows */
 #define COHORT_PAGE           500    /* learners read per Redis round trip */
 #define COHORT_OTP_LEN        16     /* characters of a one-time password */
+#define COHORT_MODULES_MAX    256    /* modules of a course a cohort can pace */
 
 /* What a gated request is about to do. */
 enum cohort_gate_kind {

@@ -1,6 +1,7 @@
 /* config.c: one typed table gives the config file, the flags, bounds,
  * defaults and --help. Flags override the file. */
 #include "campusd.h"
+#include "auth.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -66,9 +67,9 @@ static const struct option_def options[] = {
     I("login_fail_max", login_fail_max, "5", 1, 1000000, "failed logins per account per window before 429"),
     I("login_fail_addr_max", login_fail_addr_max, "50", 1, 1000000, "failed logins per client address per window before 429"),
     I("login_fail_window", login_fail_window, "900", 1, 86400, "seconds over which failed logins count"),
-    I("scrypt_ln", scrypt_ln, "15", 10, 22, "scrypt cost of new password hashes: N = 2^ln"),
-    I("scrypt_r", scrypt_r, "8", 1, 32, "scrypt block size r of new password hashes"),
-    I("scrypt_p", scrypt_p, "3", 1, 16, "scrypt parallelism p of new password hashes"),
+    I("scrypt_ln", scrypt_ln, "15", AUTH_LN_MIN, AUTH_LN_MAX, "scrypt cost of new password hashes: N = 2^ln"),
+    I("scrypt_r", scrypt_r, "8", AUTH_R_MIN, AUTH_R_MAX, "scrypt block size r of new password hashes"),
+    I("scrypt_p", scrypt_p, "3", AUTH_P_MIN, AUTH_P_MAX, "scrypt parallelism p of new password hashes"),
     I("answer_max", answer_max, "65536", 256, 1048576, "bytes of one whole SUBMIT answer document (413 past it)"),
     I("task_answer_max", task_answer_max, "8192", 16, 1048576, "bytes of one task's answer, unless the task sets max_bytes (413 past it)"),
     I("attempts_max", attempts_max, "100", 1, 100000, "attempts stored per exercise that sets no limit (attempts: 0)"),

@@ -16,6 +16,11 @@
 /* Bounds on what one wake-up reads (beyond libevent's own 4 KiB) and writes. */
 #define CONN_READ_MAX  (256 * 1024)
 #define CONN_WRITE_MAX (256 * 1024)
+/* libevent 2.1 reads at most this much per wake-up: a fuller buffer means
+ * the socket may hold more (read_more). */
+#define CONN_READ_LIBEVENT 4096
+/* One slice of read_more's readv. */
+#define CONN_READ_SLICE (64 * 1024)
 
 static struct conn *conns;
 static size_t nconns;
@@ -181,7 +186,7 @@ static void try_resume(struct conn *c)
 
 /* During shutdown a connection closes once everything it had sent us before
  * the signal is answered. */
-static void drain_check(struct conn *c)
+static void conn_drain_check(struct conn *c)
 {
     if (!c->draining || (c->state != CONN_READING && c->state != CONN_PAUSED))
         return;
@@ -232,7 +237,7 @@ static void output_progress(struct conn *c)
         start_tls_upgrade(c);
     else {
         try_resume(c);
-        drain_check(c);
+        conn_drain_check(c);
     }
 }
 
@@ -465,12 +470,12 @@ static void read_more(struct conn *c)
     struct evbuffer *in = bufferevent_get_input(c->bev);
     size_t total = 0;
 
-    if (c->tls || evbuffer_get_length(in) < 4096)
+    if (c->tls || evbuffer_get_length(in) < CONN_READ_LIBEVENT)
         return;
     evbuffer_unfreeze(in, 0);
     while (total < CONN_READ_MAX) {
         struct evbuffer_iovec v[2];
-        int nv = evbuffer_reserve_space(in, 65536, v, 2);
+        int nv = evbuffer_reserve_space(in, CONN_READ_SLICE, v, 2);
         if (nv <= 0)
             break;
         ssize_t n = readv(c->fd, (struct iovec *)v, nv);
@@ -486,7 +491,7 @@ static void read_more(struct conn *c)
         }
         evbuffer_commit_space(in, v, nv);
         total += (size_t)n;
-        if ((size_t)n < 65536)
+        if ((size_t)n < CONN_READ_SLICE)
             break;               /* the socket is drained */
     }
     evbuffer_freeze(in, 0);

@@ -5,6 +5,26 @@
 #ifndef CAMPUS_KEYS_H
 #define CAMPUS_KEYS_H
 
+#include <stddef.h>
+
+/* The longest key, with its NUL. Names are at most AUTH_NAME_MAX bytes,
+ * addresses and exercise ids well under 100: a key past this is a bug. */
+#define KEY_MAX 256
+
+/* Formats a key from one of the patterns below into buf (n bytes, at most
+ * KEY_MAX is ever needed). Returns 0, or -1 with the error logged when the
+ * key would not fit: the caller fails its request rather than send a
+ * truncated key, which would name some other record. (store.c) */
+int key_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same on the heap (caller frees), for keys kept across a callback.
+ * Never NULL and never cut short: a key past KEY_MAX is logged as the bug
+ * it is and returned whole. (store.c) */
+char *key_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Hash: the schema marker: version, and a random id the data directory
+ * remembers, so a Redis that lost its data is told from a new one. */
+#define KEY_META "campus:meta"
+
 /* Sorted set: every account name, scored by creation time (unix seconds). */
 #define KEY_USERS "campus:users"
 

@@ -19,17 +19,25 @@ void log_set_level(const char *name)
             min_level = (enum log_level)i;
 }
 
-static void vlog(enum log_level level, const char *fmt, va_list ap)
+void time_iso(long long ms, bool millis, char out[TIME_ISO_MAX])
 {
-    char buf[1024], ts[32];
-    struct timeval tv;
+    time_t t = (time_t)(ms / 1000);
     struct tm tm;
 
-    gettimeofday(&tv, NULL);
-    gmtime_r(&tv.tv_sec, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-    int n = snprintf(buf, sizeof(buf), "%s.%03dZ [%d] %s: ", ts, (int)(tv.tv_usec / 1000),
-                     (int)getpid(), names[level]);
+    gmtime_r(&t, &tm);
+    size_t k = strftime(out, TIME_ISO_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (millis)
+        snprintf(out + k, TIME_ISO_MAX - k, ".%03dZ", (int)(ms % 1000));
+    else
+        snprintf(out + k, TIME_ISO_MAX - k, "Z");
+}
+
+static void vlog(enum log_level level, const char *fmt, va_list ap)
+{
+    char buf[1024], ts[TIME_ISO_MAX];
+
+    time_iso(now_wall_ms(), true, ts);
+    int n = snprintf(buf, sizeof(buf), "%s [%d] %s: ", ts, (int)getpid(), names[level]);
     vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
     fprintf(stderr, "%s\n", buf);
 }

@@ -5,9 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Defaults; the live values come from the config table. */
-#define PROTO_LINE_MAX_DEFAULT    (8 * 1024)
-#define PROTO_LITERAL_MAX_DEFAULT (1024 * 1024)
+/* The line and literal limits are settings (line_max, literal_max in
+ * config.c's table), passed to proto_parse; only the fixed ones live here. */
 #define PROTO_ARGS_MAX            64
 #define PROTO_LITERAL_DIGITS_MAX  10
 

@@ -1,6 +1,8 @@
 /* req.c: how handlers answer a request, whichever protocol it came by. */
 #include "campusd.h"
 
+#include <hiredis/hiredis.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,25 @@ void req_reply(struct req *req, int code, const char *fmt, ...)
     set_msg(req, fmt, ap);
     va_end(ap);
     finish(req, code);
+}
+
+void req_store_unavailable(struct req *req)
+{
+    req_reply(req, 503, REQ_STORE_UNAVAILABLE);
+}
+
+bool req_store_failed(struct req *req, struct redisReply *reply)
+{
+    if (reply == NULL) {
+        req_store_unavailable(req);
+        return true;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        log_warn("store: %s: %.200s", req->cmd ? req->cmd->name : "?", reply->str);
+        req_store_unavailable(req);
+        return true;
+    }
+    return false;
 }
 
 void req_reply_text(struct req *req, int code, const char *msg, const char *content_type,

@@ -27,6 +27,13 @@ double now_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+long long now_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- connections per client address ---- */
 
 #define ADDR_BUCKETS 4096
@@ -184,7 +191,7 @@ static struct evconnlistener *listen_on(long port, bool tls)
 static struct event *drain_timer;
 static double drain_deadline;
 
-static void drain_check(evutil_socket_t fd, short what, void *arg)
+static void shutdown_tick(evutil_socket_t fd, short what, void *arg)
 {
     if (conn_count() == 0 || now_mono() >= drain_deadline) {
         if (conn_count() > 0)
@@ -206,7 +213,7 @@ static void begin_shutdown(void)
         evconnlistener_disable(server.tls_listener);
     conn_drain_all();
     drain_deadline = now_mono() + (double)cfg.shutdown_timeout;
-    drain_timer = event_new(server.base, -1, EV_PERSIST, drain_check, NULL);
+    drain_timer = event_new(server.base, -1, EV_PERSIST, shutdown_tick, NULL);
     struct timeval tv = { 0, 50000 };
     event_add(drain_timer, &tv);
 }

@@ -16,11 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-static void key(char *out, size_t n, const char *fmt, const char *who)
-{
-    snprintf(out, n, fmt, who);
-}
-
 /* ---- the lookup AUTH, HTTP requests and checked CTP/1 requests share ---- */
 
 struct resolve;
@@ -32,7 +27,7 @@ typedef void resolve_cb(struct resolve *rs, enum req_session state, enum role ro
 struct resolve {
     struct req *req;
     char name[AUTH_NAME_MAX + 1];
-    char hash[65];
+    char hash[AUTH_TOKEN_HASH_MAX];
     long long created;           /* the session's start as reported, 0 if not */
     resolve_cb *cb;
     void (*then)(struct req *);  /* HTTP: dispatch once the identity is known */
@@ -76,17 +71,20 @@ static int session_lookup(struct req *req, const char *name, const char *hash, l
                           resolve_cb *cb, void (*then)(struct req *))
 {
     struct resolve *rs = xcalloc(1, sizeof(*rs));
-    char k1[128], k2[128], now[24], idle[24], max[24], touch[24], since[24];
+    char k1[KEY_MAX], k2[KEY_MAX], now[24], idle[24], max[24], touch[24], since[24];
 
     snprintf(rs->name, sizeof(rs->name), "%s", name);
     snprintf(rs->hash, sizeof(rs->hash), "%s", hash);
     rs->req = req;
     rs->cb = cb;
     rs->then = then;
-    key(k1, sizeof(k1), KEY_SESSIONS, rs->name);
-    key(k2, sizeof(k2), KEY_ACCOUNT, rs->name);
+    if (key_fmt(k1, sizeof(k1), KEY_SESSIONS, rs->name) < 0 ||
+        key_fmt(k2, sizeof(k2), KEY_ACCOUNT, rs->name) < 0) {
+        free(rs);
+        return -1;
+    }
     long long idle_ms = (long long)cfg.session_idle * 1000;
-    snprintf(now, sizeof(now), "%lld", account_now_ms());
+    snprintf(now, sizeof(now), "%lld", now_wall_ms());
     snprintf(idle, sizeof(idle), "%lld", idle_ms);
     snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
     /* Write the last use at most every minute (or quarter of the idle time). */
@@ -107,7 +105,7 @@ static void auth_resolved(struct resolve *rs, enum req_session state, enum role 
 
     account_hold(req, false);
     if (state == REQ_SESSION_UNKNOWN) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return;
     }
     if (state != REQ_SESSION_LIVE) {
@@ -123,7 +121,7 @@ static void auth_resolved(struct resolve *rs, enum req_session state, enum role 
 
 void session_cmd_auth(struct req *req)
 {
-    char name[AUTH_NAME_MAX + 1], hash[65];
+    char name[AUTH_NAME_MAX + 1], hash[AUTH_TOKEN_HASH_MAX];
 
     if (auth_token_parse(req->args.argv[1], req->args.argl[1], name, hash) < 0) {
         req_reply(req, 401, "invalid or expired session");
@@ -132,7 +130,7 @@ void session_cmd_auth(struct req *req)
     account_hold(req, true);
     if (session_lookup(req, name, hash, 0, auth_resolved, NULL) < 0) {
         account_hold(req, false);
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
     }
 }
 
@@ -153,7 +151,7 @@ static void http_resolved(struct resolve *rs, enum req_session state, enum role 
 
 void account_resolve(struct req *req, const char *token, void (*then)(struct req *))
 {
-    char name[AUTH_NAME_MAX + 1], hash[65];
+    char name[AUTH_NAME_MAX + 1], hash[AUTH_TOKEN_HASH_MAX];
 
     if (token == NULL || token[0] == '\0') {
         then(req);
@@ -260,7 +258,7 @@ static void logout_cb(redisReply *reply, const char *err, void *priv)
     struct req *req = priv;
 
     account_hold(req, false);
-    if (account_store_failed(req, reply))
+    if (req_store_failed(req, reply))
         return;
     if (req->origin == REQ_CTP && req->args.argc == 1)
         account_set_identity(req->conn, NULL, ROLE_ANON, NULL, 0);
@@ -269,7 +267,7 @@ static void logout_cb(redisReply *reply, const char *err, void *priv)
 
 void session_cmd_logout(struct req *req)
 {
-    char name[AUTH_NAME_MAX + 1], hash[65], k[128];
+    char name[AUTH_NAME_MAX + 1], hash[AUTH_TOKEN_HASH_MAX], k[KEY_MAX];
 
     if (req->args.argc == 2) {
         /* A token of one's own (the HTTP route passes the request's). */
@@ -284,12 +282,15 @@ void session_cmd_logout(struct req *req)
         req_reply(req, 400, "usage: %s", req->cmd->usage);
         return;
     }
-    key(k, sizeof(k), KEY_SESSIONS, req->user);
+    if (key_fmt(k, sizeof(k), KEY_SESSIONS, req->user) < 0) {
+        req_store_unavailable(req);
+        return;
+    }
     account_hold(req, true);
     const char *argv[] = { "HDEL", k, hash };
     if (store_command_argv(logout_cb, req, 3, argv, NULL) < 0) {
         account_hold(req, false);
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
     }
 }
 
@@ -297,7 +298,7 @@ void session_cmd_whoami(struct req *req)
 {
     /* Never "not logged in" because the store could not say. */
     if (req->session == REQ_SESSION_UNKNOWN) {
-        req_reply(req, 503, "progress store unavailable");
+        req_store_unavailable(req);
         return;
     }
     if (req->user == NULL) {

@@ -7,17 +7,17 @@ const double stats_latency_bounds[STATS_LATENCY_BUCKETS] = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.0,
 };
 
-static uint64_t by_command[256];
+static uint64_t by_command[STATS_COMMANDS_MAX];
 
 void stats_command(int cmd_index)
 {
-    if (cmd_index >= 0 && cmd_index < 256)
+    if (cmd_index >= 0 && cmd_index < STATS_COMMANDS_MAX)
         by_command[cmd_index]++;
 }
 
 uint64_t stats_command_count(int cmd_index)
 {
-    return cmd_index >= 0 && cmd_index < 256 ? by_command[cmd_index] : 0;
+    return cmd_index >= 0 && cmd_index < STATS_COMMANDS_MAX ? by_command[cmd_index] : 0;
 }
 
 /* 400, 401+403, 404, 413, 429, 5xx: the families an operator watches. */

@@ -3,6 +3,7 @@
  * a Redis which lost its data from a new one, and the check that Redis
  * keeps an AOF (else an acknowledged write may not survive its restart). */
 #include "campusd.h"
+#include "keys.h"
 #include "scripts.h"
 
 #include <errno.h>
@@ -21,7 +22,6 @@
 #include <unistd.h>
 
 #define STORE_SCHEMA_VERSION "1"
-#define STORE_META_KEY       "campus:meta"
 #define BACKOFF_MIN_MS       100
 #define BACKOFF_MAX_MS       5000
 #define HEALTH_INTERVAL_MS   1000
@@ -82,6 +82,35 @@ const char *store_status(void)
 double store_last_rtt(void)
 {
     return st.last_rtt;
+}
+
+int key_fmt(char *buf, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(buf, n, fmt, ap);
+    va_end(ap);
+    if (len < 0 || (size_t)len >= n) {
+        log_error("store: a key from pattern %s does not fit in %zu bytes", fmt, n);
+        if (n > 0)
+            buf[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+char *key_new(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *k = NULL;
+    int len = vasprintf(&k, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        fatal("out of memory");
+    if ((size_t)len >= KEY_MAX)
+        log_error("store: a key from pattern %s is %d bytes, over KEY_MAX", fmt, len);
+    return k;
 }
 
 static void arm_timer(void)
@@ -273,7 +302,7 @@ static void meta_set_cb(redisReply *reply, const char *err, void *priv)
         st.data_lost = false;
         store_up();
     } else {
-        log_warn("store: cannot write %s: %s", STORE_META_KEY,
+        log_warn("store: cannot write %s: %s", KEY_META,
                  reply ? reply->str : err);
     }
     free(id);
@@ -500,7 +529,7 @@ static void handshake_cb(redisReply *reply, const char *err, void *priv)
             sprintf(id + 2 * i, "%02x", rnd[i]);
         char created[32];
         snprintf(created, sizeof(created), "%ld", (long)time(NULL));
-        const char *argv[] = { "HSET", STORE_META_KEY, "version", STORE_SCHEMA_VERSION,
+        const char *argv[] = { "HSET", KEY_META, "version", STORE_SCHEMA_VERSION,
                                "instance", id, "created", created };
         if (send_op(meta_set_cb, id, 8, argv, NULL) < 0)
             free(id);
@@ -533,7 +562,7 @@ static void connect_cb(const redisAsyncContext *ac, int status)
     /* The persistence check goes first: its verdict is in before the
      * handshake's reply makes the store up. */
     aof_check_send();
-    const char *argv[] = { "HGETALL", STORE_META_KEY };
+    const char *argv[] = { "HGETALL", KEY_META };
     send_op(handshake_cb, NULL, 2, argv, NULL);
 }
 

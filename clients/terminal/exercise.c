@@ -6,6 +6,7 @@
 #include "campus.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,41 @@ static void ex_on_sigint(int sig)
     ex_interrupted = 1;
 }
 
+/* True when stdin's buffer already holds bytes that a read would return
+ * without touching the descriptor. glibc keeps no public call for it. */
+static bool stdin_buffered(void)
+{
+#ifdef __GLIBC__
+    return stdin->_IO_read_ptr < stdin->_IO_read_end;
+#else
+    return true;                 /* unknown: read as before */
+#endif
+}
+
+/* prompt_line, without the window in which a Ctrl-C is lost: one that
+ * arrives after the prompt is shown but before the read blocks would set
+ * the flag and leave the read waiting. SIGINT is blocked while the flag is
+ * checked, and let in only inside ppoll, which then returns at once. */
+static char *ex_prompt(const char *prompt)
+{
+    FILE *out = render_tty() ? stdout : stderr;
+    sigset_t block, old;
+
+    fputs(prompt, out);
+    fflush(out);
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    if (!ex_interrupted && !stdin_buffered()) {
+        struct pollfd p = { .fd = fileno(stdin), .events = POLLIN };
+        ppoll(&p, 1, NULL, &old);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (ex_interrupted)
+        return NULL;
+    return prompt_read_line(stdin);
+}
+
 /* Reads a line after prompt. Ctrl-C asks whether to leave: no goes back to
  * the same question, yes (or Ctrl-C again) leaves. *line is NULL unless
  * EX_LINE. */
@@ -66,7 +102,7 @@ static enum ex_read ex_read_line(const char *prompt, char **line)
 {
     for (;;) {
         ex_interrupted = 0;
-        *line = prompt_line(prompt);
+        *line = ex_prompt(prompt);
         if (*line)
             return EX_LINE;
         if (!ex_interrupted)
@@ -74,7 +110,7 @@ static enum ex_read ex_read_line(const char *prompt, char **line)
         clearerr(stdin);
         ex_interrupted = 0;
         fputc('\n', render_tty() ? stdout : stderr);
-        char *yn = prompt_line("leave the exercise? your answers are kept as a draft [y/N] ");
+        char *yn = ex_prompt("leave the exercise? your answers are kept as a draft [y/N] ");
         bool leave = ex_interrupted || (yn && (yn[0] == 'y' || yn[0] == 'Y'));
         bool eof = yn == NULL && !ex_interrupted;
         free(yn);

@@ -75,9 +75,36 @@ static void feed(const uint8_t *data, size_t size, size_t chunk, struct sbuf *ou
     redisReaderFree(rd);
 }
 
+/* Debian's hiredis (0.14) allocates an aggregate's element array as soon as
+ * it reads the header, with no bound of its own (later versions have
+ * maxelements), so "*1111111111" is gigabytes before a single element has
+ * arrived. campusd reads replies only from the Redis it is configured with;
+ * the harness skips inputs that announce an aggregate or a string larger
+ * than this, and fuzzes everything else. */
+#define FUZZ_REPLY_LEN_MAX 100000
+
+static bool announces_too_much(const uint8_t *data, size_t size)
+{
+    for (size_t i = 0; i < size; i++) {
+        if (i > 0 && data[i - 1] != '\n')
+            continue;
+        if (data[i] != '*' && data[i] != '$' && data[i] != '%' && data[i] != '~' &&
+            data[i] != '>' && data[i] != '|' && data[i] != '=' && data[i] != '!')
+            continue;
+        unsigned long long n = 0;
+        for (size_t k = i + 1; k < size && data[k] >= '0' && data[k] <= '9'; k++)
+            if ((n = n * 10 + (data[k] - '0')) > FUZZ_REPLY_LEN_MAX)
+                return true;
+    }
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct sbuf whole = {0}, bytes = {0}, chunks = {0};
+
+    if (announces_too_much(data, size))
+        return 0;
 
     feed(data, size, size ? size : 1, &whole);
     feed(data, size, 1, &bytes);
