@@ -287,6 +287,9 @@ char *draft_path(const struct config *c, const char *id);
 /* Decodes base64url strictly (URL alphabet, no padding, canonical only).
  * Returns 0 with *out (caller frees) or -1. */
 int jws_b64url_decode(const char *s, size_t len, unsigned char **out, size_t *outlen);
+/* Checks the form and header of a compact JWS (three base64url parts, alg
+ * EdDSA, a kid, no crit) and copies its kid. Returns 0 or -1 with why. */
+int jws_kid(const char *jws, size_t len, char *kid, size_t kidlen, char *why, size_t whylen);
 /* Parses a compact JWS without checking its signature: the header must say
  * alg EdDSA and carry a kid (copied to kid). Returns 0 with *payload (the
  * caller's reference), or -1 with the reason in why. */
@@ -294,8 +297,8 @@ int jws_payload(const char *jws, size_t len, json_t **payload, char *kid, size_t
                 char *why, size_t whylen);
 /* Verifies a compact JWS against keys (a JWK Set): known kid, Ed25519
  * signature, nbf and exp against now (seconds). Returns 0, or -1 with the
- * reason in why; *payload is set (caller's reference) whenever the JWS
- * parsed, valid or not, and NULL otherwise. */
+ * reason in why. The payload is parsed only after the signature holds;
+ * *payload is then set (caller's reference), even when nbf or exp fail. */
 int jws_verify(const char *jws, size_t len, json_t *keys, long long now, json_t **payload,
                char *why, size_t whylen);
 /* Adds to saved (a JWK Set) the keys of offered whose kid is new. A kid

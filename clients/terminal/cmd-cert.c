@@ -327,9 +327,7 @@ int cmd_verify(struct ctx *ctx, int argc, char **argv)
     json_t *p = NULL, *keys = NULL;
     char kid[128], why[256], *from = NULL;
     int rc = CAMPUS_EXIT_REFUSED;
-    if (jws_payload(jws, len, &p, kid, sizeof(kid), why, sizeof(why)) == 0) {
-        json_decref(p);
-        p = NULL;
+    if (jws_kid(jws, len, kid, sizeof(kid), why, sizeof(why)) == 0) {
         keys = find_keys(&ctx->cfg, kid, &from);
         if (keys == NULL)
             snprintf(why, sizeof(why), "unknown issuer key '%.60s' (no saved issuer has it; "

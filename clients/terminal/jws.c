@@ -101,72 +101,97 @@ static void iso_time(long long s, char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int jws_payload(const char *jws, size_t len, json_t **payload, char *kid, size_t kidlen,
-                char *why, size_t whylen)
+/* Checks the three parts and the header (alg EdDSA, a kid, no crit); sets
+ * *d1 and *d2 to the two dots. Returns 0 or -1 with why. */
+static int parse_header(const char *jws, size_t len, const char **d1, const char **d2,
+                        char *kid, size_t kidlen, char *why, size_t whylen)
 {
-    const char *d1 = memchr(jws, '.', len);
-    const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - jws)) : NULL;
-    unsigned char *h = NULL, *p = NULL;
-    size_t hl, pl;
-    json_t *hdr = NULL;
+    unsigned char *h = NULL;
+    size_t hl;
     int rc = -1;
 
-    *payload = NULL;
     kid[0] = '\0';
+    *d1 = memchr(jws, '.', len);
+    *d2 = *d1 ? memchr(*d1 + 1, '.', len - (size_t)(*d1 + 1 - jws)) : NULL;
     if (len > JWS_MAX) {
         snprintf(why, whylen, "malformed: larger than %d bytes", JWS_MAX);
         return -1;
     }
-    if (d1 == NULL || d2 == NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - jws))) {
+    if (*d1 == NULL || *d2 == NULL || memchr(*d2 + 1, '.', len - (size_t)(*d2 + 1 - jws))) {
         snprintf(why, whylen, "malformed: not a JWS in compact serialisation");
         return -1;
     }
-    if (jws_b64url_decode(jws, (size_t)(d1 - jws), &h, &hl) < 0 ||
-        jws_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &p, &pl) < 0) {
-        snprintf(why, whylen, "malformed: bad base64url");
-        goto out;
+    if (jws_b64url_decode(jws, (size_t)(*d1 - jws), &h, &hl) < 0) {
+        snprintf(why, whylen, "malformed: bad base64url in the header");
+        return -1;
     }
-    hdr = json_loadb((char *)h, hl, JSON_REJECT_DUPLICATES, NULL);
+    json_t *hdr = json_loadb((char *)h, hl, JSON_REJECT_DUPLICATES, NULL);
     const char *alg = json_string_value(json_object_get(hdr, "alg"));
     const char *k = json_string_value(json_object_get(hdr, "kid"));
-    if (!json_is_object(hdr) || alg == NULL || strcmp(alg, "EdDSA") != 0) {
+    if (!json_is_object(hdr) || alg == NULL || strcmp(alg, "EdDSA") != 0)
         snprintf(why, whylen, "malformed: header is not JSON with alg EdDSA");
-        goto out;
-    }
-    if (json_object_get(hdr, "crit")) {
+    else if (json_object_get(hdr, "crit"))
         snprintf(why, whylen, "malformed: header names critical extensions");
-        goto out;
-    }
-    if (k == NULL || strlen(k) >= kidlen) {
+    else if (k == NULL || k[0] == '\0' || strlen(k) >= kidlen)
         snprintf(why, whylen, "malformed: header has no usable kid");
-        goto out;
+    else {
+        snprintf(kid, kidlen, "%s", k);
+        rc = 0;
     }
-    snprintf(kid, kidlen, "%s", k);
-    *payload = json_loadb((char *)p, pl, JSON_REJECT_DUPLICATES, NULL);
-    if (!json_is_object(*payload)) {
-        json_decref(*payload);
-        *payload = NULL;
-        snprintf(why, whylen, "malformed: payload is not a JSON object");
-        goto out;
-    }
-    rc = 0;
-out:
     json_decref(hdr);
     free(h);
-    free(p);
     return rc;
+}
+
+/* The payload between the dots as a JSON object, or NULL with why. */
+static json_t *parse_body(const char *d1, const char *d2, char *why, size_t whylen)
+{
+    unsigned char *p = NULL;
+    size_t pl;
+
+    if (jws_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &p, &pl) < 0) {
+        snprintf(why, whylen, "malformed: bad base64url in the payload");
+        return NULL;
+    }
+    json_t *doc = json_loadb((char *)p, pl, JSON_REJECT_DUPLICATES, NULL);
+    free(p);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        snprintf(why, whylen, "malformed: payload is not a JSON object");
+        return NULL;
+    }
+    return doc;
+}
+
+int jws_kid(const char *jws, size_t len, char *kid, size_t kidlen, char *why, size_t whylen)
+{
+    const char *d1, *d2;
+    return parse_header(jws, len, &d1, &d2, kid, kidlen, why, whylen);
+}
+
+int jws_payload(const char *jws, size_t len, json_t **payload, char *kid, size_t kidlen,
+                char *why, size_t whylen)
+{
+    const char *d1, *d2;
+
+    *payload = NULL;
+    if (parse_header(jws, len, &d1, &d2, kid, kidlen, why, whylen) < 0)
+        return -1;
+    *payload = parse_body(d1, d2, why, whylen);
+    return *payload ? 0 : -1;
 }
 
 int jws_verify(const char *jws, size_t len, json_t *keys, long long now, json_t **payload,
                char *why, size_t whylen)
 {
     char kid[128];
+    const char *d1, *d2;
     unsigned char *sig = NULL;
     size_t sl = 0;
 
-    if (jws_payload(jws, len, payload, kid, sizeof(kid), why, whylen) < 0)
+    *payload = NULL;
+    if (parse_header(jws, len, &d1, &d2, kid, sizeof(kid), why, whylen) < 0)
         return -1;
-    const char *d2 = strrchr(jws, '.');
     if (jws_b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - jws), &sig, &sl) < 0) {
         snprintf(why, whylen, "malformed: bad base64url in the signature");
         return -1;
@@ -178,7 +203,8 @@ int jws_verify(const char *jws, size_t len, json_t *keys, long long now, json_t 
         snprintf(why, whylen, "unknown issuer key '%.60s'", kid);
         return -1;
     }
-    /* Ed25519 signs the message itself: no digest (NULL), one shot. */
+    /* Ed25519 signs the message itself: no digest (NULL), one shot. The
+     * payload is read only once the signature holds. */
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx && sl == 64 && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk) == 1 &&
              EVP_DigestVerify(ctx, sig, sl, (const unsigned char *)jws, (size_t)(d2 - jws)) == 1;
@@ -189,6 +215,8 @@ int jws_verify(const char *jws, size_t len, json_t *keys, long long now, json_t 
         snprintf(why, whylen, "bad signature");
         return -1;
     }
+    if ((*payload = parse_body(d1, d2, why, whylen)) == NULL)
+        return -1;
     json_t *nbf = json_object_get(*payload, "nbf"), *exp = json_object_get(*payload, "exp");
     char when[32];
     if ((nbf && !json_is_integer(nbf)) || (exp && !json_is_integer(exp))) {

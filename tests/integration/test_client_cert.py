@@ -208,11 +208,23 @@ def test_verify_offline_with_the_server_stopped():
         assert "recipient\t%s\n" % h.name in out, out
         assert "issuer\tCampus" in out and "achievement\t" in out and "score\t" in out, out
         assert "revocation\tnot checked offline" in out, out
+        # A changed byte anywhere in the payload or the signature (a spread
+        # of positions in each, bounded) is a bad signature.
+        for part in (1, 2):
+            text = [hd, pl, sg][part]
+            for i in range(0, len(text) - 1, max(1, len(text) // 6)):
+                parts = [hd, pl, sg]
+                parts[part] = flip(text, i)
+                with open(h.path("byte.jwt"), "w") as f:
+                    f.write(".".join(parts))
+                rc, out, _ = h.run("verify", "byte.jwt")
+                assert rc == 1 and out.startswith("INVALID: bad signature"), (part, i, out)
         for name in files:
             rc, out, err = h.run("verify", name)
             assert rc == 1, (name, rc, out, err)
             assert out.startswith("INVALID: "), (name, out)
         assert "bad signature" in h.run("verify", "other-name.jwt")[1]
+        assert "bad signature" in h.run("verify", "payload-byte.jwt")[1]
         assert "bad signature" in h.run("verify", "signature-byte.jwt")[1]
         assert "unknown issuer key 'not-a-known-kid'" in h.run("verify", "unknown-kid.jwt")[1]
         assert "malformed" in h.run("verify", "malformed.jwt")[1]
