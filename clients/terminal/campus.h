@@ -404,6 +404,10 @@ int cmd_grades(struct ctx *ctx, int argc, char **argv);
 /* cmd-cert.c */
 int cmd_cert(struct ctx *ctx, int argc, char **argv);
 int cmd_verify(struct ctx *ctx, int argc, char **argv);
+/* After a login: asks HELLO and, when the server's issuer-kid is not saved
+ * with that key, its ISSUER key set, trusted on first use. Returns 0, or -1
+ * when a saved kid came back with another key (printed, nothing saved). */
+int cert_trust_hello(struct ctx *ctx);
 
 /* shell.c */
 /* The interactive shell: reads command lines until EOF or "exit". */

@@ -36,6 +36,12 @@ static json_t *load_json(const char *path)
     return j;
 }
 
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
 /* Trust on first use of the server's issuer keys: the JWK Set the server
  * answered (ISSUER) is saved the first time, and later only keys with a
  * new kid are added. A saved kid offered with another key is refused
@@ -88,10 +94,44 @@ out:
     return rc;
 }
 
-static const char *str(json_t *o, const char *key)
+int cert_trust_hello(struct ctx *ctx)
 {
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
+    struct request r;
+    int rc = 0;
+
+    request_init(&r, true);
+    request_arg(&r, "HELLO");
+    if (session_run(&ctx->sess, &r, 1) < 0 || r.resp.code != 200) {
+        request_free(&r);
+        return 0;         /* the login stands; cert trusts the keys later */
+    }
+    char *kid = resp_kv(&r.resp, "issuer-kid"), *x = resp_kv(&r.resp, "issuer-key");
+    request_free(&r);
+    if (kid == NULL || x == NULL)
+        goto out;        /* a server that issues no certificates */
+    char *path = issuer_path(&ctx->cfg, ctx->cfg.server);
+    json_t *saved = load_json(path);
+    free(path);
+    size_t i;
+    json_t *k;
+    bool known = false;
+    json_array_foreach(json_object_get(saved, "keys"), i, k)
+        if (strcmp(str(k, "kid"), kid) == 0 && strcmp(str(k, "x"), x) == 0)
+            known = true;
+    json_decref(saved);
+    if (known)
+        goto out;
+    /* A new server or a new kid: the whole key set, merged as cert does
+     * (a changed key for a known kid is refused there, loudly). */
+    request_init(&r, true);
+    request_arg(&r, "ISSUER");
+    if (session_run(&ctx->sess, &r, 1) == 0 && r.resp.code == 200)
+        rc = issuer_trust(ctx, &r.resp);
+    request_free(&r);
+out:
+    free(kid);
+    free(x);
+    return rc;
 }
 
 /* Prints who issued the credential, to whom, for what and when. */

@@ -55,7 +55,8 @@ class Home:
         _names[0] += 1
         self.name = "certlearner%d" % _names[0]
         assert as_admin('USER ADD %s learner "%s"' % (self.name, PW)).code == 201
-        out, _ = self.ok("login", "--user", self.name, "--password-stdin", input=PW + "\n")
+        self.login_out, self.login_err = self.ok("login", "--user", self.name,
+                                                 "--password-stdin", input=PW + "\n")
 
     def path(self, *p):
         return os.path.join(self.dir, *p)
@@ -164,14 +165,18 @@ def test_cert_saved_trusted_and_listed():
     jws = open(path).read().strip()
     hdr = json.loads(b64d(jws.split(".")[0]))
     assert hdr["alg"] == "EdDSA" and hdr["kid"] == kid, hdr
-    # Trust on first use: the key set of this server, mode 0600.
-    assert "trusting on first use" in err, err
+    # Trust on first use, at login (HELLO named a kid not saved): the key
+    # set of this server, mode 0600; cert found it already saved.
+    assert "trusting on first use 1 issuer key of %s" % server() in h.login_err, h.login_err
+    assert "trusting" not in err and "added" not in err, err
     st = os.stat(h.issuers())
     assert stat.S_IMODE(st.st_mode) == 0o600
     keys = json.load(open(h.issuers()))["keys"]
     assert any(k["kid"] == kid and k["x"] == x for k in keys), keys
     # Again: the same credential, the key set not rewritten.
+    before = os.stat(h.issuers()).st_mtime_ns
     out, err = h.ok("cert", "demo", "again.jwt")
+    assert os.stat(h.issuers()).st_mtime_ns == before
     assert out.startswith("already issued: again.jwt\n"), out
     assert "trusting" not in err and "added" not in err, err
     assert open(h.path("again.jwt")).read().strip() == jws
@@ -317,6 +322,23 @@ def test_new_kids_merge_and_a_changed_key_is_refused():
     assert "WARNING" in err and "issuer key '%s' has changed" % kid in err, err
     assert open(h.issuers()).read() == before
     assert not os.path.exists(h.path("demo.jwt"))
+    # A login to that server warns the same way; the login itself stands.
+    out, err = h.ok("login", "--user", h.name, "--password-stdin", input=PW + "\n")
+    assert "logged in as %s" % h.name in out, out
+    assert "WARNING" in err and "issuer key '%s' has changed" % kid in err, err
+    assert open(h.issuers()).read() == before
+
+
+def test_cert_trusts_keys_when_login_did_not():
+    """A key set saved by neither login nor anything else: cert saves it."""
+    kid, _ = hello_issuer()
+    h = Home()
+    h.complete()
+    os.remove(h.issuers())
+    out, err = h.ok("cert", "demo")
+    assert "trusting on first use 1 issuer key" in err, err
+    assert stat.S_IMODE(os.stat(h.issuers()).st_mode) == 0o600
+    assert [k["kid"] for k in json.load(open(h.issuers()))["keys"]] == [kid]
 
 
 if __name__ == "__main__":
