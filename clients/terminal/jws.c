@@ -192,6 +192,15 @@ int jws_verify(const char *jws, size_t len, json_t *keys, long long now, json_t 
     *payload = NULL;
     if (parse_header(jws, len, &d1, &d2, kid, sizeof(kid), why, whylen) < 0)
         return -1;
+    /* The payload's encoding is checked before the signature, so that a
+     * malformed credential is told as such; its JSON is read after. */
+    unsigned char *p = NULL;
+    size_t pl;
+    if (jws_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &p, &pl) < 0) {
+        snprintf(why, whylen, "malformed: bad base64url in the payload");
+        return -1;
+    }
+    free(p);
     if (jws_b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - jws), &sig, &sl) < 0) {
         snprintf(why, whylen, "malformed: bad base64url in the signature");
         return -1;

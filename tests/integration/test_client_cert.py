@@ -21,6 +21,7 @@ from harness import Env
 CAMPUS = os.path.join(harness.BUILD, "clients", "terminal", "campus")
 FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
 PW = "the password 1"
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 SANITIZER = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 
 env = None
@@ -202,6 +203,12 @@ def test_verify_offline_with_the_server_stopped():
         "unknown-kid.jwt": ".".join([forged_kid, pl, sg]),
         "malformed.jwt": "not.a-jws",
         "alg-none.jwt": ".".join([b64e(b'{"alg":"none","kid":"x"}'), pl, ""]),
+        # Strict base64url: padding, the other alphabet, and a last character
+        # whose unused low bits are set (same bytes, not the canonical text).
+        "padded.jwt": ".".join([hd, pl, sg + "=="]),
+        "plus.jwt": ".".join([hd, pl.replace("-", "+").replace("_", "/")
+                              if ("-" in pl or "_" in pl) else "+" + pl[1:], sg]),
+        "unused-bits.jwt": ".".join([hd, pl, sg[:-1] + ALPHABET[ALPHABET.index(sg[-1]) ^ 1]]),
     }
     for name, text in files.items():
         with open(h.path(name), "w") as f:
@@ -234,6 +241,8 @@ def test_verify_offline_with_the_server_stopped():
         assert "unknown issuer key 'not-a-known-kid'" in h.run("verify", "unknown-kid.jwt")[1]
         assert "malformed" in h.run("verify", "malformed.jwt")[1]
         assert "malformed" in h.run("verify", "alg-none.jwt")[1]
+        for name in ("padded.jwt", "plus.jwt", "unused-bits.jwt"):
+            assert "INVALID: malformed: bad base64url" in h.run("verify", name)[1], name
         # Another machine that never trusted this server knows no key.
         fresh = tempfile.mkdtemp(prefix="campus-cert-fresh-")
         homes.append(fresh)
