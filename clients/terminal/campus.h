@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "util.h"
 
 /* Exit statuses, documented in campus --help and campus(1). */
@@ -279,6 +281,31 @@ void draft_remove(const struct config *c, const char *id);
  * Caller frees. */
 char *draft_path(const struct config *c, const char *id);
 
+/* ---- jws.c: certificates checked here: strict base64url, the compact
+ * JWS verified against saved issuer keys, key sets merged. Pure. ---- */
+
+/* Decodes base64url strictly (URL alphabet, no padding, canonical only).
+ * Returns 0 with *out (caller frees) or -1. */
+int jws_b64url_decode(const char *s, size_t len, unsigned char **out, size_t *outlen);
+/* Checks the form and header of a compact JWS (three base64url parts, alg
+ * EdDSA, a kid, no crit) and copies its kid. Returns 0 or -1 with why. */
+int jws_kid(const char *jws, size_t len, char *kid, size_t kidlen, char *why, size_t whylen);
+/* Parses a compact JWS without checking its signature: the header must say
+ * alg EdDSA and carry a kid (copied to kid). Returns 0 with *payload (the
+ * caller's reference), or -1 with the reason in why. */
+int jws_payload(const char *jws, size_t len, json_t **payload, char *kid, size_t kidlen,
+                char *why, size_t whylen);
+/* Verifies a compact JWS against keys (a JWK Set): known kid, Ed25519
+ * signature, nbf and exp against now (seconds). Returns 0, or -1 with the
+ * reason in why. The payload is parsed only after the signature holds;
+ * *payload is then set (caller's reference), even when nbf or exp fail. */
+int jws_verify(const char *jws, size_t len, json_t *keys, long long now, json_t **payload,
+               char *why, size_t whylen);
+/* Adds to saved (a JWK Set) the keys of offered whose kid is new. A kid
+ * already saved with another key refuses the whole set. Returns 0 with
+ * *added, or -1 with the reason (saved unchanged). */
+int jws_keys_merge(json_t *saved, json_t *offered, size_t *added, char *why, size_t whylen);
+
 /* ---- render.c: output for a terminal or a pipe ---- */
 
 void render_init(void);
@@ -373,6 +400,14 @@ int cmd_review(struct ctx *ctx, int argc, char **argv);
 /* cmd-cohort.c */
 int cmd_cohort(struct ctx *ctx, int argc, char **argv);
 int cmd_grades(struct ctx *ctx, int argc, char **argv);
+
+/* cmd-cert.c */
+int cmd_cert(struct ctx *ctx, int argc, char **argv);
+int cmd_verify(struct ctx *ctx, int argc, char **argv);
+/* After a login: asks HELLO and, when the server's issuer-kid is not saved
+ * with that key, its ISSUER key set, trusted on first use. Returns 0, or -1
+ * when a saved kid came back with another key (printed, nothing saved). */
+int cert_trust_hello(struct ctx *ctx);
 
 /* shell.c */
 /* The interactive shell: reads command lines until EOF or "exit". */

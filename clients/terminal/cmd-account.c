@@ -130,6 +130,7 @@ int cmd_login(struct ctx *ctx, int argc, char **argv)
     } else if ((rc = cmd_status(&r.resp)) == 0 && (rc = save_login(ctx, &r.resp, name)) == 0) {
         printf("%s at %s\n", r.resp.text, ctx->cfg.server);
         print_reviews_new(&r.resp);
+        cert_trust_hello(ctx);
     }
     request_free(&r);
     free(name);
@@ -227,8 +228,10 @@ int cmd_register(struct ctx *ctx, int argc, char **argv)
     } else if ((rc = cmd_status(&r[0].resp)) == 0) {
         printf("%s\n", r[0].resp.text);
         if (session_run(&ctx->sess, &r[1], 1) == 0 && r[1].resp.code == 200 &&
-            save_login(ctx, &r[1].resp, name) == 0)
+            save_login(ctx, &r[1].resp, name) == 0) {
             printf("%s at %s\n", r[1].resp.text, ctx->cfg.server);
+            cert_trust_hello(ctx);
+        }
     }
     request_free(&r[0]);
     request_free(&r[1]);

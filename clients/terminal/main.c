@@ -47,6 +47,10 @@ const struct command cmd_table[] = {
       "cohorts of a course: pacing, enrolment, roster and grades (enrol reads a CSV file, - for stdin)" },
     { "grades", cmd_grades, 2, 2, "grades ID FILE",
       "saves a cohort's gradebook CSV (Moodle's export shape) to FILE (- for stdout)" },
+    { "cert", cmd_cert, 1, 2, "cert COURSE [FILE] | cert list",
+      "saves your certificate of a course (default COURSE.jwt, - for stdout); list: yours" },
+    { "verify", cmd_verify, 1, 1, "verify FILE [--online]",
+      "checks a certificate offline with the saved issuer keys; --online: the server, revocation too" },
     { "login", cmd_login, 0, 1, "login [SERVER] [--user NAME] [--password-stdin]",
       "logs in and saves the session (and the server)" },
     { "logout", cmd_logout, 0, 0, "logout", "ends the session and forgets it" },
@@ -66,6 +70,7 @@ const struct command cmd_table[] = {
  * usage error. */
 static const struct command_opts command_opts[] = {
     { "read", "--width=,--stats" },
+    { "verify", "--online" },
     { "login", "--user=,--password-stdin" },
     { "register", "--password-stdin" },
     { "passwd", "--password-stdin" },
