@@ -132,6 +132,9 @@ struct course {
     char *version;
     char **authors;
     size_t nauthors;
+    char *criteria;             /* what earns the certificate, in the author's words; "" if unset */
+    char **skills;              /* what the certificate attests (Open Badges tags) */
+    size_t nskills;
     struct completion_rule completion;
     char *path;                 /* folder name relative to the courses folder */
     char *intro_html;           /* body of course.md, safe HTML ("" if empty) */

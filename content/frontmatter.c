@@ -38,6 +38,8 @@ static const struct fm_key {
     {"language", FMT_STRING, K_COURSE, K_COURSE},
     {"version", FMT_STRING, K_COURSE, K_COURSE},
     {"authors", FMT_LIST_OR_STRING, K_COURSE, 0},
+    {"criteria", FMT_STRING, K_COURSE, 0},
+    {"skills", FMT_LIST, K_COURSE, 0},
     {"completion", FMT_COMPLETION, K_COURSE, 0},
     {"objectives", FMT_LIST, K_STUDY, 0},
     {"minutes", FMT_POSINT, K_STUDY, K_STUDY},
@@ -261,6 +263,7 @@ static void read_key(struct fm_ctx *c, struct front_matter *fm, yaml_document_t 
                      : strcmp(key->name, "title") == 0    ? &fm->title
                      : strcmp(key->name, "summary") == 0  ? &fm->summary
                      : strcmp(key->name, "language") == 0 ? &fm->language
+                     : strcmp(key->name, "criteria") == 0 ? &fm->criteria
                                                           : &fm->version;
         *dst = xstrdup(scalar(v));
         if (key->type == FMT_ID)
@@ -278,6 +281,8 @@ static void read_key(struct fm_ctx *c, struct front_matter *fm, yaml_document_t 
         bool ok;
         if (strcmp(key->name, "authors") == 0)
             ok = read_list(c, doc, v, true, &fm->authors, &fm->nauthors, NULL);
+        else if (strcmp(key->name, "skills") == 0)
+            ok = read_list(c, doc, v, false, &fm->skills, &fm->nskills, NULL);
         else if (strcmp(key->name, "objectives") == 0)
             ok = read_list(c, doc, v, false, &fm->objectives, &fm->nobjectives, NULL);
         else if (strcmp(key->name, "sources") == 0)
@@ -410,6 +415,8 @@ void fm_free(struct front_matter *fm)
     free(fm->language);
     free(fm->version);
     free_list(fm->authors, fm->nauthors);
+    free(fm->criteria);
+    free_list(fm->skills, fm->nskills);
     free_list(fm->objectives, fm->nobjectives);
     free_list(fm->sources, fm->nsources);
     free_list(fm->prerequisites, fm->nprerequisites);

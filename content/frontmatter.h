@@ -22,6 +22,9 @@ struct front_matter {
     int id_line;                /* line of the id key, for later checks */
     char **authors;
     size_t nauthors;
+    char *criteria;             /* course.md: what a learner does to earn the certificate */
+    char **skills;              /* course.md: what the course's certificate attests */
+    size_t nskills;
     struct completion_rule completion;
     int minutes;                /* 0 when absent or invalid */
     char **objectives;

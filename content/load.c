@@ -328,6 +328,11 @@ static void course_front_matter(struct course *c, struct front_matter *fm)
     c->nauthors = fm->nauthors;
     fm->authors = NULL;
     fm->nauthors = 0;
+    c->criteria = xstrdup(fm->criteria ? fm->criteria : "");
+    c->skills = fm->skills;
+    c->nskills = fm->nskills;
+    fm->skills = NULL;
+    fm->nskills = 0;
     if (fm->present)
         c->completion = fm->completion;
 }
@@ -418,6 +423,10 @@ static void course_free(struct course *c)
     for (size_t i = 0; i < c->nauthors; i++)
         free(c->authors[i]);
     free(c->authors);
+    for (size_t i = 0; i < c->nskills; i++)
+        free(c->skills[i]);
+    free(c->skills);
+    free(c->criteria);
     free(c->id);
     free(c->title);
     free(c->summary);

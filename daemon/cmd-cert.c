@@ -202,7 +202,10 @@ static char *criteria_text(const struct course *c)
     else
         snprintf(ex, sizeof(ex), "pass %d of the %zu exercises", c->completion.exercises,
                  c->nexercises);
-    return xasprintf("Complete %s of the course (%zu in all) and %s.", lessons, c->nlessons, ex);
+    /* The author's words from course.md first, then the rule campusd checks. */
+    const char *own = c->criteria ? c->criteria : "";
+    return xasprintf("%s%sComplete %s of the course (%zu in all) and %s.", own, own[0] ? " " : "",
+                     lessons, c->nlessons, ex);
 }
 
 static size_t count_passed(const struct course *c, json_t *passed)
@@ -248,6 +251,20 @@ static json_t *build_credential(struct issue *op, long long now)
                             scoretxt);
     if (op->cohort[0])
         json_object_set_new(sub, "cohort", json_string(op->cohort));
+    /* Open Badges' own place for the recipient's name: an IdentityObject of
+     * type "name", in plain text (the learner asked for it on the paper). */
+    json_object_set_new(sub, "identifier", json_pack("[{s:s,s:b,s:s,s:s}]", "type", "IdentityObject",
+                                                     "hashed", 0, "identityHash",
+                                                     op->display ? op->display : op->req->user,
+                                                     "identityType", "name"));
+    /* The skills the course attests (course.md's skills:), as the
+     * achievement's tags. */
+    if (c->nskills) {
+        json_t *tags = json_array();
+        for (size_t i = 0; i < c->nskills; i++)
+            json_array_append_new(tags, json_string(c->skills[i]));
+        json_object_set_new(achievement, "tag", tags);
+    }
     json_t *cred = json_pack(
         "{s:[s,s],s:s,s:[s,s],s:{s:s,s:[s],s:s,s:s},s:s,s:s,s:o,"
         "s:{s:s,s:s,s:s,s:s,s:s}}",

@@ -143,8 +143,13 @@ def test_issue_store_and_verify():
     p = json.loads(b64d(jws.split(".")[1]))
     assert "OpenBadgeCredential" in p["type"]
     assert p["credentialSubject"]["name"] == "lena"
-    assert p["credentialSubject"]["achievement"]["name"]
-    assert p["credentialSubject"]["achievement"]["version"]
+    assert p["credentialSubject"]["identifier"] == [
+        {"type": "IdentityObject", "hashed": False, "identityHash": "lena", "identityType": "name"}]
+    ach = p["credentialSubject"]["achievement"]
+    assert ach["name"] == "Demo course" and ach["version"] == "1.0.0", ach
+    # course.md's criteria and skills, then the rule campusd checks.
+    assert ach["criteria"]["narrative"].startswith("Read the three lessons and pass the quiz. Complete 80%"), ach
+    assert ach["tag"] == ["Reading the demo format", "Answering a quiz"], ach
     assert p["credentialStatus"]["type"] == "BitstringStatusListEntry"
     cid = p["id"][len("urn:uuid:"):]
     rec = json.loads(env.redis.cmd("HGET", "campus:{u:lena}:certs", "demo"))
