@@ -173,6 +173,54 @@ bool id_valid(const char *s)
     return n > 0;
 }
 
+char *b64url_encode(const void *data, size_t len)
+{
+    size_t cap = 4 * ((len + 2) / 3) + 1;
+    char *out = xcalloc(1, cap);
+    int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+
+    while (n > 0 && out[n - 1] == '=')
+        n--;
+    out[n] = '\0';
+    for (int i = 0; i < n; i++)
+        out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+    return out;
+}
+
+int b64url_decode(const char *s, size_t len, size_t max, unsigned char **out, size_t *outlen)
+{
+    if (len % 4 == 1 || len > max)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return -1;
+    }
+    size_t plen = (len + 3) / 4 * 4;
+    char *t = xcalloc(1, plen + 1);
+    for (size_t i = 0; i < plen; i++)
+        t[i] = i >= len ? '=' : s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+    unsigned char *buf = xcalloc(1, plen / 4 * 3 + 1);
+    int n = plen ? EVP_DecodeBlock(buf, (unsigned char *)t, (int)plen) : 0;
+    free(t);
+    if (n < 0) {
+        free(buf);
+        return -1;
+    }
+    n -= (int)(plen - len);      /* EVP_DecodeBlock counts the padding as zero bytes */
+    char *again = b64url_encode(buf, (size_t)n);
+    bool same = strlen(again) == len && memcmp(again, s, len) == 0;
+    free(again);
+    if (!same) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *outlen = (size_t)n;
+    return 0;
+}
+
 void sha256_hex(const void *p, size_t n, char out[65])
 {
     unsigned char md[32];

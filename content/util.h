@@ -35,6 +35,14 @@ bool utf8_valid(const char *s, size_t n);
 bool id_valid(const char *s);
 
 /* Writes the SHA-256 of the n bytes as 64 lower-case hex digits and a NUL. */
+/* base64url (RFC 4648 section 5) without padding, through OpenSSL. Caller
+ * frees. */
+char *b64url_encode(const void *data, size_t len);
+/* Decodes strictly: only the URL alphabet, no padding, at most max bytes of
+ * text, and the text must be the canonical encoding of what it decodes to,
+ * so that no two strings decode to the same bytes (a changed unused bit in
+ * the last character is refused). Returns 0 with *out (caller frees) or -1. */
+int b64url_decode(const char *s, size_t len, size_t max, unsigned char **out, size_t *outlen);
 void sha256_hex(const void *p, size_t n, char out[65]);
 
 #endif

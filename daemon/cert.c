@@ -27,59 +27,6 @@ struct cert_key {
 static struct cert_key keys[CERT_KEYS_MAX];
 static size_t nkeys;
 
-/* ---- base64url (RFC 4648 section 5, no padding) through OpenSSL ---- */
-
-char *cert_b64url(const void *data, size_t len)
-{
-    size_t cap = 4 * ((len + 2) / 3) + 1;
-    char *out = xcalloc(1, cap);
-    int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-
-    while (n > 0 && out[n - 1] == '=')
-        n--;
-    out[n] = '\0';
-    for (int i = 0; i < n; i++)
-        out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-    return out;
-}
-
-/* Decodes strictly: only the URL alphabet, no padding, and the text must be
- * the canonical encoding of what it decodes to, so that no two strings
- * decode to the same bytes (a changed unused bit in the last character is a
- * different credential, and fails). Returns 0 with *out (caller frees) or -1. */
-int cert_b64url_decode(const char *s, size_t len, unsigned char **out, size_t *outlen)
-{
-    if (len % 4 == 1 || len > CERT_JWS_MAX)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return -1;
-    }
-    size_t plen = (len + 3) / 4 * 4;
-    char *t = xcalloc(1, plen + 1);
-    for (size_t i = 0; i < plen; i++)
-        t[i] = i >= len ? '=' : s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
-    unsigned char *buf = xcalloc(1, plen / 4 * 3 + 1);
-    int n = plen ? EVP_DecodeBlock(buf, (unsigned char *)t, (int)plen) : 0;
-    free(t);
-    if (n < 0) {
-        free(buf);
-        return -1;
-    }
-    n -= (int)(plen - len);      /* EVP_DecodeBlock counts the padding as zero bytes */
-    char *again = cert_b64url(buf, (size_t)n);
-    bool same = strlen(again) == len && memcmp(again, s, len) == 0;
-    free(again);
-    if (!same) {
-        free(buf);
-        return -1;
-    }
-    *out = buf;
-    *outlen = (size_t)n;
-    return 0;
-}
 
 /* ---- keys ---- */
 
@@ -93,13 +40,13 @@ static int key_describe(struct cert_key *k)
 
     if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &rawlen) != 1 || rawlen != 32)
         return -1;
-    char *x = cert_b64url(raw, rawlen);
+    char *x = b64url_encode(raw, rawlen);
     snprintf(k->x, sizeof(k->x), "%s", x);
     char *canon = xasprintf("{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}", x);
     free(x);
     EVP_Digest(canon, strlen(canon), md, &mdlen, EVP_sha256(), NULL);
     free(canon);
-    char *kid = cert_b64url(md, mdlen);
+    char *kid = b64url_encode(md, mdlen);
     snprintf(k->kid, sizeof(k->kid), "%s", kid);
     free(kid);
     return 0;
@@ -324,7 +271,7 @@ char *cert_sign(json_t *payload)
     json_t *hdr = json_pack("{s:s,s:s,s:s}", "alg", "EdDSA", "typ", "JWT", "kid", keys[0].kid);
     char *h = json_dumps(hdr, JSON_COMPACT | JSON_PRESERVE_ORDER);
     char *p = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    char *h64 = cert_b64url(h, strlen(h)), *p64 = cert_b64url(p, strlen(p));
+    char *h64 = b64url_encode(h, strlen(h)), *p64 = b64url_encode(p, strlen(p));
     char *input = xasprintf("%s.%s", h64, p64);
     unsigned char sig[64];
     size_t siglen = sizeof(sig);
@@ -336,7 +283,7 @@ char *cert_sign(json_t *payload)
         EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)input, strlen(input)) != 1)
         fatal("cert_sign: Ed25519 signing failed");
     EVP_MD_CTX_free(ctx);
-    char *s64 = cert_b64url(sig, siglen);
+    char *s64 = b64url_encode(sig, siglen);
     char *jws = xasprintf("%s.%s", input, s64);
     json_decref(hdr);
     free(h);
@@ -367,9 +314,9 @@ int cert_verify_jws(const char *jws, size_t len, json_t **payload, char *kid_out
         snprintf(why, whylen, "not a JWS in compact serialisation (three base64url parts)");
         return -1;
     }
-    if (cert_b64url_decode(jws, (size_t)(d1 - jws), &h, &hl) < 0 ||
-        cert_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &p, &pl) < 0 ||
-        cert_b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - jws), &sig, &sl) < 0) {
+    if (b64url_decode(jws, (size_t)(d1 - jws), CERT_JWS_MAX, &h, &hl) < 0 ||
+        b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), CERT_JWS_MAX, &p, &pl) < 0 ||
+        b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - jws), CERT_JWS_MAX, &sig, &sl) < 0) {
         snprintf(why, whylen, "malformed base64url");
         goto out;
     }

@@ -42,11 +42,7 @@ char *cert_sign(json_t *payload);
  * kid_out (CERT_KID_MAX bytes, may be NULL), or -1 with the reason in why. */
 int cert_verify_jws(const char *jws, size_t len, json_t **payload, char *kid_out, char *why,
                     size_t whylen);
-/* base64url without padding. Caller frees. */
-char *cert_b64url(const void *data, size_t len);
-/* Strict base64url decoding (canonical form only); 0 with *out (caller
- * frees) or -1. */
-int cert_b64url_decode(const char *s, size_t len, unsigned char **out, size_t *outlen);
+/* base64url: b64url_encode and b64url_decode in content/util.h. */
 
 /* cmd-cert.c: answers GET /certificates/ID with the printable page. */
 struct evhttp_request;

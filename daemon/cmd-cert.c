@@ -905,7 +905,7 @@ static void status_cb(redisReply *reply, const char *err, void *priv)
     size_t gzlen = zs.total_out;
     deflateEnd(&zs);
     free(bits);
-    char *enc = cert_b64url(gz, gzlen);
+    char *enc = b64url_encode(gz, gzlen);
     char *b = base(), when[32];
     char *url = xasprintf("%s/api/status/1", b), *issuer = xasprintf("%s/api/issuer", b);
     char *list = xasprintf("u%s", enc);
@@ -1098,7 +1098,7 @@ static void page_record_cb(redisReply *reply, const char *err, void *priv)
     unsigned char *raw = NULL;
     size_t rawlen = 0;
     json_t *p = NULL;
-    if (d2 && cert_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &raw, &rawlen) == 0)
+    if (d2 && b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), CERT_JWS_MAX, &raw, &rawlen) == 0)
         p = json_loadb((char *)raw, rawlen, 0, NULL);
     free(raw);
     if (p == NULL) {
