@@ -63,16 +63,30 @@ class Redis:
         self.dir = os.path.join(tmp, "redis")
         os.makedirs(self.dir, exist_ok=True)
         self.port = port or free_port()
+        self.port_chosen = port is None
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "always",
-             "--save", "", "--daemonize", "no", "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(self.ping, what="redis-server")
-        return self
+        # Test files run in parallel, and a free port can be taken by another
+        # one's redis-server between free_port() and the bind: then the PING
+        # below would be answered by that one. Check the answer is ours, and
+        # take another port when the port was ours to choose.
+        for _ in range(5):
+            self.proc = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                 "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "always",
+                 "--save", "", "--daemonize", "no", "--loglevel", "warning"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_for(lambda: self.proc.poll() is not None or self.ping(), what="redis-server")
+            if self.proc.poll() is None and \
+                    ("process_id:%d\r\n" % self.proc.pid).encode() in self.cmd("INFO", "server"):
+                return self
+            self.proc.kill()
+            self.proc.wait()
+            if not self.port_chosen:
+                raise AssertionError("port %d is taken by another redis-server" % self.port)
+            self.port = free_port()
+        raise AssertionError("no free port for redis-server")
 
     def ping(self):
         try:
