@@ -268,7 +268,7 @@ int arg_addr_port(const char *addr, int dflt);
 
 struct cmd {
     const char *name;
-    void (*fn)(struct req *);
+    void (*run)(struct req *);   /* the handler; it answers, now or from a callback */
     int min_args, max_args;      /* not counting the verb; -1: no limit */
     enum role role;
     int flags;

@@ -952,16 +952,19 @@ static void cmd_issuer(struct req *req)
 }
 
 const struct cmd cmd_group_cert[] = {
-    { "CERT", cmd_cert, 1, -1, ROLE_LEARNER, CMD_STORE | CMD_WRITE,
-      "CERT course | CERT LIST | CERT SHOW id | CERT REVOKE id reason",
-      "Your certificate for a completed course (an Open Badges 3.0 credential, VC-JWT);"
-      " 409 lists what is missing. LIST: yours. SHOW: one by id. REVOKE: admins and"
-      " the cohort's trainers." },
-    { "VERIFY", cmd_verify, 1, 1, ROLE_ANON, CMD_STORE, "VERIFY {N}",
-      "Checks a credential (compact JWS): signature, issuer key, expiry, revocation." },
-    { "ISSUER", cmd_issuer, 0, 1, ROLE_ANON, 0, "ISSUER [status]",
-      "The issuer's public keys as a JWK Set; status: the signed revocation status list." },
-    { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
+    { .name = "CERT", .run = cmd_cert, .min_args = 1, .max_args = -1, .role = ROLE_LEARNER,
+      .flags = CMD_STORE | CMD_WRITE,
+      .usage = "CERT course | CERT LIST | CERT SHOW id | CERT REVOKE id reason",
+      .help = "Your certificate for a completed course (an Open Badges 3.0 credential, VC-JWT);"
+              " 409 lists what is missing. LIST: yours. SHOW: one by id. REVOKE: admins and"
+              " the cohort's trainers." },
+    { .name = "VERIFY", .run = cmd_verify, .min_args = 1, .max_args = 1, .role = ROLE_ANON,
+      .flags = CMD_STORE, .usage = "VERIFY {N}",
+      .help = "Checks a credential (compact JWS): signature, issuer key, expiry, revocation." },
+    { .name = "ISSUER", .run = cmd_issuer, .min_args = 0, .max_args = 1, .role = ROLE_ANON,
+      .usage = "ISSUER [status]",
+      .help = "The issuer's public keys as a JWK Set; status: the signed revocation status list." },
+    { .name = NULL },
 };
 
 /* ---- HTTP routes ---- */

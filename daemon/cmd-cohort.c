@@ -1320,9 +1320,10 @@ static void cmd_cohort(struct req *req)
 const struct cmd cmd_group_cohort[] = {
     /* CMD_WRITE: most sub-commands write, and a write must finish before
      * what is pipelined behind it runs (JOIN then SHOW sees the join). */
-    { "COHORT", cmd_cohort, 1, 62, ROLE_LEARNER, CMD_STORE | CMD_WRITE,
-      "COHORT CREATE|JOIN|LEAVE|LIST|SHOW|CODE|CLOSE|TRAINER|ADD|REMOVE|ENROL|OPEN|EXTEND|PROGRESS|GRADES ...",
-      "Cohorts: a session of a course for a group, paced by dates, with an enrolment code. "
-      "HELP COHORT lists the sub-commands in docs/PROTOCOL.md." },
-    { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
+    { .name = "COHORT", .run = cmd_cohort, .min_args = 1, .max_args = 62, .role = ROLE_LEARNER,
+      .flags = CMD_STORE | CMD_WRITE,
+      .usage = "COHORT CREATE|JOIN|LEAVE|LIST|SHOW|CODE|CLOSE|TRAINER|ADD|REMOVE|ENROL|OPEN|EXTEND|PROGRESS|GRADES ...",
+      .help = "Cohorts: a session of a course for a group, paced by dates, with an enrolment code. "
+              "HELP COHORT lists the sub-commands in docs/PROTOCOL.md." },
+    { .name = NULL },
 };

@@ -428,19 +428,24 @@ static void cmd_reload(struct req *req)
 }
 
 const struct cmd cmd_group_content[] = {
-    { "RELOAD", cmd_reload, 0, 0, ROLE_ADMIN, 0, "RELOAD",
-      "Loads the courses again (as SIGHUP does). If they have errors the live catalogue stays "
-      "and the answer lists them as path:line: message." },
-    { "COURSES", cmd_courses, 0, 0, ROLE_ANON, 0, "COURSES",
-      "Lists the courses: id, title, modules, lessons, minutes." },
-    { "COURSE", cmd_course, 1, 1, ROLE_ANON, CMD_SESSION, "COURSE id",
-      "A course's outline: module, lesson id, title, minutes, kind." },
-    { "READ", cmd_read, 1, 3, ROLE_ANON, CMD_SESSION, "READ course/lesson [text|md|html] [width]",
-      "A lesson in the format asked for (text wraps at width, 80 by default). The status "
-      "line gives its version and the previous and next lesson ids." },
-    { "SEARCH", cmd_search, 1, -1, ROLE_ANON, 0, "SEARCH words...",
-      "Ranked full-text search over every lesson: lesson id, title, score, snippet." },
-    { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
+    { .name = "RELOAD", .run = cmd_reload, .min_args = 0, .max_args = 0, .role = ROLE_ADMIN,
+      .usage = "RELOAD",
+      .help = "Loads the courses again (as SIGHUP does). If they have errors the live catalogue stays "
+              "and the answer lists them as path:line: message." },
+    { .name = "COURSES", .run = cmd_courses, .min_args = 0, .max_args = 0, .role = ROLE_ANON,
+      .usage = "COURSES",
+      .help = "Lists the courses: id, title, modules, lessons, minutes." },
+    { .name = "COURSE", .run = cmd_course, .min_args = 1, .max_args = 1, .role = ROLE_ANON,
+      .flags = CMD_SESSION, .usage = "COURSE id",
+      .help = "A course's outline: module, lesson id, title, minutes, kind." },
+    { .name = "READ", .run = cmd_read, .min_args = 1, .max_args = 3, .role = ROLE_ANON,
+      .flags = CMD_SESSION, .usage = "READ course/lesson [text|md|html] [width]",
+      .help = "A lesson in the format asked for (text wraps at width, 80 by default). The status "
+              "line gives its version and the previous and next lesson ids." },
+    { .name = "SEARCH", .run = cmd_search, .min_args = 1, .max_args = -1, .role = ROLE_ANON,
+      .usage = "SEARCH words...",
+      .help = "Ranked full-text search over every lesson: lesson id, title, score, snippet." },
+    { .name = NULL },
 };
 
 /* ---- HTTP routes ---- */

@@ -882,20 +882,22 @@ void exercise_export_gift(struct req *req)
 }
 
 const struct cmd cmd_group_exercise[] = {
-    { "EXERCISE", cmd_exercise, 1, 2, ROLE_ANON, CMD_SESSION, "EXERCISE course/exercise [text|json]",
-      "The exercise as you will see it on your next attempt: the case, the tasks and how to "
-      "answer each. Never the keys." },
-    { "SUBMIT", cmd_submit, 2, 3, ROLE_LEARNER, CMD_STORE | CMD_WRITE,
-      "SUBMIT course/exercise [key] {N}",
-      "Grades an answer document (one 'task-id: answer' line per task) and stores the attempt; "
-      "answers the score, pass or fail, feedback per task and the attempts left. A malformed "
-      "document is a 400, one over its size limit a 413: neither uses an attempt. Sent again "
-      "with the same key (or, without one, the same answer), it answers the attempt it made." },
-    { "ATTEMPTS", cmd_attempts, 1, 2, ROLE_LEARNER, CMD_STORE, "ATTEMPTS course/exercise [n]",
-      "Your attempts at an exercise (with trainers' comments), and the score that counts under "
-      "its policy; with n, that attempt: each task's score, feedback as the exercise shows it, "
-      "and a trainer's comment and rubric levels." },
-    { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
+    { .name = "EXERCISE", .run = cmd_exercise, .min_args = 1, .max_args = 2, .role = ROLE_ANON,
+      .flags = CMD_SESSION, .usage = "EXERCISE course/exercise [text|json]",
+      .help = "The exercise as you will see it on your next attempt: the case, the tasks and how to "
+              "answer each. Never the keys." },
+    { .name = "SUBMIT", .run = cmd_submit, .min_args = 2, .max_args = 3, .role = ROLE_LEARNER,
+      .flags = CMD_STORE | CMD_WRITE, .usage = "SUBMIT course/exercise [key] {N}",
+      .help = "Grades an answer document (one 'task-id: answer' line per task) and stores the attempt; "
+              "answers the score, pass or fail, feedback per task and the attempts left. A malformed "
+              "document is a 400, one over its size limit a 413: neither uses an attempt. Sent again "
+              "with the same key (or, without one, the same answer), it answers the attempt it made." },
+    { .name = "ATTEMPTS", .run = cmd_attempts, .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
+      .flags = CMD_STORE, .usage = "ATTEMPTS course/exercise [n]",
+      .help = "Your attempts at an exercise (with trainers' comments), and the score that counts under "
+              "its policy; with n, that attempt: each task's score, feedback as the exercise shows it, "
+              "and a trainer's comment and rubric levels." },
+    { .name = NULL },
 };
 
 /* ---- HTTP routes ---- */

@@ -692,19 +692,23 @@ static void cmd_export(struct req *req)
 }
 
 const struct cmd cmd_group_progress[] = {
-    { "DONE", cmd_done, 1, 2, ROLE_LEARNER, CMD_STORE | CMD_WRITE, "DONE course/lesson [at-ms]",
-      "Marks a lesson complete (again is fine). Answers once Redis has it. A mark made"
-      " offline may give the time it was made, in ms since 1970." },
-    { "NEXT", cmd_next, 0, 1, ROLE_LEARNER, CMD_STORE, "NEXT [course]",
-      "The next lesson to do: the first unfinished one in course order, prerequisites first." },
-    { "PROGRESS", cmd_progress, 0, 1, ROLE_LEARNER, CMD_STORE, "PROGRESS [course]",
-      "Lessons done of total, percent, minutes left and exercises passed, per course"
-      " or, for one course, per module." },
-    { "EXPORT", cmd_export, 1, 2, ROLE_LEARNER, CMD_STORE, "EXPORT xapi [since] | EXPORT gift course",
-      "Your events (registered, viewed, completed, attempted, passed) as xAPI 1.0.3"
-      " statements, a JSON array; since: ms, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."
-      " Trainers: a course's questions as GIFT, for Moodle." },
-    { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
+    { .name = "DONE", .run = cmd_done, .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
+      .flags = CMD_STORE | CMD_WRITE, .usage = "DONE course/lesson [at-ms]",
+      .help = "Marks a lesson complete (again is fine). Answers once Redis has it. A mark made"
+              " offline may give the time it was made, in ms since 1970." },
+    { .name = "NEXT", .run = cmd_next, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER,
+      .flags = CMD_STORE, .usage = "NEXT [course]",
+      .help = "The next lesson to do: the first unfinished one in course order, prerequisites first." },
+    { .name = "PROGRESS", .run = cmd_progress, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER,
+      .flags = CMD_STORE, .usage = "PROGRESS [course]",
+      .help = "Lessons done of total, percent, minutes left and exercises passed, per course"
+              " or, for one course, per module." },
+    { .name = "EXPORT", .run = cmd_export, .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
+      .flags = CMD_STORE, .usage = "EXPORT xapi [since] | EXPORT gift course",
+      .help = "Your events (registered, viewed, completed, attempted, passed) as xAPI 1.0.3"
+              " statements, a JSON array; since: ms, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."
+              " Trainers: a course's questions as GIFT, for Moodle." },
+    { .name = NULL },
 };
 
 /* ---- HTTP routes ---- */

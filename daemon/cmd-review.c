@@ -609,13 +609,13 @@ static void review_item_points_cb(redisReply *reply, const char *err, void *priv
 }
 
 const struct cmd cmd_group_review[] = {
-    { "REVIEW", cmd_review, 1, 5, ROLE_TRAINER, CMD_STORE,
-      "REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id points|confirm [comment] | "
-      "REVIEW GRADE id rubric [comment] {N}",
-      "The queue of answers a trainer grades by hand (review tasks, essays, rubric tasks a "
-      "trainer confirms): grade on the task's own points, by a level per criterion of its "
-      "rubric, or confirm the machine's suggestion." },
-    { NULL, NULL, 0, 0, ROLE_ANON, 0, NULL, NULL },
+    { .name = "REVIEW", .run = cmd_review, .min_args = 1, .max_args = 5, .role = ROLE_TRAINER,
+      .flags = CMD_STORE,
+      .usage = "REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id points|confirm [comment] | " "REVIEW GRADE id rubric [comment] {N}",
+      .help = "The queue of answers a trainer grades by hand (review tasks, essays, rubric tasks a "
+              "trainer confirms): grade on the task's own points, by a level per criterion of its "
+              "rubric, or confirm the machine's suggestion." },
+    { .name = NULL },
 };
 
 /* ---- HTTP routes ---- */

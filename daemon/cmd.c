@@ -146,5 +146,5 @@ void cmd_dispatch(struct req *req)
         req_reply(req, 503, "progress store refuses writes: %s", store_status());
         return;
     }
-    c->fn(req);
+    c->run(req);
 }
