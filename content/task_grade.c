@@ -115,31 +115,6 @@ static void add_number(struct sbuf *b, double v)
     sbuf_adds(b, tmp);
 }
 
-/* Parses "3 1 2" (commas allowed) into a permutation of 1..n (0-based into
- * out). */
-static bool read_permutation(const char *s, size_t n, size_t *out)
-{
-    bool *seen = xcalloc(n + 1, sizeof(bool));
-    size_t k = 0;
-    bool ok = true;
-    while (*s && ok) {
-        while (*s == ' ' || *s == ',' || *s == '\t')
-            s++;
-        if (!*s)
-            break;
-        char *end;
-        long v = strtol(s, &end, 10);
-        ok = end != s && v >= 1 && (size_t)v <= n && k < n && !seen[v - 1] &&
-             (*end == '\0' || *end == ' ' || *end == ',' || *end == '\t');
-        if (ok) {
-            seen[v - 1] = true;
-            out[k++] = (size_t)(v - 1);
-        }
-        s = end;
-    }
-    free(seen);
-    return ok && k == n;
-}
 
 static int grade_order(const struct task *t, uint64_t seed, const char *ans, struct sbuf *fb,
                        double *score, char *err, size_t errlen)
@@ -147,7 +122,7 @@ static int grade_order(const struct task *t, uint64_t seed, const char *ans, str
     size_t n = t->nitems;
     size_t *perm = xmalloc(n * sizeof(size_t)), *seq = xmalloc(n * sizeof(size_t));
     task_item_order(t, seed, true, perm);
-    if (!read_permutation(ans, n, seq)) {
+    if (!perm_parse(ans, n, seq)) {
         snprintf(err, errlen, "%s: expected the item numbers 1 to %zu in order, each once "
                  "(e.g. %s: 2 1 ...)", t->id, n, t->id);
         free(perm);

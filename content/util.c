@@ -173,6 +173,32 @@ bool id_valid(const char *s)
     return n > 0;
 }
 
+bool perm_parse(const char *s, size_t n, size_t *out)
+{
+    bool *seen = xcalloc(n + 1, sizeof(bool));
+    size_t k = 0;
+    bool ok = true;
+    while (*s && ok) {
+        while (*s == ' ' || *s == ',' || *s == '\t')
+            s++;
+        if (!*s)
+            break;
+        char *end;
+        long v = strtol(s, &end, 10);
+        ok = end != s && v >= 1 && (size_t)v <= n && k < n && !seen[v - 1] &&
+             (*end == '\0' || *end == ' ' || *end == ',' || *end == '\t');
+        if (ok) {
+            seen[v - 1] = true;
+            if (out)
+                out[k] = (size_t)(v - 1);
+            k++;
+        }
+        s = end;
+    }
+    free(seen);
+    return ok && k == n;
+}
+
 char *b64url_encode(const void *data, size_t len)
 {
     size_t cap = 4 * ((len + 2) / 3) + 1;

@@ -35,6 +35,11 @@ bool utf8_valid(const char *s, size_t n);
 bool id_valid(const char *s);
 
 /* Writes the SHA-256 of the n bytes as 64 lower-case hex digits and a NUL. */
+/* Parses "3 1 2" (commas or spaces between) as a permutation of 1..n:
+ * every number once. With out, stores it 0-based (out[k] is the item put
+ * k-th). The grader and the terminal client's answer check read orders with
+ * it, so the client refuses exactly what the server would. */
+bool perm_parse(const char *s, size_t n, size_t *out);
 /* base64url (RFC 4648 section 5) without padding, through OpenSSL. Caller
  * frees. */
 char *b64url_encode(const void *data, size_t len);

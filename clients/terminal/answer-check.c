@@ -184,30 +184,6 @@ static int letter_of(const char *w, size_t len, size_t n)
     return c >= 'a' && (size_t)(c - 'a') < n ? c - 'a' : -1;
 }
 
-/* "3 1 2" (commas allowed): every item number once. */
-static bool is_order(const char *s, size_t n)
-{
-    bool *seen = xcalloc(n + 1, sizeof(bool));
-    size_t k = 0;
-    bool ok = true;
-    while (*s && ok) {
-        while (*s == ' ' || *s == ',' || *s == '\t')
-            s++;
-        if (!*s)
-            break;
-        char *end;
-        long v = strtol(s, &end, 10);
-        ok = end != s && v >= 1 && (size_t)v <= n && k < n && !seen[v - 1] &&
-             (*end == '\0' || *end == ' ' || *end == ',' || *end == '\t');
-        if (ok) {
-            seen[v - 1] = true;
-            k++;
-        }
-        s = end;
-    }
-    free(seen);
-    return ok && k == n;
-}
 
 /* "s=1,3 w=2": known keys, item numbers in range, each item at most once. */
 static bool is_classified(const char *s, const struct check_rule *r)
@@ -282,7 +258,7 @@ int check_answer(const struct check_rule *r, const char *answer, char *why, size
             snprintf(why, whylen, "expected true or false");
         break;
     case CHECK_ORDER:
-        if (!(ok = is_order(a, r->nitems)))
+        if (!(ok = perm_parse(a, r->nitems, NULL)))
             snprintf(why, whylen, "expected every item number from 1 to %zu once, in your order, "
                      "e.g. %s", r->nitems, r->nitems >= 3 ? "3 1 2" : r->nitems == 2 ? "2 1" : "1");
         break;
