@@ -1,9 +1,16 @@
-"""The bundled curriculum holds its shape: three courses of 4 to 6
+"""The bundled curriculum holds its shape: three courses of 4 to 7
 modules, 3 to 6 lessons a module, 400 to 1,200 words a lesson, a GIFT quiz
-of at least 5 questions ending every module, case studies with at least
-three task types (every type used in the cluster course), sources on every
+of at least 5 questions ending every module (the cluster course's capstone
+module ends with its capstone instead), case studies with at least three
+task types (every type used in the cluster course), sources on every
 lesson, a glossary per course, a clean --check, and no run of eight words
-shared with the seed documents."""
+shared with the seed documents.
+
+The trainer's layer: every module ends with a trainer-only facilitator
+guide, every task a trainer grades has a trainer block with a model answer
+and a marking grid, every course has the six templates (Markdown and CSV),
+a bibliography with no dangling citation and a pre-test, and the cluster
+course a capstone graded with an analytic rubric."""
 
 import os
 import re
@@ -26,8 +33,23 @@ def modules(course):
                   if re.match(r"\d\d-", d) and os.path.isdir(os.path.join(base, d)))
 
 
-def lessons(module):
+def all_lessons(module):
+    """Every lesson and case file of a module, trainer-only ones included."""
     return sorted(os.path.join(module, f) for f in os.listdir(module) if re.match(r"\d\d-.*\.md$", f))
+
+
+def trainer_only(path):
+    fm = open(path, encoding="utf-8").read().split("\n---\n", 1)[0]
+    return re.search(r"^trainer: *true\s*$", fm, re.M) is not None
+
+
+def lessons(module):
+    """The lessons a learner sees: trainer-only lessons left out."""
+    return [p for p in all_lessons(module) if not trainer_only(p)]
+
+
+def capstone(module):
+    return module.endswith("-capstone")
 
 
 def split(path):
@@ -63,10 +85,10 @@ def test_three_courses_of_the_right_shape():
     assert courses() == ["cluster-development", "led-foundations", "value-chains"]
     for c in courses():
         mods = modules(c)
-        assert 4 <= len(mods) <= 6, (c, len(mods))
+        assert 4 <= len(mods) <= 7, (c, len(mods))
         for m in mods:
             ls = lessons(m)
-            assert 3 <= len(ls) <= 6, (m, len(ls))
+            assert (2 if capstone(m) else 3) <= len(ls) <= 6, (m, len(ls))
 
 
 def test_every_lesson_has_length_objectives_minutes_sources():
@@ -88,6 +110,8 @@ def test_every_lesson_has_length_objectives_minutes_sources():
 def test_every_module_ends_with_a_quiz_of_five_mixed_questions():
     for c in courses():
         for m in modules(c):
+            if capstone(m):
+                continue
             last = lessons(m)[-1]
             _, body = split(last)
             blocks = quiz_blocks(body)
@@ -118,6 +142,8 @@ def test_every_module_quiz_limits_attempts_and_draws_from_a_larger_pool():
     # question sits in a pool that holds more questions than it shows.
     for c in courses():
         for m in modules(c):
+            if capstone(m):
+                continue
             last = lessons(m)[-1]
             fm, body = split(last)
             attempts = int(re.search(r"^attempts: *(\d+)", fm, re.M).group(1))
@@ -184,6 +210,116 @@ def test_no_eight_word_run_shared_with_the_seeds():
         return
     out = subprocess.run(["python3", OVERLAP, COURSES], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout == "", out.stdout[:2000]
+
+
+TEMPLATES = ("diagnostic-checklist", "swot-grid", "actor-map", "results-chain", "action-plan",
+             "me-framework")
+
+
+def task_blocks(body):
+    """(task id, YAML text) of each task block of a file."""
+    out = []
+    for t in re.findall(r"```task\n(.*?)```", body, re.S):
+        m = re.search(r"^id: *([a-z0-9-]+)", t, re.M)
+        out.append((m.group(1) if m else None, t))
+    return out
+
+
+def trainer_graded(yaml_text):
+    return re.search(r"^type: *review\s*$", yaml_text, re.M) is not None or \
+        re.search(r"^confirm: *trainer\s*$", yaml_text, re.M) is not None
+
+
+def test_every_module_ends_with_a_facilitator_guide():
+    for c in courses():
+        for m in modules(c):
+            last = all_lessons(m)[-1]
+            assert re.match(r"\d\d-facilitator-guide", os.path.basename(last)), (m, last)
+            assert trainer_only(last), last
+            _, body = split(last)
+            # A session plan: a timed table and prompts for discussion.
+            assert re.search(r"```table [a-z0-9-]+\n[^`]*\d:\d\d", body), last
+            assert re.search(r"^## .*[Dd]iscussion|^## .*prompts", body, re.M), last
+
+
+def test_every_trainer_graded_task_has_a_model_answer_and_a_marking_grid():
+    seen = 0
+    for c in courses():
+        for m in modules(c):
+            for path in all_lessons(m):
+                _, body = split(path)
+                blocks = dict(re.findall(r"```trainer ([a-z0-9-]+)\n(.*?)```", body, re.S))
+                for tid, y in task_blocks(body):
+                    if not trainer_graded(y):
+                        continue
+                    seen += 1
+                    assert tid in blocks, (path, tid)
+                    b = blocks[tid]
+                    assert re.search(r"[Mm]odel answer", b), (path, tid)
+                    head = re.search(r"^\|(.*)\|\s*$", b, re.M)
+                    assert head, (path, tid, "no marking grid")
+                    cols = [h.strip().lower() for h in head.group(1).split("|")]
+                    assert cols[0] == "criterion" and cols[-1] == "points", (path, tid, cols)
+                    assert any("full" in h for h in cols) and any("partial" in h for h in cols) \
+                        and any(h.startswith("no") for h in cols), (path, tid, cols)
+                    assert re.search(r"^criteria:", y, re.M), (path, tid, "no analytic rubric")
+                for tid in blocks:
+                    assert tid in dict(task_blocks(body)), (path, tid, "trainer block names no task")
+    assert seen >= 9, seen
+
+
+def test_every_course_has_the_six_templates_as_markdown_and_csv():
+    for c in courses():
+        files = os.path.join(COURSES, c, "files")
+        for name in TEMPLATES:
+            for ext in ("md", "csv"):
+                path = os.path.join(files, "%s.%s" % (name, ext))
+                assert os.path.isfile(path), path
+                assert os.path.getsize(path) > 40, path
+        linked = " ".join(open(p, encoding="utf-8").read() for m in modules(c) for p in lessons(m))
+        for name in TEMPLATES:
+            assert "../files/%s.md" % name in linked, (c, name)
+
+
+def references(course):
+    text = open(os.path.join(COURSES, course, "references.yaml"), encoding="utf-8").read()
+    return set(re.findall(r"^- key: *([A-Za-z0-9_-]+)", text, re.M)), text
+
+
+def test_every_course_has_a_bibliography_and_no_dangling_citation():
+    for c in courses():
+        keys, text = references(c)
+        assert keys, c
+        for field in ("title", "author", "year", "publisher"):
+            assert len(re.findall(r"^  %s: *\S" % field, text, re.M)) == len(keys), (c, field)
+        cited = set()
+        for m in modules(c):
+            for path in all_lessons(m):
+                _, body = split(path)
+                for group in re.findall(r"\[(@[^\]]+)\]", body):
+                    for k in re.findall(r"@([A-Za-z0-9_-]+)", group):
+                        assert k in keys, (path, k)
+                        cited.add(k)
+        assert cited == keys, (c, keys - cited)
+
+
+def test_every_course_has_a_pretest_that_does_not_count():
+    for c in courses():
+        pre = [p for m in modules(c) for p in lessons(m)
+               if re.search(r"^pretest: *true\s*$", split(p)[0], re.M)]
+        assert len(pre) == 1, (c, pre)
+        assert pre[0] == lessons(modules(c)[0])[0], pre
+        assert quiz_blocks(split(pre[0])[1]), pre
+
+
+def test_cluster_course_closes_with_a_capstone_graded_with_an_analytic_rubric():
+    last = modules("cluster-development")[-1]
+    assert capstone(last), last
+    cases = [p for p in lessons(last) if p.endswith(".case.md")]
+    assert len(cases) == 1, cases
+    _, body = split(cases[0])
+    reviews = [y for _, y in task_blocks(body) if trainer_graded(y)]
+    assert len(reviews) == 1 and len(re.findall(r"^  - id: ", reviews[0], re.M)) >= 5, cases
 
 
 if __name__ == "__main__":
