@@ -12,6 +12,7 @@ and a marking grid, every course has the six templates (Markdown and CSV),
 a bibliography with no dangling citation and a pre-test, and the cluster
 course a capstone graded with an analytic rubric."""
 
+import csv
 import os
 import re
 import subprocess
@@ -281,6 +282,10 @@ def test_every_course_has_the_six_templates_as_markdown_and_csv():
                 path = os.path.join(files, "%s.%s" % (name, ext))
                 assert os.path.isfile(path), path
                 assert os.path.getsize(path) > 40, path
+            # The CSV is a spreadsheet with a header row; the page links to it.
+            rows = list(csv.reader(open(os.path.join(files, name + ".csv"), encoding="utf-8")))
+            assert len(rows) >= 2 and len(rows[0]) >= 3 and all(rows[0]), (c, name, rows[:1])
+            assert "(%s.csv)" % name in open(os.path.join(files, name + ".md"), encoding="utf-8").read(), (c, name)
         linked = " ".join(open(p, encoding="utf-8").read() for m in modules(c) for p in lessons(m))
         for name in TEMPLATES:
             assert "../files/%s.md" % name in linked, (c, name)
