@@ -502,7 +502,7 @@ static void cert_issue(struct req *req)
     struct catalog *cat = courses_current();
     const char *id = req->args.argv[1];
 
-    if (!arg_id_valid(id, req->args.argl[1])) {
+    if (!id_valid_n(id, req->args.argl[1])) {
         req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
         return;
     }
@@ -561,7 +561,7 @@ static void cert_list(struct req *req)
 struct lookup {
     struct req *req;
     bool revoke;
-    char owner[128], course[ARG_ID_MAX + 1];
+    char owner[128], course[ID_MAX + 1];
     json_t *rec;
 };
 
@@ -1065,7 +1065,7 @@ struct page {
      * detached, not freed, by libevent: answering it then frees it. */
     struct evhttp_request *r;
     char id[37];
-    char owner[128], course[ARG_ID_MAX + 1];
+    char owner[128], course[ID_MAX + 1];
 };
 
 static void page_finish(struct page *pg, int code, const char *msg)

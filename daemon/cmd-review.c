@@ -557,7 +557,7 @@ static void cmd_review(struct req *req)
     op->req = req;
     op->cat = catalog_ref(cat);
     if (strcasecmp(sub, "LIST") == 0 && argc <= 3) {
-        if (argc == 3 && !arg_id_valid(req->args.argv[2], req->args.argl[2])) {
+        if (argc == 3 && !id_valid_n(req->args.argv[2], req->args.argl[2])) {
             fail(op, 400, "bad course id (use a-z, 0-9 and -)");
             return;
         }

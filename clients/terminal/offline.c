@@ -102,15 +102,15 @@ char *offline_after(const struct config *c, const char *id)
     char *outline = offline_outline(c, course, &len);
     if (outline == NULL)
         return NULL;
-    struct table t;
-    table_parse(outline, len, &t);
-    int col = table_col(&t, "lesson");
+    struct listing t;
+    listing_parse(outline, len, &t);
+    int col = listing_col(&t, "lesson");
     for (size_t r = 1; col >= 0 && r + 1 < t.nrows; r++)
-        if (strcmp(table_cell(&t, r, col), id) == 0) {
-            out = xstrdup(table_cell(&t, r + 1, col));
+        if (strcmp(listing_cell(&t, r, col), id) == 0) {
+            out = xstrdup(listing_cell(&t, r + 1, col));
             break;
         }
-    table_free(&t);
+    listing_free(&t);
     free(outline);
     return out;
 }
@@ -130,14 +130,14 @@ char **offline_known_ids(const struct config *c, size_t *n)
         char *outline = offline_outline(c, e->d_name, &len);
         if (outline == NULL)
             continue;
-        struct table t;
-        table_parse(outline, len, &t);
-        int col = table_col(&t, "lesson");
+        struct listing t;
+        listing_parse(outline, len, &t);
+        int col = listing_col(&t, "lesson");
         for (size_t r = 1; col >= 0 && r < t.nrows; r++) {
             ids = xrealloc(ids, (*n + 1) * sizeof(*ids));
-            ids[(*n)++] = xstrdup(table_cell(&t, r, col));
+            ids[(*n)++] = xstrdup(listing_cell(&t, r, col));
         }
-        table_free(&t);
+        listing_free(&t);
         free(outline);
     }
     if (d)

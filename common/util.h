@@ -31,7 +31,14 @@ void sbuf_free(struct sbuf *b);
  * nothing above U+10FFFF). NUL bytes count as valid. */
 bool utf8_valid(const char *s, size_t n);
 
-/* True when s is a valid id: 1 to 64 of [a-z0-9-]. */
+/* Course, module, lesson and exercise ids: 1 to ID_MAX of [a-z0-9-]. The
+ * one definition, for the course files, the daemon's arguments and the
+ * client alike. */
+#define ID_MAX 64
+/* True when the len bytes at s are an id. Every byte counts, a NUL
+ * included, so "intro\0x" (an argument with a length) is not "intro". */
+bool id_valid_n(const char *s, size_t len);
+/* The same for a NUL-terminated string. */
 bool id_valid(const char *s);
 
 /* Writes the SHA-256 of the n bytes as 64 lower-case hex digits and a NUL. */
