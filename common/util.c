@@ -250,7 +250,7 @@ int b64url_decode(const char *s, size_t len, size_t max, unsigned char **out, si
     return 0;
 }
 
-void sha256_hex(const void *p, size_t n, char out[65])
+void sha256_hex(const void *p, size_t n, char out[SHA256_HEX_MAX])
 {
     unsigned char md[32];
     unsigned int mdlen = 0;

@@ -15,7 +15,7 @@
 
 /* Splits a lesson id into its two ids, both checked, so a path built from
  * them stays inside the cache. Returns 0 or -1. */
-static int split_id(const char *id, char course[65], char lesson[65])
+static int split_id(const char *id, char course[ID_MAX + 1], char lesson[ID_MAX + 1])
 {
     const char *slash = strchr(id, '/');
     if (slash == NULL || slash - id > 64 || strlen(slash + 1) > 64)
@@ -38,7 +38,7 @@ static char *cache_dir(const struct config *c, const char *course)
 
 char *offline_lesson(const struct config *c, const char *id, size_t *len)
 {
-    char course[65], lesson[65];
+    char course[ID_MAX + 1], lesson[ID_MAX + 1];
     if (split_id(id, course, lesson) < 0)
         return NULL;
     char *dir = cache_dir(c, course);
@@ -52,7 +52,7 @@ char *offline_lesson(const struct config *c, const char *id, size_t *len)
 void offline_store(const struct config *c, const char *id, const char *text, size_t len,
                    bool force)
 {
-    char course[65], lesson[65];
+    char course[ID_MAX + 1], lesson[ID_MAX + 1];
     struct stat st;
 
     if (split_id(id, course, lesson) < 0)
@@ -94,7 +94,7 @@ char *offline_outline(const struct config *c, const char *course, size_t *len)
 
 char *offline_after(const struct config *c, const char *id)
 {
-    char course[65], lesson[65], *out = NULL;
+    char course[ID_MAX + 1], lesson[ID_MAX + 1], *out = NULL;
     size_t len;
 
     if (split_id(id, course, lesson) < 0)
@@ -174,7 +174,7 @@ static char *queue_path(const struct config *c)
 
 int offline_queue_add(const struct config *c, const char *user, const char *lesson)
 {
-    char course[65], id[65];
+    char course[ID_MAX + 1], id[ID_MAX + 1];
     struct timeval tv;
 
     if (split_id(lesson, course, id) < 0 || user == NULL)
