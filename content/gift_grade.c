@@ -112,15 +112,6 @@ void gift_choice_order(const struct gift_question *q, uint64_t seed, bool shuffl
     }
 }
 
-static void add_feedback(struct sbuf *b, const char *fb)
-{
-    if (fb == NULL || fb[0] == '\0')
-        return;
-    if (b->len)
-        sbuf_addc(b, '\n');
-    sbuf_adds(b, fb);
-}
-
 /* Position (0-based) of a choice letter, or -1. */
 static int letter_pos(const char *s, size_t n, size_t nchoices)
 {
@@ -213,7 +204,7 @@ static int grade_choice(const struct gift_question *q, const size_t *order, cons
     }
     const struct gift_answer *a = &q->answers[order[p]];
     *score = a->weight > 0 ? a->weight : 0;
-    add_feedback(fb, a->feedback);
+    sbuf_add_line(fb, a->feedback);
     return 0;
 }
 
@@ -244,7 +235,7 @@ static int grade_multi(const struct gift_question *q, const size_t *order, const
             positive += a->weight;
         if (chosen[i]) {
             sum += a->weight;
-            add_feedback(fb, a->feedback);
+            sbuf_add_line(fb, a->feedback);
         }
     }
     double f = positive > 0 ? sum / positive : 0;
@@ -265,7 +256,7 @@ static int grade_truefalse(const struct gift_question *q, const char *ans, struc
         return -1;
     }
     *score = v == q->truth ? 100 : 0;
-    add_feedback(fb, v == q->truth ? q->fb_right : q->fb_wrong);
+    sbuf_add_line(fb, v == q->truth ? q->fb_right : q->fb_wrong);
     return 0;
 }
 
@@ -283,7 +274,7 @@ static void grade_short(const struct gift_question *q, const char *ans, struct s
     free(a);
     *score = best && best->weight > 0 ? best->weight : 0;
     if (best)
-        add_feedback(fb, best->feedback);
+        sbuf_add_line(fb, best->feedback);
 }
 
 static int grade_numerical(const struct gift_question *q, const char *ans, struct sbuf *fb,
@@ -301,7 +292,7 @@ static int grade_numerical(const struct gift_question *q, const char *ans, struc
             best = a;
     }
     *score = best && best->weight > 0 ? best->weight : 0;
-    add_feedback(fb, best ? best->feedback : q->fb_wrong);
+    sbuf_add_line(fb, best ? best->feedback : q->fb_wrong);
     return 0;
 }
 
@@ -393,7 +384,7 @@ int gift_grade(const struct gift_question *q, const size_t *order, const char *a
         return -1;
     }
     if (q->type != GIFT_DESCRIPTION && q->type != GIFT_ESSAY)
-        add_feedback(&fb, q->general_feedback);
+        sbuf_add_line(&fb, q->general_feedback);
     out->score = score;
     out->feedback = sbuf_take(&fb);
     return 0;
