@@ -260,17 +260,41 @@ static int grade_truefalse(const struct gift_question *q, const char *ans, struc
     return 0;
 }
 
+/* The answer of highest weight among those the learner's answer matches
+ * (short answer and numerical questions), or NULL. */
+static const struct gift_answer *best_matching(const struct gift_question *q,
+                                               bool (*matches)(const struct gift_answer *, const void *),
+                                               const void *learner)
+{
+    const struct gift_answer *best = NULL;
+    for (size_t i = 0; i < q->nanswers; i++) {
+        const struct gift_answer *a = &q->answers[i];
+        if (matches(a, learner) && (best == NULL || a->weight > best->weight))
+            best = a;
+    }
+    return best;
+}
+
+/* learner: the folded answer text. */
+static bool short_matches(const struct gift_answer *a, const void *learner)
+{
+    char *k = rubric_fold(a->text, false);
+    bool m = wild_match(k, learner);
+    free(k);
+    return m;
+}
+
+/* learner: the number read from the answer. */
+static bool number_matches(const struct gift_answer *a, const void *learner)
+{
+    return within(*(const double *)learner, a->value, a->tol);
+}
+
 static void grade_short(const struct gift_question *q, const char *ans, struct sbuf *fb,
                         double *score)
 {
     char *a = rubric_fold(ans, false);
-    const struct gift_answer *best = NULL;
-    for (size_t i = 0; i < q->nanswers; i++) {
-        char *k = rubric_fold(q->answers[i].text, false);
-        if (wild_match(k, a) && (best == NULL || q->answers[i].weight > best->weight))
-            best = &q->answers[i];
-        free(k);
-    }
+    const struct gift_answer *best = best_matching(q, short_matches, a);
     free(a);
     *score = best && best->weight > 0 ? best->weight : 0;
     if (best)
@@ -285,12 +309,7 @@ static int grade_numerical(const struct gift_question *q, const char *ans, struc
         snprintf(err, errlen, "expected a number");
         return -1;
     }
-    const struct gift_answer *best = NULL;
-    for (size_t i = 0; i < q->nanswers; i++) {
-        const struct gift_answer *a = &q->answers[i];
-        if (within(x, a->value, a->tol) && (best == NULL || a->weight > best->weight))
-            best = a;
-    }
+    const struct gift_answer *best = best_matching(q, number_matches, &x);
     *score = best && best->weight > 0 ? best->weight : 0;
     sbuf_add_line(fb, best ? best->feedback : q->fb_wrong);
     return 0;
