@@ -1,5 +1,6 @@
 /* markdown_view.c: a lesson's Markdown as a learner may see it: no front
- * matter, and no ```gift or ```task fences (they hold answer keys). */
+ * matter, no ```gift or ```task fences (they hold answer keys) and no
+ * ```trainer fences; and as a trainer sees it (trainer fences kept). */
 #include "markdown_view.h"
 
 #include <string.h>
@@ -36,13 +37,13 @@ static bool info_is(const char *info, const char *end, const char *word)
            (info + w == end || info[w] == ' ' || info[w] == '\r' || info[w] == '\n' || info[w] == '\t');
 }
 
-char *markdown_learner_view(const char *md, size_t len, const char *placeholder)
+static char *view(const char *md, size_t len, const char *placeholder, bool trainer, bool whole)
 {
     struct sbuf out = {0};
     const char *p = md, *end = md + len;
 
     /* Front matter: "---" on the first line up to the next "---" line. */
-    if (len >= 4 && strncmp(md, "---", 3) == 0 && (md[3] == '\n' || md[3] == '\r')) {
+    if (!whole && len >= 4 && strncmp(md, "---", 3) == 0 && (md[3] == '\n' || md[3] == '\r')) {
         const char *q = memchr(md, '\n', len);
         while (q && q + 1 < end) {
             const char *line = q + 1;
@@ -73,7 +74,13 @@ char *markdown_learner_view(const char *md, size_t len, const char *placeholder)
                 if (info == e)
                     hiding = false;
             }
-        } else if (fence_open(p, ll, &ch, &n, &info) &&
+        } else if (!trainer && fence_open(p, ll, &ch, &n, &info) &&
+                   info_is(info, p + ll, "trainer")) {
+            /* Trainer notes: dropped without a trace for learners. */
+            hiding = true;
+            fch = ch;
+            flen = n;
+        } else if (!whole && fence_open(p, ll, &ch, &n, &info) &&
                    (info_is(info, p + ll, "gift") || info_is(info, p + ll, "task"))) {
             hiding = true;
             fch = ch;
@@ -96,4 +103,19 @@ char *markdown_learner_view(const char *md, size_t len, const char *placeholder)
         p += ll;
     }
     return sbuf_take(&out);
+}
+
+char *markdown_learner_view(const char *md, size_t len, const char *placeholder)
+{
+    return view(md, len, placeholder, false, false);
+}
+
+char *markdown_trainer_view(const char *md, size_t len, const char *placeholder)
+{
+    return view(md, len, placeholder, true, false);
+}
+
+char *markdown_without_trainer(const char *md, size_t len)
+{
+    return view(md, len, NULL, false, true);
 }
