@@ -559,8 +559,8 @@ static void resolve_link(struct loader *l, const char *path, cmark_node *link, b
     size_t plen = strcspn(url, "#?");
     char *target = resolve_path(path, url, plen);
     const char *second = target ? strchr(target, '/') : NULL;
-    if (target == NULL || (second && strncmp(second, "/files/", 7) == 0) || plen < 3 ||
-        strncmp(url + plen - 3, ".md", 3) != 0) {
+    bool md = plen >= 3 && strncmp(url + plen - 3, ".md", 3) == 0;
+    if ((target == NULL && !md) || (second && strncmp(second, "/files/", 7) == 0) || !md) {
         free(target);
         resolve_file_link(l, path, link, url, report);
         return;
@@ -637,7 +637,7 @@ void loader_finish(struct loader *l)
             resolve_prerequisites(l, les);
         resolve_links(l, les->path, les->doc, false);
         struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
-                                     .skip_title = true};
+                                     .title = les->title};
         les->html = render_html(les->doc);
         les->text = render_text_opts(les->doc, &o);
         if (les->trainer_doc) {

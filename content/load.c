@@ -457,7 +457,7 @@ static void load_course(struct walk *w, const char *id)
             keep_entry(w, rel, "module", &e, v, &nv);
         } else if (k != KIND_NONE) {
             diag_add(w->l->diags, DIAG_WARNING, rel, 0,
-                     "ignored: not course.md, references.yaml, files/ or an NN-module folder");
+                     "ignored: not course.md or an NN-module folder");
         }
         free(rel);
     }
@@ -771,7 +771,7 @@ char *catalog_lesson_text_view(const struct lesson *lesson, const struct text_vi
     if (width > CATALOG_TEXT_WIDTH_MAX)
         width = CATALOG_TEXT_WIDTH_MAX;
     struct render_text_opts o = {.width = width, .ansi = v->ansi, .exercise_id = lesson->full_id,
-                                 .in_exercise = v->in_exercise, .skip_title = true};
+                                 .in_exercise = v->in_exercise, .title = lesson->title};
     return render_text_opts(v->trainer && lesson->trainer_doc ? lesson->trainer_doc : lesson->doc,
                             &o);
 }

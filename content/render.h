@@ -35,7 +35,8 @@ struct render_text_opts {
     bool ansi;
     const char *exercise_id;    /* names the exercise placeholders */
     bool in_exercise;           /* read above its own exercise: no placeholder */
-    bool skip_title;            /* a first level-1 heading is the lesson's title: left out */
+    const char *title;          /* a first level-1 heading saying this (the lesson's
+                                 * title, shown by the reader) is left out; NULL: kept */
 };
 char *render_text_opts(struct cmark_node *doc, const struct render_text_opts *o);
 

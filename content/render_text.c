@@ -37,7 +37,7 @@ struct tt {
     bool need_blank;            /* a blank line before the next block */
     const char *exercise_id;
     bool in_exercise;           /* no exercise placeholder */
-    bool skip_title;            /* leave out a first level-1 heading */
+    const char *title;          /* leave out a first level-1 heading saying this */
     bool skipping;              /* inside that heading */
     char **links;               /* reference targets, numbered from 1 */
     size_t nlinks, linkcap;
@@ -540,6 +540,30 @@ static void tt_heading(struct tt *t, cmark_node *n)
     sbuf_free(&s);
 }
 
+/* True when the heading's text (its text and code nodes, spaces between
+ * soft breaks) is title. */
+static bool heading_is(cmark_node *h, const char *title)
+{
+    struct sbuf b = {0};
+    cmark_iter *it = cmark_iter_new(h);
+    cmark_event_type ev;
+
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        cmark_node_type ty = cmark_node_get_type(n);
+        if (ev != CMARK_EVENT_ENTER)
+            continue;
+        if (ty == CMARK_NODE_TEXT || ty == CMARK_NODE_CODE)
+            sbuf_adds(&b, cmark_node_get_literal(n) ? cmark_node_get_literal(n) : "");
+        else if (ty == CMARK_NODE_SOFTBREAK || ty == CMARK_NODE_LINEBREAK)
+            sbuf_addc(&b, ' ');
+    }
+    cmark_iter_free(it);
+    bool same = b.data && strcmp(b.data, title) == 0;
+    sbuf_free(&b);
+    return same;
+}
+
 /* Handles one iterator event. */
 static void tt_event(struct tt *t, cmark_event_type ev, cmark_node *n)
 {
@@ -596,9 +620,10 @@ static void tt_event(struct tt *t, cmark_event_type ev, cmark_node *n)
         break;
     case CMARK_NODE_PARAGRAPH:
     case CMARK_NODE_HEADING:
-        if (t->skip_title && type == CMARK_NODE_HEADING && cmark_node_get_heading_level(n) == 1 &&
+        if (t->title && type == CMARK_NODE_HEADING && cmark_node_get_heading_level(n) == 1 &&
             cmark_node_previous(n) == NULL && cmark_node_parent(n) != NULL &&
-            cmark_node_get_type(cmark_node_parent(n)) == CMARK_NODE_DOCUMENT) {
+            cmark_node_get_type(cmark_node_parent(n)) == CMARK_NODE_DOCUMENT &&
+            heading_is(n, t->title)) {
             /* The reader shows the lesson's title already. */
             t->skipping = enter;
             break;
@@ -773,7 +798,7 @@ char *render_text(struct cmark_node *doc, const char *exercise_id, int width, bo
 char *render_text_opts(struct cmark_node *doc, const struct render_text_opts *o)
 {
     struct tt t = {.width = o->width, .ansi = o->ansi, .exercise_id = o->exercise_id,
-                   .in_exercise = o->in_exercise, .skip_title = o->skip_title};
+                   .in_exercise = o->in_exercise, .title = o->title};
 
     return tt_run(&t, doc);
 }
