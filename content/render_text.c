@@ -374,8 +374,8 @@ static void tt_free_lines(char **v, size_t n)
     free(v);
 }
 
-/* Narrowest a wrapped column is made before the table turns into records. */
-#define TEXT_TABLE_COL_MIN 8
+/* Longest word a table column is kept wide enough for; past it a word is cut. */
+#define TEXT_TABLE_WORD_MAX 16
 
 /* Writes one table row, its cells wrapped into the column widths w. */
 static void tt_table_row(struct tt *t, const struct table *tb, char **cells, const size_t *w,
@@ -425,7 +425,9 @@ static void tt_table_records(struct tt *t, const struct table *tb, char **labels
                 free(s);
                 s = xasprintf(ANSI_BOLD "%s:" ANSI_NOBOLD " %s", labels[c], tb->cells[r][c]);
             }
+            tt_push(t, "", "  ");    /* a value's further lines hang under it */
             tt_wrap(t, s, strlen(s));
+            tt_pop(t);
             free(s);
         }
     }
@@ -433,12 +435,28 @@ static void tt_table_records(struct tt *t, const struct table *tb, char **labels
 
 /* Writes a table under its labels with columns padded to their widest cell;
  * columns whose every cell is a number are right-aligned. When the natural
- * widths do not fit, the widest columns are narrowed and their cells
- * wrapped; when even TEXT_TABLE_COL_MIN a column does not fit, each record
- * is written as a block of its own. */
+ * widths do not fit, columns are narrowed (never below their longest word)
+ * and their cells wrapped; when even that does not fit, each record is
+ * written as a block of its own, one "Label: value" line per column. */
+/* Display width of the longest word (space-separated) of s. */
+static size_t longest_word(const char *s)
+{
+    size_t best = 0;
+
+    while (*s) {
+        size_t n = strcspn(s, " ");
+        size_t w = render_width(s, n);
+        best = w > best ? w : best;
+        s += n;
+        s += strspn(s, " ");
+    }
+    return best;
+}
+
 static void tt_table(struct tt *t, const struct table *tb)
 {
     size_t *w = xcalloc(tb->ncols, sizeof(size_t));
+    size_t *minw = xcalloc(tb->ncols, sizeof(size_t));
     bool *num = xcalloc(tb->ncols, sizeof(bool));
     char **labels = xcalloc(tb->ncols, sizeof(char *));
     size_t avail = tt_avail(t), total = 2 * (tb->ncols - 1), floor = total;
@@ -446,24 +464,34 @@ static void tt_table(struct tt *t, const struct table *tb)
     for (size_t c = 0; c < tb->ncols; c++) {
         labels[c] = tt_label(tb, c);
         w[c] = render_width(labels[c], strlen(labels[c]));
+        minw[c] = longest_word(labels[c]);
         num[c] = tb->nrows > 0;
         for (size_t r = 0; r < tb->nrows; r++) {
             size_t cw = render_width(tb->cells[r][c], strlen(tb->cells[r][c]));
+            size_t lw = longest_word(tb->cells[r][c]);
             double v;
             w[c] = cw > w[c] ? cw : w[c];
+            minw[c] = lw > minw[c] ? lw : minw[c];
             if (!table_number(tb, r, c, &v))
                 num[c] = false;
         }
+        /* A column is narrowed no further than its longest word, so that
+         * words stay whole; a very long word (a URL) may still be cut. */
+        if (minw[c] > TEXT_TABLE_WORD_MAX)
+            minw[c] = TEXT_TABLE_WORD_MAX;
+        if (minw[c] > w[c])
+            minw[c] = w[c];
         total += w[c];
-        floor += w[c] < TEXT_TABLE_COL_MIN ? w[c] : TEXT_TABLE_COL_MIN;
+        floor += minw[c];
     }
     if (floor > avail) {
         tt_table_records(t, tb, labels);
     } else {
         while (total > avail) {
+            /* Narrow the column with the most room above its floor. */
             size_t widest = 0;
             for (size_t c = 1; c < tb->ncols; c++)
-                if (w[c] > w[widest])
+                if (w[c] - minw[c] > w[widest] - minw[widest])
                     widest = c;
             w[widest]--;
             total--;
@@ -485,6 +513,7 @@ static void tt_table(struct tt *t, const struct table *tb)
         free(labels[c]);
     free(labels);
     free(w);
+    free(minw);
     free(num);
 }
 
