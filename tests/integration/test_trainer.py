@@ -224,4 +224,82 @@ def test_pretest_is_outside_progress_and_completion():
     assert "0 of 2 lessons" in prog.text or "of 2 lessons" in prog.text, prog
 
 
+def check(tree):
+    """Writes {path: bytes or str} into a fresh copy of the fixture and runs
+    campusd --check on it; returns (exit status, output)."""
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(prefix="campus-check-")
+    try:
+        root = os.path.join(d, "courses")
+        shutil.copytree(COURSES, root)
+        for path, data in tree.items():
+            full = os.path.join(root, path)
+            if data is None:
+                os.remove(full)
+                continue
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "wb") as f:
+                f.write(data.encode() if isinstance(data, str) else data)
+        p = subprocess.run([harness.CAMPUSD, "--check", root], capture_output=True, text=True,
+                           timeout=60)
+        return p.returncode, p.stdout.replace(root + "/", "")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+INTRO = "tdemo/01-basics/02-intro.md"
+
+
+def intro_with(extra):
+    return open(os.path.join(COURSES, INTRO), encoding="utf-8").read() + "\n" + extra + "\n"
+
+
+def test_check_flags_files_citations_and_trainer_mistakes():
+    rc, out = check({})
+    assert rc == 0 and out == "", out
+    cases = [
+        ({"tdemo/files/swot-grid.md": None},
+         "tdemo/01-basics/02-intro.md:13: error: link to missing file '../files/swot-grid.md'"),
+        ({INTRO: intro_with("See [theirs](../../tnext/files/x.md).")},
+         "error: link '../../tnext/files/x.md' leads outside the course"),
+        ({INTRO: intro_with("See [up](../../../secret.txt).")},
+         "error: link '../../../secret.txt' leads outside the course"),
+        ({"tdemo/files/big.csv": b"x" * (1024 * 1024 + 1)},
+         "tdemo/files/big.csv:0: error: file is too large: 1048577 bytes, at most 1048576"),
+        ({"tdemo/files/Bad Name.md": "x"}, "tdemo/files/Bad Name.md:0: error: course file names"),
+        ({"tdemo/files/run.exe": "x"}, "tdemo/files/run.exe:0: error: course file names"),
+        ({INTRO: intro_with("As shown [@nobody2000].")},
+         "error: citation '@nobody2000' has no entry in tdemo/references.yaml"),
+        ({"tdemo/references.yaml": open(os.path.join(COURSES, "tdemo/references.yaml")).read()
+          + "- key: guide2013\n  title: T\n  author: A\n  year: '1'\n  publisher: P\n"},
+         "tdemo/references.yaml:13: error: duplicate reference key 'guide2013' (first at line 1)"),
+        ({"tdemo/references.yaml": open(os.path.join(COURSES, "tdemo/references.yaml")).read()
+          + "- key: spare\n  title: T\n  author: A\n  year: '1'\n  publisher: P\n"},
+         "tdemo/references.yaml:13: warning: reference 'spare' is cited by no lesson"),
+        ({"tdemo/references.yaml": "- key: k\n  title: T\n"},
+         "tdemo/references.yaml:1: error: reference lacks 'author'"),
+        ({INTRO: intro_with("```trainer Not_An_Id\nx\n```")},
+         "error: trainer block names task 'Not_An_Id'"),
+        ({"tdemo/01-basics/04-facilitator-guide.md":
+          "---\ntitle: G\nminutes: 1\ntrainer: true\n---\n\nG\n\n```gift\nQ {T}\n```\n"},
+         "error: a trainer-only lesson cannot hold an exercise"),
+        ({"tdemo/01-basics/01-pretest.md": "---\ntitle: P\nminutes: 1\npretest: true\n---\n\nNo questions.\n"},
+         "error: a pre-test (pretest: true) needs questions"),
+        ({"tdemo/01-basics/01-pretest.md": "---\ntitle: P\nminutes: 1\npretest: maybe\n---\n\nx\n"},
+         "tdemo/01-basics/01-pretest.md:4: error: 'pretest' must be true or false"),
+        ({"programmes.yaml": "- id: r\n  title: R\n  courses: [tdemo, nosuch]\n"},
+         "programmes.yaml:3: error: programme 'r' names unknown course 'nosuch'"),
+        ({"tnext/course.md": open(os.path.join(COURSES, "tnext/course.md")).read()
+          .replace("[tdemo]", "[tdemo, ghost]")},
+         "tnext/course.md:0: error: unknown prerequisite course 'ghost'"),
+    ]
+    wrong = []
+    for tree, want in cases:
+        rc, out = check(tree)
+        if want not in out or (": error:" in want and rc == 0):
+            wrong.append("%s\n  wanted: %s\n  got: %s (rc %d)" % (list(tree), want, out.strip(), rc))
+    assert not wrong, "\n".join(wrong)
+
+
 harness.main(globals())
