@@ -390,7 +390,7 @@ int courses_reload(void);
 int courses_reload_report(struct sbuf *report);
 void courses_free(void);
 
-/* ---- cmd-content.c: RELOAD, COURSES, COURSE, READ, SEARCH, FILE ---- */
+/* ---- cmd-content.c: RELOAD, COURSES, COURSE, READ, SEARCH, FILE, PROGRAMMES ---- */
 
 /* Frees the rendered READ answers (at exit). */
 void read_cache_free(void);
