@@ -543,8 +543,11 @@ static bool resolve_file_link(struct loader *l, const char *path, cmark_node *li
 
 /* Rewrites one link: disallowed schemes lose their target; a relative link
  * to a .md file becomes the lesson href or an error; one into files/ the
- * file's href. Problems are reported only when report is true. */
-static void resolve_link(struct loader *l, const char *path, cmark_node *link, bool report)
+ * file's href. Problems are reported only when report is true; learner
+ * says the link sits in text learners read, where a trainer-only lesson's
+ * link would lead to a 404. */
+static void resolve_link(struct loader *l, const char *path, cmark_node *link, bool report,
+                         bool learner)
 {
     const char *url = cmark_node_get_url(link);
 
@@ -572,6 +575,10 @@ static void resolve_link(struct loader *l, const char *path, cmark_node *link, b
                      url);
         cmark_node_set_url(link, "");
     } else {
+        if (les->trainer && learner && report)
+            diag_add(l->diags, DIAG_ERROR, path, node_line(link),
+                     "link to trainer-only lesson '%s' in text learners read: put it in a "
+                     "```trainer block", url);
         char *href = xasprintf("%s%s", CATALOG_LESSON_HREF, les->full_id);
         cmark_node_set_url(link, href);
         free(href);
@@ -590,7 +597,8 @@ static bool is_trainer_block(cmark_node *n)
 /* Resolves every link and image of a document. A trainer document repeats
  * the learner's outside its trainer blocks: only_trainer reports problems
  * inside them alone, so that none is reported twice. */
-static void resolve_links(struct loader *l, const char *path, cmark_node *doc, bool only_trainer)
+static void resolve_links(struct loader *l, const char *path, cmark_node *doc, bool only_trainer,
+                          bool learner)
 {
     cmark_iter *it = cmark_iter_new(doc);
     cmark_event_type ev;
@@ -603,7 +611,7 @@ static void resolve_links(struct loader *l, const char *path, cmark_node *doc, b
         if (ev != CMARK_EVENT_ENTER)
             continue;
         if (cmark_node_get_type(n) == CMARK_NODE_LINK)
-            resolve_link(l, path, n, !only_trainer || depth > 0);
+            resolve_link(l, path, n, !only_trainer || depth > 0, learner && depth == 0);
         else if (cmark_node_get_type(n) == CMARK_NODE_IMAGE) {
             const char *url = cmark_node_get_url(n);
             if (url && !render_url_allowed(url))
@@ -635,20 +643,20 @@ void loader_finish(struct loader *l)
         struct lesson *les = l->all[i];
         if (les->nprerequisites)
             resolve_prerequisites(l, les);
-        resolve_links(l, les->path, les->doc, false);
+        resolve_links(l, les->path, les->doc, false, !les->trainer);
         struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
                                      .title = les->title};
         les->html = render_html(les->doc);
         les->text = render_text_opts(les->doc, &o);
         if (les->trainer_doc) {
-            resolve_links(l, les->path, les->trainer_doc, true);
+            resolve_links(l, les->path, les->trainer_doc, true, false);
             les->trainer_html = render_html(les->trainer_doc);
             les->trainer_text = render_text_opts(les->trainer_doc, &o);
         }
     }
     for (size_t i = 0; i < l->nintros; i++) {
         struct loader_intro *in = &l->intros[i];
-        resolve_links(l, in->path, in->doc, false);
+        resolve_links(l, in->path, in->doc, false, true);
         *in->html = render_html(in->doc);
         *in->text = render_text(in->doc, NULL, CATALOG_TEXT_WIDTH, false);
         cmark_node_free(in->doc);

@@ -288,6 +288,12 @@ def test_check_flags_files_citations_and_trainer_mistakes():
          "error: a pre-test (pretest: true) needs questions"),
         ({"tdemo/01-basics/01-pretest.md": "---\ntitle: P\nminutes: 1\npretest: maybe\n---\n\nx\n"},
          "tdemo/01-basics/01-pretest.md:4: error: 'pretest' must be true or false"),
+        ({INTRO: intro_with("```trainer nosuch\nx\n```")},
+         "error: trainer block names task 'nosuch', which this file has not"),
+        ({INTRO: intro_with("See [the guide](04-facilitator-guide.md).")},
+         "error: link to trainer-only lesson '04-facilitator-guide.md' in text learners read"),
+        ({INTRO: intro_with("```trainer\nSee [the guide](04-facilitator-guide.md).\n```")},
+         None),
         ({"programmes.yaml": "- id: r\n  title: R\n  courses: [tdemo, nosuch]\n"},
          "programmes.yaml:3: error: programme 'r' names unknown course 'nosuch'"),
         ({"tnext/course.md": open(os.path.join(COURSES, "tnext/course.md")).read()
@@ -297,6 +303,10 @@ def test_check_flags_files_citations_and_trainer_mistakes():
     wrong = []
     for tree, want in cases:
         rc, out = check(tree)
+        if want is None:
+            if rc != 0 or out:
+                wrong.append("%s\n  wanted a clean check, got: %s" % (list(tree), out.strip()))
+            continue
         if want not in out or (": error:" in want and rc == 0):
             wrong.append("%s\n  wanted: %s\n  got: %s (rc %d)" % (list(tree), want, out.strip(), rc))
     assert not wrong, "\n".join(wrong)
