@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "diag.h"
+#include "util.h"
 #include "table.h"
 
 /*
@@ -112,9 +113,9 @@ struct lesson {
     char *path;                 /* file path relative to the courses folder */
     char *markdown;             /* the whole file as read (front matter too) */
     size_t markdown_len;
-    char version[65];           /* sha256_hex of the file without its trainer blocks:
-                                 * the learner's version / ETag */
-    char trainer_version[65];   /* sha256_hex of the whole file: the trainer's */
+    char version[SHA256_HEX_MAX]; /* sha256_hex of the file without its trainer blocks:
+                                   * the learner's version / ETag */
+    char trainer_version[SHA256_HEX_MAX]; /* sha256_hex of the whole file: the trainer's */
     char *html;                 /* safe HTML fragment of the body */
     char *text;                 /* terminal text at CATALOG_TEXT_WIDTH, no ANSI */
     char *front_matter;         /* raw YAML between the --- lines ("" if none) */
@@ -155,7 +156,7 @@ struct course_file {
     char *content_type;         /* from the extension */
     char *data;                 /* the bytes (NUL-terminated for convenience) */
     size_t len;
-    char version[65];           /* sha256_hex of the bytes: the ETag */
+    char version[SHA256_HEX_MAX]; /* sha256_hex of the bytes: the ETag */
 };
 
 /* One entry of courses/programmes.yaml: a suggested route through courses. */

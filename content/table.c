@@ -306,3 +306,11 @@ int table_labels(struct table *t, const char *s, size_t n, char *err, size_t err
     }
     return 0;
 }
+
+const struct table *table_find(const struct table *const *tables, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tables[i]->name, name) == 0)
+            return tables[i];
+    return NULL;
+}

@@ -255,7 +255,7 @@ static void cmd_course(struct req *req)
 
     if (cat == NULL)
         return;
-    if (!arg_id_valid(id, req->args.argl[1])) {
+    if (!id_valid_n(id, req->args.argl[1])) {
         req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
         return;
     }
@@ -586,9 +586,9 @@ static void cmd_file(struct req *req)
     if (cat == NULL)
         return;
     const char *slash = memchr(arg, '/', alen);
-    char course[ARG_ID_MAX + 1];
+    char course[ID_MAX + 1];
     size_t clen = slash ? (size_t)(slash - arg) : alen;
-    if (clen > ARG_ID_MAX || !arg_id_valid(arg, clen)) {
+    if (clen > ID_MAX || !id_valid_n(arg, clen)) {
         req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
         return;
     }
@@ -611,7 +611,7 @@ static void cmd_file(struct req *req)
     }
     const char *name = slash + 1;
     size_t nlen = alen - clen - 1;
-    if (nlen == 0 || nlen > 2 * ARG_ID_MAX + 1 || memchr(name, '\0', nlen) ||
+    if (nlen == 0 || nlen > 2 * ID_MAX + 1 || memchr(name, '\0', nlen) ||
         strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-.") != nlen) {
         req_reply(req, 400, "bad file name (use name.ext: a-z, 0-9, - and one .)");
         return;

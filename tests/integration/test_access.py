@@ -50,6 +50,17 @@ TABLE = [
     ("EXERCISE demo/facilitator-guide",      404, 404, 404, 404, 404),
     ("READ demo/lists",                      200, 200, 200, 200, 200),
     ("FILE demo",                            200, 200, 200, 200, 200),
+    # Sub-verbs: the dispatcher checks each one's arity and role, so an
+    # unknown or mis-counted sub-verb is a 400 for whoever may use the verb.
+    ("EXPORT gift demo",                     401, 403, 403, 200, 200),
+    ("EXPORT gift",                          401, 400, 400, 400, 400),
+    ("EXPORT json",                          401, 400, 400, 400, 400),
+    ("USER LIST extra",                      401, 403, 403, 403, 400),
+    ("USER FROB otto",                       401, 403, 403, 403, 400),
+    ("USER ADD {n} learner",                 401, 403, 403, 403, 400),
+    ("REVIEW LIST",                          401, 403, 403, 200, 200),
+    ("REVIEW SHOW",                          401, 403, 403, 400, 400),
+    ("REVIEW TOSS 1",                        401, 403, 403, 400, 400),
 ]
 
 # What each reader's answer holds of the trainer layer: (verb, mark, shown to
@@ -60,10 +71,13 @@ TRAINER_TABLE = [
     ("READ demo/lists html",              "TRAINERONLYMARK",      0, 0, 0, 1, 1),
     ("READ demo/lists exercise 40",       "TRAINERONLYMARK",      0, 0, 0, 1, 1),
     ("READ demo/facilitator-guide",       "FACILITATORONLYMARK",  0, 0, 0, 1, 1),
-    ("COURSE demo",                       "facilitator-guide",       0, 0, 0, 1, 1),
-    ("SEARCH TRAINERONLYMARK",         "demo/lists",              0, 0, 0, 0, 0),
-    ("SEARCH FACILITATORONLYMARK",     "facilitator",            0, 0, 0, 0, 0),
+    ("COURSE demo",                       "facilitator-guide",    0, 0, 0, 1, 1),
+    ("SEARCH TRAINERONLYMARK",            "demo/lists",           0, 0, 0, 0, 0),
+    ("SEARCH FACILITATORONLYMARK",        "facilitator",          0, 0, 0, 0, 0),
     ("EXERCISE demo/lists",               "TRAINERONLYMARK",      0, 0, 0, 0, 0),
+    ("EXERCISE demo/lists json",          "TRAINERONLYMARK",      0, 0, 0, 0, 0),
+    ("EXPORT gift demo",                  "TRAINERONLYMARK",      0, 0, 0, 0, 0),
+    ("EXPORT xapi",                       "facilitator-guide",    0, 0, 0, 0, 0),
 ]
 
 env = None
