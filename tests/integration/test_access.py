@@ -77,7 +77,6 @@ TRAINER_TABLE = [
     ("EXERCISE demo/lists",               "TRAINERONLYMARK",      0, 0, 0, 0, 0),
     ("EXERCISE demo/lists json",          "TRAINERONLYMARK",      0, 0, 0, 0, 0),
     ("EXPORT gift demo",                  "TRAINERONLYMARK",      0, 0, 0, 0, 0),
-    ("EXPORT xapi",                       "facilitator-guide",    0, 0, 0, 0, 0),
 ]
 
 env = None

@@ -460,18 +460,18 @@ Test(render, narrow_tables_become_records_and_no_line_is_too_wide)
 
 Test(render, trainer_blocks_only_in_the_trainer_view)
 {
-    struct catalog *cat = mem("Before.\n\n```trainer q1\nA **model** answer.\n```\n\nAfter.\n");
+    struct catalog *cat = mem("Before.\n\n```trainer\nA **model** answer.\n```\n\nAfter.\n");
     const struct lesson *l = mem_lesson(cat);
     struct text_view v = {.width = 40, .trainer = true};
     char *t = catalog_lesson_text_view(l, &v);
 
     cr_assert_str_eq(l->text, "Before.\n\nAfter.\n");
     cr_assert(strstr(l->html, "model") == NULL && strstr(l->html, "trainer") == NULL);
-    cr_assert_str_eq(t, "Before.\n\n[Trainer notes: q1]\n| A *model* answer.\n\nAfter.\n");
-    cr_assert(strstr(l->trainer_html, "<aside class=\"trainer\" data-task=\"q1\">") != NULL);
+    cr_assert_str_eq(t, "Before.\n\n[Trainer notes]\n| A *model* answer.\n\nAfter.\n");
+    cr_assert(strstr(l->trainer_html, "<aside class=\"trainer\" data-task=\"\">") != NULL);
     cr_assert(strstr(l->trainer_html, "<strong>model</strong>") != NULL);
     cr_assert_eq(l->ntrainer_blocks, 1);
-    cr_assert_str_eq(l->trainer_tasks[0], "q1");
+    cr_assert_str_eq(l->trainer_tasks[0], "");
     cr_assert_str_neq(l->version, l->trainer_version);
     free(t);
     catalog_unref(cat);
