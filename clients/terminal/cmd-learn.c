@@ -225,9 +225,14 @@ int cmd_read(struct ctx *ctx, int argc, char **argv)
         rc = cmd_status(&r.resp);
         if (rc == 0) {
             char *next = resp_status_field(r.resp.text, "next");
+            char *missing = resp_status_field(r.resp.text, "missing");
             offline_last_set(&ctx->cfg, id, next);
             offline_store(&ctx->cfg, id, r.resp.body, r.resp.body_len, false);
             free(next);
+            /* A notice, not a lock: the lesson is shown all the same. */
+            if (missing)
+                fprintf(stderr, "campus: this lesson builds on %s, not done yet\n", missing);
+            free(missing);
             render_page(r.resp.body, r.resp.body_len);
         }
     } else {

@@ -168,6 +168,16 @@ def test_read_piped_is_the_server_text():
     assert rc == 1 and err == "campus: 404 no lesson 'demo/nothing'\n", err
 
 
+def test_read_notices_prerequisites_not_done():
+    h = learner()
+    out, err = h.ok("read", "demo/lists")
+    assert "campus: this lesson builds on demo/welcome, not done yet" in err, err
+    assert out.encode() == raw_read("demo/lists").body      # shown all the same
+    h.ok("done", "demo/welcome")
+    _, err = h.ok("read", "demo/lists")
+    assert "builds on" not in err, err
+
+
 def test_read_stats_counts_bytes():
     h = Home()
     out, err = h.ok("read", "demo/welcome", "--stats")
