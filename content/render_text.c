@@ -420,11 +420,9 @@ static void tt_table_records(struct tt *t, const struct table *tb, char **labels
         if (r)
             tt_line(t, "", 0);
         for (size_t c = 0; c < tb->ncols; c++) {
-            char *s = xasprintf("%s: %s", labels[c], tb->cells[r][c]);
-            if (t->ansi) {
-                free(s);
-                s = xasprintf(ANSI_BOLD "%s:" ANSI_NOBOLD " %s", labels[c], tb->cells[r][c]);
-            }
+            char *s = t->ansi ? xasprintf(ANSI_BOLD "%s:" ANSI_NOBOLD " %s", labels[c],
+                                          tb->cells[r][c])
+                              : xasprintf("%s: %s", labels[c], tb->cells[r][c]);
             tt_push(t, "", "  ");    /* a value's further lines hang under it */
             tt_wrap(t, s, strlen(s));
             tt_pop(t);
