@@ -134,6 +134,10 @@ struct lesson {
     size_t ntrainer_blocks;     /* ```trainer fences in the file */
     char **trainer_tasks;       /* the TASKID of each ("" when none), in file order */
     int *trainer_lines;         /* the file line of each fence */
+    int *trainer_ends;          /* the file line of each closing fence (cmark's end) */
+    char *learner_markdown;     /* the file less the lines of its trainer blocks; NULL
+                                 * when it has none (then markdown is the same) */
+    size_t learner_markdown_len;
     char *trainer_html;         /* with the trainer blocks; NULL when there are none */
     char *trainer_text;         /* the same as text at CATALOG_TEXT_WIDTH; NULL likewise */
     struct cmark_node *trainer_doc; /* private: the body with trainer blocks, or NULL */

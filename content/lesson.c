@@ -2,7 +2,6 @@
 #include "loader.h"
 #include "exercise.h"
 #include "frontmatter.h"
-#include "markdown_view.h"
 #include "render.h"
 #include "util.h"
 
@@ -196,8 +195,10 @@ static void take_trainer(struct loader *l, struct lesson *les, cmark_node *code,
     size_t i = les->ntrainer_blocks++;
     les->trainer_tasks = xrealloc(les->trainer_tasks, les->ntrainer_blocks * sizeof(char *));
     les->trainer_lines = xrealloc(les->trainer_lines, les->ntrainer_blocks * sizeof(int));
+    les->trainer_ends = xrealloc(les->trainer_ends, les->ntrainer_blocks * sizeof(int));
     les->trainer_tasks[i] = id;
     les->trainer_lines[i] = fence;
+    les->trainer_ends[i] = cmark_node_get_end_line(code);
     cmark_node_free(code);       /* unlinks it: no learner rendering holds it */
 }
 
@@ -212,8 +213,24 @@ static void take_special_blocks(struct loader *l, struct lesson *les)
 
     while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
         cmark_node *node = cmark_iter_get_node(it);
-        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(node) != CMARK_NODE_CODE_BLOCK ||
-            !cmark_node_get_fence_info(node))
+        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(node) != CMARK_NODE_CODE_BLOCK)
+            continue;
+        const char *fi = cmark_node_get_fence_info(node);
+        if (fi == NULL || *fi == '\0') {
+            /* Indented too far, a trainer fence becomes code every reader
+             * sees: never let that pass. */
+            const char *lit = cmark_node_get_literal(node);
+            for (const char *q = lit; q && *q; q = strchr(q, '\n') ? strchr(q, '\n') + 1 : "") {
+                const char *r = q + strspn(q, " \t>");
+                if (strncmp(r, "```trainer", 10) == 0 || strncmp(r, "~~~trainer", 10) == 0) {
+                    diag_add(l->diags, DIAG_ERROR, les->path, cmark_node_get_start_line(node),
+                             "a ```trainer fence inside a code block: learners would read it "
+                             "(indent it less)");
+                    break;
+                }
+            }
+        }
+        if (fi == NULL || *fi == '\0')
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 8;
@@ -368,9 +385,25 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
     /* A learner's version must not change, or tell anything, when only
      * trainer notes do. */
     if (les->ntrainer_blocks) {
-        char *stripped = markdown_without_trainer(src, len);
-        sha256_hex(stripped, strlen(stripped), les->version);
-        free(stripped);
+        /* The lines cmark found the fences on, wherever they sit (in a list
+         * item, a block quote): what a learner's md view is made from. */
+        struct sbuf b = {0};
+        int line = 1;
+        size_t k = 0;
+        for (size_t i = 0; i < len;) {
+            const char *nl = memchr(src + i, '\n', len - i);
+            size_t n = nl ? (size_t)(nl - (src + i)) + 1 : len - i;
+            while (k < les->ntrainer_blocks && les->trainer_ends[k] < line)
+                k++;
+            if (!(k < les->ntrainer_blocks && line >= les->trainer_lines[k] &&
+                  line <= les->trainer_ends[k]))
+                sbuf_add(&b, src + i, n);
+            i += n;
+            line++;
+        }
+        les->learner_markdown_len = b.len;
+        les->learner_markdown = b.data ? sbuf_take(&b) : xstrdup("");
+        sha256_hex(les->learner_markdown, les->learner_markdown_len, les->version);
     } else {
         memcpy(les->version, les->trainer_version, sizeof(les->version));
     }
@@ -693,6 +726,8 @@ void lesson_free(struct lesson *les)
         free(les->trainer_tasks[i]);
     free(les->trainer_tasks);
     free(les->trainer_lines);
+    free(les->trainer_ends);
+    free(les->learner_markdown);
     free(les->trainer_html);
     free(les->trainer_text);
     if (les->trainer_doc)

@@ -37,13 +37,13 @@ static bool info_is(const char *info, const char *end, const char *word)
            (info + w == end || info[w] == ' ' || info[w] == '\r' || info[w] == '\n' || info[w] == '\t');
 }
 
-static char *view(const char *md, size_t len, const char *placeholder, bool trainer, bool whole)
+static char *view(const char *md, size_t len, const char *placeholder, bool trainer)
 {
     struct sbuf out = {0};
     const char *p = md, *end = md + len;
 
     /* Front matter: "---" on the first line up to the next "---" line. */
-    if (!whole && len >= 4 && strncmp(md, "---", 3) == 0 && (md[3] == '\n' || md[3] == '\r')) {
+    if (len >= 4 && strncmp(md, "---", 3) == 0 && (md[3] == '\n' || md[3] == '\r')) {
         const char *q = memchr(md, '\n', len);
         while (q && q + 1 < end) {
             const char *line = q + 1;
@@ -80,7 +80,7 @@ static char *view(const char *md, size_t len, const char *placeholder, bool trai
             hiding = true;
             fch = ch;
             flen = n;
-        } else if (!whole && fence_open(p, ll, &ch, &n, &info) &&
+        } else if (fence_open(p, ll, &ch, &n, &info) &&
                    (info_is(info, p + ll, "gift") || info_is(info, p + ll, "task"))) {
             hiding = true;
             fch = ch;
@@ -107,15 +107,10 @@ static char *view(const char *md, size_t len, const char *placeholder, bool trai
 
 char *markdown_learner_view(const char *md, size_t len, const char *placeholder)
 {
-    return view(md, len, placeholder, false, false);
+    return view(md, len, placeholder, false);
 }
 
 char *markdown_trainer_view(const char *md, size_t len, const char *placeholder)
 {
-    return view(md, len, placeholder, true, false);
-}
-
-char *markdown_without_trainer(const char *md, size_t len)
-{
-    return view(md, len, NULL, false, true);
+    return view(md, len, placeholder, true);
 }

@@ -12,10 +12,6 @@
 char *markdown_learner_view(const char *md, size_t len, const char *placeholder);
 
 /* The same for a trainer: ```trainer fences are kept as written. */
-/* The whole file, front matter and exercises too, less its ```trainer
- * fences: what a learner's version is computed from. Caller frees. */
-char *markdown_without_trainer(const char *md, size_t len);
-
 char *markdown_trainer_view(const char *md, size_t len, const char *placeholder);
 
 #endif

@@ -506,8 +506,13 @@ static void cmd_read(struct req *req)
     } else if (strcasecmp(format, "md") == 0) {
         char placeholder[200];
         snprintf(placeholder, sizeof(placeholder), "*Exercise: use EXERCISE %s*", l->full_id);
+        /* A learner's md comes from the file less its trainer blocks' lines
+         * (as the parser found them), then loses its exercise blocks. */
         body = owned = trainer ? markdown_trainer_view(l->markdown, l->markdown_len, placeholder)
-                               : markdown_learner_view(l->markdown, l->markdown_len, placeholder);
+                     : l->learner_markdown
+                         ? markdown_learner_view(l->learner_markdown, l->learner_markdown_len,
+                                                 placeholder)
+                         : markdown_learner_view(l->markdown, l->markdown_len, placeholder);
         type = "text/markdown; charset=utf-8";
     } else {
         req_reply(req, 400, "format must be text, md, html or exercise");

@@ -125,10 +125,18 @@ def test_learner_etag_differs_from_the_trainers_and_ignores_trainer_notes():
     src = open(os.path.join(COURSES, "tdemo/01-basics/02-intro.md"), "rb").read()
     assert hl["etag"].strip('"') != hashlib.sha256(src).hexdigest()
     assert ht["etag"].strip('"') == "t-" + hashlib.sha256(src).hexdigest()
-    # The learner's version is the file without its trainer block.
-    start = src.index(b"```trainer")
-    end = src.index(b"```\n", start + 3) + 4
-    assert hl["etag"].strip('"') == hashlib.sha256(src[:start] + src[end:]).hexdigest()
+    # The learner's version is the file without the lines of its trainer
+    # blocks (one at the top level, one in a quote in a list item).
+    kept, inside = [], False
+    for line in src.splitlines(keepends=True):
+        bare = line.lstrip(b" >").rstrip()
+        if not inside and bare.startswith(b"```trainer"):
+            inside = True
+        elif inside and bare == b"```":
+            inside = False
+        elif not inside:
+            kept.append(line)
+    assert hl["etag"].strip('"') == hashlib.sha256(b"".join(kept)).hexdigest()
     # A learner replaying the trainer's ETag gets the lesson, not a 304.
     st, _, _ = get("/api/lessons/tdemo/intro?format=html", "learner",
                    {"If-None-Match": ht["etag"]})
@@ -294,6 +302,8 @@ def test_check_flags_files_citations_and_trainer_mistakes():
          "error: link to trainer-only lesson '04-facilitator-guide.md' in text learners read"),
         ({INTRO: intro_with("```trainer\nSee [the guide](04-facilitator-guide.md).\n```")},
          None),
+        ({INTRO: intro_with("Text.\n\n    ```trainer\n    notes\n    ```")},
+         "error: a ```trainer fence inside a code block: learners would read it"),
         ({"programmes.yaml": "- id: r\n  title: R\n  courses: [tdemo, nosuch]\n"},
          "programmes.yaml:3: error: programme 'r' names unknown course 'nosuch'"),
         ({"tnext/course.md": open(os.path.join(COURSES, "tnext/course.md")).read()
