@@ -7,9 +7,8 @@
 #include <string.h>
 #include <yaml.h>
 
-static const char *scalar_of(yaml_document_t *doc, yaml_node_t *n)
+static const char *scalar_of(yaml_node_t *n)
 {
-    (void)doc;
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
@@ -78,7 +77,7 @@ void biblio_load(struct loader *l, struct course *c, const char *rel, const char
              p++) {
             yaml_node_t *k = yaml_document_get_node(&doc, p->key);
             yaml_node_t *val = yaml_document_get_node(&doc, p->value);
-            const char *name = scalar_of(&doc, k);
+            const char *name = scalar_of(k);
             size_t f = 0;
             while (name && f < 7 && strcmp(name, fields[f]) != 0)
                 f++;
@@ -87,12 +86,12 @@ void biblio_load(struct loader *l, struct course *c, const char *rel, const char
                          "unknown reference field '%s'", name ? name : "?");
                 continue;
             }
-            if (scalar_of(&doc, val) == NULL || *scalar_of(&doc, val) == '\0') {
+            if (scalar_of(val) == NULL || *scalar_of(val) == '\0') {
                 diag_add(l->diags, DIAG_ERROR, rel, line_of(val),
                          "reference field '%s' must be a non-empty string", name);
                 continue;
             }
-            v[f] = scalar_of(&doc, val);
+            v[f] = scalar_of(val);
         }
         bool ok = true;
         for (size_t f = 0; f < 5; f++)
@@ -266,7 +265,11 @@ char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const 
                 const char *k = ++q;
                 while (key_valid(q, 1))
                     q++;
-                const struct reference *r = biblio_find(c, k, (size_t)(q - k));
+                struct reference *r = NULL;
+                for (size_t j = 0; j < c->nreferences && r == NULL; j++)
+                    if (strlen(c->references[j].key) == (size_t)(q - k) &&
+                        strncmp(c->references[j].key, k, (size_t)(q - k)) == 0)
+                        r = &c->references[j];
                 if (!first)
                     sbuf_adds(&b, "; ");
                 first = false;
@@ -276,7 +279,7 @@ char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const 
                              k, c->id);
                     sbuf_add(&b, k, (size_t)(q - k));
                 } else {
-                    ((struct reference *)r)->cited = true;
+                    r->cited = true;
                     note_citation(les, k, (size_t)(q - k));
                     add_escaped(&b, r->author);
                     sbuf_addc(&b, ' ');
@@ -345,13 +348,13 @@ void programmes_load(struct loader *l, const char *rel, const char *src, size_t 
              p++) {
             yaml_node_t *k = yaml_document_get_node(&doc, p->key);
             yaml_node_t *v = yaml_document_get_node(&doc, p->value);
-            const char *name = scalar_of(&doc, k);
+            const char *name = scalar_of(k);
             if (name && strcmp(name, "id") == 0)
-                id = scalar_of(&doc, v);
+                id = scalar_of(v);
             else if (name && strcmp(name, "title") == 0)
-                title = scalar_of(&doc, v);
+                title = scalar_of(v);
             else if (name && strcmp(name, "summary") == 0)
-                summary = scalar_of(&doc, v);
+                summary = scalar_of(v);
             else if (name && strcmp(name, "courses") == 0)
                 courses = v;
             else
@@ -376,7 +379,7 @@ void programmes_load(struct loader *l, const char *rel, const char *src, size_t 
         for (yaml_node_item_t *ci = courses->data.sequence.items.start;
              ci < courses->data.sequence.items.top; ci++) {
             yaml_node_t *cn = yaml_document_get_node(&doc, *ci);
-            const char *cid = scalar_of(&doc, cn);
+            const char *cid = scalar_of(cn);
             if (cid == NULL || catalog_course(cat, cid) == NULL) {
                 diag_add(l->diags, DIAG_ERROR, rel, cn ? line_of(cn) : line_of(e),
                          "programme '%s' names unknown course '%s'", id, cid ? cid : "?");
