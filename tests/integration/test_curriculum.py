@@ -57,6 +57,10 @@ def capstone(module):
     return module.endswith("-capstone")
 
 
+def is_trainer_lesson(path):
+    return trainer_only(path)
+
+
 def split(path):
     text = open(path, encoding="utf-8").read()
     m = re.match(r"---\n(.*?)\n---\n(.*)", text, re.S)
@@ -330,6 +334,147 @@ def test_cluster_course_closes_with_a_capstone_graded_with_an_analytic_rubric():
     _, body = split(cases[0])
     reviews = [y for _, y in task_blocks(body) if trainer_graded(y)]
     assert len(reviews) == 1 and len(re.findall(r"^  - id: ", reviews[0], re.M)) >= 5, cases
+
+
+# ---- the trainer's layer ----
+
+TEMPLATE_PATTERNS = {
+    "diagnostic checklist": r"diagnostic.*checklist|checklist",
+    "SWOT grid": r"swot",
+    "actor map": r"actor",
+    "results chain": r"results?-chain",
+    "action plan": r"action-plan",
+    "monitoring and evaluation framework": r"monitoring|m-?and-?e|m-?e-framework",
+}
+
+
+def task_texts(body):
+    return re.findall(r"```task\n(.*?)```", body, re.S)
+
+
+def trainer_blocks(body):
+    """[(task id or "", text)] of every ```trainer fence."""
+    return [(m.group(1) or "", m.group(2))
+            for m in re.finditer(r"^```trainer(?: +([a-z0-9-]+))? *\n(.*?)^```", body, re.S | re.M)]
+
+
+def review_tasks(body):
+    """Ids of the tasks a trainer grades: type review, or confirm: trainer."""
+    out = []
+    for t in task_texts(body):
+        m = re.search(r"^id: *([a-z0-9-]+)", t, re.M)
+        if m and (re.search(r"^type: *review\s*$", t, re.M) or re.search(r"^confirm: *trainer", t, re.M)):
+            out.append(m.group(1))
+    return out
+
+
+def has_marking_grid(text):
+    """A Markdown table whose header names a criterion and points."""
+    for line in text.splitlines():
+        cells = [c.strip().lower() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and any("criterion" in c for c in cells) and any("point" in c for c in cells):
+            return True
+    return False
+
+
+def test_every_review_task_has_a_marking_grid_in_a_trainer_block():
+    missing, n = [], 0
+    for c in courses():
+        for m in modules(c):
+            for p in lessons(m):
+                _, body = split(p)
+                blocks = dict(trainer_blocks(body))
+                for t in review_tasks(body):
+                    n += 1
+                    if t not in blocks or not has_marking_grid(blocks[t]):
+                        missing.append("%s: %s" % (os.path.relpath(p, COURSES), t))
+    assert n > 0 and not missing, "review tasks without a marking grid: %s" % missing
+
+
+def test_every_module_has_a_facilitator_guide_numbered_last():
+    missing = []
+    for c in courses():
+        for m in modules(c):
+            files = all_lessons(m)
+            # Lesson ids are unique within a course, so a guide's name may carry
+            # its module's short name: NN-facilitator-guide-phases.md.
+            guides = [p for p in files if re.search(r"\d\d-facilitator-guide(-[a-z0-9-]+)?\.md$", p)]
+            if len(guides) != 1 or not is_trainer_lesson(guides[0]) or files[-1] != guides[0]:
+                missing.append(os.path.relpath(m, COURSES))
+                continue
+            _, body = split(guides[0])
+            for word in ("minutes", "group", "discuss"):
+                if word not in body.lower():
+                    missing.append("%s: no %s" % (os.path.relpath(guides[0], COURSES), word))
+    assert not missing, "modules without a facilitator guide: %s" % missing
+
+
+def test_every_course_has_the_six_templates_as_md_and_csv():
+    missing = []
+    for c in courses():
+        d = os.path.join(COURSES, c, "files")
+        names = os.listdir(d) if os.path.isdir(d) else []
+        for what, pat in TEMPLATE_PATTERNS.items():
+            for ext in ("md", "csv"):
+                if not any(re.search(pat, n) and n.endswith("." + ext) for n in names):
+                    missing.append("%s: %s (.%s)" % (c, what, ext))
+    assert not missing, "templates missing: %s" % missing
+
+
+def reference_keys(course):
+    path = os.path.join(COURSES, course, "references.yaml")
+    if not os.path.exists(path):
+        return None
+    return set(re.findall(r"^- *key: *['\"]?([A-Za-z0-9_:-]+)", open(path, encoding="utf-8").read(), re.M))
+
+
+def test_every_course_has_a_bibliography_with_no_dangling_citation():
+    problems = []
+    for c in courses():
+        keys = reference_keys(c)
+        if not keys:
+            problems.append("%s: no references.yaml" % c)
+            continue
+        cited = set()
+        for m in modules(c):
+            for p in all_lessons(m):
+                for group in re.findall(r"\[(@[^\]]+)\]", open(p, encoding="utf-8").read()):
+                    for k in re.findall(r"@([A-Za-z0-9_:-]+)", group):
+                        cited.add(k)
+                        if k not in keys:
+                            problems.append("%s: [@%s] has no entry" % (os.path.relpath(p, COURSES), k))
+        if not cited:
+            problems.append("%s: no lesson cites the bibliography" % c)
+    assert not problems, problems
+
+
+def test_every_course_has_a_pretest():
+    missing = []
+    for c in courses():
+        found = False
+        for m in modules(c):
+            for p in lessons(m):
+                fm, body = split(p)
+                if re.search(r"^pretest: *true\s*$", fm, re.M):
+                    found = found or bool(quiz_blocks(body) or task_texts(body))
+        if not found:
+            missing.append(c)
+    assert not missing, "courses without a pre-test: %s" % missing
+
+
+def test_cluster_course_has_a_trainer_graded_capstone_action_plan():
+    caps = [p for m in modules("cluster-development") for p in lessons(m)
+            if "capstone" in os.path.basename(p)]
+    assert len(caps) == 1, "no capstone in cluster-development: %s" % caps
+    _, body = split(caps[0])
+    assert "action plan" in body.lower(), caps[0]
+    graded = [t for t in task_texts(body)
+              if re.search(r"^type: *(review|rubric)\s*$", t, re.M) and re.search(r"^criteria:", t, re.M)]
+    assert graded, "the capstone needs a trainer-graded task with an analytic rubric (criteria:)"
+    assert review_tasks(body), "the capstone task must be graded by a trainer"
+    blocks = dict(trainer_blocks(body))
+    assert any(has_marking_grid(blocks.get(t, "")) for t in review_tasks(body)), \
+        "the capstone needs a marking grid in its trainer block"
 
 
 if __name__ == "__main__":
