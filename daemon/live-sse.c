@@ -53,11 +53,18 @@ static void sse_unlink(struct live_sse *s)
     }
 }
 
-/* The client went away (or the connection failed): evhttp frees the
- * request after this. */
+/* The connection is going. When the client went away mid-answer, evhttp
+ * has already taken the request off it and left it to us: ending the
+ * answer then frees it (libevent 2.1). When evhttp itself is shutting
+ * down, the request is still on the connection, which frees it. */
 static void sse_closed(struct evhttp_connection *evcon, void *arg)
 {
-    sse_unlink(arg);
+    struct live_sse *s = arg;
+    struct evhttp_request *r = s->r;
+
+    sse_unlink(s);
+    if (evhttp_request_get_connection(r) == NULL)
+        evhttp_send_reply_end(r);
 }
 
 /* The server ends the stream: the last chunk, then evhttp closes the
