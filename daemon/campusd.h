@@ -3,7 +3,8 @@
  * header of its own: proto.h (CTP/1 framing), auth.h (hashing, tokens,
  * names), keys.h (the Redis key schema), scripts.h (the Lua scripts),
  * account.h (cmd-account.c and session.c), cohort.h, cohort-op.h and
- * cohort-time.h (the cohort files). HACKING.md says where a change goes. */
+ * cohort-time.h (the cohort files), live.h (live sessions: cmd-live.c,
+ * live-api.c, live-bus.c, live-sse.c, live-poll.c). HACKING.md says where a change goes. */
 #ifndef CAMPUSD_H
 #define CAMPUSD_H
 
