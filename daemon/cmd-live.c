@@ -369,7 +369,7 @@ static void lv_start(struct lop *op)
 
 static void lv_goto(struct lop *op)
 {
-    char lesson[2 * ARG_ID_MAX + 2], anchor[ARG_ID_MAX + 1] = "";
+    char lesson[2 * ID_MAX + 2], anchor[ID_MAX + 1] = "";
 
     if (!arg_lesson_id_valid(op->args[0], op->argl[0])) {
         lop_answer(op, 400, "a lesson is course/lesson, each 1 to 64 of a-z, 0-9, -");
@@ -377,7 +377,7 @@ static void lv_goto(struct lop *op)
     }
     snprintf(lesson, sizeof(lesson), "%s", op->args[0]);
     if (op->nargs > 1) {
-        if (!arg_id_valid(op->args[1], op->argl[1])) {
+        if (!id_valid_n(op->args[1], op->argl[1])) {
             lop_answer(op, 400, "an anchor is 1 to 64 of a-z, 0-9, -");
             return;
         }
@@ -870,14 +870,19 @@ static void ctx_cb(redisReply *reply, const char *err, void *priv)
     s->run(op);
 }
 
-static void cmd_live(struct req *req)
+/* Every sub-verb of the table below: its arity (with the optional
+ * cohort:ID counted) and the login were checked by cmd_dispatch; its part
+ * in the cohort is checked once the cohort is read (ctx_cb). */
+static void live_run(struct req *req)
 {
     const struct proto_req *a = &req->args;
     const struct lsub *s = subs;
 
-    while (s->name && strcasecmp(s->name, a->argv[1]) != 0)
+    while (s->name && strcasecmp(s->name, req->sub->name) != 0)
         s++;
-    if (s->name == NULL || (s->http_only && req->origin != REQ_HTTP)) {
+    if (s->name == NULL)
+        fatal("LIVE %s has no row in cmd-live.c's table", req->sub->name);
+    if (s->http_only && req->origin != REQ_HTTP) {
         req_reply(req, 400, "usage: %s", req->cmd->usage);
         return;
     }
@@ -955,11 +960,38 @@ static void cmd_live(struct req *req)
         free(k[j]);
 }
 
+/* The sub-verbs for the dispatcher: each takes its own arguments plus an
+ * optional cohort:ID. Their role is the least one (a logged-in account):
+ * whether someone may run a trainer's or a learner's sub-verb depends on
+ * their part in the cohort named, which only Redis can say (ctx_cb: a
+ * stranger gets 404, a member without the part 403). */
+static const struct cmd live_subs[] = {
+    { .name = "START", .run = live_run, .min_args = 1, .max_args = 1, .role = ROLE_LEARNER, .usage = "LIVE START cohort" },
+    { .name = "GOTO", .run = live_run, .min_args = 1, .max_args = 3, .role = ROLE_LEARNER,
+      .usage = "LIVE GOTO [cohort:ID] course/lesson [anchor]" },
+    { .name = "SAY", .run = live_run, .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
+      .usage = "LIVE SAY [cohort:ID] text | LIVE SAY {N}" },
+    { .name = "POLL", .run = live_run, .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
+      .usage = "LIVE POLL [cohort:ID] {N} (one GIFT question)" },
+    { .name = "CLOSE", .run = live_run, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER, .usage = "LIVE CLOSE [cohort:ID]" },
+    { .name = "END", .run = live_run, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER, .usage = "LIVE END [cohort:ID]" },
+    { .name = "ROOM", .run = live_run, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER, .usage = "LIVE ROOM [cohort:ID]" },
+    { .name = "REPORT", .run = live_run, .min_args = 1, .max_args = 1, .role = ROLE_LEARNER, .usage = "LIVE REPORT session" },
+    { .name = "JOIN", .run = live_run, .min_args = 1, .max_args = 1, .role = ROLE_LEARNER, .usage = "LIVE JOIN cohort" },
+    { .name = "ANSWER", .run = live_run, .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
+      .usage = "LIVE ANSWER [cohort:ID] text" },
+    { .name = "LEAVE", .run = live_run, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER, .usage = "LIVE LEAVE [cohort:ID]" },
+    { .name = "STATE", .run = live_run, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER, .usage = "LIVE STATE [cohort:ID]" },
+    { .name = "EVENTS", .run = live_run, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER,
+      .usage = "GET /api/live/{cohort}/events" },
+    { .name = NULL },
+};
+
 const struct cmd cmd_group_live[] = {
-    /* CMD_WRITE: each sub-command is answered before the next one on the
+    /* CMD_WRITE: each sub-verb is answered before the next one on the
      * connection runs, so GOTO then SAY reach the room in that order. */
-    { .name = "LIVE", .run = cmd_live, .min_args = 1, .max_args = 4, .role = ROLE_LEARNER,
-      .flags = CMD_STORE | CMD_WRITE,
+    { .name = "LIVE", .min_args = 1, .max_args = 4, .role = ROLE_LEARNER,
+      .flags = CMD_STORE | CMD_WRITE, .subs = live_subs,
       .usage = "LIVE START|GOTO|SAY|POLL|CLOSE|END|ROOM|REPORT|JOIN|ANSWER|LEAVE|STATE ...",
       .help = "Live sessions: a trainer moves a cohort through lessons and polls; learners follow "
               "by push lines. See \"Live sessions\" in docs/PROTOCOL.md." },
