@@ -27,6 +27,7 @@ struct live_room {
     struct live_watch *watchers;
     int holds;                   /* joins under way, catch-ups in flight */
     long long bus_last;          /* the newest event id the bus has had for it */
+    long long seq_seen;          /* the newest id a joiner read from the state */
     bool catching;               /* a catch-up read is in flight */
     bool catch_again;            /* ... and another is wanted after it */
     bool catch_due;              /* one failed: retried on the next tick */
@@ -200,6 +201,8 @@ void live_watch_add(struct live_watch *w, struct live_room *room, long long last
     /* Events newer than what it read may have come in before it was added,
      * or the follower resumes from an older id (SSE's Last-Event-ID): read
      * the list for it. */
+    if (seq > room->seq_seen)
+        room->seq_seen = seq;
     if (room->bus_last > last || seq > last || room->catching)
         catch_start(room);
 }
@@ -304,15 +307,19 @@ static void deliver_transient(struct live_room *room, json_t *ev)
  * event is no longer in the list gets RESYNC and goes on from there. */
 static void catch_apply(struct live_room *room, json_t *list)
 {
-    long long first = json_array_size(list) ? ev_id(json_array_get(list, 0)) : 0;
+    size_t n = json_array_size(list);
+    long long first = n ? ev_id(json_array_get(list, 0)) : 0;
+    long long newest = n ? ev_id(json_array_get(list, n - 1)) : room->seq_seen;
 
     for (struct live_watch *w = room->watchers; w; w = w->next) {
         if (room->resuming)
             live_send_notice(w, "resumed");
         size_t i;
         json_t *ev;
-        if (json_array_size(list) && w->last + 1 < first) {
-            w->last = ev_id(json_array_get(list, json_array_size(list) - 1));
+        /* Its next event is gone (the list was cut, or emptied by a new
+         * session's START): RESYNC, and on from the newest. */
+        if (w->last < newest && (n == 0 || w->last + 1 < first)) {
+            w->last = newest;
             live_send_notice(w, "resync");
             continue;
         }

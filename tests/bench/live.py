@@ -68,7 +68,6 @@ def main():
                               "--password", PW, "--cohort", cid, "--trainer", "tara"],
                              timeout=900)
         assert out.returncode == 0, out.returncode
-        print("live GOTO, %d learners, %d workers: see goto_to_last_p50_ms / _p99_ms above" % (N, WORKERS))
         t.close()
         c.close()
     finally:

@@ -103,8 +103,6 @@ static void login_again(evutil_socket_t fd, short what, void *arg)
  * push. */
 static void on_line(struct lb_conn *c, const char *line, size_t len)
 {
-    if (getenv("LB_DEBUG"))
-        fprintf(stderr, "%d: %.*s\n", c->idx, (int)len, line);
     if (len >= 2 && line[0] == '*' && line[1] == ' ') {
         if (c->idx >= 0 && len > 12 && strncmp(line, "* LIVE GOTO ", 12) == 0 && lb.round > 0 &&
             c->round_seen < lb.round) {

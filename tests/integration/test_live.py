@@ -342,6 +342,18 @@ def test_http_routes_and_the_event_stream_resume():
     assert s == 403, body
     s, _, body = http(hp, "POST", "/api/live/%s/end" % cid, body="{}", headers=tt)
     assert s == 200, body
+    # A new session empties the kept events: a stream resumed from the old
+    # one is told to resync, and the ids go on growing.
+    s, _, body = http(hp, "POST", "/api/live/%s/start" % cid, body="{}", headers=tt)
+    assert s == 201 and json.loads(body)["seq"] > first, body
+    c = hc.HTTPConnection("127.0.0.1", hp, timeout=10)
+    c.request("GET", "/api/live/%s/events" % cid, headers=dict(lt, **{"Last-Event-ID": str(first)}))
+    r = c.getresponse()
+    lines = [r.readline() for _ in range(4)]
+    assert lines[2].startswith(b"id: ") and lines[3] == b"event: resync\n", lines
+    c.close()
+    s, _, body = http(hp, "POST", "/api/live/%s/end" % cid, body="{}", headers=tt)
+    assert s == 200, body
     s, _, body = http(hp, "GET", "/api/live/%s" % env["other"], headers=tt)
     assert s == 404 and json.loads(body)["error"] == "no live session in cohort '%s'" % env["other"], body
 
