@@ -215,7 +215,7 @@ static bool doc_empty(cmark_node *doc)
     return cmark_node_first_child(doc) == NULL;
 }
 
-struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m,
+struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m,
                             const char *path, char *src, size_t len, int number,
                             const char *slug, bool is_case)
 {
@@ -254,6 +254,15 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
         memcpy(les->prerequisite_lines, fm.prerequisite_lines, fm.nprerequisites * sizeof(int));
     }
     fm_free(&fm);
+    les->lang = c->language ? c->language : "";
+    return les;
+}
+
+struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m,
+                            const char *path, char *src, size_t len, int number,
+                            const char *slug, bool is_case)
+{
+    struct lesson *les = lesson_parse(l, c, m, path, src, len, number, slug, is_case);
 
     m->lessons = xrealloc(m->lessons, (m->nlessons + 1) * sizeof(*m->lessons));
     m->lessons[m->nlessons++] = les;
@@ -357,6 +366,13 @@ static void resolve_link(struct loader *l, const char *path, cmark_node *link)
         return;
     char *target = resolve_path(path, url, plen);
     struct lesson *les = target ? lesson_by_path(l, target) : NULL;
+    if (les == NULL && target) {
+        /* A link to another language's file (02-next.fr.md) is a link to
+         * the item: the reader gets it in their own language. */
+        char *base = variant_base_path(target);
+        les = base ? lesson_by_path(l, base) : NULL;
+        free(base);
+    }
     if (les == NULL) {
         int line = cmark_node_get_start_line(link);
         for (cmark_node *p = link; line == 0 && p; p = cmark_node_parent(p))
@@ -418,6 +434,12 @@ void loader_finish(struct loader *l)
         les->html = render_html(les->doc);
         les->text = render_text(les->doc, les->full_id, CATALOG_TEXT_WIDTH, false);
     }
+    for (size_t i = 0; i < l->nvariants; i++) {
+        struct lesson *les = l->variants[i];
+        resolve_links(l, les->path, les->doc);
+        les->html = render_html(les->doc);
+        les->text = render_text(les->doc, les->full_id, CATALOG_TEXT_WIDTH, false);
+    }
     for (size_t i = 0; i < l->nintros; i++) {
         struct loader_intro *in = &l->intros[i];
         resolve_links(l, in->path, in->doc);
@@ -460,6 +482,9 @@ void lesson_free(struct lesson *les)
         table_free(les->tables[i]);
     free(les->tables);
     exercise_free(les->exercise);
+    for (size_t i = 0; i < les->nvariants; i++)
+        lesson_free(les->variants[i]);
+    free(les->variants);
     if (les->doc)
         cmark_node_free(les->doc);
     free(les);
