@@ -160,7 +160,13 @@ void variant_text_add(struct loader *l, struct course *c, struct module *m, cons
     fm_parse(&fm, FM_MODULE, src, len, path, l->diags);
     struct text_variant **v = m ? &m->variants : &c->variants;
     size_t *n = m ? &m->nvariants : &c->nvariants;
-    *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+    /* The intro's renderings are written through pointers into this array
+     * later (loader_finish): it is sized once and never moves. One file per
+     * language, and never the default's, so nlanguages is room enough. */
+    if (*v == NULL)
+        *v = xcalloc(c->nlanguages, sizeof(**v));
+    if (*n >= c->nlanguages)
+        abort(); /* one file per language: cannot happen */
     struct text_variant *t = &(*v)[(*n)++];
     memset(t, 0, sizeof(*t));
     t->lang = tag;
