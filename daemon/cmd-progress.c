@@ -704,7 +704,7 @@ const struct cmd cmd_group_progress[] = {
       .help = "Lessons done of total, percent, minutes left and exercises passed, per course"
               " or, for one course, per module." },
     { .name = "EXPORT", .run = cmd_export, .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
-      .flags = CMD_STORE, .usage = "EXPORT xapi [since] | EXPORT gift course",
+      .flags = CMD_STORE | CMD_LANG, .usage = "EXPORT xapi [since] | EXPORT gift course [lang=TAG]",
       .help = "Your events (registered, viewed, completed, attempted, passed) as xAPI 1.0.3"
               " statements, a JSON array; since: ms, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."
               " Trainers: a course's questions as GIFT, for Moodle." },
