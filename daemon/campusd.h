@@ -1,9 +1,11 @@
 /* campusd.h: the map of the daemon: shared types, and each file's prototypes
  * grouped under its name. What a few files share among themselves has a
- * header of its own: proto.h (CTP/1 framing), auth.h (hashing, tokens,
+ * header of its own: auth.h (hashing, tokens,
  * names), keys.h (the Redis key schema), scripts.h (the Lua scripts),
  * account.h (cmd-account.c and session.c), cohort.h, cohort-op.h and
- * cohort-time.h (the cohort files). HACKING.md says where a change goes. */
+ * cohort-time.h (the cohort files). The base library common/ (util.h,
+ * proto.h for CTP/1 framing, answer.h) is shared with the course library
+ * and the terminal client. HACKING.md says where a change goes. */
 #ifndef CAMPUSD_H
 #define CAMPUSD_H
 
@@ -243,13 +245,10 @@ void req_free(struct req *req);
 
 /* ---- args.c: checks on arguments, shared by every verb and HTTP route ---- */
 
-#define ARG_ID_MAX     64        /* bytes in a course, lesson or exercise id */
 #define ARG_NUMBER_MAX 20        /* bytes in a number: "-" and 19 digits */
 
-/* True when the len bytes at s are an id: 1 to 64 of [a-z0-9-]. Every byte
- * counts, a NUL included, so "intro\0x" is not "intro". */
-bool arg_id_valid(const char *s, size_t len);
-/* True when the len bytes are "course/lesson", each side an id. */
+/* Ids are checked with id_valid_n (common/util.h). True when the len bytes
+ * are "course/lesson", each side an id. */
 bool arg_lesson_id_valid(const char *s, size_t len);
 /* Parses the len bytes at s as a decimal integer from min to max: digits
  * only, no sign but a "-" when min is negative, no spaces, no leading

@@ -342,7 +342,7 @@ static void next_finish(struct state *s)
 /* NEXT and PROGRESS: the optional course id is checked before any lookup. */
 static bool course_arg_ok(struct req *req)
 {
-    if (req->args.argc > 1 && !arg_id_valid(req->args.argv[1], req->args.argl[1])) {
+    if (req->args.argc > 1 && !id_valid_n(req->args.argv[1], req->args.argl[1])) {
         req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
         return false;
     }

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 #include "catalog.h"
 #include "exercise.h"
@@ -45,13 +44,6 @@ struct review_op {
     char *comment;               /* overall, "" when none */
     double score;                /* the attempt's new score, for the answer */
 };
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static void op_free(struct review_op *op)
 {
@@ -101,7 +93,7 @@ static void review_list_cb(redisReply *reply, const char *err, void *priv)
     size_t shown = 0;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
         return;
     }
     req_table(req, 6, "id", "learner", "exercise", "attempt", "task", "submitted");
@@ -110,11 +102,8 @@ static void review_list_cb(redisReply *reply, const char *err, void *priv)
         const char *ex = json_string_value(json_object_get(it, "exercise"));
         if (it && ex && (course == NULL || (strncmp(ex, course, strlen(course)) == 0 &&
                                             ex[strlen(course)] == '/'))) {
-            char n[16], t[32];
-            time_t secs = (time_t)(json_integer_value(json_object_get(it, "t")) / 1000);
-            struct tm tm;
-            gmtime_r(&secs, &tm);
-            strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            char n[16], t[TIME_ISO_MAX];
+            time_iso(json_integer_value(json_object_get(it, "t")), false, t);
             snprintf(n, sizeof(n), "%lld", (long long)json_integer_value(json_object_get(it, "attempt")));
             req_row(req, 6, reply->element[i]->str, json_string_value(json_object_get(it, "user")),
                     ex, n, json_string_value(json_object_get(it, "task")), t);
@@ -135,7 +124,7 @@ static void review_item_cb(redisReply *reply, const char *err, void *priv)
     struct review_op *op = priv;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
         return;
     }
     if (reply->type != REDIS_REPLY_STRING || (op->item = json_loads(reply->str, 0, NULL)) == NULL) {
@@ -156,9 +145,9 @@ static void review_item_cb(redisReply *reply, const char *err, void *priv)
     op->ex = op->lesson->exercise;
     op->task = exercise_task(op->ex, task);
     op->user = xstrdup(user);
-    op->key = xasprintf(KEY_ATTEMPTS, user, op->lesson->full_id);
+    op->key = key_new(KEY_ATTEMPTS, user, op->lesson->full_id);
     if (store_command(review_record_cb, op, "LINDEX %s %ld", op->key, op->attempt - 1) < 0)
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
 static json_t *record_task(json_t *rec, const char *task_id)
@@ -381,7 +370,7 @@ static void review_grade(struct review_op *op, json_t *rec)
     if (levels)
         json_object_set_new(t, "levels", levels);
     json_object_set_new(t, "reviewer", json_string(req->user));
-    json_object_set_new(t, "reviewed", json_integer((json_int_t)now_ms()));
+    json_object_set_new(t, "reviewed", json_integer((json_int_t)now_wall_ms()));
 
     /* Recompute the attempt: the weighted mean, passed once nothing waits. */
     double sum = 0, wsum = 0;
@@ -402,13 +391,13 @@ static void review_grade(struct review_op *op, json_t *rec)
     op->score = score;
 
     char *json = json_dumps(rec, JSON_COMPACT);
-    char *passed_key = xasprintf(KEY_PASSED, op->user);
-    char *events_key = xasprintf(KEY_EVENTS, op->user);
-    char *pending_key = xasprintf(KEY_REVIEWS_PENDING, op->user);
+    char *passed_key = key_new(KEY_PASSED, op->user);
+    char *events_key = key_new(KEY_EVENTS, op->user);
+    char *pending_key = key_new(KEY_REVIEWS_PENDING, op->user);
     char *marker = xasprintf("%s %ld %s", op->lesson->full_id, op->attempt, task_id);
     char idx[24], ms[32], score01[32], maxlen[16];
     snprintf(idx, sizeof(idx), "%ld", op->attempt - 1);
-    snprintf(ms, sizeof(ms), "%lld", now_ms());
+    snprintf(ms, sizeof(ms), "%lld", now_wall_ms());
     snprintf(score01, sizeof(score01), "%.4f", score / 100.0);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { op->key, passed_key, events_key, pending_key, idx, op->record, json,
@@ -420,7 +409,7 @@ static void review_grade(struct review_op *op, json_t *rec)
     free(pending_key);
     free(marker);
     if (rc < 0)
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
 static void graded_answer(struct review_op *op, const char *extra)
@@ -440,7 +429,7 @@ static void review_updated_cb(redisReply *reply, const char *err, void *priv)
     struct review_op *op = priv;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
         return;
     }
     if (reply->integer == 0) {
@@ -450,7 +439,7 @@ static void review_updated_cb(redisReply *reply, const char *err, void *priv)
     /* The learner's next session counts this review as new until they read
      * the exercise's ATTEMPTS. Sent on its own: should it be lost, only the
      * notice is, never the grade. */
-    char *newkey = xasprintf(KEY_REVIEWS_NEW, op->user);
+    char *newkey = key_new(KEY_REVIEWS_NEW, op->user);
     store_command(NULL, NULL, "HINCRBY %s %s 1", newkey, op->lesson->full_id);
     free(newkey);
     /* The learner's record is final; the queue entry goes next (another tag). */
@@ -464,7 +453,7 @@ static void review_record_cb(redisReply *reply, const char *err, void *priv)
     json_t *rec;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
         return;
     }
     if (reply->type != REDIS_REPLY_STRING || (rec = json_loads(reply->str, 0, NULL)) == NULL) {
@@ -557,7 +546,7 @@ static void cmd_review(struct req *req)
     op->req = req;
     op->cat = catalog_ref(cat);
     if (strcasecmp(sub, "LIST") == 0 && argc <= 3) {
-        if (argc == 3 && !arg_id_valid(req->args.argv[2], req->args.argl[2])) {
+        if (argc == 3 && !id_valid_n(req->args.argv[2], req->args.argl[2])) {
             fail(op, 400, "bad course id (use a-z, 0-9 and -)");
             return;
         }
@@ -583,7 +572,7 @@ static void cmd_review(struct req *req)
         return;
     }
     if (rc < 0)
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
 static void review_item_points_cb(redisReply *reply, const char *err, void *priv)
