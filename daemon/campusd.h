@@ -429,6 +429,8 @@ const char *i18n_fmt(const char *lang, const char *fmt);
 size_t i18n_catalogue_size(void);
 void i18n_catalogue_entry(size_t i, const char **en, const char **fr, const char **es);
 
+/* ---- cmd-lang.c: LANG and /api/lang (cmd_group_lang, api_routes_lang above) ---- */
+
 /* ---- cmd-content.c: RELOAD, COURSES, COURSE, READ, SEARCH ---- */
 
 /* Frees the rendered READ answers (at exit). */
