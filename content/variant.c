@@ -454,6 +454,8 @@ void variant_finish(struct loader *l)
             cmp_exercise(&c, b->exercise, v->exercise);
         if (!c.differ && b->exercise && v->exercise)
             merge_synonyms(v->exercise, b->exercise);
+        for (size_t t = 0; v->exercise && t < v->exercise->ntasks; t++)
+            v->exercise->tasks[t]->rubric.lang = v->lang;
     }
     free(l->variants);
     l->variants = NULL;

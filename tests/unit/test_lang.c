@@ -288,3 +288,48 @@ Test(messages, language_of_a_request)
     cr_assert_str_eq(i18n_msg_lang(&r), "en");
     r.accept_language = NULL;
 }
+
+/* ---- rubric synonyms per language ---- */
+
+/* Grades answer against the exercise of plan/action in lang; returns the
+ * score and copies the rubric task's feedback into fb. */
+static double grade_in(const struct catalog *c, const char *lang, const char *answer, char *fb,
+                       size_t n)
+{
+    const struct lesson *l = catalog_lesson_lang(catalog_lesson(c, "plan/action"), lang);
+    struct grade_result r;
+    char err[200], *doc = NULL;
+
+    cr_assert(asprintf(&doc, "action: %s\n", answer) > 0);
+    cr_assert_eq(exercise_grade(l->exercise, 1, doc, strlen(doc), &r, err, sizeof(err)), 0, "%s",
+                 err);
+    double s = r.score;
+    snprintf(fb, n, "%s", r.tasks[0].feedback);
+    grade_result_free(&r);
+    free(doc);
+    return s;
+}
+
+Test(variant_rubric, a_variants_concepts_know_both_languages)
+{
+    struct diag_list d = {0};
+    struct catalog *c = catalog_load(FIXTURES_DIR "/courses-i18n-rubric", &d);
+    char fb[512];
+
+    cr_assert_not_null(c);
+    /* The French variant finds French words, and the default's English ones. */
+    cr_assert_float_eq(grade_in(c, "fr", "Une commercialisation commune, menée par l'association.",
+                                fb, sizeof(fb)), 100, 0.01);
+    cr_assert_float_eq(grade_in(c, "fr", "The firms run joint marketing, led by the association.",
+                                fb, sizeof(fb)), 100, 0.01);
+    /* Its feedback frames are French. */
+    grade_in(c, "fr", "Les entreprises font une commercialisation commune.", fb, sizeof(fb));
+    cr_assert(strstr(fb, "Trouvé : commercialisation commune") != NULL, "%s", fb);
+    cr_assert(strstr(fb, "Manquant : l'association mène") != NULL, "%s", fb);
+    /* The default does not learn the variant's words. */
+    cr_assert_float_eq(grade_in(c, "en", "Une commercialisation commune, menée par l'association.",
+                                fb, sizeof(fb)), 0, 0.01);
+    cr_assert(strstr(fb, "Found: none.") != NULL, "%s", fb);
+    catalog_unref(c);
+    diag_list_clear(&d);
+}
