@@ -263,3 +263,12 @@ void sha256_hex(const void *p, size_t n, char out[SHA256_HEX_MAX])
     }
     out[64] = '\0';
 }
+
+void sbuf_add_double(struct sbuf *b, double v)
+{
+    char tmp[40];
+    snprintf(tmp, sizeof(tmp), "%.15g", v);
+    if (strtod(tmp, NULL) != v)
+        snprintf(tmp, sizeof(tmp), "%.17g", v);
+    sbuf_adds(b, tmp);
+}

@@ -24,6 +24,10 @@ void sbuf_adds(struct sbuf *b, const char *s);
 void sbuf_addc(struct sbuf *b, char c);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands the string to the caller (who frees it) and resets the buffer. */
+/* Appends v in the shortest of %.15g and %.17g that reads back as the same
+ * double, so that a number written out (a GIFT export, a key shown to a
+ * learner) is the number the grader holds. */
+void sbuf_add_double(struct sbuf *b, double v);
 char *sbuf_take(struct sbuf *b);
 void sbuf_free(struct sbuf *b);
 

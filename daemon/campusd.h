@@ -195,6 +195,7 @@ struct req {
     void *http;                  /* REQ_HTTP: the evhttp_request */
     struct proto_req args;
     const struct cmd *cmd;
+    const struct cmd *sub;       /* the sub-verb, for a verb with .subs */
     struct reply reply;
     bool done;
     bool holds;                  /* CTP: a write the connection waits for (see conn.c) */
@@ -282,6 +283,16 @@ struct cmd {
     int flags;
     const char *usage;
     const char *help;
+    /* A verb with sub-verbs (COHORT CREATE, REVIEW GRADE...): argv[1] picks
+     * one from this table, ended by a NULL name. cmd_dispatch checks the
+     * verb's entry, then the sub-verb's: its arity (counted after the
+     * sub-verb), role and flags, and runs its .run; req->sub is set. The
+     * verb's own .run is not called then. */
+    const struct cmd *subs;
+    /* Optional: answers a logged-in caller whose role is below a sub-verb's
+     * (instead of the 403), e.g. to answer as if the thing named did not
+     * exist for them. */
+    void (*deny)(struct req *, const struct cmd *sub);
 };
 
 /* Each cmd-<group>.c file exports one table ending in an entry with a NULL

@@ -527,51 +527,62 @@ static void review_item_points_cb(redisReply *reply, const char *err, void *priv
 
 /* REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id points|confirm [comment]
  * | REVIEW GRADE id rubric [comment] {N} */
-static void cmd_review(struct req *req)
+/* The op every sub-verb works on, or NULL after answering. */
+static struct review_op *review_op_new(struct req *req)
 {
-    /* REVIEW LIST of a trainer who runs cohorts: only their learners'
-     * answers (cohort-gate.c filters the rows and calls us again). */
-    if (cohort_review_filter(req, cmd_review))
-        return;
-    const char *sub = req->args.argv[1];
     struct catalog *cat = courses_current();
-    int argc = req->args.argc;
-    int rc;
 
     if (cat == NULL) {
         req_reply(req, 503, "no courses loaded");
-        return;
+        return NULL;
     }
     struct review_op *op = xcalloc(1, sizeof(*op));
     op->req = req;
     op->cat = catalog_ref(cat);
-    if (strcasecmp(sub, "LIST") == 0 && argc <= 3) {
-        if (argc == 3 && !id_valid_n(req->args.argv[2], req->args.argl[2])) {
-            fail(op, 400, "bad course id (use a-z, 0-9 and -)");
-            return;
-        }
-        rc = store_command(review_list_cb, op, "HGETALL %s", KEY_REVIEW_ITEMS);
-    } else if ((strcasecmp(sub, "SHOW") == 0 && argc == 3) ||
-               (strcasecmp(sub, "GRADE") == 0 && argc >= 4)) {
-        long long rid;
-        if (arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, LLONG_MAX, &rid) < 0) {
-            fail(op, 400, "review id must be a whole number (see REVIEW LIST)");
-            return;
-        }
-        op->id = xasprintf("%lld", rid);
-        if (argc >= 4 && grade_args(op) < 0) {
-            op_free(op);
-            return;
-        }
-        rc = store_command(argc >= 4 && op->how == REVIEW_BY_POINTS ? review_item_points_cb
-                                                                    : review_item_cb,
-                           op, "HGET %s %s", KEY_REVIEW_ITEMS, op->id);
-    } else {
-        fail(op, 400, "usage: REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id "
-                      "points|confirm [comment] | REVIEW GRADE id rubric [comment] {N}");
+    return op;
+}
+
+/* REVIEW LIST [course] [cohort:ID] */
+static void review_list(struct req *req)
+{
+    /* A trainer who runs cohorts sees only their learners' answers
+     * (cohort-gate.c takes cohort:ID out, filters the rows and calls us
+     * again). */
+    if (cohort_review_filter(req, review_list))
+        return;
+    if (req->args.argc > 3) {
+        req_reply(req, 400, "usage: %s", req->sub->usage);
         return;
     }
-    if (rc < 0)
+    if (req->args.argc == 3 && !id_valid_n(req->args.argv[2], req->args.argl[2])) {
+        req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
+        return;
+    }
+    struct review_op *op = review_op_new(req);
+    if (op && store_command(review_list_cb, op, "HGETALL %s", KEY_REVIEW_ITEMS) < 0)
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
+}
+
+/* REVIEW SHOW id | REVIEW GRADE id ... */
+static void review_item(struct req *req)
+{
+    int argc = req->args.argc;
+    long long rid;
+
+    if (arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, LLONG_MAX, &rid) < 0) {
+        req_reply(req, 400, "review id must be a whole number (see REVIEW LIST)");
+        return;
+    }
+    struct review_op *op = review_op_new(req);
+    if (op == NULL)
+        return;
+    op->id = xasprintf("%lld", rid);
+    if (argc >= 4 && grade_args(op) < 0) {
+        op_free(op);
+        return;
+    }
+    if (store_command(argc >= 4 && op->how == REVIEW_BY_POINTS ? review_item_points_cb : review_item_cb,
+                      op, "HGET %s %s", KEY_REVIEW_ITEMS, op->id) < 0)
         fail(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
@@ -597,9 +608,19 @@ static void review_item_points_cb(redisReply *reply, const char *err, void *priv
     review_item_cb(reply, err, priv);
 }
 
+static const struct cmd review_subs[] = {
+    { .name = "LIST", .run = review_list, .min_args = 0, .max_args = 2, .role = ROLE_TRAINER,
+      .usage = "REVIEW LIST [course] [cohort:ID]" },
+    { .name = "SHOW", .run = review_item, .min_args = 1, .max_args = 1, .role = ROLE_TRAINER,
+      .usage = "REVIEW SHOW id" },
+    { .name = "GRADE", .run = review_item, .min_args = 2, .max_args = 4, .role = ROLE_TRAINER,
+      .usage = "REVIEW GRADE id points|confirm [comment] | REVIEW GRADE id rubric [comment] {N}" },
+    { .name = NULL },
+};
+
 const struct cmd cmd_group_review[] = {
-    { .name = "REVIEW", .run = cmd_review, .min_args = 1, .max_args = 5, .role = ROLE_TRAINER,
-      .flags = CMD_STORE,
+    { .name = "REVIEW", .min_args = 1, .max_args = 5, .role = ROLE_TRAINER,
+      .flags = CMD_STORE, .subs = review_subs,
       .usage = "REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id points|confirm [comment] | " "REVIEW GRADE id rubric [comment] {N}",
       .help = "The queue of answers a trainer grades by hand (review tasks, essays, rubric tasks a "
               "trainer confirms): grade on the task's own points, by a level per criterion of its "
