@@ -497,9 +497,9 @@ static struct lang_index *lang_index_of(struct search_index *idx, const char *la
     return li;
 }
 
-static void index_lesson(struct lang_index *li, size_t *cap, const struct lesson *les)
+static void index_lesson(struct lang_index *li, size_t *cap, const struct lesson *les,
+                         const struct word_ctx *wc)
 {
-    struct word_ctx wc = word_ctx_for(li->lang);
 
     if (li->ndocs == *cap) {
         *cap = *cap ? *cap * 2 : 16;
@@ -511,17 +511,17 @@ static void index_lesson(struct lang_index *li, size_t *cap, const struct lesson
     char *plain = search_text(les->doc);
     d->text = one_line(plain);
     free(plain);
-    each_word(&wc, les->title, strlen(les->title), add_word, &a);
+    each_word(wc, les->title, strlen(les->title), add_word, &a);
     a.weight = 1;
-    each_word(&wc, d->text, strlen(d->text), add_word, &a);
+    each_word(wc, d->text, strlen(d->text), add_word, &a);
     li->ndocs++;
-    word_ctx_done(&wc);
 }
 
 struct search_index *search_index_build(struct course *const *courses, size_t ncourses)
 {
     struct search_index *idx = xcalloc(1, sizeof(*idx));
     size_t *caps = NULL, ncaps = 0;
+    struct word_ctx *wcs = NULL;    /* one stemmer per language for the build */
 
     for (size_t i = 0; i < ncourses; i++) {
         for (size_t j = 0; j < courses[i]->nlessons; j++) {
@@ -532,13 +532,19 @@ struct search_index *search_index_build(struct course *const *courses, size_t nc
                 size_t at = (size_t)(li - idx->v);
                 if (at >= ncaps) {
                     caps = xrealloc(caps, (at + 1) * sizeof(*caps));
-                    while (ncaps <= at)
+                    wcs = xrealloc(wcs, (at + 1) * sizeof(*wcs));
+                    while (ncaps <= at) {
+                        wcs[ncaps] = word_ctx_for(idx->v[ncaps].lang);
                         caps[ncaps++] = 0;
+                    }
                 }
-                index_lesson(li, &caps[at], t);
+                index_lesson(li, &caps[at], t, &wcs[at]);
             }
         }
     }
+    for (size_t i = 0; i < ncaps; i++)
+        word_ctx_done(&wcs[i]);
+    free(wcs);
     free(caps);
     return idx;
 }
