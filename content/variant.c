@@ -195,6 +195,10 @@ void variant_lesson_add(struct loader *l, struct course *c, struct module *m, co
     for (size_t i = 0; i < m->nlessons && base == NULL; i++)
         if (strcmp(m->lessons[i]->path, base_path) == 0)
             base = m->lessons[i];
+    /* Trainer-only lessons have languages too. */
+    for (size_t i = 0; i < m->ntrainer_lessons && base == NULL; i++)
+        if (strcmp(m->trainer_lessons[i]->path, base_path) == 0)
+            base = m->trainer_lessons[i];
     free(base_path);
     if (base == NULL) {
         diag_add(l->diags, DIAG_ERROR, path, 0,
@@ -211,6 +215,8 @@ void variant_lesson_add(struct loader *l, struct course *c, struct module *m, co
                                     base->is_case);
     v->lang = tag;
     v->base = base;
+    v->trainer = base->trainer;     /* who may read it is the item's */
+    v->pretest = base->pretest;
     v->index = base->index;
     /* Prerequisites and neighbours are the item's: the default file's. */
     for (size_t i = 0; i < v->nprerequisites; i++)

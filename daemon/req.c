@@ -148,6 +148,7 @@ void req_free(struct req *req)
     reply_clear(&req->reply);
     free(req->user);
     free(req->accept_language);
+    free(req->prereq_missing);
     free(req);
 }
 
