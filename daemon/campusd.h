@@ -336,6 +336,8 @@ struct conn {
     char session[AUTH_TOKEN_HASH_MAX];       /* SHA-256 (hex) of this connection's session token, or "" */
     long long session_created;   /* when that session began (ms since 1970) */
     bool hold;                   /* LOGIN/AUTH/LOGOUT/PASSWD in flight: parse nothing more */
+    struct compress *z;          /* COMPRESS DEFLATE is on: c->bev is its filter (compress.c) */
+    bool compress_pending;       /* COMPRESS answered: the filter goes on once it is queued */
 };
 
 struct conn *conn_new(struct event_base *base, int fd, const char *addr, SSL *ssl);
@@ -350,11 +352,41 @@ void conn_req_done(struct req *req);
 void conn_hold(struct conn *c, bool hold);
 /* STARTTLS answered: drop pipelined input, upgrade once the answer is out. */
 void conn_begin_starttls(struct conn *c);
+/* COMPRESS answered: the connection holds its input, and once the answer
+ * is queued (in the clear) everything after it goes through compress.c. */
+void conn_begin_compress(struct conn *c);
 /* Begins a drain for shutdown: stop reading, close when idle. */
 void conn_drain_all(void);
 /* Closes every connection at once (end of shutdown). */
 void conn_close_all(void);
 size_t conn_count(void);
+
+/* ---- compress.c: COMPRESS DEFLATE, a bufferevent filter (RFC 4978's model) ---- */
+
+/* A client's stream that inflates to more than COMPRESS_RATIO_MAX times its
+ * compressed size, once past COMPRESS_RATIO_FLOOR inflated bytes, is a
+ * decompression bomb: the connection is closed. */
+#define COMPRESS_RATIO_MAX   100
+#define COMPRESS_RATIO_FLOOR (256 * 1024)
+
+struct compress;
+/* A filter over under (which it owns: freeing the filter frees it) that
+ * inflates input and deflates output. on_fail(arg, code, why) is called
+ * from the loop, once, when the input is corrupt or a bomb; on_drained(arg)
+ * whenever a write empties the lower buffer with nothing left in zlib. *z
+ * is borrowed for as long as the filter lives. NULL on failure. */
+struct bufferevent *compress_new(struct bufferevent *under, void (*on_fail)(void *, int, const char *),
+                                 void (*on_drained)(void *), void *arg, struct compress **z);
+/* Inflates what already waits in the lower input buffer. */
+void compress_start_input(struct compress *z);
+/* True when every byte given to the filter has reached the lower buffer
+ * and been written from it. */
+bool compress_idle(const struct compress *z);
+/* The connection is going: no more callbacks. */
+void compress_forget(struct compress *z);
+/* Bytes received compressed and inflated, sent before and after deflate. */
+void compress_totals(const struct compress *z, uint64_t *in_raw, uint64_t *in_inflated,
+                     uint64_t *out_raw, uint64_t *out_deflated);
 
 /* ---- server.c: listeners, accept, limits, signals ---- */
 
