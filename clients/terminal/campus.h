@@ -69,6 +69,7 @@ struct config {
     char *server;             /* the server to use */
     const char *server_from;  /* which setting gave it */
     bool no_tls;              /* --no-tls: never upgrade */
+    bool no_compress;         /* --no-compress: never COMPRESS DEFLATE */
     int timeout_ms;
     char *config_dir;         /* $XDG_CONFIG_HOME/campus */
     char *cache_dir;          /* $XDG_CACHE_HOME/campus */
@@ -113,14 +114,16 @@ struct net {
     unsigned long long raw_in, raw_out;  /* bytes on the socket before TLS */
     int timeout_ms;
     bool tls;
+    void *zin, *zout;                /* z_stream *: COMPRESS DEFLATE is on */
 };
 
 /* Connects to server ("host[:port]" or "tls://host[:port]"), reads the
  * greeting and, unless no_tls, upgrades with STARTTLS when the server
- * offers TLS. known_path is the file of pinned certificates used when a
+ * offers TLS, then asks for COMPRESS DEFLATE unless no_compress (a server
+ * that refuses it is used uncompressed). known_path is the file of pinned certificates used when a
  * certificate does not verify against the system's CAs. Returns 0, or -1
  * with a one-line reason in err. */
-int net_open(struct net *n, const char *server, bool no_tls, int timeout_ms,
+int net_open(struct net *n, const char *server, bool no_tls, bool no_compress, int timeout_ms,
              const char *known_path, char *err, size_t errlen);
 void net_close(struct net *n);
 bool net_is_open(const struct net *n);

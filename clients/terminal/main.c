@@ -88,14 +88,15 @@ static const char *exit_help =
 
 static void usage_all(FILE *f)
 {
-    fputs("usage: campus [--server HOST:PORT] [--no-tls] COMMAND [ARGS]\n"
+    fputs("usage: campus [--server HOST:PORT] [--no-tls] [--no-compress] COMMAND [ARGS]\n"
           "       campus                     (an interactive shell)\n\n"
           "Commands:\n", f);
     for (const struct command *c = cmd_table; c->name; c++)
         fprintf(f, "  %-40s %s\n", c->usage, c->help);
     fputs("\nServer: --server, else $CAMPUS_SERVER, else the one saved at login, else\n"
           "localhost:7070. tls://HOST:PORT speaks TLS from the first byte; otherwise\n"
-          "STARTTLS is used when the server offers it (--no-tls: never).\n"
+          "STARTTLS is used when the server offers it (--no-tls: never), and then\n"
+          "COMPRESS DEFLATE (--no-compress or $CAMPUS_NO_COMPRESS: never).\n"
           "Piped output is tab-separated rows without a header; colour only on a\n"
           "terminal and never with NO_COLOR set; long lessons go through $PAGER.\n\n", f);
     fputs(exit_help, f);
@@ -250,7 +251,7 @@ static int cmd_help(struct ctx *ctx, int argc, char **argv)
 int main(int argc, char **argv)
 {
     const char *server = NULL;
-    bool no_tls = false;
+    bool no_tls = false, no_compress = getenv("CAMPUS_NO_COMPRESS") != NULL;
     int i = 1;
 
     setlocale(LC_ALL, "");
@@ -265,6 +266,8 @@ int main(int argc, char **argv)
             return CAMPUS_EXIT_OK;
         } else if (strcmp(a, "--no-tls") == 0) {
             no_tls = true;
+        } else if (strcmp(a, "--no-compress") == 0) {
+            no_compress = true;
         } else if ((strcmp(a, "--server") == 0 || strcmp(a, "-s") == 0) && i + 1 < argc) {
             server = argv[++i];
         } else if (strncmp(a, "--server=", 9) == 0) {
@@ -284,6 +287,7 @@ int main(int argc, char **argv)
     render_init();
     config_load(&ctx.cfg, server);
     ctx.cfg.no_tls = no_tls;
+    ctx.cfg.no_compress = no_compress;
     session_init(&ctx.sess, &ctx.cfg);
 
     int rc;
