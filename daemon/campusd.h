@@ -149,6 +149,7 @@ struct reply {
     json_t *kv_keys;             /* REPLY_KV: keys in order */
     json_t *meta;                /* facts about a document, for JSON ("data") */
     struct evbuffer *json;       /* HTTP: the whole JSON answer, already rendered */
+    bool json_gzip;              /* HTTP: json is gzipped (http-gzip.c) */
     char etag[80];               /* HTTP: the version of what is answered */
 };
 
@@ -232,6 +233,9 @@ void req_etag(struct req *req, const char *etag);
  * byte has left (or the connection is gone). */
 void req_reply_json_ref(struct req *req, int code, const char *json, size_t len,
                         void (*release)(const void *, size_t, void *), void *arg);
+/* The same with the JSON already gzipped (sent with Content-Encoding: gzip). */
+void req_reply_json_ref_gzip(struct req *req, int code, const char *gz, size_t len,
+                             void (*release)(const void *, size_t, void *), void *arg);
 void req_free(struct req *req);
 
 /* ---- args.c: checks on arguments, shared by every verb and HTTP route ---- */
@@ -265,6 +269,9 @@ int arg_addr_port(const char *addr, int dflt);
                                   * the session is checked first, as for learner verbs */
 #define CMD_BINARY  0x10         /* arguments may hold NUL bytes (passwords, literals):
                                   * the handler checks lengths; other verbs refuse them */
+#define CMD_SECRET  0x20         /* answers may carry a secret (token, code, password):
+                                  * never gzipped over HTTP, where the rest of the answer
+                                  * may be text an attacker chose (BREACH) */
 
 struct cmd {
     const char *name;
@@ -555,6 +562,27 @@ int http_start(struct event_base *base, const struct config *c, int fd);
 /* evhttp_send_reply, with no body after HEAD (see http.c). */
 void http_send_reply(struct evhttp_request *r, int code, const char *reason, struct evbuffer *body);
 void http_stop(void);
+
+/* ---- http-gzip.c: gzip content coding, the web client's files from memory ---- */
+
+struct stat;
+/* Answers at least this long are worth gzipping when made per request. */
+#define HTTP_GZIP_MIN 512
+/* True when r's Accept-Encoding takes gzip (q above 0, by name or "*"). */
+bool http_gzip_accepted(struct evhttp_request *r);
+/* The gzip (RFC 1952) form of len bytes; *outlen its size. Caller frees. */
+char *http_gzip(const void *data, size_t len, int level, size_t *outlen);
+/* The entity tag of the gzip form: "V" becomes "V-gz". */
+void http_gzip_etag(const char *etag, char *out, size_t n);
+/* Text, JSON, JavaScript and SVG: the types gzip is used for. */
+bool http_type_compressible(const char *type);
+/* Answers r with the file at path (open as fd, stat'ed as sb, of this type
+ * and weak etag) from memory, gzipped when accepted, and closes fd; false
+ * (fd untouched) when the file is not one to hold in memory. */
+bool http_static_send(struct evhttp_request *r, const char *path, int fd, const struct stat *sb,
+                      const char *type, const char *etag);
+/* Lets go of the files held (at exit). */
+void http_static_free(void);
 
 /* ---- http-conn.c: counting, deadline and framing in front of evhttp ---- */
 
