@@ -256,6 +256,11 @@ int arg_parse_ll(const char *s, size_t len, long long min, long long max, long l
  * returns false (the request is then done). */
 bool req_arg_number(struct req *req, int i, const char *field, long long min, long long max,
                     long long *out);
+/* An idempotency key (SUBMIT's submission key, DONE's key): 1 to
+ * ARG_KEY_MAX of ARG_KEY_CHARS, chosen by the client. */
+#define ARG_KEY_MAX 64
+#define ARG_KEY_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
+bool arg_key_valid(const char *s, size_t len);
 /* The port of "host:port" (1 to 65535, strictly), dflt when there is no
  * colon, or -1 when the port is malformed. */
 int arg_addr_port(const char *addr, int dflt);

@@ -515,7 +515,10 @@ def test_offline_done_queue_replayed():
     out, _ = h.ok("done", "demo/lists")
     queue = open(os.path.join(h.env["XDG_STATE_HOME"], "campus", "queue")).read()
     lines = queue.splitlines()
-    assert len(lines) == 2 and lines[0].split("\t")[1:] == [server(d), h.name, "demo/welcome"]
+    assert len(lines) == 2 and lines[0].split("\t")[1:4] == [server(d), h.name, "demo/welcome"]
+    # Each mark has its idempotency key, sent with the replay.
+    key = lines[0].split("\t")[4]
+    assert re.fullmatch(r"q-[0-9a-f]{16}", key), lines
     assert int(lines[0].split("\t")[0]) > 1.7e12             # the time, in ms
     d2 = Campusd(env.tmp, redis=env.redis)
     d2.text_port = port
@@ -528,6 +531,8 @@ def test_offline_done_queue_replayed():
         marked = int(lines[0].split("\t")[0])
         stored = env.redis.cmd("HGET", "campus:{u:%s}:done" % h.name, "demo/welcome")
         assert int(stored) == marked, (stored, marked)
+        kept = env.redis.cmd("GET", "campus:{u:%s}:donekey:%s" % (h.name, key))
+        assert kept == b"demo/welcome 1", kept
         assert open(os.path.join(h.env["XDG_STATE_HOME"], "campus", "queue")).read() == ""
         # Idempotent: a mark queued for a lesson already done is settled too.
         d2.kill()
