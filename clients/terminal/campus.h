@@ -329,8 +329,18 @@ void render_bar(struct sbuf *b, size_t done, size_t total, int width);
 void render_page(const char *text, size_t len);
 /* The one-line error on stderr: "campus: CODE text". */
 void render_error(const struct resp *r);
-/* Columns text takes on a terminal (UTF-8 code points). */
+/* Columns UTF-8 text takes on a terminal, by wcwidth: a wide character
+ * counts 2, a combining mark 0. */
 size_t render_cols(const char *s, size_t len);
+/* Bytes of the longest start of s (len bytes) that fits in cols columns,
+ * never ending inside a UTF-8 sequence or before a combining mark; *used
+ * (when not NULL) gets the columns it takes. */
+size_t render_cut(const char *s, size_t len, size_t cols, size_t *used);
+/* Writes s to stdout cut to at most cols columns (ending in "…" when cut),
+ * then spaces up to pad columns. */
+void render_fit(const char *s, size_t cols, size_t pad);
+/* The narrowest a listing's column is cut to when the terminal is narrow. */
+#define RENDER_COL_MIN 8
 
 /* ---- prompt.c: questions to the person at the terminal ---- */
 

@@ -86,13 +86,39 @@ static const char *exit_help =
     "  3  cannot connect, the link failed, or the server failed (a 5xx answer)\n"
     "  4  not logged in, or the session has ended (401)\n";
 
+/* The widest usage the help list aligns its column to. */
+#define HELP_USAGE_MAX 40
+
 static void usage_all(FILE *f)
 {
     fputs("usage: campus [--server HOST:PORT] [--no-tls] [--no-compress] COMMAND [ARGS]\n"
           "       campus                     (an interactive shell)\n\n"
           "Commands:\n", f);
-    for (const struct command *c = cmd_table; c->name; c++)
-        fprintf(f, "  %-40s %s\n", c->usage, c->help);
+    if (f == stdout && render_tty()) {
+        /* On a terminal: usages aligned, the help cut to what is left of
+         * the width; a usage too long for its column has a line of its own. */
+        size_t col = 0, width = (size_t)render_width();
+        for (const struct command *c = cmd_table; c->name; c++) {
+            size_t w = render_cols(c->usage, strlen(c->usage));
+            col = w > col && w <= HELP_USAGE_MAX ? w : col;
+        }
+        size_t room = width > col + 3 + RENDER_COL_MIN ? width - col - 3 : RENDER_COL_MIN;
+        for (const struct command *c = cmd_table; c->name; c++) {
+            fputs("  ", stdout);
+            if (render_cols(c->usage, strlen(c->usage)) > col) {
+                render_fit(c->usage, width > 2 ? width - 2 : 1, 0);   /* help CMD has it whole */
+                printf("\n  %*s", (int)col, "");
+            }
+            else
+                render_fit(c->usage, col, col);
+            putchar(' ');
+            render_fit(c->help, room, 0);
+            putchar('\n');
+        }
+    } else {
+        for (const struct command *c = cmd_table; c->name; c++)
+            fprintf(f, "  %-40s %s\n", c->usage, c->help);
+    }
     fputs("\nServer: --server, else $CAMPUS_SERVER, else the one saved at login, else\n"
           "localhost:7070. tls://HOST:PORT speaks TLS from the first byte; otherwise\n"
           "STARTTLS is used when the server offers it (--no-tls: never), and then\n"
