@@ -71,7 +71,14 @@
   }
   new MutationObserver(saveButton).observe(document.getElementById("main"), { childList: true });
 
-  sw.register("/sw.js").then(() => { post({ type: "count" }); if (navigator.onLine) post({ type: "replay" }); },
+  sw.register("/sw.js").then(() => {
+    post({ type: "count" });
+    if (navigator.onLine) post({ type: "replay" });
+    /* What this first page fetched before the worker ran is kept as well. */
+    if (!sw.controller)
+      post({ type: "keep", urls: performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname +
+        new URL(e.name).search).filter((u) => u.startsWith("/api/lessons/") || u.startsWith("/api/courses")) });
+  },
     () => { /* no offline reading here (an insecure origin): the page works as before */ });
   render();
 })();

@@ -6,17 +6,19 @@
  * answer was lost never costs a second attempt.
  *
  * What is served how:
- *   the client's files, lessons, exercise views: from the cache at once,
- *     refreshed in the background (a lesson only changes with the catalogue);
- *   the catalogue, outlines, me, progress, next, statements, attempts: from
- *     the network, the cache when there is none;
+ *   the client's files and lessons: from the cache at once, refreshed in
+ *     the background (a lesson is the same for everyone and only changes
+ *     with the catalogue);
+ *   the catalogue, outlines, exercise views (they count your attempts), me,
+ *     progress, next, statements, attempts: from the network, the cache
+ *     when there is none;
  *   POST done and submit: to the network; queued when there is none;
  *   anything else: the network only. */
 "use strict";
 
-const SHELL = "campus-shell-v1";   /* the client's files */
-const READ = "campus-read-v1";     /* lessons and exercise views, for anyone */
-const MINE = "campus-mine-v1";     /* what is one learner's own: dropped at logout */
+const SHELL = "campus-shell-v2";   /* the client's files */
+const READ = "campus-read-v2";     /* lessons, the same for anyone */
+const MINE = "campus-mine-v2";     /* what is one learner's own: dropped at logout */
 const FILES = ["/", "/campus.css", "/campus.js", "/offline.js"];
 const DB = "campus-offline", STORE = "queue";
 
@@ -172,9 +174,9 @@ self.addEventListener("fetch", (ev) => {
     if (FILES.includes(p) || p === "/index.html") ev.respondWith(cacheFirst(req, SHELL));
     return;
   }
-  if (/^\/api\/lessons\//.test(p) || /^\/api\/exercises\/[^/]+\/[^/]+$/.test(p))
+  if (/^\/api\/lessons\//.test(p))
     ev.respondWith(cacheFirst(req, READ));
-  else if (p === "/api/courses" || /^\/api\/courses\/[^/]+$/.test(p) || p === "/api/me" ||
+  else if (p === "/api/courses" || /^\/api\/exercises\/[^/]+\/[^/]+$/.test(p) || /^\/api\/courses\/[^/]+$/.test(p) || p === "/api/me" ||
            /^\/api\/(progress|next)(\/[^/]+)?$/.test(p) || p === "/api/me/statements" ||
            /^\/api\/exercises\/[^/]+\/[^/]+\/attempts$/.test(p))
     ev.respondWith(networkFirst(req, MINE));
@@ -194,11 +196,11 @@ async function saveCourse(course) {
   let n = 0;
   for (const row of doc.items || []) {
     const id = row.lesson.split("/").map(encodeURIComponent).join("/");
-    const urls = ["/api/lessons/" + id + "?format=html"];
-    if (row.kind !== "lesson") urls.push("/api/exercises/" + id);
-    for (const u of urls) {
+    const urls = [["/api/lessons/" + id + "?format=html", read]];
+    if (row.kind !== "lesson") urls.push(["/api/exercises/" + id, mine]);
+    for (const [u, cache] of urls) {
       const a = await fetch(u, { credentials: "same-origin" });
-      if (a.ok) await read.put(u, a);
+      if (a.ok) await cache.put(u, a);
     }
     n++;
     tell({ type: "saving", course, done: n, total: doc.items.length });
@@ -206,10 +208,22 @@ async function saveCourse(course) {
   return n;
 }
 
+/* Lessons and outlines the page fetched before this worker controlled it. */
+async function keep(urls) {
+  for (const u of urls) {
+    if (!u.startsWith("/api/lessons/") && !u.startsWith("/api/courses")) continue;
+    const cache = await caches.open(u.startsWith("/api/lessons/") ? READ : MINE);
+    if (await cache.match(u)) continue;
+    const r = await fetch(u, { credentials: "same-origin" }).catch(() => null);
+    if (r && r.ok) await cache.put(u, r);
+  }
+}
+
 self.addEventListener("message", (ev) => {
   const m = ev.data || {};
   if (m.type === "replay") ev.waitUntil(replay());
   else if (m.type === "count") ev.waitUntil(queued().then((count) => tell({ type: "count", count })));
+  else if (m.type === "keep") ev.waitUntil(keep(m.urls || []));
   else if (m.type === "save-course")
     ev.waitUntil(saveCourse(m.course).then((n) => tell({ type: "saved", course: m.course, lessons: n }),
       (e) => tell({ type: "save-failed", course: m.course, error: String(e.message || e) })));
