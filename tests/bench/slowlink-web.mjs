@@ -30,6 +30,8 @@ try {
   if (!controlled) {
     const url = "/api/lessons/" + lesson + "?format=html";
     await page.waitForFunction(async (u) => !!(await caches.match(u)), url, { timeout: 120000, polling: 250 });
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.waitForTimeout(1500);     /* the registration reaches the profile on disk */
   }
   console.log(JSON.stringify({ ms, controlled }));
 } finally {
