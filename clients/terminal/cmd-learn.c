@@ -66,17 +66,17 @@ int cmd_courses(struct ctx *ctx, int argc, char **argv)
 static void outline_print(const char *title, const char *body, size_t len,
                           const struct resp *progress)
 {
-    struct table t, p = {0};
-    table_parse(body, len, &t);
+    struct listing t, p = {0};
+    listing_parse(body, len, &t);
     if (progress && progress->code == 200 && progress->body)
-        table_parse(progress->body, progress->body_len, &p);
-    int cm = table_col(&t, "module"), cl = table_col(&t, "lesson"), ct = table_col(&t, "title");
-    int cmin = table_col(&t, "minutes"), ck = table_col(&t, "kind"), cd = table_col(&t, "done");
-    int pt = table_col(&p, "title"), pd = table_col(&p, "done"), ptot = table_col(&p, "total");
+        listing_parse(progress->body, progress->body_len, &p);
+    int cm = listing_col(&t, "module"), cl = listing_col(&t, "lesson"), ct = listing_col(&t, "title");
+    int cmin = listing_col(&t, "minutes"), ck = listing_col(&t, "kind"), cd = listing_col(&t, "done");
+    int pt = listing_col(&p, "title"), pd = listing_col(&p, "done"), ptot = listing_col(&p, "total");
     size_t idw = 0;
 
     for (size_t r = 1; r < t.nrows; r++) {
-        size_t w = render_cols(table_cell(&t, r, cl), strlen(table_cell(&t, r, cl)));
+        size_t w = render_cols(listing_cell(&t, r, cl), strlen(listing_cell(&t, r, cl)));
         idw = w > idw ? w : idw;
     }
     fputs(render_sgr("1"), stdout);
@@ -84,15 +84,15 @@ static void outline_print(const char *title, const char *body, size_t len,
     printf("%s\n", render_reset());
     const char *module = NULL;
     for (size_t r = 1; r < t.nrows; r++) {
-        const char *m = table_cell(&t, r, cm);
+        const char *m = listing_cell(&t, r, cm);
         if (module == NULL || strcmp(m, module) != 0) {
             module = m;
             struct sbuf bar = {0};
             for (size_t k = 1; k < p.nrows; k++) {
-                if (strcmp(table_cell(&p, k, pt), m) != 0)
+                if (strcmp(listing_cell(&p, k, pt), m) != 0)
                     continue;
-                size_t d = (size_t)atol(table_cell(&p, k, pd));
-                size_t tot = (size_t)atol(table_cell(&p, k, ptot));
+                size_t d = (size_t)atol(listing_cell(&p, k, pd));
+                size_t tot = (size_t)atol(listing_cell(&p, k, ptot));
                 sbuf_adds(&bar, "  ");
                 render_bar(&bar, d, tot, BAR_WIDTH);
                 sbuf_printf(&bar, " %zu/%zu", d, tot);
@@ -107,28 +107,28 @@ static void outline_print(const char *title, const char *body, size_t len,
             printf("%s%s\n", render_reset(), bar.data ? bar.data : "");
             sbuf_free(&bar);
         }
-        const char *done = table_cell(&t, r, cd);
+        const char *done = listing_cell(&t, r, cd);
         bool is_done = strcmp(done, "yes") == 0 || strcmp(done, "1") == 0;
-        const char *id = table_cell(&t, r, cl);
+        const char *id = listing_cell(&t, r, cl);
         printf("  %s%s%s %s", render_sgr("32"), is_done ? "✓" : " ", render_reset(), id);
         for (size_t w = render_cols(id, strlen(id)); w < idw; w++)
             putchar(' ');
-        const char *kind = table_cell(&t, r, ck);
+        const char *kind = listing_cell(&t, r, ck);
         /* The title gets what the terminal has left after the mark, the
          * id and "(N min, kind)". */
-        char *tail = xasprintf(" (%s min%s%s)", table_cell(&t, r, cmin),
+        char *tail = xasprintf(" (%s min%s%s)", listing_cell(&t, r, cmin),
                                strcmp(kind, "lesson") && kind[0] ? ", " : "",
                                strcmp(kind, "lesson") ? kind : "");
         size_t used = 4 + idw + 2 + render_cols(tail, strlen(tail));
         size_t room = (size_t)render_width() > used + RENDER_COL_MIN ? (size_t)render_width() - used
                                                                       : RENDER_COL_MIN;
         fputs("  ", stdout);
-        render_fit(table_cell(&t, r, ct), room, 0);
+        render_fit(listing_cell(&t, r, ct), room, 0);
         printf("%s\n", tail);
         free(tail);
     }
-    table_free(&t);
-    table_free(&p);
+    listing_free(&t);
+    listing_free(&p);
 }
 
 int cmd_course(struct ctx *ctx, int argc, char **argv)
@@ -350,15 +350,15 @@ int cmd_done(struct ctx *ctx, int argc, char **argv)
  * minutes left. */
 static void progress_print(const struct resp *resp, const char *namecol)
 {
-    struct table t;
-    table_parse(resp->body, resp->body_len, &t);
-    int cn = table_col(&t, "title"), cd = table_col(&t, "done"), ct = table_col(&t, "total");
-    int cp = table_col(&t, "percent"), cl = table_col(&t, "minutes_left");
-    int ce = table_col(&t, "exercises_passed"), cx = table_col(&t, "exercises");
-    int cid = table_col(&t, namecol);
+    struct listing t;
+    listing_parse(resp->body, resp->body_len, &t);
+    int cn = listing_col(&t, "title"), cd = listing_col(&t, "done"), ct = listing_col(&t, "total");
+    int cp = listing_col(&t, "percent"), cl = listing_col(&t, "minutes_left");
+    int ce = listing_col(&t, "exercises_passed"), cx = listing_col(&t, "exercises");
+    int cid = listing_col(&t, namecol);
     size_t namew = 0;
     for (size_t r = 1; r < t.nrows; r++) {
-        size_t w = render_cols(table_cell(&t, r, cn), strlen(table_cell(&t, r, cn)));
+        size_t w = render_cols(listing_cell(&t, r, cn), strlen(listing_cell(&t, r, cn)));
         namew = w > namew ? w : namew;
     }
     if (namew > 40)
@@ -375,16 +375,16 @@ static void progress_print(const struct resp *resp, const char *namecol)
         tailw = 0;
         for (size_t r = 1; r < t.nrows; r++) {
             struct sbuf bar = {0};
-            size_t d = (size_t)atol(table_cell(&t, r, cd)), tot = (size_t)atol(table_cell(&t, r, ct));
+            size_t d = (size_t)atol(listing_cell(&t, r, cd)), tot = (size_t)atol(listing_cell(&t, r, ct));
             render_bar(&bar, d, tot, shapes[k].bar);
             free(tails[r]);
             if (shapes[k].full)
                 tails[r] = xasprintf("  %s %3s%%  %zu/%zu lessons  %s/%s exercises  %s min left  (%s)",
-                                     bar.data, table_cell(&t, r, cp), d, tot, table_cell(&t, r, ce),
-                                     table_cell(&t, r, cx), table_cell(&t, r, cl),
-                                     table_cell(&t, r, cid));
+                                     bar.data, listing_cell(&t, r, cp), d, tot, listing_cell(&t, r, ce),
+                                     listing_cell(&t, r, cx), listing_cell(&t, r, cl),
+                                     listing_cell(&t, r, cid));
             else
-                tails[r] = xasprintf("  %s %3s%%  %zu/%zu", bar.data, table_cell(&t, r, cp), d, tot);
+                tails[r] = xasprintf("  %s %3s%%  %zu/%zu", bar.data, listing_cell(&t, r, cp), d, tot);
             sbuf_free(&bar);
             size_t w = render_cols(tails[r], strlen(tails[r]));   /* colour codes count 0 */
             tailw = w > tailw ? w : tailw;
@@ -396,12 +396,12 @@ static void progress_print(const struct resp *resp, const char *namecol)
         namew = (size_t)render_width() > tailw + RENDER_COL_MIN ? (size_t)render_width() - tailw
                                                                 : RENDER_COL_MIN;
     for (size_t r = 1; r < t.nrows; r++) {
-        render_fit(table_cell(&t, r, cn), namew, namew);
+        render_fit(listing_cell(&t, r, cn), namew, namew);
         printf("%s\n", tails[r]);
         free(tails[r]);
     }
     free(tails);
-    table_free(&t);
+    listing_free(&t);
 }
 
 int cmd_progress(struct ctx *ctx, int argc, char **argv)
@@ -484,15 +484,15 @@ int cmd_search(struct ctx *ctx, int argc, char **argv)
 static int sync_course(struct ctx *ctx, const struct resp *outline, const char *course,
                        int width)
 {
-    struct table t;
-    table_parse(outline->body, outline->body_len, &t);
-    int cl = table_col(&t, "lesson");
+    struct listing t;
+    listing_parse(outline->body, outline->body_len, &t);
+    int cl = listing_col(&t, "lesson");
     size_t n = t.nrows > 1 ? t.nrows - 1 : 0, bytes = 0;
     struct request *reqs = xcalloc(n + 1, sizeof(*reqs));
     int rc = CAMPUS_EXIT_OK;
 
     for (size_t i = 0; i < n; i++)
-        request_read(&reqs[i], table_cell(&t, i + 1, cl), width);
+        request_read(&reqs[i], listing_cell(&t, i + 1, cl), width);
     offline_store_outline(&ctx->cfg, course, outline->body, outline->body_len);
     if (session_run(&ctx->sess, reqs, n) < 0) {
         rc = cmd_unavailable(ctx);
@@ -515,7 +515,7 @@ static int sync_course(struct ctx *ctx, const struct resp *outline, const char *
     for (size_t i = 0; i < n; i++)
         request_free(&reqs[i]);
     free(reqs);
-    table_free(&t);
+    listing_free(&t);
     return rc;
 }
 

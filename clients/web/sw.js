@@ -16,9 +16,9 @@
  *   anything else: the network only. */
 "use strict";
 
-const SHELL = "campus-shell-v2";   /* the client's files */
-const READ = "campus-read-v2";     /* lessons, the same for anyone */
-const MINE = "campus-mine-v2";     /* what is one learner's own: dropped at logout */
+const SHELL = "campus-shell-v3";   /* the client's files */
+const READ = "campus-read-v3";     /* lessons, the same for anyone */
+const MINE = "campus-mine-v3";     /* what is one learner's own: dropped at logout */
 const FILES = ["/", "/campus.css", "/campus.js", "/offline.js"];
 const DB = "campus-offline", STORE = "queue";
 
@@ -126,7 +126,9 @@ async function cacheFirst(req, cacheName) {
   return net.catch(() => offlineAnswer());
 }
 
-/* The network, else what the cache kept. */
+/* The network, else what the cache kept. (Not the cache after a wait:
+ * these answers are a learner's own state, and a stale one shown as fresh,
+ * on a link that is merely slow, would mislead more than a slow answer.) */
 async function networkFirst(req, cacheName) {
   const cache = await caches.open(cacheName);
   try {
