@@ -727,14 +727,16 @@ const struct cmd cmd_group_progress[] = {
 /* ---- HTTP routes ---- */
 
 /* An optional JSON body {"at": ms, "key": "..."}: when the mark was made
- * (offline) and its idempotency key; a key alone is marked now. */
+ * (offline) and its idempotency key; a key alone is marked now. A body
+ * that is not sent as JSON is ignored, as it always was. */
 static int api_done(struct evhttp_request *r, char **p, int n, char **argv)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(r);
     size_t len = evbuffer_get_length(in);
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(r), "Content-Type");
     json_t *doc = NULL, *at = NULL, *key = NULL;
 
-    if (len > 0) {
+    if (len > 0 && ct && strncasecmp(ct, "application/json", 16) == 0) {
         json_error_t jerr;
         doc = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
         at = json_object_get(doc, "at");
