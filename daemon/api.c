@@ -32,6 +32,8 @@ static void api_common_headers(struct evhttp_request *r)
 
     if (evhttp_find_header(h, "X-Content-Type-Options") == NULL)
         evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    if (evhttp_find_header(h, "Vary") == NULL)
+        evhttp_add_header(h, "Vary", "Accept-Encoding");
 }
 
 void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len)
@@ -75,11 +77,16 @@ static void api_req_done(struct req *req)
 
     if (r != NULL) {
         evhttp_request_set_error_cb(r, NULL);
+        struct evkeyvalq *out = evhttp_request_get_output_headers(r);
         if (req->reply.etag[0]) {
             const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r),
                                                  "If-None-Match");
-            evhttp_add_header(evhttp_request_get_output_headers(r), "ETag", req->reply.etag);
-            if (inm && strcmp(inm, req->reply.etag) == 0) {
+            /* The gzip form is another representation: another tag. */
+            char gz[sizeof(req->reply.etag) + 4];
+            http_gzip_etag(req->reply.etag, gz, sizeof(gz));
+            const char *etag = req->reply.json_gzip ? gz : req->reply.etag;
+            evhttp_add_header(out, "ETag", etag);
+            if (inm && strcmp(inm, etag) == 0) {
                 api_common_headers(r);
                 evhttp_send_reply(r, 304, "Not Modified", NULL);
                 req_free(req);
@@ -93,11 +100,27 @@ static void api_req_done(struct req *req)
             evhttp_add_header(h, "Cache-Control", "no-cache");
             http_send_reply(r, 200, "OK", req->reply.body);
         } else if (req->reply.json) {
+            if (req->reply.json_gzip)
+                evhttp_add_header(out, "Content-Encoding", "gzip");
             api_send_json_buffer(r, req->reply.code, req->reply.json);
         } else {
             size_t len;
             char *json = reply_render_json(&req->reply, &len);
-            api_send_json(r, req->reply.code, json, len);
+            /* Made for this request, so gzipped for it, when it is worth
+             * it and carries no secret beside text the caller chose. */
+            if (len >= HTTP_GZIP_MIN && !(req->cmd && (req->cmd->flags & CMD_SECRET)) &&
+                http_gzip_accepted(r)) {
+                size_t gzlen;
+                char *gz = http_gzip(json, len, 6, &gzlen);
+                struct evbuffer *b = evbuffer_new();
+                evbuffer_add(b, gz, gzlen);
+                free(gz);
+                evhttp_add_header(out, "Content-Encoding", "gzip");
+                api_send_json_buffer(r, req->reply.code, b);
+                evbuffer_free(b);
+            } else {
+                api_send_json(r, req->reply.code, json, len);
+            }
             free(json);
         }
     }

@@ -69,6 +69,11 @@ bool req_arg_number(struct req *req, int i, const char *field, long long min, lo
     return false;
 }
 
+bool arg_key_valid(const char *s, size_t len)
+{
+    return len >= 1 && len <= ARG_KEY_MAX && strlen(s) == len && strspn(s, ARG_KEY_CHARS) == len;
+}
+
 int arg_addr_port(const char *addr, int dflt)
 {
     const char *colon = strrchr(addr, ':');

@@ -158,6 +158,7 @@ struct reply {
     json_t *kv_keys;             /* REPLY_KV: keys in order */
     json_t *meta;                /* facts about a document, for JSON ("data") */
     struct evbuffer *json;       /* HTTP: the whole JSON answer, already rendered */
+    bool json_gzip;              /* HTTP: json is gzipped (http-gzip.c) */
     char etag[80];               /* HTTP: the version of what is answered */
     bool raw;                    /* HTTP: a 200's body goes as is, with content_type
                                   * (a course file), not inside JSON */
@@ -252,6 +253,9 @@ void req_etag(struct req *req, const char *etag);
  * byte has left (or the connection is gone). */
 void req_reply_json_ref(struct req *req, int code, const char *json, size_t len,
                         void (*release)(const void *, size_t, void *), void *arg);
+/* The same with the JSON already gzipped (sent with Content-Encoding: gzip). */
+void req_reply_json_ref_gzip(struct req *req, int code, const char *gz, size_t len,
+                             void (*release)(const void *, size_t, void *), void *arg);
 void req_free(struct req *req);
 
 /* ---- args.c: checks on arguments, shared by every verb and HTTP route ---- */
@@ -269,6 +273,11 @@ int arg_parse_ll(const char *s, size_t len, long long min, long long max, long l
  * returns false (the request is then done). */
 bool req_arg_number(struct req *req, int i, const char *field, long long min, long long max,
                     long long *out);
+/* An idempotency key (SUBMIT's submission key, DONE's key): 1 to
+ * ARG_KEY_MAX of ARG_KEY_CHARS, chosen by the client. */
+#define ARG_KEY_MAX 64
+#define ARG_KEY_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
+bool arg_key_valid(const char *s, size_t len);
 /* The port of "host:port" (1 to 65535, strictly), dflt when there is no
  * colon, or -1 when the port is malformed. */
 int arg_addr_port(const char *addr, int dflt);
@@ -284,6 +293,9 @@ int arg_addr_port(const char *addr, int dflt);
                                   * the handler checks lengths; other verbs refuse them */
 #define CMD_LANG    0x20         /* takes a lang=TAG argument anywhere after the verb:
                                   * the dispatcher takes it out into req->lang_arg */
+#define CMD_SECRET  0x40         /* answers may carry a secret (token, code, password):
+                                  * never gzipped over HTTP, where the rest of the answer
+                                  * may be text an attacker chose (BREACH) */
 
 struct cmd {
     const char *name;
@@ -371,6 +383,8 @@ struct conn {
     bool push_dropped;           /* pushes dropped over live_output_max, until it drains */
     struct evbuffer *push_wait;  /* pushes held until the answers due are written */
     struct live_watch *live;     /* the live session it follows (live-bus.c), or NULL */
+    struct compress *z;          /* COMPRESS DEFLATE is on: c->bev is its filter (compress.c) */
+    bool compress_pending;       /* COMPRESS answered: the filter goes on once it is queued */
 };
 
 struct conn *conn_new(struct event_base *base, int fd, const char *addr, SSL *ssl);
@@ -391,6 +405,9 @@ void conn_begin_starttls(struct conn *c);
  * live_output_max bytes wait for it (then live_conn_drained is called
  * once it has drained). */
 int conn_push(struct conn *c, const void *data, size_t len);
+/* COMPRESS answered: the connection holds its input, and once the answer
+ * is queued (in the clear) everything after it goes through compress.c. */
+void conn_begin_compress(struct conn *c);
 /* Begins a drain for shutdown: stop reading, close when idle. */
 void conn_drain_all(void);
 /* Closes every connection at once (end of shutdown). */
@@ -410,6 +427,32 @@ void live_bus_tick(void);
 bool live_bus_up(void);
 /* live-sse.c: ends every event stream (shutdown). */
 void live_sse_stop(void);
+/* ---- compress.c: COMPRESS DEFLATE, a bufferevent filter (RFC 4978's model) ---- */
+
+/* A client's stream that inflates to more than COMPRESS_RATIO_MAX times its
+ * compressed size, once past COMPRESS_RATIO_FLOOR inflated bytes, is a
+ * decompression bomb: the connection is closed. */
+#define COMPRESS_RATIO_MAX   100
+#define COMPRESS_RATIO_FLOOR (256 * 1024)
+
+struct compress;
+/* A filter over under (which it owns: freeing the filter frees it) that
+ * inflates input and deflates output. on_fail(arg, code, why) is called
+ * from the loop, once, when the input is corrupt or a bomb; on_drained(arg)
+ * whenever a write empties the lower buffer with nothing left in zlib. *z
+ * is borrowed for as long as the filter lives. NULL on failure. */
+struct bufferevent *compress_new(struct bufferevent *under, void (*on_fail)(void *, int, const char *),
+                                 void (*on_drained)(void *), void *arg, struct compress **z);
+/* Inflates what already waits in the lower input buffer. */
+void compress_start_input(struct compress *z);
+/* True when every byte given to the filter has reached the lower buffer
+ * and been written from it. */
+bool compress_idle(const struct compress *z);
+/* The connection is going: no more callbacks. */
+void compress_forget(struct compress *z);
+/* Bytes received compressed and inflated, sent before and after deflate. */
+void compress_totals(const struct compress *z, uint64_t *in_raw, uint64_t *in_inflated,
+                     uint64_t *out_raw, uint64_t *out_deflated);
 
 /* ---- server.c: listeners, accept, limits, signals ---- */
 
@@ -621,6 +664,27 @@ int http_start(struct event_base *base, const struct config *c, int fd);
 /* evhttp_send_reply, with no body after HEAD (see http.c). */
 void http_send_reply(struct evhttp_request *r, int code, const char *reason, struct evbuffer *body);
 void http_stop(void);
+
+/* ---- http-gzip.c: gzip content coding, the web client's files from memory ---- */
+
+struct stat;
+/* Answers at least this long are worth gzipping when made per request. */
+#define HTTP_GZIP_MIN 512
+/* True when r's Accept-Encoding takes gzip (q above 0, by name or "*"). */
+bool http_gzip_accepted(struct evhttp_request *r);
+/* The gzip (RFC 1952) form of len bytes; *outlen its size. Caller frees. */
+char *http_gzip(const void *data, size_t len, int level, size_t *outlen);
+/* The entity tag of the gzip form: "V" becomes "V-gz". */
+void http_gzip_etag(const char *etag, char *out, size_t n);
+/* Text, JSON, JavaScript and SVG: the types gzip is used for. */
+bool http_type_compressible(const char *type);
+/* Answers r with the file at path (open as fd, stat'ed as sb, of this type
+ * and weak etag) from memory, gzipped when accepted, and closes fd; false
+ * (fd untouched) when the file is not one to hold in memory. */
+bool http_static_send(struct evhttp_request *r, const char *path, int fd, const struct stat *sb,
+                      const char *type, const char *etag);
+/* Lets go of the files held (at exit). */
+void http_static_free(void);
 
 /* ---- http-conn.c: counting, deadline and framing in front of evhttp ---- */
 

@@ -809,15 +809,15 @@ static const struct cmd user_subs[] = {
 
 const struct cmd cmd_group_account[] = {
     { .name = "REGISTER", .run = cmd_register, .min_args = 2, .max_args = 2, .role = ROLE_ANON,
-      .flags = CMD_STORE | CMD_WRITE | CMD_BINARY, .usage = "REGISTER name password",
+      .flags = CMD_STORE | CMD_WRITE | CMD_BINARY | CMD_SECRET, .usage = "REGISTER name password",
       .help = "Creates a learner account (when registration is open). Names: 3 to 32 of a-z 0-9 . _ -;"
               " passwords: 10 to 1024 bytes of UTF-8." },
     { .name = "LOGIN", .run = cmd_login, .min_args = 2, .max_args = 2, .role = ROLE_ANON,
-      .flags = CMD_STORE | CMD_WRITE | CMD_BINARY, .usage = "LOGIN name password",
+      .flags = CMD_STORE | CMD_WRITE | CMD_BINARY | CMD_SECRET, .usage = "LOGIN name password",
       .help = "Logs this connection in and answers a session token for AUTH or the HTTP API."
               " Failed logins are limited per account and per address (429)." },
     { .name = "AUTH", .run = session_cmd_auth, .min_args = 1, .max_args = 1, .role = ROLE_ANON,
-      .flags = CMD_STORE, .usage = "AUTH token",
+      .flags = CMD_STORE | CMD_SECRET, .usage = "AUTH token",
       .help = "Resumes a session on this connection with a token from LOGIN." },
     { .name = "LOGOUT", .run = session_cmd_logout, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER,
       .flags = CMD_STORE | CMD_WRITE, .usage = "LOGOUT [token]",
@@ -826,10 +826,10 @@ const struct cmd cmd_group_account[] = {
       .flags = CMD_SESSION, .usage = "WHOAMI",
       .help = "Names the account this connection is logged in as, and its role." },
     { .name = "PASSWD", .run = cmd_passwd, .min_args = 2, .max_args = 2, .role = ROLE_LEARNER,
-      .flags = CMD_STORE | CMD_WRITE | CMD_BINARY, .usage = "PASSWD old new",
+      .flags = CMD_STORE | CMD_WRITE | CMD_BINARY | CMD_SECRET, .usage = "PASSWD old new",
       .help = "Changes your password; every session is logged out and this one gets a new token." },
     { .name = "USER", .min_args = 1, .max_args = 4, .role = ROLE_ADMIN,
-      .flags = CMD_STORE | CMD_WRITE | CMD_BINARY, .subs = user_subs,
+      .flags = CMD_STORE | CMD_WRITE | CMD_BINARY | CMD_SECRET, .subs = user_subs,
       .usage = "USER ADD name role password | USER ROLE name role | USER DISABLE name | USER ENABLE name | USER LIST",
       .help = "Manages accounts (admins). Roles: learner, trainer, admin. DISABLE logs the account out." },
     { .name = NULL },

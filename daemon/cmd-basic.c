@@ -1,5 +1,5 @@
 /* cmd-basic.c: the verbs every connection has: HELLO, PING, ECHO, STATS,
- * HELP, STARTTLS, QUIT. */
+ * HELP, STARTTLS, COMPRESS, QUIT. */
 #include "campusd.h"
 #include "cert.h"
 
@@ -34,6 +34,7 @@ static void cmd_hello(struct req *req)
     req_kv(req, "inflight-max", "%ld", cfg.inflight_max);
     req_kv(req, "idle-timeout", "%ld", cfg.idle_timeout);
     req_kv(req, "formats", "text md html");
+    req_kv(req, "compress", "%s", req->conn && req->conn->z ? "DEFLATE active" : "DEFLATE");
     req_kv(req, "store", "%s", store_status());
     req_kv(req, "push", "%s", req->conn && req->conn->push_ok ? "on" : "off (HELLO push)");
     /* The issuer's signing key, so a client can pin it on first use. */
@@ -165,6 +166,11 @@ static void cmd_starttls(struct req *req)
         req_reply(req, 400, "TLS is already active");
         return;
     }
+    if (c->z || c->compress_pending) {
+        /* Compression outside the encryption would hide nothing from it. */
+        req_reply(req, 400, "STARTTLS must come before COMPRESS");
+        return;
+    }
     if (c->head != req) {
         req_reply(req, 400, "STARTTLS must not follow unanswered requests");
         return;
@@ -173,6 +179,27 @@ static void cmd_starttls(struct req *req)
     req_reply(req, 200, "begin TLS");
 }
 
+/* COMPRESS DEFLATE: after the 200, both directions are one raw deflate
+ * stream each (RFC 4978's model). The answer itself goes in the clear. */
+static void cmd_compress(struct req *req)
+{
+    struct conn *c = req->conn;
+
+    if (strcasecmp(req->args.argv[1], "DEFLATE") != 0) {
+        req_reply(req, 400, "unknown compression '%.32s' (use COMPRESS DEFLATE)", req->args.argv[1]);
+        return;
+    }
+    if (c->z || c->compress_pending) {
+        req_reply(req, 400, "compression is already active");
+        return;
+    }
+    if (c->head != req) {
+        req_reply(req, 400, "COMPRESS must not follow unanswered requests");
+        return;
+    }
+    conn_begin_compress(c);
+    req_reply(req, 200, "DEFLATE active");
+}
 
 const struct cmd cmd_group_basic[] = {
     { .name = "HELLO", .run = cmd_hello, .min_args = 0, .max_args = 1, .role = ROLE_ANON,
@@ -193,6 +220,10 @@ const struct cmd cmd_group_basic[] = {
     { .name = "STARTTLS", .run = cmd_starttls, .min_args = 0, .max_args = 0, .role = ROLE_ANON,
       .flags = CMD_CTP, .usage = "STARTTLS",
       .help = "Upgrades this connection to TLS. Anything sent after it before the handshake is dropped." },
+    { .name = "COMPRESS", .run = cmd_compress, .min_args = 1, .max_args = 1, .role = ROLE_ANON,
+      .flags = CMD_CTP, .usage = "COMPRESS DEFLATE",
+      .help = "After the 200, both directions are a raw deflate stream (RFC 1951), flushed at the "
+              "end of each answer. Use STARTTLS first: compression goes inside the encryption." },
     { .name = "QUIT", .run = cmd_quit, .min_args = 0, .max_args = 0, .role = ROLE_ANON,
       .flags = CMD_CTP, .usage = "QUIT",
       .help = "Answers, then closes the connection." },

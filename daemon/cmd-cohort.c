@@ -1321,9 +1321,10 @@ static const struct cmd cohort_subs[] = {
 
 const struct cmd cmd_group_cohort[] = {
     /* CMD_WRITE: most sub-commands write, and a write must finish before
-     * what is pipelined behind it runs (JOIN then SHOW sees the join). */
+     * what is pipelined behind it runs (JOIN then SHOW sees the join).
+     * CMD_SECRET: SHOW and CODE answer the enrolment code, ENROL passwords. */
     { .name = "COHORT", .min_args = 1, .max_args = 62, .role = ROLE_LEARNER,
-      .flags = CMD_STORE | CMD_WRITE, .subs = cohort_subs, .deny = cohort_deny,
+      .flags = CMD_STORE | CMD_WRITE | CMD_SECRET, .subs = cohort_subs, .deny = cohort_deny,
       .usage = "COHORT CREATE|JOIN|LEAVE|LIST|SHOW|CODE|CLOSE|TRAINER|ADD|REMOVE|ENROL|OPEN|EXTEND|PROGRESS|GRADES ...",
       .help = "Cohorts: a session of a course for a group, paced by dates, with an enrolment code. "
               "HELP COHORT lists the sub-commands in docs/PROTOCOL.md." },

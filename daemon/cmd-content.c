@@ -323,7 +323,9 @@ struct read_cached {
     char format[8];
     char *json;
     size_t len;
-    int refs;                    /* output buffers holding json */
+    char *gz;                    /* json gzipped, made with it (NULL: no smaller) */
+    size_t gzlen;
+    int refs;                    /* output buffers holding json or gz */
     bool retired;                /* its catalogue was replaced */
     struct read_cached *next;
 };
@@ -339,6 +341,7 @@ static void read_cached_release(const void *data, size_t len, void *arg)
 
     if (--e->refs == 0 && e->retired) {
         free(e->json);
+        free(e->gz);
         free(e);
     }
 }
@@ -355,6 +358,7 @@ static void read_cache_check_generation(const struct catalog *cat)
             e->retired = true;
             if (e->refs == 0) {
                 free(e->json);
+                free(e->gz);
                 free(e);
             }
         }
@@ -371,6 +375,17 @@ static struct read_cached **read_cache_slot(const struct lesson *l, const char *
     while (*pp && ((*pp)->lesson != l || strcmp((*pp)->format, format) != 0))
         pp = &(*pp)->next;
     return pp;
+}
+
+/* Sends a cached answer by reference: its gzip form when the client takes
+ * it, so a lesson is compressed once per catalogue, never per request. */
+static void read_cached_send(struct req *req, struct read_cached *e)
+{
+    e->refs++;
+    if (e->gz && req->http && http_gzip_accepted(req->http))
+        req_reply_json_ref_gzip(req, 200, e->gz, e->gzlen, read_cached_release, e);
+    else
+        req_reply_json_ref(req, 200, e->json, e->len, read_cached_release, e);
 }
 
 void read_cache_free(void)
@@ -499,8 +514,7 @@ static void cmd_read(struct req *req)
         if (*slot) {
             progress_viewed(req, item);
             req_etag(req, etag);
-            (*slot)->refs++;
-            req_reply_json_ref(req, 200, (*slot)->json, (*slot)->len, read_cached_release, *slot);
+            read_cached_send(req, *slot);
             return;
         }
     }
@@ -587,10 +601,14 @@ static void cmd_read(struct req *req)
         evbuffer_add(req->reply.body, body, strlen(body));
         req->reply.code = 200;
         e->json = reply_render_json(&req->reply, &e->len);
+        e->gz = http_gzip(e->json, e->len, 9, &e->gzlen);
+        if (e->gzlen >= e->len) {
+            free(e->gz);
+            e->gz = NULL;
+        }
         *slot = e;
-        e->refs++;
         free(owned);
-        req_reply_json_ref(req, 200, e->json, e->len, read_cached_release, e);
+        read_cached_send(req, e);
         return;
     }
     req_reply_text(req, 200, msg, type, body, strlen(body));

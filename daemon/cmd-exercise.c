@@ -23,8 +23,8 @@
 #include "scripts.h"
 
 /* A SUBMIT's own key from a client: 1 to 64 of these. */
-#define SUBMIT_KEY_MAX 64
-#define SUBMIT_KEY_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
+#define SUBMIT_KEY_MAX ARG_KEY_MAX
+#define SUBMIT_KEY_CHARS ARG_KEY_CHARS
 
 /* Work on an exercise that waits on Redis. It holds a reference to the
  * catalogue, so a reload in the meantime cannot free the exercise. */

@@ -71,7 +71,9 @@ static void done_cb(redisReply *reply, const char *err, void *priv)
 
     if (req_store_failed(req, reply))
         return;
-    if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+    if (reply->type == REDIS_REPLY_INTEGER && reply->integer == -1)
+        req_reply(req, 409, "this key was used for another lesson");
+    else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
         req_reply(req, 200, "done %s", req->args.argv[1]);
     else
         req_reply(req, 200, "already done %s", req->args.argv[1]);
@@ -81,7 +83,7 @@ static void cmd_done(struct req *req)
 {
     struct catalog *cat = courses_current();
     const struct lesson *l;
-    char k1[KEY_MAX], k2[KEY_MAX], now[24], maxlen[16];
+    char k1[KEY_MAX], k2[KEY_MAX], k3[KEY_MAX], now[24], maxlen[16], window[24];
 
     /* A malformed id is the client's mistake (400); a well-formed one that
      * names no lesson, a 404. */
@@ -97,7 +99,12 @@ static void cmd_done(struct req *req)
     /* A mark made offline carries the time it was made (ms); the future is
      * refused, beyond a minute of clock skew. */
     long long at = now_wall_ms();
-    if (req->args.argc == 3) {
+    const char *key = req->args.argc == 4 ? req->args.argv[3] : NULL;
+    if (key && !arg_key_valid(key, req->args.argl[3])) {
+        req_reply(req, 400, "a key is 1 to %d of A-Z a-z 0-9 . _ : -", ARG_KEY_MAX);
+        return;
+    }
+    if (req->args.argc >= 3) {
         long long t;
         if (arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, at + 60000, &t) < 0) {
             req_reply(req, 400, "at-ms must be a whole number of milliseconds since 1970,"
@@ -108,10 +115,14 @@ static void cmd_done(struct req *req)
     }
     snprintf(now, sizeof(now), "%lld", at);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
-    const char *argv[] = { k1, k2, l->full_id, now, maxlen };
+    snprintf(window, sizeof(window), "%lld", (long long)cfg.submit_window * 1000);
+    const char *argv[] = { k1, k2, k3, l->full_id, now, maxlen, window };
+    const char *argv_nokey[] = { k1, k2, l->full_id, now, maxlen };
     if (key_fmt(k1, sizeof(k1), KEY_DONE, req->user) < 0 ||
         key_fmt(k2, sizeof(k2), KEY_EVENTS, req->user) < 0 ||
-        script_call(SCRIPT_DONE, done_cb, req, 2, 5, argv) < 0)
+        (key && key_fmt(k3, sizeof(k3), KEY_DONE_KEY, req->user, key) < 0) ||
+        (key ? script_call(SCRIPT_DONE, done_cb, req, 3, 7, argv)
+             : script_call(SCRIPT_DONE, done_cb, req, 2, 5, argv_nokey)) < 0)
         req_store_unavailable(req);
 }
 
@@ -696,10 +707,11 @@ static const struct cmd export_subs[] = {
 };
 
 const struct cmd cmd_group_progress[] = {
-    { .name = "DONE", .run = cmd_done, .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
-      .flags = CMD_STORE | CMD_WRITE, .usage = "DONE course/lesson [at-ms]",
+    { .name = "DONE", .run = cmd_done, .min_args = 1, .max_args = 3, .role = ROLE_LEARNER,
+      .flags = CMD_STORE | CMD_WRITE, .usage = "DONE course/lesson [at-ms [key]]",
       .help = "Marks a lesson complete (again is fine). Answers once Redis has it. A mark made"
-              " offline may give the time it was made, in ms since 1970." },
+              " offline may give the time it was made, in ms since 1970, and a key: the same key"
+              " again answers what the first DONE answered." },
     { .name = "NEXT", .run = cmd_next, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER,
       .flags = CMD_STORE, .usage = "NEXT [course]",
       .help = "The next lesson to do: the first unfinished one in course order, prerequisites first." },
@@ -718,11 +730,36 @@ const struct cmd cmd_group_progress[] = {
 
 /* ---- HTTP routes ---- */
 
+/* An optional JSON body {"at": ms, "key": "..."}: when the mark was made
+ * (offline) and its idempotency key; a key alone is marked now. A body
+ * that is not sent as JSON is ignored, as it always was. */
 static int api_done(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    argv[0] = xstrdup("DONE");
-    argv[1] = xasprintf("%s/%s", p[0], p[1]);
-    return 2;
+    struct evbuffer *in = evhttp_request_get_input_buffer(r);
+    size_t len = evbuffer_get_length(in);
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(r), "Content-Type");
+    json_t *doc = NULL, *at = NULL, *key = NULL;
+
+    if (len > 0 && ct && strncasecmp(ct, "application/json", 16) == 0) {
+        json_error_t jerr;
+        doc = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
+        at = json_object_get(doc, "at");
+        key = json_object_get(doc, "key");
+        if (!json_is_object(doc) || (at && !json_is_integer(at)) || (key && !json_is_string(key))) {
+            json_decref(doc);
+            api_send_error(r, 400, "body must be {\"at\": ms, \"key\": \"...\"} (both optional)");
+            return -1;
+        }
+    }
+    int argc = 0;
+    argv[argc++] = xstrdup("DONE");
+    argv[argc++] = xasprintf("%s/%s", p[0], p[1]);
+    if (at || key)
+        argv[argc++] = xasprintf("%lld", at ? (long long)json_integer_value(at) : now_wall_ms());
+    if (key)
+        argv[argc++] = xstrdup(json_string_value(key));
+    json_decref(doc);
+    return argc;
 }
 
 static int api_next(struct evhttp_request *r, char **p, int n, char **argv)

@@ -130,6 +130,8 @@ void conn_close(struct conn *c, const char *why)
     c->state = CONN_CLOSED;
     if (c->live)
         live_conn_closed(c);     /* it leaves the room it was in */
+    if (c->z)
+        compress_forget(c->z);
     bufferevent_free(c->bev);
     c->bev = NULL;
     event_del(c->resume_ev);
@@ -160,7 +162,8 @@ void conn_close(struct conn *c, const char *why)
 /* Closes once every queued answer has been written. */
 static void close_when_flushed(struct conn *c)
 {
-    if (c->head == NULL && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+    if (c->head == NULL && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
+        (c->z == NULL || compress_idle(c->z)))
         conn_close(c, "done");
 }
 
@@ -204,6 +207,7 @@ static void conn_drain_check(struct conn *c)
 }
 
 static void start_tls_upgrade(struct conn *c);
+static void start_compress(struct conn *c);
 
 /* Plain sockets: the answers of a batch are written at its end, in the same
  * loop iteration, instead of one iteration later when epoll says the socket
@@ -214,7 +218,7 @@ static void start_tls_upgrade(struct conn *c);
  * bufferevent to find. */
 static void write_now(struct conn *c)
 {
-    if (c->tls || c->state == CONN_CLOSED)
+    if (c->tls || c->z || c->state == CONN_CLOSED)
         return;
     struct evbuffer *out = bufferevent_get_output(c->bev);
     if (evbuffer_get_length(out) == 0)
@@ -268,6 +272,14 @@ static void conn_flush(struct conn *c)
         req_free(r);
         c->inflight--;
         c->refs--;               /* never the last: the socket's is held until conn_close */
+    }
+    /* COMPRESS's answer went out in the clear; what follows is deflated,
+     * the held pushes included, so the output buffer is the filter's. */
+    if (c->compress_pending && c->head == NULL) {
+        start_compress(c);
+        if (c->state == CONN_CLOSED)
+            return;
+        out = bufferevent_get_output(c->bev);
     }
     /* Pushes held while answers were due go out once the last is written. */
     if (c->head == NULL && c->push_wait && evbuffer_get_length(c->push_wait) > 0) {
@@ -401,8 +413,9 @@ static void conn_process(struct conn *c)
         return;
     c->refs++;                   /* a handler may close the connection */
     c->processing++;
-    struct evbuffer *in = bufferevent_get_input(c->bev);
     while (c->state == CONN_READING) {
+        /* looked up each time: COMPRESS puts a filter in front of it */
+        struct evbuffer *in = bufferevent_get_input(c->bev);
         if (c->hold)             /* see conn_hold: resumed when released */
             break;
         if (c->inflight >= cfg.inflight_max ||
@@ -482,7 +495,7 @@ static void read_more(struct conn *c)
     struct evbuffer *in = bufferevent_get_input(c->bev);
     size_t total = 0;
 
-    if (c->tls || evbuffer_get_length(in) < CONN_READ_LIBEVENT)
+    if (c->tls || c->z || evbuffer_get_length(in) < CONN_READ_LIBEVENT)
         return;
     evbuffer_unfreeze(in, 0);
     while (total < CONN_READ_MAX) {
@@ -648,6 +661,55 @@ static void start_tls_upgrade(struct conn *c)
     c->state = CONN_READING;
     proto_reset(&c->parser);
     setup_bev(c);
+}
+
+/* ---- COMPRESS DEFLATE (compress.c does the work) ---- */
+
+/* The client's stream is corrupt or a bomb: its last answer says so, and
+ * the connection closes. */
+static void compress_failed(void *arg, int code, const char *why)
+{
+    struct conn *c = arg;
+    char msg[128];
+
+    if (c->state == CONN_CLOSED || c->state == CONN_CLOSING)
+        return;
+    log_warn("conn %llu (%s): %s, closing", (unsigned long long)c->id, c->addr, why);
+    snprintf(msg, sizeof(msg), "%s, closing", why);
+    push_error(c, code, msg);
+    conn_close_after_reply(c);
+    conn_flush(c);
+}
+
+static void compress_drained(void *arg)
+{
+    struct conn *c = arg;
+    write_cb(c->bev, c);
+}
+
+/* Parsing held since the COMPRESS request; its answer is now queued, in
+ * the clear, in front of everything the filter will write. */
+void conn_begin_compress(struct conn *c)
+{
+    c->compress_pending = true;
+    conn_hold(c, true);
+}
+
+static void start_compress(struct conn *c)
+{
+    struct compress *z;
+    struct bufferevent *f = compress_new(c->bev, compress_failed, compress_drained, c, &z);
+
+    c->compress_pending = false;
+    if (f == NULL) {
+        conn_close(c, "compression failed to start");
+        return;
+    }
+    c->bev = f;
+    c->z = z;
+    setup_bev(c);
+    compress_start_input(z);
+    conn_hold(c, false);
 }
 
 void conn_drain_all(void)

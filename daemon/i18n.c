@@ -69,10 +69,14 @@ void i18n_meta(struct req *req, const struct lang_pick *p, char *msg, size_t n)
 
 void i18n_vary(struct req *req)
 {
-    /* The same URL answers in another language for another header. */
-    if (req->origin == REQ_HTTP && req->http)
-        evhttp_add_header(evhttp_request_get_output_headers(req->http), "Vary",
-                          "Accept-Language");
+    /* The same URL answers in another language for another header, and
+     * in gzip for another Accept-Encoding (api.c, http-gzip.c): one Vary
+     * names both. */
+    if (req->origin == REQ_HTTP && req->http) {
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req->http);
+        evhttp_remove_header(h, "Vary");
+        evhttp_add_header(h, "Vary", "Accept-Encoding, Accept-Language");
+    }
 }
 
 /* ---- the server's messages ---- */

@@ -60,6 +60,10 @@ char *key_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * hex of learner, exercise and the client's key or the answer document) ->
  * "N DOCSHA", the attempt it made and the SHA-256 of its document. */
 #define KEY_SUBMIT   "campus:{u:%s}:submit:%s"
+/* String with a TTL of submit_window: a DONE's idempotency key (second %s:
+ * the client's key, 1 to 64 of A-Z a-z 0-9 . _ : -) -> "LESSON R", the
+ * lesson it marked and what the first DONE answered (1 new, 0 already). */
+#define KEY_DONE_KEY "campus:{u:%s}:donekey:%s"
 /* Hash: review entries an attempt needs, written with the attempt and
  * removed once the queue has them or the task is graded:
  * "EXERCISE N TASK" -> submission time (ms). */

@@ -178,3 +178,10 @@ void req_reply_json_ref(struct req *req, int code, const char *json, size_t len,
     evbuffer_add_reference(req->reply.json, json, len, release, arg);
     finish(req, code);
 }
+
+void req_reply_json_ref_gzip(struct req *req, int code, const char *gz, size_t len,
+                             void (*release)(const void *, size_t, void *), void *arg)
+{
+    req->reply.json_gzip = true;
+    req_reply_json_ref(req, code, gz, len, release, arg);
+}

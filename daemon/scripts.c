@@ -124,10 +124,24 @@ static const char *const sources[SCRIPT_COUNT] = {
         "if ARGV[3] == '1' then redis.call('DEL', KEYS[2]) end\n"
         "return 1\n",
 
+    /* DONE. With a key (KEYS[3]) a replay answers what the first DONE
+     * answered, so a client that lost the reply sees "done" both times. */
     [SCRIPT_DONE] =
-        "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
-        "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 't', 'completed', 'o', ARGV[1])\n"
-        "return 1\n",
+        "if KEYS[3] then\n"
+        "  local v = redis.call('GET', KEYS[3])\n"
+        "  if v then\n"
+        "    local l, r = string.match(v, '^(%S+) (%d)$')\n"
+        "    if l ~= ARGV[1] then return -1 end\n"
+        "    return tonumber(r)\n"
+        "  end\n"
+        "end\n"
+        "local r = 0\n"
+        "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then\n"
+        "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 't', 'completed', 'o', ARGV[1])\n"
+        "  r = 1\n"
+        "end\n"
+        "if KEYS[3] then redis.call('SET', KEYS[3], ARGV[1] .. ' ' .. r, 'PX', ARGV[4]) end\n"
+        "return r\n",
 
     [SCRIPT_VIEWED] =
         "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
@@ -482,7 +496,7 @@ static const struct script_shape {
     [SCRIPT_SESSION_TOUCH]   = { 2, 2, 6, 6 },
     [SCRIPT_PASSWORD_SET]    = { 2, 2, 3, 6 },   /* tokhash now max_ms: optional */
     [SCRIPT_USER_SET]        = { 2, 2, 3, 3 },
-    [SCRIPT_DONE]            = { 2, 2, 3, 3 },
+    [SCRIPT_DONE]            = { 2, 3, 3, 4 },   /* donekey and window_ms: a keyed DONE */
     [SCRIPT_VIEWED]          = { 2, 2, 4, 4 },
     [SCRIPT_ATTEMPT]         = { 5, 5, 9, ARGS_ANY },   /* task... */
     [SCRIPT_ATTEMPT_UPDATE]  = { 4, 4, 9, 9 },

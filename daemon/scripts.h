@@ -15,7 +15,8 @@ enum script_id {
     SCRIPT_PASSWORD_SET,  /* K: account sessions; A: old new revoke [tokhash now max_ms] -> 1 | 0 changed | -1 none
                            * (revoke 1 needs now: it becomes the account's sessions_revoked) */
     SCRIPT_USER_SET,      /* K: account sessions; A: field value revoke -> 1 | 0 no account */
-    SCRIPT_DONE,          /* K: done events; A: lesson now maxlen -> 1 new | 0 already */
+    SCRIPT_DONE,          /* K: done events [donekey]; A: lesson now maxlen [window_ms] -> 1 new | 0 already
+                           * | the first answer again for a known key | -1 key used for another lesson */
     SCRIPT_VIEWED,        /* K: viewed events; A: lesson now gap_ms maxlen -> 1 event | 0 */
     SCRIPT_ATTEMPT,       /* K: attempts passed events submit pending; A: max record-after-n exid now passed
                            * score01 maxlen window_ms docsha task... -> {n, 2} new | {n, 1|0, record} retry | {0} full */

@@ -294,6 +294,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     live_sse_stop();
     http_stop();
     read_cache_free();
+    http_static_free();
     ctz_cache_free();
     if (server.text_listener)
         evconnlistener_free(server.text_listener);

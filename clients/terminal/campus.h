@@ -71,6 +71,7 @@ struct config {
     char *server;             /* the server to use */
     const char *server_from;  /* which setting gave it */
     bool no_tls;              /* --no-tls: never upgrade */
+    bool no_compress;         /* --no-compress: never COMPRESS DEFLATE */
     int timeout_ms;
     char *config_dir;         /* $XDG_CONFIG_HOME/campus */
     char *cache_dir;          /* $XDG_CACHE_HOME/campus */
@@ -118,14 +119,16 @@ struct net {
     bool keep_pushes;                /* keep push lines read between responses (live) */
     struct resp *pushes;             /* ... here, oldest first */
     size_t npushes;
+    void *zin, *zout;                /* z_stream *: COMPRESS DEFLATE is on */
 };
 
 /* Connects to server ("host[:port]" or "tls://host[:port]"), reads the
  * greeting and, unless no_tls, upgrades with STARTTLS when the server
- * offers TLS. known_path is the file of pinned certificates used when a
+ * offers TLS, then asks for COMPRESS DEFLATE unless no_compress (a server
+ * that refuses it is used uncompressed). known_path is the file of pinned certificates used when a
  * certificate does not verify against the system's CAs. Returns 0, or -1
  * with a one-line reason in err. */
-int net_open(struct net *n, const char *server, bool no_tls, int timeout_ms,
+int net_open(struct net *n, const char *server, bool no_tls, bool no_compress, int timeout_ms,
              const char *known_path, char *err, size_t errlen);
 void net_close(struct net *n);
 bool net_is_open(const struct net *n);
@@ -360,8 +363,18 @@ void render_bar(struct sbuf *b, size_t done, size_t total, int width);
 void render_page(const char *text, size_t len);
 /* The one-line error on stderr: "campus: CODE text". */
 void render_error(const struct resp *r);
-/* Columns text takes on a terminal (UTF-8 code points). */
+/* Columns UTF-8 text takes on a terminal, by wcwidth: a wide character
+ * counts 2, a combining mark 0. */
 size_t render_cols(const char *s, size_t len);
+/* Bytes of the longest start of s (len bytes) that fits in cols columns,
+ * never ending inside a UTF-8 sequence or before a combining mark; *used
+ * (when not NULL) gets the columns it takes. */
+size_t render_cut(const char *s, size_t len, size_t cols, size_t *used);
+/* Writes s to stdout cut to at most cols columns (ending in "…" when cut),
+ * then spaces up to pad columns. */
+void render_fit(const char *s, size_t cols, size_t pad);
+/* The narrowest a listing's column is cut to when the terminal is narrow. */
+#define RENDER_COL_MIN 8
 
 /* ---- prompt.c: questions to the person at the terminal ---- */
 

@@ -79,25 +79,33 @@ static void outline_print(const char *title, const char *body, size_t len,
         size_t w = render_cols(listing_cell(&t, r, cl), strlen(listing_cell(&t, r, cl)));
         idw = w > idw ? w : idw;
     }
-    printf("%s%s%s\n", render_sgr("1"), title, render_reset());
+    fputs(render_sgr("1"), stdout);
+    render_fit(title, (size_t)render_width(), 0);
+    printf("%s\n", render_reset());
     const char *module = NULL;
     for (size_t r = 1; r < t.nrows; r++) {
         const char *m = listing_cell(&t, r, cm);
         if (module == NULL || strcmp(m, module) != 0) {
             module = m;
-            printf("\n%s%s%s", render_sgr("1"), m, render_reset());
+            struct sbuf bar = {0};
             for (size_t k = 1; k < p.nrows; k++) {
                 if (strcmp(listing_cell(&p, k, pt), m) != 0)
                     continue;
-                struct sbuf bar = {0};
                 size_t d = (size_t)atol(listing_cell(&p, k, pd));
                 size_t tot = (size_t)atol(listing_cell(&p, k, ptot));
+                sbuf_adds(&bar, "  ");
                 render_bar(&bar, d, tot, BAR_WIDTH);
-                printf("  %s %zu/%zu", bar.data, d, tot);
-                sbuf_free(&bar);
+                sbuf_printf(&bar, " %zu/%zu", d, tot);
                 break;
             }
-            putchar('\n');
+            /* The module's name gets what its bar leaves. */
+            size_t barw = bar.data ? render_cols(bar.data, bar.len) : 0;
+            size_t room = (size_t)render_width() > barw + RENDER_COL_MIN ? (size_t)render_width() - barw
+                                                                        : RENDER_COL_MIN;
+            printf("\n%s", render_sgr("1"));
+            render_fit(m, room, 0);
+            printf("%s%s\n", render_reset(), bar.data ? bar.data : "");
+            sbuf_free(&bar);
         }
         const char *done = listing_cell(&t, r, cd);
         bool is_done = strcmp(done, "yes") == 0 || strcmp(done, "1") == 0;
@@ -106,9 +114,18 @@ static void outline_print(const char *title, const char *body, size_t len,
         for (size_t w = render_cols(id, strlen(id)); w < idw; w++)
             putchar(' ');
         const char *kind = listing_cell(&t, r, ck);
-        printf("  %s (%s min%s%s)\n", listing_cell(&t, r, ct), listing_cell(&t, r, cmin),
-               strcmp(kind, "lesson") && kind[0] ? ", " : "",
-               strcmp(kind, "lesson") ? kind : "");
+        /* The title gets what the terminal has left after the mark, the
+         * id and "(N min, kind)". */
+        char *tail = xasprintf(" (%s min%s%s)", listing_cell(&t, r, cmin),
+                               strcmp(kind, "lesson") && kind[0] ? ", " : "",
+                               strcmp(kind, "lesson") ? kind : "");
+        size_t used = 4 + idw + 2 + render_cols(tail, strlen(tail));
+        size_t room = (size_t)render_width() > used + RENDER_COL_MIN ? (size_t)render_width() - used
+                                                                      : RENDER_COL_MIN;
+        fputs("  ", stdout);
+        render_fit(listing_cell(&t, r, ct), room, 0);
+        printf("%s\n", tail);
+        free(tail);
     }
     listing_free(&t);
     listing_free(&p);
@@ -351,23 +368,44 @@ static void progress_print(const struct resp *resp, const char *namecol)
     }
     if (namew > 40)
         namew = 40;
-    for (size_t r = 1; r < t.nrows; r++) {
-        struct sbuf bar = {0};
-        const char *name = listing_cell(&t, r, cn);
-        size_t d = (size_t)atol(listing_cell(&t, r, cd)), tot = (size_t)atol(listing_cell(&t, r, ct));
-        render_bar(&bar, d, tot, BAR_WIDTH);
-        size_t w = render_cols(name, strlen(name));
-        if (w > namew)
-            printf("%.*s… ", (int)namew, name);    /* a rough cut, bytes */
-        else
-            printf("%s", name);
-        for (; w < namew; w++)
-            putchar(' ');
-        printf(_("  %s %3s%%  %zu/%zu lessons  %s/%s exercises  %s min left  (%s)\n"), bar.data,
-               listing_cell(&t, r, cp), d, tot, listing_cell(&t, r, ce), listing_cell(&t, r, cx),
-               listing_cell(&t, r, cl), listing_cell(&t, r, cid));
-        sbuf_free(&bar);
+    /* The rest of each line, made first: the names get the room left by
+     * the longest of them, the same for every row so the bars line up. A
+     * narrow terminal gets fewer figures and then a shorter bar. */
+    static const struct { bool full; int bar; } shapes[] = {
+        { true, BAR_WIDTH }, { false, BAR_WIDTH }, { false, BAR_WIDTH / 2 }, { false, BAR_WIDTH / 4 },
+    };
+    char **tails = xcalloc(t.nrows, sizeof(*tails));
+    size_t tailw = 0;
+    for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+        tailw = 0;
+        for (size_t r = 1; r < t.nrows; r++) {
+            struct sbuf bar = {0};
+            size_t d = (size_t)atol(listing_cell(&t, r, cd)), tot = (size_t)atol(listing_cell(&t, r, ct));
+            render_bar(&bar, d, tot, shapes[k].bar);
+            free(tails[r]);
+            if (shapes[k].full)
+                tails[r] = xasprintf(_("  %s %3s%%  %zu/%zu lessons  %s/%s exercises  %s min left  (%s)"),
+                                     bar.data, listing_cell(&t, r, cp), d, tot, listing_cell(&t, r, ce),
+                                     listing_cell(&t, r, cx), listing_cell(&t, r, cl),
+                                     listing_cell(&t, r, cid));
+            else
+                tails[r] = xasprintf("  %s %3s%%  %zu/%zu", bar.data, listing_cell(&t, r, cp), d, tot);
+            sbuf_free(&bar);
+            size_t w = render_cols(tails[r], strlen(tails[r]));   /* colour codes count 0 */
+            tailw = w > tailw ? w : tailw;
+        }
+        if (tailw + (namew < RENDER_COL_MIN ? namew : RENDER_COL_MIN) <= (size_t)render_width())
+            break;
     }
+    if ((size_t)render_width() < namew + tailw)
+        namew = (size_t)render_width() > tailw + RENDER_COL_MIN ? (size_t)render_width() - tailw
+                                                                : RENDER_COL_MIN;
+    for (size_t r = 1; r < t.nrows; r++) {
+        render_fit(listing_cell(&t, r, cn), namew, namew);
+        printf("%s\n", tails[r]);
+        free(tails[r]);
+    }
+    free(tails);
     listing_free(&t);
 }
 

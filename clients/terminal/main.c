@@ -94,16 +94,43 @@ static const char *exit_help = N_(
     "  3  cannot connect, the link failed, or the server failed (a 5xx answer)\n"
     "  4  not logged in, or the session has ended (401)\n");
 
+/* The widest usage the help list aligns its column to. */
+#define HELP_USAGE_MAX 40
+
 static void usage_all(FILE *f)
 {
-    fputs(_("usage: campus [--server HOST:PORT] [--no-tls] COMMAND [ARGS]\n"
+    fputs(_("usage: campus [--server HOST:PORT] [--no-tls] [--no-compress] COMMAND [ARGS]\n"
             "       campus                     (an interactive shell)\n\n"
             "Commands:\n"), f);
-    for (const struct command *c = cmd_table; c->name; c++)
-        fprintf(f, "  %-40s %s\n", c->usage, _(c->help));
+    if (f == stdout && render_tty()) {
+        /* On a terminal: usages aligned, the help cut to what is left of
+         * the width; a usage too long for its column has a line of its own. */
+        size_t col = 0, width = (size_t)render_width();
+        for (const struct command *c = cmd_table; c->name; c++) {
+            size_t w = render_cols(c->usage, strlen(c->usage));
+            col = w > col && w <= HELP_USAGE_MAX ? w : col;
+        }
+        size_t room = width > col + 3 + RENDER_COL_MIN ? width - col - 3 : RENDER_COL_MIN;
+        for (const struct command *c = cmd_table; c->name; c++) {
+            fputs("  ", stdout);
+            if (render_cols(c->usage, strlen(c->usage)) > col) {
+                render_fit(c->usage, width > 2 ? width - 2 : 1, 0);   /* help CMD has it whole */
+                printf("\n  %*s", (int)col, "");
+            }
+            else
+                render_fit(c->usage, col, col);
+            putchar(' ');
+            render_fit(_(c->help), room, 0);
+            putchar('\n');
+        }
+    } else {
+        for (const struct command *c = cmd_table; c->name; c++)
+            fprintf(f, "  %-40s %s\n", c->usage, _(c->help));
+    }
     fputs(_("\nServer: --server, else $CAMPUS_SERVER, else the one saved at login, else\n"
           "localhost:7070. tls://HOST:PORT speaks TLS from the first byte; otherwise\n"
-          "STARTTLS is used when the server offers it (--no-tls: never).\n"
+          "STARTTLS is used when the server offers it (--no-tls: never), and then\n"
+          "COMPRESS DEFLATE (--no-compress or $CAMPUS_NO_COMPRESS: never).\n"
           "Piped output is tab-separated rows without a header; colour only on a\n"
           "terminal and never with NO_COLOR set; long lessons go through $PAGER.\n\n"), f);
     fputs(_(exit_help), f);
@@ -258,7 +285,7 @@ static int cmd_help(struct ctx *ctx, int argc, char **argv)
 int main(int argc, char **argv)
 {
     const char *server = NULL;
-    bool no_tls = false;
+    bool no_tls = false, no_compress = getenv("CAMPUS_NO_COMPRESS") != NULL;
     int i = 1;
 
     client_i18n_init(NULL);
@@ -273,6 +300,8 @@ int main(int argc, char **argv)
             return CAMPUS_EXIT_OK;
         } else if (strcmp(a, "--no-tls") == 0) {
             no_tls = true;
+        } else if (strcmp(a, "--no-compress") == 0) {
+            no_compress = true;
         } else if ((strcmp(a, "--server") == 0 || strcmp(a, "-s") == 0) && i + 1 < argc) {
             server = argv[++i];
         } else if (strncmp(a, "--server=", 9) == 0) {
@@ -293,6 +322,7 @@ int main(int argc, char **argv)
     config_load(&ctx.cfg, server);
     client_i18n_init(&ctx.cfg);         /* now with the language saved by campus lang */
     ctx.cfg.no_tls = no_tls;
+    ctx.cfg.no_compress = no_compress;
     session_init(&ctx.sess, &ctx.cfg);
 
     int rc;

@@ -4,6 +4,7 @@
 #include "campus.h"
 
 #include <dirent.h>
+#include <openssl/rand.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,7 +185,11 @@ char **offline_known_ids(const struct config *c, size_t *n)
     return ids;
 }
 
-/* ---- the queue: "ms<TAB>server<TAB>user<TAB>lesson" lines ---- */
+/* ---- the queue: "ms<TAB>server<TAB>user<TAB>lesson<TAB>key" lines ----
+ *
+ * The key (DONE's idempotency key, made when the mark is queued) lets a
+ * replay whose answer was lost be sent again and answered as the first
+ * time. Lines written before keys existed have four fields and go without. */
 
 /* Locks the queue for a read-modify-write; returns the lock fd or -1. */
 static int queue_lock(const struct config *c)
@@ -221,11 +226,20 @@ int offline_queue_add(const struct config *c, const char *user, const char *less
     if (lock < 0)
         return -1;
     gettimeofday(&tv, NULL);
+    unsigned char rnd[8];
+    char key[2 * sizeof(rnd) + 8];
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        queue_unlock(lock);
+        return -1;
+    }
+    snprintf(key, sizeof(key), "q-");
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        snprintf(key + 2 + 2 * i, 3, "%02x", rnd[i]);
     char *path = queue_path(c);
     char *old = config_read_file(path, NULL);
-    char *text = xasprintf("%s%lld\t%s\t%s\t%s\n", old ? old : "",
+    char *text = xasprintf("%s%lld\t%s\t%s\t%s\t%s\n", old ? old : "",
                            (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000, c->server, user,
-                           lesson);
+                           lesson, key);
     int rc = config_write_file(path, text, strlen(text), 0600);
     free(old);
     free(text);
@@ -234,11 +248,12 @@ int offline_queue_add(const struct config *c, const char *user, const char *less
     return rc;
 }
 
-/* Calls fn for each queue line with its four fields (the line is split in
- * place); fn returns true to keep the line. Rewrites the file when a line
- * was dropped. Returns how many lines were kept. */
+/* Calls fn for each queue line with its fields (the line is split in
+ * place; the fifth, the key, is NULL on an old line); fn returns true to
+ * keep the line. Rewrites the file when a line was dropped. Returns how
+ * many lines were kept. */
 static size_t queue_walk(const struct config *c,
-                         bool (*fn)(void *arg, char *fields[4]), void *arg)
+                         bool (*fn)(void *arg, char *fields[5]), void *arg)
 {
     int lock = queue_lock(c);
     char *path = queue_path(c);
@@ -249,15 +264,15 @@ static size_t queue_walk(const struct config *c,
 
     for (char *save = NULL, *line = text ? strtok_r(text, "\n", &save) : NULL; line;
          line = strtok_r(NULL, "\n", &save)) {
-        char *copy = xstrdup(line), *f[4] = { NULL }, *p = line;
+        char *copy = xstrdup(line), *f[5] = { NULL }, *p = line;
         int k = 0;
-        for (; k < 4 && p; k++) {
+        for (; k < 5 && p; k++) {
             f[k] = p;
-            p = k < 3 ? strchr(p, '\t') : NULL;
+            p = k < 4 ? strchr(p, '\t') : NULL;
             if (p)
                 *p++ = '\0';
         }
-        if (k == 4 && f[3] && fn(arg, f)) {
+        if (k >= 4 && f[3] && fn(arg, f)) {
             sbuf_printf(&keep, "%s\n", copy);
             kept++;
         } else {
@@ -282,7 +297,7 @@ struct queue_pick {
     size_t settle_n;
 };
 
-static bool pick_one(void *arg, char *f[4])
+static bool pick_one(void *arg, char *f[5])
 {
     struct queue_pick *q = arg;
     if (strcmp(f[1], q->c->server) != 0 || strcmp(f[2], q->user) != 0)
@@ -295,6 +310,8 @@ static bool pick_one(void *arg, char *f[4])
     request_arg(&q->reqs[q->n], "DONE");
     request_arg(&q->reqs[q->n], f[3]);
     request_arg(&q->reqs[q->n], f[0]);      /* when it was marked, offline */
+    if (f[4] && f[4][0])
+        request_arg(&q->reqs[q->n], f[4]);  /* a replay is answered as the first time */
     q->n++;
     return true;
 }
@@ -308,7 +325,7 @@ struct request *offline_queue_requests(const struct config *c, const char *user,
 }
 
 /* Drops the lines of this server and user whose DONE was settled. */
-static bool settle_one(void *arg, char *f[4])
+static bool settle_one(void *arg, char *f[5])
 {
     struct queue_pick *q = arg;
     if (strcmp(f[1], q->c->server) != 0 || strcmp(f[2], q->user) != 0)
@@ -341,7 +358,7 @@ void offline_queue_settle(const struct config *c, const char *user, struct reque
         fprintf(stderr, _("campus: sent %zu done mark%s made offline\n"), sent, sent == 1 ? "" : "s");
 }
 
-static bool count_one(void *arg, char *f[4])
+static bool count_one(void *arg, char *f[5])
 {
     return true;
 }

@@ -3,14 +3,18 @@
 #include "campus.h"
 
 #include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <wchar.h>
 
 static bool out_tty, out_colour;
+static locale_t utf8_ctype;     /* when the user's locale is not UTF-8 */
 static int out_width = 80, out_rows = 24;
 
 void render_init(void)
@@ -18,6 +22,11 @@ void render_init(void)
     const char *nc = getenv("NO_COLOR");
     struct winsize ws;
 
+    /* What the server sends is UTF-8 whatever the locale says: widths are
+     * measured as UTF-8 (C.UTF-8 when the locale has another charset). */
+    if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0 &&
+        (utf8_ctype = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) != (locale_t)0)
+        uselocale(utf8_ctype);
     out_tty = isatty(STDOUT_FILENO);
     out_colour = out_tty && (nc == NULL || nc[0] == '\0');
     if (out_tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
@@ -60,30 +69,68 @@ const char *render_reset(void)
     return out_colour ? "\033[0m" : "";
 }
 
-size_t render_cols(const char *s, size_t len)
+/* The character at s (len bytes left): its length in bytes, and in *cols
+ * the columns it takes (wcwidth: 2 for wide, 0 for combining marks and
+ * controls). A byte that starts no valid UTF-8 sequence is one column. */
+static size_t char_next(const char *s, size_t len, size_t *cols)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += ((unsigned char)s[i] & 0xc0) != 0x80;
+    mbstate_t st;
+    wchar_t wc;
+
+    memset(&st, 0, sizeof(st));
+    size_t n = mbrtowc(&wc, s, len, &st);
+    if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+        *cols = 1;
+        return 1;
+    }
+    int w = wcwidth(wc);
+    *cols = w < 0 ? 0 : (size_t)w;
     return n;
 }
 
-/* Writes s cut to at most cols columns (ending in "…" when cut), padded
- * with spaces to pad columns. */
-static void put_cell(const char *s, size_t cols, size_t pad)
+size_t render_cols(const char *s, size_t len)
+{
+    size_t n = 0, w;
+    for (size_t i = 0; i < len;) {
+        if (s[i] == '\033' && i + 1 < len && s[i + 1] == '[') {
+            /* our own colour codes take no room */
+            i += 2;
+            while (i < len && !((unsigned char)s[i] >= 0x40 && (unsigned char)s[i] <= 0x7e))
+                i++;
+            i += i < len;
+            continue;
+        }
+        i += char_next(s + i, len - i, &w);
+        n += w;
+    }
+    return n;
+}
+
+size_t render_cut(const char *s, size_t len, size_t cols, size_t *used)
+{
+    size_t i = 0, c = 0, w;
+    while (i < len) {
+        size_t n = char_next(s + i, len - i, &w);
+        if (c + w > cols)
+            break;
+        c += w;
+        i += n;                  /* a combining mark stays with its letter */
+    }
+    if (used)
+        *used = c;
+    return i;
+}
+
+void render_fit(const char *s, size_t cols, size_t pad)
 {
     size_t len = strlen(s), used = render_cols(s, len);
     if (used > cols) {
-        size_t i = 0, c = 0;
-        while (i < len && c + 1 < cols) {
-            i++;
-            while (i < len && ((unsigned char)s[i] & 0xc0) == 0x80)
-                i++;
-            c++;
-        }
+        size_t i = cols ? render_cut(s, len, cols - 1, &used) : 0;
         fwrite(s, 1, i, stdout);
-        fputs("…", stdout);
-        used = c + 1;
+        if (cols) {
+            fputs("…", stdout);
+            used++;
+        }
     } else {
         fputs(s, stdout);
     }
@@ -129,17 +176,18 @@ void render_table(const struct resp *r, const char *const *cols, size_t ncols)
         }
     for (size_t i = 0; i < n; i++)
         total += width[i] + (i + 1 < n ? 2 : 0);
-    /* Too wide: the last column gives way first, then the widest. */
+    /* Too wide: the last column (a search's snippet) gives way first and
+     * keeps the room that is left, then the widest. */
     while (total > (size_t)out_width && n > 0) {
         size_t widest = n - 1;
-        if (width[widest] <= 12)
+        if (width[widest] <= RENDER_COL_MIN + 4)
             for (size_t i = 0; i < n; i++)
                 if (width[i] > width[widest])
                     widest = i;
-        if (width[widest] <= 8)
+        if (width[widest] <= RENDER_COL_MIN)
             break;
         size_t cut = total - (size_t)out_width;
-        size_t can = width[widest] - 8;
+        size_t can = width[widest] - RENDER_COL_MIN;
         size_t by = cut < can ? cut : can;
         width[widest] -= by;
         total -= by;
@@ -148,7 +196,7 @@ void render_table(const struct resp *r, const char *const *cols, size_t ncols)
         if (row == 0)
             fputs(render_sgr("1"), stdout);
         for (size_t i = 0; i < n; i++)
-            put_cell(listing_cell(&t, row, idx[i]), width[i], i + 1 < n ? width[i] + 2 : 0);
+            render_fit(listing_cell(&t, row, idx[i]), width[i], i + 1 < n ? width[i] + 2 : 0);
         if (row == 0)
             fputs(render_reset(), stdout);
         putchar('\n');

@@ -76,7 +76,7 @@ int session_connect(struct session *s)
     if (net_is_open(&s->net))
         return 0;
     char *known = xasprintf("%s/known_servers", s->cfg->config_dir);
-    int rc = net_open(&s->net, s->cfg->server, s->cfg->no_tls, s->cfg->timeout_ms, known,
+    int rc = net_open(&s->net, s->cfg->server, s->cfg->no_tls, s->cfg->no_compress, s->cfg->timeout_ms, known,
                       s->err, sizeof(s->err));
     free(known);
     if (rc == 0)

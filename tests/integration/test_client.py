@@ -186,8 +186,8 @@ def test_read_stats_counts_bytes():
     assert m, err
     sent, got = int(m.group(1)), int(m.group(2))
     assert got > len(out.encode()) and 0 < sent < got, (sent, got)
-    # Without TLS the count is the CTP/1 bytes themselves.
-    out, err = h.ok("--no-tls", "read", "demo/welcome", "--stats")
+    # Without TLS or compression the count is the CTP/1 bytes themselves.
+    out, err = h.ok("--no-tls", "--no-compress", "read", "demo/welcome", "--stats")
     m = re.search(r"(\d+) bytes sent, (\d+) bytes received, 1 connection\n", err)
     assert m, err
     status = "200 demo/welcome version="
@@ -531,7 +531,10 @@ def test_offline_done_queue_replayed():
     out, _ = h.ok("done", "demo/lists")
     queue = open(os.path.join(h.env["XDG_STATE_HOME"], "campus", "queue")).read()
     lines = queue.splitlines()
-    assert len(lines) == 2 and lines[0].split("\t")[1:] == [server(d), h.name, "demo/welcome"]
+    assert len(lines) == 2 and lines[0].split("\t")[1:4] == [server(d), h.name, "demo/welcome"]
+    # Each mark has its idempotency key, sent with the replay.
+    key = lines[0].split("\t")[4]
+    assert re.fullmatch(r"q-[0-9a-f]{16}", key), lines
     assert int(lines[0].split("\t")[0]) > 1.7e12             # the time, in ms
     d2 = Campusd(env.tmp, redis=env.redis)
     d2.text_port = port
@@ -544,6 +547,8 @@ def test_offline_done_queue_replayed():
         marked = int(lines[0].split("\t")[0])
         stored = env.redis.cmd("HGET", "campus:{u:%s}:done" % h.name, "demo/welcome")
         assert int(stored) == marked, (stored, marked)
+        kept = env.redis.cmd("GET", "campus:{u:%s}:donekey:%s" % (h.name, key))
+        assert kept == b"demo/welcome 1", kept
         assert open(os.path.join(h.env["XDG_STATE_HOME"], "campus", "queue")).read() == ""
         # Idempotent: a mark queued for a lesson already done is settled too.
         d2.kill()
@@ -660,6 +665,9 @@ class FlakyServer:
                 if line == b"STARTTLS":
                     c.sendall(b"503 TLS is not configured\r\n")
                     continue
+                if line == b"COMPRESS DEFLATE":     # a server from before COMPRESS
+                    c.sendall(b"400 unknown verb 'COMPRESS' (try HELP)\r\n")
+                    continue
                 if line.startswith(b"AUTH "):
                     c.sendall(b"200 resumed session of x (learner)\r\n")
                     continue
@@ -679,7 +687,7 @@ def test_link_dropped_mid_command_reconnects_once():
     try:
         rc, out, err = h.run("search", "trust")
         assert rc == 0 and "reconnecting" in err, (rc, out, err)
-        verbs = [r for r in s.requests if r[1] != b"STARTTLS"]
+        verbs = [r for r in s.requests if r[1] not in (b"STARTTLS", b"COMPRESS DEFLATE")]
         assert verbs == [(1, b"SEARCH trust"), (2, b"SEARCH trust")], verbs
     finally:
         s.close()
@@ -688,7 +696,7 @@ def test_link_dropped_mid_command_reconnects_once():
     try:
         rc, out, err = h.run("search", "trust")
         assert rc == 3 and "after a reconnect" in err, (rc, err)
-        assert len([r for r in s.requests if r[1] != b"STARTTLS"]) == 2   # one retry only
+        assert len([r for r in s.requests if r[1] not in (b"STARTTLS", b"COMPRESS DEFLATE")]) == 2   # one retry only
     finally:
         s.close()
 

@@ -41,11 +41,13 @@ Test(scripts, shapes_cover_the_indexes_the_sources_use)
 
 Test(scripts, calls_that_do_not_fit_are_refused)
 {
-    /* DONE: keys done, events; arguments lesson, now, maxlen. */
+    /* DONE: keys done, events [donekey]; arguments lesson, now, maxlen
+     * [window_ms]. */
     cr_expect(script_shape_fits(SCRIPT_DONE, 2, 3));
+    cr_expect(script_shape_fits(SCRIPT_DONE, 3, 4));
     cr_expect_not(script_shape_fits(SCRIPT_DONE, 1, 4));
     cr_expect_not(script_shape_fits(SCRIPT_DONE, 2, 2));
-    cr_expect_not(script_shape_fits(SCRIPT_DONE, 3, 3));
+    cr_expect_not(script_shape_fits(SCRIPT_DONE, 4, 4));
     /* ATTEMPT takes any number of task ids after its nine arguments. */
     cr_expect(script_shape_fits(SCRIPT_ATTEMPT, 5, 9));
     cr_expect(script_shape_fits(SCRIPT_ATTEMPT, 5, 14));

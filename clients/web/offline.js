@@ -1,0 +1,84 @@
+/* offline.js: the page's side of reading offline (sw.js does the work):
+ * registers the service worker, shows an offline indicator and how many
+ * marks and answers wait to be sent, asks for a replay when the link is
+ * back, and puts a "save this course for offline reading" button on a
+ * course's outline. Self-contained: it touches no state of campus.js. */
+"use strict";
+(() => {
+  if (!("serviceWorker" in navigator)) return;
+  const sw = navigator.serviceWorker;
+  let offline = !navigator.onLine, waiting = 0;
+
+  const bar = document.createElement("p");
+  bar.id = "offline";
+  bar.setAttribute("role", "status");
+  Object.assign(bar.style, { margin: "0", padding: ".4em 1em", background: "#8a5a00", color: "#fff",
+    textAlign: "center" });
+  document.querySelector("header").after(bar);
+
+  function render(note) {
+    const parts = [];
+    if (offline) parts.push("Offline: you are reading what this device saved.");
+    if (waiting) parts.push(`${waiting} mark${waiting === 1 ? "" : "s"} or answer${waiting === 1 ? "" : "s"} ` +
+      "will be sent when the link is back.");
+    if (note) parts.push(note);
+    bar.textContent = parts.join(" ");
+    bar.hidden = parts.length === 0;
+    document.documentElement.classList.toggle("is-offline", offline);
+  }
+
+  const post = (msg) => sw.ready.then((r) => r.active && r.active.postMessage(msg));
+
+  sw.addEventListener("message", (ev) => {
+    const m = ev.data || {};
+    if (m.type === "offline") { offline = true; render(); }
+    else if (m.type === "online") { if (offline) { offline = false; render(); } }
+    else if (m.type === "queued" || m.type === "count") { waiting = m.count; render(); }
+    else if (m.type === "replayed") {
+      waiting = m.count;
+      render(m.sent ? `Sent ${m.sent} mark${m.sent === 1 ? "" : "s"} and answer${m.sent === 1 ? "" : "s"} made offline.` : "");
+    } else if (m.type === "saving" || m.type === "saved" || m.type === "save-failed") {
+      const b = document.getElementById("save-course");
+      if (!b || b.dataset.course !== m.course) return;
+      const s = b.nextElementSibling;
+      s.textContent = m.type === "saving" ? `Saving… ${m.done} of ${m.total}`
+        : m.type === "saved" ? `Saved ${m.lessons} lessons for offline reading.`
+        : "Could not save it: " + m.error;
+      b.disabled = m.type === "saving";
+    }
+  });
+  addEventListener("online", () => { offline = false; render(); post({ type: "replay" }); });
+  addEventListener("offline", () => { offline = true; render(); });
+
+  /* On a course's outline, once campus.js has drawn it. */
+  function saveButton() {
+    const m = location.hash.match(/^#\/course\/([a-z0-9-]+)$/);
+    const h1 = document.querySelector("main h1");
+    if (!m || !h1 || document.getElementById("save-course")) return;
+    const b = document.createElement("button");
+    b.type = "button";
+    b.id = "save-course";
+    b.dataset.course = m[1];
+    b.textContent = "Save this course for offline reading";
+    const s = document.createElement("span");
+    s.className = "meta";
+    s.setAttribute("role", "status");
+    s.style.marginLeft = ".6em";
+    b.addEventListener("click", () => { b.disabled = true; s.textContent = "Saving…"; post({ type: "save-course", course: m[1] }); });
+    const p = document.createElement("p");
+    p.append(b, s);
+    h1.after(p);
+  }
+  new MutationObserver(saveButton).observe(document.getElementById("main"), { childList: true });
+
+  sw.register("/sw.js").then(() => {
+    post({ type: "count" });
+    if (navigator.onLine) post({ type: "replay" });
+    /* What this first page fetched before the worker ran is kept as well. */
+    if (!sw.controller)
+      post({ type: "keep", urls: performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname +
+        new URL(e.name).search).filter((u) => u.startsWith("/api/lessons/") || u.startsWith("/api/courses")) });
+  },
+    () => { /* no offline reading here (an insecure origin): the page works as before */ });
+  render();
+})();

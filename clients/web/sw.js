@@ -1,0 +1,236 @@
+/* sw.js: the web client's service worker, for slow and intermittent links.
+ * Keeps the client's files, the catalogue and outlines, and every lesson the
+ * learner opened (or, on request, a whole course) for reading offline. A
+ * DONE or SUBMIT made without a link is queued (IndexedDB) with an
+ * idempotency key and replayed when the link is back, so a replay whose
+ * answer was lost never costs a second attempt.
+ *
+ * What is served how:
+ *   the client's files and lessons: from the cache at once, refreshed in
+ *     the background (a lesson is the same for everyone and only changes
+ *     with the catalogue);
+ *   the catalogue, outlines, exercise views (they count your attempts), me,
+ *     progress, next, statements, attempts: from the network, the cache
+ *     when there is none;
+ *   POST done and submit: to the network; queued when there is none;
+ *   anything else: the network only. */
+"use strict";
+
+const SHELL = "campus-shell-v3";   /* the client's files */
+const READ = "campus-read-v3";     /* lessons, the same for anyone */
+const MINE = "campus-mine-v3";     /* what is one learner's own: dropped at logout */
+const FILES = ["/", "/campus.css", "/campus.js", "/offline.js"];
+const DB = "campus-offline", STORE = "queue";
+
+self.addEventListener("install", (ev) => {
+  ev.waitUntil(caches.open(SHELL).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (ev) => {
+  const keep = [SHELL, READ, MINE];
+  ev.waitUntil(caches.keys()
+    .then((names) => Promise.all(names.filter((n) => !keep.includes(n)).map((n) => caches.delete(n))))
+    .then(() => self.clients.claim()));
+});
+
+/* ---- the queue ---- */
+
+function db() {
+  return new Promise((resolve, reject) => {
+    const r = indexedDB.open(DB, 1);
+    r.onupgradeneeded = () => r.result.createObjectStore(STORE, { keyPath: "key" });
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+async function queueOp(mode, fn) {
+  const d = await db();
+  return new Promise((resolve, reject) => {
+    const t = d.transaction(STORE, mode);
+    const r = fn(t.objectStore(STORE));
+    t.oncomplete = () => { d.close(); resolve(r && r.result); };
+    t.onerror = () => { d.close(); reject(t.error); };
+  });
+}
+
+/* The key names the request: the same DONE, or the same answer to the
+ * same exercise, queued twice is one entry and one attempt. */
+async function keyOf(url, body) {
+  const bytes = new TextEncoder().encode(url + "\n" + body);
+  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return "sw-" + [...h.slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function enqueue(url, text) {
+  const key = await keyOf(url, text);
+  let doc = {};
+  try { doc = text ? JSON.parse(text) : {}; } catch (e) { doc = {}; }
+  doc.key = doc.key || key;
+  if (url.includes("/api/done/") && !doc.at) doc.at = Date.now();   /* when it was marked */
+  await queueOp("readwrite", (s) => s.put({ key, url, body: JSON.stringify(doc), queued: Date.now() }));
+  tell({ type: "queued", count: await queued() });
+}
+
+const queued = () => queueOp("readonly", (s) => s.count());
+
+let replaying = null;
+/* Sends what waits, oldest first. A 2xx or a refusal (4xx other than 401,
+ * 408 and 429) settles an entry; a failed link or a 5xx keeps it. */
+function replay() {
+  if (replaying) return replaying;
+  replaying = (async () => {
+    const all = (await queueOp("readonly", (s) => s.getAll())) || [];
+    all.sort((a, b) => a.queued - b.queued);
+    let sent = 0, refused = 0;
+    for (const e of all) {
+      let r;
+      try {
+        r = await fetch(e.url, { method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json" }, body: e.body });
+      } catch (err) { break; }                    /* still offline */
+      const keep = r.status >= 500 || r.status === 401 || r.status === 408 || r.status === 429;
+      if (keep) continue;
+      await queueOp("readwrite", (s) => s.delete(e.key));
+      if (r.ok) sent++; else refused++;
+    }
+    tell({ type: "replayed", sent, refused, count: await queued() });
+  })().finally(() => { replaying = null; });
+  return replaying;
+}
+
+async function tell(msg) {
+  for (const c of await self.clients.matchAll({ includeUncontrolled: true })) c.postMessage(msg);
+}
+
+/* ---- answers ---- */
+
+const json = (status, doc) => new Response(JSON.stringify(doc), { status,
+  headers: { "Content-Type": "application/json; charset=utf-8" } });
+
+function offlineAnswer() {
+  tell({ type: "offline" });
+  return json(503, { code: 503, error: "you are offline and this page was not saved for offline reading" });
+}
+
+/* The cache at once (refreshed behind it), else the network. */
+async function cacheFirst(req, cacheName) {
+  const cache = await caches.open(cacheName);
+  const hit = await cache.match(req);
+  const net = fetch(req).then((r) => {
+    if (r.ok) cache.put(req, r.clone());
+    tell({ type: "online" });
+    return r;
+  });
+  if (hit) { net.catch(() => tell({ type: "offline" })); return hit; }
+  return net.catch(() => offlineAnswer());
+}
+
+/* The network, else what the cache kept. (Not the cache after a wait:
+ * these answers are a learner's own state, and a stale one shown as fresh,
+ * on a link that is merely slow, would mislead more than a slow answer.) */
+async function networkFirst(req, cacheName) {
+  const cache = await caches.open(cacheName);
+  try {
+    const r = await fetch(req);
+    if (r.ok) cache.put(req, r.clone());
+    tell({ type: "online" });
+    if (r.ok) replay();                           /* the link is back */
+    return r;
+  } catch (e) {
+    const hit = await cache.match(req);
+    tell({ type: "offline" });
+    return hit || offlineAnswer();
+  }
+}
+
+async function post(req) {
+  const text = await req.clone().text();
+  try {
+    const r = await fetch(req);
+    tell({ type: "online" });
+    return r;
+  } catch (e) {
+    const url = new URL(req.url).pathname;
+    await enqueue(url, text);
+    if (url.startsWith("/api/done/"))
+      return json(202, { code: 202, message: "queued offline: sent as done when the link is back" });
+    return json(503, { code: 503, error: "you are offline: your answer is saved on this device and " +
+      "will be sent once the link is back (it counts as one attempt)" });
+  }
+}
+
+self.addEventListener("fetch", (ev) => {
+  const req = ev.request, url = new URL(req.url);
+  if (url.origin !== self.location.origin) return;
+  const p = url.pathname;
+  if (req.method === "POST") {
+    if (/^\/api\/done\/[^/]+\/[^/]+$/.test(p) || /^\/api\/exercises\/[^/]+\/[^/]+\/submit$/.test(p))
+      ev.respondWith(post(req));
+    else if (p === "/api/logout" || p === "/api/login")
+      ev.respondWith(caches.delete(MINE).then(() => fetch(req)));
+    return;
+  }
+  if (req.method !== "GET") return;
+  if (!p.startsWith("/api/")) {
+    if (FILES.includes(p) || p === "/index.html") ev.respondWith(cacheFirst(req, SHELL));
+    return;
+  }
+  if (/^\/api\/lessons\//.test(p))
+    ev.respondWith(cacheFirst(req, READ));
+  else if (p === "/api/courses" || /^\/api\/exercises\/[^/]+\/[^/]+$/.test(p) || /^\/api\/courses\/[^/]+$/.test(p) || p === "/api/me" ||
+           /^\/api\/(progress|next)(\/[^/]+)?$/.test(p) || p === "/api/me/statements" ||
+           /^\/api\/exercises\/[^/]+\/[^/]+\/attempts$/.test(p))
+    ev.respondWith(networkFirst(req, MINE));
+});
+
+/* ---- messages from the page (offline.js) ---- */
+
+/* A whole course for offline reading: its outline, every lesson, and the
+ * exercise view of every quiz and case. */
+async function saveCourse(course) {
+  const read = await caches.open(READ), mine = await caches.open(MINE);
+  const outlineUrl = "/api/courses/" + encodeURIComponent(course);
+  const r = await fetch(outlineUrl, { credentials: "same-origin" });
+  if (!r.ok) throw new Error("the outline could not be fetched (" + r.status + ")");
+  await mine.put(outlineUrl, r.clone());
+  const doc = await r.json();
+  let n = 0;
+  for (const row of doc.items || []) {
+    const id = row.lesson.split("/").map(encodeURIComponent).join("/");
+    const urls = [["/api/lessons/" + id + "?format=html", read]];
+    if (row.kind !== "lesson") urls.push(["/api/exercises/" + id, mine]);
+    for (const [u, cache] of urls) {
+      const a = await fetch(u, { credentials: "same-origin" });
+      if (a.ok) await cache.put(u, a);
+    }
+    n++;
+    tell({ type: "saving", course, done: n, total: doc.items.length });
+  }
+  return n;
+}
+
+/* Lessons and outlines the page fetched before this worker controlled it. */
+async function keep(urls) {
+  for (const u of urls) {
+    if (!u.startsWith("/api/lessons/") && !u.startsWith("/api/courses")) continue;
+    const cache = await caches.open(u.startsWith("/api/lessons/") ? READ : MINE);
+    if (await cache.match(u)) continue;
+    const r = await fetch(u, { credentials: "same-origin" }).catch(() => null);
+    if (r && r.ok) await cache.put(u, r);
+  }
+}
+
+self.addEventListener("message", (ev) => {
+  const m = ev.data || {};
+  if (m.type === "replay") ev.waitUntil(replay());
+  else if (m.type === "count") ev.waitUntil(queued().then((count) => tell({ type: "count", count })));
+  else if (m.type === "keep") ev.waitUntil(keep(m.urls || []));
+  else if (m.type === "save-course")
+    ev.waitUntil(saveCourse(m.course).then((n) => tell({ type: "saved", course: m.course, lessons: n }),
+      (e) => tell({ type: "save-failed", course: m.course, error: String(e.message || e) })));
+});
+
+self.addEventListener("sync", (ev) => {
+  if (ev.tag === "campus-replay") ev.waitUntil(replay());
+});

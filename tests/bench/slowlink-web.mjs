@@ -1,0 +1,39 @@
+// slowlink-web.mjs: one load of the web client in Chromium for slowlink.py:
+//   node slowlink-web.mjs BASE LESSON PROFILE_DIR gzip|identity
+// Prints {"ms": time from navigation to the lesson's paragraphs on screen,
+// "controlled": whether the service worker answered} as its last line. A
+// first (cold) load also waits until the service worker has kept the lesson.
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(HERE, "..", "web", "package.json"));
+const { chromium } = require("playwright-core");
+const [base, lesson, profile, encoding] = process.argv.slice(2);
+
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true,
+  extraHTTPHeaders: encoding === "identity" ? { "Accept-Encoding": "identity" } : undefined,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+    "--disable-background-networking", "--disable-component-update",
+    // a service worker needs a secure origin; the benchmark's is a private address
+    "--unsafely-treat-insecure-origin-as-secure=" + base],
+});
+try {
+  const page = ctx.pages()[0] || await ctx.newPage();
+  const t0 = Date.now();
+  await page.goto(base + "/#/lesson/" + lesson, { waitUntil: "commit", timeout: 120000 });
+  await page.locator("article p").first().waitFor({ timeout: 120000 });
+  const ms = Date.now() - t0;
+  const controlled = await page.evaluate(() => navigator.serviceWorker.controller !== null);
+  if (!controlled) {
+    const url = "/api/lessons/" + lesson + "?format=html";
+    await page.waitForFunction(async (u) => !!(await caches.match(u)), url, { timeout: 120000, polling: 250 });
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.waitForTimeout(1500);     /* the registration reaches the profile on disk */
+  }
+  console.log(JSON.stringify({ ms, controlled }));
+} finally {
+  await ctx.close();
+}
