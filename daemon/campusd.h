@@ -226,6 +226,8 @@ void req_reply_data(struct req *req, int code, const char *fmt, ...) __attribute
  * them in the status text too; JSON gets them as "data". */
 void req_meta(struct req *req, const char *key, const char *value);
 void req_meta_int(struct req *req, const char *key, long long value);
+/* Takes the reference to value (any JSON). */
+void req_meta_json(struct req *req, const char *key, json_t *value);
 void req_etag(struct req *req, const char *etag);
 /* Answers an HTTP request with a JSON document rendered earlier, sent by
  * reference, not copied: release(json, len, arg) is called once the last
