@@ -773,8 +773,8 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
     reviews_new_clear(op->user, op->lesson->full_id);
     char left[32];
     attempts_left_text(op->ex, (long)reply->elements, left, sizeof(left));
-    req_reply_data(req, 200, "%zu attempts, %s left, counted score %.1f (%s)", reply->elements,
-                   left, counted_score(op->ex->policy, scores, reply->elements),
+    req_reply_data(req, 200, "%zu attempt%s, %s left, counted score %.1f (%s)", reply->elements,
+                   reply->elements == 1 ? "" : "s", left, counted_score(op->ex->policy, scores, reply->elements),
                    exercise_policy_name(op->ex->policy));
     free(scores);
     op_free(op);
