@@ -136,7 +136,7 @@ async function dashboard(id) {
   const [c, prog, grades] = await Promise.all(["", "/progress", "/grades"].map((s) => api("cohorts/" + id + s)));
   const d = c.data, names = {};
   const mods = Object.keys(d).filter((k) => k.startsWith("module ")).map((k) => {
-    const [, opens, due] = /^opens (\S+)(?:, due (\S+))?/.exec(d[k]) || [];
+    const [, opens, due] = /^opens ([^,]+)(?:, due (\S+))?/.exec(d[k]) || [];
     return { id: k.slice(7), opens, due };
   });
   try { for (const m of (await api("progress/" + E(d.course))).items) names[m.module] = m.title; } catch (e) { /* ids do */ }
@@ -227,8 +227,7 @@ function enrol(id) {
     if (bad.length) return out.replaceChildren(el("ul.error", { role: "alert" }, bad.map((b) => el("li", b))));
     try {
       const r = await api(`cohorts/${id}/enrol`, { csv: text.value, accounts: accounts.checked }), pw = r.body ? csv(r.body) : [];
-      out.replaceChildren(el("p.note", r.message),
-        pw.length > 1 && [el("p", "New accounts and their one-time passwords (shown only now):"), table(pw[0], pw.slice(1))]);
+      out.replaceChildren(el("p.note", r.message), ...(pw.length > 1 ? [el("p", "New accounts and their one-time passwords (shown only now):"), table(pw[0], pw.slice(1))] : []));
     } catch (e) { out.replaceChildren(el("p.error", { role: "alert" }, e.message)); }
   });
   return el("section", el("h2", "Enrol learners"), form);

@@ -340,6 +340,10 @@ async function run() {
     assert((await textOf(page, "fieldset:has-text('Put the steps') .feedback")).startsWith("Right"), "order marked right");
     assert((await textOf(page, "fieldset:has-text('Which phase comes first') .feedback")).includes("everything starts there"), "gift feedback");
     assert(await page.evaluate(() => document.activeElement.classList.contains("result")), "focus moves to the result");
+    const keys = await page.locator(".feedback .key").allTextContents();
+    assert(keys.length > 0 && keys.every((k) => !k.includes("->")), "answer keys read with arrows, never '->': " + keys);
+    const legends = await page.locator("fieldset.task legend").allTextContents();
+    assert(legends.every((l) => /^\d+\. \S/.test(l)), "every legend names its task: " + legends);
     await page.locator(".history details summary").waitFor();
     await page.screenshot({ path: path.join(shots, "web-exercise-passed.png") });
     await page.locator("form.exercise-form").scrollIntoViewIfNeeded();

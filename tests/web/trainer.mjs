@@ -178,6 +178,50 @@ export async function trainerTests(t) {
     assert(line.split(",")[col] === kept.toFixed(2), `CSV cell ${line.split(",")[col]} is ${kept.toFixed(2)} in ${line}`);
   });
 
+  await test("bulk enrolment shows its errors by line, then enrols with one-time passwords; extend for one learner", async () => {
+    await tp.goto(main.url + "/#/cohort/" + cohort);
+    const csvBox = tp.getByLabel("Paste rows: name, display name, email");
+    await csvBox.fill("name,display,email\nok.name,Ann One,ann@example.org\nBad Name,Bee\n");
+    await tp.getByRole("button", { name: "Enrol", exact: true }).click();
+    const err = tp.locator("ul.error[role=alert] li");
+    await err.first().waitFor();
+    assert((await err.allTextContents()).join("|").startsWith("line 3: 'Bad Name' is not an account name"), "the bad line named: " + await err.allTextContents());
+    const fresh = "new" + Date.now().toString(36);
+    await csvBox.fill(`name,display name,email\n${fresh},New Learner,new@example.org\n`);
+    await tp.getByLabel("Create accounts for new names (one-time passwords)").check();
+    await tp.getByRole("button", { name: "Enrol", exact: true }).click();
+    await tp.locator("section", { hasText: "Enrol learners" }).locator("table tr", { hasText: fresh }).waitFor();
+    await tp.reload();
+    await tp.locator("table.heatmap tbody tr", { hasText: "New Learner" }).waitFor();
+    await tp.getByLabel("Learner", { exact: true }).selectOption(learner);
+    await tp.locator("#ext-module").selectOption(MODULE);
+    await tp.getByLabel("Date", { exact: true }).fill(new Date(Date.now() + 30 * 86400e3).toISOString().slice(0, 10));
+    await tp.getByRole("button", { name: "Extend for this learner" }).click();
+    await tp.locator("section", { hasText: "Extend for this learner" }).locator("[role=status] .note").waitFor();
+  });
+
+  await test("the heat map marks a module past its due date and not finished", async () => {
+    const tok = (await (await fetch(main.url + "/api/login", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: coach, password }) })).json()).data.token;
+    const auth = { Authorization: "Bearer " + tok, "Content-Type": "application/json" };
+    const mods = (await (await fetch(main.url + "/api/progress/value-chains", { headers: auth })).json()).items.map((m) => m.module);
+    const day = (n) => new Date(Date.now() + n * 86400e3).toISOString().slice(0, 10);
+    const made = await (await fetch(main.url + "/api/cohorts", { method: "POST", headers: auth, body: JSON.stringify({ course: "value-chains",
+      name: "Late ones", start: day(-10), tz: "UTC", schedule: `${mods[0]} ${day(-10)} ${day(-2)}\n` }) })).json();
+    assert(made.code === 201, "cohort made: " + JSON.stringify(made));
+    const [, id, late] = /cohort (\d+) code (\S+)/.exec(made.message);
+    const ltok = (await (await fetch(main.url + "/api/login", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name: learner, password }) })).json()).data.token;
+    const joined = await fetch(main.url + "/api/cohorts/join", { method: "POST", body: JSON.stringify({ code: late }),
+      headers: { Authorization: "Bearer " + ltok, "Content-Type": "application/json" } });
+    assert(joined.status === 200, "joined: " + joined.status);
+    await tp.goto(main.url + "/#/cohort/" + id);
+    const cells = tp.locator("table.heatmap tbody tr", { hasText: learner }).locator("td.late");
+    await cells.first().waitFor();
+    assert((await cells.first().textContent()).includes("late"), "the late cell says so in words");
+    assert(await tp.locator("table.heatmap tbody td.num.late").count() === 1, "one module is late");
+  });
+
   await test("search hits name their course and mark the words found", async () => {
     await lp.goto(main.url + "/#/search/cluster broker");
     await lp.locator(".hits li").first().waitFor();
