@@ -256,6 +256,11 @@ export async function trainerTests(t) {
   const fill = (r) => r.replace("COHORT", cohort).replace("REVIEW", review);
 
   await test("axe-core finds no serious or critical violation on any page of either role", async () => {
+    // A second answer waits, so the grading page is scanned as a trainer sees it.
+    const r = await lp.request.post(main.url + `/api/exercises/${CASE}/submit`, { data: { answers: { "district-note": "A second note." } } });
+    assert(r.status() === 200, "second attempt: " + r.status());
+    const q = await (await tp.request.get(main.url + "/api/reviews")).json();
+    review = q.items.find((i) => i.learner === learner).id;
     const anon = await browser.newContext();
     const bad = [];
     for (const [role, ctx] of [["learner", lctx], ["trainer", tctx], ["anonymous", anon]]) {
@@ -264,6 +269,7 @@ export async function trainerTests(t) {
         await page.goto(main.url + fill(r));
         await page.locator("main h1").waitFor();
         await page.waitForLoadState("networkidle");
+        assert(await page.locator("main .error:not(:empty)").count() === 0, `${role} ${r}: the page shows an error: ` + await page.locator("main").textContent());
         await page.evaluate(AXE);
         const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
         for (const v of res.violations) if (v.impact === "serious" || v.impact === "critical")
