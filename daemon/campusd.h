@@ -518,6 +518,11 @@ void reviews_new_clear(const char *user, const char *exercise);
 
 /* EXPORT gift COURSE (trainers). */
 void exercise_export_gift(struct req *req);
+/* An attempt record's result: passed, failed, pending or provisional (all
+ * that waits is a machine score a trainer must confirm). */
+const char *attempt_result(json_t *rec);
+/* The trainers' comments of an attempt record on one line: "task: comment; ...". */
+void attempt_comments_line(json_t *rec, struct sbuf *b);
 /* Called every second; once the store is up, and then every
  * review_repair_interval seconds, queues the review entries that attempts
  * left pending (their queue write failed or its reply was lost). */

@@ -145,7 +145,7 @@ async function dashboard(id) {
     el("p.meta", `${await courseTitle(d.course)} · starts ${d.start} (${d.tz}) · ${d.pace} · ${plural(d.learners, "learner")}`,
       d.closed === "yes" ? " · closed" : ""),
     codeBox(d.code), el("p", el("a.button", { href: "#/live/" + id }, "Live session console")),
-    heatmap(id, prog.items, mods, names, gb), enrol(id), release(id, mods, names, prog.items), gradebook(id, d, gb));
+    heatmap(id, prog.items, mods, names), enrol(id), release(id, mods, names, prog.items), gradebook(id, d, gb));
 }
 
 function codeBox(code) {
@@ -162,7 +162,7 @@ function codeBox(code) {
 /* Percent done: five steps of one blue (no red against green), the number
  * in every cell. */
 const step = (p) => (p >= 100 ? 4 : p >= 75 ? 3 : p >= 50 ? 2 : p > 0 ? 1 : 0);
-function heatmap(id, rows, mods, names, gb) {
+function heatmap(id, rows, mods, names) {
   const box = el("section.heat", el("h2", "Progress"));
   if (!rows.length) return box.appendChild(el("p.note", "No learner has joined yet.")) && box;
   const today = new Date().toISOString().slice(0, 10);
@@ -182,7 +182,7 @@ function heatmap(id, rows, mods, names, gb) {
       el("caption", "Lessons done per module, in percent; ! marks a module past its due date and not finished."),
       el("thead", el("tr", cols.map(th))),
       el("tbody", by.map((r) => el("tr",
-        el("th", { scope: "row" }, el("button", { type: "button", class: "link", click: () => learner(id, r, gb, detail) }, r.display || r.name)),
+        el("th", { scope: "row" }, el("button", { type: "button", class: "link", click: () => learner(id, r, detail) }, r.display || r.name)),
         mods.map((m) => {
           const p = +r[m.id + " %"] || 0, late = m.due && m.due < today && p < 100;
           return el("td", { class: `num h${step(p)}${late ? " late" : ""}` }, p + "%", late && el("span", { title: "late" }, " !", el("span.sr", " late")));
@@ -194,15 +194,15 @@ function heatmap(id, rows, mods, names, gb) {
   return box;
 }
 
-/* A learner's kept scores (their gradebook row) and answers waiting. */
-async function learner(id, r, gb, box) {
-  const head = gb[0] || [], row = gb.find((g, i) => i && g[2] === r.name) || [];
-  let waiting = [];
-  try { waiting = (await api("reviews?cohort=" + id)).items.filter((i) => i.learner === r.name); } catch (e) { /* none shown */ }
+/* A learner's attempts at the course's exercises, and answers waiting. */
+async function learner(id, r, box) {
+  const [att, q] = await Promise.all([api(`cohorts/${id}/learners/${E(r.name)}/attempts`), api("reviews?cohort=" + id).catch(() => ({ items: [] }))]);
+  const waiting = q.items.filter((i) => i.learner === r.name);
   box.replaceChildren(el("h3", "Attempts of ", r.display || r.name),
     el("p.meta", `Last activity ${r["last activity"] ? when(r["last activity"]) : "never"} · ${plural(r.late, "late submission")}`),
-    table(["Exercise", "Score kept"], head.map((h, i) => [h, i]).filter(([h]) => /^Exercise: /.test(h)).map(([h, i]) =>
-      [exName(h), el("td.num", row[i] && row[i] !== "-" ? score(row[i]) : "not attempted")])),
+    att.items.length ? table(["Exercise", "Attempt", "When", "Score", "Result", "Comment"], att.items.map((x) =>
+      [x.title, el("td.num", x.attempt), when(x.time), el("td.num", score(x.score)), x.result + (x.late === "yes" ? ", late" : ""), x.comment]))
+      : el("p.meta", "No attempts yet."),
     waiting.length ? el("p", "Waiting for a grade: ", waiting.map((w) => a(`#/reviews/${w.id}?cohort=${id}`, `${w.exercise.split("/")[1]} (${w.task}) `))) : null);
   box.focus();
 }

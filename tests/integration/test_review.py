@@ -496,11 +496,6 @@ def test_learner_views_never_hold_the_marking_guide():
     for s in secrets:
         assert s not in out, s
 
-
-if __name__ == "__main__":
-    harness.main(globals())
-
-
 def test_http_review_show_gives_each_part_for_a_page_to_lay_out():
     c = learner("ines")
     assert submit(c, EX, ANSWER).code == 200
@@ -540,3 +535,7 @@ def test_attempts_counts_one_attempt_in_the_singular():
         c.request("ATTEMPTS " + EX).text
     assert submit(c, EX, ANSWER.replace("March", "May")).code == 200
     assert c.request("ATTEMPTS " + EX).text.startswith("2 attempts, 1 left"), c.request("ATTEMPTS " + EX).text
+
+
+if __name__ == "__main__":
+    harness.main(globals())
