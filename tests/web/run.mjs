@@ -407,6 +407,29 @@ async function run() {
     await page.close();
   });
 
+  await test("the progress page: bars per module, scores, the trainer's comment, a certificate that verifies", async () => {
+    const page = await newPage({ width: 1000, height: 1400 });
+    await page.goto(lab.url + "/#/");
+    for (const l of ["hostile", "plain", "every-task", "reflection"])
+      assert((await page.request.post(lab.url + "/api/done/web-lab/" + l, { data: {} })).ok(), "lesson done: " + l);
+    const cert = await page.request.post(lab.url + "/api/certs/web-lab", { data: {} });
+    assert(cert.status() === 201, "certificate issued: " + cert.status() + " " + await cert.text());
+    await page.goto(lab.url + "/#/progress");
+    const course = page.locator("main section", { has: page.locator("h2 a[href='#/course/web-lab']") });
+    await course.locator(".module-bar").first().waitFor();
+    assert(await course.locator(".module-bar [role=progressbar]").count() === 2, "a bar per module");
+    const row = course.locator("tr", { hasText: "A note for the mayor" });
+    await row.locator(".comment", { hasText: "Name who hosts the meeting." }).waitFor();
+    assert(/^\d+\.\d$/.test((await row.locator("td.num").first().textContent()).trim()), "a score with one decimal");
+    await page.getByRole("link", { name: "View and print" }).waitFor();
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.locator("main li span.meta", { hasText: "Valid: signed by" }).waitFor();
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
+    const jwt = readFileSync(await dl.path(), "utf8");
+    assert(jwt.split(".").length === 3, "the download is the credential, a JWT");
+    await page.close();
+  });
+
   await test("every exercise of the bundled courses renders a labelled form", async () => {
     const page = await newPage();
     const ids = [];
