@@ -48,7 +48,7 @@ async function review(id, q) {
   const [doc, items] = await Promise.all([api("reviews/" + E(id)), queueItems(q).catch(() => [])]);
   const d = doc.data, max = +d.points, at = items.findIndex((i) => i.id === id), prev = at - 1, next = at + 1;
   const go = (i) => { if (at >= 0 && items[i]) location.hash = `#/reviews/${items[i].id}${qstr(q)}`; };
-  const move = (i, k, t) => el("button", { type: "button", disabled: at < 0 || !items[i], click: () => go(i), "aria-keyshortcuts": "Alt+Arrow" + k }, t);
+  const move = (i, k, t) => el("button", { type: "button", disabled: at < 0 || !items[i], click: () => go(i), "aria-keyshortcuts": "Alt+" + k }, t);
   const out = status(), comment = el("textarea", { id: "comment", rows: 4 }), grade = el("form.grade", { "aria-label": "Grade" });
   let body;
   if (d.rubric) {
@@ -72,14 +72,15 @@ async function review(id, q) {
     } catch (e) { fail(out, e); }
   };
   grade.append(field("comment", "Comment for the learner", comment), el("div.actions",
-    move(prev, "Left", "← Previous"), " ", el("button.primary", { "aria-keyshortcuts": "Control+Enter" }, "Save grade"), " ",
-    d.suggested && btn(`Confirm ${d.suggested} of ${max}`, () => send({ confirm: true })), " ", move(next, "Right", "Next →")),
-  el("p.hint", "Keys: Ctrl+Enter saves and opens the next; Alt+← and Alt+→ move between answers."), out);
+    move(prev, "P", "← Previous"), " ", el("button.primary", { "aria-keyshortcuts": "Control+Enter" }, "Save grade"), " ",
+    d.suggested && btn(`Confirm ${d.suggested} of ${max}`, () => send({ confirm: true })), " ", move(next, "N", "Next →")),
+  el("p.hint", "Keys: Ctrl+Enter saves and opens the next answer; Alt+N next, Alt+P previous."), out);
   submit(grade, () => send(body()));
   grade.addEventListener("keydown", (ev) => { if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); grade.requestSubmit(); } });
   const keys = (ev) => {
     if (!grade.isConnected) return document.removeEventListener("keydown", keys);
-    if (ev.altKey && (ev.key === "ArrowRight" || ev.key === "ArrowLeft")) { ev.preventDefault(); go(ev.key === "ArrowRight" ? next : prev); }
+    const k = ev.altKey && { KeyN: next, KeyP: prev }[ev.code];
+    if (k !== undefined && k !== false) { ev.preventDefault(); go(k); }
   };
   document.addEventListener("keydown", keys);
   show("Review " + id, crumbs("#/reviews" + qstr(q), "Reviews", at >= 0 ? `${at + 1} of ${items.length}` : id),

@@ -281,6 +281,20 @@ export async function trainerTests(t) {
     assert(bad.length === 0, bad.join("\n"));
   });
 
+  await test("Alt+N and Alt+P move between the answers waiting, without the mouse", async () => {
+    const r = await lp.request.post(main.url + `/api/exercises/${CASE}/submit`, { data: { answers: { "district-note": "A third note." } } });
+    assert(r.status() === 200, "third attempt: " + r.status());
+    await tp.goto(main.url + "/#/reviews");
+    await tp.locator("table.queue tbody tr").nth(1).waitFor();
+    await tp.locator("table.queue tbody tr").first().getByRole("link").click();
+    await tp.locator(".review .answer", { hasText: "A second note." }).waitFor();
+    await tp.keyboard.press("Alt+KeyN");
+    await tp.locator(".review .answer", { hasText: "A third note." }).waitFor();
+    assert((await textOf(tp, "main .crumbs")).includes("2 of 2"), "the second of two");
+    await tp.keyboard.press("Alt+KeyP");
+    await tp.locator(".review .answer", { hasText: "A second note." }).waitFor();
+  });
+
   await test("every page at 320 px has no sideways scrolling; screenshots at 320 px and 200% zoom saved", async () => {
     const wide = [];
     for (const [role, ctx] of [["learner", lctx], ["trainer", tctx]]) {
