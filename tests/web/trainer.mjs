@@ -11,12 +11,13 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const CASE = "value-chains/enter-growth-sri-lanka";   // a bundled case with a review task (a rubric of 10 points)
 const MODULE = "services";                             // its module, locked at first in a paced cohort
 
 export async function trainerTests(t) {
   const { test, assert, textOf, register, main, chromium, CHROMIUM, CAMPUSD, tmp, redisPort, password, BUILD, WEB, pageErrors } = t;
+  // Read here, not on import: run.mjs installs node_modules first on a fresh machine.
+  const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
   const shots = path.join(BUILD, t.ARTIFACTS);
   mkdirSync(shots, { recursive: true });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
