@@ -24,7 +24,7 @@ export async function page(id) {
     if (!p) return poll.replaceChildren();
     if (teach) return poll.replaceChildren(el("h2", "Poll ", p.id), paras(p.question));
     const f = el("form", el("h2", "Poll"), paras(p.question));
-    const opts = (p.options || []).map((o) => (typeof o === "string" ? { key: o, text: o } : { key: o.key || o.text, text: o.text || o.key }));
+    const opts = (p.options || []).map((o, i) => ({ key: String.fromCharCode(97 + i), text: o.text || o }));   /* answered by letter */
     f.append(...(opts.length ? opts.map((o, i) => el("div.option", el("input", { type: "radio", name: "answer", id: "pa" + i, value: o.key, required: true }),
       el("label", { for: "pa" + i }, o.text))) : [el("label", { for: "pa" }, "Your answer"), el("input", { id: "pa", name: "answer", required: true })]),
     el("p", el("button.primary", "Send my answer")));
@@ -44,14 +44,14 @@ export async function page(id) {
   };
   const on = { goto, say: (d) => said.append(line(d)), poll: ask, tally: count, room: (d) => room(d.room),
     paused: () => state("Paused"), resumed: () => state("Live"),
-    resync: async () => apply((await api(base)).data || {}),
+    resync: async () => apply(await api(base)),
     end: () => { state("The session has ended."); es.close(); poll.replaceChildren(); } };
   const begin = async () => {
     let s = null;
     try { s = await api(base); } catch (e) { if (e.code !== 404) throw e; }
     if (!s) return state(teach ? "No live session: start one." : "No live session now. This page follows the trainer once one starts.");
     if (!teach) await post("join");
-    apply(s.data || s);
+    apply(s);
     if (es) es.close();
     es = new EventSource(`/api/${base}/events`);
     for (const [k, f] of Object.entries(on)) es.addEventListener(k, (e) => f(JSON.parse(e.data || "{}")));

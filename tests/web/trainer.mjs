@@ -223,6 +223,41 @@ export async function trainerTests(t) {
     assert(await tp.locator("table.heatmap tbody td.num.late").count() === 1, "one module is late");
   });
 
+  await test("a live session: the trainer leads, two learners follow and answer a poll", async () => {
+    const l2ctx = await browser.newContext(), l2 = await open(l2ctx, { width: 900, height: 900 });
+    await register(l2, main.url, "two" + Date.now().toString(36), password);
+    assert((await l2.request.post(main.url + "/api/cohorts/join", { data: { code } })).ok(), "second learner joined");
+    await tp.goto(main.url + "/#/live/" + cohort);
+    await tp.locator(".live-state", { hasText: "No live session" }).waitFor();
+    await tp.getByRole("button", { name: "Start", exact: true }).click();
+    await tp.locator(".live-state", { hasText: "Live" }).waitFor();
+    for (const p of [lp, l2]) {
+      await p.goto(main.url + "/#/live/" + cohort);
+      await p.locator(".live-state", { hasText: "Live" }).waitFor();
+    }
+    await tp.locator(".live-state", { hasText: "2 learners present" }).waitFor();
+    await tp.locator("#goto").selectOption(CASE);
+    await tp.getByRole("button", { name: "Go", exact: true }).click();
+    await tp.locator("#saytext").fill("Look at the table of districts.");
+    await tp.getByRole("button", { name: "Send", exact: true }).click();
+    for (const p of [lp, l2]) {
+      await p.locator("h2", { hasText: "Now: Case study: Enter-Growth in Sri Lanka" }).waitFor();
+      await p.locator(".said", { hasText: "Look at the table of districts." }).waitFor();
+    }
+    await tp.getByLabel("Poll (one GIFT question)").fill("Which district has the lowest share of paying clients? {=District C ~District A}");
+    await tp.getByRole("button", { name: "Ask" }).click();
+    for (const p of [lp, l2]) {
+      await p.getByLabel("District C").check();
+      await p.getByRole("button", { name: "Send my answer" }).click();
+      await p.locator(".note", { hasText: "Answer sent" }).waitFor();
+    }
+    await tp.getByRole("button", { name: "Close the poll" }).click();
+    await tp.locator("main li", { hasText: ": 2" }).waitFor();
+    await tp.getByRole("button", { name: "End", exact: true }).click();
+    for (const p of [lp, l2]) await p.locator(".live-state", { hasText: "The session has ended." }).waitFor();
+    await l2ctx.close();
+  });
+
   await test("search hits name their course and mark the words found", async () => {
     await lp.goto(main.url + "/#/search/cluster broker");
     await lp.locator(".hits li").first().waitFor();
