@@ -50,8 +50,9 @@ export async function page(id) {
     let s = null;
     try { s = await api(base); } catch (e) { if (e.code !== 404) throw e; }
     if (!s) return state(teach ? "No live session: start one." : "No live session now. This page follows the trainer once one starts.");
-    if (!teach) await post("join");
     apply(s);
+    if (s.state === "ended") return;
+    if (!teach) await post("join");
     if (es) es.close();
     es = new EventSource(`/api/${base}/events`);
     for (const [k, f] of Object.entries(on)) es.addEventListener(k, (e) => f(JSON.parse(e.data || "{}")));
