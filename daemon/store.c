@@ -293,21 +293,6 @@ static void store_up(void)
     log_info("store: up%s", st.data_lost || st.aof_off ? " (refusing writes)" : "");
 }
 
-static void meta_set_cb(redisReply *reply, const char *err, void *priv)
-{
-    char *id = priv;
-
-    if (reply && reply->type != REDIS_REPLY_ERROR) {
-        write_marker(id);
-        st.data_lost = false;
-        store_up();
-    } else {
-        log_warn("store: cannot write %s: %s", KEY_META,
-                 reply ? reply->str : err);
-    }
-    free(id);
-}
-
 /* Reads the fields of campus:meta from an HGETALL reply. Anything that is
  * not a field/value pair of strings is skipped: a Redis we do not control
  * may answer anything. The strings belong to the reply. */
@@ -496,9 +481,26 @@ static void aof_check_send(void)
     aof_check_done(c);
 }
 
+/* Makes the schema marker when Redis has none, unless a sibling (another
+ * worker, another campusd) made it first: then theirs stands. Answers the
+ * marker as HGETALL would, for handshake_cb's second look. */
+static const char META_CREATE[] =
+    "if redis.call('HSETNX', KEYS[1], 'instance', ARGV[1]) == 1 then\n"
+    "  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'created', ARGV[3])\n"
+    "end\n"
+    "return redis.call('HGETALL', KEYS[1])\n";
+
+/* The answer to HGETALL campus:meta. priv is NULL on the first look and
+ * non-NULL on the second: the answer to META_CREATE, or a fresh HGETALL
+ * taken because this data directory's marker names a store that Redis
+ * seemed not to hold. Several processes start against one empty Redis at
+ * once (workers share a data directory): a marker is only written once
+ * the store it names is in Redis, so a second look settles whether the
+ * data is really gone or a sibling had just made it. */
 static void handshake_cb(redisReply *reply, const char *err, void *priv)
 {
     char marker[128];
+    bool second = priv != NULL;
 
     if (reply == NULL)
         return;                                  /* dropped: reconnect follows */
@@ -512,6 +514,19 @@ static void handshake_cb(redisReply *reply, const char *err, void *priv)
     read_marker(marker, sizeof(marker));
     const char *instance, *version;
     store_parse_meta(reply, &instance, &version);
+    if (instance == NULL && !second) {
+        const char *argv[] = { "HGETALL", KEY_META };
+        if (marker[0]) {
+            send_op(handshake_cb, (void *)1, 2, argv, NULL);
+            return;
+        }
+    }
+    if (instance == NULL && !marker[0] && second) {
+        log_warn("store: %s holds no instance after it was made; trying again", KEY_META);
+        st.state = STORE_CONNECTING;
+        event_active(st.health_ev, EV_TIMEOUT, 1);
+        return;
+    }
     if (instance == NULL) {
         if (marker[0]) {
             st.data_lost = true;
@@ -529,10 +544,9 @@ static void handshake_cb(redisReply *reply, const char *err, void *priv)
             sprintf(id + 2 * i, "%02x", rnd[i]);
         char created[32];
         snprintf(created, sizeof(created), "%ld", (long)time(NULL));
-        const char *argv[] = { "HSET", KEY_META, "version", STORE_SCHEMA_VERSION,
-                               "instance", id, "created", created };
-        if (send_op(meta_set_cb, id, 8, argv, NULL) < 0)
-            free(id);
+        const char *argv[] = { "EVAL", META_CREATE, "1", KEY_META, id, STORE_SCHEMA_VERSION, created };
+        send_op(handshake_cb, (void *)1, 7, argv, NULL);
+        free(id);
         return;
     }
     if (version && strcmp(version, STORE_SCHEMA_VERSION) != 0)
