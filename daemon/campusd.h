@@ -247,6 +247,8 @@ void req_reply_data(struct req *req, int code, const char *fmt, ...) __attribute
  * them in the status text too; JSON gets them as "data". */
 void req_meta(struct req *req, const char *key, const char *value);
 void req_meta_int(struct req *req, const char *key, long long value);
+/* Takes the reference to value (any JSON). */
+void req_meta_json(struct req *req, const char *key, json_t *value);
 void req_etag(struct req *req, const char *etag);
 /* Answers an HTTP request with a JSON document rendered earlier, sent by
  * reference, not copied: release(json, len, arg) is called once the last
@@ -647,6 +649,11 @@ void reviews_new_clear(const char *user, const char *exercise);
 
 /* EXPORT gift COURSE (trainers). */
 void exercise_export_gift(struct req *req);
+/* An attempt record's result: passed, failed, pending or provisional (all
+ * that waits is a machine score a trainer must confirm). */
+const char *attempt_result(json_t *rec);
+/* The trainers' comments of an attempt record on one line: "task: comment; ...". */
+void attempt_comments_line(json_t *rec, struct sbuf *b);
 /* Called every second; once the store is up, and then every
  * review_repair_interval seconds, queues the review entries that attempts
  * left pending (their queue write failed or its reply was lost). */

@@ -1247,6 +1247,26 @@ static void report_loaded(struct cop *op)
 
 static void co_report(struct cop *op) { cop_load_managed(op, report_loaded); }
 
+static void attempts_loaded(struct cop *op)
+{
+    const struct proto_req *a = &op->req->args;
+
+    if (!auth_name_valid(a->argv[3], a->argl[3])) {
+        cop_answer(op, 400, "'%.40s' is not an account name", a->argv[3]);
+        return;
+    }
+    json_t *meta = json_incref(op->meta);
+    struct req *req = op->req;
+    char id[24];
+    snprintf(id, sizeof(id), "%s", op->id);
+    op->req = NULL;
+    cop_free(op);
+    cohort_report_attempts(req, id, meta, a->argv[3]);
+    json_decref(meta);
+}
+
+static void co_attempts(struct cop *op) { cop_load_managed(op, attempts_loaded); }
+
 static void co_show(struct cop *op) { cohort_load(op, op->req->args.argv[2], show_loaded); }
 static void co_code(struct cop *op) { cop_load_managed(op, code_loaded); }
 static void co_close(struct cop *op) { cop_load_managed(op, close_loaded); }
@@ -1272,6 +1292,7 @@ COP_RUN(cop_enrol)
 COP_RUN(co_open)
 COP_RUN(co_extend)
 COP_RUN(co_report)
+COP_RUN(co_attempts)
 
 /* A learner asking for a trainer's sub-verb about a cohort is answered as
  * if the cohort did not exist; a bare one (CREATE) says who may. */
@@ -1316,6 +1337,8 @@ static const struct cmd cohort_subs[] = {
       .usage = "COHORT PROGRESS id [sort-column [desc]]" },
     { .name = "GRADES", .run = co_report_run, .min_args = 1, .max_args = 2, .role = ROLE_TRAINER,
       .usage = "COHORT GRADES id" },
+    { .name = "ATTEMPTS", .run = co_attempts_run, .min_args = 2, .max_args = 2, .role = ROLE_TRAINER,
+      .usage = "COHORT ATTEMPTS id learner" },
     { .name = NULL },
 };
 
@@ -1325,7 +1348,7 @@ const struct cmd cmd_group_cohort[] = {
      * CMD_SECRET: SHOW and CODE answer the enrolment code, ENROL passwords. */
     { .name = "COHORT", .min_args = 1, .max_args = 62, .role = ROLE_LEARNER,
       .flags = CMD_STORE | CMD_WRITE | CMD_SECRET, .subs = cohort_subs, .deny = cohort_deny,
-      .usage = "COHORT CREATE|JOIN|LEAVE|LIST|SHOW|CODE|CLOSE|TRAINER|ADD|REMOVE|ENROL|OPEN|EXTEND|PROGRESS|GRADES ...",
+      .usage = "COHORT CREATE|JOIN|LEAVE|LIST|SHOW|CODE|CLOSE|TRAINER|ADD|REMOVE|ENROL|OPEN|EXTEND|PROGRESS|GRADES|ATTEMPTS ...",
       .help = "Cohorts: a session of a course for a group, paced by dates, with an enrolment code. "
               "HELP COHORT lists the sub-commands in docs/PROTOCOL.md." },
     { .name = NULL },

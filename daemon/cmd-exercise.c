@@ -712,7 +712,7 @@ static double counted_score(enum exercise_policy policy, const double *scores, s
 }
 
 /* The trainers' comments of an attempt on one line: "task: comment; ...". */
-static void comments_line(json_t *rec, struct sbuf *b)
+void attempt_comments_line(json_t *rec, struct sbuf *b)
 {
     size_t i;
     json_t *t;
@@ -729,7 +729,7 @@ static void comments_line(json_t *rec, struct sbuf *b)
 
 /* "provisional" when everything that waits is a machine suggestion a
  * trainer has still to confirm. */
-static const char *attempt_result(json_t *rec)
+const char *attempt_result(json_t *rec)
 {
     size_t i, provisional = 0;
     json_t *t;
@@ -763,7 +763,7 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
         scores[i] = json_real_value(json_object_get(rec, "score"));
         snprintf(score, sizeof(score), "%.1f", scores[i]);
         snprintf(pending, sizeof(pending), "%lld", (long long)json_integer_value(json_object_get(rec, "pending")));
-        comments_line(rec, &comments);
+        attempt_comments_line(rec, &comments);
         req_row(req, 6, n, t, score, attempt_result(rec), pending, comments.data ? comments.data : "");
         sbuf_free(&comments);
         json_decref(rec);
@@ -772,8 +772,8 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
     reviews_new_clear(op->user, op->lesson->full_id);
     char left[32];
     attempts_left_text(op->ex, (long)reply->elements, left, sizeof(left));
-    req_reply_data(req, 200, "%zu attempts, %s left, counted score %.1f (%s)", reply->elements,
-                   left, counted_score(op->ex->policy, scores, reply->elements),
+    req_reply_data(req, 200, "%zu attempt%s, %s left, counted score %.1f (%s)", reply->elements,
+                   reply->elements == 1 ? "" : "s", left, counted_score(op->ex->policy, scores, reply->elements),
                    exercise_policy_name(op->ex->policy));
     free(scores);
     op_free(op);

@@ -215,6 +215,35 @@ static void review_show(struct review_op *op, json_t *rec)
     }
     req_meta(op->req, "task", task_id_of(op));
     req_meta(op->req, "points", pts);
+    /* The same parts one by one, for a page that lays them out side by side
+     * (HTTP only: CTP/1 carries the text above). */
+    req_meta(op->req, "learner", op->user);
+    req_meta(op->req, "exercise", op->lesson->full_id);
+    req_meta(op->req, "title", op->lesson->title);
+    req_meta_int(op->req, "attempt", op->attempt);
+    req_meta(op->req, "prompt", task ? task->prompt : "");
+    req_meta(op->req, "answer", t ? json_string_value(json_object_get(t, "response")) : "");
+    req_meta(op->req, "guide", task && task->guide && task->guide[0] ? task->guide
+                               : task ? task->feedback : "");
+    req_meta(op->req, "model", task && task->model ? task->model : "");
+    if (t && json_is_true(json_object_get(t, "provisional"))) {
+        char sug[32];
+        snprintf(sug, sizeof(sug), "%.4g", json_real_value(json_object_get(t, "suggested")) * max / 100);
+        req_meta(op->req, "suggested", sug);
+    }
+    if (task && task->ncriteria) {
+        json_t *rubric = json_array();
+        for (size_t i = 0; i < task->ncriteria; i++) {
+            const struct task_criterion *c = &task->criteria[i];
+            json_t *levels = json_array();
+            for (size_t k = 0; k < c->nlevels; k++)
+                json_array_append_new(levels, json_pack("{s:f,s:s}", "points", c->levels[k].points,
+                                                        "text", c->levels[k].text));
+            json_array_append_new(rubric, json_pack("{s:s,s:s,s:f,s:o}", "id", c->id, "name", c->name,
+                                                    "max", c->max, "levels", levels));
+        }
+        req_meta_json(op->req, "rubric", rubric);
+    }
     req_reply_text(op->req, 200, op->id, "text/plain; charset=utf-8", b.data, b.len);
     sbuf_free(&b);
 }

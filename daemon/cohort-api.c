@@ -108,6 +108,13 @@ static int api_close(struct evhttp_request *r, char **p, int n, char **argv) { r
 static int api_code(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "CODE", p[0]); }
 static int api_grades(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "GRADES", p[0]); }
 
+static int api_attempts(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    int c = api_id(argv, "ATTEMPTS", p[0]);
+    argv[c++] = xstrdup(p[1]);
+    return c;
+}
+
 static int api_grades_csv(struct evhttp_request *r, char **p, int n, char **argv)
 {
     int c = api_id(argv, "GRADES", p[0]);
@@ -258,5 +265,6 @@ const struct api_route api_routes_cohort[] = {
     { "GET", "/api/cohorts/{cohort}/progress", api_progress },
     { "GET", "/api/cohorts/{cohort}/grades", api_grades },
     { "GET", "/api/cohorts/{cohort}/grades.csv", api_grades_csv },
+    { "GET", "/api/cohorts/{cohort}/learners/{name}/attempts", api_attempts },
     { NULL, NULL, NULL },
 };

@@ -515,3 +515,148 @@ void cohort_report_grades(struct req *req, const char *id, json_t *meta)
 {
     report_start(req, id, meta, true);
 }
+
+/* ---- ATTEMPTS: one learner's attempts, for the trainer's heat map ---- */
+
+struct att {
+    struct req *req;
+    char id[24];
+    char *learner;
+    struct catalog *cat;
+    const struct lesson **ex;
+    size_t nex;
+    json_t *late;                /* exercise -> the first late attempt's number */
+};
+
+static void att_free(struct att *at)
+{
+    catalog_unref(at->cat);
+    free(at->ex);
+    free(at->learner);
+    json_decref(at->late);
+    free(at);
+}
+
+static void att_rows_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct att *at = priv;
+    struct req *req = at->req;
+    size_t n = 0;
+
+    (void)err;
+    if (req_store_failed(req, reply)) {
+        att_free(at);
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 + at->nex) {
+        req_store_unavailable(req);
+        att_free(at);
+        return;
+    }
+    req_table(req, 8, "exercise", "title", "attempt", "time", "score", "result", "late", "comment");
+    for (size_t e = 0; e < at->nex; e++) {
+        redisReply *list = reply->element[2 + e];
+        long long late_from = json_integer_value(json_object_get(at->late, at->ex[e]->full_id));
+        for (size_t a = 0; list->type == REDIS_REPLY_ARRAY && a < list->elements; a++) {
+            json_t *rec = json_loads(list->element[a]->str, 0, NULL);
+            if (rec == NULL)
+                continue;
+            long long num = json_integer_value(json_object_get(rec, "n"));
+            char nbuf[24], when[TIME_ISO_MAX], score[32];
+            struct sbuf comments = {0};
+            snprintf(nbuf, sizeof(nbuf), "%lld", num);
+            iso(json_integer_value(json_object_get(rec, "t")), when);
+            snprintf(score, sizeof(score), "%.1f", json_number_value(json_object_get(rec, "score")));
+            attempt_comments_line(rec, &comments);
+            req_row(req, 8, at->ex[e]->full_id, at->ex[e]->title, nbuf, when, score, attempt_result(rec),
+                    late_from > 0 && num >= late_from ? "yes" : "no", comments.data ? comments.data : "");
+            sbuf_free(&comments);
+            json_decref(rec);
+            n++;
+        }
+    }
+    req_reply_data(req, 200, "%zu attempt%s of %s in cohort %s", n, n == 1 ? "" : "s", at->learner, at->id);
+    att_free(at);
+}
+
+static void att_late_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct att *at = priv;
+    size_t prefix = strlen(at->learner);
+
+    (void)err;
+    if (req_store_failed(at->req, reply)) {
+        att_free(at);
+        return;
+    }
+    /* "LEARNER EXERCISE" -> number: keep this learner's. */
+    for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2) {
+        const char *k = reply->element[i]->str;
+        if (strncmp(k, at->learner, prefix) == 0 && k[prefix] == ' ')
+            json_object_set_new(at->late, k + prefix + 1, json_integer(strtoll(reply->element[i + 1]->str, NULL, 10)));
+    }
+    size_t nk = at->nex + 2;
+    char **keys = xcalloc(nk, sizeof(*keys));
+    keys[0] = key_new(KEY_DONE, at->learner);
+    keys[1] = key_new(KEY_PASSED, at->learner);
+    for (size_t e = 0; e < at->nex; e++)
+        keys[2 + e] = key_new(KEY_ATTEMPTS, at->learner, at->ex[e]->full_id);
+    int rc = script_call(SCRIPT_COHORT_LEARNER, att_rows_cb, at, (int)nk, (int)nk, (const char *const *)keys);
+    for (size_t k = 0; k < nk; k++)
+        free(keys[k]);
+    free(keys);
+    if (rc < 0) {
+        req_store_unavailable(at->req);
+        att_free(at);
+    }
+}
+
+static void att_member_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct att *at = priv;
+
+    (void)err;
+    if (req_store_failed(at->req, reply)) {
+        att_free(at);
+        return;
+    }
+    if (reply->type == REDIS_REPLY_NIL) {
+        req_reply(at->req, 404, "no learner '%s' in cohort %s", at->learner, at->id);
+        att_free(at);
+        return;
+    }
+    char *k = key_new(KEY_COHORT_LATE, at->id);
+    if (store_command(att_late_cb, at, "HGETALL %s", k) < 0) {
+        req_store_unavailable(at->req);
+        att_free(at);
+    }
+    free(k);
+}
+
+void cohort_report_attempts(struct req *req, const char *id, json_t *meta, const char *learner)
+{
+    struct catalog *cat = courses_current();
+    const char *course = json_string_value(json_object_get(meta, "course"));
+    const struct course *c = cat && course ? catalog_course(cat, course) : NULL;
+
+    if (c == NULL) {
+        req_reply(req, 404, "the course of cohort %s is no longer in the catalogue", id);
+        return;
+    }
+    struct att *at = xcalloc(1, sizeof(*at));
+    at->req = req;
+    snprintf(at->id, sizeof(at->id), "%s", id);
+    at->learner = xstrdup(learner);
+    at->cat = catalog_ref(cat);
+    at->late = json_object();
+    at->ex = xcalloc(c->nlessons + 1, sizeof(*at->ex));
+    for (size_t i = 0; i < c->nlessons; i++)
+        if (c->lessons[i]->exercise)
+            at->ex[at->nex++] = c->lessons[i];
+    char *k = key_new(KEY_COHORT_LEARNERS, id);
+    if (store_command(att_member_cb, at, "ZSCORE %s %s", k, learner) < 0) {
+        req_store_unavailable(req);
+        att_free(at);
+    }
+    free(k);
+}

@@ -50,5 +50,8 @@ void cohort_random(char *out, size_t len);
  * meta hash is meta (borrowed), once the asker is known to run it. */
 void cohort_report_progress(struct req *req, const char *id, json_t *meta);
 void cohort_report_grades(struct req *req, const char *id, json_t *meta);
+/* COHORT ATTEMPTS id learner: every attempt of one learner of the cohort at
+ * the course's exercises, in course order. */
+void cohort_report_attempts(struct req *req, const char *id, json_t *meta, const char *learner);
 
 #endif

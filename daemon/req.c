@@ -166,6 +166,13 @@ void req_meta_int(struct req *req, const char *key, long long value)
     json_object_set_new(req->reply.meta, key, json_integer(value));
 }
 
+void req_meta_json(struct req *req, const char *key, json_t *value)
+{
+    if (req->reply.meta == NULL)
+        req->reply.meta = json_object();
+    json_object_set_new(req->reply.meta, key, value);
+}
+
 void req_etag(struct req *req, const char *etag)
 {
     snprintf(req->reply.etag, sizeof(req->reply.etag), "\"%s\"", etag);

@@ -1,276 +1,218 @@
-/* campus.js: the Campus web client over campusd's JSON API. Plain JavaScript,
- * no build step. Routes: #/ catalogue, #/course/ID, #/lesson/COURSE/LESSON,
- * #/search/WORDS, #/login, #/register. Text from the server is always set as
- * text; only a lesson's body, which campusd renders and escapes, is HTML. */
-"use strict";
+/* campus.js: the web client's router and learner pages (#/, #/course/ID,
+ * #/lesson/C/L, #/search/Q, #/progress, #/join, #/login, #/register);
+ * exercise.js, trainer.js and live.js load when needed. Server text is set
+ * as text; only a lesson's body, rendered and escaped by campusd, is HTML. */
+import { el, a, btn, field, status, onSubmit, E, api, enc, say, show, fail, bar, num, words, plural, score, when,
+  outline, forget, courses, titles, courseTitle, table, state } from "./lib.js";
 
-const main = document.getElementById("main");
-let me = null;                    /* {user, role, reviewsNew} when logged in */
-const outlines = {};              /* course id -> COURSE answer, fetched once */
+const me = () => state.me;
+const isDone = (r) => r.done && r.done !== "no";      /* an outline's done column: yes, passed or no */
+const counted = (rows) => ({ done: rows.filter(isDone).length, total: rows.length });
+const loginNote = (...what) => el("p.note", a("#/login", "Log in"), ...what);
 
-function el(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (typeof v === "function") e.addEventListener(k, v);
-    else if (v != null && v !== false) e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of kids.flat()) if (c != null && c !== false)
-    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return e;
-}
-
-/* Calls the API; a JSON body makes it a POST. Throws an Error whose message
- * is campusd's own explanation, with .code the HTTP status. */
-async function api(path, body) {
-  const init = { credentials: "same-origin", method: body === undefined ? "GET" : "POST" };
-  if (body !== undefined) {
-    init.headers = { "Content-Type": "application/json" };
-    init.body = JSON.stringify(body);
-  }
-  let r, doc = {};
-  try { r = await fetch("/api/" + path, init); } catch (e) {
-    throw Object.assign(new Error("the server cannot be reached; check your connection"), { code: 0 });
-  }
-  try { doc = await r.json(); } catch (e) { /* not JSON: keep the status */ }
-  if (!r.ok) throw Object.assign(new Error(doc.error || "the server answered " + r.status), { code: r.status });
-  return doc;
-}
-
-const enc = (id) => id.split("/").map(encodeURIComponent).join("/");
-const say = (text) => { document.getElementById("say").textContent = text; };
-
-function show(title, ...nodes) {
-  document.title = title ? title + " · Campus" : "Campus";
-  main.replaceChildren(...nodes.filter(Boolean));
-  window.scrollTo(0, 0);
-  const h = main.querySelector("h1");
-  if (h) { h.tabIndex = -1; h.focus({ preventScroll: true }); }
-}
-
-function fail(where, e) {
-  where.replaceChildren(el("p", { class: "error", role: "alert" }, "Sorry: " + e.message));
-}
-
-/* Plain text with blank lines between paragraphs, as paragraphs. */
-function paras(text) {
-  return String(text || "").trim().split(/\n\s*\n/).filter(Boolean)
-    .map((p) => el("p", {}, p.replace(/\s*\n\s*/g, " ")));
-}
-
-/* A progress bar: done of total, with the numbers in words beside it. */
-function bar(done, total, label) {
-  const pct = total ? Math.round(100 * done / total) : 0;
-  const fill = el("span");
-  fill.style.width = pct + "%";
-  return el("div", { class: "progress" },
-    el("div", { class: "bar", role: "progressbar", "aria-label": label, "aria-valuemin": 0,
-      "aria-valuemax": 100, "aria-valuenow": pct, "aria-valuetext": `${done} of ${total} done` }, fill),
-    el("span", { class: "meta" }, `${done} of ${total} lessons done · ${pct}%`));
-}
-
-async function outline(course) {
-  if (!outlines[course]) outlines[course] = await api("courses/" + encodeURIComponent(course));
-  return outlines[course];
-}
-
-async function courseProgress(course) {
-  const doc = await api("progress/" + encodeURIComponent(course));
-  let done = 0, total = 0;
-  for (const m of doc.items) { done += +m.done; total += +m.total; }
-  return { done, total };
-}
-
-/* The lessons this learner has completed and the exercises passed, from
- * their own event stream (xAPI), fetched since the last look and kept in
- * localStorage so a slow link carries each event once. */
-async function marks() {
-  if (!me) return { done: new Set(), passed: new Set() };
-  const key = "campus.marks." + me.user;
-  let c;
-  try { c = JSON.parse(localStorage.getItem(key)); } catch (e) { c = null; }
-  c = c || { since: 0, done: [], passed: [] };
-  const done = new Set(c.done), passed = new Set(c.passed);
-  try {
-    const list = await api("me/statements" + (c.since ? "?since=" + c.since : ""));
-    for (const s of list) {
-      const id = ((s.object && s.object.id) || "").split("#/lesson/")[1];
-      const verb = s.verb && s.verb.display && s.verb.display["en-US"];
-      if (id && verb === "completed") done.add(id);
-      if (id && (verb === "passed" || (verb === "attempted" && s.result && s.result.success))) passed.add(id);
-      const t = Date.parse(s.timestamp);
-      if (t > c.since) c.since = t;
-    }
-  } catch (e) { /* marks are a help, not a must */ }
-  c.done = [...done]; c.passed = [...passed];
-  try { localStorage.setItem(key, JSON.stringify(c)); } catch (e) { /* storage full or off */ }
-  return { done, passed };
-}
-
-/* "Continue where I left off": a link to the next lesson, or nothing. */
 async function continueLink(course) {
-  if (!me) return null;
   try {
-    const doc = await api(course ? "next/" + encodeURIComponent(course) : "next");
-    if (!doc.data || !doc.data.lesson) return null;
-    return el("p", { class: "continue" }, el("a", { class: "button", href: "#/lesson/" + doc.data.lesson },
-      "Continue where you left off: ", doc.data.title));
+    const d = me() && (await api(course ? "next/" + E(course) : "next")).data;
+    return d && d.lesson ? el("p.continue", el("a.button", { href: "#/lesson/" + d.lesson }, "Continue where you left off: ", d.title)) : null;
   } catch (e) { return null; }
 }
 
-/* ---- pages ---- */
-
-async function courses() {
-  const [doc, prog, cont] = await Promise.all([api("courses"),
-    me ? api("progress").catch(() => null) : null, continueLink()]);
-  const by = {};
-  for (const p of (prog && prog.items) || []) by[p.course] = p;
-  const list = el("ul", { class: "courses" });
-  for (const c of doc.items) {
-    const p = by[c.id];
-    list.append(el("li", {}, el("h2", {}, el("a", { href: "#/course/" + c.id }, c.title)),
-      el("div", { class: "meta" }, `${c.modules} modules · ${c.lessons} lessons · ${c.minutes} minutes`),
-      p ? bar(+p.done, +p.total, "Progress in " + c.title) : null));
-  }
-  show("Courses", el("h1", {}, "Courses"), cont,
-    me ? null : el("p", { class: "note" }, el("a", { href: "#/login" }, "Log in"), " or ",
-      el("a", { href: "#/register" }, "register"), " to keep track of your progress."), list);
+async function catalogue() {
+  const [doc, prog, cont] = await Promise.all([courses(), me() && api("progress").catch(() => null), continueLink()]);
+  const by = Object.fromEntries(((prog && prog.items) || []).map((p) => [p.course, p]));
+  show("Courses", el("h1", "Courses"), cont, !me() && loginNote(" or ", a("#/register", "register"), " to keep track of your progress."),
+    el("ul.courses", doc.items.map((c) => el("li", el("h2", a("#/course/" + c.id, c.title)),
+      el("div.meta", `${plural(c.modules, "module")} · ${plural(c.lessons, "lesson")} · ${c.minutes} minutes`),
+      by[c.id] && bar(+by[c.id].done, +by[c.id].total, "Progress in " + c.title)))));
 }
 
 async function course(id) {
-  const [doc, prog, m, cont] = await Promise.all([outline(id),
-    me ? courseProgress(id).catch(() => null) : null, marks(), continueLink(id)]);
-  const nodes = [el("h1", {}, doc.message)];
-  if (prog) nodes.push(bar(prog.done, prog.total, "Progress in this course"));
-  if (cont) nodes.push(cont);
-  let module = null, list = null;
-  for (const row of doc.items) {
-    if (row.module !== module) {
-      module = row.module;
-      list = el("ol", { class: "outline" });
-      nodes.push(el("h2", {}, module), list);
-    }
-    const done = m.done.has(row.lesson), passed = m.passed.has(row.lesson);
-    list.append(el("li", { class: done ? "done" : null },
-      el("span", { class: "mark", "aria-hidden": "true" }, done ? "✓" : ""),
-      el("a", { href: "#/lesson/" + row.lesson }, row.title),
-      el("span", { class: "meta" }, ` ${row.minutes} min`, row.kind !== "lesson" ? " · " + row.kind : "",
-        done ? " · done" : "", passed ? " · passed" : "")));
+  const [doc, cont] = await Promise.all([outline(id, true), continueLink(id)]);
+  const mods = [];
+  for (const r of doc.items) {
+    if (!mods.length || mods[mods.length - 1].title !== r.module) mods.push({ title: r.module, rows: [] });
+    mods[mods.length - 1].rows.push(r);
   }
-  show(doc.message, ...nodes);
+  const all = counted(doc.items);
+  show(doc.message, el("h1", doc.message), me() && bar(all.done, all.total, "Progress in this course"), cont, ...mods.map((m) => {
+    const opens = m.rows[0].opens, p = counted(m.rows);
+    return el("section", { class: "module" + (opens ? " locked" : "") }, el("h2", m.title),
+      opens ? el("p.note.lock", `Locked: opens on ${opens}`) : me() && bar(p.done, p.total, "Progress in " + m.title),
+      el("ol.outline", m.rows.map((r) => el("li", { class: isDone(r) && "done" },
+        el("span.mark", { "aria-hidden": "true" }, isDone(r) ? "✓" : opens ? "🔒" : ""),
+        opens ? el("span", r.title) : a("#/lesson/" + r.lesson, r.title),
+        el("span.meta", ` ${r.minutes} min`, r.kind !== "lesson" && " · " + r.kind,
+          r.done === "passed" ? " · passed" : isDone(r) ? " · done" : "", opens && " · locked")))));
+  }));
 }
 
 async function lesson(full) {
-  const [c, l] = full.split("/");
-  const [doc, out, m] = await Promise.all([api(`lessons/${enc(full)}?format=html`),
-    outline(c).catch(() => null), marks()]);
-  const d = doc.data;
-  const article = el("article", { "data-version": d.version });
-  article.innerHTML = doc.body;      /* campusd's renderer omits raw HTML and escapes text */
-  if (!article.querySelector("h1")) article.prepend(el("h1", {}, d.title));
-  const crumbs = el("nav", { class: "crumbs", "aria-label": "Breadcrumbs" },
-    el("a", { href: "#/" }, "Courses"), " › ",
-    el("a", { href: "#/course/" + d.course }, out ? out.message : d.course), " › ", d.module);
-  const progress = el("div", { class: "course-progress" });
-  const actions = el("div", { class: "actions" });
+  const [doc, out] = await Promise.all([api(`lessons/${enc(full)}?format=html`), outline(full.split("/")[0]).catch(() => null)]);
+  const d = doc.data, art = el("article", { "data-version": d.version });
+  art.innerHTML = doc.body;      /* campusd omits raw HTML and escapes text */
+  let h1 = art.querySelector("h1");
+  if (!h1) art.prepend(h1 = el("h1", d.title));
+  /* Data tables for readers: column names in words, 11000 as 11,000. */
+  for (const th of art.querySelectorAll("table.data th")) th.textContent = words(th.textContent);
+  for (const td of art.querySelectorAll("table.data td.num"))
+    if (/^-?\d{4,}(\.\d+)?$/.test(td.textContent.trim())) td.textContent = num(td.textContent.trim());
   const row = out && out.items.find((r) => r.lesson === full);
-  if (me) {
-    const done = m.done.has(full);
-    const btn = el("button", { type: "button", class: done ? "done" : "primary", "aria-pressed": done ? "true" : "false" },
-      done ? "✓ Done" : "Mark as done");
-    btn.addEventListener("click", () => markDone(full, d.course, btn, progress));
-    actions.append(btn);
-    courseProgress(d.course).then((p) => progress.replaceChildren(bar(p.done, p.total, "Progress in this course")),
-      () => progress.replaceChildren());
-  } else {
-    actions.append(el("p", { class: "note" }, el("a", { href: "#/login" }, "Log in"),
-      " to mark lessons done and keep your place."));
-  }
-  const pager = el("nav", { class: "pager", "aria-label": "Lessons" },
-    d.prev ? el("a", { href: "#/lesson/" + d.prev, rel: "prev" }, "← Previous") : el("span"),
-    el("a", { href: "#/course/" + d.course }, "Outline"),
-    d.next ? el("a", { href: "#/lesson/" + d.next, rel: "next" }, "Next →") : el("span"));
-  show(d.title, crumbs, progress, el("p", { class: "meta" }, `${d.minutes} min`,
-    row && row.kind !== "lesson" ? " · " + row.kind : ""), article, actions, pager);
-  const spot = article.querySelector("[data-exercise]");
-  if (spot) exercise(spot, spot.getAttribute("data-exercise"));
-  else if (row && row.kind !== "lesson") {
-    const box = el("section", { class: "exercise" });
-    article.append(box);
-    exercise(box, full);
-  }
+  h1.after(el("p.meta", `${d.minutes} min`, row && row.kind !== "lesson" && " · " + row.kind));
+  const progress = el("div.course-progress"), actions = el("div.actions");
+  const showBar = () => { if (out && me()) { const p = counted(out.items); progress.replaceChildren(bar(p.done, p.total, "Progress in this course")); return p; } };
+  if (me()) {
+    const done = !!row && isDone(row);
+    const b = el("button", { type: "button", class: done ? "done" : "primary", "aria-pressed": String(done) }, done ? "✓ Done" : "Mark as done");
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      try {
+        await api("done/" + enc(full), {});
+        b.textContent = "✓ Done";
+        b.className = "done";
+        b.setAttribute("aria-pressed", "true");
+        if (row && row.done === "no") row.done = "yes";
+        const p = showBar();
+        say(p ? `Marked as done. ${p.done} of ${p.total} lessons done.` : "Marked as done.");
+      } catch (e) { b.after(el("p.error", { role: "alert" }, "Could not mark it done: " + e.message)); }
+      b.disabled = false;
+    });
+    actions.append(b, progress);
+    showBar();
+  } else actions.append(loginNote(" to mark lessons done and keep your place."));
+  const go = (id, rel, text) => (id ? el("a", { href: "#/lesson/" + id, rel }, text) : el("span"));
+  show(d.title, el("nav.crumbs", { "aria-label": "Breadcrumbs" }, a("#/", "Courses"), " › ", a("#/course/" + d.course, out ? out.message : d.course), " › ", d.module),
+    art, actions, el("nav.pager", { "aria-label": "Lessons" }, go(d.prev, "prev", "← Previous"), a("#/course/" + d.course, "Outline"), go(d.next, "next", "Next →")));
+  let spot = art.querySelector("[data-exercise]");
+  if (!spot && row && row.kind !== "lesson") art.append(spot = el("section.exercise"));
+  if (spot) (await import("./exercise.js")).exercise(spot, spot.getAttribute("data-exercise") || full);
 }
 
-async function markDone(full, course, btn, progress) {
-  btn.disabled = true;
+async function search(q) {
+  const [doc, t] = await Promise.all([api("search?q=" + E(q)), titles()]);
+  const terms = q.split(/\s+/).filter((w) => w.length > 1).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const re = new RegExp(`(${terms.join("|")})`, "gi");
+  const marked = (text) => (terms.length ? String(text).split(re).map((s, i) => (i % 2 ? el("mark", s) : s)) : text);
+  show("Search", el("h1", `Search: ${q}`), doc.items.length ? el("ul.outline.hits", doc.items.map((r) =>
+    el("li", a("#/lesson/" + r.lesson, marked(r.title)), el("div.meta.course-name", t[r.lesson.split("/")[0]] || r.lesson.split("/")[0]),
+      el("div.snippet", marked(r.snippet))))) : el("p", "Nothing found."));
+}
+
+
+/* A course's exercises: score kept, attempts, trainers' comments; a comment
+ * this browser has not shown before is marked new. Returns the ones shown. */
+async function exercisesOf(box, rows, old) {
+  const ex = rows.filter((r) => r.kind !== "lesson"), shown = [];
+  const lists = await Promise.all(ex.map((r) => api(`exercises/${enc(r.lesson)}/attempts`).catch(() => null)));
+  box.replaceChildren(ex.length ? table(["Exercise", "Score", "Attempts", "Result", "Trainer's comments"], ex.map((r, i) => {
+    const doc = lists[i], items = (doc && doc.items) || [], m = doc && /counted score (\S+)/.exec(doc.message);
+    return [a("#/lesson/" + r.lesson, r.title), el("td.num", items.length && m ? score(m[1]) : "–"), el("td.num", items.length),
+      r.done === "passed" ? "passed" : items.length ? "not yet" : "not started",
+      el("td", items.filter((x) => x.comment).map((x) => {
+        const k = `${r.lesson}#${x.attempt}:${x.comment}`;
+        shown.push(k);
+        return el("p.comment", !old.has(k) && el("strong.new", "New "), `Attempt ${x.attempt}: ${x.comment}`);
+      }))];
+  })) : el("p.meta", "No exercises."));
+  return shown;
+}
+
+async function certificates() {
+  const box = el("section", el("h2", "Certificates"));
   try {
-    await api("done/" + enc(full), {});
-    btn.textContent = "✓ Done";
-    btn.className = "done";
-    btn.setAttribute("aria-pressed", "true");
-    const p = await courseProgress(course);
-    progress.replaceChildren(bar(p.done, p.total, "Progress in this course"));
-    say(`Marked as done. ${p.done} of ${p.total} lessons done.`);
-  } catch (e) {
-    btn.after(el("p", { class: "error", role: "alert" }, "Could not mark it done: " + e.message));
-  }
-  btn.disabled = false;
+    const [doc, t] = await Promise.all([api("certs"), titles()]);
+    const jwt = async (c) => (await api("certs/" + E(c.id))).body;
+    box.append(doc.items.length ? el("ul.outline", doc.items.map((c) => {
+      const out = el("span.meta", { "aria-live": "polite" });
+      return el("li", t[c.course] || c.course, " · ", when(c.issued), " · ", a("/certificates/" + E(c.id), "View and print"), " · ",
+        btn("Download", async () => {
+          const l = el("a", { href: URL.createObjectURL(new Blob([await jwt(c)], { type: "application/vc+jwt" })), download: `campus-${c.course}.jwt` });
+          document.body.append(l); l.click(); l.remove();
+        }, "link"), " · ",
+        btn("Verify", async () => {
+          try {
+            const v = (await api("verify", { credential: await jwt(c) })).data;
+            out.textContent = v.valid === "yes" ? "Valid: signed by " + v.issuer : "Not valid: " + v.reason;
+          } catch (e) { out.textContent = "Cannot verify: " + e.message; }
+        }, "link"), " ", out);
+    })) : el("p.meta", "None yet: finish a course to earn one."));
+  } catch (e) { box.append(el("p.meta", "Certificates cannot be shown: " + e.message)); }
+  return box;
 }
 
-async function search(words) {
-  const doc = await api("search?q=" + encodeURIComponent(words));
-  const list = el("ul", { class: "outline" });
-  for (const r of doc.items)
-    list.append(el("li", {}, el("a", { href: "#/lesson/" + r.lesson }, r.title), el("div", { class: "meta" }, r.snippet)));
-  show("Search", el("h1", {}, `Search: ${words}`), doc.items.length ? list : el("p", {}, "Nothing found."));
+async function progressPage() {
+  const [prog, co, certs] = await Promise.all([api("progress"), api("cohorts").catch(() => ({ items: [] })), certificates()]);
+  const mine = co.items.filter((c) => c.as === "learner"), key = "campus.seen." + me().user;
+  let old;
+  try { old = new Set(JSON.parse(localStorage.getItem(key)) || []); } catch (e) { old = new Set(); }
+  const all = [...old], loads = [];
+  const keep = () => { try { localStorage.setItem(key, JSON.stringify([...new Set(all)].slice(-500))); } catch (e) { /* storage off */ } };
+  show("My progress", el("h1", "My progress"), el("section", el("h2", "My cohorts"),
+    mine.length ? el("ul.outline", mine.map((c) => el("li", c.name, el("span.meta", ` · ${c.course} · started ${c.start}`), " · ",
+      a("#/live/" + c.id, "Live session")))) : el("p.meta", "You are in no cohort."), el("p", a("#/join", "Join a cohort with a code"))),
+  ...prog.items.map((p) => {
+    const mods = el("div"), ex = el("div", el("p.meta", "Loading the exercises…"));
+    loads.push(api("progress/" + E(p.course)).then((d) => mods.replaceChildren(...d.items.map((m) =>
+      el("div.module-bar", el("span", m.title), bar(+m.done, +m.total, "Progress in " + m.title))))).catch((e) => fail(mods, e)));
+    const load = () => outline(p.course, true).then((o) => exercisesOf(ex, o.items, old)).then((k) => all.push(...k)).catch((e) => fail(ex, e));
+    /* A course not begun costs no request per exercise until asked. */
+    if (+p.done || +p.exercises_passed || mine.some((c) => c.course === p.course)) loads.push(load());
+    else ex.replaceChildren(btn("Show the exercises of " + p.title, () => load().then(keep)));
+    return el("section", el("h2", a("#/course/" + p.course, p.title)), bar(+p.done, +p.total, "Progress in " + p.title),
+      el("p.meta", `${p.exercises_passed} of ${p.exercises} exercises passed · ${p.minutes_left} minutes left`),
+      el("h3", "Modules"), mods, el("h3", "Exercises"), ex);
+  }), certs);
+  await Promise.all(loads);
+  keep();
 }
 
-/* ---- accounts ---- */
+function joinPage() {
+  const code = el("input", { id: "code", required: true, autocomplete: "off", autocapitalize: "none", spellcheck: "false" }), out = status();
+  show("Join a cohort", el("h1", "Join a cohort"), onSubmit(el("form.account", field("code", "Enrolment code", code, "Your trainer gives you this code."),
+    el("button.primary", "Join"), out), async () => {
+    try {
+      const r = await api("cohorts/join", { code: code.value.trim() }), id = (/cohort (\S+)/.exec(r.message) || [])[1];
+      const c = id && (await api("cohorts/" + id)).data;
+      forget();
+      out.replaceChildren(el("p.note", c ? `You joined ${c.name}. ` : r.message + ". ", c && a("#/course/" + c.course, "Open " + await courseTitle(c.course))));
+    } catch (e) { fail(out, e); code.focus(); }
+  }));
+}
+
 
 function renderAccount() {
-  const nav = document.getElementById("account");
-  if (me) {
-    nav.replaceChildren(el("span", { class: "who" }, me.user, me.role !== "learner" ? ` (${me.role})` : ""),
-      me.reviewsNew ? el("strong", {}, ` ${me.reviewsNew} new reviews `) : "",
-      el("button", { type: "button", class: "link", click: logout }, "Log out"));
-  } else {
-    nav.replaceChildren(el("a", { href: "#/login" }, "Log in"), el("a", { href: "#/register" }, "Register"));
-  }
+  const m = me(), t = m && m.role !== "learner";
+  document.getElementById("account").replaceChildren(...(m ? [t && a("#/reviews", "Reviews"), t && a("#/cohorts", "Cohorts"),
+    a("#/progress", "My progress"), el("span.who", m.user, t && ` (${m.role})`),
+    m.reviewsNew && el("strong", ` ${plural(m.reviewsNew, "new review")} `), btn("Log out", logout, "link")]
+    : [a("#/login", "Log in"), a("#/register", "Register")]).filter(Boolean));
 }
 
 async function whoami() {
   try {
-    const doc = await api("me");
-    me = doc.data && doc.data.user ? { user: doc.data.user, role: doc.data.role,
-      reviewsNew: Number(doc.data["reviews-new"] || 0) } : null;
-  } catch (e) { me = null; }
+    const d = (await api("me")).data;
+    state.me = d && d.user ? { user: d.user, role: d.role, reviewsNew: +(d["reviews-new"] || 0) } : null;
+  } catch (e) { state.me = null; }
   renderAccount();
 }
 
-function accountForm(register) {
-  const err = el("p", { class: "error", role: "alert" });
-  const name = el("input", { id: "name", name: "name", autocomplete: "username", required: true,
-    autocapitalize: "none", spellcheck: "false", pattern: "[a-z0-9._\\-]{3,32}" });
-  const pw = el("input", { id: "password", name: "password", type: "password", required: true,
-    autocomplete: register ? "new-password" : "current-password", minlength: register ? 10 : null });
-  const form = el("form", { class: "account" },
-    el("label", { for: "name" }, "Name"), name,
-    register ? el("p", { class: "hint", id: "name-hint" }, "3 to 32 of a–z, 0–9, dot, dash, underscore.") : null,
-    el("label", { for: "password" }, "Password"), pw,
-    register ? el("p", { class: "hint" }, "At least 10 characters.") : null,
-    err, el("button", { class: "primary" }, register ? "Create my account" : "Log in"),
-    el("p", {}, register ? "Have an account? " : "New here? ",
-      el("a", { href: register ? "#/login" : "#/register" }, register ? "Log in" : "Register")));
-  if (register) name.setAttribute("aria-describedby", "name-hint");
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
+function accountForm(reg) {
+  const err = el("p.error", { role: "alert" });
+  const name = el("input", { id: "name", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false",
+    pattern: "[a-z0-9._\\-]{3,32}", "aria-describedby": reg && "name-hint" });
+  const pw = el("input", { id: "password", type: "password", required: true, autocomplete: reg ? "new-password" : "current-password", minlength: reg && 10 });
+  const button = el("button.primary", reg ? "Create my account" : "Log in");
+  const form = onSubmit(el("form.account", el("label", { for: "name" }, "Name"), name,
+    reg && el("p.hint", { id: "name-hint" }, "3 to 32 of a–z, 0–9, dot, dash, underscore."),
+    el("label", { for: "password" }, "Password"), pw, reg && el("p.hint", "At least 10 characters."), err, button,
+    el("p", reg ? "Have an account? " : "New here? ", a(reg ? "#/login" : "#/register", reg ? "Log in" : "Register"))), async () => {
     err.textContent = "";
-    const creds = { name: name.value.trim(), password: pw.value };
-    const button = form.querySelector("button");
     button.disabled = true;
+    const creds = { name: name.value.trim(), password: pw.value };
     try {
-      if (register) await api("register", creds);
+      if (reg) await api("register", creds);
       await api("login", creds);
       await whoami();
+      forget();
       location.hash = sessionStorage.getItem("campus.back") || "#/";
     } catch (e) {
       err.textContent = e.message;
@@ -278,246 +220,47 @@ function accountForm(register) {
     }
     button.disabled = false;
   });
-  show(register ? "Register" : "Log in", el("h1", {}, register ? "Create an account" : "Log in"), form);
+  show(reg ? "Register" : "Log in", el("h1", reg ? "Create an account" : "Log in"), form);
 }
 
 async function logout() {
-  try { await api("logout", {}); } catch (e) { /* the cookie is gone either way */ }
-  localStorage.removeItem("campus.marks." + me.user);
-  me = null;
+  try { await api("logout", {}); } catch (e) { /* the cookie goes either way */ }
+  state.me = null;
+  forget();
   renderAccount();
   route();
 }
 
-/* ---- exercises ---- */
 
-let uid = 0;
-const KINDS = { order: "Put in order", classify: "Sort", numeric: "Calculate", network: "Network",
-  rubric: "Written answer", review: "For a trainer" };
-
-/* One input per question or task; each returns [node, getter], the getter
- * giving the answer in the answer-document syntax ("" when left blank). */
-function giftInput(q, base) {
-  const name = base + q.id;
-  const opts = q.options || [];
-  const pick = (type) => {
-    const box = el("div", { class: "options" });
-    for (const o of opts) {
-      const id = `${name}-${o.key}`;
-      box.append(el("div", { class: "option" }, el("input", { type, id, name, value: o.key }),
-        el("label", { for: id }, o.text)));
-    }
-    return [box, () => [...box.querySelectorAll("input:checked")].map((i) => i.value).join(",")];
-  };
-  switch (q.question) {
-  case "multiple choice": return pick("radio");
-  case "multiple answers": return pick("checkbox");
-  case "true/false": {
-    const box = el("div", { class: "options" });
-    for (const v of ["true", "false"])
-      box.append(el("div", { class: "option" }, el("input", { type: "radio", id: `${name}-${v}`, name, value: v }),
-        el("label", { for: `${name}-${v}` }, v === "true" ? "True" : "False")));
-    return [box, () => { const i = box.querySelector("input:checked"); return i ? i.value : ""; }];
-  }
-  case "matching": {
-    const box = el("div", { class: "pairs" });
-    (q.subquestions || []).forEach((s, i) => {
-      const id = `${name}-${i + 1}`;
-      box.append(el("label", { for: id }, s), el("select", { id, "data-n": i + 1 },
-        el("option", { value: "" }, "— choose —"), opts.map((o) => el("option", { value: o.key }, o.text))));
-    });
-    return [box, () => [...box.querySelectorAll("select")].filter((s) => s.value)
-      .map((s) => `${s.dataset.n}=${s.value}`).join(" ")];
-  }
-  case "essay": return textInput(name, "textarea", "Your answer");
-  case "description": return [null, null];
-  default: return textInput(name, "input", q.question === "numerical" ? "Your number" : "Your answer",
-    q.question === "numerical" ? "decimal" : null);
-  }
-}
-
-function textInput(id, tag, label, mode, unit) {
-  const input = el(tag, { id, name: id, inputmode: mode, rows: tag === "textarea" ? 6 : null, autocomplete: "off" });
-  return [el("div", { class: "field" }, el("label", { for: id }, label), input,
-    unit ? el("span", { class: "unit" }, " " + unit) : null), () => input.value.trim()];
-}
-
-function orderInput(t, base) {
-  const list = el("ol", { class: "order" });
-  const live = el("p", { class: "sr", "aria-live": "polite" });
-  const move = (li, dir) => {
-    const to = dir < 0 ? li.previousElementSibling : li.nextElementSibling;
-    if (!to) return;
-    if (dir < 0) list.insertBefore(li, to); else list.insertBefore(to, li);
-    li.querySelector(dir < 0 ? ".up" : ".down").focus();
-    live.textContent = `${li.dataset.text}: now at position ${[...list.children].indexOf(li) + 1}`;
-  };
-  t.items.forEach((text, i) => {
-    const li = el("li", { "data-n": i + 1, "data-text": text }, el("span", {}, text));
-    li.append(el("button", { type: "button", class: "up", "aria-label": "Move up: " + text, click: () => move(li, -1) }, "↑"),
-      el("button", { type: "button", class: "down", "aria-label": "Move down: " + text, click: () => move(li, 1) }, "↓"));
-    list.append(li);
-  });
-  return [el("div", {}, el("p", { class: "hint" }, "Use the arrows to put the items in order, first at the top."), list, live),
-    () => [...list.children].map((li) => li.dataset.n).join(" ")];
-}
-
-function classifyInput(t, base) {
-  const box = el("div", { class: "pairs" });
-  t.items.forEach((text, i) => {
-    const id = `${base}${t.id}-${i + 1}`;
-    box.append(el("label", { for: id }, text), el("select", { id, "data-n": i + 1 },
-      el("option", { value: "" }, "— choose —"), t.categories.map((c) => el("option", { value: c.key }, c.name))));
-  });
-  return [box, () => {
-    const by = {};
-    for (const s of box.querySelectorAll("select")) if (s.value) (by[s.value] = by[s.value] || []).push(s.dataset.n);
-    return Object.entries(by).map(([k, ns]) => `${k}=${ns.join(",")}`).join(" ");
-  }];
-}
-
-function taskInput(t, base) {
-  switch (t.type) {
-  case "order": return orderInput(t, base);
-  case "classify": return classifyInput(t, base);
-  case "numeric": return textInput(base + t.id, "input", "Your number", "decimal", t.unit);
-  case "network": return textInput(base + t.id, "input", /number/.test(t.answer) ? "Your number" : "Actor names, separated by commas",
-    /number/.test(t.answer) ? "decimal" : null);
-  case "rubric": case "review": return textInput(base + t.id, "textarea", "Your answer");
-  default: return giftInput(t, base);
-  }
-}
-
-/* Renders the exercise into box: the learner's view for their next attempt,
- * a form per task, and on submit the result with feedback per task. */
-async function exercise(box, id) {
-  box.replaceChildren(el("p", { class: "meta" }, "Loading the exercise…"));
-  let doc, view;
-  try {
-    doc = await api("exercises/" + enc(id));
-    view = JSON.parse(doc.body);
-  } catch (e) { return fail(box, e); }
-  const d = doc.data, base = `x${++uid}-`, getters = [], fieldsets = {};
-  const left = d.attempts_left;
-  const form = el("form", { class: "exercise-form", "aria-label": "Exercise: " + view.title });
-  let n = 0;
-  const addTask = (q) => {
-    const fs = el("fieldset", { class: "task", id: base + "task-" + q.id });
-    const [node, get] = q.type === "text" ? [null, null] : (q.type === "gift" || q.question) ? giftInput(q, base) : taskInput(q, base);
-    if (!get) { form.append(el("div", { class: "task-text" }, paras(q.text || q.prompt))); return; }
-    fs.append(el("legend", {}, `${++n}. `, q.title || KINDS[q.type] || ""), el("div", { class: "prompt" }, paras(q.text || q.prompt),
-      q.points ? el("p", { class: "meta" }, `${q.points} points`) : null), node || "");
-    getters.push([q.id, get]);
-    fieldsets[q.id] = fs;
-    form.append(fs);
-  };
-  for (const t of view.tasks) {
-    if (t.type === "pool") for (const q of t.questions || []) addTask(q);
-    else addTask(t);
-  }
-  const result = el("div", { class: "result", tabindex: "-1" });
-  const submit = el("button", { class: "primary", disabled: !me || left === "0" }, "Submit answers");
-  const info = `Attempt ${d.attempt}` + (left === "unlimited" ? " · unlimited attempts" : ` · ${left} left`) +
-    ` · pass mark ${d.pass}` + (d.policy !== "best" ? ` · ${d.policy} attempt counts` : "");
-  form.append(submit, !me ? el("p", { class: "note" }, el("a", { href: "#/login" }, "Log in"), " to submit your answers.")
-    : left === "0" ? el("p", { class: "note" }, "You have used every attempt at this exercise.") : "");
-  const history = el("div", { class: "history" });
-  const meta = el("p", { class: "meta" }, info);
-  box.replaceChildren(el("h2", {}, "Exercise: ", view.title), meta, history, form, result);
-  if (me) attempts(history, id);
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const answers = {};
-    for (const [tid, get] of getters) { const v = get(); if (v) answers[tid] = v; }
-    submit.disabled = true;
-    result.replaceChildren(el("p", { class: "meta" }, "Grading…"));
-    let r;
-    try { r = await api(`exercises/${enc(id)}/submit`, { answers }); } catch (e) {
-      submit.disabled = false;
-      fail(result, e);
-      return result.focus();
-    }
-    const g = JSON.parse(r.body);
-    for (const c of form.elements) c.disabled = true;
-    meta.textContent = `Attempt ${r.data.attempt}, submitted`;
-    showResult(result, r.data, g, fieldsets, () => exercise(box, id));
-    attempts(history, id);
-    result.focus();
-  });
-}
-
-function verdict(score) { return score >= 99.95 ? "right" : score > 0 ? "partly" : "wrong"; }
-
-function showResult(result, data, g, fieldsets, again) {
-  const status = g.pending ? "pending" : g.passed ? "passed" : "failed";
-  const words = { passed: "Passed", failed: "Not passed yet", pending: "Waiting for a trainer" }[status];
-  const left = data.attempts_left;
-  result.className = "result " + status;
-  result.replaceChildren(el("h3", {}, words, ` — score ${g.score} (pass mark ${g.pass})`),
-    el("p", {}, g.pending ? `${g.pending} answer${g.pending > 1 ? "s" : ""} will be graded by a trainer. ` : "",
-      left === "unlimited" ? "You may try again as often as you like." :
-      left === "0" ? "No attempts left." : `${left} attempt${left === "1" ? "" : "s"} left.`));
-  let right = 0;
-  for (const t of g.tasks) {
-    const v = t.pending ? "pending" : verdict(t.score);
-    right += v === "right";
-    const fb = el("div", { class: "feedback " + v },
-      el("strong", {}, t.provisional ? `Provisional: ${t.suggested}` : t.pending ? "To be graded" : v === "right" ? "Right" : v === "partly" ? "Partly right" :
-        t.answered === false ? "Not answered" : "Not right",
-        t.pending ? "" : ` · ${t.score} of 100`),
-      paras(t.feedback), t.key ? el("p", { class: "key" }, "Answer: ", t.key) : null);
-    if (fieldsets[t.id]) fieldsets[t.id].append(fb);
-  }
-  result.append(el("p", {}, `${right} of ${g.tasks.length} tasks right; the feedback is under each task.`));
-  if (left !== "0") result.append(el("button", { type: "button", class: "primary", click: again }, "Try again"));
-}
-
-/* One attempt: scores, feedback, a trainer's comment and rubric levels. */
-async function attemptDetail(box, id, n) {
-  try {
-    const a = JSON.parse((await api(`exercises/${enc(id)}/attempts/${n}`)).body);
-    box.replaceChildren(...a.tasks.map((t) => el("div", { class: "feedback" },
-      el("strong", {}, t.id, " · ", t.provisional ? "provisional " + t.suggested : t.pending ? "to be graded"
-        : t.reviewed ? `${t.points} of ${t.max} points` : t.score + " of 100"), paras(t.feedback),
-      ...(t.levels || []).map((l) => el("p", {}, `${l.name}: ${l.points} of ${l.max}, ${l.level} ${l.comment}`)),
-      t.comment ? el("p", {}, "Trainer: ", t.comment) : "")));
-  } catch (e) { fail(box, e); }
-}
-
-async function attempts(box, id) {
-  try {
-    const doc = await api(`exercises/${enc(id)}/attempts`);
-    if (!doc.items.length) return box.replaceChildren();
-    const more = el("div");
-    const table = el("table", { class: "data" }, el("thead", {}, el("tr", {}, ["Attempt", "Score", "Result", "When", "Comment"].map((h) => el("th", { scope: "col" }, h)))),
-      el("tbody", {}, doc.items.map((a) => el("tr", {}, el("td", {}, el("button", { type: "button", class: "link", click: () => attemptDetail(more, id, a.attempt) }, a.attempt)),
-        el("td", { class: "num" }, a.score), el("td", {}, a.result), el("td", {}, new Date(a.time).toLocaleString()), el("td", {}, a.comment)))));
-    box.replaceChildren(el("details", {}, el("summary", {}, "Your attempts: ", doc.message), table, more));
-  } catch (e) { box.replaceChildren(); }
-}
-
-/* ---- routing ---- */
+let leaving = null;      /* a page's clean-up (a live view's event stream) */
 
 async function route() {
-  const h = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
-  if (h !== "login" && h !== "register") sessionStorage.setItem("campus.back", location.hash || "#/");
+  const h = decodeURIComponent(location.hash.replace(/^#\/?/, "")), p = (s) => h.startsWith(s) && h.slice(s.length);
+  const account = h === "login" || h === "register";
+  if (!account) sessionStorage.setItem("campus.back", location.hash || "#/");
+  if (leaving) leaving();
+  leaving = null;
   try {
-    if (h.startsWith("course/")) await course(h.slice(7));
-    else if (h.startsWith("lesson/")) await lesson(h.slice(7));
-    else if (h.startsWith("search/")) await search(h.slice(7));
-    else if (h === "login" || h === "register") accountForm(h === "register");
-    else await courses();
+    if (p("course/")) await course(p("course/"));
+    else if (p("lesson/")) await lesson(p("lesson/"));
+    else if (p("search/")) await search(p("search/"));
+    else if (account) accountForm(h === "register");
+    else if (/^(progress|join|reviews|cohort|live\/)/.test(h) && !me()) location.hash = "#/login";
+    else if (h === "progress") await progressPage();
+    else if (h === "join") joinPage();
+    else if (/^(reviews|cohorts|cohort\/)/.test(h)) await (await import("./trainer.js")).page(h);
+    else if (p("live/")) leaving = await (await import("./live.js")).page(p("live/"));
+    else await catalogue();
   } catch (e) {
-    show("Error", el("h1", {}, e.code === 404 ? "Not found" : "Something went wrong"),
-      el("p", { class: "error", role: "alert" }, "Sorry: " + e.message), el("p", {}, el("a", { href: "#/" }, "Back to the courses")));
+    show("Error", el("h1", e.code === 404 ? "Not found" : "Something went wrong"),
+      el("p.error", { role: "alert" }, "Sorry: " + e.message), el("p", a("#/", "Back to the courses")));
   }
 }
 
-document.getElementById("search").addEventListener("submit", (ev) => {
-  ev.preventDefault();
-  const q = new FormData(ev.target).get("q").trim();
+onSubmit(document.getElementById("search"), () => {
+  const q = new FormData(document.getElementById("search")).get("q").trim();
   if (q) location.hash = "#/search/" + q;
 });
-document.querySelector(".skip").addEventListener("click", (ev) => { ev.preventDefault(); main.focus(); });
+document.querySelector(".skip").addEventListener("click", (ev) => { ev.preventDefault(); document.getElementById("main").focus(); });
 window.addEventListener("hashchange", route);
 whoami().then(route);

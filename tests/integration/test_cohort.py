@@ -6,6 +6,7 @@ on both sides and repaired, and hostile input."""
 
 import calendar
 import json
+import re
 import os
 import subprocess
 import time
@@ -175,6 +176,7 @@ def test_access_table():
         ("ENROL",                               401, 404, 404, 200, 404, 200),
         ("COHORT PROGRESS {id}",                401, 404, 404, 200, 404, 200),
         ("COHORT GRADES {id}",                  401, 404, 404, 200, 404, 200),
+        ("COHORT ATTEMPTS {id} lena",           401, 404, 404, 200, 404, 200),
         ("COHORT REMOVE {id} nobody-here",      401, 404, 404, 200, 404, 200),
         ("COHORT CODE {id} rotate",             401, 404, 404, 200, 404, 200),
         ("COHORT LEAVE {id}",                   401, 200, 404, 409, 404, 409),
@@ -286,6 +288,8 @@ def test_due_dates_mark_late_and_extend():
     assert env.redis.cmd("LLEN", "campus:{u:dora}:attempts:demo/market") == b":2"
     late = {x["name"]: x["late"] for x in tara.request("COHORT PROGRESS " + cid).rows()}
     assert late == {"dora": "1", "dan": "0"}, late
+    rows = tara.request("COHORT ATTEMPTS %s dora" % cid).rows()
+    assert [(x["attempt"], x["late"]) for x in rows] == [("1", "no"), ("2", "yes")], rows
     # A closed cohort takes no more submissions, and no joins.
     assert tara.request("COHORT CLOSE " + cid).code == 200
     r = submit(conns["dan"], "demo/market", "share: 92\n")
@@ -778,6 +782,29 @@ def test_code_rotate_and_off():
     assert tara.request("COHORT CODE %s off" % cid).code == 200
     assert otto.request("COHORT JOIN " + new).code == 404
     assert env.redis.cmd("HEXISTS", "campus:{cohorts}:codes", new) == b":0"
+
+def test_attempts_of_one_learner():
+    tara = conns["trainer"]
+    cid = grades_cohort()
+    r = tara.request("COHORT ATTEMPTS %s g-ann" % cid)
+    assert r.code == 200 and r.text == "2 attempts of g-ann in cohort %s" % cid, r
+    rows = r.rows()
+    assert [(x["exercise"], x["attempt"], x["score"], x["result"]) for x in rows] == \
+        [("demo/market", "1", "0.0", "failed"), ("demo/market", "2", "100.0", "passed")], rows
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", rows[0]["time"]) and rows[0]["late"] == "no", rows
+    assert tara.request("COHORT ATTEMPTS %s g-cy" % cid).text == "0 attempts of g-cy in cohort %s" % cid
+    r = tara.request("COHORT ATTEMPTS %s nobody-here" % cid)
+    assert r.code == 404 and r.text == "no learner 'nobody-here' in cohort %s" % cid, r
+    assert tara.request('COHORT ATTEMPTS %s "no such"' % cid).code == 400
+    assert conns["trainer2"].request("COHORT ATTEMPTS %s g-ann" % cid).code == 404
+    st, _, body = http(env.campusd.http_port, "POST", "/api/login",
+                       body=json.dumps({"name": NAMES["trainer"], "password": PW}))
+    tok = json.loads(body)["data"]["token"]
+    st, _, body = http(env.campusd.http_port, "GET", "/api/cohorts/%s/learners/g-ann/attempts" % cid,
+                       headers={"Authorization": "Bearer " + tok})
+    assert st == 200, body
+    items = json.loads(body)["items"]
+    assert [x["score"] for x in items] == ["0.0", "100.0"] and items[0]["title"], items
 
 
 if __name__ == "__main__":

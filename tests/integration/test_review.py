@@ -496,6 +496,46 @@ def test_learner_views_never_hold_the_marking_guide():
     for s in secrets:
         assert s not in out, s
 
+def test_http_review_show_gives_each_part_for_a_page_to_lay_out():
+    c = learner("ines")
+    assert submit(c, EX, ANSWER).code == 200
+    t, tok = trainer("ivo")
+    ids = queued(t, "ines")
+    auth = {"Authorization": "Bearer " + tok}
+    port = env.campusd.http_port
+    st, _, body = http(port, "GET", "/api/reviews/" + ids["plan"], headers=auth)
+    assert st == 200, body
+    d = json.loads(body)["data"]
+    assert (d["task"], d["points"], d["learner"], d["exercise"], d["attempt"]) == \
+        ("plan", "10", "ines", EX, 1), d
+    assert d["title"] == "Case: a plan" and d["prompt"] == "Write a one-paragraph plan.", d
+    assert d["answer"] == "The forum meets in March.", d
+    assert d["guide"] == "Look for a named lead actor and a date for each action.", d
+    assert d["model"].startswith("The municipality leads the forum"), d
+    assert "rubric" not in d and "suggested" not in d, d
+    # A rubric task: its criteria and levels, with their points.
+    st, _, body = http(port, "GET", "/api/reviews/" + ids["essay"], headers=auth)
+    rubric = json.loads(body)["data"]["rubric"]
+    assert [(x["id"], x["max"]) for x in rubric] == [("analysis", 4), ("action", 6)], rubric
+    assert rubric[0]["levels"][1] == {"points": 2, "text": "Mentions the diagnosis"}, rubric
+    # A provisional machine score: the grader's suggestion on the task's scale.
+    st, _, body = http(port, "GET", "/api/reviews/" + ids["why"], headers=auth)
+    assert json.loads(body)["data"]["suggested"] == "4", body
+    # CTP carries the same as text, unchanged, and no learner sees any of it.
+    assert "Marking guide:\nLook for a named lead actor" in t.request("REVIEW SHOW " + ids["plan"]).body.decode()
+    ltok = token_of(c.request('LOGIN ines "%s"' % PASSWORD))
+    st, _, body = http(port, "GET", "/api/reviews/" + ids["plan"], headers={"Authorization": "Bearer " + ltok})
+    assert st == 403, body
+
+
+def test_attempts_counts_one_attempt_in_the_singular():
+    c = learner("uma")
+    assert submit(c, EX, ANSWER).code == 200
+    assert c.request("ATTEMPTS " + EX).text.startswith("1 attempt, 2 left, counted score"), \
+        c.request("ATTEMPTS " + EX).text
+    assert submit(c, EX, ANSWER.replace("March", "May")).code == 200
+    assert c.request("ATTEMPTS " + EX).text.startswith("2 attempts, 1 left"), c.request("ATTEMPTS " + EX).text
+
 
 if __name__ == "__main__":
     harness.main(globals())

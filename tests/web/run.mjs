@@ -10,6 +10,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { trainerTests } from "./trainer.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SOURCE = process.env.CAMPUS_SOURCE || path.resolve(HERE, "..", "..");
@@ -21,9 +22,15 @@ const LAB = path.join(HERE, "fixtures", "courses");
 const WEB = path.join(SOURCE, "clients", "web");
 const SANITIZER_MARKS = ["ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
   "SUMMARY: UndefinedBehaviorSanitizer"];
-const PAGE_BUDGET = 32 * 1024;    // bytes of HTML, CSS and JavaScript for a slow link (attempts with comments and rubric levels took the last KiB)
+const PAGE_BUDGET = 36 * 1024;    // bytes of HTML, CSS and JavaScript a learner's first page loads, for a slow link
+// Bytes of every file of the web client together, trainer and live modules,
+// the offline worker and its page hook included. The aim is 60 KiB; with the
+// offline worker (sw.js, offline.js) beside the trainer's screens the client
+// is about 73 KiB, so this bound holds the line until it is slimmed down.
+const CLIENT_BUDGET = 75 * 1024;
+const ARTIFACTS = "web-artifacts"; // screenshots at 320 px and at 200% zoom, under the build directory
 
-if (!existsSync(path.join(HERE, "node_modules", "playwright-core"))) {
+if (!["playwright-core", "axe-core"].every((m) => existsSync(path.join(HERE, "node_modules", m)))) {
   const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: HERE, stdio: "inherit" });
   if (r.status !== 0) { console.log("npm ci failed\n0 passed, 1 failed"); process.exit(1); }
 }
@@ -217,8 +224,12 @@ async function run() {
     await page.locator("article h1").waitFor();
     assert((await textOf(page, "article h1")).trim() === l.title, "the lesson's title as its heading");
     assert(await page.locator("article p").count() > 1, "paragraphs rendered as HTML");
+    // Column names read as words: intensive_service_users -> Intensive service users.
+    const want = l.header.map((h) => { const t = h.replace(/[_-]+/g, " ").trim(); return t.charAt(0).toUpperCase() + t.slice(1); });
     const heads = (await page.locator("article table.data").first().locator("th").allTextContents()).map((s) => s.trim());
-    assert(JSON.stringify(heads) === JSON.stringify(l.header), `table header ${JSON.stringify(heads)} is ${JSON.stringify(l.header)}`);
+    assert(JSON.stringify(heads) === JSON.stringify(want), `table header ${JSON.stringify(heads)} is ${JSON.stringify(want)}`);
+    const raw = await page.locator("article table.data td.num").allTextContents();
+    assert(raw.every((t) => !/^\d{4,}$/.test(t.trim())), "numbers of four digits or more carry separators: " + raw);
     assert(await page.locator("article table.data tbody tr").count() >= 1, "the table has rows");
     assert(!(await page.locator("article").textContent()).includes("```"), "no fence shows as text");
     assert(await page.locator('nav.pager a[rel="next"], nav.pager a[rel="prev"]').count() >= 1, "previous/next links");
@@ -333,6 +344,10 @@ async function run() {
     assert((await textOf(page, "fieldset:has-text('Put the steps') .feedback")).startsWith("Right"), "order marked right");
     assert((await textOf(page, "fieldset:has-text('Which phase comes first') .feedback")).includes("everything starts there"), "gift feedback");
     assert(await page.evaluate(() => document.activeElement.classList.contains("result")), "focus moves to the result");
+    const keys = await page.locator(".feedback .key").allTextContents();
+    assert(keys.length > 0 && keys.every((k) => !k.includes("->")), "answer keys read with arrows, never '->': " + keys);
+    const legends = await page.locator("fieldset.task legend").allTextContents();
+    assert(legends.every((l) => /^\d+\. \S/.test(l)), "every legend names its task: " + legends);
     await page.locator(".history details summary").waitFor();
     await page.screenshot({ path: path.join(shots, "web-exercise-passed.png") });
     await page.locator("form.exercise-form").scrollIntoViewIfNeeded();
@@ -386,12 +401,36 @@ async function run() {
       body: JSON.stringify({ points: 8, comment: "Name who hosts the meeting." }) });
     assert(graded.status === 200, "graded: " + graded.status);
     await page.reload();
-    await page.locator("#account strong", { hasText: "1 new reviews" }).waitFor();
+    await page.locator("#account strong", { hasText: "1 new review" }).waitFor();
+    assert(!(await textOf(page, "#account strong")).includes("reviews"), "one review, in the singular");
     await page.locator("details summary", { hasText: "Your attempts" }).click();
     await page.locator("td", { hasText: "Name who hosts the meeting." }).waitFor();
     await page.getByRole("button", { name: "1", exact: true }).click();
     await page.locator(".feedback", { hasText: "8 of 10 points" }).waitFor();
     await page.locator(".feedback p", { hasText: "Trainer: Name who hosts the meeting." }).waitFor();
+    await page.close();
+  });
+
+  await test("the progress page: bars per module, scores, the trainer's comment, a certificate that verifies", async () => {
+    const page = await newPage({ width: 1000, height: 1400 });
+    await page.goto(lab.url + "/#/");
+    for (const l of ["hostile", "plain", "every-task", "reflection"])
+      assert((await page.request.post(lab.url + "/api/done/web-lab/" + l, { data: {} })).ok(), "lesson done: " + l);
+    const cert = await page.request.post(lab.url + "/api/certs/web-lab", { data: {} });
+    assert(cert.status() === 201, "certificate issued: " + cert.status() + " " + await cert.text());
+    await page.goto(lab.url + "/#/progress");
+    const course = page.locator("main section", { has: page.locator("h2 a[href='#/course/web-lab']") });
+    await course.locator(".module-bar").first().waitFor();
+    assert(await course.locator(".module-bar [role=progressbar]").count() === 2, "a bar per module");
+    const row = course.locator("tr", { hasText: "A note for the mayor" });
+    await row.locator(".comment", { hasText: "Name who hosts the meeting." }).waitFor();
+    assert(/^\d+\.\d$/.test((await row.locator("td.num").first().textContent()).trim()), "a score with one decimal");
+    await page.getByRole("link", { name: "View and print" }).waitFor();
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.locator("main li span.meta", { hasText: "Valid: signed by" }).waitFor();
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download" }).click()]);
+    const jwt = readFileSync(await dl.path(), "utf8");
+    assert(jwt.split(".").length === 3, "the download is the credential, a JWT");
     await page.close();
   });
 
@@ -468,13 +507,16 @@ async function run() {
 
   await test("the page stays small for slow links", async () => {
     let total = 0;
-    for (const f of ["/", "/campus.css", "/campus.js"]) {
+    for (const f of ["/", "/campus.css", "/campus.js", "/lib.js"]) {
       const r = await fetch(main.url + f);
       assert(r.status === 200, f + " served");
       total += (await r.arrayBuffer()).byteLength;
     }
     assert(total <= PAGE_BUDGET, `HTML, CSS and JavaScript weigh ${total} bytes, over ${PAGE_BUDGET}`);
   });
+
+  await trainerTests({ test, assert, textOf, register, main, chromium, CHROMIUM, CAMPUSD, tmp, redisPort, password,
+    BUILD, WEB, pageErrors, ARTIFACTS, CLIENT_BUDGET });
 
   await test("no script errors in any page", async () => {
     assert(pageErrors.length === 0, pageErrors.join("\n"));
