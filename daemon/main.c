@@ -246,7 +246,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    if (cfg.redis == NULL) {
+    if (cfg.redis == NULL && cfg.sentinel == NULL) {
         const char *sock = embed_start(&cfg);
         if (sock == NULL) {
             config_free(&cfg);

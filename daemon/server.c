@@ -98,17 +98,10 @@ static void reject(int fd, const char *line)
     stats.conns_rejected++;
 }
 
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                      int salen, void *arg)
+/* A connection whose client address is known: the peer's, or the one a
+ * trusted balancer's PROXY header gave. The limits count that address. */
+static void accept_client(int fd, const char *addr, bool tls)
 {
-    bool tls = arg != NULL;
-    char addr[64] = "?";
-
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
-
     if (server.draining) {
         reject(fd, "503 server shutting down\r\n");
         return;
@@ -133,6 +126,23 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         }
     }
     conn_new(server.base, fd, addr, ssl);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+    bool tls = arg != NULL;
+    char addr[64] = "?";
+
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
+    if (proxy_on(tls ? PROXY_TLS : PROXY_TEXT) && proxy_trusted(sa) && !server.draining) {
+        proxy_wait(server.base, fd, addr, tls, accept_client);
+        return;
+    }
+    accept_client(fd, addr, tls);
 }
 
 static void accept_error_cb(struct evconnlistener *l, void *arg)
@@ -288,6 +298,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     /* Whatever is still open goes now; requests still waiting on Redis are
      * answered into the void by store_stop, which frees them. */
     conn_close_all();
+    proxy_wait_free_all();
     http_stop();
     read_cache_free();
     ctz_cache_free();
