@@ -115,6 +115,8 @@ void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 
 /* ---- stats.c: counters for STATS and /metrics (per process) ---- */
 
+#define COURSES_VERSION_LEN 16   /* hex digits of a catalogue's version (courses.c) */
+
 #define STATS_LATENCY_BUCKETS 12
 extern const double stats_latency_bounds[STATS_LATENCY_BUCKETS]; /* seconds */
 
@@ -136,6 +138,26 @@ void stats_command(int cmd_index);
 void stats_reply_code(int code);
 void stats_latency(double seconds);
 uint64_t stats_command_count(int cmd_index);
+/* What each worker of this machine shows the others (see stats.c). */
+struct stats_slot {
+    int used;
+    pid_t pid;
+    struct stats s;
+    uint64_t by_command[STATS_COMMANDS_MAX];
+    uint64_t http_conns;
+    int store_up, store_writable;
+    char catalog_version[COURSES_VERSION_LEN + 1];
+};
+/* In the master, before forking: a slot for each of workers. */
+void stats_share(long workers);
+/* In a worker: its slot from now on (a restarted worker goes on from the
+ * counts of the one before). */
+void stats_attach(int worker_id);
+/* Copies this worker's counters into its slot. */
+void stats_publish(void);
+/* The slots (0 when not shared) and one of them (NULL when never used). */
+long stats_slots(void);
+const struct stats_slot *stats_slot(long i);
 
 /* ---- reply.c: what a handler answers, rendered for CTP/1 or JSON ---- */
 
@@ -391,6 +413,11 @@ struct catalog *courses_current(void);
 int courses_reload(void);
 /* The same, with every problem also written to report as path:line: message. */
 int courses_reload_report(struct sbuf *report);
+/* The live catalogue's version (hex, "" before a load) and when it was
+ * loaded (ms since 1970): the same files give the same version on every
+ * machine. */
+const char *courses_version(void);
+long long courses_loaded_ms(void);
 void courses_free(void);
 
 /* ---- cmd-content.c: RELOAD, COURSES, COURSE, READ, SEARCH ---- */
@@ -446,6 +473,18 @@ long store_wait_replicas(void);
                             "confirmed it in time; it may or may not survive a failover, retry"
 /* Where the link points now: "host:port", "/path.sock" or "" (static). */
 const char *store_address(void);
+
+/* ---- notify.c: readiness for systemd (Type=notify) ---- */
+
+/* Sends state ("READY=1\nMAINPID=N", "STOPPING=1") to $NOTIFY_SOCKET, if set. */
+void notify_systemd(const char *state);
+
+/* ---- bus.c: this worker's pub/sub subscription (RELOAD all) ---- */
+
+/* Subscribes on a second connection to wherever the store's link is. */
+void bus_start(struct event_base *base);
+bool bus_subscribed(void);
+void bus_stop(void);
 
 /* ---- sentinel.c: asking Redis Sentinels where the primary is ---- */
 

@@ -24,6 +24,8 @@ static void cmd_hello(struct req *req)
     req_kv(req, "idle-timeout", "%ld", cfg.idle_timeout);
     req_kv(req, "formats", "text md html");
     req_kv(req, "store", "%s", store_status());
+    req_kv(req, "catalog-version", "%s", courses_version());
+    req_kv(req, "catalog-loaded", "%lld", courses_loaded_ms());
     /* The issuer's signing key, so a client can pin it on first use. */
     json_t *jwks = cert_jwks();
     json_t *cur = json_array_get(json_object_get(jwks, "keys"), 0);
@@ -110,6 +112,8 @@ static void cmd_stats(struct req *req)
         req_kv(req, key, "%llu", (unsigned long long)stats_command_count((int)i));
     }
     req_kv(req, "store", "%s", store_status());
+    req_kv(req, "catalog-version", "%s", courses_version());
+    req_kv(req, "catalog-loaded", "%lld", courses_loaded_ms());
     req_kv(req, "memory-rss-kib", "%ld", rss_kib());
     req_reply_data(req, 200, "stats");
 }

@@ -134,6 +134,11 @@ char *key_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Hash: credential id -> JSON {"reason", "by", "at" (ms), "index"}. */
 #define KEY_CERT_REVOKED   "campus:{certs}:revoked"
 
+/* ---- pub/sub channels (bus.c): named here like keys, holding nothing ----
+ * Channel: "RELOAD all" publishes here; every worker of every machine
+ * reloads its courses. The message is who asked ("admin@host pid"). */
+#define KEY_CHAN_RELOAD    "campus:reload"
+
 /* Entries kept in a learner's event stream (approximately: MAXLEN ~). */
 #define KEYS_EVENTS_MAX 5000
 /* Sessions kept per account; the oldest goes when a new one would pass it. */

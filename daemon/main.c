@@ -261,6 +261,7 @@ int main(int argc, char **argv)
             log_warn("tls: no usable certificate; the TLS port and STARTTLS are off");
     }
 
+    stats_share(cfg.workers);
     int rc = cfg.workers == 1 ? server_run(0, ctx) : supervise(ctx);
     embed_stop();
     courses_free();

@@ -247,6 +247,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     embed_restart_if_needed();
     exercise_review_repair_tick();
+    stats_publish();
     cohort_tick();
 }
 
@@ -259,6 +260,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     server.worker_id = worker_id;
     cmd_init();
     stats.started = time(NULL);
+    stats_attach(worker_id);
     /* With the changelist, turning EV_WRITE on and off within one loop
      * iteration (every answer does) costs no epoll_ctl. */
     struct event_config *ecfg = event_config_new();
@@ -289,6 +291,15 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     }
     if (rc == 0) {
         store_start(server.base, &cfg);
+        bus_start(server.base);
+        /* Worker 0's listeners are bound: the service is ready (a unit
+         * with several workers sets NotifyAccess=all). */
+        if (worker_id == 0) {
+            char state[64];
+            snprintf(state, sizeof(state), "READY=1\nMAINPID=%d\n",
+                     (int)(cfg.workers > 1 ? getppid() : getpid()));
+            notify_systemd(state);
+        }
         log_info("worker %d ready: ctp %s:%ld, tls %ld, http %ld", worker_id, cfg.bind,
                  cfg.text_port, server.tls_listener ? cfg.tls_port : 0L, cfg.http_port);
         event_base_dispatch(server.base);
@@ -307,6 +318,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     if (server.tls_listener)
         evconnlistener_free(server.tls_listener);
     auth_pool_stop();            /* hashes in flight answer 503 before the store goes */
+    bus_stop();
     store_stop();
     if (drain_timer)
         event_free(drain_timer);
