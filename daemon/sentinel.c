@@ -57,7 +57,13 @@ int sentinel_parse_list(const char *s, struct sentinel_addr *out, int n)
         if (colon == NULL || colon == item || port <= 0)
             return -1;
         if (out && count < n) {
-            snprintf(out[count].host, sizeof(out[count].host), "%.*s", (int)(colon - item), item);
+            const char *h = item;
+            int hl = (int)(colon - item);
+            if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {    /* [v6]:port */
+                h++;
+                hl -= 2;
+            }
+            snprintf(out[count].host, sizeof(out[count].host), "%.*s", hl, h);
             out[count].port = port;
         }
         count++;
