@@ -113,7 +113,7 @@ void time_iso(long long ms, bool millis, char out[TIME_ISO_MAX]);
 /* An impossible condition: log it and abort. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* ---- stats.c: counters for STATS and /metrics (per process) ---- */
+/* ---- stats.c: counters for STATS (per process) and /metrics (per machine) ---- */
 
 #define COURSES_VERSION_LEN 16   /* hex digits of a catalogue's version (courses.c) */
 
