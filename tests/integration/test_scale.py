@@ -12,6 +12,7 @@ import re
 import socket
 import struct
 import subprocess
+import tempfile
 
 import harness
 from harness import Client, Env, Redis, http, wait_for
@@ -41,7 +42,10 @@ def connect_from(port, source):
 def read_until(s, marker, limit=65536):
     buf = b""
     while marker not in buf and len(buf) < limit:
-        chunk = s.recv(4096)
+        try:
+            chunk = s.recv(4096)
+        except socket.timeout:
+            break
         if not chunk:
             break
         buf += chunk
@@ -198,6 +202,27 @@ def test_reload_all_metrics_and_version():
         assert re.search(r'^campus_connections\{worker="0"\} \d+$', m.decode(), re.M)
         c.close()
     finally:
+        env.close()
+
+
+def test_ready_for_systemd():
+    # Type=notify: once its listeners are bound, worker 0 tells the socket
+    # in NOTIFY_SOCKET, naming the master's pid.
+    path = tempfile.mktemp(prefix="campus-notify-")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(30)
+    os.environ["NOTIFY_SOCKET"] = path
+    try:
+        env = Env(workers=2, extra=FAST)
+    finally:
+        del os.environ["NOTIFY_SOCKET"]
+    try:
+        msg = sock.recv(256).decode()
+        assert msg == "READY=1\nMAINPID=%d\n" % env.campusd.proc.pid, msg
+    finally:
+        sock.close()
+        os.unlink(path)
         env.close()
 
 
