@@ -108,8 +108,14 @@ static const char *const sources[SCRIPT_COUNT] = {
         "if ARGV[3] == '1' then redis.call('DEL', KEYS[2]) end\n"
         "return 1\n",
 
+    /* Already done: the mark is written again as it is, so that it goes to
+     * the replicas once more on this link and a WAIT after this call covers
+     * it, even when the first DONE came by another link (another worker or
+     * machine) and was left unconfirmed. The same for a retried SUBMIT. */
     [SCRIPT_DONE] =
-        "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end\n"
+        "local t = redis.call('HGET', KEYS[1], ARGV[1])\n"
+        "if t then redis.call('HSET', KEYS[1], ARGV[1], t) return 0 end\n"
+        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
         "redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 't', 'completed', 'o', ARGV[1])\n"
         "return 1\n",
 
@@ -134,7 +140,10 @@ static const char *const sources[SCRIPT_COUNT] = {
         "if v then\n"
         "  local m, sha = string.match(v, '^(%d+) (%x+)$')\n"
         "  local rec = m and redis.call('LINDEX', KEYS[1], tonumber(m) - 1)\n"
-        "  if rec then return {tonumber(m), sha == ARGV[9] and 1 or 0, rec} end\n"
+        "  if rec then\n"
+        "    redis.call('PEXPIRE', KEYS[4], math.max(redis.call('PTTL', KEYS[4]), 1))\n"
+        "    return {tonumber(m), sha == ARGV[9] and 1 or 0, rec}\n"
+        "  end\n"
         "end\n"
         "local n = redis.call('LLEN', KEYS[1])\n"
         "if n >= tonumber(ARGV[1]) then return {0} end\n"

@@ -9,13 +9,14 @@ the machine; STATS and /healthz give the catalogue version."""
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
 import tempfile
 
 import harness
-from harness import Client, Env, Redis, http, wait_for
+from harness import Campusd, Client, Env, Redis, http, wait_for
 
 FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
 PW = "a long enough password"
@@ -102,6 +103,42 @@ def test_wait_for_a_replica():
     finally:
         if replica:
             replica.stop()
+        env.close()
+
+
+def test_confirm_across_links():
+    # A DONE left unconfirmed on one link, retried on another (a second
+    # campusd: another machine) must wait for the replica too: "already
+    # done" is told only once a replica has the mark.
+    extra = FAST + ["--store-wait-replicas", "1", "--store-wait-ms", "150"]
+    env = Env(courses=COURSES, extra=extra)
+    replica = Redis(env.tmp + "/replica").start()
+    other = None
+    try:
+        replica.cmd("REPLICAOF", "127.0.0.1", str(env.redis.port))
+        wait_for(lambda: b"master_link_status:up" in replica.cmd("INFO", "replication"),
+                 timeout=15, what="replica in sync")
+        os.makedirs(env.tmp + "/other")
+        other = Campusd(env.tmp + "/other", redis=env.redis, courses=COURSES, extra=extra).start()
+        a = login(env, "carla")
+        b = other.client()
+        assert b.request('LOGIN carla "%s"' % PW).code == 200
+        r = b.request("DONE led-foundations/why-now")
+        assert r.code == 200, r                  # b's last write, before a's below
+        replica.kill(signal.SIGSTOP)             # the replica stops confirming
+        r = a.request("DONE led-foundations/what-is-led")
+        assert r.code == 503 and r.text.startswith("not confirmed"), r
+        r = b.request("DONE led-foundations/what-is-led")
+        assert r.code == 503 and r.text.startswith("not confirmed"), r
+        replica.kill(signal.SIGCONT)
+        r = b.request("DONE led-foundations/what-is-led")
+        assert r.code == 200 and r.text.startswith("already done"), r
+        a.close()
+        b.close()
+    finally:
+        if other:
+            other.stop()
+        replica.stop()
         env.close()
 
 
