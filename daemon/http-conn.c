@@ -67,7 +67,7 @@ struct hconn {
     int reject_code;             /* nonzero once the connection is rejected */
     char reject_msg[96];
     int proxy;                   /* 0: not yet known; 1: a PROXY v2 header is due; 2: none or read */
-    char client[64];             /* the address a trusted balancer's header gave, or "" */
+    char client[48];             /* the address a trusted balancer's header gave, or "" */
     struct hconn *next;          /* hash chain, keyed by bev */
 };
 

@@ -50,6 +50,7 @@ def lessons():
 
 def phase(wait, tag):
     global campusd
+    os.makedirs(tmp + "/" + tag)
     campusd = harness.Campusd(tmp + "/" + tag, redis=primary, courses=COURSES,
                               extra=["--scrypt-ln", "10", "--scrypt-p", "1",
                                      "--store-wait-replicas", str(wait)]).start()
