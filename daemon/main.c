@@ -198,6 +198,12 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level(cfg.log_level);
+    if (cfg.proxy_protocol && proxy_listeners_parse(cfg.proxy_protocol) > 0 && !cfg.proxy_from) {
+        fprintf(stderr, "campusd: proxy_protocol needs proxy_from (the balancers whose "
+                        "PROXY headers are trusted)\n");
+        config_free(&cfg);
+        return 2;
+    }
     if (cohort_time_check_config() < 0) {
         config_free(&cfg);
         return 2;
