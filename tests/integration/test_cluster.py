@@ -494,7 +494,11 @@ def test_cluster_failover():
            "r=c.request('LOGIN nobody-here \"wrong password\"')\n"
            "out['_badlogin']=r.code\n"
            "r=c.request('LOGIN boss \"%s\"'); out['_boss']=r.code\n"
-           "r=c.request('RELOAD all'); out['_reload']=[r.code, r.text]\n"
+           "import time\n"
+           "for _ in range(40):\n"
+           "  r=c.request('RELOAD all'); out['_reload']=[r.code, r.text]\n"
+           "  if 'to 4 workers' in r.text: break\n"
+           "  time.sleep(0.25)\n"
            "r=c.request('STATS'); out['_stats']=r.body.decode() if r.body else r.text\n"
            "print(json.dumps(out))\n"
            % (os.path.dirname(os.path.abspath(__file__)), LB, PASSWORD, PASSWORD))
