@@ -66,6 +66,7 @@ static struct {
     double last_rtt;
     bool stopping;
     char marker_path[1024];
+    char marker_seen[128];       /* the marker as read before this link's handshake */
     /* Sentinel: where the primary is, as last told */
     bool sentinel;
     bool target_known;
@@ -389,14 +390,27 @@ static void store_up(void)
     log_info("store: up%s", st.data_lost || st.aof_off ? " (refusing writes)" : "");
 }
 
+static void handshake_cb(redisReply *reply, const char *err, void *priv);
+
+/* The answer to HSETNX of our new instance id. Several workers (and
+ * machines) may find a new Redis empty at once: the first one's id stands,
+ * and the others read it back rather than write their own over it. */
 static void meta_set_cb(redisReply *reply, const char *err, void *priv)
 {
     char *id = priv;
 
-    if (reply && reply->type != REDIS_REPLY_ERROR) {
+    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
+        char created[32];
+        snprintf(created, sizeof(created), "%ld", (long)time(NULL));
+        const char *argv[] = { "HSET", KEY_META, "version", STORE_SCHEMA_VERSION,
+                               "created", created };
+        send_op(NULL, NULL, 6, argv, NULL);
         write_marker(id);
         st.data_lost = false;
         store_up();
+    } else if (reply && reply->type == REDIS_REPLY_INTEGER) {
+        const char *argv[] = { "HGETALL", KEY_META };
+        send_op(handshake_cb, NULL, 2, argv, NULL);
     } else {
         log_warn("store: cannot write %s: %s", KEY_META,
                  reply ? reply->str : err);
@@ -611,7 +625,9 @@ static void handshake_cb(redisReply *reply, const char *err, void *priv)
         event_active(st.health_ev, EV_TIMEOUT, 1);
         return;
     }
-    read_marker(marker, sizeof(marker));
+    /* The marker as it was before the HGETALL was sent: a sibling worker that
+     * writes it meanwhile has made campus:meta first, which HGETALL sees. */
+    snprintf(marker, sizeof(marker), "%s", st.marker_seen);
     const char *instance, *version;
     store_parse_meta(reply, &instance, &version);
     if (instance == NULL) {
@@ -629,11 +645,8 @@ static void handshake_cb(redisReply *reply, const char *err, void *priv)
         RAND_bytes(rnd, sizeof(rnd));
         for (int i = 0; i < 8; i++)
             sprintf(id + 2 * i, "%02x", rnd[i]);
-        char created[32];
-        snprintf(created, sizeof(created), "%ld", (long)time(NULL));
-        const char *argv[] = { "HSET", KEY_META, "version", STORE_SCHEMA_VERSION,
-                               "instance", id, "created", created };
-        if (send_op(meta_set_cb, id, 8, argv, NULL) < 0)
+        const char *argv[] = { "HSETNX", KEY_META, "instance", id };
+        if (send_op(meta_set_cb, id, 4, argv, NULL) < 0)
             free(id);
         return;
     }
@@ -685,6 +698,7 @@ static void connect_cb(const redisAsyncContext *ac, int status)
     /* The persistence check goes first: its verdict is in before the
      * handshake's reply makes the store up. */
     aof_check_send();
+    read_marker(st.marker_seen, sizeof(st.marker_seen));
     const char *argv[] = { "HGETALL", KEY_META };
     send_op(handshake_cb, NULL, 2, argv, NULL);
 }

@@ -271,27 +271,6 @@ def stop_all():
 
 # ---- the load, run in the clients' namespace --------------------------------
 
-def lessons_and_exercises():
-    lessons, exercises = [], []
-    for course in sorted(os.listdir(COURSES)):
-        root = os.path.join(COURSES, course)
-        if not os.path.isdir(root):
-            continue
-        for dirpath, _, files in sorted(os.walk(root)):
-            for f in sorted(files):
-                if f[:2].isdigit() and f.endswith(".md") and f.count(".") in (1, 2) \
-                        and os.path.basename(dirpath)[:2].isdigit():
-                    slug = f[3:].split(".")[0]
-                    full = "%s/%s" % (course, slug)
-                    text = open(os.path.join(dirpath, f), encoding="utf-8").read()
-                    if ".fr." in f or ".es." in f:
-                        continue
-                    if "```gift" in text or f.endswith(".case.md") or "```task" in text:
-                        exercises.append(full)
-                    lessons.append(full)
-    return lessons, exercises
-
-
 def load_main(conf_path):
     """The clients: THREADS learners' loops for LOAD_SECONDS, each event a
     JSON line (t, thread, op, what, code) in the output file."""
@@ -483,8 +462,6 @@ def test_cluster_failover():
         assert 'campus_catalog_info{worker="%s",version="%s"} 1' % (w, version) in metrics
 
     # -- accounts, through HAProxy from the clients' namespace
-    lessons, exercises = lessons_and_exercises()
-    assert len(lessons) > 30 and len(exercises) > 5, (len(lessons), len(exercises))
     users = [["l%d-%d" % (n, j) for j in range(4)] for n in range(THREADS)]
     reg = ("import sys,json\nsys.path.insert(0,%r)\nfrom harness import Client\n"
            "out={}\n"
@@ -494,19 +471,27 @@ def test_cluster_failover():
            "r=c.request('LOGIN nobody-here \"wrong password\"')\n"
            "out['_badlogin']=r.code\n"
            "r=c.request('LOGIN boss \"%s\"'); out['_boss']=r.code\n"
-           "import time\n"
-           "for _ in range(40):\n"
-           "  r=c.request('RELOAD all'); out['_reload']=[r.code, r.text]\n"
-           "  if 'to 4 workers' in r.text: break\n"
-           "  time.sleep(0.25)\n"
+           "out['_lessons']=[]; out['_exercises']=[]\n"
+           "a=Client(7070,host=%r,timeout=10)\n"
+           "for row in a.request('COURSES').rows():\n"
+           "  for l in a.request('COURSE '+row['id']).rows():\n"
+           "    out['_lessons'].append(l['lesson'])\n"
+           "    if l['kind'] in ('quiz','case'): out['_exercises'].append(l['lesson'])\n"
+           "r=c.request('RELOAD all'); out['_reload']=[r.code, r.text]\n"
            "r=c.request('STATS'); out['_stats']=r.body.decode() if r.body else r.text\n"
            "print(json.dumps(out))\n"
-           % (os.path.dirname(os.path.abspath(__file__)), LB, PASSWORD, PASSWORD))
+           % (os.path.dirname(os.path.abspath(__file__)), LB, PASSWORD, PASSWORD, LB))
+    # Each worker subscribes within a second of its store link.
+    wait_for(lambda: redis_cli("cli", R[1], 6379, "PUBSUB", "NUMSUB", "campus:reload")
+             .split("\n")[-1] == "4", timeout=15, what="four workers subscribed")
     out = json.loads(in_ns("cli", sys.executable, "-c", reg,
                            json.dumps([u for us in users for u in us]), timeout=60))
     assert all(v == 201 for k, v in out.items() if not k.startswith("_")), out
     assert out["_badlogin"] in (401, 403), out
     assert out["_boss"] == 200, out
+    # What a learner may read and answer, as the server lists it.
+    lessons, exercises = out["_lessons"], out["_exercises"]
+    assert len(lessons) > 30 and len(exercises) > 5, (len(lessons), len(exercises))
     # Every worker of both machines heard the reload.
     assert out["_reload"][0] == 202 and "to 4 workers" in out["_reload"][1], out["_reload"]
     assert "catalog-version" in out["_stats"], out["_stats"]
@@ -521,7 +506,11 @@ def test_cluster_failover():
             "print(c.getresponse().status)\n" % LB)
     assert in_ns("cli", sys.executable, "-c", code).strip() in ("401", "403")
     assert redis_cli("cli", R[1], 6379, "GET", "campus:{a:%s}:fails" % CLI) == "2"
-    time.sleep(0.5)     # let the replicas have the accounts
+    # A reload holds each worker while it loads (seconds in this build):
+    # the load begins once HAProxy has both machines again.
+    for i in (1, 2):
+        wait_for(lambda: healthz(C[i])[0] == 200, timeout=30, what="campusd %d after reload" % i)
+    time.sleep(1.0)     # HAProxy's rise, and the replicas have the accounts
 
     # -- the load, and what goes wrong under it
     events = os.path.join(tmp, "events.jsonl")
