@@ -41,9 +41,10 @@ void http_send_reply(struct evhttp_request *r, int code, const char *reason, str
 static void handle_healthz(struct evhttp_request *r)
 {
     bool up = store_state() == STORE_UP;
-    json_t *doc = json_pack("{s:s,s:s,s:b,s:I,s:s,s:I,s:i}", "status",
+    json_t *doc = json_pack("{s:s,s:s,s:b,s:b,s:I,s:s,s:I,s:i}", "status",
                             up && store_writable() ? "ok" : "degraded",
                             "store", store_status(), "store_writable", store_writable(),
+                            "live", live_bus_up(),
                             "uptime", (json_int_t)(time(NULL) - stats.started),
                             "catalog_version", courses_version(),
                             "catalog_loaded_ms", (json_int_t)courses_loaded_ms(),

@@ -222,6 +222,7 @@ static void begin_shutdown(void)
     if (server.tls_listener)
         evconnlistener_disable(server.tls_listener);
     conn_drain_all();
+    live_sse_stop();             /* browsers resume their streams elsewhere */
     drain_deadline = now_mono() + (double)cfg.shutdown_timeout;
     drain_timer = event_new(server.base, -1, EV_PERSIST, shutdown_tick, NULL);
     struct timeval tv = { 0, 50000 };
@@ -249,6 +250,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     exercise_review_repair_tick();
     stats_publish();
     cohort_tick();
+    live_bus_tick();
 }
 
 int server_run(int worker_id, SSL_CTX *ssl_ctx)
@@ -300,6 +302,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
                      (int)(cfg.workers > 1 ? getppid() : getpid()));
             notify_systemd(state);
         }
+        live_bus_start(server.base);
         log_info("worker %d ready: ctp %s:%ld, tls %ld, http %ld", worker_id, cfg.bind,
                  cfg.text_port, server.tls_listener ? cfg.tls_port : 0L, cfg.http_port);
         event_base_dispatch(server.base);
@@ -310,6 +313,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
      * answered into the void by store_stop, which frees them. */
     conn_close_all();
     proxy_wait_free_all();
+    live_sse_stop();
     http_stop();
     read_cache_free();
     ctz_cache_free();
@@ -319,6 +323,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
         evconnlistener_free(server.tls_listener);
     auth_pool_stop();            /* hashes in flight answer 503 before the store goes */
     bus_stop();
+    live_bus_stop();
     store_stop();
     if (drain_timer)
         event_free(drain_timer);

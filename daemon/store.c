@@ -777,24 +777,20 @@ static void move_later(const char *why)
     event_active(st.move_ev, EV_TIMEOUT, 1);
 }
 
-static void connect_now(void)
+/* A new async context to the address the store uses (host:port or a unix
+ * socket; under Sentinel, the primary chosen last), not yet attached to a
+ * loop. NULL after logging why. The live bus (live-bus.c) connects its
+ * subscriber through here too, so whatever moves the store to another
+ * address moves both. */
+redisAsyncContext *store_connect_async(const char *who)
 {
-    const char *addr = st.cfg->redis;
+    const char *addr = st.sentinel ? st.addr : st.cfg->redis;
     redisAsyncContext *ac;
-    char hostport[STORE_ADDR_MAX];
 
-    if (st.ac || st.stopping)
-        return;
-    if (st.sentinel) {
-        if (!st.target_known) {
-            st.state = STORE_CONNECTING;
-            sentinel_ask();          /* sentinel_found comes back here */
-            return;
-        }
-        snprintf(hostport, sizeof(hostport), "%s:%d", st.target_host, st.target_port);
-        addr = hostport;
+    if (addr == NULL || addr[0] == '\0') {
+        log_warn("%s: no primary known yet", who);
+        return NULL;
     }
-    snprintf(st.addr, sizeof(st.addr), "%s", addr);
     if (addr[0] == '/') {
         ac = redisAsyncConnectUnix(addr);
     } else {
@@ -806,9 +802,32 @@ static void connect_now(void)
         ac = redisAsyncConnect(host, port);
     }
     if (ac == NULL || ac->err) {
-        log_warn("store: cannot connect to %s: %s", addr, ac ? ac->errstr : "out of memory");
+        log_warn("%s: cannot connect to %s: %s", who, addr, ac ? ac->errstr : "out of memory");
         if (ac)
             redisAsyncFree(ac);
+        return NULL;
+    }
+    return ac;
+}
+
+static void connect_now(void)
+{
+    redisAsyncContext *ac;
+
+    if (st.ac || st.stopping)
+        return;
+    if (st.sentinel) {
+        if (!st.target_known) {
+            st.state = STORE_CONNECTING;
+            sentinel_ask();          /* sentinel_found comes back here */
+            return;
+        }
+        snprintf(st.addr, sizeof(st.addr), "%s:%d", st.target_host, st.target_port);
+    } else {
+        snprintf(st.addr, sizeof(st.addr), "%s", st.cfg->redis);
+    }
+    ac = store_connect_async("store");
+    if (ac == NULL) {
         schedule_reconnect();
         return;
     }
