@@ -31,7 +31,7 @@ SCRIPTS_H = os.path.join(harness.SOURCE, "daemon", "scripts.h")
 PW = "a long enough password"
 FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
 # Redis commands a script may call without a key.
-KEYLESS = {"TIME"}
+KEYLESS = {"TIME", "PUBLISH"}   # PUBLISH names a channel, not a key
 
 
 def c_unescape(s):
@@ -54,6 +54,10 @@ def script_sources():
     start = text.index("static const char *const sources[SCRIPT_COUNT]")
     body = text[start:text.index("\n};", start)]
     body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    # Macros of Lua text shared by several scripts: #define NAME_LUA "..." \\ ...
+    for m in re.finditer(r"^#define\s+([A-Z_]+_LUA)\b((?:.*\\\n)+.*)$", text, re.M):
+        lits = " ".join('"%s"' % x for x in re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
+        body = re.sub(r"\b%s\b" % m.group(1), lambda _: lits, body)
     out = {}
     for m in re.finditer(r"\[SCRIPT_([A-Z_]+)\]\s*=\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+)", body):
         parts = re.findall(r"\"((?:[^\"\\]|\\.)*)\"", m.group(2))
@@ -88,6 +92,14 @@ def test_every_script_takes_its_keys_from_keys():
             cmd, first = m.group(1).upper(), (m.group(2) or "").strip()
             calls += 1
             if cmd in KEYLESS:
+                continue
+            if re.fullmatch(r"[a-z_]+", first):
+                # A parameter of a local function: every call passes KEYS.
+                fn = re.search(r"local function (\w+)\(%s\b" % first, src)
+                assert fn, "%s: %s on %r, not a key from KEYS" % (name, cmd, first)
+                args = re.findall(r"\b%s\(\s*([^,)]+)" % fn.group(1), src)[1:]
+                assert args and all(re.fullmatch(r"KEYS\[[^\]]+\]", x.strip()) for x in args), \
+                    (name, fn.group(1), args)
                 continue
             assert re.fullmatch(r"KEYS\[[^\]]+\]", first), \
                 "%s: %s on %r, not a key from KEYS" % (name, cmd, first)
@@ -180,6 +192,20 @@ def make_course():
     return root
 
 
+def push_request(c, line, raw=False):
+    """A request on a connection that takes push lines: those ("* ...")
+    before the answer are skipped."""
+    c.send(line if raw else line + "\r\n")
+    while True:
+        while b"\r\n" not in c.buf:
+            c._fill()
+        if not c.buf.startswith(b"* "):
+            return c.read_response()
+        m = re.search(rb"\{(\d+)\}$", c.read_line())
+        if m:
+            c.read_exact(int(m.group(1)) + 2)
+
+
 def ok(r, *codes):
     assert r.code in (codes or (200,)), r
     return r
@@ -241,6 +267,18 @@ def test_callers_under_cluster_mode():
         rid = tara.request("REVIEW LIST").rows()[0]["id"]
         ok(tara.request("REVIEW SHOW %s" % rid))
         ok(tara.request('REVIEW GRADE %s 7 "Dates are missing."' % rid))
+        # A live session: the trainer leads, the learner follows.
+        lead, follow = session("tara"), session("lena", PW + " too")
+        ok(push_request(lead, "LIVE START %s" % cid), 200, 201)
+        ok(push_request(follow, "LIVE JOIN %s" % cid))
+        ok(push_request(lead, "LIVE GOTO slots/read"))
+        gift = b"::Q:: The forum meets monthly. {T}\n"
+        ok(push_request(lead, b"LIVE POLL {%d}\r\n" % len(gift) + gift, raw=True), 200, 201)
+        ok(push_request(follow, "LIVE ANSWER true"))
+        ok(push_request(lead, "LIVE CLOSE"))
+        ok(push_request(lead, "LIVE END"))
+        lead.close()
+        follow.close()
         ok(tara.request("COHORT PROGRESS %s" % cid))
         ok(tara.request("COHORT GRADES %s" % cid))
         ok(tara.request("COHORT REMOVE %s dan" % cid))
