@@ -24,6 +24,7 @@ without them. All traffic stays inside the namespaces."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -353,7 +354,70 @@ def load_main(conf_path):
         if c:
             c.close()
 
+    def live_request(c, line):
+        c.send(line + "\r\n")
+        while True:
+            while b"\r\n" not in c.buf:
+                c._fill()
+            if not c.buf.startswith(b"* "):
+                return c.read_response()
+            m = re.search(rb"\{(\d+)\}$", c.read_line())
+            if m:
+                c.read_exact(int(m.group(1)) + 2)
+
+    def lead():
+        c = None
+        i = 0
+        while time.time() < stop_at:
+            try:
+                if c is None:
+                    c = connect(False)
+                    c.request('LOGIN coach "%s"' % PASSWORD)
+                    r = live_request(c, "LIVE START %s" % conf["cohort"])
+                    log(th="lead", op="LIVE START", code=r.code)
+                lesson = conf["lessons"][i % len(conf["lessons"])]
+                if not lesson.startswith("led-foundations/"):
+                    i += 1
+                    continue
+                r = live_request(c, "LIVE GOTO %s" % lesson)
+                log(th="lead", op="LIVE GOTO", what=lesson, code=r.code, text=r.text)
+                i += 1
+                time.sleep(0.3)
+            except (OSError, EOFError, AssertionError) as e:
+                log(th="lead", op="DROP", err=str(e)[:100])
+                if c:
+                    c.close()
+                c = None
+                time.sleep(0.1)
+
+    def follow():
+        c = None
+        while time.time() < stop_at:
+            try:
+                if c is None:
+                    c = connect(True)
+                    c.request('LOGIN fol "%s"' % PASSWORD)
+                    r = live_request(c, "LIVE JOIN %s" % conf["cohort"])
+                    log(th="follow", op="LIVE JOIN", code=r.code)
+                    c.sock.settimeout(1.0)
+                try:
+                    line = c.read_line()
+                except socket.timeout:
+                    continue
+                m = re.search(rb"\{(\d+)\}$", line)
+                if m:
+                    c.read_exact(int(m.group(1)) + 2)
+                if line.startswith(b"* LIVE GOTO "):
+                    log(th="follow", op="PUSH GOTO", what=line[12:].decode())
+            except (OSError, EOFError, AssertionError) as e:
+                log(th="follow", op="DROP", err=str(e)[:100])
+                if c:
+                    c.close()
+                c = None
+                time.sleep(0.1)
+
     ts = [threading.Thread(target=worker, args=(n,)) for n in range(conf["threads"])]
+    ts += [threading.Thread(target=lead), threading.Thread(target=follow)]
     for t in ts:
         t.start()
     for t in ts:
@@ -477,10 +541,18 @@ def test_cluster_failover():
            "  for l in a.request('COURSE '+row['id']).rows():\n"
            "    out['_lessons'].append(l['lesson'])\n"
            "    if l['kind'] in ('quiz','case'): out['_exercises'].append(l['lesson'])\n"
+           "t=Client(7070,host=%r,timeout=10); f=Client(7070,host=%r,timeout=10)\n"
+           "out['_coach']=t.request('REGISTER coach \"%s\"').code\n"
+           "out['_fol']=f.request('REGISTER fol \"%s\"').code\n"
+           "out['_role']=c.request('USER ROLE coach trainer').code\n"
+           "t.request('LOGIN coach \"%s\"'); f.request('LOGIN fol \"%s\"')\n"
+           "r=t.request('COHORT CREATE led-foundations Live 2020-01-01'); out['_cohort']=r.text\n"
+           "out['_join']=f.request('COHORT JOIN '+r.text.split()[-1]).code\n"
            "r=c.request('RELOAD all'); out['_reload']=[r.code, r.text]\n"
            "r=c.request('STATS'); out['_stats']=r.body.decode() if r.body else r.text\n"
            "print(json.dumps(out))\n"
-           % (os.path.dirname(os.path.abspath(__file__)), LB, PASSWORD, PASSWORD, LB))
+           % (os.path.dirname(os.path.abspath(__file__)), LB, PASSWORD, PASSWORD, LB,
+              LB, LB, PASSWORD, PASSWORD, PASSWORD, PASSWORD))
     # Each worker subscribes within a second of its store link.
     wait_for(lambda: redis_cli("cli", R[1], 6379, "PUBSUB", "NUMSUB", "campus:reload")
              .split("\n")[-1] == "4", timeout=15, what="four workers subscribed")
@@ -489,6 +561,9 @@ def test_cluster_failover():
     assert all(v == 201 for k, v in out.items() if not k.startswith("_")), out
     assert out["_badlogin"] in (401, 403), out
     assert out["_boss"] == 200, out
+    assert out["_coach"] == 201 and out["_fol"] == 201 and out["_role"] == 200, out
+    assert out["_join"] in (200, 201), out
+    cohort = out["_cohort"].split()[1]
     # What a learner may read and answer, as the server lists it.
     lessons, exercises = out["_lessons"], out["_exercises"]
     assert len(lessons) > 30 and len(exercises) > 5, (len(lessons), len(exercises))
@@ -516,6 +591,7 @@ def test_cluster_failover():
     events = os.path.join(tmp, "events.jsonl")
     conf = os.path.join(tmp, "load.json")
     json.dump({"out": events, "seconds": LOAD_SECONDS, "lb": LB, "threads": THREADS,
+               "cohort": cohort,
                "users": users, "lessons": lessons, "exercises": exercises}, open(conf, "w"))
     load = subprocess.Popen(["ip", "netns", "exec", ns("cli"), sys.executable,
                              os.path.abspath(__file__), "--load", conf],
@@ -561,7 +637,11 @@ def test_cluster_failover():
     acked_submit = [e for e in evs if e["op"] == "SUBMIT" and e["code"] in (200, 201)]
     assert len(acked_done) > 20 and len(acked_submit) > 10, (len(acked_done), len(acked_submit))
     # Service back: the first acknowledged write after the kill.
-    writes_after = [e["t"] for e in evs if e["op"] in ("DONE", "SUBMIT") and e["t"] > t_kill
+    # Answers already on their way when the primary died are not "back":
+    # count from the first refusal after the kill.
+    refused = [e["t"] for e in evs if e["t"] > t_kill and e.get("code") == 503]
+    assert refused, "no 503 after the primary was killed"
+    writes_after = [e["t"] for e in evs if e["op"] in ("DONE", "SUBMIT") and e["t"] > refused[0]
                     and e["code"] in (200, 201)]
     assert writes_after, "no write acknowledged after the primary was killed"
     failover = t_switch - t_kill
@@ -573,6 +653,14 @@ def test_cluster_failover():
     # After the machine went, the other one serves.
     after_machine = [e for e in evs if e["t"] > t_machine + 3 and e.get("code") == 200]
     assert len(after_machine) > 20, len(after_machine)
+
+    # -- the live session went on: pushes reached the follower after the
+    # failover and after its machine (or the other) went
+    pushes = [e["t"] for e in evs if e["op"] == "PUSH GOTO"]
+    assert any(t > t_switch + 2 for t in pushes) and any(t > t_machine + 3 for t in pushes), \
+        (len(pushes), [e for e in evs if e["th"] in ("lead", "follow")][-10:])
+    print("live: %d pushes followed, %d after the machine went"
+          % (len(pushes), sum(1 for t in pushes if t > t_machine)))
 
     # -- what the store kept: every acknowledged write
     primary = sentinel_primary()
