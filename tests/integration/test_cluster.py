@@ -5,7 +5,8 @@ replicas) with three Sentinels, two campusd machines with two workers
 each under --sentinel, HAProxy in front (TCP for CTP/1 and TLS, HTTP
 checks on /healthz, PROXY protocol v2), and clients in a namespace of
 their own. Under a steady mixed load (READ, DONE, SUBMIT, over CTP/1 and
-TLS) the Redis primary is SIGKILLed, then one campusd machine, then the
+TLS, and a live session: a trainer's LIVE GOTOs to a follower over TLS) the
+Redis primary is SIGKILLed, then one campusd machine, then the
 old primary comes back, is partitioned away and healed.
 
 Asserted: every DONE and SUBMIT the clients saw acknowledged is in the
@@ -17,7 +18,9 @@ show one catalogue version on both machines, /metrics counts both workers
 of a machine, and PROXY v2 makes the learner's address the one that
 failed logins are counted by, on CTP/1 and on HTTP.
 
-Live sessions are not part of the load: they are not in this tree yet.
+The live session must go on: the follower, who reconnects and joins again
+when its machine goes, gets pushes after the failover and after the
+machine is gone.
 
 Needs root (ip netns), redis-sentinel and haproxy; skipped, and said so,
 without them. All traffic stays inside the namespaces."""
