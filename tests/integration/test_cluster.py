@@ -401,6 +401,12 @@ def load_main(conf_path):
                     c = connect(True)
                     c.request('LOGIN fol "%s"' % PASSWORD)
                     r = live_request(c, "LIVE JOIN %s" % conf["cohort"])
+                    if r.code != 200:        # no session under way yet, or the store away
+                        log(th="follow", op="LIVE JOIN refused", status=r.code)
+                        c.close()
+                        c = None
+                        time.sleep(0.2)
+                        continue
                     log(th="follow", op="LIVE JOIN", code=r.code)
                     c.sock.settimeout(1.0)
                 try:
