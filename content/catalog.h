@@ -143,6 +143,14 @@ struct lesson {
     struct cmark_node *trainer_doc; /* private: the body with trainer blocks, or NULL */
     char **citations;           /* reference keys cited, in order of first use, unique */
     size_t ncitations;
+    /* Languages (see "Language variants" below). */
+    const char *lang;           /* the language of this text: a tag of
+                                 * course->languages ("" when the course names none) */
+    struct lesson **variants;   /* the default file's other languages, in the
+                                 * order of course->languages; none in a variant */
+    size_t nvariants;
+    struct lesson *base;        /* a variant: the default lesson, whose ids,
+                                 * prerequisites and neighbours it shares; else NULL */
 };
 
 /* One entry of a course's references.yaml. */
@@ -170,6 +178,16 @@ struct programme {
     size_t ncourses;
 };
 
+/* A course.md or module.md in another language (course.fr.md, module.es.md):
+ * its title, summary and introduction. */
+struct text_variant {
+    const char *lang;           /* a tag of the course's languages */
+    char *title;
+    char *summary;
+    char *intro_html;
+    char *intro_text;
+};
+
 struct module {
     char *id;                   /* slug of the folder */
     char *title;
@@ -182,6 +200,8 @@ struct module {
     struct lesson **lessons;    /* in order; no trainer-only lesson */
     size_t nlessons;
     int minutes;                /* sum of its lessons' minutes */
+    struct text_variant *variants; /* module.LL.md files, in the course's languages order */
+    size_t nvariants;
     struct lesson **trainer_lessons; /* trainer: true lessons, in order */
     size_t ntrainer_lessons;
 };
@@ -196,7 +216,12 @@ struct course {
     char *id;                   /* folder name */
     char *title;
     char *summary;
-    char *language;
+    char *language;             /* the default language ("" when unset) */
+    char **languages;           /* every language it is written in, as course.md's
+                                 * languages: lists them; the default among them */
+    size_t nlanguages;
+    struct text_variant *variants; /* course.LL.md files */
+    size_t nvariants;
     char *version;
     char **authors;
     size_t nauthors;
@@ -237,6 +262,29 @@ struct catalog {
     struct programme *programmes; /* courses/programmes.yaml, in file order */
     size_t nprogrammes;
 };
+
+/* Language variants. A lesson, quiz or case may have a file per language
+ * beside it (01-intro.fr.md, 03-case.case.es.md), and module.md and course.md
+ * too (module.fr.md): the same item in another language, with the same ids,
+ * exercises and keys (docs/AUTHORING.md, "Languages"). A variant is a
+ * struct lesson of its own (text, renderings, exercise in its language),
+ * reached only through its default lesson: catalog_lesson() and the course's
+ * lists hold default lessons only, so progress, attempts and certificates are
+ * per item whatever the language it was read in. */
+
+/* The text of lesson in the course language lang (a tag of
+ * course->languages, any case): its variant, or the lesson itself when lang
+ * is the default, NULL, or a language it has no variant in. */
+const struct lesson *catalog_lesson_lang(const struct lesson *lesson, const char *lang);
+
+/* The course.LL.md or module.LL.md text in lang, or NULL for the default
+ * language and for a language without a file. */
+const struct text_variant *catalog_course_text(const struct course *c, const char *lang);
+const struct text_variant *catalog_module_text(const struct module *m, const char *lang);
+
+/* The course's language that range names (RFC 4647 lookup: "fr-CA" gives
+ * "fr"), as spelled in course->languages, or NULL when it names none. */
+const char *catalog_course_lang(const struct course *c, const char *range);
 
 /* Loads every course below dir. Every problem found goes to diags (paths
  * relative to dir). Returns a catalogue holding one reference, even when

@@ -42,6 +42,7 @@ static const struct fm_key {
     {"authors", FMT_LIST_OR_STRING, K_COURSE, 0},
     {"criteria", FMT_STRING, K_COURSE, 0},
     {"skills", FMT_LIST, K_COURSE, 0},
+    {"languages", FMT_LIST, K_COURSE, 0},
     {"completion", FMT_COMPLETION, K_COURSE, 0},
     {"objectives", FMT_LIST, K_STUDY, 0},
     {"minutes", FMT_POSINT, K_STUDY, K_STUDY},
@@ -270,6 +271,8 @@ static void read_key(struct fm_ctx *c, struct front_matter *fm, yaml_document_t 
                      : strcmp(key->name, "criteria") == 0 ? &fm->criteria
                                                           : &fm->version;
         *dst = xstrdup(scalar(v));
+        if (dst == &fm->language)
+            fm->language_line = line;
         if (key->type == FMT_ID)
             fm->id_line = node_line(c, k);
         return;
@@ -287,6 +290,10 @@ static void read_key(struct fm_ctx *c, struct front_matter *fm, yaml_document_t 
             ok = read_list(c, doc, v, true, &fm->authors, &fm->nauthors, NULL);
         else if (strcmp(key->name, "skills") == 0)
             ok = read_list(c, doc, v, false, &fm->skills, &fm->nskills, NULL);
+        else if (strcmp(key->name, "languages") == 0) {
+            ok = read_list(c, doc, v, false, &fm->languages, &fm->nlanguages, NULL);
+            fm->languages_line = line;
+        }
         else if (strcmp(key->name, "objectives") == 0)
             ok = read_list(c, doc, v, false, &fm->objectives, &fm->nobjectives, NULL);
         else if (strcmp(key->name, "sources") == 0)
@@ -434,6 +441,7 @@ void fm_free(struct front_matter *fm)
     free_list(fm->authors, fm->nauthors);
     free(fm->criteria);
     free_list(fm->skills, fm->nskills);
+    free_list(fm->languages, fm->nlanguages);
     free_list(fm->objectives, fm->nobjectives);
     free_list(fm->sources, fm->nsources);
     free_list(fm->prerequisites, fm->nprerequisites);

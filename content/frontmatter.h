@@ -25,6 +25,10 @@ struct front_matter {
     char *criteria;             /* course.md: what a learner does to earn the certificate */
     char **skills;              /* course.md: what the course's certificate attests */
     size_t nskills;
+    char **languages;           /* course.md: every language of the course (languages:) */
+    size_t nlanguages;
+    int languages_line;
+    int language_line;          /* line of the language key */
     struct completion_rule completion;
     int minutes;                /* 0 when absent or invalid */
     char **objectives;

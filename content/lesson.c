@@ -342,7 +342,7 @@ static bool doc_empty(cmark_node *doc)
     return cmark_node_first_child(doc) == NULL;
 }
 
-struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m,
+struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m,
                             const char *path, char *src, size_t len, int number,
                             const char *slug, bool is_case)
 {
@@ -426,6 +426,15 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
         memcpy(les->prerequisite_lines, fm.prerequisite_lines, fm.nprerequisites * sizeof(int));
     }
     fm_free(&fm);
+    les->lang = c->language ? c->language : "";
+    return les;
+}
+
+struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m,
+                            const char *path, char *src, size_t len, int number,
+                            const char *slug, bool is_case)
+{
+    struct lesson *les = lesson_parse(l, c, m, path, src, len, number, slug, is_case);
 
     if (les->trainer) {
         /* Outside the learners' course: no count, outline or rule sees it. */
@@ -602,6 +611,13 @@ static void resolve_link(struct loader *l, const char *path, cmark_node *link, b
         return;
     }
     struct lesson *les = target ? lesson_by_path(l, target) : NULL;
+    if (les == NULL && target) {
+        /* A link to another language's file (02-next.fr.md) is a link to
+         * the item: the reader gets it in their own language. */
+        char *base = variant_base_path(target);
+        les = base ? lesson_by_path(l, base) : NULL;
+        free(base);
+    }
     if (les == NULL) {
         if (report)
             diag_add(l->diags, DIAG_ERROR, path, node_line(link), "link to missing lesson '%s'",
@@ -687,6 +703,20 @@ void loader_finish(struct loader *l)
             les->trainer_text = render_text_opts(les->trainer_doc, &o);
         }
     }
+    /* Variants render as their default lessons do, trainer blocks too. */
+    for (size_t i = 0; i < l->nvariants; i++) {
+        struct lesson *les = l->variants[i];
+        resolve_links(l, les->path, les->doc, false, !les->trainer);
+        struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
+                                     .title = les->title};
+        les->html = render_html(les->doc);
+        les->text = render_text_opts(les->doc, &o);
+        if (les->trainer_doc) {
+            resolve_links(l, les->path, les->trainer_doc, true, false);
+            les->trainer_html = render_html(les->trainer_doc);
+            les->trainer_text = render_text_opts(les->trainer_doc, &o);
+        }
+    }
     for (size_t i = 0; i < l->nintros; i++) {
         struct loader_intro *in = &l->intros[i];
         resolve_links(l, in->path, in->doc, false, true);
@@ -742,6 +772,9 @@ void lesson_free(struct lesson *les)
         table_free(les->tables[i]);
     free(les->tables);
     exercise_free(les->exercise);
+    for (size_t i = 0; i < les->nvariants; i++)
+        lesson_free(les->variants[i]);
+    free(les->variants);
     if (les->doc)
         cmark_node_free(les->doc);
     free(les);

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -210,6 +211,23 @@ static void free_entries(struct entry *v, size_t n)
     free(v);
 }
 
+/* A language variant found in a folder, read once its default is loaded. */
+struct pending_variant {
+    char *rel;                  /* path relative to the root */
+    char *base;                 /* the default file's name */
+    char lang[LANG_TAG_MAX];
+};
+
+static void pending_push(struct pending_variant **v, size_t *n, char *rel, char *base,
+                         const char *lang)
+{
+    *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+    (*v)[*n].rel = rel;
+    (*v)[*n].base = base;
+    snprintf((*v)[*n].lang, sizeof((*v)[*n].lang), "%s", lang);
+    (*n)++;
+}
+
 /* Loads the lessons of one module folder (mdir relative to the root). */
 static void load_module_files(struct walk *w, struct course *c, struct module *m)
 {
@@ -219,12 +237,19 @@ static void load_module_files(struct walk *w, struct course *c, struct module *m
     struct entry *v = xcalloc(n ? n : 1, sizeof(*v));
     size_t nv = 0;
     bool have_module_md = false;
+    struct pending_variant *pv = NULL;
+    size_t npv = 0;
+    char *vbase, vlang[LANG_TAG_MAX];
 
     free(full);
     for (size_t i = 0; i < n; i++) {
         char *rel = xasprintf("%s/%s", m->path, names[i]);
         enum kind k = entry_kind(w, rel);
         struct entry e = {0};
+        if (k == KIND_FILE && variant_split(names[i], &vbase, vlang)) {
+            pending_push(&pv, &npv, rel, vbase, vlang);
+            continue;
+        }
         if (k == KIND_FILE && strcmp(names[i], "module.md") == 0) {
             have_module_md = true;
         } else if (k == KIND_FILE && (match_numbered(names[i], ".case.md", &e) ||
@@ -288,6 +313,19 @@ static void load_module_files(struct walk *w, struct course *c, struct module *m
         free(rel);
     }
     free_entries(v, nv);
+    for (size_t i = 0; i < npv; i++) {
+        size_t len;
+        char *src = read_text(w, pv[i].rel, &len);
+        if (src && strcmp(pv[i].base, "module.md") == 0) {
+            variant_text_add(w->l, c, m, pv[i].rel, pv[i].lang, src, len);
+            free(src);
+        } else if (src) {
+            variant_lesson_add(w->l, c, m, pv[i].rel, pv[i].base, pv[i].lang, src, len);
+        }
+        free(pv[i].rel);
+        free(pv[i].base);
+    }
+    free(pv);
 }
 
 static struct module *module_new(struct course *c, const char *path, const char *slug, int number)
@@ -436,12 +474,22 @@ static void load_course(struct walk *w, const char *id)
     struct entry *v = xcalloc(n ? n : 1, sizeof(*v));
     size_t nv = 0;
     bool have_course_md = false;
+    struct pending_variant *pv = NULL;
+    size_t npv = 0;
+    char *vbase, vlang[LANG_TAG_MAX];
 
     free(full);
     for (size_t i = 0; i < n; i++) {
         char *rel = xasprintf("%s/%s", id, names[i]);
         enum kind k = entry_kind(w, rel);
         struct entry e = {0};
+        if (k == KIND_FILE && variant_split(names[i], &vbase, vlang)) {
+            if (strcmp(vbase, "course.md") == 0) {
+                pending_push(&pv, &npv, rel, vbase, vlang);
+                continue;
+            }
+            free(vbase);
+        }
         if (k == KIND_FILE && strcmp(names[i], "course.md") == 0) {
             have_course_md = true;
         } else if (k == KIND_DIR && strcmp(names[i], "files") == 0) {
@@ -468,6 +516,7 @@ static void load_course(struct walk *w, const char *id)
     if (!have_course_md) {
         diag_add(w->l->diags, DIAG_ERROR, id, 0, "course.md is missing");
         course_front_matter(c, &fm);
+        variant_course_languages(w->l, c, crel, NULL, 0, 0, 0);
     } else {
         size_t len;
         char *src = read_text(w, crel, &len);
@@ -481,9 +530,21 @@ static void load_course(struct walk *w, const char *id)
             free(src);
         }
         course_front_matter(c, &fm);
+        variant_course_languages(w->l, c, crel, fm.languages, fm.nlanguages, fm.languages_line,
+                                 fm.language_line);
         fm_free(&fm);
     }
     free(crel);
+    for (size_t i = 0; i < npv; i++) {
+        size_t len;
+        char *src = read_text(w, pv[i].rel, &len);
+        if (src)
+            variant_text_add(w->l, c, NULL, pv[i].rel, pv[i].lang, src, len);
+        free(src);
+        free(pv[i].rel);
+        free(pv[i].base);
+    }
+    free(pv);
 
     qsort(v, nv, sizeof(*v), cmp_entry);
     check_numbers(w, id, v, nv);
@@ -507,6 +568,9 @@ static void module_free(struct module *m)
     free(m->intro_html);
     free(m->intro_text);
     free(m->lessons);
+    for (size_t i = 0; i < m->nvariants; i++)
+        text_variant_free(&m->variants[i]);
+    free(m->variants);
     free(m->trainer_lessons);
     free(m);
 }
@@ -543,6 +607,12 @@ static void course_free(struct course *c)
     free(c->title);
     free(c->summary);
     free(c->language);
+    for (size_t i = 0; i < c->nlanguages; i++)
+        free(c->languages[i]);
+    free(c->languages);
+    for (size_t i = 0; i < c->nvariants; i++)
+        text_variant_free(&c->variants[i]);
+    free(c->variants);
     free(c->version);
     free(c->path);
     free(c->intro_html);
@@ -617,6 +687,7 @@ static struct catalog *finish(struct loader *l)
      * errors are the catalogue's errors. */
     for (size_t i = 0; i < cat->nlessons; i++)
         lesson_build_exercise(l, cat->by_id[i]);
+    variant_finish(l);
     if (l->diags->errors) {
         catalog_free(cat);
         return NULL;

@@ -7,6 +7,7 @@
 
 #include "catalog.h"
 #include "diag.h"
+#include "lang.h"
 
 struct cmark_node;
 
@@ -25,6 +26,8 @@ struct loader {
     size_t nall, allcap;
     struct loader_intro *intros;
     size_t nintros, introcap;
+    struct lesson **variants;   /* every language variant built (variant.c) */
+    size_t nvariants, variantcap;
 };
 
 /* Checks that a file's bytes are text: no NUL byte, valid UTF-8. Reports
@@ -39,6 +42,48 @@ int loader_check_text(struct loader *l, const char *path, const char *src, size_
 struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m,
                             const char *path, char *src, size_t len, int number,
                             const char *slug, bool is_case);
+
+/* As lesson_build, without appending the lesson anywhere (for variants). */
+struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m,
+                            const char *path, char *src, size_t len, int number,
+                            const char *slug, bool is_case);
+
+/* ---- variant.c: language variants of lessons, modules and courses ---- */
+
+/* Splits a file name of a variant: "01-x.fr.md", "03-c.case.es.md",
+ * "module.fr.md", "course.pt-br.md" give the default file's name ("01-x.md",
+ * "03-c.case.md", ...) in *base (caller frees) and the tag in lang (2 or 3
+ * lower-case letters, optionally '-' and 2 letters or 3 digits). Returns
+ * false for every other name. */
+bool variant_split(const char *name, char **base, char lang[LANG_TAG_MAX]);
+
+/* The default file's path of a variant's path (caller frees), or NULL. */
+char *variant_base_path(const char *path);
+
+/* Reads course.md's language keys into c (language: the default;
+ * languages: all of them, the default added when missing from it). path and
+ * the lines are for diagnostics. */
+void variant_course_languages(struct loader *l, struct course *c, const char *path,
+                              char **languages, size_t nlanguages, int line, int language_line);
+
+/* A course.LL.md or module.LL.md (src, len bytes; not kept): its title,
+ * summary and body become a text variant of the course or module. */
+void variant_text_add(struct loader *l, struct course *c, struct module *m, const char *path,
+                      const char *lang, const char *src, size_t len);
+
+/* A lesson variant (src taken over) of the lesson whose file is base_name in
+ * module m. Reports a language the course does not declare, the default
+ * language, and a variant without its default file. */
+void variant_lesson_add(struct loader *l, struct course *c, struct module *m, const char *path,
+                        const char *base_name, const char *lang, char *src, size_t len);
+
+/* Once every exercise is built: builds each variant's exercise, reports one
+ * whose exercises, task ids, weights, option keys or numeric answers differ
+ * from the default's (errors), lets its rubric concepts add the default's
+ * synonyms, and warns of each lesson missing in a declared language. */
+void variant_finish(struct loader *l);
+
+void text_variant_free(struct text_variant *v);
 
 /* Parses the body of a course.md or module.md (from body_off) and queues it
  * for link resolution and rendering into *html and *text. */

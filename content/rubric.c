@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Decodes one UTF-8 code point at s (valid or not); returns its length. */
 static size_t utf8_dec(const unsigned char *s, uint32_t *cp)
@@ -535,6 +536,62 @@ static size_t distinct_words(const struct toks *a)
 
 /* Returns why the answer is refused before its concepts are looked for, or
  * NULL; counts its own words in *own. */
+/* The words around a rubric's feedback, per language: what a learner reads
+ * after an answer (concept names and reasons of contradictions are the
+ * author's, in the variant's language). The reasons are shape_check's, in
+ * its order. */
+#define RUBRIC_REASONS 5
+struct rubric_frames {
+    const char *found, *contradicted, *missing, *none;
+    const char *own_words;      /* %zu own words, %zu needed */
+    const char *contradiction;  /* %g points, %s why */
+    const char *negated;        /* %s the phrase */
+    const char *reasons[RUBRIC_REASONS];
+};
+
+static const struct rubric_frames rubric_frames_en = {
+    "Found: ", " Contradicted: ", " Missing: ", "none.",
+    " (%zu words of your own, %zu needed.)", " Contradiction (-%g points): %s", "negated: %s",
+    {"There is no answer.",
+     "The answer repeats the task's own text; explain in your own words.",
+     "The answer is a list of keywords; write sentences that explain how and why.",
+     "The answer repeats the same words; say each thing once, in full sentences.",
+     "The answer is too short: it needs more words of your own than the concepts' names."},
+};
+
+static const struct rubric_frames rubric_frames_fr = {
+    "Trouvé : ", " Contredit : ", " Manquant : ", "aucun.",
+    " (%zu mots à vous, %zu demandés.)", " Contradiction (-%g points) : %s", "nié : %s",
+    {"Il n'y a pas de réponse.",
+     "La réponse reprend le texte de la tâche ; expliquez avec vos propres mots.",
+     "La réponse est une liste de mots-clés ; écrivez des phrases qui expliquent comment et "
+     "pourquoi.",
+     "La réponse répète les mêmes mots ; dites chaque chose une fois, en phrases complètes.",
+     "La réponse est trop courte : il lui faut plus de mots à vous que les noms des concepts."},
+};
+
+static const struct rubric_frames rubric_frames_es = {
+    "Encontrado: ", " Contradicho: ", " Falta: ", "nada.",
+    " (%zu palabras propias, se piden %zu.)", " Contradicción (-%g puntos): %s", "negado: %s",
+    {"No hay respuesta.",
+     "La respuesta repite el texto de la tarea; explíquelo con sus propias palabras.",
+     "La respuesta es una lista de palabras clave; escriba frases que expliquen cómo y por qué.",
+     "La respuesta repite las mismas palabras; diga cada cosa una vez, en frases completas.",
+     "La respuesta es demasiado corta: necesita más palabras propias que los nombres de los "
+     "conceptos."},
+};
+
+static const struct rubric_frames *rubric_frames_for(const struct rubric *r)
+{
+    const char *l = r->lang;
+
+    if (l && strncasecmp(l, "fr", 2) == 0 && (l[2] == '\0' || l[2] == '-'))
+        return &rubric_frames_fr;
+    if (l && strncasecmp(l, "es", 2) == 0 && (l[2] == '\0' || l[2] == '-'))
+        return &rubric_frames_es;
+    return &rubric_frames_en;
+}
+
 static const char *shape_check(const struct rubric *r, const struct toks *a, size_t *own)
 {
     struct toks cw = {0}, pr = {0};
@@ -564,18 +621,18 @@ static const char *shape_check(const struct rubric *r, const struct toks *a, siz
         *own += !kw && !copied[i];
     }
     if (a->n == 0)
-        why = "There is no answer.";
+        why = rubric_frames_en.reasons[0];
     else if (share >= RUBRIC_COPY_SHARE)
-        why = "The answer repeats the task's own text; explain in your own words.";
+        why = rubric_frames_en.reasons[1];
     else if (r->min_words > 0 && a->n >= RUBRIC_LIST_FROM &&
              ((double)keywords > RUBRIC_KEYWORD_SHARE * (double)a->n ||
               (double)small < RUBRIC_FUNCTION_SHARE * (double)a->n))
-        why = "The answer is a list of keywords; write sentences that explain how and why.";
+        why = rubric_frames_en.reasons[2];
     else if (r->min_words > 0 && a->n >= RUBRIC_TTR_FROM &&
              (double)distinct_words(a) < RUBRIC_TTR_MIN * (double)a->n)
-        why = "The answer repeats the same words; say each thing once, in full sentences.";
+        why = rubric_frames_en.reasons[3];
     else if (*own < r->min_words)
-        why = "The answer is too short: it needs more words of your own than the concepts' names.";
+        why = rubric_frames_en.reasons[4];
     free(copied);
     toks_free(&cw);
     toks_free(&pr);
@@ -606,7 +663,7 @@ double rubric_grade(const struct rubric *r, const char *text, struct rubric_verd
             int f = pattern_find(&a, c->words[k], r->window);
             if (f == 2) {
                 v->state[i] = RUBRIC_CONTRADICTED;
-                v->why[i] = xasprintf("negated: %s", c->words[k]);
+                v->why[i] = xasprintf(rubric_frames_for(r)->negated, c->words[k]);
             } else if (f == 1) {
                 v->state[i] = RUBRIC_FOUND;
             }
@@ -654,15 +711,20 @@ double rubric_score(const struct rubric *r, const char *text, bool *found)
 char *rubric_feedback(const struct rubric *r, const struct rubric_verdict *v)
 {
     struct sbuf b = {0};
+    const struct rubric_frames *fr = rubric_frames_for(r);
     if (v->rejected) {
-        sbuf_adds(&b, v->rejected);
+        const char *why = v->rejected;
+        for (size_t i = 0; i < RUBRIC_REASONS; i++)
+            if (strcmp(why, rubric_frames_en.reasons[i]) == 0)
+                why = fr->reasons[i];
+        sbuf_adds(&b, why);
         if (r->min_words > 0)
-            sbuf_printf(&b, " (%zu words of your own, %zu needed.)", v->own_words, r->min_words);
+            sbuf_printf(&b, fr->own_words, v->own_words, r->min_words);
         return sbuf_take(&b);
     }
-    static const struct { enum rubric_state st; const char *label; } parts[] = {
-        { RUBRIC_FOUND, "Found: " }, { RUBRIC_CONTRADICTED, " Contradicted: " },
-        { RUBRIC_MISSING, " Missing: " },
+    const struct { enum rubric_state st; const char *label; } parts[] = {
+        { RUBRIC_FOUND, fr->found }, { RUBRIC_CONTRADICTED, fr->contradicted },
+        { RUBRIC_MISSING, fr->missing },
     };
     for (size_t p = 0; p < 3; p++) {
         bool any = false;
@@ -677,11 +739,11 @@ char *rubric_feedback(const struct rubric *r, const struct rubric_verdict *v)
         if (any)
             sbuf_adds(&b, ".");
         else if (parts[p].st != RUBRIC_CONTRADICTED)
-            sbuf_printf(&b, "%snone.", parts[p].label);
+            sbuf_printf(&b, "%s%s", parts[p].label, fr->none);
     }
     for (size_t i = 0; i < r->nagainst; i++)
         if (v->against_hit[i])
-            sbuf_printf(&b, " Contradiction (-%g points): %s", r->against[i].cost,
+            sbuf_printf(&b, fr->contradiction, r->against[i].cost,
                         r->against[i].why[0] ? r->against[i].why : r->against[i].words[0]);
     return sbuf_take(&b);
 }

@@ -72,6 +72,9 @@ struct rubric {
     size_t nagainst;
     char *prompt;      /* owned: the task's prompt, and in a built exercise the case text
                         * around it; answers copied from it score 0. May be NULL */
+    const char *lang;  /* borrowed: the language tag of the feedback's own words
+                        * (English, French or Spanish by its primary subtag);
+                        * NULL: English */
 };
 
 enum rubric_state { RUBRIC_MISSING, RUBRIC_FOUND, RUBRIC_CONTRADICTED };

@@ -5,7 +5,9 @@
 #include "util.h"
 
 #include <cmark.h>
+#include <libstemmer.h>
 #include <math.h>
+#include <strings.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +36,24 @@ struct search_doc {
     char *text;                 /* the lesson text on one line, for snippets */
 };
 
-struct search_index {
+/* The index of one language: every lesson text written in it. */
+struct lang_index {
+    char lang[LANG_TAG_MAX];    /* "" for courses that name no language */
     struct term *terms;         /* open-addressing hash table */
     size_t cap, used;
     struct search_doc *docs;
     size_t ndocs;
 };
+
+struct search_index {
+    struct lang_index *v;       /* one per language, in order of appearance */
+    size_t n;
+};
+
+/* Stemming a stem again: Snowball's Spanish stemmer cuts "-es" from
+ * "clústeres" (giving "cluster") but "-er" from "clúster" (giving "clust"),
+ * so a word is stemmed until it stops changing, at most this many times. */
+#define STEM_PASSES 3
 
 static const char *const stop_words[] = {
     "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be",
@@ -51,18 +65,48 @@ static const char *const stop_words[] = {
     "you", "your",
 };
 
-/* The longest stop word, in bytes: longer words skip the search below. */
-#define STOP_WORD_MAX 5
+/* French and Spanish: folded (no accents), sorted. */
+static const char *const stop_words_fr[] = {
+    "au", "aux", "avec", "ce", "ces", "cette", "dans", "de", "des", "du", "elle", "en", "est",
+    "et", "il", "ils", "la", "le", "les", "leur", "leurs", "lui", "mais", "ne", "nous", "on",
+    "ou", "par", "pas", "pour", "qu", "que", "qui", "sa", "se", "ses", "son", "sont", "sur",
+    "un", "une", "vous",
+};
 
-static bool is_stop_word(const char *w)
+static const char *const stop_words_es[] = {
+    "al", "como", "con", "de", "del", "el", "en", "es", "esta", "este", "la", "las", "le",
+    "les", "lo", "los", "mas", "no", "o", "para", "pero", "por", "que", "se", "sin", "su",
+    "sus", "un", "una", "uno", "y",
+};
+
+/* The longest stop word, in bytes: longer words skip the search below. */
+#define STOP_WORD_MAX 6
+
+struct stop_list {
+    const char *const *w;
+    size_t n;
+};
+
+/* The stop words of a language tag (by its primary subtag): English for
+ * "en" and for courses that name no language. */
+static struct stop_list stop_list_for(const char *lang)
 {
-    size_t lo = 0, hi = sizeof(stop_words) / sizeof(stop_words[0]);
+    if (strncasecmp(lang, "fr", 2) == 0 && (lang[2] == '\0' || lang[2] == '-'))
+        return (struct stop_list){stop_words_fr, sizeof(stop_words_fr) / sizeof(*stop_words_fr)};
+    if (strncasecmp(lang, "es", 2) == 0 && (lang[2] == '\0' || lang[2] == '-'))
+        return (struct stop_list){stop_words_es, sizeof(stop_words_es) / sizeof(*stop_words_es)};
+    return (struct stop_list){stop_words, sizeof(stop_words) / sizeof(*stop_words)};
+}
+
+static bool is_stop_word(const struct stop_list *sl, const char *w)
+{
+    size_t lo = 0, hi = sl->n;
 
     if (strnlen(w, STOP_WORD_MAX + 1) > STOP_WORD_MAX)
         return false;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strcmp(w, stop_words[mid]);
+        int c = strcmp(w, sl->w[mid]);
         if (c == 0)
             return true;
         if (c < 0)
@@ -137,40 +181,144 @@ static size_t fold(uint32_t c, const unsigned char *raw, size_t rawlen, char *ou
     return rawlen;
 }
 
-/* Calls fn for each folded word of s[0..n): the word, and the byte offsets
- * of its start and end in s. */
-static void each_word(const char *s, size_t n,
+/* How the words of one language are made terms. */
+struct word_ctx {
+    struct stop_list stop;
+    struct sb_stemmer *stem;    /* NULL: no stemmer for the language */
+};
+
+/* A word's code point in lower case with its accents (what a Snowball
+ * stemmer reads): ASCII and Latin-1 capitals are lowered, other letters are
+ * kept. Returns the bytes written. */
+static size_t lower(uint32_t c, const unsigned char *raw, size_t rawlen, char *out)
+{
+    if (c >= 'A' && c <= 'Z') {
+        out[0] = (char)(c - 'A' + 'a');
+        return 1;
+    }
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+        c += 0x20;
+    else {
+        memcpy(out, raw, rawlen);
+        return rawlen;
+    }
+    out[0] = (char)(0xC0 | (c >> 6));
+    out[1] = (char)(0x80 | (c & 0x3F));
+    return 2;
+}
+
+/* Folds a whole (short) UTF-8 string into out (WORD_MAX + 8 bytes). */
+static void fold_str(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n;) {
+        size_t len;
+        char f[8];
+        uint32_t c = decode((const unsigned char *)s + i, n - i, &len);
+        size_t k = fold(c, (const unsigned char *)s + i, len, f);
+        if (o + k <= WORD_MAX) {
+            memcpy(out + o, f, k);
+            o += k;
+        }
+        i += len;
+    }
+    out[o] = '\0';
+}
+
+/* The term of a word: its folded form, or, with a stemmer, the folded stem
+ * of its accented lower-case form (stemmed until it stops changing). */
+static void make_term(const struct word_ctx *wc, const char *folded, const char *low, size_t ll,
+                      char *term)
+{
+    if (wc->stem == NULL) {
+        strcpy(term, folded);
+        return;
+    }
+    char cur[WORD_MAX + 8];
+    memcpy(cur, low, ll);
+    cur[ll] = '\0';
+    for (int pass = 0; pass < STEM_PASSES; pass++) {
+        const sb_symbol *r = sb_stemmer_stem(wc->stem, (const sb_symbol *)cur, (int)ll);
+        int rl = r ? sb_stemmer_length(wc->stem) : -1;
+        if (rl < 0 || (size_t)rl == ll || (size_t)rl > WORD_MAX)
+            break;
+        memcpy(cur, r, (size_t)rl);
+        ll = (size_t)rl;
+        cur[ll] = '\0';
+    }
+    fold_str(cur, ll, term);
+    if (term[0] == '\0')
+        strcpy(term, folded);
+}
+
+/* Calls fn for each term of s[0..n) (words of two bytes or more that are
+ * not stop words, folded and stemmed as wc says): the term, and the byte
+ * offsets of its word's start and end in s. */
+static void each_word(const struct word_ctx *wc, const char *s, size_t n,
                       void (*fn)(void *arg, const char *w, size_t start, size_t end),
                       void *arg)
 {
     const unsigned char *u = (const unsigned char *)s;
-    char word[WORD_MAX + 8];
-    size_t wl = 0, start = 0;
+    char word[WORD_MAX + 8], low[WORD_MAX + 8], term[WORD_MAX + 8];
+    size_t wl = 0, ll = 0, start = 0;
 
     for (size_t i = 0; i <= n;) {
         size_t len = 1, k = 0;
-        char f[8];
+        char f[8], lw[8];
+        size_t lk = 0;
         if (i < n) {
             uint32_t c = decode(u + i, n - i, &len);
             k = fold(c, u + i, len, f);
+            if (k)
+                lk = lower(c, u + i, len, lw);
         }
         if (k == 0) {
             if (wl >= 2) {
                 word[wl] = '\0';
-                if (!is_stop_word(word))
-                    fn(arg, word, start, i);
+                if (!is_stop_word(&wc->stop, word)) {
+                    make_term(wc, word, low, ll, term);
+                    fn(arg, term, start, i);
+                }
             }
-            wl = 0;
+            wl = ll = 0;
         } else {
             if (wl == 0)
                 start = i;
-            if (wl + k <= WORD_MAX) {
+            if (wl + k <= WORD_MAX && ll + lk <= WORD_MAX) {
                 memcpy(word + wl, f, k);
                 wl += k;
+                memcpy(low + ll, lw, lk);
+                ll += lk;
             }
         }
         i += len;
     }
+}
+
+/* The word rules of a language; free with word_ctx_done. */
+static struct word_ctx word_ctx_for(const char *lang)
+{
+    struct word_ctx wc = {.stop = stop_list_for(lang)};
+    char primary[LANG_TAG_MAX];
+    size_t n = strcspn(lang, "-");
+
+    if (n == 0 || n >= sizeof(primary))
+        return wc;
+    for (size_t i = 0; i < n; i++)
+        primary[i] = (char)(lang[i] >= 'A' && lang[i] <= 'Z' ? lang[i] - 'A' + 'a' : lang[i]);
+    primary[n] = '\0';
+    /* libstemmer knows ISO 639 codes ("fr", "es", "en", ...) as aliases;
+     * a language it lacks is folded without a stemmer. */
+    wc.stem = sb_stemmer_new(primary, "UTF_8");
+    return wc;
+}
+
+static void word_ctx_done(struct word_ctx *wc)
+{
+    if (wc->stem)
+        sb_stemmer_delete(wc->stem);
+    wc->stem = NULL;
 }
 
 static uint64_t hash(const char *s)
@@ -183,7 +331,7 @@ static uint64_t hash(const char *s)
 }
 
 /* The slot of word in the table (empty slot when absent). */
-static struct term *slot_h(struct search_index *idx, const char *w, uint64_t h)
+static struct term *slot_h(struct lang_index *idx, const char *w, uint64_t h)
 {
     size_t i = (size_t)h & (idx->cap - 1);
 
@@ -192,12 +340,12 @@ static struct term *slot_h(struct search_index *idx, const char *w, uint64_t h)
     return &idx->terms[i];
 }
 
-static struct term *slot(struct search_index *idx, const char *w)
+static struct term *slot(struct lang_index *idx, const char *w)
 {
     return slot_h(idx, w, hash(w));
 }
 
-static void grow(struct search_index *idx)
+static void grow(struct lang_index *idx)
 {
     struct term *old = idx->terms;
     size_t oldcap = idx->cap;
@@ -212,7 +360,7 @@ static void grow(struct search_index *idx)
 
 /* State while adding one lesson's words. */
 struct adder {
-    struct search_index *idx;
+    struct lang_index *idx;
     uint32_t doc;
     uint32_t weight;
 };
@@ -220,7 +368,7 @@ struct adder {
 static void add_word(void *arg, const char *w, size_t start, size_t end)
 {
     struct adder *a = arg;
-    struct search_index *idx = a->idx;
+    struct lang_index *idx = a->idx;
 
     (void)start, (void)end;
     if ((idx->used + 1) * 2 > idx->cap)
@@ -335,30 +483,69 @@ static char *search_text(cmark_node *doc)
     return sbuf_take(&b);
 }
 
+/* The index of lang in idx, made when missing. */
+static struct lang_index *lang_index_of(struct search_index *idx, const char *lang)
+{
+    for (size_t i = 0; i < idx->n; i++)
+        if (strcasecmp(idx->v[i].lang, lang) == 0)
+            return &idx->v[i];
+    idx->v = xrealloc(idx->v, (idx->n + 1) * sizeof(*idx->v));
+    struct lang_index *li = &idx->v[idx->n++];
+    memset(li, 0, sizeof(*li));
+    snprintf(li->lang, sizeof(li->lang), "%s", lang);
+    grow(li);
+    return li;
+}
+
+static void index_lesson(struct lang_index *li, size_t *cap, const struct lesson *les,
+                         const struct word_ctx *wc)
+{
+
+    if (li->ndocs == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        li->docs = xrealloc(li->docs, *cap * sizeof(*li->docs));
+    }
+    struct search_doc *d = &li->docs[li->ndocs];
+    struct adder a = {li, (uint32_t)li->ndocs, SEARCH_TITLE_WEIGHT};
+    d->lesson = les;
+    char *plain = search_text(les->doc);
+    d->text = one_line(plain);
+    free(plain);
+    each_word(wc, les->title, strlen(les->title), add_word, &a);
+    a.weight = 1;
+    each_word(wc, d->text, strlen(d->text), add_word, &a);
+    li->ndocs++;
+}
+
 struct search_index *search_index_build(struct course *const *courses, size_t ncourses)
 {
     struct search_index *idx = xcalloc(1, sizeof(*idx));
-    size_t total = 0;
+    size_t *caps = NULL, ncaps = 0;
+    struct word_ctx *wcs = NULL;    /* one stemmer per language for the build */
 
-    grow(idx);
-    for (size_t i = 0; i < ncourses; i++)
-        total += courses[i]->nlessons;
-    idx->docs = xcalloc(total ? total : 1, sizeof(*idx->docs));
     for (size_t i = 0; i < ncourses; i++) {
         for (size_t j = 0; j < courses[i]->nlessons; j++) {
             const struct lesson *les = courses[i]->lessons[j];
-            struct search_doc *d = &idx->docs[idx->ndocs];
-            struct adder a = {idx, (uint32_t)idx->ndocs, SEARCH_TITLE_WEIGHT};
-            d->lesson = les;
-            char *plain = search_text(les->doc);
-            d->text = one_line(plain);
-            free(plain);
-            each_word(les->title, strlen(les->title), add_word, &a);
-            a.weight = 1;
-            each_word(d->text, strlen(d->text), add_word, &a);
-            idx->ndocs++;
+            for (size_t k = 0; k <= les->nvariants; k++) {
+                const struct lesson *t = k ? les->variants[k - 1] : les;
+                struct lang_index *li = lang_index_of(idx, t->lang);
+                size_t at = (size_t)(li - idx->v);
+                if (at >= ncaps) {
+                    caps = xrealloc(caps, (at + 1) * sizeof(*caps));
+                    wcs = xrealloc(wcs, (at + 1) * sizeof(*wcs));
+                    while (ncaps <= at) {
+                        wcs[ncaps] = word_ctx_for(idx->v[ncaps].lang);
+                        caps[ncaps++] = 0;
+                    }
+                }
+                index_lesson(li, &caps[at], t, &wcs[at]);
+            }
         }
     }
+    for (size_t i = 0; i < ncaps; i++)
+        word_ctx_done(&wcs[i]);
+    free(wcs);
+    free(caps);
     return idx;
 }
 
@@ -366,14 +553,18 @@ void search_index_free(struct search_index *idx)
 {
     if (idx == NULL)
         return;
-    for (size_t i = 0; i < idx->cap; i++) {
-        free(idx->terms[i].word);
-        free(idx->terms[i].p);
+    for (size_t l = 0; l < idx->n; l++) {
+        struct lang_index *li = &idx->v[l];
+        for (size_t i = 0; i < li->cap; i++) {
+            free(li->terms[i].word);
+            free(li->terms[i].p);
+        }
+        free(li->terms);
+        for (size_t i = 0; i < li->ndocs; i++)
+            free(li->docs[i].text);
+        free(li->docs);
     }
-    free(idx->terms);
-    for (size_t i = 0; i < idx->ndocs; i++)
-        free(idx->docs[i].text);
-    free(idx->docs);
+    free(idx->v);
     free(idx);
 }
 
@@ -427,12 +618,13 @@ static size_t cp_start(const char *s, size_t i)
 }
 
 /* Writes about SNIPPET_CHARS characters of text around the first match. */
-static void snippet(const char *text, const struct qwords *q, char *out, size_t outlen)
+static void snippet(const struct word_ctx *wc, const char *text, const struct qwords *q,
+                    char *out, size_t outlen)
 {
     struct first_match m = {q, false, 0};
     size_t n = strlen(text), from = 0, to, chars = 0;
 
-    each_word(text, n, find_first, &m);
+    each_word(wc, text, n, find_first, &m);
     if (m.found && m.start > 0) {
         size_t back = 0;
         from = m.start;
@@ -476,6 +668,7 @@ static void snippet(const char *text, const struct qwords *q, char *out, size_t 
 /* A matching lesson before it becomes a result. */
 struct ranked {
     double score;
+    const struct lang_index *li;
     size_t doc;
     const char *full_id;
 };
@@ -489,19 +682,33 @@ static int cmp_ranked(const void *a, const void *b)
     return strcmp(x->full_id, y->full_id);
 }
 
-size_t search_query(const struct catalog *cat, const char *query, struct search_result *results,
-                    size_t max)
+static void qwords_free(struct qwords *q)
 {
-    const struct search_index *idx = cat->search;
+    for (size_t i = 0; i < q->n; i++)
+        free(q->w[i]);
+    free(q->w);
+    q->w = NULL;
+    q->n = 0;
+}
+
+/* Scores the query against one language's index, appending its matches
+ * to *all (grown as needed). */
+static void query_one(const struct lang_index *idx, const char *query, struct ranked **all,
+                      size_t *nall)
+{
+    struct word_ctx wc = word_ctx_for(idx->lang);
     struct qwords q = {0};
 
-    if (idx == NULL || max == 0 || idx->ndocs == 0)
-        return 0;
-    each_word(query, strlen(query), add_qword, &q);
+    each_word(&wc, query, strlen(query), add_qword, &q);
+    word_ctx_done(&wc);
+    if (idx->ndocs == 0 || q.n == 0) {
+        qwords_free(&q);
+        return;
+    }
     double *score = xcalloc(idx->ndocs, sizeof(double));
     unsigned *hits = xcalloc(idx->ndocs, sizeof(unsigned));
     for (size_t i = 0; i < q.n; i++) {
-        struct term *t = slot((struct search_index *)idx, q.w[i]);
+        struct term *t = slot((struct lang_index *)idx, q.w[i]);
         if (t->word == NULL)
             continue;
         double idf = log(1.0 + (double)idx->ndocs / (double)t->n);
@@ -510,29 +717,72 @@ size_t search_query(const struct catalog *cat, const char *query, struct search_
             hits[t->p[k].doc]++;
         }
     }
-    size_t nres = 0;
-    struct ranked *all = xcalloc(idx->ndocs, sizeof(*all));
+    *all = xrealloc(*all, (*nall + idx->ndocs) * sizeof(**all));
     for (size_t d = 0; d < idx->ndocs; d++) {
         /* Lessons holding more of the query's words come first. */
         if (hits[d])
-            all[nres++] = (struct ranked){score[d] * hits[d], d, idx->docs[d].lesson->full_id};
+            (*all)[(*nall)++] =
+                (struct ranked){score[d] * hits[d], idx, d, idx->docs[d].lesson->full_id};
     }
-    qsort(all, nres, sizeof(*all), cmp_ranked);
-    if (nres > max)
-        nres = max;
-    for (size_t i = 0; i < nres; i++) {
-        const struct search_doc *d = &idx->docs[all[i].doc];
-        results[i].lesson = d->lesson;
-        results[i].full_id = d->lesson->full_id;
-        results[i].title = d->lesson->title;
-        results[i].score = all[i].score;
-        snippet(d->text, &q, results[i].snippet, sizeof(results[i].snippet));
-    }
-    free(all);
     free(score);
     free(hits);
-    for (size_t i = 0; i < q.n; i++)
-        free(q.w[i]);
-    free(q.w);
-    return nres;
+    qwords_free(&q);
+}
+
+size_t search_query_lang(const struct catalog *cat, const char *query, const char *lang,
+                         struct search_result *results, size_t max)
+{
+    const struct search_index *idx = cat->search;
+    struct ranked *all = NULL;
+    size_t nres = 0;
+
+    if (idx == NULL || max == 0)
+        return 0;
+    if (lang && lang[0]) {
+        const char **tags = xcalloc(idx->n + 1, sizeof(*tags));
+        for (size_t i = 0; i < idx->n; i++)
+            tags[i] = idx->v[i].lang;
+        int k = lang_lookup(tags, idx->n, lang);
+        free(tags);
+        if (k >= 0)
+            query_one(&idx->v[k], query, &all, &nres);
+    }
+    /* Nothing in the asked language (or none asked): every language. */
+    if (nres == 0)
+        for (size_t i = 0; i < idx->n; i++)
+            query_one(&idx->v[i], query, &all, &nres);
+    if (nres)
+        qsort(all, nres, sizeof(*all), cmp_ranked);
+    /* A lesson found in several languages is shown once, at its best. */
+    size_t out = 0;
+    for (size_t i = 0; i < nres && out < max; i++) {
+        const struct search_doc *d = &all[i].li->docs[all[i].doc];
+        const struct lesson *item = d->lesson->base ? d->lesson->base : d->lesson;
+        bool seen = false;
+        for (size_t k = 0; k < out && !seen; k++)
+            seen = results[k].lesson == item;
+        if (seen)
+            continue;
+        struct word_ctx wc = word_ctx_for(all[i].li->lang);
+        struct qwords q = {0};
+        each_word(&wc, query, strlen(query), add_qword, &q);
+        results[out].lesson = item;
+        results[out].text = d->lesson;
+        results[out].full_id = item->full_id;
+        results[out].title = d->lesson->title;
+        results[out].lang = d->lesson->lang;
+        results[out].score = all[i].score;
+        snippet(&wc, d->text, &q, results[out].snippet, sizeof(results[out].snippet));
+        qwords_free(&q);
+        word_ctx_done(&wc);
+        out++;
+    }
+    free(all);
+    return out;
+}
+
+size_t search_query(const struct catalog *cat, const char *query, struct search_result *results,
+                    size_t max)
+{
+    return search_query_lang(cat, query, NULL, results, max);
 }

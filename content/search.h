@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "catalog.h"
+#include "lang.h"
 
 /* Bytes of a result's snippet buffer (about 100 characters of text). */
 #define SEARCH_SNIPPET_MAX 512
@@ -12,17 +13,22 @@
 #define SEARCH_TITLE_WEIGHT 5
 
 struct search_result {
-    const struct lesson *lesson;      /* owned by the catalogue */
+    const struct lesson *lesson;      /* owned by the catalogue: the item (the
+                                       * default lesson, whatever the language) */
+    const struct lesson *text;        /* the text that matched: lesson or one of its variants */
+    const char *lang;                 /* text->lang */
     const char *full_id;              /* lesson->full_id */
-    const char *title;                /* lesson->title */
+    const char *title;                /* text->title */
     double score;                     /* higher is better */
     char snippet[SEARCH_SNIPPET_MAX]; /* ~100 characters of the lesson text
                                        * around the first match, one line */
 };
 
-/* Builds the inverted index of the courses' lessons (title words weigh
- * SEARCH_TITLE_WEIGHT, body words 1; words are lower-cased, Latin accents
- * folded, stop words dropped). Called by the loader. Caller frees with
+/* Builds an inverted index per language of the courses' lessons and their
+ * language variants (title words weigh SEARCH_TITLE_WEIGHT, body words 1;
+ * words are lower-cased, stemmed with the language's Snowball stemmer
+ * through libstemmer, Latin accents folded, the language's stop words
+ * dropped). Called by the loader. Caller frees with
  * search_index_free. */
 struct search_index *search_index_build(struct course *const *courses, size_t ncourses);
 void search_index_free(struct search_index *idx);
@@ -32,5 +38,13 @@ void search_index_free(struct search_index *idx);
  * (ties by full id), and returns how many were filled. */
 size_t search_query(const struct catalog *cat, const char *query, struct search_result *results,
                     size_t max);
+
+/* The same in one language first: the query is stemmed as lang's words are
+ * and looked up in lang's index (RFC 4647 lookup: "fr-CA" searches "fr");
+ * when that finds nothing, or lang is NULL or "", every language's index is
+ * searched, each with its own stemmer. A lesson appears once, in the
+ * language of its best match. */
+size_t search_query_lang(const struct catalog *cat, const char *query, const char *lang,
+                         struct search_result *results, size_t max);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +21,7 @@ static const struct api_route *const route_groups[] = {
     api_routes_cohort,
     api_routes_cert,
     api_routes_live,
+    api_routes_lang,
 };
 
 /* Headers every API answer carries, errors and 304s included: a browser
@@ -198,6 +200,27 @@ static const char *method_name(enum evhttp_cmd_type m)
     }
 }
 
+/* The request's ?lang= (taken by verbs that take lang=; one that is not a
+ * language tag is refused by them) and its Accept-Language header. */
+static void api_lang(struct req *req, struct evhttp_request *r)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
+    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+    struct evkeyvalq params;
+
+    if (q && evhttp_parse_query_str(q, &params) == 0) {
+        const char *v = evhttp_find_header(&params, "lang");
+        if (v && lang_tag_valid(v, strlen(v)))
+            snprintf(req->lang_arg, sizeof(req->lang_arg), "%s", v);
+        else if (v)
+            req->lang_bad = true;
+        evhttp_clear_headers(&params);
+    }
+    const char *al = evhttp_find_header(evhttp_request_get_input_headers(r), "Accept-Language");
+    if (al && strlen(al) <= LANG_ACCEPT_BYTES)
+        req->accept_language = xstrdup(al);
+}
+
 static void dispatch(struct evhttp_request *r, int argc, char **argv)
 {
     struct req *req = xcalloc(1, sizeof(*req));
@@ -216,6 +239,7 @@ static void dispatch(struct evhttp_request *r, int argc, char **argv)
         req->args.argl[i] = strlen(argv[i]);
     }
     evhttp_request_set_error_cb(r, api_req_error);
+    api_lang(req, r);
     /* The session (bearer token or cookie) gives the request its role and
      * user first; that may wait on Redis. Then the handler may answer at
      * once (api_req_done frees req) or later. */

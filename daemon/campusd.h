@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include "auth.h"
+#include "lang.h"
 #include "proto.h"
 #include "util.h"
 
@@ -241,6 +242,12 @@ struct req {
     bool prereq_checked;         /* READ: the learner's prerequisites were looked up */
     char *prereq_missing;        /* READ: those not done yet, comma-separated (owned), or NULL */
     void *cohort_gate;           /* cohort-gate.c: its state while the answer is made */
+    /* The learner's language, by precedence (i18n.c): the request's own
+     * lang=, the account's LANG, the HTTP Accept-Language header. */
+    char lang_arg[LANG_TAG_MAX];     /* lang=TAG argument or ?lang=, "" when none */
+    bool lang_bad;                   /* ?lang= was not a language tag */
+    char lang_account[LANG_TAG_MAX]; /* LANG of the account, from the session lookup */
+    char *accept_language;           /* HTTP header, owned; NULL when none */
 };
 
 /* Handlers answer through these; each marks the request done exactly once and
@@ -304,6 +311,8 @@ int arg_addr_port(const char *addr, int dflt);
                                   * the session is checked first, as for learner verbs */
 #define CMD_BINARY  0x10         /* arguments may hold NUL bytes (passwords, literals):
                                   * the handler checks lengths; other verbs refuse them */
+#define CMD_LANG    0x20         /* takes a lang=TAG argument anywhere after the verb:
+                                  * the dispatcher takes it out into req->lang_arg */
 
 struct cmd {
     const char *name;
@@ -336,6 +345,7 @@ extern const struct cmd cmd_group_progress[];
 extern const struct cmd cmd_group_cohort[];
 extern const struct cmd cmd_group_cert[];
 extern const struct cmd cmd_group_live[];
+extern const struct cmd cmd_group_lang[];
 
 /* Every verb, in group order, and how many: built by cmd_init. */
 extern const struct cmd **cmd_all;
@@ -464,6 +474,42 @@ int courses_reload_report(struct sbuf *report);
 const char *courses_version(void);
 long long courses_loaded_ms(void);
 void courses_free(void);
+
+/* ---- i18n.c: the learner's language, and the server's messages in it ---- */
+
+/* The language a course is served in for req, and whether it is the one
+ * asked for: asked is the tag the request, the account or Accept-Language
+ * named ("" when none did); lang is a tag of course->languages. */
+struct lang_pick {
+    const char *lang;            /* the course's language served ("" when it names none) */
+    char asked[LANG_TAG_MAX];    /* what the learner asked for, "" when nothing */
+    bool fallback;               /* asked for something the answer is not in */
+};
+struct course;
+struct lesson;
+/* Picks the course's language for req: lang= (or ?lang=), then the
+ * account's LANG, then Accept-Language (RFC 4647 lookup against the
+ * course's languages), then the course's default. */
+void i18n_pick(struct req *req, const struct course *c, struct lang_pick *p);
+/* The text of lesson l in p's language (a variant or l), updating p when the
+ * item is missing in it (fallback). */
+const struct lesson *i18n_lesson(const struct lesson *l, struct lang_pick *p);
+/* Adds "lang" (and "asked" on a fallback) to the answer's data, and
+ * " lang=TAG" (" asked=TAG") to the CTP/1 status text in msg (n bytes). */
+void i18n_meta(struct req *req, const struct lang_pick *p, char *msg, size_t n);
+/* HTTP: says the answer varies with Accept-Language (Vary). */
+void i18n_vary(struct req *req);
+/* The language of the server's messages to req: "en", "fr" or "es". */
+const char *i18n_msg_lang(const struct req *req);
+/* The message format fmt (an English printf format, as written in the
+ * code) in lang, or fmt itself when the catalogue has no translation. The
+ * translation takes the same conversions in the same order. */
+const char *i18n_fmt(const char *lang, const char *fmt);
+/* The catalogue's size and one entry, for the unit test of conversions. */
+size_t i18n_catalogue_size(void);
+void i18n_catalogue_entry(size_t i, const char **en, const char **fr, const char **es);
+
+/* ---- cmd-lang.c: LANG and /api/lang (cmd_group_lang, api_routes_lang above) ---- */
 
 /* ---- cmd-content.c: RELOAD, COURSES, COURSE, READ, SEARCH, FILE, PROGRAMMES ---- */
 
@@ -624,6 +670,7 @@ extern const struct api_route api_routes_progress[];
 extern const struct api_route api_routes_cohort[];
 extern const struct api_route api_routes_cert[];
 extern const struct api_route api_routes_live[];
+extern const struct api_route api_routes_lang[];
 /* Answers r if its path starts with /api/. */
 void api_handle(struct evhttp_request *r, const char *path);
 void api_send_error(struct evhttp_request *r, int code, const char *msg);

@@ -71,12 +71,15 @@ static void cmd_courses(struct req *req)
               "programmes");
     for (size_t i = 0; i < cat->ncourses; i++) {
         const struct course *c = cat->courses[i];
+        struct lang_pick lp;
+        i18n_pick(req, c, &lp);
+        const struct text_variant *tv = catalog_course_text(c, lp.lang);
         snprintf(modules, sizeof(modules), "%zu", c->nmodules);
         snprintf(lessons, sizeof(lessons), "%zu", c->nlessons);
         snprintf(minutes, sizeof(minutes), "%d", c->minutes);
         char *pre = join_ids(c->prerequisites, c->nprerequisites);
         char *prog = course_programmes(cat, c->id);
-        req_row(req, 7, c->id, c->title, modules, lessons, minutes, pre, prog);
+        req_row(req, 7, c->id, tv ? tv->title : c->title, modules, lessons, minutes, pre, prog);
         free(pre);
         free(prog);
     }
@@ -137,6 +140,10 @@ static void course_outline(struct req *req, const struct course *c, const redisR
                            const redisReply *passed)
 {
     char minutes[16];
+    struct lang_pick lp;
+
+    i18n_pick(req, c, &lp);
+    const struct text_variant *ctv = catalog_course_text(c, lp.lang);
     bool trainer = req->role >= ROLE_TRAINER;
 
     if (done)
@@ -146,6 +153,8 @@ static void course_outline(struct req *req, const struct course *c, const redisR
     for (size_t m = 0; m < c->nmodules; m++) {
         const struct module *mod = c->modules[m];
         /* Learner lessons and, for trainers, trainer-only ones, by number. */
+        const struct text_variant *mtv = catalog_module_text(mod, lp.lang);
+        const char *mtitle = mtv ? mtv->title : mod->title;
         size_t i = 0, t = 0;
         while (i < mod->nlessons || (trainer && t < mod->ntrainer_lessons)) {
             const struct lesson *l;
@@ -154,32 +163,32 @@ static void course_outline(struct req *req, const struct course *c, const redisR
                 l = mod->trainer_lessons[t++];
             else
                 l = mod->lessons[i++];
+            const char *title = catalog_lesson_lang(l, lp.lang)->title;
             const char *kind = l->trainer ? "trainer" : l->pretest ? "pretest"
                              : l->is_case ? "case" : l->nexercises ? "quiz" : "lesson";
             snprintf(minutes, sizeof(minutes), "%d", l->minutes);
             char *pre = join_ids(l->prerequisites, l->nprerequisites);
             if (done == NULL) {
-                req_row(req, 6, mod->title, l->full_id, l->title, minutes, kind, pre);
+                req_row(req, 6, mtitle, l->full_id, title, minutes, kind, pre);
             } else {
                 const char *mark = reply_has(passed, l->full_id) ? "passed"
                                  : reply_has(done, l->full_id) ? "yes" : "no";
-                req_row(req, 7, mod->title, l->full_id, l->title, minutes, kind, pre, mark);
+                req_row(req, 7, mtitle, l->full_id, title, minutes, kind, pre, mark);
             }
             free(pre);
         }
     }
+    char msg[REPLY_MSG_MAX];
+    snprintf(msg, sizeof(msg), "%s", ctv ? ctv->title : c->title);
     if (c->nprerequisites) {
         char *pre = join_ids(c->prerequisites, c->nprerequisites);
         req_meta(req, "prerequisites", pre);
+        if (req->origin == REQ_CTP)
+            snprintf(msg, sizeof(msg), "%s (builds on %s)", ctv ? ctv->title : c->title, pre);
         free(pre);
     }
-    if (c->nprerequisites && req->origin == REQ_CTP) {
-        char *pre = join_ids(c->prerequisites, c->nprerequisites);
-        req_reply_data(req, 200, "%s (builds on %s)", c->title, pre);
-        free(pre);
-        return;
-    }
-    req_reply_data(req, 200, "%s", c->title);
+    i18n_meta(req, &lp, msg, sizeof(msg));
+    req_reply_data(req, 200, "%s", msg);
 }
 
 struct course_op {
@@ -457,21 +466,29 @@ static void cmd_read(struct req *req)
             return;
         width = (int)w;
     }
-    const struct lesson *l = trainer ? catalog_lesson_any(cat, id) : catalog_lesson(cat, id);
-    if (l == NULL) {
+    const struct lesson *item = trainer ? catalog_lesson_any(cat, id) : catalog_lesson(cat, id);
+    if (item == NULL) {
         req_reply(req, 404, "no lesson '%s'", id);
         return;
     }
-    if (prereq_lookup(req, cat, l))
+    if (prereq_lookup(req, cat, item))
         return;
+    /* item is what progress counts; l is the text in the learner's
+     * language, with its own version (ETag) and renderings. */
+    struct lang_pick lp;
+    i18n_pick(req, item->course, &lp);
+    const struct lesson *l = i18n_lesson(item, &lp);
+    const struct text_variant *mtv = catalog_module_text(item->module, l->lang);
+    i18n_vary(req);
     /* The trainer rendering differs only when the lesson has trainer blocks. */
     bool tview = trainer && l->trainer_doc != NULL;
     char etag[80];
     snprintf(etag, sizeof(etag), "%s%s", tview ? "t-" : "", tview ? l->trainer_version : l->version);
 
     struct read_cached **slot = NULL;
+    /* A fallback's answer names what was asked: not one to share. */
     if (req->origin == REQ_HTTP && width == CATALOG_TEXT_WIDTH && strlen(format) < 8 && !tview &&
-        l->nprerequisites == 0 && l->course->nprerequisites == 0) {
+        item->nprerequisites == 0 && item->course->nprerequisites == 0 && !lp.fallback) {
         char f[8];
         size_t i = 0;
         for (; format[i]; i++)
@@ -480,7 +497,7 @@ static void cmd_read(struct req *req)
         read_cache_check_generation(cat);
         slot = read_cache_slot(l, f);
         if (*slot) {
-            progress_viewed(req, l);
+            progress_viewed(req, item);
             req_etag(req, etag);
             (*slot)->refs++;
             req_reply_json_ref(req, 200, (*slot)->json, (*slot)->len, read_cached_release, *slot);
@@ -522,17 +539,17 @@ static void cmd_read(struct req *req)
     req_meta(req, "id", l->full_id);
     req_meta(req, "title", l->title);
     req_meta(req, "course", l->course->id);
-    req_meta(req, "module", l->module->title);
+    req_meta(req, "module", mtv ? mtv->title : l->module->title);
     req_meta_int(req, "minutes", l->minutes);
     req_meta(req, "version", tview ? l->trainer_version : l->version);
-    req_meta(req, "prev", l->prev_id);
-    req_meta(req, "next", l->next_id);
+    req_meta(req, "prev", item->prev_id);
+    req_meta(req, "next", item->next_id);
     req_meta(req, "format", format);
     if (l->trainer)
         req_meta(req, "kind", "trainer");
     else if (l->pretest)
         req_meta(req, "kind", "pretest");
-    char *pre = l->nprerequisites ? join_ids(l->prerequisites, l->nprerequisites) : NULL;
+    char *pre = item->nprerequisites ? join_ids(item->prerequisites, item->nprerequisites) : NULL;
     char *cpre = l->course->nprerequisites
                      ? join_ids(l->course->prerequisites, l->course->nprerequisites) : NULL;
     if (pre)
@@ -548,12 +565,13 @@ static void cmd_read(struct req *req)
     if (notice[0])
         req_meta(req, "notice", notice);
     req_etag(req, etag);
-    progress_viewed(req, l);     /* a learner's view is recorded; never waited for */
+    progress_viewed(req, item); /* a learner's view is recorded; never waited for */
     char msg[256];
     snprintf(msg, sizeof(msg), "%s version=%.16s prev=%s next=%s%s%s", l->full_id,
-             tview ? l->trainer_version : l->version, l->prev_id ? l->prev_id : "-",
-             l->next_id ? l->next_id : "-", req->prereq_missing ? " missing=" : "",
+             tview ? l->trainer_version : l->version, item->prev_id ? item->prev_id : "-",
+             item->next_id ? item->next_id : "-", req->prereq_missing ? " missing=" : "",
              req->prereq_missing ? req->prereq_missing : "");
+    i18n_meta(req, &lp, msg, sizeof(msg));
     free(pre);
     free(cpre);
     if (slot) {
@@ -577,6 +595,34 @@ static void cmd_read(struct req *req)
     }
     req_reply_text(req, 200, msg, type, body, strlen(body));
     free(owned);
+}
+
+/* The language SEARCH looks in first: lang=, the account's LANG, else the
+ * Accept-Language range that names one of the catalogue's languages; ""
+ * when none (every language is searched). */
+static void search_lang(struct req *req, const struct catalog *cat, char out[LANG_TAG_MAX])
+{
+    const char *want = req->lang_arg[0] ? req->lang_arg
+                     : req->lang_account[0] ? req->lang_account : NULL;
+
+    out[0] = '\0';
+    if (want) {
+        snprintf(out, LANG_TAG_MAX, "%s", want);
+        return;
+    }
+    if (req->accept_language == NULL)
+        return;
+    const char **all = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < cat->ncourses; i++)
+        for (size_t k = 0; k < cat->courses[i]->nlanguages; k++) {
+            all = xrealloc(all, (n + 1) * sizeof(*all));
+            all[n++] = cat->courses[i]->languages[k];
+        }
+    int k = lang_accept(req->accept_language, all, n, -1);
+    if (k >= 0)
+        snprintf(out, LANG_TAG_MAX, "%s", all[k]);
+    free(all);
 }
 
 /* FILE course: the course's files (name, type, bytes, version).
@@ -654,13 +700,26 @@ static void cmd_search(struct req *req)
         sbuf_add(&q, req->args.argv[i], req->args.argl[i]);
     }
     res = xcalloc(SEARCH_MAX_RESULTS, sizeof(*res));
-    size_t n = search_query(cat, q.data ? q.data : "", res, SEARCH_MAX_RESULTS);
-    req_table(req, 4, "lesson", "title", "score", "snippet");
+    char lang[LANG_TAG_MAX];
+    search_lang(req, cat, lang);
+    size_t n = search_query_lang(cat, q.data ? q.data : "", lang, res, SEARCH_MAX_RESULTS);
+    bool other = false;
+    req_table(req, 5, "lesson", "title", "score", "snippet", "lang");
     for (size_t i = 0; i < n; i++) {
         snprintf(score, sizeof(score), "%.2f", res[i].score);
-        req_row(req, 4, res[i].full_id, res[i].title, score, res[i].snippet);
+        req_row(req, 5, res[i].full_id, res[i].title, score, res[i].snippet, res[i].lang);
+        other = other || (lang[0] && lang_lookup((const char *const[]){res[i].lang}, 1, lang) < 0);
     }
-    req_reply_data(req, 200, "%zu results", n);
+    /* asked=: nothing matched in the learner's language, so every
+     * language was searched. */
+    char msg[REPLY_MSG_MAX];
+    struct lang_pick lp = {.lang = lang};
+    snprintf(lp.asked, sizeof(lp.asked), "%s", lang);
+    lp.fallback = other;
+    snprintf(msg, sizeof(msg), "%zu results", n);
+    if (lang[0])
+        i18n_meta(req, &lp, msg, sizeof(msg));
+    req_reply_data(req, 200, "%s", msg);
     free(res);
     sbuf_free(&q);
 }
@@ -726,18 +785,21 @@ const struct cmd cmd_group_content[] = {
               "and the answer lists them as path:line: message. RELOAD all publishes the reload "
               "through Redis to every worker of every machine (202 with how many heard it)." },
     { .name = "COURSES", .run = cmd_courses, .min_args = 0, .max_args = 0, .role = ROLE_ANON,
-      .usage = "COURSES",
+      .flags = CMD_SESSION | CMD_LANG, .usage = "COURSES [lang=TAG]",
       .help = "Lists the courses: id, title, modules, lessons, minutes, prerequisites (course ids) "
               "and programmes (PROGRAMME:STEP/STEPS)." },
     { .name = "COURSE", .run = cmd_course, .min_args = 1, .max_args = 1, .role = ROLE_ANON,
-      .flags = CMD_SESSION, .usage = "COURSE id",
+      .flags = CMD_SESSION | CMD_LANG, .usage = "COURSE id [lang=TAG]",
       .help = "A course's outline: module, lesson id, title, minutes, kind (lesson, quiz, case, "
-              "pretest; trainer for trainers), prerequisites." },
+              "pretest; trainer for trainers), prerequisites; titles in your language where the "
+              "course has it, and the status ends in lang=TAG." },
     { .name = "READ", .run = cmd_read, .min_args = 1, .max_args = 3, .role = ROLE_ANON,
-      .flags = CMD_SESSION, .usage = "READ course/lesson [text|md|html|exercise] [width]",
+      .flags = CMD_SESSION | CMD_LANG,
+      .usage = "READ course/lesson [text|md|html|exercise] [width] [lang=TAG]",
       .help = "A lesson in the format asked for (text wraps at width, 80 by default; exercise is "
               "the text shown above its own exercise). The status line gives its version and the "
-              "previous and next lesson ids, and missing=IDS when prerequisites are not done. "
+              "previous and next lesson ids, missing=IDS when prerequisites are not done, and "
+              "lang=TAG served (asked=TAG when that is not the one asked for). "
               "Trainers and admins see the trainer notes." },
     { .name = "FILE", .run = cmd_file, .min_args = 1, .max_args = 1, .role = ROLE_ANON,
       .usage = "FILE course[/name.ext]",
@@ -747,8 +809,9 @@ const struct cmd cmd_group_content[] = {
       .role = ROLE_ANON, .usage = "PROGRAMMES",
       .help = "The suggested routes through the courses: programme, title, step, course." },
     { .name = "SEARCH", .run = cmd_search, .min_args = 1, .max_args = -1, .role = ROLE_ANON,
-      .usage = "SEARCH words...",
-      .help = "Ranked full-text search over every lesson: lesson id, title, score, snippet." },
+      .flags = CMD_SESSION | CMD_LANG, .usage = "SEARCH words... [lang=TAG]",
+      .help = "Ranked full-text search, stemmed in your language first, then in every language "
+              "when that finds nothing: lesson id, title, score, snippet, lang." },
     { .name = NULL },
 };
 

@@ -129,9 +129,14 @@ static void attempts_left_text(const struct exercise *ex, long used, char *buf, 
 
 /* ---- EXERCISE ---- */
 
-static void send_view(struct req *req, const struct lesson *l, long attempt)
+static void send_view(struct req *req, const struct lesson *item, long attempt)
 {
-    const struct exercise *ex = l->exercise;
+    /* The view in the learner's language: same tasks, ids and seeded order
+     * as every other language's, so an answer to it grades the same. */
+    struct lang_pick lp;
+    i18n_pick(req, item->course, &lp);
+    const struct lesson *l = i18n_lesson(item, &lp);
+    const struct exercise *ex = l->exercise ? l->exercise : item->exercise;
     bool json = req->origin == REQ_HTTP ||
                 (req->args.argc > 2 && strcasecmp(req->args.argv[2], "json") == 0);
     uint64_t seed = attempt_seed(req->user, l->full_id, attempt);
@@ -147,6 +152,8 @@ static void send_view(struct req *req, const struct lesson *l, long attempt)
     req_meta(req, "policy", exercise_policy_name(ex->policy));
     snprintf(msg, sizeof(msg), "%s attempt=%ld left=%s pass=%g policy=%s", l->full_id, attempt,
              left, ex->pass, exercise_policy_name(ex->policy));
+    i18n_meta(req, &lp, msg, sizeof(msg));
+    i18n_vary(req);
     req_reply_text(req, 200, msg, json ? "application/json" : "text/plain; charset=utf-8",
                    view, strlen(view));
     free(view);
@@ -688,6 +695,14 @@ static void cmd_submit(struct req *req)
     if (answer_refused(req, l->exercise, doc, len))
         return;
     struct ex_op *op = op_new(req, cat, l);
+    /* Graded by the learner's language's exercise: the same keys (the
+     * loader checks), its feedback in that language, its rubric concepts
+     * knowing the default's synonyms too. Stored under the item's id. */
+    struct lang_pick lp;
+    i18n_pick(req, l->course, &lp);
+    const struct lesson *text = i18n_lesson(l, &lp);
+    if (text->exercise)
+        op->ex = text->exercise;
     /* A submission is named by the client's key, or else by the answer
      * itself: a retry of the same answer (say, after a 503 whose attempt
      * was stored all the same) finds the attempt it made. */
@@ -859,9 +874,16 @@ void exercise_export_gift(struct req *req)
         req_reply(req, 404, "no course '%s'", id);
         return;
     }
-    sbuf_printf(&b, "// %s: questions exported by campusd %s\n\n", c->title, CAMPUS_VERSION);
+    /* lang= exports one language's questions (GIFT import and export per
+     * variant); each lesson missing in it gives the default's. */
+    struct lang_pick lp;
+    i18n_pick(req, c, &lp);
+    const struct text_variant *ctv = catalog_course_text(c, lp.lang);
+    sbuf_printf(&b, "// %s: questions exported by campusd %s\n// language: %s\n\n",
+                ctv ? ctv->title : c->title, CAMPUS_VERSION, lp.lang[0] ? lp.lang : "-");
     for (size_t i = 0; i < c->nlessons; i++) {
-        const struct lesson *l = c->lessons[i];
+        const struct lesson *v = catalog_lesson_lang(c->lessons[i], lp.lang);
+        const struct lesson *l = v->exercise ? v : c->lessons[i];
         const struct exercise *ex = l->exercise;
         bool header = false;
         for (size_t t = 0; ex && t < ex->ntasks; t++) {
@@ -881,13 +903,14 @@ void exercise_export_gift(struct req *req)
     }
     char msg[160];
     snprintf(msg, sizeof(msg), "%zu questions of %s", questions, c->id);
+    i18n_meta(req, &lp, msg, sizeof(msg));
     req_reply_text(req, 200, msg, "text/plain; charset=utf-8", b.data, b.len);
     sbuf_free(&b);
 }
 
 const struct cmd cmd_group_exercise[] = {
     { .name = "EXERCISE", .run = cmd_exercise, .min_args = 1, .max_args = 2, .role = ROLE_ANON,
-      .flags = CMD_SESSION, .usage = "EXERCISE course/exercise [text|json]",
+      .flags = CMD_SESSION | CMD_LANG, .usage = "EXERCISE course/exercise [text|json] [lang=TAG]",
       .help = "The exercise as you will see it on your next attempt: the case, the tasks and how to "
               "answer each. Never the keys." },
     { .name = "SUBMIT", .run = cmd_submit, .min_args = 2, .max_args = 3, .role = ROLE_LEARNER,

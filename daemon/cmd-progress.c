@@ -706,7 +706,7 @@ static const struct cmd export_subs[] = {
     { .name = "xapi", .run = export_xapi, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER,
       .usage = "EXPORT xapi [since]" },
     { .name = "gift", .run = exercise_export_gift, .min_args = 1, .max_args = 1, .role = ROLE_TRAINER,
-      .usage = "EXPORT gift course" },
+      .usage = "EXPORT gift course [lang=TAG]" },
     { .name = NULL },
 };
 
@@ -723,7 +723,8 @@ const struct cmd cmd_group_progress[] = {
       .help = "Lessons done of total, percent, minutes left and exercises passed, per course"
               " or, for one course, per module." },
     { .name = "EXPORT", .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
-      .flags = CMD_STORE, .subs = export_subs, .usage = "EXPORT xapi [since] | EXPORT gift course",
+      .flags = CMD_STORE | CMD_LANG, .subs = export_subs,
+      .usage = "EXPORT xapi [since] | EXPORT gift course [lang=TAG]",
       .help = "Your events (registered, viewed, completed, attempted, passed) as xAPI 1.0.3"
               " statements, a JSON array; since: ms, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."
               " Trainers: a course's questions as GIFT, for Moodle." },

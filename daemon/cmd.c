@@ -18,6 +18,7 @@ static const struct cmd *const groups[] = {
     cmd_group_cohort,
     cmd_group_cert,
     cmd_group_live,
+    cmd_group_lang,
 };
 
 const struct cmd **cmd_all;
@@ -96,6 +97,36 @@ static bool session_ok(struct req *req, const struct cmd *c)
     return true;
 }
 
+/* Takes a lang=TAG argument out of the request (the last one counts) into
+ * req->lang_arg, so that the verb's arity is checked without it. Answers
+ * 400 and returns false when the tag is malformed. */
+static bool take_lang(struct req *req)
+{
+    struct proto_req *a = &req->args;
+
+    if (req->lang_bad) {
+        req_reply(req, 400, "bad language tag (use en, fr, es, fr-CA, ...)");
+        return false;
+    }
+    for (int i = 1; i < a->argc;) {
+        if (a->argl[i] < 5 || strncasecmp(a->argv[i], "lang=", 5) != 0) {
+            i++;
+            continue;
+        }
+        if (!lang_tag_valid(a->argv[i] + 5, a->argl[i] - 5)) {
+            req_reply(req, 400, "bad language tag (use en, fr, es, fr-CA, ...)");
+            return false;
+        }
+        memcpy(req->lang_arg, a->argv[i] + 5, a->argl[i] - 5);
+        req->lang_arg[a->argl[i] - 5] = '\0';
+        free(a->argv[i]);
+        memmove(a->argv + i, a->argv + i + 1, (size_t)(a->argc - i - 1) * sizeof(*a->argv));
+        memmove(a->argl + i, a->argl + i + 1, (size_t)(a->argc - i - 1) * sizeof(*a->argl));
+        a->argc--;
+    }
+    return true;
+}
+
 /* The sub-verb's checks, once the verb's have passed: the same as the
  * verb's, so that a handler never checks a role or a count again. */
 static void dispatch_sub(struct req *req, const struct cmd *c)
@@ -163,6 +194,8 @@ void cmd_dispatch(struct req *req)
     }
     req->cmd = c;
     stats_command(cmd_index(c));
+    if ((c->flags & CMD_LANG) && !take_lang(req))
+        return;
     int nargs = a->argc - 1;
     if (nargs < c->min_args || (c->max_args >= 0 && nargs > c->max_args)) {
         req_reply(req, 400, "usage: %s", c->usage);

@@ -30,7 +30,8 @@ char *key_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The printf formats below take the user name (or client address). */
 
-/* Hash: role, hash (scrypt string), created, disabled (0/1), sessions_revoked
+/* Hash: role, hash (scrypt string), created, disabled (0/1), lang (LANG: the
+ * language tag the learner reads in; absent until set), sessions_revoked
  * (ms: when a password change last ended every session; absent until then). */
 #define KEY_ACCOUNT  "campus:{u:%s}:account"
 /* Hash: token SHA-256 (hex) -> "CREATED_MS LAST_MS HASH". */

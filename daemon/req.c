@@ -28,8 +28,11 @@ void req_reply(struct req *req, int code, const char *fmt, ...)
 {
     va_list ap;
 
+    /* What a learner reads comes in their language when the catalogue
+     * has it (i18n.c); the conversions are the same, so ap fits. */
+    const char *shown = i18n_fmt(i18n_msg_lang(req), fmt);
     va_start(ap, fmt);
-    set_msg(req, fmt, ap);
+    set_msg(req, shown, ap);
     va_end(ap);
     finish(req, code);
 }
@@ -144,6 +147,7 @@ void req_free(struct req *req)
     proto_req_free(&req->args);
     reply_clear(&req->reply);
     free(req->user);
+    free(req->accept_language);
     free(req->prereq_missing);
     free(req);
 }

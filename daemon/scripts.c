@@ -81,7 +81,7 @@ static const char *const sources[SCRIPT_COUNT] = {
      * holding only a token, learns nothing of the account. */
     [SCRIPT_SESSION_TOUCH] =
         "local known = tonumber(ARGV[6]) > 0\n"
-        "local a = redis.call('HMGET', KEYS[2], 'role', 'disabled', 'sessions_revoked')\n"
+        "local a = redis.call('HMGET', KEYS[2], 'role', 'disabled', 'sessions_revoked', 'lang')\n"
         "if not a[1] then return known and 'account removed' or 0 end\n"
         "if a[2] == '1' then return known and 'account disabled' or 0 end\n"
         "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
@@ -101,7 +101,7 @@ static const char *const sources[SCRIPT_COUNT] = {
         "if now - tonumber(l) >= tonumber(ARGV[5]) then\n"
         "  redis.call('HSET', KEYS[1], ARGV[1], c .. ' ' .. ARGV[2] .. ' ' .. h)\n"
         "end\n"
-        "return {a[1], h, c}\n",
+        "return {a[1], h, c, a[4] or ''}\n",
 
     [SCRIPT_PASSWORD_SET] =
         "local cur = redis.call('HGET', KEYS[1], 'hash')\n"

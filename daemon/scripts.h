@@ -11,7 +11,7 @@ enum script_id {
     SCRIPT_RATE_PEEK,     /* K: fails; A: max -> {1, pttl} limited | {0, 0} */
     SCRIPT_FAIL,          /* K: fails; A: window_s -> failures so far */
     SCRIPT_SESSION_NEW,   /* K: account sessions fails; A: tokhash now idle_ms max_ms keep -> role | 0 */
-    SCRIPT_SESSION_TOUCH, /* K: sessions account; A: tokhash now idle_ms max_ms touch_ms created_ms -> {role, hash, created} | why | 0 */
+    SCRIPT_SESSION_TOUCH, /* K: sessions account; A: tokhash now idle_ms max_ms touch_ms created_ms -> {role, hash, created, lang} | why | 0 */
     SCRIPT_PASSWORD_SET,  /* K: account sessions; A: old new revoke [tokhash now max_ms] -> 1 | 0 changed | -1 none
                            * (revoke 1 needs now: it becomes the account's sessions_revoked) */
     SCRIPT_USER_SET,      /* K: account sessions; A: field value revoke -> 1 | 0 no account */

@@ -29,11 +29,12 @@ struct resolve {
     char name[AUTH_NAME_MAX + 1];
     char hash[AUTH_TOKEN_HASH_MAX];
     long long created;           /* the session's start as reported, 0 if not */
+    char lang[LANG_TAG_MAX];     /* the account's LANG, "" when unset */
     resolve_cb *cb;
     void (*then)(struct req *);  /* HTTP: dispatch once the identity is known */
 };
 
-/* SCRIPT_SESSION_TOUCH answers {role, hash, created} for a live session, a
+/* SCRIPT_SESSION_TOUCH answers {role, hash, created, lang} for a live session, a
  * string saying why it ended (only to a caller that showed when the session
  * began, that is, one that had it), or 0. */
 static void resolve_touch_cb(redisReply *reply, const char *err, void *priv)
@@ -54,6 +55,9 @@ static void resolve_touch_cb(redisReply *reply, const char *err, void *priv)
         long long created;
         if (arg_parse_ll(c, strlen(c), 0, LLONG_MAX, &created) == 0)
             rs->created = created;
+        const char *lang = reply->elements >= 4 ? account_reply_str(reply->element[3]) : "";
+        if (lang_tag_valid(lang, strlen(lang)))
+            snprintf(rs->lang, sizeof(rs->lang), "%s", lang);
         if (role != ROLE_ANON)
             state = REQ_SESSION_LIVE;
     } else if (reply->type == REDIS_REPLY_STRING) {
@@ -145,6 +149,7 @@ static void http_resolved(struct resolve *rs, enum req_session state, enum role 
         free(req->user);
         req->user = xstrdup(rs->name);
         req->role = role;
+        snprintf(req->lang_account, sizeof(req->lang_account), "%s", rs->lang);
     }
     rs->then(req);
 }
@@ -192,6 +197,7 @@ static void check_resolved(struct resolve *rs, enum req_session state, enum role
     req->session = state;
     if (state == REQ_SESSION_LIVE) {
         req->role = role;
+        snprintf(req->lang_account, sizeof(req->lang_account), "%s", rs->lang);
         if (same)
             c->role = role;
     } else if (state == REQ_SESSION_ENDED) {

@@ -390,34 +390,6 @@ static void store_up(void)
     log_info("store: up%s", st.data_lost || st.aof_off ? " (refusing writes)" : "");
 }
 
-static void handshake_cb(redisReply *reply, const char *err, void *priv);
-
-/* The answer to HSETNX of our new instance id. Several workers (and
- * machines) may find a new Redis empty at once: the first one's id stands,
- * and the others read it back rather than write their own over it. */
-static void meta_set_cb(redisReply *reply, const char *err, void *priv)
-{
-    char *id = priv;
-
-    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1) {
-        char created[32];
-        snprintf(created, sizeof(created), "%ld", (long)time(NULL));
-        const char *argv[] = { "HSET", KEY_META, "version", STORE_SCHEMA_VERSION,
-                               "created", created };
-        send_op(NULL, NULL, 6, argv, NULL);
-        write_marker(id);
-        st.data_lost = false;
-        store_up();
-    } else if (reply && reply->type == REDIS_REPLY_INTEGER) {
-        const char *argv[] = { "HGETALL", KEY_META };
-        send_op(handshake_cb, NULL, 2, argv, NULL);
-    } else {
-        log_warn("store: cannot write %s: %s", KEY_META,
-                 reply ? reply->str : err);
-    }
-    free(id);
-}
-
 /* Reads the fields of campus:meta from an HGETALL reply. Anything that is
  * not a field/value pair of strings is skipped: a Redis we do not control
  * may answer anything. The strings belong to the reply. */
@@ -606,9 +578,26 @@ static void aof_check_send(void)
     aof_check_done(c);
 }
 
+/* Makes the schema marker when Redis has none, unless a sibling (another
+ * worker, another campusd) made it first: then theirs stands. Answers the
+ * marker as HGETALL would, for handshake_cb's second look. */
+static const char META_CREATE[] =
+    "if redis.call('HSETNX', KEYS[1], 'instance', ARGV[1]) == 1 then\n"
+    "  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'created', ARGV[3])\n"
+    "end\n"
+    "return redis.call('HGETALL', KEYS[1])\n";
+
+/* The answer to HGETALL campus:meta. priv is NULL on the first look and
+ * non-NULL on the second: the answer to META_CREATE, or a fresh HGETALL
+ * taken because this data directory's marker names a store that Redis
+ * seemed not to hold. Several processes start against one empty Redis at
+ * once (workers share a data directory): a marker is only written once
+ * the store it names is in Redis, so a second look settles whether the
+ * data is really gone or a sibling had just made it. */
 static void handshake_cb(redisReply *reply, const char *err, void *priv)
 {
     char marker[128];
+    bool second = priv != NULL;
 
     if (reply == NULL)
         return;                                  /* dropped: reconnect follows */
@@ -630,6 +619,19 @@ static void handshake_cb(redisReply *reply, const char *err, void *priv)
     snprintf(marker, sizeof(marker), "%s", st.marker_seen);
     const char *instance, *version;
     store_parse_meta(reply, &instance, &version);
+    if (instance == NULL && !second) {
+        const char *argv[] = { "HGETALL", KEY_META };
+        if (marker[0]) {
+            send_op(handshake_cb, (void *)1, 2, argv, NULL);
+            return;
+        }
+    }
+    if (instance == NULL && !marker[0] && second) {
+        log_warn("store: %s holds no instance after it was made; trying again", KEY_META);
+        st.state = STORE_CONNECTING;
+        event_active(st.health_ev, EV_TIMEOUT, 1);
+        return;
+    }
     if (instance == NULL) {
         if (marker[0]) {
             st.data_lost = true;
@@ -645,9 +647,11 @@ static void handshake_cb(redisReply *reply, const char *err, void *priv)
         RAND_bytes(rnd, sizeof(rnd));
         for (int i = 0; i < 8; i++)
             sprintf(id + 2 * i, "%02x", rnd[i]);
-        const char *argv[] = { "HSETNX", KEY_META, "instance", id };
-        if (send_op(meta_set_cb, id, 4, argv, NULL) < 0)
-            free(id);
+        char created[32];
+        snprintf(created, sizeof(created), "%ld", (long)time(NULL));
+        const char *argv[] = { "EVAL", META_CREATE, "1", KEY_META, id, STORE_SCHEMA_VERSION, created };
+        send_op(handshake_cb, (void *)1, 7, argv, NULL);
+        free(id);
         return;
     }
     if (version && strcmp(version, STORE_SCHEMA_VERSION) != 0)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include <jansson.h>
+#include <libintl.h>
 
 #include "answer.h"
 #include "util.h"
@@ -320,6 +321,24 @@ int jws_verify(const char *jws, size_t len, json_t *keys, long long now, json_t 
  * already saved with another key refuses the whole set. Returns 0 with
  * *added, or -1 with the reason (saved unchanged). */
 int jws_keys_merge(json_t *saved, json_t *offered, size_t *added, char *why, size_t whylen);
+
+/* ---- i18n.c: messages through gettext, and campus lang ---- */
+
+/* The client's messages: _("...") is looked up in the catalogue of the
+ * language chosen (campus lang, else LANGUAGE, LC_ALL, LC_MESSAGES, LANG);
+ * N_("...") marks a string translated where it is printed. The
+ * catalogues are po/fr.po and po/es.po, compiled by the build. */
+#define CAMPUS_TEXTDOMAIN "campus"
+#define _(s) gettext(s)
+#define N_(s) (s)
+
+/* Sets the locale, the language (saved with campus lang, else the
+ * environment's; a locale that is not installed falls back to C.UTF-8
+ * with LANGUAGE from LANG) and the catalogue's folder. Call again after
+ * the saved language changes. c may be NULL (before the config is read). */
+struct ctx;
+void client_i18n_init(const struct config *c);
+int cmd_lang(struct ctx *ctx, int argc, char **argv);
 
 /* ---- render.c: output for a terminal or a pipe ---- */
 

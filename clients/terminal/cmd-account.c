@@ -30,7 +30,7 @@ static char *ask_new_password(bool from_stdin, const char *prompt)
         return pw;
     char *again = prompt_password("again: ");
     if (again == NULL || strcmp(pw, again) != 0) {
-        fputs("campus: the two passwords differ\n", stderr);
+        fputs(_("campus: the two passwords differ\n"), stderr);
         secret_free(pw);
         secret_free(again);
         return NULL;
@@ -54,11 +54,11 @@ static int save_login(struct ctx *ctx, const struct resp *resp, const char *fall
     int rc = CAMPUS_EXIT_OK;
 
     if (token == NULL) {
-        fprintf(stderr, "campus: the server answered no session token\n");
+        fprintf(stderr, _("campus: the server answered no session token\n"));
         rc = CAMPUS_EXIT_UNAVAILABLE;
     } else if (config_session_save(&ctx->cfg, ctx->cfg.server, user ? user : fallback_user,
                                    token) < 0) {
-        fprintf(stderr, "campus: cannot save the session in %s\n", ctx->cfg.config_dir);
+        fprintf(stderr, _("campus: cannot save the session in %s\n"), ctx->cfg.config_dir);
         rc = CAMPUS_EXIT_UNAVAILABLE;
     }
     ctx->sess.session_ended = false;
@@ -74,7 +74,7 @@ static void print_reviews_new(const struct resp *resp)
     char *n = resp_kv(resp, "reviews-new");
 
     if (n && strcmp(n, "0") != 0 && render_tty())
-        printf("%s new review%s of your answers: campus attempts COURSE/ID shows them\n", n,
+        printf(_("%s new review%s of your answers: campus attempts COURSE/ID shows them\n"), n,
                strcmp(n, "1") == 0 ? "" : "s");
     free(n);
 }
@@ -95,12 +95,12 @@ int cmd_login(struct ctx *ctx, int argc, char **argv)
         name = xstrdup(name_opt);
     } else if (from_stdin) {
         if (ctx->cfg.user == NULL) {
-            fputs("campus: with --password-stdin, give the name with --user\n", stderr);
+            fputs(_("campus: with --password-stdin, give the name with --user\n"), stderr);
             return CAMPUS_EXIT_USAGE;
         }
         name = xstrdup(ctx->cfg.user);
     } else {
-        char *prompt = ctx->cfg.user ? xasprintf("name [%s]: ", ctx->cfg.user) : xstrdup("name: ");
+        char *prompt = ctx->cfg.user ? xasprintf(_("name [%s]: "), ctx->cfg.user) : xstrdup(_("name: "));
         name = prompt_line(prompt);
         free(prompt);
         if (name && name[0] == '\0' && ctx->cfg.user) {
@@ -110,13 +110,13 @@ int cmd_login(struct ctx *ctx, int argc, char **argv)
     }
     if (name == NULL || name[0] == '\0') {
         free(name);
-        fputs("campus: no name given\n", stderr);
+        fputs(_("campus: no name given\n"), stderr);
         return CAMPUS_EXIT_REFUSED;
     }
     char *pw = ask_password(from_stdin, "password: ");
     if (pw == NULL) {
         free(name);
-        fputs("campus: no password given\n", stderr);
+        fputs(_("campus: no password given\n"), stderr);
         return CAMPUS_EXIT_REFUSED;
     }
     struct request r;
@@ -139,7 +139,7 @@ int cmd_login(struct ctx *ctx, int argc, char **argv)
 
 static int not_logged_in(void)
 {
-    fputs("campus: not logged in: campus login\n", stderr);
+    fputs(_("campus: not logged in: campus login\n"), stderr);
     return CAMPUS_EXIT_LOGIN;
 }
 
@@ -154,9 +154,9 @@ int cmd_logout(struct ctx *ctx, int argc, char **argv)
     request_arg(&r, "LOGOUT");
     if (session_run(&ctx->sess, &r, 1) < 0) {
         rc = cmd_unavailable(ctx);
-        fputs("campus: the session is forgotten here, but the server could not be told\n", stderr);
+        fputs(_("campus: the session is forgotten here, but the server could not be told\n"), stderr);
     } else if (r.resp.code == 401 || ctx->sess.session_ended) {
-        printf("logged out (the session had already ended)\n");
+        printf(_("logged out (the session had already ended)\n"));
         rc = CAMPUS_EXIT_OK;
     } else if ((rc = cmd_status(&r.resp)) == 0) {
         printf("%s\n", r.resp.text);
@@ -183,7 +183,7 @@ int cmd_whoami(struct ctx *ctx, int argc, char **argv)
     if (rc == 0) {
         char *user = resp_kv(&r.resp, "user"), *role = resp_kv(&r.resp, "role");
         if (user == NULL || user[0] == '\0') {
-            fputs("campus: not logged in (the session has ended): campus login\n", stderr);
+            fputs(_("campus: not logged in (the session has ended): campus login\n"), stderr);
             rc = CAMPUS_EXIT_LOGIN;
         } else if (render_tty()) {
             printf("%s (%s) at %s\n", user, role ? role : "?", ctx->cfg.server);
@@ -206,7 +206,7 @@ int cmd_register(struct ctx *ctx, int argc, char **argv)
 
     if (name == NULL || name[0] == '\0') {
         free(name);
-        fputs("campus: no name given\n", stderr);
+        fputs(_("campus: no name given\n"), stderr);
         return CAMPUS_EXIT_REFUSED;
     }
     char *pw = ask_new_password(from_stdin, "password (10 characters or more): ");

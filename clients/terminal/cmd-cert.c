@@ -49,7 +49,7 @@ static const char *str(json_t *o, const char *key)
 static int issuer_trust(struct ctx *ctx, const struct resp *r)
 {
     if (r->code != 200 || r->body == NULL) {
-        fprintf(stderr, "campus: %s did not send its issuer keys (%d %s)\n", ctx->cfg.server,
+        fprintf(stderr, _("campus: %s did not send its issuer keys (%d %s)\n"), ctx->cfg.server,
                 r->code, r->text ? r->text : "");
         return -1;
     }
@@ -78,11 +78,11 @@ static int issuer_trust(struct ctx *ctx, const struct resp *r)
         free(dir);
         free(text);
         if (wrc < 0) {
-            fprintf(stderr, "campus: cannot save the issuer keys to %s: %s\n", path,
+            fprintf(stderr, _("campus: cannot save the issuer keys to %s: %s\n"), path,
                     strerror(errno));
             goto out;
         }
-        fprintf(stderr, "campus: %s %zu issuer key%s of %s in %s\n",
+        fprintf(stderr, _("campus: %s %zu issuer key%s of %s in %s\n"),
                 first ? "trusting on first use" : "added", added, added == 1 ? "" : "s",
                 ctx->cfg.server, path);
     }
@@ -182,7 +182,7 @@ int cmd_cert(struct ctx *ctx, int argc, char **argv)
     if (argc > 3 || (strcmp(argv[1], "list") == 0 && argc != 2))
         return cmd_usage(cmd_find("cert"));
     if (config_token(&ctx->cfg) == NULL) {
-        fputs("campus: not logged in: campus login\n", stderr);
+        fputs(_("campus: not logged in: campus login\n"), stderr);
         return CAMPUS_EXIT_LOGIN;
     }
     if (strcmp(argv[1], "list") == 0)
@@ -209,7 +209,7 @@ int cmd_cert(struct ctx *ctx, int argc, char **argv)
     }
     if (r[1].resp.code == 409) {
         rc = cmd_status(&r[1].resp);
-        fputs("still missing:\n", stderr);
+        fputs(_("still missing:\n"), stderr);
         render_table(&r[1].resp, NULL, 0);
         goto out;
     }
@@ -220,7 +220,7 @@ int cmd_cert(struct ctx *ctx, int argc, char **argv)
     json_t *p = NULL;
     char kid[128], why[256];
     if (jws_payload(jwt, len, &p, kid, sizeof(kid), why, sizeof(why)) < 0) {
-        fprintf(stderr, "campus: the server sent a credential that does not parse: %s\n", why);
+        fprintf(stderr, _("campus: the server sent a credential that does not parse: %s\n"), why);
         rc = CAMPUS_EXIT_UNAVAILABLE;
         goto out;
     }
@@ -229,7 +229,7 @@ int cmd_cert(struct ctx *ctx, int argc, char **argv)
         fwrite(jwt, 1, len, stdout);
         fputc('\n', stdout);
     } else if (config_write_file(file, jwt, len, 0644) < 0) {
-        fprintf(stderr, "campus: cannot write %s: %s\n", file, strerror(errno));
+        fprintf(stderr, _("campus: cannot write %s: %s\n"), file, strerror(errno));
         json_decref(p);
         rc = CAMPUS_EXIT_USAGE;
         goto out;
@@ -355,7 +355,7 @@ int cmd_verify(struct ctx *ctx, int argc, char **argv)
     size_t len;
     char *jws = read_credential(argv[1], &len);
     if (jws == NULL) {
-        fprintf(stderr, "campus: cannot read %s: %s\n", argv[1], strerror(errno));
+        fprintf(stderr, _("campus: cannot read %s: %s\n"), argv[1], strerror(errno));
         return CAMPUS_EXIT_USAGE;
     }
     if (online) {

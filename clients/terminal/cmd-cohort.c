@@ -45,13 +45,13 @@ int cmd_cohort(struct ctx *ctx, int argc, char **argv)
     if (k == nsubs || n < subs[k].min || n > subs[k].max)
         return cmd_usage(cmd_find("cohort"));
     if (config_token(&ctx->cfg) == NULL) {
-        fputs("campus: not logged in: campus login\n", stderr);
+        fputs(_("campus: not logged in: campus login\n"), stderr);
         return CAMPUS_EXIT_LOGIN;
     }
     char *doc = NULL;
     size_t len = 0;
     if (subs[k].file && (doc = read_input(argv[argc - 1], &len)) == NULL) {
-        fprintf(stderr, "campus: cannot read %s\n", argv[argc - 1]);
+        fprintf(stderr, _("campus: cannot read %s\n"), argv[argc - 1]);
         return CAMPUS_EXIT_USAGE;
     }
     struct request r;
@@ -102,7 +102,7 @@ int cmd_cohort(struct ctx *ctx, int argc, char **argv)
 int cmd_grades(struct ctx *ctx, int argc, char **argv)
 {
     if (config_token(&ctx->cfg) == NULL) {
-        fputs("campus: not logged in: campus login\n", stderr);
+        fputs(_("campus: not logged in: campus login\n"), stderr);
         return CAMPUS_EXIT_LOGIN;
     }
     struct request r;
@@ -120,7 +120,7 @@ int cmd_grades(struct ctx *ctx, int argc, char **argv)
         if (strcmp(argv[2], "-") == 0) {
             fwrite(body, 1, r.resp.body_len, stdout);
         } else if (config_write_file(argv[2], body, r.resp.body_len, 0600) < 0) {
-            fprintf(stderr, "campus: cannot write %s\n", argv[2]);
+            fprintf(stderr, _("campus: cannot write %s\n"), argv[2]);
             rc = CAMPUS_EXIT_USAGE;
         } else {
             printf("%s: saved to %s\n", r.resp.text, argv[2]);

@@ -135,7 +135,7 @@ int cmd_course(struct ctx *ctx, int argc, char **argv)
         if (cached == NULL) {
             rc = cmd_unavailable(ctx);
         } else {
-            fprintf(stderr, "campus: %s; the outline synced earlier:\n", ctx->sess.err);
+            fprintf(stderr, _("campus: %s; the outline synced earlier:\n"), ctx->sess.err);
             struct resp fake = { .code = 200, .body = cached, .body_len = len };
             if (render_tty())
                 outline_print(argv[1], cached, len, NULL);
@@ -181,7 +181,7 @@ static char *next_lesson(struct ctx *ctx, int *rc)
 
 static void print_stats(struct ctx *ctx, const char *id)
 {
-    fprintf(stderr, "campus: read %s: %llu bytes sent, %llu bytes received, %d connection%s%s\n",
+    fprintf(stderr, _("campus: read %s: %llu bytes sent, %llu bytes received, %d connection%s%s\n"),
             id, session_bytes_out(&ctx->sess), session_bytes_in(&ctx->sess),
             ctx->sess.connections, ctx->sess.connections == 1 ? "" : "s",
             ctx->sess.net.tls ? " (TLS)" : "");
@@ -208,8 +208,8 @@ int cmd_read(struct ctx *ctx, int argc, char **argv)
         /* Not logged in: the lesson after the last one read, if any. */
         id = offline_last(&ctx->cfg, true);
         if (id == NULL) {
-            fputs("campus: not logged in, so there is no next lesson: name one (campus read "
-                  "COURSE/LESSON) or log in\n", stderr);
+            fputs(_("campus: not logged in, so there is no next lesson: name one (campus read "
+                  "COURSE/LESSON) or log in\n"), stderr);
             return CAMPUS_EXIT_LOGIN;
         }
     }
@@ -241,7 +241,7 @@ int cmd_read(struct ctx *ctx, int argc, char **argv)
         if (cached == NULL) {
             rc = cmd_unavailable(ctx);
         } else {
-            fprintf(stderr, "campus: %s; showing %s as synced earlier\n",
+            fprintf(stderr, _("campus: %s; showing %s as synced earlier\n"),
                     ctx->sess.err[0] ? ctx->sess.err : "offline", id);
             char *after = offline_after(&ctx->cfg, id);
             offline_last_set(&ctx->cfg, id, after);
@@ -278,7 +278,7 @@ int cmd_next(struct ctx *ctx, int argc, char **argv)
         char *min = resp_kv(&r.resp, "minutes"), *done = resp_kv(&r.resp, "done");
         char *total = resp_kv(&r.resp, "total"), *course = resp_kv(&r.resp, "course");
         if (lesson && lesson[0])
-            printf("%s%s%s  %s (%s min)\n%s of %s lessons done in %s\n", render_sgr("1"),
+            printf(_("%s%s%s  %s (%s min)\n%s of %s lessons done in %s\n"), render_sgr("1"),
                    lesson, render_reset(), title ? title : "", min ? min : "?",
                    done ? done : "?", total ? total : "?", course ? course : "?");
         else
@@ -301,11 +301,11 @@ int cmd_done(struct ctx *ctx, int argc, char **argv)
     int rc;
 
     if (id == NULL) {
-        fputs("campus: no lesson read yet: name one (campus done COURSE/LESSON)\n", stderr);
+        fputs(_("campus: no lesson read yet: name one (campus done COURSE/LESSON)\n"), stderr);
         return CAMPUS_EXIT_USAGE;
     }
     if (config_token(&ctx->cfg) == NULL) {
-        fputs("campus: not logged in: campus login\n", stderr);
+        fputs(_("campus: not logged in: campus login\n"), stderr);
         free(id);
         return CAMPUS_EXIT_LOGIN;
     }
@@ -316,12 +316,12 @@ int cmd_done(struct ctx *ctx, int argc, char **argv)
     if (failed || r.resp.code == 503) {
         /* No link, or no store behind it: the mark waits in the queue. */
         if (offline_queue_add(&ctx->cfg, ctx->cfg.user, id) < 0) {
-            fprintf(stderr, "campus: cannot queue the done mark for %s\n", id);
+            fprintf(stderr, _("campus: cannot queue the done mark for %s\n"), id);
             rc = failed ? cmd_unavailable(ctx) : cmd_status(&r.resp);
         } else {
-            fprintf(stderr, "campus: %s; queued: %s is sent as done on the next connection\n",
+            fprintf(stderr, _("campus: %s; queued: %s is sent as done on the next connection\n"),
                     failed ? ctx->sess.err : r.resp.text, id);
-            printf("queued %s\n", id);
+            printf(_("queued %s\n"), id);
             rc = CAMPUS_EXIT_OK;
         }
     } else {
@@ -363,7 +363,7 @@ static void progress_print(const struct resp *resp, const char *namecol)
             printf("%s", name);
         for (; w < namew; w++)
             putchar(' ');
-        printf("  %s %3s%%  %zu/%zu lessons  %s/%s exercises  %s min left  (%s)\n", bar.data,
+        printf(_("  %s %3s%%  %zu/%zu lessons  %s/%s exercises  %s min left  (%s)\n"), bar.data,
                listing_cell(&t, r, cp), d, tot, listing_cell(&t, r, ce), listing_cell(&t, r, cx),
                listing_cell(&t, r, cl), listing_cell(&t, r, cid));
         sbuf_free(&bar);
@@ -558,7 +558,7 @@ static int sync_course(struct ctx *ctx, const struct resp *outline, const char *
         size_t got = 0;
         for (size_t i = 0; i < n; i++) {
             if (reqs[i].resp.code != 200) {
-                fprintf(stderr, "campus: %s: ", reqs[i].argv[1]);
+                fprintf(stderr, _("campus: %s: "), reqs[i].argv[1]);
                 int s = cmd_status(&reqs[i].resp);
                 rc = rc ? rc : s;
                 continue;
@@ -572,10 +572,10 @@ static int sync_course(struct ctx *ctx, const struct resp *outline, const char *
         if (rc == CAMPUS_EXIT_OK)
             rc = sync_files(ctx, course, &files, &bytes);
         if (files)
-            printf("synced %s: %zu of %zu lessons, %zu files, %zu bytes\n", course, got, n, files,
+            printf(_("synced %s: %zu of %zu lessons, %zu files, %zu bytes\n"), course, got, n, files,
                    bytes);
         else
-            printf("synced %s: %zu of %zu lessons, %zu bytes\n", course, got, n, bytes);
+            printf(_("synced %s: %zu of %zu lessons, %zu bytes\n"), course, got, n, bytes);
     }
     for (size_t i = 0; i < n; i++)
         request_free(&reqs[i]);

@@ -134,7 +134,7 @@ static void ex_save(struct ex_run *x)
     }
     if (draft_save(&x->ctx->cfg, x->id, x->attempt, ids, answers, x->v.ntasks) < 0 &&
         !x->draft_failed) {
-        fprintf(stderr, "campus: cannot save the draft: %s\n", strerror(errno));
+        fprintf(stderr, _("campus: cannot save the draft: %s\n"), strerror(errno));
         x->draft_failed = true;
     }
     free(ids);
@@ -239,11 +239,11 @@ static enum ex_read ask_task(struct ex_run *x, size_t k, const char *problem)
         printf("%s", t->before);
     printf("%s(%zu/%zu)%s %s", render_sgr("2"), k + 1, x->v.ntasks, render_reset(), t->shown);
     if (t->hint)
-        printf("  %sanswer: %s%s\n", render_sgr("36"), t->hint, render_reset());
+        printf(_("  %sanswer: %s%s\n"), render_sgr("36"), t->hint, render_reset());
     if (multi_line(t))
-        printf("  %s(end with an empty line)%s\n", render_sgr("2"), render_reset());
+        printf(_("  %s(end with an empty line)%s\n"), render_sgr("2"), render_reset());
     if (problem)
-        printf("  %sthe server did not take %s: %s%s\n", render_sgr("33"),
+        printf(_("  %sthe server did not take %s: %s%s\n"), render_sgr("33"),
                t->answer ? t->answer : "the answer", problem, render_reset());
 
     char *prompt = xasprintf("%s> ", t->id);
@@ -275,7 +275,7 @@ static enum ex_read ask_task(struct ex_run *x, size_t k, const char *problem)
             break;
         }
         if (check_answer(t->rule, typed, why, sizeof(why)) < 0) {
-            printf("  %s%s: %s; try again%s\n", render_sgr("33"), t->id, why, render_reset());
+            printf(_("  %s%s: %s; try again%s\n"), render_sgr("33"), t->id, why, render_reset());
             free(typed);
             if (rd == EX_EOF)
                 break;
@@ -320,7 +320,7 @@ static int submit(struct ctx *ctx, const char *id, const char *doc, size_t len, 
     if (session_run(&ctx->sess, &r, 1) < 0) {
         rc = cmd_unavailable(ctx);
         if (ctx->sess.sent)
-            fprintf(stderr, "campus: check with: campus attempts %s\n", id);
+            fprintf(stderr, _("campus: check with: campus attempts %s\n"), id);
     } else if ((*code = r.resp.code) == 400 && refusal) {
         *refusal = xstrdup(r.resp.text ? r.resp.text : "");
         rc = CAMPUS_EXIT_REFUSED;
@@ -335,9 +335,9 @@ static int submit(struct ctx *ctx, const char *id, const char *doc, size_t len, 
                                         strcmp(verdict, "failed") == 0 ? "1;31" : "1;33"),
                    verdict, render_reset());
         if (attempt)
-            printf("%sattempt %s", verdict ? ", " : "", attempt);
+            printf(_("%sattempt %s"), verdict ? ", " : "", attempt);
         if (left)
-            printf(", attempts left: %s", left);
+            printf(_(", attempts left: %s"), left);
         if (verdict || attempt || left)
             putchar('\n');
         if (r.resp.body)
@@ -356,7 +356,7 @@ static int review(struct ex_run *x)
     struct ex_view *v = &x->v;
     for (;;) {
         char *doc = answer_doc(v), *line;
-        printf("%sYour answers:%s\n%s\n", render_sgr("1"), render_reset(),
+        printf(_("%sYour answers:%s\n%s\n"), render_sgr("1"), render_reset(),
                doc[0] ? doc : "(none)\n");
         free(doc);
         enum ex_read rd = ex_read_line("submit? [y]es, [e]dit TASK, [q]uit: ", &line);
@@ -392,7 +392,7 @@ static int review(struct ex_run *x)
                     }
                 }
             if (!found)
-                printf("no task '%s'\n", which);
+                printf(_("no task '%s'\n"), which);
             free(which);
         }
         free(line);
@@ -422,10 +422,10 @@ static enum ex_read offer_draft(struct ex_run *x)
         return EX_LINE;
     if (d.n > 0) {
         if (d.attempt && x->attempt && d.attempt != x->attempt)
-            printf("%sthe draft was made for attempt %ld and this is attempt %ld: options and "
-                   "items may be in another order%s\n", render_sgr("33"), d.attempt, x->attempt,
+            printf(_("%sthe draft was made for attempt %ld and this is attempt %ld: options and "
+                   "items may be in another order%s\n"), render_sgr("33"), d.attempt, x->attempt,
                    render_reset());
-        char *q = xasprintf("resume the draft of %s with %zu answer%s? [Y/n] ", d.saved, d.n,
+        char *q = xasprintf(_("resume the draft of %s with %zu answer%s? [Y/n] "), d.saved, d.n,
                             d.n == 1 ? "" : "s");
         for (;;) {
             char *yn;
@@ -444,7 +444,7 @@ static enum ex_read offer_draft(struct ex_run *x)
                             used++;
                         }
                 if (used < d.n)
-                    printf("%zu answer%s of the draft %s for tasks this exercise no longer has\n",
+                    printf(_("%zu answer%s of the draft %s for tasks this exercise no longer has\n"),
                            d.n - used, d.n - used == 1 ? "" : "s", d.n - used == 1 ? "is" : "are");
                 break;
             }
@@ -498,7 +498,7 @@ static int ex_do(struct ex_run *x)
             break;
         }
         if (code != 400) {
-            fprintf(stderr, "campus: your answers are kept as a draft: campus exercise %s\n",
+            fprintf(stderr, _("campus: your answers are kept as a draft: campus exercise %s\n"),
                     x->id);
             break;
         }
@@ -509,7 +509,7 @@ static int ex_do(struct ex_run *x)
             enum ex_read rd = ask_task(x, (size_t)(t - v->tasks), refusal);
             go = rd == EX_LINE ? 1 : rd == EX_EOF ? -1 : -2;
         } else {
-            printf("%sthe server did not take the answers: %s%s\n", render_sgr("33"), refusal,
+            printf(_("%sthe server did not take the answers: %s%s\n"), render_sgr("33"), refusal,
                    render_reset());
         }
         free(refusal);
@@ -519,7 +519,7 @@ static int ex_do(struct ex_run *x)
         size_t n = 0;
         for (size_t i = 0; i < v->ntasks; i++)
             n += v->tasks[i].answer != NULL;
-        fprintf(stderr, "campus: %s; nothing was submitted%s\n",
+        fprintf(stderr, _("campus: %s; nothing was submitted%s\n"),
                 go == -1 ? "end of input" : go == -2 ? "left the exercise" : "cancelled",
                 n ? "; your answers are kept as a draft" : "");
         rc = CAMPUS_EXIT_REFUSED;
@@ -535,7 +535,7 @@ int cmd_exercise(struct ctx *ctx, int argc, char **argv)
     char w[16];
 
     if (config_token(&ctx->cfg) == NULL) {
-        fputs("campus: not logged in: campus login\n", stderr);
+        fputs(_("campus: not logged in: campus login\n"), stderr);
         return CAMPUS_EXIT_LOGIN;
     }
     request_init(&r[0], true);
@@ -602,12 +602,12 @@ int cmd_submit(struct ctx *ctx, int argc, char **argv)
         len = b.len;
         doc = b.data ? sbuf_take(&b) : xstrdup("");
     } else if ((doc = config_read_file(argv[2], &len)) == NULL) {
-        fprintf(stderr, "campus: cannot read %s\n", argv[2]);
+        fprintf(stderr, _("campus: cannot read %s\n"), argv[2]);
         return CAMPUS_EXIT_USAGE;
     }
     if (config_token(&ctx->cfg) == NULL) {
         free(doc);
-        fputs("campus: not logged in: campus login\n", stderr);
+        fputs(_("campus: not logged in: campus login\n"), stderr);
         return CAMPUS_EXIT_LOGIN;
     }
     int code;
@@ -684,7 +684,7 @@ static char *review_comment(void)
         sbuf_adds(&b, text);
         free(text);
     } else {
-        printf("comment (end with an empty line):\n");
+        printf(_("comment (end with an empty line):\n"));
         char *line;
         while ((line = prompt_line("  ")) != NULL && line[0] != '\0') {
             if (b.len)
@@ -733,7 +733,7 @@ int cmd_review(struct ctx *ctx, int argc, char **argv)
         sbuf_free(&c);
         if (comment == NULL) {
             request_free(&r);
-            fputs("campus: review grade: no comment given; nothing was graded\n", stderr);
+            fputs(_("campus: review grade: no comment given; nothing was graded\n"), stderr);
             return CAMPUS_EXIT_USAGE;
         }
         request_arg(&r, argv[2]);

@@ -18,56 +18,58 @@ struct command_opts {
 };
 
 const struct command cmd_table[] = {
-    { "courses", cmd_courses, 0, 0, "courses", "list the courses" },
+    { "courses", cmd_courses, 0, 0, "courses", N_("list the courses") },
     { "course", cmd_course, 1, 1, "course ID",
-      "a course's outline: lessons with done marks, a bar per module" },
+      N_("a course's outline: lessons with done marks, a bar per module") },
     { "read", cmd_read, 0, 1, "read [COURSE/LESSON] [--width N] [--stats]",
-      "a lesson (no argument: the next one to do); --stats prints the bytes exchanged" },
-    { "next", cmd_next, 0, 1, "next [COURSE]", "the next lesson to do" },
+      N_("a lesson (no argument: the next one to do); --stats prints the bytes exchanged") },
+    { "next", cmd_next, 0, 1, "next [COURSE]", N_("the next lesson to do") },
     { "done", cmd_done, 0, 1, "done [COURSE/LESSON]",
-      "marks a lesson complete (no argument: the last one read); queued when offline" },
-    { "progress", cmd_progress, 0, 1, "progress [COURSE]", "progress bars per course or module" },
-    { "search", cmd_search, 1, -1, "search WORDS...", "full-text search over every lesson" },
+      N_("marks a lesson complete (no argument: the last one read); queued when offline") },
+    { "progress", cmd_progress, 0, 1, "progress [COURSE]", N_("progress bars per course or module") },
+    { "search", cmd_search, 1, -1, "search WORDS...", N_("full-text search over every lesson") },
     { "sync", cmd_sync, 1, -1, "sync COURSE...",
-      "downloads courses, with their files, for reading offline" },
+      N_("downloads courses, with their files, for reading offline") },
     { "file", cmd_file, 1, 1, "file COURSE[/NAME]",
-      "a course's files (templates, worksheets), or one of them on standard output" },
+      N_("a course's files (templates, worksheets), or one of them on standard output") },
     { "exercise", cmd_exercise, 1, 1, "exercise COURSE/ID",
-      "does an exercise: each task in turn, checked as typed and kept as a draft; review, submit" },
+      N_("does an exercise: each task in turn, checked as typed and kept as a draft; review, submit") },
     { "submit", cmd_submit, 2, 2, "submit COURSE/ID FILE",
-      "submits an answer file (- for stdin): one 'task-id: answer' line per task" },
-    { "attempts", cmd_attempts, 1, 1, "attempts COURSE/ID", "your attempts at an exercise" },
+      N_("submits an answer file (- for stdin): one 'task-id: answer' line per task") },
+    { "attempts", cmd_attempts, 1, 1, "attempts COURSE/ID", N_("your attempts at an exercise") },
     { "attempt", cmd_attempt, 2, 2, "attempt COURSE/ID N",
-      "one attempt: each task's score, feedback, and a trainer's comment and rubric levels" },
+      N_("one attempt: each task's score, feedback, and a trainer's comment and rubric levels") },
     { "review", cmd_review, 1, -1,
       "review list [COURSE] | show ID | grade ID POINTS [COMMENT...]",
-      "the queue of answers trainers grade by hand (trainers); no comment: typed or $EDITOR" },
+      N_("the queue of answers trainers grade by hand (trainers); no comment: typed or $EDITOR") },
     { "cohort", cmd_cohort, 1, -1,
       "cohort create COURSE NAME START [self|every N days] [TZ] | join CODE | leave ID | list | "
       "show ID | code ID [rotate|off] | close ID | trainer ID add|remove NAME | add ID NAME... | "
       "remove ID NAME | enrol ID [accounts] FILE | open ID MODULE | "
       "extend ID LEARNER MODULE DATE | progress ID [COLUMN [asc|desc]] | grades ID",
-      "cohorts of a course: pacing, enrolment, roster and grades (enrol reads a CSV file, - for stdin)" },
+      N_("cohorts of a course: pacing, enrolment, roster and grades (enrol reads a CSV file, - for stdin)") },
     { "grades", cmd_grades, 2, 2, "grades ID FILE",
-      "saves a cohort's gradebook CSV (Moodle's export shape) to FILE (- for stdout)" },
+      N_("saves a cohort's gradebook CSV (Moodle's export shape) to FILE (- for stdout)") },
     { "live", cmd_live, 1, 2, "live COHORT | live --lead COHORT",
-      "follows a cohort's live session (lessons, what the trainer says, polls); --lead: the trainer's console" },
+      N_("follows a cohort's live session (lessons, what the trainer says, polls); --lead: the trainer's console") },
     { "cert", cmd_cert, 1, 2, "cert COURSE [FILE] | cert list",
-      "saves your certificate of a course (default COURSE.jwt, - for stdout); list: yours" },
+      N_("saves your certificate of a course (default COURSE.jwt, - for stdout); list: yours") },
     { "verify", cmd_verify, 1, 1, "verify FILE [--online]",
-      "checks a certificate offline with the saved issuer keys; --online: the server, revocation too" },
+      N_("checks a certificate offline with the saved issuer keys; --online: the server, revocation too") },
     { "login", cmd_login, 0, 1, "login [SERVER] [--user NAME] [--password-stdin]",
-      "logs in and saves the session (and the server)" },
-    { "logout", cmd_logout, 0, 0, "logout", "ends the session and forgets it" },
-    { "whoami", cmd_whoami, 0, 0, "whoami", "the account logged in, and its role" },
+      N_("logs in and saves the session (and the server)") },
+    { "logout", cmd_logout, 0, 0, "logout", N_("ends the session and forgets it") },
+    { "whoami", cmd_whoami, 0, 0, "whoami", N_("the account logged in, and its role") },
     { "register", cmd_register, 0, 1, "register [NAME] [--password-stdin]",
-      "creates a learner account" },
-    { "passwd", cmd_passwd, 0, 0, "passwd [--password-stdin]", "changes your password" },
+      N_("creates a learner account") },
+    { "passwd", cmd_passwd, 0, 0, "passwd [--password-stdin]", N_("changes your password") },
     { "user", cmd_user, 1, 4, "user list | add NAME ROLE | role NAME ROLE | disable NAME | enable NAME",
-      "manages accounts (admins); add asks for the password" },
+      N_("manages accounts (admins); add asks for the password") },
     { "call", cmd_call, 1, -1, "call VERB [ARG...]",
-      "sends one CTP/1 request as is and prints the answer (for verbs without a command)" },
-    { "help", cmd_help, 0, 1, "help [COMMAND]", "this list, or one command's usage" },
+      N_("sends one CTP/1 request as is and prints the answer (for verbs without a command)") },
+    { "lang", cmd_lang, 0, 1, "lang [TAG|-]",
+      N_("your language (fr, es, en...): the client's messages, and courses when logged in") },
+    { "help", cmd_help, 0, 1, "help [COMMAND]", N_("this list, or one command's usage") },
     { NULL, NULL, 0, 0, NULL, NULL },
 };
 
@@ -84,27 +86,27 @@ static const struct command_opts command_opts[] = {
     { NULL, NULL },
 };
 
-static const char *exit_help =
+static const char *exit_help = N_(
     "Exit status:\n"
     "  0  success\n"
     "  1  the server refused the request (a 4xx answer other than 401), or you cancelled\n"
     "  2  usage error\n"
     "  3  cannot connect, the link failed, or the server failed (a 5xx answer)\n"
-    "  4  not logged in, or the session has ended (401)\n";
+    "  4  not logged in, or the session has ended (401)\n");
 
 static void usage_all(FILE *f)
 {
-    fputs("usage: campus [--server HOST:PORT] [--no-tls] COMMAND [ARGS]\n"
-          "       campus                     (an interactive shell)\n\n"
-          "Commands:\n", f);
+    fputs(_("usage: campus [--server HOST:PORT] [--no-tls] COMMAND [ARGS]\n"
+            "       campus                     (an interactive shell)\n\n"
+            "Commands:\n"), f);
     for (const struct command *c = cmd_table; c->name; c++)
-        fprintf(f, "  %-40s %s\n", c->usage, c->help);
-    fputs("\nServer: --server, else $CAMPUS_SERVER, else the one saved at login, else\n"
+        fprintf(f, "  %-40s %s\n", c->usage, _(c->help));
+    fputs(_("\nServer: --server, else $CAMPUS_SERVER, else the one saved at login, else\n"
           "localhost:7070. tls://HOST:PORT speaks TLS from the first byte; otherwise\n"
           "STARTTLS is used when the server offers it (--no-tls: never).\n"
           "Piped output is tab-separated rows without a header; colour only on a\n"
-          "terminal and never with NO_COLOR set; long lessons go through $PAGER.\n\n", f);
-    fputs(exit_help, f);
+          "terminal and never with NO_COLOR set; long lessons go through $PAGER.\n\n"), f);
+    fputs(_(exit_help), f);
 }
 
 const struct command *cmd_find(const char *name)
@@ -117,7 +119,7 @@ const struct command *cmd_find(const char *name)
 
 int cmd_usage(const struct command *c)
 {
-    fprintf(stderr, "usage: campus %s\n", c->usage);
+    fprintf(stderr, _("usage: campus %s\n"), c->usage);
     return CAMPUS_EXIT_USAGE;
 }
 
@@ -190,7 +192,7 @@ static int positional(const struct command *c, int argc, char **argv)
             p += *p == ',';
         }
         if (!found) {
-            fprintf(stderr, "campus: %s: unknown option %s\n", c->name, argv[i]);
+            fprintf(stderr, _("campus: %s: unknown option %s\n"), c->name, argv[i]);
             return -1;
         }
         if (takes && argv[i][len] != '=')
@@ -204,7 +206,7 @@ int cmd_run(struct ctx *ctx, int argc, char **argv)
     const struct command *c = cmd_find(argv[0]);
 
     if (c == NULL) {
-        fprintf(stderr, "campus: unknown command '%s' (try campus help)\n", argv[0]);
+        fprintf(stderr, _("campus: unknown command '%s' (try campus help)\n"), argv[0]);
         return CAMPUS_EXIT_USAGE;
     }
     int n = positional(c, argc, argv);
@@ -226,7 +228,7 @@ int cmd_status(const struct resp *r)
         return CAMPUS_EXIT_OK;
     render_error(r);
     if (r->code == 401) {
-        fputs("campus: log in with: campus login\n", stderr);
+        fputs(_("campus: log in with: campus login\n"), stderr);
         return CAMPUS_EXIT_LOGIN;
     }
     return r->code >= 500 ? CAMPUS_EXIT_UNAVAILABLE : CAMPUS_EXIT_REFUSED;
@@ -234,7 +236,7 @@ int cmd_status(const struct resp *r)
 
 int cmd_unavailable(struct ctx *ctx)
 {
-    fprintf(stderr, "campus: %s\n", ctx->sess.err[0] ? ctx->sess.err : "cannot reach the server");
+    fprintf(stderr, "campus: %s\n", ctx->sess.err[0] ? ctx->sess.err : _("cannot reach the server"));
     return CAMPUS_EXIT_UNAVAILABLE;
 }
 
@@ -243,10 +245,10 @@ static int cmd_help(struct ctx *ctx, int argc, char **argv)
     if (argc == 2) {
         const struct command *c = cmd_find(argv[1]);
         if (c == NULL) {
-            fprintf(stderr, "campus: unknown command '%s'\n", argv[1]);
+            fprintf(stderr, _("campus: unknown command '%s'\n"), argv[1]);
             return CAMPUS_EXIT_USAGE;
         }
-        printf("usage: campus %s\n  %s\n", c->usage, c->help);
+        printf(_("usage: campus %s\n  %s\n"), c->usage, _(c->help));
         return CAMPUS_EXIT_OK;
     }
     usage_all(stdout);
@@ -259,7 +261,7 @@ int main(int argc, char **argv)
     bool no_tls = false;
     int i = 1;
 
-    setlocale(LC_ALL, "");
+    client_i18n_init(NULL);
     signal(SIGPIPE, SIG_IGN);
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -279,7 +281,7 @@ int main(int argc, char **argv)
             i++;
             break;
         } else {
-            fprintf(stderr, "campus: unknown option %s\n\n", a);
+            fprintf(stderr, _("campus: unknown option %s\n\n"), a);
             usage_all(stderr);
             return CAMPUS_EXIT_USAGE;
         }
@@ -289,6 +291,7 @@ int main(int argc, char **argv)
     memset(&ctx, 0, sizeof(ctx));
     render_init();
     config_load(&ctx.cfg, server);
+    client_i18n_init(&ctx.cfg);         /* now with the language saved by campus lang */
     ctx.cfg.no_tls = no_tls;
     session_init(&ctx.sess, &ctx.cfg);
 

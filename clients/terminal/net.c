@@ -160,8 +160,8 @@ static int check_pin(SSL *ssl, const char *server, const char *known_path, char 
         free(old);
         free(text);
     }
-    fprintf(stderr, "campus: %s has a certificate no known authority signed; trusting it "
-            "from now on (sha256 %s)\n", server, fp);
+    fprintf(stderr, _("campus: %s has a certificate no known authority signed; trusting it "
+                      "from now on (sha256 %s)\n"), server, fp);
     return 0;
 }
 

@@ -321,7 +321,7 @@ static bool settle_one(void *arg, char *f[4])
         if (code == 200)
             return false;
         if (code == 400 || code == 404) {
-            fprintf(stderr, "campus: dropped the queued done mark for %s: %d %s\n", f[3], code,
+            fprintf(stderr, _("campus: dropped the queued done mark for %s: %d %s\n"), f[3], code,
                     r->resp.text ? r->resp.text : "");
             return false;
         }
@@ -338,7 +338,7 @@ void offline_queue_settle(const struct config *c, const char *user, struct reque
     struct queue_pick q = { .c = c, .user = user, .reqs = reqs, .settle_n = n };
     queue_walk(c, settle_one, &q);
     if (sent)
-        fprintf(stderr, "campus: sent %zu done mark%s made offline\n", sent, sent == 1 ? "" : "s");
+        fprintf(stderr, _("campus: sent %zu done mark%s made offline\n"), sent, sent == 1 ? "" : "s");
 }
 
 static bool count_one(void *arg, char *f[4])

@@ -200,5 +200,5 @@ void render_page(const char *text, size_t len)
 
 void render_error(const struct resp *r)
 {
-    fprintf(stderr, "campus: %d %s\n", r->code, r->text ? r->text : "");
+    fprintf(stderr, _("campus: %d %s\n"), r->code, r->text ? r->text : "");
 }

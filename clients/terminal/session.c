@@ -201,7 +201,7 @@ int session_run(struct session *s, struct request *reqs, size_t n)
     }
     char first[sizeof(s->err)];
     snprintf(first, sizeof(first), "%s", s->err);
-    fprintf(stderr, "campus: %s; reconnecting\n", first);
+    fprintf(stderr, _("campus: %s; reconnecting\n"), first);
     if (exchange(s, reqs, n) == 0)
         return 0;
     size_t len = strlen(s->err);

@@ -227,7 +227,7 @@ int shell_run(struct ctx *ctx)
         rl_attempted_completion_function = complete;
         stifle_history(SHELL_HISTORY_MAX);
         read_history(history);
-        printf("campus shell on %s: commands as on the command line, 'help', 'exit'\n",
+        printf(_("campus shell on %s: commands as on the command line, 'help', 'exit'\n"),
                ctx->cfg.server);
     }
     for (;;) {
@@ -243,7 +243,7 @@ int shell_run(struct ctx *ctx)
         char **argv;
         int argc = shell_split(line, &argv);
         if (argc < 0) {
-            fputs("campus: a quote is not closed\n", stderr);
+            fputs(_("campus: a quote is not closed\n"), stderr);
             rc = CAMPUS_EXIT_USAGE;
         } else if (argc > 0 && (strcmp(argv[0], "exit") == 0 || strcmp(argv[0], "quit") == 0)) {
             shell_words_free(argc, argv);

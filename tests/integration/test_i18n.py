@@ -1,0 +1,334 @@
+"""Languages against a real campusd and a real redis-server, on a test course
+written in English, French and Spanish (tests/fixtures/courses-i18n): the
+lang= argument, the account's LANG, Accept-Language and ?lang= over HTTP,
+fallbacks that say so, stemmed search per language, server messages in the
+learner's language, GIFT export per language, and a learner who does half
+the course in French and half in Spanish getting one progress record and
+one certificate."""
+
+import json
+import os
+import re
+import subprocess
+
+import harness
+from harness import Env, http
+
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+PW = "the password 1"
+COURSES = os.path.join(harness.FIXTURES, "courses-i18n")
+
+env = None
+conns = {}
+
+
+def login(name):
+    c = env.campusd.client()
+    r = c.request('LOGIN %s "%s"' % (name, PW))
+    assert r.code == 200, r
+    return c
+
+
+def setup():
+    global env
+    env = Env(courses=COURSES, extra=FAST)
+    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
+                        "--add-user", "adam", "--role", "admin"] + FAST,
+                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    admin = login("adam")
+    for name in ("lena", "marc", "tomas"):
+        assert admin.request('USER ADD %s learner "%s"' % (name, PW)).code == 201
+    assert admin.request('USER ADD tara trainer "%s"' % PW).code == 201
+    conns["admin"] = admin
+    for name in ("lena", "marc", "tomas", "tara"):
+        conns[name] = login(name)
+    conns["anon"] = env.campusd.client()
+
+
+def teardown():
+    for c in conns.values():
+        c.close()
+    env.close()
+
+
+def status_field(r, key):
+    m = re.search(r"\b%s=(\S+)" % key, r.text)
+    return m.group(1) if m else None
+
+
+def api(path, headers=None, token=None, method="GET", body=None):
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = "Bearer " + token
+    st, hd, b = http(env.campusd.http_port, method, path, body, h)
+    return st, hd, json.loads(b) if b else None
+
+
+# ---- the lang= argument and the fallback ----
+
+def test_read_default_and_each_language():
+    c = conns["anon"]
+    r = c.request("READ grappes/what-is-a-cluster")
+    assert r.code == 200 and status_field(r, "lang") == "en", r
+    assert status_field(r, "asked") is None, r
+    assert b"collective efficiency" in r.body
+    fr = c.request("READ grappes/what-is-a-cluster text 80 lang=fr")
+    assert fr.code == 200 and status_field(fr, "lang") == "fr", fr
+    assert "efficacité collective".encode() in fr.body
+    es = c.request("READ grappes/what-is-a-cluster lang=es")
+    assert es.code == 200 and status_field(es, "lang") == "es", es
+    assert "eficiencia colectiva".encode() in es.body
+    # Each text is its own version, so an ETag never mixes languages.
+    assert len({status_field(x, "version") for x in (r, fr, es)}) == 3
+    # The item's neighbours, whatever the language.
+    assert status_field(fr, "next") == "grappes/phases"
+
+
+def test_region_tag_falls_to_its_language_and_an_unknown_one_says_so():
+    c = conns["anon"]
+    r = c.request("READ grappes/what-is-a-cluster lang=fr-CA")
+    assert status_field(r, "lang") == "fr" and status_field(r, "asked") is None, r
+    r = c.request("READ grappes/what-is-a-cluster lang=de")
+    assert r.code == 200 and status_field(r, "lang") == "en", r
+    assert status_field(r, "asked") == "de", r
+    assert b"collective efficiency" in r.body
+
+
+def test_item_missing_in_a_language_falls_back_to_the_default_and_says_so():
+    c = conns["anon"]
+    r = c.request("READ grappes/atuntaqui lang=es")
+    assert r.code == 200, r
+    assert status_field(r, "lang") == "en" and status_field(r, "asked") == "es", r
+    assert b"joint marketing strategy" in r.body
+    st, _, doc = api("/api/lessons/grappes/atuntaqui?lang=es")
+    assert st == 200 and doc["data"]["lang"] == "en" and doc["data"]["asked"] == "es", doc
+
+
+def test_bad_language_tags_are_400_and_the_server_goes_on():
+    c = conns["anon"]
+    for bad in ("lang=", "lang=f", "lang=fr_FR", "lang=" + "a" * 40, "lang=fr--ca"):
+        r = c.request("READ grappes/what-is-a-cluster " + bad)
+        assert r.code == 400 and "language tag" in r.text, (bad, r)
+    st, _, doc = api("/api/lessons/grappes/what-is-a-cluster?lang=%3Cx%3E")
+    assert st == 400, doc
+    assert c.request("PING").code == 200
+
+
+def test_course_outline_and_list_in_the_language():
+    c = conns["anon"]
+    r = c.request("COURSE grappes lang=es")
+    assert r.code == 200 and r.text.startswith("Los clústeres en tres idiomas"), r
+    assert status_field(r, "lang") == "es"
+    rows = r.rows()
+    assert [x["title"] for x in rows] == ["Qué es un clúster", "Las fases de una intervención",
+                                          "Garments in Atuntaqui"], rows
+    assert rows[0]["module"] == "Lo básico"
+    r = c.request("COURSES lang=fr")
+    assert [x["title"] for x in r.rows()] == ["Les grappes en trois langues"], r
+
+
+def test_exercise_view_in_each_language_shows_options_in_the_same_order():
+    c = conns["lena"]
+    views = {}
+    for lang in ("en", "fr", "es"):
+        r = c.request("EXERCISE grappes/phases text lang=" + lang)
+        assert r.code == 200 and status_field(r, "lang") == lang, r
+        views[lang] = r.body.decode()
+    right = {"en": "Selecting the cluster", "fr": "Choisir la grappe", "es": "Elegir el clúster"}
+    letters = {lang: re.search(r"(\w)\) %s" % re.escape(right[lang]), v).group(1)
+               for lang, v in views.items()}
+    assert len(set(letters.values())) == 1, (letters, views)
+
+
+# ---- the account's language ----
+
+def test_lang_verb_keeps_the_setting_in_the_account():
+    c = conns["marc"]
+    r = c.request("LANG")
+    assert r.code == 200 and r.kv()["lang"] == "", r
+    r = c.request("LANG fr")
+    assert r.code == 200 and r.kv()["lang"] == "fr", r
+    assert "langue" in r.text, r
+    assert env.redis.cmd("HGET", "campus:{u:marc}:account", "lang") == b"fr"
+    r = c.request("READ grappes/what-is-a-cluster")
+    assert status_field(r, "lang") == "fr", r
+    # The request's own lang= wins over the account's, for that request.
+    r = c.request("READ grappes/what-is-a-cluster lang=es")
+    assert status_field(r, "lang") == "es", r
+    assert status_field(c.request("READ grappes/phases"), "lang") == "fr"
+    # Messages too.
+    r = c.request("READ grappes/nope")
+    assert r.code == 404 and r.text == "aucune leçon 'grappes/nope'", r
+    # Another connection of the same account sees it at once.
+    other = login("marc")
+    assert status_field(other.request("READ grappes/phases"), "lang") == "fr"
+    other.close()
+    assert c.request("LANG xx_YY").code == 400
+    r = c.request("LANG -")
+    assert r.code == 200 and r.kv()["lang"] == "", r
+    assert status_field(c.request("READ grappes/phases"), "lang") == "en"
+    assert conns["anon"].request("LANG fr").code == 401
+
+
+def test_lang_over_http():
+    c = conns["anon"]
+    tok = None
+    st, hd, doc = api("/api/login", method="POST",
+                      body=json.dumps({"name": "tomas", "password": PW}).encode())
+    assert st == 200, doc
+    tok = doc["data"]["token"]
+    st, _, doc = api("/api/lang", token=tok, method="POST", body=b'{"lang": "es"}')
+    assert st == 200 and doc["data"]["lang"] == "es", doc
+    st, _, doc = api("/api/lessons/grappes/phases", token=tok)
+    assert doc["data"]["lang"] == "es", doc
+    st, _, doc = api("/api/lang", token=tok)
+    assert doc["data"]["lang"] == "es", doc
+    st, _, doc = api("/api/lang", token=tok, method="POST", body=b'{"lang": 5}')
+    assert st == 400, doc
+    st, _, doc = api("/api/lang", token=tok, method="POST", body=b'{"lang": ""}')
+    assert st == 200 and doc["data"]["lang"] == "", doc
+    assert c.request("PING").code == 200
+
+
+# ---- Accept-Language ----
+
+def test_accept_language_picks_by_q_values_regions_and_star():
+    cases = [
+        ("fr", "fr"),
+        ("es;q=0.9, fr;q=0.8", "es"),
+        ("fr;q=0.2, es;q=0.8, en;q=0.1", "es"),
+        ("fr-CA, en;q=0.5", "fr"),
+        ("es-419", "es"),
+        ("de, *;q=0.5", "en"),
+        ("*", "en"),
+        ("de, nl", "en"),
+        ("fr;q=0, es", "es"),
+        ("en;q=0.5, fr", "fr"),
+        ("garbage;;;, fr;q=x, es", "es"),
+    ]
+    for header, want in cases:
+        st, hd, doc = api("/api/lessons/grappes/what-is-a-cluster",
+                          headers={"Accept-Language": header})
+        assert st == 200 and doc["data"]["lang"] == want, (header, doc["data"])
+        assert "asked" not in doc["data"], (header, doc["data"])
+        assert "accept-language" in hd.get("vary", "").lower(), hd
+    # ?lang= comes before the header.
+    st, _, doc = api("/api/lessons/grappes/what-is-a-cluster?lang=es",
+                     headers={"Accept-Language": "fr"})
+    assert doc["data"]["lang"] == "es", doc
+    # Messages follow the header too.
+    st, _, doc = api("/api/lessons/grappes/nope", headers={"Accept-Language": "es-MX"})
+    assert st == 404 and doc["error"] == "no hay ninguna lección 'grappes/nope'", doc
+    st, _, doc = api("/api/courses/grappes", headers={"Accept-Language": "fr"})
+    assert st == 200 and doc["data"]["lang"] == "fr", doc
+
+
+# ---- search ----
+
+def test_search_stems_in_three_languages():
+    c = conns["anon"]
+    r = c.request("SEARCH grappes lang=fr")
+    rows = r.rows()
+    assert r.code == 200 and rows and rows[0]["lesson"] == "grappes/what-is-a-cluster", r
+    assert all(x["lang"] == "fr" for x in rows), rows
+    assert "grappe" in rows[0]["snippet"]
+    r = c.request("SEARCH clústeres lang=es")
+    rows = r.rows()
+    assert rows and rows[0]["lesson"] == "grappes/what-is-a-cluster", r
+    assert rows[0]["lang"] == "es" and "clúster" in rows[0]["snippet"], rows
+    r = c.request("SEARCH clusters lang=en")
+    rows = r.rows()
+    assert rows and rows[0]["lesson"] == "grappes/what-is-a-cluster" and rows[0]["lang"] == "en", r
+    # Each item once.
+    assert len({x["lesson"] for x in rows}) == len(rows)
+
+
+def test_search_falls_back_to_every_language():
+    c = conns["anon"]
+    r = c.request("SEARCH grappes lang=es")
+    rows = r.rows()
+    assert rows and rows[0]["lang"] == "fr", r
+    assert status_field(r, "asked") == "es", r
+    st, _, doc = api("/api/search?q=cl%C3%BAster", headers={"Accept-Language": "es"})
+    assert st == 200 and doc["items"][0]["lang"] == "es", doc
+
+
+# ---- one item, whatever the language ----
+
+def answer_letter(view, text):
+    return re.search(r"(\w)\) %s" % re.escape(text), view).group(1)
+
+
+def classify_answer(view, firms_text, city_text):
+    nums = {}
+    for n, t in re.findall(r"^\s+(\d+)\. (.*)$", view, re.M):
+        nums[t.strip()] = n
+    return "kind: firms=%s city=%s" % (nums[firms_text], nums[city_text])
+
+
+def submit(c, ex, doc):
+    data = doc.encode()
+    c.send(("SUBMIT %s {%d}\r\n" % (ex, len(data))).encode() + data)
+    return c.read_response()
+
+
+def test_half_in_french_half_in_spanish_is_one_record_and_one_certificate():
+    c = conns["lena"]
+    assert c.request("LANG fr").code == 200
+    assert status_field(c.request("READ grappes/what-is-a-cluster"), "lang") == "fr"
+    assert c.request("DONE grappes/what-is-a-cluster").code == 200
+    # The case study in French: feedback comes in French.
+    view = c.request("EXERCISE grappes/atuntaqui").body.decode()
+    doc = classify_answer(view, "S'accorder sur une stratégie commerciale commune",
+                          "Promouvoir la ville comme centre de la confection")
+    r = submit(c, "grappes/atuntaqui", doc)
+    assert r.code == 200 and "passed" in r.text, r
+    assert c.request("DONE grappes/atuntaqui").code == 200
+    # Then Spanish for the quiz.
+    assert c.request("LANG es").code == 200
+    view = c.request("EXERCISE grappes/phases").body.decode()
+    assert "¿Qué fase va primero?" in view
+    letter = answer_letter(view, "Elegir el clúster")
+    r = submit(c, "grappes/phases", "q1: %s\nq2: 6\n" % letter)
+    assert r.code == 200 and "passed" in r.text, r
+    body = r.body.decode()
+    assert "Correcto" in body, body
+    assert c.request("DONE grappes/phases").code == 200
+    r = c.request("PROGRESS grappes")
+    row = r.rows()[0]
+    assert r.code == 200 and row["done"] == "3" and row["exercises_passed"] == "2", r
+    # One record per item: ids are the items', never a language's.
+    assert env.redis.cmd("HLEN", "campus:{u:lena}:passed") == b":2"
+    for ex in ("grappes/phases", "grappes/atuntaqui"):
+        assert env.redis.cmd("HEXISTS", "campus:{u:lena}:passed", ex) == b":1", ex
+        assert env.redis.cmd("LLEN", "campus:{u:lena}:attempts:" + ex) == b":1", ex
+    assert env.redis.cmd("HEXISTS", "campus:{u:lena}:done", "grappes/what-is-a-cluster") == b":1"
+    r = c.request("CERT grappes")
+    assert r.code == 201, r
+    assert c.request("CERT grappes").code == 200
+    assert env.redis.cmd("HLEN", "campus:{u:lena}:certs") == b":1"
+    # xAPI statements name the items, whatever language they were read in.
+    r = c.request("EXPORT xapi")
+    assert r.code == 200, r
+    objects = {s["object"]["id"] for s in json.loads(r.body)}
+    assert any(o.endswith("grappes/atuntaqui") for o in objects), objects
+    assert not any(o.endswith((".fr", ".es", ".fr.md", ".es.md")) for o in objects), objects
+    # Switching back to English keeps everything.
+    assert c.request("LANG en").code == 200
+    rows = c.request("COURSE grappes").rows()
+    assert [x["done"] for x in rows] == ["yes", "passed", "passed"], rows
+
+
+def test_gift_export_per_language():
+    t = conns["tara"]
+    r = t.request("EXPORT gift grappes lang=fr")
+    assert r.code == 200 and status_field(r, "lang") == "fr", r
+    body = r.body.decode()
+    assert "Quelle phase vient en premier" in body and "// language: fr" in body, body
+    r = t.request("EXPORT gift grappes")
+    assert "Which phase comes first" in r.body.decode(), r
+
+
+if __name__ == "__main__":
+    harness.main(globals())
