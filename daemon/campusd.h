@@ -55,6 +55,12 @@ struct config {
     long output_max;             /* bytes buffered for a slow reader before we close */
     long reqs_per_event;         /* requests handled per wake-up before yielding */
     long store_timeout_ms;       /* bound on every Redis command */
+    char *sentinel;              /* "host:port,..." of Redis Sentinels, or NULL */
+    char *sentinel_master;       /* the master name they watch */
+    long store_wait_replicas;    /* WAIT for this many replicas on grade writes; -1: auto */
+    long store_wait_ms;          /* WAIT's timeout */
+    char *proxy_protocol;        /* "text,tls,http": listeners taking PROXY v2 */
+    char *proxy_from;            /* addresses whose PROXY v2 headers are trusted */
     long store_allow_no_aof;     /* 1: writes go to a Redis without AOF anyway */
     long shutdown_timeout;       /* seconds to drain on SIGTERM */
     long http_header_max, http_body_max, http_timeout, http_max_conns;
@@ -116,7 +122,9 @@ void time_iso(long long ms, bool millis, char out[TIME_ISO_MAX]);
 /* An impossible condition: log it and abort. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-/* ---- stats.c: counters for STATS and /metrics (per process) ---- */
+/* ---- stats.c: counters for STATS (per process) and /metrics (per machine) ---- */
+
+#define COURSES_VERSION_LEN 16   /* hex digits of a catalogue's version (courses.c) */
 
 #define STATS_LATENCY_BUCKETS 12
 extern const double stats_latency_bounds[STATS_LATENCY_BUCKETS]; /* seconds */
@@ -139,6 +147,26 @@ void stats_command(int cmd_index);
 void stats_reply_code(int code);
 void stats_latency(double seconds);
 uint64_t stats_command_count(int cmd_index);
+/* What each worker of this machine shows the others (see stats.c). */
+struct stats_slot {
+    int used;
+    pid_t pid;
+    struct stats s;
+    uint64_t by_command[STATS_COMMANDS_MAX];
+    uint64_t http_conns;
+    int store_up, store_writable;
+    char catalog_version[COURSES_VERSION_LEN + 1];
+};
+/* In the master, before forking: a slot for each of workers. */
+void stats_share(long workers);
+/* In a worker: its slot from now on (a restarted worker goes on from the
+ * counts of the one before). */
+void stats_attach(int worker_id);
+/* Copies this worker's counters into its slot. */
+void stats_publish(void);
+/* The slots (0 when not shared) and one of them (NULL when never used). */
+long stats_slots(void);
+const struct stats_slot *stats_slot(long i);
 
 /* ---- reply.c: what a handler answers, rendered for CTP/1 or JSON ---- */
 
@@ -208,6 +236,7 @@ struct req {
     struct reply reply;
     bool done;
     bool holds;                  /* CTP: a write the connection waits for (see conn.c) */
+    bool confirm_fresh;          /* DONE: the mark is new (kept while WAIT runs) */
     double started;              /* monotonic seconds, for the latency histogram */
     void (*on_done)(struct req *);
     bool cohort_checked;         /* paced release already allowed it (cohort-gate.c) */
@@ -484,6 +513,11 @@ struct catalog *courses_current(void);
 int courses_reload(void);
 /* The same, with every problem also written to report as path:line: message. */
 int courses_reload_report(struct sbuf *report);
+/* The live catalogue's version (hex, "" before a load) and when it was
+ * loaded (ms since 1970): the same files give the same version on every
+ * machine. */
+const char *courses_version(void);
+long long courses_loaded_ms(void);
 void courses_free(void);
 
 /* ---- i18n.c: the learner's language, and the server's messages in it ---- */
@@ -562,6 +596,89 @@ struct redisAsyncContext *store_connect_async(const char *who);
 void store_parse_meta(const struct redisReply *reply, const char **instance, const char **version);
 int store_parse_config_get(const struct redisReply *reply, const char *name, char *out, size_t n);
 int store_info_field(const char *info, size_t len, const char *field, char *out, size_t n);
+
+/* After a write that carries a grade or a completion: asks Redis to WAIT
+ * until store_wait_replicas() replicas have it, for store_wait_ms at most.
+ * cb(priv, result) is called once: at once with STORE_CONFIRMED when no
+ * replica is asked for, else from the WAIT's answer. UNCONFIRMED: Redis
+ * has the write, fewer replicas said so in time; FAILED: no answer at all.
+ * Either way the write must not be reported as done. */
+enum store_confirm { STORE_CONFIRMED, STORE_UNCONFIRMED, STORE_CONFIRM_FAILED };
+typedef void store_confirm_cb(void *priv, enum store_confirm result);
+void store_confirm(store_confirm_cb *cb, void *priv);
+/* The replicas a grade or completion waits for (store_wait_replicas, with
+ * -1 read as 1 under Sentinel and 0 without). */
+long store_wait_replicas(void);
+/* The status text of an unconfirmed write (503). */
+#define STORE_NOT_CONFIRMED "not confirmed: the write reached the primary but no replica " \
+                            "confirmed it in time; it may or may not survive a failover, retry"
+/* Where the link points now: "host:port", "/path.sock" or "" (static). */
+const char *store_address(void);
+
+/* ---- notify.c: readiness for systemd (Type=notify) ---- */
+
+/* Sends state ("READY=1\nMAINPID=N", "STOPPING=1") to $NOTIFY_SOCKET, if set. */
+void notify_systemd(const char *state);
+
+/* ---- bus.c: this worker's pub/sub subscription (RELOAD all) ---- */
+
+/* Subscribes on a second connection to wherever the store's link is. */
+void bus_start(struct event_base *base);
+bool bus_subscribed(void);
+void bus_stop(void);
+
+/* ---- sentinel.c: asking Redis Sentinels where the primary is ---- */
+
+#define SENTINEL_MAX 16
+struct sentinel_addr {
+    char host[256];
+    int port;
+};
+/* Parses "host:port,host:port,..." into out (up to n entries; out may be
+ * NULL to only check). Returns the count, or -1 when malformed. */
+int sentinel_parse_list(const char *s, struct sentinel_addr *out, int n);
+/* found: the answer to a sentinel_ask (host NULL when no Sentinel gave
+ * one); switched: a +switch-master for our master name. host is borrowed. */
+typedef void sentinel_found_cb(const char *host, int port);
+void sentinel_start(struct event_base *base, const struct config *c, sentinel_found_cb *found,
+                    sentinel_found_cb *switched);
+/* Asks the Sentinels in turn; found is called once. While a question is
+ * running, a second ask joins it. */
+void sentinel_ask(void);
+void sentinel_stop(void);
+
+/* ---- proxy.c: PROXY protocol v2 from trusted balancers ---- */
+
+#define PROXY_TEXT 1
+#define PROXY_TLS  2
+#define PROXY_HTTP 4
+#define PROXY_V2_HEAD 16          /* signature, version and command, family, length */
+#define PROXY_V2_MAX  536         /* the longest header taken (addresses and TLVs) */
+struct proxy_net {
+    int family;                  /* AF_INET or AF_INET6 */
+    uint8_t addr[16];
+    int bits;
+};
+/* "text,tls,http" as a mask of PROXY_*, 0 for NULL, or -1 when malformed. */
+int proxy_listeners_parse(const char *s);
+/* "a.b.c.d[/n],v6[/n],..." into out (up to n; out may be NULL). Returns
+ * the count or -1. */
+int proxy_from_parse(const char *s, struct proxy_net *out, int n);
+/* True when the listener (PROXY_TEXT, ...) takes a header from trusted peers. */
+bool proxy_on(int listener);
+/* True when sa is one of proxy_from. */
+bool proxy_trusted(const struct sockaddr *sa);
+/* Parses a PROXY v2 header at the start of buf. Returns its length once
+ * whole (addr: the client's address, or "" for LOCAL and UNSPEC, when the
+ * peer's own stands), 0 when more bytes are needed (*need: how many in
+ * all), -1 when the bytes are no valid header. Pure. */
+int proxy_parse_v2(const uint8_t *buf, size_t len, char *addr, size_t n, size_t *need);
+/* Reads the header from a new socket, then calls ready(fd, addr, tls) with
+ * the client's address; closes the socket on a bad or late header. */
+typedef void proxy_ready_cb(int fd, const char *addr, bool tls);
+void proxy_wait(struct event_base *base, int fd, const char *peer, bool tls, proxy_ready_cb *ready);
+/* At exit: closes the sockets still waiting for their header. */
+void proxy_wait_free_all(void);
 
 /* ---- embed.c: the embedded redis-server ---- */
 
@@ -702,5 +819,8 @@ int http_conn_rejection(struct evhttp_request *r, const char **msg);
  * seconds until it may send again. */
 bool http_rate_ok(struct evhttp_request *r, long *retry_after);
 uint64_t http_conn_count(void);
+/* The client's address of r: what a trusted balancer's PROXY v2 header
+ * said, else the peer's (borrowed; NULL when unknown). */
+const char *http_client_addr(struct evhttp_request *r);
 
 #endif

@@ -47,14 +47,9 @@ static void req_addr(struct req *req, char out[64])
     if (req->origin == REQ_CTP && req->conn) {
         snprintf(out, 64, "%s", req->conn->addr);
     } else if (req->origin == REQ_HTTP && req->http) {
-        struct evhttp_connection *ec = evhttp_request_get_connection(req->http);
-        const char *host = NULL;
-        ev_uint16_t port;
-        if (ec) {
-            evhttp_connection_get_peer(ec, (char **)&host, &port);
-            if (host)
-                snprintf(out, 64, "%s", host);
-        }
+        const char *host = http_client_addr(req->http);
+        if (host)
+            snprintf(out, 64, "%s", host);
     }
 }
 

@@ -123,6 +123,8 @@ static void cmd_stats(struct req *req)
         req_kv(req, key, "%llu", (unsigned long long)stats_command_count((int)i));
     }
     req_kv(req, "store", "%s", store_status());
+    req_kv(req, "catalog-version", "%s", courses_version());
+    req_kv(req, "catalog-loaded", "%lld", courses_loaded_ms());
     req_kv(req, "memory-rss-kib", "%ld", rss_kib());
     req_reply_data(req, 200, "stats");
 }

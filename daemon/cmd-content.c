@@ -744,8 +744,39 @@ static void cmd_search(struct req *req)
 
 /* RELOAD: what SIGHUP does, for an admin at a prompt. With several workers
  * the master passes a SIGHUP to each of them. */
+static void reload_published_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct req *req = priv;
+
+    if (req_store_failed(req, reply))
+        return;
+    req_reply(req, 202, "reload published to %lld workers (each logs its own result; "
+              "STATS and /healthz show catalog-version)",
+              reply->type == REDIS_REPLY_INTEGER ? (long long)reply->integer : 0LL);
+}
+
+/* RELOAD all: every worker of every machine that shares this Redis
+ * reloads, through a message on KEY_CHAN_RELOAD (bus.c). */
+static void reload_all(struct req *req)
+{
+    char who[200], host[64] = "?";
+
+    gethostname(host, sizeof(host) - 1);
+    snprintf(who, sizeof(who), "%s@%s pid %d", req->user ? req->user : "?", host, (int)getpid());
+    if (store_command(reload_published_cb, req, "PUBLISH %s %s", KEY_CHAN_RELOAD, who) < 0)
+        req_store_unavailable(req);
+}
+
 static void cmd_reload(struct req *req)
 {
+    if (req->args.argc == 2) {
+        if (req->args.argl[1] != 3 || strcasecmp(req->args.argv[1], "all") != 0) {
+            req_reply(req, 400, "RELOAD takes nothing, or all");
+            return;
+        }
+        reload_all(req);
+        return;
+    }
     if (cfg.workers > 1) {
         kill(getppid(), SIGHUP);
         req_reply(req, 202, "reload requested from every worker (see the log)");
@@ -766,10 +797,11 @@ static void cmd_reload(struct req *req)
 }
 
 const struct cmd cmd_group_content[] = {
-    { .name = "RELOAD", .run = cmd_reload, .min_args = 0, .max_args = 0, .role = ROLE_ADMIN,
-      .usage = "RELOAD",
+    { .name = "RELOAD", .run = cmd_reload, .min_args = 0, .max_args = 1, .role = ROLE_ADMIN,
+      .usage = "RELOAD [all]",
       .help = "Loads the courses again (as SIGHUP does). If they have errors the live catalogue stays "
-              "and the answer lists them as path:line: message." },
+              "and the answer lists them as path:line: message. RELOAD all publishes the reload "
+              "through Redis to every worker of every machine (202 with how many heard it)." },
     { .name = "COURSES", .run = cmd_courses, .min_args = 0, .max_args = 0, .role = ROLE_ANON,
       .flags = CMD_SESSION | CMD_LANG, .usage = "COURSES [lang=TAG]",
       .help = "Lists the courses: id, title, modules, lessons, minutes, prerequisites (course ids) "

@@ -42,6 +42,7 @@ struct ex_op {
     struct grade_result result;
     bool graded;
     size_t next_review;          /* SUBMIT: pending tasks queued so far */
+    char *replay;                /* SUBMIT: the stored record of a retried submission */
 };
 
 
@@ -83,6 +84,7 @@ static void op_free(struct ex_op *op)
     catalog_unref(op->cat);
     free(op->user);
     free(op->key);
+    free(op->replay);
     free(op);
 }
 
@@ -491,6 +493,25 @@ static void submit_replay(struct ex_op *op, const char *stored)
     op_free(op);
 }
 
+/* A stored attempt is told only once the replicas have it (store_confirm). */
+static void attempt_confirmed(void *priv, enum store_confirm res)
+{
+    struct ex_op *op = priv;
+
+    if (res != STORE_CONFIRMED) {
+        req_reply(op->req, 503, "%s", res == STORE_UNCONFIRMED ? STORE_NOT_CONFIRMED
+                                                               : "progress store unavailable");
+        op_free(op);
+    } else if (op->replay) {
+        char *stored = op->replay;
+        op->replay = NULL;
+        submit_replay(op, stored);
+        free(stored);
+    } else {
+        queue_next_review(op);
+    }
+}
+
 static void attempt_stored_cb(redisReply *reply, const char *err, void *priv)
 {
     struct ex_op *op = priv;
@@ -512,9 +533,12 @@ static void attempt_stored_cb(redisReply *reply, const char *err, void *priv)
     long long status = reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_INTEGER
                            ? reply->element[1]->integer : -1;
     if (status == 2) {
-        queue_next_review(op);
+        store_confirm(attempt_confirmed, op);
     } else if (status == 1 && reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_STRING) {
-        submit_replay(op, reply->element[2]->str);
+        /* A retry waits as the first try did: that one may be the write a
+         * failover would lose, and this answer is what the learner keeps. */
+        op->replay = xstrdup(reply->element[2]->str);
+        store_confirm(attempt_confirmed, op);
     } else {
         req_reply(op->req, 409, "this submission key was used for another answer (attempt %ld)",
                   op->attempt);

@@ -65,18 +65,35 @@ void progress_viewed(struct req *req, const struct lesson *l)
 
 /* ---- DONE course/lesson ---- */
 
+/* A DONE's answer waits for the replicas (store_confirm): a completion
+ * the learner was told of must survive a failover. */
+static void done_confirmed(void *priv, enum store_confirm res)
+{
+    struct req *req = priv;
+    bool fresh = req->confirm_fresh;
+
+    if (res != STORE_CONFIRMED)
+        req_reply(req, 503, "%s", res == STORE_UNCONFIRMED ? STORE_NOT_CONFIRMED : REQ_STORE_UNAVAILABLE);
+    else if (fresh)
+        req_reply(req, 200, "done %s", req->args.argv[1]);
+    else
+        req_reply(req, 200, "already done %s", req->args.argv[1]);
+}
+
 static void done_cb(redisReply *reply, const char *err, void *priv)
 {
     struct req *req = priv;
 
     if (req_store_failed(req, reply))
         return;
-    if (reply->type == REDIS_REPLY_INTEGER && reply->integer == -1)
+    if (reply->type == REDIS_REPLY_INTEGER && reply->integer == -1) {
         req_reply(req, 409, "this key was used for another lesson");
-    else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
-        req_reply(req, 200, "done %s", req->args.argv[1]);
-    else
-        req_reply(req, 200, "already done %s", req->args.argv[1]);
+        return;
+    }
+    /* "already done" waits too: the first DONE may have been the one left
+     * unconfirmed, and this retry is what tells the learner it is kept. */
+    req->confirm_fresh = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+    store_confirm(done_confirmed, req);
 }
 
 static void cmd_done(struct req *req)

@@ -337,6 +337,7 @@ static json_t *parse_levels(const struct task *task, const char *doc, size_t len
 }
 
 static void review_updated_cb(redisReply *reply, const char *err, void *priv);
+static void review_confirmed(void *priv, enum store_confirm res);
 
 /* Takes the entry off the queue (with its index). Returns 0 (cb, which may
  * be NULL, hears the reply) or -1 when the store is not up. */
@@ -463,6 +464,18 @@ static void review_updated_cb(redisReply *reply, const char *err, void *priv)
     }
     if (reply->integer == 0) {
         fail(op, 409, "the attempt changed while it was graded; try again");
+        return;
+    }
+    store_confirm(review_confirmed, op);
+}
+
+/* The grade is told to the trainer only once the replicas have it. */
+static void review_confirmed(void *priv, enum store_confirm res)
+{
+    struct review_op *op = priv;
+
+    if (res != STORE_CONFIRMED) {
+        fail(op, 503, res == STORE_UNCONFIRMED ? STORE_NOT_CONFIRMED : "progress store unavailable");
         return;
     }
     /* The learner's next session counts this review as new until they read

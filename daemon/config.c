@@ -51,6 +51,13 @@ static const struct option_def options[] = {
     I("max_conns_per_addr", max_conns_per_addr, "256", 1, 1000000, "connections per client address"),
     I("output_max", output_max, "16777216", 65536, 1073741824, "bytes buffered for a slow reader before closing"),
     I("reqs_per_event", reqs_per_event, "32", 1, 100000, "requests handled per wake-up before yielding"),
+    S("sentinel", sentinel, NULL, "Redis Sentinels host:port,host:port,...: ask them for the primary (instead of redis)"),
+    S("sentinel_master", sentinel_master, "campus", "the name the Sentinels monitor the primary under"),
+    I("store_wait_replicas", store_wait_replicas, "-1", -1, 16,
+      "replicas that must confirm a grade or completion (WAIT) before it is acknowledged; -1: 1 with sentinel, else 0"),
+    I("store_wait_ms", store_wait_ms, "500", 1, 60000, "how long WAIT waits for the replicas, ms"),
+    S("proxy_protocol", proxy_protocol, NULL, "listeners that take a PROXY protocol v2 header: text,tls,http"),
+    S("proxy_from", proxy_from, NULL, "balancer addresses whose PROXY v2 header is trusted: a.b.c.d[/n],..."),
     I("store_timeout_ms", store_timeout_ms, "1500", 10, 600000, "bound on every Redis command, ms"),
     B("store_allow_no_aof", store_allow_no_aof, "no",
       "yes: accept writes on a Redis with AOF off (a restart may lose them)"),
@@ -110,6 +117,20 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
         if (strcmp(key, "redis") == 0 && value && value[0] != '/' &&
             arg_addr_port(value, 6379) < 0) {
             snprintf(err, errlen, "redis: '%s' is not host:port (port 1 to 65535) or /path.sock",
+                     value);
+            return -1;
+        }
+        if (strcmp(key, "sentinel") == 0 && value && sentinel_parse_list(value, NULL, 0) < 0) {
+            snprintf(err, errlen, "sentinel: '%s' is not host:port,host:port,... (at most %d)",
+                     value, SENTINEL_MAX);
+            return -1;
+        }
+        if (strcmp(key, "proxy_protocol") == 0 && value && proxy_listeners_parse(value) < 0) {
+            snprintf(err, errlen, "proxy_protocol: '%s' is not a list of text, tls, http", value);
+            return -1;
+        }
+        if (strcmp(key, "proxy_from") == 0 && value && proxy_from_parse(value, NULL, 0) < 0) {
+            snprintf(err, errlen, "proxy_from: '%s' is not a list of addresses a.b.c.d[/n] or IPv6[/n]",
                      value);
             return -1;
         }

@@ -4,10 +4,45 @@
 #include "campusd.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "catalog.h"
 
 static struct catalog *live;
+static char live_version[COURSES_VERSION_LEN + 1];
+static long long live_loaded_ms;
+
+/* The catalogue's version: the first hex digits of a SHA-256 over every
+ * lesson's id and file hash, in course order. Two machines that loaded the
+ * same files show the same version; any edit changes it. */
+static void version_of(const struct catalog *cat, char out[COURSES_VERSION_LEN + 1])
+{
+    struct sbuf all = {0};
+    char hex[65];
+
+    for (size_t c = 0; c < cat->ncourses; c++) {
+        const struct course *co = cat->courses[c];
+        for (size_t m = 0; m < co->nmodules; m++)
+            for (size_t l = 0; l < co->modules[m]->nlessons; l++) {
+                const struct lesson *le = co->modules[m]->lessons[l];
+                sbuf_printf(&all, "%s %s\n", le->full_id, le->version);
+            }
+    }
+    sha256_hex(all.data ? all.data : "", all.len, hex);
+    memcpy(out, hex, COURSES_VERSION_LEN);
+    out[COURSES_VERSION_LEN] = '\0';
+    sbuf_free(&all);
+}
+
+const char *courses_version(void)
+{
+    return live_version;
+}
+
+long long courses_loaded_ms(void)
+{
+    return live_loaded_ms;
+}
 
 struct catalog *courses_current(void)
 {
@@ -43,8 +78,10 @@ int courses_reload_report(struct sbuf *report)
     }
     struct catalog *old = live;
     live = next;
-    log_info("courses: %zu courses, %zu lessons loaded from %s", next->ncourses,
-             next->nlessons, cfg.courses_dir);
+    version_of(next, live_version);
+    live_loaded_ms = now_wall_ms();
+    log_info("courses: %zu courses, %zu lessons loaded from %s (version %s)", next->ncourses,
+             next->nlessons, cfg.courses_dir, live_version);
     catalog_unref(old);
     return 0;
 }

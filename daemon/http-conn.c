@@ -66,6 +66,8 @@ struct hconn {
     unsigned long answered;      /* requests whose answer has been sent */
     int reject_code;             /* nonzero once the connection is rejected */
     char reject_msg[96];
+    int proxy;                   /* 0: not yet known; 1: a PROXY v2 header is due; 2: none or read */
+    char client[48];             /* the address a trusted balancer's header gave, or "" */
     struct hconn *next;          /* hash chain, keyed by bev */
 };
 
@@ -410,11 +412,62 @@ static size_t head_room(const struct hconn *hc)
 }
 
 /* Parses what hc->in holds as far as it goes. */
+/* Before the first request: the PROXY v2 header a trusted balancer sends
+ * (proxy.c). Returns 1 when the requests may be parsed, 0 when more bytes
+ * are due, -1 when the connection was rejected. */
+static int hconn_proxy(struct hconn *hc)
+{
+    if (hc->proxy == 0) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = (int)bufferevent_getfd(hc->bev);
+        hc->proxy = proxy_on(PROXY_HTTP) && fd >= 0 &&
+                    getpeername(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+                    proxy_trusted((struct sockaddr *)&ss) ? 1 : 2;
+        if (hc->proxy == 1)
+            evtimer_add(hc->deadline, &(struct timeval){ .tv_sec = cfg.http_timeout });
+    }
+    if (hc->proxy == 2)
+        return 1;
+    uint8_t buf[PROXY_V2_MAX];
+    size_t need;
+    ev_ssize_t got = evbuffer_copyout(hc->in, buf, sizeof(buf));
+    int rc = proxy_parse_v2(buf, got > 0 ? (size_t)got : 0, hc->client, sizeof(hc->client), &need);
+    if (rc < 0) {
+        hconn_reject(hc, 400, "a bad PROXY v2 header");
+        return -1;
+    }
+    if (rc == 0)
+        return 0;
+    evbuffer_drain(hc->in, (size_t)rc);
+    evtimer_del(hc->deadline);
+    hc->proxy = 2;
+    return 1;
+}
+
+const char *http_client_addr(struct evhttp_request *r)
+{
+    struct evhttp_connection *evcon = r ? evhttp_request_get_connection(r) : NULL;
+    char *host = NULL;
+    ev_uint16_t port = 0;
+
+    if (evcon == NULL)
+        return NULL;
+    struct hconn *hc = hconn_find(evhttp_connection_get_bufferevent(evcon));
+    if (hc && hc->client[0])
+        return hc->client;
+    evhttp_connection_get_peer(evcon, &host, &port);
+    return host;
+}
+
 static void hconn_parse(struct hconn *hc)
 {
     char *line;
     size_t n;
     int rc;
+
+    if (hc->proxy != 2 && hconn_proxy(hc) <= 0)
+        return;
 
     while (hc->state != HC_REJECTED && evbuffer_get_length(hc->in) > 0) {
         switch (hc->state) {
@@ -656,13 +709,9 @@ static size_t rate_hash(const char *s)
 
 bool http_rate_ok(struct evhttp_request *r, long *retry_after)
 {
-    struct evhttp_connection *evcon = evhttp_request_get_connection(r);
-    char *host = NULL;
-    ev_uint16_t port = 0;
-
-    if (cfg.http_rate <= 0 || evcon == NULL)
+    if (cfg.http_rate <= 0)
         return true;
-    evhttp_connection_get_peer(evcon, &host, &port);
+    const char *host = http_client_addr(r);
     if (host == NULL)
         return true;
     double now = now_mono(), rate = (double)cfg.http_rate, burst = (double)cfg.http_rate_burst;

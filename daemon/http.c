@@ -1,6 +1,8 @@
 /* http.c: the HTTP listener: /healthz, /metrics, the JSON API under /api/
  * (through the same command handlers as CTP/1) and the web client's files. */
 #include "campusd.h"
+
+#include <signal.h>
 #include "cert.h"
 
 #include <errno.h>
@@ -39,66 +41,122 @@ void http_send_reply(struct evhttp_request *r, int code, const char *reason, str
 static void handle_healthz(struct evhttp_request *r)
 {
     bool up = store_state() == STORE_UP;
-    json_t *doc = json_pack("{s:s,s:s,s:b,s:b,s:I}", "status", up && store_writable() ? "ok" : "degraded",
+    json_t *doc = json_pack("{s:s,s:s,s:b,s:b,s:I,s:s,s:I,s:i}", "status",
+                            up && store_writable() ? "ok" : "degraded",
                             "store", store_status(), "store_writable", store_writable(),
                             "live", live_bus_up(),
-                            "uptime", (json_int_t)(time(NULL) - stats.started));
+                            "uptime", (json_int_t)(time(NULL) - stats.started),
+                            "catalog_version", courses_version(),
+                            "catalog_loaded_ms", (json_int_t)courses_loaded_ms(),
+                            "worker", server.worker_id);
     char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     api_send_json(r, up ? 200 : 503, s, strlen(s));
     free(s);
     json_decref(doc);
 }
 
+/* The machine's counters: this worker's own, fresh, and the others' as
+ * they last published them (every second). */
+struct metrics_sum {
+    struct stats s;
+    uint64_t by_command[STATS_COMMANDS_MAX];
+};
+
+static void metrics_add(struct metrics_sum *m, const struct stats_slot *w)
+{
+    m->s.conns_total += w->s.conns_total;
+    m->s.conns_rejected += w->s.conns_rejected;
+    m->s.http_requests += w->s.http_requests;
+    m->s.bytes_in += w->s.bytes_in;
+    m->s.bytes_out += w->s.bytes_out;
+    m->s.errors_total += w->s.errors_total;
+    for (int i = 0; i < 6; i++)
+        m->s.errors_by_code[i] += w->s.errors_by_code[i];
+    for (int i = 0; i <= STATS_LATENCY_BUCKETS; i++)
+        m->s.latency[i] += w->s.latency[i];
+    m->s.latency_sum += w->s.latency_sum;
+    m->s.latency_count += w->s.latency_count;
+    for (int i = 0; i < STATS_COMMANDS_MAX; i++)
+        m->by_command[i] += w->by_command[i];
+}
+
+/* A gauge family, one series per worker that ever ran. */
+static void metrics_gauge(struct evbuffer *b, const char *name, const char *help,
+                          uint64_t (*value)(const struct stats_slot *))
+{
+    evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    for (long i = 0; i < stats_slots(); i++) {
+        const struct stats_slot *w = stats_slot(i);
+        if (w)
+            evbuffer_add_printf(b, "%s{worker=\"%ld\"} %llu\n", name, i,
+                                (unsigned long long)value(w));
+    }
+}
+
+static uint64_t g_conns(const struct stats_slot *w) { return w->s.conns_current; }
+static uint64_t g_http(const struct stats_slot *w) { return w->http_conns; }
+static uint64_t g_store_up(const struct stats_slot *w) { return (uint64_t)w->store_up; }
+static uint64_t g_store_writable(const struct stats_slot *w) { return (uint64_t)w->store_writable; }
+static uint64_t g_alive(const struct stats_slot *w) { return kill(w->pid, 0) == 0; }
+
 static void handle_metrics(struct evhttp_request *r)
 {
     struct evbuffer *b = evbuffer_new();
     static const char *codes[] = { "400", "401_403", "404", "413", "429", "5xx" };
+    struct metrics_sum *m = xcalloc(1, sizeof(*m));
 
+    stats_publish();
+    for (long i = 0; i < stats_slots(); i++)
+        if (stats_slot(i))
+            metrics_add(m, stats_slot(i));
+    metrics_gauge(b, "campus_worker_up", "Whether the worker process runs.", g_alive);
+    metrics_gauge(b, "campus_connections", "Open CTP/1 connections, per worker.", g_conns);
+    metrics_gauge(b, "campus_http_connections", "Open HTTP connections, per worker.", g_http);
+    metrics_gauge(b, "campus_store_up", "Whether the worker's link to Redis is up.", g_store_up);
+    metrics_gauge(b, "campus_store_writable", "Whether the worker's store accepts writes.",
+                  g_store_writable);
+    evbuffer_add_printf(b, "# HELP campus_catalog_info The catalogue version each worker serves.\n"
+                           "# TYPE campus_catalog_info gauge\n");
+    for (long i = 0; i < stats_slots(); i++)
+        if (stats_slot(i))
+            evbuffer_add_printf(b, "campus_catalog_info{worker=\"%ld\",version=\"%s\"} 1\n", i,
+                                stats_slot(i)->catalog_version);
     evbuffer_add_printf(b,
-        "# HELP campus_connections Open CTP/1 connections in this process.\n"
-        "# TYPE campus_connections gauge\ncampus_connections %llu\n"
         "# HELP campus_connections_total CTP/1 connections accepted.\n"
         "# TYPE campus_connections_total counter\ncampus_connections_total %llu\n"
         "# HELP campus_connections_rejected_total Connections refused by a limit.\n"
         "# TYPE campus_connections_rejected_total counter\ncampus_connections_rejected_total %llu\n"
-        "# HELP campus_http_connections Open HTTP connections.\n"
-        "# TYPE campus_http_connections gauge\ncampus_http_connections %llu\n"
         "# HELP campus_bytes_in_total Bytes received on CTP/1.\n"
         "# TYPE campus_bytes_in_total counter\ncampus_bytes_in_total %llu\n"
         "# HELP campus_bytes_out_total Bytes sent on CTP/1.\n"
         "# TYPE campus_bytes_out_total counter\ncampus_bytes_out_total %llu\n",
-        (unsigned long long)stats.conns_current, (unsigned long long)stats.conns_total,
-        (unsigned long long)stats.conns_rejected, (unsigned long long)http_conn_count(),
-        (unsigned long long)stats.bytes_in, (unsigned long long)stats.bytes_out);
+        (unsigned long long)m->s.conns_total, (unsigned long long)m->s.conns_rejected,
+        (unsigned long long)m->s.bytes_in, (unsigned long long)m->s.bytes_out);
     evbuffer_add_printf(b, "# HELP campus_commands_total Commands by verb.\n"
                            "# TYPE campus_commands_total counter\n");
-    for (size_t i = 0; i < cmd_count; i++)
+    for (size_t i = 0; i < cmd_count && i < STATS_COMMANDS_MAX; i++)
         evbuffer_add_printf(b, "campus_commands_total{verb=\"%s\"} %llu\n", cmd_all[i]->name,
-                            (unsigned long long)stats_command_count((int)i));
+                            (unsigned long long)m->by_command[i]);
     evbuffer_add_printf(b, "# HELP campus_errors_total Error answers by code.\n"
                            "# TYPE campus_errors_total counter\n");
     for (int i = 0; i < 6; i++)
         evbuffer_add_printf(b, "campus_errors_total{code=\"%s\"} %llu\n", codes[i],
-                            (unsigned long long)stats.errors_by_code[i]);
+                            (unsigned long long)m->s.errors_by_code[i]);
     evbuffer_add_printf(b, "# HELP campus_request_duration_seconds Time from request to answer.\n"
                            "# TYPE campus_request_duration_seconds histogram\n");
     uint64_t cum = 0;
     for (int i = 0; i < STATS_LATENCY_BUCKETS; i++) {
-        cum += stats.latency[i];
+        cum += m->s.latency[i];
         evbuffer_add_printf(b, "campus_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
                             stats_latency_bounds[i], (unsigned long long)cum);
     }
-    cum += stats.latency[STATS_LATENCY_BUCKETS];
+    cum += m->s.latency[STATS_LATENCY_BUCKETS];
     evbuffer_add_printf(b, "campus_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
                            "campus_request_duration_seconds_sum %.6f\n"
                            "campus_request_duration_seconds_count %llu\n",
-                        (unsigned long long)cum, stats.latency_sum,
-                        (unsigned long long)stats.latency_count);
-    evbuffer_add_printf(b, "# HELP campus_store_up Whether the Redis store answers.\n"
-                           "# TYPE campus_store_up gauge\ncampus_store_up %d\n"
-                           "# HELP campus_store_writable Whether the store accepts writes.\n"
-                           "# TYPE campus_store_writable gauge\ncampus_store_writable %d\n",
-                        store_state() == STORE_UP, store_writable());
+                        (unsigned long long)cum, m->s.latency_sum,
+                        (unsigned long long)m->s.latency_count);
+    free(m);
     evhttp_add_header(evhttp_request_get_output_headers(r), "Content-Type",
                       "text/plain; version=0.0.4; charset=utf-8");
     evhttp_add_header(evhttp_request_get_output_headers(r), "X-Content-Type-Options", "nosniff");

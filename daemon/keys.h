@@ -139,6 +139,10 @@ char *key_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Hash: credential id -> JSON {"reason", "by", "at" (ms), "index"}. */
 #define KEY_CERT_REVOKED   "campus:{certs}:revoked"
 
+/* ---- pub/sub channels (bus.c): named here like keys, holding nothing ----
+ * Channel: "RELOAD all" publishes here; every worker of every machine
+ * reloads its courses. The message is who asked ("admin@host pid"). */
+#define KEY_CHAN_RELOAD    "campus:reload"
 
 /* ---- live sessions (cmd-live.c, live-bus.c) ----
  * Everything of one cohort's live sessions under its tag {c:ID}. Event ids

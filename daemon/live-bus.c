@@ -39,6 +39,7 @@ struct live_room {
 static struct {
     struct event_base *base;
     redisAsyncContext *ac;
+    char addr[300];              /* where ac is connected (store_address then) */
     bool up;                     /* PSUBSCRIBE confirmed */
     bool stopping;
     unsigned ticks;
@@ -501,6 +502,7 @@ static void bus_connect(void)
     if (ac == NULL)
         return;
     bus.ac = ac;
+    snprintf(bus.addr, sizeof(bus.addr), "%s", store_address());
     redisLibeventAttach(ac, bus.base);
     redisAsyncSetConnectCallback(ac, connect_cb);
     redisAsyncSetDisconnectCallback(ac, disconnect_cb);
@@ -557,6 +559,10 @@ void live_bus_tick(void)
             bus_drop();
         return;
     }
+    /* Under Sentinel the store moves to a new primary: the subscriber
+     * follows it once the store is up there. */
+    if (bus.ac && store_state() == STORE_UP && strcmp(bus.addr, store_address()) != 0)
+        bus_drop();
     if (bus.ac == NULL)
         bus_connect();
     if (store_state() != STORE_UP)

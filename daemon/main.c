@@ -198,6 +198,12 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level(cfg.log_level);
+    if (cfg.proxy_protocol && proxy_listeners_parse(cfg.proxy_protocol) > 0 && !cfg.proxy_from) {
+        fprintf(stderr, "campusd: proxy_protocol needs proxy_from (the balancers whose "
+                        "PROXY headers are trusted)\n");
+        config_free(&cfg);
+        return 2;
+    }
     if (cohort_time_check_config() < 0) {
         config_free(&cfg);
         return 2;
@@ -246,7 +252,7 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    if (cfg.redis == NULL) {
+    if (cfg.redis == NULL && cfg.sentinel == NULL) {
         const char *sock = embed_start(&cfg);
         if (sock == NULL) {
             config_free(&cfg);
@@ -261,6 +267,7 @@ int main(int argc, char **argv)
             log_warn("tls: no usable certificate; the TLS port and STARTTLS are off");
     }
 
+    stats_share(cfg.workers);
     int rc = cfg.workers == 1 ? server_run(0, ctx) : supervise(ctx);
     embed_stop();
     courses_free();

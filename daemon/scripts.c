@@ -125,18 +125,28 @@ static const char *const sources[SCRIPT_COUNT] = {
         "return 1\n",
 
     /* DONE. With a key (KEYS[3]) a replay answers what the first DONE
-     * answered, so a client that lost the reply sees "done" both times. */
+     * answered, so a client that lost the reply sees "done" both times.
+     * Already done: the mark is written again as it is, so that it goes to
+     * the replicas once more on this link and a WAIT after this call covers
+     * it, even when the first DONE came by another link (another worker or
+     * machine) and was left unconfirmed. The same for a retried SUBMIT. */
     [SCRIPT_DONE] =
         "if KEYS[3] then\n"
         "  local v = redis.call('GET', KEYS[3])\n"
         "  if v then\n"
         "    local l, r = string.match(v, '^(%S+) (%d)$')\n"
         "    if l ~= ARGV[1] then return -1 end\n"
+        "    local t = redis.call('HGET', KEYS[1], ARGV[1])\n"
+        "    if t then redis.call('HSET', KEYS[1], ARGV[1], t) end\n"
         "    return tonumber(r)\n"
         "  end\n"
         "end\n"
         "local r = 0\n"
-        "if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then\n"
+        "local t = redis.call('HGET', KEYS[1], ARGV[1])\n"
+        "if t then\n"
+        "  redis.call('HSET', KEYS[1], ARGV[1], t)\n"
+        "else\n"
+        "  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
         "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 't', 'completed', 'o', ARGV[1])\n"
         "  r = 1\n"
         "end\n"
@@ -164,7 +174,10 @@ static const char *const sources[SCRIPT_COUNT] = {
         "if v then\n"
         "  local m, sha = string.match(v, '^(%d+) (%x+)$')\n"
         "  local rec = m and redis.call('LINDEX', KEYS[1], tonumber(m) - 1)\n"
-        "  if rec then return {tonumber(m), sha == ARGV[9] and 1 or 0, rec} end\n"
+        "  if rec then\n"
+        "    redis.call('PEXPIRE', KEYS[4], math.max(redis.call('PTTL', KEYS[4]), 1))\n"
+        "    return {tonumber(m), sha == ARGV[9] and 1 or 0, rec}\n"
+        "  end\n"
         "end\n"
         "local n = redis.call('LLEN', KEYS[1])\n"
         "if n >= tonumber(ARGV[1]) then return {0} end\n"
@@ -635,6 +648,36 @@ static int send_evalsha(struct call *c)
     return rc;
 }
 
+void key_hash_tag(const char *key, const char **tag, size_t *len)
+{
+    const char *open = strchr(key, '{');
+    const char *close = open ? strchr(open + 1, '}') : NULL;
+
+    if (close && close > open + 1) {
+        *tag = open + 1;
+        *len = (size_t)(close - open - 1);
+    } else {
+        *tag = key;
+        *len = strlen(key);
+    }
+}
+
+int script_keys_one_tag(int nkeys, const char *const *keys)
+{
+    const char *t0, *t;
+    size_t l0, l;
+
+    if (nkeys <= 1)
+        return 0;
+    key_hash_tag(keys[0], &t0, &l0);
+    for (int i = 1; i < nkeys; i++) {
+        key_hash_tag(keys[i], &t, &l);
+        if (l != l0 || memcmp(t, t0, l) != 0)
+            return i;
+    }
+    return 0;
+}
+
 int script_call(enum script_id id, store_cb *cb, void *priv, int nkeys, int argc,
                 const char *const *argv)
 {
@@ -645,6 +688,19 @@ int script_call(enum script_id id, store_cb *cb, void *priv, int nkeys, int argc
         abort();   /* a caller's bug: make the test that reached it fail loudly */
 #endif
         return -1;
+    }
+    /* Redis Cluster runs a script on one slot: keys of two hash tags are a
+     * bug of the caller, never sent. Test builds stop at once, so that every
+     * integration test is a check of the callers it reaches. */
+    int bad = script_keys_one_tag(nkeys, argv);
+    if (bad) {
+#ifdef CAMPUS_TEST_HOOKS
+        fatal("script %d: key %s is not in the hash tag of %s", (int)id, argv[bad], argv[0]);
+#else
+        log_error("script %d: key %s is not in the hash tag of %s; not sent", (int)id, argv[bad],
+                  argv[0]);
+        return -1;
+#endif
     }
     struct call *c = xcalloc(1, sizeof(*c));
 

@@ -78,4 +78,12 @@ const char *script_sha(enum script_id id);
 int script_call(enum script_id id, store_cb *cb, void *priv, int nkeys, int argc,
                 const char *const *argv);
 
+/* Redis Cluster's hash tag of key: what is between the first "{" and the
+ * next "}" when that is not empty, else the whole key (borrowed from key). */
+void key_hash_tag(const char *key, const char **tag, size_t *len);
+/* 0 when the nkeys keys share one hash tag, else the index of the first
+ * that does not share the first one's. script_call refuses such a call
+ * (fatal in test builds). */
+int script_keys_one_tag(int nkeys, const char *const *keys);
+
 #endif

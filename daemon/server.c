@@ -98,17 +98,10 @@ static void reject(int fd, const char *line)
     stats.conns_rejected++;
 }
 
-static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-                      int salen, void *arg)
+/* A connection whose client address is known: the peer's, or the one a
+ * trusted balancer's PROXY header gave. The limits count that address. */
+static void accept_client(int fd, const char *addr, bool tls)
 {
-    bool tls = arg != NULL;
-    char addr[64] = "?";
-
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
-
     if (server.draining) {
         reject(fd, "503 server shutting down\r\n");
         return;
@@ -133,6 +126,23 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         }
     }
     conn_new(server.base, fd, addr, ssl);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+    bool tls = arg != NULL;
+    char addr[64] = "?";
+
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof(addr));
+    if (proxy_on(tls ? PROXY_TLS : PROXY_TEXT) && proxy_trusted(sa) && !server.draining) {
+        proxy_wait(server.base, fd, addr, tls, accept_client);
+        return;
+    }
+    accept_client(fd, addr, tls);
 }
 
 static void accept_error_cb(struct evconnlistener *l, void *arg)
@@ -238,6 +248,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     embed_restart_if_needed();
     exercise_review_repair_tick();
+    stats_publish();
     cohort_tick();
     live_bus_tick();
 }
@@ -251,6 +262,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     server.worker_id = worker_id;
     cmd_init();
     stats.started = time(NULL);
+    stats_attach(worker_id);
     /* With the changelist, turning EV_WRITE on and off within one loop
      * iteration (every answer does) costs no epoll_ctl. */
     struct event_config *ecfg = event_config_new();
@@ -281,6 +293,15 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     }
     if (rc == 0) {
         store_start(server.base, &cfg);
+        bus_start(server.base);
+        /* Worker 0's listeners are bound: the service is ready (a unit
+         * with several workers sets NotifyAccess=all). */
+        if (worker_id == 0) {
+            char state[64];
+            snprintf(state, sizeof(state), "READY=1\nMAINPID=%d\n",
+                     (int)(cfg.workers > 1 ? getppid() : getpid()));
+            notify_systemd(state);
+        }
         live_bus_start(server.base);
         log_info("worker %d ready: ctp %s:%ld, tls %ld, http %ld", worker_id, cfg.bind,
                  cfg.text_port, server.tls_listener ? cfg.tls_port : 0L, cfg.http_port);
@@ -291,6 +312,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     /* Whatever is still open goes now; requests still waiting on Redis are
      * answered into the void by store_stop, which frees them. */
     conn_close_all();
+    proxy_wait_free_all();
     live_sse_stop();
     http_stop();
     read_cache_free();
@@ -301,6 +323,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     if (server.tls_listener)
         evconnlistener_free(server.tls_listener);
     auth_pool_stop();            /* hashes in flight answer 503 before the store goes */
+    bus_stop();
     live_bus_stop();
     store_stop();
     if (drain_timer)

@@ -1,5 +1,15 @@
-/* stats.c: the counters behind STATS and /metrics, one set per process. */
+/* stats.c: the counters behind STATS and /metrics, one set per process,
+ * and the slots they are copied to so that any worker can answer /metrics
+ * for the whole machine: one shared anonymous mapping made by the master
+ * before it forks, one slot per worker, each written only by its worker
+ * (every second and before it answers /metrics), read by all. As the
+ * Prometheus multi-process convention has it, counters are summed over
+ * the workers and gauges are given per worker. */
 #include "campusd.h"
+
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 struct stats stats;
 
@@ -8,6 +18,62 @@ const double stats_latency_bounds[STATS_LATENCY_BUCKETS] = {
 };
 
 static uint64_t by_command[STATS_COMMANDS_MAX];
+
+static struct stats_slot *slots;
+static long nslots;
+static struct stats_slot *own;
+
+void stats_share(long workers)
+{
+    size_t size = (size_t)workers * sizeof(struct stats_slot);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED)
+        fatal("stats: cannot map %zu bytes for the workers' counters", size);
+    slots = p;
+    nslots = workers;
+}
+
+void stats_attach(int worker_id)
+{
+    if (slots == NULL || worker_id < 0 || worker_id >= nslots)
+        return;
+    own = &slots[worker_id];
+    /* A restarted worker goes on from its predecessor's counts, so the
+     * machine's sums never go back; what was open then is closed now. */
+    if (own->used) {
+        time_t started = stats.started;
+        stats = own->s;
+        stats.started = started;
+        stats.conns_current = 0;
+        memcpy(by_command, own->by_command, sizeof(by_command));
+    }
+    own->used = 1;
+    own->pid = getpid();
+    stats_publish();
+}
+
+void stats_publish(void)
+{
+    if (own == NULL)
+        return;
+    own->s = stats;
+    memcpy(own->by_command, by_command, sizeof(by_command));
+    own->http_conns = http_conn_count();
+    own->store_up = store_state() == STORE_UP;
+    own->store_writable = store_writable();
+    memcpy(own->catalog_version, courses_version(), sizeof(own->catalog_version));
+}
+
+long stats_slots(void)
+{
+    return own ? nslots : 0;
+}
+
+const struct stats_slot *stats_slot(long i)
+{
+    return slots && i >= 0 && i < nslots && slots[i].used ? &slots[i] : NULL;
+}
 
 void stats_command(int cmd_index)
 {

@@ -1,7 +1,14 @@
 /* store.c: the link to Redis: hiredis async on our event loop, a bound on
  * every command, reconnection with backoff, the schema marker that tells
  * a Redis which lost its data from a new one, and the check that Redis
- * keeps an AOF (else an acknowledged write may not survive its restart). */
+ * keeps an AOF (else an acknowledged write may not survive its restart).
+ *
+ * Under Sentinel (cfg.sentinel), the address comes from the Sentinels
+ * (sentinel.c) and is asked again after every lost link; a +switch-master,
+ * a READONLY answer or a ROLE check that finds a replica drops the link
+ * and moves it. Commands in flight when the link drops are answered once,
+ * with a NULL reply (503 to the learner), never retried on another node:
+ * whether they took effect there is not known. */
 #include "campusd.h"
 #include "keys.h"
 #include "scripts.h"
@@ -26,6 +33,7 @@
 #define BACKOFF_MAX_MS       5000
 #define HEALTH_INTERVAL_MS   1000
 #define AOF_CHECK_TICKS      10      /* health ticks between persistence checks */
+#define STORE_ADDR_MAX       300
 
 /* One command in flight. Redis answers in order and every command has the
  * same bound, so the oldest one is always the first to time out: a single
@@ -58,9 +66,32 @@ static struct {
     double last_rtt;
     bool stopping;
     char marker_path[1024];
+    char marker_seen[128];       /* the marker as read before this link's handshake */
+    /* Sentinel: where the primary is, as last told */
+    bool sentinel;
+    bool target_known;
+    char target_host[256];
+    int target_port;
+    bool wrong_role;             /* the handshake's ROLE was not master */
+    struct event *move_ev;       /* drops the link outside hiredis callbacks */
+    const char *move_why;
+    char addr[STORE_ADDR_MAX];   /* of the link now */
 } st;
 
 static void connect_now(void);
+static void move_later(const char *why);
+
+const char *store_address(void)
+{
+    return st.addr;
+}
+
+long store_wait_replicas(void)
+{
+    if (st.cfg == NULL)
+        return 0;
+    return st.cfg->store_wait_replicas >= 0 ? st.cfg->store_wait_replicas : st.sentinel ? 1 : 0;
+}
 
 enum store_state store_state(void)
 {
@@ -161,6 +192,7 @@ static void drop_link(const char *why)
     st.ac = NULL;
     st.state = STORE_DOWN;
     st.drop_reason = NULL;
+    st.target_known = false;     /* under Sentinel: ask again where the primary is */
     /* hiredis skips disconnect_cb for a link that never finished connecting. */
     if (!evtimer_pending(st.reconnect_ev, NULL))
         schedule_reconnect();
@@ -175,6 +207,11 @@ static void reply_cb(redisAsyncContext *ac, void *r, void *privdata)
     arm_timer();
     if (reply)
         st.last_rtt = now_mono() - op->sent;
+    /* A node that was demoted (or a Sentinel's stale answer) says so on the
+     * first write: this command fails, and the link moves. */
+    if (reply && reply->type == REDIS_REPLY_ERROR && st.sentinel &&
+        (strncmp(reply->str, "READONLY", 8) == 0 || strncmp(reply->str, "MASTERDOWN", 10) == 0))
+        move_later("the node is not the primary");
     if (op->cb)
         op->cb(reply, reply ? NULL : (st.drop_reason ? st.drop_reason : "store unavailable"), op->priv);
     free(op);
@@ -189,14 +226,18 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Queues a formatted command (RESP bytes) with its bound. */
-static int send_formatted(store_cb *cb, void *priv, const char *cmd, size_t len)
+static int send_formatted_in(store_cb *cb, void *priv, const char *cmd, size_t len, long extra_ms)
 {
     struct store_op *op = xcalloc(1, sizeof(*op));
 
     op->cb = cb;
     op->priv = priv;
     op->sent = now_mono();
-    op->deadline = op->sent + st.cfg->store_timeout_ms / 1000.0;
+    op->deadline = op->sent + (st.cfg->store_timeout_ms + extra_ms) / 1000.0;
+    /* Deadlines stay in sending order (the one timer watches the head): a
+     * command behind a WAIT cannot be answered before it anyway. */
+    if (st.tail && st.tail->deadline > op->deadline)
+        op->deadline = st.tail->deadline;
     op->prev = st.tail;
     if (st.tail)
         st.tail->next = op;
@@ -211,6 +252,11 @@ static int send_formatted(store_cb *cb, void *priv, const char *cmd, size_t len)
     if (st.head == op)
         arm_timer();
     return 0;
+}
+
+static int send_formatted(store_cb *cb, void *priv, const char *cmd, size_t len)
+{
+    return send_formatted_in(cb, priv, cmd, len, 0);
 }
 
 /* Internal and public commands both come through here. */
@@ -249,6 +295,57 @@ int store_command(store_cb *cb, void *priv, const char *fmt, ...)
     int rc = send_formatted(cb, priv, cmd, (size_t)len);
     free(cmd);
     return rc;
+}
+
+/* ---- WAIT: a replica has it ---- */
+
+struct confirm {
+    store_confirm_cb *cb;
+    void *priv;
+    long want;
+};
+
+static void confirm_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct confirm *c = priv;
+    enum store_confirm res = STORE_CONFIRM_FAILED;
+
+    if (reply && reply->type == REDIS_REPLY_INTEGER)
+        res = reply->integer >= c->want ? STORE_CONFIRMED : STORE_UNCONFIRMED;
+    else if (reply && reply->type == REDIS_REPLY_ERROR)
+        log_warn("store: WAIT: %s", reply->str);
+    if (res == STORE_UNCONFIRMED)
+        log_warn("store: a write was confirmed by %lld of %ld replicas in %ld ms",
+                 (long long)reply->integer, c->want, st.cfg->store_wait_ms);
+    c->cb(c->priv, res);
+    free(c);
+}
+
+void store_confirm(store_confirm_cb *cb, void *priv)
+{
+    long want = store_wait_replicas();
+
+    if (want == 0) {
+        cb(priv, STORE_CONFIRMED);
+        return;
+    }
+    if (st.state != STORE_UP || st.ac == NULL) {
+        cb(priv, STORE_CONFIRM_FAILED);
+        return;
+    }
+    struct confirm *c = xcalloc(1, sizeof(*c));
+    c->cb = cb;
+    c->priv = priv;
+    c->want = want;
+    char *cmd;
+    int len = redisFormatCommand(&cmd, "WAIT %ld %ld", want, st.cfg->store_wait_ms);
+    int rc = len < 0 ? -1 : send_formatted_in(confirm_cb, c, cmd, (size_t)len, st.cfg->store_wait_ms);
+    if (len >= 0)
+        free(cmd);
+    if (rc < 0) {
+        free(c);
+        cb(priv, STORE_CONFIRM_FAILED);
+    }
 }
 
 static void read_marker(char *out, size_t n)
@@ -504,6 +601,12 @@ static void handshake_cb(redisReply *reply, const char *err, void *priv)
 
     if (reply == NULL)
         return;                                  /* dropped: reconnect follows */
+    if (st.wrong_role) {
+        log_warn("store: %s is not the primary (ROLE); asking the Sentinels again", st.addr);
+        st.state = STORE_CONNECTING;
+        event_active(st.health_ev, EV_TIMEOUT, 1);
+        return;
+    }
     if (reply->type == REDIS_REPLY_ERROR) {
         log_warn("store: Redis is not ready: %s", reply->str);
         st.state = STORE_CONNECTING;
@@ -511,7 +614,9 @@ static void handshake_cb(redisReply *reply, const char *err, void *priv)
         event_active(st.health_ev, EV_TIMEOUT, 1);
         return;
     }
-    read_marker(marker, sizeof(marker));
+    /* The marker as it was before the HGETALL was sent: a sibling worker that
+     * writes it meanwhile has made campus:meta first, which HGETALL sees. */
+    snprintf(marker, sizeof(marker), "%s", st.marker_seen);
     const char *instance, *version;
     store_parse_meta(reply, &instance, &version);
     if (instance == NULL && !second) {
@@ -564,6 +669,20 @@ static void handshake_cb(redisReply *reply, const char *err, void *priv)
     store_up();
 }
 
+/* True when a ROLE reply says "master". */
+static bool role_is_master(const redisReply *reply)
+{
+    return reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+           reply->element[0]->type == REDIS_REPLY_STRING &&
+           strcmp(reply->element[0]->str, "master") == 0;
+}
+
+static void role_handshake_cb(redisReply *reply, const char *err, void *priv)
+{
+    if (reply && !role_is_master(reply))
+        st.wrong_role = true;
+}
+
 static void connect_cb(const redisAsyncContext *ac, int status)
 {
     if (status != REDIS_OK) {
@@ -573,9 +692,17 @@ static void connect_cb(const redisAsyncContext *ac, int status)
         schedule_reconnect();
         return;
     }
+    /* Under Sentinel, the node must say it is the primary: a Sentinel's
+     * answer may be a moment old, and a replica would serve stale reads. */
+    st.wrong_role = false;
+    if (st.sentinel) {
+        const char *argv[] = { "ROLE" };
+        send_op(role_handshake_cb, NULL, 1, argv, NULL);
+    }
     /* The persistence check goes first: its verdict is in before the
      * handshake's reply makes the store up. */
     aof_check_send();
+    read_marker(st.marker_seen, sizeof(st.marker_seen));
     const char *argv[] = { "HGETALL", KEY_META };
     send_op(handshake_cb, NULL, 2, argv, NULL);
 }
@@ -587,18 +714,87 @@ static void disconnect_cb(const redisAsyncContext *ac, int status)
                  status == REDIS_OK ? "" : ac->errstr);
     st.ac = NULL;                                /* hiredis frees it */
     st.state = STORE_DOWN;
+    st.target_known = false;
     schedule_reconnect();
 }
 
+/* ---- Sentinel: where the primary is ---- */
+
+static void sentinel_found(const char *host, int port)
+{
+    if (st.stopping || st.ac)
+        return;
+    if (host == NULL) {
+        log_warn("store: no Sentinel names a primary for %s", st.cfg->sentinel_master);
+        schedule_reconnect();
+        return;
+    }
+    snprintf(st.target_host, sizeof(st.target_host), "%s", host);
+    st.target_port = port;
+    st.target_known = true;
+    connect_now();
+}
+
+static void sentinel_switched(const char *host, int port)
+{
+    bool same = st.target_known && st.target_port == port && strcmp(st.target_host, host) == 0;
+
+    snprintf(st.target_host, sizeof(st.target_host), "%s", host);
+    st.target_port = port;
+    if (same && st.ac)
+        return;
+    st.backoff_ms = BACKOFF_MIN_MS;
+    if (st.ac) {
+        move_later("the primary moved (+switch-master)");
+    } else {
+        /* Between links: go there now rather than at the next backoff. */
+        evtimer_del(st.reconnect_ev);
+        st.target_known = true;
+        connect_now();
+    }
+}
+
+static void move_cb(evutil_socket_t fd, short what, void *arg)
+{
+    if (st.ac == NULL)
+        return;
+    /* A move told by a Sentinel keeps its address; any other asks again. */
+    bool told = st.move_why && strstr(st.move_why, "switch-master") != NULL;
+    char host[256];
+    int port = st.target_port;
+    snprintf(host, sizeof(host), "%s", st.target_host);
+    drop_link(st.move_why ? st.move_why : "moving");
+    if (told) {
+        snprintf(st.target_host, sizeof(st.target_host), "%s", host);
+        st.target_port = port;
+        st.target_known = true;
+        evtimer_del(st.reconnect_ev);
+        st.backoff_ms = BACKOFF_MIN_MS;
+        connect_now();
+    }
+}
+
+/* Drops the link from the loop, not from inside a hiredis callback. */
+static void move_later(const char *why)
+{
+    st.move_why = why;
+    event_active(st.move_ev, EV_TIMEOUT, 1);
+}
+
 /* A new async context to the address the store uses (host:port or a unix
- * socket), not yet attached to a loop. NULL after logging why. The live
- * bus (live-bus.c) connects its subscriber through here too, so whatever
- * moves the store to another address moves both. */
+ * socket; under Sentinel, the primary chosen last), not yet attached to a
+ * loop. NULL after logging why. The live bus (live-bus.c) connects its
+ * subscriber through here too, so whatever moves the store to another
+ * address moves both. */
 redisAsyncContext *store_connect_async(const char *who)
 {
-    const char *addr = st.cfg->redis;
+    const char *addr = st.sentinel ? st.addr : st.cfg->redis;
     redisAsyncContext *ac;
 
+    if (addr == NULL || addr[0] == '\0') {
+        log_warn("%s: no primary known yet", who);
+        return NULL;
+    }
     if (addr[0] == '/') {
         ac = redisAsyncConnectUnix(addr);
     } else {
@@ -624,6 +820,16 @@ static void connect_now(void)
 
     if (st.ac || st.stopping)
         return;
+    if (st.sentinel) {
+        if (!st.target_known) {
+            st.state = STORE_CONNECTING;
+            sentinel_ask();          /* sentinel_found comes back here */
+            return;
+        }
+        snprintf(st.addr, sizeof(st.addr), "%s:%d", st.target_host, st.target_port);
+    } else {
+        snprintf(st.addr, sizeof(st.addr), "%s", st.cfg->redis);
+    }
     ac = store_connect_async("store");
     if (ac == NULL) {
         schedule_reconnect();
@@ -646,6 +852,14 @@ static void health_reply_cb(redisReply *reply, const char *err, void *priv)
     (void)reply;
 }
 
+/* Under Sentinel the health check asks ROLE: a primary that was demoted
+ * while partitioned, then healed, is left at once. */
+static void health_role_cb(redisReply *reply, const char *err, void *priv)
+{
+    if (reply && !role_is_master(reply))
+        move_later("the node is a replica now (ROLE)");
+}
+
 /* Every second: a PING keeps the state honest even without traffic (a
  * SIGSTOPped Redis accepts connections but never answers), and a link stuck
  * half-way gets dropped. Every AOF_CHECK_TICKS, the persistence check runs
@@ -655,8 +869,8 @@ static void health_cb(evutil_socket_t fd, short what, void *arg)
     if (st.state == STORE_UP && ++st.health_ticks % AOF_CHECK_TICKS == 0)
         aof_check_send();
     if (st.state == STORE_UP && st.head == NULL) {
-        const char *argv[] = { "PING" };
-        send_op(health_reply_cb, NULL, 1, argv, NULL);
+        const char *argv[] = { st.sentinel ? "ROLE" : "PING" };
+        send_op(st.sentinel ? health_role_cb : health_reply_cb, NULL, 1, argv, NULL);
     } else if (st.state == STORE_CONNECTING && st.ac && st.head == NULL) {
         drop_link("Redis not ready");
     }
@@ -672,6 +886,10 @@ void store_start(struct event_base *base, const struct config *c)
     st.timer = evtimer_new(base, timer_cb, NULL);
     st.reconnect_ev = evtimer_new(base, reconnect_cb, NULL);
     st.health_ev = event_new(base, -1, EV_PERSIST, health_cb, NULL);
+    st.move_ev = event_new(base, -1, 0, move_cb, NULL);
+    st.sentinel = c->sentinel != NULL;
+    if (st.sentinel)
+        sentinel_start(base, c, sentinel_found, sentinel_switched);
     struct timeval tv = { HEALTH_INTERVAL_MS / 1000, (HEALTH_INTERVAL_MS % 1000) * 1000 };
     event_add(st.health_ev, &tv);
     connect_now();
@@ -686,7 +904,10 @@ void store_stop(void)
         st.ac = NULL;
     }
     st.state = STORE_DOWN;
+    if (st.sentinel)
+        sentinel_stop();
     if (st.timer) {
+        event_free(st.move_ev);
         event_free(st.timer);
         event_free(st.reconnect_ev);
         event_free(st.health_ev);

@@ -7,7 +7,7 @@ PACKAGES="build-essential cmake pkg-config git
 libevent-dev libhiredis-dev libcmark-dev cmark libssl-dev openssl
 libcriterion-dev libyaml-dev libjansson-dev libedit-dev zlib1g-dev
 libstemmer-dev gettext
-redis-server redis-tools python3 clang libclang-rt-14-dev
+redis-server redis-tools redis-sentinel haproxy iproute2 python3 clang libclang-rt-14-dev
 chromium nodejs"
 
 # What the benchmarks and web tests need on top.

@@ -353,9 +353,9 @@ def test_http_healthz_metrics_ping():
     st, h, body = http(env.campusd.http_port, "GET", "/metrics")
     assert st == 200 and h["content-type"].startswith("text/plain")
     text = body.decode()
-    for name in ("campus_connections ", "campus_commands_total{verb=\"PING\"}",
+    for name in ("campus_connections{worker=\"0\"} ", "campus_commands_total{verb=\"PING\"}",
                  "campus_errors_total{code=\"400\"}", "campus_request_duration_seconds_bucket",
-                 "campus_store_up 1"):
+                 "campus_store_up{worker=\"0\"} 1"):
         assert name in text, name
     st, h, body = http(env.campusd.http_port, "GET", "/api/ping")
     assert st == 200 and body == b'{"code":200,"message":"PONG"}', body
