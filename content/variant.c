@@ -195,7 +195,6 @@ void variant_lesson_add(struct loader *l, struct course *c, struct module *m, co
     for (size_t i = 0; i < m->nlessons && base == NULL; i++)
         if (strcmp(m->lessons[i]->path, base_path) == 0)
             base = m->lessons[i];
-    /* Trainer-only lessons have languages too. */
     for (size_t i = 0; i < m->ntrainer_lessons && base == NULL; i++)
         if (strcmp(m->trainer_lessons[i]->path, base_path) == 0)
             base = m->trainer_lessons[i];
@@ -215,7 +214,16 @@ void variant_lesson_add(struct loader *l, struct course *c, struct module *m, co
                                     base->is_case);
     v->lang = tag;
     v->base = base;
-    v->trainer = base->trainer;     /* who may read it is the item's */
+    /* Who sees the item is the item's: the default file's. */
+    if (v->trainer != base->trainer)
+        diag_add(l->diags, DIAG_ERROR, path, v->front_matter_line,
+                 "trainer: %s, the default file says %s (a variant keeps who sees it)",
+                 v->trainer ? "true" : "false", base->trainer ? "true" : "false");
+    if (v->pretest != base->pretest)
+        diag_add(l->diags, DIAG_ERROR, path, v->front_matter_line,
+                 "pretest: %s, the default file says %s (a variant keeps what counts)",
+                 v->pretest ? "true" : "false", base->pretest ? "true" : "false");
+    v->trainer = base->trainer;
     v->pretest = base->pretest;
     v->index = base->index;
     /* Prerequisites and neighbours are the item's: the default file's. */
@@ -468,8 +476,9 @@ void variant_finish(struct loader *l)
     l->nvariants = l->variantcap = 0;
     for (size_t i = 0; i < l->cat->ncourses; i++) {
         const struct course *c = l->cat->courses[i];
-        for (size_t j = 0; j < c->nlessons; j++) {
-            const struct lesson *les = c->lessons[j];
+        for (size_t j = 0; j < c->nlessons + c->ntrainer_lessons; j++) {
+            const struct lesson *les = j < c->nlessons ? c->lessons[j]
+                                                       : c->trainer_lessons[j - c->nlessons];
             for (size_t k = 0; k < c->nlanguages; k++) {
                 const char *t = c->languages[k];
                 if (t == c->language || strcasecmp(t, c->language) == 0 ||

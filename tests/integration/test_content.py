@@ -221,7 +221,11 @@ def test_check_reports_file_line_message():
     assert out.returncode == 1
     assert ":1: error: missing front matter" in out.stdout, out.stdout
     out = subprocess.run([harness.CAMPUSD, "--check", BUNDLED], capture_output=True, text=True)
-    assert out.returncode == 0 and out.stdout == "", out.stdout
+    # A listed language still being translated is the one warning allowed:
+    # its readers get the default text and are told so.
+    other = [l for l in out.stdout.splitlines()
+             if not re.match(r"^\S+\.md:0: warning: no '[a-z0-9-]+' variant: ", l)]
+    assert out.returncode == 0 and other == [], "\n".join(other)
 
 
 def copy_fixture(tmp):

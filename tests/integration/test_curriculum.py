@@ -35,8 +35,11 @@ def modules(course):
 
 
 def all_lessons(module):
-    """Every lesson and case file of a module, trainer-only ones included."""
-    return sorted(os.path.join(module, f) for f in os.listdir(module) if re.match(r"\d\d-.*\.md$", f))
+    """Every lesson and case file of a module, trainer-only ones included;
+    language variants (NN-x.fr.md, NN-x.case.es.md) are the same items and
+    are left out (campusd --check holds them to their default files)."""
+    return sorted(os.path.join(module, f) for f in os.listdir(module)
+                  if re.match(r"\d\d-[a-z0-9-]+(\.case)?\.md$", f))
 
 
 def trainer_only(path):
@@ -209,9 +212,28 @@ def test_completion_rule():
         assert re.search(r"^completion:\n\s+lessons: *\S+\n\s+exercises: *\S+", fm, re.M), c
 
 
+# A listed language whose translation is still under way: the reader gets the
+# default text and is told so. The only warning a clean check may give.
+MISSING_VARIANT = re.compile(r"^\S+\.md:0: warning: no '([a-z0-9-]+)' variant: a reader in \1 "
+                             r"gets the [a-z0-9-]+ text$")
+
+
 def test_check_is_clean():
     out = subprocess.run([harness.CAMPUSD, "--check", COURSES], capture_output=True, text=True)
-    assert out.returncode == 0 and out.stdout == "", out.stdout
+    other = [l for l in out.stdout.splitlines() if not MISSING_VARIANT.match(l)]
+    assert out.returncode == 0 and other == [], "\n".join(other)
+
+
+def test_the_cluster_course_is_complete_in_french():
+    out = subprocess.run([harness.CAMPUSD, "--check", COURSES], capture_output=True, text=True)
+    fr = [l for l in out.stdout.splitlines() if "no 'fr' variant" in l]
+    assert fr == [], "\n".join(fr)
+    base = os.path.join(COURSES, "cluster-development")
+    assert os.path.exists(os.path.join(base, "course.fr.md"))
+    for m in modules("cluster-development"):
+        assert os.path.exists(os.path.join(m, "module.fr.md")), m
+        for p in all_lessons(m):
+            assert os.path.exists(p[:-3] + ".fr.md"), p
 
 
 def test_no_eight_word_run_shared_with_the_seeds():
