@@ -136,7 +136,10 @@ function lessonWithTable() {
       const mdir = path.join(cdir, m);
       if (!statSync(mdir).isDirectory()) continue;
       for (const f of readdirSync(mdir).sort()) {
-        if (!/^\d\d-.*\.md$/.test(f) || f.endsWith(".case.md")) continue;
+        // Default files only: NAME.es.md is NAME.md's Spanish variant, the
+        // same lesson, which this English-speaking browser reads as NAME.md.
+        if (!/^\d\d-.*\.md$/.test(f) || f.endsWith(".case.md") ||
+            /\.[a-z]{2,3}(-([a-z]{2}|\d{3}))?\.md$/.test(f)) continue;
         const text = readFileSync(path.join(mdir, f), "utf8");
         const t = text.match(/^```table [^\n]*\n([^\n]*)\n/m);
         if (t && !/^```(gift|task)/m.test(text))
