@@ -224,16 +224,24 @@ def test_check_is_clean():
     assert out.returncode == 0 and other == [], "\n".join(other)
 
 
-def test_the_cluster_course_is_complete_in_french():
+def cluster_course_complete_in(lang):
     out = subprocess.run([harness.CAMPUSD, "--check", COURSES], capture_output=True, text=True)
-    fr = [l for l in out.stdout.splitlines() if "no 'fr' variant" in l]
-    assert fr == [], "\n".join(fr)
+    missing = [l for l in out.stdout.splitlines() if "no '%s' variant" % lang in l]
+    assert missing == [], "\n".join(missing)
     base = os.path.join(COURSES, "cluster-development")
-    assert os.path.exists(os.path.join(base, "course.fr.md"))
+    assert os.path.exists(os.path.join(base, "course.%s.md" % lang))
     for m in modules("cluster-development"):
-        assert os.path.exists(os.path.join(m, "module.fr.md")), m
+        assert os.path.exists(os.path.join(m, "module.%s.md" % lang)), m
         for p in all_lessons(m):
-            assert os.path.exists(p[:-3] + ".fr.md"), p
+            assert os.path.exists(p[:-3] + ".%s.md" % lang), p
+
+
+def test_the_cluster_course_is_complete_in_french():
+    cluster_course_complete_in("fr")
+
+
+def test_the_cluster_course_is_complete_in_spanish():
+    cluster_course_complete_in("es")
 
 
 def test_no_eight_word_run_shared_with_the_seeds():
