@@ -482,6 +482,12 @@ static void cmd_read(struct req *req)
         width = (int)w;
     }
     const struct lesson *item = trainer ? catalog_lesson_any(cat, id) : catalog_lesson(cat, id);
+    if (item == NULL && req->session == REQ_SESSION_UNKNOWN && catalog_lesson_any(cat, id)) {
+        /* A trainer-only lesson, for a caller whose session the store could
+         * not check: a 404 would tell a trainer something false. */
+        req_store_unavailable(req);
+        return;
+    }
     if (item == NULL) {
         req_reply(req, 404, "no lesson '%s'", id);
         return;
