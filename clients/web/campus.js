@@ -1,29 +1,36 @@
 /* campus.js: the web client's router and learner pages (#/, #/course/ID,
- * #/lesson/C/L, #/search/Q, #/progress, #/join, #/login, #/register);
- * exercise.js, trainer.js and live.js load when needed. Server text is set
- * as text; only a lesson's body, rendered and escaped by campusd, is HTML. */
-import { el, a, btn, field, status, onSubmit, E, api, enc, say, show, fail, bar, num, words, plural, score, when,
-  outline, forget, courses, titles, courseTitle, table, state } from "./lib.js";
+ * #/lesson/C/L, #/search/Q, #/progress, #/join, #/login, #/register) and the
+ * language switch; exercise.js, trainer.js and live.js load when needed.
+ * Server text is set as text; only a lesson's body, rendered and escaped by
+ * campusd, is HTML. */
+import { el, a, btn, field, status, onSubmit, E, api, enc, say, show, fail, bar, num, words, score, when, day, t,
+  outline, forget, courses, titles, courseTitle, table, crumbs, state, served, courseName, tn, langName, LANGS, lang, lookup, setLang } from "./lib.js";
 
 const me = () => state.me;
+const $ = (id) => document.getElementById(id);
 const isDone = (r) => r.done && r.done !== "no";      /* an outline's done column: yes, passed or no */
 const counted = (rows) => ({ done: rows.filter(isDone).length, total: rows.length });
-const loginNote = (...what) => el("p.note", a("#/login", "Log in"), ...what);
+const loginNote = (what) => el("p.note", tn(what, a("#/login", t("loginLink")), a("#/register", t("registerLink"))));
+const inCourse = (p) => bar(p.done, p.total, t("inCourse"));
 
 async function continueLink(course) {
   try {
     const d = me() && (await api(course ? "next/" + E(course) : "next")).data;
-    return d && d.lesson ? el("p.continue", el("a.button", { href: "#/lesson/" + d.lesson }, "Continue where you left off: ", d.title)) : null;
+    return d && d.lesson ? el("p.continue", el("a.button", { href: "#/lesson/" + d.lesson }, t("continue"), d.title)) : null;
   } catch (e) { return null; }
 }
 
 async function catalogue() {
   const [doc, prog, cont] = await Promise.all([courses(), me() && api("progress").catch(() => null), continueLink()]);
   const by = Object.fromEntries(((prog && prog.items) || []).map((p) => [p.course, p]));
-  show("Courses", el("h1", "Courses"), cont, !me() && loginNote(" or ", a("#/register", "register"), " to keep track of your progress."),
+  const title = Object.fromEntries(doc.items.map((c) => [c.id, c.title]));
+  show(t("courses"), el("h1", t("courses")), cont, !me() && loginNote("toTrack"),
+    /* Suggested routes through the courses (programmes.yaml), in their order. */
+    ...((doc.data && doc.data.programmes) || []).map((p) => el("section.programme", el("h2", t("programme", p.title)),
+      el("p", p.summary), el("ol", p.courses.map((c) => el("li", a("#/course/" + c, title[c] || c)))))),
     el("ul.courses", doc.items.map((c) => el("li", el("h2", a("#/course/" + c.id, c.title)),
-      el("div.meta", `${plural(c.modules, "module")} · ${plural(c.lessons, "lesson")} · ${c.minutes} minutes`),
-      by[c.id] && bar(+by[c.id].done, +by[c.id].total, "Progress in " + c.title)))));
+      el("div.meta", t("modules", +c.modules), " · ", t("lessons", +c.lessons), " · ", t("minutes", +c.minutes)),
+      by[c.id] && bar(+by[c.id].done, +by[c.id].total, t("progressIn", c.title))))));
 }
 
 async function course(id) {
@@ -33,22 +40,22 @@ async function course(id) {
     if (!mods.length || mods[mods.length - 1].title !== r.module) mods.push({ title: r.module, rows: [] });
     mods[mods.length - 1].rows.push(r);
   }
-  const all = counted(doc.items);
-  show(doc.message, el("h1", doc.message), me() && bar(all.done, all.total, "Progress in this course"), cont, ...mods.map((m) => {
-    const opens = m.rows[0].opens, p = counted(m.rows);
+  const name = courseName(doc);
+  show(name, el("h1", name), served(doc.data), me() && inCourse(counted(doc.items)), cont, ...mods.map((m) => {
+    const opens = m.rows[0].opens;
     return el("section", { class: "module" + (opens ? " locked" : "") }, el("h2", m.title),
-      opens ? el("p.note.lock", `Locked: opens on ${opens}`) : me() && bar(p.done, p.total, "Progress in " + m.title),
+      opens ? el("p.note.lock", t("lockedUntil", day(opens))) : me() && bar(counted(m.rows).done, m.rows.length, t("progressIn", m.title)),
       el("ol.outline", m.rows.map((r) => el("li", { class: isDone(r) && "done" },
         el("span.mark", { "aria-hidden": "true" }, isDone(r) ? "✓" : opens ? "🔒" : ""),
         opens ? el("span", r.title) : a("#/lesson/" + r.lesson, r.title),
-        el("span.meta", ` ${r.minutes} min`, r.kind !== "lesson" && " · " + r.kind,
-          r.done === "passed" ? " · passed" : isDone(r) ? " · done" : "", opens && " · locked")))));
+        el("span.meta", " ", t("min", +r.minutes), r.kind !== "lesson" && " · " + t("item-" + r.kind),
+          r.done === "passed" ? " · " + t("passed") : isDone(r) ? " · " + t("done") : "", opens && " · " + t("locked"))))));
   }));
 }
 
 async function lesson(full) {
   const [doc, out] = await Promise.all([api(`lessons/${enc(full)}?format=html`), outline(full.split("/")[0]).catch(() => null)]);
-  const d = doc.data, art = el("article", { "data-version": d.version });
+  const d = doc.data, art = el("article", { "data-version": d.version, lang: d.lang });
   art.innerHTML = doc.body;      /* campusd omits raw HTML and escapes text */
   let h1 = art.querySelector("h1");
   if (!h1) art.prepend(h1 = el("h1", d.title));
@@ -57,85 +64,85 @@ async function lesson(full) {
   for (const td of art.querySelectorAll("table.data td.num"))
     if (/^-?\d{4,}(\.\d+)?$/.test(td.textContent.trim())) td.textContent = num(td.textContent.trim());
   const row = out && out.items.find((r) => r.lesson === full);
-  h1.after(el("p.meta", `${d.minutes} min`, row && row.kind !== "lesson" && " · " + row.kind));
+  h1.after(el("p.meta", t("min", d.minutes), row && row.kind !== "lesson" && " · " + t("item-" + row.kind), " · ", langName(d.lang)), served(d) || "");
   const progress = el("div.course-progress"), actions = el("div.actions");
-  const showBar = () => { if (out && me()) { const p = counted(out.items); progress.replaceChildren(bar(p.done, p.total, "Progress in this course")); return p; } };
+  const showBar = () => { if (out && me()) { const p = counted(out.items); progress.replaceChildren(inCourse(p)); return p; } };
   if (me()) {
-    const done = !!row && isDone(row);
-    const b = el("button", { type: "button", class: done ? "done" : "primary", "aria-pressed": String(done) }, done ? "✓ Done" : "Mark as done");
+    const b = el("button");
+    const mark = (done) => Object.assign(b, { type: "button", className: done ? "done" : "primary", textContent: t(done ? "isDone" : "markDone") })
+      .setAttribute("aria-pressed", done);
+    mark(!!row && isDone(row));
     b.addEventListener("click", async () => {
       b.disabled = true;
       try {
         await api("done/" + enc(full), {});
-        b.textContent = "✓ Done";
-        b.className = "done";
-        b.setAttribute("aria-pressed", "true");
+        mark(true);
         if (row && row.done === "no") row.done = "yes";
         const p = showBar();
-        say(p ? `Marked as done. ${p.done} of ${p.total} lessons done.` : "Marked as done.");
-      } catch (e) { b.after(el("p.error", { role: "alert" }, "Could not mark it done: " + e.message)); }
+        say(p ? t("markedCount", p.done, p.total) : t("marked"));
+      } catch (e) { b.after(el("p.error", { role: "alert" }, t("cannotMark", e.message))); }
       b.disabled = false;
     });
     actions.append(b, progress);
     showBar();
-  } else actions.append(loginNote(" to mark lessons done and keep your place."));
+  } else actions.append(loginNote("toMark"));
   const go = (id, rel, text) => (id ? el("a", { href: "#/lesson/" + id, rel }, text) : el("span"));
-  show(d.title, el("nav.crumbs", { "aria-label": "Breadcrumbs" }, a("#/", "Courses"), " › ", a("#/course/" + d.course, out ? out.message : d.course), " › ", d.module),
-    art, actions, el("nav.pager", { "aria-label": "Lessons" }, go(d.prev, "prev", "← Previous"), a("#/course/" + d.course, "Outline"), go(d.next, "next", "Next →")));
+  show(d.title, crumbs(a("#/", t("courses")), a("#/course/" + d.course, out ? courseName(out) : d.course), d.module),
+    art, actions, el("nav.pager", { "aria-label": t("lessonsNav") }, go(d.prev, "prev", t("prev")), a("#/course/" + d.course, t("outline")), go(d.next, "next", t("next"))));
   let spot = art.querySelector("[data-exercise]");
   if (!spot && row && row.kind !== "lesson") art.append(spot = el("section.exercise"));
   if (spot) (await import("./exercise.js")).exercise(spot, spot.getAttribute("data-exercise") || full);
 }
 
 async function search(q) {
-  const [doc, t] = await Promise.all([api("search?q=" + E(q)), titles()]);
+  const [doc, ti] = await Promise.all([api("search?q=" + E(q)), titles()]);
   const terms = q.split(/\s+/).filter((w) => w.length > 1).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
   const re = new RegExp(`(${terms.join("|")})`, "gi");
   const marked = (text) => (terms.length ? String(text).split(re).map((s, i) => (i % 2 ? el("mark", s) : s)) : text);
-  show("Search", el("h1", `Search: ${q}`), doc.items.length ? el("ul.outline.hits", doc.items.map((r) =>
-    el("li", a("#/lesson/" + r.lesson, marked(r.title)), el("div.meta.course-name", t[r.lesson.split("/")[0]] || r.lesson.split("/")[0]),
-      el("div.snippet", marked(r.snippet))))) : el("p", "Nothing found."));
+  const c = (r) => r.lesson.split("/")[0];
+  show(t("search"), el("h1", t("searchFor", q)), doc.items.length ? el("ul.outline.hits", doc.items.map((r) =>
+    el("li", { lang: r.lang }, a("#/lesson/" + r.lesson, marked(r.title)), el("div.meta.course-name", ti[c(r)] || c(r)),
+      el("div.snippet", marked(r.snippet))))) : el("p", t("nothingFound")));
 }
-
 
 /* A course's exercises: score kept, attempts, trainers' comments; a comment
  * this browser has not shown before is marked new. Returns the ones shown. */
 async function exercisesOf(box, rows, old) {
   const ex = rows.filter((r) => r.kind !== "lesson"), shown = [];
   const lists = await Promise.all(ex.map((r) => api(`exercises/${enc(r.lesson)}/attempts`).catch(() => null)));
-  box.replaceChildren(ex.length ? table(["Exercise", "Score", "Attempts", "Result", "Trainer's comments"], ex.map((r, i) => {
+  box.replaceChildren(ex.length ? table([t("exercise"), t("score"), t("attempts"), t("result"), t("comments")], ex.map((r, i) => {
     const doc = lists[i], items = (doc && doc.items) || [], m = doc && /counted score (\S+)/.exec(doc.message);
-    return [a("#/lesson/" + r.lesson, r.title), el("td.num", items.length && m ? score(m[1]) : "–"), el("td.num", items.length),
-      r.done === "passed" ? "passed" : items.length ? "not yet" : "not started",
+    return [a("#/lesson/" + r.lesson, r.title), el("td.num", items.length && m ? score(m[1]) : "–"), el("td.num", num(items.length)),
+      t(r.done === "passed" ? "passed" : items.length ? "notYet" : "notStarted"),
       el("td", items.filter((x) => x.comment).map((x) => {
         const k = `${r.lesson}#${x.attempt}:${x.comment}`;
         shown.push(k);
-        return el("p.comment", !old.has(k) && el("strong.new", "New "), `Attempt ${x.attempt}: ${x.comment}`);
+        return el("p.comment", !old.has(k) && el("strong.new", t("new") + " "), t("attemptSaid", x.attempt, x.comment));
       }))];
-  })) : el("p.meta", "No exercises."));
+  })) : el("p.meta", t("noExercises")));
   return shown;
 }
 
 async function certificates() {
-  const box = el("section", el("h2", "Certificates"));
+  const box = el("section", el("h2", t("certificates")));
   try {
-    const [doc, t] = await Promise.all([api("certs"), titles()]);
+    const [doc, ti] = await Promise.all([api("certs"), titles()]);
     const jwt = async (c) => (await api("certs/" + E(c.id))).body;
     box.append(doc.items.length ? el("ul.outline", doc.items.map((c) => {
       const out = el("span.meta", { "aria-live": "polite" });
-      return el("li", t[c.course] || c.course, " · ", when(c.issued), " · ", a("/certificates/" + E(c.id), "View and print"), " · ",
-        btn("Download", async () => {
+      return el("li", ti[c.course] || c.course, " · ", when(c.issued), " · ", a("/certificates/" + E(c.id), t("viewPrint")), " · ",
+        btn(t("download"), async () => {
           const l = el("a", { href: URL.createObjectURL(new Blob([await jwt(c)], { type: "application/vc+jwt" })), download: `campus-${c.course}.jwt` });
           document.body.append(l); l.click(); l.remove();
         }, "link"), " · ",
-        btn("Verify", async () => {
+        btn(t("verify"), async () => {
           try {
             const v = (await api("verify", { credential: await jwt(c) })).data;
-            out.textContent = v.valid === "yes" ? "Valid: signed by " + v.issuer : "Not valid: " + v.reason;
-          } catch (e) { out.textContent = "Cannot verify: " + e.message; }
+            out.textContent = v.valid === "yes" ? t("valid", v.issuer) : t("notValid", v.reason);
+          } catch (e) { out.textContent = t("cannotVerify", e.message); }
         }, "link"), " ", out);
-    })) : el("p.meta", "None yet: finish a course to earn one."));
-  } catch (e) { box.append(el("p.meta", "Certificates cannot be shown: " + e.message)); }
+    })) : el("p.meta", t("noCerts")));
+  } catch (e) { box.append(el("p.meta", t("certsFailed", e.message))); }
   return box;
 }
 
@@ -146,20 +153,20 @@ async function progressPage() {
   try { old = new Set(JSON.parse(localStorage.getItem(key)) || []); } catch (e) { old = new Set(); }
   const all = [...old], loads = [];
   const keep = () => { try { localStorage.setItem(key, JSON.stringify([...new Set(all)].slice(-500))); } catch (e) { /* storage off */ } };
-  show("My progress", el("h1", "My progress"), el("section", el("h2", "My cohorts"),
-    mine.length ? el("ul.outline", mine.map((c) => el("li", c.name, el("span.meta", ` · ${c.course} · started ${c.start}`), " · ",
-      a("#/live/" + c.id, "Live session")))) : el("p.meta", "You are in no cohort."), el("p", a("#/join", "Join a cohort with a code"))),
+  show(t("myProgress"), el("h1", t("myProgress")), el("section", el("h2", t("myCohorts")),
+    mine.length ? el("ul.outline", mine.map((c) => el("li", c.name, el("span.meta", " · ", c.course, " · ", t("started", day(c.start))), " · ",
+      a("#/live/" + c.id, t("liveSession"))))) : el("p.meta", t("noCohort")), el("p", a("#/join", t("joinWithCode")))),
   ...prog.items.map((p) => {
-    const mods = el("div"), ex = el("div", el("p.meta", "Loading the exercises…"));
+    const mods = el("div"), ex = el("div", el("p.meta", t("loadingExercises")));
     loads.push(api("progress/" + E(p.course)).then((d) => mods.replaceChildren(...d.items.map((m) =>
-      el("div.module-bar", el("span", m.title), bar(+m.done, +m.total, "Progress in " + m.title))))).catch((e) => fail(mods, e)));
+      el("div.module-bar", el("span", m.title), bar(+m.done, +m.total, t("progressIn", m.title)))))).catch((e) => fail(mods, e)));
     const load = () => outline(p.course, true).then((o) => exercisesOf(ex, o.items, old)).then((k) => all.push(...k)).catch((e) => fail(ex, e));
     /* A course not begun costs no request per exercise until asked. */
     if (+p.done || +p.exercises_passed || mine.some((c) => c.course === p.course)) loads.push(load());
-    else ex.replaceChildren(btn("Show the exercises of " + p.title, () => load().then(keep)));
-    return el("section", el("h2", a("#/course/" + p.course, p.title)), bar(+p.done, +p.total, "Progress in " + p.title),
-      el("p.meta", `${p.exercises_passed} of ${p.exercises} exercises passed · ${p.minutes_left} minutes left`),
-      el("h3", "Modules"), mods, el("h3", "Exercises"), ex);
+    else ex.replaceChildren(btn(t("showExercises", p.title), () => load().then(keep)));
+    return el("section", el("h2", a("#/course/" + p.course, p.title)), bar(+p.done, +p.total, t("progressIn", p.title)),
+      el("p.meta", t("exercisesPassed", +p.exercises_passed, +p.exercises), " · ", t("minutesLeft", +p.minutes_left)),
+      el("h3", t("modulesHead")), mods, el("h3", t("exercises")), ex);
   }), certs);
   await Promise.all(loads);
   keep();
@@ -167,32 +174,52 @@ async function progressPage() {
 
 function joinPage() {
   const code = el("input", { id: "code", required: true, autocomplete: "off", autocapitalize: "none", spellcheck: "false" }), out = status();
-  show("Join a cohort", el("h1", "Join a cohort"), onSubmit(el("form.account", field("code", "Enrolment code", code, "Your trainer gives you this code."),
-    el("button.primary", "Join"), out), async () => {
+  show(t("join"), el("h1", t("join")), onSubmit(el("form.account", field("code", t("code"), code, t("codeHint")),
+    el("button.primary", t("joinButton")), out), async () => {
     try {
       const r = await api("cohorts/join", { code: code.value.trim() }), id = (/cohort (\S+)/.exec(r.message) || [])[1];
       const c = id && (await api("cohorts/" + id)).data;
       forget();
-      out.replaceChildren(el("p.note", c ? `You joined ${c.name}. ` : r.message + ". ", c && a("#/course/" + c.course, "Open " + await courseTitle(c.course))));
+      out.replaceChildren(el("p.note", c ? t("joined", c.name) + " " : r.message + ". ", c && a("#/course/" + c.course, t("open", await courseTitle(c.course)))));
     } catch (e) { fail(out, e); code.focus(); }
   }));
 }
 
-
-function renderAccount() {
-  const m = me(), t = m && m.role !== "learner";
-  document.getElementById("account").replaceChildren(...(m ? [t && a("#/reviews", "Reviews"), t && a("#/cohorts", "Cohorts"),
-    a("#/progress", "My progress"), el("span.who", m.user, t && ` (${m.role})`),
-    m.reviewsNew && el("strong", ` ${plural(m.reviewsNew, "new review")} `), btn("Log out", logout, "link")]
-    : [a("#/login", "Log in"), a("#/register", "Register")]).filter(Boolean));
+/* The header: account links, and the language switch. */
+function chrome() {
+  const m = me(), tr = m && m.role !== "learner", sw = $("lang");
+  $("account").replaceChildren(...(m ? [tr && a("#/reviews", t("reviews")), tr && a("#/cohorts", t("cohorts")),
+    a("#/progress", t("myProgress")), el("span.who", m.user, tr && ` (${t("role-" + m.role)})`),
+    m.reviewsNew && el("strong", " ", t("newReviews", m.reviewsNew), " "), btn(t("logOut"), logout, "link")]
+    : [a("#/login", t("logIn")), a("#/register", t("register"))]).filter(Boolean));
+  $("account").setAttribute("aria-label", t("account"));
+  document.querySelector(".skip").textContent = t("skip");
+  Object.assign(document.querySelector("#search input"), { placeholder: t("searchLessons"), ariaLabel: t("searchLessons") });
+  sw.setAttribute("aria-label", t("language"));
+  if (!sw.length) sw.append(...Object.entries(LANGS).map(([k, n]) => el("option", { value: k, lang: k }, n)));
+  sw.value = lang;
 }
 
 async function whoami() {
   try {
     const d = (await api("me")).data;
     state.me = d && d.user ? { user: d.user, role: d.role, reviewsNew: +(d["reviews-new"] || 0) } : null;
+    if (state.me) state.me.lang = (await api("lang").catch(() => ({ data: {} }))).data.lang;
   } catch (e) { state.me = null; }
-  renderAccount();
+}
+
+/* The language: the account's when logged in, else the one chosen in this
+ * browser, else navigator.languages, else English. */
+const chosen = () => {
+  const m = me() && me().lang;
+  let s = null;
+  try { s = localStorage.getItem("campus.lang"); } catch (e) { /* storage off */ }
+  return m in LANGS ? m : s in LANGS ? s : lookup(navigator.languages || []);
+};
+async function relang() {
+  await setLang(chosen());
+  forget();
+  chrome();
 }
 
 function accountForm(reg) {
@@ -200,11 +227,11 @@ function accountForm(reg) {
   const name = el("input", { id: "name", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false",
     pattern: "[a-z0-9._\\-]{3,32}", "aria-describedby": reg && "name-hint" });
   const pw = el("input", { id: "password", type: "password", required: true, autocomplete: reg ? "new-password" : "current-password", minlength: reg && 10 });
-  const button = el("button.primary", reg ? "Create my account" : "Log in");
-  const form = onSubmit(el("form.account", el("label", { for: "name" }, "Name"), name,
-    reg && el("p.hint", { id: "name-hint" }, "3 to 32 of a–z, 0–9, dot, dash, underscore."),
-    el("label", { for: "password" }, "Password"), pw, reg && el("p.hint", "At least 10 characters."), err, button,
-    el("p", reg ? "Have an account? " : "New here? ", a(reg ? "#/login" : "#/register", reg ? "Log in" : "Register"))), async () => {
+  const button = el("button.primary", t(reg ? "createAccount" : "logIn"));
+  const form = onSubmit(el("form.account", el("label", { for: "name" }, t("name")), name,
+    reg && el("p.hint", { id: "name-hint" }, t("nameHint")),
+    el("label", { for: "password" }, t("password")), pw, reg && el("p.hint", t("passwordHint")), err, button,
+    el("p", t(reg ? "haveAccount" : "newHere"), " ", a(reg ? "#/login" : "#/register", t(reg ? "logIn" : "register")))), async () => {
     err.textContent = "";
     button.disabled = true;
     const creds = { name: name.value.trim(), password: pw.value };
@@ -212,7 +239,7 @@ function accountForm(reg) {
       if (reg) await api("register", creds);
       await api("login", creds);
       await whoami();
-      forget();
+      await relang();
       location.hash = sessionStorage.getItem("campus.back") || "#/";
     } catch (e) {
       err.textContent = e.message;
@@ -220,17 +247,15 @@ function accountForm(reg) {
     }
     button.disabled = false;
   });
-  show(reg ? "Register" : "Log in", el("h1", reg ? "Create an account" : "Log in"), form);
+  show(t(reg ? "register" : "logIn"), el("h1", t(reg ? "createTitle" : "logIn")), form);
 }
 
 async function logout() {
   try { await api("logout", {}); } catch (e) { /* the cookie goes either way */ }
   state.me = null;
-  forget();
-  renderAccount();
+  await relang();
   route();
 }
-
 
 let leaving = null;      /* a page's clean-up (a live view's event stream) */
 
@@ -252,15 +277,26 @@ async function route() {
     else if (p("live/")) leaving = await (await import("./live.js")).page(p("live/"));
     else await catalogue();
   } catch (e) {
-    show("Error", el("h1", e.code === 404 ? "Not found" : "Something went wrong"),
-      el("p.error", { role: "alert" }, "Sorry: " + e.message), el("p", a("#/", "Back to the courses")));
+    show(t("error"), el("h1", t(e.code === 404 ? "notFound" : "wentWrong")),
+      el("p.error", { role: "alert" }, t("sorry", e.message)), el("p", a("#/", t("backToCourses"))));
   }
 }
 
-onSubmit(document.getElementById("search"), () => {
-  const q = new FormData(document.getElementById("search")).get("q").trim();
+onSubmit($("search"), () => {
+  const q = new FormData($("search")).get("q").trim();
   if (q) location.hash = "#/search/" + q;
 });
-document.querySelector(".skip").addEventListener("click", (ev) => { ev.preventDefault(); document.getElementById("main").focus(); });
+/* A switch is kept in this browser, and in the account when logged in. */
+$("lang").addEventListener("change", async (ev) => {
+  const l = ev.target.value;
+  try { localStorage.setItem("campus.lang", l); } catch (e) { /* storage off */ }
+  if (me()) {
+    try { await api("lang", { lang: l }); me().lang = l; } catch (e) { me().lang = null; }
+  }
+  await relang();
+  await route();
+  say(t("languageSet", LANGS[l]));
+});
+document.querySelector(".skip").addEventListener("click", (ev) => { ev.preventDefault(); $("main").focus(); });
 window.addEventListener("hashchange", route);
-whoami().then(route);
+Promise.all([whoami(), setLang(chosen())]).then(relang).then(route);

@@ -1,13 +1,52 @@
-/* lib.js: what every page uses: elements, the JSON API, showing a page, and
- * the one way scores, numbers and counts are written. */
+/* lib.js: what every page uses: the language and its strings, elements,
+ * the JSON API, showing a page, and the one way scores, numbers and dates
+ * are written (Intl, in the page's language). */
 
 export const main = document.getElementById("main");
-export const state = { me: null };  /* me: {user, role, reviewsNew} when logged in */
+export const state = { me: null };  /* me: {user, role, reviewsNew, lang} when logged in */
 
+/* ---- languages ---- */
+export const LANGS = { en: "English", fr: "Français", es: "Español" };
+export let lang = "en";
+let L = {}, plurals, nf, sf, df, dd, dn;
+/* RFC 4647 lookup of each tag in turn: fr-CA, then fr; English when none. */
+export const lookup = (tags) => {
+  for (const tag of tags) for (let s = String(tag).toLowerCase(); s; s = s.replace(/-?[^-]*$/, "")) if (s in LANGS) return s;
+  return "en";
+};
+/* Only this language's catalogue is fetched; on failure the page keeps the one it has. */
+export async function setLang(l) {
+  if (l !== lang || !L.dir) {
+    try { L = await (await fetch(`i18n/${l}.json`)).json(); lang = l; } catch (e) { if (!L.dir) throw e; }
+  }
+  Object.assign(document.documentElement, { lang, dir: L.dir });
+  plurals = new Intl.PluralRules(lang);
+  nf = new Intl.NumberFormat(lang);
+  sf = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1, roundingMode: "halfEven" });
+  df = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  dd = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" });
+  dn = new Intl.DisplayNames(lang, { type: "language" });
+}
+/* The string of key k, {0}, {1}... filled with v (numbers through Intl); an
+ * entry {one, other, ...} is chosen by Intl.PluralRules on v[0]. */
+export function t(k, ...v) {
+  let s = L[k] ?? k;
+  if (typeof s === "object") s = s[plurals.select(+v[0])] ?? s.other;
+  return s.replace(/\{(\d)\}/g, (_, i) => (typeof v[i] === "number" ? nf.format(v[i]) : v[i] ?? ""));
+}
+/* The string of key k with nodes (links) in place of {0}, {1}...: a list for el(). */
+export const tn = (k, ...nodes) => t(k, "{0}", "{1}").split(/\{(\d)\}/).map((s, i) => (i % 2 ? nodes[s] : s));
+/* What the server would choose without being asked: the account's language,
+ * else the browser's Accept-Language. Asked only when the page's language
+ * differs, or is not English, so an English reader's URLs are those the
+ * offline worker saves. */
+const implied = () => (state.me && state.me.lang) || lookup(navigator.languages || []);
+const langArg = () => (lang === "en" && implied() === "en" ? "" : "lang=" + lang);
+
+/* ---- elements ---- */
 /* el("p.meta", {attrs}, ...kids): attrs may be left out. */
 export function el(tag, attrs, ...kids) {
-  const [t, ...cls] = tag.split(".");
-  const e = document.createElement(t);
+  const [n, ...cls] = tag.split("."), e = document.createElement(n);
   if (cls.length) e.className = cls.join(" ");
   if (!attrs || typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs)) { kids.unshift(attrs); attrs = {}; }
   for (const [k, v] of Object.entries(attrs)) {
@@ -22,20 +61,23 @@ export const btn = (label, click, cls) => el("button", { type: "button", class: 
 export const field = (id, label, input, hint) => el("div.field", el("label", { for: id }, label), input, hint && el("p.hint", hint));
 export const status = () => el("div", { role: "status" });
 export const onSubmit = (form, fn) => { form.addEventListener("submit", (ev) => { ev.preventDefault(); fn(); }); return form; };
+export const ops = (list) => list.map(([k, s]) => el("option", { value: k }, s ?? k));
+export const crumbs = (...links) => el("nav.crumbs", { "aria-label": t("crumbs") }, links.flatMap((l, i) => (i ? [" › ", l] : [l])));
 export const E = encodeURIComponent;
 export const enc = (id) => id.split("/").map(E).join("/");
 export const say = (text) => { document.getElementById("say").textContent = text; };
 
 /* A body makes it a POST; throws campusd's error text, .code the status. */
 export async function api(path, body) {
-  const init = { credentials: "same-origin", method: body === undefined ? "GET" : "POST" };
-  if (body !== undefined) Object.assign(init, { headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const post = body !== undefined, q = post ? "" : langArg();
+  const init = { credentials: "same-origin", method: post ? "POST" : "GET" };
+  if (post) Object.assign(init, { headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   let r, doc = {};
-  try { r = await fetch("/api/" + path, init); } catch (e) {
-    throw Object.assign(new Error("the server cannot be reached; check your connection"), { code: 0 });
+  try { r = await fetch("/api/" + path + (q && (path.includes("?") ? "&" : "?") + q), init); } catch (e) {
+    throw Object.assign(new Error(t("unreachable")), { code: 0 });
   }
   try { doc = await r.json(); } catch (e) { /* not JSON */ }
-  if (!r.ok) throw Object.assign(new Error(doc.error || "the server answered " + r.status), { code: r.status });
+  if (!r.ok) throw Object.assign(new Error(doc.error || t("answered", r.status)), { code: r.status });
   return doc;
 }
 
@@ -47,47 +89,53 @@ export function show(title, ...nodes) {
   if (h) { h.tabIndex = -1; h.focus({ preventScroll: true }); }
 }
 
-export const fail = (where, e) => where.replaceChildren(el("p.error", { role: "alert" }, "Sorry: " + e.message));
+export const fail = (where, e) => where.replaceChildren(el("p.error", { role: "alert" }, t("sorry", e.message)));
+export const note = (where, text) => where.replaceChildren(el("p.note", text));
 
 /* Text with blank lines between paragraphs, as paragraphs. */
 export const paras = (text) => String(text || "").trim().split(/\n\s*\n/).filter(Boolean).map((p) => el("p", p.replace(/\s*\n\s*/g, " ")));
 
-export const plural = (n, one) => `${n} ${+n === 1 ? one : one + "s"}`;
-
 /* The one rule for scores, as campusd's text (so the terminal) writes them:
- * one decimal, an exact half to the even digit as printf("%.1f"). */
-export function score(s) {
-  const x = Number(s), y = x * 10, f = Math.floor(y);
-  if (!isFinite(x)) return String(s);
-  return ((y - f === 0.5 ? f + (f % 2) : Math.round(y)) / 10).toFixed(1);
-}
-
-export const num = (v) => Number(v).toLocaleString("en");     /* 11000 -> 11,000 */
+ * one decimal, an exact half to the even digit; the decimal sign the language's. */
+export const score = (s) => (s !== "" && isFinite(s) ? sf.format(s) : String(s));
+export const num = (v) => nf.format(v);                        /* 11000 -> 11,000 or 11 000 */
+export const pct = (p) => t("pct", +p);
 /* intensive_service_users -> Intensive service users */
-export const words = (s) => { const t = String(s).replace(/[_-]+/g, " ").trim(); return t.charAt(0).toUpperCase() + t.slice(1); };
-export const when = (iso) => { const t = Date.parse(iso); return isNaN(t) ? String(iso || "") : new Date(t).toLocaleString(); };
+export const words = (s) => { const w = String(s).replace(/[_-]+/g, " ").trim(); return w.charAt(0).toUpperCase() + w.slice(1); };
+/* A time as the language writes it; dates (2025-01-06) inside text as well. */
+export const when = (iso) => { const n = Date.parse(iso); return isNaN(n) || /^\d{4}-\d\d-\d\d$/.test(iso) ? day(iso) : df.format(n); };
+export const day = (s) => String(s ?? "").replace(/\b\d{4}-\d\d-\d\d\b(?!T)/g, (d) => dd.format(new Date(d + "T00:00Z")));
+
+/* A lesson or course in another language than asked: said, in the page's language. */
+export const served = (d) => d && d.asked && el("p.note", t("fellBack", langName(d.asked), langName(d.lang)));
+/* A language's name in the page's language (Intl.DisplayNames): fr -> French, francés. */
+export const langName = (l) => { try { return dn.of(l); } catch (e) { return l; } };
 
 export function bar(done, total, label) {
-  const pct = total ? Math.round(100 * done / total) : 0, fill = el("span");
-  fill.style.width = pct + "%";
+  const p = total ? Math.round(100 * done / total) : 0, fill = el("span");
+  fill.style.width = p + "%";
   return el("div.progress", el("div.bar", { role: "progressbar", "aria-label": label, "aria-valuemin": 0,
-    "aria-valuemax": 100, "aria-valuenow": pct, "aria-valuetext": `${done} of ${total} done` }, fill),
-  el("span.meta", `${done} of ${total} lessons done · ${pct}%`));
+    "aria-valuemax": 100, "aria-valuenow": p, "aria-valuetext": t("ofDone", done, total) }, fill),
+  el("span.meta", t("lessonsDone", done, total, pct(p))));
 }
 
-const outlines = {};            /* course id -> COURSE answer */
+const outlines = {};            /* course id -> COURSE answer, in the page's language */
 let catalogue = null;
 /* A course's outline; a learner's has done and opens per row: fresh asks again. */
 export async function outline(course, fresh) {
   if (fresh || !outlines[course]) outlines[course] = await api("courses/" + E(course));
   return outlines[course];
 }
-export function forget() { for (const k in outlines) delete outlines[k]; }
+export function forget() { for (const k in outlines) delete outlines[k]; catalogue = null; }
 export async function courses() { return catalogue || (catalogue = await api("courses")); }
 export async function titles() { try { return Object.fromEntries((await courses()).items.map((c) => [c.id, c.title])); } catch (e) { return {}; } }
 export const courseTitle = async (id) => (await titles())[id] || id;
+/* COURSE's status text is the course title, then " lang=TAG [asked=TAG]". */
+export const courseName = (doc) => doc.message.replace(/ lang=\S+( asked=\S+)?$/, "");
 
 /* A table: header row, rows of cells (a <td> given stays). */
 export const table = (head, rows, cls) => el("table", { class: cls || "data" },
   el("thead", el("tr", head.map((h) => el("th", { scope: "col" }, h)))),
   el("tbody", rows.map((r) => el("tr", r.map((c) => c instanceof Node && c.tagName === "TD" ? c : el("td", c))))));
+/* A table that scrolls by itself, reachable by keyboard. */
+export const scroll = (label, node) => el("div.scroll", { tabindex: 0, role: "region", "aria-label": label }, node);

@@ -19,7 +19,8 @@
 const SHELL = "campus-shell-v4";   /* the client's files */
 const READ = "campus-read-v3";     /* lessons, the same for anyone */
 const MINE = "campus-mine-v3";     /* what is one learner's own: dropped at logout */
-const FILES = ["/", "/campus.css", "/campus.js", "/lib.js", "/exercise.js", "/live.js", "/trainer.js", "/offline.js"];
+const FILES = ["/", "/campus.css", "/campus.js", "/lib.js", "/exercise.js", "/live.js", "/trainer.js", "/offline.js",
+  "/i18n/en.json", "/i18n/fr.json", "/i18n/es.json"];
 const DB = "campus-offline", STORE = "queue";
 
 self.addEventListener("install", (ev) => {
