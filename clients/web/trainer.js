@@ -187,12 +187,12 @@ function heatmap(id, rows, mods, names) {
 async function learner(id, r, box) {
   const [att, q] = await Promise.all([api(`cohorts/${id}/learners/${E(r.name)}/attempts`), api("reviews?cohort=" + id).catch(() => ({ items: [] }))]);
   const waiting = q.items.filter((i) => i.learner === r.name);
-  box.replaceChildren(el("h3", t("attemptsOf", r.display || r.name)),
+  box.replaceChildren(...[el("h3", t("attemptsOf", r.display || r.name)),
     el("p.meta", t("lastActivity", r["last activity"] ? when(r["last activity"]) : t("never")), " · ", t("lateSubmissions", +r.late)),
     att.items.length ? table([t("exercise"), t("attemptCol"), t("when"), t("score"), t("result"), t("comment")], att.items.map((x) =>
       [x.title, el("td.num", num(x.attempt)), when(x.time), el("td.num", score(x.score)), t("res-" + x.result) + (x.late === "yes" ? ", " + t("lateWord") : ""), x.comment]))
       : el("p.meta", t("noAttempts")),
-    waiting.length && el("p", t("waitingGrade"), waiting.map((w) => a(`#/reviews/${w.id}?cohort=${id}`, `${w.exercise.split("/")[1]} (${w.task}) `))));
+    waiting.length > 0 && el("p", t("waitingGrade"), waiting.map((w) => a(`#/reviews/${w.id}?cohort=${id}`, `${w.exercise.split("/")[1]} (${w.task}) `)))].filter(Boolean));
   box.focus();
 }
 const exName = (h) => h.replace(/^Exercise: /, "").replace(/ \(Real\)$/, "");
@@ -216,7 +216,7 @@ function enrol(id) {
     if (bad.length) return out.replaceChildren(el("ul.error", { role: "alert" }, bad.map((b) => el("li", b))));
     try {
       const r = await api(`cohorts/${id}/enrol`, { csv: text.value, accounts: accounts.checked }), pw = r.body ? csv(r.body) : [];
-      out.replaceChildren(el("p.note", r.message), pw.length > 1 && [el("p", t("newAccounts")), table(pw[0], pw.slice(1))]);
+      out.replaceChildren(el("p.note", r.message), ...(pw.length > 1 ? [el("p", t("newAccounts")), table(pw[0], pw.slice(1))] : []));
     } catch (e) { out.replaceChildren(el("p.error", { role: "alert" }, e.message)); }
   });
   return el("section", el("h2", t("enrolLearners")), form);
@@ -232,7 +232,7 @@ function release(id, mods, names, rows) {
     field("ext-module", t("module"), modSel("ext-module")),
     field("ext-date", t("date"), el("input", { id: "ext-date", name: "date", type: "date", required: true }), t("extendHint")),
     el("button", t("extend"))), () => run(`cohorts/${id}/extend`, Object.fromEntries(new FormData(ext))));
-  return el("section", el("h2", t("modulesHead")), open, rows.length && ext, out);
+  return el("section", el("h2", t("modulesHead")), open, rows.length > 0 && ext, out);
 }
 
 function gradebook(id, d, gb) {
