@@ -17,7 +17,7 @@ export const lookup = (tags) => {
 /* Only this language's catalogue is fetched; on failure the page keeps the one it has. */
 export async function setLang(l) {
   if (l !== lang || !L.dir) {
-    try { L = await (await fetch(`i18n/${l}.json`)).json(); lang = l; } catch (e) { if (!L.dir) throw e; }
+    try { L = await (await fetch(`i18n/${l}.json`)).json(); lang = l; catalogue = null; } catch (e) { if (!L.dir) throw e; }
   }
   Object.assign(document.documentElement, { lang, dir: L.dir });
   plurals = new Intl.PluralRules(lang);
@@ -126,7 +126,7 @@ export async function outline(course, fresh) {
   if (fresh || !outlines[course]) outlines[course] = await api("courses/" + E(course));
   return outlines[course];
 }
-export function forget() { for (const k in outlines) delete outlines[k]; catalogue = null; }
+export function forget() { for (const k in outlines) delete outlines[k]; }
 export async function courses() { return catalogue || (catalogue = await api("courses")); }
 export async function titles() { try { return Object.fromEntries((await courses()).items.map((c) => [c.id, c.title])); } catch (e) { return {}; } }
 export const courseTitle = async (id) => (await titles())[id] || id;
