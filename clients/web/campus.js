@@ -4,7 +4,7 @@
  * Server text is set as text; only a lesson's body, rendered and escaped by
  * campusd, is HTML. */
 import { el, a, btn, field, status, onSubmit, E, api, enc, say, show, fail, bar, num, words, score, when, day, t,
-  outline, forget, courses, titles, courseTitle, table, crumbs, state, served, courseName, tn, langName, LANGS, lang, lookup, setLang } from "./lib.js";
+  outline, forget, courses, titles, courseTitle, table, crumbs, article, state, served, courseName, tn, langName, LANGS, lang, lookup, setLang } from "./lib.js";
 
 const me = () => state.me;
 const $ = (id) => document.getElementById(id);
@@ -55,8 +55,7 @@ async function course(id) {
 
 async function lesson(full) {
   const [doc, out] = await Promise.all([api(`lessons/${enc(full)}?format=html`), outline(full.split("/")[0]).catch(() => null)]);
-  const d = doc.data, art = el("article", { "data-version": d.version, lang: d.lang });
-  art.innerHTML = doc.body;      /* campusd omits raw HTML and escapes text */
+  const d = doc.data, art = article(doc);
   let h1 = art.querySelector("h1");
   if (!h1) art.prepend(h1 = el("h1", d.title));
   /* Data tables for readers: column names in words, 11000 as 11,000. */
@@ -225,12 +224,11 @@ async function relang() {
 function accountForm(reg) {
   const err = el("p.error", { role: "alert" });
   const name = el("input", { id: "name", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false",
-    pattern: "[a-z0-9._\\-]{3,32}", "aria-describedby": reg && "name-hint" });
+    pattern: "[a-z0-9._\\-]{3,32}" });
   const pw = el("input", { id: "password", type: "password", required: true, autocomplete: reg ? "new-password" : "current-password", minlength: reg && 10 });
   const button = el("button.primary", t(reg ? "createAccount" : "logIn"));
-  const form = onSubmit(el("form.account", el("label", { for: "name" }, t("name")), name,
-    reg && el("p.hint", { id: "name-hint" }, t("nameHint")),
-    el("label", { for: "password" }, t("password")), pw, reg && el("p.hint", t("passwordHint")), err, button,
+  const form = onSubmit(el("form.account", field("name", t("name"), name, reg && t("nameHint")),
+    field("password", t("password"), pw, reg && t("passwordHint")), err, button,
     el("p", t(reg ? "haveAccount" : "newHere"), " ", a(reg ? "#/login" : "#/register", t(reg ? "logIn" : "register")))), async () => {
     err.textContent = "";
     button.disabled = true;

@@ -58,7 +58,11 @@ export function el(tag, attrs, ...kids) {
 }
 export const a = (href, ...kids) => el("a", { href }, ...kids);
 export const btn = (label, click, cls) => el("button", { type: "button", class: cls, click }, label);
-export const field = (id, label, input, hint) => el("div.field", el("label", { for: id }, label), input, hint && el("p.hint", hint));
+/* A labelled input, with its hint tied to it. */
+export const field = (id, label, input, hint) => {
+  if (hint) input.setAttribute("aria-describedby", id + "-hint");
+  return el("div.field", el("label", { for: id }, label), input, hint && el("p.hint", { id: id + "-hint" }, hint));
+};
 export const status = () => el("div", { role: "status" });
 export const onSubmit = (form, fn) => { form.addEventListener("submit", (ev) => { ev.preventDefault(); fn(); }); return form; };
 export const ops = (list) => list.map(([k, s]) => el("option", { value: k }, s ?? k));
@@ -129,6 +133,8 @@ export async function outline(course, fresh) {
 export function forget() { for (const k in outlines) delete outlines[k]; }
 export async function courses() { return catalogue || (catalogue = await api("courses")); }
 export async function titles() { try { return Object.fromEntries((await courses()).items.map((c) => [c.id, c.title])); } catch (e) { return {}; } }
+/* A lesson's HTML, rendered and escaped by campusd, as an article marked with its language. */
+export const article = (doc) => Object.assign(el("article", { lang: doc.data.lang, "data-version": doc.data.version }), { innerHTML: doc.body });
 export const courseTitle = async (id) => (await titles())[id] || id;
 /* COURSE's status text is the course title, then " lang=TAG [asked=TAG]". */
 export const courseName = (doc) => doc.message.replace(/ lang=\S+( asked=\S+)?$/, "");

@@ -1,6 +1,6 @@
 /* live.js: #/live/ID, the trainer's console or the learner's view that
  * follows the trainer and answers polls, over Server-Sent Events. */
-import { el, btn, api, enc, E, say, show, fail, paras, outline, onSubmit, num, note, t } from "./lib.js";
+import { el, btn, api, enc, E, say, show, fail, paras, outline, onSubmit, num, note, article, t } from "./lib.js";
 
 export async function page(id) {
   const c = (await api("cohorts/" + E(id))).data, teach = "code" in c;   /* SHOW gives trainers the code */
@@ -13,8 +13,7 @@ export async function page(id) {
   const goto = async (l) => {
     if (!l || !l.lesson) return lesson.replaceChildren();
     try {
-      const d = await api(`lessons/${enc(l.lesson)}?format=html`), art = el("article", { lang: d.data.lang });
-      art.innerHTML = d.body;          /* rendered and escaped by campusd */
+      const d = await api(`lessons/${enc(l.lesson)}?format=html`), art = article(d);
       lesson.replaceChildren(el("h2", t("now"), d.data.title), teach ? "" : art);
       const to = l.anchor && art.querySelector("#" + CSS.escape(l.anchor));
       if (to) to.scrollIntoView();
