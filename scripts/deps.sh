@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config git
 libevent-dev libhiredis-dev libcmark-dev cmark libssl-dev openssl
-libcriterion-dev libyaml-dev libjansson-dev libedit-dev zlib1g-dev
+libcriterion-dev libyaml-dev libjansson-dev libedit-dev zlib1g-dev libargon2-dev
 redis-server redis-tools python3 clang libclang-rt-14-dev
 chromium nodejs"
 
