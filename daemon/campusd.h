@@ -393,6 +393,21 @@ void courses_free(void);
 
 /* Frees the rendered READ answers (at exit). */
 void read_cache_free(void);
+/* A pre-built HTTP answer to an anonymous GET of a lesson: status line,
+ * headers and body in one buffer of len bytes, the Date line to be sent
+ * at split. The buffer is held by one reference: give it back with
+ * read_fast_release(data, len, arg) once its bytes have left. */
+struct read_fast {
+    const char *data;
+    size_t len, split;
+    void *arg;
+};
+/* Fills out with the answer to READ id format (HTTP, default width) from
+ * the live catalogue and returns true; false when there is none ready (a
+ * bad id, no such lesson, or not rendered yet: the first READ of a lesson
+ * after a load goes through the command table and renders it). */
+bool read_fast_answer(const char *id, const char *format, struct read_fast *out);
+void read_fast_release(const void *data, size_t len, void *arg);
 
 /* ---- tls.c ---- */
 
