@@ -335,6 +335,15 @@ static char *search_text(cmark_node *doc)
     return sbuf_take(&b);
 }
 
+char *search_doc_line(struct cmark_node *doc)
+{
+    char *plain = search_text(doc);
+    char *line = one_line(plain);
+
+    free(plain);
+    return line;
+}
+
 struct search_index *search_index_build(struct course *const *courses, size_t ncourses)
 {
     struct search_index *idx = xcalloc(1, sizeof(*idx));
@@ -346,13 +355,12 @@ struct search_index *search_index_build(struct course *const *courses, size_t nc
     idx->docs = xcalloc(total ? total : 1, sizeof(*idx->docs));
     for (size_t i = 0; i < ncourses; i++) {
         for (size_t j = 0; j < courses[i]->nlessons; j++) {
-            const struct lesson *les = courses[i]->lessons[j];
+            struct lesson *les = courses[i]->lessons[j];
             struct search_doc *d = &idx->docs[idx->ndocs];
             struct adder a = {idx, (uint32_t)idx->ndocs, SEARCH_TITLE_WEIGHT};
             d->lesson = les;
-            char *plain = search_text(les->doc);
-            d->text = one_line(plain);
-            free(plain);
+            d->text = les->search_line ? les->search_line : search_doc_line(les->doc);
+            les->search_line = NULL;
             each_word(les->title, strlen(les->title), add_word, &a);
             a.weight = 1;
             each_word(d->text, strlen(d->text), add_word, &a);

@@ -33,4 +33,10 @@ void search_index_free(struct search_index *idx);
 size_t search_query(const struct catalog *cat, const char *query, struct search_result *results,
                     size_t max);
 
+/* The words of a parsed lesson body on one line, as the index keeps them
+ * (a new string the caller frees). Pure: the loader calls it from its
+ * rendering threads, and search_index_build takes les->search_line when
+ * it is there. */
+char *search_doc_line(struct cmark_node *doc);
+
 #endif
