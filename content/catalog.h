@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "diag.h"
+#include "util.h"
 #include "table.h"
 
 /*
@@ -89,7 +90,7 @@ struct lesson {
     char *path;                 /* file path relative to the courses folder */
     char *markdown;             /* the whole file as read (front matter too) */
     size_t markdown_len;
-    char version[65];           /* sha256_hex of the file: version / ETag */
+    char version[SHA256_HEX_MAX];           /* sha256_hex of the file: version / ETag */
     char *html;                 /* safe HTML fragment of the body */
     char *text;                 /* terminal text at CATALOG_TEXT_WIDTH, no ANSI */
     char *front_matter;         /* raw YAML between the --- lines ("" if none) */

@@ -81,11 +81,10 @@ static char *name(struct expr_ctx *c)
 
 static const struct table *find_table(struct expr_ctx *c, const char *n)
 {
-    for (size_t i = 0; i < c->ntables; i++)
-        if (strcmp(c->tables[i]->name, n) == 0)
-            return c->tables[i];
-    fail(c, "no table named %s in this file", n);
-    return NULL;
+    const struct table *t = table_find(c->tables, c->ntables, n);
+    if (t == NULL)
+        fail(c, "no table named %s in this file", n);
+    return t;
 }
 
 /* TABLE.COLUMN; returns the table and sets *col, or NULL. */

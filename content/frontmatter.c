@@ -1,5 +1,6 @@
 /* frontmatter.c: splitting, parsing (libyaml) and checking YAML front matter. */
 #include "frontmatter.h"
+#include "task_yaml.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -84,7 +85,7 @@ fm_error(struct fm_ctx *c, int line, const char *fmt, ...)
 
 static int node_line(struct fm_ctx *c, const yaml_node_t *n)
 {
-    return c->line0 + (int)n->start_mark.line;
+    return c->line0 + task_yaml_line(n);
 }
 
 /* Returns the end of the line starting at p (the '\n' or end). */

@@ -48,19 +48,11 @@ static void add_text(struct sbuf *b, const char *s)
     add_escaped_n(b, s, strlen(s));
 }
 
-static void add_number(struct sbuf *b, double v)
-{
-    char tmp[40];
-    snprintf(tmp, sizeof(tmp), "%.15g", v);
-    if (strtod(tmp, NULL) != v)
-        snprintf(tmp, sizeof(tmp), "%.17g", v);
-    sbuf_adds(b, tmp);
-}
 
 static void add_weight(struct sbuf *b, double w)
 {
     sbuf_addc(b, '%');
-    add_number(b, w);
+    sbuf_add_double(b, w);
     sbuf_addc(b, '%');
 }
 
@@ -124,9 +116,9 @@ static void add_answers(struct sbuf *b, const struct gift_question *q)
             sbuf_adds(b, "\n\t=");
             if (a->weight != 100)
                 add_weight(b, a->weight);
-            add_number(b, a->value);
+            sbuf_add_double(b, a->value);
             sbuf_addc(b, ':');
-            add_number(b, a->tol);
+            sbuf_add_double(b, a->tol);
             add_feedback(b, a->feedback);
         }
         if (q->fb_wrong && q->fb_wrong[0]) {

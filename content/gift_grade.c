@@ -417,15 +417,6 @@ static const struct gift_answer *best_answer(const struct gift_question *q)
     return best;
 }
 
-/* Writes the number so that reading it back gives the same double. */
-static void add_number(struct sbuf *b, double v)
-{
-    char tmp[40];
-    snprintf(tmp, sizeof(tmp), "%.15g", v);
-    if (strtod(tmp, NULL) != v)
-        snprintf(tmp, sizeof(tmp), "%.17g", v);
-    sbuf_adds(b, tmp);
-}
 
 char *gift_key_answer(const struct gift_question *q, const size_t *order)
 {
@@ -458,7 +449,7 @@ char *gift_key_answer(const struct gift_question *q, const size_t *order)
         break;
     }
     case GIFT_NUMERICAL:
-        add_number(&b, best_answer(q)->value);
+        sbuf_add_double(&b, best_answer(q)->value);
         break;
     case GIFT_MATCH:
         for (size_t k = 0; k < gift_match_count(q); k++) {
@@ -501,10 +492,10 @@ char *gift_key_text(const struct gift_question *q, const size_t *order)
         break;
     case GIFT_NUMERICAL: {
         const struct gift_answer *a = best_answer(q);
-        add_number(&b, a->value);
+        sbuf_add_double(&b, a->value);
         if (a->tol > 0) {
             sbuf_adds(&b, " +- ");
-            add_number(&b, a->tol);
+            sbuf_add_double(&b, a->tol);
         }
         break;
     }

@@ -263,3 +263,11 @@ bool table_number(const struct table *t, size_t row, size_t col, double *out)
     *out = v;
     return true;
 }
+
+const struct table *table_find(const struct table *const *tables, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(tables[i]->name, name) == 0)
+            return tables[i];
+    return NULL;
+}

@@ -31,6 +31,8 @@ int table_col(const struct table *t, const char *col);
 
 /* Row index whose first cell equals key, or -1. */
 int table_row(const struct table *t, const char *key);
+/* The table called name among the n of a file, or NULL. */
+const struct table *table_find(const struct table *const *tables, size_t n, const char *name);
 
 /* Parses cell (row, col) as a number ("1,234.5" and "92%" accepted; the %
  * is dropped, not divided). Returns false if it is not a number. */

@@ -125,14 +125,6 @@ static void check_keys(struct task_ctx *c, const char *const *allowed)
     }
 }
 
-static const struct table *find_table(struct task_ctx *c, const char *name)
-{
-    for (size_t i = 0; i < c->ntables; i++)
-        if (strcmp(c->tables[i]->name, name) == 0)
-            return c->tables[i];
-    return NULL;
-}
-
 static void parse_order(struct task_ctx *c, struct task *t)
 {
     static const char *const keys[] = { "items", NULL };
@@ -288,7 +280,7 @@ static void parse_network(struct task_ctx *c, struct task *t)
         return;
     }
     t->net_question = (enum task_net_question)qi;
-    const struct table *tab = find_table(c, tn);
+    const struct table *tab = table_find(c->tables, c->ntables, tn);
     if (tab == NULL) {
         terr(c, get(c, c->root, "table"), "no table named %s in this file", tn);
         return;

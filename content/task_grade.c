@@ -106,14 +106,6 @@ static bool number_within(const struct task *t, double x)
     return fabs(x - t->expected) <= tol + slack;
 }
 
-static void add_number(struct sbuf *b, double v)
-{
-    char tmp[40];
-    snprintf(tmp, sizeof(tmp), "%.15g", v);
-    if (strtod(tmp, NULL) != v)
-        snprintf(tmp, sizeof(tmp), "%.17g", v);
-    sbuf_adds(b, tmp);
-}
 
 
 static int grade_order(const struct task *t, uint64_t seed, const char *ans, struct sbuf *fb,
@@ -274,7 +266,7 @@ static char *key_text(const struct task *t, uint64_t seed, bool shuffle)
                 sbuf_adds(&b, "none");
             break;
         }
-        add_number(&b, t->expected);
+        sbuf_add_double(&b, t->expected);
         if (t->unit && t->unit[0])
             sbuf_printf(&b, " %s", t->unit);
         break;

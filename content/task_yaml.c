@@ -88,7 +88,7 @@ bool task_yaml_bool(yaml_node_t *n, bool *out)
     return false;
 }
 
-int task_yaml_line(yaml_node_t *n)
+int task_yaml_line(const yaml_node_t *n)
 {
     return n ? (int)n->start_mark.line : 0;
 }

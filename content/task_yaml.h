@@ -28,6 +28,6 @@ bool task_yaml_number(yaml_node_t *n, double *out);
 bool task_yaml_bool(yaml_node_t *n, bool *out);
 
 /* 0-based line of a node in its YAML text. */
-int task_yaml_line(yaml_node_t *n);
+int task_yaml_line(const yaml_node_t *n);
 
 #endif

@@ -8,21 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool id_byte(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-}
-
-bool arg_id_valid(const char *s, size_t len)
-{
-    if (s == NULL || len == 0 || len > ARG_ID_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!id_byte((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
 bool arg_lesson_id_valid(const char *s, size_t len)
 {
     const char *slash = s ? memchr(s, '/', len) : NULL;
@@ -30,7 +15,7 @@ bool arg_lesson_id_valid(const char *s, size_t len)
     if (slash == NULL)
         return false;
     size_t left = (size_t)(slash - s);
-    return arg_id_valid(s, left) && arg_id_valid(slash + 1, len - left - 1);
+    return id_valid_n(s, left) && id_valid_n(slash + 1, len - left - 1);
 }
 
 /* Digits only, so "0x10", "1e3", " 5", "+5" and "" are all refused rather

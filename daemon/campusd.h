@@ -1,9 +1,11 @@
 /* campusd.h: the map of the daemon: shared types, and each file's prototypes
  * grouped under its name. What a few files share among themselves has a
- * header of its own: proto.h (CTP/1 framing), auth.h (hashing, tokens,
+ * header of its own: auth.h (hashing, tokens,
  * names), keys.h (the Redis key schema), scripts.h (the Lua scripts),
  * account.h (cmd-account.c and session.c), cohort.h, cohort-op.h and
- * cohort-time.h (the cohort files). HACKING.md says where a change goes. */
+ * cohort-time.h (the cohort files). The base library common/ (util.h,
+ * proto.h for CTP/1 framing, answer.h) is shared with the course library
+ * and the terminal client. HACKING.md says where a change goes. */
 #ifndef CAMPUSD_H
 #define CAMPUSD_H
 
@@ -195,6 +197,7 @@ struct req {
     void *http;                  /* REQ_HTTP: the evhttp_request */
     struct proto_req args;
     const struct cmd *cmd;
+    const struct cmd *sub;       /* the sub-verb, for a verb with .subs */
     struct reply reply;
     bool done;
     bool holds;                  /* CTP: a write the connection waits for (see conn.c) */
@@ -239,13 +242,10 @@ void req_free(struct req *req);
 
 /* ---- args.c: checks on arguments, shared by every verb and HTTP route ---- */
 
-#define ARG_ID_MAX     64        /* bytes in a course, lesson or exercise id */
 #define ARG_NUMBER_MAX 20        /* bytes in a number: "-" and 19 digits */
 
-/* True when the len bytes at s are an id: 1 to 64 of [a-z0-9-]. Every byte
- * counts, a NUL included, so "intro\0x" is not "intro". */
-bool arg_id_valid(const char *s, size_t len);
-/* True when the len bytes are "course/lesson", each side an id. */
+/* Ids are checked with id_valid_n (common/util.h). True when the len bytes
+ * are "course/lesson", each side an id. */
 bool arg_lesson_id_valid(const char *s, size_t len);
 /* Parses the len bytes at s as a decimal integer from min to max: digits
  * only, no sign but a "-" when min is negative, no spaces, no leading
@@ -277,6 +277,16 @@ struct cmd {
     int flags;
     const char *usage;
     const char *help;
+    /* A verb with sub-verbs (COHORT CREATE, REVIEW GRADE...): argv[1] picks
+     * one from this table, ended by a NULL name. cmd_dispatch checks the
+     * verb's entry, then the sub-verb's: its arity (counted after the
+     * sub-verb), role and flags, and runs its .run; req->sub is set. The
+     * verb's own .run is not called then. */
+    const struct cmd *subs;
+    /* Optional: answers a logged-in caller whose role is below a sub-verb's
+     * (instead of the 403), e.g. to answer as if the thing named did not
+     * exist for them. */
+    void (*deny)(struct req *, const struct cmd *sub);
 };
 
 /* Each cmd-<group>.c file exports one table ending in an entry with a NULL

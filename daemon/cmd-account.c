@@ -723,65 +723,89 @@ static void user_list_cb(redisReply *reply, const char *err, void *priv)
     }
 }
 
-static void cmd_user(struct req *req)
+/* USER LIST */
+static void user_list(struct req *req)
+{
+    char last[16];
+    snprintf(last, sizeof(last), "%d", USER_LIST_MAX - 1);
+    const char *argv[] = { "ZRANGE", KEY_USERS, "0", last };
+    if (store_command_argv(user_list_cb, req, 4, argv, NULL) < 0)
+        req_store_unavailable(req);
+}
+
+/* USER ADD name role password: binary-safe for the password only; the name
+ * is checked with its length by account_create, the role here. */
+static void user_add(struct req *req)
 {
     const struct proto_req *a = &req->args;
-    const char *sub = a->argv[1];
-    int n = a->argc - 1;
+    enum role role = strlen(a->argv[3]) == a->argl[3] ? account_role_parse(a->argv[3]) : ROLE_ANON;
 
-    /* Binary-safe for USER ADD's password only: the sub-command, the name
-     * and the role are compared as text. */
-    for (int i = 1; i < a->argc && i < 4; i++)
-        if (memchr(a->argv[i], '\0', a->argl[i])) {
-            req_reply(req, 400, "argument %d holds a NUL byte", i);
-            return;
-        }
-
-    if (strcasecmp(sub, "LIST") == 0 && n == 1) {
-        char last[16];
-        snprintf(last, sizeof(last), "%d", USER_LIST_MAX - 1);
-        const char *argv[] = { "ZRANGE", KEY_USERS, "0", last };
-        if (store_command_argv(user_list_cb, req, 4, argv, NULL) < 0)
-            req_store_unavailable(req);
+    if (memchr(a->argv[2], '\0', a->argl[2])) {
+        req_reply(req, 400, "argument 2 holds a NUL byte");
         return;
     }
-    if (strcasecmp(sub, "ADD") == 0 && n == 4) {
-        enum role role = account_role_parse(a->argv[3]);
-        if (role == ROLE_ANON) {
-            req_reply(req, 400, "a role is learner, trainer or admin");
-            return;
-        }
-        account_create(req, OP_USER_ADD, a->argv[2], a->argl[2], a->argv[4], a->argl[4], role);
+    if (role == ROLE_ANON) {
+        req_reply(req, 400, "a role is learner, trainer or admin");
         return;
     }
-    /* A malformed name is a 400; a well-formed one nobody has, a 404. */
-    if (n >= 2 && !auth_name_valid(a->argv[2], a->argl[2])) {
-        req_reply(req, 400, "a name is 3 to 32 of a-z, 0-9, '.', '_' and '-'");
-        return;
-    }
-    if (strcasecmp(sub, "ROLE") == 0 && n == 3) {
-        if (account_role_parse(a->argv[3]) == ROLE_ANON) {
-            req_reply(req, 400, "a role is learner, trainer or admin");
-            return;
-        }
-        if (strcmp(a->argv[2], req->user) == 0 && account_role_parse(a->argv[3]) != ROLE_ADMIN) {
-            req_reply(req, 400, "an admin cannot take their own admin role");
-            return;
-        }
-        user_set(req, "role", a->argv[3], false);
-        return;
-    }
-    if ((strcasecmp(sub, "DISABLE") == 0 || strcasecmp(sub, "ENABLE") == 0) && n == 2) {
-        bool off = strcasecmp(sub, "DISABLE") == 0;
-        if (off && strcmp(a->argv[2], req->user) == 0) {
-            req_reply(req, 400, "an admin cannot disable their own account");
-            return;
-        }
-        user_set(req, "disabled", off ? "1" : "0", off);
-        return;
-    }
-    req_reply(req, 400, "usage: %s", req->cmd->usage);
+    account_create(req, OP_USER_ADD, a->argv[2], a->argl[2], a->argv[4], a->argl[4], role);
 }
+
+/* A malformed name is a 400; a well-formed one nobody has, a 404. */
+static bool user_name_ok(struct req *req)
+{
+    if (auth_name_valid(req->args.argv[2], req->args.argl[2]))
+        return true;
+    req_reply(req, 400, "a name is 3 to 32 of a-z, 0-9, '.', '_' and '-'");
+    return false;
+}
+
+/* USER ROLE name role */
+static void user_role(struct req *req)
+{
+    const struct proto_req *a = &req->args;
+
+    if (!user_name_ok(req))
+        return;
+    if (account_role_parse(a->argv[3]) == ROLE_ANON) {
+        req_reply(req, 400, "a role is learner, trainer or admin");
+        return;
+    }
+    if (strcmp(a->argv[2], req->user) == 0 && account_role_parse(a->argv[3]) != ROLE_ADMIN) {
+        req_reply(req, 400, "an admin cannot take their own admin role");
+        return;
+    }
+    user_set(req, "role", a->argv[3], false);
+}
+
+/* USER DISABLE name | USER ENABLE name */
+static void user_enable(struct req *req)
+{
+    const struct proto_req *a = &req->args;
+    bool off = strcasecmp(req->sub->name, "DISABLE") == 0;
+
+    if (!user_name_ok(req))
+        return;
+    if (off && strcmp(a->argv[2], req->user) == 0) {
+        req_reply(req, 400, "an admin cannot disable their own account");
+        return;
+    }
+    user_set(req, "disabled", off ? "1" : "0", off);
+}
+
+static const struct cmd user_subs[] = {
+    { .name = "ADD", .run = user_add, .min_args = 3, .max_args = 3, .role = ROLE_ADMIN,
+      .flags = CMD_BINARY, .usage = "USER ADD name role password" },
+    { .name = "ROLE", .run = user_role, .min_args = 2, .max_args = 2, .role = ROLE_ADMIN,
+      .usage = "USER ROLE name role" },
+    { .name = "DISABLE", .run = user_enable, .min_args = 1, .max_args = 1, .role = ROLE_ADMIN,
+      .usage = "USER DISABLE name" },
+    { .name = "ENABLE", .run = user_enable, .min_args = 1, .max_args = 1, .role = ROLE_ADMIN,
+      .usage = "USER ENABLE name" },
+    { .name = "LIST", .run = user_list, .min_args = 0, .max_args = 0, .role = ROLE_ADMIN,
+      .usage = "USER LIST" },
+    { .name = NULL },
+};
 
 const struct cmd cmd_group_account[] = {
     { .name = "REGISTER", .run = cmd_register, .min_args = 2, .max_args = 2, .role = ROLE_ANON,
@@ -804,8 +828,8 @@ const struct cmd cmd_group_account[] = {
     { .name = "PASSWD", .run = cmd_passwd, .min_args = 2, .max_args = 2, .role = ROLE_LEARNER,
       .flags = CMD_STORE | CMD_WRITE | CMD_BINARY, .usage = "PASSWD old new",
       .help = "Changes your password; every session is logged out and this one gets a new token." },
-    { .name = "USER", .run = cmd_user, .min_args = 1, .max_args = 4, .role = ROLE_ADMIN,
-      .flags = CMD_STORE | CMD_WRITE | CMD_BINARY,
+    { .name = "USER", .min_args = 1, .max_args = 4, .role = ROLE_ADMIN,
+      .flags = CMD_STORE | CMD_WRITE | CMD_BINARY, .subs = user_subs,
       .usage = "USER ADD name role password | USER ROLE name role | USER DISABLE name | USER ENABLE name | USER LIST",
       .help = "Manages accounts (admins). Roles: learner, trainer, admin. DISABLE logs the account out." },
     { .name = NULL },

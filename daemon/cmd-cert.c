@@ -33,25 +33,6 @@ static char *base(void)
     return xstrndup(b, n);
 }
 
-static void iso_time(long long ms, char out[32])
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static bool store_failed(struct req *req, redisReply *reply)
-{
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        if (reply)
-            log_warn("store: %s: %.200s", req->cmd ? req->cmd->name : "?", reply->str);
-        req_reply(req, 503, "progress store unavailable");
-        return true;
-    }
-    return false;
-}
-
 /* A credential id as the verbs take it: a lower-case UUID. */
 static bool cert_id_valid(const char *s, size_t len)
 {
@@ -83,13 +64,13 @@ static void reply_record(struct req *req, int code, const char *msg, json_t *rec
                          const char *course)
 {
     const char *jwt = json_string_value(json_object_get(rec, "jwt"));
-    char when[32];
+    char when[TIME_ISO_MAX];
 
     if (jwt == NULL) {
         req_reply(req, 503, "stored credential is damaged");
         return;
     }
-    iso_time(json_integer_value(json_object_get(rec, "issued")), when);
+    time_iso(json_integer_value(json_object_get(rec, "issued")), false, when);
     req_meta(req, "id", json_string_value(json_object_get(rec, "id")));
     req_meta(req, "course", course);
     req_meta(req, "issued", when);
@@ -145,14 +126,14 @@ static void issue_stored_cb(redisReply *reply, const char *err, void *priv)
     struct issue *op = priv;
     struct req *req = op->req;
 
-    if (store_failed(req, reply)) {
+    if (req_store_failed(req, reply)) {
         issue_free(op);
         return;
     }
     if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
         /* Another CERT for the same course won the race: answer with its
          * credential, and drop our index entry. */
-        char *k = xasprintf(KEY_CERT_INDEX);
+        char *k = key_new(KEY_CERT_INDEX);
         const char *argv[] = { "HDEL", k, op->id };
         store_command_argv(NULL, NULL, 3, argv, NULL);
         free(k);
@@ -175,11 +156,11 @@ static void issue_indexed_cb(redisReply *reply, const char *err, void *priv)
 {
     struct issue *op = priv;
 
-    if (store_failed(op->req, reply)) {
+    if (req_store_failed(op->req, reply)) {
         issue_free(op);
         return;
     }
-    char *k = xasprintf(KEY_USER_CERTS, op->req->user);
+    char *k = key_new(KEY_USER_CERTS, op->req->user);
     const char *argv[] = { "HSETNX", k, op->course->id, op->record };
     if (store_command_argv(issue_stored_cb, op, 4, argv, NULL) < 0) {
         req_reply(op->req, 503, "progress store unavailable");
@@ -238,7 +219,7 @@ static json_t *build_credential(struct issue *op, long long now)
                                : (long)(c->nlessons ? done * 100 / c->nlessons : 100);
     char scoretxt[16];
     snprintf(scoretxt, sizeof(scoretxt), "%ld%%", score);
-    iso_time(now, when);
+    time_iso(now, false, when);
     snprintf(idx, sizeof(idx), "%lld", op->index);
 
     json_t *achievement = json_pack(
@@ -281,7 +262,7 @@ static json_t *build_credential(struct issue *op, long long now)
     json_object_set_new(cred, "iat", json_integer(now / 1000));
     if (cfg.cert_valid_days > 0) {
         long long exp = now + (long long)cfg.cert_valid_days * 86400000LL;
-        iso_time(exp, until);
+        time_iso(exp, false, until);
         json_object_set_new(cred, "validUntil", json_string(until));
         json_object_set_new(cred, "exp", json_integer(exp / 1000));
     }
@@ -302,7 +283,7 @@ static void issue_seq_cb(redisReply *reply, const char *err, void *priv)
     struct issue *op = priv;
     struct req *req = op->req;
 
-    if (store_failed(req, reply)) {
+    if (req_store_failed(req, reply)) {
         issue_free(op);
         return;
     }
@@ -322,7 +303,7 @@ static void issue_seq_cb(redisReply *reply, const char *err, void *priv)
     op->record = json_dumps(rec, JSON_COMPACT);
     json_decref(rec);
     free(jwt);
-    char *k = xasprintf(KEY_CERT_INDEX);
+    char *k = key_new(KEY_CERT_INDEX);
     char *who = xasprintf("%s %s", req->user, op->course->id);
     const char *argv[] = { "HSETNX", k, op->id, who };
     if (store_command_argv(issue_indexed_cb, op, 4, argv, NULL) < 0) {
@@ -346,7 +327,7 @@ static void issue_roster_cb(redisReply *reply, const char *err, void *priv)
 {
     struct issue *op = priv;
 
-    if (store_failed(op->req, reply)) {
+    if (req_store_failed(op->req, reply)) {
         issue_free(op);
         return;
     }
@@ -364,7 +345,7 @@ static void issue_cohorts_cb(redisReply *reply, const char *err, void *priv)
 {
     struct issue *op = priv;
 
-    if (store_failed(op->req, reply)) {
+    if (req_store_failed(op->req, reply)) {
         issue_free(op);
         return;
     }
@@ -379,7 +360,7 @@ static void issue_cohorts_cb(redisReply *reply, const char *err, void *priv)
         issue_next_seq(op);
         return;
     }
-    char *k = xasprintf(KEY_COHORT_ROSTER, op->cohort);
+    char *k = key_new(KEY_COHORT_ROSTER, op->cohort);
     const char *argv[] = { "HGET", k, op->req->user };
     if (store_command_argv(issue_roster_cb, op, 3, argv, NULL) < 0) {
         req_reply(op->req, 503, "progress store unavailable");
@@ -422,7 +403,7 @@ static void issue_passed_cb(redisReply *reply, const char *err, void *priv)
 {
     struct issue *op = priv;
 
-    if (store_failed(op->req, reply)) {
+    if (req_store_failed(op->req, reply)) {
         issue_free(op);
         return;
     }
@@ -431,7 +412,7 @@ static void issue_passed_cb(redisReply *reply, const char *err, void *priv)
         issue_free(op);
         return;
     }
-    char *k = xasprintf(KEY_USER_COHORTS, op->req->user);
+    char *k = key_new(KEY_USER_COHORTS, op->req->user);
     const char *argv[] = { "HGETALL", k };
     if (store_command_argv(issue_cohorts_cb, op, 2, argv, NULL) < 0) {
         req_reply(op->req, 503, "progress store unavailable");
@@ -444,12 +425,12 @@ static void issue_done_cb(redisReply *reply, const char *err, void *priv)
 {
     struct issue *op = priv;
 
-    if (store_failed(op->req, reply)) {
+    if (req_store_failed(op->req, reply)) {
         issue_free(op);
         return;
     }
     op->done = hash_to_object(reply);
-    char *k = xasprintf(KEY_PASSED, op->req->user);
+    char *k = key_new(KEY_PASSED, op->req->user);
     const char *argv[] = { "HGETALL", k };
     if (store_command_argv(issue_passed_cb, op, 2, argv, NULL) < 0) {
         req_reply(op->req, 503, "progress store unavailable");
@@ -463,7 +444,7 @@ static void issue_existing_cb(redisReply *reply, const char *err, void *priv)
     struct issue *op = priv;
     struct req *req = op->req;
 
-    if (store_failed(req, reply)) {
+    if (req_store_failed(req, reply)) {
         issue_free(op);
         return;
     }
@@ -477,7 +458,7 @@ static void issue_existing_cb(redisReply *reply, const char *err, void *priv)
     json_decref(op->done);
     json_decref(op->passed);
     op->done = op->passed = NULL;
-    char *k = xasprintf(KEY_DONE, req->user);
+    char *k = key_new(KEY_DONE, req->user);
     const char *argv[] = { "HGETALL", k };
     if (store_command_argv(issue_done_cb, op, 2, argv, NULL) < 0) {
         req_reply(req, 503, "progress store unavailable");
@@ -488,7 +469,7 @@ static void issue_existing_cb(redisReply *reply, const char *err, void *priv)
 
 static void issue_begin(struct issue *op)
 {
-    char *k = xasprintf(KEY_USER_CERTS, op->req->user);
+    char *k = key_new(KEY_USER_CERTS, op->req->user);
     const char *argv[] = { "HGET", k, op->course->id };
     if (store_command_argv(issue_existing_cb, op, 3, argv, NULL) < 0) {
         req_reply(op->req, 503, "progress store unavailable");
@@ -502,7 +483,7 @@ static void cert_issue(struct req *req)
     struct catalog *cat = courses_current();
     const char *id = req->args.argv[1];
 
-    if (!arg_id_valid(id, req->args.argl[1])) {
+    if (!id_valid_n(id, req->args.argl[1])) {
         req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
         return;
     }
@@ -527,9 +508,9 @@ static void cert_issue(struct req *req)
 static void list_cb(redisReply *reply, const char *err, void *priv)
 {
     struct req *req = priv;
-    char when[32];
+    char when[TIME_ISO_MAX];
 
-    if (store_failed(req, reply))
+    if (req_store_failed(req, reply))
         return;
     req_table(req, 3, "id", "course", "issued");
     size_t n = 0;
@@ -537,7 +518,7 @@ static void list_cb(redisReply *reply, const char *err, void *priv)
         json_t *rec = json_loads(reply->element[i + 1]->str ? reply->element[i + 1]->str : "", 0, NULL);
         const char *id = json_string_value(json_object_get(rec, "id"));
         if (id) {
-            iso_time(json_integer_value(json_object_get(rec, "issued")), when);
+            time_iso(json_integer_value(json_object_get(rec, "issued")), false, when);
             req_row(req, 3, id, reply->element[i]->str, when);
             n++;
         }
@@ -548,7 +529,7 @@ static void list_cb(redisReply *reply, const char *err, void *priv)
 
 static void cert_list(struct req *req)
 {
-    char *k = xasprintf(KEY_USER_CERTS, req->user);
+    char *k = key_new(KEY_USER_CERTS, req->user);
     const char *argv[] = { "HGETALL", k };
     if (store_command_argv(list_cb, req, 2, argv, NULL) < 0)
         req_reply(req, 503, "progress store unavailable");
@@ -561,7 +542,7 @@ static void cert_list(struct req *req)
 struct lookup {
     struct req *req;
     bool revoke;
-    char owner[128], course[ARG_ID_MAX + 1];
+    char owner[128], course[ID_MAX + 1];
     json_t *rec;
 };
 
@@ -575,7 +556,7 @@ static void revoke_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lookup *op = priv;
 
-    if (!store_failed(op->req, reply)) {
+    if (!req_store_failed(op->req, reply)) {
         const char *id = json_string_value(json_object_get(op->rec, "id"));
         if (reply->integer == 1) {
             log_info("cert: %s revoked by %s", id, op->req->user);
@@ -622,7 +603,7 @@ static void trainer_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lookup *op = priv;
 
-    if (store_failed(op->req, reply)) {
+    if (req_store_failed(op->req, reply)) {
         lookup_free(op);
         return;
     }
@@ -642,7 +623,7 @@ static void record_cb(redisReply *reply, const char *err, void *priv)
     struct lookup *op = priv;
     struct req *req = op->req;
 
-    if (store_failed(req, reply)) {
+    if (req_store_failed(req, reply)) {
         lookup_free(op);
         return;
     }
@@ -660,7 +641,7 @@ static void record_cb(redisReply *reply, const char *err, void *priv)
     }
     const char *cohort = json_string_value(json_object_get(op->rec, "cohort"));
     if (req->role >= ROLE_TRAINER && cohort && cohort[0]) {
-        char *k = xasprintf(KEY_COHORT_TRAINERS, cohort);
+        char *k = key_new(KEY_COHORT_TRAINERS, cohort);
         const char *argv[] = { "SISMEMBER", k, req->user };
         int rc = store_command_argv(trainer_cb, op, 3, argv, NULL);
         free(k);
@@ -682,7 +663,7 @@ static void index_cb(redisReply *reply, const char *err, void *priv)
     struct lookup *op = priv;
     struct req *req = op->req;
 
-    if (store_failed(req, reply)) {
+    if (req_store_failed(req, reply)) {
         lookup_free(op);
         return;
     }
@@ -695,7 +676,7 @@ static void index_cb(redisReply *reply, const char *err, void *priv)
     }
     snprintf(op->owner, sizeof(op->owner), "%.*s", (int)(sp - reply->str), reply->str);
     snprintf(op->course, sizeof(op->course), "%s", sp + 1);
-    char *k = xasprintf(KEY_USER_CERTS, op->owner);
+    char *k = key_new(KEY_USER_CERTS, op->owner);
     const char *argv[] = { "HGET", k, op->course };
     if (store_command_argv(record_cb, op, 3, argv, NULL) < 0) {
         req_reply(req, 503, "progress store unavailable");
@@ -787,7 +768,7 @@ static void verify_revoked_cb(redisReply *reply, const char *err, void *priv)
 {
     struct verify *op = priv;
 
-    if (!store_failed(op->req, reply)) {
+    if (!req_store_failed(op->req, reply)) {
         if (reply->type == REDIS_REPLY_STRING) {
             json_t *e = json_loads(reply->str, 0, NULL);
             const char *r = json_string_value(json_object_get(e, "reason"));
@@ -824,8 +805,8 @@ static void cmd_verify(struct req *req)
     json_t *exp = json_object_get(p, "exp"), *nbf = json_object_get(p, "nbf");
     const char *jti = json_string_value(json_object_get(p, "jti"));
     if (json_is_integer(exp) && json_integer_value(exp) <= now) {
-        char when[32];
-        iso_time(json_integer_value(exp) * 1000, when);
+        char when[TIME_ISO_MAX];
+        time_iso(json_integer_value(exp) * 1000, false, when);
         snprintf(why, sizeof(why), "expired at %s", when);
     } else if (json_is_integer(nbf) && json_integer_value(nbf) > now + 300) {
         snprintf(why, sizeof(why), "not valid before its nbf");
@@ -880,7 +861,7 @@ static void status_cb(redisReply *reply, const char *err, void *priv)
 {
     struct req *req = priv;
 
-    if (store_failed(req, reply))
+    if (req_store_failed(req, reply))
         return;
     unsigned char *bits = xcalloc(1, CERT_STATUS_BITS / 8);
     for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2) {
@@ -910,7 +891,7 @@ static void status_cb(redisReply *reply, const char *err, void *priv)
     char *url = xasprintf("%s/api/status/1", b), *issuer = xasprintf("%s/api/issuer", b);
     char *list = xasprintf("u%s", enc);
     long long now = cohort_now_ms();
-    iso_time(now, when);
+    time_iso(now, false, when);
     json_t *cred = json_pack("{s:[s],s:s,s:[s,s],s:s,s:s,s:{s:s,s:s,s:s,s:s},s:s,s:s,s:I}",
                              "@context", CERT_CONTEXT_VC, "id", url, "type",
                              "VerifiableCredential", "BitstringStatusListCredential", "issuer",
@@ -1065,7 +1046,7 @@ struct page {
      * detached, not freed, by libevent: answering it then frees it. */
     struct evhttp_request *r;
     char id[37];
-    char owner[128], course[ARG_ID_MAX + 1];
+    char owner[128], course[ID_MAX + 1];
 };
 
 static void page_finish(struct page *pg, int code, const char *msg)
@@ -1171,7 +1152,7 @@ static void page_index_cb(redisReply *reply, const char *err, void *priv)
     }
     snprintf(pg->owner, sizeof(pg->owner), "%.*s", (int)(sp - reply->str), reply->str);
     snprintf(pg->course, sizeof(pg->course), "%s", sp + 1);
-    char *k = xasprintf(KEY_USER_CERTS, pg->owner);
+    char *k = key_new(KEY_USER_CERTS, pg->owner);
     const char *argv[] = { "HGET", k, pg->course };
     if (store_command_argv(page_record_cb, pg, 3, argv, NULL) < 0)
         page_finish(pg, 503, "progress store unavailable");

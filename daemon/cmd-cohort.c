@@ -1256,72 +1256,74 @@ static void co_remove(struct cop *op) { cop_load_managed(op, cop_remove_loaded);
 static void co_open(struct cop *op) { cop_load_managed(op, open_loaded); }
 static void co_extend(struct cop *op) { cop_load_managed(op, extend_loaded); }
 
-struct sub {
-    const char *name;
-    void (*fn)(struct cop *);
-    int min_args, max_args;      /* after COHORT SUB */
-    enum role role;
-    bool write;
-    const char *usage;
-};
+/* The sub-verbs run on a cohort operation of their own (cohort-op.h). */
+#define COP_RUN(fn) static void fn##_run(struct req *req) { fn(cop_new(req)); }
+COP_RUN(co_create)
+COP_RUN(co_join)
+COP_RUN(co_leave)
+COP_RUN(co_list)
+COP_RUN(co_show)
+COP_RUN(co_code)
+COP_RUN(co_close)
+COP_RUN(co_trainer)
+COP_RUN(co_add)
+COP_RUN(co_remove)
+COP_RUN(cop_enrol)
+COP_RUN(co_open)
+COP_RUN(co_extend)
+COP_RUN(co_report)
 
-static const struct sub subs[] = {
-    { "CREATE", co_create, 3, 8, ROLE_TRAINER, true,
-      "COHORT CREATE course name start [self | every N days] [tz] [{N} schedule]" },
-    { "JOIN", co_join, 1, 1, ROLE_LEARNER, true, "COHORT JOIN code" },
-    { "LEAVE", co_leave, 1, 1, ROLE_LEARNER, true, "COHORT LEAVE id" },
-    { "LIST", co_list, 0, 0, ROLE_LEARNER, false, "COHORT LIST" },
-    { "SHOW", co_show, 1, 1, ROLE_LEARNER, false, "COHORT SHOW id" },
-    { "CODE", co_code, 1, 2, ROLE_TRAINER, true, "COHORT CODE id [rotate|off]" },
-    { "CLOSE", co_close, 1, 1, ROLE_TRAINER, true, "COHORT CLOSE id" },
-    { "TRAINER", co_trainer, 3, 3, ROLE_TRAINER, true, "COHORT TRAINER id add|remove name" },
-    { "ADD", co_add, 2, 60, ROLE_TRAINER, true, "COHORT ADD id name..." },
-    { "REMOVE", co_remove, 2, 2, ROLE_TRAINER, true, "COHORT REMOVE id name" },
-    { "ENROL", cop_enrol, 2, 3, ROLE_TRAINER, true, "COHORT ENROL id [accounts] {N}" },
-    { "OPEN", co_open, 2, 2, ROLE_TRAINER, true, "COHORT OPEN id module" },
-    { "EXTEND", co_extend, 4, 4, ROLE_TRAINER, true, "COHORT EXTEND id learner module date" },
-    { "PROGRESS", co_report, 1, 3, ROLE_TRAINER, false, "COHORT PROGRESS id [sort-column [desc]]" },
-    { "GRADES", co_report, 1, 2, ROLE_TRAINER, false, "COHORT GRADES id" },
-    { NULL, NULL, 0, 0, ROLE_ANON, false, NULL },
-};
-
-static void cmd_cohort(struct req *req)
+/* A learner asking for a trainer's sub-verb about a cohort is answered as
+ * if the cohort did not exist; a bare one (CREATE) says who may. */
+static void cohort_deny(struct req *req, const struct cmd *sub)
 {
     const struct proto_req *a = &req->args;
-    const struct sub *s = subs;
 
-    while (s->name && strcasecmp(s->name, a->argv[1]) != 0)
-        s++;
-    if (s->name == NULL) {
-        req_reply(req, 400, "usage: %s", req->cmd->usage);
-        return;
-    }
-    int n = a->argc - 2;
-    if (n < s->min_args || n > s->max_args) {
-        req_reply(req, 400, "usage: %s", s->usage);
-        return;
-    }
-    if (req->role < s->role) {
-        /* A learner asking for a trainer's verb about a cohort answers as if
-         * it did not exist when it names one; a bare verb says who may. */
-        if (n >= 1 && s->min_args >= 1 && strcasecmp(s->name, "CREATE") != 0)
-            req_reply(req, 404, "no cohort '%.20s'", a->argv[2]);
-        else
-            req_reply(req, 403, "COHORT %s is for trainers", s->name);
-        return;
-    }
-    if (s->write && !store_writable()) {
-        req_reply(req, 503, "progress store refuses writes: %s", store_status());
-        return;
-    }
-    s->fn(cop_new(req));
+    if (a->argc >= 3 && sub->min_args >= 1 && strcasecmp(sub->name, "CREATE") != 0)
+        req_reply(req, 404, "no cohort '%.20s'", a->argv[2]);
+    else
+        req_reply(req, 403, "COHORT %s is for trainers", sub->name);
 }
+
+static const struct cmd cohort_subs[] = {
+    { .name = "CREATE", .run = co_create_run, .min_args = 3, .max_args = 8, .role = ROLE_TRAINER, .flags = CMD_WRITE,
+      .usage = "COHORT CREATE course name start [self | every N days] [tz] [{N} schedule]" },
+    { .name = "JOIN", .run = co_join_run, .min_args = 1, .max_args = 1, .role = ROLE_LEARNER, .flags = CMD_WRITE,
+      .usage = "COHORT JOIN code" },
+    { .name = "LEAVE", .run = co_leave_run, .min_args = 1, .max_args = 1, .role = ROLE_LEARNER, .flags = CMD_WRITE,
+      .usage = "COHORT LEAVE id" },
+    { .name = "LIST", .run = co_list_run, .min_args = 0, .max_args = 0, .role = ROLE_LEARNER,
+      .usage = "COHORT LIST" },
+    { .name = "SHOW", .run = co_show_run, .min_args = 1, .max_args = 1, .role = ROLE_LEARNER,
+      .usage = "COHORT SHOW id" },
+    { .name = "CODE", .run = co_code_run, .min_args = 1, .max_args = 2, .role = ROLE_TRAINER, .flags = CMD_WRITE,
+      .usage = "COHORT CODE id [rotate|off]" },
+    { .name = "CLOSE", .run = co_close_run, .min_args = 1, .max_args = 1, .role = ROLE_TRAINER, .flags = CMD_WRITE,
+      .usage = "COHORT CLOSE id" },
+    { .name = "TRAINER", .run = co_trainer_run, .min_args = 3, .max_args = 3, .role = ROLE_TRAINER, .flags = CMD_WRITE,
+      .usage = "COHORT TRAINER id add|remove name" },
+    { .name = "ADD", .run = co_add_run, .min_args = 2, .max_args = 60, .role = ROLE_TRAINER, .flags = CMD_WRITE,
+      .usage = "COHORT ADD id name..." },
+    { .name = "REMOVE", .run = co_remove_run, .min_args = 2, .max_args = 2, .role = ROLE_TRAINER, .flags = CMD_WRITE,
+      .usage = "COHORT REMOVE id name" },
+    { .name = "ENROL", .run = cop_enrol_run, .min_args = 2, .max_args = 3, .role = ROLE_TRAINER, .flags = CMD_WRITE,
+      .usage = "COHORT ENROL id [accounts] {N}" },
+    { .name = "OPEN", .run = co_open_run, .min_args = 2, .max_args = 2, .role = ROLE_TRAINER, .flags = CMD_WRITE,
+      .usage = "COHORT OPEN id module" },
+    { .name = "EXTEND", .run = co_extend_run, .min_args = 4, .max_args = 4, .role = ROLE_TRAINER, .flags = CMD_WRITE,
+      .usage = "COHORT EXTEND id learner module date" },
+    { .name = "PROGRESS", .run = co_report_run, .min_args = 1, .max_args = 3, .role = ROLE_TRAINER,
+      .usage = "COHORT PROGRESS id [sort-column [desc]]" },
+    { .name = "GRADES", .run = co_report_run, .min_args = 1, .max_args = 2, .role = ROLE_TRAINER,
+      .usage = "COHORT GRADES id" },
+    { .name = NULL },
+};
 
 const struct cmd cmd_group_cohort[] = {
     /* CMD_WRITE: most sub-commands write, and a write must finish before
      * what is pipelined behind it runs (JOIN then SHOW sees the join). */
-    { .name = "COHORT", .run = cmd_cohort, .min_args = 1, .max_args = 62, .role = ROLE_LEARNER,
-      .flags = CMD_STORE | CMD_WRITE,
+    { .name = "COHORT", .min_args = 1, .max_args = 62, .role = ROLE_LEARNER,
+      .flags = CMD_STORE | CMD_WRITE, .subs = cohort_subs, .deny = cohort_deny,
       .usage = "COHORT CREATE|JOIN|LEAVE|LIST|SHOW|CODE|CLOSE|TRAINER|ADD|REMOVE|ENROL|OPEN|EXTEND|PROGRESS|GRADES ...",
       .help = "Cohorts: a session of a course for a group, paced by dates, with an enrolment code. "
               "HELP COHORT lists the sub-commands in docs/PROTOCOL.md." },

@@ -167,7 +167,7 @@ static void cmd_course(struct req *req)
 
     if (cat == NULL)
         return;
-    if (!arg_id_valid(id, req->args.argl[1])) {
+    if (!id_valid_n(id, req->args.argl[1])) {
         req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
         return;
     }

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 #include "catalog.h"
 #include "exercise.h"
@@ -38,25 +37,13 @@ struct ex_op {
     char *key;                   /* the attempts list */
     long attempt;                /* the attempt this op is about (1-based) */
     uint64_t seed;               /* SUBMIT: the seed the answer was graded with */
-    char subkey[65];             /* SUBMIT: SHA-256 (hex) naming this submission */
-    char docsha[65];             /* SUBMIT: SHA-256 (hex) of the answer document */
+    char subkey[SHA256_HEX_MAX];             /* SUBMIT: SHA-256 (hex) naming this submission */
+    char docsha[SHA256_HEX_MAX];             /* SUBMIT: SHA-256 (hex) of the answer document */
     struct grade_result result;
     bool graded;
     size_t next_review;          /* SUBMIT: pending tasks queued so far */
 };
 
-/* Every "the store failed us" answer of this file. */
-static void store_unavailable(struct req *req)
-{
-    req_reply(req, 503, "progress store unavailable");
-}
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 /* The seed of a learner's attempt: shuffles and pool draws depend on it,
  * so the view shown for attempt N is the one graded for attempt N. */
@@ -85,7 +72,7 @@ static struct ex_op *op_new(struct req *req, struct catalog *cat, const struct l
     op->ex = l ? l->exercise : NULL;
     op->user = req->user ? xstrdup(req->user) : NULL;
     if (op->user && l)
-        op->key = xasprintf(KEY_ATTEMPTS, op->user, l->full_id);
+        op->key = key_new(KEY_ATTEMPTS, op->user, l->full_id);
     return op;
 }
 
@@ -168,7 +155,7 @@ static void exercise_llen_cb(redisReply *reply, const char *err, void *priv)
     struct ex_op *op = priv;
 
     if (reply == NULL || reply->type != REDIS_REPLY_INTEGER)
-        store_unavailable(op->req);
+        req_store_unavailable(op->req);
     else
         send_view(op->req, op->lesson, (long)reply->integer + 1);
     op_free(op);
@@ -205,7 +192,7 @@ static void cmd_exercise(struct req *req)
 /* SHA-256 in hex of the parts, each followed by a NUL so that no two lists
  * of parts run together into the same bytes (only the last part may hold a
  * NUL of its own: a literal answer). */
-static void sha256_parts_hex(const char *const *parts, const size_t *lens, int n, char out[65])
+static void sha256_parts_hex(const char *const *parts, const size_t *lens, int n, char out[SHA256_HEX_MAX])
 {
     static const char hex[] = "0123456789abcdef";
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -252,7 +239,7 @@ static json_t *result_record(const struct grade_result *r, uint64_t seed)
     }
     char seedbuf[24];
     snprintf(seedbuf, sizeof(seedbuf), "%llu", (unsigned long long)seed);
-    return json_pack("{s:I,s:f,s:f,s:b,s:i,s:s,s:o}", "t", (json_int_t)now_ms(), "score",
+    return json_pack("{s:I,s:f,s:f,s:b,s:i,s:s,s:o}", "t", (json_int_t)now_wall_ms(), "score",
                      r->score, "pass", r->pass, "passed", r->passed, "pending", (int)r->pending,
                      "seed", seedbuf, "tasks", tasks);
 }
@@ -260,7 +247,7 @@ static json_t *result_record(const struct grade_result *r, uint64_t seed)
 static void submit_answer(struct ex_op *op)
 {
     const struct exercise *ex = op->ex;
-    enum exercise_show show = exercise_shown(ex, op->result.passed, op->attempt, now_ms());
+    enum exercise_show show = exercise_shown(ex, op->result.passed, op->attempt, now_wall_ms());
     char *text = op->req->origin == REQ_HTTP ? grade_result_json_shown(&op->result, show)
                                              : grade_result_text_shown(&op->result, show);
     char left[32], msg[256];
@@ -307,7 +294,7 @@ static void review_added_cb(redisReply *reply, const char *err, void *priv)
     } else {
         /* Queued: the marker has done its work. Should this HDEL be lost,
          * the repair pass finds the entry already queued and drops it. */
-        char *key = xasprintf(KEY_REVIEWS_PENDING, ra->user);
+        char *key = key_new(KEY_REVIEWS_PENDING, ra->user);
         store_command(NULL, NULL, "HDEL %s %s", key, ra->marker);
         free(key);
     }
@@ -360,7 +347,7 @@ static void queue_next_review(struct ex_op *op)
         ra->op = op;
         ra->user = xstrdup(op->user);
         ra->marker = xasprintf("%s %ld %s", op->lesson->full_id, op->attempt, t->id);
-        if (review_add(ra, now_ms()) == 0)
+        if (review_add(ra, now_wall_ms()) == 0)
             return;
         log_warn("exercise: review of %s not queued yet: store unavailable", op->lesson->full_id);
     }
@@ -421,7 +408,7 @@ static void repair_scan_cb(redisReply *reply, const char *err, void *priv)
 
 void exercise_review_repair_tick(void)
 {
-    long long now = now_ms();
+    long long now = now_wall_ms();
 
     if (store_state() != STORE_UP || !store_writable()) {
         repair.was_up = false;
@@ -505,7 +492,7 @@ static void attempt_stored_cb(redisReply *reply, const char *err, void *priv)
         reply->element[0]->type != REDIS_REPLY_INTEGER) {
         if (reply && reply->type == REDIS_REPLY_ERROR)
             log_warn("exercise: attempt of %s by %s: %s", op->lesson->full_id, op->user, reply->str);
-        store_unavailable(op->req);
+        req_store_unavailable(op->req);
         op_free(op);
         return;
     }
@@ -543,7 +530,7 @@ static void submit_llen_cb(redisReply *reply, const char *err, void *priv)
     char errbuf[256];
 
     if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
-        store_unavailable(req);
+        req_store_unavailable(req);
         op_free(op);
         return;
     }
@@ -569,13 +556,13 @@ static void submit_llen_cb(redisReply *reply, const char *err, void *priv)
         op_free(op);
         return;
     }
-    char *passed_key = xasprintf(KEY_PASSED, op->user);
-    char *events_key = xasprintf(KEY_EVENTS, op->user);
-    char *submit_key = xasprintf(KEY_SUBMIT, op->user, op->subkey);
-    char *pending_key = xasprintf(KEY_REVIEWS_PENDING, op->user);
+    char *passed_key = key_new(KEY_PASSED, op->user);
+    char *events_key = key_new(KEY_EVENTS, op->user);
+    char *submit_key = key_new(KEY_SUBMIT, op->user, op->subkey);
+    char *pending_key = key_new(KEY_REVIEWS_PENDING, op->user);
     char max[24], ms[32], score01[32], maxlen[16], window[32];
     snprintf(max, sizeof(max), "%ld", attempts_limit(ex));
-    snprintf(ms, sizeof(ms), "%lld", now_ms());
+    snprintf(ms, sizeof(ms), "%lld", now_wall_ms());
     snprintf(score01, sizeof(score01), "%.4f", op->result.score / 100.0);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     snprintf(window, sizeof(window), "%lld", (long long)cfg.submit_window * 1000);
@@ -606,7 +593,7 @@ static void submit_llen_cb(redisReply *reply, const char *err, void *priv)
     free(submit_key);
     free(pending_key);
     if (rc < 0) {
-        store_unavailable(req);
+        req_store_unavailable(req);
         op_free(op);
     }
 }
@@ -685,7 +672,7 @@ static void cmd_submit(struct req *req)
     sha256_parts_hex(parts, lens, 4, op->subkey);
     sha256_hex(doc, len, op->docsha);
     if (store_command(submit_llen_cb, op, "LLEN %s", op->key) < 0) {
-        store_unavailable(req);
+        req_store_unavailable(req);
         op_free(op);
     }
 }
@@ -746,7 +733,7 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
     struct req *req = op->req;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
-        store_unavailable(req);
+        req_store_unavailable(req);
         op_free(op);
         return;
     }
@@ -754,12 +741,9 @@ static void attempts_cb(redisReply *reply, const char *err, void *priv)
     req_table(req, 6, "attempt", "time", "score", "result", "pending", "comment");
     for (size_t i = 0; i < reply->elements; i++) {
         json_t *rec = json_loads(reply->element[i]->str, 0, NULL);
-        char n[16], t[32], score[32], pending[16];
+        char n[16], t[TIME_ISO_MAX], score[32], pending[16];
         struct sbuf comments = {0};
-        time_t secs = (time_t)(json_integer_value(json_object_get(rec, "t")) / 1000);
-        struct tm tm;
-        gmtime_r(&secs, &tm);
-        strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        time_iso(json_integer_value(json_object_get(rec, "t")), false, t);
         snprintf(n, sizeof(n), "%lld", (long long)json_integer_value(json_object_get(rec, "n")));
         scores[i] = json_real_value(json_object_get(rec, "score"));
         snprintf(score, sizeof(score), "%.1f", scores[i]);
@@ -788,7 +772,7 @@ static void attempt_one_cb(redisReply *reply, const char *err, void *priv)
     json_t *rec;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        store_unavailable(req);
+        req_store_unavailable(req);
     } else if (reply->type != REDIS_REPLY_STRING || (rec = json_loads(reply->str, 0, NULL)) == NULL) {
         req_reply(req, 404, "no attempt %ld at %s", op->attempt, op->lesson->full_id);
     } else {
@@ -827,7 +811,7 @@ static void cmd_attempts(struct req *req)
     int rc = n ? store_command(attempt_one_cb, op, "LINDEX %s %lld", op->key, n - 1)
                : store_command(attempts_cb, op, "LRANGE %s 0 -1", op->key);
     if (rc < 0) {
-        store_unavailable(req);
+        req_store_unavailable(req);
         op_free(op);
     }
 }
@@ -838,14 +822,10 @@ static void cmd_attempts(struct req *req)
 void exercise_export_gift(struct req *req)
 {
     struct catalog *cat = courses_current();
-    const char *id = req->args.argc > 2 ? req->args.argv[2] : "";
+    const char *id = req->args.argv[2];   /* the dispatcher saw one argument */
     struct sbuf b = {0};
     size_t questions = 0;
 
-    if (req->role < ROLE_TRAINER) {
-        req_reply(req, req->role == ROLE_ANON ? 401 : 403, "EXPORT gift is for trainers");
-        return;
-    }
     if (cat == NULL || !id_valid(id)) {
         req_reply(req, cat ? 400 : 503, cat ? "usage: EXPORT gift course" : "no courses loaded");
         return;

@@ -342,7 +342,7 @@ static void next_finish(struct state *s)
 /* NEXT and PROGRESS: the optional course id is checked before any lookup. */
 static bool course_arg_ok(struct req *req)
 {
-    if (req->args.argc > 1 && !arg_id_valid(req->args.argv[1], req->args.argl[1])) {
+    if (req->args.argc > 1 && !id_valid_n(req->args.argv[1], req->args.argl[1])) {
         req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
         return false;
     }
@@ -663,20 +663,13 @@ static void export_cb(redisReply *reply, const char *err, void *priv)
     free(doc);
 }
 
-static void cmd_export(struct req *req)
+/* EXPORT xapi [since] */
+static void export_xapi(struct req *req)
 {
     const struct proto_req *a = &req->args;
     char k[KEY_MAX], start[32] = "-", count[16];
     long long since;
 
-    if (strcasecmp(a->argv[1], "gift") == 0) {
-        exercise_export_gift(req);
-        return;
-    }
-    if (strcasecmp(a->argv[1], "xapi") != 0) {
-        req_reply(req, 400, "usage: %s", req->cmd->usage);
-        return;
-    }
     if (a->argc == 3) {
         if (parse_since(a->argv[2], a->argl[2], &since) < 0) {
             req_reply(req, 400, "since: milliseconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
@@ -691,6 +684,14 @@ static void cmd_export(struct req *req)
         req_store_unavailable(req);
 }
 
+static const struct cmd export_subs[] = {
+    { .name = "xapi", .run = export_xapi, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER,
+      .usage = "EXPORT xapi [since]" },
+    { .name = "gift", .run = exercise_export_gift, .min_args = 1, .max_args = 1, .role = ROLE_TRAINER,
+      .usage = "EXPORT gift course" },
+    { .name = NULL },
+};
+
 const struct cmd cmd_group_progress[] = {
     { .name = "DONE", .run = cmd_done, .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
       .flags = CMD_STORE | CMD_WRITE, .usage = "DONE course/lesson [at-ms]",
@@ -703,8 +704,8 @@ const struct cmd cmd_group_progress[] = {
       .flags = CMD_STORE, .usage = "PROGRESS [course]",
       .help = "Lessons done of total, percent, minutes left and exercises passed, per course"
               " or, for one course, per module." },
-    { .name = "EXPORT", .run = cmd_export, .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
-      .flags = CMD_STORE, .usage = "EXPORT xapi [since] | EXPORT gift course",
+    { .name = "EXPORT", .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
+      .flags = CMD_STORE, .subs = export_subs, .usage = "EXPORT xapi [since] | EXPORT gift course",
       .help = "Your events (registered, viewed, completed, attempted, passed) as xAPI 1.0.3"
               " statements, a JSON array; since: ms, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."
               " Trainers: a course's questions as GIFT, for Moodle." },

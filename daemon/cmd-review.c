@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 #include "catalog.h"
 #include "exercise.h"
@@ -45,13 +44,6 @@ struct review_op {
     char *comment;               /* overall, "" when none */
     double score;                /* the attempt's new score, for the answer */
 };
-
-static long long now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static void op_free(struct review_op *op)
 {
@@ -101,7 +93,7 @@ static void review_list_cb(redisReply *reply, const char *err, void *priv)
     size_t shown = 0;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
         return;
     }
     req_table(req, 6, "id", "learner", "exercise", "attempt", "task", "submitted");
@@ -110,11 +102,8 @@ static void review_list_cb(redisReply *reply, const char *err, void *priv)
         const char *ex = json_string_value(json_object_get(it, "exercise"));
         if (it && ex && (course == NULL || (strncmp(ex, course, strlen(course)) == 0 &&
                                             ex[strlen(course)] == '/'))) {
-            char n[16], t[32];
-            time_t secs = (time_t)(json_integer_value(json_object_get(it, "t")) / 1000);
-            struct tm tm;
-            gmtime_r(&secs, &tm);
-            strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+            char n[16], t[TIME_ISO_MAX];
+            time_iso(json_integer_value(json_object_get(it, "t")), false, t);
             snprintf(n, sizeof(n), "%lld", (long long)json_integer_value(json_object_get(it, "attempt")));
             req_row(req, 6, reply->element[i]->str, json_string_value(json_object_get(it, "user")),
                     ex, n, json_string_value(json_object_get(it, "task")), t);
@@ -135,7 +124,7 @@ static void review_item_cb(redisReply *reply, const char *err, void *priv)
     struct review_op *op = priv;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
         return;
     }
     if (reply->type != REDIS_REPLY_STRING || (op->item = json_loads(reply->str, 0, NULL)) == NULL) {
@@ -156,9 +145,9 @@ static void review_item_cb(redisReply *reply, const char *err, void *priv)
     op->ex = op->lesson->exercise;
     op->task = exercise_task(op->ex, task);
     op->user = xstrdup(user);
-    op->key = xasprintf(KEY_ATTEMPTS, user, op->lesson->full_id);
+    op->key = key_new(KEY_ATTEMPTS, user, op->lesson->full_id);
     if (store_command(review_record_cb, op, "LINDEX %s %ld", op->key, op->attempt - 1) < 0)
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
 static json_t *record_task(json_t *rec, const char *task_id)
@@ -381,7 +370,7 @@ static void review_grade(struct review_op *op, json_t *rec)
     if (levels)
         json_object_set_new(t, "levels", levels);
     json_object_set_new(t, "reviewer", json_string(req->user));
-    json_object_set_new(t, "reviewed", json_integer((json_int_t)now_ms()));
+    json_object_set_new(t, "reviewed", json_integer((json_int_t)now_wall_ms()));
 
     /* Recompute the attempt: the weighted mean, passed once nothing waits. */
     double sum = 0, wsum = 0;
@@ -402,13 +391,13 @@ static void review_grade(struct review_op *op, json_t *rec)
     op->score = score;
 
     char *json = json_dumps(rec, JSON_COMPACT);
-    char *passed_key = xasprintf(KEY_PASSED, op->user);
-    char *events_key = xasprintf(KEY_EVENTS, op->user);
-    char *pending_key = xasprintf(KEY_REVIEWS_PENDING, op->user);
+    char *passed_key = key_new(KEY_PASSED, op->user);
+    char *events_key = key_new(KEY_EVENTS, op->user);
+    char *pending_key = key_new(KEY_REVIEWS_PENDING, op->user);
     char *marker = xasprintf("%s %ld %s", op->lesson->full_id, op->attempt, task_id);
     char idx[24], ms[32], score01[32], maxlen[16];
     snprintf(idx, sizeof(idx), "%ld", op->attempt - 1);
-    snprintf(ms, sizeof(ms), "%lld", now_ms());
+    snprintf(ms, sizeof(ms), "%lld", now_wall_ms());
     snprintf(score01, sizeof(score01), "%.4f", score / 100.0);
     snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
     const char *argv[] = { op->key, passed_key, events_key, pending_key, idx, op->record, json,
@@ -420,7 +409,7 @@ static void review_grade(struct review_op *op, json_t *rec)
     free(pending_key);
     free(marker);
     if (rc < 0)
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
 static void graded_answer(struct review_op *op, const char *extra)
@@ -440,7 +429,7 @@ static void review_updated_cb(redisReply *reply, const char *err, void *priv)
     struct review_op *op = priv;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
         return;
     }
     if (reply->integer == 0) {
@@ -450,7 +439,7 @@ static void review_updated_cb(redisReply *reply, const char *err, void *priv)
     /* The learner's next session counts this review as new until they read
      * the exercise's ATTEMPTS. Sent on its own: should it be lost, only the
      * notice is, never the grade. */
-    char *newkey = xasprintf(KEY_REVIEWS_NEW, op->user);
+    char *newkey = key_new(KEY_REVIEWS_NEW, op->user);
     store_command(NULL, NULL, "HINCRBY %s %s 1", newkey, op->lesson->full_id);
     free(newkey);
     /* The learner's record is final; the queue entry goes next (another tag). */
@@ -464,7 +453,7 @@ static void review_record_cb(redisReply *reply, const char *err, void *priv)
     json_t *rec;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        fail(op, 503, "progress store unavailable");
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
         return;
     }
     if (reply->type != REDIS_REPLY_STRING || (rec = json_loads(reply->str, 0, NULL)) == NULL) {
@@ -538,52 +527,63 @@ static void review_item_points_cb(redisReply *reply, const char *err, void *priv
 
 /* REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id points|confirm [comment]
  * | REVIEW GRADE id rubric [comment] {N} */
-static void cmd_review(struct req *req)
+/* The op every sub-verb works on, or NULL after answering. */
+static struct review_op *review_op_new(struct req *req)
 {
-    /* REVIEW LIST of a trainer who runs cohorts: only their learners'
-     * answers (cohort-gate.c filters the rows and calls us again). */
-    if (cohort_review_filter(req, cmd_review))
-        return;
-    const char *sub = req->args.argv[1];
     struct catalog *cat = courses_current();
-    int argc = req->args.argc;
-    int rc;
 
     if (cat == NULL) {
         req_reply(req, 503, "no courses loaded");
-        return;
+        return NULL;
     }
     struct review_op *op = xcalloc(1, sizeof(*op));
     op->req = req;
     op->cat = catalog_ref(cat);
-    if (strcasecmp(sub, "LIST") == 0 && argc <= 3) {
-        if (argc == 3 && !arg_id_valid(req->args.argv[2], req->args.argl[2])) {
-            fail(op, 400, "bad course id (use a-z, 0-9 and -)");
-            return;
-        }
-        rc = store_command(review_list_cb, op, "HGETALL %s", KEY_REVIEW_ITEMS);
-    } else if ((strcasecmp(sub, "SHOW") == 0 && argc == 3) ||
-               (strcasecmp(sub, "GRADE") == 0 && argc >= 4)) {
-        long long rid;
-        if (arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, LLONG_MAX, &rid) < 0) {
-            fail(op, 400, "review id must be a whole number (see REVIEW LIST)");
-            return;
-        }
-        op->id = xasprintf("%lld", rid);
-        if (argc >= 4 && grade_args(op) < 0) {
-            op_free(op);
-            return;
-        }
-        rc = store_command(argc >= 4 && op->how == REVIEW_BY_POINTS ? review_item_points_cb
-                                                                    : review_item_cb,
-                           op, "HGET %s %s", KEY_REVIEW_ITEMS, op->id);
-    } else {
-        fail(op, 400, "usage: REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id "
-                      "points|confirm [comment] | REVIEW GRADE id rubric [comment] {N}");
+    return op;
+}
+
+/* REVIEW LIST [course] [cohort:ID] */
+static void review_list(struct req *req)
+{
+    /* A trainer who runs cohorts sees only their learners' answers
+     * (cohort-gate.c takes cohort:ID out, filters the rows and calls us
+     * again). */
+    if (cohort_review_filter(req, review_list))
+        return;
+    if (req->args.argc > 3) {
+        req_reply(req, 400, "usage: %s", req->sub->usage);
         return;
     }
-    if (rc < 0)
-        fail(op, 503, "progress store unavailable");
+    if (req->args.argc == 3 && !id_valid_n(req->args.argv[2], req->args.argl[2])) {
+        req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
+        return;
+    }
+    struct review_op *op = review_op_new(req);
+    if (op && store_command(review_list_cb, op, "HGETALL %s", KEY_REVIEW_ITEMS) < 0)
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
+}
+
+/* REVIEW SHOW id | REVIEW GRADE id ... */
+static void review_item(struct req *req)
+{
+    int argc = req->args.argc;
+    long long rid;
+
+    if (arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, LLONG_MAX, &rid) < 0) {
+        req_reply(req, 400, "review id must be a whole number (see REVIEW LIST)");
+        return;
+    }
+    struct review_op *op = review_op_new(req);
+    if (op == NULL)
+        return;
+    op->id = xasprintf("%lld", rid);
+    if (argc >= 4 && grade_args(op) < 0) {
+        op_free(op);
+        return;
+    }
+    if (store_command(argc >= 4 && op->how == REVIEW_BY_POINTS ? review_item_points_cb : review_item_cb,
+                      op, "HGET %s %s", KEY_REVIEW_ITEMS, op->id) < 0)
+        fail(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
 static void review_item_points_cb(redisReply *reply, const char *err, void *priv)
@@ -608,9 +608,19 @@ static void review_item_points_cb(redisReply *reply, const char *err, void *priv
     review_item_cb(reply, err, priv);
 }
 
+static const struct cmd review_subs[] = {
+    { .name = "LIST", .run = review_list, .min_args = 0, .max_args = 2, .role = ROLE_TRAINER,
+      .usage = "REVIEW LIST [course] [cohort:ID]" },
+    { .name = "SHOW", .run = review_item, .min_args = 1, .max_args = 1, .role = ROLE_TRAINER,
+      .usage = "REVIEW SHOW id" },
+    { .name = "GRADE", .run = review_item, .min_args = 2, .max_args = 4, .role = ROLE_TRAINER,
+      .usage = "REVIEW GRADE id points|confirm [comment] | REVIEW GRADE id rubric [comment] {N}" },
+    { .name = NULL },
+};
+
 const struct cmd cmd_group_review[] = {
-    { .name = "REVIEW", .run = cmd_review, .min_args = 1, .max_args = 5, .role = ROLE_TRAINER,
-      .flags = CMD_STORE,
+    { .name = "REVIEW", .min_args = 1, .max_args = 5, .role = ROLE_TRAINER,
+      .flags = CMD_STORE, .subs = review_subs,
       .usage = "REVIEW LIST [course] | REVIEW SHOW id | REVIEW GRADE id points|confirm [comment] | " "REVIEW GRADE id rubric [comment] {N}",
       .help = "The queue of answers a trainer grades by hand (review tasks, essays, rubric tasks a "
               "trainer confirms): grade on the task's own points, by a level per criterion of its "

@@ -95,6 +95,57 @@ static bool session_ok(struct req *req, const struct cmd *c)
     return true;
 }
 
+/* The sub-verb's checks, once the verb's have passed: the same as the
+ * verb's, so that a handler never checks a role or a count again. */
+static void dispatch_sub(struct req *req, const struct cmd *c)
+{
+    const struct proto_req *a = &req->args;
+    const struct cmd *s = c->subs;
+
+    if (a->argc < 2) {
+        req_reply(req, 400, "usage: %s", c->usage);
+        return;
+    }
+    while (s->name && (strlen(s->name) != a->argl[1] || strncasecmp(s->name, a->argv[1], a->argl[1]) != 0))
+        s++;
+    if (s->name == NULL) {
+        req_reply(req, 400, "usage: %s", c->usage);
+        return;
+    }
+    req->sub = s;
+    int nargs = a->argc - 2;
+    if (nargs < s->min_args || (s->max_args >= 0 && nargs > s->max_args)) {
+        req_reply(req, 400, "usage: %s", s->usage);
+        return;
+    }
+    /* A binary-safe verb may have sub-verbs that are not (USER ADD takes a
+     * password, USER ROLE takes none): they get the NUL check here. */
+    if ((c->flags & CMD_BINARY) && !(s->flags & CMD_BINARY))
+        for (int i = 2; i < a->argc; i++)
+            if (memchr(a->argv[i], '\0', a->argl[i])) {
+                req_reply(req, 400, "argument %d holds a NUL byte", i);
+                return;
+            }
+    if (req->role < s->role) {
+        if (req->role == ROLE_ANON)
+            req_reply(req, 401, "%s %s needs you to log in", c->name, s->name);
+        else if (c->deny)
+            c->deny(req, s);
+        else
+            req_reply(req, 403, "%s %s is for %s", c->name, s->name, role_name(s->role));
+        return;
+    }
+    if ((s->flags & CMD_STORE) && store_state() != STORE_UP) {
+        req_store_unavailable(req);
+        return;
+    }
+    if ((s->flags & CMD_WRITE) && !store_writable()) {
+        req_reply(req, 503, "progress store refuses writes: %s", store_status());
+        return;
+    }
+    s->run(req);
+}
+
 void cmd_dispatch(struct req *req)
 {
     const struct proto_req *a = &req->args;
@@ -146,5 +197,8 @@ void cmd_dispatch(struct req *req)
         req_reply(req, 503, "progress store refuses writes: %s", store_status());
         return;
     }
-    c->run(req);
+    if (c->subs)
+        dispatch_sub(req, c);
+    else
+        c->run(req);
 }

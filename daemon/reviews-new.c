@@ -33,7 +33,7 @@ static void reviews_new_cb(redisReply *reply, const char *err, void *priv)
 void reviews_new_reply(struct req *req, const char *user, const char *msg)
 {
     struct reviews_new_op *op = xcalloc(1, sizeof(*op));
-    char *key = xasprintf(KEY_REVIEWS_NEW, user);
+    char *key = key_new(KEY_REVIEWS_NEW, user);
 
     op->req = req;
     op->msg = xstrdup(msg);
@@ -48,7 +48,7 @@ void reviews_new_reply(struct req *req, const char *user, const char *msg)
 
 void reviews_new_clear(const char *user, const char *exercise)
 {
-    char *key = xasprintf(KEY_REVIEWS_NEW, user);
+    char *key = key_new(KEY_REVIEWS_NEW, user);
     store_command(NULL, NULL, "HDEL %s %s", key, exercise);
     free(key);
 }

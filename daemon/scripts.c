@@ -3,6 +3,7 @@
 #include "scripts.h"
 
 #include <hiredis/hiredis.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,6 +330,70 @@ static const char *const sources[SCRIPT_COUNT] = {
         "return out\n",
 };
 
+/* The shape of each script's call: how many keys and how many other
+ * arguments it takes (ARGS_ANY: a repeated group, any number). script_call
+ * refuses a call that does not fit, so a caller that passes a key too few
+ * fails at once, in its own request, rather than run a script on a
+ * neighbour's key. tests/unit/test_scripts.c checks that every script has
+ * its row and that the rows agree with the sources. */
+#define ARGS_ANY INT_MAX
+static const struct script_shape {
+    int keys_min, keys_max;
+    int args_min, args_max;
+} shapes[SCRIPT_COUNT] = {
+    [SCRIPT_REGISTER]        = { 2, 2, 4, 4 },
+    [SCRIPT_LOGIN_FETCH]     = { 2, 2, 1, 1 },
+    [SCRIPT_RATE_PEEK]       = { 1, 1, 1, 1 },
+    [SCRIPT_FAIL]            = { 1, 1, 1, 1 },
+    [SCRIPT_SESSION_NEW]     = { 3, 3, 5, 5 },
+    [SCRIPT_SESSION_TOUCH]   = { 2, 2, 6, 6 },
+    [SCRIPT_PASSWORD_SET]    = { 2, 2, 3, 6 },   /* tokhash now max_ms: optional */
+    [SCRIPT_USER_SET]        = { 2, 2, 3, 3 },
+    [SCRIPT_DONE]            = { 2, 2, 3, 3 },
+    [SCRIPT_VIEWED]          = { 2, 2, 4, 4 },
+    [SCRIPT_ATTEMPT]         = { 5, 5, 9, ARGS_ANY },   /* task... */
+    [SCRIPT_ATTEMPT_UPDATE]  = { 4, 4, 9, 9 },
+    [SCRIPT_REVIEW_ADD]      = { 4, 4, 3, 3 },
+    [SCRIPT_REVIEW_DONE]     = { 3, 3, 2, 2 },
+    [SCRIPT_COHORT_CREATE]   = { 5, 5, 8, ARGS_ANY },   /* [module open due]*n */
+    [SCRIPT_COHORT_GET]      = { 4, 4, 1, 1 },
+    [SCRIPT_COHORT_MEMBERS]  = { 4, 4, 4, ARGS_ANY },   /* [name roster-json]*n */
+    [SCRIPT_COHORT_JOIN]     = { 3, 3, 3, 3 },
+    [SCRIPT_COHORT_TRAINER]  = { 3, 3, 2, 2 },
+    [SCRIPT_COHORT_USER]     = { 2, 2, 4, 4 },
+    [SCRIPT_COHORT_SETTLE]   = { 1, 1, 0, ARGS_ANY },   /* [field value]* */
+    [SCRIPT_COHORT_SET]      = { 1, 1, 2, 2 },
+    [SCRIPT_COHORT_OPEN]     = { 2, 2, 2, 2 },
+    [SCRIPT_COHORT_GATE]     = { 4, 4, 2, 2 },
+    [SCRIPT_COHORT_SCHEDULE] = { 2, 4, 0, 0 },          /* meta extend: optional */
+    [SCRIPT_COHORT_TRY]      = { 1, 1, 2, 2 },
+    [SCRIPT_COHORT_ROSTER]   = { 3, 3, 0, 0 },
+    [SCRIPT_COHORT_LEARNER]  = { 2, ARGS_ANY, 0, 0 },   /* attempts* */
+    [SCRIPT_COHORT_ROW]      = { 2, 2, 0, 0 },
+    [SCRIPT_COHORT_MINE]     = { 2, 2, 0, 0 },
+    [SCRIPT_COHORT_PROGRESS] = { 3, 3, 0, 0 },
+};
+
+bool script_shape_fits(enum script_id id, int nkeys, int nargs)
+{
+    if ((int)id < 0 || id >= SCRIPT_COUNT)
+        return false;
+    const struct script_shape *sh = &shapes[id];
+    return sh->keys_max > 0 && nkeys >= sh->keys_min && nkeys <= sh->keys_max &&
+           nargs >= sh->args_min && nargs <= sh->args_max;
+}
+
+bool script_shape_known(enum script_id id)
+{
+    return (int)id >= 0 && id < SCRIPT_COUNT && shapes[id].keys_max > 0;
+}
+
+void script_shape_widest(enum script_id id, int *keys_max, int *args_max)
+{
+    *keys_max = script_shape_known(id) ? shapes[id].keys_max : 0;
+    *args_max = script_shape_known(id) ? shapes[id].args_max : 0;
+}
+
 static char shas[SCRIPT_COUNT][41];
 
 const char *script_source(enum script_id id)
@@ -419,6 +484,14 @@ static int send_evalsha(struct call *c)
 int script_call(enum script_id id, store_cb *cb, void *priv, int nkeys, int argc,
                 const char *const *argv)
 {
+    if (nkeys < 0 || nkeys > argc || !script_shape_fits(id, nkeys, argc - nkeys)) {
+        log_error("script %d called with %d keys and %d arguments, which its shape does not allow",
+                (int)id, nkeys, argc - nkeys);
+#ifdef CAMPUS_TEST_HOOKS
+        abort();   /* a caller's bug: make the test that reached it fail loudly */
+#endif
+        return -1;
+    }
     struct call *c = xcalloc(1, sizeof(*c));
 
     c->id = id;

@@ -43,6 +43,15 @@ enum script_id {
     SCRIPT_COUNT
 };
 
+/* True when a call with nkeys keys and nargs other arguments fits the
+ * script's row in the shape table (scripts.c); script_call refuses any
+ * other. */
+bool script_shape_fits(enum script_id id, int nkeys, int nargs);
+/* True when the script has a row in that table. */
+bool script_shape_known(enum script_id id);
+/* The most keys and arguments its row allows (for the unit test). */
+void script_shape_widest(enum script_id id, int *keys_max, int *args_max);
+
 /* The Lua source of a script (static). */
 const char *script_source(enum script_id id);
 

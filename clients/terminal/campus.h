@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "answer.h"
 #include "util.h"
 
 /* Exit statuses, documented in campus --help and campus(1). */
@@ -38,7 +39,7 @@ struct resp {
 };
 
 /* A tab-separated listing: row 0 is the header. */
-struct table {
+struct listing {
     size_t nrows;
     size_t *ncells;
     char ***cells;
@@ -50,13 +51,13 @@ void resp_free(struct resp *r);
  * -1 when the line is not a status line. */
 int resp_status_parse(const char *line, size_t len, int *code, char **text,
                       long long *body_len);
-/* Splits a listing body into rows and cells (copies; table_free frees). */
-void table_parse(const char *body, size_t len, struct table *t);
-void table_free(struct table *t);
+/* Splits a listing body into rows and cells (copies; listing_free frees). */
+void listing_parse(const char *body, size_t len, struct listing *t);
+void listing_free(struct listing *t);
 /* The index of the header cell named name, or -1. */
-int table_col(const struct table *t, const char *name);
+int listing_col(const struct listing *t, const char *name);
 /* The cell at row, col, or "" when the row is short. */
-const char *table_cell(const struct table *t, size_t row, int col);
+const char *listing_cell(const struct listing *t, size_t row, int col);
 /* The value of "key=" in a status text such as READ's "ID version=V
  * prev=P next=N", or NULL when absent or "-". Caller frees. */
 char *resp_status_field(const char *text, const char *key);

@@ -66,32 +66,32 @@ int cmd_courses(struct ctx *ctx, int argc, char **argv)
 static void outline_print(const char *title, const char *body, size_t len,
                           const struct resp *progress)
 {
-    struct table t, p = {0};
-    table_parse(body, len, &t);
+    struct listing t, p = {0};
+    listing_parse(body, len, &t);
     if (progress && progress->code == 200 && progress->body)
-        table_parse(progress->body, progress->body_len, &p);
-    int cm = table_col(&t, "module"), cl = table_col(&t, "lesson"), ct = table_col(&t, "title");
-    int cmin = table_col(&t, "minutes"), ck = table_col(&t, "kind"), cd = table_col(&t, "done");
-    int pt = table_col(&p, "title"), pd = table_col(&p, "done"), ptot = table_col(&p, "total");
+        listing_parse(progress->body, progress->body_len, &p);
+    int cm = listing_col(&t, "module"), cl = listing_col(&t, "lesson"), ct = listing_col(&t, "title");
+    int cmin = listing_col(&t, "minutes"), ck = listing_col(&t, "kind"), cd = listing_col(&t, "done");
+    int pt = listing_col(&p, "title"), pd = listing_col(&p, "done"), ptot = listing_col(&p, "total");
     size_t idw = 0;
 
     for (size_t r = 1; r < t.nrows; r++) {
-        size_t w = render_cols(table_cell(&t, r, cl), strlen(table_cell(&t, r, cl)));
+        size_t w = render_cols(listing_cell(&t, r, cl), strlen(listing_cell(&t, r, cl)));
         idw = w > idw ? w : idw;
     }
     printf("%s%s%s\n", render_sgr("1"), title, render_reset());
     const char *module = NULL;
     for (size_t r = 1; r < t.nrows; r++) {
-        const char *m = table_cell(&t, r, cm);
+        const char *m = listing_cell(&t, r, cm);
         if (module == NULL || strcmp(m, module) != 0) {
             module = m;
             printf("\n%s%s%s", render_sgr("1"), m, render_reset());
             for (size_t k = 1; k < p.nrows; k++) {
-                if (strcmp(table_cell(&p, k, pt), m) != 0)
+                if (strcmp(listing_cell(&p, k, pt), m) != 0)
                     continue;
                 struct sbuf bar = {0};
-                size_t d = (size_t)atol(table_cell(&p, k, pd));
-                size_t tot = (size_t)atol(table_cell(&p, k, ptot));
+                size_t d = (size_t)atol(listing_cell(&p, k, pd));
+                size_t tot = (size_t)atol(listing_cell(&p, k, ptot));
                 render_bar(&bar, d, tot, BAR_WIDTH);
                 printf("  %s %zu/%zu", bar.data, d, tot);
                 sbuf_free(&bar);
@@ -99,19 +99,19 @@ static void outline_print(const char *title, const char *body, size_t len,
             }
             putchar('\n');
         }
-        const char *done = table_cell(&t, r, cd);
+        const char *done = listing_cell(&t, r, cd);
         bool is_done = strcmp(done, "yes") == 0 || strcmp(done, "1") == 0;
-        const char *id = table_cell(&t, r, cl);
+        const char *id = listing_cell(&t, r, cl);
         printf("  %s%s%s %s", render_sgr("32"), is_done ? "✓" : " ", render_reset(), id);
         for (size_t w = render_cols(id, strlen(id)); w < idw; w++)
             putchar(' ');
-        const char *kind = table_cell(&t, r, ck);
-        printf("  %s (%s min%s%s)\n", table_cell(&t, r, ct), table_cell(&t, r, cmin),
+        const char *kind = listing_cell(&t, r, ck);
+        printf("  %s (%s min%s%s)\n", listing_cell(&t, r, ct), listing_cell(&t, r, cmin),
                strcmp(kind, "lesson") && kind[0] ? ", " : "",
                strcmp(kind, "lesson") ? kind : "");
     }
-    table_free(&t);
-    table_free(&p);
+    listing_free(&t);
+    listing_free(&p);
 }
 
 int cmd_course(struct ctx *ctx, int argc, char **argv)
@@ -333,23 +333,23 @@ int cmd_done(struct ctx *ctx, int argc, char **argv)
  * minutes left. */
 static void progress_print(const struct resp *resp, const char *namecol)
 {
-    struct table t;
-    table_parse(resp->body, resp->body_len, &t);
-    int cn = table_col(&t, "title"), cd = table_col(&t, "done"), ct = table_col(&t, "total");
-    int cp = table_col(&t, "percent"), cl = table_col(&t, "minutes_left");
-    int ce = table_col(&t, "exercises_passed"), cx = table_col(&t, "exercises");
-    int cid = table_col(&t, namecol);
+    struct listing t;
+    listing_parse(resp->body, resp->body_len, &t);
+    int cn = listing_col(&t, "title"), cd = listing_col(&t, "done"), ct = listing_col(&t, "total");
+    int cp = listing_col(&t, "percent"), cl = listing_col(&t, "minutes_left");
+    int ce = listing_col(&t, "exercises_passed"), cx = listing_col(&t, "exercises");
+    int cid = listing_col(&t, namecol);
     size_t namew = 0;
     for (size_t r = 1; r < t.nrows; r++) {
-        size_t w = render_cols(table_cell(&t, r, cn), strlen(table_cell(&t, r, cn)));
+        size_t w = render_cols(listing_cell(&t, r, cn), strlen(listing_cell(&t, r, cn)));
         namew = w > namew ? w : namew;
     }
     if (namew > 40)
         namew = 40;
     for (size_t r = 1; r < t.nrows; r++) {
         struct sbuf bar = {0};
-        const char *name = table_cell(&t, r, cn);
-        size_t d = (size_t)atol(table_cell(&t, r, cd)), tot = (size_t)atol(table_cell(&t, r, ct));
+        const char *name = listing_cell(&t, r, cn);
+        size_t d = (size_t)atol(listing_cell(&t, r, cd)), tot = (size_t)atol(listing_cell(&t, r, ct));
         render_bar(&bar, d, tot, BAR_WIDTH);
         size_t w = render_cols(name, strlen(name));
         if (w > namew)
@@ -359,11 +359,11 @@ static void progress_print(const struct resp *resp, const char *namecol)
         for (; w < namew; w++)
             putchar(' ');
         printf("  %s %3s%%  %zu/%zu lessons  %s/%s exercises  %s min left  (%s)\n", bar.data,
-               table_cell(&t, r, cp), d, tot, table_cell(&t, r, ce), table_cell(&t, r, cx),
-               table_cell(&t, r, cl), table_cell(&t, r, cid));
+               listing_cell(&t, r, cp), d, tot, listing_cell(&t, r, ce), listing_cell(&t, r, cx),
+               listing_cell(&t, r, cl), listing_cell(&t, r, cid));
         sbuf_free(&bar);
     }
-    table_free(&t);
+    listing_free(&t);
 }
 
 int cmd_progress(struct ctx *ctx, int argc, char **argv)
@@ -446,15 +446,15 @@ int cmd_search(struct ctx *ctx, int argc, char **argv)
 static int sync_course(struct ctx *ctx, const struct resp *outline, const char *course,
                        int width)
 {
-    struct table t;
-    table_parse(outline->body, outline->body_len, &t);
-    int cl = table_col(&t, "lesson");
+    struct listing t;
+    listing_parse(outline->body, outline->body_len, &t);
+    int cl = listing_col(&t, "lesson");
     size_t n = t.nrows > 1 ? t.nrows - 1 : 0, bytes = 0;
     struct request *reqs = xcalloc(n + 1, sizeof(*reqs));
     int rc = CAMPUS_EXIT_OK;
 
     for (size_t i = 0; i < n; i++)
-        request_read(&reqs[i], table_cell(&t, i + 1, cl), width);
+        request_read(&reqs[i], listing_cell(&t, i + 1, cl), width);
     offline_store_outline(&ctx->cfg, course, outline->body, outline->body_len);
     if (session_run(&ctx->sess, reqs, n) < 0) {
         rc = cmd_unavailable(ctx);
@@ -477,7 +477,7 @@ static int sync_course(struct ctx *ctx, const struct resp *outline, const char *
     for (size_t i = 0; i < n; i++)
         request_free(&reqs[i]);
     free(reqs);
-    table_free(&t);
+    listing_free(&t);
     return rc;
 }
 

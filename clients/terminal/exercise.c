@@ -292,23 +292,13 @@ static enum ex_read ask_task(struct ex_run *x, size_t k, const char *problem)
     return rd;
 }
 
-/* The answer document: "id: answer" lines, more lines of free text
- * indented by two spaces. Unanswered tasks are left out. */
+/* The answer document (common/answer.c writes the format the server
+ * parses). Unanswered tasks are left out. */
 static char *answer_doc(const struct ex_view *v)
 {
     struct sbuf b = {0};
-    for (size_t i = 0; i < v->ntasks; i++) {
-        const struct ex_task *t = &v->tasks[i];
-        if (t->answer == NULL || t->answer[0] == '\0')
-            continue;
-        sbuf_printf(&b, "%s: ", t->id);
-        for (const char *p = t->answer; *p; p++) {
-            sbuf_addc(&b, *p);
-            if (*p == '\n')
-                sbuf_adds(&b, "  ");
-        }
-        sbuf_addc(&b, '\n');
-    }
+    for (size_t i = 0; i < v->ntasks; i++)
+        answer_append(&b, v->tasks[i].id, v->tasks[i].answer);
     return b.data ? sbuf_take(&b) : xstrdup("");
 }
 

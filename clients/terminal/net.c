@@ -103,8 +103,8 @@ static const char *ssl_reason(void)
     return buf;
 }
 
-/* Hex SHA-256 of the peer's certificate into out[65]. */
-static int peer_fingerprint(SSL *ssl, char out[65])
+/* Hex SHA-256 of the peer's certificate into out[SHA256_HEX_MAX]. */
+static int peer_fingerprint(SSL *ssl, char out[SHA256_HEX_MAX])
 {
     X509 *cert = SSL_get1_peer_certificate(ssl);
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -127,7 +127,7 @@ static int peer_fingerprint(SSL *ssl, char out[65])
 static int check_pin(SSL *ssl, const char *server, const char *known_path, char *err,
                      size_t errlen)
 {
-    char fp[65];
+    char fp[SHA256_HEX_MAX];
 
     if (peer_fingerprint(ssl, fp) < 0) {
         seterr(err, errlen, "%s sent no usable certificate", server);

@@ -15,7 +15,7 @@
 
 /* Splits a lesson id into its two ids, both checked, so a path built from
  * them stays inside the cache. Returns 0 or -1. */
-static int split_id(const char *id, char course[65], char lesson[65])
+static int split_id(const char *id, char course[ID_MAX + 1], char lesson[ID_MAX + 1])
 {
     const char *slash = strchr(id, '/');
     if (slash == NULL || slash - id > 64 || strlen(slash + 1) > 64)
@@ -38,7 +38,7 @@ static char *cache_dir(const struct config *c, const char *course)
 
 char *offline_lesson(const struct config *c, const char *id, size_t *len)
 {
-    char course[65], lesson[65];
+    char course[ID_MAX + 1], lesson[ID_MAX + 1];
     if (split_id(id, course, lesson) < 0)
         return NULL;
     char *dir = cache_dir(c, course);
@@ -52,7 +52,7 @@ char *offline_lesson(const struct config *c, const char *id, size_t *len)
 void offline_store(const struct config *c, const char *id, const char *text, size_t len,
                    bool force)
 {
-    char course[65], lesson[65];
+    char course[ID_MAX + 1], lesson[ID_MAX + 1];
     struct stat st;
 
     if (split_id(id, course, lesson) < 0)
@@ -94,7 +94,7 @@ char *offline_outline(const struct config *c, const char *course, size_t *len)
 
 char *offline_after(const struct config *c, const char *id)
 {
-    char course[65], lesson[65], *out = NULL;
+    char course[ID_MAX + 1], lesson[ID_MAX + 1], *out = NULL;
     size_t len;
 
     if (split_id(id, course, lesson) < 0)
@@ -102,15 +102,15 @@ char *offline_after(const struct config *c, const char *id)
     char *outline = offline_outline(c, course, &len);
     if (outline == NULL)
         return NULL;
-    struct table t;
-    table_parse(outline, len, &t);
-    int col = table_col(&t, "lesson");
+    struct listing t;
+    listing_parse(outline, len, &t);
+    int col = listing_col(&t, "lesson");
     for (size_t r = 1; col >= 0 && r + 1 < t.nrows; r++)
-        if (strcmp(table_cell(&t, r, col), id) == 0) {
-            out = xstrdup(table_cell(&t, r + 1, col));
+        if (strcmp(listing_cell(&t, r, col), id) == 0) {
+            out = xstrdup(listing_cell(&t, r + 1, col));
             break;
         }
-    table_free(&t);
+    listing_free(&t);
     free(outline);
     return out;
 }
@@ -130,14 +130,14 @@ char **offline_known_ids(const struct config *c, size_t *n)
         char *outline = offline_outline(c, e->d_name, &len);
         if (outline == NULL)
             continue;
-        struct table t;
-        table_parse(outline, len, &t);
-        int col = table_col(&t, "lesson");
+        struct listing t;
+        listing_parse(outline, len, &t);
+        int col = listing_col(&t, "lesson");
         for (size_t r = 1; col >= 0 && r < t.nrows; r++) {
             ids = xrealloc(ids, (*n + 1) * sizeof(*ids));
-            ids[(*n)++] = xstrdup(table_cell(&t, r, col));
+            ids[(*n)++] = xstrdup(listing_cell(&t, r, col));
         }
-        table_free(&t);
+        listing_free(&t);
         free(outline);
     }
     if (d)
@@ -174,7 +174,7 @@ static char *queue_path(const struct config *c)
 
 int offline_queue_add(const struct config *c, const char *user, const char *lesson)
 {
-    char course[65], id[65];
+    char course[ID_MAX + 1], id[ID_MAX + 1];
     struct timeval tv;
 
     if (split_id(lesson, course, id) < 0 || user == NULL)

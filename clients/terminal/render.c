@@ -93,7 +93,7 @@ static void put_cell(const char *s, size_t cols, size_t pad)
 
 void render_table(const struct resp *r, const char *const *cols, size_t ncols)
 {
-    struct table t;
+    struct listing t;
 
     if (r->body == NULL)
         return;
@@ -104,9 +104,9 @@ void render_table(const struct resp *r, const char *const *cols, size_t ncols)
             fwrite(nl + 1, 1, r->body_len - (size_t)(nl + 1 - r->body), stdout);
         return;
     }
-    table_parse(r->body, r->body_len, &t);
+    listing_parse(r->body, r->body_len, &t);
     if (t.nrows == 0) {
-        table_free(&t);
+        listing_free(&t);
         return;
     }
     int idx[32];
@@ -115,14 +115,14 @@ void render_table(const struct resp *r, const char *const *cols, size_t ncols)
         for (size_t c = 0; c < t.ncells[0] && n < 32; c++)
             idx[n++] = (int)c;
     for (size_t i = 0; i < ncols && n < 32; i++) {
-        int c = table_col(&t, cols[i]);
+        int c = listing_col(&t, cols[i]);
         if (c >= 0)
             idx[n++] = c;
     }
     size_t width[32] = {0}, total = 0;
     for (size_t row = 0; row < t.nrows; row++)
         for (size_t i = 0; i < n; i++) {
-            const char *s = table_cell(&t, row, idx[i]);
+            const char *s = listing_cell(&t, row, idx[i]);
             size_t w = render_cols(s, strlen(s));
             if (w > width[i])
                 width[i] = w;
@@ -148,12 +148,12 @@ void render_table(const struct resp *r, const char *const *cols, size_t ncols)
         if (row == 0)
             fputs(render_sgr("1"), stdout);
         for (size_t i = 0; i < n; i++)
-            put_cell(table_cell(&t, row, idx[i]), width[i], i + 1 < n ? width[i] + 2 : 0);
+            put_cell(listing_cell(&t, row, idx[i]), width[i], i + 1 < n ? width[i] + 2 : 0);
         if (row == 0)
             fputs(render_reset(), stdout);
         putchar('\n');
     }
-    table_free(&t);
+    listing_free(&t);
 }
 
 void render_bar(struct sbuf *b, size_t done, size_t total, int width)

@@ -44,7 +44,7 @@ int resp_status_parse(const char *line, size_t len, int *code, char **text,
     return 0;
 }
 
-void table_parse(const char *body, size_t len, struct table *t)
+void listing_parse(const char *body, size_t len, struct listing *t)
 {
     memset(t, 0, sizeof(*t));
     size_t cap = 0;
@@ -82,7 +82,7 @@ void table_parse(const char *body, size_t len, struct table *t)
     }
 }
 
-void table_free(struct table *t)
+void listing_free(struct listing *t)
 {
     for (size_t r = 0; r < t->nrows; r++) {
         for (size_t c = 0; c < t->ncells[r]; c++)
@@ -94,7 +94,7 @@ void table_free(struct table *t)
     memset(t, 0, sizeof(*t));
 }
 
-int table_col(const struct table *t, const char *name)
+int listing_col(const struct listing *t, const char *name)
 {
     if (t->nrows == 0)
         return -1;
@@ -104,7 +104,7 @@ int table_col(const struct table *t, const char *name)
     return -1;
 }
 
-const char *table_cell(const struct table *t, size_t row, int col)
+const char *listing_cell(const struct listing *t, size_t row, int col)
 {
     if (row >= t->nrows || col < 0 || (size_t)col >= t->ncells[row])
         return "";

@@ -95,12 +95,12 @@ static void load_cohort_ids(void)
     request_arg(&r, "COHORT");
     request_arg(&r, "LIST");
     if (session_run(&shell_ctx->sess, &r, 1) == 0 && r.resp.code == 200 && r.resp.body) {
-        struct table t;
-        table_parse(r.resp.body, r.resp.body_len, &t);
-        int col = table_col(&t, "id");
+        struct listing t;
+        listing_parse(r.resp.body, r.resp.body_len, &t);
+        int col = listing_col(&t, "id");
         for (size_t k = 1; col >= 0 && k < t.nrows; k++)
-            add_known(table_cell(&t, k, col));
-        table_free(&t);
+            add_known(listing_cell(&t, k, col));
+        listing_free(&t);
     }
     request_free(&r);
 }
@@ -115,32 +115,32 @@ static void load_ids(void)
     request_init(&r, true);
     request_arg(&r, "COURSES");
     if (session_run(&shell_ctx->sess, &r, 1) == 0 && r.resp.code == 200 && r.resp.body) {
-        struct table t;
-        table_parse(r.resp.body, r.resp.body_len, &t);
+        struct listing t;
+        listing_parse(r.resp.body, r.resp.body_len, &t);
         size_t n = t.nrows > 1 ? t.nrows - 1 : 0;
         struct request *outl = xcalloc(n + 1, sizeof(*outl));
         for (size_t i = 0; i < n; i++) {
-            add_known(table_cell(&t, i + 1, 0));
+            add_known(listing_cell(&t, i + 1, 0));
             request_init(&outl[i], true);
             request_arg(&outl[i], "COURSE");
-            request_arg(&outl[i], table_cell(&t, i + 1, 0));
+            request_arg(&outl[i], listing_cell(&t, i + 1, 0));
         }
         if (session_run(&shell_ctx->sess, outl, n) == 0) {
             for (size_t i = 0; i < n; i++) {
-                struct table o;
+                struct listing o;
                 if (outl[i].resp.code != 200 || outl[i].resp.body == NULL)
                     continue;
-                table_parse(outl[i].resp.body, outl[i].resp.body_len, &o);
-                int col = table_col(&o, "lesson");
+                listing_parse(outl[i].resp.body, outl[i].resp.body_len, &o);
+                int col = listing_col(&o, "lesson");
                 for (size_t k = 1; col >= 0 && k < o.nrows; k++)
-                    add_known(table_cell(&o, k, col));
-                table_free(&o);
+                    add_known(listing_cell(&o, k, col));
+                listing_free(&o);
             }
         }
         for (size_t i = 0; i < n; i++)
             request_free(&outl[i]);
         free(outl);
-        table_free(&t);
+        listing_free(&t);
     }
     request_free(&r);
     load_cohort_ids();

@@ -42,6 +42,17 @@ TABLE = [
     ("PROGRESS lena",                        401, 404, 404, 404, 404),
     ("EXPORT xapi",                          401, 200, 200, 200, 200),
     ("EXPORT xapi lena",                     401, 400, 400, 400, 400),
+    # Sub-verbs: the dispatcher checks each one's arity and role, so an
+    # unknown or mis-counted sub-verb is a 400 for whoever may use the verb.
+    ("EXPORT gift demo",                     401, 403, 403, 200, 200),
+    ("EXPORT gift",                          401, 400, 400, 400, 400),
+    ("EXPORT json",                          401, 400, 400, 400, 400),
+    ("USER LIST extra",                      401, 403, 403, 403, 400),
+    ("USER FROB otto",                       401, 403, 403, 403, 400),
+    ("USER ADD {n} learner",                 401, 403, 403, 403, 400),
+    ("REVIEW LIST",                          401, 403, 403, 200, 200),
+    ("REVIEW SHOW",                          401, 403, 403, 400, 400),
+    ("REVIEW TOSS 1",                        401, 403, 403, 400, 400),
 ]
 
 env = None

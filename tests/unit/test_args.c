@@ -80,7 +80,7 @@ Test(args, null_input)
 {
     long long out;
     cr_expect_eq(arg_parse_ll(NULL, 0, 0, 10, &out), -1);
-    cr_expect(!arg_id_valid(NULL, 0));
+    cr_expect(!id_valid_n(NULL, 0));
 }
 
 struct id_case {
@@ -123,7 +123,7 @@ Test(args, ids)
     for (size_t i = 0; i < sizeof(id_cases) / sizeof(id_cases[0]); i++) {
         const struct id_case *c = &id_cases[i];
         size_t len = c->len ? c->len : strlen(c->s);
-        cr_expect_eq(arg_id_valid(c->s, len), c->id, "case %zu id", i);
+        cr_expect_eq(id_valid_n(c->s, len), c->id, "case %zu id", i);
         cr_expect_eq(arg_lesson_id_valid(c->s, len), c->lesson, "case %zu lesson id", i);
     }
 }

@@ -1,5 +1,7 @@
 /* test_content_search.c: ranked full-text search over the lessons. */
 #include <criterion/criterion.h>
+
+#include "fixture.h"
 #include <string.h>
 
 #include "catalog.h"
@@ -9,10 +11,7 @@ static struct catalog *cat;
 
 static void setup(void)
 {
-    struct diag_list d = {0};
-    cat = catalog_load(FIXTURES_DIR "/courses-good", &d);
-    cr_assert_not_null(cat);
-    diag_list_clear(&d);
+    cat = fixture_catalog(FIXTURES_DIR "/courses-good", NULL, false);
 }
 
 static void teardown(void)

@@ -2,6 +2,8 @@
  * arguable stay fixed, and every module quiz limits attempts and draws from
  * a pool larger than one attempt. */
 #include <criterion/criterion.h>
+
+#include "fixture.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +17,7 @@ static struct diag_list diags;
 
 static void setup(void)
 {
-    cat = catalog_load(SOURCE_DIR "/courses", &diags);
-    cr_assert_not_null(cat);
-    cr_assert_eq(diags.errors, 0);
+    cat = fixture_catalog(SOURCE_DIR "/courses", &diags, true);
 }
 
 static void teardown(void)

@@ -1,5 +1,7 @@
 /* test_expr.c: compute: expressions over data tables. */
 #include <criterion/criterion.h>
+
+#include "fixture.h"
 #include <string.h>
 
 #include "expr.h"
@@ -10,13 +12,10 @@ static const struct table *tables[2];
 
 static void setup(void)
 {
-    char err[200];
-    int line;
     const char *p = "group,count,share\nproducers,46,92%\ntraders,4,8%\n\"big, firms\",0,\n";
     const char *m = "firm,\"sales 2020\",note\nA,\"1,200\",x\nB,800,\n";
-    people = table_parse("people", p, strlen(p), 1, err, sizeof(err), &line);
-    money = table_parse("money", m, strlen(m), 1, err, sizeof(err), &line);
-    cr_assert(people && money, "%s", err);
+    people = fixture_table("people", p);
+    money = fixture_table("money", m);
     tables[0] = people;
     tables[1] = money;
 }

@@ -1,5 +1,7 @@
 /* test_grade_task.c: grading answers to case-study tasks of every type. */
 #include <criterion/criterion.h>
+
+#include "fixture.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +16,11 @@ static const struct table *tables[2];
 
 static void setup(void)
 {
-    char err[200];
-    int line;
     const char *p = "group,count\nproducers,46\ntraders,4\n";
     const char *l = "from,to\nSpinner A,Weaver B\nWeaver B,Exporter C\nWeaver B,Dyer D\n"
                     "Dyer D,Exporter C\nLonely E,\nCafé Ñandú,\n";
-    people = table_parse("people", p, strlen(p), 1, err, sizeof(err), &line);
-    links = table_parse("links", l, strlen(l), 1, err, sizeof(err), &line);
-    cr_assert(people && links);
+    people = fixture_table("people", p);
+    links = fixture_table("links", l);
     tables[0] = people;
     tables[1] = links;
 }

@@ -1,6 +1,8 @@
 /* test_rubric_grade.c: free-text grading as a learner meets it: sentences,
  * windows, contradictions, negation, and answers refused for their shape. */
 #include <criterion/criterion.h>
+
+#include "fixture.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,11 +157,7 @@ static const struct rubric_case plan_cases[] = {
 
 static struct task *parse_ok(const char *yaml)
 {
-    struct diag_list d = {0};
-    struct task *t = task_parse(yaml, strlen(yaml), 1, "t.case.md", NULL, 0, &d);
-    cr_assert_not_null(t, "%s", d.count ? d.items[0].msg : "");
-    diag_list_clear(&d);
-    return t;
+    return fixture_task(yaml, 1, NULL, 0);
 }
 
 static void run_cases(const char *yaml, const struct rubric_case *cases, size_t n)

@@ -1,5 +1,7 @@
 /* test_task.c: parsing task blocks; malformed ones reported at their line. */
 #include <criterion/criterion.h>
+
+#include "fixture.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,14 +14,11 @@ static const struct table *tables[2];
 
 static void setup(void)
 {
-    char err[200];
-    int line;
     const char *p = "group,count\nproducers,46\ntraders,4\n";
     const char *l = "from,to\nSpinner A,Weaver B\nWeaver B,Exporter C\nWeaver B,Dyer D\n"
                     "Dyer D,Exporter C\nLonely E,\n";
-    people = table_parse("people", p, strlen(p), 1, err, sizeof(err), &line);
-    links = table_parse("links", l, strlen(l), 1, err, sizeof(err), &line);
-    cr_assert(people && links);
+    people = fixture_table("people", p);
+    links = fixture_table("links", l);
     tables[0] = people;
     tables[1] = links;
 }
@@ -39,14 +38,7 @@ static struct task *parse(const char *yaml, struct diag_list *d)
 
 static struct task *parse_ok(const char *yaml)
 {
-    struct diag_list d = {0};
-    struct task *t = parse(yaml, &d);
-    if (t == NULL)
-        diag_print(&d, stderr);
-    cr_assert_not_null(t, "%s", yaml);
-    cr_assert_eq(d.errors, 0);
-    diag_list_clear(&d);
-    return t;
+    return fixture_task(yaml, 20, tables, 2);
 }
 
 Test(task, order)

@@ -24,6 +24,10 @@ void sbuf_adds(struct sbuf *b, const char *s);
 void sbuf_addc(struct sbuf *b, char c);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands the string to the caller (who frees it) and resets the buffer. */
+/* Appends v in the shortest of %.15g and %.17g that reads back as the same
+ * double, so that a number written out (a GIFT export, a key shown to a
+ * learner) is the number the grader holds. */
+void sbuf_add_double(struct sbuf *b, double v);
 char *sbuf_take(struct sbuf *b);
 void sbuf_free(struct sbuf *b);
 
@@ -31,10 +35,16 @@ void sbuf_free(struct sbuf *b);
  * nothing above U+10FFFF). NUL bytes count as valid. */
 bool utf8_valid(const char *s, size_t n);
 
-/* True when s is a valid id: 1 to 64 of [a-z0-9-]. */
+/* Course, module, lesson and exercise ids: 1 to ID_MAX of [a-z0-9-]. The
+ * one definition, for the course files, the daemon's arguments and the
+ * client alike. */
+#define ID_MAX 64
+/* True when the len bytes at s are an id. Every byte counts, a NUL
+ * included, so "intro\0x" (an argument with a length) is not "intro". */
+bool id_valid_n(const char *s, size_t len);
+/* The same for a NUL-terminated string. */
 bool id_valid(const char *s);
 
-/* Writes the SHA-256 of the n bytes as 64 lower-case hex digits and a NUL. */
 /* Parses "3 1 2" (commas or spaces between) as a permutation of 1..n:
  * every number once. With out, stores it 0-based (out[k] is the item put
  * k-th). The grader and the terminal client's answer check read orders with
@@ -48,6 +58,8 @@ char *b64url_encode(const void *data, size_t len);
  * so that no two strings decode to the same bytes (a changed unused bit in
  * the last character is refused). Returns 0 with *out (caller frees) or -1. */
 int b64url_decode(const char *s, size_t len, size_t max, unsigned char **out, size_t *outlen);
-void sha256_hex(const void *p, size_t n, char out[65]);
+/* Writes the SHA-256 of the n bytes as 64 lower-case hex digits and a NUL. */
+#define SHA256_HEX_MAX 65
+void sha256_hex(const void *p, size_t n, char out[SHA256_HEX_MAX]);
 
 #endif

@@ -30,4 +30,10 @@ const struct answer_entry *answer_get(const struct answer_doc *doc, const char *
 
 void answer_doc_free(struct answer_doc *doc);
 
+struct sbuf;
+/* Appends one entry in the form answer_parse reads back: "id: value", each
+ * further line of value indented by two spaces. An empty value is left
+ * out, as a task the learner did not answer. */
+void answer_append(struct sbuf *b, const char *id, const char *value);
+
 #endif

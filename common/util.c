@@ -159,18 +159,21 @@ bool utf8_valid(const char *s, size_t n)
     return true;
 }
 
-bool id_valid(const char *s)
+bool id_valid_n(const char *s, size_t len)
 {
-    size_t n = 0;
-
-    for (; s[n]; n++) {
-        char c = s[n];
+    if (s == NULL || len == 0 || len > ID_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
             return false;
-        if (n >= 64)
-            return false;
     }
-    return n > 0;
+    return true;
+}
+
+bool id_valid(const char *s)
+{
+    return s != NULL && id_valid_n(s, strnlen(s, ID_MAX + 1));
 }
 
 bool perm_parse(const char *s, size_t n, size_t *out)
@@ -247,7 +250,7 @@ int b64url_decode(const char *s, size_t len, size_t max, unsigned char **out, si
     return 0;
 }
 
-void sha256_hex(const void *p, size_t n, char out[65])
+void sha256_hex(const void *p, size_t n, char out[SHA256_HEX_MAX])
 {
     unsigned char md[32];
     unsigned int mdlen = 0;
@@ -259,4 +262,13 @@ void sha256_hex(const void *p, size_t n, char out[65])
         out[2 * i + 1] = hex[md[i] & 15];
     }
     out[64] = '\0';
+}
+
+void sbuf_add_double(struct sbuf *b, double v)
+{
+    char tmp[40];
+    snprintf(tmp, sizeof(tmp), "%.15g", v);
+    if (strtod(tmp, NULL) != v)
+        snprintf(tmp, sizeof(tmp), "%.17g", v);
+    sbuf_adds(b, tmp);
 }

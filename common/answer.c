@@ -134,3 +134,16 @@ void answer_doc_free(struct answer_doc *doc)
     doc->items = NULL;
     doc->n = 0;
 }
+
+void answer_append(struct sbuf *b, const char *id, const char *value)
+{
+    if (value == NULL || value[0] == '\0')
+        return;
+    sbuf_printf(b, "%s: ", id);
+    for (const char *p = value; *p; p++) {
+        sbuf_addc(b, *p);
+        if (*p == '\n')
+            sbuf_adds(b, "  ");
+    }
+    sbuf_addc(b, '\n');
+}
