@@ -317,8 +317,14 @@ void cmd_dispatch(struct req *req);
 
 /* ---- conn.c: one CTP/1 connection ---- */
 
+/* A connection's states; conn.c draws the machine and changes them only in
+ * conn_set_state(). During a shutdown drain (server.draining) a connection
+ * reads nothing more from its socket, in whatever state. */
 enum conn_state {
     CONN_READING,     /* parsing and dispatching requests */
+    CONN_HELD,        /* a request that writes or changes who the connection is
+                       * (LOGIN, AUTH, LOGOUT, PASSWD, DONE, ...) is in flight:
+                       * nothing more is parsed or read until it is answered */
     CONN_PAUSED,      /* too much in flight or buffered out: not reading */
     CONN_STARTTLS,    /* STARTTLS answered: waiting for the output to drain */
     CONN_CLOSING,     /* send what is queued, then close */
@@ -335,12 +341,13 @@ struct conn {
     long inflight;
     int refs;
     bool tls;
-    bool upgraded;               /* STARTTLS happened */
-    bool draining;               /* shutdown: answer what was received, read no more */
-    int processing;              /* inside conn_process: answers wait for its end */
+    /* Facts beside the state, not states: */
+    bool upgraded;               /* STARTTLS happened (once per connection) */
+    int processing;              /* nesting depth of conn_process: answers wait for its end */
     bool write_off;              /* plain socket, output written directly: EV_WRITE off */
     char addr[64];
-    struct event *resume_ev;     /* continue parsing after yielding */
+    /* Made when first needed, so that an idle connection costs neither: */
+    struct event *resume_ev;     /* continue parsing after yielding or a hold */
     struct event *deadline_ev;   /* a begun request must finish in time */
     bool deadline_armed;
     struct conn *prev, *next;    /* all connections, for shutdown */
@@ -348,7 +355,6 @@ struct conn {
     char *user;
     char session[AUTH_TOKEN_HASH_MAX];       /* SHA-256 (hex) of this connection's session token, or "" */
     long long session_created;   /* when that session began (ms since 1970) */
-    bool hold;                   /* LOGIN/AUTH/LOGOUT/PASSWD in flight: parse nothing more */
 };
 
 struct conn *conn_new(struct event_base *base, int fd, const char *addr, SSL *ssl);
@@ -357,9 +363,10 @@ void conn_close_after_reply(struct conn *c);
 /* Closes at once. The struct stays until in-flight requests finish. */
 void conn_close(struct conn *c, const char *why);
 void conn_req_done(struct req *req);
-/* Stops (true) or resumes (false) parsing this connection's input: a request
- * that changes who the connection is holds it, so that the requests pipelined
- * behind it are parsed with the new identity. */
+/* Stops (true: CONN_HELD) or resumes (false: back to CONN_READING) parsing
+ * this connection's input: a request that changes who the connection is
+ * holds it, so that the requests pipelined behind it are parsed with the new
+ * identity. */
 void conn_hold(struct conn *c, bool hold);
 /* STARTTLS answered: drop pipelined input, upgrade once the answer is out. */
 void conn_begin_starttls(struct conn *c);
