@@ -272,3 +272,12 @@ void sbuf_add_double(struct sbuf *b, double v)
         snprintf(tmp, sizeof(tmp), "%.17g", v);
     sbuf_adds(b, tmp);
 }
+
+void sbuf_add_line(struct sbuf *b, const char *s)
+{
+    if (s == NULL || s[0] == '\0')
+        return;
+    if (b->len)
+        sbuf_addc(b, '\n');
+    sbuf_adds(b, s);
+}

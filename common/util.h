@@ -28,6 +28,9 @@ void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(pri
  * double, so that a number written out (a GIFT export, a key shown to a
  * learner) is the number the grader holds. */
 void sbuf_add_double(struct sbuf *b, double v);
+/* Appends s as a line of its own (a newline first unless b is empty);
+ * nothing for NULL or "". Feedback is built this way. */
+void sbuf_add_line(struct sbuf *b, const char *s);
 char *sbuf_take(struct sbuf *b);
 void sbuf_free(struct sbuf *b);
 

@@ -112,15 +112,6 @@ void gift_choice_order(const struct gift_question *q, uint64_t seed, bool shuffl
     }
 }
 
-static void add_feedback(struct sbuf *b, const char *fb)
-{
-    if (fb == NULL || fb[0] == '\0')
-        return;
-    if (b->len)
-        sbuf_addc(b, '\n');
-    sbuf_adds(b, fb);
-}
-
 /* Position (0-based) of a choice letter, or -1. */
 static int letter_pos(const char *s, size_t n, size_t nchoices)
 {
@@ -213,7 +204,7 @@ static int grade_choice(const struct gift_question *q, const size_t *order, cons
     }
     const struct gift_answer *a = &q->answers[order[p]];
     *score = a->weight > 0 ? a->weight : 0;
-    add_feedback(fb, a->feedback);
+    sbuf_add_line(fb, a->feedback);
     return 0;
 }
 
@@ -244,7 +235,7 @@ static int grade_multi(const struct gift_question *q, const size_t *order, const
             positive += a->weight;
         if (chosen[i]) {
             sum += a->weight;
-            add_feedback(fb, a->feedback);
+            sbuf_add_line(fb, a->feedback);
         }
     }
     double f = positive > 0 ? sum / positive : 0;
@@ -265,25 +256,49 @@ static int grade_truefalse(const struct gift_question *q, const char *ans, struc
         return -1;
     }
     *score = v == q->truth ? 100 : 0;
-    add_feedback(fb, v == q->truth ? q->fb_right : q->fb_wrong);
+    sbuf_add_line(fb, v == q->truth ? q->fb_right : q->fb_wrong);
     return 0;
+}
+
+/* The answer of highest weight among those the learner's answer matches
+ * (short answer and numerical questions), or NULL. */
+static const struct gift_answer *best_matching(const struct gift_question *q,
+                                               bool (*matches)(const struct gift_answer *, const void *),
+                                               const void *learner)
+{
+    const struct gift_answer *best = NULL;
+    for (size_t i = 0; i < q->nanswers; i++) {
+        const struct gift_answer *a = &q->answers[i];
+        if (matches(a, learner) && (best == NULL || a->weight > best->weight))
+            best = a;
+    }
+    return best;
+}
+
+/* learner: the folded answer text. */
+static bool short_matches(const struct gift_answer *a, const void *learner)
+{
+    char *k = rubric_fold(a->text, false);
+    bool m = wild_match(k, learner);
+    free(k);
+    return m;
+}
+
+/* learner: the number read from the answer. */
+static bool number_matches(const struct gift_answer *a, const void *learner)
+{
+    return within(*(const double *)learner, a->value, a->tol);
 }
 
 static void grade_short(const struct gift_question *q, const char *ans, struct sbuf *fb,
                         double *score)
 {
     char *a = rubric_fold(ans, false);
-    const struct gift_answer *best = NULL;
-    for (size_t i = 0; i < q->nanswers; i++) {
-        char *k = rubric_fold(q->answers[i].text, false);
-        if (wild_match(k, a) && (best == NULL || q->answers[i].weight > best->weight))
-            best = &q->answers[i];
-        free(k);
-    }
+    const struct gift_answer *best = best_matching(q, short_matches, a);
     free(a);
     *score = best && best->weight > 0 ? best->weight : 0;
     if (best)
-        add_feedback(fb, best->feedback);
+        sbuf_add_line(fb, best->feedback);
 }
 
 static int grade_numerical(const struct gift_question *q, const char *ans, struct sbuf *fb,
@@ -294,14 +309,9 @@ static int grade_numerical(const struct gift_question *q, const char *ans, struc
         snprintf(err, errlen, "expected a number");
         return -1;
     }
-    const struct gift_answer *best = NULL;
-    for (size_t i = 0; i < q->nanswers; i++) {
-        const struct gift_answer *a = &q->answers[i];
-        if (within(x, a->value, a->tol) && (best == NULL || a->weight > best->weight))
-            best = a;
-    }
+    const struct gift_answer *best = best_matching(q, number_matches, &x);
     *score = best && best->weight > 0 ? best->weight : 0;
-    add_feedback(fb, best ? best->feedback : q->fb_wrong);
+    sbuf_add_line(fb, best ? best->feedback : q->fb_wrong);
     return 0;
 }
 
@@ -393,7 +403,7 @@ int gift_grade(const struct gift_question *q, const size_t *order, const char *a
         return -1;
     }
     if (q->type != GIFT_DESCRIPTION && q->type != GIFT_ESSAY)
-        add_feedback(&fb, q->general_feedback);
+        sbuf_add_line(&fb, q->general_feedback);
     out->score = score;
     out->feedback = sbuf_take(&fb);
     return 0;

@@ -58,15 +58,6 @@ void task_result_free(struct task_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-static void add_line(struct sbuf *b, const char *s)
-{
-    if (s == NULL || s[0] == '\0')
-        return;
-    if (b->len)
-        sbuf_addc(b, '\n');
-    sbuf_adds(b, s);
-}
-
 /* Reads the learner's number, a trailing unit allowed; decimal comma
  * accepted. */
 static bool read_number_unit(const char *s, const char *unit, double *out)
@@ -127,7 +118,7 @@ static int grade_order(const struct task *t, uint64_t seed, const char *ans, str
             good += perm[seq[i]] < perm[seq[j]];
     *score = pairs ? 100.0 * (double)good / (double)pairs : 100;
     if (*score < 100)
-        add_line(fb, t->feedback);
+        sbuf_add_line(fb, t->feedback);
     free(perm);
     free(seq);
     return 0;
@@ -194,13 +185,13 @@ static int grade_classify(const struct task *t, uint64_t seed, bool shuffle, con
             good++;
         } else if (it->feedback[0]) {
             char *line = xasprintf("%zu: %s", k + 1, it->feedback);
-            add_line(fb, line);
+            sbuf_add_line(fb, line);
             free(line);
         }
     }
     *score = 100.0 * (double)good / (double)n;
     if (*score < 100)
-        add_line(fb, t->feedback);
+        sbuf_add_line(fb, t->feedback);
     free(perm);
     free(placed);
     return 0;
@@ -323,10 +314,10 @@ static int grade_question(const struct task *t, const struct gift_question *q, u
     *pending = g.pending;
     if (t->type == TASK_POOL && g.feedback[0]) {
         char *line = xasprintf("%s: %s", label, g.feedback);
-        add_line(fb, line);
+        sbuf_add_line(fb, line);
         free(line);
     } else {
-        add_line(fb, g.feedback);
+        sbuf_add_line(fb, g.feedback);
     }
     free(g.feedback);
     return 0;
@@ -387,7 +378,7 @@ int task_grade(const struct task *t, uint64_t seed, bool shuffle, const struct a
         goto done;
     }
     if (!out->answered) {
-        add_line(&fb, "No answer.");
+        sbuf_add_line(&fb, "No answer.");
         goto done;
     }
     switch (t->type) {
@@ -401,7 +392,7 @@ int task_grade(const struct task *t, uint64_t seed, bool shuffle, const struct a
         if (t->net_question != TASK_NET_DEGREE && t->net_question != TASK_NET_DENSITY) {
             grade_names(t, ans, &score);
             if (score < 100)
-                add_line(&fb, t->feedback);
+                sbuf_add_line(&fb, t->feedback);
             break;
         }
         __attribute__((fallthrough)); /* degree and density are numbers */
@@ -416,18 +407,18 @@ int task_grade(const struct task *t, uint64_t seed, bool shuffle, const struct a
         }
         score = number_within(t, x) ? 100 : 0;
         if (score < 100)
-            add_line(&fb, t->feedback);
+            sbuf_add_line(&fb, t->feedback);
         break;
     }
     case TASK_RUBRIC: {
         struct rubric_verdict v;
         score = rubric_grade(&t->rubric, ans, &v);
         char *f = rubric_feedback(&t->rubric, &v);
-        add_line(&fb, f);
+        sbuf_add_line(&fb, f);
         free(f);
         rubric_verdict_free(&v);
         if (score < 100)
-            add_line(&fb, t->feedback);
+            sbuf_add_line(&fb, t->feedback);
         break;
     }
     case TASK_GIFT: {
