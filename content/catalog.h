@@ -35,8 +35,31 @@
  * "[Exercise: use EXERCISE FULL-ID]". ```table NAME blocks render as
  * <table class="data" data-table="NAME"> in HTML and as an aligned table in
  * text.
+ *
+ * Trainer-only content: a ```trainer fence (or ```trainer TASKID, naming the
+ * review task it belongs to) holds Markdown for trainers. Every lesson has a
+ * learner rendering (html, text, doc) from which trainer blocks are absent,
+ * not hidden: they were never in that tree. When a lesson has trainer blocks
+ * its trainer rendering (trainer_html, trainer_text, trainer_doc) shows
+ * them inside <aside class="trainer" data-task="TASKID">. A lesson whose
+ * front matter says `trainer: true` is trainer-only as a whole: it is in
+ * no module's or course's lessons (so in no count, outline, search or
+ * completion rule) but only in trainer_lessons, and catalog_lesson() does
+ * not find it; catalog_lesson_any() does.
+ *
+ * Course files (courses/C/files/NAME.EXT) are linked from lessons as
+ * ../files/NAME.EXT; the link becomes CATALOG_FILE_HREF "C/NAME.EXT" in
+ * HTML and "[n] file C/NAME.EXT" in text.
+ *
+ * Citations: [@key] or [@k1; @k2] in a lesson's text name entries of the
+ * course's references.yaml; they render as "(Author Year)" and the lesson
+ * ends with a References section giving each cited entry in full.
  */
 #define CATALOG_LESSON_HREF "#/lesson/"
+#define CATALOG_FILE_HREF "/api/files/"
+
+/* Largest file of a course's files/ folder, in bytes. */
+#define CATALOG_COURSE_FILE_MAX (1024 * 1024)
 
 /* Default terminal width of the pre-rendered lesson text. */
 #define CATALOG_TEXT_WIDTH 80
@@ -90,7 +113,9 @@ struct lesson {
     char *path;                 /* file path relative to the courses folder */
     char *markdown;             /* the whole file as read (front matter too) */
     size_t markdown_len;
-    char version[SHA256_HEX_MAX];           /* sha256_hex of the file: version / ETag */
+    char version[SHA256_HEX_MAX]; /* sha256_hex of the file without its trainer blocks:
+                                   * the learner's version / ETag */
+    char trainer_version[SHA256_HEX_MAX]; /* sha256_hex of the whole file: the trainer's */
     char *html;                 /* safe HTML fragment of the body */
     char *text;                 /* terminal text at CATALOG_TEXT_WIDTH, no ANSI */
     char *front_matter;         /* raw YAML between the --- lines ("" if none) */
@@ -105,6 +130,46 @@ struct lesson {
     char *search_line;          /* private: its words for the search index, made with
                                  * the renderings and taken by the index */
     int *prerequisite_lines;    /* private: where each prerequisite is written */
+
+    bool trainer;               /* front matter trainer: true: only trainers see it */
+    bool pretest;               /* front matter pretest: true: diagnostic, never counted */
+    size_t ntrainer_blocks;     /* ```trainer fences in the file */
+    char **trainer_tasks;       /* the TASKID of each ("" when none), in file order */
+    int *trainer_lines;         /* the file line of each fence */
+    int *trainer_ends;          /* the file line of each closing fence (cmark's end) */
+    char *learner_markdown;     /* the file less the lines of its trainer blocks; NULL
+                                 * when it has none (then markdown is the same) */
+    size_t learner_markdown_len;
+    char *trainer_html;         /* with the trainer blocks; NULL when there are none */
+    char *trainer_text;         /* the same as text at CATALOG_TEXT_WIDTH; NULL likewise */
+    struct cmark_node *trainer_doc; /* private: the body with trainer blocks, or NULL */
+    char **citations;           /* reference keys cited, in order of first use, unique */
+    size_t ncitations;
+};
+
+/* One entry of a course's references.yaml. */
+struct reference {
+    char *key, *title, *author, *year, *publisher;
+    char *url;                  /* "" when the source has none */
+    char *trace;                /* seed file name, "" when not given */
+    int line;                   /* line of the entry in references.yaml */
+    bool cited;                 /* some lesson cites it */
+};
+
+/* One file of a course's files/ folder, read into memory. */
+struct course_file {
+    char *name;                 /* "swot-grid.md": an id, a dot, an extension */
+    char *content_type;         /* from the extension */
+    char *data;                 /* the bytes (NUL-terminated for convenience) */
+    size_t len;
+    char version[SHA256_HEX_MAX]; /* sha256_hex of the bytes: the ETag */
+};
+
+/* One entry of courses/programmes.yaml: a suggested route through courses. */
+struct programme {
+    char *id, *title, *summary;
+    char **courses;             /* course ids in the suggested order, each known */
+    size_t ncourses;
 };
 
 struct module {
@@ -116,9 +181,11 @@ struct module {
     char *intro_html;           /* body of module.md, safe HTML ("" if empty) */
     char *intro_text;           /* body of module.md as text at width 80 */
     struct course *course;
-    struct lesson **lessons;    /* in order */
+    struct lesson **lessons;    /* in order; no trainer-only lesson */
     size_t nlessons;
     int minutes;                /* sum of its lessons' minutes */
+    struct lesson **trainer_lessons; /* trainer: true lessons, in order */
+    size_t ntrainer_lessons;
 };
 
 /* Completion rule of a course (front matter `completion:`). */
@@ -146,8 +213,17 @@ struct course {
     size_t nmodules;
     struct lesson **lessons;    /* every lesson and case, in course order */
     size_t nlessons;
-    size_t nexercises;          /* lessons with at least one exercise block */
+    size_t nexercises;          /* lessons with at least one exercise block, pre-tests not counted */
     int minutes;                /* sum of every lesson's minutes */
+    size_t ncounted;            /* lessons that count toward completion: no pre-test */
+    struct lesson **trainer_lessons; /* every trainer: true lesson, in course order */
+    size_t ntrainer_lessons;
+    char **prerequisites;       /* course.md prerequisites: course ids, each known */
+    size_t nprerequisites;
+    struct reference *references; /* references.yaml, in file order */
+    size_t nreferences;
+    struct course_file *files;  /* files/, sorted by name */
+    size_t nfiles;
 };
 
 struct search_index;
@@ -160,6 +236,8 @@ struct catalog {
     struct lesson **by_id;      /* private: every lesson sorted by full_id */
     size_t nlessons;
     struct search_index *search; /* private: see search.h */
+    struct programme *programmes; /* courses/programmes.yaml, in file order */
+    size_t nprogrammes;
 };
 
 /* Loads every course below dir. Every problem found goes to diags (paths
@@ -183,13 +261,36 @@ void catalog_unref(struct catalog *cat);
 /* The course with this id, or NULL. */
 const struct course *catalog_course(const struct catalog *cat, const char *id);
 
-/* The lesson with this full id ("course/lesson"), or NULL. */
+/* The lesson with this full id ("course/lesson"), or NULL; a trainer-only
+ * lesson is not found. */
 const struct lesson *catalog_lesson(const struct catalog *cat, const char *full_id);
+
+/* The same, finding trainer-only lessons too: only for callers that have
+ * checked the reader is a trainer or an admin. */
+const struct lesson *catalog_lesson_any(const struct catalog *cat, const char *full_id);
+
+/* The file NAME of course c, or NULL. */
+const struct course_file *catalog_file(const struct course *c, const char *name);
+
+/* True when the lesson counts toward completion, grades and certificates:
+ * not a pre-test (trainer-only lessons are never in a course's lessons). */
+bool catalog_lesson_counts(const struct lesson *l);
 
 /* Renders the lesson as terminal text wrapped at width code points (clamped
  * to CATALOG_TEXT_WIDTH_MIN..MAX), with ANSI bold/italic/underline when ansi
  * is true. Returns a new string the caller frees. */
 char *catalog_lesson_text(const struct lesson *lesson, int width, bool ansi);
+
+/* How a lesson's text is rendered for one reader. */
+struct text_view {
+    int width;                  /* clamped as above */
+    bool ansi;                  /* ANSI styles; without them bold is *word* */
+    bool trainer;               /* with the trainer blocks */
+    bool in_exercise;           /* read above its own exercise: no placeholder */
+};
+
+/* The lesson's text for that view. Returns a new string the caller frees. */
+char *catalog_lesson_text_view(const struct lesson *lesson, const struct text_view *v);
 
 /* Loads every course below dir and prints each problem to out as
  * "path:line: error|warning: message" (the path starts with dir as given),

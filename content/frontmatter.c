@@ -18,6 +18,7 @@ enum fm_type {
     FMT_LIST_OR_STRING,         /* same, or one scalar taken as a list of one */
     FMT_COMPLETION,             /* mapping {lessons, exercises} */
     FMT_EXERCISE,               /* read by the grading engine from the raw text */
+    FMT_BOOL,                   /* true or false */
 };
 
 #define K_COURSE (1u << FM_COURSE)
@@ -45,7 +46,9 @@ static const struct fm_key {
     {"objectives", FMT_LIST, K_STUDY, 0},
     {"minutes", FMT_POSINT, K_STUDY, K_STUDY},
     {"sources", FMT_LIST, K_STUDY, 0},
-    {"prerequisites", FMT_LIST, K_STUDY, 0},
+    {"prerequisites", FMT_LIST, K_STUDY | K_COURSE, 0},
+    {"trainer", FMT_BOOL, K_STUDY, 0},
+    {"pretest", FMT_BOOL, K_STUDY, 0},
     {"attempts", FMT_EXERCISE, K_STUDY, 0},
     {"pass", FMT_EXERCISE, K_STUDY, 0},
     {"policy", FMT_EXERCISE, K_STUDY, 0},
@@ -300,6 +303,19 @@ static void read_key(struct fm_ctx *c, struct front_matter *fm, yaml_document_t 
         return;
     case FMT_EXERCISE:
         return;
+    case FMT_BOOL: {
+        const char *b = v->type == YAML_SCALAR_NODE ? scalar(v) : "";
+        bool val = strcmp(b, "true") == 0;
+        if (!val && strcmp(b, "false") != 0) {
+            fm_error(c, line, "'%s' must be true or false", key->name);
+            return;
+        }
+        if (strcmp(key->name, "trainer") == 0)
+            fm->trainer = val;
+        else
+            fm->pretest = val;
+        return;
+    }
     }
 }
 

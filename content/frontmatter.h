@@ -31,9 +31,11 @@ struct front_matter {
     size_t nobjectives;
     char **sources;
     size_t nsources;
-    char **prerequisites;       /* as written: "lesson" or "course/lesson" */
+    char **prerequisites;       /* as written: "lesson" or "course/lesson"; course.md: course ids */
     int *prerequisite_lines;    /* file line of each */
     size_t nprerequisites;
+    bool trainer;               /* trainer: true: a lesson only trainers see */
+    bool pretest;               /* pretest: true: a diagnostic quiz, never counted */
 };
 
 /* Splits src (len bytes, NUL-terminated) into front matter and body, parses

@@ -157,13 +157,24 @@ static void take_table(struct loader *l, struct lesson *les, struct name_set *ns
         return;
     }
     const char *lit = cmark_node_get_literal(code);
-    struct table *t = table_parse(tname, lit ? lit : "", lit ? strlen(lit) : 0, fence + 1, err,
-                                  sizeof(err), &err_line);
+    const char *csv = lit ? lit : "", *labels = NULL;
+    size_t labels_len = 0;
+    int first = fence + 1;
+    if (strncmp(csv, "labels:", 7) == 0) {
+        /* labels: name = Label; name2 = Label 2 (display only; graders use names) */
+        labels = csv + 7;
+        labels_len = strcspn(labels, "\n");
+        csv = labels[labels_len] ? labels + labels_len + 1 : labels + labels_len;
+        first++;
+    }
+    struct table *t = table_parse(tname, csv, strlen(csv), first, err, sizeof(err), &err_line);
     if (t == NULL) {
         diag_add(l->diags, DIAG_ERROR, les->path, err_line, "table '%s': %s", tname, err);
         free(tname);
         return;
     }
+    if (labels && table_labels(t, labels, labels_len, err, sizeof(err)) < 0)
+        diag_add(l->diags, DIAG_ERROR, les->path, fence + 1, "table '%s': %s", tname, err);
     free(tname);
     t->line = fence;
     les->tables[les->ntables++] = t; /* sized by take_special_blocks */
@@ -171,7 +182,31 @@ static void take_table(struct loader *l, struct lesson *les, struct name_set *ns
     replace_with_custom(code, render_table_html(t), t);
 }
 
-/* Finds the special fences (gift, task, table) and replaces them. Nodes are
+/* A ```trainer [TASKID] fence: kept out of the learner's tree; noted for
+ * the trainer rendering (take_trainer_blocks). */
+static void take_trainer(struct loader *l, struct lesson *les, cmark_node *code, const char *info)
+{
+    const char *task = info + 7;
+    int fence = cmark_node_get_start_line(code);
+
+    while (*task == ' ' || *task == '\t')
+        task++;
+    size_t tlen = strcspn(task, " \t");
+    char *id = xstrndup(task, tlen);
+    if (tlen && !id_valid(id))
+        diag_add(l->diags, DIAG_ERROR, les->path, fence,
+                 "trainer block names task '%s': use 1 to 64 of [a-z0-9-]", id);
+    size_t i = les->ntrainer_blocks++;
+    les->trainer_tasks = xrealloc(les->trainer_tasks, les->ntrainer_blocks * sizeof(char *));
+    les->trainer_lines = xrealloc(les->trainer_lines, les->ntrainer_blocks * sizeof(int));
+    les->trainer_ends = xrealloc(les->trainer_ends, les->ntrainer_blocks * sizeof(int));
+    les->trainer_tasks[i] = id;
+    les->trainer_lines[i] = fence;
+    les->trainer_ends[i] = cmark_node_get_end_line(code);
+    cmark_node_free(code);       /* unlinks it: no learner rendering holds it */
+}
+
+/* Finds the special fences (gift, task, table, trainer) and replaces them. Nodes are
  * collected first since the tree must not change under the iterator. */
 static void take_special_blocks(struct loader *l, struct lesson *les)
 {
@@ -182,8 +217,24 @@ static void take_special_blocks(struct loader *l, struct lesson *les)
 
     while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
         cmark_node *node = cmark_iter_get_node(it);
-        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(node) != CMARK_NODE_CODE_BLOCK ||
-            !cmark_node_get_fence_info(node))
+        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(node) != CMARK_NODE_CODE_BLOCK)
+            continue;
+        const char *fi = cmark_node_get_fence_info(node);
+        if (fi == NULL || *fi == '\0') {
+            /* Indented too far, a trainer fence becomes code every reader
+             * sees: never let that pass. */
+            const char *lit = cmark_node_get_literal(node);
+            for (const char *q = lit; q && *q; q = strchr(q, '\n') ? strchr(q, '\n') + 1 : "") {
+                const char *r = q + strspn(q, " \t>");
+                if (strncmp(r, "```trainer", 10) == 0 || strncmp(r, "~~~trainer", 10) == 0) {
+                    diag_add(l->diags, DIAG_ERROR, les->path, cmark_node_get_start_line(node),
+                             "a ```trainer fence inside a code block: learners would read it "
+                             "(indent it less)");
+                    break;
+                }
+            }
+        }
+        if (fi == NULL || *fi == '\0')
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 8;
@@ -208,8 +259,84 @@ static void take_special_blocks(struct loader *l, struct lesson *les)
             take_exercise(les, codes[i], EXERCISE_SOURCE_TASK);
         else if (w == 5 && strncmp(info, "table", 5) == 0)
             take_table(l, les, &ns, codes[i], info);
+        else if (w == 7 && strncmp(info, "trainer", 7) == 0)
+            take_trainer(l, les, codes[i], info);
     }
     free(ns.slots);
+    free(codes);
+}
+
+/* The second pass, for the trainer rendering of the same source: exercise
+ * runs and tables become what the first pass made of them, and each
+ * ```trainer fence becomes a trainer block holding its Markdown. */
+static void take_trainer_blocks(struct lesson *les, cmark_node *doc)
+{
+    cmark_node **codes = NULL;
+    size_t n = 0, cap = 0, k = 0;
+    cmark_iter *it = cmark_iter_new(doc);
+    cmark_event_type ev;
+
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *node = cmark_iter_get_node(it);
+        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(node) != CMARK_NODE_CODE_BLOCK ||
+            !cmark_node_get_fence_info(node))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            codes = xrealloc(codes, cap * sizeof(*codes));
+        }
+        codes[n++] = node;
+    }
+    cmark_iter_free(it);
+    for (size_t i = 0; i < n; i++) {
+        const char *info = cmark_node_get_fence_info(codes[i]);
+        size_t w = strcspn(info, " \t");
+        if ((w == 4 && strncmp(info, "gift", 4) == 0) || (w == 4 && strncmp(info, "task", 4) == 0)) {
+            cmark_node *prev = cmark_node_previous(codes[i]);
+            if (prev && cmark_node_get_type(prev) == CMARK_NODE_CUSTOM_BLOCK &&
+                cmark_node_get_user_data(prev) == NULL)
+                cmark_node_free(codes[i]);
+            else
+                replace_with_custom(codes[i], render_exercise_html(les->full_id), NULL);
+        } else if (w == 5 && strncmp(info, "table", 5) == 0) {
+            const char *name = info + 5;
+            while (*name == ' ' || *name == '\t')
+                name++;
+            size_t nlen = strcspn(name, " \t");
+            struct table *t = NULL;
+            for (size_t j = 0; j < les->ntables && t == NULL; j++)
+                if (strlen(les->tables[j]->name) == nlen &&
+                    strncmp(les->tables[j]->name, name, nlen) == 0)
+                    t = les->tables[j];
+            if (t)
+                replace_with_custom(codes[i], render_table_html(t), t);
+        } else if (w == 7 && strncmp(info, "trainer", 7) == 0 && k < les->ntrainer_blocks) {
+            const char *task = les->trainer_tasks[k++];
+            /* Parsed with blank lines before it so that its lines are the file's. */
+            const char *lit = cmark_node_get_literal(codes[i]);
+            int skip = cmark_node_get_start_line(codes[i]);
+            struct sbuf src = {0};
+            for (int j = 0; j < skip; j++)
+                sbuf_addc(&src, '\n');
+            sbuf_adds(&src, lit ? lit : "");
+            cmark_node *inner = cmark_parse_document(src.data, src.len, CMARK_OPT_DEFAULT);
+            sbuf_free(&src);
+            cmark_node *block = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
+            char *open = render_trainer_open(task);
+            cmark_node_set_on_enter(block, open);
+            free(open);
+            cmark_node_set_on_exit(block, RENDER_TRAINER_CLOSE);
+            cmark_node_set_user_data(block, (void *)task);
+            cmark_node *child;
+            while ((child = cmark_node_first_child(inner)) != NULL) {
+                cmark_node_unlink(child);
+                cmark_node_append_child(block, child);
+            }
+            cmark_node_free(inner);
+            cmark_node_replace(codes[i], block);
+            cmark_node_free(codes[i]);
+        }
+    }
     free(codes);
 }
 
@@ -235,7 +362,7 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
     les->is_case = is_case;
     les->course = c;
     les->module = m;
-    sha256_hex(src, len, les->version);
+    sha256_hex(src, len, les->trainer_version);
     fm_parse(&fm, is_case ? FM_CASE : FM_LESSON, src, len, path, l->diags);
     les->title = xstrdup(fm.title ? fm.title : slug);
     les->minutes = fm.minutes;
@@ -248,17 +375,73 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
     les->nprerequisites = fm.nprerequisites;
     les->front_matter = xstrdup(fm.raw ? fm.raw : "");
     les->front_matter_line = fm.raw_line;
-    les->doc = parse_body(src, len, fm.present ? fm.body_off : 0);
+    les->trainer = fm.trainer;
+    les->pretest = fm.pretest;
+    /* Citations become "(Author Year)" and a References section, in the
+     * text cmark parses; the file itself (the md view) stays as written. */
+    size_t body_off = fm.present ? fm.body_off : 0, plen;
+    char *parsed = biblio_cite(l, les, c, src, len, body_off, &plen);
+    les->doc = parse_body(parsed, plen, body_off);
     if (doc_empty(les->doc))
         diag_add(l->diags, DIAG_ERROR, path, fm.present ? fm.body_line : 1,
                  "lesson is empty: it needs some content after the front matter");
     take_special_blocks(l, les);
+    /* A learner's version must not change, or tell anything, when only
+     * trainer notes do. */
+    if (les->ntrainer_blocks) {
+        /* The lines cmark found the fences on, wherever they sit (in a list
+         * item, a block quote): what a learner's md view is made from. */
+        struct sbuf b = {0};
+        int line = 1;
+        size_t k = 0;
+        for (size_t i = 0; i < len;) {
+            const char *nl = memchr(src + i, '\n', len - i);
+            size_t n = nl ? (size_t)(nl - (src + i)) + 1 : len - i;
+            while (k < les->ntrainer_blocks && les->trainer_ends[k] < line)
+                k++;
+            if (!(k < les->ntrainer_blocks && line >= les->trainer_lines[k] &&
+                  line <= les->trainer_ends[k]))
+                sbuf_add(&b, src + i, n);
+            i += n;
+            line++;
+        }
+        les->learner_markdown_len = b.len;
+        les->learner_markdown = b.data ? sbuf_take(&b) : xstrdup("");
+        sha256_hex(les->learner_markdown, les->learner_markdown_len, les->version);
+    } else {
+        memcpy(les->version, les->trainer_version, sizeof(les->version));
+    }
+    if (les->ntrainer_blocks || les->trainer) {
+        les->trainer_doc = parse_body(parsed, plen, body_off);
+        take_trainer_blocks(les, les->trainer_doc);
+    }
+    free(parsed);
+    if (les->trainer && les->nexercises)
+        diag_add(l->diags, DIAG_ERROR, path, les->exercises[0].fence_line,
+                 "a trainer-only lesson cannot hold an exercise: learners never see it");
+    if (les->trainer && les->pretest)
+        diag_add(l->diags, DIAG_ERROR, path, fm.body_line,
+                 "a lesson cannot be both trainer: true and pretest: true");
+    else if (les->pretest && les->nexercises == 0)
+        diag_add(l->diags, DIAG_ERROR, path, fm.body_line,
+                 "a pre-test (pretest: true) needs questions: a ```gift or ```task block");
     if (fm.nprerequisites) {
         les->prerequisite_lines = xmalloc(fm.nprerequisites * sizeof(int));
         memcpy(les->prerequisite_lines, fm.prerequisite_lines, fm.nprerequisites * sizeof(int));
     }
     fm_free(&fm);
 
+    if (les->trainer) {
+        /* Outside the learners' course: no count, outline or rule sees it. */
+        m->trainer_lessons = xrealloc(m->trainer_lessons,
+                                      (m->ntrainer_lessons + 1) * sizeof(*m->trainer_lessons));
+        m->trainer_lessons[m->ntrainer_lessons++] = les;
+        c->trainer_lessons = xrealloc(c->trainer_lessons,
+                                      (c->ntrainer_lessons + 1) * sizeof(*c->trainer_lessons));
+        c->trainer_lessons[c->ntrainer_lessons++] = les;
+        push_lesson(&l->all, &l->nall, &l->allcap, les);
+        return les;
+    }
     m->lessons = xrealloc(m->lessons, (m->nlessons + 1) * sizeof(*m->lessons));
     m->lessons[m->nlessons++] = les;
     m->minutes += les->minutes;
@@ -266,8 +449,10 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
     c->lessons = xrealloc(c->lessons, (c->nlessons + 1) * sizeof(*c->lessons));
     c->lessons[c->nlessons++] = les;
     c->minutes += les->minutes;
-    if (les->nexercises)
+    if (les->nexercises && !les->pretest)
         c->nexercises++;
+    if (!les->pretest)
+        c->ncounted++;
     push_lesson(&l->all, &l->nall, &l->allcap, les);
     return les;
 }
@@ -342,9 +527,64 @@ static char *resolve_path(const char *from, const char *target, size_t tlen)
     return sbuf_take(&out);
 }
 
+/* The line of a node, or of its nearest ancestor that has one. */
+static int node_line(cmark_node *n)
+{
+    int line = 0;
+
+    for (cmark_node *p = n; line == 0 && p; p = cmark_node_parent(p))
+        line = cmark_node_get_start_line(p);
+    return line;
+}
+
+/* A relative link that is not to a lesson: into the course's files/ folder
+ * it becomes CATALOG_FILE_HREF "course/name"; into another course or above
+ * the courses folder it is an error. Returns true when it was handled. */
+static bool resolve_file_link(struct loader *l, const char *path, cmark_node *link,
+                              const char *url, bool report)
+{
+    size_t plen = strcspn(url, "#?");
+    char *target = resolve_path(path, url, plen);
+    const char *course_end = strchr(path, '/');
+    size_t clen = course_end ? (size_t)(course_end - path) : strlen(path);
+    bool handled = true;
+
+    if (target == NULL || strncmp(target, path, clen) != 0 || target[clen] != '/') {
+        if (report)
+            diag_add(l->diags, DIAG_ERROR, path, node_line(link),
+                     "link '%s' leads outside the course", url);
+        cmark_node_set_url(link, "");
+    } else if (strncmp(target + clen, "/files/", 7) == 0) {
+        const char *name = target + clen + 7;
+        const struct course *c = NULL;
+        for (size_t i = 0; i < l->cat->ncourses && c == NULL; i++)
+            if (strlen(l->cat->courses[i]->id) == clen &&
+                strncmp(l->cat->courses[i]->id, path, clen) == 0)
+                c = l->cat->courses[i];
+        if (c == NULL || catalog_file(c, name) == NULL) {
+            if (report)
+                diag_add(l->diags, DIAG_ERROR, path, node_line(link), "link to missing file '%s'",
+                         url);
+            cmark_node_set_url(link, "");
+        } else {
+            char *href = xasprintf("%s%s/%s", CATALOG_FILE_HREF, c->id, name);
+            cmark_node_set_url(link, href);
+            free(href);
+        }
+    } else {
+        handled = false;
+    }
+    free(target);
+    return handled;
+}
+
 /* Rewrites one link: disallowed schemes lose their target; a relative link
- * to a .md file becomes the lesson href or an error. */
-static void resolve_link(struct loader *l, const char *path, cmark_node *link)
+ * to a .md file becomes the lesson href or an error; one into files/ the
+ * file's href. Problems are reported only when report is true; learner
+ * says the link sits in text learners read, where a trainer-only lesson's
+ * link would lead to a 404. */
+static void resolve_link(struct loader *l, const char *path, cmark_node *link, bool report,
+                         bool learner)
 {
     const char *url = cmark_node_get_url(link);
 
@@ -357,17 +597,25 @@ static void resolve_link(struct loader *l, const char *path, cmark_node *link)
     if (strchr(url, ':') || url[0] == '/' || url[0] == '#')
         return;
     size_t plen = strcspn(url, "#?");
-    if (plen < 3 || strncmp(url + plen - 3, ".md", 3) != 0)
-        return;
     char *target = resolve_path(path, url, plen);
+    const char *second = target ? strchr(target, '/') : NULL;
+    bool md = plen >= 3 && strncmp(url + plen - 3, ".md", 3) == 0;
+    if ((target == NULL && !md) || (second && strncmp(second, "/files/", 7) == 0) || !md) {
+        free(target);
+        resolve_file_link(l, path, link, url, report);
+        return;
+    }
     struct lesson *les = target ? lesson_by_path(l, target) : NULL;
     if (les == NULL) {
-        int line = cmark_node_get_start_line(link);
-        for (cmark_node *p = link; line == 0 && p; p = cmark_node_parent(p))
-            line = cmark_node_get_start_line(p);
-        diag_add(l->diags, DIAG_ERROR, path, line, "link to missing lesson '%s'", url);
+        if (report)
+            diag_add(l->diags, DIAG_ERROR, path, node_line(link), "link to missing lesson '%s'",
+                     url);
         cmark_node_set_url(link, "");
     } else {
+        if (les->trainer && learner && report)
+            diag_add(l->diags, DIAG_ERROR, path, node_line(link),
+                     "link to trainer-only lesson '%s' in text learners read: put it in a "
+                     "```trainer block", url);
         char *href = xasprintf("%s%s", CATALOG_LESSON_HREF, les->full_id);
         cmark_node_set_url(link, href);
         free(href);
@@ -375,18 +623,32 @@ static void resolve_link(struct loader *l, const char *path, cmark_node *link)
     free(target);
 }
 
-/* Resolves every link and image of a document. */
-static void resolve_links(struct loader *l, const char *path, cmark_node *doc)
+/* True when n is a trainer block (see render.h). */
+static bool is_trainer_block(cmark_node *n)
+{
+    const char *close = cmark_node_get_type(n) == CMARK_NODE_CUSTOM_BLOCK
+                            ? cmark_node_get_on_exit(n) : NULL;
+    return close && strcmp(close, RENDER_TRAINER_CLOSE) == 0;
+}
+
+/* Resolves every link and image of a document. A trainer document repeats
+ * the learner's outside its trainer blocks: only_trainer reports problems
+ * inside them alone, so that none is reported twice. */
+static void resolve_links(struct loader *l, const char *path, cmark_node *doc, bool only_trainer,
+                          bool learner)
 {
     cmark_iter *it = cmark_iter_new(doc);
     cmark_event_type ev;
+    int depth = 0;
 
     while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
         cmark_node *n = cmark_iter_get_node(it);
+        if (is_trainer_block(n))
+            depth += ev == CMARK_EVENT_ENTER ? 1 : -1;
         if (ev != CMARK_EVENT_ENTER)
             continue;
         if (cmark_node_get_type(n) == CMARK_NODE_LINK)
-            resolve_link(l, path, n);
+            resolve_link(l, path, n, !only_trainer || depth > 0, learner && depth == 0);
         else if (cmark_node_get_type(n) == CMARK_NODE_IMAGE) {
             const char *url = cmark_node_get_url(n);
             if (url && !render_url_allowed(url))
@@ -421,8 +683,15 @@ struct render_work {
 
 static void render_one(struct lesson *les)
 {
+    struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
+                                 .title = les->title};
+
     les->html = render_html(les->doc);
-    les->text = render_text(les->doc, les->full_id, CATALOG_TEXT_WIDTH, false);
+    les->text = render_text_opts(les->doc, &o);
+    if (les->trainer_doc) {
+        les->trainer_html = render_html(les->trainer_doc);
+        les->trainer_text = render_text_opts(les->trainer_doc, &o);
+    }
     les->search_line = search_doc_line(les->doc);
 }
 
@@ -467,12 +736,14 @@ void loader_finish(struct loader *l)
         struct lesson *les = l->all[i];
         if (les->nprerequisites)
             resolve_prerequisites(l, les);
-        resolve_links(l, les->path, les->doc);
+        resolve_links(l, les->path, les->doc, false, !les->trainer);
+        if (les->trainer_doc)
+            resolve_links(l, les->path, les->trainer_doc, true, false);
     }
     render_all(l->all, l->nall);
     for (size_t i = 0; i < l->nintros; i++) {
         struct loader_intro *in = &l->intros[i];
-        resolve_links(l, in->path, in->doc);
+        resolve_links(l, in->path, in->doc, false, true);
         *in->html = render_html(in->doc);
         *in->text = render_text(in->doc, NULL, CATALOG_TEXT_WIDTH, false);
         cmark_node_free(in->doc);
@@ -506,6 +777,19 @@ void lesson_free(struct lesson *les)
     free(les->search_line);
     free(les->text);
     free(les->front_matter);
+    for (size_t i = 0; i < les->ntrainer_blocks; i++)
+        free(les->trainer_tasks[i]);
+    free(les->trainer_tasks);
+    free(les->trainer_lines);
+    free(les->trainer_ends);
+    free(les->learner_markdown);
+    free(les->trainer_html);
+    free(les->trainer_text);
+    if (les->trainer_doc)
+        cmark_node_free(les->trainer_doc);
+    for (size_t i = 0; i < les->ncitations; i++)
+        free(les->citations[i]);
+    free(les->citations);
     for (size_t i = 0; i < les->nexercises; i++)
         free(les->exercises[i].text);
     free(les->exercises);

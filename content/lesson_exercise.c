@@ -6,10 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A ```trainer TASKID block must name a task of its own file. */
+static void check_trainer_tasks(struct loader *l, const struct lesson *les)
+{
+    for (size_t i = 0; i < les->ntrainer_blocks; i++) {
+        const char *task = les->trainer_tasks[i];
+        bool found = task[0] == '\0';
+        for (size_t j = 0; les->exercise && j < les->exercise->ntasks && !found; j++)
+            found = strcmp(les->exercise->tasks[j]->id, task) == 0;
+        if (!found && (les->exercise || les->nexercises == 0))
+            diag_add(l->diags, DIAG_ERROR, les->path, les->trainer_lines[i],
+                     "trainer block names task '%s', which this file has not", task);
+    }
+}
+
 void lesson_build_exercise(struct loader *l, struct lesson *les)
 {
-    if (les->nexercises == 0)
+    if (les->nexercises == 0) {
+        check_trainer_tasks(l, les);
         return;
+    }
     struct exercise_block *blocks = xcalloc(les->nexercises, sizeof(*blocks));
     for (size_t i = 0; i < les->nexercises; i++) {
         const struct exercise_source *x = &les->exercises[i];
@@ -38,5 +54,6 @@ void lesson_build_exercise(struct loader *l, struct lesson *les)
         exercise_set_case_text(les->exercise, les->text);
         exercise_self_check(les->exercise, l->diags);
     }
+    check_trainer_tasks(l, les);
     free(blocks);
 }

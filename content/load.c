@@ -333,8 +333,97 @@ static void course_front_matter(struct course *c, struct front_matter *fm)
     c->nskills = fm->nskills;
     fm->skills = NULL;
     fm->nskills = 0;
+    /* Course ids; checked once every course is loaded (check_course_prereqs). */
+    c->prerequisites = fm->prerequisites;
+    c->nprerequisites = fm->nprerequisites;
+    fm->prerequisites = NULL;
+    fm->nprerequisites = 0;
     if (fm->present)
         c->completion = fm->completion;
+}
+
+/* The content type of a course file by its extension, or NULL when the
+ * extension is not one a course may ship. */
+static const char *file_type(const char *ext)
+{
+    static const char *const types[][2] = {
+        {"md", "text/markdown; charset=utf-8"}, {"csv", "text/csv; charset=utf-8"},
+        {"txt", "text/plain; charset=utf-8"},   {"pdf", "application/pdf"},
+        {"json", "application/json"},           {"png", "image/png"},
+        {"jpg", "image/jpeg"},
+        {"odt", "application/vnd.oasis.opendocument.text"},
+        {"ods", "application/vnd.oasis.opendocument.spreadsheet"},
+        {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+        {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    };
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(ext, types[i][0]) == 0)
+            return types[i][1];
+    return NULL;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp(((const struct course_file *)a)->name, ((const struct course_file *)b)->name);
+}
+
+/* Reads a course's files/ folder: each NAME.EXT (NAME an id, EXT a known
+ * type) up to CATALOG_COURSE_FILE_MAX bytes; text types must be UTF-8. */
+static void load_files(struct walk *w, struct course *c, const char *dir)
+{
+    size_t n;
+    char *full = xasprintf("%s/%s", w->root, dir);
+    char **names = list_dir(full, &n);
+
+    free(full);
+    for (size_t i = 0; i < n; i++) {
+        char *rel = xasprintf("%s/%s", dir, names[i]);
+        const char *dot = strrchr(names[i], '.');
+        char *base = dot ? xstrndup(names[i], (size_t)(dot - names[i])) : NULL;
+        const char *type = dot ? file_type(dot + 1) : NULL;
+        if (entry_kind(w, rel) != KIND_FILE) {
+            diag_add(w->l->diags, DIAG_WARNING, rel, 0, "ignored: not a file");
+        } else if (base == NULL || !id_valid(base) || type == NULL) {
+            diag_add(w->l->diags, DIAG_ERROR, rel, 0,
+                     "course file names are NAME.EXT: NAME of [a-z0-9-], EXT one of md, csv, "
+                     "txt, pdf, json, png, jpg, odt, ods, docx, xlsx");
+        } else {
+            char *path = xasprintf("%s/%s", w->root, rel);
+            struct stat st;
+            FILE *f = fopen(path, "rb");
+            free(path);
+            if (f == NULL || fstat(fileno(f), &st) != 0) {
+                diag_add(w->l->diags, DIAG_ERROR, rel, 0, "cannot read: %s", strerror(errno));
+            } else if (st.st_size > CATALOG_COURSE_FILE_MAX) {
+                diag_add(w->l->diags, DIAG_ERROR, rel, 0,
+                         "file is too large: %lld bytes, at most %d for a course file",
+                         (long long)st.st_size, CATALOG_COURSE_FILE_MAX);
+            } else {
+                struct course_file cf = {.name = xstrdup(names[i]),
+                                         .content_type = xstrdup(type)};
+                cf.data = xmalloc((size_t)st.st_size + 1);
+                cf.len = fread(cf.data, 1, (size_t)st.st_size, f);
+                cf.data[cf.len] = '\0';
+                sha256_hex(cf.data, cf.len, cf.version);
+                if (strncmp(type, "text/", 5) == 0 &&
+                    loader_check_text(w->l, rel, cf.data, cf.len) < 0) {
+                    free(cf.name);
+                    free(cf.content_type);
+                    free(cf.data);
+                } else {
+                    c->files = xrealloc(c->files, (c->nfiles + 1) * sizeof(*c->files));
+                    c->files[c->nfiles++] = cf;
+                }
+            }
+            if (f)
+                fclose(f);
+        }
+        free(base);
+        free(rel);
+    }
+    free_names(names, n);
+    if (c->nfiles)
+        qsort(c->files, c->nfiles, sizeof(*c->files), cmp_file);
 }
 
 /* Loads one course folder (its name is the course id). */
@@ -355,6 +444,15 @@ static void load_course(struct walk *w, const char *id)
         struct entry e = {0};
         if (k == KIND_FILE && strcmp(names[i], "course.md") == 0) {
             have_course_md = true;
+        } else if (k == KIND_DIR && strcmp(names[i], "files") == 0) {
+            load_files(w, c, rel);
+        } else if (k == KIND_FILE && strcmp(names[i], "references.yaml") == 0) {
+            /* Read before the lessons, which cite its entries. */
+            size_t len;
+            char *src = read_text(w, rel, &len);
+            if (src)
+                biblio_load(w->l, c, rel, src, len);
+            free(src);
         } else if (k == KIND_DIR && match_numbered(names[i], "", &e)) {
             keep_entry(w, rel, "module", &e, v, &nv);
         } else if (k != KIND_NONE) {
@@ -409,6 +507,7 @@ static void module_free(struct module *m)
     free(m->intro_html);
     free(m->intro_text);
     free(m->lessons);
+    free(m->trainer_lessons);
     free(m);
 }
 
@@ -417,6 +516,19 @@ static void course_free(struct course *c)
     for (size_t i = 0; i < c->nlessons; i++)
         lesson_free(c->lessons[i]);
     free(c->lessons);
+    for (size_t i = 0; i < c->ntrainer_lessons; i++)
+        lesson_free(c->trainer_lessons[i]);
+    free(c->trainer_lessons);
+    for (size_t i = 0; i < c->nprerequisites; i++)
+        free(c->prerequisites[i]);
+    free(c->prerequisites);
+    biblio_free(c);
+    for (size_t i = 0; i < c->nfiles; i++) {
+        free(c->files[i].name);
+        free(c->files[i].content_type);
+        free(c->files[i].data);
+    }
+    free(c->files);
     for (size_t i = 0; i < c->nmodules; i++)
         module_free(c->modules[i]);
     free(c->modules);
@@ -444,9 +556,25 @@ static void catalog_free(struct catalog *cat)
         course_free(cat->courses[i]);
     free(cat->courses);
     free(cat->by_id);
+    programmes_free(cat);
     search_index_free(cat->search);
     free(cat->dir);
     free(cat);
+}
+
+/* Each course prerequisite must be another known course. */
+static void check_course_prereqs(struct loader *l)
+{
+    for (size_t i = 0; i < l->cat->ncourses; i++) {
+        struct course *c = l->cat->courses[i];
+        char *rel = xasprintf("%s/course.md", c->id);
+        for (size_t j = 0; j < c->nprerequisites; j++)
+            if (strcmp(c->prerequisites[j], c->id) == 0 ||
+                catalog_course(l->cat, c->prerequisites[j]) == NULL)
+                diag_add(l->diags, DIAG_ERROR, rel, 0, "unknown prerequisite course '%s'",
+                         c->prerequisites[j]);
+        free(rel);
+    }
 }
 
 static int cmp_full_id(const void *a, const void *b)
@@ -471,15 +599,20 @@ static struct catalog *finish(struct loader *l)
             les->prev_id = les->prev ? les->prev->full_id : NULL;
             les->next_id = les->next ? les->next->full_id : NULL;
         }
-        total += c->nlessons;
+        total += c->nlessons + c->ntrainer_lessons;
     }
     cat->by_id = xcalloc(total ? total : 1, sizeof(*cat->by_id));
-    for (size_t i = 0; i < cat->ncourses; i++)
+    for (size_t i = 0; i < cat->ncourses; i++) {
         for (size_t j = 0; j < cat->courses[i]->nlessons; j++)
             cat->by_id[cat->nlessons++] = cat->courses[i]->lessons[j];
+        for (size_t j = 0; j < cat->courses[i]->ntrainer_lessons; j++)
+            cat->by_id[cat->nlessons++] = cat->courses[i]->trainer_lessons[j];
+    }
     qsort(cat->by_id, cat->nlessons, sizeof(*cat->by_id), cmp_full_id);
     loader_finish(l);
     free(l->all);
+    biblio_check(l);
+    check_course_prereqs(l);
     /* Exercises are built (and self-checked) by the grading engine; their
      * errors are the catalogue's errors. */
     for (size_t i = 0; i < cat->nlessons; i++)
@@ -515,6 +648,7 @@ struct catalog *catalog_load(const char *dir, struct diag_list *diags)
     struct stat st;
     char **names = NULL;
     size_t n = 0;
+    bool have_programmes = false;
 
     l.cat = xcalloc(1, sizeof(*l.cat));
     l.cat->dir = xstrdup(dir);
@@ -531,9 +665,19 @@ struct catalog *catalog_load(const char *dir, struct diag_list *diags)
                          "invalid course id '%s': use 1 to 64 of [a-z0-9-]", names[i]);
             else
                 load_course(&w, names[i]);
+        } else if (k == KIND_FILE && strcmp(names[i], "programmes.yaml") == 0) {
+            have_programmes = true;
         } else if (k == KIND_FILE) {
             diag_add(&local, DIAG_WARNING, names[i], 0, "ignored: not a course folder");
         }
+    }
+    if (have_programmes) {
+        /* After the courses, whose ids it names. */
+        size_t len;
+        char *src = read_text(&w, "programmes.yaml", &len);
+        if (src)
+            programmes_load(&l, "programmes.yaml", src, len);
+        free(src);
     }
     free_names(names, n);
     free(w.root);
@@ -582,7 +726,7 @@ const struct course *catalog_course(const struct catalog *cat, const char *id)
     return NULL;
 }
 
-const struct lesson *catalog_lesson(const struct catalog *cat, const char *full_id)
+const struct lesson *catalog_lesson_any(const struct catalog *cat, const char *full_id)
 {
     struct lesson key = {.full_id = (char *)full_id}, *kp = &key;
     struct lesson **r =
@@ -592,11 +736,42 @@ const struct lesson *catalog_lesson(const struct catalog *cat, const char *full_
     return r ? *r : NULL;
 }
 
+const struct lesson *catalog_lesson(const struct catalog *cat, const char *full_id)
+{
+    const struct lesson *l = catalog_lesson_any(cat, full_id);
+
+    return l && !l->trainer ? l : NULL;
+}
+
+const struct course_file *catalog_file(const struct course *c, const char *name)
+{
+    struct course_file key = {.name = (char *)name};
+
+    return c->nfiles ? bsearch(&key, c->files, c->nfiles, sizeof(*c->files), cmp_file) : NULL;
+}
+
+bool catalog_lesson_counts(const struct lesson *l)
+{
+    return !l->pretest && !l->trainer;
+}
+
 char *catalog_lesson_text(const struct lesson *lesson, int width, bool ansi)
 {
+    struct text_view v = {.width = width, .ansi = ansi};
+
+    return catalog_lesson_text_view(lesson, &v);
+}
+
+char *catalog_lesson_text_view(const struct lesson *lesson, const struct text_view *v)
+{
+    int width = v->width;
+
     if (width < CATALOG_TEXT_WIDTH_MIN)
         width = CATALOG_TEXT_WIDTH_MIN;
     if (width > CATALOG_TEXT_WIDTH_MAX)
         width = CATALOG_TEXT_WIDTH_MAX;
-    return render_text(lesson->doc, lesson->full_id, width, ansi);
+    struct render_text_opts o = {.width = width, .ansi = v->ansi, .exercise_id = lesson->full_id,
+                                 .in_exercise = v->in_exercise, .title = lesson->title};
+    return render_text_opts(v->trainer && lesson->trainer_doc ? lesson->trainer_doc : lesson->doc,
+                            &o);
 }

@@ -58,6 +58,30 @@ void loader_finish(struct loader *l);
  * les->exercise. Problems go to the diagnostics. */
 void lesson_build_exercise(struct loader *l, struct lesson *les);
 
+/* ---- biblio.c ---- */
+
+/* Reads a course's references.yaml into c->references; problems go to the
+ * diagnostics under rel. */
+void biblio_load(struct loader *l, struct course *c, const char *rel, const char *src, size_t len);
+/* The entry of c with this key (n bytes), or NULL. */
+const struct reference *biblio_find(const struct course *c, const char *key, size_t n);
+/* Appends the full reference as Markdown: Author (Year). *Title*. Publisher. <url> */
+struct sbuf;
+void biblio_format(struct sbuf *b, const struct reference *r);
+/* Returns a new copy of the lesson's source (the caller frees it, *outlen
+ * its length) with each [@key; ...] after body_off replaced by "(Author
+ * Year; ...)" and, when it cites any, a References section at its end.
+ * Lines keep their numbers. Notes the keys in les->citations; a key with no
+ * entry is an error. */
+char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const char *src,
+                  size_t len, size_t body_off, size_t *outlen);
+/* Once every lesson is built: a warning per reference no lesson cites. */
+void biblio_check(struct loader *l);
+/* Reads courses/programmes.yaml (after every course is loaded). */
+void programmes_load(struct loader *l, const char *rel, const char *src, size_t len);
+void biblio_free(struct course *c);
+void programmes_free(struct catalog *cat);
+
 /* Frees a lesson and everything it owns. */
 void lesson_free(struct lesson *les);
 

@@ -1,5 +1,6 @@
 /* markdown_view.c: a lesson's Markdown as a learner may see it: no front
- * matter, and no ```gift or ```task fences (they hold answer keys). */
+ * matter, no ```gift or ```task fences (they hold answer keys) and no
+ * ```trainer fences; and as a trainer sees it (trainer fences kept). */
 #include "markdown_view.h"
 
 #include <string.h>
@@ -36,7 +37,7 @@ static bool info_is(const char *info, const char *end, const char *word)
            (info + w == end || info[w] == ' ' || info[w] == '\r' || info[w] == '\n' || info[w] == '\t');
 }
 
-char *markdown_learner_view(const char *md, size_t len, const char *placeholder)
+static char *view(const char *md, size_t len, const char *placeholder, bool trainer)
 {
     struct sbuf out = {0};
     const char *p = md, *end = md + len;
@@ -73,6 +74,12 @@ char *markdown_learner_view(const char *md, size_t len, const char *placeholder)
                 if (info == e)
                     hiding = false;
             }
+        } else if (!trainer && fence_open(p, ll, &ch, &n, &info) &&
+                   info_is(info, p + ll, "trainer")) {
+            /* Trainer notes: dropped without a trace for learners. */
+            hiding = true;
+            fch = ch;
+            flen = n;
         } else if (fence_open(p, ll, &ch, &n, &info) &&
                    (info_is(info, p + ll, "gift") || info_is(info, p + ll, "task"))) {
             hiding = true;
@@ -96,4 +103,14 @@ char *markdown_learner_view(const char *md, size_t len, const char *placeholder)
         p += ll;
     }
     return sbuf_take(&out);
+}
+
+char *markdown_learner_view(const char *md, size_t len, const char *placeholder)
+{
+    return view(md, len, placeholder, false);
+}
+
+char *markdown_trainer_view(const char *md, size_t len, const char *placeholder)
+{
+    return view(md, len, placeholder, true);
 }

@@ -28,6 +28,26 @@ char *render_html(struct cmark_node *doc);
  * the result. */
 char *render_text(struct cmark_node *doc, const char *exercise_id, int width, bool ansi);
 
+/* What render_text_opts is asked for. Without ansi, strong emphasis is
+ * marked *so*. */
+struct render_text_opts {
+    int width;
+    bool ansi;
+    const char *exercise_id;    /* names the exercise placeholders */
+    bool in_exercise;           /* read above its own exercise: no placeholder */
+    const char *title;          /* a first level-1 heading saying this (the lesson's
+                                 * title, shown by the reader) is left out; NULL: kept */
+};
+char *render_text_opts(struct cmark_node *doc, const struct render_text_opts *o);
+
+/* A trainer block is a CUSTOM_BLOCK whose on_exit is this string and whose
+ * user data is its task id (owned by the lesson; "" when it names none);
+ * its children are the block's Markdown. */
+#define RENDER_TRAINER_CLOSE "</aside>\n"
+
+/* The opening tag of a trainer block. Caller frees. */
+char *render_trainer_open(const char *task);
+
 
 /* <table class="data" data-table="NAME"> with escaped cells. Caller frees. */
 char *render_table_html(const struct table *t);

@@ -76,6 +76,16 @@ char *render_exercise_html(const char *exercise_id)
     return sbuf_take(&b);
 }
 
+char *render_trainer_open(const char *task)
+{
+    struct sbuf b = {0};
+
+    sbuf_adds(&b, "<aside class=\"trainer\" data-task=\"");
+    esc(&b, task);
+    sbuf_adds(&b, "\">\n<p class=\"trainer-label\">Trainer notes</p>\n");
+    return sbuf_take(&b);
+}
+
 bool render_url_allowed(const char *url)
 {
     static const char *const allowed[] = {"http", "https", "mailto", "ftp"};

@@ -36,6 +36,9 @@ struct tt {
     bool ansi;
     bool need_blank;            /* a blank line before the next block */
     const char *exercise_id;
+    bool in_exercise;           /* no exercise placeholder */
+    const char *title;          /* leave out a first level-1 heading saying this */
+    bool skipping;              /* inside that heading */
     char **links;               /* reference targets, numbered from 1 */
     size_t nlinks, linkcap;
     int *link_nums;             /* stack of open links' numbers (0: none) */
@@ -128,8 +131,34 @@ static size_t tt_avail(const struct tt *t)
     return w > t->prefix_width + TEXT_MIN_AVAIL ? w - t->prefix_width : TEXT_MIN_AVAIL;
 }
 
+/* The bytes of s (n of them) that fill at most w display columns, at least
+ * one code point; an ANSI sequence is never cut. */
+static size_t tt_cut(const char *s, size_t n, size_t w)
+{
+    size_t i = 0, cols = 0;
+
+    while (i < n) {
+        if (s[i] == 0x1b && i + 1 < n && s[i + 1] == '[') {
+            size_t j = i + 2;
+            while (j < n && !((s[j] >= 'A' && s[j] <= 'Z') || (s[j] >= 'a' && s[j] <= 'z')))
+                j++;
+            i = j < n ? j + 1 : n;
+            continue;
+        }
+        if (cols == w && cols > 0)
+            break;
+        size_t j = i + 1;
+        while (j < n && ((unsigned char)s[j] & 0xC0) == 0x80)
+            j++;
+        i = j;
+        cols++;
+    }
+    return i;
+}
+
 /* Word-wraps s (spaces separate words, '\n' forces a break) to the available
- * width and writes the lines. Returns the widest line's width. */
+ * width and writes the lines; a word wider than the line is cut. Returns the
+ * widest line's width. */
 static size_t tt_wrap(struct tt *t, const char *s, size_t n)
 {
     size_t avail = tt_avail(t), widest = 0;
@@ -161,6 +190,29 @@ static size_t tt_wrap(struct tt *t, const char *s, size_t n)
         while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
             j++;
         size_t ww = render_width(s + i, j - i);
+        if (ww > avail) {
+            /* Too wide for any line: cut it to what is left of this one. */
+            if (lw && lw + 2 > avail) {
+                tt_line(t, line.data, line.len);
+                widest = lw > widest ? lw : widest;
+                line.len = 0;
+                lw = 0;
+            }
+            if (lw) {
+                sbuf_addc(&line, ' ');
+                lw++;
+            }
+            size_t k = tt_cut(s + i, j - i, avail - lw);
+            sbuf_add(&line, s + i, k);
+            lw += render_width(s + i, k);
+            tt_line(t, line.data, line.len);
+            widest = lw > widest ? lw : widest;
+            line.len = 0;
+            lw = 0;
+            any = false;
+            i += k;
+            continue;
+        }
         if (lw && ww && lw + 1 + ww > avail) {
             tt_line(t, line.data, line.len);
             widest = lw > widest ? lw : widest;
@@ -252,53 +304,219 @@ static int tt_link_pop(struct tt *t)
     return t->nlink_nums ? t->link_nums[--t->nlink_nums] : 0;
 }
 
-/* Writes a table with columns padded to their widest cell; columns whose
- * every cell is a number are right-aligned. Tables are never wrapped. */
-static void tt_table(struct tt *t, const struct table *tb)
+/* A column's label: the labels: line's, else the header with '_' as ' '. */
+static char *tt_label(const struct table *tb, size_t c)
 {
-    size_t *w = xcalloc(tb->ncols, sizeof(size_t));
-    bool *num = xcalloc(tb->ncols, sizeof(bool));
+    if (tb->labels && tb->labels[c])
+        return xstrdup(tb->labels[c]);
+    char *l = xstrdup(tb->header[c]);
+    for (char *p = l; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+    return l;
+}
+
+/* Splits s into lines of at most w columns (words wrapped, long words cut):
+ * appends each line to *v (a growing array of owned strings). */
+static void tt_split(const char *s, size_t w, char ***v, size_t *n)
+{
+    size_t len = strlen(s), i = 0;
+    struct sbuf line = {0};
+    size_t lw = 0;
+
+    while (i < len) {
+        if (s[i] == ' ') {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < len && s[j] != ' ')
+            j++;
+        size_t ww = render_width(s + i, j - i);
+        if (lw && lw + 1 + ww > w) {
+            *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+            (*v)[(*n)++] = sbuf_take(&line);
+            lw = 0;
+        }
+        if (ww > w - (lw ? lw + 1 : 0)) {
+            if (lw) {
+                *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+                (*v)[(*n)++] = sbuf_take(&line);
+                lw = 0;
+            }
+            size_t k = tt_cut(s + i, j - i, w);
+            sbuf_add(&line, s + i, k);
+            *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+            (*v)[(*n)++] = sbuf_take(&line);
+            i += k;
+            continue;
+        }
+        if (lw) {
+            sbuf_addc(&line, ' ');
+            lw++;
+        }
+        sbuf_add(&line, s + i, j - i);
+        lw += ww;
+        i = j;
+    }
+    if (lw || *n == 0) {
+        *v = xrealloc(*v, (*n + 1) * sizeof(**v));
+        (*v)[(*n)++] = line.data ? sbuf_take(&line) : xstrdup("");
+    } else {
+        sbuf_free(&line);
+    }
+}
+
+static void tt_free_lines(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Longest word a table column is kept wide enough for; past it a word is cut. */
+#define TEXT_TABLE_WORD_MAX 16
+
+/* Writes one table row, its cells wrapped into the column widths w. */
+static void tt_table_row(struct tt *t, const struct table *tb, char **cells, const size_t *w,
+                         const bool *num)
+{
+    char ***lines = xcalloc(tb->ncols, sizeof(*lines));
+    size_t *nl = xcalloc(tb->ncols, sizeof(*nl)), rows = 0;
     struct sbuf line = {0};
 
     for (size_t c = 0; c < tb->ncols; c++) {
-        w[c] = render_width(tb->header[c], strlen(tb->header[c]));
-        num[c] = tb->nrows > 0;
-        for (size_t r = 0; r < tb->nrows; r++) {
-            size_t cw = render_width(tb->cells[r][c], strlen(tb->cells[r][c]));
-            double v;
-            w[c] = cw > w[c] ? cw : w[c];
-            if (!table_number(tb, r, c, &v))
-                num[c] = false;
-        }
+        tt_split(cells[c], w[c], &lines[c], &nl[c]);
+        rows = nl[c] > rows ? nl[c] : rows;
     }
-    for (size_t r = 0; r <= tb->nrows + 1; r++) {
+    for (size_t r = 0; r < rows; r++) {
         line.len = 0;
         for (size_t c = 0; c < tb->ncols; c++) {
+            const char *cell = r < nl[c] ? lines[c][r] : "";
+            size_t pad = w[c] - render_width(cell, strlen(cell));
             if (c)
                 sbuf_adds(&line, "  ");
-            if (r == 1) {
-                for (size_t k = 0; k < w[c]; k++)
-                    sbuf_addc(&line, '-');
-                continue;
-            }
-            const char *cell = r == 0 ? tb->header[c] : tb->cells[r - 2][c];
-            size_t pad = w[c] - render_width(cell, strlen(cell));
-            if (num[c] && r > 0)
+            if (num && num[c])
                 for (size_t k = 0; k < pad; k++)
                     sbuf_addc(&line, ' ');
             sbuf_adds(&line, cell);
-            if (!(num[c] && r > 0))
+            if (!(num && num[c]))
                 for (size_t k = 0; k < pad; k++)
                     sbuf_addc(&line, ' ');
         }
         tt_line(t, line.data ? line.data : "", line.len);
     }
+    for (size_t c = 0; c < tb->ncols; c++)
+        tt_free_lines(lines[c], nl[c]);
+    free(lines);
+    free(nl);
     sbuf_free(&line);
+}
+
+/* Too narrow for columns: one block per record, "Label: value" lines. */
+static void tt_table_records(struct tt *t, const struct table *tb, char **labels)
+{
+    for (size_t r = 0; r < tb->nrows; r++) {
+        if (r)
+            tt_line(t, "", 0);
+        for (size_t c = 0; c < tb->ncols; c++) {
+            char *s = t->ansi ? xasprintf(ANSI_BOLD "%s:" ANSI_NOBOLD " %s", labels[c],
+                                          tb->cells[r][c])
+                              : xasprintf("%s: %s", labels[c], tb->cells[r][c]);
+            tt_push(t, "", "  ");    /* a value's further lines hang under it */
+            tt_wrap(t, s, strlen(s));
+            tt_pop(t);
+            free(s);
+        }
+    }
+}
+
+/* Writes a table under its labels with columns padded to their widest cell;
+ * columns whose every cell is a number are right-aligned. When the natural
+ * widths do not fit, columns are narrowed (never below their longest word)
+ * and their cells wrapped; when even that does not fit, each record is
+ * written as a block of its own, one "Label: value" line per column. */
+/* Display width of the longest word (space-separated) of s. */
+static size_t longest_word(const char *s)
+{
+    size_t best = 0;
+
+    while (*s) {
+        size_t n = strcspn(s, " ");
+        size_t w = render_width(s, n);
+        best = w > best ? w : best;
+        s += n;
+        s += strspn(s, " ");
+    }
+    return best;
+}
+
+static void tt_table(struct tt *t, const struct table *tb)
+{
+    size_t *w = xcalloc(tb->ncols, sizeof(size_t));
+    size_t *minw = xcalloc(tb->ncols, sizeof(size_t));
+    bool *num = xcalloc(tb->ncols, sizeof(bool));
+    char **labels = xcalloc(tb->ncols, sizeof(char *));
+    size_t avail = tt_avail(t), total = 2 * (tb->ncols - 1), floor = total;
+
+    for (size_t c = 0; c < tb->ncols; c++) {
+        labels[c] = tt_label(tb, c);
+        w[c] = render_width(labels[c], strlen(labels[c]));
+        minw[c] = longest_word(labels[c]);
+        num[c] = tb->nrows > 0;
+        for (size_t r = 0; r < tb->nrows; r++) {
+            size_t cw = render_width(tb->cells[r][c], strlen(tb->cells[r][c]));
+            size_t lw = longest_word(tb->cells[r][c]);
+            double v;
+            w[c] = cw > w[c] ? cw : w[c];
+            minw[c] = lw > minw[c] ? lw : minw[c];
+            if (!table_number(tb, r, c, &v))
+                num[c] = false;
+        }
+        /* A column is narrowed no further than its longest word, so that
+         * words stay whole; a very long word (a URL) may still be cut. */
+        if (minw[c] > TEXT_TABLE_WORD_MAX)
+            minw[c] = TEXT_TABLE_WORD_MAX;
+        if (minw[c] > w[c])
+            minw[c] = w[c];
+        total += w[c];
+        floor += minw[c];
+    }
+    if (floor > avail) {
+        tt_table_records(t, tb, labels);
+    } else {
+        while (total > avail) {
+            /* Narrow the column with the most room above its floor. */
+            size_t widest = 0;
+            for (size_t c = 1; c < tb->ncols; c++)
+                if (w[c] - minw[c] > w[widest] - minw[widest])
+                    widest = c;
+            w[widest]--;
+            total--;
+        }
+        tt_table_row(t, tb, labels, w, NULL);
+        struct sbuf line = {0};
+        for (size_t c = 0; c < tb->ncols; c++) {
+            if (c)
+                sbuf_adds(&line, "  ");
+            for (size_t k = 0; k < w[c]; k++)
+                sbuf_addc(&line, '-');
+        }
+        tt_line(t, line.data ? line.data : "", line.len);
+        sbuf_free(&line);
+        for (size_t r = 0; r < tb->nrows; r++)
+            tt_table_row(t, tb, tb->cells[r], w, num);
+    }
+    for (size_t c = 0; c < tb->ncols; c++)
+        free(labels[c]);
+    free(labels);
     free(w);
+    free(minw);
     free(num);
 }
 
-/* Writes a code block's lines indented by four spaces, unwrapped. */
+/* Writes a code block's lines indented by four spaces; a line wider than
+ * the width is cut and goes on, indented the same, on the next. */
 static void tt_code(struct tt *t, const char *lit)
 {
     size_t n = strlen(lit);
@@ -309,10 +527,15 @@ static void tt_code(struct tt *t, const char *lit)
     for (size_t i = 0; i <= n;) {
         const char *e = memchr(lit + i, '\n', n - i);
         size_t len = e ? (size_t)(e - (lit + i)) : n - i;
-        line.len = 0;
-        sbuf_adds(&line, "    ");
-        sbuf_add(&line, lit + i, len);
-        tt_line(t, line.data, line.len);
+        size_t room = tt_avail(t) > 4 ? tt_avail(t) - 4 : 1, done = 0;
+        do {
+            size_t k = tt_cut(lit + i + done, len - done, room);
+            line.len = 0;
+            sbuf_adds(&line, "    ");
+            sbuf_add(&line, lit + i + done, k);
+            tt_line(t, line.data, line.len);
+            done += k;
+        } while (done < len);
         i += len + 1;
     }
     sbuf_free(&line);
@@ -342,6 +565,30 @@ static void tt_heading(struct tt *t, cmark_node *n)
         tt_line(t, s.data, s.len);
     }
     sbuf_free(&s);
+}
+
+/* True when the heading's text (its text and code nodes, spaces between
+ * soft breaks) is title. */
+static bool heading_is(cmark_node *h, const char *title)
+{
+    struct sbuf b = {0};
+    cmark_iter *it = cmark_iter_new(h);
+    cmark_event_type ev;
+
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        cmark_node_type ty = cmark_node_get_type(n);
+        if (ev != CMARK_EVENT_ENTER)
+            continue;
+        if (ty == CMARK_NODE_TEXT || ty == CMARK_NODE_CODE)
+            sbuf_adds(&b, cmark_node_get_literal(n) ? cmark_node_get_literal(n) : "");
+        else if (ty == CMARK_NODE_SOFTBREAK || ty == CMARK_NODE_LINEBREAK)
+            sbuf_addc(&b, ' ');
+    }
+    cmark_iter_free(it);
+    bool same = b.data && strcmp(b.data, title) == 0;
+    sbuf_free(&b);
+    return same;
 }
 
 /* Handles one iterator event. */
@@ -400,6 +647,14 @@ static void tt_event(struct tt *t, cmark_event_type ev, cmark_node *n)
         break;
     case CMARK_NODE_PARAGRAPH:
     case CMARK_NODE_HEADING:
+        if (t->title && type == CMARK_NODE_HEADING && cmark_node_get_heading_level(n) == 1 &&
+            cmark_node_previous(n) == NULL && cmark_node_parent(n) != NULL &&
+            cmark_node_get_type(cmark_node_parent(n)) == CMARK_NODE_DOCUMENT &&
+            heading_is(n, t->title)) {
+            /* The reader shows the lesson's title already. */
+            t->skipping = enter;
+            break;
+        }
         if (enter) {
             tt_flush_blank(t);
             t->inl.len = 0;
@@ -429,17 +684,42 @@ static void tt_event(struct tt *t, cmark_event_type ev, cmark_node *n)
         break;
     }
     case CMARK_NODE_CUSTOM_BLOCK: {
+        const char *close = cmark_node_get_on_exit(n);
+        if (close && strcmp(close, RENDER_TRAINER_CLOSE) == 0) {
+            /* Trainer notes: a marked heading, then the notes behind "| ". */
+            const char *task = cmark_node_get_user_data(n);
+            if (enter) {
+                tt_flush_blank(t);
+                char *s = task && *task ? xasprintf("[Trainer notes: %s]", task)
+                                        : xstrdup("[Trainer notes]");
+                if (t->ansi) {
+                    char *b = xasprintf(ANSI_BOLD "%s" ANSI_NOBOLD, s);
+                    free(s);
+                    s = b;
+                }
+                tt_wrap(t, s, strlen(s));
+                free(s);
+                tt_push(t, "| ", "| ");
+            } else {
+                tt_pop(t);
+                t->need_blank = true;
+            }
+            break;
+        }
         const struct table *tb = cmark_node_get_user_data(n);
         if (!enter)
             break;
-        tt_flush_blank(t);
         if (tb) {
+            tt_flush_blank(t);
             tt_table(t, tb);
-        } else {
+        } else if (!t->in_exercise) {
+            tt_flush_blank(t);
             char *s = xasprintf("[Exercise: use EXERCISE %s]",
                                 t->exercise_id ? t->exercise_id : "");
-            tt_line(t, s, strlen(s)); /* kept whole: the command is copied */
+            tt_wrap(t, s, strlen(s));
             free(s);
+        } else {
+            break;               /* read above the exercise itself: nothing to point at */
         }
         tt_block_end(t, n);
         break;
@@ -470,7 +750,10 @@ static void tt_event(struct tt *t, cmark_event_type ev, cmark_node *n)
         tt_style(t, enter ? ANSI_ITALIC : ANSI_NOITALIC);
         break;
     case CMARK_NODE_STRONG:
-        tt_style(t, enter ? ANSI_BOLD : ANSI_NOBOLD);
+        if (t->ansi)
+            tt_style(t, enter ? ANSI_BOLD : ANSI_NOBOLD);
+        else
+            sbuf_addc(&t->inl, '*');  /* plain text: *term*, as in e-mail */
         break;
     case CMARK_NODE_LINK:
     case CMARK_NODE_IMAGE:
@@ -502,16 +785,25 @@ static char *tt_run(struct tt *tp, struct cmark_node *doc)
     cmark_iter *it = cmark_iter_new(doc);
     cmark_event_type ev;
 
-    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE)
-        tt_event(&t, ev, cmark_iter_get_node(it));
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        if (t.skipping && cmark_node_get_type(n) != CMARK_NODE_HEADING)
+            continue;
+        tt_event(&t, ev, n);
+    }
     cmark_iter_free(it);
     while (t.depth)
         tt_pop(&t);
     if (t.nlinks) {
         if (t.out.len)
             sbuf_addc(&t.out, '\n');
+        size_t fl = strlen(CATALOG_FILE_HREF);
         for (size_t i = 0; i < t.nlinks; i++) {
-            sbuf_printf(&t.out, "[%zu] %s\n", i + 1, t.links[i]);
+            char *s = strncmp(t.links[i], CATALOG_FILE_HREF, fl) == 0
+                          ? xasprintf("[%zu] file %s", i + 1, t.links[i] + fl)
+                          : xasprintf("[%zu] %s", i + 1, t.links[i]);
+            tt_wrap(&t, s, strlen(s));
+            free(s);
             free(t.links[i]);
         }
     }
@@ -525,7 +817,15 @@ static char *tt_run(struct tt *tp, struct cmark_node *doc)
 
 char *render_text(struct cmark_node *doc, const char *exercise_id, int width, bool ansi)
 {
-    struct tt t = {.width = width, .ansi = ansi, .exercise_id = exercise_id};
+    struct render_text_opts o = {.width = width, .ansi = ansi, .exercise_id = exercise_id};
+
+    return render_text_opts(doc, &o);
+}
+
+char *render_text_opts(struct cmark_node *doc, const struct render_text_opts *o)
+{
+    struct tt t = {.width = o->width, .ansi = o->ansi, .exercise_id = o->exercise_id,
+                   .in_exercise = o->in_exercise, .title = o->title};
 
     return tt_run(&t, doc);
 }

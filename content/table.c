@@ -200,6 +200,10 @@ void table_free(struct table *t)
         for (size_t c = 0; c < t->ncols; c++)
             free(t->header[c]);
     free(t->header);
+    if (t->labels)
+        for (size_t c = 0; c < t->ncols; c++)
+            free(t->labels[c]);
+    free(t->labels);
     free(t->name);
     free(t);
 }
@@ -262,6 +266,45 @@ bool table_number(const struct table *t, size_t row, size_t col, double *out)
         return false;
     *out = v;
     return true;
+}
+
+int table_labels(struct table *t, const char *s, size_t n, char *err, size_t errlen)
+{
+    const char *end = s + n;
+
+    t->labels = xcalloc(t->ncols, sizeof(char *));
+    while (s < end) {
+        const char *semi = memchr(s, ';', (size_t)(end - s));
+        const char *pe = semi ? semi : end;
+        const char *eq = memchr(s, '=', (size_t)(pe - s));
+        char *name = NULL, *label = NULL;
+        if (eq == NULL) {
+            char *pair = trimmed_dup(s, (size_t)(pe - s));
+            bool blank = pair[0] == '\0';
+            free(pair);
+            if (blank) {
+                s = semi ? semi + 1 : end;
+                continue;
+            }
+            snprintf(err, errlen, "labels: write name = Label; name = Label");
+            return -1;
+        }
+        name = trimmed_dup(s, (size_t)(eq - s));
+        label = trimmed_dup(eq + 1, (size_t)(pe - eq - 1));
+        int c = table_col(t, name);
+        if (c < 0 || label[0] == '\0') {
+            snprintf(err, errlen, c < 0 ? "labels: no column '%s'" : "labels: '%s' has no label",
+                     name);
+            free(name);
+            free(label);
+            return -1;
+        }
+        free(t->labels[c]);
+        t->labels[c] = label;
+        free(name);
+        s = semi ? semi + 1 : end;
+    }
+    return 0;
 }
 
 const struct table *table_find(const struct table *const *tables, size_t n, const char *name)

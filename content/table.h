@@ -13,6 +13,8 @@ struct table {
     char **header;     /* ncols owned strings, trimmed */
     char ***cells;     /* cells[row][col], owned strings, trimmed; short rows
                         * are padded with "" so every row has ncols cells */
+    char **labels;     /* NULL, or ncols owned strings or NULLs: what readers see
+                        * above a column (a block's labels: line) */
 };
 
 /* Parses CSV (RFC 4180 quoting: "a, b" and "" inside quotes; LF or CRLF rows;
@@ -25,6 +27,11 @@ struct table *table_parse(const char *name, const char *csv, size_t len,
                           int first_line, char *err, size_t errlen, int *err_line);
 
 void table_free(struct table *t);
+
+/* Reads a labels: line ("name = Label; name2 = Label 2", n bytes at s)
+ * into t->labels. Returns 0, or -1 with a message in err (an unknown
+ * column name, a pair without '=', an empty label). */
+int table_labels(struct table *t, const char *s, size_t n, char *err, size_t errlen);
 
 /* Column index of the header named col (exact match after trimming), or -1. */
 int table_col(const struct table *t, const char *col);

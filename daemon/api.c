@@ -83,7 +83,13 @@ static void api_req_done(struct req *req)
                 return;
             }
         }
-        if (req->reply.json) {
+        if (req->reply.raw && req->reply.code == 200 && req->reply.body) {
+            struct evkeyvalq *h = evhttp_request_get_output_headers(r);
+            api_common_headers(r);
+            evhttp_add_header(h, "Content-Type", req->reply.content_type);
+            evhttp_add_header(h, "Cache-Control", "no-cache");
+            http_send_reply(r, 200, "OK", req->reply.body);
+        } else if (req->reply.json) {
             api_send_json_buffer(r, req->reply.code, req->reply.json);
         } else {
             size_t len;
@@ -101,6 +107,19 @@ static void api_req_error(enum evhttp_request_error err, void *arg)
 {
     struct req *req = arg;
     req->http = NULL;
+}
+
+/* True when s is NAME.EXT with both parts ids (the extension has no '-'
+ * in practice, but an id's alphabet is the bound). */
+static bool file_name_valid(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    if (dot == NULL || strchr(dot + 1, '.') || dot == s || (size_t)(dot - s) > 64)
+        return false;
+    char base[65];
+    memcpy(base, s, (size_t)(dot - s));
+    base[dot - s] = '\0';
+    return id_valid(base) && id_valid(dot + 1);
 }
 
 /* Matches path against pattern; each "{name}" takes one path segment,
@@ -133,8 +152,10 @@ static int match(const char *pattern, const char *path, char **params, const cha
             /* An account name ({name}) has its own alphabet; every other
              * field is an id. */
             bool is_name = (size_t)(close - pattern - 1) == 4 && strncmp(pattern + 1, "name", 4) == 0;
+            /* A course file ({file}) is an id, a dot and an id-like extension. */
+            bool is_file = (size_t)(close - pattern - 1) == 4 && strncmp(pattern + 1, "file", 4) == 0;
             if (id == NULL || dlen != strlen(id) ||
-                !(is_name ? auth_name_valid(id, dlen) : id_valid(id))) {
+                !(is_name ? auth_name_valid(id, dlen) : is_file ? file_name_valid(id) : id_valid(id))) {
                 free(id);
                 if (bad_name == NULL) {
                     bad_name = pattern + 1;

@@ -155,6 +155,8 @@ struct reply {
     json_t *meta;                /* facts about a document, for JSON ("data") */
     struct evbuffer *json;       /* HTTP: the whole JSON answer, already rendered */
     char etag[80];               /* HTTP: the version of what is answered */
+    bool raw;                    /* HTTP: a 200's body goes as is, with content_type
+                                  * (a course file), not inside JSON */
 };
 
 void reply_init(struct reply *r);
@@ -204,6 +206,8 @@ struct req {
     double started;              /* monotonic seconds, for the latency histogram */
     void (*on_done)(struct req *);
     bool cohort_checked;         /* paced release already allowed it (cohort-gate.c) */
+    bool prereq_checked;         /* READ: the learner's prerequisites were looked up */
+    char *prereq_missing;        /* READ: those not done yet, comma-separated (owned), or NULL */
     void *cohort_gate;           /* cohort-gate.c: its state while the answer is made */
 };
 
@@ -406,7 +410,7 @@ int courses_reload(void);
 int courses_reload_report(struct sbuf *report);
 void courses_free(void);
 
-/* ---- cmd-content.c: RELOAD, COURSES, COURSE, READ, SEARCH ---- */
+/* ---- cmd-content.c: RELOAD, COURSES, COURSE, READ, SEARCH, FILE, PROGRAMMES ---- */
 
 /* Frees the rendered READ answers (at exit). */
 void read_cache_free(void);

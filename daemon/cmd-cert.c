@@ -118,7 +118,7 @@ static json_t *hash_to_object(redisReply *reply)
  * full id is what the grading commands record once passed. */
 static bool lesson_has_exercise(const struct lesson *l)
 {
-    return l->nexercises > 0;
+    return l->nexercises > 0 && catalog_lesson_counts(l);  /* a pre-test never counts */
 }
 
 static void issue_stored_cb(redisReply *reply, const char *err, void *priv)
@@ -186,7 +186,7 @@ static char *criteria_text(const struct course *c)
     /* The author's words from course.md first, then the rule campusd checks. */
     const char *own = c->criteria ? c->criteria : "";
     return xasprintf("%s%sComplete %s of the course (%zu in all) and %s.", own, own[0] ? " " : "",
-                     lessons, c->nlessons, ex);
+                     lessons, c->ncounted, ex);
 }
 
 static size_t count_passed(const struct course *c, json_t *passed)
@@ -212,11 +212,12 @@ static json_t *build_credential(struct issue *op, long long now)
     char *desc = xasprintf("%s", c->summary ? c->summary : c->title);
     size_t passed = count_passed(c, op->passed), done = 0;
     for (size_t i = 0; i < c->nlessons; i++)
-        done += json_object_get(op->done, c->lessons[i]->full_id) != NULL;
+        done += catalog_lesson_counts(c->lessons[i]) &&
+                json_object_get(op->done, c->lessons[i]->full_id) != NULL;
     /* The score: the share of the course's exercises passed, or of its
      * lessons done when it has no exercises. */
     long score = c->nexercises ? (long)(passed * 100 / c->nexercises)
-                               : (long)(c->nlessons ? done * 100 / c->nlessons : 100);
+                               : (long)(c->ncounted ? done * 100 / c->ncounted : 100);
     char scoretxt[16];
     snprintf(scoretxt, sizeof(scoretxt), "%ld%%", score);
     time_iso(now, false, when);
@@ -378,8 +379,9 @@ static bool completion_holds(struct issue *op)
     size_t done = 0, passed = count_passed(c, op->passed);
 
     for (size_t i = 0; i < c->nlessons; i++)
-        done += json_object_get(op->done, c->lessons[i]->full_id) != NULL;
-    size_t need_lessons = ((size_t)c->completion.lessons_percent * c->nlessons + 99) / 100;
+        done += catalog_lesson_counts(c->lessons[i]) &&
+                json_object_get(op->done, c->lessons[i]->full_id) != NULL;
+    size_t need_lessons = ((size_t)c->completion.lessons_percent * c->ncounted + 99) / 100;
     size_t need_ex = c->completion.exercises == CATALOG_ALL ? c->nexercises
                                                             : (size_t)c->completion.exercises;
     if (need_ex > c->nexercises)
@@ -388,7 +390,8 @@ static bool completion_holds(struct issue *op)
         return true;
     req_table(req, 3, "kind", "id", "title");
     for (size_t i = 0; done < need_lessons && i < c->nlessons; i++)
-        if (json_object_get(op->done, c->lessons[i]->full_id) == NULL)
+        if (catalog_lesson_counts(c->lessons[i]) &&
+            json_object_get(op->done, c->lessons[i]->full_id) == NULL)
             req_row(req, 3, "lesson", c->lessons[i]->full_id, c->lessons[i]->title);
     for (size_t i = 0; passed < need_ex && i < c->nlessons; i++)
         if (lesson_has_exercise(c->lessons[i]) &&

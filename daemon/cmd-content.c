@@ -32,6 +32,34 @@ static struct catalog *need_catalog(struct req *req)
     return cat;
 }
 
+/* The ids of v joined by commas, or "-" when there are none. Caller frees. */
+static char *join_ids(char *const *v, size_t n)
+{
+    struct sbuf b = {0};
+
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sbuf_addc(&b, ',');
+        sbuf_adds(&b, v[i]);
+    }
+    return b.data ? sbuf_take(&b) : xstrdup("-");
+}
+
+/* Where course id stands in the programmes: "PROGRAMME:N/M" for each that
+ * lists it, comma-separated, or "-". Caller frees. */
+static char *course_programmes(const struct catalog *cat, const char *id)
+{
+    struct sbuf b = {0};
+
+    for (size_t i = 0; i < cat->nprogrammes; i++) {
+        const struct programme *p = &cat->programmes[i];
+        for (size_t j = 0; j < p->ncourses; j++)
+            if (strcmp(p->courses[j], id) == 0)
+                sbuf_printf(&b, "%s%s:%zu/%zu", b.len ? "," : "", p->id, j + 1, p->ncourses);
+    }
+    return b.data ? sbuf_take(&b) : xstrdup("-");
+}
+
 static void cmd_courses(struct req *req)
 {
     struct catalog *cat = need_catalog(req);
@@ -39,15 +67,53 @@ static void cmd_courses(struct req *req)
 
     if (cat == NULL)
         return;
-    req_table(req, 5, "id", "title", "modules", "lessons", "minutes");
+    req_table(req, 7, "id", "title", "modules", "lessons", "minutes", "prerequisites",
+              "programmes");
     for (size_t i = 0; i < cat->ncourses; i++) {
         const struct course *c = cat->courses[i];
         snprintf(modules, sizeof(modules), "%zu", c->nmodules);
         snprintf(lessons, sizeof(lessons), "%zu", c->nlessons);
         snprintf(minutes, sizeof(minutes), "%d", c->minutes);
-        req_row(req, 5, c->id, c->title, modules, lessons, minutes);
+        char *pre = join_ids(c->prerequisites, c->nprerequisites);
+        char *prog = course_programmes(cat, c->id);
+        req_row(req, 7, c->id, c->title, modules, lessons, minutes, pre, prog);
+        free(pre);
+        free(prog);
     }
-    req_reply_data(req, 200, "%zu courses", cat->ncourses);
+    /* The programmes in full, for JSON readers: id, title, summary, courses. */
+    json_t *progs = json_array();
+    for (size_t i = 0; i < cat->nprogrammes; i++) {
+        const struct programme *p = &cat->programmes[i];
+        json_t *ids = json_array();
+        for (size_t j = 0; j < p->ncourses; j++)
+            json_array_append_new(ids, json_string(p->courses[j]));
+        json_array_append_new(progs, json_pack("{s:s,s:s,s:s,s:o}", "id", p->id, "title",
+                                               p->title, "summary", p->summary, "courses", ids));
+    }
+    if (req->reply.meta == NULL)
+        req->reply.meta = json_object();
+    json_object_set_new(req->reply.meta, "programmes", progs);
+    req_reply_data(req, 200, "%zu courses, %zu programmes", cat->ncourses, cat->nprogrammes);
+}
+
+/* PROGRAMMES: the suggested routes, one row per course in its place. */
+static void cmd_programmes(struct req *req)
+{
+    struct catalog *cat = need_catalog(req);
+    char pos[24];
+
+    if (cat == NULL)
+        return;
+    req_table(req, 5, "programme", "title", "step", "course", "course_title");
+    for (size_t i = 0; i < cat->nprogrammes; i++) {
+        const struct programme *p = &cat->programmes[i];
+        for (size_t j = 0; j < p->ncourses; j++) {
+            const struct course *c = catalog_course(cat, p->courses[j]);
+            snprintf(pos, sizeof(pos), "%zu", j + 1);
+            req_row(req, 5, p->id, p->title, pos, p->courses[j], c ? c->title : "");
+        }
+    }
+    req_reply_data(req, 200, "%zu programmes", cat->nprogrammes);
 }
 
 /* True when the HKEYS reply r holds id (or, for passed exercises, "id#N"). */
@@ -71,25 +137,47 @@ static void course_outline(struct req *req, const struct course *c, const redisR
                            const redisReply *passed)
 {
     char minutes[16];
+    bool trainer = req->role >= ROLE_TRAINER;
 
     if (done)
-        req_table(req, 6, "module", "lesson", "title", "minutes", "kind", "done");
+        req_table(req, 7, "module", "lesson", "title", "minutes", "kind", "prerequisites", "done");
     else
-        req_table(req, 5, "module", "lesson", "title", "minutes", "kind");
+        req_table(req, 6, "module", "lesson", "title", "minutes", "kind", "prerequisites");
     for (size_t m = 0; m < c->nmodules; m++) {
         const struct module *mod = c->modules[m];
-        for (size_t i = 0; i < mod->nlessons; i++) {
-            const struct lesson *l = mod->lessons[i];
-            const char *kind = l->is_case ? "case" : l->nexercises ? "quiz" : "lesson";
+        /* Learner lessons and, for trainers, trainer-only ones, by number. */
+        size_t i = 0, t = 0;
+        while (i < mod->nlessons || (trainer && t < mod->ntrainer_lessons)) {
+            const struct lesson *l;
+            if (trainer && t < mod->ntrainer_lessons &&
+                (i == mod->nlessons || mod->trainer_lessons[t]->number < mod->lessons[i]->number))
+                l = mod->trainer_lessons[t++];
+            else
+                l = mod->lessons[i++];
+            const char *kind = l->trainer ? "trainer" : l->pretest ? "pretest"
+                             : l->is_case ? "case" : l->nexercises ? "quiz" : "lesson";
             snprintf(minutes, sizeof(minutes), "%d", l->minutes);
+            char *pre = join_ids(l->prerequisites, l->nprerequisites);
             if (done == NULL) {
-                req_row(req, 5, mod->title, l->full_id, l->title, minutes, kind);
-                continue;
+                req_row(req, 6, mod->title, l->full_id, l->title, minutes, kind, pre);
+            } else {
+                const char *mark = reply_has(passed, l->full_id) ? "passed"
+                                 : reply_has(done, l->full_id) ? "yes" : "no";
+                req_row(req, 7, mod->title, l->full_id, l->title, minutes, kind, pre, mark);
             }
-            const char *mark = reply_has(passed, l->full_id) ? "passed"
-                             : reply_has(done, l->full_id) ? "yes" : "no";
-            req_row(req, 6, mod->title, l->full_id, l->title, minutes, kind, mark);
+            free(pre);
         }
+    }
+    if (c->nprerequisites) {
+        char *pre = join_ids(c->prerequisites, c->nprerequisites);
+        req_meta(req, "prerequisites", pre);
+        free(pre);
+    }
+    if (c->nprerequisites && req->origin == REQ_CTP) {
+        char *pre = join_ids(c->prerequisites, c->nprerequisites);
+        req_reply_data(req, 200, "%s (builds on %s)", c->title, pre);
+        free(pre);
+        return;
     }
     req_reply_data(req, 200, "%s", c->title);
 }
@@ -340,7 +428,77 @@ void read_fast_release(const void *data, size_t len, void *arg)
     read_cached_release(data, len, arg);
 }
 
-/* READ course/lesson [text|md|html] [width] */
+
+/* ---- prerequisites: a notice, never a lock ----
+ *
+ * A logged-in learner's READ of a lesson with prerequisites first asks
+ * Redis which of them are done (HMGET on the done hash), then runs READ
+ * again with req->prereq_missing set. Without the store the lesson is
+ * served without the notice: a notice is not worth a 503. */
+
+struct prereq_op {
+    struct req *req;
+    struct catalog *cat;         /* held while Redis answers */
+    const struct lesson *lesson;
+};
+
+static void cmd_read(struct req *req);
+
+static void prereq_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct prereq_op *op = priv;
+    struct sbuf b = {0};
+
+    if (reply && reply->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < reply->elements && i < op->lesson->nprerequisites; i++)
+            if (reply->element[i]->type == REDIS_REPLY_NIL) {
+                if (b.len)
+                    sbuf_addc(&b, ',');
+                sbuf_adds(&b, op->lesson->prerequisites[i]);
+            }
+    op->req->prereq_missing = b.data ? sbuf_take(&b) : NULL;
+    catalog_unref(op->cat);
+    struct req *req = op->req;
+    free(op);
+    cmd_read(req);
+}
+
+/* Starts the look-up for a learner's READ; true when it is under way (the
+ * request is then answered from prereq_cb). */
+static bool prereq_lookup(struct req *req, struct catalog *cat, const struct lesson *l)
+{
+    if (req->prereq_checked || l->nprerequisites == 0 || req->user == NULL ||
+        req->role != ROLE_LEARNER || store_state() != STORE_UP)
+        return false;
+    req->prereq_checked = true;
+    char k[KEY_MAX];
+    if (key_fmt(k, sizeof(k), KEY_DONE, req->user) < 0)
+        return false;
+    size_t argc = 2 + l->nprerequisites;
+    const char **argv = xcalloc(argc, sizeof(*argv));
+    argv[0] = "HMGET";
+    argv[1] = k;
+    for (size_t i = 0; i < l->nprerequisites; i++)
+        argv[2 + i] = l->prerequisites[i];
+    struct prereq_op *op = xcalloc(1, sizeof(*op));
+    op->req = req;
+    op->cat = catalog_ref(cat);
+    op->lesson = l;
+    int rc = store_command_argv(prereq_cb, op, (int)argc, argv, NULL);
+    free(argv);
+    if (rc < 0) {
+        catalog_unref(op->cat);
+        free(op);
+        return false;
+    }
+    return true;
+}
+
+/* READ course/lesson [text|md|html|exercise] [width]
+ *
+ * A trainer or an admin reads the trainer rendering (trainer blocks
+ * shown, trainer-only lessons found); anyone else the learner rendering,
+ * from which they are absent, under an ETag of its own. */
 static void cmd_read(struct req *req)
 {
     if (cohort_gate(req, COHORT_GATE_READ, cmd_read))
@@ -349,6 +507,7 @@ static void cmd_read(struct req *req)
     const char *id = req->args.argv[1];
     const char *format = req->args.argc > 2 ? req->args.argv[2] : "text";
     int width = CATALOG_TEXT_WIDTH;
+    bool trainer = req->role >= ROLE_TRAINER;
 
     if (cat == NULL || !lesson_id_ok(req, 1))
         return;
@@ -358,14 +517,21 @@ static void cmd_read(struct req *req)
             return;
         width = (int)w;
     }
-    const struct lesson *l = catalog_lesson(cat, id);
+    const struct lesson *l = trainer ? catalog_lesson_any(cat, id) : catalog_lesson(cat, id);
     if (l == NULL) {
         req_reply(req, 404, "no lesson '%s'", id);
         return;
     }
+    if (prereq_lookup(req, cat, l))
+        return;
+    /* The trainer rendering differs only when the lesson has trainer blocks. */
+    bool tview = trainer && l->trainer_doc != NULL;
+    char etag[80];
+    snprintf(etag, sizeof(etag), "%s%s", tview ? "t-" : "", tview ? l->trainer_version : l->version);
 
     struct read_cached **slot = NULL;
-    if (req->origin == REQ_HTTP && width == CATALOG_TEXT_WIDTH && strlen(format) < 8) {
+    if (req->origin == REQ_HTTP && width == CATALOG_TEXT_WIDTH && strlen(format) < 8 && !tview &&
+        l->nprerequisites == 0 && l->course->nprerequisites == 0) {
         char f[8];
         size_t i = 0;
         for (; format[i]; i++)
@@ -375,7 +541,7 @@ static void cmd_read(struct req *req)
         slot = read_cache_slot(l, f);
         if (*slot) {
             progress_viewed(req, l);
-            req_etag(req, l->version);
+            req_etag(req, etag);
             (*slot)->refs++;
             req_reply_json_ref(req, 200, (*slot)->json, (*slot)->len, read_cached_release, *slot);
             return;
@@ -384,24 +550,37 @@ static void cmd_read(struct req *req)
 
     char *owned = NULL;
     const char *body, *type;
-    if (strcasecmp(format, "text") == 0) {
-        body = width == CATALOG_TEXT_WIDTH ? l->text : (owned = catalog_lesson_text(l, width, false));
+    bool in_exercise = strcasecmp(format, "exercise") == 0;
+    if (strcasecmp(format, "text") == 0 || in_exercise) {
+        const char *pre = tview ? l->trainer_text : l->text;
+        if (width == CATALOG_TEXT_WIDTH && !in_exercise) {
+            body = pre;
+        } else {
+            struct text_view v = {.width = width, .trainer = tview, .in_exercise = in_exercise};
+            body = owned = catalog_lesson_text_view(l, &v);
+        }
         type = "text/plain; charset=utf-8";
     } else if (strcasecmp(format, "html") == 0) {
-        body = l->html;
+        body = tview ? l->trainer_html : l->html;
         type = "text/html; charset=utf-8";
     } else if (strcasecmp(format, "md") == 0) {
         char placeholder[200];
         snprintf(placeholder, sizeof(placeholder), "*Exercise: use EXERCISE %s*", l->full_id);
-        body = owned = markdown_learner_view(l->markdown, l->markdown_len, placeholder);
+        /* A learner's md comes from the file less its trainer blocks' lines
+         * (as the parser found them), then loses its exercise blocks. */
+        body = owned = trainer ? markdown_trainer_view(l->markdown, l->markdown_len, placeholder)
+                     : l->learner_markdown
+                         ? markdown_learner_view(l->learner_markdown, l->learner_markdown_len,
+                                                 placeholder)
+                         : markdown_learner_view(l->markdown, l->markdown_len, placeholder);
         type = "text/markdown; charset=utf-8";
     } else {
-        req_reply(req, 400, "format must be text, md or html");
+        req_reply(req, 400, "format must be text, md, html or exercise");
         return;
     }
 
     /* The facts go to JSON only: CTP/1 has them in its status text, and
-     * building nine JSON values per READ was about a quarter of its CPU
+     * building these JSON values per READ was about a quarter of its CPU
      * time there. */
     if (req->origin == REQ_HTTP) {
         req_meta(req, "id", l->full_id);
@@ -409,16 +588,39 @@ static void cmd_read(struct req *req)
         req_meta(req, "course", l->course->id);
         req_meta(req, "module", l->module->title);
         req_meta_int(req, "minutes", l->minutes);
-        req_meta(req, "version", l->version);
+        req_meta(req, "version", tview ? l->trainer_version : l->version);
         req_meta(req, "prev", l->prev_id);
         req_meta(req, "next", l->next_id);
         req_meta(req, "format", format);
+        if (l->trainer)
+            req_meta(req, "kind", "trainer");
+        else if (l->pretest)
+            req_meta(req, "kind", "pretest");
     }
-    req_etag(req, l->version);
+    char *pre = l->nprerequisites ? join_ids(l->prerequisites, l->nprerequisites) : NULL;
+    char *cpre = l->course->nprerequisites
+                     ? join_ids(l->course->prerequisites, l->course->nprerequisites) : NULL;
+    if (pre)
+        req_meta(req, "prerequisites", pre);
+    if (cpre)
+        req_meta(req, "course_prerequisites", cpre);
+    char notice[REPLY_MSG_MAX] = "";
+    if (req->prereq_missing)
+        snprintf(notice, sizeof(notice), "this lesson builds on %s, not done yet",
+                 req->prereq_missing);
+    else if (cpre && !req->prereq_checked)
+        snprintf(notice, sizeof(notice), "this course builds on %s", cpre);
+    if (notice[0])
+        req_meta(req, "notice", notice);
+    req_etag(req, etag);
     progress_viewed(req, l);     /* a learner's view is recorded; never waited for */
     char msg[256];
-    snprintf(msg, sizeof(msg), "%s version=%.16s prev=%s next=%s", l->full_id, l->version,
-             l->prev_id ? l->prev_id : "-", l->next_id ? l->next_id : "-");
+    snprintf(msg, sizeof(msg), "%s version=%.16s prev=%s next=%s%s%s", l->full_id,
+             tview ? l->trainer_version : l->version, l->prev_id ? l->prev_id : "-",
+             l->next_id ? l->next_id : "-", req->prereq_missing ? " missing=" : "",
+             req->prereq_missing ? req->prereq_missing : "");
+    free(pre);
+    free(cpre);
     if (slot) {
         /* Render the JSON answer once; this and later requests send it. */
         struct read_cached *e = xcalloc(1, sizeof(*e));
@@ -440,6 +642,66 @@ static void cmd_read(struct req *req)
     }
     req_reply_text(req, 200, msg, type, body, strlen(body));
     free(owned);
+}
+
+/* FILE course: the course's files (name, type, bytes, version).
+ * FILE course/name: one file, as it is, with its content type. */
+static void cmd_file(struct req *req)
+{
+    struct catalog *cat = need_catalog(req);
+    const char *arg = req->args.argv[1];
+    size_t alen = req->args.argl[1];
+    char size[24];
+
+    if (cat == NULL)
+        return;
+    const char *slash = memchr(arg, '/', alen);
+    char course[ID_MAX + 1];
+    size_t clen = slash ? (size_t)(slash - arg) : alen;
+    if (clen > ID_MAX || !id_valid_n(arg, clen)) {
+        req_reply(req, 400, "bad course id (use a-z, 0-9 and -)");
+        return;
+    }
+    memcpy(course, arg, clen);
+    course[clen] = '\0';
+    const struct course *c = catalog_course(cat, course);
+    if (c == NULL) {
+        req_reply(req, 404, "no course '%s'", course);
+        return;
+    }
+    if (slash == NULL) {
+        req_table(req, 4, "file", "type", "bytes", "version");
+        for (size_t i = 0; i < c->nfiles; i++) {
+            snprintf(size, sizeof(size), "%zu", c->files[i].len);
+            req_row(req, 4, c->files[i].name, c->files[i].content_type, size,
+                    c->files[i].version);
+        }
+        req_reply_data(req, 200, "%zu files", c->nfiles);
+        return;
+    }
+    const char *name = slash + 1;
+    size_t nlen = alen - clen - 1;
+    if (nlen == 0 || nlen > 2 * ID_MAX + 1 || memchr(name, '\0', nlen) ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-.") != nlen) {
+        req_reply(req, 400, "bad file name (use name.ext: a-z, 0-9, - and one .)");
+        return;
+    }
+    const struct course_file *f = catalog_file(c, name);
+    if (f == NULL) {
+        req_reply(req, 404, "no file '%s' in course '%s'", name, c->id);
+        return;
+    }
+    char msg[REPLY_MSG_MAX];
+    snprintf(msg, sizeof(msg), "%s/%s type=%s version=%.16s", c->id, f->name, f->content_type,
+             f->version);
+    req_meta(req, "course", c->id);
+    req_meta(req, "file", f->name);
+    req_meta(req, "type", f->content_type);
+    req_meta(req, "version", f->version);
+    req_etag(req, f->version);
+    if (req->origin == REQ_HTTP)
+        req->reply.raw = true;
+    req_reply_text(req, 200, msg, f->content_type, f->data, f->len);
 }
 
 static void cmd_search(struct req *req)
@@ -498,14 +760,25 @@ const struct cmd cmd_group_content[] = {
               "and the answer lists them as path:line: message." },
     { .name = "COURSES", .run = cmd_courses, .min_args = 0, .max_args = 0, .role = ROLE_ANON,
       .usage = "COURSES",
-      .help = "Lists the courses: id, title, modules, lessons, minutes." },
+      .help = "Lists the courses: id, title, modules, lessons, minutes, prerequisites (course ids) "
+              "and programmes (PROGRAMME:STEP/STEPS)." },
     { .name = "COURSE", .run = cmd_course, .min_args = 1, .max_args = 1, .role = ROLE_ANON,
       .flags = CMD_SESSION, .usage = "COURSE id",
-      .help = "A course's outline: module, lesson id, title, minutes, kind." },
+      .help = "A course's outline: module, lesson id, title, minutes, kind (lesson, quiz, case, "
+              "pretest; trainer for trainers), prerequisites." },
     { .name = "READ", .run = cmd_read, .min_args = 1, .max_args = 3, .role = ROLE_ANON,
-      .flags = CMD_SESSION, .usage = "READ course/lesson [text|md|html] [width]",
-      .help = "A lesson in the format asked for (text wraps at width, 80 by default). The status "
-              "line gives its version and the previous and next lesson ids." },
+      .flags = CMD_SESSION, .usage = "READ course/lesson [text|md|html|exercise] [width]",
+      .help = "A lesson in the format asked for (text wraps at width, 80 by default; exercise is "
+              "the text shown above its own exercise). The status line gives its version and the "
+              "previous and next lesson ids, and missing=IDS when prerequisites are not done. "
+              "Trainers and admins see the trainer notes." },
+    { .name = "FILE", .run = cmd_file, .min_args = 1, .max_args = 1, .role = ROLE_ANON,
+      .usage = "FILE course[/name.ext]",
+      .help = "A course's files (templates, worksheets): the list, or one file as it is, with its "
+              "content type and version." },
+    { .name = "PROGRAMMES", .run = cmd_programmes, .min_args = 0, .max_args = 0,
+      .role = ROLE_ANON, .usage = "PROGRAMMES",
+      .help = "The suggested routes through the courses: programme, title, step, course." },
     { .name = "SEARCH", .run = cmd_search, .min_args = 1, .max_args = -1, .role = ROLE_ANON,
       .usage = "SEARCH words...",
       .help = "Ranked full-text search over every lesson: lesson id, title, score, snippet." },
@@ -558,6 +831,19 @@ static int api_lesson(struct evhttp_request *r, char **p, int n, char **argv)
     return argc;
 }
 
+static int api_files(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("FILE");
+    argv[1] = n > 1 ? xasprintf("%s/%s", p[0], p[1]) : xstrdup(p[0]);
+    return 2;
+}
+
+static int api_programmes(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    argv[0] = xstrdup("PROGRAMMES");
+    return 1;
+}
+
 static int api_search(struct evhttp_request *r, char **p, int n, char **argv)
 {
     char *q = query_param(r, "q");
@@ -577,5 +863,8 @@ const struct api_route api_routes_content[] = {
     { "GET", "/api/courses/{course}", api_course },
     { "GET", "/api/lessons/{course}/{lesson}", api_lesson },
     { "GET", "/api/search", api_search },
+    { "GET", "/api/files/{course}", api_files },
+    { "GET", "/api/files/{course}/{file}", api_files },
+    { "GET", "/api/programmes", api_programmes },
     { NULL, NULL, NULL },
 };

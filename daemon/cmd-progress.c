@@ -253,11 +253,12 @@ static const struct lesson *first_unfinished(const struct course *c, json_t *don
     return NULL;
 }
 
+/* Lessons done that count (a pre-test does not). */
 static size_t done_in(const struct course *c, json_t *done)
 {
     size_t n = 0;
     for (size_t i = 0; i < c->nlessons; i++)
-        n += is_done(done, c->lessons[i]);
+        n += catalog_lesson_counts(c->lessons[i]) && is_done(done, c->lessons[i]);
     return n;
 }
 
@@ -323,8 +324,8 @@ static void next_finish(struct state *s)
     if (l == NULL) {
         req_kv(req, "lesson", "%s", "");
         req_kv(req, "course", "%s", c->id);
-        req_kv(req, "done", "%zu", c->nlessons);
-        req_kv(req, "total", "%zu", c->nlessons);
+        req_kv(req, "done", "%zu", c->ncounted);
+        req_kv(req, "total", "%zu", c->ncounted);
         req_reply_data(req, 200, "course %s is complete", c->id);
         return;
     }
@@ -335,7 +336,7 @@ static void next_finish(struct state *s)
     req_kv(req, "module", "%s", l->module ? l->module->id : "");
     req_kv(req, "minutes", "%d", l->minutes);
     req_kv(req, "done", "%zu", done_in(l->course, s->a));
-    req_kv(req, "total", "%zu", l->course->nlessons);
+    req_kv(req, "total", "%zu", l->course->ncounted);
     req_reply_data(req, 200, "next: %s", l->full_id);
 }
 
@@ -372,7 +373,7 @@ static size_t passed_in(const struct catalog *cat, json_t *passed, const struct 
         snprintf(id, sizeof(id), "%s", f);
         id[strcspn(id, "#")] = '\0';
         const struct lesson *l = catalog_lesson(cat, id);
-        if (l && l->course == c && (m == NULL || l->module == m))
+        if (l && l->course == c && (m == NULL || l->module == m) && catalog_lesson_counts(l))
             n++;
     }
     return n;
@@ -388,6 +389,8 @@ static struct tally tally_lessons(struct lesson *const *ls, size_t n, json_t *do
     struct tally t = { 0 };
 
     for (size_t i = 0; i < n; i++) {
+        if (!catalog_lesson_counts(ls[i]))
+            continue;            /* a pre-test is diagnostic: not in progress */
         t.total++;
         t.exercises += ls[i]->nexercises > 0;
         if (is_done(done, ls[i]))

@@ -89,7 +89,7 @@ static json_t *progress_row(struct report *rp, const char *name, redisReply *r)
 
     for (size_t i = 0; i < done->elements; i++) {
         const struct lesson *l = catalog_lesson(rp->cat, done->element[i]->str);
-        if (l == NULL || l->course != rp->course)
+        if (l == NULL || l->course != rp->course || !catalog_lesson_counts(l))
             continue;
         for (size_t m = 0; m < nm; m++)
             if (rp->course->modules[m] == l->module)
@@ -99,14 +99,17 @@ static json_t *progress_row(struct report *rp, const char *name, redisReply *r)
     json_array_append_new(row, json_string(roster_field(rp, name, "display")));
     for (size_t m = 0; m < nm; m++) {
         const struct module *mo = rp->course->modules[m];
-        snprintf(buf, sizeof(buf), "%d", mo->nlessons ? (int)(100 * per[m] / mo->nlessons) : 100);
+        size_t counted = 0;      /* a pre-test is not in the share */
+        for (size_t i = 0; i < mo->nlessons; i++)
+            counted += catalog_lesson_counts(mo->lessons[i]);
+        snprintf(buf, sizeof(buf), "%d", counted ? (int)(100 * per[m] / counted) : 100);
         json_array_append_new(row, json_string(buf));
     }
     free(per);
     size_t npassed = 0;
     for (size_t i = 0; i < passed->elements; i++) {
         const struct lesson *l = catalog_lesson(rp->cat, passed->element[i]->str);
-        npassed += l && l->course == rp->course;
+        npassed += l && l->course == rp->course && catalog_lesson_counts(l);
     }
     snprintf(buf, sizeof(buf), "%zu", npassed);
     json_array_append_new(row, json_string(buf));
@@ -484,7 +487,7 @@ static void report_start(struct req *req, const char *id, json_t *meta, bool gra
     rp->course = c;
     rp->ex = xcalloc(c->nlessons + 1, sizeof(*rp->ex));
     for (size_t i = 0; i < c->nlessons; i++)
-        if (c->lessons[i]->exercise)
+        if (c->lessons[i]->exercise && catalog_lesson_counts(c->lessons[i]))
             rp->ex[rp->nex++] = c->lessons[i];
     rp->names = json_array();
     rp->roster = json_object();

@@ -144,6 +144,7 @@ void req_free(struct req *req)
     proto_req_free(&req->args);
     reply_clear(&req->reply);
     free(req->user);
+    free(req->prereq_missing);
     free(req);
 }
 

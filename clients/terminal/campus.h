@@ -192,6 +192,11 @@ void offline_store_outline(const struct config *c, const char *course, const cha
                            size_t len);
 /* The cached outline of a course, or NULL. Caller frees. */
 char *offline_outline(const struct config *c, const char *course, size_t *len);
+/* A course file saved by sync (COURSE/files/NAME in the cache), and reading
+ * it back (NULL when not synced). */
+void offline_store_file(const struct config *c, const char *course, const char *name,
+                        const char *data, size_t len);
+char *offline_file(const struct config *c, const char *course, const char *name, size_t *len);
 /* The lesson after id in its course's cached outline, or NULL. */
 char *offline_after(const struct config *c, const char *id);
 /* Every lesson id in the cached outlines, for completion; caller frees the
@@ -383,6 +388,7 @@ int cmd_progress(struct ctx *ctx, int argc, char **argv);
 int cmd_attempt(struct ctx *ctx, int argc, char **argv);
 int cmd_search(struct ctx *ctx, int argc, char **argv);
 int cmd_sync(struct ctx *ctx, int argc, char **argv);
+int cmd_file(struct ctx *ctx, int argc, char **argv);
 
 /* cmd-account.c */
 int cmd_login(struct ctx *ctx, int argc, char **argv);

@@ -225,9 +225,14 @@ int cmd_read(struct ctx *ctx, int argc, char **argv)
         rc = cmd_status(&r.resp);
         if (rc == 0) {
             char *next = resp_status_field(r.resp.text, "next");
+            char *missing = resp_status_field(r.resp.text, "missing");
             offline_last_set(&ctx->cfg, id, next);
             offline_store(&ctx->cfg, id, r.resp.body, r.resp.body_len, false);
             free(next);
+            /* A notice, not a lock: the lesson is shown all the same. */
+            if (missing)
+                fprintf(stderr, "campus: this lesson builds on %s, not done yet\n", missing);
+            free(missing);
             render_page(r.resp.body, r.resp.body_len);
         }
     } else {
@@ -443,6 +448,97 @@ int cmd_search(struct ctx *ctx, int argc, char **argv)
 
 /* Syncs one course: its outline, then every lesson in one pipelined
  * batch. Returns an exit status. */
+/* Saves every file of a course (FILE course, then FILE course/name for
+ * each) in the offline cache; counts them and their bytes. */
+static int sync_files(struct ctx *ctx, const char *course, size_t *files, size_t *bytes)
+{
+    struct request list;
+    struct listing t;
+    int rc = CAMPUS_EXIT_OK;
+
+    request_init(&list, true);
+    request_arg(&list, "FILE");
+    request_arg(&list, course);
+    if (run1(ctx, &list) < 0) {
+        request_free(&list);
+        return cmd_unavailable(ctx);
+    }
+    if (list.resp.code != 200) {            /* a server without course files */
+        request_free(&list);
+        return CAMPUS_EXIT_OK;
+    }
+    listing_parse(list.resp.body, list.resp.body_len, &t);
+    int fc = listing_col(&t, "file");
+    size_t n = t.nrows > 1 && fc >= 0 ? t.nrows - 1 : 0;
+    struct request *reqs = xcalloc(n + 1, sizeof(*reqs));
+    for (size_t i = 0; i < n; i++) {
+        char *id = xasprintf("%s/%s", course, listing_cell(&t, i + 1, fc));
+        request_init(&reqs[i], true);
+        request_arg(&reqs[i], "FILE");
+        request_arg(&reqs[i], id);
+        free(id);
+    }
+    if (n && session_run(&ctx->sess, reqs, n) < 0) {
+        rc = cmd_unavailable(ctx);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (reqs[i].resp.code != 200)
+                continue;
+            offline_store_file(&ctx->cfg, course, listing_cell(&t, i + 1, fc), reqs[i].resp.body,
+                               reqs[i].resp.body_len);
+            *bytes += reqs[i].resp.body_len;
+            (*files)++;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        request_free(&reqs[i]);
+    free(reqs);
+    listing_free(&t);
+    request_free(&list);
+    return rc;
+}
+
+/* campus file COURSE: the list; campus file COURSE/NAME: the bytes on
+ * standard output, or the copy sync saved when the server cannot be had. */
+int cmd_file(struct ctx *ctx, int argc, char **argv)
+{
+    struct request r;
+    int rc;
+    char course[65];
+    const char *slash = strchr(argv[1], '/');
+    size_t cl = slash ? (size_t)(slash - argv[1]) : strlen(argv[1]);
+
+    request_init(&r, true);
+    request_arg(&r, "FILE");
+    request_arg(&r, argv[1]);
+    if (run1(ctx, &r) < 0) {
+        size_t len;
+        char *data = NULL;
+        if (slash && cl < sizeof(course)) {
+            memcpy(course, argv[1], cl);
+            course[cl] = '\0';
+            data = offline_file(&ctx->cfg, course, slash + 1, &len);
+        }
+        if (data == NULL) {
+            rc = cmd_unavailable(ctx);
+        } else {
+            fprintf(stderr, "campus: %s; the copy synced earlier:\n", ctx->sess.err);
+            fwrite(data, 1, len, stdout);
+            free(data);
+            rc = CAMPUS_EXIT_OK;
+        }
+        request_free(&r);
+        return rc;
+    }
+    rc = cmd_status(&r.resp);
+    if (rc == 0 && slash)
+        fwrite(r.resp.body ? r.resp.body : "", 1, r.resp.body_len, stdout);
+    else if (rc == 0)
+        render_table(&r.resp, NULL, 0);
+    request_free(&r);
+    return rc;
+}
+
 static int sync_course(struct ctx *ctx, const struct resp *outline, const char *course,
                        int width)
 {
@@ -472,7 +568,14 @@ static int sync_course(struct ctx *ctx, const struct resp *outline, const char *
             bytes += reqs[i].resp.body_len;
             got++;
         }
-        printf("synced %s: %zu of %zu lessons, %zu bytes\n", course, got, n, bytes);
+        size_t files = 0;
+        if (rc == CAMPUS_EXIT_OK)
+            rc = sync_files(ctx, course, &files, &bytes);
+        if (files)
+            printf("synced %s: %zu of %zu lessons, %zu files, %zu bytes\n", course, got, n, files,
+                   bytes);
+        else
+            printf("synced %s: %zu of %zu lessons, %zu bytes\n", course, got, n, bytes);
     }
     for (size_t i = 0; i < n; i++)
         request_free(&reqs[i]);

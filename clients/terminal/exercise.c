@@ -541,7 +541,7 @@ int cmd_exercise(struct ctx *ctx, int argc, char **argv)
     request_init(&r[0], true);
     request_arg(&r[0], "READ");
     request_arg(&r[0], x.id);
-    request_arg(&r[0], "text");
+    request_arg(&r[0], "exercise");   /* the text above its exercise: no pointer to it */
     if (render_tty()) {
         int width = render_width();
         snprintf(w, sizeof(w), "%d", width < CAMPUS_WIDTH_MIN ? CAMPUS_WIDTH_MIN

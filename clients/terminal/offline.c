@@ -80,6 +80,44 @@ void offline_store_outline(const struct config *c, const char *course, const cha
     free(dir);
 }
 
+/* True when name is NAME.EXT of a course file: [a-z0-9-] and one dot, so
+ * that a path built from it stays in the cache. */
+static bool file_name_ok(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    size_t n = strlen(name);
+    return dot && dot != name && dot[1] && !strchr(dot + 1, '.') && n <= 129 &&
+           strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-.") == n;
+}
+
+void offline_store_file(const struct config *c, const char *course, const char *name,
+                        const char *data, size_t len)
+{
+    if (!id_valid(course) || !file_name_ok(name))
+        return;
+    char *dir = cache_dir(c, course);
+    char *fdir = xasprintf("%s/files", dir);
+    if (config_mkdir(fdir) == 0) {
+        char *path = xasprintf("%s/%s", fdir, name);
+        config_write_file(path, data, len, 0600);
+        free(path);
+    }
+    free(fdir);
+    free(dir);
+}
+
+char *offline_file(const struct config *c, const char *course, const char *name, size_t *len)
+{
+    if (!id_valid(course) || !file_name_ok(name))
+        return NULL;
+    char *dir = cache_dir(c, course);
+    char *path = xasprintf("%s/files/%s", dir, name);
+    char *data = config_read_file(path, len);
+    free(dir);
+    free(path);
+    return data;
+}
+
 char *offline_outline(const struct config *c, const char *course, size_t *len)
 {
     if (!id_valid(course))

@@ -361,10 +361,20 @@ class Env:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def xfail(reason):
+    """Marks a test expected to fail until what reason names exists (as
+    pytest's xfail with strict=False): a failure is reported as xfail and
+    counted as skipped, a pass as XPASS (the mark can go)."""
+    def mark(fn):
+        fn.xfail = reason
+        return fn
+    return mark
+
+
 def main(ns):
     tests = [(n, f) for n, f in ns.items() if n.startswith("test_") and callable(f)]
     only = sys.argv[1:]
-    passed = failed = 0
+    passed = failed = xfailed = 0
     setup, teardown = ns.get("setup"), ns.get("teardown")
     if setup:
         setup()
@@ -373,11 +383,22 @@ def main(ns):
             if only and name not in only:
                 continue
             t0 = time.time()
+            reason = getattr(fn, "xfail", None)
             try:
                 fn()
                 passed += 1
-                print("ok   %s (%.2fs)" % (name, time.time() - t0), flush=True)
-            except Exception:
+                if reason:
+                    print("XPASS %s (%.2fs): passes now; remove its xfail mark (%s)"
+                          % (name, time.time() - t0, reason), flush=True)
+                else:
+                    print("ok   %s (%.2fs)" % (name, time.time() - t0), flush=True)
+            except Exception as e:
+                if reason:
+                    xfailed += 1
+                    why = (str(e).splitlines() or [type(e).__name__])[0][:300]
+                    print("xfail %s: expected until %s\n      %s" % (name, reason, why),
+                          flush=True)
+                    continue
                 failed += 1
                 print("FAIL %s\n%s" % (name, traceback.format_exc()), flush=True)
     finally:
@@ -387,5 +408,8 @@ def main(ns):
             except Exception:
                 failed += 1
                 print("FAIL teardown\n%s" % traceback.format_exc(), flush=True)
-    print("%d passed, %d failed" % (passed, failed))
+    if xfailed:
+        print("%d passed, %d failed, %d skipped" % (passed, failed, xfailed))
+    else:
+        print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)

@@ -42,6 +42,14 @@ TABLE = [
     ("PROGRESS lena",                        401, 404, 404, 404, 404),
     ("EXPORT xapi",                          401, 200, 200, 200, 200),
     ("EXPORT xapi lena",                     401, 400, 400, 400, 400),
+    # Trainer-only lessons: the same 404 as no lesson at all, unless a trainer asks.
+    ("READ demo/facilitator-guide",          404, 404, 404, 200, 200),
+    ("READ demo/facilitator-guide md",       404, 404, 404, 200, 200),
+    ("READ demo/facilitator-guide html",     404, 404, 404, 200, 200),
+    ("DONE demo/facilitator-guide",          401, 404, 404, 404, 404),
+    ("EXERCISE demo/facilitator-guide",      404, 404, 404, 404, 404),
+    ("READ demo/lists",                      200, 200, 200, 200, 200),
+    ("FILE demo",                            200, 200, 200, 200, 200),
     # Sub-verbs: the dispatcher checks each one's arity and role, so an
     # unknown or mis-counted sub-verb is a 400 for whoever may use the verb.
     ("EXPORT gift demo",                     401, 403, 403, 200, 200),
@@ -53,6 +61,22 @@ TABLE = [
     ("REVIEW LIST",                          401, 403, 403, 200, 200),
     ("REVIEW SHOW",                          401, 403, 403, 400, 400),
     ("REVIEW TOSS 1",                        401, 403, 403, 400, 400),
+]
+
+# What each reader's answer holds of the trainer layer: (verb, mark, shown to
+# anon, learner, other learner, trainer, admin).
+TRAINER_TABLE = [
+    ("READ demo/lists",                   "TRAINERONLYMARK",      0, 0, 0, 1, 1),
+    ("READ demo/lists md",                "TRAINERONLYMARK",      0, 0, 0, 1, 1),
+    ("READ demo/lists html",              "TRAINERONLYMARK",      0, 0, 0, 1, 1),
+    ("READ demo/lists exercise 40",       "TRAINERONLYMARK",      0, 0, 0, 1, 1),
+    ("READ demo/facilitator-guide",       "FACILITATORONLYMARK",  0, 0, 0, 1, 1),
+    ("COURSE demo",                       "facilitator-guide",    0, 0, 0, 1, 1),
+    ("SEARCH TRAINERONLYMARK",            "demo/lists",           0, 0, 0, 0, 0),
+    ("SEARCH FACILITATORONLYMARK",        "facilitator",          0, 0, 0, 0, 0),
+    ("EXERCISE demo/lists",               "TRAINERONLYMARK",      0, 0, 0, 0, 0),
+    ("EXERCISE demo/lists json",          "TRAINERONLYMARK",      0, 0, 0, 0, 0),
+    ("EXPORT gift demo",                  "TRAINERONLYMARK",      0, 0, 0, 0, 0),
 ]
 
 env = None
@@ -108,6 +132,20 @@ def test_access_table():
             c.close()
             if r.code != expected[who]:
                 wrong.append("%-8s %-40s -> %s (expected %d)" % (who, line, r, expected[who]))
+    assert not wrong, "\n" + "\n".join(wrong)
+
+
+def test_trainer_layer_table():
+    wrong = []
+    for row in TRAINER_TABLE:
+        line, mark, shown = row[0], row[1], dict(zip(WHO, row[2:]))
+        for who in WHO:
+            c = session(who)
+            r = c.request(line)
+            c.close()
+            got = mark in (r.text + (r.body or b"").decode())
+            if got != bool(shown[who]):
+                wrong.append("%-8s %-32s %s %s" % (who, line, "shows" if got else "lacks", mark))
     assert not wrong, "\n" + "\n".join(wrong)
 
 

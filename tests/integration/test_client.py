@@ -137,7 +137,7 @@ def test_usage_errors_exit_2():
 def test_courses_piped_is_plain_tsv():
     h = Home()
     out, err = h.ok("courses")
-    assert out == "demo\tDemo course\t2\t3\t55\n", repr(out)
+    assert out == "demo\tDemo course\t2\t3\t55\t-\t-\n", repr(out)  # prerequisites, programmes
     assert "\033" not in out
     # campus courses | cut -f1
     p = subprocess.run("%s courses | cut -f1" % CAMPUS, shell=True, env=h.env,
@@ -166,6 +166,16 @@ def test_read_piped_is_the_server_text():
     assert max(len(l) for l in out.splitlines() if not l.startswith("    ")) <= 40
     rc, _, err = h.run("read", "demo/nothing")
     assert rc == 1 and err == "campus: 404 no lesson 'demo/nothing'\n", err
+
+
+def test_read_notices_prerequisites_not_done():
+    h = learner()
+    out, err = h.ok("read", "demo/lists")
+    assert "campus: this lesson builds on demo/welcome, not done yet" in err, err
+    assert out.encode() == raw_read("demo/lists").body      # shown all the same
+    h.ok("done", "demo/welcome")
+    _, err = h.ok("read", "demo/lists")
+    assert "builds on" not in err, err
 
 
 def test_read_stats_counts_bytes():
@@ -488,10 +498,16 @@ def test_sync_then_read_offline():
     h = Home(srv=server(d))
     try:
         out, _ = h.ok("sync", "demo")
-        assert re.match(r"synced demo: 3 of 3 lessons, \d+ bytes\n$", out), out
+        assert re.match(r"synced demo: 3 of 3 lessons, 1 files, \d+ bytes\n$", out), out
         h.ok("read", "demo/welcome")
+        out, _ = h.ok("file", "demo")
+        assert "checklist.md" in out, out
     finally:
         d.stop()
+    # The course's files were synced too.
+    src = open(os.path.join(harness.FIXTURES, "courses-good/demo/files/checklist.md")).read()
+    out, err = h.ok("file", "demo/checklist.md")
+    assert out == src and "synced earlier" in err, (out, err)
     out, err = h.ok("read", "demo/lists")
     assert out.encode() == raw_read("demo/lists").body
     assert "showing demo/lists as synced earlier" in err and "cannot connect" in err, err

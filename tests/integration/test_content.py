@@ -47,7 +47,7 @@ def test_course_outline():
     rows = r.rows()
     assert rows[0]["lesson"] == "cluster-development/what-is-a-cluster"
     kinds = {row["kind"] for row in rows}
-    assert kinds == {"lesson", "quiz", "case"}, kinds
+    assert {"lesson", "quiz", "case"} <= kinds <= {"lesson", "quiz", "case", "pretest"}, kinds
     assert cl().request("COURSE nope").code == 404
     r = cl().request("COURSE ../etc")
     assert r.code == 400, r
@@ -98,6 +98,65 @@ def test_lessons_never_show_answer_keys():
                              "compute:", "concepts:", "```task", "```gift", "{=", "~%", "####"):
                     assert mark not in body, (row["lesson"], fmt, mark)
                 assert "EXERCISE " + row["lesson"] in body, (row["lesson"], fmt)
+
+
+def bundled_files():
+    """(lesson id, the file less its trainer blocks, is trainer-only, [trainer
+    block texts]) of every bundled lesson file."""
+    out = []
+    for course in sorted(os.listdir(BUNDLED)):
+        cdir = os.path.join(BUNDLED, course)
+        if not os.path.isdir(cdir):
+            continue
+        for mod in sorted(d for d in os.listdir(cdir) if re.match(r"\d\d-", d)):
+            for f in sorted(os.listdir(os.path.join(cdir, mod))):
+                m = re.match(r"\d\d-([a-z0-9-]+?)(\.case)?\.md$", f)
+                if not m:
+                    continue
+                src = open(os.path.join(cdir, mod, f), encoding="utf-8").read()
+                fm = re.match(r"---\n(.*?)\n---\n", src, re.S)
+                trainer = bool(fm and re.search(r"^trainer: *true\s*$", fm.group(1), re.M))
+                pat = r"^```trainer[^\n]*\n(.*?)^```"
+                blocks = re.findall(pat, src, re.S | re.M)
+                rest = re.sub(pat, " ", src, flags=re.S | re.M)
+                out.append(("%s/%s" % (course, m.group(1)), rest, trainer, blocks))
+    return out
+
+
+def plain(s):
+    """Words only: tags, Markdown marks and line breaks do not matter."""
+    s = re.sub(r"<[^>]+>", " ", s)
+    return " ".join(re.findall(r"[A-Za-z0-9']+", s)).lower()
+
+
+def test_trainer_content_never_reaches_learners():
+    """Trainer blocks and trainer-only lessons of the bundled courses: absent
+    from what an anonymous reader gets in every format, outline and search."""
+    c = cl()
+    outlined = {r["lesson"] for course in ("cluster-development", "led-foundations", "value-chains")
+                for r in c.request("COURSE " + course).rows()}
+    for lesson, rest, trainer, blocks in bundled_files():
+        if trainer:
+            assert lesson not in outlined, lesson
+            assert c.request("READ " + lesson).code == 404, lesson
+            st, _, _ = http(env.campusd.http_port, "GET", "/api/lessons/" + lesson)
+            assert st == 404, lesson
+            continue
+        runs = set()
+        for b in blocks:
+            words = plain(b).split()
+            runs |= {" ".join(words[i:i + 6]) for i in range(0, max(len(words) - 5, 0), 3)}
+        runs = {r for r in runs if r not in plain(rest)}   # what learners may read anyway
+        for fmt in ("text", "md", "html"):
+            body = c.request("READ %s %s" % (lesson, fmt)).body.decode()
+            assert "```trainer" not in body and 'class="trainer"' not in body, (lesson, fmt)
+            assert "[Trainer notes" not in body, (lesson, fmt)
+            flat = plain(body)
+            for run in runs:
+                assert run not in flat, (lesson, fmt, run)
+        for run in list(runs)[:3]:
+            for row in c.request("SEARCH " + run).rows():
+                assert row["lesson"] != lesson or run not in plain(row["snippet"]), (lesson, run)
 
 
 def test_every_link_between_lessons_resolves():

@@ -3,7 +3,11 @@ modules, 3 to 6 lessons a module, 400 to 1,200 words a lesson, a GIFT quiz
 of at least 5 questions ending every module, case studies with at least
 three task types (every type used in the cluster course), sources on every
 lesson, a glossary per course, a clean --check, and no run of eight words
-shared with the seed documents."""
+shared with the seed documents. The trainer's layer: a marking grid in a
+trainer block for every review task, a facilitator guide per module, the six
+templates in each course's files/, a bibliography with no dangling
+citation, a pre-test per course and a capstone in the cluster course
+(marked xfail until that content lands)."""
 
 import os
 import re
@@ -26,8 +30,20 @@ def modules(course):
                   if re.match(r"\d\d-", d) and os.path.isdir(os.path.join(base, d)))
 
 
-def lessons(module):
+def all_lessons(module):
+    """Every lesson file of a module, trainer-only ones too."""
     return sorted(os.path.join(module, f) for f in os.listdir(module) if re.match(r"\d\d-.*\.md$", f))
+
+
+def is_trainer_lesson(path):
+    m = re.match(r"---\n(.*?)\n---\n", open(path, encoding="utf-8").read(), re.S)
+    return bool(m and re.search(r"^trainer: *true\s*$", m.group(1), re.M))
+
+
+def lessons(module):
+    """The lessons learners see: trainer-only lessons (facilitator guides)
+    are not part of the shape checks below."""
+    return [p for p in all_lessons(module) if not is_trainer_lesson(p)]
 
 
 def split(path):
@@ -184,6 +200,152 @@ def test_no_eight_word_run_shared_with_the_seeds():
         return
     out = subprocess.run(["python3", OVERLAP, COURSES], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout == "", out.stdout[:2000]
+
+
+# ---- the trainer's layer ----
+
+CONTENT_PENDING = "the trainer's layer content of issue 15 lands in courses/"
+TEMPLATES = {
+    "diagnostic checklist": r"diagnostic.*checklist|checklist",
+    "SWOT grid": r"swot",
+    "actor map": r"actor",
+    "results chain": r"results?-chain",
+    "action plan": r"action-plan",
+    "monitoring and evaluation framework": r"monitoring|m-?and-?e|m-?e-framework",
+}
+
+
+def task_blocks(body):
+    return re.findall(r"```task\n(.*?)```", body, re.S)
+
+
+def trainer_blocks(body):
+    """[(task id or "", text)] of every ```trainer fence."""
+    return [(m.group(1) or "", m.group(2))
+            for m in re.finditer(r"^```trainer(?: +([a-z0-9-]+))? *\n(.*?)^```", body, re.S | re.M)]
+
+
+def review_tasks(body):
+    """Ids of the tasks a trainer grades: type review, or confirm: trainer."""
+    out = []
+    for t in task_blocks(body):
+        m = re.search(r"^id: *([a-z0-9-]+)", t, re.M)
+        if m and (re.search(r"^type: *review\s*$", t, re.M) or re.search(r"^confirm: *trainer", t, re.M)):
+            out.append(m.group(1))
+    return out
+
+
+def has_marking_grid(text):
+    """A Markdown table whose header names a criterion and points."""
+    for line in text.splitlines():
+        cells = [c.strip().lower() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and any("criterion" in c for c in cells) and any("point" in c for c in cells):
+            return True
+    return False
+
+
+@harness.xfail(CONTENT_PENDING)
+def test_every_review_task_has_a_marking_grid_in_a_trainer_block():
+    missing, n = [], 0
+    for c in courses():
+        for m in modules(c):
+            for p in lessons(m):
+                _, body = split(p)
+                blocks = dict(trainer_blocks(body))
+                for t in review_tasks(body):
+                    n += 1
+                    if t not in blocks or not has_marking_grid(blocks[t]):
+                        missing.append("%s: %s" % (os.path.relpath(p, COURSES), t))
+    assert n > 0 and not missing, "review tasks without a marking grid: %s" % missing
+
+
+@harness.xfail(CONTENT_PENDING)
+def test_every_module_has_a_facilitator_guide_numbered_last():
+    missing = []
+    for c in courses():
+        for m in modules(c):
+            files = all_lessons(m)
+            guides = [p for p in files if p.endswith("-facilitator-guide.md")]
+            if len(guides) != 1 or not is_trainer_lesson(guides[0]) or files[-1] != guides[0]:
+                missing.append(os.path.relpath(m, COURSES))
+                continue
+            _, body = split(guides[0])
+            for word in ("minutes", "group", "discuss"):
+                if word not in body.lower():
+                    missing.append("%s: no %s" % (os.path.relpath(guides[0], COURSES), word))
+    assert not missing, "modules without a facilitator guide: %s" % missing
+
+
+@harness.xfail(CONTENT_PENDING)
+def test_every_course_has_the_six_templates_as_md_and_csv():
+    missing = []
+    for c in courses():
+        d = os.path.join(COURSES, c, "files")
+        names = os.listdir(d) if os.path.isdir(d) else []
+        for what, pat in TEMPLATES.items():
+            for ext in ("md", "csv"):
+                if not any(re.search(pat, n) and n.endswith("." + ext) for n in names):
+                    missing.append("%s: %s (.%s)" % (c, what, ext))
+    assert not missing, "templates missing: %s" % missing
+
+
+def references(course):
+    path = os.path.join(COURSES, course, "references.yaml")
+    if not os.path.exists(path):
+        return None
+    return set(re.findall(r"^- *key: *['\"]?([A-Za-z0-9_:-]+)", open(path, encoding="utf-8").read(), re.M))
+
+
+@harness.xfail(CONTENT_PENDING)
+def test_every_course_has_a_bibliography_with_no_dangling_citation():
+    problems = []
+    for c in courses():
+        keys = references(c)
+        if not keys:
+            problems.append("%s: no references.yaml" % c)
+            continue
+        cited = set()
+        for m in modules(c):
+            for p in all_lessons(m):
+                for group in re.findall(r"\[(@[^\]]+)\]", open(p, encoding="utf-8").read()):
+                    for k in re.findall(r"@([A-Za-z0-9_:-]+)", group):
+                        cited.add(k)
+                        if k not in keys:
+                            problems.append("%s: [@%s] has no entry" % (os.path.relpath(p, COURSES), k))
+        if not cited:
+            problems.append("%s: no lesson cites the bibliography" % c)
+    assert not problems, problems
+
+
+@harness.xfail(CONTENT_PENDING)
+def test_every_course_has_a_pretest():
+    missing = []
+    for c in courses():
+        found = False
+        for m in modules(c):
+            for p in lessons(m):
+                fm, body = split(p)
+                if re.search(r"^pretest: *true\s*$", fm, re.M):
+                    found = found or bool(quiz_blocks(body) or task_blocks(body))
+        if not found:
+            missing.append(c)
+    assert not missing, "courses without a pre-test: %s" % missing
+
+
+@harness.xfail(CONTENT_PENDING)
+def test_cluster_course_has_a_trainer_graded_capstone_action_plan():
+    caps = [p for m in modules("cluster-development") for p in lessons(m)
+            if "capstone" in os.path.basename(p)]
+    assert len(caps) == 1, "no capstone in cluster-development: %s" % caps
+    _, body = split(caps[0])
+    assert "action plan" in body.lower(), caps[0]
+    graded = [t for t in task_blocks(body)
+              if re.search(r"^type: *(review|rubric)\s*$", t, re.M) and re.search(r"^criteria:", t, re.M)]
+    assert graded, "the capstone needs a trainer-graded task with an analytic rubric (criteria:)"
+    assert review_tasks(body), "the capstone task must be graded by a trainer"
+    blocks = dict(trainer_blocks(body))
+    assert any(has_marking_grid(blocks.get(t, "")) for t in review_tasks(body)), \
+        "the capstone needs a marking grid in its trainer block"
 
 
 if __name__ == "__main__":

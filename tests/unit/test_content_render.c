@@ -287,7 +287,8 @@ Test(render, ansi_only_when_asked)
     char *a = catalog_lesson_text(l, 80, true);
 
     cr_assert_null(strchr(l->text, '\033'));
-    cr_assert_str_eq(l->text, "Head\n====\n\nSome it and bold and a link[1].\n\n### Small\n\n"
+    /* Without colour, strong emphasis is marked *so*. */
+    cr_assert_str_eq(l->text, "Head\n====\n\nSome it and *bold* and a link[1].\n\n### Small\n\n"
                               "[1] https://x.org\n");
     cr_assert_str_eq(a, "\033[1mHead\033[22m\n====\n\nSome \033[3mit\033[23m and \033[1mbold\033[22m "
                         "and \033[4ma link\033[24m[1].\n\n### \033[1mSmall\033[22m\n\n"
@@ -296,13 +297,14 @@ Test(render, ansi_only_when_asked)
     catalog_unref(cat);
 }
 
-Test(render, code_blocks_are_indented_and_never_wrapped)
+Test(render, code_blocks_are_indented_and_cut_to_the_width)
 {
     struct catalog *cat = mem("```c\nint main(void) { return 0; } /* a rather long line that goes on and on */\n\n  x\n```\n");
     char *t = catalog_lesson_text(mem_lesson(cat), 20, false);
 
-    cr_assert_str_eq(t, "    int main(void) { return 0; } /* a rather long line that goes on and on */\n"
-                        "\n      x\n");
+    /* No line is wider than the width: a long code line goes on below. */
+    cr_assert_str_eq(t, "    int main(void) {\n     return 0; } /*\n    a rather long li\n"
+                        "    ne that goes on\n    and on */\n\n      x\n");
     free(t);
     catalog_unref(cat);
 }
@@ -415,4 +417,78 @@ Test(pathological, deep_nesting_and_long_runs)
     cr_assert_null(cat, "tasks without a type are errors");
     diag_list_clear(&d);
     sbuf_free(&b);
+}
+
+/* ---- the trainer's layer and fitted tables ---- */
+
+Test(render, table_labels_and_underscores_in_text)
+{
+    struct catalog *cat = mem("```table t\nlabels: a_b = First column\na_b,c_d\n1,2\n```\n");
+    const struct lesson *l = mem_lesson(cat);
+
+    cr_assert_str_eq(l->text, "First column  c d\n------------  ---\n           1    2\n");
+    /* Graders still see the names; HTML shows the header as written. */
+    cr_assert_str_eq(l->tables[0]->header[0], "a_b");
+    cr_assert(strstr(l->html, "<th>a_b</th>") != NULL);
+    catalog_unref(cat);
+
+    struct diag_list d = {0};
+    const char *bad = "---\ntitle: T\nminutes: 1\n---\n\n```table t\nlabels: zz = Z\na,b\n1,2\n```\n";
+    cr_assert_null(catalog_load_memory(bad, strlen(bad), &d));
+    cr_assert_str_eq(d.items[0].msg, "table 't': labels: no column 'zz'");
+    diag_list_clear(&d);
+}
+
+Test(render, narrow_tables_become_records_and_no_line_is_too_wide)
+{
+    struct catalog *cat = mem("```table t\nproject,what the agent did\n"
+                              "Atuntaqui,\"Ran the diagnostic with the firms, then the vision\"\n"
+                              "Ambato,Built trust\n```\n");
+    const struct lesson *l = mem_lesson(cat);
+    char *t = catalog_lesson_text(l, 20, false);
+
+    cr_assert_str_eq(t, "project: Atuntaqui\nwhat the agent\n  did: Ran the\n  diagnostic with\n"
+                        "  the firms, then\n  the vision\n\nproject: Ambato\nwhat the agent\n"
+                        "  did: Built trust\n");
+    free(t);
+    t = catalog_lesson_text(l, 40, false);
+    for (char *line = t, *nl; (nl = strchr(line, '\n')); line = nl + 1)
+        cr_assert_leq(render_width(line, (size_t)(nl - line)), 40, "%.*s", (int)(nl - line), line);
+    free(t);
+    catalog_unref(cat);
+}
+
+Test(render, trainer_blocks_only_in_the_trainer_view)
+{
+    struct catalog *cat = mem("Before.\n\n```trainer\nA **model** answer.\n```\n\nAfter.\n");
+    const struct lesson *l = mem_lesson(cat);
+    struct text_view v = {.width = 40, .trainer = true};
+    char *t = catalog_lesson_text_view(l, &v);
+
+    cr_assert_str_eq(l->text, "Before.\n\nAfter.\n");
+    cr_assert(strstr(l->html, "model") == NULL && strstr(l->html, "trainer") == NULL);
+    cr_assert_str_eq(t, "Before.\n\n[Trainer notes]\n| A *model* answer.\n\nAfter.\n");
+    cr_assert(strstr(l->trainer_html, "<aside class=\"trainer\" data-task=\"\">") != NULL);
+    cr_assert(strstr(l->trainer_html, "<strong>model</strong>") != NULL);
+    cr_assert_eq(l->ntrainer_blocks, 1);
+    cr_assert_str_eq(l->trainer_tasks[0], "");
+    cr_assert_str_neq(l->version, l->trainer_version);
+    free(t);
+    catalog_unref(cat);
+}
+
+Test(render, placeholder_left_out_above_the_exercise_and_title_not_repeated)
+{
+    struct catalog *cat = mem("# T\n\nRead this.\n\n```gift\nQ {T}\n```\n");
+    const struct lesson *l = mem_lesson(cat);
+    struct text_view v = {.width = 80, .in_exercise = true};
+    char *t = catalog_lesson_text_view(l, &v);
+
+    cr_assert_str_eq(l->text, "Read this.\n\n[Exercise: use EXERCISE memory/lesson]\n");
+    cr_assert_str_eq(t, "Read this.\n");
+    free(t);
+    t = catalog_lesson_text(l, 80, true);
+    cr_assert_str_eq(t, "Read this.\n\n[Exercise: use EXERCISE memory/lesson]\n");
+    free(t);
+    catalog_unref(cat);
 }

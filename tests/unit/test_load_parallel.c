@@ -24,12 +24,22 @@ Test(load_parallel, renderings_equal_a_serial_render)
     for (size_t i = 0; i < cat->nlessons; i++) {
         const struct lesson *les = cat->by_id[i];
         char *html = render_html(les->doc);
-        char *text = render_text(les->doc, les->full_id, CATALOG_TEXT_WIDTH, false);
+        struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
+                                     .title = les->title};
+        char *text = render_text_opts(les->doc, &o);
         cr_assert_str_eq(les->html, html, "%s: HTML differs", les->full_id);
         cr_assert_str_eq(les->text, text, "%s: text differs", les->full_id);
         cr_assert_null(les->search_line, "%s: the index took its words", les->full_id);
         free(html);
         free(text);
+        if (les->trainer_doc) {
+            html = render_html(les->trainer_doc);
+            text = render_text_opts(les->trainer_doc, &o);
+            cr_assert_str_eq(les->trainer_html, html, "%s: trainer HTML differs", les->full_id);
+            cr_assert_str_eq(les->trainer_text, text, "%s: trainer text differs", les->full_id);
+            free(html);
+            free(text);
+        }
     }
     /* The index was built from the words made on the threads. */
     struct search_result res[8];
