@@ -495,8 +495,10 @@ long auth_pool_wait_estimate_ms(void)
     int ahead = pool.ahead, n = pool.nthreads > 0 ? pool.nthreads : 1;
     double ms = pool.job_ms;
     pthread_mutex_unlock(&pool.mu);
-    /* The jobs ahead share the threads; this one runs after its share. */
-    return (long)((double)(ahead / n + 1) * ms);
+    /* The wait for a thread, not the job's own run: with a thread free it
+     * is 0, so a lone login is never refused however slow a hash is now.
+     * The jobs ahead share the threads. */
+    return (long)((double)(ahead / n) * ms);
 }
 
 void auth_pool_stop(void)

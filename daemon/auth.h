@@ -135,7 +135,8 @@ int auth_submit_verify(const char *pw, size_t len, const char *stored, auth_done
 /* Jobs queued or running now. */
 int auth_pool_busy(void);
 
-/* The wait in ms a job queued now is expected to have before its answer. */
+/* The wait in ms a job queued now is expected to have for a thread (0 when
+ * one is free). */
 long auth_pool_wait_estimate_ms(void);
 
 /* Stops the threads after the job each is running; every job not run is

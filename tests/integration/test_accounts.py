@@ -98,20 +98,26 @@ def test_password_as_literal_is_binary_safe():
 
 def test_wrong_password_and_unknown_name_look_the_same():
     # At the default Argon2id cost, so that the hash, not noise, is timed.
-    real = Campusd(env.tmp, redis=env.redis, extra=["--argon2-m", "19456", "--argon2-t", "2"] + LIMITS).start()
+    # The best of three each: on a shared machine one run can be held up.
+    real = Campusd(env.tmp, redis=env.redis, extra=["--argon2-m", "19456", "--argon2-t", "2",
+                                                    "--login-fail-max", "100"]).start()
+    known, unknown = [], []
     try:
         c = real.client(timeout=60)
         assert c.request('REGISTER carol "carol password"').code == 201
-        t0 = time.time()
-        a = c.request('LOGIN carol "not her password"')
-        t1 = time.time()
-        b = c.request('LOGIN nobody.here "not her password"')
-        t2 = time.time()
+        for _ in range(3):
+            t0 = time.time()
+            a = c.request('LOGIN carol "not her password"')
+            t1 = time.time()
+            b = c.request('LOGIN nobody.here "not her password"')
+            t2 = time.time()
+            assert a.code == b.code == 401 and a.text == b.text, (a, b)
+            known.append(t1 - t0)
+            unknown.append(t2 - t1)
     finally:
         real.stop()
-    assert a.code == b.code == 401 and a.text == b.text, (a, b)
     # Both cost a hash: an unknown name is not answered much faster.
-    assert (t2 - t1) > (t1 - t0) * 0.3, (t1 - t0, t2 - t1)
+    assert min(unknown) > min(known) * 0.3, (known, unknown)
 
 
 def test_auth_resumes_a_session_on_a_new_connection():
