@@ -160,14 +160,16 @@ Test(keys, led_china_items_are_not_arguable)
     cr_assert_str_eq(item(t, "one community")->category, "r");
 }
 
-Test(keys, cathedrals_in_the_desert_in_both_courses)
+/* "Cathedrals in the desert" is taught once, in the LED course; both
+ * foundations quizzes ask a decision about an isolated investment instead of
+ * the missing word: in file order the right option comes first. */
+Test(keys, cathedrals_in_the_desert_is_a_decision_in_both_courses)
 {
     const char *const quizzes[] = { "value-chains/quiz-foundations", "led-foundations/quiz-foundations" };
     for (size_t i = 0; i < 2; i++) {
         const struct gift_question *q = question(quizzes[i], "Cathedrals");
-        cr_expect_float_eq(grade_question(q, "desert"), 100, 1e-9, "%s", quizzes[i]);
-        cr_expect_float_eq(grade_question(q, "the desert"), 100, 1e-9, "%s", quizzes[i]);
-        cr_expect_float_eq(grade_question(q, "the forest"), 0, 1e-9, "%s", quizzes[i]);
+        cr_expect_float_eq(grade_question(q, "a"), 100, 1e-9, "%s", quizzes[i]);
+        cr_expect_float_eq(grade_question(q, "b"), 0, 1e-9, "%s", quizzes[i]);
     }
 }
 
@@ -198,13 +200,15 @@ Test(keys, ambato_plan_gives_no_lead_points_to_the_agent)
 
 /* Every module ends with a quiz of at most 5 attempts whose graded questions
  * all sit in pools larger than one draw, and two attempts draw different
- * sets. */
+ * sets; the cluster course's capstone module ends with its capstone. */
 Test(keys, module_quizzes_limit_attempts_and_draw_from_pools)
 {
     size_t quizzes = 0;
     for (size_t c = 0; c < cat->ncourses; c++)
         for (size_t m = 0; m < cat->courses[c]->nmodules; m++) {
             const struct module *mod = cat->courses[c]->modules[m];
+            if (strstr(mod->path, "-capstone"))
+                continue;
             const struct exercise *ex = mod->lessons[mod->nlessons - 1]->exercise;
             cr_assert_not_null(ex, "%s", mod->path);
             quizzes++;
