@@ -692,7 +692,8 @@ static void render_one(struct lesson *les)
         les->trainer_html = render_html(les->trainer_doc);
         les->trainer_text = render_text_opts(les->trainer_doc, &o);
     }
-    les->search_line = search_doc_line(les->doc);
+    if (!les->trainer)           /* trainer lessons are not in the search index */
+        les->search_line = search_doc_line(les->doc);
 }
 
 static void *render_worker(void *arg)
