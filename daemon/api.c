@@ -19,6 +19,7 @@ static const struct api_route *const route_groups[] = {
     api_routes_progress,
     api_routes_cohort,
     api_routes_cert,
+    api_routes_live,
 };
 
 /* Headers every API answer carries, errors and 304s included: a browser

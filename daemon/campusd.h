@@ -3,9 +3,11 @@
  * header of its own: auth.h (hashing, tokens,
  * names), keys.h (the Redis key schema), scripts.h (the Lua scripts),
  * account.h (cmd-account.c and session.c), cohort.h, cohort-op.h and
- * cohort-time.h (the cohort files). The base library common/ (util.h,
- * proto.h for CTP/1 framing, answer.h) is shared with the course library
- * and the terminal client. HACKING.md says where a change goes. */
+ * cohort-time.h (the cohort files), live.h (live sessions: cmd-live.c,
+ * live-api.c, live-bus.c, live-sse.c, live-poll.c). The base library
+ * common/ (util.h, proto.h for CTP/1 framing, answer.h) is shared with the
+ * course library and the terminal client. HACKING.md says where a change
+ * goes. */
 #ifndef CAMPUSD_H
 #define CAMPUSD_H
 
@@ -28,6 +30,7 @@
 
 struct cmd;
 struct conn;
+struct live_watch;
 struct req;
 struct redisReply;
 
@@ -79,6 +82,9 @@ struct config {
     long cohort_join_fail_max;   /* wrong enrolment codes per account per window */
     long cohort_join_fail_window; /* seconds */
     long cert_valid_days;        /* days a new credential is valid (0: no expiry) */
+    /* live sessions (cmd-live.c, live-bus.c, live-sse.c) */
+    long live_output_max;        /* bytes queued for a live reader before pushes are dropped */
+    long live_sse_max_age;       /* seconds an SSE stream lives, then the browser resumes it */
     char *test_clock;            /* test builds only: a file holding "now" in ms */
 };
 
@@ -303,6 +309,7 @@ extern const struct cmd cmd_group_account[];
 extern const struct cmd cmd_group_progress[];
 extern const struct cmd cmd_group_cohort[];
 extern const struct cmd cmd_group_cert[];
+extern const struct cmd cmd_group_live[];
 
 /* Every verb, in group order, and how many: built by cmd_init. */
 extern const struct cmd **cmd_all;
@@ -359,6 +366,10 @@ struct conn {
     char *user;
     char session[AUTH_TOKEN_HASH_MAX];       /* SHA-256 (hex) of this connection's session token, or "" */
     long long session_created;   /* when that session began (ms since 1970) */
+    bool push_ok;                /* asked for push: HELLO push, LIVE JOIN or LIVE START */
+    bool push_dropped;           /* pushes dropped over live_output_max, until it drains */
+    struct evbuffer *push_wait;  /* pushes held until the answers due are written */
+    struct live_watch *live;     /* the live session it follows (live-bus.c), or NULL */
 };
 
 struct conn *conn_new(struct event_base *base, int fd, const char *addr, SSL *ssl);
@@ -374,11 +385,31 @@ void conn_req_done(struct req *req);
 void conn_hold(struct conn *c, bool hold);
 /* STARTTLS answered: drop pipelined input, upgrade once the answer is out. */
 void conn_begin_starttls(struct conn *c);
+/* Writes a push line (or lines: data is whole "* ..." lines with their
+ * bodies) between answers, after any answer still due. Returns 0, or -1
+ * when it was dropped: the connection is closing, or more than
+ * live_output_max bytes wait for it (then live_conn_drained is called
+ * once it has drained). */
+int conn_push(struct conn *c, const void *data, size_t len);
 /* Begins a drain for shutdown: stop reading, close when idle. */
 void conn_drain_all(void);
 /* Closes every connection at once (end of shutdown). */
 void conn_close_all(void);
 size_t conn_count(void);
+
+/* ---- live-bus.c: what conn.c tells the live code (live.h has the rest) ---- */
+
+/* The connection drained below its output mark after pushes were dropped. */
+void live_conn_drained(struct conn *c);
+/* The connection is closing: it leaves the live room it was in. */
+void live_conn_closed(struct conn *c);
+void live_bus_start(struct event_base *base);
+void live_bus_stop(void);
+void live_bus_tick(void);
+/* True when this process receives live events (its subscriber is up). */
+bool live_bus_up(void);
+/* live-sse.c: ends every event stream (shutdown). */
+void live_sse_stop(void);
 
 /* ---- server.c: listeners, accept, limits, signals ---- */
 
@@ -453,6 +484,11 @@ const char *store_status(void);   /* "up", "down", or why writes are refused */
 int store_command(store_cb *cb, void *priv, const char *fmt, ...);
 int store_command_argv(store_cb *cb, void *priv, int argc, const char **argv, const size_t *argl);
 double store_last_rtt(void);
+/* A new hiredis async context to the store's address, not attached to any
+ * loop (the caller attaches it and owns it), or NULL after logging why;
+ * who names the caller in the log. */
+struct redisAsyncContext;
+struct redisAsyncContext *store_connect_async(const char *who);
 /* The readers of what Redis answers, pure (the reply fuzz harness calls
  * them): the fields of campus:meta from HGETALL (strings owned by the
  * reply, NULL if absent); a setting from CONFIG GET; a field of INFO text.
@@ -495,6 +531,7 @@ extern const struct api_route api_routes_account[];
 extern const struct api_route api_routes_progress[];
 extern const struct api_route api_routes_cohort[];
 extern const struct api_route api_routes_cert[];
+extern const struct api_route api_routes_live[];
 /* Answers r if its path starts with /api/. */
 void api_handle(struct evhttp_request *r, const char *path);
 void api_send_error(struct evhttp_request *r, int code, const char *msg);

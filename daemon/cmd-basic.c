@@ -14,6 +14,17 @@
 
 static void cmd_hello(struct req *req)
 {
+    /* HELLO push: this connection takes push lines ("* ...") between
+     * answers from now on; without it (or LIVE JOIN / LIVE START) it never
+     * sees one. */
+    if (req->args.argc > 1) {
+        if (strcasecmp(req->args.argv[1], "push") != 0) {
+            req_reply(req, 400, "usage: HELLO [push]");
+            return;
+        }
+        if (req->conn)
+            req->conn->push_ok = true;
+    }
     req_kv(req, "server", "campusd %s", CAMPUS_VERSION);
     req_kv(req, "protocol", "CTP/1");
     req_kv(req, "tls", "%s", req->conn && req->conn->tls ? "active"
@@ -24,6 +35,7 @@ static void cmd_hello(struct req *req)
     req_kv(req, "idle-timeout", "%ld", cfg.idle_timeout);
     req_kv(req, "formats", "text md html");
     req_kv(req, "store", "%s", store_status());
+    req_kv(req, "push", "%s", req->conn && req->conn->push_ok ? "on" : "off (HELLO push)");
     /* The issuer's signing key, so a client can pin it on first use. */
     json_t *jwks = cert_jwks();
     json_t *cur = json_array_get(json_object_get(jwks, "keys"), 0);
@@ -163,9 +175,9 @@ static void cmd_starttls(struct req *req)
 
 
 const struct cmd cmd_group_basic[] = {
-    { .name = "HELLO", .run = cmd_hello, .min_args = 0, .max_args = 0, .role = ROLE_ANON,
-      .usage = "HELLO",
-      .help = "Names the server and lists its capabilities and limits." },
+    { .name = "HELLO", .run = cmd_hello, .min_args = 0, .max_args = 1, .role = ROLE_ANON,
+      .usage = "HELLO [push]",
+      .help = "Names the server and lists its capabilities and limits. 'push': take push lines (* ...) between answers." },
     { .name = "PING", .run = cmd_ping, .min_args = 0, .max_args = 1, .role = ROLE_ANON,
       .usage = "PING [store]",
       .help = "Answers PONG. With 'store', checks the round trip to Redis too." },

@@ -17,6 +17,7 @@ static const struct cmd *const groups[] = {
     cmd_group_progress,
     cmd_group_cohort,
     cmd_group_cert,
+    cmd_group_live,
 };
 
 const struct cmd **cmd_all;

@@ -85,6 +85,10 @@ static const struct option_def options[] = {
     I("cohort_join_fail_max", cohort_join_fail_max, "10", 1, 1000000, "wrong enrolment codes per account per window before 429"),
     I("cohort_join_fail_window", cohort_join_fail_window, "900", 1, 86400, "seconds over which wrong enrolment codes count"),
     I("cert_valid_days", cert_valid_days, "0", 0, 36500, "days a new certificate is valid (0: it does not expire)"),
+    I("live_output_max", live_output_max, "262144", 4096, 1073741824,
+      "bytes waiting for a slow live reader past which pushes are dropped (then one RESYNC)"),
+    I("live_sse_max_age", live_sse_max_age, "3600", 1, 86400,
+      "seconds an event stream lives before the server ends it (the browser resumes it)"),
     S("test_clock", test_clock, NULL, "test builds only: a file holding the time in ms that cohorts are paced by"),
 };
 

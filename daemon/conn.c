@@ -22,7 +22,8 @@
  *
  * An idle connection holds no buffer of its own: the parser's line buffer
  * is released when a batch ends with nothing partial, the events for
- * resuming and for the request deadline are made when first needed, and
+ * resuming and for the request deadline are made when first needed, the
+ * buffer of pushes held behind answers goes once they are written, and
  * libevent frees drained buffer chains. */
 #include "campusd.h"
 
@@ -72,6 +73,8 @@ static void conn_set_state(struct conn *c, enum conn_state s)
 static void conn_free(struct conn *c)
 {
     proto_reset(&c->parser);
+    if (c->push_wait)
+        evbuffer_free(c->push_wait);
     if (c->resume_ev)
         event_free(c->resume_ev);
     if (c->deadline_ev)
@@ -169,6 +172,8 @@ void conn_close(struct conn *c, const char *why)
         return;
     log_debug("conn %llu (%s) closed: %s", (unsigned long long)c->id, c->addr, why);
     conn_set_state(c, CONN_CLOSED);
+    if (c->live)
+        live_conn_closed(c);     /* it leaves the room it was in */
     bufferevent_free(c->bev);
     c->bev = NULL;
     if (c->resume_ev)
@@ -272,10 +277,13 @@ static void write_now(struct conn *c)
 
 /* What may follow once output has gone out: a close, the TLS upgrade, more
  * reading. */
+static void push_drain_check(struct conn *c);
+
 static void output_progress(struct conn *c)
 {
     if (c->state == CONN_CLOSED)
         return;
+    push_drain_check(c);
     if (c->state == CONN_CLOSING)
         close_when_flushed(c);
     else if (c->state == CONN_STARTTLS && c->head == NULL &&
@@ -307,6 +315,13 @@ static void conn_flush(struct conn *c)
         req_free(r);
         c->inflight--;
         c->refs--;               /* never the last: the socket's is held until conn_close */
+    }
+    /* Pushes held while answers were due go out once the last is written. */
+    if (c->head == NULL && c->push_wait && evbuffer_get_length(c->push_wait) > 0) {
+        stats.bytes_out += evbuffer_get_length(c->push_wait);
+        evbuffer_add_buffer(out, c->push_wait);
+        evbuffer_free(c->push_wait);         /* made again by the next held push */
+        c->push_wait = NULL;
     }
     if (evbuffer_get_length(out) > (size_t)cfg.output_max) {
         log_warn("conn %llu (%s): output over %ld bytes, closing slow reader",
@@ -558,6 +573,9 @@ static void write_cb(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
 
+    push_drain_check(c);
+    if (c->state == CONN_CLOSED)
+        return;
     if (c->state == CONN_CLOSING)
         close_when_flushed(c);
     else if (c->state == CONN_STARTTLS)
@@ -594,6 +612,60 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         }
         conn_close(c, what & BEV_EVENT_EOF ? "client closed" : "socket error");
     }
+}
+
+/* ---- server push ----
+ * A push line is never written inside an answer: answers are rendered
+ * whole into the output buffer, so anything appended between two of them
+ * is between them. While answers are still due, pushes wait in push_wait
+ * and follow the last of them (so the answer to LIVE JOIN comes before the
+ * first push it brings). What waits for a slow reader is bounded by
+ * live_output_max: past it, pushes are dropped until the output drains
+ * below OUT_LOW, and then the live code is told (live_conn_drained) so it
+ * can send one RESYNC in place of all it dropped. */
+
+static size_t push_queued(const struct conn *c)
+{
+    return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+           (c->push_wait ? evbuffer_get_length(c->push_wait) : 0);
+}
+
+int conn_push(struct conn *c, const void *data, size_t len)
+{
+    if (!c->push_ok || c->state == CONN_CLOSED || c->state == CONN_CLOSING ||
+        c->state == CONN_STARTTLS)
+        return -1;               /* never to a connection that did not ask */
+    if (c->push_dropped || push_queued(c) + len > (size_t)cfg.live_output_max) {
+        if (!c->push_dropped)
+            log_debug("conn %llu (%s): dropping pushes over live_output_max until it drains",
+                      (unsigned long long)c->id, c->addr);
+        c->push_dropped = true;
+        return -1;
+    }
+    if (c->head) {
+        if (c->push_wait == NULL)
+            c->push_wait = evbuffer_new();
+        evbuffer_add(c->push_wait, data, len);
+        return 0;
+    }
+    if (c->write_off) {
+        bufferevent_enable(c->bev, EV_WRITE);
+        c->write_off = false;
+    }
+    evbuffer_add(bufferevent_get_output(c->bev), data, len);
+    stats.bytes_out += len;
+    if (c->processing == 0)
+        write_now(c);
+    return 0;
+}
+
+static void push_drain_check(struct conn *c)
+{
+    if (!c->push_dropped || c->state == CONN_CLOSED || push_queued(c) > OUT_LOW)
+        return;
+    c->push_dropped = false;
+    if (c->live)
+        live_conn_drained(c);
 }
 
 /* STARTTLS: called by the handler after it queued its answer. Input that

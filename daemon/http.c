@@ -39,8 +39,9 @@ void http_send_reply(struct evhttp_request *r, int code, const char *reason, str
 static void handle_healthz(struct evhttp_request *r)
 {
     bool up = store_state() == STORE_UP;
-    json_t *doc = json_pack("{s:s,s:s,s:b,s:I}", "status", up && store_writable() ? "ok" : "degraded",
+    json_t *doc = json_pack("{s:s,s:s,s:b,s:b,s:I}", "status", up && store_writable() ? "ok" : "degraded",
                             "store", store_status(), "store_writable", store_writable(),
+                            "live", live_bus_up(),
                             "uptime", (json_int_t)(time(NULL) - stats.started));
     char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     api_send_json(r, up ? 200 : 503, s, strlen(s));

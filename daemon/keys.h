@@ -134,6 +134,35 @@ char *key_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Hash: credential id -> JSON {"reason", "by", "at" (ms), "index"}. */
 #define KEY_CERT_REVOKED   "campus:{certs}:revoked"
 
+
+/* ---- live sessions (cmd-live.c, live-bus.c) ----
+ * Everything of one cohort's live sessions under its tag {c:ID}. Event ids
+ * count up for the cohort and never go back, across sessions. */
+
+/* Hash: session (ID-N), sessions (count), started (ms), by, state
+ * (live|ended), lesson, anchor, seq (last event id), poll (number of the
+ * last poll), poll_open (0/1), poll_gift (its GIFT text), poll_view (its
+ * JSON view), said (JSON array of the last LIVE_SAID_MAX SAY texts). */
+#define KEY_LIVE          "campus:{c:%s}:live"
+/* List: the session's events as JSON, oldest first, capped at
+ * LIVE_EVENTS_MAX: what a reconnecting SSE client is replayed from. */
+#define KEY_LIVE_EVENTS   "campus:{c:%s}:live:events"
+/* Pub/sub channel: each event as it happens (no data stored). */
+#define KEY_LIVE_CHANNEL  "campus:{c:%s}:live:channel"
+/* The PSUBSCRIBE pattern of those channels (live-bus.c). */
+#define KEY_LIVE_CHANNEL_MATCH "campus:{c:*}:live:channel"
+/* Sorted set: learners present, scored by the end of their lease (ms). */
+#define KEY_LIVE_ROOM     "campus:{c:%s}:live:room"
+/* Hash: the open poll's answers by bucket (option letter, true/false,
+ * right/wrong), and "_right", "_answers". */
+#define KEY_LIVE_TALLY    "campus:{c:%s}:live:tally"
+/* Hash: poll number -> JSON {gift, view, tally}: the polls of session N
+ * (second %s). */
+#define KEY_LIVE_POLLS    "campus:{c:%s}:live:%s:polls"
+/* Hash: "POLL LEARNER" -> JSON {answer, bucket, score, at}: the last answer
+ * of each learner to each poll of session N (second %s). */
+#define KEY_LIVE_ANSWERS  "campus:{c:%s}:live:%s:answers"
+
 /* Entries kept in a learner's event stream (approximately: MAXLEN ~). */
 #define KEYS_EVENTS_MAX 5000
 /* Sessions kept per account; the oldest goes when a new one would pass it. */

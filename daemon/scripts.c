@@ -9,6 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The tally of the open poll as JSON, from its hash: "_answers" learners
+ * have answered, "_right" of them rightly, the rest counts per bucket. */
+#define LIVE_TALLY_LUA \
+    "local function tally(k, n, closed)\n" \
+    "  local t = redis.call('HGETALL', k)\n" \
+    "  local c, a, r, any = {}, 0, 0, false\n" \
+    "  for i = 1, #t, 2 do\n" \
+    "    local v = tonumber(t[i + 1])\n" \
+    "    if t[i] == '_answers' then a = v elseif t[i] == '_right' then r = v\n" \
+    "    elseif v > 0 then c[t[i]] = v; any = true end\n" \
+    "  end\n" \
+    "  local cj = any and cjson.encode(c) or '{}'\n" \
+    "  return '{\"poll\":' .. tonumber(n) .. ',\"answers\":' .. a .. ',\"right\":' .. r .." \
+    " ',\"counts\":' .. cj .. ',\"closed\":' .. (closed and 'true' or 'false') .. '}'\n" \
+    "end\n"
+
 static const char *const sources[SCRIPT_COUNT] = {
     [SCRIPT_REGISTER] =
         "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
@@ -328,6 +344,123 @@ static const char *const sources[SCRIPT_COUNT] = {
         "  table.insert(out, redis.call('HGETALL', KEYS[4]))\n"
         "end\n"
         "return out\n",
+
+    /* ---- live sessions ---- */
+    [SCRIPT_LIVE_CTX] =
+        "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+        "redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', ARGV[2])\n"
+        "return {redis.call('SISMEMBER', KEYS[2], ARGV[1]),"
+        " redis.call('ZSCORE', KEYS[3], ARGV[1]) and 1 or 0, redis.call('HGETALL', KEYS[4]),"
+        " redis.call('ZCARD', KEYS[5]), redis.call('HGETALL', KEYS[6])}\n",
+
+    [SCRIPT_LIVE_START] =
+        "local s = redis.call('HMGET', KEYS[1], 'state', 'session', 'started', 'seq')\n"
+        "if s[1] == 'live' then return {0, s[2], s[3], s[4] or '0'} end\n"
+        "local n = redis.call('HINCRBY', KEYS[1], 'sessions', 1)\n"
+        "local id = ARGV[1] .. '-' .. n\n"
+        "redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])\n"
+        "redis.call('HSET', KEYS[1], 'session', id, 'started', ARGV[3], 'by', ARGV[2], 'state', 'live',"
+        " 'lesson', '', 'anchor', '', 'poll', 0, 'poll_open', 0, 'poll_gift', '', 'poll_view', '',"
+        " 'said', '[]')\n"
+        "redis.call('HSETNX', KEYS[1], 'seq', 0)\n"
+        "return {1, id, ARGV[3], redis.call('HGET', KEYS[1], 'seq')}\n",
+
+    /* Numbers an event, keeps it, applies its fields to the state and
+     * publishes it, in that order: a reader of the state never misses an
+     * event newer than the seq it read. */
+    [SCRIPT_LIVE_EVENT] =
+        "local s = redis.call('HMGET', KEYS[1], 'state', 'session')\n"
+        "if s[1] ~= 'live' or s[2] ~= ARGV[2] then return 0 end\n"
+        "local id = redis.call('HINCRBY', KEYS[1], 'seq', 1)\n"
+        "local ev = '{\"id\":' .. id .. ',\"type\":\"' .. ARGV[3] .. '\",\"session\":\"' .. ARGV[2]"
+        " .. '\",\"data\":' .. ARGV[4] .. '}'\n"
+        "redis.call('RPUSH', KEYS[2], ev)\n"
+        "redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)\n"
+        "for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end\n"
+        "if ARGV[3] == 'say' then\n"
+        "  local said = cjson.decode(redis.call('HGET', KEYS[1], 'said') or '[]')\n"
+        "  table.insert(said, cjson.decode(ARGV[4]).text)\n"
+        "  while #said > tonumber(ARGV[6]) do table.remove(said, 1) end\n"
+        "  redis.call('HSET', KEYS[1], 'said', cjson.encode(said))\n"
+        "elseif ARGV[3] == 'end' then\n"
+        "  redis.call('HSET', KEYS[1], 'state', 'ended', 'poll_open', 0)\n"
+        "end\n"
+        "redis.call('PUBLISH', ARGV[1], ev)\n"
+        "return id\n",
+
+    [SCRIPT_LIVE_POLL] =
+        "local s = redis.call('HMGET', KEYS[1], 'state', 'session', 'poll_open')\n"
+        "if s[1] ~= 'live' or s[2] ~= ARGV[2] then return 0 end\n"
+        "if s[3] == '1' then return -1 end\n"
+        "local n = redis.call('HINCRBY', KEYS[1], 'poll', 1)\n"
+        "local view = '{\"id\":' .. n .. ',' .. ARGV[3]\n"
+        "redis.call('HSET', KEYS[1], 'poll_open', 1, 'poll_gift', ARGV[4], 'poll_view', view)\n"
+        "redis.call('DEL', KEYS[3])\n"
+        "redis.call('HSET', KEYS[4], n, '{\"gift\":' .. cjson.encode(ARGV[4]) .. ',\"view\":' .. view .. '}')\n"
+        "local id = redis.call('HINCRBY', KEYS[1], 'seq', 1)\n"
+        "local ev = '{\"id\":' .. id .. ',\"type\":\"poll\",\"session\":\"' .. ARGV[2] .. '\",\"data\":' .. view .. '}'\n"
+        "redis.call('RPUSH', KEYS[2], ev)\n"
+        "redis.call('LTRIM', KEYS[2], -tonumber(ARGV[5]), -1)\n"
+        "redis.call('PUBLISH', ARGV[1], ev)\n"
+        "return {n, id}\n",
+
+    /* The last answer of a learner counts: the one before leaves its bucket. */
+    [SCRIPT_LIVE_ANSWER] =
+        LIVE_TALLY_LUA
+        "local s = redis.call('HMGET', KEYS[1], 'state', 'session', 'poll', 'poll_open', 'seq')\n"
+        "if s[1] ~= 'live' or s[2] ~= ARGV[2] then return 0 end\n"
+        "if s[4] ~= '1' or s[3] ~= ARGV[3] then return -1 end\n"
+        "local f = ARGV[3] .. ' ' .. ARGV[4]\n"
+        "local old = redis.call('HGET', KEYS[2], f)\n"
+        "if old then\n"
+        "  local o = cjson.decode(old)\n"
+        "  redis.call('HINCRBY', KEYS[3], o.bucket, -1)\n"
+        "  if o.right then redis.call('HINCRBY', KEYS[3], '_right', -1) end\n"
+        "else\n"
+        "  redis.call('HINCRBY', KEYS[3], '_answers', 1)\n"
+        "end\n"
+        "redis.call('HSET', KEYS[2], f, ARGV[5])\n"
+        "redis.call('HINCRBY', KEYS[3], ARGV[6], 1)\n"
+        "if ARGV[7] == '1' then redis.call('HINCRBY', KEYS[3], '_right', 1) end\n"
+        "local t = tally(KEYS[3], s[3], false)\n"
+        "redis.call('PUBLISH', ARGV[1], '{\"id\":' .. s[5] .. ',\"type\":\"tally\",\"trainer\":true,"
+        "\"session\":\"' .. ARGV[2] .. '\",\"data\":' .. t .. '}')\n"
+        "return t\n",
+
+    [SCRIPT_LIVE_CLOSE] =
+        LIVE_TALLY_LUA
+        "local s = redis.call('HMGET', KEYS[1], 'state', 'session', 'poll', 'poll_open')\n"
+        "if s[1] ~= 'live' or s[2] ~= ARGV[2] then return 0 end\n"
+        "if s[4] ~= '1' then return -1 end\n"
+        "redis.call('HSET', KEYS[1], 'poll_open', 0)\n"
+        "local t = tally(KEYS[3], s[3], true)\n"
+        "local p = redis.call('HGET', KEYS[4], s[3])\n"
+        "if p then\n"
+        "  redis.call('HSET', KEYS[4], s[3], string.sub(p, 1, -2) .. ',\"tally\":' .. t .. '}')\n"
+        "end\n"
+        "local id = redis.call('HINCRBY', KEYS[1], 'seq', 1)\n"
+        "local ev = '{\"id\":' .. id .. ',\"type\":\"tally\",\"session\":\"' .. ARGV[2] .. '\",\"data\":' .. t .. '}'\n"
+        "redis.call('RPUSH', KEYS[2], ev)\n"
+        "redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)\n"
+        "redis.call('PUBLISH', ARGV[1], ev)\n"
+        "return t\n",
+
+    [SCRIPT_LIVE_PRESENCE] =
+        "local s = redis.call('HMGET', KEYS[1], 'state', 'session', 'seq')\n"
+        "if s[1] ~= 'live' then return -1 end\n"
+        "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])\n"
+        "local ch\n"
+        "if ARGV[2] == '+' then\n"
+        "  ch = redis.call('ZADD', KEYS[2], tonumber(ARGV[4]) + tonumber(ARGV[5]), ARGV[3])\n"
+        "else\n"
+        "  ch = redis.call('ZREM', KEYS[2], ARGV[3])\n"
+        "end\n"
+        "local n = redis.call('ZCARD', KEYS[2])\n"
+        "if ch > 0 then\n"
+        "  redis.call('PUBLISH', ARGV[1], '{\"id\":' .. s[3] .. ',\"type\":\"room\",\"trainer\":true,"
+        "\"session\":\"' .. s[2] .. '\",\"data\":{\"room\":' .. n .. '}}')\n"
+        "end\n"
+        "return n\n",
 };
 
 /* The shape of each script's call: how many keys and how many other
@@ -372,6 +505,13 @@ static const struct script_shape {
     [SCRIPT_COHORT_ROW]      = { 2, 2, 0, 0 },
     [SCRIPT_COHORT_MINE]     = { 2, 2, 0, 0 },
     [SCRIPT_COHORT_PROGRESS] = { 3, 3, 0, 0 },
+    [SCRIPT_LIVE_CTX]        = { 6, 6, 2, 2 },
+    [SCRIPT_LIVE_START]      = { 4, 4, 3, 3 },
+    [SCRIPT_LIVE_EVENT]      = { 2, 2, 6, ARGS_ANY },   /* [field value]* */
+    [SCRIPT_LIVE_POLL]       = { 4, 4, 5, 5 },
+    [SCRIPT_LIVE_ANSWER]     = { 3, 3, 7, 7 },
+    [SCRIPT_LIVE_CLOSE]      = { 4, 4, 3, 3 },
+    [SCRIPT_LIVE_PRESENCE]   = { 2, 2, 5, 5 },
 };
 
 bool script_shape_fits(enum script_id id, int nkeys, int nargs)

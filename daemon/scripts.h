@@ -40,6 +40,16 @@ enum script_id {
     SCRIPT_COHORT_ROW,    /* K: meta learners; A: - -> {{name, course, start, tz, closed}, nlearners} */
     SCRIPT_COHORT_MINE,   /* K: teaches cohorts; A: - -> {teaches, cohort ids} */
     SCRIPT_COHORT_PROGRESS,/* K: done passed events; A: - -> {done lessons, passed exercises, last event id} */
+    /* live sessions (cmd-live.c, live-bus.c); every one checks the session named is the live one */
+    SCRIPT_LIVE_CTX,      /* K: meta trainers learners live room tally; A: user now -> 0 no cohort
+                           * | {trainer, learner, live-flat, room, tally-flat} */
+    SCRIPT_LIVE_START,    /* K: live events tally room; A: cohort by now -> {1 new | 0 already, session, started, seq} */
+    SCRIPT_LIVE_EVENT,    /* K: live events; A: channel session type data max said_max [field value]* -> id | 0 not live */
+    SCRIPT_LIVE_POLL,     /* K: live events tally polls; A: channel session view-tail gift max -> {poll, id} | 0 | -1 one open */
+    SCRIPT_LIVE_ANSWER,   /* K: live answers tally; A: channel session poll learner record bucket right
+                           * -> tally-json | 0 not live | -1 no such open poll */
+    SCRIPT_LIVE_CLOSE,    /* K: live events tally polls; A: channel session max -> tally-json | 0 | -1 no open poll */
+    SCRIPT_LIVE_PRESENCE, /* K: live room; A: channel op user now lease -> room count | -1 not live */
     SCRIPT_COUNT
 };
 

@@ -212,6 +212,7 @@ static void begin_shutdown(void)
     if (server.tls_listener)
         evconnlistener_disable(server.tls_listener);
     conn_drain_all();
+    live_sse_stop();             /* browsers resume their streams elsewhere */
     drain_deadline = now_mono() + (double)cfg.shutdown_timeout;
     drain_timer = event_new(server.base, -1, EV_PERSIST, shutdown_tick, NULL);
     struct timeval tv = { 0, 50000 };
@@ -238,6 +239,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     embed_restart_if_needed();
     exercise_review_repair_tick();
     cohort_tick();
+    live_bus_tick();
 }
 
 int server_run(int worker_id, SSL_CTX *ssl_ctx)
@@ -279,6 +281,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     }
     if (rc == 0) {
         store_start(server.base, &cfg);
+        live_bus_start(server.base);
         log_info("worker %d ready: ctp %s:%ld, tls %ld, http %ld", worker_id, cfg.bind,
                  cfg.text_port, server.tls_listener ? cfg.tls_port : 0L, cfg.http_port);
         event_base_dispatch(server.base);
@@ -288,6 +291,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     /* Whatever is still open goes now; requests still waiting on Redis are
      * answered into the void by store_stop, which frees them. */
     conn_close_all();
+    live_sse_stop();
     http_stop();
     read_cache_free();
     ctz_cache_free();
@@ -296,6 +300,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     if (server.tls_listener)
         evconnlistener_free(server.tls_listener);
     auth_pool_stop();            /* hashes in flight answer 503 before the store goes */
+    live_bus_stop();
     store_stop();
     if (drain_timer)
         event_free(drain_timer);

@@ -576,13 +576,15 @@ static void disconnect_cb(const redisAsyncContext *ac, int status)
     schedule_reconnect();
 }
 
-static void connect_now(void)
+/* A new async context to the address the store uses (host:port or a unix
+ * socket), not yet attached to a loop. NULL after logging why. The live
+ * bus (live-bus.c) connects its subscriber through here too, so whatever
+ * moves the store to another address moves both. */
+redisAsyncContext *store_connect_async(const char *who)
 {
     const char *addr = st.cfg->redis;
     redisAsyncContext *ac;
 
-    if (st.ac || st.stopping)
-        return;
     if (addr[0] == '/') {
         ac = redisAsyncConnectUnix(addr);
     } else {
@@ -594,9 +596,22 @@ static void connect_now(void)
         ac = redisAsyncConnect(host, port);
     }
     if (ac == NULL || ac->err) {
-        log_warn("store: cannot connect to %s: %s", addr, ac ? ac->errstr : "out of memory");
+        log_warn("%s: cannot connect to %s: %s", who, addr, ac ? ac->errstr : "out of memory");
         if (ac)
             redisAsyncFree(ac);
+        return NULL;
+    }
+    return ac;
+}
+
+static void connect_now(void)
+{
+    redisAsyncContext *ac;
+
+    if (st.ac || st.stopping)
+        return;
+    ac = store_connect_async("store");
+    if (ac == NULL) {
         schedule_reconnect();
         return;
     }

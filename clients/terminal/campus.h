@@ -114,6 +114,9 @@ struct net {
     unsigned long long raw_in, raw_out;  /* bytes on the socket before TLS */
     int timeout_ms;
     bool tls;
+    bool keep_pushes;                /* keep push lines read between responses (live) */
+    struct resp *pushes;             /* ... here, oldest first */
+    size_t npushes;
 };
 
 /* Connects to server ("host[:port]" or "tls://host[:port]"), reads the
@@ -135,6 +138,12 @@ int net_flush(struct net *n, char *err, size_t errlen);
 /* Reads the next response into r (r is overwritten). Returns 0, or -1 when
  * the connection failed or the server broke the framing (err set). */
 int net_read(struct net *n, struct resp *r, char *err, size_t errlen);
+/* The next push line ("* ..."; its text without the "* ", code 0, body if
+ * any): one kept while reading responses, else read from the socket (a
+ * response there is an error: nothing was asked). Returns 0 or -1. */
+int net_read_push(struct net *n, struct resp *r, char *err, size_t errlen);
+/* True when bytes are already read but not parsed (poll() would not say). */
+bool net_buffered(const struct net *n);
 /* Bytes written and read on the socket, TLS records included. */
 unsigned long long net_bytes_out(const struct net *n);
 unsigned long long net_bytes_in(const struct net *n);
@@ -407,6 +416,9 @@ int cmd_review(struct ctx *ctx, int argc, char **argv);
 /* cmd-cohort.c */
 int cmd_cohort(struct ctx *ctx, int argc, char **argv);
 int cmd_grades(struct ctx *ctx, int argc, char **argv);
+/* live.c: campus live COHORT (follow the trainer) and campus live --lead
+ * COHORT (the trainer's console). */
+int cmd_live(struct ctx *ctx, int argc, char **argv);
 
 /* cmd-cert.c */
 int cmd_cert(struct ctx *ctx, int argc, char **argv);

@@ -50,6 +50,8 @@ const struct command cmd_table[] = {
       "cohorts of a course: pacing, enrolment, roster and grades (enrol reads a CSV file, - for stdin)" },
     { "grades", cmd_grades, 2, 2, "grades ID FILE",
       "saves a cohort's gradebook CSV (Moodle's export shape) to FILE (- for stdout)" },
+    { "live", cmd_live, 1, 2, "live COHORT | live --lead COHORT",
+      "follows a cohort's live session (lessons, what the trainer says, polls); --lead: the trainer's console" },
     { "cert", cmd_cert, 1, 2, "cert COURSE [FILE] | cert list",
       "saves your certificate of a course (default COURSE.jwt, - for stdout); list: yours" },
     { "verify", cmd_verify, 1, 1, "verify FILE [--online]",
@@ -74,6 +76,7 @@ const struct command cmd_table[] = {
 static const struct command_opts command_opts[] = {
     { "read", "--width=,--stats" },
     { "verify", "--online" },
+    { "live", "--lead" },
     { "login", "--user=,--password-stdin" },
     { "register", "--password-stdin" },
     { "passwd", "--password-stdin" },

@@ -263,71 +263,145 @@ static int write_all(struct net *n, const char *p, size_t len, char *err, size_t
     return 0;
 }
 
+/* Parses the next status line or push line in the input, with its body.
+ * Returns 1 with r filled (*push says which: a push has code 0 and its
+ * line after "* " as text), 0 when more bytes are needed, -1 on a framing
+ * error. */
+static int parse_item(struct net *n, struct resp *r, bool *push, char *err, size_t errlen)
+{
+    char *start = n->in + n->in_off;
+    size_t avail = n->in_len - n->in_off;
+    char *nl = avail ? memchr(start, '\n', avail) : NULL;
+
+    if (nl == NULL) {
+        if (avail > NET_LINE_MAX) {
+            seterr(err, errlen, "the server sent a line too long to be a status line");
+            return -1;
+        }
+        return 0;
+    }
+    size_t llen = (size_t)(nl - start);
+    if (llen > 0 && start[llen - 1] == '\r')
+        llen--;
+    int code = 0;
+    char *text;
+    long long blen = -1;
+    *push = start[0] == '*';
+    if (*push) {
+        /* "* WORD ... [{N}]": the text after "* ", a body when it ends in {N}. */
+        size_t tl = llen > 2 ? llen - 2 : 0;
+        const char *t = start + (llen > 2 ? 2 : llen);
+        if (tl > 3 && t[tl - 1] == '}') {
+            const char *open = t + tl - 2;
+            while (open > t && *open >= '0' && *open <= '9')
+                open--;
+            if (*open == '{' && open > t && open[-1] == ' ' && open + 1 < t + tl - 1) {
+                blen = strtoll(open + 1, NULL, 10);
+                tl = (size_t)(open - 1 - t);
+            }
+        }
+        text = xstrndup(t, tl);
+    } else if (resp_status_parse(start, llen, &code, &text, &blen) < 0) {
+        seterr(err, errlen, "the server sent something that is not CTP/1: %.60s", start);
+        return -1;
+    }
+    if (blen > NET_BODY_MAX) {
+        free(text);
+        seterr(err, errlen, "the server announced a body too large (%lld bytes)", blen);
+        return -1;
+    }
+    size_t head = (size_t)(nl - start) + 1;
+    if (blen >= 0) {
+        size_t need = head + (size_t)blen;
+        if (n->in_len - n->in_off < need + 2) {
+            free(text);          /* parsed again once the body is in */
+            return 0;
+        }
+        r->body = xstrndup(start + head, (size_t)blen);
+        r->body_len = (size_t)blen;
+        /* the CRLF after the body (a bare LF is accepted) */
+        size_t after = start[need] == '\r' ? 2 : 1;
+        n->in_off += need + after;
+    } else {
+        n->in_off += head;
+    }
+    r->code = code;
+    r->text = text;
+    return 1;
+}
+
+static int fill_or_fail(struct net *n, char *err, size_t errlen)
+{
+    ssize_t got = fill(n);
+    if (got == 0) {
+        seterr(err, errlen, "the server closed the connection");
+        return -1;
+    }
+    if (got < 0) {
+        seterr(err, errlen, "connection lost: %s",
+               errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" :
+               errno ? strerror(errno) : "TLS error");
+        return -1;
+    }
+    return 0;
+}
+
 int net_read(struct net *n, struct resp *r, char *err, size_t errlen)
 {
     resp_free(r);
     for (;;) {
-        char *start = n->in + n->in_off;
-        size_t avail = n->in_len - n->in_off;
-        char *nl = avail ? memchr(start, '\n', avail) : NULL;
-        if (nl == NULL) {
-            if (avail > NET_LINE_MAX) {
-                seterr(err, errlen, "the server sent a line too long to be a status line");
-                return -1;
+        bool push;
+        int rc = parse_item(n, r, &push, err, errlen);
+        if (rc < 0)
+            return -1;
+        if (rc == 1 && !push)
+            return 0;
+        if (rc == 1) {
+            /* A push between responses: kept for the live console, else
+             * dropped (this connection did not ask for it). */
+            if (n->keep_pushes) {
+                n->pushes = xrealloc(n->pushes, (n->npushes + 1) * sizeof(*n->pushes));
+                n->pushes[n->npushes++] = *r;
+                memset(r, 0, sizeof(*r));
+            } else {
+                resp_free(r);
             }
-            goto more;
-        }
-        size_t llen = (size_t)(nl - start);
-        if (llen > 0 && start[llen - 1] == '\r')
-            llen--;
-        if (start[0] == '*') {          /* server push: not asked for, skipped */
-            n->in_off += (size_t)(nl - start) + 1;
             continue;
         }
-        int code;
-        char *text;
-        long long blen;
-        if (resp_status_parse(start, llen, &code, &text, &blen) < 0) {
-            seterr(err, errlen, "the server sent something that is not CTP/1: %.60s", start);
+        if (fill_or_fail(n, err, errlen) < 0)
             return -1;
-        }
-        if (blen > NET_BODY_MAX) {
-            free(text);
-            seterr(err, errlen, "the server announced a body too large (%lld bytes)", blen);
-            return -1;
-        }
-        size_t head = (size_t)(nl - start) + 1;
-        if (blen >= 0) {
-            size_t need = head + (size_t)blen;
-            if (n->in_len - n->in_off < need + 2) {
-                free(text);      /* parsed again once the body is in */
-                goto more;
-            }
-            start = n->in + n->in_off;
-            r->body = xstrndup(start + head, (size_t)blen);
-            r->body_len = (size_t)blen;
-            /* the CRLF after the body (a bare LF is accepted) */
-            size_t after = start[need] == '\r' ? 2 : 1;
-            n->in_off += need + after;
-        } else {
-            n->in_off += head;
-        }
-        r->code = code;
-        r->text = text;
-        return 0;
-more:;
-        ssize_t got = fill(n);
-        if (got == 0) {
-            seterr(err, errlen, "the server closed the connection");
-            return -1;
-        }
-        if (got < 0) {
-            seterr(err, errlen, "connection lost: %s",
-                   errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" :
-                   errno ? strerror(errno) : "TLS error");
-            return -1;
-        }
     }
+}
+
+int net_read_push(struct net *n, struct resp *r, char *err, size_t errlen)
+{
+    resp_free(r);
+    if (n->npushes > 0) {
+        *r = n->pushes[0];
+        memmove(n->pushes, n->pushes + 1, (n->npushes - 1) * sizeof(*n->pushes));
+        n->npushes--;
+        return 0;
+    }
+    for (;;) {
+        bool push;
+        int rc = parse_item(n, r, &push, err, errlen);
+        if (rc < 0)
+            return -1;
+        if (rc == 1 && push)
+            return 0;
+        if (rc == 1) {
+            seterr(err, errlen, "an answer nothing asked for: %d %.60s", r->code, r->text);
+            resp_free(r);
+            return -1;
+        }
+        if (fill_or_fail(n, err, errlen) < 0)
+            return -1;
+    }
+}
+
+bool net_buffered(const struct net *n)
+{
+    return n->npushes > 0 || n->in_len > n->in_off || (n->ssl && SSL_pending(n->ssl) > 0);
 }
 
 int net_open(struct net *n, const char *server, bool no_tls, int timeout_ms,
@@ -391,6 +465,11 @@ void net_close(struct net *n)
     free(n->in);
     n->in = NULL;
     n->in_len = n->in_cap = n->in_off = 0;
+    for (size_t i = 0; i < n->npushes; i++)
+        resp_free(&n->pushes[i]);
+    free(n->pushes);
+    n->pushes = NULL;
+    n->npushes = 0;
     sbuf_free(&n->out);
     n->tls = false;
 }
