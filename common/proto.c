@@ -40,6 +40,15 @@ void proto_reset(struct proto_parser *p)
     proto_init(p, lm, xm);
 }
 
+void proto_release(struct proto_parser *p)
+{
+    if (proto_partial(p))
+        return;
+    free(p->line);
+    p->line = NULL;
+    p->line_len = p->line_cap = 0;
+}
+
 bool proto_partial(const struct proto_parser *p)
 {
     return p->state == PROTO_LITERAL || p->line_len > 0;
