@@ -11,6 +11,8 @@
  *   too high   PAUSED
  *
  *   READING --STARTTLS answered--> STARTTLS --output out, TLS on--> READING
+ *   READING --COMPRESS answered--> READING, the deflate filter put in front
+ *       once the answer is queued (compress_pending until then)
  *   READING, HELD, PAUSED, STARTTLS --fatal error, QUIT, timeout, end of
  *       a shutdown drain--> CLOSING --output flushed--> CLOSED
  *   any --EOF, socket error, output cap, shutdown--> CLOSED
