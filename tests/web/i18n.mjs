@@ -81,7 +81,7 @@ async function start() {
   const log = path.join(tmp, "campusd.log");
   const p = spawn(CAMPUSD, ["--bind", "127.0.0.1", "--text-port", String(text), "--tls-port", "0",
     "--http-port", String(http), "--data", path.join(tmp, "data"), "--courses", path.join(SOURCE, "courses"), "--web", WEB,
-    "--redis", "127.0.0.1:" + rport, "--scrypt-ln", "10"],
+    "--redis", "127.0.0.1:" + rport, "--scrypt-ln", "10", "--argon2-m", "256", "--argon2-t", "1"],
   { stdio: ["ignore", openSync(log, "a"), openSync(log, "a")], env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || "detect_leaks=1" } });
   procs.push(p);
   const url = `http://127.0.0.1:${http}`;
