@@ -100,8 +100,8 @@ async function search(q) {
   const marked = (text) => (terms.length ? String(text).split(re).map((s, i) => (i % 2 ? el("mark", s) : s)) : text);
   const c = (r) => r.lesson.split("/")[0];
   show(t("search"), el("h1", t("searchFor", q)), doc.items.length ? el("ul.outline.hits", doc.items.map((r) =>
-    el("li", { lang: r.lang }, a("#/lesson/" + r.lesson, marked(r.title)), el("div.meta.course-name", ti[c(r)] || c(r)),
-      el("div.snippet", marked(r.snippet))))) : el("p", t("nothingFound")));
+    el("li", el("a", { href: "#/lesson/" + r.lesson, lang: r.lang }, marked(r.title)), el("div.meta.course-name", ti[c(r)] || c(r)),
+      el("div.snippet", { lang: r.lang }, marked(r.snippet))))) : el("p", t("nothingFound")));
 }
 
 /* A course's exercises: score kept, attempts, trainers' comments; a comment
