@@ -721,6 +721,18 @@ void api_handle(struct evhttp_request *r, const char *path);
 void api_send_error(struct evhttp_request *r, int code, const char *msg);
 void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len);
 void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *json);
+/* What the routes' builders share. The body parsed as JSON (a new
+ * reference), or NULL when it is not JSON. */
+json_t *api_body(struct evhttp_request *r);
+/* The body as a JSON object (a new reference), or NULL after answering
+ * 400 "body must be WANT". */
+json_t *api_body_json(struct evhttp_request *r, const char *want);
+/* The query parameter k, or NULL. q is always filled: the caller clears it
+ * with evhttp_clear_headers once done with the value. */
+struct evkeyvalq;
+const char *api_query(struct evhttp_request *r, struct evkeyvalq *q, const char *k);
+/* argv[0..]: verb, sub and, unless NULL, arg (copies); returns the count. */
+int api_argv(char **argv, const char *verb, const char *sub, const char *arg);
 
 /* ---- session.c: sessions: AUTH, LOGOUT, WHOAMI and every checked request ---- */
 

@@ -951,10 +951,7 @@ static int api_attempts(struct evhttp_request *r, char **p, int n, char **argv)
  * optional key is SUBMIT's submission key. */
 static int api_submit(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    size_t len = evbuffer_get_length(in);
-    json_error_t jerr;
-    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
+    json_t *doc = api_body(r);
     json_t *answers = json_object_get(doc, "answers");
     json_t *subkey = json_object_get(doc, "key");
     struct sbuf b = {0};

@@ -758,8 +758,7 @@ static int api_done(struct evhttp_request *r, char **p, int n, char **argv)
     json_t *doc = NULL, *at = NULL, *key = NULL;
 
     if (len > 0 && ct && strncasecmp(ct, "application/json", 16) == 0) {
-        json_error_t jerr;
-        doc = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
+        doc = api_body(r);
         at = json_object_get(doc, "at");
         key = json_object_get(doc, "key");
         if (!json_is_object(doc) || (at && !json_is_integer(at)) || (key && !json_is_string(key))) {
@@ -802,24 +801,12 @@ static int api_progress(struct evhttp_request *r, char **p, int n, char **argv)
 /* GET /api/me/statements?since=... */
 static int api_statements(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
-    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
     struct evkeyvalq params;
+    const char *since = api_query(r, &params, "since");
+    int c = api_argv(argv, "EXPORT", "xapi", since && since[0] ? since : NULL);
 
-    argv[0] = xstrdup("EXPORT");
-    argv[1] = xstrdup("xapi");
-    if (q == NULL)
-        return 2;
-    if (evhttp_parse_query_str(q, &params) == 0) {
-        const char *since = evhttp_find_header(&params, "since");
-        if (since && since[0]) {
-            argv[2] = xstrdup(since);
-            evhttp_clear_headers(&params);
-            return 3;
-        }
-    }
     evhttp_clear_headers(&params);
-    return 2;
+    return c;
 }
 
 const struct api_route api_routes_progress[] = {
