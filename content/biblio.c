@@ -35,6 +35,55 @@ static int yaml_load(struct loader *l, const char *rel, const char *src, size_t 
     return 0;
 }
 
+/* The root of doc when it is a list; otherwise reports what (the file's
+ * shape, "references.yaml must be ...") and returns NULL. */
+static yaml_node_t *yaml_list_root(struct loader *l, const char *rel, yaml_document_t *doc,
+                                   const char *what)
+{
+    yaml_node_t *root = yaml_document_get_root_node(doc);
+
+    if (root == NULL || root->type != YAML_SEQUENCE_NODE) {
+        diag_add(l->diags, DIAG_ERROR, rel, root ? line_of(root) : 1, "%s", what);
+        return NULL;
+    }
+    return root;
+}
+
+/* The entry of the list at it when it is a mapping; otherwise reports
+ * what ("a reference must be ...") and returns NULL. */
+static yaml_node_t *yaml_list_entry(struct loader *l, const char *rel, yaml_document_t *doc,
+                                    yaml_node_item_t *it, const char *what)
+{
+    yaml_node_t *e = yaml_document_get_node(doc, *it);
+
+    if (e == NULL || e->type != YAML_MAPPING_NODE) {
+        diag_add(l->diags, DIAG_ERROR, rel, e ? line_of(e) : 1, "%s", what);
+        return NULL;
+    }
+    return e;
+}
+
+/* The index in fields (n names) of pair p's key in entry e, with its value
+ * in *val; -1 after a warning "unknown <kind> field" for any other key. */
+static int yaml_field(struct loader *l, const char *rel, yaml_document_t *doc, yaml_node_t *e,
+                      yaml_node_pair_t *p, const char *kind, const char *const *fields, int n,
+                      yaml_node_t **val)
+{
+    yaml_node_t *k = yaml_document_get_node(doc, p->key);
+    const char *name = scalar_of(k);
+    int f = 0;
+
+    *val = yaml_document_get_node(doc, p->value);
+    while (name && f < n && strcmp(name, fields[f]) != 0)
+        f++;
+    if (name == NULL || f == n) {
+        diag_add(l->diags, DIAG_WARNING, rel, k ? line_of(k) : line_of(e), "unknown %s field '%s'",
+                 kind, name ? name : "?");
+        return -1;
+    }
+    return f;
+}
+
 /* True when s is a citation key: 1 to 64 of [A-Za-z0-9_:-]. */
 static bool key_valid(const char *s, size_t n)
 {
@@ -57,38 +106,28 @@ void biblio_load(struct loader *l, struct course *c, const char *rel, const char
 
     if (yaml_load(l, rel, src, len, &doc) < 0)
         return;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (root == NULL || root->type != YAML_SEQUENCE_NODE) {
-        diag_add(l->diags, DIAG_ERROR, rel, root ? line_of(root) : 1,
-                 "references.yaml must be a list of entries {key, title, author, year, publisher}");
+    yaml_node_t *root = yaml_list_root(l, rel, &doc,
+        "references.yaml must be a list of entries {key, title, author, year, publisher}");
+    if (root == NULL) {
         yaml_document_delete(&doc);
         return;
     }
     for (yaml_node_item_t *it = root->data.sequence.items.start;
          it < root->data.sequence.items.top; it++) {
-        yaml_node_t *e = yaml_document_get_node(&doc, *it);
-        if (e == NULL || e->type != YAML_MAPPING_NODE) {
-            diag_add(l->diags, DIAG_ERROR, rel, e ? line_of(e) : 1,
-                     "a reference must be a mapping {key, title, author, year, publisher}");
+        yaml_node_t *e = yaml_list_entry(l, rel, &doc, it,
+            "a reference must be a mapping {key, title, author, year, publisher}");
+        if (e == NULL)
             continue;
-        }
         const char *v[7] = {0};
         for (yaml_node_pair_t *p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top;
              p++) {
-            yaml_node_t *k = yaml_document_get_node(&doc, p->key);
-            yaml_node_t *val = yaml_document_get_node(&doc, p->value);
-            const char *name = scalar_of(k);
-            size_t f = 0;
-            while (name && f < 7 && strcmp(name, fields[f]) != 0)
-                f++;
-            if (name == NULL || f == 7) {
-                diag_add(l->diags, DIAG_WARNING, rel, k ? line_of(k) : line_of(e),
-                         "unknown reference field '%s'", name ? name : "?");
+            yaml_node_t *val;
+            int f = yaml_field(l, rel, &doc, e, p, "reference", fields, 7, &val);
+            if (f < 0)
                 continue;
-            }
             if (scalar_of(val) == NULL || *scalar_of(val) == '\0') {
                 diag_add(l->diags, DIAG_ERROR, rel, line_of(val),
-                         "reference field '%s' must be a non-empty string", name);
+                         "reference field '%s' must be a non-empty string", fields[f]);
                 continue;
             }
             v[f] = scalar_of(val);
@@ -322,45 +361,34 @@ void biblio_check(struct loader *l)
 
 void programmes_load(struct loader *l, const char *rel, const char *src, size_t len)
 {
+    static const char *const fields[] = {"id", "title", "summary", "courses"};
     struct catalog *cat = l->cat;
     yaml_document_t doc;
 
     if (yaml_load(l, rel, src, len, &doc) < 0)
         return;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (root == NULL || root->type != YAML_SEQUENCE_NODE) {
-        diag_add(l->diags, DIAG_ERROR, rel, root ? line_of(root) : 1,
-                 "programmes.yaml must be a list of {id, title, summary, courses}");
+    yaml_node_t *root = yaml_list_root(l, rel, &doc,
+                                       "programmes.yaml must be a list of {id, title, summary, courses}");
+    if (root == NULL) {
         yaml_document_delete(&doc);
         return;
     }
     for (yaml_node_item_t *it = root->data.sequence.items.start;
          it < root->data.sequence.items.top; it++) {
-        yaml_node_t *e = yaml_document_get_node(&doc, *it);
-        if (e == NULL || e->type != YAML_MAPPING_NODE) {
-            diag_add(l->diags, DIAG_ERROR, rel, e ? line_of(e) : 1,
-                     "a programme must be a mapping {id, title, summary, courses}");
+        yaml_node_t *e = yaml_list_entry(l, rel, &doc, it,
+                                         "a programme must be a mapping {id, title, summary, courses}");
+        if (e == NULL)
             continue;
-        }
-        const char *id = NULL, *title = NULL, *summary = NULL;
-        yaml_node_t *courses = NULL;
+        yaml_node_t *v[4] = {0};
         for (yaml_node_pair_t *p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top;
              p++) {
-            yaml_node_t *k = yaml_document_get_node(&doc, p->key);
-            yaml_node_t *v = yaml_document_get_node(&doc, p->value);
-            const char *name = scalar_of(k);
-            if (name && strcmp(name, "id") == 0)
-                id = scalar_of(v);
-            else if (name && strcmp(name, "title") == 0)
-                title = scalar_of(v);
-            else if (name && strcmp(name, "summary") == 0)
-                summary = scalar_of(v);
-            else if (name && strcmp(name, "courses") == 0)
-                courses = v;
-            else
-                diag_add(l->diags, DIAG_WARNING, rel, k ? line_of(k) : line_of(e),
-                         "unknown programme field '%s'", name ? name : "?");
+            yaml_node_t *val;
+            int f = yaml_field(l, rel, &doc, e, p, "programme", fields, 4, &val);
+            if (f >= 0)
+                v[f] = val;
         }
+        const char *id = scalar_of(v[0]), *title = scalar_of(v[1]), *summary = scalar_of(v[2]);
+        yaml_node_t *courses = v[3];
         if (id == NULL || !id_valid(id) || title == NULL || *title == '\0' || courses == NULL ||
             courses->type != YAML_SEQUENCE_NODE) {
             diag_add(l->diags, DIAG_ERROR, rel, line_of(e),
