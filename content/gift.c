@@ -394,6 +394,20 @@ static int parse_truefalse(struct gift_ctx *c, struct gift_question *q, struct s
     return 0;
 }
 
+/* One "=answer" piece of a short-answer or numerical question: its text
+ * in *s without the "=" and the "%weight%" (100 when none), where it
+ * starts for a message in *at. Returns 0, or -1 after a bad weight. */
+static int answer_piece(struct gift_ctx *c, struct span piece, struct span *s, const char **at,
+                        double *w)
+{
+    *s = span_trim(piece);
+    *at = s->p;
+    *w = 100;
+    if (s->p[0] == '=')
+        *s = span_trim(span_from(*s, 1));
+    return weight_prefix(c, s, w);
+}
+
 static int parse_short(struct gift_ctx *c, struct gift_question *q, struct span ans)
 {
     struct span *pieces;
@@ -403,12 +417,10 @@ static int parse_short(struct gift_ctx *c, struct gift_question *q, struct span 
 
     q->type = GIFT_SHORT;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct span s = span_trim(pieces[i]);
-        const char *at = s.p;
-        double w = 100;
-        if (s.p[0] == '=')
-            s = span_trim(span_from(s, 1));
-        if (weight_prefix(c, &s, &w) < 0) {
+        struct span s;
+        const char *at;
+        double w;
+        if (answer_piece(c, pieces[i], &s, &at, &w) < 0) {
             rc = -1;
             break;
         }
@@ -453,12 +465,10 @@ static int parse_numerical(struct gift_ctx *c, struct gift_question *q, struct s
     if (too_many(c, n))
         rc = -1;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct span s = span_trim(pieces[i]);
-        const char *at = s.p;
-        double w = 100;
-        if (s.p[0] == '=')
-            s = span_trim(span_from(s, 1));
-        if (weight_prefix(c, &s, &w) < 0) {
+        struct span s;
+        const char *at;
+        double w;
+        if (answer_piece(c, pieces[i], &s, &at, &w) < 0) {
             rc = -1;
             break;
         }
