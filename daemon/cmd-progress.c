@@ -778,9 +778,10 @@ static int api_done(struct evhttp_request *r, char **p, int n, char **argv)
     return argc;
 }
 
-static int api_next(struct evhttp_request *r, char **p, int n, char **argv)
+/* VERB, then the route's one path segment when it has one. */
+static int verb_course(char **argv, const char *verb, char **p, int n)
 {
-    argv[0] = xstrdup("NEXT");
+    argv[0] = xstrdup(verb);
     if (n == 1) {
         argv[1] = xstrdup(p[0]);
         return 2;
@@ -788,14 +789,14 @@ static int api_next(struct evhttp_request *r, char **p, int n, char **argv)
     return 1;
 }
 
+static int api_next(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    return verb_course(argv, "NEXT", p, n);
+}
+
 static int api_progress(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    argv[0] = xstrdup("PROGRESS");
-    if (n == 1) {
-        argv[1] = xstrdup(p[0]);
-        return 2;
-    }
-    return 1;
+    return verb_course(argv, "PROGRESS", p, n);
 }
 
 /* GET /api/me/statements?since=... */
