@@ -182,9 +182,9 @@ static void api_req_error(enum evhttp_request_error err, void *arg)
 static bool file_name_valid(const char *s)
 {
     const char *dot = strchr(s, '.');
-    if (dot == NULL || strchr(dot + 1, '.') || dot == s || (size_t)(dot - s) > 64)
+    if (dot == NULL || strchr(dot + 1, '.') || dot == s || (size_t)(dot - s) > ID_MAX)
         return false;
-    char base[65];
+    char base[ID_MAX + 1];
     memcpy(base, s, (size_t)(dot - s));
     base[dot - s] = '\0';
     return id_valid(base) && id_valid(dot + 1);

@@ -563,8 +563,9 @@ static void co_create(struct cop *op)
             if (i + 1 < a->argc && strcasecmp(a->argv[i + 1], "days") == 0)
                 i++;
         } else if (i == a->argc - 1 && (strchr(s, '\n') || strchr(s, ' '))) {
-            if (strlen(s) != a->argl[i] || a->argl[i] > 65536) {
-                cop_answer(op, 400, "a schedule is lines of text, at most 64 KiB");
+            if (strlen(s) != a->argl[i] || a->argl[i] > COHORT_SCHEDULE_MAX) {
+                cop_answer(op, 400, "a schedule is lines of text, at most %d KiB",
+                           COHORT_SCHEDULE_MAX / 1024);
                 return;
             }
             pace = "dates";
