@@ -456,8 +456,12 @@ void live_bus_stop(void);
 void live_bus_tick(void);
 /* True when this process receives live events (its subscriber is up). */
 bool live_bus_up(void);
-/* live-sse.c: ends every event stream (shutdown). */
+
+/* ---- live-sse.c: Server-Sent Events (live.h has the rest) ---- */
+
+/* Ends every event stream (shutdown). */
 void live_sse_stop(void);
+
 /* ---- compress.c: COMPRESS DEFLATE, a bufferevent filter (RFC 4978's model) ---- */
 
 /* A client's stream that inflates to more than COMPRESS_RATIO_MAX times its
@@ -706,6 +710,8 @@ struct api_route {
     const char *pattern;         /* "/api/ping"; "{name}" stands for one path segment, an id */
     int (*build)(struct evhttp_request *r, char **params, int nparams, char **argv);
 };
+/* The route tables api.c lists: each in the cmd-<group>.c of its verbs,
+ * but COHORT's in cohort-api.c and LIVE's in live-api.c. */
 extern const struct api_route api_routes_basic[];
 extern const struct api_route api_routes_content[];
 extern const struct api_route api_routes_exercise[];
@@ -774,7 +780,7 @@ void reviews_new_reply(struct req *req, const char *user, const char *msg);
 void reviews_new_clear(const char *user, const char *exercise);
 
 
-/* ---- cmd-exercise.c: EXERCISE, SUBMIT, ATTEMPTS, REVIEW, and EXPORT gift ---- */
+/* ---- cmd-exercise.c: EXERCISE, SUBMIT, ATTEMPTS, the handler of EXPORT gift (REVIEW: cmd-review.c) ---- */
 
 /* EXPORT gift COURSE (trainers). */
 void exercise_export_gift(struct req *req);

@@ -66,7 +66,7 @@ static void fail(struct review_op *op, int code, const char *msg)
 /* Points as a trainer types them: a whole number or a half ("7", "7.5"),
  * strictly (arg_parse_ll for the whole part; only ".5" after it), from 0
  * to max. Returns 0 and sets *out, or -1. */
-int review_parse_points(const char *s, size_t len, double max, double *out)
+static int review_parse_points(const char *s, size_t len, double max, double *out)
 {
     const char *dot = memchr(s, '.', len);
     size_t whole = dot ? (size_t)(dot - s) : len;
