@@ -156,6 +156,14 @@ struct state {
     void (*finish)(struct state *);
 };
 
+/* The lesson of a passed field ("course/lesson" or "course/lesson#N")
+ * into id (n bytes). */
+static void passed_lesson(const char *field, char *id, size_t n)
+{
+    snprintf(id, n, "%s", field);
+    id[strcspn(id, "#")] = '\0';
+}
+
 /* A passed quiz or case counts as done: its lesson joins the done hash
  * (a passed id is "course/lesson" or "course/lesson#N"), keeping the time
  * of a DONE when there was one. */
@@ -166,8 +174,7 @@ static void merge_passed(json_t *done, json_t *passed)
 
     json_object_foreach(passed, f, v) {
         char id[256];
-        snprintf(id, sizeof(id), "%s", f);
-        id[strcspn(id, "#")] = '\0';
+        passed_lesson(f, id, sizeof(id));
         if (json_object_get(done, id) == NULL)
             json_object_set(done, id, v);
     }
@@ -398,8 +405,7 @@ static size_t passed_in(const struct catalog *cat, json_t *passed, const struct 
 
     json_object_foreach(passed, f, v) {
         char id[256];
-        snprintf(id, sizeof(id), "%s", f);
-        id[strcspn(id, "#")] = '\0';
+        passed_lesson(f, id, sizeof(id));
         const struct lesson *l = catalog_lesson(cat, id);
         if (l && l->course == c && (m == NULL || l->module == m) && catalog_lesson_counts(l))
             n++;
