@@ -17,7 +17,7 @@ import time
 import harness
 from harness import Env
 
-FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1", "--argon2-m", "256", "--argon2-t", "1"]
 PW = "the password 1"
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
