@@ -147,3 +147,36 @@ void answer_append(struct sbuf *b, const char *id, const char *value)
     }
     sbuf_addc(b, '\n');
 }
+
+bool answer_classify_read(const char *s, size_t nitems,
+                          int (*cat)(const void *arg, const char *key, size_t n), const void *arg,
+                          int *placed)
+{
+    bool ok = true;
+
+    for (size_t i = 0; i < nitems; i++)
+        placed[i] = -1;
+    while (*s && ok) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s)
+            break;
+        size_t klen = strcspn(s, "= \t");
+        int c = cat(arg, s, klen);
+        ok = c >= 0 && s[klen] == '=';
+        s += klen + (ok ? 1 : 0);
+        while (ok) {
+            char *end;
+            long v = strtol(s, &end, 10);
+            ok = end != s && v >= 1 && (size_t)v <= nitems && placed[v - 1] < 0;
+            if (ok)
+                placed[v - 1] = c;
+            s = end;
+            if (*s != ',')
+                break;
+            s++;
+        }
+        ok = ok && (*s == '\0' || *s == ' ' || *s == '\t');
+    }
+    return ok;
+}

@@ -2,6 +2,7 @@
 #ifndef CAMPUS_ANSWER_H
 #define CAMPUS_ANSWER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct answer_entry {
@@ -35,5 +36,14 @@ struct sbuf;
  * further line of value indented by two spaces. An empty value is left
  * out, as a task the learner did not answer. */
 void answer_append(struct sbuf *b, const char *id, const char *value);
+
+/* Reads a classify answer, "key=1,3 key=2": words of a category key
+ * (cat gives its index for the key's n bytes, or -1 for no category), "="
+ * and item numbers from 1 to nitems separated by commas, each item at most
+ * once. placed (nitems slots) gets each item's category, -1 for one not
+ * placed. True when the whole answer has that form. */
+bool answer_classify_read(const char *s, size_t nitems,
+                          int (*cat)(const void *arg, const char *key, size_t n), const void *arg,
+                          int *placed);
 
 #endif

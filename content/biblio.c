@@ -35,6 +35,67 @@ static int yaml_load(struct loader *l, const char *rel, const char *src, size_t 
     return 0;
 }
 
+/* A YAML file that is a list of mappings with named fields, as
+ * references.yaml and programmes.yaml are. */
+#define YAML_LIST_FIELDS_MAX 8
+struct yaml_list {
+    const char *kind;            /* "reference": in "unknown reference field 'x'" */
+    const char *list_msg;        /* the error when the file is not a list */
+    const char *entry_msg;       /* ... and when an entry is not a mapping */
+    const char *const *fields;
+    int nfields;                 /* at most YAML_LIST_FIELDS_MAX */
+    /* When set: whether a field's value may be kept (it reports why not);
+     * a later value of the same field replaces a kept one. */
+    bool (*value_ok)(struct loader *l, const char *rel, const char *field, yaml_node_t *val);
+    /* Each mapping, with the value node of each field (NULL: absent). */
+    void (*entry)(struct loader *l, const char *rel, yaml_document_t *doc, yaml_node_t *e,
+                  yaml_node_t *const *v, void *arg);
+};
+
+/* Loads src as spec says, reporting a syntax error, a file or an entry of
+ * another shape and an unknown field; calls spec->entry for every entry. */
+static void yaml_list_load(struct loader *l, const char *rel, const char *src, size_t len,
+                           const struct yaml_list *spec, void *arg)
+{
+    yaml_document_t doc;
+
+    if (yaml_load(l, rel, src, len, &doc) < 0)
+        return;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (root == NULL || root->type != YAML_SEQUENCE_NODE) {
+        diag_add(l->diags, DIAG_ERROR, rel, root ? line_of(root) : 1, "%s", spec->list_msg);
+        yaml_document_delete(&doc);
+        return;
+    }
+    for (yaml_node_item_t *it = root->data.sequence.items.start;
+         it < root->data.sequence.items.top; it++) {
+        yaml_node_t *e = yaml_document_get_node(&doc, *it);
+        if (e == NULL || e->type != YAML_MAPPING_NODE) {
+            diag_add(l->diags, DIAG_ERROR, rel, e ? line_of(e) : 1, "%s", spec->entry_msg);
+            continue;
+        }
+        yaml_node_t *v[YAML_LIST_FIELDS_MAX] = {0};
+        for (yaml_node_pair_t *p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+            yaml_node_t *val = yaml_document_get_node(&doc, p->value);
+            const char *name = scalar_of(k);
+            int f = 0;
+            while (name && f < spec->nfields && strcmp(name, spec->fields[f]) != 0)
+                f++;
+            if (name == NULL || f == spec->nfields) {
+                diag_add(l->diags, DIAG_WARNING, rel, k ? line_of(k) : line_of(e),
+                         "unknown %s field '%s'", spec->kind, name ? name : "?");
+                continue;
+            }
+            if (spec->value_ok == NULL || spec->value_ok(l, rel, name, val))
+                v[f] = val;
+        }
+        spec->entry(l, rel, &doc, e, v, arg);
+    }
+    yaml_document_delete(&doc);
+}
+
 /* True when s is a citation key: 1 to 64 of [A-Za-z0-9_:-]. */
 static bool key_valid(const char *s, size_t n)
 {
@@ -49,77 +110,65 @@ static bool key_valid(const char *s, size_t n)
     return true;
 }
 
+static const char *const reference_fields[] = {"key", "title", "author", "year", "publisher",
+                                               "url", "trace"};
+
+static bool reference_value_ok(struct loader *l, const char *rel, const char *field,
+                               yaml_node_t *val)
+{
+    if (scalar_of(val) == NULL || *scalar_of(val) == '\0') {
+        diag_add(l->diags, DIAG_ERROR, rel, line_of(val),
+                 "reference field '%s' must be a non-empty string", field);
+        return false;
+    }
+    return true;
+}
+
+static void reference_entry(struct loader *l, const char *rel, yaml_document_t *doc,
+                            yaml_node_t *e, yaml_node_t *const *nodes, void *arg)
+{
+    struct course *c = arg;
+    const char *v[7];
+
+    for (size_t f = 0; f < 7; f++)
+        v[f] = scalar_of(nodes[f]);
+    bool ok = true;
+    for (size_t f = 0; f < 5; f++)
+        if (v[f] == NULL) {
+            diag_add(l->diags, DIAG_ERROR, rel, line_of(e), "reference lacks '%s'",
+                     reference_fields[f]);
+            ok = false;
+        }
+    if (!ok)
+        return;
+    if (!key_valid(v[0], strlen(v[0]))) {
+        diag_add(l->diags, DIAG_ERROR, rel, line_of(e),
+                 "reference key '%s': use 1 to 64 of [A-Za-z0-9_:-]", v[0]);
+        return;
+    }
+    const struct reference *dup = biblio_find(c, v[0], strlen(v[0]));
+    if (dup) {
+        diag_add(l->diags, DIAG_ERROR, rel, line_of(e),
+                 "duplicate reference key '%s' (first at line %d)", v[0], dup->line);
+        return;
+    }
+    c->references = xrealloc(c->references, (c->nreferences + 1) * sizeof(*c->references));
+    c->references[c->nreferences++] = (struct reference){
+        .key = xstrdup(v[0]), .title = xstrdup(v[1]), .author = xstrdup(v[2]),
+        .year = xstrdup(v[3]), .publisher = xstrdup(v[4]), .url = xstrdup(v[5] ? v[5] : ""),
+        .trace = xstrdup(v[6] ? v[6] : ""), .line = line_of(e)};
+}
+
 void biblio_load(struct loader *l, struct course *c, const char *rel, const char *src, size_t len)
 {
-    static const char *const fields[] = {"key", "title", "author", "year", "publisher", "url",
-                                         "trace"};
-    yaml_document_t doc;
-
-    if (yaml_load(l, rel, src, len, &doc) < 0)
-        return;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (root == NULL || root->type != YAML_SEQUENCE_NODE) {
-        diag_add(l->diags, DIAG_ERROR, rel, root ? line_of(root) : 1,
-                 "references.yaml must be a list of entries {key, title, author, year, publisher}");
-        yaml_document_delete(&doc);
-        return;
-    }
-    for (yaml_node_item_t *it = root->data.sequence.items.start;
-         it < root->data.sequence.items.top; it++) {
-        yaml_node_t *e = yaml_document_get_node(&doc, *it);
-        if (e == NULL || e->type != YAML_MAPPING_NODE) {
-            diag_add(l->diags, DIAG_ERROR, rel, e ? line_of(e) : 1,
-                     "a reference must be a mapping {key, title, author, year, publisher}");
-            continue;
-        }
-        const char *v[7] = {0};
-        for (yaml_node_pair_t *p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top;
-             p++) {
-            yaml_node_t *k = yaml_document_get_node(&doc, p->key);
-            yaml_node_t *val = yaml_document_get_node(&doc, p->value);
-            const char *name = scalar_of(k);
-            size_t f = 0;
-            while (name && f < 7 && strcmp(name, fields[f]) != 0)
-                f++;
-            if (name == NULL || f == 7) {
-                diag_add(l->diags, DIAG_WARNING, rel, k ? line_of(k) : line_of(e),
-                         "unknown reference field '%s'", name ? name : "?");
-                continue;
-            }
-            if (scalar_of(val) == NULL || *scalar_of(val) == '\0') {
-                diag_add(l->diags, DIAG_ERROR, rel, line_of(val),
-                         "reference field '%s' must be a non-empty string", name);
-                continue;
-            }
-            v[f] = scalar_of(val);
-        }
-        bool ok = true;
-        for (size_t f = 0; f < 5; f++)
-            if (v[f] == NULL) {
-                diag_add(l->diags, DIAG_ERROR, rel, line_of(e), "reference lacks '%s'",
-                         fields[f]);
-                ok = false;
-            }
-        if (!ok)
-            continue;
-        if (!key_valid(v[0], strlen(v[0]))) {
-            diag_add(l->diags, DIAG_ERROR, rel, line_of(e),
-                     "reference key '%s': use 1 to 64 of [A-Za-z0-9_:-]", v[0]);
-            continue;
-        }
-        const struct reference *dup = biblio_find(c, v[0], strlen(v[0]));
-        if (dup) {
-            diag_add(l->diags, DIAG_ERROR, rel, line_of(e),
-                     "duplicate reference key '%s' (first at line %d)", v[0], dup->line);
-            continue;
-        }
-        c->references = xrealloc(c->references, (c->nreferences + 1) * sizeof(*c->references));
-        c->references[c->nreferences++] = (struct reference){
-            .key = xstrdup(v[0]), .title = xstrdup(v[1]), .author = xstrdup(v[2]),
-            .year = xstrdup(v[3]), .publisher = xstrdup(v[4]), .url = xstrdup(v[5] ? v[5] : ""),
-            .trace = xstrdup(v[6] ? v[6] : ""), .line = line_of(e)};
-    }
-    yaml_document_delete(&doc);
+    static const struct yaml_list spec = {
+        .kind = "reference",
+        .list_msg = "references.yaml must be a list of entries {key, title, author, year, publisher}",
+        .entry_msg = "a reference must be a mapping {key, title, author, year, publisher}",
+        .fields = reference_fields, .nfields = 7,
+        .value_ok = reference_value_ok, .entry = reference_entry,
+    };
+    yaml_list_load(l, rel, src, len, &spec, c);
 }
 
 const struct reference *biblio_find(const struct course *c, const char *key, size_t n)
@@ -320,78 +369,54 @@ void biblio_check(struct loader *l)
     }
 }
 
-void programmes_load(struct loader *l, const char *rel, const char *src, size_t len)
+static void programme_entry(struct loader *l, const char *rel, yaml_document_t *doc,
+                            yaml_node_t *e, yaml_node_t *const *v, void *arg)
 {
     struct catalog *cat = l->cat;
-    yaml_document_t doc;
+    const char *id = scalar_of(v[0]), *title = scalar_of(v[1]), *summary = scalar_of(v[2]);
+    yaml_node_t *courses = v[3];
 
-    if (yaml_load(l, rel, src, len, &doc) < 0)
-        return;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (root == NULL || root->type != YAML_SEQUENCE_NODE) {
-        diag_add(l->diags, DIAG_ERROR, rel, root ? line_of(root) : 1,
-                 "programmes.yaml must be a list of {id, title, summary, courses}");
-        yaml_document_delete(&doc);
+    if (id == NULL || !id_valid(id) || title == NULL || *title == '\0' || courses == NULL ||
+        courses->type != YAML_SEQUENCE_NODE) {
+        diag_add(l->diags, DIAG_ERROR, rel, line_of(e),
+                 "a programme needs id (1 to 64 of [a-z0-9-]), title and a list of courses");
         return;
     }
-    for (yaml_node_item_t *it = root->data.sequence.items.start;
-         it < root->data.sequence.items.top; it++) {
-        yaml_node_t *e = yaml_document_get_node(&doc, *it);
-        if (e == NULL || e->type != YAML_MAPPING_NODE) {
-            diag_add(l->diags, DIAG_ERROR, rel, e ? line_of(e) : 1,
-                     "a programme must be a mapping {id, title, summary, courses}");
-            continue;
-        }
-        const char *id = NULL, *title = NULL, *summary = NULL;
-        yaml_node_t *courses = NULL;
-        for (yaml_node_pair_t *p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top;
-             p++) {
-            yaml_node_t *k = yaml_document_get_node(&doc, p->key);
-            yaml_node_t *v = yaml_document_get_node(&doc, p->value);
-            const char *name = scalar_of(k);
-            if (name && strcmp(name, "id") == 0)
-                id = scalar_of(v);
-            else if (name && strcmp(name, "title") == 0)
-                title = scalar_of(v);
-            else if (name && strcmp(name, "summary") == 0)
-                summary = scalar_of(v);
-            else if (name && strcmp(name, "courses") == 0)
-                courses = v;
-            else
-                diag_add(l->diags, DIAG_WARNING, rel, k ? line_of(k) : line_of(e),
-                         "unknown programme field '%s'", name ? name : "?");
-        }
-        if (id == NULL || !id_valid(id) || title == NULL || *title == '\0' || courses == NULL ||
-            courses->type != YAML_SEQUENCE_NODE) {
-            diag_add(l->diags, DIAG_ERROR, rel, line_of(e),
-                     "a programme needs id (1 to 64 of [a-z0-9-]), title and a list of courses");
-            continue;
-        }
-        bool dup = false;
-        for (size_t j = 0; j < cat->nprogrammes; j++)
-            dup |= strcmp(cat->programmes[j].id, id) == 0;
-        if (dup) {
-            diag_add(l->diags, DIAG_ERROR, rel, line_of(e), "duplicate programme id '%s'", id);
-            continue;
-        }
-        struct programme pr = {.id = xstrdup(id), .title = xstrdup(title),
-                               .summary = xstrdup(summary ? summary : "")};
-        for (yaml_node_item_t *ci = courses->data.sequence.items.start;
-             ci < courses->data.sequence.items.top; ci++) {
-            yaml_node_t *cn = yaml_document_get_node(&doc, *ci);
-            const char *cid = scalar_of(cn);
-            if (cid == NULL || catalog_course(cat, cid) == NULL) {
-                diag_add(l->diags, DIAG_ERROR, rel, cn ? line_of(cn) : line_of(e),
-                         "programme '%s' names unknown course '%s'", id, cid ? cid : "?");
-                continue;
-            }
-            pr.courses = xrealloc(pr.courses, (pr.ncourses + 1) * sizeof(char *));
-            pr.courses[pr.ncourses++] = xstrdup(cid);
-        }
-        cat->programmes = xrealloc(cat->programmes, (cat->nprogrammes + 1) * sizeof(*cat->programmes));
-        cat->programmes[cat->nprogrammes++] = pr;
+    bool dup = false;
+    for (size_t j = 0; j < cat->nprogrammes; j++)
+        dup |= strcmp(cat->programmes[j].id, id) == 0;
+    if (dup) {
+        diag_add(l->diags, DIAG_ERROR, rel, line_of(e), "duplicate programme id '%s'", id);
+        return;
     }
-    yaml_document_delete(&doc);
+    struct programme pr = {.id = xstrdup(id), .title = xstrdup(title),
+                           .summary = xstrdup(summary ? summary : "")};
+    for (yaml_node_item_t *ci = courses->data.sequence.items.start;
+         ci < courses->data.sequence.items.top; ci++) {
+        yaml_node_t *cn = yaml_document_get_node(doc, *ci);
+        const char *cid = scalar_of(cn);
+        if (cid == NULL || catalog_course(cat, cid) == NULL) {
+            diag_add(l->diags, DIAG_ERROR, rel, cn ? line_of(cn) : line_of(e),
+                     "programme '%s' names unknown course '%s'", id, cid ? cid : "?");
+            continue;
+        }
+        pr.courses = xrealloc(pr.courses, (pr.ncourses + 1) * sizeof(char *));
+        pr.courses[pr.ncourses++] = xstrdup(cid);
+    }
+    cat->programmes = xrealloc(cat->programmes, (cat->nprogrammes + 1) * sizeof(*cat->programmes));
+    cat->programmes[cat->nprogrammes++] = pr;
+}
+
+void programmes_load(struct loader *l, const char *rel, const char *src, size_t len)
+{
+    static const char *const fields[] = {"id", "title", "summary", "courses"};
+    static const struct yaml_list spec = {
+        .kind = "programme",
+        .list_msg = "programmes.yaml must be a list of {id, title, summary, courses}",
+        .entry_msg = "a programme must be a mapping {id, title, summary, courses}",
+        .fields = fields, .nfields = 4, .entry = programme_entry,
+    };
+    yaml_list_load(l, rel, src, len, &spec, NULL);
 }
 
 void biblio_free(struct course *c)

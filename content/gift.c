@@ -394,6 +394,26 @@ static int parse_truefalse(struct gift_ctx *c, struct gift_question *q, struct s
     return 0;
 }
 
+/* One "=answer" piece of a short-answer or numerical question: a new
+ * answer of q with the piece's "%weight%" (100 when none), its text in *s
+ * without the "=" and the weight, where it starts (for a message) in *at.
+ * NULL after a bad weight. */
+static struct gift_answer *answer_piece(struct gift_ctx *c, struct gift_question *q,
+                                        struct span piece, struct span *s, const char **at)
+{
+    double w = 100;
+
+    *s = span_trim(piece);
+    *at = s->p;
+    if (s->p[0] == '=')
+        *s = span_trim(span_from(*s, 1));
+    if (weight_prefix(c, s, &w) < 0)
+        return NULL;
+    struct gift_answer *a = add_answer(q);
+    a->weight = w;
+    return a;
+}
+
 static int parse_short(struct gift_ctx *c, struct gift_question *q, struct span ans)
 {
     struct span *pieces;
@@ -403,19 +423,15 @@ static int parse_short(struct gift_ctx *c, struct gift_question *q, struct span 
 
     q->type = GIFT_SHORT;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct span s = span_trim(pieces[i]);
-        const char *at = s.p;
-        double w = 100;
-        if (s.p[0] == '=')
-            s = span_trim(span_from(s, 1));
-        if (weight_prefix(c, &s, &w) < 0) {
+        struct span s;
+        const char *at;
+        struct gift_answer *a = answer_piece(c, q, pieces[i], &s, &at);
+        if (a == NULL) {
             rc = -1;
             break;
         }
-        struct gift_answer *a = add_answer(q);
-        a->weight = w;
         comment_split(s, &a->text, &a->feedback);
-        full |= w == 100;
+        full |= a->weight == 100;
         if (a->text[0] == '\0') {
             ctx_error(c, at, "an answer of a short-answer question is empty");
             rc = -1;
@@ -453,18 +469,14 @@ static int parse_numerical(struct gift_ctx *c, struct gift_question *q, struct s
     if (too_many(c, n))
         rc = -1;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        struct span s = span_trim(pieces[i]);
-        const char *at = s.p;
-        double w = 100;
-        if (s.p[0] == '=')
-            s = span_trim(span_from(s, 1));
-        if (weight_prefix(c, &s, &w) < 0) {
+        struct span s;
+        const char *at;
+        struct gift_answer *a = answer_piece(c, q, pieces[i], &s, &at);
+        if (a == NULL) {
             rc = -1;
             break;
         }
-        struct gift_answer *a = add_answer(q);
         char *num;
-        a->weight = w;
         comment_split(s, &num, &a->feedback);
         struct span ns = { num, strlen(num) };
         long dots = span_str(ns, "..", false), colon = span_chr(ns, ':');
@@ -489,7 +501,7 @@ static int parse_numerical(struct gift_ctx *c, struct gift_question *q, struct s
             rc = -1;
             break;
         }
-        full |= w == 100;
+        full |= a->weight == 100;
     }
     free(pieces);
     if (rc)

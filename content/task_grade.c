@@ -1,4 +1,5 @@
 /* task_grade.c: case-study tasks in seeded order, and grading answers. */
+#include "answer.h"
 #include "task.h"
 #include "util.h"
 
@@ -124,8 +125,10 @@ static int grade_order(const struct task *t, uint64_t seed, const char *ans, str
     return 0;
 }
 
-static int category_index(const struct task *t, const char *key, size_t n)
+static int category_index(const void *arg, const char *key, size_t n)
 {
+    const struct task *t = arg;
+
     for (size_t i = 0; i < t->ncats; i++)
         if (strlen(t->cats[i].key) == n && strncasecmp(t->cats[i].key, key, n) == 0)
             return (int)i;
@@ -138,34 +141,9 @@ static int grade_classify(const struct task *t, uint64_t seed, bool shuffle, con
     size_t n = t->nitems;
     size_t *perm = xmalloc(n * sizeof(size_t));
     int *placed = xmalloc(n * sizeof(int));
-    const char *s = ans;
-    bool ok = true;
 
     task_item_order(t, seed, shuffle, perm);
-    for (size_t i = 0; i < n; i++)
-        placed[i] = -1;
-    while (*s && ok) {
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (!*s)
-            break;
-        size_t klen = strcspn(s, "= \t");
-        int cat = category_index(t, s, klen);
-        ok = cat >= 0 && s[klen] == '=';
-        s += klen + (ok ? 1 : 0);
-        while (ok) {
-            char *end;
-            long v = strtol(s, &end, 10);
-            ok = end != s && v >= 1 && (size_t)v <= n && placed[v - 1] < 0;
-            if (ok)
-                placed[v - 1] = cat;
-            s = end;
-            if (*s != ',')
-                break;
-            s++;
-        }
-        ok = ok && (*s == '\0' || *s == ' ' || *s == '\t');
-    }
+    bool ok = answer_classify_read(ans, n, category_index, t, placed);
     if (!ok) {
         struct sbuf keys = {0};
         for (size_t i = 0; i < t->ncats; i++)

@@ -71,6 +71,48 @@ void api_send_error(struct evhttp_request *r, int code, const char *msg)
     json_decref(doc);
 }
 
+json_t *api_body(struct evhttp_request *r)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(r);
+
+    return json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
+}
+
+json_t *api_body_json(struct evhttp_request *r, const char *want)
+{
+    json_t *doc = api_body(r);
+
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        char msg[200];
+        snprintf(msg, sizeof(msg), "body must be %s", want);
+        api_send_error(r, 400, msg);
+        return NULL;
+    }
+    return doc;
+}
+
+const char *api_query(struct evhttp_request *r, struct evkeyvalq *q, const char *k)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
+    const char *s = uri ? evhttp_uri_get_query(uri) : NULL;
+
+    if (evhttp_parse_query_str(s ? s : "", q) < 0)
+        return NULL;
+    return evhttp_find_header(q, k);
+}
+
+int api_argv(char **argv, const char *verb, const char *sub, const char *arg)
+{
+    int c = 0;
+
+    argv[c++] = xstrdup(verb);
+    argv[c++] = xstrdup(sub);
+    if (arg)
+        argv[c++] = xstrdup(arg);
+    return c;
+}
+
 static void api_req_done(struct req *req)
 {
     struct evhttp_request *r = req->http;
@@ -140,9 +182,9 @@ static void api_req_error(enum evhttp_request_error err, void *arg)
 static bool file_name_valid(const char *s)
 {
     const char *dot = strchr(s, '.');
-    if (dot == NULL || strchr(dot + 1, '.') || dot == s || (size_t)(dot - s) > 64)
+    if (dot == NULL || strchr(dot + 1, '.') || dot == s || (size_t)(dot - s) > ID_MAX)
         return false;
-    char base[65];
+    char base[ID_MAX + 1];
     memcpy(base, s, (size_t)(dot - s));
     base[dot - s] = '\0';
     return id_valid(base) && id_valid(dot + 1);
@@ -227,18 +269,14 @@ static const char *method_name(enum evhttp_cmd_type m)
  * language tag is refused by them) and its Accept-Language header. */
 static void api_lang(struct req *req, struct evhttp_request *r)
 {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
-    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
     struct evkeyvalq params;
+    const char *v = api_query(r, &params, "lang");
 
-    if (q && evhttp_parse_query_str(q, &params) == 0) {
-        const char *v = evhttp_find_header(&params, "lang");
-        if (v && lang_tag_valid(v, strlen(v)))
-            snprintf(req->lang_arg, sizeof(req->lang_arg), "%s", v);
-        else if (v)
-            req->lang_bad = true;
-        evhttp_clear_headers(&params);
-    }
+    if (v && lang_tag_valid(v, strlen(v)))
+        snprintf(req->lang_arg, sizeof(req->lang_arg), "%s", v);
+    else if (v)
+        req->lang_bad = true;
+    evhttp_clear_headers(&params);
     const char *al = evhttp_find_header(evhttp_request_get_input_headers(r), "Accept-Language");
     if (al && strlen(al) <= LANG_ACCEPT_BYTES)
         req->accept_language = xstrdup(al);

@@ -466,8 +466,12 @@ void live_bus_stop(void);
 void live_bus_tick(void);
 /* True when this process receives live events (its subscriber is up). */
 bool live_bus_up(void);
-/* live-sse.c: ends every event stream (shutdown). */
+
+/* ---- live-sse.c: Server-Sent Events (live.h has the rest) ---- */
+
+/* Ends every event stream (shutdown). */
 void live_sse_stop(void);
+
 /* ---- compress.c: COMPRESS DEFLATE, a bufferevent filter (RFC 4978's model) ---- */
 
 /* A client's stream that inflates to more than COMPRESS_RATIO_MAX times its
@@ -735,6 +739,8 @@ struct api_route {
     const char *pattern;         /* "/api/ping"; "{name}" stands for one path segment, an id */
     int (*build)(struct evhttp_request *r, char **params, int nparams, char **argv);
 };
+/* The route tables api.c lists: each in the cmd-<group>.c of its verbs,
+ * but COHORT's in cohort-api.c and LIVE's in live-api.c. */
 extern const struct api_route api_routes_basic[];
 extern const struct api_route api_routes_content[];
 extern const struct api_route api_routes_exercise[];
@@ -750,6 +756,18 @@ void api_handle(struct evhttp_request *r, const char *path);
 void api_send_error(struct evhttp_request *r, int code, const char *msg);
 void api_send_json(struct evhttp_request *r, int code, const char *json, size_t len);
 void api_send_json_buffer(struct evhttp_request *r, int code, struct evbuffer *json);
+/* What the routes' builders share. The body parsed as JSON (a new
+ * reference), or NULL when it is not JSON. */
+json_t *api_body(struct evhttp_request *r);
+/* The body as a JSON object (a new reference), or NULL after answering
+ * 400 "body must be WANT". */
+json_t *api_body_json(struct evhttp_request *r, const char *want);
+/* The query parameter k, or NULL. q is always filled: the caller clears it
+ * with evhttp_clear_headers once done with the value. */
+struct evkeyvalq;
+const char *api_query(struct evhttp_request *r, struct evkeyvalq *q, const char *k);
+/* argv[0..]: verb, sub and, unless NULL, arg (copies); returns the count. */
+int api_argv(char **argv, const char *verb, const char *sub, const char *arg);
 
 /* ---- session.c: sessions: AUTH, LOGOUT, WHOAMI and every checked request ---- */
 
@@ -795,7 +813,7 @@ void reviews_new_reply(struct req *req, const char *user, const char *msg);
 void reviews_new_clear(const char *user, const char *exercise);
 
 
-/* ---- cmd-exercise.c: EXERCISE, SUBMIT, ATTEMPTS, REVIEW, and EXPORT gift ---- */
+/* ---- cmd-exercise.c: EXERCISE, SUBMIT, ATTEMPTS, the handler of EXPORT gift (REVIEW: cmd-review.c) ---- */
 
 /* EXPORT gift COURSE (trainers). */
 void exercise_export_gift(struct req *req);

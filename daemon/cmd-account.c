@@ -837,10 +837,7 @@ const struct cmd cmd_group_account[] = {
 static int json_args(struct evhttp_request *r, const char *verb, const char *const *fields,
                      int nfields, char **argv)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    size_t len = evbuffer_get_length(in);
-    json_error_t jerr;
-    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
+    json_t *doc = api_body(r);
 
     if (!json_is_object(doc)) {
         json_decref(doc);

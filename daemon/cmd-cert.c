@@ -980,8 +980,7 @@ static int api_cert_show(struct evhttp_request *r, char **p, int n, char **argv)
  * answering 400. */
 static char *body_string(struct evhttp_request *r, const char *k)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
+    json_t *doc = api_body(r);
     const char *v = json_string_value(json_object_get(doc, k));
     char *s = v ? xstrdup(v) : NULL;
     json_decref(doc);

@@ -102,6 +102,43 @@ bool cop_reply_bad(redisReply *r)
     return r == NULL || r->type == REDIS_REPLY_ERROR;
 }
 
+/* True when reply is no answer (none, an error, or, when want is not 0,
+ * not of type want): the request has been answered 503 and op freed. */
+static bool cop_failed(struct cop *op, redisReply *reply, int want)
+{
+    if (!cop_reply_bad(reply) && (want == 0 || reply->type == want))
+        return false;
+    cop_store_failed(op);
+    return true;
+}
+
+/* Runs script id with the keys of cohort op->id made from the nkeys
+ * patterns in keys, then the arguments args; when it cannot be sent the
+ * request is answered 503 and op freed. */
+static void cop_script(struct cop *op, enum script_id id, store_cb *cb, int nkeys,
+                       const char *const *keys, int nargs, const char *const *args)
+{
+    char *k[8];
+    const char *argv[8 + 8];
+
+    if (nkeys > 8 || nargs > 8)
+        fatal("cop_script: %d keys and %d arguments, over 8", nkeys, nargs);
+    for (int i = 0; i < nkeys; i++)
+        argv[i] = k[i] = key_new(keys[i], op->id);
+    for (int i = 0; i < nargs; i++)
+        argv[nkeys + i] = args[i];
+    if (script_call(id, cb, op, nkeys, nkeys + nargs, argv) < 0)
+        cop_store_failed(op);
+    for (int i = 0; i < nkeys; i++)
+        free(k[i]);
+}
+
+/* cohort_now_ms() as a script argument. */
+static void now_arg(char out[24])
+{
+    snprintf(out, 24, "%lld", cohort_now_ms());
+}
+
 static const char *meta_str(struct cop *op, const char *k)
 {
     const char *v = json_string_value(json_object_get(op->meta, k));
@@ -281,10 +318,8 @@ static void load_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (cop_reply_bad(reply)) {
-        cop_store_failed(op);
+    if (cop_failed(op, reply, 0))
         return;
-    }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 6) {
         not_found(op);
         return;
@@ -318,15 +353,10 @@ static void cohort_load(struct cop *op, const char *id, void (*next)(struct cop 
     }
     snprintf(op->id, sizeof(op->id), "%s", id);
     op->next = next;
-    char *k1 = key_new(KEY_COHORT_META, id), *k2 = key_new(KEY_COHORT_TRAINERS, id),
-         *k3 = key_new(KEY_COHORT_LEARNERS, id), *k4 = key_new(KEY_COHORT_PENDING, id);
-    const char *argv[] = { k1, k2, k3, k4, op->user };
-    if (script_call(SCRIPT_COHORT_GET, load_cb, op, 4, 5, argv) < 0)
-        cop_store_failed(op);
-    free(k1);
-    free(k2);
-    free(k3);
-    free(k4);
+    static const char *const keys[] = { KEY_COHORT_META, KEY_COHORT_TRAINERS, KEY_COHORT_LEARNERS,
+                                        KEY_COHORT_PENDING };
+    const char *args[] = { op->user };
+    cop_script(op, SCRIPT_COHORT_GET, load_cb, 4, keys, 1, args);
 }
 
 static void need_manage(struct cop *op)
@@ -446,16 +476,14 @@ static void create_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (cop_reply_bad(reply)) {
-        cop_store_failed(op);
+    if (cop_failed(op, reply, 0))
         return;
-    }
     if (reply->type != REDIS_REPLY_INTEGER || reply->integer != 1) {
         cop_answer(op, 409, "cohort %s exists already", op->id);
         return;
     }
     char ms[24];
-    snprintf(ms, sizeof(ms), "%lld", cohort_now_ms());
+    now_arg(ms);
     const char *a1[] = { "ZADD", KEY_COHORT_ALL, ms, op->id };
     const char *a2[] = { "HSET", KEY_COHORT_CODES, op->msg, op->id };
     store_command_argv(NULL, NULL, 4, a1, NULL);
@@ -535,8 +563,9 @@ static void co_create(struct cop *op)
             if (i + 1 < a->argc && strcasecmp(a->argv[i + 1], "days") == 0)
                 i++;
         } else if (i == a->argc - 1 && (strchr(s, '\n') || strchr(s, ' '))) {
-            if (strlen(s) != a->argl[i] || a->argl[i] > 65536) {
-                cop_answer(op, 400, "a schedule is lines of text, at most 64 KiB");
+            if (strlen(s) != a->argl[i] || a->argl[i] > COHORT_SCHEDULE_MAX) {
+                cop_answer(op, 400, "a schedule is lines of text, at most %d KiB",
+                           COHORT_SCHEDULE_MAX / 1024);
                 return;
             }
             pace = "dates";
@@ -608,10 +637,8 @@ static void join_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
-        cop_store_failed(op);
+    if (cop_failed(op, reply, REDIS_REPLY_INTEGER))
         return;
-    }
     if (reply->integer == 0) {
         join_failed(op);
         return;
@@ -635,26 +662,19 @@ static void join_code_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (cop_reply_bad(reply)) {
-        cop_store_failed(op);
+    if (cop_failed(op, reply, 0))
         return;
-    }
     if (reply->type != REDIS_REPLY_STRING || !id_ok(reply->str)) {
         join_failed(op);
         return;
     }
     snprintf(op->id, sizeof(op->id), "%s", reply->str);
     char ms[24];
-    snprintf(ms, sizeof(ms), "%lld", cohort_now_ms());
-    char *k1 = key_new(KEY_COHORT_META, op->id), *k2 = key_new(KEY_COHORT_LEARNERS, op->id),
-         *k3 = key_new(KEY_COHORT_PENDING, op->id);
-    const char *argv[] = { k1, k2, k3, op->msg, op->user, ms };
+    now_arg(ms);
+    static const char *const keys[] = { KEY_COHORT_META, KEY_COHORT_LEARNERS, KEY_COHORT_PENDING };
+    const char *args[] = { op->msg, op->user, ms };
     mark_dirty(op->id);
-    if (script_call(SCRIPT_COHORT_JOIN, join_cb, op, 3, 6, argv) < 0)
-        cop_store_failed(op);
-    free(k1);
-    free(k2);
-    free(k3);
+    cop_script(op, SCRIPT_COHORT_JOIN, join_cb, 3, keys, 3, args);
 }
 
 static void join_peek_cb(redisReply *reply, const char *err, void *priv)
@@ -703,10 +723,8 @@ static void members_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
-        cop_store_failed(op);
+    if (cop_failed(op, reply, REDIS_REPLY_INTEGER))
         return;
-    }
     if (reply->integer < 0) {
         not_found(op);
         return;
@@ -780,10 +798,8 @@ static void trainer_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
-        cop_store_failed(op);
+    if (cop_failed(op, reply, REDIS_REPLY_INTEGER))
         return;
-    }
     if (reply->integer < 0) {
         cop_answer(op, 409, "a cohort keeps at least one trainer");
         return;
@@ -797,27 +813,20 @@ static void trainer_cb(redisReply *reply, const char *err, void *priv)
 
 static void trainer_write(struct cop *op)
 {
-    char *k1 = key_new(KEY_COHORT_META, op->id), *k2 = key_new(KEY_COHORT_TRAINERS, op->id),
-         *k3 = key_new(KEY_COHORT_PENDING, op->id);
+    static const char *const keys[] = { KEY_COHORT_META, KEY_COHORT_TRAINERS, KEY_COHORT_PENDING };
     char o[2] = { op->op, 0 };
-    const char *argv[] = { k1, k2, k3, o, op->req->args.argv[4] };
+    const char *args[] = { o, op->req->args.argv[4] };
 
     mark_dirty(op->id);
-    if (script_call(SCRIPT_COHORT_TRAINER, trainer_cb, op, 3, 5, argv) < 0)
-        cop_store_failed(op);
-    free(k1);
-    free(k2);
-    free(k3);
+    cop_script(op, SCRIPT_COHORT_TRAINER, trainer_cb, 3, keys, 2, args);
 }
 
 static void trainer_role_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (cop_reply_bad(reply)) {
-        cop_store_failed(op);
+    if (cop_failed(op, reply, 0))
         return;
-    }
     const char *role = reply->type == REDIS_REPLY_STRING ? reply->str : "";
     if (strcmp(role, "trainer") != 0 && strcmp(role, "admin") != 0) {
         cop_answer(op, 400, "'%s' is not a trainer's account", op->req->args.argv[4]);
@@ -856,10 +865,8 @@ static void code_set_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_STRING) {
-        cop_store_failed(op);
+    if (cop_failed(op, reply, REDIS_REPLY_STRING))
         return;
-    }
     if (reply->len > 0) {
         const char *argv[] = { "HDEL", KEY_COHORT_CODES, reply->str };
         store_command_argv(NULL, NULL, 3, argv, NULL);
@@ -877,11 +884,9 @@ static void code_set_cb(redisReply *reply, const char *err, void *priv)
 
 static void meta_set(struct cop *op, const char *field, const char *value, store_cb *cb)
 {
-    char *k = key_new(KEY_COHORT_META, op->id);
-    const char *argv[] = { k, field, value };
-    if (script_call(SCRIPT_COHORT_SET, cb, op, 1, 3, argv) < 0)
-        cop_store_failed(op);
-    free(k);
+    static const char *const keys[] = { KEY_COHORT_META };
+    const char *args[] = { field, value };
+    cop_script(op, SCRIPT_COHORT_SET, cb, 1, keys, 2, args);
 }
 
 static void code_loaded(struct cop *op)
@@ -908,10 +913,8 @@ static void close_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (cop_reply_bad(reply)) {
-        cop_store_failed(op);
+    if (cop_failed(op, reply, 0))
         return;
-    }
     cop_answer(op, 200, "cohort %s closed: no more joins or submissions; records kept", op->id);
 }
 
@@ -924,10 +927,8 @@ static void open_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (cop_reply_bad(reply) || reply->type != REDIS_REPLY_INTEGER) {
-        cop_store_failed(op);
+    if (cop_failed(op, reply, REDIS_REPLY_INTEGER))
         return;
-    }
     if (reply->integer == 0) {
         cop_answer(op, 404, "no module '%s' in cohort %s", op->req->args.argv[3], op->id);
         return;
@@ -950,24 +951,19 @@ static void open_loaded(struct cop *op)
         return;
     }
     snprintf(op->msg, sizeof(op->msg), "%s", m->id);
-    char *k1 = key_new(KEY_COHORT_META, op->id), *k2 = key_new(KEY_COHORT_OPEN, op->id);
+    static const char *const keys[] = { KEY_COHORT_META, KEY_COHORT_OPEN };
     char ms[24];
-    snprintf(ms, sizeof(ms), "%lld", cohort_now_ms());
-    const char *argv[] = { k1, k2, m->id, ms };
-    if (script_call(SCRIPT_COHORT_OPEN, open_cb, op, 2, 4, argv) < 0)
-        cop_store_failed(op);
-    free(k1);
-    free(k2);
+    now_arg(ms);
+    const char *args[] = { m->id, ms };
+    cop_script(op, SCRIPT_COHORT_OPEN, open_cb, 2, keys, 2, args);
 }
 
 static void extend_cb(redisReply *reply, const char *err, void *priv)
 {
     struct cop *op = priv;
 
-    if (cop_reply_bad(reply)) {
-        cop_store_failed(op);
+    if (cop_failed(op, reply, 0))
         return;
-    }
     cop_answer(op, 200, "%s", op->msg);
 }
 
@@ -1016,12 +1012,8 @@ static void extend_schedule_cb(redisReply *reply, const char *err, void *priv)
 
 static void schedule_fetch(struct cop *op, store_cb *cb)
 {
-    char *k1 = key_new(KEY_COHORT_OPEN, op->id), *k2 = key_new(KEY_COHORT_DUE, op->id);
-    const char *argv[] = { k1, k2 };
-    if (script_call(SCRIPT_COHORT_SCHEDULE, cb, op, 2, 2, argv) < 0)
-        cop_store_failed(op);
-    free(k1);
-    free(k2);
+    static const char *const keys[] = { KEY_COHORT_OPEN, KEY_COHORT_DUE };
+    cop_script(op, SCRIPT_COHORT_SCHEDULE, cb, 2, keys, 0, NULL);
 }
 
 static void extend_loaded(struct cop *op)
@@ -1230,17 +1222,28 @@ static void co_list(struct cop *op)
 
 /* ---- dispatch of the sub-commands ---- */
 
+/* Hands the request on to a report (cohort-report.c): frees op and
+ * returns its request, with its cohort id copied into id and its meta (a
+ * reference the caller drops). */
+static struct req *cop_release(struct cop *op, char *id, json_t **meta)
+{
+    struct req *req = op->req;
+
+    *meta = json_incref(op->meta);
+    snprintf(id, sizeof(op->id), "%s", op->id);
+    op->req = NULL;
+    cop_free(op);
+    return req;
+}
+
 static void report_loaded(struct cop *op)
 {
     void (*fn)(struct req *, const char *, json_t *) =
         op->req->args.argv[1][0] == 'G' || op->req->args.argv[1][0] == 'g' ? cohort_report_grades
                                                                            : cohort_report_progress;
-    json_t *meta = json_incref(op->meta);
-    struct req *req = op->req;
-    char id[24];
-    snprintf(id, sizeof(id), "%s", op->id);
-    op->req = NULL;
-    cop_free(op);
+    json_t *meta;
+    char id[sizeof(op->id)];
+    struct req *req = cop_release(op, id, &meta);
     fn(req, id, meta);
     json_decref(meta);
 }
@@ -1255,12 +1258,9 @@ static void attempts_loaded(struct cop *op)
         cop_answer(op, 400, "'%.40s' is not an account name", a->argv[3]);
         return;
     }
-    json_t *meta = json_incref(op->meta);
-    struct req *req = op->req;
-    char id[24];
-    snprintf(id, sizeof(id), "%s", op->id);
-    op->req = NULL;
-    cop_free(op);
+    json_t *meta;
+    char id[sizeof(op->id)];
+    struct req *req = cop_release(op, id, &meta);
     cohort_report_attempts(req, id, meta, a->argv[3]);
     json_decref(meta);
 }

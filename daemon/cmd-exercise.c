@@ -394,14 +394,12 @@ static void repair_scan_cb(redisReply *reply, const char *err, void *priv)
         repair.running = false;
         return;
     }
-    static const char prefix[] = "campus:{u:", suffix[] = "}:reviews-pending";
     redisReply *keys = reply->element[1];
     for (size_t i = 0; i < keys->elements; i++) {
         const char *k = keys->element[i]->str;
-        size_t len = strlen(k);
-        if (len <= sizeof(prefix) + sizeof(suffix) - 2 || strncmp(k, prefix, sizeof(prefix) - 1) != 0)
+        char *user = key_arg(k, KEY_REVIEWS_PENDING);
+        if (user == NULL)
             continue;
-        char *user = xstrndup(k + sizeof(prefix) - 1, len - (sizeof(prefix) - 1) - (sizeof(suffix) - 1));
         if (store_command(repair_markers_cb, user, "HGETALL %s", k) < 0) {
             free(user);
             repair.running = false;
@@ -951,10 +949,7 @@ static int api_attempts(struct evhttp_request *r, char **p, int n, char **argv)
  * optional key is SUBMIT's submission key. */
 static int api_submit(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    size_t len = evbuffer_get_length(in);
-    json_error_t jerr;
-    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
+    json_t *doc = api_body(r);
     json_t *answers = json_object_get(doc, "answers");
     json_t *subkey = json_object_get(doc, "key");
     struct sbuf b = {0};

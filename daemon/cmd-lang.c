@@ -84,10 +84,7 @@ static int api_lang_get(struct evhttp_request *r, char **p, int n, char **argv)
 /* The body is JSON: {"lang": "fr"}; "" or null unsets it. */
 static int api_lang_set(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    size_t len = evbuffer_get_length(in);
-    json_error_t jerr;
-    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
+    json_t *doc = api_body(r);
     json_t *v = json_object_get(doc, "lang");
 
     if (!json_is_object(doc) || !(json_is_string(v) || json_is_null(v))) {

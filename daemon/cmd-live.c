@@ -84,6 +84,35 @@ static void lop_store_failed(struct lop *op)
     lop_answer(op, 503, REQ_STORE_UNAVAILABLE);
 }
 
+/* True when reply is no answer (none, or an error): the request has been
+ * answered 503 and op freed. */
+static bool lop_reply_failed(struct lop *op, redisReply *reply)
+{
+    if (!req_store_failed(op->req, reply))
+        return false;
+    op->req = NULL;
+    lop_free(op);
+    return true;
+}
+
+static void lop_no_session(struct lop *op)
+{
+    lop_answer(op, 404, "no live session in cohort '%s'", op->cohort);
+}
+
+/* A script's integer answer in place of its result: -1 is the conflict
+ * (409 with msg), any other the session gone. True when it answered. */
+static bool lop_refused(struct lop *op, redisReply *reply, const char *msg)
+{
+    if (reply->type != REDIS_REPLY_INTEGER)
+        return false;
+    if (reply->integer == -1)
+        lop_answer(op, 409, "%s", msg);
+    else
+        lop_no_session(op);
+    return true;
+}
+
 static void release_json(const void *data, size_t len, void *arg)
 {
     free(arg);
@@ -203,30 +232,44 @@ static json_t *state_doc(struct lop *op)
 
 /* ---- sending an event through the scripts ---- */
 
+/* The keys of a cohort's live session that the scripts take; polls and
+ * answers are those of the session in the state read (keys.h). */
 struct keyset {
-    char live[KEY_MAX], events[KEY_MAX], channel[KEY_MAX];
+    char live[KEY_MAX], events[KEY_MAX], channel[KEY_MAX], tally[KEY_MAX], room[KEY_MAX];
+    char polls[KEY_MAX], answers[KEY_MAX];
+    char events_max[16];         /* LIVE_EVENTS_MAX, as the scripts take it */
 };
 
 static int keys_for(struct lop *op, struct keyset *k)
 {
+    const char *n = session_number(lv(op, "session"));
+
+    snprintf(k->events_max, sizeof(k->events_max), "%d", LIVE_EVENTS_MAX);
     if (key_fmt(k->live, sizeof(k->live), KEY_LIVE, op->cohort) < 0 ||
         key_fmt(k->events, sizeof(k->events), KEY_LIVE_EVENTS, op->cohort) < 0 ||
-        key_fmt(k->channel, sizeof(k->channel), KEY_LIVE_CHANNEL, op->cohort) < 0)
+        key_fmt(k->channel, sizeof(k->channel), KEY_LIVE_CHANNEL, op->cohort) < 0 ||
+        key_fmt(k->tally, sizeof(k->tally), KEY_LIVE_TALLY, op->cohort) < 0 ||
+        key_fmt(k->room, sizeof(k->room), KEY_LIVE_ROOM, op->cohort) < 0 ||
+        key_fmt(k->polls, sizeof(k->polls), KEY_LIVE_POLLS, op->cohort, n) < 0 ||
+        key_fmt(k->answers, sizeof(k->answers), KEY_LIVE_ANSWERS, op->cohort, n) < 0)
         return -1;
     return 0;
+}
+
+/* now_wall_ms() as a script argument. */
+static void now_arg(char out[24])
+{
+    snprintf(out, 24, "%lld", now_wall_ms());
 }
 
 static void event_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lop *op = priv;
 
-    if (req_store_failed(op->req, reply)) {
-        op->req = NULL;
-        lop_free(op);
+    if (lop_reply_failed(op, reply))
         return;
-    }
     if (reply->type != REDIS_REPLY_INTEGER || reply->integer == 0) {
-        lop_answer(op, 404, "no live session in cohort '%s'", op->cohort);
+        lop_no_session(op);
         return;
     }
     json_t *doc = json_pack("{s:s,s:I}", "session", lv(op, "session"), "id", (json_int_t)reply->integer);
@@ -246,7 +289,7 @@ static void send_event(struct lop *op, const char *type, json_t *data, ...)
 {
     struct keyset k;
     const char *argv[16];
-    char max[16], said[16];
+    char said[16];
     int c = 0;
     va_list ap;
 
@@ -257,7 +300,6 @@ static void send_event(struct lop *op, const char *type, json_t *data, ...)
     }
     char *d = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(data);
-    snprintf(max, sizeof(max), "%d", LIVE_EVENTS_MAX);
     snprintf(said, sizeof(said), "%d", LIVE_SAID_MAX);
     argv[c++] = k.live;
     argv[c++] = k.events;
@@ -265,7 +307,7 @@ static void send_event(struct lop *op, const char *type, json_t *data, ...)
     argv[c++] = lv(op, "session");
     argv[c++] = type;
     argv[c++] = d;
-    argv[c++] = max;
+    argv[c++] = k.events_max;
     argv[c++] = said;
     va_start(ap, data);
     for (const char *f; c < 14 && (f = va_arg(ap, const char *)) != NULL;) {
@@ -329,11 +371,8 @@ static void start_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lop *op = priv;
 
-    if (req_store_failed(op->req, reply)) {
-        op->req = NULL;
-        lop_free(op);
+    if (lop_reply_failed(op, reply))
         return;
-    }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 4) {
         lop_store_failed(op);
         return;
@@ -354,17 +393,13 @@ static void start_cb(redisReply *reply, const char *err, void *priv)
 
 static void lv_start(struct lop *op)
 {
-    char *k1 = key_new(KEY_LIVE, op->cohort), *k2 = key_new(KEY_LIVE_EVENTS, op->cohort),
-         *k3 = key_new(KEY_LIVE_TALLY, op->cohort), *k4 = key_new(KEY_LIVE_ROOM, op->cohort);
+    struct keyset k;
     char now[24];
-    snprintf(now, sizeof(now), "%lld", now_wall_ms());
-    const char *argv[] = { k1, k2, k3, k4, op->cohort, op->user, now };
-    if (script_call(SCRIPT_LIVE_START, start_cb, op, 4, 7, argv) < 0)
+
+    now_arg(now);
+    const char *argv[] = { k.live, k.events, k.tally, k.room, op->cohort, op->user, now };
+    if (keys_for(op, &k) < 0 || script_call(SCRIPT_LIVE_START, start_cb, op, 4, 7, argv) < 0)
         lop_store_failed(op);
-    free(k1);
-    free(k2);
-    free(k3);
-    free(k4);
 }
 
 static void lv_goto(struct lop *op)
@@ -408,18 +443,12 @@ static void poll_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lop *op = priv;
 
-    if (req_store_failed(op->req, reply)) {
-        op->req = NULL;
-        lop_free(op);
+    if (lop_reply_failed(op, reply))
         return;
-    }
-    if (reply->type == REDIS_REPLY_INTEGER) {
-        if (reply->integer == -1)
-            lop_answer(op, 409, "poll %lld is open: LIVE CLOSE it first", lv_int(op, "poll"));
-        else
-            lop_answer(op, 404, "no live session in cohort '%s'", op->cohort);
+    char busy[64];
+    snprintf(busy, sizeof(busy), "poll %lld is open: LIVE CLOSE it first", lv_int(op, "poll"));
+    if (lop_refused(op, reply, busy))
         return;
-    }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) {
         lop_store_failed(op);
         return;
@@ -451,40 +480,23 @@ static void lv_poll(struct lop *op)
     char gift[LIVE_GIFT_MAX + 1];
     snprintf(gift, sizeof(gift), "%.*s", (int)op->argl[0], op->args[0]);
     struct keyset k;
-    char *tally = key_new(KEY_LIVE_TALLY, op->cohort);
-    char *polls = key_new(KEY_LIVE_POLLS, op->cohort, session_number(lv(op, "session")));
-    char max[16];
-    snprintf(max, sizeof(max), "%d", LIVE_EVENTS_MAX);
-    if (keys_for(op, &k) < 0) {
+    /* The script puts the poll's number first: it is given the view
+     * without its opening brace. */
+    const char *argv[] = { k.live, k.events, k.tally, k.polls, k.channel, lv(op, "session"), v + 1,
+                           gift, k.events_max };
+    if (keys_for(op, &k) < 0 || script_call(SCRIPT_LIVE_POLL, poll_cb, op, 4, 9, argv) < 0)
         lop_store_failed(op);
-    } else {
-        /* The script puts the poll's number first: it is given the view
-         * without its opening brace. */
-        const char *argv[] = { k.live, k.events, tally, polls, k.channel, lv(op, "session"), v + 1, gift, max };
-        if (script_call(SCRIPT_LIVE_POLL, poll_cb, op, 4, 9, argv) < 0)
-            lop_store_failed(op);
-    }
     free(v);
-    free(tally);
-    free(polls);
 }
 
 static void close_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lop *op = priv;
 
-    if (req_store_failed(op->req, reply)) {
-        op->req = NULL;
-        lop_free(op);
+    if (lop_reply_failed(op, reply))
         return;
-    }
-    if (reply->type == REDIS_REPLY_INTEGER) {
-        if (reply->integer == -1)
-            lop_answer(op, 409, "no open poll");
-        else
-            lop_answer(op, 404, "no live session in cohort '%s'", op->cohort);
+    if (lop_refused(op, reply, "no open poll"))
         return;
-    }
     json_t *t = reply->type == REDIS_REPLY_STRING ? json_loadb(reply->str, reply->len, 0, NULL) : NULL;
     if (!json_is_object(t)) {
         json_decref(t);
@@ -499,31 +511,18 @@ static void close_cb(redisReply *reply, const char *err, void *priv)
 static void lv_close(struct lop *op)
 {
     struct keyset k;
-    char *tally = key_new(KEY_LIVE_TALLY, op->cohort);
-    char *polls = key_new(KEY_LIVE_POLLS, op->cohort, session_number(lv(op, "session")));
-    char max[16];
+    const char *argv[] = { k.live, k.events, k.tally, k.polls, k.channel, lv(op, "session"), k.events_max };
 
-    snprintf(max, sizeof(max), "%d", LIVE_EVENTS_MAX);
-    if (keys_for(op, &k) < 0) {
+    if (keys_for(op, &k) < 0 || script_call(SCRIPT_LIVE_CLOSE, close_cb, op, 4, 7, argv) < 0)
         lop_store_failed(op);
-    } else {
-        const char *argv[] = { k.live, k.events, tally, polls, k.channel, lv(op, "session"), max };
-        if (script_call(SCRIPT_LIVE_CLOSE, close_cb, op, 4, 7, argv) < 0)
-            lop_store_failed(op);
-    }
-    free(tally);
-    free(polls);
 }
 
 static void room_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lop *op = priv;
 
-    if (req_store_failed(op->req, reply)) {
-        op->req = NULL;
-        lop_free(op);
+    if (lop_reply_failed(op, reply))
         return;
-    }
     req_table(op->req, 1, "learner");
     for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++)
         req_row(op->req, 1, reply->element[i]->str);
@@ -546,13 +545,10 @@ static void join_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lop *op = priv;
 
-    if (req_store_failed(op->req, reply)) {
-        op->req = NULL;
-        lop_free(op);
+    if (lop_reply_failed(op, reply))
         return;
-    }
     if (reply->type != REDIS_REPLY_INTEGER || reply->integer < 0) {
-        lop_answer(op, 404, "no live session in cohort '%s'", op->cohort);
+        lop_no_session(op);
         return;
     }
     op->room = reply->integer;
@@ -564,18 +560,14 @@ static void join_cb(redisReply *reply, const char *err, void *priv)
  * the count with them in it. */
 static void lv_join(struct lop *op)
 {
-    char *k1 = key_new(KEY_LIVE, op->cohort), *k2 = key_new(KEY_LIVE_ROOM, op->cohort);
-    char *ch = key_new(KEY_LIVE_CHANNEL, op->cohort);
+    struct keyset k;
     char now[24], lease[24];
 
-    snprintf(now, sizeof(now), "%lld", now_wall_ms());
+    now_arg(now);
     snprintf(lease, sizeof(lease), "%d", LIVE_ROOM_LEASE_MS);
-    const char *argv[] = { k1, k2, ch, "+", op->user, now, lease };
-    if (script_call(SCRIPT_LIVE_PRESENCE, join_cb, op, 2, 7, argv) < 0)
+    const char *argv[] = { k.live, k.room, k.channel, "+", op->user, now, lease };
+    if (keys_for(op, &k) < 0 || script_call(SCRIPT_LIVE_PRESENCE, join_cb, op, 2, 7, argv) < 0)
         lop_store_failed(op);
-    free(k1);
-    free(k2);
-    free(ch);
 }
 
 static void lv_leave(struct lop *op)
@@ -594,18 +586,10 @@ static void answer_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lop *op = priv;
 
-    if (req_store_failed(op->req, reply)) {
-        op->req = NULL;
-        lop_free(op);
+    if (lop_reply_failed(op, reply))
         return;
-    }
-    if (reply->type == REDIS_REPLY_INTEGER) {
-        if (reply->integer == -1)
-            lop_answer(op, 409, "the poll closed");
-        else
-            lop_answer(op, 404, "no live session in cohort '%s'", op->cohort);
+    if (lop_refused(op, reply, "the poll closed"))
         return;
-    }
     lop_doc(op, 200, "answer stored", json_pack("{s:I}", "poll", (json_int_t)lv_int(op, "poll")));
 }
 
@@ -641,18 +625,10 @@ static void lv_answer(struct lop *op)
     json_decref(rec);
     free(answer);
     struct keyset k;
-    char *answers = key_new(KEY_LIVE_ANSWERS, op->cohort, session_number(lv(op, "session")));
-    char *tally = key_new(KEY_LIVE_TALLY, op->cohort);
-    if (keys_for(op, &k) < 0) {
+    const char *argv[] = { k.live, k.answers, k.tally, k.channel, lv(op, "session"), lv(op, "poll"),
+                           op->user, r, bucket, right ? "1" : "0" };
+    if (keys_for(op, &k) < 0 || script_call(SCRIPT_LIVE_ANSWER, answer_cb, op, 3, 10, argv) < 0)
         lop_store_failed(op);
-    } else {
-        const char *argv[] = { k.live, answers, tally, k.channel, lv(op, "session"), lv(op, "poll"),
-                               op->user, r, bucket, right ? "1" : "0" };
-        if (script_call(SCRIPT_LIVE_ANSWER, answer_cb, op, 3, 10, argv) < 0)
-            lop_store_failed(op);
-    }
-    free(answers);
-    free(tally);
     free(r);
 }
 
@@ -697,11 +673,8 @@ static void report_answers_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lop *op = priv;
 
-    if (req_store_failed(op->req, reply)) {
-        op->req = NULL;
-        lop_free(op);
+    if (lop_reply_failed(op, reply))
         return;
-    }
     size_t n = reply->type == REDIS_REPLY_ARRAY ? reply->elements / 2 : 0;
     json_t **recs = xcalloc(n ? n : 1, sizeof(*recs));
     size_t m = 0;
@@ -758,11 +731,8 @@ static void report_polls_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lop *op = priv;
 
-    if (req_store_failed(op->req, reply)) {
-        op->req = NULL;
-        lop_free(op);
+    if (lop_reply_failed(op, reply))
         return;
-    }
     op->polls = json_array();
     for (size_t i = 0; reply->type == REDIS_REPLY_ARRAY && i + 1 < reply->elements; i += 2) {
         json_t *p = json_loadb(reply->element[i + 1]->str, reply->element[i + 1]->len, 0, NULL);
@@ -827,11 +797,8 @@ static void ctx_cb(redisReply *reply, const char *err, void *priv)
 {
     struct lop *op = priv;
 
-    if (req_store_failed(op->req, reply)) {
-        op->req = NULL;
-        lop_free(op);
+    if (lop_reply_failed(op, reply))
         return;
-    }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 5) {
         lop_answer(op, 404, "no cohort '%s'", op->cohort);
         return;
@@ -864,7 +831,7 @@ static void ctx_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     if ((s->needs_live && !session_live(op)) || (s->who == LW_MEMBER && op->live == NULL)) {
-        lop_answer(op, 404, "no live session in cohort '%s'", op->cohort);
+        lop_no_session(op);
         return;
     }
     s->run(op);
@@ -952,7 +919,7 @@ static void live_run(struct req *req)
                    key_new(KEY_COHORT_LEARNERS, op->cohort), key_new(KEY_LIVE, op->cohort),
                    key_new(KEY_LIVE_ROOM, op->cohort), key_new(KEY_LIVE_TALLY, op->cohort) };
     char now[24];
-    snprintf(now, sizeof(now), "%lld", now_wall_ms());
+    now_arg(now);
     const char *argv[] = { k[0], k[1], k[2], k[3], k[4], k[5], op->user, now };
     if (script_call(SCRIPT_LIVE_CTX, ctx_cb, op, 6, 8, argv) < 0)
         lop_store_failed(op);

@@ -156,6 +156,14 @@ struct state {
     void (*finish)(struct state *);
 };
 
+/* The lesson of a passed field ("course/lesson" or "course/lesson#N")
+ * into id (n bytes). */
+static void passed_lesson(const char *field, char *id, size_t n)
+{
+    snprintf(id, n, "%s", field);
+    id[strcspn(id, "#")] = '\0';
+}
+
 /* A passed id is "course/lesson" or "course/lesson#N"; the time of a DONE
  * is kept when there was one. */
 void progress_merge_passed(json_t *done, json_t *passed)
@@ -165,8 +173,7 @@ void progress_merge_passed(json_t *done, json_t *passed)
 
     json_object_foreach(passed, f, v) {
         char id[256];
-        snprintf(id, sizeof(id), "%s", f);
-        id[strcspn(id, "#")] = '\0';
+        passed_lesson(f, id, sizeof(id));
         if (json_object_get(done, id) == NULL)
             json_object_set(done, id, v);
     }
@@ -397,8 +404,7 @@ static size_t passed_in(const struct catalog *cat, json_t *passed, const struct 
 
     json_object_foreach(passed, f, v) {
         char id[256];
-        snprintf(id, sizeof(id), "%s", f);
-        id[strcspn(id, "#")] = '\0';
+        passed_lesson(f, id, sizeof(id));
         const struct lesson *l = catalog_lesson(cat, id);
         if (l && l->course == c && (m == NULL || l->module == m) && catalog_lesson_counts(l))
             n++;
@@ -757,8 +763,7 @@ static int api_done(struct evhttp_request *r, char **p, int n, char **argv)
     json_t *doc = NULL, *at = NULL, *key = NULL;
 
     if (len > 0 && ct && strncasecmp(ct, "application/json", 16) == 0) {
-        json_error_t jerr;
-        doc = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
+        doc = api_body(r);
         at = json_object_get(doc, "at");
         key = json_object_get(doc, "key");
         if (!json_is_object(doc) || (at && !json_is_integer(at)) || (key && !json_is_string(key))) {
@@ -778,9 +783,10 @@ static int api_done(struct evhttp_request *r, char **p, int n, char **argv)
     return argc;
 }
 
-static int api_next(struct evhttp_request *r, char **p, int n, char **argv)
+/* VERB, then the route's one path segment when it has one. */
+static int verb_course(char **argv, const char *verb, char **p, int n)
 {
-    argv[0] = xstrdup("NEXT");
+    argv[0] = xstrdup(verb);
     if (n == 1) {
         argv[1] = xstrdup(p[0]);
         return 2;
@@ -788,37 +794,25 @@ static int api_next(struct evhttp_request *r, char **p, int n, char **argv)
     return 1;
 }
 
+static int api_next(struct evhttp_request *r, char **p, int n, char **argv)
+{
+    return verb_course(argv, "NEXT", p, n);
+}
+
 static int api_progress(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    argv[0] = xstrdup("PROGRESS");
-    if (n == 1) {
-        argv[1] = xstrdup(p[0]);
-        return 2;
-    }
-    return 1;
+    return verb_course(argv, "PROGRESS", p, n);
 }
 
 /* GET /api/me/statements?since=... */
 static int api_statements(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
-    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
     struct evkeyvalq params;
+    const char *since = api_query(r, &params, "since");
+    int c = api_argv(argv, "EXPORT", "xapi", since && since[0] ? since : NULL);
 
-    argv[0] = xstrdup("EXPORT");
-    argv[1] = xstrdup("xapi");
-    if (q == NULL)
-        return 2;
-    if (evhttp_parse_query_str(q, &params) == 0) {
-        const char *since = evhttp_find_header(&params, "since");
-        if (since && since[0]) {
-            argv[2] = xstrdup(since);
-            evhttp_clear_headers(&params);
-            return 3;
-        }
-    }
     evhttp_clear_headers(&params);
-    return 2;
+    return c;
 }
 
 const struct api_route api_routes_progress[] = {

@@ -66,7 +66,7 @@ static void fail(struct review_op *op, int code, const char *msg)
 /* Points as a trainer types them: a whole number or a half ("7", "7.5"),
  * strictly (arg_parse_ll for the whole part; only ".5" after it), from 0
  * to max. Returns 0 and sets *out, or -1. */
-int review_parse_points(const char *s, size_t len, double max, double *out)
+static int review_parse_points(const char *s, size_t len, double max, double *out)
 {
     const char *dot = memchr(s, '.', len);
     size_t whole = dot ? (size_t)(dot - s) : len;
@@ -674,31 +674,20 @@ const struct cmd cmd_group_review[] = {
 
 static int api_reviews(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
-    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
     struct evkeyvalq params;
-    int argc = 0;
+    const char *course = api_query(r, &params, "course");
+    const char *cohort = evhttp_find_header(&params, "cohort");
+    int argc = api_argv(argv, "REVIEW", "LIST", course && course[0] ? course : NULL);
 
-    argv[argc++] = xstrdup("REVIEW");
-    argv[argc++] = xstrdup("LIST");
-    if (q && evhttp_parse_query_str(q, &params) == 0) {
-        const char *course = evhttp_find_header(&params, "course");
-        if (course && course[0])
-            argv[argc++] = xstrdup(course);
-        const char *cohort = evhttp_find_header(&params, "cohort");
-        if (cohort && cohort[0])
-            argv[argc++] = xasprintf("cohort:%s", cohort);
-        evhttp_clear_headers(&params);
-    }
+    if (cohort && cohort[0])
+        argv[argc++] = xasprintf("cohort:%s", cohort);
+    evhttp_clear_headers(&params);
     return argc;
 }
 
 static int api_review_show(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    argv[0] = xstrdup("REVIEW");
-    argv[1] = xstrdup("SHOW");
-    argv[2] = xstrdup(p[0]);
-    return 3;
+    return api_argv(argv, "REVIEW", "SHOW", p[0]);
 }
 
 /* {"points": n, "comment": "..."}, {"confirm": true, "comment": "..."} or
@@ -710,8 +699,7 @@ static int api_review_grade(struct evhttp_request *r, char **p, int n, char **ar
     static const char usage[] = "body must be {\"points\": n, \"comment\": \"...\"}, {\"confirm\": "
                                 "true} or {\"levels\": {\"criterion\": points}, \"comments\": "
                                 "{\"criterion\": \"...\"}, \"comment\": \"...\"}";
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
+    json_t *doc = api_body(r);
     json_t *points = json_object_get(doc, "points"), *comment = json_object_get(doc, "comment");
     json_t *levels = json_object_get(doc, "levels"), *comments = json_object_get(doc, "comments");
     json_t *confirm = json_object_get(doc, "confirm");

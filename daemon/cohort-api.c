@@ -11,42 +11,22 @@
 #include <string.h>
 #include <strings.h>
 
-/* The request body as a JSON object, or NULL after answering 400. */
-static json_t *body_json(struct evhttp_request *r, const char *want)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        char msg[200];
-        snprintf(msg, sizeof(msg), "body must be %s", want);
-        api_send_error(r, 400, msg);
-        return NULL;
-    }
-    return doc;
-}
-
+/* A string member of doc, or NULL. */
 static const char *jstr(json_t *doc, const char *k)
 {
-    const char *v = json_string_value(json_object_get(doc, k));
-    return v ? v : NULL;
+    return json_string_value(json_object_get(doc, k));
 }
 
-/* A query parameter; q is always left for evhttp_clear_headers. */
-static const char *query(struct evhttp_request *r, struct evkeyvalq *q, const char *k)
+/* A string member of doc, or "" (the verb then says what is wrong). */
+static char *jdup(json_t *doc, const char *k)
 {
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r);
-    const char *s = uri ? evhttp_uri_get_query(uri) : NULL;
-    if (evhttp_parse_query_str(s ? s : "", q) < 0)
-        return NULL;
-    return evhttp_find_header(q, k);
+    return xstrdup(jstr(doc, k) ? jstr(doc, k) : "");
 }
 
+/* COHORT sub [id] */
 static int argv2(char **argv, const char *sub)
 {
-    argv[0] = xstrdup("COHORT");
-    argv[1] = xstrdup(sub);
-    return 2;
+    return api_argv(argv, "COHORT", sub, NULL);
 }
 
 static int api_list(struct evhttp_request *r, char **p, int n, char **argv)
@@ -56,7 +36,7 @@ static int api_list(struct evhttp_request *r, char **p, int n, char **argv)
 
 static int api_create(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    json_t *d = body_json(r, "{\"course\", \"name\", \"start\", \"pace\"?, \"tz\"?, \"schedule\"?}");
+    json_t *d = api_body_json(r, "{\"course\", \"name\", \"start\", \"pace\"?, \"tz\"?, \"schedule\"?}");
     if (d == NULL)
         return -1;
     const char *course = jstr(d, "course"), *name = jstr(d, "name"), *start = jstr(d, "start");
@@ -84,21 +64,37 @@ static int api_create(struct evhttp_request *r, char **p, int n, char **argv)
     return c;
 }
 
-static int api_join(struct evhttp_request *r, char **p, int n, char **argv)
+static int api_id(char **argv, const char *sub, const char *id)
 {
-    json_t *d = body_json(r, "{\"code\": \"...\"}");
+    return api_argv(argv, "COHORT", sub, id);
+}
+
+/* COHORT sub [id] and the string members named in fields (NULL-ended) of
+ * a body that must be want; a member left out is given as "". */
+static int body_fields(struct evhttp_request *r, char **argv, const char *sub, const char *id,
+                       const char *want, const char *const *fields)
+{
+    json_t *d = api_body_json(r, want);
     if (d == NULL)
         return -1;
-    int c = argv2(argv, "JOIN");
-    argv[c++] = xstrdup(jstr(d, "code") ? jstr(d, "code") : "");
+    int c = api_id(argv, sub, id);
+    for (; *fields; fields++)
+        argv[c++] = jdup(d, *fields);
     json_decref(d);
     return c;
 }
 
-static int api_id(char **argv, const char *sub, const char *id)
+static int api_join(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    int c = argv2(argv, sub);
-    argv[c++] = xstrdup(id);
+    static const char *const f[] = { "code", NULL };
+    return body_fields(r, argv, "JOIN", NULL, "{\"code\": \"...\"}", f);
+}
+
+/* COHORT sub p[0] p[1]: the two path segments of the route. */
+static int api_id2(char **argv, const char *sub, char **p)
+{
+    int c = api_id(argv, sub, p[0]);
+    argv[c++] = xstrdup(p[1]);
     return c;
 }
 
@@ -108,12 +104,7 @@ static int api_close(struct evhttp_request *r, char **p, int n, char **argv) { r
 static int api_code(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "CODE", p[0]); }
 static int api_grades(struct evhttp_request *r, char **p, int n, char **argv) { return api_id(argv, "GRADES", p[0]); }
 
-static int api_attempts(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    int c = api_id(argv, "ATTEMPTS", p[0]);
-    argv[c++] = xstrdup(p[1]);
-    return c;
-}
+static int api_attempts(struct evhttp_request *r, char **p, int n, char **argv) { return api_id2(argv, "ATTEMPTS", p); }
 
 static int api_grades_csv(struct evhttp_request *r, char **p, int n, char **argv)
 {
@@ -124,30 +115,20 @@ static int api_grades_csv(struct evhttp_request *r, char **p, int n, char **argv
 
 static int api_code_set(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    json_t *d = body_json(r, "{\"action\": \"rotate\" | \"off\"}");
-    if (d == NULL)
-        return -1;
-    int c = api_id(argv, "CODE", p[0]);
-    argv[c++] = xstrdup(jstr(d, "action") ? jstr(d, "action") : "");
-    json_decref(d);
-    return c;
+    static const char *const f[] = { "action", NULL };
+    return body_fields(r, argv, "CODE", p[0], "{\"action\": \"rotate\" | \"off\"}", f);
 }
 
 static int api_trainers(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    json_t *d = body_json(r, "{\"action\": \"add\" | \"remove\", \"name\": \"...\"}");
-    if (d == NULL)
-        return -1;
-    int c = api_id(argv, "TRAINER", p[0]);
-    argv[c++] = xstrdup(jstr(d, "action") ? jstr(d, "action") : "");
-    argv[c++] = xstrdup(jstr(d, "name") ? jstr(d, "name") : "");
-    json_decref(d);
-    return c;
+    static const char *const f[] = { "action", "name", NULL };
+    return body_fields(r, argv, "TRAINER", p[0],
+                       "{\"action\": \"add\" | \"remove\", \"name\": \"...\"}", f);
 }
 
 static int api_add(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    json_t *d = body_json(r, "{\"names\": [\"...\"]}");
+    json_t *d = api_body_json(r, "{\"names\": [\"...\"]}");
     if (d == NULL)
         return -1;
     json_t *names = json_object_get(d, "names");
@@ -166,12 +147,7 @@ static int api_add(struct evhttp_request *r, char **p, int n, char **argv)
     return c;
 }
 
-static int api_remove(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    int c = api_id(argv, "REMOVE", p[0]);
-    argv[c++] = xstrdup(p[1]);
-    return c;
-}
+static int api_remove(struct evhttp_request *r, char **p, int n, char **argv) { return api_id2(argv, "REMOVE", p); }
 
 /* The body is the CSV itself (?accounts=1 creates missing accounts), or,
  * with Content-Type application/json, {"csv": "...", "accounts": true}: a
@@ -184,7 +160,7 @@ static int api_enrol(struct evhttp_request *r, char **p, int n, char **argv)
     char *csv;
 
     if (is_json) {
-        json_t *d = body_json(r, "{\"csv\": \"...\", \"accounts\": true|false}");
+        json_t *d = api_body_json(r, "{\"csv\": \"...\", \"accounts\": true|false}");
         if (d == NULL)
             return -1;
         json_t *v = json_object_get(d, "csv");
@@ -198,7 +174,7 @@ static int api_enrol(struct evhttp_request *r, char **p, int n, char **argv)
         json_decref(d);
     } else {
         struct evkeyvalq q;
-        const char *acc = query(r, &q, "accounts");
+        const char *acc = api_query(r, &q, "accounts");
         make = acc && strcmp(acc, "1") == 0;
         evhttp_clear_headers(&q);
         struct evbuffer *in = evhttp_request_get_input_buffer(r);
@@ -212,31 +188,19 @@ static int api_enrol(struct evhttp_request *r, char **p, int n, char **argv)
     return c;
 }
 
-static int api_open(struct evhttp_request *r, char **p, int n, char **argv)
-{
-    int c = api_id(argv, "OPEN", p[0]);
-    argv[c++] = xstrdup(p[1]);
-    return c;
-}
+static int api_open(struct evhttp_request *r, char **p, int n, char **argv) { return api_id2(argv, "OPEN", p); }
 
 static int api_extend(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    json_t *d = body_json(r, "{\"learner\", \"module\", \"date\"}");
-    if (d == NULL)
-        return -1;
-    int c = api_id(argv, "EXTEND", p[0]);
-    const char *ks[] = { "learner", "module", "date" };
-    for (int i = 0; i < 3; i++)
-        argv[c++] = xstrdup(jstr(d, ks[i]) ? jstr(d, ks[i]) : "");
-    json_decref(d);
-    return c;
+    static const char *const f[] = { "learner", "module", "date", NULL };
+    return body_fields(r, argv, "EXTEND", p[0], "{\"learner\", \"module\", \"date\"}", f);
 }
 
 static int api_progress(struct evhttp_request *r, char **p, int n, char **argv)
 {
     struct evkeyvalq q;
     int c = api_id(argv, "PROGRESS", p[0]);
-    const char *sort = query(r, &q, "sort");
+    const char *sort = api_query(r, &q, "sort");
     if (sort) {
         argv[c++] = xstrdup(sort);
         const char *order = evhttp_find_header(&q, "order");

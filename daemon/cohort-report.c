@@ -469,16 +469,28 @@ static void roster_cb(redisReply *reply, const char *err, void *priv)
         send_page(rp);
 }
 
+/* The course of cohort id (meta its hash) in the current catalogue, *cat;
+ * NULL after answering 404 when the catalogue no longer has it. */
+static const struct course *report_course(struct req *req, const char *id, json_t *meta,
+                                          struct catalog **cat)
+{
+    const char *course = json_string_value(json_object_get(meta, "course"));
+    const struct course *c;
+
+    *cat = courses_current();
+    c = *cat && course ? catalog_course(*cat, course) : NULL;
+    if (c == NULL)
+        req_reply(req, 404, "the course of cohort %s is no longer in the catalogue", id);
+    return c;
+}
+
 static void report_start(struct req *req, const char *id, json_t *meta, bool grades)
 {
-    struct catalog *cat = courses_current();
-    const char *course = json_string_value(json_object_get(meta, "course"));
-    const struct course *c = cat && course ? catalog_course(cat, course) : NULL;
+    struct catalog *cat;
+    const struct course *c = report_course(req, id, meta, &cat);
 
-    if (c == NULL) {
-        req_reply(req, 404, "the course of cohort %s is no longer in the catalogue", id);
+    if (c == NULL)
         return;
-    }
     struct report *rp = xcalloc(1, sizeof(*rp));
     rp->req = req;
     rp->grades = grades;
@@ -635,14 +647,11 @@ static void att_member_cb(redisReply *reply, const char *err, void *priv)
 
 void cohort_report_attempts(struct req *req, const char *id, json_t *meta, const char *learner)
 {
-    struct catalog *cat = courses_current();
-    const char *course = json_string_value(json_object_get(meta, "course"));
-    const struct course *c = cat && course ? catalog_course(cat, course) : NULL;
+    struct catalog *cat;
+    const struct course *c = report_course(req, id, meta, &cat);
 
-    if (c == NULL) {
-        req_reply(req, 404, "the course of cohort %s is no longer in the catalogue", id);
+    if (c == NULL)
         return;
-    }
     struct att *at = xcalloc(1, sizeof(*at));
     at->req = req;
     snprintf(at->id, sizeof(at->id), "%s", id);

@@ -12,6 +12,7 @@
 #define COHORT_PAGE           500    /* learners read per Redis round trip */
 #define COHORT_OTP_LEN        16     /* characters of a one-time password */
 #define COHORT_MODULES_MAX    256    /* modules of a course a cohort can pace */
+#define COHORT_SCHEDULE_MAX   65536  /* bytes of a CREATE's schedule document */
 
 /* What a gated request is about to do. */
 enum cohort_gate_kind {

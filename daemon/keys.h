@@ -20,6 +20,10 @@ int key_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(pri
  * Never NULL and never cut short: a key past KEY_MAX is logged as the bug
  * it is and returned whole. (store.c) */
 char *key_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The reverse, for a key a SCAN found: when key is the pattern fmt (one
+ * %s) filled in, what stands for the %s (caller frees); else NULL.
+ * (store.c) */
+char *key_arg(const char *key, const char *fmt);
 
 /* Hash: the schema marker: version, and a random id the data directory
  * remembers, so a Redis that lost its data is told from a new one. */

@@ -9,28 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The request body as a JSON object, or NULL after answering 400. */
-static json_t *body_json(struct evhttp_request *r, const char *want)
-{
-    struct evbuffer *in = evhttp_request_get_input_buffer(r);
-    json_t *doc = json_loadb((const char *)evbuffer_pullup(in, -1), evbuffer_get_length(in), 0, NULL);
-
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        char msg[200];
-        snprintf(msg, sizeof(msg), "body must be %s", want);
-        api_send_error(r, 400, msg);
-        return NULL;
-    }
-    return doc;
-}
-
+/* LIVE sub cohort:ID */
 static int live_argv(char **argv, const char *sub, const char *cohort)
 {
-    argv[0] = xstrdup("LIVE");
-    argv[1] = xstrdup(sub);
-    argv[2] = xasprintf("cohort:%s", cohort);
-    return 3;
+    int c = api_argv(argv, "LIVE", sub, NULL);
+    argv[c++] = xasprintf("cohort:%s", cohort);
+    return c;
 }
 
 static int simple(char **p, char **argv, const char *sub)
@@ -40,25 +24,19 @@ static int simple(char **p, char **argv, const char *sub)
 
 static int api_start(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    argv[0] = xstrdup("LIVE");
-    argv[1] = xstrdup("START");
-    argv[2] = xstrdup(p[0]);
-    return 3;
+    return api_argv(argv, "LIVE", "START", p[0]);
 }
 
 static int api_join(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    argv[0] = xstrdup("LIVE");
-    argv[1] = xstrdup("JOIN");
-    argv[2] = xstrdup(p[0]);
-    return 3;
+    return api_argv(argv, "LIVE", "JOIN", p[0]);
 }
 
 /* A route whose body holds one string field, given as the argument. */
 static int with_field(struct evhttp_request *r, char **p, char **argv, const char *sub,
                       const char *field, const char *want)
 {
-    json_t *d = body_json(r, want);
+    json_t *d = api_body_json(r, want);
     if (d == NULL)
         return -1;
     json_t *v = json_object_get(d, field);
@@ -77,7 +55,7 @@ static int with_field(struct evhttp_request *r, char **p, char **argv, const cha
 
 static int api_goto(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    json_t *d = body_json(r, "{\"lesson\": \"course/lesson\", \"anchor\": \"...\"?}");
+    json_t *d = api_body_json(r, "{\"lesson\": \"course/lesson\", \"anchor\": \"...\"?}");
     if (d == NULL)
         return -1;
     const char *lesson = json_string_value(json_object_get(d, "lesson"));
@@ -118,10 +96,7 @@ static int api_events(struct evhttp_request *r, char **p, int n, char **argv) { 
 
 static int api_report(struct evhttp_request *r, char **p, int n, char **argv)
 {
-    argv[0] = xstrdup("LIVE");
-    argv[1] = xstrdup("REPORT");
-    argv[2] = xstrdup(p[0]);
-    return 3;
+    return api_argv(argv, "LIVE", "REPORT", p[0]);
 }
 
 const struct api_route api_routes_live[] = {

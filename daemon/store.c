@@ -144,6 +144,17 @@ char *key_new(const char *fmt, ...)
     return k;
 }
 
+char *key_arg(const char *key, const char *fmt)
+{
+    const char *hole = strstr(fmt, "%s");
+    if (hole == NULL)
+        fatal("key_arg: pattern %s has no %%s", fmt);
+    size_t pre = (size_t)(hole - fmt), post = strlen(hole + 2), len = strlen(key);
+    if (len <= pre + post || strncmp(key, fmt, pre) != 0 || strcmp(key + len - post, hole + 2) != 0)
+        return NULL;
+    return xstrndup(key + pre, len - pre - post);
+}
+
 static void arm_timer(void)
 {
     if (st.head == NULL) {

@@ -185,35 +185,22 @@ static int letter_of(const char *w, size_t len, size_t n)
 }
 
 
+static int rule_key(const void *arg, const char *key, size_t n)
+{
+    const struct check_rule *r = arg;
+
+    for (size_t i = 0; i < r->nkeys; i++)
+        if (strlen(r->keys[i]) == n && strncasecmp(r->keys[i], key, n) == 0)
+            return (int)i;
+    return -1;
+}
+
 /* "s=1,3 w=2": known keys, item numbers in range, each item at most once. */
 static bool is_classified(const char *s, const struct check_rule *r)
 {
-    bool *placed = xcalloc(r->nitems + 1, sizeof(bool));
-    bool ok = true;
-    while (*s && ok) {
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (!*s)
-            break;
-        size_t klen = strcspn(s, "= \t");
-        bool known = false;
-        for (size_t i = 0; i < r->nkeys; i++)
-            known |= strlen(r->keys[i]) == klen && strncasecmp(r->keys[i], s, klen) == 0;
-        ok = known && s[klen] == '=';
-        s += klen + (ok ? 1 : 0);
-        while (ok) {
-            char *end;
-            long v = strtol(s, &end, 10);
-            ok = end != s && v >= 1 && (size_t)v <= r->nitems && !placed[v - 1];
-            if (ok)
-                placed[v - 1] = true;
-            s = end;
-            if (*s != ',')
-                break;
-            s++;
-        }
-        ok = ok && (*s == '\0' || *s == ' ' || *s == '\t');
-    }
+    int *placed = xcalloc(r->nitems + 1, sizeof(int));
+    bool ok = answer_classify_read(s, r->nitems, rule_key, r, placed);
+
     free(placed);
     return ok;
 }

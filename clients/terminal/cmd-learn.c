@@ -14,6 +14,20 @@ static int run1(struct ctx *ctx, struct request *r)
     return session_run(&ctx->sess, r, 1) < 0 ? -1 : 0;
 }
 
+/* Sends verb and its n arguments as one request in r (initialised here,
+ * freed by the caller): the exit status of the answer (cmd_status), or,
+ * when the link failed, cmd_unavailable's after printing the reason. */
+static int ask(struct ctx *ctx, struct request *r, const char *verb, char **args, int n)
+{
+    request_init(r, true);
+    request_arg(r, verb);
+    for (int i = 0; i < n; i++)
+        request_arg(r, args[i]);
+    if (run1(ctx, r) < 0)
+        return cmd_unavailable(ctx);
+    return cmd_status(&r->resp);
+}
+
 /* Width for text lessons: --width, or the terminal's; 0 (the server's
  * default) when piped. */
 static int lesson_width(const char *opt)
@@ -46,13 +60,7 @@ int cmd_courses(struct ctx *ctx, int argc, char **argv)
     struct request r;
     int rc;
 
-    request_init(&r, true);
-    request_arg(&r, "COURSES");
-    if (run1(ctx, &r) < 0) {
-        request_free(&r);
-        return cmd_unavailable(ctx);
-    }
-    rc = cmd_status(&r.resp);
+    rc = ask(ctx, &r, "COURSES", NULL, 0);
     if (rc == 0) {
         static const char *const cols[] = { "id", "title", "lessons", "minutes" };
         render_table(&r.resp, cols, 4);
@@ -279,15 +287,7 @@ int cmd_next(struct ctx *ctx, int argc, char **argv)
     struct request r;
     int rc;
 
-    request_init(&r, true);
-    request_arg(&r, "NEXT");
-    if (argc > 1)
-        request_arg(&r, argv[1]);
-    if (run1(ctx, &r) < 0) {
-        request_free(&r);
-        return cmd_unavailable(ctx);
-    }
-    rc = cmd_status(&r.resp);
+    rc = ask(ctx, &r, "NEXT", argv + 1, argc > 1 ? 1 : 0);
     if (rc == 0 && !render_tty()) {
         fwrite(r.resp.body ? r.resp.body : "", 1, r.resp.body_len, stdout);
     } else if (rc == 0) {
@@ -414,15 +414,7 @@ int cmd_progress(struct ctx *ctx, int argc, char **argv)
     struct request r;
     int rc;
 
-    request_init(&r, true);
-    request_arg(&r, "PROGRESS");
-    if (argc > 1)
-        request_arg(&r, argv[1]);
-    if (run1(ctx, &r) < 0) {
-        request_free(&r);
-        return cmd_unavailable(ctx);
-    }
-    rc = cmd_status(&r.resp);
+    rc = ask(ctx, &r, "PROGRESS", argv + 1, argc > 1 ? 1 : 0);
     if (rc == 0 && render_tty()) {
         progress_print(&r.resp, argc > 1 ? "module" : "course");
         if (argc > 1)
@@ -442,15 +434,7 @@ int cmd_attempt(struct ctx *ctx, int argc, char **argv)
     struct request r;
     int rc;
 
-    request_init(&r, true);
-    request_arg(&r, "ATTEMPTS");
-    request_arg(&r, argv[1]);
-    request_arg(&r, argv[2]);
-    if (run1(ctx, &r) < 0) {
-        request_free(&r);
-        return cmd_unavailable(ctx);
-    }
-    rc = cmd_status(&r.resp);
+    rc = ask(ctx, &r, "ATTEMPTS", argv + 1, 2);
     if (rc == 0) {
         if (render_tty())
             printf("%s\n\n", r.resp.text);
@@ -465,15 +449,7 @@ int cmd_search(struct ctx *ctx, int argc, char **argv)
     struct request r;
     int rc;
 
-    request_init(&r, true);
-    request_arg(&r, "SEARCH");
-    for (int i = 1; i < argc; i++)
-        request_arg(&r, argv[i]);
-    if (run1(ctx, &r) < 0) {
-        request_free(&r);
-        return cmd_unavailable(ctx);
-    }
-    rc = cmd_status(&r.resp);
+    rc = ask(ctx, &r, "SEARCH", argv + 1, argc - 1);
     if (rc == 0) {
         static const char *const cols[] = { "lesson", "title", "snippet" };
         render_table(&r.resp, cols, 3);

@@ -4,15 +4,20 @@ them. Each test file imports this, defines test_* functions, and calls
 harness.main(globals()), which runs them in order and prints
 "N passed, M failed" (exit status 1 on any failure)."""
 
+import fcntl
 import os
+import pty
 import re
+import select
 import shutil
 import signal
 import socket
 import ssl
 import subprocess
+import struct
 import sys
 import tempfile
+import termios
 import time
 import traceback
 
@@ -24,6 +29,9 @@ FIXTURES = os.path.join(SOURCE, "tests", "fixtures")
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "SUMMARY: UndefinedBehaviorSanitizer")
+# campus, the terminal client, and what in its stderr is a sanitizer report.
+CAMPUS = os.path.join(BUILD, "clients", "terminal", "campus")
+CLIENT_SANITIZER_MARKS = ("Sanitizer", "runtime error:")
 
 
 def free_port():
@@ -185,6 +193,12 @@ class Campusd:
     def client(self, **kw):
         return Client(self.text_port, **kw)
 
+    def login(self, name, password, **kw):
+        """A new connection logged in as name."""
+        c = self.client(**kw)
+        c.login(name, password)
+        return c
+
     def log_text(self):
         with open(self.log_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
@@ -302,6 +316,13 @@ class Client:
             assert end == b"\r\n", "body not followed by CRLF: %r" % end
         return Response(code, text, body)
 
+    def login(self, name, password):
+        """LOGIN name password, which must succeed: the response (its kv()
+        holds the token)."""
+        r = self.request('LOGIN %s "%s"' % (name, password))
+        assert r.code == 200, r
+        return r
+
     def request(self, line):
         self.send(line + "\r\n" if isinstance(line, str) else line + b"\r\n")
         return self.read_response()
@@ -342,6 +363,146 @@ def http(port, method, path, body=None, headers=None, timeout=10):
         return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
     finally:
         c.close()
+
+
+def add_user(redis_port, name, role, password, extra=(), data=None, expect=0):
+    """campusd --add-user, as an operator runs it: the account name with
+    role and password (read from stdin) in the store at redis_port; extra
+    are more options (the scrypt cost), data the --data directory. It must
+    exit expect; returns the finished process."""
+    argv = [CAMPUSD, "--redis", "127.0.0.1:%d" % redis_port]
+    if data:
+        argv += ["--data", data]
+    argv += ["--add-user", name, "--role", role] + list(extra)
+    p = subprocess.run(argv, input=(password + "\n").encode(), capture_output=True, timeout=60)
+    assert p.returncode == expect, (p.returncode, p.stdout, p.stderr)
+    return p
+
+
+def status_field(r, key):
+    """The value of key=value in a response's status text, or None."""
+    m = re.search(r"\b%s=(\S+)" % key, r.text)
+    return m.group(1) if m else None
+
+
+def client_env(home, server, lang="C.UTF-8", drop=(), **extra):
+    """The environment of campus run in home, a fresh $HOME with its own XDG
+    directories, talking to server ("host:port"): this process's, less
+    XDG_*, NO_COLOR, CAMPUS_SERVER, PAGER and the names in drop (a name
+    ending in "_" drops every name it begins), with extra added."""
+    drop = ("XDG_",) + tuple(drop)
+    e = {k: v for k, v in os.environ.items()
+         if not any(k.startswith(d) if d.endswith("_") else k == d for d in drop)
+         and k not in ("NO_COLOR", "CAMPUS_SERVER", "PAGER")}
+    e.update(HOME=home, XDG_CONFIG_HOME=os.path.join(home, "config"),
+             XDG_CACHE_HOME=os.path.join(home, "cache"),
+             XDG_STATE_HOME=os.path.join(home, "state"), LANG=lang,
+             CAMPUS_SERVER=server, CAMPUS_TIMEOUT="10")
+    e.update(extra)
+    return e
+
+
+def client_check(args, err):
+    """Fails on a sanitizer report in campus's stderr."""
+    for mark in CLIENT_SANITIZER_MARKS:
+        assert mark not in err, "sanitizer report from campus %s:\n%s" % (args, err)
+
+
+class Home:
+    """One user's machine: a fresh $HOME (removed by remove()) in which
+    campus runs against server. The keywords go to client_env."""
+
+    def __init__(self, server, prefix="campus-home-", **env_kw):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        self.env = client_env(self.dir, server, **env_kw)
+
+    def path(self, *p):
+        return os.path.join(self.dir, *p)
+
+    def run(self, *args, input=None, extra=None, timeout=60, cwd=None):
+        """campus args, input on its stdin: (exit status, stdout, stderr)."""
+        e = dict(self.env)
+        e.update(extra or {})
+        p = subprocess.run([CAMPUS] + list(args), input=(input or "").encode(), env=e, cwd=cwd,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+        client_check(args, err)
+        return p.returncode, out, err
+
+    def ok(self, *args, **kw):
+        """The same, failing unless it exits 0: (stdout, stderr)."""
+        rc, out, err = self.run(*args, **kw)
+        assert rc == 0, "campus %s -> %d\n%s%s" % (" ".join(args), rc, out, err)
+        return out, err
+
+    def remove(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Pty:
+    """campus on a pseudo-terminal of rows x cols; every wait bounded in time."""
+
+    def __init__(self, home, args, rows=50, cols=100, extra=None):
+        e = dict(home.env)
+        e.update(extra or {})
+        e["TERM"] = "xterm"
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            os.execve(CAMPUS, [CAMPUS] + list(args), e)
+        self.out = b""
+        self.status = None
+
+    def expect(self, what, timeout=20):
+        what = what.encode() if isinstance(what, str) else what
+        end = time.time() + timeout
+        while what not in self.out:
+            left = end - time.time()
+            if left <= 0:
+                raise AssertionError("timed out waiting for %r in %r" % (what, self.out[-2000:]))
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError("EOF waiting for %r in %r" % (what, self.out[-2000:]))
+                self.out += chunk
+        return self.out
+
+    def send(self, s):
+        os.write(self.fd, s.encode() if isinstance(s, str) else s)
+
+    def wait(self, timeout=20):
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                r, _, _ = select.select([self.fd], [], [], 0.1)
+                if r:
+                    chunk = os.read(self.fd, 65536)
+                    self.out += chunk
+            except OSError:
+                pass
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+                try:
+                    while True:
+                        chunk = os.read(self.fd, 65536)
+                        if not chunk:
+                            break
+                        self.out += chunk
+                except OSError:
+                    pass
+                os.close(self.fd)
+                text = self.out.decode("utf-8", "replace")
+                for mark in CLIENT_SANITIZER_MARKS:
+                    assert mark not in text, text
+                return self.status
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        raise AssertionError("campus did not exit: %r" % self.out[-2000:])
 
 
 class Env:

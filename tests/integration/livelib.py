@@ -4,7 +4,6 @@ accounts and a cohort."""
 
 import re
 import socket
-import subprocess
 import time
 
 import harness
@@ -106,8 +105,7 @@ def literal(c, line, data):
 
 def login(port, name):
     c = LiveClient(port)
-    r = c.request('LOGIN %s "%s"' % (name, PW))
-    assert r.code == 200, r
+    c.login(name, PW)
     return c
 
 
@@ -120,10 +118,7 @@ def http_token(port, name):
 
 
 def add_admin(redis_port, name):
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % redis_port,
-                        "--add-user", name, "--role", "admin"] + FAST,
-                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == 0, p.stderr
+    harness.add_user(redis_port, name, "admin", PW, FAST)
 
 
 def accounts(port, admin, trainers, learners):

@@ -4,7 +4,6 @@ gets the documented answer; and whatever ids are sent, a learner reaches
 only their own records."""
 
 import json
-import subprocess
 
 import harness
 from harness import Env, http
@@ -89,10 +88,7 @@ def setup():
     c = env.campusd.client()
     for who, name in NAMES.items():
         if who == "admin":
-            p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                                "--add-user", name, "--role", "admin"] + FAST,
-                               input=(PW + "\n").encode(), capture_output=True, timeout=60)
-            assert p.returncode == 0, p.stderr
+            harness.add_user(env.redis.port, name, "admin", PW, FAST)
         else:
             assert c.request('REGISTER %s "%s"' % (name, PW)).code == 201
     admin = session("admin")

@@ -30,12 +30,8 @@ def teardown():
 
 def add_user(name, role, password, redis=None, expect=0):
     redis = redis or env.redis
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % redis.port,
-                        "--data", os.path.join(env.tmp, "cli"), "--add-user", name,
-                        "--role", role] + FAST,
-                       input=(password + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == expect, (p.returncode, p.stdout, p.stderr)
-    return p
+    return harness.add_user(redis.port, name, role, password, FAST,
+                            data=os.path.join(env.tmp, "cli"), expect=expect)
 
 
 def cl():

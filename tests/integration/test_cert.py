@@ -61,10 +61,7 @@ def h(method, path, body=None, token=None):
 
 
 def login(name):
-    c = env.campusd.client()
-    r = c.request('LOGIN %s "%s"' % (name, PW))
-    assert r.code == 200, r
-    return c
+    return env.campusd.login(name, PW)
 
 
 def setup():
@@ -73,10 +70,7 @@ def setup():
     clock = os.path.join(tmpdir, "clock")
     set_clock(int(time.time() * 1000))
     env = Env(extra=FAST + ["--test-clock", clock, "--cert-valid-days", "30"])
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                        "--add-user", "adam", "--role", "admin"] + FAST,
-                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == 0, p.stderr
+    harness.add_user(env.redis.port, "adam", "admin", PW, FAST)
     admin = login("adam")
     for name in ("lena", "otto", "pia"):
         assert admin.request('USER ADD %s learner "%s"' % (name, PW)).code == 201

@@ -11,18 +11,15 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 import tempfile
 import time
 
 import harness
 from harness import Env
 
-CAMPUS = os.path.join(harness.BUILD, "clients", "terminal", "campus")
 FAST = ["--scrypt-ln", "10", "--scrypt-p", "1", "--argon2-m", "256", "--argon2-t", "1"]
 PW = "the password 1"
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-SANITIZER = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 
 env = None
 homes = []
@@ -41,46 +38,24 @@ def server():
     return "127.0.0.1:%d" % env.campusd.text_port
 
 
-class Home:
+class Home(harness.Home):
     """A fresh $HOME with its own XDG directories, logged in as a new learner."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="campus-cert-home-")
+        super().__init__(server(), prefix="campus-cert-home-")
         homes.append(self.dir)
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith("XDG_") and k not in ("NO_COLOR", "CAMPUS_SERVER", "PAGER")}
-        self.env.update(HOME=self.dir, XDG_CONFIG_HOME=os.path.join(self.dir, "config"),
-                        XDG_CACHE_HOME=os.path.join(self.dir, "cache"),
-                        XDG_STATE_HOME=os.path.join(self.dir, "state"), LANG="C.UTF-8",
-                        CAMPUS_SERVER=server(), CAMPUS_TIMEOUT="10")
         _names[0] += 1
         self.name = "certlearner%d" % _names[0]
         assert as_admin('USER ADD %s learner "%s"' % (self.name, PW)).code == 201
         self.login_out, self.login_err = self.ok("login", "--user", self.name,
                                                  "--password-stdin", input=PW + "\n")
 
-    def path(self, *p):
-        return os.path.join(self.dir, *p)
-
     def issuers(self):
         return self.path("config", "campus", "issuers",
                          "127.0.0.1_%d.jwks" % env.campusd.text_port)
 
-    def run(self, *args, input=None, extra=None, timeout=60):
-        e = dict(self.env)
-        e.update(extra or {})
-        p = subprocess.run([CAMPUS] + list(args), input=(input or "").encode(), env=e,
-                           cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout)
-        out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-        for mark in SANITIZER:
-            assert mark not in err, "sanitizer report from campus %s:\n%s" % (args, err)
-        return p.returncode, out, err
-
-    def ok(self, *args, **kw):
-        rc, out, err = self.run(*args, **kw)
-        assert rc == 0, "campus %s -> %d\n%s%s" % (" ".join(args), rc, out, err)
-        return out, err
+    def run(self, *args, **kw):
+        return super().run(*args, cwd=self.dir, **kw)
 
     def complete(self):
         """The demo course asks for 80% of its 3 lessons and its exercise."""
@@ -94,10 +69,7 @@ class Home:
 def setup():
     global env
     env = Env(extra=FAST)
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                        "--add-user", "adam", "--role", "admin"] + FAST,
-                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == 0, p.stderr
+    harness.add_user(env.redis.port, "adam", "admin", PW, FAST)
 
 
 def as_admin(line):

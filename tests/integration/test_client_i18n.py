@@ -6,24 +6,13 @@ and sent to the server as the account's LANG, so lessons and the server's
 messages come in it too). A real campusd and redis-server, the test course
 in three languages."""
 
-import fcntl
 import os
-import pty
-import select
 import shutil
-import signal
-import struct
-import subprocess
-import tempfile
-import termios
-import time
 
 import harness
-from harness import Env
+from harness import Env, Pty
 
-CAMPUS = os.path.join(harness.BUILD, "clients", "terminal", "campus")
 PASSWORD = "correct horse battery"
-SANITIZER = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 
 COURSES = os.path.join(harness.FIXTURES, "courses-i18n")
 
@@ -31,88 +20,14 @@ env = None
 homes = []
 
 
-class Home:
+class Home(harness.Home):
     """A fresh $HOME with its own XDG directories, no locale variables but
     LANG."""
 
     def __init__(self, lang):
-        self.dir = tempfile.mkdtemp(prefix="campus-home-")
+        super().__init__("127.0.0.1:%d" % env.campusd.text_port, lang=lang,
+                         drop=("LC_", "LANGUAGE", "LANG"), PAGER="")
         homes.append(self.dir)
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("XDG_", "LC_")) and
-                    k not in ("NO_COLOR", "CAMPUS_SERVER", "PAGER", "LANGUAGE", "LANG")}
-        self.env.update(HOME=self.dir, XDG_CONFIG_HOME=os.path.join(self.dir, "config"),
-                        XDG_CACHE_HOME=os.path.join(self.dir, "cache"),
-                        XDG_STATE_HOME=os.path.join(self.dir, "state"), LANG=lang, PAGER="",
-                        CAMPUS_SERVER="127.0.0.1:%d" % env.campusd.text_port,
-                        CAMPUS_TIMEOUT="10")
-
-    def run(self, *args, input=None):
-        p = subprocess.run([CAMPUS] + list(args), input=(input or "").encode(), env=self.env,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-        out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-        for mark in SANITIZER:
-            assert mark not in err, err
-        return p.returncode, out, err
-
-    def ok(self, *args, **kw):
-        rc, out, err = self.run(*args, **kw)
-        assert rc == 0, (args, rc, out, err)
-        return out, err
-
-
-class Pty:
-    """campus on a pseudo-terminal; every wait bounded in time."""
-
-    def __init__(self, home, args):
-        e = dict(home.env)
-        e["TERM"] = "xterm"
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 100, 0, 0))
-            os.execve(CAMPUS, [CAMPUS] + list(args), e)
-        self.out = b""
-
-    def expect(self, what, timeout=20):
-        what = what.encode()
-        end = time.time() + timeout
-        while what not in self.out:
-            left = end - time.time()
-            if left <= 0:
-                raise AssertionError("timed out waiting for %r in %r" % (what, self.out[-2000:]))
-            r, _, _ = select.select([self.fd], [], [], left)
-            chunk = b""
-            if r:
-                try:
-                    chunk = os.read(self.fd, 65536)
-                except OSError:
-                    pass
-                if not chunk:
-                    raise AssertionError("EOF waiting for %r in %r" % (what, self.out[-2000:]))
-            self.out += chunk
-
-    def send(self, s):
-        os.write(self.fd, s.encode())
-
-    def wait(self, timeout=20):
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                r, _, _ = select.select([self.fd], [], [], 0.05)
-                if r:
-                    self.out += os.read(self.fd, 65536)
-            except OSError:
-                pass
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                os.close(self.fd)
-                text = self.out.decode("utf-8", "replace")
-                for mark in SANITIZER:
-                    assert mark not in text, text
-                return os.waitstatus_to_exitcode(status)
-        os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
-        raise AssertionError("campus did not exit: %r" % self.out[-2000:])
 
 
 def setup():

@@ -10,7 +10,6 @@ import re
 import select
 import shutil
 import struct
-import subprocess
 import fcntl
 import tempfile
 import termios
@@ -18,9 +17,8 @@ import time
 import unicodedata
 
 import harness
-from harness import Env
+from harness import CAMPUS, Env
 
-CAMPUS = os.path.join(harness.BUILD, "clients", "terminal", "campus")
 
 WIDE = "日本語の講座"                      # 6 wide characters: 12 columns
 COMBINING = "Cafe\u0301 de Du\u0301rcal"  # é and ú as e and u + U+0301
@@ -61,25 +59,16 @@ def teardown():
         shutil.rmtree(h, ignore_errors=True)
 
 
-class Home:
+class Home(harness.Home):
     """A fresh $HOME: one user's machine."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="campus-home-")
+        super().__init__("127.0.0.1:%d" % env.campusd.text_port, TERM="xterm", PAGER="")
         homes.append(self.dir)
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith("XDG_") and k not in ("NO_COLOR", "CAMPUS_SERVER", "PAGER")}
-        self.env.update(HOME=self.dir, XDG_CONFIG_HOME=os.path.join(self.dir, "config"),
-                        XDG_CACHE_HOME=os.path.join(self.dir, "cache"),
-                        XDG_STATE_HOME=os.path.join(self.dir, "state"), LANG="C.UTF-8",
-                        CAMPUS_SERVER="127.0.0.1:%d" % env.campusd.text_port,
-                        CAMPUS_TIMEOUT="10", TERM="xterm", PAGER="")
 
     def ok(self, *args, input=""):
-        p = subprocess.run([CAMPUS] + list(args), input=input.encode(), env=self.env,
-                           capture_output=True, timeout=60)
-        assert p.returncode == 0, (args, p.stdout, p.stderr)
-        return p.stdout.decode()
+        """campus args, which must exit 0: its stdout."""
+        return super().ok(*args, input=input)[0]
 
 
 def pty_run(home, args, width, timeout=30):

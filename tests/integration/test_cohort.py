@@ -8,7 +8,6 @@ import calendar
 import json
 import re
 import os
-import subprocess
 import time
 
 import harness
@@ -41,10 +40,7 @@ def setup():
     clock = os.path.join(tmpdir, "clock")
     set_clock(ms(2026, 3, 1, 12))
     env = Env(extra=FAST + ["--test-clock", clock, "--cohort-join-fail-max", "10"])
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                        "--add-user", "adam", "--role", "admin"] + FAST,
-                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == 0, p.stderr
+    harness.add_user(env.redis.port, "adam", "admin", PW, FAST)
     admin = login("adam")
     for who in ("learner", "other"):
         assert admin.request('USER ADD %s learner "%s"' % (NAMES[who], PW)).code == 201
@@ -63,10 +59,7 @@ def teardown():
 
 
 def login(name):
-    c = env.campusd.client()
-    r = c.request('LOGIN %s "%s"' % (name, PW))
-    assert r.code == 200, r
-    return c
+    return env.campusd.login(name, PW)
 
 
 def literal(c, line, data):
@@ -615,21 +608,8 @@ def test_review_list_by_cohort():
 
 
 def test_terminal_client():
-    import shutil
-    import tempfile
-    campus = os.path.join(harness.BUILD, "clients", "terminal", "campus")
-    home = tempfile.mkdtemp(prefix="campus-cohort-home-")
-    e = {k: v for k, v in os.environ.items() if not k.startswith("XDG_") and k != "PAGER"}
-    e.update(HOME=home, XDG_CONFIG_HOME=os.path.join(home, "c"), XDG_CACHE_HOME=os.path.join(home, "k"),
-             XDG_STATE_HOME=os.path.join(home, "s"), LANG="C.UTF-8", CAMPUS_TIMEOUT="10",
-             CAMPUS_SERVER="127.0.0.1:%d" % env.campusd.text_port)
-
-    def run(*args, input=""):
-        p = subprocess.run([campus] + list(args), input=input.encode(), env=e, capture_output=True,
-                           timeout=60)
-        assert b"Sanitizer" not in p.stderr and b"runtime error:" not in p.stderr, p.stderr
-        return p.returncode, p.stdout.decode(), p.stderr.decode()
-
+    h = harness.Home("127.0.0.1:%d" % env.campusd.text_port, prefix="campus-cohort-home-")
+    home, e, run, campus = h.dir, h.env, h.run, harness.CAMPUS
     try:
         rc, out, err = run("login", "--user", "tara", "--password-stdin", input=PW + "\n")
         assert rc == 0, err
@@ -698,7 +678,7 @@ def test_terminal_client():
         rc, out, err = run("cohort", "show", "999999")
         assert rc != 0 and "no cohort" in err + out, (rc, out, err)
     finally:
-        shutil.rmtree(home, ignore_errors=True)
+        h.remove()
 
 
 # ---- hostile input ----

@@ -270,10 +270,7 @@ def test_reload_verb_for_admins():
     courses = copy_fixture(tmp)
     d = Campusd(tmp, redis=env.redis, courses=courses).start()
     try:
-        out = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                              "--data", d.data, "--add-user", "root-admin", "--role", "admin"],
-                             input="an admin password\n", capture_output=True, text=True)
-        assert out.returncode == 0, out.stderr
+        harness.add_user(env.redis.port, "root-admin", "admin", "an admin password", data=d.data)
         c = d.client()
         assert c.request("RELOAD").code == 401
         assert c.request('LOGIN root-admin "an admin password"').code == 200

@@ -12,7 +12,6 @@ import html
 import json
 import os
 import re
-import subprocess
 
 import harness
 from harness import Env, http
@@ -105,10 +104,7 @@ def setup():
     global env
     env = Env(courses=COURSES, extra=FAST)
     c = env.campusd.client()
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                        "--add-user", NAMES["admin"], "--role", "admin"] + FAST,
-                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == 0, p.stderr
+    harness.add_user(env.redis.port, NAMES["admin"], "admin", PW, FAST)
     for who in ("learner", "trainer"):
         assert c.request('REGISTER %s "%s"' % (NAMES[who], PW)).code == 201
     assert session("admin").request("USER ROLE %s trainer" % NAMES["trainer"]).code == 200

@@ -242,10 +242,7 @@ def test_http_exercise_routes():
 
 
 def add_user(name, role):
-    out = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                          "--data", env.campusd.data, "--add-user", name, "--role", role],
-                         input=PASSWORD + "\n", capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+    harness.add_user(env.redis.port, name, role, PASSWORD, data=env.campusd.data)
 
 
 def test_review_queue_graded_by_a_trainer():

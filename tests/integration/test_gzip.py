@@ -5,16 +5,11 @@ Also campus, the terminal client, reading with COMPRESS DEFLATE."""
 
 import gzip
 import json
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 
 import harness
 from harness import Env
 
-CAMPUS = os.path.join(harness.BUILD, "clients", "terminal", "campus")
 env = None
 
 
@@ -117,18 +112,12 @@ def test_dynamic_answers_and_secrets():
 
 
 def test_terminal_client_compressed():
-    home = tempfile.mkdtemp(prefix="campus-home-")
+    home = harness.Home("127.0.0.1:%d" % env.campusd.text_port, drop=("CAMPUS_NO_COMPRESS",))
     try:
-        e = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
-        e.update(HOME=home, CAMPUS_SERVER="127.0.0.1:%d" % env.campusd.text_port)
-        e.pop("CAMPUS_NO_COMPRESS", None)
         lesson = lesson_path()[len("/api/lessons/"):]
 
         def run(*args):
-            p = subprocess.run([CAMPUS] + list(args), env=e, capture_output=True, text=True,
-                               timeout=30)
-            assert p.returncode == 0, (args, p.stdout, p.stderr)
-            return p.stdout, p.stderr
+            return home.ok(*args, timeout=30)
         out_z, err_z = run("--no-tls", "read", lesson, "--stats")
         out_p, err_p = run("--no-tls", "--no-compress", "read", lesson, "--stats")
         assert out_z == out_p and out_z.strip()
@@ -140,7 +129,7 @@ def test_terminal_client_compressed():
         out, _ = run("search", "market")
         assert out.strip()
     finally:
-        shutil.rmtree(home, ignore_errors=True)
+        home.remove()
 
 
 if __name__ == "__main__":

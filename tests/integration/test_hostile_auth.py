@@ -58,11 +58,8 @@ def teardown():
 
 
 def add_user(redis, name, role):
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % redis.port,
-                        "--data", os.path.join(env.tmp if env else redis.dir, "cli"),
-                        "--add-user", name, "--role", role] + FAST,
-                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == 0, (p.stdout, p.stderr)
+    harness.add_user(redis.port, name, role, PW, FAST,
+                     data=os.path.join(env.tmp if env else redis.dir, "cli"))
 
 
 def scratch():
@@ -77,9 +74,7 @@ def fresh(prefix):
 
 
 def login(c, name, password=PW):
-    r = c.request('LOGIN %s "%s"' % (name, password))
-    assert r.code == 200, r
-    return r.kv()
+    return c.login(name, password).kv()
 
 
 def learner(d=None):

@@ -307,10 +307,7 @@ def trainer():
         t = env.campusd.client()
         assert t.request('LOGIN tina "%s"' % PASSWORD).code == 200
         return t
-    out = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                          "--data", env.campusd.data, "--add-user", "tina", "--role", "trainer"],
-                         input=PASSWORD + "\n", capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+    harness.add_user(env.redis.port, "tina", "trainer", PASSWORD, data=env.campusd.data)
     t = env.campusd.client()
     assert t.request('LOGIN tina "%s"' % PASSWORD).code == 200
     return t

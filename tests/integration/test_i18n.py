@@ -9,10 +9,9 @@ one certificate."""
 import json
 import os
 import re
-import subprocess
 
 import harness
-from harness import Env, http
+from harness import Env, http, status_field
 
 FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
 PW = "the password 1"
@@ -23,19 +22,13 @@ conns = {}
 
 
 def login(name):
-    c = env.campusd.client()
-    r = c.request('LOGIN %s "%s"' % (name, PW))
-    assert r.code == 200, r
-    return c
+    return env.campusd.login(name, PW)
 
 
 def setup():
     global env
     env = Env(courses=COURSES, extra=FAST)
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                        "--add-user", "adam", "--role", "admin"] + FAST,
-                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == 0, p.stderr
+    harness.add_user(env.redis.port, "adam", "admin", PW, FAST)
     admin = login("adam")
     for name in ("lena", "marc", "tomas"):
         assert admin.request('USER ADD %s learner "%s"' % (name, PW)).code == 201
@@ -52,9 +45,6 @@ def teardown():
     env.close()
 
 
-def status_field(r, key):
-    m = re.search(r"\b%s=(\S+)" % key, r.text)
-    return m.group(1) if m else None
 
 
 def api(path, headers=None, token=None, method="GET", body=None):

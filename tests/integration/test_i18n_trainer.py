@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 
 import harness
-from harness import Env, http
+from harness import Env, http, status_field
 
 FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
 PW = "the password 1"
@@ -43,10 +43,7 @@ def login(name):
 def setup():
     global env
     env = Env(courses=COURSES, extra=FAST)
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                        "--add-user", "adam", "--role", "admin"] + FAST,
-                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == 0, p.stderr
+    harness.add_user(env.redis.port, "adam", "admin", PW, FAST)
     admin, _ = login("adam")
     assert admin.request('USER ADD lena learner "%s"' % PW).code == 201
     assert admin.request('USER ADD tara trainer "%s"' % PW).code == 201
@@ -62,9 +59,6 @@ def teardown():
     env.close()
 
 
-def status_field(r, key):
-    m = re.search(r"\b%s=(\S+)" % key, r.text)
-    return m.group(1) if m else None
 
 
 def body(r):

@@ -14,11 +14,9 @@ import time
 
 import harness
 import livelib
-from harness import Campusd, Redis
+from harness import CAMPUS, Campusd, Redis
 from livelib import login, literal
 
-CAMPUS = os.path.join(harness.BUILD, "clients", "terminal", "campus")
-SANITIZER = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 env = {}
 
 
@@ -45,12 +43,7 @@ class Console:
 
     def __init__(self, name, *args):
         self.home = tempfile.mkdtemp(prefix="campus-home-", dir=env["tmp"])
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")
-                    and k not in ("NO_COLOR", "CAMPUS_SERVER", "PAGER")}
-        self.env.update(HOME=self.home, XDG_CONFIG_HOME=self.home + "/config",
-                        XDG_CACHE_HOME=self.home + "/cache", XDG_STATE_HOME=self.home + "/state",
-                        LANG="C.UTF-8", CAMPUS_SERVER="127.0.0.1:%d" % env["d"].text_port,
-                        CAMPUS_TIMEOUT="10")
+        self.env = harness.client_env(self.home, "127.0.0.1:%d" % env["d"].text_port)
         p = subprocess.run([CAMPUS, "login", "--user", name, "--password-stdin"],
                            input=(livelib.PW + "\n").encode(), env=self.env, capture_output=True, timeout=60)
         assert p.returncode == 0, p.stderr
@@ -79,8 +72,7 @@ class Console:
     def finish(self, timeout=20):
         rc = self.proc.wait(timeout)
         err = self.proc.stderr.read().decode("utf-8", "replace")
-        for m in SANITIZER:
-            assert m not in err, err
+        harness.client_check(["live"], err)
         return rc
 
 

@@ -9,7 +9,6 @@ passed exercise counting as done."""
 import json
 import os
 import re
-import subprocess
 import tempfile
 
 import harness
@@ -195,10 +194,7 @@ def teardown():
 
 
 def add_user(name, role):
-    out = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                          "--data", env.campusd.data, "--add-user", name, "--role", role],
-                         input=PASSWORD + "\n", capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+    harness.add_user(env.redis.port, name, role, PASSWORD, data=env.campusd.data)
 
 
 def learner(name):

@@ -12,7 +12,6 @@ import re
 import signal
 import socket
 import struct
-import subprocess
 import tempfile
 
 import harness
@@ -54,19 +53,14 @@ def read_until(s, marker, limit=65536):
 
 
 def add_admin(env, name):
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                        "--data", os.path.join(env.tmp, "cli"),
-                        "--add-user", name, "--role", "admin"] + FAST,
-                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == 0, p.stderr
+    harness.add_user(env.redis.port, name, "admin", PW, FAST, data=os.path.join(env.tmp, "cli"))
 
 
 def login(env, name, register=True):
     c = env.campusd.client()
     if register:
         assert c.request('REGISTER %s "%s"' % (name, PW)).code == 201
-    r = c.request('LOGIN %s "%s"' % (name, PW))
-    assert r.code == 200, r
+    c.login(name, PW)
     return c
 
 

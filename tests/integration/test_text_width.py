@@ -8,7 +8,6 @@ machine names; the title is not repeated; bold is marked."""
 
 import os
 import re
-import subprocess
 import unicodedata
 
 import harness
@@ -24,10 +23,7 @@ env = None
 def setup():
     global env
     env = Env(courses=BUNDLED, extra=FAST)
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                        "--add-user", "tina", "--role", "trainer"] + FAST,
-                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == 0, p.stderr
+    harness.add_user(env.redis.port, "tina", "trainer", PW, FAST)
 
 
 def teardown():

@@ -27,10 +27,7 @@ def setup():
     global env
     env = Env(courses=COURSES, extra=FAST)
     c = env.campusd.client()
-    p = subprocess.run([harness.CAMPUSD, "--redis", "127.0.0.1:%d" % env.redis.port,
-                        "--add-user", "adam", "--role", "admin"] + FAST,
-                       input=(PW + "\n").encode(), capture_output=True, timeout=60)
-    assert p.returncode == 0, p.stderr
+    harness.add_user(env.redis.port, "adam", "admin", PW, FAST)
     for name in ("lena", "tara"):
         assert c.request('REGISTER %s "%s"' % (name, PW)).code == 201
     assert session("admin").request("USER ROLE tara trainer").code == 200

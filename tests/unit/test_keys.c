@@ -45,3 +45,15 @@ Test(keys, on_the_heap_whole)
     cr_assert_eq(strlen(k), strlen("campus:{u:}:account") + strlen(name));
     free(k);
 }
+
+Test(keys, arg_read_back_from_a_scanned_key)
+{
+    char *k = key_new(KEY_REVIEWS_PENDING, "ann-2");
+    char *name = key_arg(k, KEY_REVIEWS_PENDING);
+    cr_assert_str_eq(name, "ann-2");
+    free(name);
+    free(k);
+    cr_assert_null(key_arg("campus:{u:}:reviews-pending", KEY_REVIEWS_PENDING), "an empty name is no key");
+    cr_assert_null(key_arg("campus:{u:ann}:done", KEY_REVIEWS_PENDING));
+    cr_assert_null(key_arg("other:{u:ann}:reviews-pending", KEY_REVIEWS_PENDING));
+}
