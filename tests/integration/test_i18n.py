@@ -330,5 +330,95 @@ def test_gift_export_per_language():
     assert "Which phase comes first" in r.body.decode(), r
 
 
+# ---- course files in the learner's language ----
+
+def test_file_listing_and_file_in_each_language_with_fallback():
+    c = conns["anon"]
+    fdir = os.path.join(COURSES, "grappes", "files")
+    size = {n: os.path.getsize(os.path.join(fdir, n)) for n in os.listdir(fdir)}
+    r = c.request("FILE grappes")
+    assert r.code == 200 and status_field(r, "lang") == "en", r
+    assert [(x["file"], x["lang"], x["bytes"]) for x in r.rows()] == \
+        [("grid.md", "en", str(size["grid.md"])), ("plan.csv", "en", str(size["plan.csv"]))], r
+    r = c.request("FILE grappes lang=es")
+    assert status_field(r, "lang") == "es", r
+    # The listing names the default files; each row says the language served.
+    assert [(x["file"], x["lang"], x["bytes"]) for x in r.rows()] == \
+        [("grid.md", "es", str(size["grid.es.md"])), ("plan.csv", "en", str(size["plan.csv"]))], r
+    r = c.request("FILE grappes/grid.md lang=fr")
+    assert r.code == 200 and status_field(r, "lang") == "fr" and status_field(r, "asked") is None, r
+    assert r.body == open(os.path.join(fdir, "grid.fr.md"), "rb").read()
+    r = c.request("FILE grappes/grid.md lang=fr-CA")
+    assert status_field(r, "lang") == "fr" and "Grille SWOT".encode() in r.body, r
+    # plan.csv has no Spanish file: the default, and the answer says so.
+    r = c.request("FILE grappes/plan.csv lang=es")
+    assert r.code == 200 and status_field(r, "lang") == "en" and status_field(r, "asked") == "es", r
+    assert r.body == open(os.path.join(fdir, "plan.csv"), "rb").read()
+    # A variant by its own name is that file, whatever the learner reads in.
+    r = c.request("FILE grappes/grid.es.md lang=fr")
+    assert r.code == 200 and status_field(r, "lang") == "es", r
+    assert r.body == open(os.path.join(fdir, "grid.es.md"), "rb").read()
+    for bad in ("grappes/grid.de.md", "grappes/plan.es.csv", "grappes/grid.en.md"):
+        assert c.request("FILE " + bad).code == 404, bad
+    assert c.request("FILE grappes/grid.md lang=f").code == 400
+    assert c.request("PING").code == 200
+
+
+def test_file_follows_the_account_then_accept_language_over_http():
+    admin = conns["admin"]
+    assert admin.request('USER ADD flor learner "%s"' % PW).code == 201
+    flor = login("flor")
+    try:
+        assert flor.request("LANG es").code == 200
+        r = flor.request("FILE grappes/grid.md")
+        assert status_field(r, "lang") == "es" and "Matriz FODA".encode() in r.body, r
+        # The request's own lang= comes before the account's.
+        r = flor.request("FILE grappes/grid.md lang=fr")
+        assert status_field(r, "lang") == "fr", r
+        token = re.search(r"token=(\S+)", flor.request("WHOAMI").text)
+    finally:
+        flor.close()
+    st, h, body = http(env.campusd.http_port, "GET", "/api/files/grappes/grid.md",
+                       headers={"Accept-Language": "de, es;q=0.5, fr;q=0.8"})
+    assert st == 200 and body.startswith("# Grille SWOT".encode()), (st, body)
+    assert "Accept-Language" in h.get("vary", ""), h
+    assert h["content-type"].startswith("text/markdown"), h
+    st, h2, body = http(env.campusd.http_port, "GET", "/api/files/grappes/grid.md?lang=es",
+                        headers={"Accept-Language": "fr"})
+    assert st == 200 and body.startswith("# Matriz FODA".encode()), body
+    assert h2["etag"] != h["etag"]
+    st, _, body = http(env.campusd.http_port, "GET", "/api/files/grappes/grid.md",
+                       headers={"Accept-Language": "de"})
+    assert st == 200 and body.startswith(b"# SWOT grid"), body
+
+
+def test_lessons_link_to_the_file_in_their_language():
+    c = conns["anon"]
+    r = c.request("READ grappes/what-is-a-cluster html")
+    assert b'href="/api/files/grappes/grid.md"' in r.body, r.body
+    r = c.request("READ grappes/what-is-a-cluster html lang=fr")
+    assert b'href="/api/files/grappes/grid.fr.md"' in r.body, r.body
+    assert b'href="/api/files/grappes/plan.fr.csv"' in r.body, r.body
+    r = c.request("READ grappes/what-is-a-cluster text lang=es")
+    assert b"file grappes/grid.es.md" in r.body, r.body
+    # No Spanish plan: the link names the file, served in the default.
+    assert b"file grappes/plan.csv" in r.body, r.body
+    # Every link a lesson gives, in every language, answers 200.
+    for lang in ("en", "fr", "es"):
+        html = c.request("READ grappes/what-is-a-cluster html lang=" + lang).body.decode()
+        for href in re.findall(r'href="/api/files/([^"]+)"', html):
+            st, _, _ = http(env.campusd.http_port, "GET", "/api/files/" + href)
+            assert st == 200, (lang, href)
+
+
+def test_check_warns_of_a_file_missing_in_a_declared_language():
+    out = subprocess.run([harness.CAMPUSD, "--check", COURSES], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out
+    assert re.search(r"grappes/files/plan\.csv:0: warning: no 'es' variant: a reader in es "
+                     r"gets the en file", out.stdout), out.stdout
+    assert "grid.md" not in out.stdout, out.stdout
+
+
 if __name__ == "__main__":
     harness.main(globals())

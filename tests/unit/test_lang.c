@@ -163,6 +163,37 @@ Test(variants, resolution_and_fallback_table)
     cr_assert_eq(fr->exercise->ntasks, l->exercise->ntasks);
 }
 
+/* Course files: for each file and language asked, the file served. */
+Test(variants, file_resolution_and_fallback_table)
+{
+    const struct course *c = catalog_course(cat, "grappes");
+    struct { const char *name, *asked, *served, *lang; } t[] = {
+        {"grid.md", "en", "grid.md", "en"},
+        {"grid.md", "fr", "grid.fr.md", "fr"},
+        {"grid.md", "ES", "grid.es.md", "es"},
+        {"grid.md", "de", "grid.md", "en"},
+        {"grid.md", NULL, "grid.md", "en"},
+        {"plan.csv", "fr", "plan.fr.csv", "fr"},
+        {"plan.csv", "es", "plan.csv", "en"},     /* no Spanish file: the default */
+    };
+    cr_assert_eq(c->nfiles, 2, "the listing holds default files only");
+    for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
+        const struct course_file *f = catalog_file(c, t[i].name);
+        cr_assert_not_null(f);
+        const struct course_file *v = catalog_file_lang(f, t[i].asked);
+        cr_assert_str_eq(v->name, t[i].served, "%s in %s", t[i].name, t[i].asked);
+        cr_assert_str_eq(v->lang, t[i].lang);
+    }
+    /* A variant by its own name; no file for a language it lacks. */
+    cr_assert_str_eq(catalog_file(c, "grid.es.md")->lang, "es");
+    cr_assert_null(catalog_file(c, "plan.es.csv"));
+    cr_assert_null(catalog_file(c, "grid.de.md"));
+    /* A variant lesson links to its language's file where there is one. */
+    const struct lesson *fr = catalog_lesson_lang(catalog_lesson(cat, "grappes/what-is-a-cluster"), "es");
+    cr_assert_not_null(strstr(fr->html, "href=\"/api/files/grappes/grid.es.md\""));
+    cr_assert_not_null(strstr(fr->html, "href=\"/api/files/grappes/plan.csv\""));
+}
+
 Test(variants, a_missing_language_is_a_warning)
 {
     bool found = false;
