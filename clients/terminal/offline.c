@@ -355,7 +355,8 @@ void offline_queue_settle(const struct config *c, const char *user, struct reque
     struct queue_pick q = { .c = c, .user = user, .reqs = reqs, .settle_n = n };
     queue_walk(c, settle_one, &q);
     if (sent)
-        fprintf(stderr, _("campus: sent %zu done mark%s made offline\n"), sent, sent == 1 ? "" : "s");
+        fprintf(stderr, ngettext("campus: sent %zu done mark made offline\n",
+                                 "campus: sent %zu done marks made offline\n", sent), sent);
 }
 
 static bool count_one(void *arg, char *f[5])

@@ -216,5 +216,33 @@ def test_lang_without_a_login_is_the_client_alone():
     assert t.wait() == 2
 
 
+def test_messages_of_verify_live_and_the_link_in_french_and_spanish():
+    # Messages the client writes itself (not the server's): a certificate
+    # that does not parse, live without a login, a server that is not there.
+    h = home("fr_FR.UTF-8")
+    junk = os.path.join(h.dir, "junk.jwt")
+    open(junk, "w").write("not-a-jws\n")
+    t = Pty(h, ["verify", junk])
+    t.expect("NON VALIDE : mal formée : pas un JWS en sérialisation compacte")
+    assert t.wait() == 1
+    t = Pty(h, ["live", "c1"])
+    t.expect("campus : non connecté : campus login")
+    assert t.wait() == 4
+    h = home("es_ES.UTF-8")
+    t = Pty(h, ["--server", "127.0.0.1:1", "courses"])
+    t.expect("no se puede conectar con 127.0.0.1:1")
+    assert t.wait() == 3
+
+
+def test_course_files_come_in_the_learner_language():
+    h = learner("paloma", "es_ES.UTF-8")
+    h.ok("lang", "es")
+    out, _ = h.ok("file", "grappes/grid.md")
+    assert out.startswith("# Matriz FODA"), out
+    h.ok("lang", "fr")
+    out, _ = h.ok("file", "grappes/grid.md")
+    assert out.startswith("# Grille SWOT"), out
+
+
 if __name__ == "__main__":
     harness.main(globals())
