@@ -165,6 +165,13 @@ char *grade_result_json(const struct grade_result *r, bool reveal);
 /* The same, showing only what show allows: scores alone, feedback too, or
  * keys as well. */
 char *grade_result_text_shown(const struct grade_result *r, enum exercise_show show);
+/* The same with the frame's words (score, passed, pending review, answer)
+ * in lang: "fr" or "es", English for anything else (NULL too). */
+char *grade_result_text_lang(const struct grade_result *r, enum exercise_show show,
+                             const char *lang);
+/* The frame's words in each language, for the unit test of conversions. */
+size_t grade_frame_size(void);
+void grade_frame_entry(size_t i, const char **en, const char **fr, const char **es);
 char *grade_result_json_shown(const struct grade_result *r, enum exercise_show show);
 
 /* What the learner sees of an attempt now: ex->show, or everything once a

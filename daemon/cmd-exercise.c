@@ -258,7 +258,8 @@ static void submit_answer(struct ex_op *op)
     const struct exercise *ex = op->ex;
     enum exercise_show show = exercise_shown(ex, op->result.passed, op->attempt, now_wall_ms());
     char *text = op->req->origin == REQ_HTTP ? grade_result_json_shown(&op->result, show)
-                                             : grade_result_text_shown(&op->result, show);
+                                             : grade_result_text_lang(&op->result, show,
+                                                                      i18n_msg_lang(op->req));
     char left[32], msg[256];
 
     attempts_left_text(ex, op->attempt, left, sizeof(left));

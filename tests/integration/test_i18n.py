@@ -420,5 +420,96 @@ def test_check_warns_of_a_file_missing_in_a_declared_language():
     assert "grid.md" not in out.stdout, out.stdout
 
 
+# ---- the server's messages a learner reads, in their language ----
+
+def literal(c, line, data):
+    c.send(line.encode() + b" {%d}\r\n" % len(data) + data)
+    return c.read_response()
+
+
+def test_server_messages_reach_a_french_and_a_spanish_learner():
+    admin = conns["admin"]
+    for name, lang in (("jules", "fr"), ("pilar", "es")):
+        assert admin.request('USER ADD %s learner "%s"' % (name, PW)).code == 201
+        c = login(name)
+        assert c.request("LANG " + lang).code == 200
+        conns[name] = c
+    fr, es = conns["jules"], conns["pilar"]
+    # (learner, request, code, what the status line says); each row is
+    # what a learner reads after that request.
+    rows = [
+        (fr, "DONE grappes/nope", 404, "aucune leçon 'grappes/nope'"),
+        (es, "DONE grappes/nope", 404, "no hay ninguna lección 'grappes/nope'"),
+        (fr, "READ grappes/x/y", 400, "identifiant de leçon invalide"),
+        (fr, "FILE grappes/nope.md", 404, "aucun fichier 'nope.md' dans le cours 'grappes'"),
+        (es, "FILE grappes/nope.md", 404, "no hay ningún archivo 'nope.md' en el curso 'grappes'"),
+        (fr, "CERT grappes", 409, "grappes n'est pas terminé : 0 leçons faites sur les 3 demandées"),
+        (es, "CERT grappes", 409, "grappes no está completo: 0 de las 3 lecciones exigidas hechas"),
+        (fr, "CERT nope", 404, "aucun cours 'nope'"),
+        (fr, "PROGRESS grappes", 200, "grappes : 0 leçons faites sur 3 (0 %), 35 minutes restantes"),
+        (es, "PROGRESS grappes", 200, "grappes: 0 de 3 lecciones hechas (0 %), quedan 35 minutos"),
+        (fr, "COHORT JOIN zzzzzzzzzz", 404, "aucune cohorte n'a ce code"),
+        (es, "COHORT JOIN zzzzzzzzzz", 404, "ninguna cohorte tiene ese código"),
+        (fr, "LIVE JOIN nope", 400, "l'identifiant d'une cohorte est un nombre"),
+        (es, "LIVE JOIN nope", 400, "el identificador de una cohorte es un número"),
+        (fr, "VERIFY abc", 200, "non valide : "),
+        (es, "VERIFY abc", 200, "no válida: "),
+        (fr, "DONE grappes/what-is-a-cluster", 200, "fait : grappes/what-is-a-cluster"),
+        (fr, "DONE grappes/what-is-a-cluster", 200, "déjà fait : grappes/what-is-a-cluster"),
+        # lang= on the request comes before the account's, for messages too.
+        (fr, "READ grappes/nope lang=es", 404, "no hay ninguna lección 'grappes/nope'"),
+    ]
+    for c, line, code, text in rows:
+        r = c.request(line)
+        assert r.code == code and r.text.startswith(text), (line, code, text, r)
+    # A feedback frame: the score line and the words around the author's
+    # feedback, in the learner's language.
+    for c, head in ((fr, "note 0.0 non réussi (seuil de réussite 60)"),
+                    (es, "puntuación 0.0 no aprobado (nota para aprobar 60)")):
+        r = literal(c, "SUBMIT grappes/phases", b"q1: a\nq2: 1\n")
+        assert r.code == 200 and r.body.decode().startswith(head), r
+        r = c.request("ATTEMPTS grappes/phases")
+        assert r.code == 200, r
+        assert r.text.startswith("1 tentative, 2 restantes" if c is fr else
+                                 "1 intento, quedan 2"), r
+    # An English learner reads English.
+    r = conns["anon"].request("DONE grappes/nope")
+    assert r.code == 401, r
+    r = conns["lena"].request("LANG en")
+    r = conns["lena"].request("FILE grappes/nope.md")
+    assert r.text == "no file 'nope.md' in course 'grappes'", r
+
+
+def test_a_locked_module_and_a_live_session_in_the_learner_language():
+    tara = conns["tara"]
+    r = tara.request("COHORT CREATE grappes Futur 2099-01-05")
+    assert r.code == 201, r
+    cid, code = r.text.split()[1], r.text.split()[3]
+    admin = conns["admin"]
+    for name, lang in (("odile", "fr"), ("ramon", "es")):
+        assert admin.request('USER ADD %s learner "%s"' % (name, PW)).code == 201
+        c = login(name)
+        assert c.request("LANG " + lang).code == 200
+        assert c.request("COHORT JOIN " + code).code == 200
+        conns[name] = c
+    fr, es = conns["odile"], conns["ramon"]
+    r = fr.request("READ grappes/phases")
+    assert r.code == 403 and r.text == "le module basics ouvre le 2099-01-05 (UTC)", r
+    r = es.request("EXERCISE grappes/phases")
+    assert r.code == 403 and r.text == "el módulo basics abre el 2099-01-05 (UTC)", r
+    # Live: no session yet, then an answer with no poll open, then an empty one.
+    r = fr.request("LIVE JOIN " + cid)
+    assert r.code == 404 and r.text == "aucune séance en direct dans la cohorte '%s'" % cid, r
+    assert tara.request("LIVE START " + cid).code in (200, 201)
+    assert fr.request("LIVE JOIN " + cid).code == 200
+    assert es.request("LIVE JOIN " + cid).code == 200
+    r = fr.request("LIVE ANSWER cohort:%s a" % cid)
+    assert r.code == 409 and r.text == "aucun sondage ouvert", r
+    r = es.request("LIVE ANSWER cohort:%s a" % cid)
+    assert r.code == 409 and r.text == "no hay ninguna encuesta abierta", r
+    r = fr.request("LIVE START " + cid)
+    assert r.code == 403 and r.text == "LIVE START est réservé aux formateurs de la cohorte", r
+
+
 if __name__ == "__main__":
     harness.main(globals())

@@ -304,6 +304,38 @@ Test(messages, translations_take_the_same_conversions)
     cr_assert_str_eq(i18n_fmt("fr", "not in the catalogue"), "not in the catalogue");
 }
 
+/* The feedback frame of a graded answer: the same conversions, and each
+ * word in the frame of each language. */
+Test(messages, the_feedback_frame_takes_the_same_conversions)
+{
+    cr_assert_geq(grade_frame_size(), 5);
+    for (size_t i = 0; i < grade_frame_size(); i++) {
+        const char *en, *fr, *es;
+        char a[64], b[64], c[64];
+        grade_frame_entry(i, &en, &fr, &es);
+        conversions(en, a, sizeof(a));
+        conversions(fr, b, sizeof(b));
+        conversions(es, c, sizeof(c));
+        cr_assert_str_eq(a, b, "fr of '%s'", en);
+        cr_assert_str_eq(a, c, "es of '%s'", en);
+        cr_assert_str_neq(en, fr);
+    }
+    struct grade_task t = {.id = (char *)"q1", .score = 50, .feedback = (char *)"Bien."};
+    struct grade_result r = {.score = 50, .pass = 60, .tasks = &t, .ntasks = 1};
+    struct { const char *lang, *head; } rows[] = {
+        {NULL, "score 50.0 not passed (pass mark 60)\nq1 50.0\n  Bien.\n"},
+        {"en", "score 50.0 not passed (pass mark 60)\n"},
+        {"fr", "note 50.0 non réussi (seuil de réussite 60)\nq1 50.0\n"},
+        {"es", "puntuación 50.0 no aprobado (nota para aprobar 60)\n"},
+        {"de", "score 50.0 not passed (pass mark 60)\n"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *s = grade_result_text_lang(&r, EXERCISE_SHOW_FEEDBACK, rows[i].lang);
+        cr_assert(strncmp(s, rows[i].head, strlen(rows[i].head)) == 0, "%s: %s", rows[i].lang, s);
+        free(s);
+    }
+}
+
 Test(messages, language_of_a_request)
 {
     struct req r = {0};
