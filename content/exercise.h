@@ -114,6 +114,10 @@ void exercise_set_case_text(struct exercise *ex, const char *text);
  * docs/AUTHORING.md). Both return new strings the caller frees. */
 char *exercise_view_text(const struct exercise *ex, uint64_t seed);
 char *exercise_view_json(const struct exercise *ex, uint64_t seed);
+/* The same with the view's own words (attempts, pass mark, how to answer)
+ * in lang: "fr" or "es", English otherwise (msg.h). */
+char *exercise_view_text_lang(const struct exercise *ex, uint64_t seed, const char *lang);
+char *exercise_view_json_lang(const struct exercise *ex, uint64_t seed, const char *lang);
 
 /* --- Grading ------------------------------------------------------------ */
 
@@ -169,9 +173,7 @@ char *grade_result_text_shown(const struct grade_result *r, enum exercise_show s
  * in lang: "fr" or "es", English for anything else (NULL too). */
 char *grade_result_text_lang(const struct grade_result *r, enum exercise_show show,
                              const char *lang);
-/* The frame's words in each language, for the unit test of conversions. */
-size_t grade_frame_size(void);
-void grade_frame_entry(size_t i, const char **en, const char **fr, const char **es);
+
 char *grade_result_json_shown(const struct grade_result *r, enum exercise_show show);
 
 /* What the learner sees of an attempt now: ex->show, or everything once a

@@ -1,6 +1,7 @@
 /* exercise_grade.c: grading answer documents, reviews, result rendering. */
 #include "exercise.h"
 #include "answer.h"
+#include "msg.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -142,51 +143,6 @@ char *grade_result_json(const struct grade_result *r, bool reveal)
     return grade_result_json_shown(r, reveal ? EXERCISE_SHOW_KEYS : EXERCISE_SHOW_FEEDBACK);
 }
 
-/* The words of the feedback frame in French and Spanish, keyed by the
- * English as written below; each translation takes the same conversions
- * in the same order (tests/unit/test_lang.c checks). The feedback itself
- * is the author's, in the variant's language. */
-static const struct {
-    const char *en, *fr, *es;
-} frame[] = {
-    { "score %.1f %s (pass mark %g)\n", "note %.1f %s (seuil de réussite %g)\n",
-      "puntuación %.1f %s (nota para aprobar %g)\n" },
-    { "pending review", "en attente de correction", "pendiente de revisión" },
-    { "passed", "réussi", "aprobado" },
-    { "not passed", "non réussi", "no aprobado" },
-    { "%s provisional %.1f (a trainer confirms it)",
-      "%s provisoire %.1f (un formateur la confirme)",
-      "%s provisional %.1f (un formador la confirma)" },
-    { "%s pending review", "%s en attente de correction", "%s pendiente de revisión" },
-    { "  answer: ", "  réponse : ", "  respuesta: " },
-};
-
-#define FRAME_N (sizeof(frame) / sizeof(frame[0]))
-
-/* s in lang when the frame has it, else s. */
-static const char *frame_word(const char *lang, const char *s) __attribute__((format_arg(2)));
-static const char *frame_word(const char *lang, const char *s)
-{
-    bool fr = lang && strcmp(lang, "fr") == 0, es = lang && strcmp(lang, "es") == 0;
-
-    for (size_t i = 0; (fr || es) && i < FRAME_N; i++)
-        if (strcmp(frame[i].en, s) == 0)
-            return fr ? frame[i].fr : frame[i].es;
-    return s;
-}
-
-size_t grade_frame_size(void)
-{
-    return FRAME_N;
-}
-
-void grade_frame_entry(size_t i, const char **en, const char **fr, const char **es)
-{
-    *en = frame[i].en;
-    *fr = frame[i].fr;
-    *es = frame[i].es;
-}
-
 char *grade_result_text_shown(const struct grade_result *r, enum exercise_show show)
 {
     return grade_result_text_lang(r, show, NULL);
@@ -196,17 +152,17 @@ char *grade_result_text_lang(const struct grade_result *r, enum exercise_show sh
                              const char *lang)
 {
     struct sbuf b = {0};
-    sbuf_printf(&b, frame_word(lang, "score %.1f %s (pass mark %g)\n"), r->score,
-                frame_word(lang, r->pending ? "pending review" : r->passed ? "passed"
+    sbuf_printf(&b, content_msg(lang, "score %.1f %s (pass mark %g)\n"), r->score,
+                content_msg(lang, r->pending ? "pending review" : r->passed ? "passed"
                                                                           : "not passed"),
                 r->pass);
     for (size_t i = 0; i < r->ntasks; i++) {
         const struct grade_task *g = &r->tasks[i];
         if (g->provisional)
-            sbuf_printf(&b, frame_word(lang, "%s provisional %.1f (a trainer confirms it)"), g->id,
+            sbuf_printf(&b, content_msg(lang, "%s provisional %.1f (a trainer confirms it)"), g->id,
                         g->suggested);
         else if (g->pending)
-            sbuf_printf(&b, frame_word(lang, "%s pending review"), g->id);
+            sbuf_printf(&b, content_msg(lang, "%s pending review"), g->id);
         else
             sbuf_printf(&b, "%s %.1f", g->id, g->score);
         if (show >= EXERCISE_SHOW_FEEDBACK && g->feedback[0]) {
@@ -215,7 +171,7 @@ char *grade_result_text_lang(const struct grade_result *r, enum exercise_show sh
         }
         sbuf_addc(&b, '\n');
         if (show >= EXERCISE_SHOW_KEYS && g->key) {
-            sbuf_adds(&b, frame_word(lang, "  answer: "));
+            sbuf_adds(&b, content_msg(lang, "  answer: "));
             add_indented(&b, g->key);
             sbuf_addc(&b, '\n');
         }

@@ -140,7 +140,8 @@ static void send_view(struct req *req, const struct lesson *item, long attempt)
     bool json = req->origin == REQ_HTTP ||
                 (req->args.argc > 2 && strcasecmp(req->args.argv[2], "json") == 0);
     uint64_t seed = attempt_seed(req->user, l->full_id, attempt);
-    char *view = json ? exercise_view_json(ex, seed) : exercise_view_text(ex, seed);
+    const char *ml = i18n_msg_lang(req);
+    char *view = json ? exercise_view_json_lang(ex, seed, ml) : exercise_view_text_lang(ex, seed, ml);
     char left[32], msg[256];
 
     attempts_left_text(ex, attempt - 1, left, sizeof(left));

@@ -13,7 +13,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define HINT_MARK "  answer: "
+/* The line of the text view that says how to answer a task, as the server
+ * writes it in each of its languages (content/msg.c): the view comes in
+ * the account's language, which need not be the client's. */
+static const char *const hint_marks[] = { "  answer: ", "  réponse : ", "  respuesta: " };
+
+/* The length of the hint mark p (ll bytes) starts with, or 0. */
+static size_t hint_mark(const char *p, size_t ll)
+{
+    for (size_t i = 0; i < sizeof(hint_marks) / sizeof(hint_marks[0]); i++) {
+        size_t n = strlen(hint_marks[i]);
+        if (ll >= n && strncmp(p, hint_marks[i], n) == 0)
+            return n;
+    }
+    return 0;
+}
 
 /* One task of the learner view: its id, the lines that show it (the hint
  * line excluded), the hint, and what the learner answered. */
@@ -196,9 +210,9 @@ static void view_parse(const char *body, size_t len, struct ex_view *v)
             sbuf_free(&pending);
             sbuf_add(&block, p, ll);
             sbuf_addc(&block, '\n');
-        } else if (cur && cur->shown == NULL && ll >= strlen(HINT_MARK) &&
-                   strncmp(p, HINT_MARK, strlen(HINT_MARK)) == 0) {
-            cur->hint = xstrndup(p + strlen(HINT_MARK), ll - strlen(HINT_MARK));
+        } else if (cur && cur->shown == NULL && hint_mark(p, ll)) {
+            size_t hm = hint_mark(p, ll);
+            cur->hint = xstrndup(p + hm, ll - hm);
             cur->shown = block.len ? sbuf_take(&block) : xstrdup("");
         } else if (cur && cur->shown == NULL) {
             sbuf_add(&block, p, ll);
@@ -241,7 +255,8 @@ static bool multi_line(const struct ex_task *t)
      * when the server sent no rules. */
     if (t->rule)
         return t->rule->kind == CHECK_FREE;
-    return t->hint && strstr(t->hint, "free text") != NULL;
+    return t->hint && (strstr(t->hint, "free text") || strstr(t->hint, "texte libre") ||
+                       strstr(t->hint, "texto libre"));
 }
 
 /* Shows a task and asks for its answer until it has the form the task

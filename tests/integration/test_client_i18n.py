@@ -8,6 +8,7 @@ in three languages."""
 
 import fcntl
 import os
+import re
 import pty
 import select
 import shutil
@@ -242,6 +243,29 @@ def test_course_files_come_in_the_learner_language():
     h.ok("lang", "fr")
     out, _ = h.ok("file", "grappes/grid.md")
     assert out.startswith("# Grille SWOT"), out
+
+
+def test_an_exercise_in_french_from_the_view_to_the_feedback():
+    # The server's view and feedback frame in French (the account's LANG),
+    # the client's prompts in French, yes answered with o (oui).
+    h = learner("gaspard", "fr_FR.UTF-8")
+    h.ok("lang", "fr")
+    t = Pty(h, ["exercise", "grappes/phases"])
+    t.expect("seuil de réussite : 60")
+    t.expect("réponse : une lettre")
+    t.expect("q1> ")
+    t.send("z\r")
+    t.expect("une des lettres de a à c est attendue")
+    right = re.search(rb"([a-c])\) Choisir la grappe", t.out).group(1).decode()
+    t.send(right + "\r")
+    t.expect("réponse : un nombre")
+    t.expect("q2> ")
+    t.send("6\r")
+    t.expect("envoyer ? [o]ui")
+    t.send("o\r")
+    t.expect("note 100.0 réussi (seuil de réussite 60)")
+    assert t.wait() == 0
+    assert b"r\xc3\xa9ussi" in t.out
 
 
 if __name__ == "__main__":

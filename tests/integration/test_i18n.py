@@ -462,6 +462,13 @@ def test_server_messages_reach_a_french_and_a_spanish_learner():
     for c, line, code, text in rows:
         r = c.request(line)
         assert r.code == code and r.text.startswith(text), (line, code, text, r)
+    # The view of an exercise: its frame and how to answer each task.
+    body = fr.request("EXERCISE grappes/phases").body.decode()
+    assert "tentatives : 3, seuil de réussite : 60" in body and "  réponse : une lettre" in body, body
+    body = es.request("EXERCISE grappes/phases").body.decode()
+    assert "intentos: 3, nota para aprobar: 60" in body and "  respuesta: un número" in body, body
+    st, _, doc = api("/api/exercises/grappes/phases", headers={"Accept-Language": "es"})
+    assert st == 200 and json.loads(doc["body"])["tasks"][0]["answer"] == "una letra", doc
     # A feedback frame: the score line and the words around the author's
     # feedback, in the learner's language.
     for c, head in ((fr, "note 0.0 non réussi (seuil de réussite 60)"),

@@ -9,6 +9,7 @@
 #include "exercise.h"
 #include "lang.h"
 #include "loader.h"
+#include "msg.h"
 #include "search.h"
 
 static const char *const avail[] = {"en", "fr", "es", "pt-BR"};
@@ -194,6 +195,26 @@ Test(variants, file_resolution_and_fallback_table)
     cr_assert_not_null(strstr(fr->html, "href=\"/api/files/grappes/plan.csv\""));
 }
 
+/* An exercise's view: its own words in the language asked for, the
+ * author's in the variant's. */
+Test(variants, exercise_view_frame_per_language)
+{
+    const struct lesson *l = catalog_lesson(cat, "grappes/phases");
+    const struct lesson *fr = catalog_lesson_lang(l, "fr");
+    char *en = exercise_view_text_lang(l->exercise, 1, NULL);
+    char *f = exercise_view_text_lang(fr->exercise, 1, "fr");
+    char *e = exercise_view_json_lang(l->exercise, 1, "es");
+    cr_assert_not_null(strstr(en, "pass mark: 60\n"), "%s", en);
+    cr_assert_not_null(strstr(en, "  answer: one letter\n"), "%s", en);
+    cr_assert_not_null(strstr(f, "seuil de réussite : 60\n"), "%s", f);
+    cr_assert_not_null(strstr(f, "  réponse : une lettre\n"), "%s", f);
+    cr_assert_not_null(strstr(f, "Quelle phase vient en premier"), "%s", f);
+    cr_assert_not_null(strstr(e, "\"answer\": \"una letra\""), "%s", e);
+    free(en);
+    free(f);
+    free(e);
+}
+
 Test(variants, a_missing_language_is_a_warning)
 {
     bool found = false;
@@ -304,21 +325,25 @@ Test(messages, translations_take_the_same_conversions)
     cr_assert_str_eq(i18n_fmt("fr", "not in the catalogue"), "not in the catalogue");
 }
 
-/* The feedback frame of a graded answer: the same conversions, and each
- * word in the frame of each language. */
+/* The course library's words (the feedback frame of a graded answer, the
+ * view of an exercise): the same conversions in every language, and the
+ * frame in each. */
 Test(messages, the_feedback_frame_takes_the_same_conversions)
 {
-    cr_assert_geq(grade_frame_size(), 5);
-    for (size_t i = 0; i < grade_frame_size(); i++) {
+    cr_assert_geq(content_msg_size(), 20);
+    for (size_t i = 0; i < content_msg_size(); i++) {
         const char *en, *fr, *es;
         char a[64], b[64], c[64];
-        grade_frame_entry(i, &en, &fr, &es);
+        content_msg_entry(i, &en, &fr, &es);
         conversions(en, a, sizeof(a));
         conversions(fr, b, sizeof(b));
         conversions(es, c, sizeof(c));
         cr_assert_str_eq(a, b, "fr of '%s'", en);
         cr_assert_str_eq(a, c, "es of '%s'", en);
         cr_assert_str_neq(en, fr);
+        cr_assert_eq(content_msg("FR", en), fr);
+        cr_assert_eq(content_msg("es", en), es);
+        cr_assert_eq(content_msg("de", en), en);
     }
     struct grade_task t = {.id = (char *)"q1", .score = 50, .feedback = (char *)"Bien."};
     struct grade_result r = {.score = 50, .pass = 60, .tasks = &t, .ntasks = 1};
