@@ -153,6 +153,10 @@ struct grade_result {
  * for unknown tasks are malformed; missing answers score 0. */
 int exercise_grade(const struct exercise *ex, uint64_t seed, const char *doc, size_t len,
                    struct grade_result *out, char *err, size_t errlen);
+/* The same with what was expected said in lang: "fr" or "es", English
+ * otherwise (msg.h). */
+int exercise_grade_lang(const struct exercise *ex, uint64_t seed, const char *doc, size_t len,
+                        const char *lang, struct grade_result *out, char *err, size_t errlen);
 
 /* A trainer's score (0..100) for a pending task; recomputes the total and
  * passed. Returns 0, or -1 when no pending task has that id. */

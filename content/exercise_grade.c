@@ -43,6 +43,12 @@ static void recompute(struct grade_result *r)
 int exercise_grade(const struct exercise *ex, uint64_t seed, const char *doc, size_t len,
                    struct grade_result *out, char *err, size_t errlen)
 {
+    return exercise_grade_lang(ex, seed, doc, len, NULL, out, err, errlen);
+}
+
+int exercise_grade_lang(const struct exercise *ex, uint64_t seed, const char *doc, size_t len,
+                        const char *lang, struct grade_result *out, char *err, size_t errlen)
+{
     struct answer_doc ad;
 
     memset(out, 0, sizeof(*out));
@@ -54,7 +60,8 @@ int exercise_grade(const struct exercise *ex, uint64_t seed, const char *doc, si
             for (size_t k = 0; k < ex->ntasks; k++)
                 if (!ex->tasks[k]->info)
                     sbuf_printf(&ids, "%s%s", ids.len ? ", " : "", ex->tasks[k]->id);
-            snprintf(err, errlen, "line %d: %s is not a task of this exercise (tasks: %s)",
+            snprintf(err, errlen,
+                     content_msg(lang, "line %d: %s is not a task of this exercise (tasks: %s)"),
                      ad.items[i].line, ad.items[i].id, ids.data ? ids.data : "none");
             sbuf_free(&ids);
             answer_doc_free(&ad);
@@ -67,7 +74,7 @@ int exercise_grade(const struct exercise *ex, uint64_t seed, const char *doc, si
         struct task_result tr;
         if (t->info)
             continue;
-        if (task_grade(t, seed, ex->shuffle, &ad, &tr, err, errlen) < 0) {
+        if (task_grade_lang(t, seed, ex->shuffle, &ad, &tr, lang, err, errlen) < 0) {
             answer_doc_free(&ad);
             grade_result_free(out);
             return -1;

@@ -21,6 +21,37 @@ static const struct {
       "%s provisional %.1f (un formador la confirma)" },
     { "%s pending review", "%s en attente de correction", "%s pendiente de revisión" },
     { "  answer: ", "  réponse : ", "  respuesta: " },
+    /* why an answer does not read (gift_grade.c, task_grade.c, exercise_grade.c) */
+    { "expected one letter from a to %c", "une lettre de a à %c est attendue",
+      "se espera una letra de la a a la %c" },
+    { "expected letters from a to %c separated by commas",
+      "des lettres de a à %c séparées par des virgules sont attendues",
+      "se esperan letras de la a a la %c separadas por comas" },
+    { "expected true or false", "true (vrai) ou false (faux) est attendu",
+      "se espera true (verdadero) o false (falso)" },
+    { "expected a number", "un nombre est attendu", "se espera un número" },
+    { "expected pairs like 1=a 2=b (1 to %zu, a to %c, each number once)",
+      "des paires comme 1=a 2=b sont attendues (1 à %zu, a à %c, chaque numéro une fois)",
+      "se esperan pares como 1=a 2=b (del 1 al %zu, de la a a la %c, cada número una vez)" },
+    { "%s: expected the item numbers 1 to %zu in order, each once (e.g. %s: 2 1 ...)",
+      "%s : les numéros des éléments de 1 à %zu sont attendus dans l'ordre, chacun une fois "
+      "(par ex. %s: 2 1 ...)",
+      "%s: se esperan los números de elemento del 1 al %zu en orden, cada uno una vez "
+      "(p. ej. %s: 2 1 ...)" },
+    { "%s: expected a category key (%s), =, and item numbers 1 to %zu separated by commas, each "
+      "item once (e.g. %s: %s=1,2 %s=3)",
+      "%s : une clé de catégorie (%s), =, puis des numéros d'éléments de 1 à %zu séparés par des "
+      "virgules sont attendus, chaque élément une fois (par ex. %s: %s=1,2 %s=3)",
+      "%s: se espera una clave de categoría (%s), =, y números de elemento del 1 al %zu separados "
+      "por comas, cada elemento una vez (p. ej. %s: %s=1,2 %s=3)" },
+    { "%s: expected a number, optionally followed by %s",
+      "%s : un nombre est attendu, éventuellement suivi de %s",
+      "%s: se espera un número, seguido si se quiere de %s" },
+    { "%s: expected a number", "%s : un nombre est attendu", "%s: se espera un número" },
+    { "line %d: %s is not a task of this exercise (tasks: %s)",
+      "ligne %d : %s n'est pas une tâche de cet exercice (tâches : %s)",
+      "línea %d: %s no es una tarea de este ejercicio (tareas: %s)" },
+    { "No answer.", "Pas de réponse.", "Sin respuesta." },
     /* the learner's view of an exercise (exercise_view.c) */
     { "attempts: %d, ", "tentatives : %d, ", "intentos: %d, " },
     { "pass mark: %g\n\n", "seuil de réussite : %g\n\n", "nota para aprobar: %g\n\n" },

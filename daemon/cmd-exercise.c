@@ -462,8 +462,8 @@ static void submit_replay(struct ex_op *op, const char *stored)
         const char *doc = req->args.argv[req->args.argc - 1];
         grade_result_free(&op->result);
         op->graded = false;
-        if (exercise_grade(op->ex, seed, doc, req->args.argl[req->args.argc - 1], &op->result,
-                           errbuf, sizeof(errbuf)) < 0) {
+        if (exercise_grade_lang(op->ex, seed, doc, req->args.argl[req->args.argc - 1],
+                                i18n_msg_lang(req), &op->result, errbuf, sizeof(errbuf)) < 0) {
             req_reply(req, 409, "attempt %ld of this answer no longer grades: %s", op->attempt, errbuf);
             json_decref(rec);
             op_free(op);
@@ -572,8 +572,8 @@ static void submit_llen_cb(redisReply *reply, const char *err, void *priv)
      * the script's to tell, since a retry may come after the last attempt. */
     op->seed = attempt_seed(op->user, op->lesson->full_id, (long)reply->integer + 1);
     const char *doc = req->args.argv[req->args.argc - 1];
-    if (exercise_grade(ex, op->seed, doc, req->args.argl[req->args.argc - 1], &op->result,
-                       errbuf, sizeof(errbuf)) < 0) {
+    if (exercise_grade_lang(ex, op->seed, doc, req->args.argl[req->args.argc - 1],
+                            i18n_msg_lang(req), &op->result, errbuf, sizeof(errbuf)) < 0) {
         req_reply(req, 400, "%s", errbuf);       /* no attempt used */
         op_free(op);
         return;

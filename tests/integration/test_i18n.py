@@ -469,6 +469,13 @@ def test_server_messages_reach_a_french_and_a_spanish_learner():
     assert "intentos: 3, nota para aprobar: 60" in body and "  respuesta: un número" in body, body
     st, _, doc = api("/api/exercises/grappes/phases", headers={"Accept-Language": "es"})
     assert st == 200 and json.loads(doc["body"])["tasks"][0]["answer"] == "una letra", doc
+    # An answer that does not read: what was expected, no attempt used.
+    for c, doc, text in ((fr, b"q1: z\n", "q1: une lettre de a à c est attendue"),
+                         (es, b"q1: z\n", "q1: se espera una letra de la a a la c"),
+                         (fr, b"zz: a\n", "ligne 1 : zz n'est pas une tâche de cet exercice"),
+                         (es, b"q1: a\nq2: many\n", "q2: se espera un número")):
+        r = literal(c, "SUBMIT grappes/phases", doc)
+        assert r.code == 400 and r.text.startswith(text), (doc, text, r)
     # A feedback frame: the score line and the words around the author's
     # feedback, in the learner's language.
     for c, head in ((fr, "note 0.0 non réussi (seuil de réussite 60)"),
