@@ -243,6 +243,19 @@ def test_course_files_come_in_the_learner_language():
     h.ok("lang", "fr")
     out, _ = h.ok("file", "grappes/grid.md")
     assert out.startswith("# Grille SWOT"), out
+    # Offline: a French lesson's link names grid.fr.md; the copy synced in
+    # the account's language answers it, once its server has gone.
+    d = harness.Campusd(env.tmp, redis=env.redis, courses=COURSES).start()
+    srv = "127.0.0.1:%d" % d.text_port
+    try:
+        h.ok("--server", srv, "login", "--user", "paloma", "--password-stdin",
+             input=PASSWORD + "\n")
+        h.ok("--server", srv, "sync", "grappes")
+    finally:
+        d.stop()
+    rc, out, err = h.run("--server", srv, "file", "grappes/grid.fr.md")
+    assert rc == 0 and out.startswith("# Grille SWOT"), (rc, out, err)
+    assert "la copie synchronisée plus tôt" in err, err
 
 
 def test_an_exercise_in_french_from_the_view_to_the_feedback():
