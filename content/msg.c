@@ -52,6 +52,7 @@ static const struct {
       "ligne %d : %s n'est pas une tâche de cet exercice (tâches : %s)",
       "línea %d: %s no es una tarea de este ejercicio (tareas: %s)" },
     { "No answer.", "Pas de réponse.", "Sin respuesta." },
+    { "an answer is needed", "il faut une réponse", "se necesita una respuesta" },
     /* the learner's view of an exercise (exercise_view.c) */
     { "attempts: %d, ", "tentatives : %d, ", "intentos: %d, " },
     { "pass mark: %g\n\n", "seuil de réussite : %g\n\n", "nota para aprobar: %g\n\n" },

@@ -630,7 +630,8 @@ static void lv_answer(struct lop *op)
         return;
     }
     char *answer = xstrndup(op->args[0], op->argl[0]);
-    int rc = live_poll_grade(&q, answer, bucket, sizeof(bucket), &right, &score, err, sizeof(err));
+    int rc = live_poll_grade(&q, answer, i18n_msg_lang(op->req), bucket, sizeof(bucket), &right,
+                             &score, err, sizeof(err));
     gift_question_free(&q);
     if (rc < 0) {
         free(answer);

@@ -521,7 +521,20 @@ def test_a_locked_module_and_a_live_session_in_the_learner_language():
     assert r.code == 409 and r.text == "aucun sondage ouvert", r
     r = es.request("LIVE ANSWER cohort:%s a" % cid)
     assert r.code == 409 and r.text == "no hay ninguna encuesta abierta", r
-    r = fr.request("LIVE START " + cid)
+    lead = login("tara")
+    r = literal(lead, "LIVE POLL cohort:%s" % cid, "Où est le marché ? {=Kisumu ~Nakuru}".encode())
+    assert r.code == 201, r
+    lead.close()
+    # (new connections: the joined ones now get push lines between answers)
+    for name, text in (("odile", "une lettre de a à b est attendue"),
+                       ("ramon", "se espera una letra de la a a la b")):
+        c = login(name)
+        r = c.request("LIVE ANSWER cohort:%s z" % cid)
+        c.close()
+        assert r.code == 400 and r.text == text, r
+    c = login("odile")
+    r = c.request("LIVE START " + cid)
+    c.close()
     assert r.code == 403 and r.text == "LIVE START est réservé aux formateurs de la cohorte", r
 
 
