@@ -713,7 +713,7 @@ struct render_work {
 static void render_one(struct lesson *les)
 {
     struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
-                                 .title = les->title};
+                                 .title = les->title, .lang = les->lang};
 
     les->html = render_html(les->doc);
     les->text = render_text_opts(les->doc, &o);

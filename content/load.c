@@ -860,7 +860,8 @@ char *catalog_lesson_text_view(const struct lesson *lesson, const struct text_vi
     if (width > CATALOG_TEXT_WIDTH_MAX)
         width = CATALOG_TEXT_WIDTH_MAX;
     struct render_text_opts o = {.width = width, .ansi = v->ansi, .exercise_id = lesson->full_id,
-                                 .in_exercise = v->in_exercise, .title = lesson->title};
+                                 .in_exercise = v->in_exercise, .title = lesson->title,
+                                 .lang = lesson->lang};
     return render_text_opts(v->trainer && lesson->trainer_doc ? lesson->trainer_doc : lesson->doc,
                             &o);
 }

@@ -53,6 +53,10 @@ static const struct {
       "línea %d: %s no es una tarea de este ejercicio (tareas: %s)" },
     { "No answer.", "Pas de réponse.", "Sin respuesta." },
     { "an answer is needed", "il faut une réponse", "se necesita una respuesta" },
+    /* words a lesson's text rendering adds (render_text.c) */
+    { "[Exercise: use EXERCISE %s]", "[Exercice : utilisez EXERCISE %s]",
+      "[Ejercicio: use EXERCISE %s]" },
+    { "[%zu] file %s", "[%zu] fichier %s", "[%zu] archivo %s" },
     /* the learner's view of an exercise (exercise_view.c) */
     { "attempts: %d, ", "tentatives : %d, ", "intentos: %d, " },
     { "pass mark: %g\n\n", "seuil de réussite : %g\n\n", "nota para aprobar: %g\n\n" },

@@ -400,9 +400,13 @@ def test_lessons_link_to_the_file_in_their_language():
     assert b'href="/api/files/grappes/grid.fr.md"' in r.body, r.body
     assert b'href="/api/files/grappes/plan.fr.csv"' in r.body, r.body
     r = c.request("READ grappes/what-is-a-cluster text lang=es")
-    assert b"file grappes/grid.es.md" in r.body, r.body
+    assert b"archivo grappes/grid.es.md" in r.body, r.body
     # No Spanish plan: the link names the file, served in the default.
-    assert b"file grappes/plan.csv" in r.body, r.body
+    assert b"archivo grappes/plan.csv" in r.body, r.body
+    r = c.request("READ grappes/phases text lang=fr")
+    assert b"[Exercice : utilisez EXERCISE grappes/phases]" in r.body, r.body
+    r = c.request("READ grappes/phases text")
+    assert b"[Exercise: use EXERCISE grappes/phases]" in r.body, r.body
     # Every link a lesson gives, in every language, answers 200.
     for lang in ("en", "fr", "es"):
         html = c.request("READ grappes/what-is-a-cluster html lang=" + lang).body.decode()
