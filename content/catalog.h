@@ -50,7 +50,9 @@
  *
  * Course files (courses/C/files/NAME.EXT) are linked from lessons as
  * ../files/NAME.EXT; the link becomes CATALOG_FILE_HREF "C/NAME.EXT" in
- * HTML and "[n] file C/NAME.EXT" in text.
+ * HTML and "[n] file C/NAME.EXT" in text. A language variant's text says
+ * its placeholder and "file" in its language (content/msg.c) and links to
+ * the file's variant in it, NAME.LL.EXT, where the file has one.
  *
  * Citations: [@key] or [@k1; @k2] in a lesson's text name entries of the
  * course's references.yaml; they render as "(Author Year)" and the lesson
