@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "diag.h"
+#include "lang.h"
 #include "util.h"
 #include "table.h"
 
@@ -49,7 +50,9 @@
  *
  * Course files (courses/C/files/NAME.EXT) are linked from lessons as
  * ../files/NAME.EXT; the link becomes CATALOG_FILE_HREF "C/NAME.EXT" in
- * HTML and "[n] file C/NAME.EXT" in text.
+ * HTML and "[n] file C/NAME.EXT" in text. A language variant's text says
+ * its placeholder and "file" in its language (content/msg.c) and links to
+ * the file's variant in it, NAME.LL.EXT, where the file has one.
  *
  * Citations: [@key] or [@k1; @k2] in a lesson's text name entries of the
  * course's references.yaml; they render as "(Author Year)" and the lesson
@@ -164,13 +167,23 @@ struct reference {
     bool cited;                 /* some lesson cites it */
 };
 
-/* One file of a course's files/ folder, read into memory. */
+/* One file of a course's files/ folder, read into memory. A file may have
+ * language variants beside it (swot-grid.fr.md beside swot-grid.md, as
+ * lessons do): course->files holds the default files, each its variants. */
 struct course_file {
-    char *name;                 /* "swot-grid.md": an id, a dot, an extension */
+    char *name;                 /* "swot-grid.md": an id, a dot, an extension;
+                                 * a variant's "swot-grid.fr.md" */
     char *content_type;         /* from the extension */
     char *data;                 /* the bytes (NUL-terminated for convenience) */
     size_t len;
     char version[SHA256_HEX_MAX]; /* sha256_hex of the bytes: the ETag */
+    const char *lang;           /* the language of its text: a tag of course->languages
+                                 * (the default's for a default file; "" when the
+                                 * course names none) */
+    char name_lang[LANG_TAG_MAX]; /* private: the language part of the name, "" */
+    struct course_file *variants; /* the default file's other languages, in the
+                                   * order of course->languages; none in a variant */
+    size_t nvariants;
 };
 
 /* One entry of courses/programmes.yaml: a suggested route through courses. */
@@ -317,8 +330,14 @@ const struct lesson *catalog_lesson(const struct catalog *cat, const char *full_
  * checked the reader is a trainer or an admin. */
 const struct lesson *catalog_lesson_any(const struct catalog *cat, const char *full_id);
 
-/* The file NAME of course c, or NULL. */
+/* The file NAME of course c (a default file, or a variant by its own name
+ * "swot-grid.fr.md"), or NULL. */
 const struct course_file *catalog_file(const struct course *c, const char *name);
+
+/* The text of file f in the course language lang (any case): its variant, or
+ * f itself when lang is the default, NULL, or a language it has no variant
+ * in (compare the answer's lang to see). */
+const struct course_file *catalog_file_lang(const struct course_file *f, const char *lang);
 
 /* True when the lesson counts toward completion, grades and certificates:
  * not a pre-test (trainer-only lessons are never in a course's lessons). */

@@ -114,6 +114,10 @@ void exercise_set_case_text(struct exercise *ex, const char *text);
  * docs/AUTHORING.md). Both return new strings the caller frees. */
 char *exercise_view_text(const struct exercise *ex, uint64_t seed);
 char *exercise_view_json(const struct exercise *ex, uint64_t seed);
+/* The same with the view's own words (attempts, pass mark, how to answer)
+ * in lang: "fr" or "es", English otherwise (msg.h). */
+char *exercise_view_text_lang(const struct exercise *ex, uint64_t seed, const char *lang);
+char *exercise_view_json_lang(const struct exercise *ex, uint64_t seed, const char *lang);
 
 /* --- Grading ------------------------------------------------------------ */
 
@@ -149,6 +153,10 @@ struct grade_result {
  * for unknown tasks are malformed; missing answers score 0. */
 int exercise_grade(const struct exercise *ex, uint64_t seed, const char *doc, size_t len,
                    struct grade_result *out, char *err, size_t errlen);
+/* The same with what was expected said in lang: "fr" or "es", English
+ * otherwise (msg.h). */
+int exercise_grade_lang(const struct exercise *ex, uint64_t seed, const char *doc, size_t len,
+                        const char *lang, struct grade_result *out, char *err, size_t errlen);
 
 /* A trainer's score (0..100) for a pending task; recomputes the total and
  * passed. Returns 0, or -1 when no pending task has that id. */
@@ -165,6 +173,11 @@ char *grade_result_json(const struct grade_result *r, bool reveal);
 /* The same, showing only what show allows: scores alone, feedback too, or
  * keys as well. */
 char *grade_result_text_shown(const struct grade_result *r, enum exercise_show show);
+/* The same with the frame's words (score, passed, pending review, answer)
+ * in lang: "fr" or "es", English for anything else (NULL too). */
+char *grade_result_text_lang(const struct grade_result *r, enum exercise_show show,
+                             const char *lang);
+
 char *grade_result_json_shown(const struct grade_result *r, enum exercise_show show);
 
 /* What the learner sees of an attempt now: ex->show, or everything once a

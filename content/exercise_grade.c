@@ -1,6 +1,7 @@
 /* exercise_grade.c: grading answer documents, reviews, result rendering. */
 #include "exercise.h"
 #include "answer.h"
+#include "msg.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -42,6 +43,12 @@ static void recompute(struct grade_result *r)
 int exercise_grade(const struct exercise *ex, uint64_t seed, const char *doc, size_t len,
                    struct grade_result *out, char *err, size_t errlen)
 {
+    return exercise_grade_lang(ex, seed, doc, len, NULL, out, err, errlen);
+}
+
+int exercise_grade_lang(const struct exercise *ex, uint64_t seed, const char *doc, size_t len,
+                        const char *lang, struct grade_result *out, char *err, size_t errlen)
+{
     struct answer_doc ad;
 
     memset(out, 0, sizeof(*out));
@@ -53,7 +60,8 @@ int exercise_grade(const struct exercise *ex, uint64_t seed, const char *doc, si
             for (size_t k = 0; k < ex->ntasks; k++)
                 if (!ex->tasks[k]->info)
                     sbuf_printf(&ids, "%s%s", ids.len ? ", " : "", ex->tasks[k]->id);
-            snprintf(err, errlen, "line %d: %s is not a task of this exercise (tasks: %s)",
+            snprintf(err, errlen,
+                     content_msg(lang, "line %d: %s is not a task of this exercise (tasks: %s)"),
                      ad.items[i].line, ad.items[i].id, ids.data ? ids.data : "none");
             sbuf_free(&ids);
             answer_doc_free(&ad);
@@ -66,7 +74,7 @@ int exercise_grade(const struct exercise *ex, uint64_t seed, const char *doc, si
         struct task_result tr;
         if (t->info)
             continue;
-        if (task_grade(t, seed, ex->shuffle, &ad, &tr, err, errlen) < 0) {
+        if (task_grade_lang(t, seed, ex->shuffle, &ad, &tr, lang, err, errlen) < 0) {
             answer_doc_free(&ad);
             grade_result_free(out);
             return -1;
@@ -144,15 +152,24 @@ char *grade_result_json(const struct grade_result *r, bool reveal)
 
 char *grade_result_text_shown(const struct grade_result *r, enum exercise_show show)
 {
+    return grade_result_text_lang(r, show, NULL);
+}
+
+char *grade_result_text_lang(const struct grade_result *r, enum exercise_show show,
+                             const char *lang)
+{
     struct sbuf b = {0};
-    sbuf_printf(&b, "score %.1f %s (pass mark %g)\n", r->score,
-                r->pending ? "pending review" : r->passed ? "passed" : "not passed", r->pass);
+    sbuf_printf(&b, content_msg(lang, "score %.1f %s (pass mark %g)\n"), r->score,
+                content_msg(lang, r->pending ? "pending review" : r->passed ? "passed"
+                                                                          : "not passed"),
+                r->pass);
     for (size_t i = 0; i < r->ntasks; i++) {
         const struct grade_task *g = &r->tasks[i];
         if (g->provisional)
-            sbuf_printf(&b, "%s provisional %.1f (a trainer confirms it)", g->id, g->suggested);
+            sbuf_printf(&b, content_msg(lang, "%s provisional %.1f (a trainer confirms it)"), g->id,
+                        g->suggested);
         else if (g->pending)
-            sbuf_printf(&b, "%s pending review", g->id);
+            sbuf_printf(&b, content_msg(lang, "%s pending review"), g->id);
         else
             sbuf_printf(&b, "%s %.1f", g->id, g->score);
         if (show >= EXERCISE_SHOW_FEEDBACK && g->feedback[0]) {
@@ -161,7 +178,7 @@ char *grade_result_text_shown(const struct grade_result *r, enum exercise_show s
         }
         sbuf_addc(&b, '\n');
         if (show >= EXERCISE_SHOW_KEYS && g->key) {
-            sbuf_adds(&b, "  answer: ");
+            sbuf_adds(&b, content_msg(lang, "  answer: "));
             add_indented(&b, g->key);
             sbuf_addc(&b, '\n');
         }

@@ -1,5 +1,6 @@
 /* exercise_view.c: the learner view (text, JSON): never keys or feedback. */
 #include "exercise.h"
+#include "msg.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -42,7 +43,7 @@ static const char *task_howto(const struct task *t)
 
 /* One GIFT question as JSON: text, format, options in seeded order. */
 static json_t *gift_json(const char *id, const struct gift_question *q, uint64_t seed,
-                         bool shuffle)
+                         bool shuffle, const char *lang)
 {
     static const char *const fmts[] = { "moodle", "html", "plain", "markdown" };
     json_t *o = json_object();
@@ -53,7 +54,7 @@ static json_t *gift_json(const char *id, const struct gift_question *q, uint64_t
     json_object_set_new(o, "format", json_string(fmts[q->format]));
     if (q->name)
         json_object_set_new(o, "title", json_string(q->name));
-    json_object_set_new(o, "answer", json_string(gift_howto(q)));
+    json_object_set_new(o, "answer", json_string(content_msg(lang, gift_howto(q))));
     size_t n = gift_nchoices(q);
     gift_choice_order(q, seed, shuffle, order);
     if (n) {
@@ -78,7 +79,7 @@ static json_t *gift_json(const char *id, const struct gift_question *q, uint64_t
 }
 
 static void gift_text(struct sbuf *b, const char *id, const struct gift_question *q,
-                      uint64_t seed, bool shuffle)
+                      uint64_t seed, bool shuffle, const char *lang)
 {
     size_t order[26], n = gift_nchoices(q);
     if (q->type == GIFT_DESCRIPTION) {
@@ -98,21 +99,26 @@ static void gift_text(struct sbuf *b, const char *id, const struct gift_question
     }
     for (size_t p = 0; p < n; p++)
         sbuf_printf(b, "  %c) %s\n", (char)('a' + p), gift_choice_text(q, order[p]));
-    sbuf_printf(b, "  answer: %s\n\n", gift_howto(q));
+    sbuf_printf(b, content_msg(lang, "  answer: %s\n\n"), content_msg(lang, gift_howto(q)));
 }
 
 char *exercise_view_text(const struct exercise *ex, uint64_t seed)
 {
+    return exercise_view_text_lang(ex, seed, NULL);
+}
+
+char *exercise_view_text_lang(const struct exercise *ex, uint64_t seed, const char *lang)
+{
     struct sbuf b = {0};
     sbuf_printf(&b, "%s\n", ex->title);
     if (ex->attempts)
-        sbuf_printf(&b, "attempts: %d, ", ex->attempts);
-    sbuf_printf(&b, "pass mark: %g\n\n", ex->pass);
-    sbuf_adds(&b, "Answer with one line per task: id: answer\n\n");
+        sbuf_printf(&b, content_msg(lang, "attempts: %d, "), ex->attempts);
+    sbuf_printf(&b, content_msg(lang, "pass mark: %g\n\n"), ex->pass);
+    sbuf_adds(&b, content_msg(lang, "Answer with one line per task: id: answer\n\n"));
     for (size_t i = 0; i < ex->ntasks; i++) {
         const struct task *t = ex->tasks[i];
         if (t->type == TASK_GIFT) {
-            gift_text(&b, t->id, &t->quiz.q[0], task_seed(t, seed), ex->shuffle);
+            gift_text(&b, t->id, &t->quiz.q[0], task_seed(t, seed), ex->shuffle, lang);
             continue;
         }
         if (t->type == TASK_POOL) {
@@ -120,7 +126,8 @@ char *exercise_view_text(const struct exercise *ex, uint64_t seed)
             task_pool_draw(t, seed, drawn);
             for (size_t k = 0; k < t->draw; k++) {
                 char *label = xasprintf("%s.%zu", t->id, k + 1);
-                gift_text(&b, label, &t->quiz.q[drawn[k]], task_pool_seed(t, seed, k), ex->shuffle);
+                gift_text(&b, label, &t->quiz.q[drawn[k]], task_pool_seed(t, seed, k), ex->shuffle,
+                          lang);
                 free(label);
             }
             free(drawn);
@@ -138,15 +145,20 @@ char *exercise_view_text(const struct exercise *ex, uint64_t seed)
             free(perm);
         }
         if (t->unit && t->unit[0])
-            sbuf_printf(&b, "  unit: %s\n", t->unit);
+            sbuf_printf(&b, content_msg(lang, "  unit: %s\n"), t->unit);
         if (t->type == TASK_REVIEW || t->type == TASK_RUBRIC)
-            sbuf_printf(&b, "  points: %g\n", t->type == TASK_REVIEW ? t->points : t->rubric.cap);
-        sbuf_printf(&b, "  answer: %s\n\n", task_howto(t));
+            sbuf_printf(&b, content_msg(lang, "  points: %g\n"), t->type == TASK_REVIEW ? t->points : t->rubric.cap);
+        sbuf_printf(&b, content_msg(lang, "  answer: %s\n\n"), content_msg(lang, task_howto(t)));
     }
     return sbuf_take(&b);
 }
 
 char *exercise_view_json(const struct exercise *ex, uint64_t seed)
+{
+    return exercise_view_json_lang(ex, seed, NULL);
+}
+
+char *exercise_view_json_lang(const struct exercise *ex, uint64_t seed, const char *lang)
 {
     json_t *root = json_object(), *tasks = json_array();
     json_object_set_new(root, "course", json_string(ex->course_id));
@@ -159,7 +171,7 @@ char *exercise_view_json(const struct exercise *ex, uint64_t seed)
         const struct task *t = ex->tasks[i];
         json_t *o;
         if (t->type == TASK_GIFT) {
-            o = gift_json(t->id, &t->quiz.q[0], task_seed(t, seed), ex->shuffle);
+            o = gift_json(t->id, &t->quiz.q[0], task_seed(t, seed), ex->shuffle, lang);
             json_object_set_new(o, "type", json_string(t->info ? "text" : "gift"));
             if (t->info) {
                 json_object_del(o, "id");
@@ -171,7 +183,7 @@ char *exercise_view_json(const struct exercise *ex, uint64_t seed)
             json_object_set_new(o, "type", json_string(task_type_name(t->type)));
             json_object_set_new(o, "prompt", json_string(t->prompt));
             if (t->type != TASK_POOL)
-                json_object_set_new(o, "answer", json_string(task_howto(t)));
+                json_object_set_new(o, "answer", json_string(content_msg(lang, task_howto(t))));
         }
         if (!t->info)
             json_object_set_new(o, "weight", json_real(t->weight));
@@ -207,7 +219,8 @@ char *exercise_view_json(const struct exercise *ex, uint64_t seed)
             for (size_t k = 0; k < t->draw; k++) {
                 char *label = xasprintf("%s.%zu", t->id, k + 1);
                 json_array_append_new(qs, gift_json(label, &t->quiz.q[drawn[k]],
-                                                    task_pool_seed(t, seed, k), ex->shuffle));
+                                                    task_pool_seed(t, seed, k), ex->shuffle,
+                                                    lang));
                 free(label);
             }
             free(drawn);

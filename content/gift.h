@@ -110,6 +110,10 @@ struct gift_grade {
  * the answer has the wrong form. */
 int gift_grade(const struct gift_question *q, const size_t *order, const char *answer,
                struct gift_grade *out, char *err, size_t errlen);
+/* The same with what was expected said in lang ("fr", "es"; English
+ * otherwise: msg.h). */
+int gift_grade_lang(const struct gift_question *q, const size_t *order, const char *answer,
+                    struct gift_grade *out, const char *lang, char *err, size_t errlen);
 
 /* The answer that scores 100 in the given order, as a learner would type it
  * (caller frees), or NULL for descriptions and essays. */

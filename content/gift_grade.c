@@ -1,5 +1,6 @@
 /* gift_grade.c: GIFT questions in seeded order, and grading one answer. */
 #include "gift.h"
+#include "msg.h"
 #include "rubric.h"
 #include "util.h"
 
@@ -123,10 +124,10 @@ static int letter_pos(const char *s, size_t n, size_t nchoices)
     return c - 'a';
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, size_t n)
+static void set_err(const char *lang, char *err, size_t errlen, const char *fmt, size_t n)
 {
     char last = (char)('a' + (n ? n - 1 : 0));
-    snprintf(err, errlen, fmt, last);
+    snprintf(err, errlen, content_msg(lang, fmt), last);
 }
 
 /* Shell-style match of folded text against a folded pattern in which *
@@ -194,12 +195,12 @@ static bool within(double x, double value, double tol)
 }
 
 static int grade_choice(const struct gift_question *q, const size_t *order, const char *ans,
-                        struct sbuf *fb, double *score, char *err, size_t errlen)
+                        struct sbuf *fb, double *score, const char *lang, char *err, size_t errlen)
 {
     size_t n = q->nanswers;
     int p = letter_pos(ans, strlen(ans), n);
     if (p < 0) {
-        set_err(err, errlen, "expected one letter from a to %c", n);
+        set_err(lang, err, errlen, "expected one letter from a to %c", n);
         return -1;
     }
     const struct gift_answer *a = &q->answers[order[p]];
@@ -209,7 +210,7 @@ static int grade_choice(const struct gift_question *q, const size_t *order, cons
 }
 
 static int grade_multi(const struct gift_question *q, const size_t *order, const char *ans,
-                       struct sbuf *fb, double *score, char *err, size_t errlen)
+                       struct sbuf *fb, double *score, const char *lang, char *err, size_t errlen)
 {
     size_t n = q->nanswers;
     bool chosen[26] = {0};
@@ -222,7 +223,7 @@ static int grade_multi(const struct gift_question *q, const size_t *order, const
         size_t k = strcspn(s, ", \t");
         int p = letter_pos(s, k, n);
         if (p < 0) {
-            set_err(err, errlen, "expected letters from a to %c separated by commas", n);
+            set_err(lang, err, errlen, "expected letters from a to %c separated by commas", n);
             return -1;
         }
         chosen[p] = true;
@@ -244,7 +245,7 @@ static int grade_multi(const struct gift_question *q, const size_t *order, const
 }
 
 static int grade_truefalse(const struct gift_question *q, const char *ans, struct sbuf *fb,
-                           double *score, char *err, size_t errlen)
+                           double *score, const char *lang, char *err, size_t errlen)
 {
     bool v;
     if (!strcasecmp(ans, "true") || !strcasecmp(ans, "t")) {
@@ -252,7 +253,7 @@ static int grade_truefalse(const struct gift_question *q, const char *ans, struc
     } else if (!strcasecmp(ans, "false") || !strcasecmp(ans, "f")) {
         v = false;
     } else {
-        snprintf(err, errlen, "expected true or false");
+        snprintf(err, errlen, "%s", content_msg(lang, "expected true or false"));
         return -1;
     }
     *score = v == q->truth ? 100 : 0;
@@ -302,11 +303,11 @@ static void grade_short(const struct gift_question *q, const char *ans, struct s
 }
 
 static int grade_numerical(const struct gift_question *q, const char *ans, struct sbuf *fb,
-                           double *score, char *err, size_t errlen)
+                           double *score, const char *lang, char *err, size_t errlen)
 {
     double x;
     if (!read_number(ans, &x)) {
-        snprintf(err, errlen, "expected a number");
+        snprintf(err, errlen, "%s", content_msg(lang, "expected a number"));
         return -1;
     }
     const struct gift_answer *best = best_matching(q, number_matches, &x);
@@ -316,7 +317,7 @@ static int grade_numerical(const struct gift_question *q, const char *ans, struc
 }
 
 static int grade_match(const struct gift_question *q, const size_t *order, const char *ans,
-                       double *score, char *err, size_t errlen)
+                       double *score, const char *lang, char *err, size_t errlen)
 {
     size_t subs = gift_match_count(q), nch = gift_nchoices(q);
     int *pick = xmalloc((subs ? subs : 1) * sizeof(*pick));
@@ -337,8 +338,8 @@ static int grade_match(const struct gift_question *q, const size_t *order, const
             s = end + 1 + len;
         }
         if (p < 0 || pick[k - 1] >= 0) {
-            snprintf(err, errlen, "expected pairs like 1=a 2=b (1 to %zu, a to %c, each "
-                     "number once)", subs, (char)('a' + nch - 1));
+            snprintf(err, errlen, content_msg(lang, "expected pairs like 1=a 2=b (1 to %zu, a to %c, "
+                                              "each number once)"), subs, (char)('a' + nch - 1));
             free(pick);
             return -1;
         }
@@ -357,6 +358,12 @@ static int grade_match(const struct gift_question *q, const size_t *order, const
 
 int gift_grade(const struct gift_question *q, const size_t *order, const char *answer,
                struct gift_grade *out, char *err, size_t errlen)
+{
+    return gift_grade_lang(q, order, answer, out, NULL, err, errlen);
+}
+
+int gift_grade_lang(const struct gift_question *q, const size_t *order, const char *answer,
+                    struct gift_grade *out, const char *lang, char *err, size_t errlen)
 {
     struct sbuf fb = {0};
     char *ans = rubric_fold(answer, false);
@@ -379,22 +386,22 @@ int gift_grade(const struct gift_question *q, const size_t *order, const char *a
         out->pending = true;
         break;
     case GIFT_CHOICE:
-        rc = grade_choice(q, order, ans, &fb, &score, err, errlen);
+        rc = grade_choice(q, order, ans, &fb, &score, lang, err, errlen);
         break;
     case GIFT_MULTI:
-        rc = grade_multi(q, order, ans, &fb, &score, err, errlen);
+        rc = grade_multi(q, order, ans, &fb, &score, lang, err, errlen);
         break;
     case GIFT_TRUEFALSE:
-        rc = grade_truefalse(q, ans, &fb, &score, err, errlen);
+        rc = grade_truefalse(q, ans, &fb, &score, lang, err, errlen);
         break;
     case GIFT_SHORT:
         grade_short(q, answer, &fb, &score);
         break;
     case GIFT_NUMERICAL:
-        rc = grade_numerical(q, ans, &fb, &score, err, errlen);
+        rc = grade_numerical(q, ans, &fb, &score, lang, err, errlen);
         break;
     case GIFT_MATCH:
-        rc = grade_match(q, order, ans, &score, err, errlen);
+        rc = grade_match(q, order, ans, &score, lang, err, errlen);
         break;
     }
     free(ans);

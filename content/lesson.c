@@ -570,12 +570,25 @@ static bool resolve_file_link(struct loader *l, const char *path, cmark_node *li
             if (strlen(l->cat->courses[i]->id) == clen &&
                 strncmp(l->cat->courses[i]->id, path, clen) == 0)
                 c = l->cat->courses[i];
-        if (c == NULL || catalog_file(c, name) == NULL) {
+        const struct course_file *f = c ? catalog_file(c, name) : NULL;
+        if (f == NULL) {
             if (report)
                 diag_add(l->diags, DIAG_ERROR, path, node_line(link), "link to missing file '%s'",
                          url);
             cmark_node_set_url(link, "");
         } else {
+            /* A variant's text (01-x.fr.md, course.fr.md) links to the file
+             * in its own language where the file has it; the default text
+             * links to the file's name, which FILE serves in the reader's
+             * language. */
+            const char *slash = strrchr(path, '/');
+            char lang[LANG_TAG_MAX], *doc_base;
+            if (variant_split(slash ? slash + 1 : path, &doc_base, lang)) {
+                free(doc_base);
+                const struct course_file *v = catalog_file_lang(f, lang);
+                if (v != f)
+                    name = v->name;
+            }
             char *href = xasprintf("%s%s/%s", CATALOG_FILE_HREF, c->id, name);
             cmark_node_set_url(link, href);
             free(href);
@@ -700,7 +713,7 @@ struct render_work {
 static void render_one(struct lesson *les)
 {
     struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
-                                 .title = les->title};
+                                 .title = les->title, .lang = les->lang};
 
     les->html = render_html(les->doc);
     les->text = render_text_opts(les->doc, &o);

@@ -406,7 +406,10 @@ static int cmp_file(const void *a, const void *b)
 }
 
 /* Reads a course's files/ folder: each NAME.EXT (NAME an id, EXT a known
- * type) up to CATALOG_COURSE_FILE_MAX bytes; text types must be UTF-8. */
+ * type) up to CATALOG_COURSE_FILE_MAX bytes; text types must be UTF-8. A
+ * NAME.LL.EXT is a language variant: it is kept with its language part in
+ * name_lang, and variant_files() attaches it to NAME.EXT once course.md's
+ * languages are known. */
 static void load_files(struct walk *w, struct course *c, const char *dir)
 {
     size_t n;
@@ -416,15 +419,19 @@ static void load_files(struct walk *w, struct course *c, const char *dir)
     free(full);
     for (size_t i = 0; i < n; i++) {
         char *rel = xasprintf("%s/%s", dir, names[i]);
-        const char *dot = strrchr(names[i], '.');
-        char *base = dot ? xstrndup(names[i], (size_t)(dot - names[i])) : NULL;
+        char vlang[LANG_TAG_MAX] = "", *vname = NULL;
+        bool variant = variant_file_split(names[i], &vname, vlang);
+        const char *fname = variant ? vname : names[i];
+        const char *dot = strrchr(fname, '.');
+        char *base = dot ? xstrndup(fname, (size_t)(dot - fname)) : NULL;
         const char *type = dot ? file_type(dot + 1) : NULL;
         if (entry_kind(w, rel) != KIND_FILE) {
             diag_add(w->l->diags, DIAG_WARNING, rel, 0, "ignored: not a file");
         } else if (base == NULL || !id_valid(base) || type == NULL) {
             diag_add(w->l->diags, DIAG_ERROR, rel, 0,
-                     "course file names are NAME.EXT: NAME of [a-z0-9-], EXT one of md, csv, "
-                     "txt, pdf, json, png, jpg, odt, ods, docx, xlsx");
+                     "course file names are NAME.EXT (or NAME.LL.EXT in language LL): NAME of "
+                     "[a-z0-9-], EXT one of md, csv, txt, pdf, json, png, jpg, odt, ods, docx, "
+                     "xlsx");
         } else {
             char *path = xasprintf("%s/%s", w->root, rel);
             struct stat st;
@@ -438,7 +445,8 @@ static void load_files(struct walk *w, struct course *c, const char *dir)
                          (long long)st.st_size, CATALOG_COURSE_FILE_MAX);
             } else {
                 struct course_file cf = {.name = xstrdup(names[i]),
-                                         .content_type = xstrdup(type)};
+                                         .content_type = xstrdup(type), .lang = ""};
+                snprintf(cf.name_lang, sizeof(cf.name_lang), "%s", vlang);
                 cf.data = xmalloc((size_t)st.st_size + 1);
                 cf.len = fread(cf.data, 1, (size_t)st.st_size, f);
                 cf.data[cf.len] = '\0';
@@ -457,6 +465,7 @@ static void load_files(struct walk *w, struct course *c, const char *dir)
                 fclose(f);
         }
         free(base);
+        free(vname);
         free(rel);
     }
     free_names(names, n);
@@ -535,6 +544,7 @@ static void load_course(struct walk *w, const char *id)
         fm_free(&fm);
     }
     free(crel);
+    variant_files(w->l, c);
     for (size_t i = 0; i < npv; i++) {
         size_t len;
         char *src = read_text(w, pv[i].rel, &len);
@@ -587,11 +597,8 @@ static void course_free(struct course *c)
         free(c->prerequisites[i]);
     free(c->prerequisites);
     biblio_free(c);
-    for (size_t i = 0; i < c->nfiles; i++) {
-        free(c->files[i].name);
-        free(c->files[i].content_type);
-        free(c->files[i].data);
-    }
+    for (size_t i = 0; i < c->nfiles; i++)
+        course_file_free(&c->files[i]);
     free(c->files);
     for (size_t i = 0; i < c->nmodules; i++)
         module_free(c->modules[i]);
@@ -817,8 +824,19 @@ const struct lesson *catalog_lesson(const struct catalog *cat, const char *full_
 const struct course_file *catalog_file(const struct course *c, const char *name)
 {
     struct course_file key = {.name = (char *)name};
+    const struct course_file *f =
+        c->nfiles ? bsearch(&key, c->files, c->nfiles, sizeof(*c->files), cmp_file) : NULL;
+    char lang[LANG_TAG_MAX], *base;
 
-    return c->nfiles ? bsearch(&key, c->files, c->nfiles, sizeof(*c->files), cmp_file) : NULL;
+    /* Not a default file: a variant's own name (NAME.LL.EXT) is its own. */
+    if (f == NULL && c->nfiles && variant_file_split(name, &base, lang)) {
+        key.name = base;
+        f = bsearch(&key, c->files, c->nfiles, sizeof(*c->files), cmp_file);
+        free(base);
+        const struct course_file *v = f ? catalog_file_lang(f, lang) : NULL;
+        f = v && v != f && strcmp(v->name, name) == 0 ? v : NULL;
+    }
+    return f;
 }
 
 bool catalog_lesson_counts(const struct lesson *l)
@@ -842,7 +860,8 @@ char *catalog_lesson_text_view(const struct lesson *lesson, const struct text_vi
     if (width > CATALOG_TEXT_WIDTH_MAX)
         width = CATALOG_TEXT_WIDTH_MAX;
     struct render_text_opts o = {.width = width, .ansi = v->ansi, .exercise_id = lesson->full_id,
-                                 .in_exercise = v->in_exercise, .title = lesson->title};
+                                 .in_exercise = v->in_exercise, .title = lesson->title,
+                                 .lang = lesson->lang};
     return render_text_opts(v->trainer && lesson->trainer_doc ? lesson->trainer_doc : lesson->doc,
                             &o);
 }

@@ -61,6 +61,18 @@ struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m
  * false for every other name. */
 bool variant_split(const char *name, char **base, char lang[LANG_TAG_MAX]);
 
+/* The same for a course file of any extension: "swot-grid.fr.csv" gives
+ * "swot-grid.csv" and "fr". */
+bool variant_file_split(const char *name, char **base, char lang[LANG_TAG_MAX]);
+
+/* Once course.md's languages are known: attaches each file variant
+ * (NAME.LL.EXT, name_lang set) of c->files to its default file NAME.EXT,
+ * reporting a language the course does not declare, the default language
+ * and a variant without its default file (errors), and warns of each file
+ * missing in a declared language. c->files keeps the default files. */
+void variant_files(struct loader *l, struct course *c);
+void course_file_free(struct course_file *f);
+
 /* The default file's path of a variant's path (caller frees), or NULL. */
 char *variant_base_path(const char *path);
 

@@ -37,6 +37,8 @@ struct render_text_opts {
     bool in_exercise;           /* read above its own exercise: no placeholder */
     const char *title;          /* a first level-1 heading saying this (the lesson's
                                  * title, shown by the reader) is left out; NULL: kept */
+    const char *lang;           /* the text's language: the placeholder's and the
+                                 * reference list's own words in it (msg.h); NULL: English */
 };
 char *render_text_opts(struct cmark_node *doc, const struct render_text_opts *o);
 

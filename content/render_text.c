@@ -1,6 +1,7 @@
 /* render_text.c: terminal text of a lesson, walking cmark's iterator. */
 #include "render.h"
 #include "catalog.h"
+#include "msg.h"
 #include "util.h"
 
 #include <cmark.h>
@@ -27,6 +28,7 @@ struct tt_frame {
 
 /* The state of one rendering. */
 struct tt {
+    const char *lang;           /* the words the renderer adds, in it (msg.h) */
     struct sbuf out;            /* the result */
     struct sbuf inl;            /* inline content of the current leaf block */
     struct tt_frame *st;        /* open containers, outermost first */
@@ -714,7 +716,7 @@ static void tt_event(struct tt *t, cmark_event_type ev, cmark_node *n)
             tt_table(t, tb);
         } else if (!t->in_exercise) {
             tt_flush_blank(t);
-            char *s = xasprintf("[Exercise: use EXERCISE %s]",
+            char *s = xasprintf(content_msg(t->lang, "[Exercise: use EXERCISE %s]"),
                                 t->exercise_id ? t->exercise_id : "");
             tt_wrap(t, s, strlen(s));
             free(s);
@@ -800,7 +802,7 @@ static char *tt_run(struct tt *tp, struct cmark_node *doc)
         size_t fl = strlen(CATALOG_FILE_HREF);
         for (size_t i = 0; i < t.nlinks; i++) {
             char *s = strncmp(t.links[i], CATALOG_FILE_HREF, fl) == 0
-                          ? xasprintf("[%zu] file %s", i + 1, t.links[i] + fl)
+                          ? xasprintf(content_msg(t.lang, "[%zu] file %s"), i + 1, t.links[i] + fl)
                           : xasprintf("[%zu] %s", i + 1, t.links[i]);
             tt_wrap(&t, s, strlen(s));
             free(s);
@@ -825,7 +827,7 @@ char *render_text(struct cmark_node *doc, const char *exercise_id, int width, bo
 char *render_text_opts(struct cmark_node *doc, const struct render_text_opts *o)
 {
     struct tt t = {.width = o->width, .ansi = o->ansi, .exercise_id = o->exercise_id,
-                   .in_exercise = o->in_exercise, .title = o->title};
+                   .in_exercise = o->in_exercise, .title = o->title, .lang = o->lang};
 
     return tt_run(&t, doc);
 }

@@ -169,6 +169,10 @@ struct task_result {
  * naming the task and what was expected. */
 int task_grade(const struct task *t, uint64_t seed, bool shuffle, const struct answer_doc *doc,
                struct task_result *out, char *err, size_t errlen);
+/* The same with what was expected said in lang (msg.h). */
+int task_grade_lang(const struct task *t, uint64_t seed, bool shuffle,
+                    const struct answer_doc *doc, struct task_result *out, const char *lang,
+                    char *err, size_t errlen);
 
 void task_result_free(struct task_result *r);
 

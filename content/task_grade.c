@@ -1,6 +1,7 @@
 /* task_grade.c: case-study tasks in seeded order, and grading answers. */
 #include "answer.h"
 #include "task.h"
+#include "msg.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -101,14 +102,14 @@ static bool number_within(const struct task *t, double x)
 
 
 static int grade_order(const struct task *t, uint64_t seed, const char *ans, struct sbuf *fb,
-                       double *score, char *err, size_t errlen)
+                       double *score, const char *lang, char *err, size_t errlen)
 {
     size_t n = t->nitems;
     size_t *perm = xmalloc(n * sizeof(size_t)), *seq = xmalloc(n * sizeof(size_t));
     task_item_order(t, seed, true, perm);
     if (!perm_parse(ans, n, seq)) {
-        snprintf(err, errlen, "%s: expected the item numbers 1 to %zu in order, each once "
-                 "(e.g. %s: 2 1 ...)", t->id, n, t->id);
+        snprintf(err, errlen, content_msg(lang, "%s: expected the item numbers 1 to %zu in order, "
+                                          "each once (e.g. %s: 2 1 ...)"), t->id, n, t->id);
         free(perm);
         free(seq);
         return -1;
@@ -136,7 +137,7 @@ static int category_index(const void *arg, const char *key, size_t n)
 }
 
 static int grade_classify(const struct task *t, uint64_t seed, bool shuffle, const char *ans,
-                          struct sbuf *fb, double *score, char *err, size_t errlen)
+                          struct sbuf *fb, double *score, const char *lang, char *err, size_t errlen)
 {
     size_t n = t->nitems;
     size_t *perm = xmalloc(n * sizeof(size_t));
@@ -148,8 +149,9 @@ static int grade_classify(const struct task *t, uint64_t seed, bool shuffle, con
         struct sbuf keys = {0};
         for (size_t i = 0; i < t->ncats; i++)
             sbuf_printf(&keys, "%s%s", i ? ", " : "", t->cats[i].key);
-        snprintf(err, errlen, "%s: expected a category key (%s), =, and item numbers 1 to %zu "
-                 "separated by commas, each item once (e.g. %s: %s=1,2 %s=3)", t->id, keys.data,
+        snprintf(err, errlen, content_msg(lang, "%s: expected a category key (%s), =, and item "
+                                          "numbers 1 to %zu separated by commas, each item once "
+                                          "(e.g. %s: %s=1,2 %s=3)"), t->id, keys.data,
                  n, t->id, t->cats[0].key, t->cats[1].key);
         sbuf_free(&keys);
         free(perm);
@@ -278,13 +280,13 @@ static char *key_text(const struct task *t, uint64_t seed, bool shuffle)
 /* Grades one GIFT question of a gift or pool task. */
 static int grade_question(const struct task *t, const struct gift_question *q, uint64_t s,
                           bool shuffle, const char *label, const char *ans, struct sbuf *fb,
-                          double *score, bool *pending, char *err, size_t errlen)
+                          double *score, bool *pending, const char *lang, char *err, size_t errlen)
 {
     size_t order[26];
     struct gift_grade g;
     char msg[300];
     gift_choice_order(q, s, shuffle, order);
-    if (gift_grade(q, order, ans, &g, msg, sizeof(msg)) < 0) {
+    if (gift_grade_lang(q, order, ans, &g, lang, msg, sizeof(msg)) < 0) {
         snprintf(err, errlen, "%s: %s", label, msg);
         return -1;
     }
@@ -303,7 +305,7 @@ static int grade_question(const struct task *t, const struct gift_question *q, u
 
 static int grade_pool(const struct task *t, uint64_t seed, bool shuffle,
                       const struct answer_doc *doc, struct task_result *out, struct sbuf *fb,
-                      double *score, char *err, size_t errlen)
+                      double *score, const char *lang, char *err, size_t errlen)
 {
     size_t *drawn = xcalloc(t->draw + 1, sizeof(size_t));
     struct sbuf resp = {0};
@@ -323,7 +325,7 @@ static int grade_pool(const struct task *t, uint64_t seed, bool shuffle,
         }
         const struct gift_question *q = &t->quiz.q[drawn[k]];
         rc = grade_question(t, q, task_pool_seed(t, seed, k), shuffle, label, e ? e->value : "",
-                            fb, &s, &pending, err, errlen);
+                            fb, &s, &pending, lang, err, errlen);
         if (q->type == GIFT_ESSAY)
             out->pending = true;
         sum += s;
@@ -338,13 +340,20 @@ static int grade_pool(const struct task *t, uint64_t seed, bool shuffle,
 int task_grade(const struct task *t, uint64_t seed, bool shuffle, const struct answer_doc *doc,
                struct task_result *out, char *err, size_t errlen)
 {
+    return task_grade_lang(t, seed, shuffle, doc, out, NULL, err, errlen);
+}
+
+int task_grade_lang(const struct task *t, uint64_t seed, bool shuffle,
+                    const struct answer_doc *doc, struct task_result *out, const char *lang,
+                    char *err, size_t errlen)
+{
     struct sbuf fb = {0};
     double score = 0;
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
     if (t->type == TASK_POOL) {
-        rc = grade_pool(t, seed, shuffle, doc, out, &fb, &score, err, errlen);
+        rc = grade_pool(t, seed, shuffle, doc, out, &fb, &score, lang, err, errlen);
         goto done;
     }
     const struct answer_entry *e = answer_get(doc, t->id);
@@ -356,15 +365,15 @@ int task_grade(const struct task *t, uint64_t seed, bool shuffle, const struct a
         goto done;
     }
     if (!out->answered) {
-        sbuf_add_line(&fb, "No answer.");
+        sbuf_add_line(&fb, content_msg(lang, "No answer."));
         goto done;
     }
     switch (t->type) {
     case TASK_ORDER:
-        rc = grade_order(t, seed, ans, &fb, &score, err, errlen);
+        rc = grade_order(t, seed, ans, &fb, &score, lang, err, errlen);
         break;
     case TASK_CLASSIFY:
-        rc = grade_classify(t, seed, shuffle, ans, &fb, &score, err, errlen);
+        rc = grade_classify(t, seed, shuffle, ans, &fb, &score, lang, err, errlen);
         break;
     case TASK_NETWORK:
         if (t->net_question != TASK_NET_DEGREE && t->net_question != TASK_NET_DENSITY) {
@@ -377,9 +386,11 @@ int task_grade(const struct task *t, uint64_t seed, bool shuffle, const struct a
     case TASK_NUMERIC: {
         double x;
         if (!read_number_unit(ans, t->unit, &x)) {
-            snprintf(err, errlen, "%s: expected a number%s%s", t->id,
-                     t->unit && t->unit[0] ? ", optionally followed by " : "",
-                     t->unit ? t->unit : "");
+            if (t->unit && t->unit[0])
+                snprintf(err, errlen, content_msg(lang, "%s: expected a number, optionally followed "
+                                                  "by %s"), t->id, t->unit);
+            else
+                snprintf(err, errlen, content_msg(lang, "%s: expected a number"), t->id);
             rc = -1;
             break;
         }
@@ -402,7 +413,7 @@ int task_grade(const struct task *t, uint64_t seed, bool shuffle, const struct a
     case TASK_GIFT: {
         bool pending;
         rc = grade_question(t, &t->quiz.q[0], task_seed(t, seed), shuffle, t->id, ans, &fb,
-                            &score, &pending, err, errlen);
+                            &score, &pending, lang, err, errlen);
         break;
     }
     case TASK_REVIEW:

@@ -61,6 +61,29 @@ bool variant_split(const char *name, char **base, char lang[LANG_TAG_MAX])
     return true;
 }
 
+bool variant_file_split(const char *name, char **base, char lang[LANG_TAG_MAX])
+{
+    const char *ext = strrchr(name, '.');
+
+    if (ext == NULL || ext == name)
+        return false;
+    const char *dot = NULL;
+    for (const char *p = ext; p-- > name;)
+        if (*p == '.') {
+            dot = p;
+            break;
+        }
+    if (dot == NULL || dot == name)
+        return false;
+    size_t ll = (size_t)(ext - dot - 1);
+    if (ll >= LANG_TAG_MAX || !file_lang(dot + 1, ll))
+        return false;
+    memcpy(lang, dot + 1, ll);
+    lang[ll] = '\0';
+    *base = xasprintf("%.*s%s", (int)(dot - name), name, ext);
+    return true;
+}
+
 char *variant_base_path(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -491,7 +514,101 @@ void variant_finish(struct loader *l)
     }
 }
 
+/* ---- course files ---- */
+
+void course_file_free(struct course_file *f)
+{
+    for (size_t i = 0; i < f->nvariants; i++)
+        course_file_free(&f->variants[i]);
+    free(f->variants);
+    free(f->name);
+    free(f->content_type);
+    free(f->data);
+}
+
+static size_t lang_rank(const struct course *c, const char *tag)
+{
+    for (size_t k = 0; k < c->nlanguages; k++)
+        if (c->languages[k] == tag)
+            return k;
+    return c->nlanguages;
+}
+
+void variant_files(struct loader *l, struct course *c)
+{
+    size_t keep = 0;
+    const char *deflang = c->language ? c->language : "";
+
+    /* The variants out, then the defaults kept in order, so that a variant
+     * finds its default whatever the order of the names. */
+    struct course_file *pending = NULL;
+    size_t npending = 0;
+    for (size_t i = 0; i < c->nfiles; i++)
+        if (c->files[i].name_lang[0]) {
+            pending = xrealloc(pending, (npending + 1) * sizeof(*pending));
+            pending[npending++] = c->files[i];
+        }
+    for (size_t i = 0; i < c->nfiles; i++)
+        if (c->files[i].name_lang[0] == '\0') {
+            c->files[i].lang = deflang;
+            c->files[keep++] = c->files[i];
+        }
+    c->nfiles = keep;
+    for (size_t i = 0; i < npending; i++) {
+        struct course_file *v = &pending[i];
+        char *rel = xasprintf("%s/files/%s", c->path, v->name);
+        char *base_name, lang[LANG_TAG_MAX];
+        struct course_file *base = NULL;
+        if (variant_file_split(v->name, &base_name, lang)) {
+            for (size_t k = 0; k < c->nfiles && base == NULL; k++)
+                if (strcmp(c->files[k].name, base_name) == 0)
+                    base = &c->files[k];
+            if (base == NULL)
+                diag_add(l->diags, DIAG_ERROR, rel, 0,
+                         "a language variant of '%s', which is missing: the default file comes "
+                         "first", base_name);
+            free(base_name);
+        }
+        const char *tag = base ? variant_lang_ok(l, c, rel, v->name_lang) : NULL;
+        free(rel);
+        if (tag == NULL) {
+            course_file_free(v);
+            continue;
+        }
+        v->lang = tag;
+        base->variants = xrealloc(base->variants, (base->nvariants + 1) * sizeof(*base->variants));
+        size_t at = base->nvariants;
+        while (at > 0 && lang_rank(c, base->variants[at - 1].lang) > lang_rank(c, tag)) {
+            base->variants[at] = base->variants[at - 1];
+            at--;
+        }
+        base->variants[at] = *v;
+        base->nvariants++;
+    }
+    free(pending);
+    for (size_t i = 0; i < c->nfiles; i++) {
+        const struct course_file *f = &c->files[i];
+        for (size_t k = 0; k < c->nlanguages; k++) {
+            const char *t = c->languages[k];
+            if (strcasecmp(t, deflang) == 0 || catalog_file_lang(f, t) != f)
+                continue;
+            char *rel = xasprintf("%s/files/%s", c->path, f->name);
+            diag_add(l->diags, DIAG_WARNING, rel, 0,
+                     "no '%s' variant: a reader in %s gets the %s file", t, t, deflang);
+            free(rel);
+        }
+    }
+}
+
 /* ---- lookups ---- */
+
+const struct course_file *catalog_file_lang(const struct course_file *f, const char *lang)
+{
+    for (size_t i = 0; lang && i < f->nvariants; i++)
+        if (strcasecmp(f->variants[i].lang, lang) == 0)
+            return &f->variants[i];
+    return f;
+}
 
 const struct lesson *catalog_lesson_lang(const struct lesson *lesson, const char *lang)
 {

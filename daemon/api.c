@@ -177,17 +177,26 @@ static void api_req_error(enum evhttp_request_error err, void *arg)
     req->http = NULL;
 }
 
-/* True when s is NAME.EXT with both parts ids (the extension has no '-'
- * in practice, but an id's alphabet is the bound). */
+/* True when s is NAME.EXT, or a language variant's NAME.LL.EXT, with every
+ * part an id (the extension has no '-' in practice, but an id's alphabet
+ * is the bound). */
 static bool file_name_valid(const char *s)
 {
     const char *dot = strchr(s, '.');
-    if (dot == NULL || strchr(dot + 1, '.') || dot == s || (size_t)(dot - s) > ID_MAX)
+    if (dot == NULL || dot == s || (size_t)(dot - s) > ID_MAX)
         return false;
     char base[ID_MAX + 1];
     memcpy(base, s, (size_t)(dot - s));
     base[dot - s] = '\0';
-    return id_valid(base) && id_valid(dot + 1);
+    const char *rest = dot + 1, *dot2 = strchr(rest, '.');
+    if (dot2 && (dot2 == rest || strchr(dot2 + 1, '.') || (size_t)(dot2 - rest) > ID_MAX))
+        return false;
+    char lang[ID_MAX + 1];
+    if (dot2) {
+        memcpy(lang, rest, (size_t)(dot2 - rest));
+        lang[dot2 - rest] = '\0';
+    }
+    return id_valid(base) && (dot2 == NULL || id_valid(lang)) && id_valid(dot2 ? dot2 + 1 : rest);
 }
 
 /* Matches path against pattern; each "{name}" takes one path segment,

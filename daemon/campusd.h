@@ -563,7 +563,7 @@ const char *i18n_msg_lang(const struct req *req);
 /* The message format fmt (an English printf format, as written in the
  * code) in lang, or fmt itself when the catalogue has no translation. The
  * translation takes the same conversions in the same order. */
-const char *i18n_fmt(const char *lang, const char *fmt);
+const char *i18n_fmt(const char *lang, const char *fmt) __attribute__((format_arg(2)));
 /* The catalogue's size and one entry, for the unit test of conversions. */
 size_t i18n_catalogue_size(void);
 void i18n_catalogue_entry(size_t i, const char **en, const char **fr, const char **es);

@@ -944,8 +944,9 @@ const struct cmd cmd_group_cert[] = {
               " 409 lists what is missing. LIST: yours. SHOW: one by id. REVOKE: admins and"
               " the cohort's trainers." },
     { .name = "VERIFY", .run = cmd_verify, .min_args = 1, .max_args = 1, .role = ROLE_ANON,
-      .flags = CMD_STORE, .usage = "VERIFY {N}",
-      .help = "Checks a credential (compact JWS): signature, issuer key, expiry, revocation." },
+      .flags = CMD_STORE | CMD_SESSION | CMD_LANG, .usage = "VERIFY {N} [lang=TAG]",
+      .help = "Checks a credential (compact JWS): signature, issuer key, expiry, revocation; "
+              "the verdict in your language." },
     { .name = "ISSUER", .run = cmd_issuer, .min_args = 0, .max_args = 1, .role = ROLE_ANON,
       .usage = "ISSUER [status]",
       .help = "The issuer's public keys as a JWK Set; status: the signed revocation status list." },

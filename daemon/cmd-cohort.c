@@ -84,8 +84,9 @@ void cop_answer(struct cop *op, int code, const char *fmt, ...)
     va_list ap;
     char msg[REPLY_MSG_MAX];
 
+    /* In the learner's language, as req_reply would (i18n.c). */
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg, sizeof(msg), op->req ? i18n_fmt(i18n_msg_lang(op->req), fmt) : fmt, ap);
     va_end(ap);
     if (op->req)
         req_reply(op->req, code, "%s", msg);

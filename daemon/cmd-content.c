@@ -744,8 +744,11 @@ static void search_lang(struct req *req, const struct catalog *cat, char out[LAN
     free(all);
 }
 
-/* FILE course: the course's files (name, type, bytes, version).
- * FILE course/name: one file, as it is, with its content type. */
+/* FILE course: the course's files (name, type, bytes, version, lang), each
+ * in the learner's language where the file has it.
+ * FILE course/name: one file, as it is, with its content type: NAME.EXT in
+ * the learner's language (the order READ picks a lesson's in, falling back
+ * to the default's), NAME.LL.EXT that variant itself. */
 static void cmd_file(struct req *req)
 {
     struct catalog *cat = need_catalog(req);
@@ -769,14 +772,23 @@ static void cmd_file(struct req *req)
         req_reply(req, 404, "no course '%s'", course);
         return;
     }
+    struct lang_pick lp;
+    char msg[REPLY_MSG_MAX];
+    i18n_pick(req, c, &lp);
+    i18n_vary(req);
     if (slash == NULL) {
-        req_table(req, 4, "file", "type", "bytes", "version");
+        /* The listing is in the language picked; a file missing in it is
+         * listed in the default's, its lang column says so. */
+        req_table(req, 5, "file", "type", "bytes", "version", "lang");
         for (size_t i = 0; i < c->nfiles; i++) {
-            snprintf(size, sizeof(size), "%zu", c->files[i].len);
-            req_row(req, 4, c->files[i].name, c->files[i].content_type, size,
-                    c->files[i].version);
+            const struct course_file *f = catalog_file_lang(&c->files[i], lp.lang);
+            snprintf(size, sizeof(size), "%zu", f->len);
+            req_row(req, 5, c->files[i].name, f->content_type, size, f->version,
+                    f->lang[0] ? f->lang : "-");
         }
-        req_reply_data(req, 200, "%zu files", c->nfiles);
+        snprintf(msg, sizeof(msg), "%zu files", c->nfiles);
+        i18n_meta(req, &lp, msg, sizeof(msg));
+        req_reply_data(req, 200, "%s", msg);
         return;
     }
     const char *name = slash + 1;
@@ -791,9 +803,25 @@ static void cmd_file(struct req *req)
         req_reply(req, 404, "no file '%s' in course '%s'", name, c->id);
         return;
     }
-    char msg[REPLY_MSG_MAX];
+    if (f >= c->files && f < c->files + c->nfiles) {
+        /* NAME.EXT: the learner's language. A variant asked for by its own
+         * name is served as it is, whatever the learner reads in. */
+        const struct course_file *v = catalog_file_lang(f, lp.lang);
+        if (strcasecmp(v->lang, lp.lang) != 0) {
+            /* The course has the language, this file does not (yet). */
+            if (lp.asked[0] == '\0')
+                snprintf(lp.asked, sizeof(lp.asked), "%s", lp.lang);
+            lp.fallback = true;
+            lp.lang = v->lang;
+        }
+        f = v;
+    } else {
+        lp.lang = f->lang;
+        lp.fallback = false;
+    }
     snprintf(msg, sizeof(msg), "%s/%s type=%s version=%.16s", c->id, f->name, f->content_type,
              f->version);
+    i18n_meta(req, &lp, msg, sizeof(msg));
     req_meta(req, "course", c->id);
     req_meta(req, "file", f->name);
     req_meta(req, "type", f->content_type);
@@ -921,9 +949,10 @@ const struct cmd cmd_group_content[] = {
               "lang=TAG served (asked=TAG when that is not the one asked for). "
               "Trainers and admins see the trainer notes." },
     { .name = "FILE", .run = cmd_file, .min_args = 1, .max_args = 1, .role = ROLE_ANON,
-      .usage = "FILE course[/name.ext]",
+      .flags = CMD_SESSION | CMD_LANG, .usage = "FILE course[/name.ext] [lang=TAG]",
       .help = "A course's files (templates, worksheets): the list, or one file as it is, with its "
-              "content type and version." },
+              "content type and version, in your language where the file has it (name.LL.ext: "
+              "that language's file); the status ends in lang=TAG." },
     { .name = "PROGRAMMES", .run = cmd_programmes, .min_args = 0, .max_args = 0,
       .role = ROLE_ANON, .usage = "PROGRAMMES",
       .help = "The suggested routes through the courses: programme, title, step, course." },

@@ -140,7 +140,8 @@ static void send_view(struct req *req, const struct lesson *item, long attempt)
     bool json = req->origin == REQ_HTTP ||
                 (req->args.argc > 2 && strcasecmp(req->args.argv[2], "json") == 0);
     uint64_t seed = attempt_seed(req->user, l->full_id, attempt);
-    char *view = json ? exercise_view_json(ex, seed) : exercise_view_text(ex, seed);
+    const char *ml = i18n_msg_lang(req);
+    char *view = json ? exercise_view_json_lang(ex, seed, ml) : exercise_view_text_lang(ex, seed, ml);
     char left[32], msg[256];
 
     attempts_left_text(ex, attempt - 1, left, sizeof(left));
@@ -258,7 +259,8 @@ static void submit_answer(struct ex_op *op)
     const struct exercise *ex = op->ex;
     enum exercise_show show = exercise_shown(ex, op->result.passed, op->attempt, now_wall_ms());
     char *text = op->req->origin == REQ_HTTP ? grade_result_json_shown(&op->result, show)
-                                             : grade_result_text_shown(&op->result, show);
+                                             : grade_result_text_lang(&op->result, show,
+                                                                      i18n_msg_lang(op->req));
     char left[32], msg[256];
 
     attempts_left_text(ex, op->attempt, left, sizeof(left));
@@ -458,8 +460,8 @@ static void submit_replay(struct ex_op *op, const char *stored)
         const char *doc = req->args.argv[req->args.argc - 1];
         grade_result_free(&op->result);
         op->graded = false;
-        if (exercise_grade(op->ex, seed, doc, req->args.argl[req->args.argc - 1], &op->result,
-                           errbuf, sizeof(errbuf)) < 0) {
+        if (exercise_grade_lang(op->ex, seed, doc, req->args.argl[req->args.argc - 1],
+                                i18n_msg_lang(req), &op->result, errbuf, sizeof(errbuf)) < 0) {
             req_reply(req, 409, "attempt %ld of this answer no longer grades: %s", op->attempt, errbuf);
             json_decref(rec);
             op_free(op);
@@ -568,8 +570,8 @@ static void submit_llen_cb(redisReply *reply, const char *err, void *priv)
      * the script's to tell, since a retry may come after the last attempt. */
     op->seed = attempt_seed(op->user, op->lesson->full_id, (long)reply->integer + 1);
     const char *doc = req->args.argv[req->args.argc - 1];
-    if (exercise_grade(ex, op->seed, doc, req->args.argl[req->args.argc - 1], &op->result,
-                       errbuf, sizeof(errbuf)) < 0) {
+    if (exercise_grade_lang(ex, op->seed, doc, req->args.argl[req->args.argc - 1],
+                            i18n_msg_lang(req), &op->result, errbuf, sizeof(errbuf)) < 0) {
         req_reply(req, 400, "%s", errbuf);       /* no attempt used */
         op_free(op);
         return;

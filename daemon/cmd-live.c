@@ -72,8 +72,9 @@ static void lop_answer(struct lop *op, int code, const char *fmt, ...)
     va_list ap;
     char msg[REPLY_MSG_MAX];
 
+    /* In the learner's language, as req_reply would (i18n.c). */
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg, sizeof(msg), i18n_fmt(i18n_msg_lang(op->req), fmt), ap);
     va_end(ap);
     req_reply(op->req, code, "%s", msg);
     lop_free(op);
@@ -324,6 +325,7 @@ static void send_event(struct lop *op, const char *type, json_t *data, ...)
  * no control bytes but tab and line ends. Answers and returns false when not. */
 static bool text_ok(struct lop *op, const char *s, size_t len, const char *what)
 {
+    what = i18n_fmt(i18n_msg_lang(op->req), what);
     if (len == 0) {
         lop_answer(op, 400, "%s is empty", what);
         return false;
@@ -612,7 +614,8 @@ static void lv_answer(struct lop *op)
         return;
     }
     char *answer = xstrndup(op->args[0], op->argl[0]);
-    int rc = live_poll_grade(&q, answer, bucket, sizeof(bucket), &right, &score, err, sizeof(err));
+    int rc = live_poll_grade(&q, answer, i18n_msg_lang(op->req), bucket, sizeof(bucket), &right,
+                             &score, err, sizeof(err));
     gift_question_free(&q);
     if (rc < 0) {
         free(answer);

@@ -11,6 +11,7 @@
 
 #include "diag.h"
 #include "gift.h"
+#include "msg.h"
 
 static bool poll_kind_ok(enum gift_type t)
 {
@@ -68,8 +69,8 @@ json_t *live_poll_view(const struct gift_question *q)
     return json_pack("{s:s,s:s,s:o}", "kind", kind_name(q->type), "question", q->text, "options", opts);
 }
 
-int live_poll_grade(const struct gift_question *q, const char *answer, char *bucket, size_t bn,
-                    bool *right, double *score, char *err, size_t n)
+int live_poll_grade(const struct gift_question *q, const char *answer, const char *lang,
+                    char *bucket, size_t bn, bool *right, double *score, char *err, size_t n)
 {
     size_t nc = gift_nchoices(q);
     size_t *order = xcalloc(nc ? nc : 1, sizeof(*order));
@@ -80,10 +81,10 @@ int live_poll_grade(const struct gift_question *q, const char *answer, char *buc
         answer++;
     if (*answer == '\0') {
         free(order);
-        snprintf(err, n, "an answer is needed");
+        snprintf(err, n, "%s", content_msg(lang, "an answer is needed"));
         return -1;
     }
-    int rc = gift_grade(q, order, answer, &g, err, n);
+    int rc = gift_grade_lang(q, order, answer, &g, lang, err, n);
     free(order);
     if (rc < 0)
         return -1;

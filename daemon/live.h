@@ -101,9 +101,10 @@ int live_poll_parse(const char *text, size_t len, struct gift_question *q, char 
 json_t *live_poll_view(const struct gift_question *q);
 /* Grades answer to q: the bucket the tally counts it in (option letter,
  * "true"/"false", or "right"/"wrong"; out holds at least 16 bytes) and
- * whether it is right. Returns 0, or -1 with what was expected in err. */
-int live_poll_grade(const struct gift_question *q, const char *answer, char *bucket, size_t bn,
-                    bool *right, double *score, char *err, size_t n);
+ * whether it is right. Returns 0, or -1 with what was expected in err, said
+ * in lang ("fr", "es"; English for anything else, NULL too). */
+int live_poll_grade(const struct gift_question *q, const char *answer, const char *lang,
+                    char *bucket, size_t bn, bool *right, double *score, char *err, size_t n);
 /* The CTP/1 push of an event (new evbuffer), or NULL for an unknown type. */
 struct evbuffer *live_render_ctp(json_t *ev);
 /* The SSE event of an event: "id:", "event:", "data:" lines (new evbuffer). */

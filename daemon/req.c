@@ -136,8 +136,10 @@ void req_reply_data(struct req *req, int code, const char *fmt, ...)
 {
     va_list ap;
 
+    /* A status a learner reads (progress, attempts, done) in their
+     * language too, where the catalogue has it. */
     va_start(ap, fmt);
-    set_msg(req, fmt, ap);
+    set_msg(req, i18n_fmt(i18n_msg_lang(req), fmt), ap);
     va_end(ap);
     finish(req, code);
 }

@@ -212,20 +212,26 @@ int check_answer(const struct check_rule *r, const char *answer, char *why, size
     enum check_kind kind = r ? r->kind : CHECK_TEXT;
 
     if (!ok) {
-        snprintf(why, whylen, "an answer is needed: %s", kind == CHECK_FREE
-                 ? "free text, at least a word" : "it cannot be empty");
+        snprintf(why, whylen, "%s", kind == CHECK_FREE
+                 ? _("an answer is needed: free text, at least a word")
+                 : _("an answer is needed: it cannot be empty"));
         free(a);
         return -1;
     }
     switch (kind) {
     case CHECK_NUMBER:
         if (!(ok = is_number(a, r->unit)))
-            snprintf(why, whylen, "expected a number, such as 12 or 4.5%s%s%s",
-                     r->unit ? " (" : "", r->unit ? r->unit : "", r->unit ? " may follow)" : "");
+        {
+            if (r->unit)
+                snprintf(why, whylen, _("expected a number, such as 12 or 4.5 (%s may follow)"),
+                         r->unit);
+            else
+                snprintf(why, whylen, "%s", _("expected a number, such as 12 or 4.5"));
+        }
         break;
     case CHECK_CHOICE:
         if (!(ok = letter_of(a, strlen(a), r->noptions) >= 0))
-            snprintf(why, whylen, "expected one of the letters a to %c", letter(r->noptions - 1));
+            snprintf(why, whylen, _("expected one of the letters a to %c"), letter(r->noptions - 1));
         break;
     case CHECK_LETTERS:
         for (const char *s = a; *s && ok;) {
@@ -235,19 +241,19 @@ int check_answer(const struct check_rule *r, const char *answer, char *why, size
             s += strspn(s, ", \t");
         }
         if (!ok)
-            snprintf(why, whylen, "expected letters from a to %c separated by commas, e.g. a,%c",
+            snprintf(why, whylen, _("expected letters from a to %c separated by commas, e.g. a,%c"),
                      letter(r->noptions - 1), letter(r->noptions - 1));
         break;
     case CHECK_TRUEFALSE:
         ok = !strcasecmp(a, "true") || !strcasecmp(a, "t") || !strcasecmp(a, "false") ||
              !strcasecmp(a, "f");
         if (!ok)
-            snprintf(why, whylen, "expected true or false");
+            snprintf(why, whylen, "%s", _("expected true or false"));
         break;
     case CHECK_ORDER:
         if (!(ok = perm_parse(a, r->nitems, NULL)))
-            snprintf(why, whylen, "expected every item number from 1 to %zu once, in your order, "
-                     "e.g. %s", r->nitems, r->nitems >= 3 ? "3 1 2" : r->nitems == 2 ? "2 1" : "1");
+            snprintf(why, whylen, _("expected every item number from 1 to %zu once, in your order, "
+                     "e.g. %s"), r->nitems, r->nitems >= 3 ? "3 1 2" : r->nitems == 2 ? "2 1" : "1");
         break;
     case CHECK_CLASSIFY:
         if (!(ok = is_classified(a, r))) {
@@ -259,8 +265,8 @@ int check_answer(const struct check_rule *r, const char *answer, char *why, size
                        : r->nkeys > 1 && r->nitems == 2
                            ? xasprintf("%s=1 %s=2", r->keys[0], r->keys[1])
                            : xasprintf("%s=1", r->keys[0]);
-            snprintf(why, whylen, "expected a category key (%s), =, and its item numbers (1 to %zu, "
-                     "each at most once), e.g. %s", keys.data, r->nitems, eg);
+            snprintf(why, whylen, _("expected a category key (%s), =, and its item numbers (1 to %zu, "
+                     "each at most once), e.g. %s"), keys.data, r->nitems, eg);
             free(eg);
             sbuf_free(&keys);
         }

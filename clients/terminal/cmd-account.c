@@ -28,7 +28,7 @@ static char *ask_new_password(bool from_stdin, const char *prompt)
     char *pw = ask_password(from_stdin, prompt);
     if (pw == NULL || from_stdin)
         return pw;
-    char *again = prompt_password("again: ");
+    char *again = prompt_password(_("again: "));
     if (again == NULL || strcmp(pw, again) != 0) {
         fputs(_("campus: the two passwords differ\n"), stderr);
         secret_free(pw);
@@ -74,8 +74,10 @@ static void print_reviews_new(const struct resp *resp)
     char *n = resp_kv(resp, "reviews-new");
 
     if (n && strcmp(n, "0") != 0 && render_tty())
-        printf(_("%s new review%s of your answers: campus attempts COURSE/ID shows them\n"), n,
-               strcmp(n, "1") == 0 ? "" : "s");
+        printf(ngettext("%s new review of your answers: campus attempts COURSE/ID shows them\n",
+                        "%s new reviews of your answers: campus attempts COURSE/ID shows them\n",
+                        strtoul(n, NULL, 10)),
+               n);
     free(n);
 }
 
@@ -113,7 +115,7 @@ int cmd_login(struct ctx *ctx, int argc, char **argv)
         fputs(_("campus: no name given\n"), stderr);
         return CAMPUS_EXIT_REFUSED;
     }
-    char *pw = ask_password(from_stdin, "password: ");
+    char *pw = ask_password(from_stdin, _("password: "));
     if (pw == NULL) {
         free(name);
         fputs(_("campus: no password given\n"), stderr);
@@ -128,7 +130,7 @@ int cmd_login(struct ctx *ctx, int argc, char **argv)
         render_error(&r.resp);        /* a wrong password is a refusal, not a lost session */
         rc = CAMPUS_EXIT_REFUSED;
     } else if ((rc = cmd_status(&r.resp)) == 0 && (rc = save_login(ctx, &r.resp, name)) == 0) {
-        printf("%s at %s\n", r.resp.text, ctx->cfg.server);
+        printf(_("%s at %s\n"), r.resp.text, ctx->cfg.server);
         print_reviews_new(&r.resp);
         cert_trust_hello(ctx);
     }
@@ -186,7 +188,7 @@ int cmd_whoami(struct ctx *ctx, int argc, char **argv)
             fputs(_("campus: not logged in (the session has ended): campus login\n"), stderr);
             rc = CAMPUS_EXIT_LOGIN;
         } else if (render_tty()) {
-            printf("%s (%s) at %s\n", user, role ? role : "?", ctx->cfg.server);
+            printf(_("%s (%s) at %s\n"), user, role ? role : "?", ctx->cfg.server);
             print_reviews_new(&r.resp);
         } else {
             printf("%s\t%s\n", user, role ? role : "");
@@ -201,7 +203,7 @@ int cmd_whoami(struct ctx *ctx, int argc, char **argv)
 int cmd_register(struct ctx *ctx, int argc, char **argv)
 {
     bool from_stdin = cmd_flag(&argc, argv, "--password-stdin");
-    char *name = argc > 1 ? xstrdup(argv[1]) : prompt_line("name: ");
+    char *name = argc > 1 ? xstrdup(argv[1]) : prompt_line(_("name: "));
     int rc;
 
     if (name == NULL || name[0] == '\0') {
@@ -209,7 +211,7 @@ int cmd_register(struct ctx *ctx, int argc, char **argv)
         fputs(_("campus: no name given\n"), stderr);
         return CAMPUS_EXIT_REFUSED;
     }
-    char *pw = ask_new_password(from_stdin, "password (10 characters or more): ");
+    char *pw = ask_new_password(from_stdin, _("password (10 characters or more): "));
     if (pw == NULL) {
         free(name);
         return CAMPUS_EXIT_REFUSED;
@@ -229,7 +231,7 @@ int cmd_register(struct ctx *ctx, int argc, char **argv)
         printf("%s\n", r[0].resp.text);
         if (session_run(&ctx->sess, &r[1], 1) == 0 && r[1].resp.code == 200 &&
             save_login(ctx, &r[1].resp, name) == 0) {
-            printf("%s at %s\n", r[1].resp.text, ctx->cfg.server);
+            printf(_("%s at %s\n"), r[1].resp.text, ctx->cfg.server);
             cert_trust_hello(ctx);
         }
     }
@@ -247,8 +249,8 @@ int cmd_passwd(struct ctx *ctx, int argc, char **argv)
 
     if (config_token(&ctx->cfg) == NULL)
         return not_logged_in();
-    char *old = ask_password(from_stdin, "current password: ");
-    char *new = old ? ask_new_password(from_stdin, "new password: ") : NULL;
+    char *old = ask_password(from_stdin, _("current password: "));
+    char *new = old ? ask_new_password(from_stdin, _("new password: ")) : NULL;
     if (new == NULL) {
         secret_free(old);
         return CAMPUS_EXIT_REFUSED;
@@ -297,7 +299,7 @@ int cmd_user(struct ctx *ctx, int argc, char **argv)
     for (int i = 2; i < argc; i++)
         request_arg(&r, argv[i]);
     if (k == 1) {
-        char *pw = ask_new_password(from_stdin, "password for the new account: ");
+        char *pw = ask_new_password(from_stdin, _("password for the new account: "));
         if (pw == NULL) {
             request_free(&r);
             return CAMPUS_EXIT_REFUSED;

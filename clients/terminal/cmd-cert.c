@@ -65,9 +65,9 @@ static int issuer_trust(struct ctx *ctx, const struct resp *r)
         saved = json_pack("{s:[]}", "keys");
     if (jws_keys_merge(saved, offered, &added, why, sizeof(why)) < 0) {
         fprintf(stderr,
-                "campus: WARNING: %s: %s since it was first trusted.\n"
-                "campus: Someone may be impersonating the server, or it lost its key.\n"
-                "campus: Refusing it; if the change is expected, remove %s\n",
+                _("campus: WARNING: %s: %s since it was first trusted.\n"
+                  "campus: Someone may be impersonating the server, or it lost its key.\n"
+                  "campus: Refusing it; if the change is expected, remove %s\n"),
                 ctx->cfg.server, why, path);
         goto out;
     }
@@ -82,9 +82,15 @@ static int issuer_trust(struct ctx *ctx, const struct resp *r)
                     strerror(errno));
             goto out;
         }
-        fprintf(stderr, _("campus: %s %zu issuer key%s of %s in %s\n"),
-                first ? "trusting on first use" : "added", added, added == 1 ? "" : "s",
-                ctx->cfg.server, path);
+        if (first)
+            fprintf(stderr, ngettext("campus: trusting on first use %zu issuer key of %s in %s\n",
+                                     "campus: trusting on first use %zu issuer keys of %s in %s\n",
+                                     added),
+                    added, ctx->cfg.server, path);
+        else
+            fprintf(stderr, ngettext("campus: added %zu issuer key of %s in %s\n",
+                                     "campus: added %zu issuer keys of %s in %s\n", added),
+                    added, ctx->cfg.server, path);
     }
     rc = 0;
 out:
@@ -142,21 +148,21 @@ static void print_facts(FILE *f, json_t *p)
     json_t *res = json_array_get(json_object_get(sub, "result"), 0);
     json_t *iss = json_object_get(p, "issuer");
 
-    fprintf(f, "issuer\t%s (%s)\n", str(iss, "name"),
+    fprintf(f, _("issuer\t%s (%s)\n"), str(iss, "name"),
             json_is_string(iss) ? json_string_value(iss) : str(iss, "id"));
-    fprintf(f, "recipient\t%s\n", str(sub, "name"));
-    fprintf(f, "achievement\t%s", str(ach, "name"));
+    fprintf(f, _("recipient\t%s\n"), str(sub, "name"));
+    fprintf(f, _("achievement\t%s"), str(ach, "name"));
     if (str(ach, "version")[0])
-        fprintf(f, " (version %s)", str(ach, "version"));
+        fprintf(f, _(" (version %s)"), str(ach, "version"));
     fputc('\n', f);
-    fprintf(f, "issued\t%s\n", str(p, "validFrom"));
+    fprintf(f, _("issued\t%s\n"), str(p, "validFrom"));
     if (str(p, "validUntil")[0])
-        fprintf(f, "valid until\t%s\n", str(p, "validUntil"));
+        fprintf(f, _("valid until\t%s\n"), str(p, "validUntil"));
     if (str(res, "value")[0])
-        fprintf(f, "score\t%s\n", str(res, "value"));
+        fprintf(f, _("score\t%s\n"), str(res, "value"));
     if (str(sub, "cohort")[0])
-        fprintf(f, "cohort\t%s\n", str(sub, "cohort"));
-    fprintf(f, "id\t%s\n", str(p, "jti"));
+        fprintf(f, _("cohort\t%s\n"), str(sub, "cohort"));
+    fprintf(f, _("id\t%s\n"), str(p, "jti"));
 }
 
 static int cert_list(struct ctx *ctx)
@@ -235,8 +241,8 @@ int cmd_cert(struct ctx *ctx, int argc, char **argv)
         goto out;
     }
     FILE *f = to_stdout ? stderr : stdout;
-    fprintf(f, "%s: %s\n", r[1].resp.code == 201 ? "issued" : "already issued",
-            to_stdout ? "written to standard output" : file);
+    fprintf(f, "%s: %s\n", r[1].resp.code == 201 ? _("issued") : _("already issued"),
+            to_stdout ? _("written to standard output") : file);
     print_facts(f, p);
     json_decref(p);
 out:
@@ -325,16 +331,16 @@ static int verify_online(struct ctx *ctx, const char *jws, size_t len)
     if (rc == CAMPUS_EXIT_OK) {
         char *valid = resp_kv(&r.resp, "valid"), *reason = resp_kv(&r.resp, "reason");
         bool ok = valid && strcmp(valid, "yes") == 0;
-        printf("%s (checked by %s, revocation included)\n", ok ? "valid" : "INVALID",
-               ctx->cfg.server);
+        printf(ok ? _("valid (checked by %s, revocation included)\n")
+                  : _("INVALID (checked by %s, revocation included)\n"), ctx->cfg.server);
         if (!ok)
-            printf("reason\t%s\n", reason ? reason : "");
-        static const char *const keys[] = { "issuer", "subject", "achievement", "issued", "id",
-                                            "kid" };
+            printf(_("reason\t%s\n"), reason ? reason : "");
+        static const char *const keys[] = { N_("issuer"), N_("subject"), N_("achievement"),
+                                            N_("issued"), N_("id"), N_("kid") };
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
             char *v = resp_kv(&r.resp, keys[i]);
             if (v && v[0])
-                printf("%s\t%s\n", keys[i], v);
+                printf("%s\t%s\n", _(keys[i]), v);
             free(v);
         }
         rc = ok ? CAMPUS_EXIT_OK : CAMPUS_EXIT_REFUSED;
@@ -370,19 +376,19 @@ int cmd_verify(struct ctx *ctx, int argc, char **argv)
     if (jws_kid(jws, len, kid, sizeof(kid), why, sizeof(why)) == 0) {
         keys = find_keys(&ctx->cfg, kid, &from);
         if (keys == NULL)
-            snprintf(why, sizeof(why), "unknown issuer key '%.60s' (no saved issuer has it; "
-                     "campus cert from its server saves its keys)", kid);
+            snprintf(why, sizeof(why), _("unknown issuer key '%.60s' (no saved issuer has it; "
+                     "campus cert from its server saves its keys)"), kid);
         else if (jws_verify(jws, len, keys, (long long)time(NULL), &p, why, sizeof(why)) == 0)
             rc = CAMPUS_EXIT_OK;
     }
     if (rc == CAMPUS_EXIT_OK)
-        printf("valid (signature checked offline with the issuer key of %s)\n", from);
+        printf(_("valid (signature checked offline with the issuer key of %s)\n"), from);
     else
-        printf("INVALID: %s\n", why);
+        printf(_("INVALID: %s\n"), why);
     if (p && rc == CAMPUS_EXIT_OK)
         print_facts(stdout, p);
     if (rc == CAMPUS_EXIT_OK)
-        puts("revocation\tnot checked offline (campus verify --online asks the server)");
+        puts(_("revocation\tnot checked offline (campus verify --online asks the server)"));
     json_decref(p);
     json_decref(keys);
     free(from);

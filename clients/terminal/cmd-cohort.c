@@ -123,7 +123,7 @@ int cmd_grades(struct ctx *ctx, int argc, char **argv)
             fprintf(stderr, _("campus: cannot write %s\n"), argv[2]);
             rc = CAMPUS_EXIT_USAGE;
         } else {
-            printf("%s: saved to %s\n", r.resp.text, argv[2]);
+            printf(_("%s: saved to %s\n"), r.resp.text, argv[2]);
         }
     }
     request_free(&r);

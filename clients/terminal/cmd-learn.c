@@ -69,6 +69,19 @@ int cmd_courses(struct ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* The kinds of item COURSE lists, shown in the reader's language. */
+static const char *const item_kinds[] = { N_("lesson"), N_("quiz"), N_("case"), N_("pretest"),
+                                          N_("trainer") };
+
+/* The kind as shown: translated when it is one the client knows. */
+static const char *kind_label(const char *kind)
+{
+    for (size_t i = 0; i < sizeof(item_kinds) / sizeof(item_kinds[0]); i++)
+        if (strcmp(kind, item_kinds[i]) == 0)
+            return _(item_kinds[i]);
+    return kind;
+}
+
 /* The outline on a terminal: module headings with a bar (when PROGRESS
  * answered), lessons with a done mark (when the outline has a done column). */
 static void outline_print(const char *title, const char *body, size_t len,
@@ -126,7 +139,7 @@ static void outline_print(const char *title, const char *body, size_t len,
          * id and "(N min, kind)". */
         char *tail = xasprintf(" (%s min%s%s)", listing_cell(&t, r, cmin),
                                strcmp(kind, "lesson") && kind[0] ? ", " : "",
-                               strcmp(kind, "lesson") ? kind : "");
+                               strcmp(kind, "lesson") ? kind_label(kind) : "");
         size_t used = 4 + idw + 2 + render_cols(tail, strlen(tail));
         size_t room = (size_t)render_width() > used + RENDER_COL_MIN ? (size_t)render_width() - used
                                                                       : RENDER_COL_MIN;
@@ -206,10 +219,12 @@ static char *next_lesson(struct ctx *ctx, int *rc)
 
 static void print_stats(struct ctx *ctx, const char *id)
 {
-    fprintf(stderr, _("campus: read %s: %llu bytes sent, %llu bytes received, %d connection%s%s\n"),
+    fprintf(stderr, ngettext("campus: read %s: %llu bytes sent, %llu bytes received, %d "
+                             "connection%s\n",
+                             "campus: read %s: %llu bytes sent, %llu bytes received, %d "
+                             "connections%s\n", (unsigned long)ctx->sess.connections),
             id, session_bytes_out(&ctx->sess), session_bytes_in(&ctx->sess),
-            ctx->sess.connections, ctx->sess.connections == 1 ? "" : "s",
-            ctx->sess.net.tls ? " (TLS)" : "");
+            ctx->sess.connections, ctx->sess.net.tls ? " (TLS)" : "");
 }
 
 int cmd_read(struct ctx *ctx, int argc, char **argv)
@@ -256,7 +271,7 @@ int cmd_read(struct ctx *ctx, int argc, char **argv)
             free(next);
             /* A notice, not a lock: the lesson is shown all the same. */
             if (missing)
-                fprintf(stderr, "campus: this lesson builds on %s, not done yet\n", missing);
+                fprintf(stderr, _("campus: this lesson builds on %s, not done yet\n"), missing);
             free(missing);
             render_page(r.resp.body, r.resp.body_len);
         }
@@ -267,7 +282,7 @@ int cmd_read(struct ctx *ctx, int argc, char **argv)
             rc = cmd_unavailable(ctx);
         } else {
             fprintf(stderr, _("campus: %s; showing %s as synced earlier\n"),
-                    ctx->sess.err[0] ? ctx->sess.err : "offline", id);
+                    ctx->sess.err[0] ? ctx->sess.err : _("offline"), id);
             char *after = offline_after(&ctx->cfg, id);
             offline_last_set(&ctx->cfg, id, after);
             free(after);
@@ -536,7 +551,7 @@ int cmd_file(struct ctx *ctx, int argc, char **argv)
         if (data == NULL) {
             rc = cmd_unavailable(ctx);
         } else {
-            fprintf(stderr, "campus: %s; the copy synced earlier:\n", ctx->sess.err);
+            fprintf(stderr, _("campus: %s; the copy synced earlier:\n"), ctx->sess.err);
             fwrite(data, 1, len, stdout);
             free(data);
             rc = CAMPUS_EXIT_OK;

@@ -150,10 +150,10 @@ int config_load(struct config *c, const char *opt_server)
         c->server_from = "CAMPUS_SERVER";
     } else if (c->saved_server) {
         c->server = xstrdup(c->saved_server);
-        c->server_from = "the server saved at login";
+        c->server_from = N_("the server saved at login");
     } else {
         c->server = xstrdup(CAMPUS_DEFAULT_SERVER);
-        c->server_from = "the default";
+        c->server_from = N_("the default");
     }
     return 0;
 }

@@ -110,7 +110,7 @@ int draft_load(const struct config *c, const char *id, struct draft *d)
     }
     free(text);
     if (d->saved == NULL)
-        d->saved = xstrdup("an earlier session");
+        d->saved = xstrdup(_("an earlier session"));
     return 0;
 }
 

@@ -13,7 +13,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define HINT_MARK "  answer: "
+/* The line of the text view that says how to answer a task, as the server
+ * writes it in each of its languages (content/msg.c): the view comes in
+ * the account's language, which need not be the client's. */
+static const char *const hint_marks[] = { "  answer: ", "  réponse : ", "  respuesta: " };
+
+/* The length of the hint mark p (ll bytes) starts with, or 0. */
+static size_t hint_mark(const char *p, size_t ll)
+{
+    for (size_t i = 0; i < sizeof(hint_marks) / sizeof(hint_marks[0]); i++) {
+        size_t n = strlen(hint_marks[i]);
+        if (ll >= n && strncmp(p, hint_marks[i], n) == 0)
+            return n;
+    }
+    return 0;
+}
 
 /* One task of the learner view: its id, the lines that show it (the hint
  * line excluded), the hint, and what the learner answered. */
@@ -71,6 +85,20 @@ static bool stdin_buffered(void)
 #endif
 }
 
+/* True when c is the answer yes: y, or the first letter of "yes" in the
+ * reader's language (o for oui, s for sí), in either case. */
+static bool ex_yes(int c)
+{
+    /* TRANSLATORS: the word for yes; its first letter answers [y/N]
+     * questions, as y does. */
+    const char *yes = _("yes");
+    int l = (unsigned char)yes[0];
+
+    if (c == 'y' || c == 'Y')
+        return true;
+    return l < 0x80 && c < 0x80 && c != '\0' && (c | 0x20) == (l | 0x20);
+}
+
 /* prompt_line, without the window in which a Ctrl-C is lost: one that
  * arrives after the prompt is shown but before the read blocks would set
  * the flag and leave the read waiting. SIGINT is blocked while the flag is
@@ -110,8 +138,8 @@ static enum ex_read ex_read_line(const char *prompt, char **line)
         clearerr(stdin);
         ex_interrupted = 0;
         fputc('\n', render_tty() ? stdout : stderr);
-        char *yn = ex_prompt("leave the exercise? your answers are kept as a draft [y/N] ");
-        bool leave = ex_interrupted || (yn && (yn[0] == 'y' || yn[0] == 'Y'));
+        char *yn = ex_prompt(_("leave the exercise? your answers are kept as a draft [y/N] "));
+        bool leave = ex_interrupted || (yn && ex_yes(yn[0]));
         bool eof = yn == NULL && !ex_interrupted;
         free(yn);
         clearerr(stdin);
@@ -182,9 +210,9 @@ static void view_parse(const char *body, size_t len, struct ex_view *v)
             sbuf_free(&pending);
             sbuf_add(&block, p, ll);
             sbuf_addc(&block, '\n');
-        } else if (cur && cur->shown == NULL && ll >= strlen(HINT_MARK) &&
-                   strncmp(p, HINT_MARK, strlen(HINT_MARK)) == 0) {
-            cur->hint = xstrndup(p + strlen(HINT_MARK), ll - strlen(HINT_MARK));
+        } else if (cur && cur->shown == NULL && hint_mark(p, ll)) {
+            size_t hm = hint_mark(p, ll);
+            cur->hint = xstrndup(p + hm, ll - hm);
             cur->shown = block.len ? sbuf_take(&block) : xstrdup("");
         } else if (cur && cur->shown == NULL) {
             sbuf_add(&block, p, ll);
@@ -223,7 +251,12 @@ static void view_free(struct ex_view *v)
 /* Free text may run over several lines: the hint says so. */
 static bool multi_line(const struct ex_task *t)
 {
-    return t->hint && strstr(t->hint, "free text") != NULL;
+    /* The rule says it in any language; the hint, in the server's words,
+     * when the server sent no rules. */
+    if (t->rule)
+        return t->rule->kind == CHECK_FREE;
+    return t->hint && (strstr(t->hint, "free text") || strstr(t->hint, "texte libre") ||
+                       strstr(t->hint, "texto libre"));
 }
 
 /* Shows a task and asks for its answer until it has the form the task
@@ -244,7 +277,7 @@ static enum ex_read ask_task(struct ex_run *x, size_t k, const char *problem)
         printf(_("  %s(end with an empty line)%s\n"), render_sgr("2"), render_reset());
     if (problem)
         printf(_("  %sthe server did not take %s: %s%s\n"), render_sgr("33"),
-               t->answer ? t->answer : "the answer", problem, render_reset());
+               t->answer ? t->answer : _("the answer"), problem, render_reset());
 
     char *prompt = xasprintf("%s> ", t->id);
     enum ex_read rd;
@@ -328,12 +361,13 @@ static int submit(struct ctx *ctx, const char *id, const char *doc, size_t len, 
         char *left = resp_status_field(r.resp.text, "left");
         char *attempt = resp_status_field(r.resp.text, "attempt");
         const char *t = r.resp.text;
-        const char *verdict = strstr(t, " passed") ? "passed" : strstr(t, " failed") ? "failed"
-                            : strstr(t, " pending-review") ? "pending review" : NULL;
+        const char *verdict = strstr(t, " passed") ? N_("passed")
+                            : strstr(t, " failed") ? N_("failed")
+                            : strstr(t, " pending-review") ? N_("pending review") : NULL;
         if (verdict)
             printf("%s%s%s", render_sgr(strcmp(verdict, "passed") == 0 ? "1;32" :
                                         strcmp(verdict, "failed") == 0 ? "1;31" : "1;33"),
-                   verdict, render_reset());
+                   _(verdict), render_reset());
         if (attempt)
             printf(_("%sattempt %s"), verdict ? ", " : "", attempt);
         if (left)
@@ -357,15 +391,15 @@ static int review(struct ex_run *x)
     for (;;) {
         char *doc = answer_doc(v), *line;
         printf(_("%sYour answers:%s\n%s\n"), render_sgr("1"), render_reset(),
-               doc[0] ? doc : "(none)\n");
+               doc[0] ? doc : _("(none)\n"));
         free(doc);
-        enum ex_read rd = ex_read_line("submit? [y]es, [e]dit TASK, [q]uit: ", &line);
+        enum ex_read rd = ex_read_line(_("submit? [y]es, [e]dit TASK, [q]uit: "), &line);
         if (rd != EX_LINE)
             return rd == EX_EOF ? -1 : -2;
         char *arg = line + strcspn(line, " ");
         arg += strspn(arg, " ");
         int c = line[0];
-        if (c == 'y' || c == 'Y') {
+        if (ex_yes(c)) {
             free(line);
             return 1;
         }
@@ -377,7 +411,7 @@ static int review(struct ex_run *x)
             char *which = NULL;
             if (arg[0])
                 which = xstrdup(arg);
-            else if ((rd = ex_read_line("task: ", &which)) != EX_LINE) {
+            else if ((rd = ex_read_line(_("task: "), &which)) != EX_LINE) {
                 free(line);
                 return rd == EX_EOF ? -1 : -2;
             }
@@ -425,14 +459,15 @@ static enum ex_read offer_draft(struct ex_run *x)
             printf(_("%sthe draft was made for attempt %ld and this is attempt %ld: options and "
                    "items may be in another order%s\n"), render_sgr("33"), d.attempt, x->attempt,
                    render_reset());
-        char *q = xasprintf(_("resume the draft of %s with %zu answer%s? [Y/n] "), d.saved, d.n,
-                            d.n == 1 ? "" : "s");
+        char *q = xasprintf(ngettext("resume the draft of %s with %zu answer? [Y/n] ",
+                                     "resume the draft of %s with %zu answers? [Y/n] ", d.n),
+                            d.saved, d.n);
         for (;;) {
             char *yn;
             if ((rd = ex_read_line(q, &yn)) != EX_LINE)
                 break;
-            bool yes = yn[0] == '\0' || yn[0] == 'y' || yn[0] == 'Y';
-            bool no = yn[0] == 'n' || yn[0] == 'N';
+            bool yes = yn[0] == '\0' || ex_yes(yn[0]);
+            bool no = !yes && (yn[0] == 'n' || yn[0] == 'N');
             free(yn);
             if (yes) {
                 size_t used = 0;
@@ -444,8 +479,11 @@ static enum ex_read offer_draft(struct ex_run *x)
                             used++;
                         }
                 if (used < d.n)
-                    printf(_("%zu answer%s of the draft %s for tasks this exercise no longer has\n"),
-                           d.n - used, d.n - used == 1 ? "" : "s", d.n - used == 1 ? "is" : "are");
+                    printf(ngettext("%zu answer of the draft is for tasks this exercise no longer "
+                                    "has\n",
+                                    "%zu answers of the draft are for tasks this exercise no "
+                                    "longer has\n", d.n - used),
+                           d.n - used);
                 break;
             }
             if (no)
@@ -520,8 +558,8 @@ static int ex_do(struct ex_run *x)
         for (size_t i = 0; i < v->ntasks; i++)
             n += v->tasks[i].answer != NULL;
         fprintf(stderr, _("campus: %s; nothing was submitted%s\n"),
-                go == -1 ? "end of input" : go == -2 ? "left the exercise" : "cancelled",
-                n ? "; your answers are kept as a draft" : "");
+                go == -1 ? _("end of input") : go == -2 ? _("left the exercise") : _("cancelled"),
+                n ? _("; your answers are kept as a draft") : "");
         rc = CAMPUS_EXIT_REFUSED;
     }
     return rc;

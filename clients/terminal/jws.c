@@ -69,26 +69,26 @@ static int parse_header(const char *jws, size_t len, const char **d1, const char
     *d1 = memchr(jws, '.', len);
     *d2 = *d1 ? memchr(*d1 + 1, '.', len - (size_t)(*d1 + 1 - jws)) : NULL;
     if (len > JWS_MAX) {
-        snprintf(why, whylen, "malformed: larger than %d bytes", JWS_MAX);
+        snprintf(why, whylen, _("malformed: larger than %d bytes"), JWS_MAX);
         return -1;
     }
     if (*d1 == NULL || *d2 == NULL || memchr(*d2 + 1, '.', len - (size_t)(*d2 + 1 - jws))) {
-        snprintf(why, whylen, "malformed: not a JWS in compact serialisation");
+        snprintf(why, whylen, "%s", _("malformed: not a JWS in compact serialisation"));
         return -1;
     }
     if (jws_b64url_decode(jws, (size_t)(*d1 - jws), &h, &hl) < 0) {
-        snprintf(why, whylen, "malformed: bad base64url in the header");
+        snprintf(why, whylen, "%s", _("malformed: bad base64url in the header"));
         return -1;
     }
     json_t *hdr = json_loadb((char *)h, hl, JSON_REJECT_DUPLICATES, NULL);
     const char *alg = json_string_value(json_object_get(hdr, "alg"));
     const char *k = json_string_value(json_object_get(hdr, "kid"));
     if (!json_is_object(hdr) || alg == NULL || strcmp(alg, "EdDSA") != 0)
-        snprintf(why, whylen, "malformed: header is not JSON with alg EdDSA");
+        snprintf(why, whylen, "%s", _("malformed: header is not JSON with alg EdDSA"));
     else if (json_object_get(hdr, "crit"))
-        snprintf(why, whylen, "malformed: header names critical extensions");
+        snprintf(why, whylen, "%s", _("malformed: header names critical extensions"));
     else if (k == NULL || k[0] == '\0' || strlen(k) >= kidlen)
-        snprintf(why, whylen, "malformed: header has no usable kid");
+        snprintf(why, whylen, "%s", _("malformed: header has no usable kid"));
     else {
         snprintf(kid, kidlen, "%s", k);
         rc = 0;
@@ -105,14 +105,14 @@ static json_t *parse_body(const char *d1, const char *d2, char *why, size_t whyl
     size_t pl;
 
     if (jws_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &p, &pl) < 0) {
-        snprintf(why, whylen, "malformed: bad base64url in the payload");
+        snprintf(why, whylen, "%s", _("malformed: bad base64url in the payload"));
         return NULL;
     }
     json_t *doc = json_loadb((char *)p, pl, JSON_REJECT_DUPLICATES, NULL);
     free(p);
     if (!json_is_object(doc)) {
         json_decref(doc);
-        snprintf(why, whylen, "malformed: payload is not a JSON object");
+        snprintf(why, whylen, "%s", _("malformed: payload is not a JSON object"));
         return NULL;
     }
     return doc;
@@ -152,19 +152,19 @@ int jws_verify(const char *jws, size_t len, json_t *keys, long long now, json_t 
     unsigned char *p = NULL;
     size_t pl;
     if (jws_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &p, &pl) < 0) {
-        snprintf(why, whylen, "malformed: bad base64url in the payload");
+        snprintf(why, whylen, "%s", _("malformed: bad base64url in the payload"));
         return -1;
     }
     free(p);
     if (jws_b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - jws), &sig, &sl) < 0) {
-        snprintf(why, whylen, "malformed: bad base64url in the signature");
+        snprintf(why, whylen, "%s", _("malformed: bad base64url in the signature"));
         return -1;
     }
     json_t *k = set_key(keys, kid);
     EVP_PKEY *pk = k ? jwk_key(k) : NULL;
     if (pk == NULL) {
         free(sig);
-        snprintf(why, whylen, "unknown issuer key '%.60s'", kid);
+        snprintf(why, whylen, _("unknown issuer key '%.60s'"), kid);
         return -1;
     }
     /* Ed25519 signs the message itself: no digest (NULL), one shot. The
@@ -176,7 +176,7 @@ int jws_verify(const char *jws, size_t len, json_t *keys, long long now, json_t 
     EVP_PKEY_free(pk);
     free(sig);
     if (!ok) {
-        snprintf(why, whylen, "bad signature");
+        snprintf(why, whylen, "%s", _("bad signature"));
         return -1;
     }
     if ((*payload = parse_body(d1, d2, why, whylen)) == NULL)
@@ -184,17 +184,17 @@ int jws_verify(const char *jws, size_t len, json_t *keys, long long now, json_t 
     json_t *nbf = json_object_get(*payload, "nbf"), *exp = json_object_get(*payload, "exp");
     char when[32];
     if ((nbf && !json_is_integer(nbf)) || (exp && !json_is_integer(exp))) {
-        snprintf(why, whylen, "malformed: nbf or exp is not a number");
+        snprintf(why, whylen, "%s", _("malformed: nbf or exp is not a number"));
         return -1;
     }
     if (nbf && json_integer_value(nbf) > now) {
         iso_time(json_integer_value(nbf), when);
-        snprintf(why, whylen, "not valid before %s", when);
+        snprintf(why, whylen, _("not valid before %s"), when);
         return -1;
     }
     if (exp && json_integer_value(exp) <= now) {
         iso_time(json_integer_value(exp), when);
-        snprintf(why, whylen, "expired at %s", when);
+        snprintf(why, whylen, _("expired at %s"), when);
         return -1;
     }
     return 0;
@@ -208,7 +208,7 @@ int jws_keys_merge(json_t *saved, json_t *offered, size_t *added, char *why, siz
 
     *added = 0;
     if (!json_is_array(list) || !json_is_array(json_object_get(offered, "keys"))) {
-        snprintf(why, whylen, "the key set is not a JWK Set");
+        snprintf(why, whylen, "%s", _("the key set is not a JWK Set"));
         return -1;
     }
     /* First every changed key is refused, so that nothing is half merged. */
@@ -218,13 +218,13 @@ int jws_keys_merge(json_t *saved, json_t *offered, size_t *added, char *why, siz
         EVP_PKEY *pk = jwk_key(k);
         EVP_PKEY_free(pk);
         if (kid == NULL || x == NULL || pk == NULL) {
-            snprintf(why, whylen, "the key set holds a key that is not an Ed25519 JWK with a kid");
+            snprintf(why, whylen, "%s", _("the key set holds a key that is not an Ed25519 JWK with a kid"));
             return -1;
         }
         json_t *old = set_key(saved, kid);
         const char *ox = old ? json_string_value(json_object_get(old, "x")) : NULL;
         if (old && (ox == NULL || strcmp(ox, x) != 0)) {
-            snprintf(why, whylen, "issuer key '%.60s' has changed", kid);
+            snprintf(why, whylen, _("issuer key '%.60s' has changed"), kid);
             return -1;
         }
     }

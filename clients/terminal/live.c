@@ -87,15 +87,15 @@ static void show_poll_json(struct live *lv, const char *json)
     const char *q = json_string_value(json_object_get(v, "question"));
     const char *kind = json_string_value(json_object_get(v, "kind"));
     snprintf(lv->kind, sizeof(lv->kind), "%s", kind ? kind : "");
-    printf("\n%sPoll:%s %s\n", render_sgr("1"), render_reset(), q ? q : "");
+    printf(_("\n%sPoll:%s %s\n"), render_sgr("1"), render_reset(), q ? q : "");
     json_t *opts = json_object_get(v, "options");
     lv->noptions = json_array_size(opts);
     for (size_t i = 0; i < lv->noptions && strcmp(lv->kind, "choice") == 0; i++)
         printf("  %c) %s\n", (int)('a' + i), json_string_value(json_array_get(opts, i)));
     if (!lv->lead)
-        printf("%s\n", strcmp(lv->kind, "choice") == 0 ? "Answer with a letter, then Enter." :
-                       strcmp(lv->kind, "truefalse") == 0 ? "Answer true or false, then Enter." :
-                       "Type your answer, then Enter.");
+        printf("%s\n", strcmp(lv->kind, "choice") == 0 ? _("Answer with a letter, then Enter.") :
+                       strcmp(lv->kind, "truefalse") == 0 ? _("Answer true or false, then Enter.") :
+                       _("Type your answer, then Enter."));
     fflush(stdout);
     json_decref(v);
 }
@@ -107,9 +107,9 @@ static void show_state(struct live *lv, const struct resp *r, bool lesson_too)
     char *state = resp_kv(r, "state"), *room = resp_kv(r, "room");
 
     if (state && strcmp(state, "paused") == 0)
-        printf("(paused: the server is waiting for its store)\n");
+        fputs(_("(paused: the server is waiting for its store)\n"), stdout);
     if (lv->lead && room)
-        printf("(room: %s)\n", room);
+        printf(_("(room: %s)\n"), room);
     if (lesson_too && lesson && lesson[0])
         show_lesson(lv, lesson, anchor);
     show_poll_json(lv, poll);
@@ -153,9 +153,10 @@ static void show_tally(const struct resp *p)
         }
         s += len + (nl != NULL);
     }
-    printf("%s poll %s: %s answers, %s right%s%s\n",
-           closed && strcmp(closed, "yes") == 0 ? "Results of" : "Tally of", poll ? poll : "?",
-           answers ? answers : "0", right ? right : "0", b.len ? ": " : "", b.len ? b.data : "");
+    printf(closed && strcmp(closed, "yes") == 0 ? _("Results of poll %s: %s answers, %s right%s%s\n")
+                                                 : _("Tally of poll %s: %s answers, %s right%s%s\n"),
+           poll ? poll : "?", answers ? answers : "0", right ? right : "0", b.len ? ": " : "",
+           b.len ? b.data : "");
     fflush(stdout);
     free(poll);
     free(answers);
@@ -179,7 +180,7 @@ static int on_push(struct live *lv, const struct resp *p)
         }
     } else if (strcmp(t, "LIVE SAY") == 0) {
         if (!lv->lead) {
-            printf("%strainer:%s %.*s\n", render_sgr("1;36"), render_reset(), (int)p->body_len,
+            printf(_("%strainer:%s %.*s\n"), render_sgr("1;36"), render_reset(), (int)p->body_len,
                    p->body ? p->body : "");
             fflush(stdout);
         }
@@ -212,17 +213,17 @@ static int on_push(struct live *lv, const struct resp *p)
         free(closed);
         show_tally(p);
     } else if (strncmp(t, "LIVE ROOM ", 10) == 0) {
-        printf("(room: %s)\n", t + 10);
+        printf(_("(room: %s)\n"), t + 10);
         fflush(stdout);
     } else if (strcmp(t, "LIVE END") == 0) {
-        printf("\nThe live session has ended.\n");
+        fputs(_("\nThe live session has ended.\n"), stdout);
         fflush(stdout);
         return 1;
     } else if (strcmp(t, "LIVE PAUSED") == 0) {
-        printf("(paused: the server is waiting for its store)\n");
+        fputs(_("(paused: the server is waiting for its store)\n"), stdout);
         fflush(stdout);
     } else if (strcmp(t, "LIVE RESUMED") == 0) {
-        printf("(resumed)\n");
+        fputs(_("(resumed)\n"), stdout);
         fflush(stdout);
     } else if (strcmp(t, "LIVE RESYNC") == 0) {
         struct resp r = {0};
@@ -248,14 +249,15 @@ static int enter(struct live *lv, bool first)
     } else if (lv->lead) {
         printf("%s\n", r.text);
         if (first)
-            printf("Commands: goto COURSE/LESSON [ANCHOR], say TEXT, poll FILE (or poll, then GIFT lines "
-                   "ending with a line '.'), close, end, room, state, quit.\n");
+            fputs(_("Commands: goto COURSE/LESSON [ANCHOR], say TEXT, poll FILE (or poll, then GIFT "
+                    "lines ending with a line '.'), close, end, room, state, quit.\n"), stdout);
         struct resp s = {0};
         if (ask(lv, &s, false, "LIVE", "STATE", NULL) == 0 && s.code == 200)
             show_state(lv, &s, false);
         resp_free(&s);
     } else {
-        printf("Following the live session of cohort %s%s.\n", lv->cohort, first ? "" : " again");
+        printf(first ? _("Following the live session of cohort %s.\n")
+                     : _("Following the live session of cohort %s again.\n"), lv->cohort);
         show_state(lv, &r, true);
     }
     fflush(stdout);
@@ -270,7 +272,7 @@ static int reconnect(struct live *lv)
 {
     int wait = 1;
 
-    printf("(link lost: reconnecting)\n");
+    fputs(_("(link lost: reconnecting)\n"), stdout);
     fflush(stdout);
     for (;;) {
         session_close(sess(lv));
@@ -330,7 +332,7 @@ static int lead_command(struct live *lv, char *line)
         if (arg) {
             gift = config_read_file(arg, &len);
             if (gift == NULL) {
-                fprintf(stderr, "campus: cannot read %s\n", arg);
+                fprintf(stderr, _("campus: cannot read %s\n"), arg);
                 return 0;
             }
         } else {
@@ -349,7 +351,7 @@ static int lead_command(struct live *lv, char *line)
         rc = ask(lv, &r, false, "LIVE", "CLOSE", NULL);
         if (rc == 0 && r.code == 200) {
             char *counts = resp_kv(&r, "counts"), *answers = resp_kv(&r, "answers"), *right = resp_kv(&r, "right");
-            printf("Results: %s answers, %s right: %s\n", answers ? answers : "0", right ? right : "0",
+            printf(_("Results: %s answers, %s right: %s\n"), answers ? answers : "0", right ? right : "0",
                    counts ? counts : "{}");
             free(counts);
             free(answers);
@@ -377,7 +379,8 @@ static int lead_command(struct live *lv, char *line)
     } else if (strcmp(line, "quit") == 0) {
         return 1;
     } else if (line[0]) {
-        printf("goto COURSE/LESSON [ANCHOR] | say TEXT | poll [FILE] | close | end | room | state | quit\n");
+        fputs(_("goto COURSE/LESSON [ANCHOR] | say TEXT | poll [FILE] | close | end | room | state | "
+                "quit\n"), stdout);
     }
     if (rc == 0)
         print_answer(&r);
@@ -394,7 +397,7 @@ int cmd_live(struct ctx *ctx, int argc, char **argv)
         return cmd_usage(cmd_find("live"));
     lv.cohort = argv[1];
     if (config_token(&ctx->cfg) == NULL) {
-        fputs("campus: not logged in: campus login\n", stderr);
+        fputs(_("campus: not logged in: campus login\n"), stderr);
         return CAMPUS_EXIT_LOGIN;
     }
     int st = enter(&lv, true);
@@ -452,7 +455,7 @@ int cmd_live(struct ctx *ctx, int argc, char **argv)
             } else if (line[0]) {
                 struct resp r = {0};
                 if (!lv.poll_open)
-                    printf("(no poll is open)\n");
+                    fputs(_("(no poll is open)\n"), stdout);
                 else if (ask(&lv, &r, false, "LIVE", "ANSWER", line, NULL) == 0)
                     print_answer(&r);
                 resp_free(&r);

@@ -74,7 +74,7 @@ static int tcp_connect(const char *host, const char *port, int timeout_ms, char 
     int rc = getaddrinfo(host, port, &hints, &res), fd = -1, saved = 0;
 
     if (rc != 0) {
-        seterr(err, errlen, "cannot find %s: %s", host, gai_strerror(rc));
+        seterr(err, errlen, _("cannot find %s: %s"), host, gai_strerror(rc));
         return -1;
     }
     struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
@@ -92,7 +92,7 @@ static int tcp_connect(const char *host, const char *port, int timeout_ms, char 
     }
     freeaddrinfo(res);
     if (fd < 0)
-        seterr(err, errlen, "cannot connect to %s:%s: %s", host, port,
+        seterr(err, errlen, _("cannot connect to %s:%s: %s"), host, port,
                strerror(saved ? saved : ECONNREFUSED));
     return fd;
 }
@@ -102,7 +102,7 @@ static const char *ssl_reason(void)
     static char buf[200];
     unsigned long e = ERR_get_error();
     if (e == 0)
-        return errno ? strerror(errno) : "connection closed";
+        return errno ? strerror(errno) : _("connection closed");
     ERR_error_string_n(e, buf, sizeof(buf));
     return buf;
 }
@@ -134,7 +134,7 @@ static int check_pin(SSL *ssl, const char *server, const char *known_path, char 
     char fp[SHA256_HEX_MAX];
 
     if (peer_fingerprint(ssl, fp) < 0) {
-        seterr(err, errlen, "%s sent no usable certificate", server);
+        seterr(err, errlen, _("%s sent no usable certificate"), server);
         return -1;
     }
     char *known = known_path ? config_read_file(known_path, NULL) : NULL;
@@ -146,8 +146,8 @@ static int check_pin(SSL *ssl, const char *server, const char *known_path, char 
         free(known);
         if (same)
             return 0;
-        seterr(err, errlen, "the TLS certificate of %s has changed (sha256 %s); if that is "
-               "expected, remove its line from %s", server, fp, known_path);
+        seterr(err, errlen, _("the TLS certificate of %s has changed (sha256 %s); if that is "
+               "expected, remove its line from %s"), server, fp, known_path);
         return -1;
     }
     free(known);
@@ -183,7 +183,7 @@ static int tls_start(struct net *n, const char *host, const char *server, const 
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_default_verify_paths(ctx);
     if (cafile && cafile[0] && SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
-        seterr(err, errlen, "TLS: cannot load CAMPUS_CA_FILE %s", cafile);
+        seterr(err, errlen, _("TLS: cannot load CAMPUS_CA_FILE %s"), cafile);
         return -1;
     }
     SSL *ssl = SSL_new(ctx);
@@ -194,7 +194,7 @@ static int tls_start(struct net *n, const char *host, const char *server, const 
     SSL_set_fd(ssl, n->fd);
     ERR_clear_error();
     if (SSL_connect(ssl) != 1) {
-        seterr(err, errlen, "TLS handshake with %s failed: %s", server, ssl_reason());
+        seterr(err, errlen, _("TLS handshake with %s failed: %s"), server, ssl_reason());
         return -1;
     }
     if (SSL_get_verify_result(ssl) != X509_V_OK &&
@@ -302,8 +302,8 @@ static int write_raw(struct net *n, const char *p, size_t len, char *err, size_t
                 n->raw_out += (unsigned long long)w;
         }
         if (w <= 0) {
-            seterr(err, errlen, "connection lost while sending: %s",
-                   errno == EAGAIN ? "timed out" : errno ? strerror(errno) : "closed");
+            seterr(err, errlen, _("connection lost while sending: %s"),
+                   errno == EAGAIN ? _("timed out") : errno ? strerror(errno) : _("closed"));
             return -1;
         }
         p += w;
@@ -324,7 +324,7 @@ static int parse_item(struct net *n, struct resp *r, bool *push, char *err, size
 
     if (nl == NULL) {
         if (avail > NET_LINE_MAX) {
-            seterr(err, errlen, "the server sent a line too long to be a status line");
+            seterr(err, errlen, "%s", _("the server sent a line too long to be a status line"));
             return -1;
         }
         return 0;
@@ -351,12 +351,12 @@ static int parse_item(struct net *n, struct resp *r, bool *push, char *err, size
         }
         text = xstrndup(t, tl);
     } else if (resp_status_parse(start, llen, &code, &text, &blen) < 0) {
-        seterr(err, errlen, "the server sent something that is not CTP/1: %.60s", start);
+        seterr(err, errlen, _("the server sent something that is not CTP/1: %.60s"), start);
         return -1;
     }
     if (blen > NET_BODY_MAX) {
         free(text);
-        seterr(err, errlen, "the server announced a body too large (%lld bytes)", blen);
+        seterr(err, errlen, _("the server announced a body too large (%lld bytes)"), blen);
         return -1;
     }
     size_t head = (size_t)(nl - start) + 1;
@@ -383,14 +383,14 @@ static int fill_or_fail(struct net *n, char *err, size_t errlen)
 {
     ssize_t got = fill(n);
     if (got == 0) {
-        seterr(err, errlen, "the server closed the connection");
+        seterr(err, errlen, "%s", _("the server closed the connection"));
         return -1;
     }
     if (got < 0) {
-        seterr(err, errlen, "connection lost: %s",
-               errno == EPROTO ? "the compressed stream is corrupt" :
-               errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" :
-               errno ? strerror(errno) : "TLS error");
+        seterr(err, errlen, _("connection lost: %s"),
+               errno == EPROTO ? _("the compressed stream is corrupt") :
+               errno == EAGAIN || errno == EWOULDBLOCK ? _("timed out") :
+               errno ? strerror(errno) : _("TLS error"));
         return -1;
     }
     return 0;
@@ -413,7 +413,7 @@ static int write_all(struct net *n, const char *p, size_t len, char *err, size_t
     size_t out = cap - z->avail_out;
     if ((rc != Z_OK && rc != Z_BUF_ERROR) || z->avail_in != 0) {
         free(buf);
-        seterr(err, errlen, "compression failed");
+        seterr(err, errlen, "%s", _("compression failed"));
         return -1;
     }
     rc = write_raw(n, buf, out, err, errlen);
@@ -436,7 +436,7 @@ static int compress_start(struct net *n, char *err, size_t errlen)
         if (inflateInit2(zi, NET_ZWBITS) != Z_OK ||
             deflateInit2(zo, Z_DEFAULT_COMPRESSION, Z_DEFLATED, NET_ZWBITS, 8,
                          Z_DEFAULT_STRATEGY) != Z_OK) {
-            fprintf(stderr, "campus: zlib: out of memory\n");
+            fputs(_("campus: zlib: out of memory\n"), stderr);
             abort();
         }
         n->zin = zi;
@@ -490,7 +490,7 @@ int net_read_push(struct net *n, struct resp *r, char *err, size_t errlen)
         if (rc == 1 && push)
             return 0;
         if (rc == 1) {
-            seterr(err, errlen, "an answer nothing asked for: %d %.60s", r->code, r->text);
+            seterr(err, errlen, _("an answer nothing asked for: %d %.60s"), r->code, r->text);
             resp_free(r);
             return -1;
         }
@@ -516,7 +516,7 @@ int net_open(struct net *n, const char *server, bool no_tls, bool no_compress, i
     n->fd = -1;
     n->timeout_ms = timeout_ms;
     if (split_server(server, &host, &port, &tls_direct) < 0) {
-        seterr(err, errlen, "bad server address '%s' (use host:port or tls://host:port)", server);
+        seterr(err, errlen, _("bad server address '%s' (use host:port or tls://host:port)"), server);
         return -1;
     }
     char *id = xasprintf("%s:%s", host, port);

@@ -81,14 +81,18 @@ void offline_store_outline(const struct config *c, const char *course, const cha
     free(dir);
 }
 
-/* True when name is NAME.EXT of a course file: [a-z0-9-] and one dot, so
- * that a path built from it stays in the cache. */
+/* True when name is NAME.EXT of a course file, or a language variant's
+ * NAME.LL.EXT: [a-z0-9-] and one or two dots, each part non-empty, so that
+ * a path built from it stays in the cache. */
 static bool file_name_ok(const char *name)
 {
     const char *dot = strchr(name, '.');
     size_t n = strlen(name);
-    return dot && dot != name && dot[1] && !strchr(dot + 1, '.') && n <= 129 &&
-           strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-.") == n;
+    if (!dot || dot == name || !dot[1] || n > 129 ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-.") != n)
+        return false;
+    const char *dot2 = strchr(dot + 1, '.');
+    return dot2 == NULL || (dot2 > dot + 1 && dot2[1] && !strchr(dot2 + 1, '.'));
 }
 
 void offline_store_file(const struct config *c, const char *course, const char *name,
@@ -114,6 +118,14 @@ char *offline_file(const struct config *c, const char *course, const char *name,
     char *dir = cache_dir(c, course);
     char *path = xasprintf("%s/files/%s", dir, name);
     char *data = config_read_file(path, len);
+    const char *dot = strchr(name, '.'), *dot2 = strchr(dot + 1, '.');
+    if (data == NULL && dot2) {
+        /* A lesson in French links to NAME.fr.EXT; sync saved NAME.EXT as
+         * the server served it, in the account's language. */
+        free(path);
+        path = xasprintf("%s/files/%.*s%s", dir, (int)(dot - name), name, dot2);
+        data = config_read_file(path, len);
+    }
     free(dir);
     free(path);
     return data;
@@ -355,7 +367,8 @@ void offline_queue_settle(const struct config *c, const char *user, struct reque
     struct queue_pick q = { .c = c, .user = user, .reqs = reqs, .settle_n = n };
     queue_walk(c, settle_one, &q);
     if (sent)
-        fprintf(stderr, _("campus: sent %zu done mark%s made offline\n"), sent, sent == 1 ? "" : "s");
+        fprintf(stderr, ngettext("campus: sent %zu done mark made offline\n",
+                                 "campus: sent %zu done marks made offline\n", sent), sent);
 }
 
 static bool count_one(void *arg, char *f[5])

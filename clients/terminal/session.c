@@ -135,7 +135,7 @@ static int exchange(struct session *s, struct request *reqs, size_t n)
                     reqs[i].literal_last) < 0) {
             /* Cannot be framed: answered here, as the server would. */
             reqs[i].resp.code = 400;
-            reqs[i].resp.text = xstrdup("an argument holds bytes CTP/1 cannot carry");
+            reqs[i].resp.text = xstrdup(_("an argument holds bytes CTP/1 cannot carry"));
         }
     }
     s->sent = true;
@@ -195,7 +195,7 @@ int session_run(struct session *s, struct request *reqs, size_t n)
             char *verb = reqs[i].argc ? reqs[i].argv[0] : "request";
             size_t len = strlen(s->err);
             snprintf(s->err + len, sizeof(s->err) - len,
-                     "; %s was sent but not answered and may have taken effect", verb);
+                     _("; %s was sent but not answered and may have taken effect"), verb);
             return -1;
         }
     }
@@ -205,6 +205,6 @@ int session_run(struct session *s, struct request *reqs, size_t n)
     if (exchange(s, reqs, n) == 0)
         return 0;
     size_t len = strlen(s->err);
-    snprintf(s->err + len, sizeof(s->err) - len, " (after a reconnect: %s)", first);
+    snprintf(s->err + len, sizeof(s->err) - len, _(" (after a reconnect: %s)"), first);
     return -1;
 }

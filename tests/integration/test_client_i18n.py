@@ -7,6 +7,9 @@ messages come in it too). A real campusd and redis-server, the test course
 in three languages."""
 
 import os
+import re
+import pty
+import select
 import shutil
 
 import harness
@@ -129,6 +132,70 @@ def test_lang_without_a_login_is_the_client_alone():
     t = Pty(h, ["frobnicate"])
     t.expect("comando desconocido")
     assert t.wait() == 2
+
+
+def test_messages_of_verify_live_and_the_link_in_french_and_spanish():
+    # Messages the client writes itself (not the server's): a certificate
+    # that does not parse, live without a login, a server that is not there.
+    h = home("fr_FR.UTF-8")
+    junk = os.path.join(h.dir, "junk.jwt")
+    open(junk, "w").write("not-a-jws\n")
+    t = Pty(h, ["verify", junk])
+    t.expect("NON VALIDE : mal formée : pas un JWS en sérialisation compacte")
+    assert t.wait() == 1
+    t = Pty(h, ["live", "c1"])
+    t.expect("campus : non connecté : campus login")
+    assert t.wait() == 4
+    h = home("es_ES.UTF-8")
+    t = Pty(h, ["--server", "127.0.0.1:1", "courses"])
+    t.expect("no se puede conectar con 127.0.0.1:1")
+    assert t.wait() == 3
+
+
+def test_course_files_come_in_the_learner_language():
+    h = learner("paloma", "es_ES.UTF-8")
+    h.ok("lang", "es")
+    out, _ = h.ok("file", "grappes/grid.md")
+    assert out.startswith("# Matriz FODA"), out
+    h.ok("lang", "fr")
+    out, _ = h.ok("file", "grappes/grid.md")
+    assert out.startswith("# Grille SWOT"), out
+    # Offline: a French lesson's link names grid.fr.md; the copy synced in
+    # the account's language answers it, once its server has gone.
+    d = harness.Campusd(env.tmp, redis=env.redis, courses=COURSES).start()
+    srv = "127.0.0.1:%d" % d.text_port
+    try:
+        h.ok("--server", srv, "login", "--user", "paloma", "--password-stdin",
+             input=PASSWORD + "\n")
+        h.ok("--server", srv, "sync", "grappes")
+    finally:
+        d.stop()
+    rc, out, err = h.run("--server", srv, "file", "grappes/grid.fr.md")
+    assert rc == 0 and out.startswith("# Grille SWOT"), (rc, out, err)
+    assert "la copie synchronisée plus tôt" in err, err
+
+
+def test_an_exercise_in_french_from_the_view_to_the_feedback():
+    # The server's view and feedback frame in French (the account's LANG),
+    # the client's prompts in French, yes answered with o (oui).
+    h = learner("gaspard", "fr_FR.UTF-8")
+    h.ok("lang", "fr")
+    t = Pty(h, ["exercise", "grappes/phases"])
+    t.expect("seuil de réussite : 60")
+    t.expect("réponse : une lettre")
+    t.expect("q1> ")
+    t.send("z\r")
+    t.expect("une des lettres de a à c est attendue")
+    right = re.search(rb"([a-c])\) Choisir la grappe", t.out).group(1).decode()
+    t.send(right + "\r")
+    t.expect("réponse : un nombre")
+    t.expect("q2> ")
+    t.send("6\r")
+    t.expect("envoyer ? [o]ui")
+    t.send("o\r")
+    t.expect("note 100.0 réussi (seuil de réussite 60)")
+    assert t.wait() == 0
+    assert b"r\xc3\xa9ussi" in t.out
 
 
 if __name__ == "__main__":

@@ -215,7 +215,9 @@ def test_completion_rule():
 # A listed language whose translation is still under way: the reader gets the
 # default text and is told so. The only warning a clean check may give.
 MISSING_VARIANT = re.compile(r"^\S+\.md:0: warning: no '([a-z0-9-]+)' variant: a reader in \1 "
-                             r"gets the [a-z0-9-]+ text$")
+                             r"gets the [a-z0-9-]+ text$|"
+                             r"^\S+/files/\S+:0: warning: no '([a-z0-9-]+)' variant: a reader in "
+                             r"\2 gets the [a-z0-9-]+ file$")
 
 
 def test_check_is_clean():
@@ -234,6 +236,25 @@ def cluster_course_complete_in(lang):
         assert os.path.exists(os.path.join(m, "module.%s.md" % lang)), m
         for p in all_lessons(m):
             assert os.path.exists(p[:-3] + ".%s.md" % lang), p
+    # Every facilitator material in files/ too: the same templates, the
+    # spreadsheet the same shape (columns and rows), the page linking to its
+    # own language's spreadsheet.
+    files = os.path.join(base, "files")
+    defaults = sorted(n for n in os.listdir(files) if n.count(".") == 1)
+    assert len(defaults) >= 2 * len(TEMPLATES), defaults
+    for name in defaults:
+        stem, ext = name.split(".")
+        variant = os.path.join(files, "%s.%s.%s" % (stem, lang, ext))
+        assert os.path.isfile(variant), variant
+        text = open(variant, encoding="utf-8").read()
+        assert text != open(os.path.join(files, name), encoding="utf-8").read(), variant
+        if ext == "csv":
+            rows = list(csv.reader(open(os.path.join(files, name), encoding="utf-8")))
+            vrows = list(csv.reader(open(variant, encoding="utf-8")))
+            assert [len(r) for r in vrows] == [len(r) for r in rows], variant
+            assert all(vrows[0]), variant
+        elif ext == "md" and os.path.exists(os.path.join(files, stem + ".csv")):
+            assert "(%s.%s.csv)" % (stem, lang) in text, variant
 
 
 def test_the_cluster_course_is_complete_in_french():

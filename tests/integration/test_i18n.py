@@ -9,6 +9,7 @@ one certificate."""
 import json
 import os
 import re
+import subprocess
 
 import harness
 from harness import Env, http, status_field
@@ -318,6 +319,218 @@ def test_gift_export_per_language():
     assert "Quelle phase vient en premier" in body and "// language: fr" in body, body
     r = t.request("EXPORT gift grappes")
     assert "Which phase comes first" in r.body.decode(), r
+
+
+# ---- course files in the learner's language ----
+
+def test_file_listing_and_file_in_each_language_with_fallback():
+    c = conns["anon"]
+    fdir = os.path.join(COURSES, "grappes", "files")
+    size = {n: os.path.getsize(os.path.join(fdir, n)) for n in os.listdir(fdir)}
+    r = c.request("FILE grappes")
+    assert r.code == 200 and status_field(r, "lang") == "en", r
+    assert [(x["file"], x["lang"], x["bytes"]) for x in r.rows()] == \
+        [("grid.md", "en", str(size["grid.md"])), ("plan.csv", "en", str(size["plan.csv"]))], r
+    r = c.request("FILE grappes lang=es")
+    assert status_field(r, "lang") == "es", r
+    # The listing names the default files; each row says the language served.
+    assert [(x["file"], x["lang"], x["bytes"]) for x in r.rows()] == \
+        [("grid.md", "es", str(size["grid.es.md"])), ("plan.csv", "en", str(size["plan.csv"]))], r
+    r = c.request("FILE grappes/grid.md lang=fr")
+    assert r.code == 200 and status_field(r, "lang") == "fr" and status_field(r, "asked") is None, r
+    assert r.body == open(os.path.join(fdir, "grid.fr.md"), "rb").read()
+    r = c.request("FILE grappes/grid.md lang=fr-CA")
+    assert status_field(r, "lang") == "fr" and "Grille SWOT".encode() in r.body, r
+    # plan.csv has no Spanish file: the default, and the answer says so.
+    r = c.request("FILE grappes/plan.csv lang=es")
+    assert r.code == 200 and status_field(r, "lang") == "en" and status_field(r, "asked") == "es", r
+    assert r.body == open(os.path.join(fdir, "plan.csv"), "rb").read()
+    # A variant by its own name is that file, whatever the learner reads in.
+    r = c.request("FILE grappes/grid.es.md lang=fr")
+    assert r.code == 200 and status_field(r, "lang") == "es", r
+    assert r.body == open(os.path.join(fdir, "grid.es.md"), "rb").read()
+    for bad in ("grappes/grid.de.md", "grappes/plan.es.csv", "grappes/grid.en.md"):
+        assert c.request("FILE " + bad).code == 404, bad
+    assert c.request("FILE grappes/grid.md lang=f").code == 400
+    assert c.request("PING").code == 200
+
+
+def test_file_follows_the_account_then_accept_language_over_http():
+    admin = conns["admin"]
+    assert admin.request('USER ADD flor learner "%s"' % PW).code == 201
+    flor = login("flor")
+    try:
+        assert flor.request("LANG es").code == 200
+        r = flor.request("FILE grappes/grid.md")
+        assert status_field(r, "lang") == "es" and "Matriz FODA".encode() in r.body, r
+        # The request's own lang= comes before the account's.
+        r = flor.request("FILE grappes/grid.md lang=fr")
+        assert status_field(r, "lang") == "fr", r
+        token = re.search(r"token=(\S+)", flor.request("WHOAMI").text)
+    finally:
+        flor.close()
+    st, h, body = http(env.campusd.http_port, "GET", "/api/files/grappes/grid.md",
+                       headers={"Accept-Language": "de, es;q=0.5, fr;q=0.8"})
+    assert st == 200 and body.startswith("# Grille SWOT".encode()), (st, body)
+    assert "Accept-Language" in h.get("vary", ""), h
+    assert h["content-type"].startswith("text/markdown"), h
+    st, h2, body = http(env.campusd.http_port, "GET", "/api/files/grappes/grid.md?lang=es",
+                        headers={"Accept-Language": "fr"})
+    assert st == 200 and body.startswith("# Matriz FODA".encode()), body
+    assert h2["etag"] != h["etag"]
+    st, _, body = http(env.campusd.http_port, "GET", "/api/files/grappes/grid.md",
+                       headers={"Accept-Language": "de"})
+    assert st == 200 and body.startswith(b"# SWOT grid"), body
+
+
+def test_lessons_link_to_the_file_in_their_language():
+    c = conns["anon"]
+    r = c.request("READ grappes/what-is-a-cluster html")
+    assert b'href="/api/files/grappes/grid.md"' in r.body, r.body
+    r = c.request("READ grappes/what-is-a-cluster html lang=fr")
+    assert b'href="/api/files/grappes/grid.fr.md"' in r.body, r.body
+    assert b'href="/api/files/grappes/plan.fr.csv"' in r.body, r.body
+    r = c.request("READ grappes/what-is-a-cluster text lang=es")
+    assert b"archivo grappes/grid.es.md" in r.body, r.body
+    # No Spanish plan: the link names the file, served in the default.
+    assert b"archivo grappes/plan.csv" in r.body, r.body
+    r = c.request("READ grappes/phases text lang=fr")
+    assert b"[Exercice : utilisez EXERCISE grappes/phases]" in r.body, r.body
+    r = c.request("READ grappes/phases text")
+    assert b"[Exercise: use EXERCISE grappes/phases]" in r.body, r.body
+    # Every link a lesson gives, in every language, answers 200.
+    for lang in ("en", "fr", "es"):
+        html = c.request("READ grappes/what-is-a-cluster html lang=" + lang).body.decode()
+        for href in re.findall(r'href="/api/files/([^"]+)"', html):
+            st, _, _ = http(env.campusd.http_port, "GET", "/api/files/" + href)
+            assert st == 200, (lang, href)
+
+
+def test_check_warns_of_a_file_missing_in_a_declared_language():
+    out = subprocess.run([harness.CAMPUSD, "--check", COURSES], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out
+    assert re.search(r"grappes/files/plan\.csv:0: warning: no 'es' variant: a reader in es "
+                     r"gets the en file", out.stdout), out.stdout
+    assert "grid.md" not in out.stdout, out.stdout
+
+
+# ---- the server's messages a learner reads, in their language ----
+
+def literal(c, line, data):
+    c.send(line.encode() + b" {%d}\r\n" % len(data) + data)
+    return c.read_response()
+
+
+def test_server_messages_reach_a_french_and_a_spanish_learner():
+    admin = conns["admin"]
+    for name, lang in (("jules", "fr"), ("pilar", "es")):
+        assert admin.request('USER ADD %s learner "%s"' % (name, PW)).code == 201
+        c = login(name)
+        assert c.request("LANG " + lang).code == 200
+        conns[name] = c
+    fr, es = conns["jules"], conns["pilar"]
+    # (learner, request, code, what the status line says); each row is
+    # what a learner reads after that request.
+    rows = [
+        (fr, "DONE grappes/nope", 404, "aucune leçon 'grappes/nope'"),
+        (es, "DONE grappes/nope", 404, "no hay ninguna lección 'grappes/nope'"),
+        (fr, "READ grappes/x/y", 400, "identifiant de leçon invalide"),
+        (fr, "FILE grappes/nope.md", 404, "aucun fichier 'nope.md' dans le cours 'grappes'"),
+        (es, "FILE grappes/nope.md", 404, "no hay ningún archivo 'nope.md' en el curso 'grappes'"),
+        (fr, "CERT grappes", 409, "grappes n'est pas terminé : 0 leçons faites sur les 3 demandées"),
+        (es, "CERT grappes", 409, "grappes no está completo: 0 de las 3 lecciones exigidas hechas"),
+        (fr, "CERT nope", 404, "aucun cours 'nope'"),
+        (fr, "PROGRESS grappes", 200, "grappes : 0 leçons faites sur 3 (0 %), 35 minutes restantes"),
+        (es, "PROGRESS grappes", 200, "grappes: 0 de 3 lecciones hechas (0 %), quedan 35 minutos"),
+        (fr, "COHORT JOIN zzzzzzzzzz", 404, "aucune cohorte n'a ce code"),
+        (es, "COHORT JOIN zzzzzzzzzz", 404, "ninguna cohorte tiene ese código"),
+        (fr, "LIVE JOIN nope", 400, "l'identifiant d'une cohorte est un nombre"),
+        (es, "LIVE JOIN nope", 400, "el identificador de una cohorte es un número"),
+        (fr, "VERIFY abc", 200, "non valide : "),
+        (es, "VERIFY abc", 200, "no válida: "),
+        (fr, "DONE grappes/what-is-a-cluster", 200, "fait : grappes/what-is-a-cluster"),
+        (fr, "DONE grappes/what-is-a-cluster", 200, "déjà fait : grappes/what-is-a-cluster"),
+        # lang= on the request comes before the account's, for messages too.
+        (fr, "READ grappes/nope lang=es", 404, "no hay ninguna lección 'grappes/nope'"),
+    ]
+    for c, line, code, text in rows:
+        r = c.request(line)
+        assert r.code == code and r.text.startswith(text), (line, code, text, r)
+    # The view of an exercise: its frame and how to answer each task.
+    body = fr.request("EXERCISE grappes/phases").body.decode()
+    assert "tentatives : 3, seuil de réussite : 60" in body and "  réponse : une lettre" in body, body
+    body = es.request("EXERCISE grappes/phases").body.decode()
+    assert "intentos: 3, nota para aprobar: 60" in body and "  respuesta: un número" in body, body
+    st, _, doc = api("/api/exercises/grappes/phases", headers={"Accept-Language": "es"})
+    assert st == 200 and json.loads(doc["body"])["tasks"][0]["answer"] == "una letra", doc
+    # An answer that does not read: what was expected, no attempt used.
+    for c, doc, text in ((fr, b"q1: z\n", "q1: une lettre de a à c est attendue"),
+                         (es, b"q1: z\n", "q1: se espera una letra de la a a la c"),
+                         (fr, b"zz: a\n", "ligne 1 : zz n'est pas une tâche de cet exercice"),
+                         (es, b"q1: a\nq2: many\n", "q2: se espera un número")):
+        r = literal(c, "SUBMIT grappes/phases", doc)
+        assert r.code == 400 and r.text.startswith(text), (doc, text, r)
+    # A feedback frame: the score line and the words around the author's
+    # feedback, in the learner's language.
+    for c, head in ((fr, "note 0.0 non réussi (seuil de réussite 60)"),
+                    (es, "puntuación 0.0 no aprobado (nota para aprobar 60)")):
+        r = literal(c, "SUBMIT grappes/phases", b"q1: a\nq2: 1\n")
+        assert r.code == 200 and r.body.decode().startswith(head), r
+        r = c.request("ATTEMPTS grappes/phases")
+        assert r.code == 200, r
+        assert r.text.startswith("1 tentative, 2 restantes" if c is fr else
+                                 "1 intento, quedan 2"), r
+    # An English learner reads English.
+    r = conns["anon"].request("DONE grappes/nope")
+    assert r.code == 401, r
+    r = conns["lena"].request("LANG en")
+    r = conns["lena"].request("FILE grappes/nope.md")
+    assert r.text == "no file 'nope.md' in course 'grappes'", r
+
+
+def test_a_locked_module_and_a_live_session_in_the_learner_language():
+    tara = conns["tara"]
+    r = tara.request("COHORT CREATE grappes Futur 2099-01-05")
+    assert r.code == 201, r
+    cid, code = r.text.split()[1], r.text.split()[3]
+    admin = conns["admin"]
+    for name, lang in (("odile", "fr"), ("ramon", "es")):
+        assert admin.request('USER ADD %s learner "%s"' % (name, PW)).code == 201
+        c = login(name)
+        assert c.request("LANG " + lang).code == 200
+        assert c.request("COHORT JOIN " + code).code == 200
+        conns[name] = c
+    fr, es = conns["odile"], conns["ramon"]
+    r = fr.request("READ grappes/phases")
+    assert r.code == 403 and r.text == "le module basics ouvre le 2099-01-05 (UTC)", r
+    r = es.request("EXERCISE grappes/phases")
+    assert r.code == 403 and r.text == "el módulo basics abre el 2099-01-05 (UTC)", r
+    # Live: no session yet, then an answer with no poll open, then an empty one.
+    r = fr.request("LIVE JOIN " + cid)
+    assert r.code == 404 and r.text == "aucune séance en direct dans la cohorte '%s'" % cid, r
+    assert tara.request("LIVE START " + cid).code in (200, 201)
+    assert fr.request("LIVE JOIN " + cid).code == 200
+    assert es.request("LIVE JOIN " + cid).code == 200
+    r = fr.request("LIVE ANSWER cohort:%s a" % cid)
+    assert r.code == 409 and r.text == "aucun sondage ouvert", r
+    r = es.request("LIVE ANSWER cohort:%s a" % cid)
+    assert r.code == 409 and r.text == "no hay ninguna encuesta abierta", r
+    lead = login("tara")
+    r = literal(lead, "LIVE POLL cohort:%s" % cid, "Où est le marché ? {=Kisumu ~Nakuru}".encode())
+    assert r.code == 201, r
+    lead.close()
+    # (new connections: the joined ones now get push lines between answers)
+    for name, text in (("odile", "une lettre de a à b est attendue"),
+                       ("ramon", "se espera una letra de la a a la b")):
+        c = login(name)
+        r = c.request("LIVE ANSWER cohort:%s z" % cid)
+        c.close()
+        assert r.code == 400 and r.text == text, r
+    c = login("odile")
+    r = c.request("LIVE START " + cid)
+    c.close()
+    assert r.code == 403 and r.text == "LIVE START est réservé aux formateurs de la cohorte", r
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
 #include "exercise.h"
 #include "lang.h"
 #include "loader.h"
+#include "msg.h"
 #include "search.h"
 
 static const char *const avail[] = {"en", "fr", "es", "pt-BR"};
@@ -163,6 +164,57 @@ Test(variants, resolution_and_fallback_table)
     cr_assert_eq(fr->exercise->ntasks, l->exercise->ntasks);
 }
 
+/* Course files: for each file and language asked, the file served. */
+Test(variants, file_resolution_and_fallback_table)
+{
+    const struct course *c = catalog_course(cat, "grappes");
+    struct { const char *name, *asked, *served, *lang; } t[] = {
+        {"grid.md", "en", "grid.md", "en"},
+        {"grid.md", "fr", "grid.fr.md", "fr"},
+        {"grid.md", "ES", "grid.es.md", "es"},
+        {"grid.md", "de", "grid.md", "en"},
+        {"grid.md", NULL, "grid.md", "en"},
+        {"plan.csv", "fr", "plan.fr.csv", "fr"},
+        {"plan.csv", "es", "plan.csv", "en"},     /* no Spanish file: the default */
+    };
+    cr_assert_eq(c->nfiles, 2, "the listing holds default files only");
+    for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
+        const struct course_file *f = catalog_file(c, t[i].name);
+        cr_assert_not_null(f);
+        const struct course_file *v = catalog_file_lang(f, t[i].asked);
+        cr_assert_str_eq(v->name, t[i].served, "%s in %s", t[i].name, t[i].asked);
+        cr_assert_str_eq(v->lang, t[i].lang);
+    }
+    /* A variant by its own name; no file for a language it lacks. */
+    cr_assert_str_eq(catalog_file(c, "grid.es.md")->lang, "es");
+    cr_assert_null(catalog_file(c, "plan.es.csv"));
+    cr_assert_null(catalog_file(c, "grid.de.md"));
+    /* A variant lesson links to its language's file where there is one. */
+    const struct lesson *fr = catalog_lesson_lang(catalog_lesson(cat, "grappes/what-is-a-cluster"), "es");
+    cr_assert_not_null(strstr(fr->html, "href=\"/api/files/grappes/grid.es.md\""));
+    cr_assert_not_null(strstr(fr->html, "href=\"/api/files/grappes/plan.csv\""));
+}
+
+/* An exercise's view: its own words in the language asked for, the
+ * author's in the variant's. */
+Test(variants, exercise_view_frame_per_language)
+{
+    const struct lesson *l = catalog_lesson(cat, "grappes/phases");
+    const struct lesson *fr = catalog_lesson_lang(l, "fr");
+    char *en = exercise_view_text_lang(l->exercise, 1, NULL);
+    char *f = exercise_view_text_lang(fr->exercise, 1, "fr");
+    char *e = exercise_view_json_lang(l->exercise, 1, "es");
+    cr_assert_not_null(strstr(en, "pass mark: 60\n"), "%s", en);
+    cr_assert_not_null(strstr(en, "  answer: one letter\n"), "%s", en);
+    cr_assert_not_null(strstr(f, "seuil de réussite : 60\n"), "%s", f);
+    cr_assert_not_null(strstr(f, "  réponse : une lettre\n"), "%s", f);
+    cr_assert_not_null(strstr(f, "Quelle phase vient en premier"), "%s", f);
+    cr_assert_not_null(strstr(e, "\"answer\": \"una letra\""), "%s", e);
+    free(en);
+    free(f);
+    free(e);
+}
+
 Test(variants, a_missing_language_is_a_warning)
 {
     bool found = false;
@@ -271,6 +323,42 @@ Test(messages, translations_take_the_same_conversions)
         cr_assert_eq(i18n_fmt("en", en), en);
     }
     cr_assert_str_eq(i18n_fmt("fr", "not in the catalogue"), "not in the catalogue");
+}
+
+/* The course library's words (the feedback frame of a graded answer, the
+ * view of an exercise): the same conversions in every language, and the
+ * frame in each. */
+Test(messages, the_feedback_frame_takes_the_same_conversions)
+{
+    cr_assert_geq(content_msg_size(), 20);
+    for (size_t i = 0; i < content_msg_size(); i++) {
+        const char *en, *fr, *es;
+        char a[64], b[64], c[64];
+        content_msg_entry(i, &en, &fr, &es);
+        conversions(en, a, sizeof(a));
+        conversions(fr, b, sizeof(b));
+        conversions(es, c, sizeof(c));
+        cr_assert_str_eq(a, b, "fr of '%s'", en);
+        cr_assert_str_eq(a, c, "es of '%s'", en);
+        cr_assert_str_neq(en, fr);
+        cr_assert_eq(content_msg("FR", en), fr);
+        cr_assert_eq(content_msg("es", en), es);
+        cr_assert_eq(content_msg("de", en), en);
+    }
+    struct grade_task t = {.id = (char *)"q1", .score = 50, .feedback = (char *)"Bien."};
+    struct grade_result r = {.score = 50, .pass = 60, .tasks = &t, .ntasks = 1};
+    struct { const char *lang, *head; } rows[] = {
+        {NULL, "score 50.0 not passed (pass mark 60)\nq1 50.0\n  Bien.\n"},
+        {"en", "score 50.0 not passed (pass mark 60)\n"},
+        {"fr", "note 50.0 non réussi (seuil de réussite 60)\nq1 50.0\n"},
+        {"es", "puntuación 50.0 no aprobado (nota para aprobar 60)\n"},
+        {"de", "score 50.0 not passed (pass mark 60)\n"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *s = grade_result_text_lang(&r, EXERCISE_SHOW_FEEDBACK, rows[i].lang);
+        cr_assert(strncmp(s, rows[i].head, strlen(rows[i].head)) == 0, "%s: %s", rows[i].lang, s);
+        free(s);
+    }
 }
 
 Test(messages, language_of_a_request)

@@ -48,21 +48,23 @@ Test(live_poll, view_holds_no_key_and_grades_bucket)
                         "\"options\":[\"Nakuru\",\"Kisumu\",\"Eldoret\"]}");
     free(s);
     json_decref(v);
-    cr_assert_eq(live_poll_grade(&q, "B", bucket, sizeof(bucket), &right, &score, err, sizeof(err)), 0);
+    cr_assert_eq(live_poll_grade(&q, "B", NULL, bucket, sizeof(bucket), &right, &score, err, sizeof(err)), 0);
     cr_assert_str_eq(bucket, "b");
     cr_assert(right);
-    cr_assert_eq(live_poll_grade(&q, " a", bucket, sizeof(bucket), &right, &score, err, sizeof(err)), 0);
+    cr_assert_eq(live_poll_grade(&q, " a", NULL, bucket, sizeof(bucket), &right, &score, err, sizeof(err)), 0);
     cr_assert_str_eq(bucket, "a");
     cr_assert(!right);
-    cr_assert_eq(live_poll_grade(&q, "d", bucket, sizeof(bucket), &right, &score, err, sizeof(err)), -1);
-    cr_assert_eq(live_poll_grade(&q, "", bucket, sizeof(bucket), &right, &score, err, sizeof(err)), -1);
+    cr_assert_eq(live_poll_grade(&q, "d", NULL, bucket, sizeof(bucket), &right, &score, err, sizeof(err)), -1);
+    cr_assert_eq(live_poll_grade(&q, "d", "fr", bucket, sizeof(bucket), &right, &score, err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "une lettre de a à c est attendue");
+    cr_assert_eq(live_poll_grade(&q, "", NULL, bucket, sizeof(bucket), &right, &score, err, sizeof(err)), -1);
     gift_question_free(&q);
 
     g = "About 12? {#12:1}";
     cr_assert_eq(live_poll_parse(g, strlen(g), &q, err, sizeof(err)), 0);
-    cr_assert_eq(live_poll_grade(&q, "12.5", bucket, sizeof(bucket), &right, &score, err, sizeof(err)), 0);
+    cr_assert_eq(live_poll_grade(&q, "12.5", NULL, bucket, sizeof(bucket), &right, &score, err, sizeof(err)), 0);
     cr_assert_str_eq(bucket, "right");
-    cr_assert_eq(live_poll_grade(&q, "20", bucket, sizeof(bucket), &right, &score, err, sizeof(err)), 0);
+    cr_assert_eq(live_poll_grade(&q, "20", NULL, bucket, sizeof(bucket), &right, &score, err, sizeof(err)), 0);
     cr_assert_str_eq(bucket, "wrong");
     gift_question_free(&q);
 }
