@@ -44,6 +44,8 @@ struct config {
     char *redis;                 /* host:port or /path.sock; NULL: embedded */
     char *redis_server;          /* the redis-server binary for the embedded store */
     char *tls_cert, *tls_key;
+    long tls_session_lifetime;   /* seconds a session ticket is good for; 0: no tickets */
+    long hello_tls_port;         /* the TLS port HELLO names; -1: tls_port; 0: none */
     long workers;
     char *log_level;
 
