@@ -565,7 +565,9 @@ void read_cache_free(void);
 
 /* ---- tls.c ---- */
 
-/* Loads or makes (self-signed, in the data dir) the certificate. NULL on error. */
+/* Loads or makes (self-signed P-256, in the data dir) the certificate; the
+ * context issues session tickets good for tls_session_lifetime seconds.
+ * NULL on error. */
 SSL_CTX *tls_context(const struct config *c);
 
 /* ---- store.c: the Redis link ---- */
