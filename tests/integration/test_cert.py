@@ -16,7 +16,7 @@ import time
 import harness
 from harness import Env, http
 
-FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1", "--argon2-m", "256", "--argon2-t", "1"]
 PW = "the password 1"
 WEB = os.path.join(harness.SOURCE, "tests", "web")
 SCHEMA = os.path.join(harness.SOURCE, "tests", "fixtures", "openbadges",

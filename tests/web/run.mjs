@@ -88,7 +88,7 @@ async function startCampusd(name, courses, redisPort) {
   mkdirSync(data);
   const p = spawn(CAMPUSD, ["--bind", "127.0.0.1", "--text-port", String(text), "--tls-port", "0",
     "--http-port", String(http), "--data", data, "--courses", courses, "--web", WEB,
-    "--redis", "127.0.0.1:" + redisPort, "--scrypt-ln", "10", "--log-level", "debug"],
+    "--redis", "127.0.0.1:" + redisPort, "--scrypt-ln", "10", "--argon2-m", "256", "--argon2-t", "1", "--log-level", "debug"],
   { stdio: ["ignore", openSync(log, "a"), openSync(log, "a")],
     env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || "detect_leaks=1" } });
   procs.push(p);
