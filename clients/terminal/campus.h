@@ -182,7 +182,8 @@ unsigned long long net_bytes_in(const struct net *n);
 
 /* ---- session.c: requests in pipelined batches over a connection that
  * resumes the saved session, replays the offline queue, and reconnects
- * once when the link drops ---- */
+ * once when the link drops; what it learns of a server (its TLS port,
+ * whether it takes COMPRESS) is kept in the state dir ---- */
 
 struct request {
     int argc;

@@ -1,6 +1,8 @@
 /* session.c: requests sent in pipelined batches over a connection that
  * resumes the saved session (AUTH), replays the offline DONE queue, and
- * reconnects once when the link drops. */
+ * reconnects once when the link drops; once a day per server it asks HELLO
+ * for the TLS port to go to next time, and it remembers a server that
+ * refused COMPRESS. */
 #include "campus.h"
 
 #include <stdio.h>
