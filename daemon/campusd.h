@@ -44,6 +44,8 @@ struct config {
     char *redis;                 /* host:port or /path.sock; NULL: embedded */
     char *redis_server;          /* the redis-server binary for the embedded store */
     char *tls_cert, *tls_key;
+    long tls_session_lifetime;   /* seconds a session ticket is good for; 0: no tickets */
+    long hello_tls_port;         /* the TLS port HELLO names; -1: tls_port; 0: none */
     long workers;
     char *log_level;
 
@@ -596,7 +598,9 @@ void read_fast_release(const void *data, size_t len, void *arg);
 
 /* ---- tls.c ---- */
 
-/* Loads or makes (self-signed, in the data dir) the certificate. NULL on error. */
+/* Loads or makes (self-signed P-256, in the data dir) the certificate; the
+ * context issues session tickets good for tls_session_lifetime seconds.
+ * NULL on error. */
 SSL_CTX *tls_context(const struct config *c);
 
 /* ---- store.c: the Redis link ---- */

@@ -29,6 +29,11 @@ static void cmd_hello(struct req *req)
     req_kv(req, "protocol", "CTP/1");
     req_kv(req, "tls", "%s", req->conn && req->conn->tls ? "active"
                              : server.ssl_ctx && cfg.text_port ? "starttls" : "no");
+    /* Where a client may go straight to TLS next time (a round trip less
+     * than STARTTLS); behind a balancer that maps ports, hello_tls_port. */
+    long tls_port = cfg.hello_tls_port < 0 ? cfg.tls_port : cfg.hello_tls_port;
+    if (server.tls_listener && tls_port > 0)
+        req_kv(req, "tls-port", "%ld", tls_port);
     req_kv(req, "literal", "{N} up to %ld bytes", cfg.literal_max);
     req_kv(req, "line-max", "%ld", cfg.line_max);
     req_kv(req, "inflight-max", "%ld", cfg.inflight_max);

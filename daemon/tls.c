@@ -115,6 +115,23 @@ SSL_CTX *tls_context(const struct config *c)
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    /* Session tickets (stateless: the key is made here, before workers
+     * fork, so every worker of this process takes them): a client that
+     * kept one resumes without the certificate and its signature, some
+     * 600 bytes a connection, 80 ms on a 64 kbit/s link. TLS 1.3
+     * resumption still runs an ECDHE exchange (psk_dhe_ke), so it keeps
+     * forward secrecy. */
+    if (c->tls_session_lifetime > 0) {
+        SSL_CTX_set_timeout(ctx, c->tls_session_lifetime);
+        /* One ticket, not OpenSSL's two (for clients that open connections
+         * side by side): campus keeps one, and each is some 250 bytes in
+         * front of the first answer. */
+        SSL_CTX_set_num_tickets(ctx, 1);
+    } else {
+        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+        SSL_CTX_set_num_tickets(ctx, 0);
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    }
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
         log_ssl(cert_path);
         SSL_CTX_free(ctx);

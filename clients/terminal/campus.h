@@ -110,26 +110,54 @@ char *config_server_key(const char *server);
 struct net {
     int fd;
     void *ssl_ctx, *ssl;             /* SSL_CTX *, SSL * */
+    char *id;                        /* "host:port" as configured: messages, the pin */
     char *in;                        /* bytes read and not yet parsed */
     size_t in_len, in_cap, in_off;
     struct sbuf out;                 /* requests not yet written */
+    size_t out_clear;                /* ... of which the first bytes go uncompressed */
     unsigned long long raw_in, raw_out;  /* bytes on the socket before TLS */
     int timeout_ms;
     bool tls;
+    bool tls_resumed;                /* the handshake resumed a saved session */
+    bool learned_port;               /* connected to the TLS port HELLO named */
+    bool learned_failed;             /* ... tried it, and it failed: forget it */
+    bool greeting_due;               /* TLS from the first byte: greeting not read yet */
+    bool compress_due;               /* COMPRESS sent, its answer not read yet */
+    bool compress_refused;           /* ... and it was not 200 */
     bool keep_pushes;                /* keep push lines read between responses (live) */
     struct resp *pushes;             /* ... here, oldest first */
     size_t npushes;
     void *zin, *zout;                /* z_stream *: COMPRESS DEFLATE is on */
+    char *session_path;              /* where this server's TLS session is kept, or NULL */
+    void *held_session;              /* SSL_SESSION * that came before the pin check */
 };
 
-/* Connects to server ("host[:port]" or "tls://host[:port]"), reads the
- * greeting and, unless no_tls, upgrades with STARTTLS when the server
- * offers TLS, then asks for COMPRESS DEFLATE unless no_compress (a server
- * that refuses it is used uncompressed). known_path is the file of pinned certificates used when a
- * certificate does not verify against the system's CAs. Returns 0, or -1
- * with a one-line reason in err. */
-int net_open(struct net *n, const char *server, bool no_tls, bool no_compress, int timeout_ms,
-             const char *known_path, char *err, size_t errlen);
+struct net_opts {
+    bool no_tls;                     /* never TLS (--no-tls) */
+    bool no_compress;                /* never COMPRESS DEFLATE (--no-compress) */
+    int timeout_ms;
+    const char *known_path;          /* pinned certificates (see below) */
+    const char *tls_session_path;    /* a TLS session kept for resumption, or NULL */
+    long tls_port;                   /* the TLS port this server's HELLO named, or 0 */
+};
+
+/* Connects to server ("host[:port]" or "tls://host[:port]"). With a
+ * tls_port learned from the server and TLS allowed, it first tries TLS
+ * from the first byte on that port of the same host (falling back to the
+ * configured address when that fails, with learned_failed set); else,
+ * unless no_tls, it reads the greeting and upgrades with STARTTLS when the
+ * server offers TLS. A TLS session saved at tls_session_path is offered
+ * for resumption, and the server's new ones are saved there. Then, unless
+ * no_compress, COMPRESS DEFLATE is queued, not waited for: the requests
+ * queued behind it go deflated in the same write, and its answer (and the
+ * greeting, on TLS from the first byte) is read in front of the first
+ * response; a refusal fails that read with compress_refused set (open
+ * again with no_compress). known_path is the file of pinned certificates
+ * used when a certificate does not verify against the system's CAs,
+ * keyed by the configured host:port. Returns 0, or -1 with a one-line
+ * reason in err. */
+int net_open(struct net *n, const char *server, const struct net_opts *o, char *err,
+             size_t errlen);
 void net_close(struct net *n);
 bool net_is_open(const struct net *n);
 /* Queues one request. Arguments are sent as words, quoted when they need
@@ -154,7 +182,8 @@ unsigned long long net_bytes_in(const struct net *n);
 
 /* ---- session.c: requests in pipelined batches over a connection that
  * resumes the saved session, replays the offline queue, and reconnects
- * once when the link drops ---- */
+ * once when the link drops; what it learns of a server (its TLS port,
+ * whether it takes COMPRESS) is kept in the state dir ---- */
 
 struct request {
     int argc;
@@ -172,6 +201,11 @@ struct session {
     bool session_ended;            /* the server refused the saved token */
     int connections;               /* opened so far */
     bool sent;                     /* the last batch began to be written */
+    bool learn;                    /* ask HELLO on this connection (session.c) */
+    bool learn_lost;               /* ... and the link was lost reading it */
+    bool compress_refused;         /* the server refused COMPRESS: send again without */
+    long learned_tls_port;         /* from the server's HELLO; 0: none */
+    int learned_compress;          /* 1 it takes COMPRESS, 0 it refused it, -1 unknown */
     unsigned long long bytes_in, bytes_out;   /* on closed connections */
     char err[512];
 };

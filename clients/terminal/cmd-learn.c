@@ -225,6 +225,11 @@ static void print_stats(struct ctx *ctx, const char *id)
                              "connections%s\n", (unsigned long)ctx->sess.connections),
             id, session_bytes_out(&ctx->sess), session_bytes_in(&ctx->sess),
             ctx->sess.connections, ctx->sess.net.tls ? " (TLS)" : "");
+    if (ctx->sess.net.learned_port)
+        fprintf(stderr, _("campus: read %s: TLS from the first byte on port %ld, as the server's "
+                          "HELLO said\n"), id, ctx->sess.learned_tls_port);
+    if (ctx->sess.net.tls_resumed)
+        fprintf(stderr, _("campus: read %s: TLS session resumed\n"), id);
 }
 
 int cmd_read(struct ctx *ctx, int argc, char **argv)

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -13,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -22,6 +26,13 @@
 #define NET_ZWBITS (-15)
 #define NET_ZREAD 65536
 #define NET_BODY_MAX (256LL * 1024 * 1024)
+/* A TLS port learned from HELLO is tried for at most this long (connect and
+ * handshake) before the configured address is used instead: a port that a
+ * firewall drops must not cost the whole timeout. */
+#define NET_LEARNED_PORT_MS 5000
+/* A saved TLS session larger than this is not one of ours. */
+#define NET_SESSION_MAX 16384
+#define NET_COMPRESS_LINE "COMPRESS DEFLATE\r\n"
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -84,6 +95,11 @@ static int tcp_connect(const char *host, const char *port, int timeout_ms, char 
             continue;
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        /* Requests leave at once, never held for the ACK of what went
+         * before: TLS's Finished and the first requests behind it are two
+         * writes, and Nagle's wait would cost a round trip between them. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
             break;
         saved = errno;
@@ -169,6 +185,73 @@ static int check_pin(SSL *ssl, const char *server, const char *known_path, char 
     return 0;
 }
 
+/* ---- TLS sessions kept for resumption ---- */
+
+/* Writes a session to path (mode 0600: it holds the resumption secret,
+ * which would let whoever reads it pose as the server to us). */
+static void session_save(const char *path, SSL_SESSION *sess)
+{
+    unsigned char *der = NULL;
+    int len = i2d_SSL_SESSION(sess, &der);
+
+    if (len > 0 && len <= NET_SESSION_MAX && SSL_SESSION_is_resumable(sess)) {
+        char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        if (config_mkdir(dir) == 0)
+            config_write_file(path, der, (size_t)len, 0600);
+        free(dir);
+    }
+    if (der)
+        OPENSSL_clear_free(der, len > 0 ? (size_t)len : 0);
+}
+
+/* The session saved at path when it can still be resumed, else NULL
+ * (caller frees with SSL_SESSION_free). */
+static SSL_SESSION *session_load(const char *path)
+{
+    size_t len = 0;
+    char *der = path ? config_read_file(path, &len) : NULL;
+    SSL_SESSION *sess = NULL;
+
+    if (der && len > 0 && len <= NET_SESSION_MAX) {
+        const unsigned char *p = (const unsigned char *)der;
+        sess = d2i_SSL_SESSION(NULL, &p, (long)len);
+    }
+    if (der) {
+        explicit_bzero(der, len);
+        free(der);
+    }
+    if (sess && (!SSL_SESSION_is_resumable(sess) ||
+                 SSL_SESSION_get_time(sess) + SSL_SESSION_get_timeout(sess) <= time(NULL))) {
+        SSL_SESSION_free(sess);
+        sess = NULL;
+    }
+    return sess;
+}
+
+/* OpenSSL hands us each new session (TLS 1.3: a ticket read after the
+ * handshake, while answers are read). One that arrives before the
+ * certificate was checked is held until it is (TLS 1.2 sends it inside the
+ * handshake): a session is saved only for a server we trust. Returns 1
+ * when the reference is kept, 0 when OpenSSL may free it. */
+static int session_new_cb(SSL *ssl, SSL_SESSION *sess)
+{
+    struct net *n = SSL_get_app_data(ssl);
+
+    if (n == NULL || n->session_path == NULL)
+        return 0;
+    if (!n->tls) {
+        if (n->held_session)
+            SSL_SESSION_free(n->held_session);
+        n->held_session = sess;
+        return 1;
+    }
+    session_save(n->session_path, sess);
+    return 0;
+}
+
 static int tls_start(struct net *n, const char *host, const char *server, const char *known_path,
                      char *err, size_t errlen)
 {
@@ -186,21 +269,41 @@ static int tls_start(struct net *n, const char *host, const char *server, const 
         seterr(err, errlen, _("TLS: cannot load CAMPUS_CA_FILE %s"), cafile);
         return -1;
     }
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, session_new_cb);
     SSL *ssl = SSL_new(ctx);
     n->ssl = ssl;
+    SSL_set_app_data(ssl, n);
     SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);   /* the result is checked below */
     SSL_set1_host(ssl, host);
     SSL_set_tlsext_host_name(ssl, host);
     SSL_set_fd(ssl, n->fd);
+    /* A session kept from the last connection to this server: resumed, the
+     * handshake sends no certificate. Its certificate (kept in the
+     * session) is checked below all the same. */
+    SSL_SESSION *saved = session_load(n->session_path);
+    if (saved) {
+        SSL_set_session(ssl, saved);
+        SSL_SESSION_free(saved);
+    }
     ERR_clear_error();
     if (SSL_connect(ssl) != 1) {
         seterr(err, errlen, _("TLS handshake with %s failed: %s"), server, ssl_reason());
         return -1;
     }
     if (SSL_get_verify_result(ssl) != X509_V_OK &&
-        check_pin(ssl, server, known_path, err, errlen) < 0)
+        check_pin(ssl, server, known_path, err, errlen) < 0) {
+        if (n->session_path)
+            unlink(n->session_path);   /* never offered again */
         return -1;
+    }
     n->tls = true;
+    n->tls_resumed = SSL_session_reused(ssl) == 1;
+    if (n->held_session) {
+        session_save(n->session_path, n->held_session);
+        SSL_SESSION_free(n->held_session);
+        n->held_session = NULL;
+    }
     return 0;
 }
 
@@ -242,19 +345,15 @@ static void in_room(struct net *n, size_t want)
     }
 }
 
-/* Compressed: what arrives is inflated into the input buffer. Returns the
- * compressed bytes read (the caller only needs "more than 0"), 0 at EOF,
- * -1 on error or a corrupt stream (errno EPROTO). */
-static ssize_t fill_inflate(struct net *n)
+/* Inflates len compressed bytes into the input buffer. Returns 0, or -1
+ * (errno EPROTO) on a corrupt stream or one that inflates past anything
+ * the server may send. */
+static int inflate_bytes(struct net *n, const char *raw, size_t len)
 {
-    char raw[NET_ZREAD];
     z_stream *z = n->zin;
-    ssize_t r = raw_read(n, raw, sizeof(raw));
 
-    if (r <= 0)
-        return r;
     z->next_in = (unsigned char *)raw;
-    z->avail_in = (uInt)r;
+    z->avail_in = (uInt)len;
     while (z->avail_in > 0) {
         in_room(n, 16384);
         z->next_out = (unsigned char *)n->in + n->in_len;
@@ -270,7 +369,20 @@ static ssize_t fill_inflate(struct net *n)
             return -1;
         }
     }
-    return r;
+    return 0;
+}
+
+/* Compressed: what arrives is inflated into the input buffer. Returns the
+ * compressed bytes read (the caller only needs "more than 0"), 0 at EOF,
+ * -1 on error or a corrupt stream (errno EPROTO). */
+static ssize_t fill_inflate(struct net *n)
+{
+    char raw[NET_ZREAD];
+    ssize_t r = raw_read(n, raw, sizeof(raw));
+
+    if (r <= 0)
+        return r;
+    return inflate_bytes(n, raw, (size_t)r) < 0 ? -1 : r;
 }
 
 /* Reads more bytes into the input buffer. Returns bytes read, 0 at EOF,
@@ -396,12 +508,10 @@ static int fill_or_fail(struct net *n, char *err, size_t errlen)
     return 0;
 }
 
-/* Writes len bytes, deflated with a sync flush at the end when
- * compression is on: the server can read the whole batch at once. */
-static int write_all(struct net *n, const char *p, size_t len, char *err, size_t errlen)
+/* Appends len bytes, deflated and ended with a sync flush (so the server
+ * can read the whole batch at once), to b. Returns 0 or -1. */
+static int deflate_into(struct net *n, const char *p, size_t len, struct sbuf *b)
 {
-    if (n->zout == NULL)
-        return write_raw(n, p, len, err, errlen);
     z_stream *z = n->zout;
     size_t cap = deflateBound(z, len) + 64;
     char *buf = xmalloc(cap);
@@ -410,37 +520,119 @@ static int write_all(struct net *n, const char *p, size_t len, char *err, size_t
     z->next_out = (unsigned char *)buf;
     z->avail_out = (uInt)cap;
     int rc = deflate(z, Z_SYNC_FLUSH);
-    size_t out = cap - z->avail_out;
     if ((rc != Z_OK && rc != Z_BUF_ERROR) || z->avail_in != 0) {
         free(buf);
+        return -1;
+    }
+    sbuf_add(b, buf, cap - z->avail_out);
+    free(buf);
+    return 0;
+}
+
+/* Writes len bytes, deflated when compression is on, of which the first
+ * clear bytes (COMPRESS itself) go as they are: one write, so one TLS
+ * record and as few packets as the bytes need. */
+static int write_all(struct net *n, const char *p, size_t len, size_t clear, char *err,
+                     size_t errlen)
+{
+    if (n->zout == NULL)
+        return write_raw(n, p, len, err, errlen);
+    struct sbuf b = {0};
+    sbuf_add(&b, p, clear);
+    if (len > clear && deflate_into(n, p + clear, len - clear, &b) < 0) {
+        sbuf_free(&b);
         seterr(err, errlen, "%s", _("compression failed"));
         return -1;
     }
-    rc = write_raw(n, buf, out, err, errlen);
-    free(buf);
+    int rc = write_raw(n, b.data, b.len, err, errlen);
+    sbuf_free(&b);
     return rc;
 }
 
-/* Asks for COMPRESS DEFLATE; a server that does not know it is used as
- * it is. Returns 0, or -1 when the link failed. */
-static int compress_start(struct net *n, char *err, size_t errlen)
+/* Asks for COMPRESS DEFLATE without waiting for the answer: the request is
+ * queued in the clear and whatever is queued behind it goes deflated in
+ * the same write, as PROTOCOL.md ("Compression") allows; the answer is read
+ * in front of the first response (read_start). */
+static void compress_begin(struct net *n)
+{
+    z_stream *zo = xcalloc(1, sizeof(*zo));
+    if (deflateInit2(zo, Z_DEFAULT_COMPRESSION, Z_DEFLATED, NET_ZWBITS, 8,
+                     Z_DEFAULT_STRATEGY) != Z_OK) {
+        fprintf(stderr, "campus: zlib: out of memory\n");
+        abort();
+    }
+    n->zout = zo;
+    sbuf_add(&n->out, NET_COMPRESS_LINE, strlen(NET_COMPRESS_LINE));
+    n->out_clear = strlen(NET_COMPRESS_LINE);
+    n->compress_due = true;
+}
+
+/* Reads the next item, response or push, whatever it is. */
+static int read_item(struct net *n, struct resp *r, bool *push, char *err, size_t errlen)
+{
+    resp_free(r);
+    for (;;) {
+        int rc = parse_item(n, r, push, err, errlen);
+        if (rc < 0)
+            return -1;
+        if (rc == 1)
+            return 0;
+        if (fill_or_fail(n, err, errlen) < 0)
+            return -1;
+    }
+}
+
+/* What comes before the first response and was not waited for: the
+ * greeting on a connection that began with TLS, and the answer to the
+ * pipelined COMPRESS, after which the bytes already read are deflated.
+ * Returns 0, or -1 with err (n->compress_refused when COMPRESS was not
+ * taken: the server then read what followed it as garbage, so nothing
+ * sent behind it can have run). */
+static int read_start(struct net *n, char *err, size_t errlen)
 {
     struct resp r = {0};
-    if (write_all(n, "COMPRESS DEFLATE\r\n", 18, err, errlen) < 0 ||
-        net_read(n, &r, err, errlen) < 0) {
-        resp_free(&r);
-        return -1;
+    bool push;
+
+    if (n->greeting_due) {
+        n->greeting_due = false;
+        if (read_item(n, &r, &push, err, errlen) < 0)
+            return -1;
+        if (push || r.code != 200) {
+            seterr(err, errlen, "%s: %d %s", n->id, r.code, r.text ? r.text : "");
+            resp_free(&r);
+            return -1;
+        }
     }
-    if (r.code == 200) {
-        z_stream *zi = xcalloc(1, sizeof(*zi)), *zo = xcalloc(1, sizeof(*zo));
-        if (inflateInit2(zi, NET_ZWBITS) != Z_OK ||
-            deflateInit2(zo, Z_DEFAULT_COMPRESSION, Z_DEFLATED, NET_ZWBITS, 8,
-                         Z_DEFAULT_STRATEGY) != Z_OK) {
-            fputs(_("campus: zlib: out of memory\n"), stderr);
+    if (n->compress_due) {
+        n->compress_due = false;
+        if (read_item(n, &r, &push, err, errlen) < 0)
+            return -1;
+        if (push || r.code != 200) {
+            n->compress_refused = true;
+            seterr(err, errlen, "%s refused COMPRESS DEFLATE: %d %s", n->id, r.code,
+                   r.text ? r.text : "");
+            resp_free(&r);
+            return -1;
+        }
+        z_stream *zi = xcalloc(1, sizeof(*zi));
+        if (inflateInit2(zi, NET_ZWBITS) != Z_OK) {
+            fprintf(stderr, "campus: zlib: out of memory\n");
             abort();
         }
         n->zin = zi;
-        n->zout = zo;
+        /* What was read behind the answer is already deflated. */
+        size_t left = n->in_len - n->in_off;
+        char *raw = left ? xmalloc(left) : NULL;
+        if (raw)
+            memcpy(raw, n->in + n->in_off, left);
+        n->in_off = n->in_len = 0;
+        int rc = raw ? inflate_bytes(n, raw, left) : 0;
+        free(raw);
+        if (rc < 0) {
+            seterr(err, errlen, "connection lost: the compressed stream is corrupt");
+            resp_free(&r);
+            return -1;
+        }
     }
     resp_free(&r);
     return 0;
@@ -449,6 +641,8 @@ static int compress_start(struct net *n, char *err, size_t errlen)
 int net_read(struct net *n, struct resp *r, char *err, size_t errlen)
 {
     resp_free(r);
+    if (read_start(n, err, errlen) < 0)
+        return -1;
     for (;;) {
         bool push;
         int rc = parse_item(n, r, &push, err, errlen);
@@ -482,6 +676,8 @@ int net_read_push(struct net *n, struct resp *r, char *err, size_t errlen)
         n->npushes--;
         return 0;
     }
+    if (read_start(n, err, errlen) < 0)
+        return -1;
     for (;;) {
         bool push;
         int rc = parse_item(n, r, &push, err, errlen);
@@ -504,52 +700,109 @@ bool net_buffered(const struct net *n)
     return n->npushes > 0 || n->in_len > n->in_off || (n->ssl && SSL_pending(n->ssl) > 0);
 }
 
-int net_open(struct net *n, const char *server, bool no_tls, bool no_compress, int timeout_ms,
-             const char *known_path, char *err, size_t errlen)
+/* Sets the socket's read and write timeout. */
+static void set_timeout(int fd, int ms)
+{
+    struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* Drops a connection attempt that failed half-way, keeping the options. */
+static void net_reset(struct net *n)
+{
+    if (n->held_session)
+        SSL_SESSION_free(n->held_session);
+    n->held_session = NULL;
+    if (n->ssl)
+        SSL_free(n->ssl);
+    if (n->ssl_ctx)
+        SSL_CTX_free(n->ssl_ctx);
+    n->ssl = n->ssl_ctx = NULL;
+    if (n->fd >= 0)
+        close(n->fd);
+    n->fd = -1;
+    n->tls = n->tls_resumed = false;
+    n->raw_in = n->raw_out = 0;
+}
+
+/* The TLS port this server's HELLO named, from its first connection: TLS
+ * from the first byte there, with the configured address's pin, saves the
+ * STARTTLS round trip. Returns 0 when it worked; -1 when not (then the
+ * caller goes on with the configured address, and the port is forgotten). */
+static int open_learned(struct net *n, const char *host, const struct net_opts *o)
+{
+    char port[16], err[256];
+    int ms = o->timeout_ms < NET_LEARNED_PORT_MS ? o->timeout_ms : NET_LEARNED_PORT_MS;
+
+    snprintf(port, sizeof(port), "%ld", o->tls_port);
+    n->fd = tcp_connect(host, port, ms, err, sizeof(err));
+    if (n->fd >= 0 && tls_start(n, host, n->id, o->known_path, err, sizeof(err)) == 0) {
+        set_timeout(n->fd, o->timeout_ms);
+        n->learned_port = true;
+        return 0;
+    }
+    net_reset(n);
+    n->learned_failed = true;
+    return -1;
+}
+
+int net_open(struct net *n, const char *server, const struct net_opts *o, char *err,
+             size_t errlen)
 {
     char *host, *port;
     bool tls_direct;
     struct resp r = {0};
+    bool push;
     int rc = -1;
 
     memset(n, 0, sizeof(*n));
     n->fd = -1;
-    n->timeout_ms = timeout_ms;
+    n->timeout_ms = o->timeout_ms;
     if (split_server(server, &host, &port, &tls_direct) < 0) {
         seterr(err, errlen, _("bad server address '%s' (use host:port or tls://host:port)"), server);
         return -1;
     }
-    char *id = xasprintf("%s:%s", host, port);
-    n->fd = tcp_connect(host, port, timeout_ms, err, errlen);
-    if (n->fd < 0)
+    n->id = xasprintf("%s:%s", host, port);
+    n->session_path = o->tls_session_path && !o->no_tls ? xstrdup(o->tls_session_path) : NULL;
+    if (!tls_direct && !o->no_tls && o->tls_port > 0 && open_learned(n, host, o) == 0)
+        tls_direct = true;
+    else if ((n->fd = tcp_connect(host, port, o->timeout_ms, err, errlen)) < 0)
         goto out;
-    if (tls_direct && tls_start(n, host, id, known_path, err, errlen) < 0)
+    else if (tls_direct && tls_start(n, host, n->id, o->known_path, err, errlen) < 0)
         goto out;
-    /* STARTTLS leaves with the connection's first packet instead of a
-     * round trip after the greeting: on a 300 ms link that is 300 ms. */
-    bool starttls = !tls_direct && !no_tls;
-    int sent = starttls ? write_all(n, "STARTTLS\r\n", 10, err, errlen) : 0;
-    if (net_read(n, &r, err, errlen) < 0)
-        goto out;
-    if (r.code != 200) {
-        seterr(err, errlen, "%s: %d %s", id, r.code, r.text);
-        goto out;
-    }
-    if (starttls) {
-        if (sent < 0 || net_read(n, &r, err, errlen) < 0)
+    if (tls_direct) {
+        /* The greeting comes once the handshake is done: it is read in
+         * front of the first answer, not waited for here. */
+        n->greeting_due = true;
+    } else {
+        /* STARTTLS leaves with the connection's first packet instead of a
+         * round trip after the greeting: on a 300 ms link that is 300 ms.
+         * Nothing else may go with it: the server drops what follows it
+         * before the handshake (no plaintext is carried across). */
+        bool starttls = !o->no_tls;
+        int sent = starttls ? write_all(n, "STARTTLS\r\n", 10, 0, err, errlen) : 0;
+        if (read_item(n, &r, &push, err, errlen) < 0)
             goto out;
-        if (r.code == 200 && tls_start(n, host, id, known_path, err, errlen) < 0)
+        if (push || r.code != 200) {
+            seterr(err, errlen, "%s: %d %s", n->id, r.code, r.text);
             goto out;
+        }
+        if (starttls) {
+            if (sent < 0 || read_item(n, &r, &push, err, errlen) < 0)
+                goto out;
+            if (r.code == 200 && tls_start(n, host, n->id, o->known_path, err, errlen) < 0)
+                goto out;
+        }
     }
     /* After TLS: compression goes inside the encryption. */
-    if (!no_compress && compress_start(n, err, errlen) < 0)
-        goto out;
+    if (!o->no_compress)
+        compress_begin(n);
     rc = 0;
 out:
     resp_free(&r);
     free(host);
     free(port);
-    free(id);
     if (rc < 0)
         net_close(n);
     return rc;
@@ -557,6 +810,16 @@ out:
 
 void net_close(struct net *n)
 {
+    if (n->held_session) {
+        SSL_SESSION_free(n->held_session);
+        n->held_session = NULL;
+    }
+    free(n->id);
+    n->id = NULL;
+    free(n->session_path);
+    n->session_path = NULL;
+    n->greeting_due = n->compress_due = false;
+    n->out_clear = 0;
     if (n->ssl) {
         SSL_free(n->ssl);
         n->ssl = NULL;
@@ -655,7 +918,8 @@ int net_flush(struct net *n, char *err, size_t errlen)
 {
     if (n->out.len == 0)
         return 0;
-    int rc = write_all(n, n->out.data, n->out.len, err, errlen);
+    int rc = write_all(n, n->out.data, n->out.len, n->out_clear, err, errlen);
+    n->out_clear = 0;
     sbuf_free(&n->out);
     return rc;
 }

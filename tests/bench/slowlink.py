@@ -5,6 +5,7 @@ clients work over the link).
 
     sudo python3 tests/bench/slowlink.py BUILD [--runs N] [--profiles 2g,3g]
     sudo python3 tests/bench/slowlink.py BUILD --smoke
+    sudo python3 tests/bench/slowlink.py BUILD --profiles 2g --terminal   # campus read only
 
 Three network namespaces it creates and removes: "cl" (the clients), "mid"
 and "srv" (campusd, with its embedded redis-server). cl and srv share one
@@ -21,9 +22,11 @@ Profiles: 2g: 64 kbit/s each way, 300 ms round trip, 1% loss;
 
 Measured, with and without compression (CTP/1 COMPRESS DEFLATE, HTTP gzip):
   campus read, cold (a new $HOME: TLS certificate first seen, nothing saved)
-    and warm (the same $HOME again): time from start to the lesson's text on
-    stdout, and bytes on the client's interface (both directions, TLS,
-    TCP/IP and retransmits included);
+    and warm (the same $HOME again: the TLS port HELLO named, the TLS
+    session resumed), given the text port (STARTTLS when cold) and given
+    tls://HOST:7071: time from start to the lesson's text on stdout, and
+    bytes on the client's interface (both directions, TLS, TCP/IP and
+    retransmits included);
   the web client in Chromium, cold (a new profile) and warm (the same
     profile: the service worker answers): time from navigation to the
     lesson's paragraphs on screen, and bytes on the interface;
@@ -334,7 +337,7 @@ def lesson_text_len(bench, lesson):
     return len(r["out"].encode())
 
 
-def run_profile(build, profile, runs, smoke, rows):
+def run_profile(build, profile, runs, smoke, rows, terminal_only=False):
     tag = "%d" % os.getpid()
     link = Link(profile, tag)
     tmp = tempfile.mkdtemp(prefix="slowlink-")
@@ -367,9 +370,17 @@ def run_profile(build, profile, runs, smoke, rows):
                 env = bench.home()
                 cold = bench.campus_timed(env, *flag, "read", lesson, "--stats")
                 warm = bench.campus_timed(env, *flag, "read", lesson, "--stats")
-                for name, m in (("campus read cold", cold), ("campus read warm", warm)):
+                # The TLS port given (tls://): no STARTTLS even when cold.
+                tenv = dict(bench.home(), CAMPUS_SERVER="tls://%s:7071" % SRV)
+                tcold = bench.campus_timed(tenv, *flag, "read", lesson, "--stats")
+                twarm = bench.campus_timed(tenv, *flag, "read", lesson, "--stats")
+                for name, m in (("campus read cold", cold), ("campus read warm", warm),
+                                ("campus read cold, tls://", tcold),
+                                ("campus read warm, tls://", twarm)):
                     assert m["rc"] == 0 and len(m["out"]) > 100, (name, m)
                     rows.append((profile, label, name, m["first"], m["bytes"], text_len))
+                if terminal_only:
+                    continue
                 sub = bench.campus_timed(dict(learner), *flag, "submit", CASE, answer)
                 assert sub["rc"] == 0 and "attempt" in (sub["out"] + sub["err"]).lower(), sub
                 rows.append((profile, label, "case SUBMIT", sub["end"], sub["bytes"], None))
@@ -433,7 +444,7 @@ def main():
     if smoke:
         profiles = ["3g"]
     for p in profiles:
-        run_profile(os.path.abspath(build), p, runs, smoke, rows)
+        run_profile(os.path.abspath(build), p, runs, smoke, rows, "--terminal" in args)
     print(table(rows, runs))
     if smoke:
         print("smoke: campus read (compressed, STARTTLS), a case SUBMIT and the web client "
