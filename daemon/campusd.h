@@ -75,7 +75,7 @@ struct config {
     long login_fail_window;      /* seconds */
     char *password_hash;         /* algorithm of new hashes: "argon2id" or "scrypt" */
     long argon2_m, argon2_t, argon2_p;   /* Argon2id cost of new hashes: KiB, passes, lanes */
-    long login_queue_wait_ms;    /* longest expected wait for a hashing thread */
+    long login_queue_wait_ms;    /* longest wait for a hashing thread (estimated, then enforced) */
     long scrypt_ln, scrypt_r, scrypt_p;  /* scrypt cost of new password hashes: N = 2^ln */
     char *base_url;              /* public address: the IRIs of exported xAPI statements */
 
