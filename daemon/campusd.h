@@ -136,6 +136,7 @@ struct stats {
     time_t started;
     uint64_t conns_current, conns_total, conns_rejected;
     uint64_t http_requests;
+    uint64_t http_hot, http_hot_gzip;   /* of those, answered on the hot path (http-conn.c); in gzip */
     uint64_t bytes_in, bytes_out;
     uint64_t errors_by_code[6];  /* 400, 401/403, 404, 413, 429, 5xx: see stats_code_index */
     uint64_t errors_total;
@@ -577,6 +578,7 @@ void read_cache_free(void);
 struct read_fast {
     const char *data;
     size_t len, split;
+    bool gzip;                   /* the body is the gzip form */
     void *arg;
 };
 /* Fills out with the answer to READ id format (HTTP, default width) from
