@@ -795,6 +795,10 @@ int session_check_fused(struct req *req, int script, int nkeys, int nargs, const
  * fire and forget: READ never waits for it). */
 struct lesson;
 void progress_viewed(struct req *req, const struct lesson *l);
+/* A passed quiz or case counts as done: adds each lesson of passed (a
+ * passed hash as a JSON object) to done, as PROGRESS counts it, so that
+ * what PROGRESS shows complete CERT takes as complete too. */
+void progress_merge_passed(json_t *done, json_t *passed);
 
 /* ---- attempt-view.c and reviews-new.c ---- */
 
