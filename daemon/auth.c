@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -283,6 +284,7 @@ struct job {
     struct auth_params params;
     int result;
     char out[AUTH_HASH_MAX];
+    double deadline_ms;          /* monotonic: a thread must take it by then, else AUTH_LATE */
     auth_done_cb *cb;
     void *priv;
     struct job *next;
@@ -290,7 +292,9 @@ struct job {
 
 /* Jobs go from todo (under mu) to a thread, then to done (under mu); the
  * event loop learns of done jobs through a byte on the socket pair and runs
- * their callbacks on its own thread. */
+ * their callbacks on its own thread. A job still in todo at its deadline
+ * goes to done as AUTH_LATE instead, taken out by the loop's late timer or
+ * by the thread that finds it too late. */
 static struct {
     bool started, stopping;
     pthread_t threads[AUTH_THREADS_MAX];
@@ -299,11 +303,13 @@ static struct {
     pthread_cond_t cv;
     struct job *todo, *todo_tail, *done, *done_tail;
     int busy;                    /* queued + running + done not yet delivered */
-    int ahead;                   /* under mu: queued + running */
+    int queued;                  /* under mu: jobs in todo */
+    double run_since[AUTH_THREADS_MAX];   /* under mu: when each thread took its job, 0 when idle */
     double job_ms;               /* under mu: moving average of a job's time */
     bool timed;                  /* under mu: job_ms is measured, not AUTH_JOB_MS_GUESS */
     int fds[2];
     struct event *ev;
+    struct event *late_ev;       /* fires at the earliest deadline in todo */
 } pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
 
 static void job_free(struct job *j)
@@ -341,8 +347,24 @@ static double mono_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Appends j to done and wakes the loop; under mu. */
+static void done_push(struct job *j)
+{
+    j->next = NULL;
+    if (pool.done_tail)
+        pool.done_tail->next = j;
+    else
+        pool.done = j;
+    pool.done_tail = j;
+    /* One byte wakes the loop; if the pipe is full a wake-up is pending. */
+    ssize_t n = write(pool.fds[1], "j", 1);
+    (void)n;
+}
+
 static void *worker_main(void *arg)
 {
+    int self = (int)(intptr_t)arg;
+
     /* Below the event loop: a login storm must not take the loop's core.
      * On Linux a nice value is per thread. Failing is harmless. */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), AUTH_THREAD_NICE) < 0)
@@ -357,26 +379,27 @@ static void *worker_main(void *arg)
         pool.todo = j->next;
         if (pool.todo == NULL)
             pool.todo_tail = NULL;
+        pool.queued--;
+        double t0 = mono_ms();
+        if (t0 > j->deadline_ms) {
+            /* Its turn came after the bound: an answer now beats a hash
+             * that would make it later still. */
+            j->result = AUTH_LATE;
+            done_push(j);
+            continue;
+        }
+        pool.run_since[self] = t0;
         pthread_mutex_unlock(&pool.mu);
 
-        double t0 = mono_ms();
         job_run(j);
         double took = mono_ms() - t0;
 
         pthread_mutex_lock(&pool.mu);
-        pool.ahead--;
+        pool.run_since[self] = 0;
         /* The first job timed replaces the guess; later ones move it. */
         pool.job_ms = pool.timed ? pool.job_ms * 0.8 + took * 0.2 : took;
         pool.timed = true;
-        j->next = NULL;
-        if (pool.done_tail)
-            pool.done_tail->next = j;
-        else
-            pool.done = j;
-        pool.done_tail = j;
-        /* One byte wakes the loop; if the pipe is full a wake-up is pending. */
-        ssize_t n = write(pool.fds[1], "j", 1);
-        (void)n;
+        done_push(j);
     }
     pthread_mutex_unlock(&pool.mu);
     return NULL;
@@ -406,6 +429,51 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     deliver_done();
 }
 
+/* Arms the late timer for the earliest deadline in todo, if any; on the
+ * loop thread. */
+static void late_arm(void)
+{
+    pthread_mutex_lock(&pool.mu);
+    double first = 0;
+    for (struct job *j = pool.todo; j; j = j->next)
+        if (first == 0 || j->deadline_ms < first)
+            first = j->deadline_ms;
+    pthread_mutex_unlock(&pool.mu);
+    if (first == 0)
+        return;
+    double in = first - mono_ms() + 1;
+    if (in < 1)
+        in = 1;
+    struct timeval tv = { (time_t)(in / 1000), (suseconds_t)((long)in % 1000) * 1000 };
+    evtimer_add(pool.late_ev, &tv);
+}
+
+/* The earliest deadline has come: every job still queued past its own is
+ * answered AUTH_LATE now, not when a thread gets to it. */
+static void late_cb(evutil_socket_t fd, short what, void *arg)
+{
+    double now = mono_ms();
+
+    pthread_mutex_lock(&pool.mu);
+    struct job **pp = &pool.todo, *last = NULL;
+    while (*pp) {
+        struct job *j = *pp;
+        if (j->deadline_ms < now) {
+            *pp = j->next;
+            pool.queued--;
+            j->result = AUTH_LATE;
+            done_push(j);
+        } else {
+            last = j;
+            pp = &j->next;
+        }
+    }
+    pool.todo_tail = last;
+    pthread_mutex_unlock(&pool.mu);
+    deliver_done();
+    late_arm();
+}
+
 static int pool_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -426,13 +494,15 @@ void auth_pool_start(struct event_base *base)
         fatal("auth: cannot make the wake-up pipe: %s", strerror(errno));
     pool.ev = event_new(base, pool.fds[0], EV_READ | EV_PERSIST, wake_cb, NULL);
     event_add(pool.ev, NULL);
+    pool.late_ev = evtimer_new(base, late_cb, NULL);
     pool.stopping = false;
-    pool.ahead = 0;
+    pool.queued = 0;
+    memset(pool.run_since, 0, sizeof(pool.run_since));
     if (pool.job_ms <= 0)
         pool.job_ms = AUTH_JOB_MS_GUESS;
     pool.nthreads = pool_threads();
     for (int i = 0; i < pool.nthreads; i++)
-        if (pthread_create(&pool.threads[i], NULL, worker_main, NULL) != 0)
+        if (pthread_create(&pool.threads[i], NULL, worker_main, (void *)(intptr_t)i) != 0)
             fatal("auth: cannot start a hashing thread");
     pool.started = true;
 }
@@ -443,8 +513,11 @@ static int submit(enum job_kind kind, const char *pw, size_t len, const char *st
     if (!pool.started)
         auth_pool_start(server.base);
     /* Queued rather than refused, as long as the answer can come within the
-     * bound; past it a 503 at once is better than a wait nobody sees end. */
-    long bound = cfg.login_queue_wait_ms > 0 ? cfg.login_queue_wait_ms : 10000;
+     * bound; past it a 503 at once is better than a wait nobody sees end.
+     * The estimate can still be wrong (hashes slow down when the machine
+     * does), so the bound is also the job's deadline: a job no thread has
+     * taken by then is answered AUTH_LATE, never hashed late. */
+    long bound = cfg.login_queue_wait_ms > 0 ? cfg.login_queue_wait_ms : AUTH_WAIT_MS_MAX;
     if (pool.busy >= AUTH_QUEUE_HARD_MAX || auth_pool_wait_estimate_ms() > bound)
         return -1;
     struct job *j = xcalloc(1, sizeof(*j));
@@ -458,6 +531,7 @@ static int submit(enum job_kind kind, const char *pw, size_t len, const char *st
     j->params = auth_params_current();
     j->cb = cb;
     j->priv = priv;
+    j->deadline_ms = mono_ms() + (double)bound;
     pthread_mutex_lock(&pool.mu);
     if (pool.todo_tail)
         pool.todo_tail->next = j;
@@ -465,9 +539,11 @@ static int submit(enum job_kind kind, const char *pw, size_t len, const char *st
         pool.todo = j;
     pool.todo_tail = j;
     pool.busy++;
-    pool.ahead++;
+    pool.queued++;
     pthread_cond_signal(&pool.cv);
     pthread_mutex_unlock(&pool.mu);
+    if (!evtimer_pending(pool.late_ev, NULL))
+        late_arm();
     return 0;
 }
 
@@ -491,14 +567,36 @@ long auth_pool_wait_estimate_ms(void)
 {
     if (!pool.started)
         return 0;
+    double now = mono_ms(), left[AUTH_THREADS_MAX];
+    int n = pool.nthreads > 0 ? pool.nthreads : 1;
+
     pthread_mutex_lock(&pool.mu);
-    int ahead = pool.ahead, n = pool.nthreads > 0 ? pool.nthreads : 1;
+    int queued = pool.queued;
+    /* What a job takes now: the recent average, or longer when a job still
+     * running has already taken longer (hashes slow down with the machine
+     * well before a finished one says so). */
     double ms = pool.job_ms;
+    for (int i = 0; i < n; i++)
+        if (pool.run_since[i] > 0 && now - pool.run_since[i] > ms)
+            ms = now - pool.run_since[i];
+    for (int i = 0; i < n; i++)
+        left[i] = pool.run_since[i] > 0 ? ms - (now - pool.run_since[i]) : 0;
     pthread_mutex_unlock(&pool.mu);
-    /* The wait for a thread, not the job's own run: with a thread free it
-     * is 0, so a lone login is never refused however slow a hash is now.
-     * The jobs ahead share the threads. */
-    return (long)((double)(ahead / n) * ms);
+
+    /* The wait for a thread, not the job's own run: with a thread free and
+     * nothing queued it is 0, so a lone login is never refused however slow
+     * a hash is now. The queued jobs take the threads in turn, each as its
+     * current job ends: the k-th job from now (the new one is k = queued)
+     * starts when thread k mod n has finished what it runs and k / n whole
+     * jobs after it (the threads sorted by what they have left). */
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && left[k] < left[k - 1]; k--) {
+            double t = left[k];
+            left[k] = left[k - 1];
+            left[k - 1] = t;
+        }
+    double wait = left[queued % n] + (double)(queued / n) * ms;
+    return wait > 0 ? (long)wait : 0;
 }
 
 void auth_pool_stop(void)
@@ -514,15 +612,18 @@ void auth_pool_stop(void)
     deliver_done();
     struct job *j = pool.todo;
     pool.todo = pool.todo_tail = NULL;
+    pool.queued = 0;
     while (j) {
         struct job *next = j->next;
         pool.busy--;
-        j->cb(-2, NULL, j->priv);
+        j->cb(AUTH_STOPPED, NULL, j->priv);
         job_free(j);
         j = next;
     }
     event_free(pool.ev);
     pool.ev = NULL;
+    event_free(pool.late_ev);
+    pool.late_ev = NULL;
     close(pool.fds[0]);
     close(pool.fds[1]);
     pool.started = false;

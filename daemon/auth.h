@@ -41,7 +41,9 @@ struct event_base;
 #define AUTH_ARGON2_P_MAX 16
 
 /* Bounds on login_queue_wait_ms, the longest a login may wait for a hashing
- * thread (estimated when it is queued; past it the answer is 503 at once). */
+ * thread (estimated when it is queued; past it the answer is 503 at once;
+ * and a queued job no thread has taken within it is answered AUTH_LATE).
+ * Without a loaded config (unit tests) the pool takes AUTH_WAIT_MS_MAX. */
 #define AUTH_WAIT_MS_MIN 100
 #define AUTH_WAIT_MS_MAX 120000
 
@@ -108,10 +110,18 @@ bool auth_hash_equal(const char *a, const char *b);
 
 /* ---- the worker pool: hashing off the event loop ---- */
 
+/* A job's result when the pool was stopped before it ran. */
+#define AUTH_STOPPED (-2)
+/* A job's result when no thread took it within login_queue_wait_ms of its
+ * submission: it was never run, and the caller answers 503 as for a full
+ * queue. */
+#define AUTH_LATE (-3)
+
 /* result: for a hash job 0 and the stored string in hash, or -1; for a
- * verify job 1 (match), 0 (mismatch) or -1 (malformed stored string). -2
- * means the pool was stopped before the job ran. Called on the event loop
- * thread, once per submitted job; hash is valid during the call only. */
+ * verify job 1 (match), 0 (mismatch) or -1 (malformed stored string).
+ * AUTH_STOPPED (-2) means the pool was stopped before the job ran, AUTH_LATE
+ * (-3) that its wait passed the bound. Called on the event loop thread, once
+ * per submitted job; hash is valid during the call only. */
 typedef void auth_done_cb(int result, const char *hash, void *priv);
 
 /* Starts the worker threads (one per core, at AUTH_THREAD_NICE) and the
@@ -121,9 +131,10 @@ void auth_pool_start(struct event_base *base);
 
 /* Queues a hash of the password with the current parameters. The password
  * is copied (and wiped after use). Returns 0, or -1 when the job would wait
- * longer than login_queue_wait_ms for a thread (estimated from the jobs ahead
- * of it and the time recent jobs took), or AUTH_QUEUE_HARD_MAX jobs are
- * queued (cb is not called then). */
+ * longer than login_queue_wait_ms for a thread (auth_pool_wait_estimate_ms),
+ * or AUTH_QUEUE_HARD_MAX jobs are queued (cb is not called then). A job
+ * queued but not taken by a thread within login_queue_wait_ms is answered
+ * AUTH_LATE at that moment, without being run. */
 int auth_submit_hash(const char *pw, size_t len, auth_done_cb *cb, void *priv);
 
 /* Queues a verify against stored; stored NULL runs the same work against a
@@ -136,7 +147,9 @@ int auth_submit_verify(const char *pw, size_t len, const char *stored, auth_done
 int auth_pool_busy(void);
 
 /* The wait in ms a job queued now is expected to have for a thread (0 when
- * one is free). */
+ * one is free): the jobs queued ahead of it take the threads in turn as
+ * each thread's current job ends, every job taking the larger of the recent
+ * average and the longest a running job has taken so far. */
 long auth_pool_wait_estimate_ms(void);
 
 /* Stops the threads after the job each is running; every job not run is

@@ -77,7 +77,7 @@ struct config {
     long login_fail_window;      /* seconds */
     char *password_hash;         /* algorithm of new hashes: "argon2id" or "scrypt" */
     long argon2_m, argon2_t, argon2_p;   /* Argon2id cost of new hashes: KiB, passes, lanes */
-    long login_queue_wait_ms;    /* longest expected wait for a hashing thread */
+    long login_queue_wait_ms;    /* longest wait for a hashing thread (estimated, then enforced) */
     long scrypt_ln, scrypt_r, scrypt_p;  /* scrypt cost of new password hashes: N = 2^ln */
     char *base_url;              /* public address: the IRIs of exported xAPI statements */
 
@@ -138,6 +138,7 @@ struct stats {
     time_t started;
     uint64_t conns_current, conns_total, conns_rejected;
     uint64_t http_requests;
+    uint64_t http_hot, http_hot_gzip;   /* of those, answered on the hot path (http-conn.c); in gzip */
     uint64_t bytes_in, bytes_out;
     uint64_t errors_by_code[6];  /* 400, 401/403, 404, 413, 429, 5xx: see stats_code_index */
     uint64_t errors_total;
@@ -351,6 +352,11 @@ struct cmd {
      * (instead of the 403), e.g. to answer as if the thing named did not
      * exist for them. */
     void (*deny)(struct req *, const struct cmd *sub);
+    /* Optional, for a verb any live session may run: a CTP/1 request's
+     * session check and the verb's script in one round trip
+     * (session_check_fused). Returns true when it sent them; false sends
+     * the request the ordinary way (check, then dispatch). */
+    bool (*fused)(struct req *);
 };
 
 /* Each cmd-<group>.c file exports one table ending in an entry with a NULL
@@ -379,6 +385,10 @@ bool cmd_acts_as_user(const struct cmd *c);
 /* Checks arity, arguments, session, role and store state, then calls the
  * handler. */
 void cmd_dispatch(struct req *req);
+/* True when cmd_dispatch's checks other than the session's and the role's
+ * pass for req (arity, NUL bytes, store up and writable as its flags
+ * ask): what a .fused hook must know before it runs the verb's script. */
+bool cmd_would_pass(struct req *req);
 
 
 /* ---- conn.c: one CTP/1 connection ---- */
@@ -583,6 +593,7 @@ void read_cache_free(void);
 struct read_fast {
     const char *data;
     size_t len, split;
+    bool gzip;                   /* the body is the gzip form */
     void *arg;
 };
 /* Fills out with the answer to READ id format (HTTP, default width) from
@@ -786,8 +797,19 @@ bool account_http_token(struct evhttp_request *r, char *out, size_t n);
 void account_resolve(struct req *req, const char *token, void (*then)(struct req *));
 /* Checks a CTP/1 request's session against Redis (one round trip), gives
  * it the account's current role, or ends the connection's login when the
- * session is gone, then calls cmd_dispatch. */
+ * session is gone, then calls cmd_dispatch. A verb with a .fused hook may
+ * take it instead (session_check_fused). */
 void session_check(struct req *req);
+/* The session check and the verb's script in one call: script (an enum
+ * script_id) takes SESSION_TOUCH's two keys and six arguments first, then
+ * the nkeys keys and nargs arguments of argv (keys first), and answers
+ * {touch} or {touch, the verb's answer}. The session's state is applied
+ * to req and its connection as session_check does; then, with the verb's
+ * answer, then(answer, NULL, req) runs (the verb counted in the stats),
+ * else cmd_dispatch(req) answers as after session_check. Returns -1 when
+ * nothing was sent: go the ordinary way. */
+int session_check_fused(struct req *req, int script, int nkeys, int nargs, const char *const *argv,
+                        store_cb *then);
 
 /* ---- cmd-progress.c: DONE, NEXT, PROGRESS, EXPORT xapi ---- */
 

@@ -292,8 +292,13 @@ static void login_verified(int result, const char *hash, void *priv)
     struct op *op = priv;
     char k[KEY_MAX], win[24];
 
-    if (result == -2) {
+    if (result == AUTH_STOPPED) {
         op_finish(op, 503, "server shutting down");
+        return;
+    }
+    if (result == AUTH_LATE) {
+        /* No thread took it within the bound: as if the queue were full. */
+        op_finish(op, 503, "too many logins at once; retry in a moment");
         return;
     }
     if (result != 1) {
@@ -461,8 +466,10 @@ static void passwd_hashed(int result, const char *hash, void *priv)
     char k1[KEY_MAX], k2[KEY_MAX], now[24], max[24];
 
     if (result != 0 || hash == NULL) {
-        op_finish(op, result == -2 ? 503 : 500, "%s",
-                  result == -2 ? "server shutting down" : "cannot hash the password");
+        op_finish(op, result == AUTH_STOPPED || result == AUTH_LATE ? 503 : 500, "%s",
+                  result == AUTH_STOPPED ? "server shutting down"
+                  : result == AUTH_LATE  ? "too many logins at once; retry in a moment"
+                                         : "cannot hash the password");
         return;
     }
     snprintf(op->newhash, sizeof(op->newhash), "%s", hash);
@@ -553,8 +560,10 @@ static void register_hashed(int result, const char *hash, void *priv)
     char k1[KEY_MAX], k2[KEY_MAX], created[24], maxlen[16];
 
     if (result != 0 || hash == NULL) {
-        op_finish(op, result == -2 ? 503 : 500, "%s",
-                  result == -2 ? "server shutting down" : "cannot hash the password");
+        op_finish(op, result == AUTH_STOPPED || result == AUTH_LATE ? 503 : 500, "%s",
+                  result == AUTH_STOPPED ? "server shutting down"
+                  : result == AUTH_LATE  ? "too many logins at once; retry in a moment"
+                                         : "cannot hash the password");
         return;
     }
     if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||

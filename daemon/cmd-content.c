@@ -473,6 +473,7 @@ bool read_fast_answer(const char *id, const char *format, const char *accept_lan
     out->data = gz ? e->http_gz : e->http;
     out->len = gz ? e->http_gz_len : e->http_len;
     out->split = gz ? e->http_gz_split : e->http_split;
+    out->gzip = gz;
     out->arg = e;
     return true;
 }

@@ -96,51 +96,100 @@ static void done_cb(redisReply *reply, const char *err, void *priv)
     store_confirm(done_confirmed, req);
 }
 
-static void cmd_done(struct req *req)
+/* A DONE's keys and arguments, as SCRIPT_DONE takes them: argv holds
+ * nkeys keys, then nargs arguments. */
+struct done_call {
+    char k1[KEY_MAX], k2[KEY_MAX], k3[KEY_MAX], now[24], maxlen[16], window[24];
+    const char *argv[7];
+    int nkeys, nargs;
+};
+
+/* Checks DONE's arguments and fills d. Returns 0, or -1 after answering
+ * the mistake (answer true) or without a word (false: the caller goes the
+ * ordinary way, which answers it). */
+static int done_prepare(struct req *req, struct done_call *d, bool answer)
 {
     struct catalog *cat = courses_current();
     const struct lesson *l;
-    char k1[KEY_MAX], k2[KEY_MAX], k3[KEY_MAX], now[24], maxlen[16], window[24];
 
     /* A malformed id is the client's mistake (400); a well-formed one that
      * names no lesson, a 404. */
     if (!arg_lesson_id_valid(req->args.argv[1], req->args.argl[1])) {
-        req_reply(req, 400, "bad lesson id (use course/lesson, a-z, 0-9 and - on each side of /)");
-        return;
+        if (answer)
+            req_reply(req, 400, "bad lesson id (use course/lesson, a-z, 0-9 and - on each side of /)");
+        return -1;
     }
     l = cat ? catalog_lesson(cat, req->args.argv[1]) : NULL;
     if (l == NULL) {
-        req_reply(req, 404, "no lesson '%.100s'", req->args.argv[1]);
-        return;
+        if (answer)
+            req_reply(req, 404, "no lesson '%.100s'", req->args.argv[1]);
+        return -1;
     }
     /* A mark made offline carries the time it was made (ms); the future is
      * refused, beyond a minute of clock skew. */
     long long at = now_wall_ms();
     const char *key = req->args.argc == 4 ? req->args.argv[3] : NULL;
     if (key && !arg_key_valid(key, req->args.argl[3])) {
-        req_reply(req, 400, "a key is 1 to %d of A-Z a-z 0-9 . _ : -", ARG_KEY_MAX);
-        return;
+        if (answer)
+            req_reply(req, 400, "a key is 1 to %d of A-Z a-z 0-9 . _ : -", ARG_KEY_MAX);
+        return -1;
     }
     if (req->args.argc >= 3) {
         long long t;
         if (arg_parse_ll(req->args.argv[2], req->args.argl[2], 1, at + 60000, &t) < 0) {
-            req_reply(req, 400, "at-ms must be a whole number of milliseconds since 1970,"
-                      " not in the future");
-            return;
+            if (answer)
+                req_reply(req, 400, "at-ms must be a whole number of milliseconds since 1970,"
+                          " not in the future");
+            return -1;
         }
         at = t;
     }
-    snprintf(now, sizeof(now), "%lld", at);
-    snprintf(maxlen, sizeof(maxlen), "%d", KEYS_EVENTS_MAX);
-    snprintf(window, sizeof(window), "%lld", (long long)cfg.submit_window * 1000);
-    const char *argv[] = { k1, k2, k3, l->full_id, now, maxlen, window };
-    const char *argv_nokey[] = { k1, k2, l->full_id, now, maxlen };
-    if (key_fmt(k1, sizeof(k1), KEY_DONE, req->user) < 0 ||
-        key_fmt(k2, sizeof(k2), KEY_EVENTS, req->user) < 0 ||
-        (key && key_fmt(k3, sizeof(k3), KEY_DONE_KEY, req->user, key) < 0) ||
-        (key ? script_call(SCRIPT_DONE, done_cb, req, 3, 7, argv)
-             : script_call(SCRIPT_DONE, done_cb, req, 2, 5, argv_nokey)) < 0)
+    if (key_fmt(d->k1, sizeof(d->k1), KEY_DONE, req->user) < 0 ||
+        key_fmt(d->k2, sizeof(d->k2), KEY_EVENTS, req->user) < 0 ||
+        (key && key_fmt(d->k3, sizeof(d->k3), KEY_DONE_KEY, req->user, key) < 0)) {
+        if (answer)
+            req_store_unavailable(req);
+        return -1;
+    }
+    snprintf(d->now, sizeof(d->now), "%lld", at);
+    snprintf(d->maxlen, sizeof(d->maxlen), "%d", KEYS_EVENTS_MAX);
+    snprintf(d->window, sizeof(d->window), "%lld", (long long)cfg.submit_window * 1000);
+    int n = 0;
+    d->argv[n++] = d->k1;
+    d->argv[n++] = d->k2;
+    if (key)
+        d->argv[n++] = d->k3;
+    d->nkeys = n;
+    d->argv[n++] = l->full_id;
+    d->argv[n++] = d->now;
+    d->argv[n++] = d->maxlen;
+    if (key)
+        d->argv[n++] = d->window;
+    d->nargs = n - d->nkeys;
+    return 0;
+}
+
+static void cmd_done(struct req *req)
+{
+    struct done_call d;
+
+    if (done_prepare(req, &d, true) < 0)
+        return;
+    if (script_call(SCRIPT_DONE, done_cb, req, d.nkeys, d.nkeys + d.nargs, d.argv) < 0)
         req_store_unavailable(req);
+}
+
+/* A logged-in CTP/1 connection's DONE: its session check and the mark go
+ * in one script (SCRIPT_DONE_CHECKED), one round trip instead of two, when
+ * nothing but the session could refuse it; the mark is made only for a
+ * live session, and the answers are those of the two round trips. */
+static bool done_fused(struct req *req)
+{
+    struct done_call d;
+
+    if (req->origin != REQ_CTP || !cmd_would_pass(req) || done_prepare(req, &d, false) < 0)
+        return false;
+    return session_check_fused(req, SCRIPT_DONE_CHECKED, d.nkeys, d.nargs, d.argv, done_cb) == 0;
 }
 
 /* ---- reading a learner's state: done and viewed (NEXT), done and passed
@@ -729,7 +778,8 @@ static const struct cmd export_subs[] = {
 };
 
 const struct cmd cmd_group_progress[] = {
-    { .name = "DONE", .run = cmd_done, .min_args = 1, .max_args = 3, .role = ROLE_LEARNER,
+    { .name = "DONE", .run = cmd_done, .fused = done_fused, .min_args = 1, .max_args = 3,
+      .role = ROLE_LEARNER,
       .flags = CMD_STORE | CMD_WRITE, .usage = "DONE course/lesson [at-ms [key]]",
       .help = "Marks a lesson complete (again is fine). Answers once Redis has it. A mark made"
               " offline may give the time it was made, in ms since 1970, and a key: the same key"

@@ -178,6 +178,29 @@ static void dispatch_sub(struct req *req, const struct cmd *c)
     s->run(req);
 }
 
+bool cmd_would_pass(struct req *req)
+{
+    const struct proto_req *a = &req->args;
+    const struct cmd *c = req->cmd;
+
+    if (c == NULL || c->subs || (c->flags & CMD_LANG) || req->lang_bad)
+        return false;
+    int nargs = a->argc - 1;
+    if (nargs < c->min_args || (c->max_args >= 0 && nargs > c->max_args))
+        return false;
+    if ((c->flags & CMD_CTP) && req->origin != REQ_CTP)
+        return false;
+    if (!(c->flags & CMD_BINARY))
+        for (int i = 1; i < a->argc; i++)
+            if (memchr(a->argv[i], '\0', a->argl[i]))
+                return false;
+    if ((c->flags & CMD_STORE) && store_state() != STORE_UP)
+        return false;
+    if ((c->flags & CMD_WRITE) && !store_writable())
+        return false;
+    return true;
+}
+
 void cmd_dispatch(struct req *req)
 {
     const struct proto_req *a = &req->args;

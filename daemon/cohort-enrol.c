@@ -111,8 +111,10 @@ static void enrol_hashed(int result, const char *hash, void *priv)
     struct cop *op = priv;
 
     if (result != 0 || hash == NULL) {
-        cop_answer(op, result == -2 ? 503 : 500, "%s",
-                   result == -2 ? "server shutting down" : "cannot hash a password");
+        cop_answer(op, result == AUTH_STOPPED || result == AUTH_LATE ? 503 : 500, "%s",
+                   result == AUTH_STOPPED ? "server shutting down"
+                   : result == AUTH_LATE  ? "too many logins at once; retry in a moment"
+                                          : "cannot hash a password");
         return;
     }
     json_array_append_new(op->hashes, json_string(hash));

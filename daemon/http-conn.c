@@ -515,6 +515,9 @@ static bool hconn_fast_answer(struct hconn *hc)
         read_fast_release(rf.data, rf.len, rf.arg);
     }
     stats.http_requests++;
+    stats.http_hot++;
+    if (rf.gzip)
+        stats.http_hot_gzip++;
     const struct cmd *read = cmd_lookup("READ", 4);
     if (read)
         stats_command(cmd_index(read));

@@ -67,6 +67,8 @@ static void metrics_add(struct metrics_sum *m, const struct stats_slot *w)
     m->s.conns_total += w->s.conns_total;
     m->s.conns_rejected += w->s.conns_rejected;
     m->s.http_requests += w->s.http_requests;
+    m->s.http_hot += w->s.http_hot;
+    m->s.http_hot_gzip += w->s.http_hot_gzip;
     m->s.bytes_in += w->s.bytes_in;
     m->s.bytes_out += w->s.bytes_out;
     m->s.errors_total += w->s.errors_total;
@@ -137,6 +139,13 @@ static void handle_metrics(struct evhttp_request *r)
     for (size_t i = 0; i < cmd_count && i < STATS_COMMANDS_MAX; i++)
         evbuffer_add_printf(b, "campus_commands_total{verb=\"%s\"} %llu\n", cmd_all[i]->name,
                             (unsigned long long)m->by_command[i]);
+    evbuffer_add_printf(b,
+        "# HELP campus_http_hot_path_total Lesson answers sent from a pre-built answer, by encoding.\n"
+        "# TYPE campus_http_hot_path_total counter\n"
+        "campus_http_hot_path_total{encoding=\"identity\"} %llu\n"
+        "campus_http_hot_path_total{encoding=\"gzip\"} %llu\n",
+        (unsigned long long)(m->s.http_hot - m->s.http_hot_gzip),
+        (unsigned long long)m->s.http_hot_gzip);
     evbuffer_add_printf(b, "# HELP campus_errors_total Error answers by code.\n"
                            "# TYPE campus_errors_total counter\n");
     for (int i = 0; i < 6; i++)

@@ -25,6 +25,60 @@
     " ',\"counts\":' .. cj .. ',\"closed\":' .. (closed and 'true' or 'false') .. '}'\n" \
     "end\n"
 
+/* Sources used twice: alone, and as parts of SCRIPT_DONE_CHECKED. */
+#define SESSION_TOUCH_LUA \
+        "local known = tonumber(ARGV[6]) > 0\n" \
+        "local a = redis.call('HMGET', KEYS[2], 'role', 'disabled', 'sessions_revoked', 'lang')\n" \
+        "if not a[1] then return known and 'account removed' or 0 end\n" \
+        "if a[2] == '1' then return known and 'account disabled' or 0 end\n" \
+        "local v = redis.call('HGET', KEYS[1], ARGV[1])\n" \
+        "if not v then\n" \
+        "  if known and a[3] and tonumber(a[3]) >= tonumber(ARGV[6]) then\n" \
+        "    return 'password changed'\n" \
+        "  end\n" \
+        "  return known and 'logged out or expired' or 0\n" \
+        "end\n" \
+        "local c, l, h = string.match(v, '^(%d+) (%d+) (%x+)$')\n" \
+        "local now = tonumber(ARGV[2])\n" \
+        "if not c or now - tonumber(l) > tonumber(ARGV[3])" \
+        " or now - tonumber(c) > tonumber(ARGV[4]) then\n" \
+        "  redis.call('HDEL', KEYS[1], ARGV[1])\n" \
+        "  return known and 'expired' or 0\n" \
+        "end\n" \
+        "if now - tonumber(l) >= tonumber(ARGV[5]) then\n" \
+        "  redis.call('HSET', KEYS[1], ARGV[1], c .. ' ' .. ARGV[2] .. ' ' .. h)\n" \
+        "end\n" \
+        "return {a[1], h, c, a[4] or ''}\n"
+
+/* DONE. With a key (KEYS[3]) a replay answers what the first DONE
+ * answered, so a client that lost the reply sees "done" both times.
+ * Already done: the mark is written again as it is, so that it goes to
+ * the replicas once more on this link and a WAIT after this call covers
+ * it, even when the first DONE came by another link (another worker or
+ * machine) and was left unconfirmed. The same for a retried SUBMIT. */
+#define DONE_LUA \
+        "if KEYS[3] then\n" \
+        "  local v = redis.call('GET', KEYS[3])\n" \
+        "  if v then\n" \
+        "    local l, r = string.match(v, '^(%S+) (%d)$')\n" \
+        "    if l ~= ARGV[1] then return -1 end\n" \
+        "    local t = redis.call('HGET', KEYS[1], ARGV[1])\n" \
+        "    if t then redis.call('HSET', KEYS[1], ARGV[1], t) end\n" \
+        "    return tonumber(r)\n" \
+        "  end\n" \
+        "end\n" \
+        "local r = 0\n" \
+        "local t = redis.call('HGET', KEYS[1], ARGV[1])\n" \
+        "if t then\n" \
+        "  redis.call('HSET', KEYS[1], ARGV[1], t)\n" \
+        "else\n" \
+        "  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n" \
+        "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 't', 'completed', 'o', ARGV[1])\n" \
+        "  r = 1\n" \
+        "end\n" \
+        "if KEYS[3] then redis.call('SET', KEYS[3], ARGV[1] .. ' ' .. r, 'PX', ARGV[4]) end\n" \
+        "return r\n"
+
 static const char *const sources[SCRIPT_COUNT] = {
     [SCRIPT_REGISTER] =
         "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
@@ -79,29 +133,7 @@ static const char *const sources[SCRIPT_COUNT] = {
     /* Why a session ended is told only to a caller that shows when it
      * began (ARGV[6] > 0): a CTP/1 connection that had it. Anyone else,
      * holding only a token, learns nothing of the account. */
-    [SCRIPT_SESSION_TOUCH] =
-        "local known = tonumber(ARGV[6]) > 0\n"
-        "local a = redis.call('HMGET', KEYS[2], 'role', 'disabled', 'sessions_revoked', 'lang')\n"
-        "if not a[1] then return known and 'account removed' or 0 end\n"
-        "if a[2] == '1' then return known and 'account disabled' or 0 end\n"
-        "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
-        "if not v then\n"
-        "  if known and a[3] and tonumber(a[3]) >= tonumber(ARGV[6]) then\n"
-        "    return 'password changed'\n"
-        "  end\n"
-        "  return known and 'logged out or expired' or 0\n"
-        "end\n"
-        "local c, l, h = string.match(v, '^(%d+) (%d+) (%x+)$')\n"
-        "local now = tonumber(ARGV[2])\n"
-        "if not c or now - tonumber(l) > tonumber(ARGV[3])"
-        " or now - tonumber(c) > tonumber(ARGV[4]) then\n"
-        "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
-        "  return known and 'expired' or 0\n"
-        "end\n"
-        "if now - tonumber(l) >= tonumber(ARGV[5]) then\n"
-        "  redis.call('HSET', KEYS[1], ARGV[1], c .. ' ' .. ARGV[2] .. ' ' .. h)\n"
-        "end\n"
-        "return {a[1], h, c, a[4] or ''}\n",
+    [SCRIPT_SESSION_TOUCH] = SESSION_TOUCH_LUA,
 
     [SCRIPT_PASSWORD_SET] =
         "local cur = redis.call('HGET', KEYS[1], 'hash')\n"
@@ -124,34 +156,21 @@ static const char *const sources[SCRIPT_COUNT] = {
         "if ARGV[3] == '1' then redis.call('DEL', KEYS[2]) end\n"
         "return 1\n",
 
-    /* DONE. With a key (KEYS[3]) a replay answers what the first DONE
-     * answered, so a client that lost the reply sees "done" both times.
-     * Already done: the mark is written again as it is, so that it goes to
-     * the replicas once more on this link and a WAIT after this call covers
-     * it, even when the first DONE came by another link (another worker or
-     * machine) and was left unconfirmed. The same for a retried SUBMIT. */
-    [SCRIPT_DONE] =
-        "if KEYS[3] then\n"
-        "  local v = redis.call('GET', KEYS[3])\n"
-        "  if v then\n"
-        "    local l, r = string.match(v, '^(%S+) (%d)$')\n"
-        "    if l ~= ARGV[1] then return -1 end\n"
-        "    local t = redis.call('HGET', KEYS[1], ARGV[1])\n"
-        "    if t then redis.call('HSET', KEYS[1], ARGV[1], t) end\n"
-        "    return tonumber(r)\n"
-        "  end\n"
-        "end\n"
-        "local r = 0\n"
-        "local t = redis.call('HGET', KEYS[1], ARGV[1])\n"
-        "if t then\n"
-        "  redis.call('HSET', KEYS[1], ARGV[1], t)\n"
-        "else\n"
-        "  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
-        "  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 't', 'completed', 'o', ARGV[1])\n"
-        "  r = 1\n"
-        "end\n"
-        "if KEYS[3] then redis.call('SET', KEYS[3], ARGV[1] .. ' ' .. r, 'PX', ARGV[4]) end\n"
-        "return r\n",
+    [SCRIPT_DONE] = DONE_LUA,   /* see DONE_LUA */
+
+    /* A CTP/1 DONE of a logged-in connection: the session check and the
+     * mark in one round trip (cmd-progress.c). Each part is its script as
+     * a function of its own keys and arguments; the mark is made only for
+     * a live session of a known role (every role may DONE), as the check
+     * would have let it through. Answers {touch} when it was not made,
+     * {touch, done} when it was. */
+    [SCRIPT_DONE_CHECKED] =
+        "local function touch(KEYS, ARGV)\n" SESSION_TOUCH_LUA "end\n"
+        "local function done(KEYS, ARGV)\n" DONE_LUA "end\n"
+        "local s = touch({KEYS[1], KEYS[2]}, {ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]})\n"
+        "local roles = {learner = true, trainer = true, admin = true}\n"
+        "if type(s) ~= 'table' or s[2] ~= ARGV[1] or not roles[s[1]] then return {s} end\n"
+        "return {s, done({KEYS[3], KEYS[4], KEYS[5]}, {ARGV[7], ARGV[8], ARGV[9], ARGV[10]})}\n",
 
     [SCRIPT_VIEWED] =
         "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
@@ -510,6 +529,7 @@ static const struct script_shape {
     [SCRIPT_PASSWORD_SET]    = { 2, 2, 3, 6 },   /* tokhash now max_ms: optional */
     [SCRIPT_USER_SET]        = { 2, 2, 3, 3 },
     [SCRIPT_DONE]            = { 2, 3, 3, 4 },   /* donekey and window_ms: a keyed DONE */
+    [SCRIPT_DONE_CHECKED]    = { 4, 5, 9, 10 },  /* the same, after SESSION_TOUCH's */
     [SCRIPT_VIEWED]          = { 2, 2, 4, 4 },
     [SCRIPT_ATTEMPT]         = { 5, 5, 9, ARGS_ANY },   /* task... */
     [SCRIPT_ATTEMPT_UPDATE]  = { 4, 4, 9, 9 },

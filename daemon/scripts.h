@@ -17,6 +17,8 @@ enum script_id {
     SCRIPT_USER_SET,      /* K: account sessions; A: field value revoke -> 1 | 0 no account */
     SCRIPT_DONE,          /* K: done events [donekey]; A: lesson now maxlen [window_ms] -> 1 new | 0 already
                            * | the first answer again for a known key | -1 key used for another lesson */
+    SCRIPT_DONE_CHECKED,  /* K: sessions account done events [donekey]; A: SESSION_TOUCH's six, then DONE's
+                           * lesson now maxlen [window_ms] -> {touch} not done | {touch, done} */
     SCRIPT_VIEWED,        /* K: viewed events; A: lesson now gap_ms maxlen -> 1 event | 0 */
     SCRIPT_ATTEMPT,       /* K: attempts passed events submit pending; A: max record-after-n exid now passed
                            * score01 maxlen window_ms docsha task... -> {n, 2} new | {n, 1|0, record} retry | {0} full */

@@ -26,6 +26,7 @@ typedef void resolve_cb(struct resolve *rs, enum req_session state, enum role ro
 
 struct resolve {
     struct req *req;
+    store_cb *fused;             /* session_check_fused: the verb's continuation */
     char name[AUTH_NAME_MAX + 1];
     char hash[AUTH_TOKEN_HASH_MAX];
     long long created;           /* the session's start as reported, 0 if not */
@@ -37,9 +38,9 @@ struct resolve {
 /* SCRIPT_SESSION_TOUCH answers {role, hash, created, lang} for a live session, a
  * string saying why it ended (only to a caller that showed when the session
  * began, that is, one that had it), or 0. */
-static void resolve_touch_cb(redisReply *reply, const char *err, void *priv)
+static void touch_parse(redisReply *reply, struct resolve *rs, enum req_session *state_out,
+                        enum role *role_out, const char **why_out)
 {
-    struct resolve *rs = priv;
     enum req_session state = REQ_SESSION_ENDED;
     enum role role = ROLE_ANON;
     const char *why = "";
@@ -63,6 +64,19 @@ static void resolve_touch_cb(redisReply *reply, const char *err, void *priv)
     } else if (reply->type == REDIS_REPLY_STRING) {
         why = reply->str;
     }
+    *state_out = state;
+    *role_out = role;
+    *why_out = why;
+}
+
+static void resolve_touch_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct resolve *rs = priv;
+    enum req_session state;
+    enum role role;
+    const char *why;
+
+    touch_parse(reply, rs, &state, &role, &why);
     rs->cb(rs, state, role, why);
     free(rs);
 }
@@ -71,31 +85,42 @@ static void resolve_touch_cb(redisReply *reply, const char *err, void *priv)
  * caller's session began (0 when the caller only has a token). cb gets the
  * answer on the loop thread (rs is freed after it). Returns -1 at once,
  * without calling cb, when the store is down. */
+/* SESSION_TOUCH's keys and arguments for rs, as script_call takes them. */
+struct touch_args {
+    char k1[KEY_MAX], k2[KEY_MAX], now[24], idle[24], max[24], touch[24], since[24];
+    const char *argv[8];
+};
+
+static int touch_args(struct resolve *rs, long long created, struct touch_args *t)
+{
+    if (key_fmt(t->k1, sizeof(t->k1), KEY_SESSIONS, rs->name) < 0 ||
+        key_fmt(t->k2, sizeof(t->k2), KEY_ACCOUNT, rs->name) < 0)
+        return -1;
+    long long idle_ms = (long long)cfg.session_idle * 1000;
+    snprintf(t->now, sizeof(t->now), "%lld", now_wall_ms());
+    snprintf(t->idle, sizeof(t->idle), "%lld", idle_ms);
+    snprintf(t->max, sizeof(t->max), "%lld", (long long)cfg.session_max_age * 1000);
+    /* Write the last use at most every minute (or quarter of the idle time). */
+    snprintf(t->touch, sizeof(t->touch), "%lld", idle_ms / 4 < 60000 ? idle_ms / 4 : 60000);
+    snprintf(t->since, sizeof(t->since), "%lld", created);
+    const char *argv[] = { t->k1, t->k2, rs->hash, t->now, t->idle, t->max, t->touch, t->since };
+    memcpy(t->argv, argv, sizeof(argv));
+    return 0;
+}
+
 static int session_lookup(struct req *req, const char *name, const char *hash, long long created,
                           resolve_cb *cb, void (*then)(struct req *))
 {
     struct resolve *rs = xcalloc(1, sizeof(*rs));
-    char k1[KEY_MAX], k2[KEY_MAX], now[24], idle[24], max[24], touch[24], since[24];
+    struct touch_args t;
 
     snprintf(rs->name, sizeof(rs->name), "%s", name);
     snprintf(rs->hash, sizeof(rs->hash), "%s", hash);
     rs->req = req;
     rs->cb = cb;
     rs->then = then;
-    if (key_fmt(k1, sizeof(k1), KEY_SESSIONS, rs->name) < 0 ||
-        key_fmt(k2, sizeof(k2), KEY_ACCOUNT, rs->name) < 0) {
-        free(rs);
-        return -1;
-    }
-    long long idle_ms = (long long)cfg.session_idle * 1000;
-    snprintf(now, sizeof(now), "%lld", now_wall_ms());
-    snprintf(idle, sizeof(idle), "%lld", idle_ms);
-    snprintf(max, sizeof(max), "%lld", (long long)cfg.session_max_age * 1000);
-    /* Write the last use at most every minute (or quarter of the idle time). */
-    snprintf(touch, sizeof(touch), "%lld", idle_ms / 4 < 60000 ? idle_ms / 4 : 60000);
-    snprintf(since, sizeof(since), "%lld", created);
-    const char *argv[] = { k1, k2, rs->hash, now, idle, max, touch, since };
-    if (script_call(SCRIPT_SESSION_TOUCH, resolve_touch_cb, rs, 2, 8, argv) < 0) {
+    if (touch_args(rs, created, &t) < 0 ||
+        script_call(SCRIPT_SESSION_TOUCH, resolve_touch_cb, rs, 2, 8, t.argv) < 0) {
         free(rs);
         return -1;
     }
@@ -184,8 +209,9 @@ void account_resolve(struct req *req, const char *token, void (*then)(struct req
  * Redis has now. When the session is gone, the connection is logged out and
  * told why. */
 
-static void check_resolved(struct resolve *rs, enum req_session state, enum role role,
-                           const char *why)
+/* What a checked session means for the request and its connection. */
+static void check_apply(struct resolve *rs, enum req_session state, enum role role,
+                        const char *why)
 {
     struct req *req = rs->req;
     struct conn *c = req->conn;
@@ -209,11 +235,82 @@ static void check_resolved(struct resolve *rs, enum req_session state, enum role
             account_set_identity(c, NULL, ROLE_ANON, NULL, 0);
         }
     }
-    cmd_dispatch(req);
+}
+
+static void check_resolved(struct resolve *rs, enum req_session state, enum role role,
+                           const char *why)
+{
+    check_apply(rs, state, role, why);
+    cmd_dispatch(rs->req);
+}
+
+/* SESSION_TOUCH's answer is the first element; the verb's, when the script
+ * ran it, the second. A live session without the second cannot happen (the
+ * script runs the verb for every live session): it goes the ordinary way. */
+static void fused_cb(redisReply *reply, const char *err, void *priv)
+{
+    struct resolve *rs = priv;
+    struct req *req = rs->req;
+    redisReply *touch = reply, *rest = NULL;
+    enum req_session state;
+    enum role role;
+    const char *why;
+
+    if (reply && reply->type == REDIS_REPLY_ARRAY) {
+        touch = reply->elements >= 1 ? reply->element[0] : NULL;
+        rest = reply->elements >= 2 ? reply->element[1] : NULL;
+    }
+    touch_parse(touch, rs, &state, &role, &why);
+    check_apply(rs, state, role, why);
+    if (state == REQ_SESSION_LIVE && rest) {
+        stats_command(cmd_index(req->cmd));
+        rs->fused(rest, err, req);
+    } else {
+        cmd_dispatch(req);
+    }
+    free(rs);
+}
+
+int session_check_fused(struct req *req, int script, int nkeys, int nargs, const char *const *argv,
+                        store_cb *then)
+{
+    enum { EXTRA_MAX = 16 };
+    struct resolve *rs;
+    struct touch_args t;
+    const char *all[8 + EXTRA_MAX];
+
+    if (nkeys + nargs > EXTRA_MAX || req->user == NULL)
+        return -1;
+    rs = xcalloc(1, sizeof(*rs));
+    snprintf(rs->name, sizeof(rs->name), "%s", req->user);
+    snprintf(rs->hash, sizeof(rs->hash), "%s", req->session_hash);
+    rs->req = req;
+    rs->fused = then;
+    if (touch_args(rs, req->session_created, &t) < 0) {
+        free(rs);
+        return -1;
+    }
+    /* Keys: the session's two, then the verb's; arguments likewise. */
+    int n = 0;
+    all[n++] = t.argv[0];
+    all[n++] = t.argv[1];
+    for (int i = 0; i < nkeys; i++)
+        all[n++] = argv[i];
+    for (int i = 2; i < 8; i++)
+        all[n++] = t.argv[i];
+    for (int i = 0; i < nargs; i++)
+        all[n++] = argv[nkeys + i];
+    if (script_call((enum script_id)script, fused_cb, rs, 2 + nkeys, n, all) < 0) {
+        free(rs);
+        return -1;
+    }
+    return 0;
 }
 
 void session_check(struct req *req)
 {
+    if (req->cmd && req->cmd->fused && req->cmd->fused(req))
+        return;
     if (session_lookup(req, req->user, req->session_hash, req->session_created, check_resolved,
                        NULL) < 0) {
         req->session = REQ_SESSION_UNKNOWN;

@@ -28,6 +28,7 @@
 #define LG_RETRY_MS      100
 #define LG_READ_CHUNK    (64 * 1024)
 #define LG_PIDS_MAX      64
+#define LG_HEADERS_MAX   16       /* --header lines at most */
 
 /* Latency histogram: exact below 128 ns, then 64 sub-buckets per power of
  * two (relative error under 1.6%), up to 2^40 ns (about 18 minutes). */
@@ -67,6 +68,7 @@ struct lg_conn {
     bool resp_ok;            /* the response in progress is the expected one */
     long long http_length;   /* Content-Length, -1 until seen */
     bool http_close;         /* the server will close after this response */
+    bool http_expected;      /* the --expect-header line was in this response */
 };
 
 struct lg_run {
@@ -83,7 +85,10 @@ struct lg_run {
     const char *read_format;
     const char *done_token;  /* ctp-done: the session token every connection resumes */
     const char *done_lesson; /* ctp-done: the lesson marked done */
-    size_t read_size;        /* ctp-read: the body size of the first right answer */
+    size_t read_size;        /* ctp-read, http-get: the body size of the first right answer */
+    const char *headers[LG_HEADERS_MAX];   /* http-get: --header lines sent */
+    int nheaders;
+    const char *expect;      /* http-get: --expect-header, a line every answer must carry */
     int pids[LG_PIDS_MAX];   /* server processes whose CPU time is measured */
     int npids;
 
@@ -361,8 +366,28 @@ static int http_head(struct lg_conn *c, const char *line, size_t len)
     c->resp_ok = code == 200;
     c->http_length = -1;
     c->http_close = false;
+    c->http_expected = run.expect == NULL;
     c->rs = RS_HTTP_HEADERS;
     return 0;
+}
+
+/* True when the header line is "NAME: VALUE" as want gives it: the name
+ * in any case, the value exactly, blanks around it aside. */
+static bool header_is(const char *line, const char *want)
+{
+    const char *lc = strchr(line, ':'), *wc = strchr(want, ':');
+
+    if (lc == NULL || wc == NULL || lc - line != wc - want ||
+        strncasecmp(line, want, (size_t)(lc - line)) != 0)
+        return false;
+    for (lc++; *lc == ' ' || *lc == '\t'; lc++)
+        ;
+    for (wc++; *wc == ' ' || *wc == '\t'; wc++)
+        ;
+    size_t ln = strlen(lc), wn = strlen(wc);
+    while (ln > 0 && (lc[ln - 1] == ' ' || lc[ln - 1] == '\t'))
+        ln--;
+    return ln == wn && memcmp(lc, wc, ln) == 0;
 }
 
 static int http_header(struct lg_conn *c, const char *line, size_t len)
@@ -370,6 +395,10 @@ static int http_header(struct lg_conn *c, const char *line, size_t len)
     if (len == 0) {
         if (c->http_length < 0)
             return -1;                 /* chunked or unframed: not supported */
+        if (!c->http_expected)
+            c->resp_ok = false;        /* not the answer asked for (--expect-header) */
+        if (c->resp_ok && run.read_size == 0)
+            run.read_size = (size_t)c->http_length;
         c->body_want = (size_t)c->http_length;
         c->body_crlf = false;
         c->rs = RS_BODY;
@@ -386,6 +415,8 @@ static int http_header(struct lg_conn *c, const char *line, size_t len)
     } else if (strncasecmp(line, "Connection:", 11) == 0 && strcasestr(line + 11, "close")) {
         c->http_close = true;
     }
+    if (run.expect && header_is(line, run.expect))
+        c->http_expected = true;
     return 0;
 }
 
@@ -729,9 +760,11 @@ static void usage(FILE *f)
         "  -t, --duration S    seconds measured (default 10, at most %.0f)\n"
         "  -w, --warmup S      seconds run before measuring (default 1)\n"
         "  -s, --server-pids P,P,...  server processes whose CPU time per request to report\n"
+        "  -H, --header 'NAME: VALUE'  http-get: a header line to send (repeatable, at most %d)\n"
+        "  -e, --expect-header 'NAME: VALUE'  http-get: an answer without this line is an error\n"
         "prints: mode= conns= depth= requests= rps= p50_us= p99_us= errors= size= p90_us=\n"
         "        p999_us= server_cpu_us= client_cpu_us= (CPU microseconds per request)\n",
-        LG_CONNS_MAX, LG_DEPTH_MAX, LG_DURATION_MAX);
+        LG_CONNS_MAX, LG_DEPTH_MAX, LG_DURATION_MAX, LG_HEADERS_MAX);
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -768,6 +801,8 @@ static int parse_args(int argc, char **argv)
         { "duration", required_argument, NULL, 't' },
         { "warmup", required_argument, NULL, 'w' },
         { "server-pids", required_argument, NULL, 's' },
+        { "header", required_argument, NULL, 'H' },
+        { "expect-header", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -778,7 +813,7 @@ static int parse_args(int argc, char **argv)
     run.depth = 1;
     run.duration = 10;
     run.warmup = 1;
-    while ((opt = getopt_long(argc, argv, "p:c:d:t:w:s:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "p:c:d:t:w:s:H:e:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p':
             if (parse_long(optarg, 1, 65535, &v) < 0)
@@ -810,6 +845,19 @@ static int parse_args(int argc, char **argv)
                 run.pids[run.npids++] = (int)v;
             }
             break;
+        case 'H':
+        case 'e':
+            /* One header line: a name, a colon, no line break. */
+            if (strpbrk(optarg, "\r\n") != NULL || strchr(optarg, ':') == NULL ||
+                optarg[0] == ':' || strcspn(optarg, " \t") < strcspn(optarg, ":"))
+                goto bad;
+            if (opt == 'e')
+                run.expect = optarg;
+            else if (run.nheaders == LG_HEADERS_MAX)
+                goto bad;
+            else
+                run.headers[run.nheaders++] = optarg;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -824,6 +872,10 @@ static int parse_args(int argc, char **argv)
     }
     if (optind >= argc) {
         usage(stderr);
+        return -1;
+    }
+    if ((run.nheaders > 0 || run.expect) && strcmp(argv[optind], "http-get") != 0) {
+        fprintf(stderr, "loadgen: --header and --expect-header are for http-get\n");
         return -1;
     }
     run.mode_name = argv[optind];
@@ -895,11 +947,19 @@ static void build_request(void)
     case LG_MC_GET:
         run.req_head_len = (size_t)asprintf(&run.req_head, "get %s\r\n", run.mc_key);
         break;
-    case LG_HTTP_GET:
+    case LG_HTTP_GET: {
+        size_t extra = 0;
+        for (int i = 0; i < run.nheaders; i++)
+            extra += strlen(run.headers[i]) + 2;
+        char *lines = xcalloc(extra + 1, 1);
+        for (int i = 0, off = 0; i < run.nheaders; i++)
+            off += sprintf(lines + off, "%s\r\n", run.headers[i]);
         run.req_head_len = (size_t)asprintf(&run.req_head,
-            "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: campus-loadgen\r\n\r\n",
-            run.path, run.port);
+            "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: campus-loadgen\r\n%s\r\n",
+            run.path, run.port, lines);
+        free(lines);
         break;
+    }
     }
     if (run.req_head == NULL) {
         fprintf(stderr, "loadgen: out of memory\n");
@@ -918,7 +978,7 @@ static void print_result(void)
            "errors=%llu size=%zu p90_us=%.1f p999_us=%.1f",
            run.mode_name, run.conns, run.depth, (unsigned long long)run.requests, rps,
            hist_quantile(0.50), hist_quantile(0.99), (unsigned long long)run.errors,
-           run.mode == LG_HTTP_GET ? 0 : run.mode == LG_CTP_READ ? run.read_size : run.size,
+           run.mode == LG_HTTP_GET || run.mode == LG_CTP_READ ? run.read_size : run.size,
            hist_quantile(0.90), hist_quantile(0.999));
     if (run.npids > 0)
         printf(" server_cpu_us=%.2f", (run.server_cpu1 - run.server_cpu0) * per_req);

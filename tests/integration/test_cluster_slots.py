@@ -242,6 +242,12 @@ def test_callers_under_cluster_mode():
         lena = session("lena", PW + " too")
         ok(lena.request("READ slots/read"))
         ok(lena.request("DONE slots/read"))
+        # Over HTTP, DONE runs its script alone (CTP/1 runs it with the
+        # session check, SCRIPT_DONE_CHECKED).
+        r = lena.request('LOGIN lena "%s"' % (PW + " too"))
+        status, _, _ = harness.http(campusd.http_port, "POST", "/api/done/slots/read", body="{}",
+                                    headers={"Authorization": "Bearer " + r.kv()["token"]})
+        assert status == 200, status
         ok(lena.request("PROGRESS slots"))
         ok(lena.request("NEXT slots"))
 

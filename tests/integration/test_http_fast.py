@@ -244,4 +244,36 @@ def test_language_and_gzip_pick_the_same_bytes_as_the_long_way():
         d.stop()
 
 
+def hot_counts(port):
+    """campus_http_hot_path_total by encoding, from /metrics."""
+    status, _, body = harness.http(port, "GET", "/metrics")
+    assert status == 200, status
+    text = body.decode() if isinstance(body, bytes) else body
+    return {enc: int(n) for enc, n in
+            re.findall(r'^campus_http_hot_path_total\{encoding="(\w+)"\} (\d+)$', text, re.M)}
+
+
+def test_metrics_count_hot_path_answers_by_encoding():
+    """The bench checks with this counter that its gzip figure is the hot
+    path's: it moves for a hot-path answer, by its coding, and not for one
+    that went the long way."""
+    port = env.campusd.http_port
+    a = Answers(raw(port, get(LESSON, b"Accept-Encoding: gzip\r\n")))
+    assert a.next()[0] == "HTTP/1.1 200 OK"          # may render: the long way
+    before = hot_counts(port)
+    assert set(before) == {"identity", "gzip"}, before
+    for _ in range(3):
+        a.sock.sendall(get(LESSON, b"Accept-Encoding: gzip\r\n"))
+        line, fields, _ = a.next()
+        assert line == "HTTP/1.1 200 OK" and dict(fields).get("Content-Encoding") == "gzip", fields
+    a.sock.sendall(get(LESSON))
+    assert "Content-Encoding" not in dict(a.next()[1])
+    # Off the hot path (a Connection field): counted nowhere here.
+    slow = Answers(raw(port, get(LESSON, b"Accept-Encoding: gzip\r\nConnection: keep-alive\r\n")))
+    assert slow.next()[0] == "HTTP/1.1 200 OK"
+    after = hot_counts(port)
+    assert after["gzip"] - before["gzip"] == 3, (before, after)
+    assert after["identity"] - before["identity"] == 1, (before, after)
+
+
 harness.main(globals())

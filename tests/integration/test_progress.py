@@ -102,6 +102,30 @@ def test_done_is_idempotent_and_checked():
     assert env.redis.cmd("HEXISTS", "campus:{u:ben}:done", "alpha/more") == b":1"
 
 
+def test_done_of_an_ended_session_marks_nothing():
+    """A logged-in connection's DONE checks its session in the same script
+    as the mark: a session ended elsewhere gets the check's answer, once,
+    and no mark; the connection is anonymous after it."""
+    c = learner("odile")
+    other = env.campusd.client()
+    assert other.request("AUTH " + c.token).code == 200
+    assert other.request("LOGOUT").code == 200
+    r = c.request("DONE alpha/more")
+    assert r.code == 401 and r.text == "session ended: logged out or expired", r
+    assert env.redis.cmd("HEXISTS", "campus:{u:odile}:done", "alpha/more") == b":0"
+    r = c.request("DONE alpha/more")
+    assert r.code == 401 and r.text == "DONE needs you to log in", r
+    # Logged in again: marked, with the time given and an idempotency key.
+    r = c.request('LOGIN odile "a good password"')
+    assert r.code == 200, r
+    r = c.request("DONE alpha/more 1700000000000 k-1")
+    assert r.code == 200 and r.text == "done alpha/more", r
+    r = c.request("DONE alpha/more 1700000000000 k-1")
+    assert r.code == 200 and r.text == "done alpha/more", r
+    assert c.request("DONE beta/base 1700000000000 k-1").code == 409
+    assert env.redis.cmd("HGET", "campus:{u:odile}:done", "alpha/more") == b"1700000000000"
+
+
 def test_progress_per_course_and_per_module():
     c = learner("cleo")
     for l in ("alpha/intro", "beta/base"):

@@ -5,6 +5,8 @@
 #include <argon2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "campusd.h"
@@ -298,9 +300,95 @@ Test(auth, pool_wait_is_bounded_and_stop_answers_everything)
     for (int i = 0; i < queued; i++) {
         cr_assert_eq(o[i].calls, 1, "job %d answered %d times", i, o[i].calls);
         finished += o[i].result == 0;
-        cancelled += o[i].result == -2;
+        cancelled += o[i].result == AUTH_STOPPED || o[i].result == AUTH_LATE;
     }
     cr_assert_eq(finished + cancelled, queued);
     cr_assert_eq(auth_pool_busy(), 0);
+    event_base_free(base);
+}
+
+static double test_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+struct timed {
+    struct outcome o;
+    double at;                   /* when the callback ran, test_ms() */
+};
+
+static void timed_cb(int result, const char *hash, void *priv)
+{
+    struct timed *t = priv;
+    t->at = test_ms();
+    done_cb(result, hash, &t->o);
+}
+
+/* Regression (issue 18): the wait estimate lagged behind hashes that slowed
+ * down, and a job admitted on it waited for a thread far past its bound.
+ * Now the estimate counts the time the running jobs have already taken, and
+ * a job still queued at its deadline is answered AUTH_LATE at once, never
+ * hashed late. */
+Test(auth, pool_job_not_taken_within_the_bound_is_answered_late)
+{
+    enum { M = 9 };
+    struct event_base *base = event_base_new();
+    static struct timed t[M];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cores < 1 ? 1 : cores > 4 ? 4 : (int)cores;   /* the pool's threads */
+    int jobs = 2 * n;
+
+    memset(t, 0, sizeof(t));
+    cfg.login_queue_wait_ms = AUTH_WAIT_MS_MIN;
+    cfg.argon2_m = 32768;        /* far slower than the 100 ms guessed for an untimed pool */
+    cfg.argon2_t = 8;
+    auth_pool_start(base);
+    double t0 = test_ms();
+    /* The first n run at once; the next ones are admitted on the guess and
+     * queue behind them. */
+    for (int i = 0; i < jobs; i++)
+        cr_assert_eq(auth_submit_hash("slow password", 13, timed_cb, &t[i]), 0, "job %d", i);
+    struct timespec nap = { 0, 300 * 1000000L };
+    nanosleep(&nap, NULL);
+    /* Every thread has run its job for 300 ms: the jobs queued now would
+     * wait at least that long, whatever the untimed guess said. */
+    cr_assert_geq(auth_pool_wait_estimate_ms(), 250, "estimate %ld ms",
+                  auth_pool_wait_estimate_ms());
+    cr_assert_eq(auth_submit_hash("slow password", 13, timed_cb, &t[jobs]), -1,
+                 "admitted a job whose wait passes the bound");
+
+    for (int round = 0; round < 3000; round++) {
+        bool all = true;
+        for (int i = 0; i < jobs; i++)
+            all = all && t[i].o.calls > 0;
+        if (all)
+            break;
+        struct timeval tv = { 0, 10000 };
+        event_base_loopexit(base, &tv);
+        event_base_dispatch(base);
+    }
+    double first_hash = 0;
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(t[i].o.calls, 1, "job %d answered %d times", i, t[i].o.calls);
+        cr_assert_eq(t[i].o.result, 0, "job %d: %d", i, t[i].o.result);
+        if (first_hash == 0 || t[i].at < first_hash)
+            first_hash = t[i].at;
+    }
+    for (int i = n; i < jobs; i++) {
+        cr_assert_eq(t[i].o.calls, 1, "job %d answered %d times", i, t[i].o.calls);
+        cr_assert_eq(t[i].o.result, AUTH_LATE, "job %d: %d", i, t[i].o.result);
+        cr_assert_str_empty(t[i].o.hash);
+        /* Answered when the loop ran again after its deadline, not when a
+         * thread came free (a generous margin for a loaded machine). */
+        cr_assert_leq(t[i].at - t0, 300 + AUTH_WAIT_MS_MIN + 2000, "late job %d after %.0f ms", i,
+                      t[i].at - t0);
+        cr_assert_lt(t[i].at, first_hash, "late job %d waited for a thread", i);
+    }
+    cr_assert_eq(t[jobs].o.calls, 0);
+    cr_assert_eq(auth_pool_busy(), 0);
+    auth_pool_stop();
     event_base_free(base);
 }
