@@ -558,7 +558,7 @@ static void compress_begin(struct net *n)
     z_stream *zo = xcalloc(1, sizeof(*zo));
     if (deflateInit2(zo, Z_DEFAULT_COMPRESSION, Z_DEFLATED, NET_ZWBITS, 8,
                      Z_DEFAULT_STRATEGY) != Z_OK) {
-        fprintf(stderr, "campus: zlib: out of memory\n");
+        fputs(_("campus: zlib: out of memory\n"), stderr);
         abort();
     }
     n->zout = zo;
@@ -616,7 +616,7 @@ static int read_start(struct net *n, char *err, size_t errlen)
         }
         z_stream *zi = xcalloc(1, sizeof(*zi));
         if (inflateInit2(zi, NET_ZWBITS) != Z_OK) {
-            fprintf(stderr, "campus: zlib: out of memory\n");
+            fputs(_("campus: zlib: out of memory\n"), stderr);
             abort();
         }
         n->zin = zi;
