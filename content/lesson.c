@@ -440,6 +440,13 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
 {
     struct lesson *les = lesson_parse(l, c, m, path, src, len, number, slug, is_case);
 
+    lesson_add(l, c, m, les);
+    return les;
+}
+
+void lesson_add(struct loader *l, struct course *c, struct module *m, struct lesson *les)
+{
+    les->module = m;
     if (les->trainer) {
         /* Outside the learners' course: no count, outline or rule sees it. */
         m->trainer_lessons = xrealloc(m->trainer_lessons,
@@ -449,7 +456,7 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
                                       (c->ntrainer_lessons + 1) * sizeof(*c->trainer_lessons));
         c->trainer_lessons[c->ntrainer_lessons++] = les;
         push_lesson(&l->all, &l->nall, &l->allcap, les);
-        return les;
+        return;
     }
     m->lessons = xrealloc(m->lessons, (m->nlessons + 1) * sizeof(*m->lessons));
     m->lessons[m->nlessons++] = les;
@@ -463,7 +470,6 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
     if (!les->pretest)
         c->ncounted++;
     push_lesson(&l->all, &l->nall, &l->allcap, les);
-    return les;
 }
 
 void loader_intro_add(struct loader *l, const char *path, const char *src, size_t len,
@@ -697,7 +703,7 @@ struct render_work {
     size_t next;                /* atomic: the next lesson to take */
 };
 
-static void render_one(struct lesson *les)
+static void render_one(struct lesson *les, struct search_worker *sw)
 {
     struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
                                  .title = les->title};
@@ -709,31 +715,38 @@ static void render_one(struct lesson *les)
         les->trainer_text = render_text_opts(les->trainer_doc, &o);
     }
     if (!les->trainer)           /* trainer lessons are not in the search index */
-        les->search_line = search_doc_line(les->doc);
+        search_lesson_prepare(sw, les);
 }
 
 static void *render_worker(void *arg)
 {
     struct render_work *w = arg;
+    struct search_worker *sw = search_worker_new();
     size_t i;
 
     while ((i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED)) < w->n)
-        render_one(w->all[i]);
+        render_one(w->all[i], sw);
+    search_worker_free(sw);
     return NULL;
 }
 
 /* Renders every lesson, with a thread per core (at most
  * LOADER_THREADS_MAX) when there are enough lessons to be worth it; the
  * caller's thread is one of them. */
-static void render_all(struct lesson **all, size_t n)
+size_t loader_nthreads(const struct loader *l, size_t n)
+{
+    long cores = l->threads ? (long)l->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = n >= LOADER_PARALLEL_MIN && cores > 1 ? (size_t)cores : 1;
+
+    return nthreads > LOADER_THREADS_MAX ? LOADER_THREADS_MAX : nthreads;
+}
+
+static void render_all(struct loader *l, struct lesson **all, size_t n)
 {
     struct render_work w = {all, n, 0};
     pthread_t threads[LOADER_THREADS_MAX];
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nthreads = n >= LOADER_PARALLEL_MIN && cores > 1 ? (size_t)cores : 1, started = 0;
+    size_t nthreads = loader_nthreads(l, n), started = 0;
 
-    if (nthreads > LOADER_THREADS_MAX)
-        nthreads = LOADER_THREADS_MAX;
     for (size_t t = 1; t < nthreads; t++)
         if (pthread_create(&threads[started], NULL, render_worker, &w) == 0)
             started++;
@@ -764,8 +777,8 @@ void loader_finish(struct loader *l)
         if (les->trainer_doc)
             resolve_links(l, les->path, les->trainer_doc, true, false);
     }
-    render_all(l->all, l->nall);
-    render_all(l->variants, l->nvariants);
+    render_all(l, l->all, l->nall);
+    render_all(l, l->variants, l->nvariants);
     for (size_t i = 0; i < l->nintros; i++) {
         struct loader_intro *in = &l->intros[i];
         resolve_links(l, in->path, in->doc, false, true);
@@ -800,6 +813,7 @@ void lesson_free(struct lesson *les)
     free(les->markdown);
     free(les->html);
     free(les->search_line);
+    search_terms_free(les->search_terms);
     free(les->text);
     free(les->front_matter);
     for (size_t i = 0; i < les->ntrainer_blocks; i++)
