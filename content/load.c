@@ -895,6 +895,21 @@ static void course_free(struct course *c)
 
 static void catalog_free(struct catalog *cat)
 {
+    size_t total = 0, k = 0;
+
+    for (size_t i = 0; i < cat->ncourses; i++)
+        total += cat->courses[i]->nlessons + cat->courses[i]->ntrainer_lessons;
+    struct lesson **all = xcalloc(total ? total : 1, sizeof(*all));
+    for (size_t i = 0; i < cat->ncourses; i++) {
+        struct course *c = cat->courses[i];
+        for (size_t j = 0; j < c->nlessons; j++)
+            all[k++] = c->lessons[j];
+        for (size_t j = 0; j < c->ntrainer_lessons; j++)
+            all[k++] = c->trainer_lessons[j];
+        c->nlessons = c->ntrainer_lessons = 0;
+    }
+    lesson_free_all(all, k);
+    free(all);
     for (size_t i = 0; i < cat->ncourses; i++)
         course_free(cat->courses[i]);
     free(cat->courses);

@@ -145,6 +145,10 @@ void biblio_format(struct sbuf *b, const struct reference *r);
  * entry is an error. */
 char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const char *src,
                   size_t len, size_t body_off, size_t *outlen);
+/* Notes the references of c that les cites (biblio_cite keeps them in the
+ * lesson, so that lessons parsed side by side write nothing shared): done
+ * on the walk's thread for each lesson and variant kept. */
+void biblio_mark_cited(struct course *c, const struct lesson *les);
 /* Once every lesson is built: a warning per reference no lesson cites. */
 void biblio_check(struct loader *l);
 /* Reads courses/programmes.yaml (after every course is loaded). */
@@ -154,5 +158,7 @@ void programmes_free(struct catalog *cat);
 
 /* Frees a lesson and everything it owns. */
 void lesson_free(struct lesson *les);
+/* Frees n lessons (and v's items only), on a thread per core when n is big. */
+void lesson_free_all(struct lesson **v, size_t n);
 
 #endif

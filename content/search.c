@@ -372,7 +372,24 @@ static void each_word(const struct word_ctx *wc, const char *s, size_t n,
         size_t len = 1, k = 0;
         char f[8], lw[8];
         size_t lk = 0;
-        if (i < n) {
+        if (i < n && u[i] < 0x80) {
+            /* ASCII, most of every text: a letter or digit folds and
+             * lowers to the same byte, anything else ends a word. */
+            unsigned char ch = u[i];
+            char a = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ? (char)ch
+                     : ch >= 'A' && ch <= 'Z'                              ? (char)(ch - 'A' + 'a')
+                                                                           : 0;
+            if (a) {
+                if (wl == 0)
+                    start = i;
+                if (wl + 1 <= WORD_MAX && ll + 1 <= WORD_MAX) {
+                    word[wl++] = a;
+                    low[ll++] = a;
+                }
+                i++;
+                continue;
+            }
+        } else if (i < n) {
             uint32_t c = decode(u + i, n - i, &len);
             k = fold(c, u + i, len, f);
             if (k)

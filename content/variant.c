@@ -232,6 +232,7 @@ void variant_lesson_add(struct loader *l, struct course *c, struct module *m, co
     } else {
         v = lesson_parse(l, c, m, path, src, len, base->number, base->id, base->is_case);
     }
+    biblio_mark_cited(c, v);
     v->lang = tag;
     v->base = base;
     /* Who sees the item is the item's: the default file's. */
