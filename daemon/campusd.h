@@ -773,6 +773,10 @@ void session_check(struct req *req);
  * fire and forget: READ never waits for it). */
 struct lesson;
 void progress_viewed(struct req *req, const struct lesson *l);
+/* A passed quiz or case counts as done: adds each lesson of passed (a
+ * passed hash as a JSON object) to done, as PROGRESS counts it, so that
+ * what PROGRESS shows complete CERT takes as complete too. */
+void progress_merge_passed(json_t *done, json_t *passed);
 
 /* ---- attempt-view.c and reviews-new.c ---- */
 
