@@ -454,9 +454,11 @@ static void queue_module(struct walk *w, struct course *c, struct module *m,
 {
     struct loader *l = w->l;
 
+    if (nv + npv < 2)
+        return;
     if (l->pool == NULL && loader_nthreads(l, LOADER_PARALLEL_MIN) > 1)
         l->pool = pool_new(w->root, loader_nthreads(l, LOADER_PARALLEL_MIN));
-    if (l->pool == NULL || l->pool->nthreads == 0 || nv + npv < 2)
+    if (l->pool == NULL || l->pool->nthreads == 0)
         return;
     struct parse_job **jobs = xcalloc(nv + npv, sizeof(*jobs));
     size_t n = 0;
