@@ -328,7 +328,6 @@ char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const 
                              k, c->id);
                     sbuf_add(&b, k, (size_t)(q - k));
                 } else {
-                    r->cited = true;
                     note_citation(les, k, (size_t)(q - k));
                     add_escaped(&b, r->author);
                     sbuf_addc(&b, ' ');
@@ -354,6 +353,14 @@ char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const 
     if (b.data == NULL)
         return xstrdup("");
     return sbuf_take(&b);
+}
+
+void biblio_mark_cited(struct course *c, const struct lesson *les)
+{
+    for (size_t i = 0; i < les->ncitations; i++)
+        for (size_t j = 0; j < c->nreferences; j++)
+            if (strcmp(c->references[j].key, les->citations[i]) == 0)
+                c->references[j].cited = true;
 }
 
 void biblio_check(struct loader *l)

@@ -132,6 +132,8 @@ struct lesson {
     struct cmark_node *doc;     /* private: the parsed body, for re-rendering */
     char *search_line;          /* private: its words for the search index, made with
                                  * the renderings and taken by the index */
+    struct search_terms *search_terms; /* private: its weighted terms, made with the
+                                 * renderings and taken by the index (search.h) */
     int *prerequisite_lines;    /* private: where each prerequisite is written */
 
     bool trainer;               /* front matter trainer: true: only trainers see it */

@@ -61,6 +61,21 @@ void diag_print(struct diag_list *l, FILE *out)
     free(v);
 }
 
+void diag_list_move(struct diag_list *to, struct diag_list *from)
+{
+    if (from->count && to->count + from->count > to->cap) {
+        to->cap = to->count + from->count;
+        to->items = xrealloc(to->items, to->cap * sizeof(*to->items));
+    }
+    if (from->count)
+        memcpy(to->items + to->count, from->items, from->count * sizeof(*from->items));
+    to->count += from->count;
+    to->errors += from->errors;
+    to->warnings += from->warnings;
+    free(from->items);
+    memset(from, 0, sizeof(*from));
+}
+
 void diag_list_clear(struct diag_list *l)
 {
     for (size_t i = 0; i < l->count; i++) {

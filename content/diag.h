@@ -30,6 +30,9 @@ void diag_add(struct diag_list *l, enum diag_severity sev, const char *path,
  * path then line (stable for equal keys). */
 void diag_print(struct diag_list *l, FILE *out);
 
+/* Appends every item of from to to, in order, and empties from. */
+void diag_list_move(struct diag_list *to, struct diag_list *from);
+
 /* Frees every item; the list may be reused afterwards. */
 void diag_list_clear(struct diag_list *l);
 

@@ -440,6 +440,14 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
 {
     struct lesson *les = lesson_parse(l, c, m, path, src, len, number, slug, is_case);
 
+    lesson_add(l, c, m, les);
+    return les;
+}
+
+void lesson_add(struct loader *l, struct course *c, struct module *m, struct lesson *les)
+{
+    les->module = m;
+    biblio_mark_cited(c, les);
     if (les->trainer) {
         /* Outside the learners' course: no count, outline or rule sees it. */
         m->trainer_lessons = xrealloc(m->trainer_lessons,
@@ -449,7 +457,7 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
                                       (c->ntrainer_lessons + 1) * sizeof(*c->trainer_lessons));
         c->trainer_lessons[c->ntrainer_lessons++] = les;
         push_lesson(&l->all, &l->nall, &l->allcap, les);
-        return les;
+        return;
     }
     m->lessons = xrealloc(m->lessons, (m->nlessons + 1) * sizeof(*m->lessons));
     m->lessons[m->nlessons++] = les;
@@ -463,7 +471,6 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
     if (!les->pretest)
         c->ncounted++;
     push_lesson(&l->all, &l->nall, &l->allcap, les);
-    return les;
 }
 
 void loader_intro_add(struct loader *l, const char *path, const char *src, size_t len,
@@ -705,13 +712,28 @@ static void resolve_prerequisites(struct loader *l, struct lesson *les)
  * next lesson not yet taken. Rendering only reads a lesson's tree and writes
  * that lesson's own fields, so the threads share nothing else. */
 struct render_work {
+    const struct loader *l;     /* read only: l->all, l->cat */
     struct lesson **all;
+    struct diag_list *diags;    /* one list per lesson, added in order afterwards */
     size_t n;
     size_t next;                /* atomic: the next lesson to take */
 };
 
-static void render_one(struct lesson *les)
+/* Resolves the lesson's prerequisites and links (its problems go to diags),
+ * then renders it and makes its search terms. Reads other lessons' paths,
+ * ids and trainer flags, which no thread changes any more. */
+static void render_one(const struct loader *l, struct lesson *les, struct diag_list *diags,
+                       struct search_worker *sw)
 {
+    struct loader jl = *l;
+
+    jl.diags = diags;
+    if (les->nprerequisites)
+        resolve_prerequisites(&jl, les);
+    resolve_links(&jl, les->path, les->doc, false, !les->trainer);
+    if (les->trainer_doc)
+        resolve_links(&jl, les->path, les->trainer_doc, true, false);
+
     struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
                                  .title = les->title, .lang = les->lang};
 
@@ -722,63 +744,59 @@ static void render_one(struct lesson *les)
         les->trainer_text = render_text_opts(les->trainer_doc, &o);
     }
     if (!les->trainer)           /* trainer lessons are not in the search index */
-        les->search_line = search_doc_line(les->doc);
+        search_lesson_prepare(sw, les);
 }
 
 static void *render_worker(void *arg)
 {
     struct render_work *w = arg;
+    struct search_worker *sw = search_worker_new();
     size_t i;
 
     while ((i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED)) < w->n)
-        render_one(w->all[i]);
+        render_one(w->l, w->all[i], &w->diags[i], sw);
+    search_worker_free(sw);
     return NULL;
 }
 
 /* Renders every lesson, with a thread per core (at most
  * LOADER_THREADS_MAX) when there are enough lessons to be worth it; the
  * caller's thread is one of them. */
-static void render_all(struct lesson **all, size_t n)
+size_t loader_nthreads(const struct loader *l, size_t n)
 {
-    struct render_work w = {all, n, 0};
-    pthread_t threads[LOADER_THREADS_MAX];
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nthreads = n >= LOADER_PARALLEL_MIN && cores > 1 ? (size_t)cores : 1, started = 0;
+    long cores = l->threads ? (long)l->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = n >= LOADER_PARALLEL_MIN && cores > 1 ? (size_t)cores : 1;
 
-    if (nthreads > LOADER_THREADS_MAX)
-        nthreads = LOADER_THREADS_MAX;
+    return nthreads > LOADER_THREADS_MAX ? LOADER_THREADS_MAX : nthreads;
+}
+
+static void render_all(struct loader *l, struct lesson **all, size_t n)
+{
+    struct render_work w = {l, all, xcalloc(n ? n : 1, sizeof(*w.diags)), n, 0};
+    pthread_t threads[LOADER_THREADS_MAX];
+    size_t nthreads = loader_nthreads(l, n), started = 0;
+
     for (size_t t = 1; t < nthreads; t++)
         if (pthread_create(&threads[started], NULL, render_worker, &w) == 0)
             started++;
     render_worker(&w);
     for (size_t t = 0; t < started; t++)
         pthread_join(threads[t], NULL);
+    for (size_t i = 0; i < n; i++)
+        diag_list_move(l->diags, &w.diags[i]);
+    free(w.diags);
 }
 
 void loader_finish(struct loader *l)
 {
     if (l->nall)
         qsort(l->all, l->nall, sizeof(*l->all), cmp_lesson_path);
-    /* Links and prerequisites first, in path order (their problems are
-     * reported, and links are rewritten in the tree): then the tree of each
-     * lesson is final and the renderings can run side by side. */
-    for (size_t i = 0; i < l->nall; i++) {
-        struct lesson *les = l->all[i];
-        if (les->nprerequisites)
-            resolve_prerequisites(l, les);
-        resolve_links(l, les->path, les->doc, false, !les->trainer);
-        if (les->trainer_doc)
-            resolve_links(l, les->path, les->trainer_doc, true, false);
-    }
-    /* Variants are linked as their default lessons are, trainer blocks too. */
-    for (size_t i = 0; i < l->nvariants; i++) {
-        struct lesson *les = l->variants[i];
-        resolve_links(l, les->path, les->doc, false, !les->trainer);
-        if (les->trainer_doc)
-            resolve_links(l, les->path, les->trainer_doc, true, false);
-    }
-    render_all(l->all, l->nall);
-    render_all(l->variants, l->nvariants);
+    /* Each lesson's links and prerequisites are resolved (links are
+     * rewritten in its own tree), then it is rendered, side by side; their
+     * problems are added in path order, as one thread finds them. Variants
+     * are linked as their default lessons are, trainer blocks too. */
+    render_all(l, l->all, l->nall);
+    render_all(l, l->variants, l->nvariants);
     for (size_t i = 0; i < l->nintros; i++) {
         struct loader_intro *in = &l->intros[i];
         resolve_links(l, in->path, in->doc, false, true);
@@ -790,6 +808,39 @@ void loader_finish(struct loader *l)
     free(l->intros);
     l->intros = NULL;
     l->nintros = l->introcap = 0;
+}
+
+/* Frees lessons shared out among threads as render_all renders them: a big
+ * catalogue is hundreds of thousands of small blocks. */
+struct free_work {
+    struct lesson **v;
+    size_t n;
+    size_t next;                /* atomic: the next lesson to take */
+};
+
+static void *free_worker(void *arg)
+{
+    struct free_work *w = arg;
+    size_t i;
+
+    while ((i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED)) < w->n)
+        lesson_free(w->v[i]);
+    return NULL;
+}
+
+void lesson_free_all(struct lesson **v, size_t n)
+{
+    struct loader none = {0};
+    struct free_work w = {v, n, 0};
+    pthread_t threads[LOADER_THREADS_MAX];
+    size_t nthreads = loader_nthreads(&none, n), started = 0;
+
+    for (size_t t = 1; t < nthreads; t++)
+        if (pthread_create(&threads[started], NULL, free_worker, &w) == 0)
+            started++;
+    free_worker(&w);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
 }
 
 void lesson_free(struct lesson *les)
@@ -813,6 +864,7 @@ void lesson_free(struct lesson *les)
     free(les->markdown);
     free(les->html);
     free(les->search_line);
+    search_terms_free(les->search_terms);
     free(les->text);
     free(les->front_matter);
     for (size_t i = 0; i < les->ntrainer_blocks; i++)

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -112,45 +113,65 @@ static enum kind entry_kind(struct walk *w, const char *rel)
     return k;
 }
 
-/* Reads a file (relative to the root) into a NUL-terminated buffer the caller
- * frees. Reports unreadable, oversized and non-UTF-8 files; returns NULL for
- * them. */
-static char *read_text(struct walk *w, const char *rel, size_t *len)
+/* Reads a file (rel, under root) into a NUL-terminated buffer the caller
+ * frees, reading it once: its size from fstat, then up to one byte more
+ * (the file may be growing). Reports unreadable, oversized and non-UTF-8
+ * files to l's diagnostics; returns NULL for them. Safe on any thread with
+ * its own l. */
+static char *read_file(struct loader *l, const char *root, const char *rel, size_t *len)
 {
-    char *full = xasprintf("%s/%s", w->root, rel);
+    char *full = xasprintf("%s/%s", root, rel);
     int fd = open(full, O_RDONLY | O_CLOEXEC);
-    struct sbuf b = {0};
-    char chunk[65536];
-    ssize_t r;
+    struct stat st;
+    char err[128];
 
     free(full);
-    if (fd < 0) {
-        diag_add(w->l->diags, DIAG_ERROR, rel, 0, "cannot read: %s", strerror(errno));
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        diag_add(l->diags, DIAG_ERROR, rel, 0, "cannot read: %s",
+                 strerror_r(e, err, sizeof(err)));
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
-    while ((r = read(fd, chunk, sizeof(chunk))) > 0) {
-        if (b.len + (size_t)r > CATALOG_FILE_MAX) {
-            diag_add(w->l->diags, DIAG_ERROR, rel, 0, "file is larger than %d bytes",
+    size_t want = st.st_size > 0 && st.st_size <= CATALOG_FILE_MAX ? (size_t)st.st_size : 65536;
+    size_t cap = want + 2, n = 0;
+    char *s = xmalloc(cap);
+    ssize_t r;
+    while ((r = read(fd, s + n, cap - 1 - n)) > 0) {
+        n += (size_t)r;
+        if (n > CATALOG_FILE_MAX) {
+            diag_add(l->diags, DIAG_ERROR, rel, 0, "file is larger than %d bytes",
                      CATALOG_FILE_MAX);
             close(fd);
-            sbuf_free(&b);
+            free(s);
             return NULL;
         }
-        sbuf_add(&b, chunk, (size_t)r);
+        if (n == cap - 1) {
+            cap *= 2;
+            s = xrealloc(s, cap);
+        }
     }
+    int e = errno;
     close(fd);
     if (r < 0) {
-        diag_add(w->l->diags, DIAG_ERROR, rel, 0, "cannot read: %s", strerror(errno));
-        sbuf_free(&b);
+        diag_add(l->diags, DIAG_ERROR, rel, 0, "cannot read: %s",
+                 strerror_r(e, err, sizeof(err)));
+        free(s);
         return NULL;
     }
-    *len = b.len;
-    char *s = sbuf_take(&b);
-    if (loader_check_text(w->l, rel, s, *len) < 0) {
+    s[n] = '\0';
+    *len = n;
+    if (loader_check_text(l, rel, s, n) < 0) {
         free(s);
         return NULL;
     }
     return s;
+}
+
+static char *read_text(struct walk *w, const char *rel, size_t *len)
+{
+    return read_file(w->l, w->root, rel, len);
 }
 
 /* Matches "NNsuffix-slug" + ext: two digits, '-', a slug, then ext exactly.
@@ -228,6 +249,238 @@ static void pending_push(struct pending_variant **v, size_t *n, char *rel, char 
     (*n)++;
 }
 
+/* ---- reading and parsing lessons ahead, on loader threads ----
+ *
+ * The walk stays on the caller's thread and decides everything in the
+ * order it always has. When it has listed a module folder, it hands each
+ * lesson file (and each language variant of one) to the pool; loader
+ * threads read and parse them (lesson_parse) side by side, each with its
+ * own diagnostics lists. Where the walk used to read and parse a file it
+ * takes the job's result instead (doing the job itself when no thread has
+ * taken it yet), and adds the job's diagnostics at that point, so that they
+ * come in the order a single thread gives. A job the walk does not use (a
+ * duplicate, a variant without its default) is dropped with its
+ * diagnostics. */
+
+enum job_state { JOB_QUEUED, JOB_TAKEN, JOB_DONE };
+
+struct parse_job {
+    char *rel;                  /* the file, relative to the root */
+    struct course *c;           /* read only: id, language, references */
+    int number;                 /* as the walk would pass them to lesson_parse */
+    char *slug;
+    bool is_case;
+    enum job_state state;       /* under the pool's lock */
+    struct diag_list read_diags;  /* reading the file */
+    struct diag_list parse_diags; /* parsing it */
+    struct lesson *les;         /* the parse, or NULL when the file could not be read */
+};
+
+struct parse_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t work;        /* a job is queued, or stop */
+    pthread_cond_t done;        /* a job is done */
+    const char *root;
+    struct parse_job **jobs;    /* the current module's, in walk order */
+    size_t njobs, next;         /* next: the first job no thread has taken */
+    size_t cursor;              /* where the walk looks for its next job */
+    bool stop;
+    pthread_t threads[LOADER_THREADS_MAX];
+    size_t nthreads;
+};
+
+static void job_run(struct parse_pool *p, struct parse_job *j)
+{
+    struct loader jl = {.diags = &j->read_diags};
+    size_t len;
+    char *src = read_file(&jl, p->root, j->rel, &len);
+
+    if (src == NULL)
+        return;
+    jl.diags = &j->parse_diags;
+    j->les = lesson_parse(&jl, j->c, NULL, j->rel, src, len, j->number, j->slug, j->is_case);
+}
+
+/* Takes the next queued job and runs it, the lock held on entry and exit. */
+static void pool_run_next(struct parse_pool *p)
+{
+    struct parse_job *j = p->jobs[p->next++];
+
+    j->state = JOB_TAKEN;
+    pthread_mutex_unlock(&p->lock);
+    job_run(p, j);
+    pthread_mutex_lock(&p->lock);
+    j->state = JOB_DONE;
+    pthread_cond_broadcast(&p->done);
+}
+
+static void *pool_thread(void *arg)
+{
+    struct parse_pool *p = arg;
+
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->stop && p->next >= p->njobs)
+            pthread_cond_wait(&p->work, &p->lock);
+        if (p->stop)
+            break;
+        pool_run_next(p);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* A pool with nthreads - 1 threads of its own (the walk's is the other). */
+static struct parse_pool *pool_new(const char *root, size_t nthreads)
+{
+    struct parse_pool *p = xcalloc(1, sizeof(*p));
+
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->root = root;
+    for (size_t t = 1; t < nthreads && t < LOADER_THREADS_MAX; t++)
+        if (pthread_create(&p->threads[p->nthreads], NULL, pool_thread, p) == 0)
+            p->nthreads++;
+    return p;
+}
+
+static void job_free(struct parse_job *j)
+{
+    free(j->rel);
+    free(j->slug);
+    diag_list_clear(&j->read_diags);
+    diag_list_clear(&j->parse_diags);
+    lesson_free(j->les);
+    free(j);
+}
+
+/* Queues the jobs of one module (the pool takes them over). */
+static void pool_submit(struct parse_pool *p, struct parse_job **jobs, size_t n)
+{
+    pthread_mutex_lock(&p->lock);
+    p->jobs = jobs;
+    p->njobs = n;
+    p->next = p->cursor = 0;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* The done job for rel, or NULL when none was queued. While it is not done,
+ * the walk's thread runs queued jobs itself, or waits. */
+static struct parse_job *pool_take(struct parse_pool *p, const char *rel)
+{
+    struct parse_job *j = NULL;
+
+    if (p == NULL)
+        return NULL;
+    for (size_t k = 0; k < p->njobs && j == NULL; k++) {
+        size_t i = (p->cursor + k) % p->njobs;
+        if (strcmp(p->jobs[i]->rel, rel) == 0) {
+            j = p->jobs[i];
+            p->cursor = i + 1;
+        }
+    }
+    if (j == NULL)
+        return NULL;
+    pthread_mutex_lock(&p->lock);
+    while (j->state != JOB_DONE) {
+        if (p->next < p->njobs)
+            pool_run_next(p);
+        else
+            pthread_cond_wait(&p->done, &p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return j;
+}
+
+/* Ends the module: jobs no thread took are not run; the others are waited
+ * for; all are freed with what the walk did not take from them. */
+static void pool_end_module(struct parse_pool *p)
+{
+    if (p == NULL || p->jobs == NULL)
+        return;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = p->next; i < p->njobs; i++)
+        p->jobs[i]->state = JOB_DONE;
+    p->next = p->njobs;
+    for (size_t i = 0; i < p->njobs; i++)
+        while (p->jobs[i]->state != JOB_DONE)
+            pthread_cond_wait(&p->done, &p->lock);
+    struct parse_job **jobs = p->jobs;
+    size_t n = p->njobs;
+    p->jobs = NULL;
+    p->njobs = p->next = p->cursor = 0;
+    pthread_mutex_unlock(&p->lock);
+    for (size_t i = 0; i < n; i++)
+        job_free(jobs[i]);
+    free(jobs);
+}
+
+static void pool_free(struct parse_pool *p)
+{
+    if (p == NULL)
+        return;
+    pool_end_module(p);
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (size_t t = 0; t < p->nthreads; t++)
+        pthread_join(p->threads[t], NULL);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+static struct parse_job *job_new(struct course *c, char *rel, const struct entry *e)
+{
+    struct parse_job *j = xcalloc(1, sizeof(*j));
+
+    j->rel = rel;
+    j->c = c;
+    j->number = e->number;
+    j->slug = xstrdup(e->slug);
+    j->is_case = e->is_case;
+    return j;
+}
+
+/* Queues a module's lessons (v, sorted) and the variants of lessons among
+ * pv, as the walk below will read them, when there are loader threads. */
+static void queue_module(struct walk *w, struct course *c, struct module *m,
+                         const struct entry *v, size_t nv, const struct pending_variant *pv,
+                         size_t npv)
+{
+    struct loader *l = w->l;
+
+    if (nv + npv < 2)
+        return;
+    if (l->pool == NULL && loader_nthreads(l, LOADER_PARALLEL_MIN) > 1)
+        l->pool = pool_new(w->root, loader_nthreads(l, LOADER_PARALLEL_MIN));
+    if (l->pool == NULL || l->pool->nthreads == 0)
+        return;
+    struct parse_job **jobs = xcalloc(nv + npv, sizeof(*jobs));
+    size_t n = 0;
+    for (size_t i = 0; i < nv; i++) {
+        if (i > 0 && v[i].number == v[i - 1].number)
+            continue;
+        jobs[n++] = job_new(c, xasprintf("%s/%s", m->path, v[i].name), &v[i]);
+    }
+    for (size_t i = 0; i < npv; i++) {
+        struct entry e = {0};
+        /* A variant is parsed with its default file's number, id and kind. */
+        if (match_numbered(pv[i].base, ".case.md", &e) || match_numbered(pv[i].base, ".md", &e)) {
+            e.is_case = strstr(pv[i].base, ".case.md") == pv[i].base + strlen(pv[i].base) - 8;
+            if (id_valid(e.slug))
+                jobs[n++] = job_new(c, xstrdup(pv[i].rel), &e);
+            free(e.name);
+            free(e.slug);
+        }
+    }
+    pool_submit(l->pool, jobs, n);
+}
+
 /* Loads the lessons of one module folder (mdir relative to the root). */
 static void load_module_files(struct walk *w, struct course *c, struct module *m)
 {
@@ -265,6 +518,7 @@ static void load_module_files(struct walk *w, struct course *c, struct module *m
     free_names(names, n);
     qsort(v, nv, sizeof(*v), cmp_entry);
     check_numbers(w, m->path, v, nv);
+    queue_module(w, c, m, v, nv, pv, npv);
 
     char *mrel = xasprintf("%s/module.md", m->path);
     if (!have_module_md) {
@@ -306,26 +560,47 @@ static void load_module_files(struct walk *w, struct course *c, struct module *m
         if (dup)
             continue;
         char *rel = xasprintf("%s/%s", m->path, v[i].name);
-        size_t len;
-        char *src = read_text(w, rel, &len);
-        if (src)
-            lesson_build(w->l, c, m, rel, src, len, v[i].number, v[i].slug, v[i].is_case);
+        struct parse_job *j = pool_take(w->l->pool, rel);
+        if (j) {
+            diag_list_move(w->l->diags, &j->read_diags);
+            if (j->les) {
+                diag_list_move(w->l->diags, &j->parse_diags);
+                lesson_add(w->l, c, m, j->les);
+                j->les = NULL;
+            }
+        } else {
+            size_t len;
+            char *src = read_text(w, rel, &len);
+            if (src)
+                lesson_build(w->l, c, m, rel, src, len, v[i].number, v[i].slug, v[i].is_case);
+        }
         free(rel);
     }
     free_entries(v, nv);
     for (size_t i = 0; i < npv; i++) {
-        size_t len;
-        char *src = read_text(w, pv[i].rel, &len);
-        if (src && strcmp(pv[i].base, "module.md") == 0) {
-            variant_text_add(w->l, c, m, pv[i].rel, pv[i].lang, src, len);
-            free(src);
-        } else if (src) {
-            variant_lesson_add(w->l, c, m, pv[i].rel, pv[i].base, pv[i].lang, src, len);
+        struct parse_job *j = pool_take(w->l->pool, pv[i].rel);
+        if (j) {
+            diag_list_move(w->l->diags, &j->read_diags);
+            if (j->les)
+                variant_lesson_add(w->l, c, m, pv[i].rel, pv[i].base, pv[i].lang, NULL, 0,
+                                   j->les, &j->parse_diags);
+            j->les = NULL;
+        } else {
+            size_t len;
+            char *src = read_text(w, pv[i].rel, &len);
+            if (src && strcmp(pv[i].base, "module.md") == 0) {
+                variant_text_add(w->l, c, m, pv[i].rel, pv[i].lang, src, len);
+                free(src);
+            } else if (src) {
+                variant_lesson_add(w->l, c, m, pv[i].rel, pv[i].base, pv[i].lang, src, len,
+                                   NULL, NULL);
+            }
         }
         free(pv[i].rel);
         free(pv[i].base);
     }
     free(pv);
+    pool_end_module(w->l->pool);
 }
 
 static struct module *module_new(struct course *c, const char *path, const char *slug, int number)
@@ -629,6 +904,21 @@ static void course_free(struct course *c)
 
 static void catalog_free(struct catalog *cat)
 {
+    size_t total = 0, k = 0;
+
+    for (size_t i = 0; i < cat->ncourses; i++)
+        total += cat->courses[i]->nlessons + cat->courses[i]->ntrainer_lessons;
+    struct lesson **all = xcalloc(total ? total : 1, sizeof(*all));
+    for (size_t i = 0; i < cat->ncourses; i++) {
+        struct course *c = cat->courses[i];
+        for (size_t j = 0; j < c->nlessons; j++)
+            all[k++] = c->lessons[j];
+        for (size_t j = 0; j < c->ntrainer_lessons; j++)
+            all[k++] = c->trainer_lessons[j];
+        c->nlessons = c->ntrainer_lessons = 0;
+    }
+    lesson_free_all(all, k);
+    free(all);
     for (size_t i = 0; i < cat->ncourses; i++)
         course_free(cat->courses[i]);
     free(cat->courses);
@@ -720,8 +1010,13 @@ static struct catalog *finish_into(struct loader *l, struct diag_list *local,
 
 struct catalog *catalog_load(const char *dir, struct diag_list *diags)
 {
+    return catalog_load_threads(dir, diags, 0);
+}
+
+struct catalog *catalog_load_threads(const char *dir, struct diag_list *diags, unsigned threads)
+{
     struct diag_list local = {0};
-    struct loader l = {.diags = &local};
+    struct loader l = {.diags = &local, .threads = threads};
     struct walk w = {.l = &l};
     struct stat st;
     char **names = NULL;
@@ -758,6 +1053,8 @@ struct catalog *catalog_load(const char *dir, struct diag_list *diags)
         free(src);
     }
     free_names(names, n);
+    pool_free(l.pool);
+    l.pool = NULL;
     free(w.root);
     return finish_into(&l, &local, diags);
 }

@@ -18,9 +18,12 @@ struct loader_intro {
     char **html, **text;        /* where the renderings go */
 };
 
-/* Rendering threads at most, and the fewest lessons worth starting them for. */
+/* Loader threads at most (parsing and rendering), and the fewest lessons
+ * worth starting rendering threads for. */
 #define LOADER_THREADS_MAX  8
 #define LOADER_PARALLEL_MIN 16
+
+struct parse_pool;
 
 /* State of one catalog_load. */
 struct loader {
@@ -32,7 +35,17 @@ struct loader {
     size_t nintros, introcap;
     struct lesson **variants;   /* every language variant built (variant.c) */
     size_t nvariants, variantcap;
+    unsigned threads;           /* threads to use, the caller's among them; 0: one per core */
+    struct parse_pool *pool;    /* lesson files read and parsed ahead (load.c), or NULL */
 };
+
+/* catalog_load on at most threads threads (the caller's among them; 0: one
+ * per core, as catalog_load). 1 loads everything on the caller's thread:
+ * what the tests compare a parallel load with. */
+struct catalog *catalog_load_threads(const char *dir, struct diag_list *diags, unsigned threads);
+
+/* How many threads l may use for n pieces of work (1 when n is small). */
+size_t loader_nthreads(const struct loader *l, size_t n);
 
 /* Checks that a file's bytes are text: no NUL byte, valid UTF-8. Reports
  * an error under path (with the line of the first bad byte) and returns -1,
@@ -47,10 +60,17 @@ struct lesson *lesson_build(struct loader *l, struct course *c, struct module *m
                             const char *path, char *src, size_t len, int number,
                             const char *slug, bool is_case);
 
-/* As lesson_build, without appending the lesson anywhere (for variants). */
+/* As lesson_build, without appending the lesson anywhere (for variants).
+ * Reads only c's id, language and references, writes only the lesson and
+ * l->diags: loader threads run it side by side, each with its own
+ * diagnostics list (m may be NULL there; the caller sets les->module). */
 struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m,
                             const char *path, char *src, size_t len, int number,
                             const char *slug, bool is_case);
+
+/* The second half of lesson_build: appends a parsed lesson to the module,
+ * the course and l->all. */
+void lesson_add(struct loader *l, struct course *c, struct module *m, struct lesson *les);
 
 /* ---- variant.c: language variants of lessons, modules and courses ---- */
 
@@ -89,9 +109,14 @@ void variant_text_add(struct loader *l, struct course *c, struct module *m, cons
 
 /* A lesson variant (src taken over) of the lesson whose file is base_name in
  * module m. Reports a language the course does not declare, the default
- * language, and a variant without its default file. */
+ * language, and a variant without its default file. With parsed (src NULL),
+ * the variant was parsed ahead by a loader thread (as lesson_parse with the
+ * number, id and case of base_name) and its diagnostics wait in
+ * parsed_diags: they are added where the parse would have added them, or
+ * dropped with the lesson when it is not used. */
 void variant_lesson_add(struct loader *l, struct course *c, struct module *m, const char *path,
-                        const char *base_name, const char *lang, char *src, size_t len);
+                        const char *base_name, const char *lang, char *src, size_t len,
+                        struct lesson *parsed, struct diag_list *parsed_diags);
 
 /* Once every exercise is built: builds each variant's exercise, reports one
  * whose exercises, task ids, weights, option keys or numeric answers differ
@@ -132,6 +157,10 @@ void biblio_format(struct sbuf *b, const struct reference *r);
  * entry is an error. */
 char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const char *src,
                   size_t len, size_t body_off, size_t *outlen);
+/* Notes the references of c that les cites (biblio_cite keeps them in the
+ * lesson, so that lessons parsed side by side write nothing shared): done
+ * on the walk's thread for each lesson and variant kept. */
+void biblio_mark_cited(struct course *c, const struct lesson *les);
 /* Once every lesson is built: a warning per reference no lesson cites. */
 void biblio_check(struct loader *l);
 /* Reads courses/programmes.yaml (after every course is loaded). */
@@ -141,5 +170,7 @@ void programmes_free(struct catalog *cat);
 
 /* Frees a lesson and everything it owns. */
 void lesson_free(struct lesson *les);
+/* Frees n lessons (and v's items only), on a thread per core when n is big. */
+void lesson_free_all(struct lesson **v, size_t n);
 
 #endif

@@ -181,10 +181,30 @@ static size_t fold(uint32_t c, const unsigned char *raw, size_t rawlen, char *ou
     return rawlen;
 }
 
+/* Words whose term a loader thread remembers, per language; past this many
+ * a word is stemmed each time it comes. */
+#define WORD_CACHE_MAX 65536
+
+/* A word seen before and its term. */
+struct cached_word {
+    char *key;                  /* the lower-case word, a NUL, the folded word */
+    size_t klen;
+    uint64_t hash;              /* of key */
+    char *term;                 /* NULL: a stop word */
+};
+
+/* An open-addressing table of cached words. Stemming is most of what a
+ * word costs, and a course repeats its words many times over. */
+struct word_cache {
+    struct cached_word *slots;
+    size_t cap, used;           /* cap: a power of two, more than twice used */
+};
+
 /* How the words of one language are made terms. */
 struct word_ctx {
     struct stop_list stop;
     struct sb_stemmer *stem;    /* NULL: no stemmer for the language */
+    struct word_cache *cache;   /* NULL: none (one thread's, never shared) */
 };
 
 /* A word's code point in lower case with its accents (what a Snowball
@@ -252,6 +272,91 @@ static void make_term(const struct word_ctx *wc, const char *folded, const char 
         strcpy(term, folded);
 }
 
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static struct cached_word *cache_slot(struct word_cache *c, const char *key, size_t klen,
+                                      uint64_t h)
+{
+    size_t i = (size_t)h & (c->cap - 1);
+
+    while (c->slots[i].key && (c->slots[i].hash != h || c->slots[i].klen != klen ||
+                               memcmp(c->slots[i].key, key, klen) != 0))
+        i = (i + 1) & (c->cap - 1);
+    return &c->slots[i];
+}
+
+static void cache_grow(struct word_cache *c)
+{
+    struct word_cache old = *c;
+
+    c->cap = old.cap ? old.cap * 2 : 1024;
+    c->slots = xcalloc(c->cap, sizeof(*c->slots));
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.slots[i].key)
+            *cache_slot(c, old.slots[i].key, old.slots[i].klen, old.slots[i].hash) = old.slots[i];
+    free(old.slots);
+}
+
+static void cache_free(struct word_cache *c)
+{
+    for (size_t i = 0; i < c->cap; i++) {
+        free(c->slots[i].key);
+        free(c->slots[i].term);
+    }
+    free(c->slots);
+    memset(c, 0, sizeof(*c));
+}
+
+/* The term of a word (word: folded, wl bytes, NUL-terminated; low: lower
+ * case, ll bytes), or NULL for a stop word. The result is in term or in the
+ * cache, valid until the next call. */
+static const char *word_term(const struct word_ctx *wc, const char *word, size_t wl,
+                             const char *low, size_t ll, char *term)
+{
+    struct word_cache *c = wc->cache;
+
+    if (c == NULL) {
+        if (is_stop_word(&wc->stop, word))
+            return NULL;
+        make_term(wc, word, low, ll, term);
+        return term;
+    }
+    char key[2 * (WORD_MAX + 8)];
+    size_t klen = ll + 1 + wl;
+    memcpy(key, low, ll);
+    key[ll] = '\0';
+    memcpy(key + ll + 1, word, wl);
+    uint64_t h = hash_bytes(key, klen);
+    if (c->cap == 0)
+        cache_grow(c);
+    struct cached_word *cw = cache_slot(c, key, klen, h);
+    if (cw->key)
+        return cw->term;
+    bool stop = is_stop_word(&wc->stop, word);
+    if (!stop)
+        make_term(wc, word, low, ll, term);
+    if (c->used >= WORD_CACHE_MAX)
+        return stop ? NULL : term;
+    if ((c->used + 1) * 2 > c->cap) {
+        cache_grow(c);
+        cw = cache_slot(c, key, klen, h);
+    }
+    cw->key = xmalloc(klen);
+    memcpy(cw->key, key, klen);
+    cw->klen = klen;
+    cw->hash = h;
+    cw->term = stop ? NULL : xstrdup(term);
+    c->used++;
+    return cw->term;
+}
+
 /* Calls fn for each term of s[0..n) (words of two bytes or more that are
  * not stop words, folded and stemmed as wc says): the term, and the byte
  * offsets of its word's start and end in s. */
@@ -267,7 +372,24 @@ static void each_word(const struct word_ctx *wc, const char *s, size_t n,
         size_t len = 1, k = 0;
         char f[8], lw[8];
         size_t lk = 0;
-        if (i < n) {
+        if (i < n && u[i] < 0x80) {
+            /* ASCII, most of every text: a letter or digit folds and
+             * lowers to the same byte, anything else ends a word. */
+            unsigned char ch = u[i];
+            char a = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ? (char)ch
+                     : ch >= 'A' && ch <= 'Z'                              ? (char)(ch - 'A' + 'a')
+                                                                           : 0;
+            if (a) {
+                if (wl == 0)
+                    start = i;
+                if (wl + 1 <= WORD_MAX && ll + 1 <= WORD_MAX) {
+                    word[wl++] = a;
+                    low[ll++] = a;
+                }
+                i++;
+                continue;
+            }
+        } else if (i < n) {
             uint32_t c = decode(u + i, n - i, &len);
             k = fold(c, u + i, len, f);
             if (k)
@@ -276,10 +398,9 @@ static void each_word(const struct word_ctx *wc, const char *s, size_t n,
         if (k == 0) {
             if (wl >= 2) {
                 word[wl] = '\0';
-                if (!is_stop_word(&wc->stop, word)) {
-                    make_term(wc, word, low, ll, term);
-                    fn(arg, term, start, i);
-                }
+                const char *t = word_term(wc, word, wl, low, ll, term);
+                if (t)
+                    fn(arg, t, start, i);
             }
             wl = ll = 0;
         } else {
@@ -323,11 +444,7 @@ static void word_ctx_done(struct word_ctx *wc)
 
 static uint64_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return hash_bytes(s, strlen(s));
 }
 
 /* The slot of word in the table (empty slot when absent). */
@@ -358,37 +475,173 @@ static void grow(struct lang_index *idx)
     free(old);
 }
 
-/* State while adding one lesson's words. */
-struct adder {
-    struct lang_index *idx;
-    uint32_t doc;
-    uint32_t weight;
-};
-
-static void add_word(void *arg, const char *w, size_t start, size_t end)
+/* Adds weight to the posting of term w (hash h) for doc. */
+static void add_posting(struct lang_index *idx, const char *w, uint64_t h, uint32_t doc,
+                        uint32_t weight)
 {
-    struct adder *a = arg;
-    struct lang_index *idx = a->idx;
-
-    (void)start, (void)end;
     if ((idx->used + 1) * 2 > idx->cap)
         grow(idx);
-    uint64_t h = hash(w);
     struct term *t = slot_h(idx, w, h);
     if (t->word == NULL) {
         t->word = xstrdup(w);
         t->hash = h;
         idx->used++;
     }
-    if (t->n && t->p[t->n - 1].doc == a->doc) {
-        t->p[t->n - 1].weight += a->weight;
+    if (t->n && t->p[t->n - 1].doc == doc) {
+        t->p[t->n - 1].weight += weight;
         return;
     }
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 4;
         t->p = xrealloc(t->p, t->cap * sizeof(*t->p));
     }
-    t->p[t->n++] = (struct posting){a->doc, a->weight};
+    t->p[t->n++] = (struct posting){doc, weight};
+}
+
+/* ---- the terms of one lesson text, made on a loader thread ---- */
+
+/* One distinct term of a text and its weight there. */
+struct doc_term {
+    size_t off;                 /* of the term in the arena */
+    uint64_t hash;              /* hash() of the term */
+    uint32_t weight;            /* title hits * SEARCH_TITLE_WEIGHT + body hits */
+};
+
+/* A text's distinct terms in the order they first come (title, then body),
+ * so that the index is built as if its words were added one by one. */
+struct search_terms {
+    struct doc_term *v;
+    size_t n, cap;
+    struct sbuf arena;          /* the terms, each NUL-terminated */
+};
+
+/* The word rules of one language on one thread, and their cache. */
+struct worker_lang {
+    char lang[LANG_TAG_MAX];
+    struct word_ctx wc;
+    struct word_cache cache;
+};
+
+struct search_worker {
+    struct worker_lang *langs;
+    size_t nlangs;
+    uint32_t *slots;            /* the text's terms: index in v + 1; 0 is empty */
+    size_t cap;                 /* a power of two, more than twice the text's terms */
+    struct search_terms *cur;   /* the text being made */
+    uint32_t weight;            /* of the words being added */
+};
+
+struct search_worker *search_worker_new(void)
+{
+    return xcalloc(1, sizeof(struct search_worker));
+}
+
+void search_worker_free(struct search_worker *w)
+{
+    if (w == NULL)
+        return;
+    for (size_t i = 0; i < w->nlangs; i++) {
+        word_ctx_done(&w->langs[i].wc);
+        cache_free(&w->langs[i].cache);
+    }
+    free(w->langs);
+    free(w->slots);
+    free(w);
+}
+
+void search_terms_free(struct search_terms *t)
+{
+    if (t == NULL)
+        return;
+    free(t->v);
+    sbuf_free(&t->arena);
+    free(t);
+}
+
+/* The worker's word rules for lang (matched as the index matches it). */
+static struct word_ctx *worker_ctx(struct search_worker *w, const char *lang)
+{
+    for (size_t i = 0; i < w->nlangs; i++)
+        if (strcasecmp(w->langs[i].lang, lang) == 0)
+            return &w->langs[i].wc;
+    w->langs = xrealloc(w->langs, (w->nlangs + 1) * sizeof(*w->langs));
+    struct worker_lang *wl = &w->langs[w->nlangs++];
+    memset(wl, 0, sizeof(*wl));
+    snprintf(wl->lang, sizeof(wl->lang), "%s", lang);
+    wl->wc = word_ctx_for(lang);
+    /* Pointers into langs move when it grows: each ctx finds its cache again. */
+    for (size_t i = 0; i < w->nlangs; i++)
+        w->langs[i].wc.cache = &w->langs[i].cache;
+    return &wl->wc;
+}
+
+static void worker_grow(struct search_worker *w)
+{
+    struct search_terms *t = w->cur;
+
+    free(w->slots);
+    w->cap = w->cap ? w->cap * 2 : 512;
+    w->slots = xcalloc(w->cap, sizeof(*w->slots));
+    for (size_t k = 0; k < t->n; k++) {
+        size_t i = (size_t)t->v[k].hash & (w->cap - 1);
+        while (w->slots[i])
+            i = (i + 1) & (w->cap - 1);
+        w->slots[i] = (uint32_t)k + 1;
+    }
+}
+
+static void add_doc_term(void *arg, const char *word, size_t start, size_t end)
+{
+    struct search_worker *w = arg;
+    struct search_terms *t = w->cur;
+    uint64_t h = hash(word);
+
+    (void)start, (void)end;
+    if ((t->n + 1) * 2 > w->cap)
+        worker_grow(w);
+    size_t i = (size_t)h & (w->cap - 1);
+    while (w->slots[i]) {
+        struct doc_term *d = &t->v[w->slots[i] - 1];
+        if (d->hash == h && strcmp(t->arena.data + d->off, word) == 0) {
+            d->weight += w->weight;
+            return;
+        }
+        i = (i + 1) & (w->cap - 1);
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
+    }
+    t->v[t->n] = (struct doc_term){t->arena.len, h, w->weight};
+    sbuf_add(&t->arena, word, strlen(word) + 1);
+    w->slots[i] = (uint32_t)++t->n;
+}
+
+/* The terms of a text: its title's words weigh SEARCH_TITLE_WEIGHT, its
+ * body's (the search line) 1. */
+static struct search_terms *make_terms(struct search_worker *w, const char *lang,
+                                       const char *title, const char *line)
+{
+    struct word_ctx *wc = worker_ctx(w, lang);
+    struct search_terms *t = xcalloc(1, sizeof(*t));
+
+    w->cur = t;
+    if (w->slots)
+        memset(w->slots, 0, w->cap * sizeof(*w->slots));
+    w->weight = SEARCH_TITLE_WEIGHT;
+    each_word(wc, title, strlen(title), add_doc_term, w);
+    w->weight = 1;
+    each_word(wc, line, strlen(line), add_doc_term, w);
+    w->cur = NULL;
+    return t;
+}
+
+void search_lesson_prepare(struct search_worker *w, struct lesson *les)
+{
+    free(les->search_line);
+    search_terms_free(les->search_terms);
+    les->search_line = search_doc_line(les->doc);
+    les->search_terms = make_terms(w, les->lang ? les->lang : "", les->title, les->search_line);
 }
 
 /* True when the word is a rule of the text rendering ("====", "----"). */
@@ -506,21 +759,30 @@ static struct lang_index *lang_index_of(struct search_index *idx, const char *la
     return li;
 }
 
+/* Adds a lesson text to its language's index, from the terms its loader
+ * thread made (or, when none did, from terms made here with w). */
 static void index_lesson(struct lang_index *li, size_t *cap, struct lesson *les,
-                         const struct word_ctx *wc)
+                         struct search_worker **w)
 {
     if (li->ndocs == *cap) {
         *cap = *cap ? *cap * 2 : 16;
         li->docs = xrealloc(li->docs, *cap * sizeof(*li->docs));
     }
     struct search_doc *d = &li->docs[li->ndocs];
-    struct adder a = {li, (uint32_t)li->ndocs, SEARCH_TITLE_WEIGHT};
     d->lesson = les;
-    d->text = les->search_line ? les->search_line : search_doc_line(les->doc);
+    if (les->search_line == NULL || les->search_terms == NULL) {
+        if (*w == NULL)
+            *w = search_worker_new();
+        search_lesson_prepare(*w, les);
+    }
+    d->text = les->search_line;
     les->search_line = NULL;
-    each_word(wc, les->title, strlen(les->title), add_word, &a);
-    a.weight = 1;
-    each_word(wc, d->text, strlen(d->text), add_word, &a);
+    struct search_terms *t = les->search_terms;
+    for (size_t k = 0; k < t->n; k++)
+        add_posting(li, t->arena.data + t->v[k].off, t->v[k].hash, (uint32_t)li->ndocs,
+                    t->v[k].weight);
+    search_terms_free(t);
+    les->search_terms = NULL;
     li->ndocs++;
 }
 
@@ -528,7 +790,7 @@ struct search_index *search_index_build(struct course *const *courses, size_t nc
 {
     struct search_index *idx = xcalloc(1, sizeof(*idx));
     size_t *caps = NULL, ncaps = 0;
-    struct word_ctx *wcs = NULL;    /* one stemmer per language for the build */
+    struct search_worker *w = NULL; /* for texts no loader thread made terms of */
 
     for (size_t i = 0; i < ncourses; i++) {
         for (size_t j = 0; j < courses[i]->nlessons; j++) {
@@ -539,19 +801,14 @@ struct search_index *search_index_build(struct course *const *courses, size_t nc
                 size_t at = (size_t)(li - idx->v);
                 if (at >= ncaps) {
                     caps = xrealloc(caps, (at + 1) * sizeof(*caps));
-                    wcs = xrealloc(wcs, (at + 1) * sizeof(*wcs));
-                    while (ncaps <= at) {
-                        wcs[ncaps] = word_ctx_for(idx->v[ncaps].lang);
+                    while (ncaps <= at)
                         caps[ncaps++] = 0;
-                    }
                 }
-                index_lesson(li, &caps[at], t, &wcs[at]);
+                index_lesson(li, &caps[at], t, &w);
             }
         }
     }
-    for (size_t i = 0; i < ncaps; i++)
-        word_ctx_done(&wcs[i]);
-    free(wcs);
+    search_worker_free(w);
     free(caps);
     return idx;
 }

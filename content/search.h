@@ -53,4 +53,20 @@ size_t search_query_lang(const struct catalog *cat, const char *query, const cha
  * it is there. */
 char *search_doc_line(struct cmark_node *doc);
 
+/* What one loader thread needs to make lessons' terms: per language, the
+ * stemmer and a cache of the words it has stemmed. Used by one thread at a
+ * time; never shared. */
+struct search_worker;
+struct search_terms;
+struct search_worker *search_worker_new(void);
+void search_worker_free(struct search_worker *w);
+
+/* Makes les->search_line and les->search_terms (its title and body words
+ * as the index weighs them, in les->lang) with w. Touches nothing but les
+ * and w: the loader calls it from its rendering threads, and
+ * search_index_build takes both (making them itself for a lesson that
+ * has none). */
+void search_lesson_prepare(struct search_worker *w, struct lesson *les);
+void search_terms_free(struct search_terms *t);
+
 #endif

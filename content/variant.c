@@ -209,7 +209,8 @@ void text_variant_free(struct text_variant *v)
 }
 
 void variant_lesson_add(struct loader *l, struct course *c, struct module *m, const char *path,
-                        const char *base_name, const char *lang, char *src, size_t len)
+                        const char *base_name, const char *lang, char *src, size_t len,
+                        struct lesson *parsed, struct diag_list *parsed_diags)
 {
     char *base_path = xasprintf("%s/%s", m->path, base_name);
     struct lesson *base = NULL;
@@ -222,6 +223,16 @@ void variant_lesson_add(struct loader *l, struct course *c, struct module *m, co
         if (strcmp(m->trainer_lessons[i]->path, base_path) == 0)
             base = m->trainer_lessons[i];
     free(base_path);
+    if (parsed && (base == NULL || parsed->number != base->number ||
+                   strcmp(parsed->id, base->id) != 0 || parsed->is_case != base->is_case)) {
+        /* Parsed ahead as some other file: parse it again here. */
+        src = parsed->markdown;
+        len = parsed->markdown_len;
+        parsed->markdown = NULL;
+        lesson_free(parsed);
+        diag_list_clear(parsed_diags);
+        parsed = NULL;
+    }
     if (base == NULL) {
         diag_add(l->diags, DIAG_ERROR, path, 0,
                  "a language variant of '%s', which is missing: the default file comes first",
@@ -231,10 +242,20 @@ void variant_lesson_add(struct loader *l, struct course *c, struct module *m, co
     }
     if ((tag = variant_lang_ok(l, c, path, lang)) == NULL) {
         free(src);
+        lesson_free(parsed);
+        if (parsed_diags)
+            diag_list_clear(parsed_diags);
         return;
     }
-    struct lesson *v = lesson_parse(l, c, m, path, src, len, base->number, base->id,
-                                    base->is_case);
+    struct lesson *v;
+    if (parsed) {
+        diag_list_move(l->diags, parsed_diags);
+        v = parsed;
+        v->module = m;
+    } else {
+        v = lesson_parse(l, c, m, path, src, len, base->number, base->id, base->is_case);
+    }
+    biblio_mark_cited(c, v);
     v->lang = tag;
     v->base = base;
     /* Who sees the item is the item's: the default file's. */
