@@ -609,7 +609,7 @@ static int read_start(struct net *n, char *err, size_t errlen)
             return -1;
         if (push || r.code != 200) {
             n->compress_refused = true;
-            seterr(err, errlen, "%s refused COMPRESS DEFLATE: %d %s", n->id, r.code,
+            seterr(err, errlen, _("%s refused COMPRESS DEFLATE: %d %s"), n->id, r.code,
                    r.text ? r.text : "");
             resp_free(&r);
             return -1;
@@ -629,7 +629,7 @@ static int read_start(struct net *n, char *err, size_t errlen)
         int rc = raw ? inflate_bytes(n, raw, left) : 0;
         free(raw);
         if (rc < 0) {
-            seterr(err, errlen, "connection lost: the compressed stream is corrupt");
+            seterr(err, errlen, "%s", _("connection lost: the compressed stream is corrupt"));
             resp_free(&r);
             return -1;
         }

@@ -343,8 +343,10 @@ Test(auth, pool_job_not_taken_within_the_bound_is_answered_late)
 
     memset(t, 0, sizeof(t));
     cfg.login_queue_wait_ms = AUTH_WAIT_MS_MIN;
-    cfg.argon2_m = 32768;        /* far slower than the 100 ms guessed for an untimed pool */
-    cfg.argon2_t = 8;
+    /* Far slower than the 100 ms guessed for an untimed pool, and than the
+     * 300 ms the test sleeps, even on an idle machine (about 1 s a hash). */
+    cfg.argon2_m = 65536;
+    cfg.argon2_t = 24;
     auth_pool_start(base);
     double t0 = test_ms();
     /* The first n run at once; the next ones are admitted on the guess and
