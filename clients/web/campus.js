@@ -233,9 +233,11 @@ async function logout() {
 
 
 let leaving = null;      /* a page's clean-up (a live view's event stream) */
+let typed = false;       /* the learner typed into this page */
 
 async function route() {
   const h = decodeURIComponent(location.hash.replace(/^#\/?/, "")), p = (s) => h.startsWith(s) && h.slice(s.length);
+  typed = false;
   const account = h === "login" || h === "register";
   if (!account) sessionStorage.setItem("campus.back", location.hash || "#/");
   if (leaving) leaving();
@@ -263,4 +265,18 @@ onSubmit(document.getElementById("search"), () => {
 });
 document.querySelector(".skip").addEventListener("click", (ev) => { ev.preventDefault(); document.getElementById("main").focus(); });
 window.addEventListener("hashchange", route);
+document.getElementById("main").addEventListener("input", () => { typed = true; });
+/* sw.js answered from its cache and the refreshed answer differs: the
+ * account again, and a reading page again where it keeps its place, unless
+ * the learner typed into it or only the account changed. */
+if (navigator.serviceWorker) navigator.serviceWorker.addEventListener("message", async ({ data: m }) => {
+  if (!m || m.type !== "updated") return;
+  const was = me() && me().user;
+  if (m.url === "/api/me" && (await whoami(), (me() && me().user) === was) || typed ||
+      !/^(#\/?)?((course|lesson)\/|$)/.test(location.hash)) return;
+  forget(1);
+  const y = scrollY;
+  await route();
+  scrollTo(0, y);
+});
 whoami().then(route);

@@ -77,7 +77,7 @@
     /* What this first page fetched before the worker ran is kept as well. */
     if (!sw.controller)
       post({ type: "keep", urls: performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname +
-        new URL(e.name).search).filter((u) => u.startsWith("/api/lessons/") || u.startsWith("/api/courses")) });
+        new URL(e.name).search).filter((u) => /^\/api\/(lessons\/|courses|me$)/.test(u)) });
   },
     () => { /* no offline reading here (an insecure origin): the page works as before */ });
   render();

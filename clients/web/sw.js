@@ -6,14 +6,16 @@
  * answer was lost never costs a second attempt.
  *
  * What is served how:
- *   the client's files and lessons: from the cache at once, refreshed in
- *     the background (a lesson is the same for everyone and only changes
- *     with the catalogue);
- *   the catalogue, outlines, exercise views (they count your attempts), me,
- *     progress, next, statements, attempts: from the network, the cache
- *     when there is none;
+ *   the client's files, lessons (the same for anyone), the catalogue,
+ *     outlines and who you are: from the cache at once, refreshed in the
+ *     background; the pages are told when a refreshed answer differs, and
+ *     draw it again (stale while revalidate);
+ *   exercise views (they count your attempts), progress, next, statements,
+ *     attempts: from the network, the cache when there is none;
  *   POST done and submit: to the network; queued when there is none;
- *   anything else: the network only. */
+ *   anything else: the network only.
+ * One learner's own answers (MINE) are dropped at login, logout and
+ * register, and when a refreshed "who you are" names another user. */
 "use strict";
 
 const SHELL = "campus-shell-v4";   /* the client's files */
@@ -21,6 +23,14 @@ const READ = "campus-read-v3";     /* lessons, the same for anyone */
 const MINE = "campus-mine-v3";     /* what is one learner's own: dropped at logout */
 const FILES = ["/", "/campus.css", "/campus.js", "/lib.js", "/exercise.js", "/live.js", "/trainer.js", "/offline.js"];
 const DB = "campus-offline", STORE = "queue";
+let gen = 0;   /* bumped when the session changes: a refresh begun before it is not kept */
+
+/* Which cache answers a GET at once: none for what is not listed here. */
+const cacheFor = (p) => FILES.includes(p) || p === "/index.html" ? SHELL : p.startsWith("/api/lessons/") ? READ
+  : p === "/api/me" || /^\/api\/courses(\/[^/]+)?$/.test(p) ? MINE : null;
+
+/* A mark or an answer changes its course's outline (the done column). */
+const dropOutline = (u) => caches.open(MINE).then((c) => c.delete("/api/courses/" + u.split("/")[3], { ignoreVary: true }));
 
 self.addEventListener("install", (ev) => {
   ev.waitUntil(caches.open(SHELL).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));
@@ -92,9 +102,9 @@ function replay() {
       const keep = r.status >= 500 || r.status === 401 || r.status === 408 || r.status === 429;
       if (keep) continue;
       await queueOp("readwrite", (s) => s.delete(e.key));
-      if (r.ok) sent++; else refused++;
+      if (r.ok) { sent++; dropOutline(e.url); } else refused++;
     }
-    tell({ type: "replayed", sent, refused, count: await queued() });
+    if (all.length) tell({ type: "replayed", sent, refused, count: await queued() });
   })().finally(() => { replaying = null; });
   return replaying;
 }
@@ -113,27 +123,34 @@ function offlineAnswer() {
   return json(503, { code: 503, error: "you are offline and this page was not saved for offline reading" });
 }
 
-/* The cache at once (refreshed behind it), else the network. */
-async function cacheFirst(req, cacheName) {
-  const cache = await caches.open(cacheName);
-  const hit = await cache.match(req);
-  const net = fetch(req).then((r) => {
-    if (r.ok) cache.put(req, r.clone());
-    tell({ type: "online" });
-    return r;
-  });
-  if (hit) { net.catch(() => tell({ type: "offline" })); return hit; }
-  return net.catch(() => offlineAnswer());
+/* The cache at once, else the network; the network refreshes the cache
+ * behind it either way (ev waits for that). */
+async function swr(ev, req, name) {
+  const hit = await (await caches.open(name)).match(req), old = hit && hit.clone(), g = gen, net = fetch(req);
+  ev.waitUntil(net.then((r) => refresh(req, r.clone(), old, name, g), () => tell({ type: "offline" })));
+  return hit || net.catch(offlineAnswer);
+}
+
+async function refresh(req, r, old, name, g) {
+  tell({ type: "online" });
+  if (!r.ok) return;
+  replay();                                     /* the link is back */
+  const fresh = await r.clone().text(), before = old && await old.text(), p = new URL(req.url).pathname;
+  const who = (t) => JSON.parse(t).data.user;
+  if (fresh === before || g !== gen) return;
+  if (p === "/api/me" && before && who(before) !== who(fresh)) { gen++; await caches.delete(MINE); }
+  await (await caches.open(name)).put(req, r);
+  if (old && name !== SHELL) tell({ type: "updated", url: p });
 }
 
 /* The network, else what the cache kept. (Not the cache after a wait:
  * these answers are a learner's own state, and a stale one shown as fresh,
  * on a link that is merely slow, would mislead more than a slow answer.) */
 async function networkFirst(req, cacheName) {
-  const cache = await caches.open(cacheName);
+  const cache = await caches.open(cacheName), g = gen;
   try {
     const r = await fetch(req);
-    if (r.ok) cache.put(req, r.clone());
+    if (r.ok && g === gen) cache.put(req, r.clone());
     tell({ type: "online" });
     if (r.ok) replay();                           /* the link is back */
     return r;
@@ -149,6 +166,7 @@ async function post(req) {
   try {
     const r = await fetch(req);
     tell({ type: "online" });
+    if (r.ok) await dropOutline(new URL(req.url).pathname);
     return r;
   } catch (e) {
     const url = new URL(req.url).pathname;
@@ -160,6 +178,13 @@ async function post(req) {
   }
 }
 
+/* A new session keeps nothing of the last one, nor of a refresh begun under it. */
+async function session(req) {
+  gen++;
+  await caches.delete(MINE);
+  try { return await fetch(req); } finally { gen++; }
+}
+
 self.addEventListener("fetch", (ev) => {
   const req = ev.request, url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
@@ -167,20 +192,15 @@ self.addEventListener("fetch", (ev) => {
   if (req.method === "POST") {
     if (/^\/api\/done\/[^/]+\/[^/]+$/.test(p) || /^\/api\/exercises\/[^/]+\/[^/]+\/submit$/.test(p))
       ev.respondWith(post(req));
-    else if (p === "/api/logout" || p === "/api/login")
-      ev.respondWith(caches.delete(MINE).then(() => fetch(req)));
+    else if (/^\/api\/(login|logout|register)$/.test(p))
+      ev.respondWith(session(req));
     return;
   }
   if (req.method !== "GET") return;
-  if (!p.startsWith("/api/")) {
-    if (FILES.includes(p) || p === "/index.html") ev.respondWith(cacheFirst(req, SHELL));
-    return;
-  }
-  if (/^\/api\/lessons\//.test(p))
-    ev.respondWith(cacheFirst(req, READ));
-  else if (p === "/api/courses" || /^\/api\/exercises\/[^/]+\/[^/]+$/.test(p) || /^\/api\/courses\/[^/]+$/.test(p) || p === "/api/me" ||
-           /^\/api\/(progress|next)(\/[^/]+)?$/.test(p) || p === "/api/me/statements" ||
-           /^\/api\/exercises\/[^/]+\/[^/]+\/attempts$/.test(p))
+  const name = cacheFor(p);
+  if (name) ev.respondWith(swr(ev, req, name));
+  else if (/^\/api\/exercises\/[^/]+\/[^/]+(\/attempts)?$/.test(p) || /^\/api\/(progress|next)(\/[^/]+)?$/.test(p) ||
+           p === "/api/me/statements")
     ev.respondWith(networkFirst(req, MINE));
 });
 
@@ -210,11 +230,13 @@ async function saveCourse(course) {
   return n;
 }
 
-/* Lessons and outlines the page fetched before this worker controlled it. */
+/* Lessons, outlines and who you are, as the page fetched them before this
+ * worker controlled it. */
 async function keep(urls) {
   for (const u of urls) {
-    if (!u.startsWith("/api/lessons/") && !u.startsWith("/api/courses")) continue;
-    const cache = await caches.open(u.startsWith("/api/lessons/") ? READ : MINE);
+    const name = cacheFor(u.split("?")[0]);
+    if (!name || name === SHELL) continue;
+    const cache = await caches.open(name);
     if (await cache.match(u)) continue;
     const r = await fetch(u, { credentials: "same-origin" }).catch(() => null);
     if (r && r.ok) await cache.put(u, r);
