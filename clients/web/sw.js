@@ -1,21 +1,14 @@
 /* sw.js: the web client's service worker, for slow and intermittent links.
- * Keeps the client's files, the catalogue and outlines, and every lesson the
- * learner opened (or, on request, a whole course) for reading offline. A
- * DONE or SUBMIT made without a link is queued (IndexedDB) with an
- * idempotency key and replayed when the link is back, so a replay whose
- * answer was lost never costs a second attempt.
- *
- * What is served how:
- *   the client's files, lessons (the same for anyone), the catalogue,
- *     outlines and who you are: from the cache at once, refreshed in the
- *     background; the pages are told when a refreshed answer differs, and
- *     draw it again (stale while revalidate);
- *   exercise views (they count your attempts), progress, next, statements,
- *     attempts: from the network, the cache when there is none;
- *   POST done and submit: to the network; queued when there is none;
- *   anything else: the network only.
- * One learner's own answers (MINE) are dropped at login, logout and
- * register, and when a refreshed "who you are" names another user. */
+ * Keeps the client, the catalogue, outlines and every lesson opened (or a
+ * whole course, on request) for reading offline; queues a DONE or SUBMIT
+ * made offline (IndexedDB) with an idempotency key and replays it when the
+ * link is back, so a lost answer never costs a second attempt.
+ *   files, lessons, the catalogue, outlines, /api/me: the cache at once,
+ *     refreshed behind; the pages hear ("updated") when that differs;
+ *   exercise views, progress, next, statements, attempts: the network,
+ *     else the cache; POST done and submit: the network, else the queue.
+ * MINE (one learner's) is dropped at login, logout and register, and when
+ * a refreshed /api/me names another user. */
 "use strict";
 
 const SHELL = "campus-shell-v4";   /* the client's files */
@@ -123,8 +116,7 @@ function offlineAnswer() {
   return json(503, { code: 503, error: "you are offline and this page was not saved for offline reading" });
 }
 
-/* The cache at once, else the network; the network refreshes the cache
- * behind it either way (ev waits for that). */
+/* The cache at once, else the network, which refreshes the cache either way. */
 async function swr(ev, req, name) {
   const hit = await (await caches.open(name)).match(req), old = hit && hit.clone(), g = gen, net = fetch(req);
   ev.waitUntil(net.then((r) => refresh(req, r.clone(), old, name, g), () => tell({ type: "offline" })));
