@@ -23,7 +23,10 @@ const cacheFor = (p) => FILES.includes(p) || p === "/index.html" ? SHELL : p.sta
   : p === "/api/me" || /^\/api\/courses(\/[^/]+)?$/.test(p) ? MINE : null;
 
 /* A mark or an answer changes its course's outline (the done column). */
-const dropOutline = (u) => caches.open(MINE).then((c) => c.delete("/api/courses/" + u.split("/")[3], { ignoreVary: true }));
+const dropOutline = (u) => caches.open(MINE).then((c) => c.delete("/api/courses/" + u.split("/")[3], IV));
+/* One copy per address: what the browser kept is decoded, and a language
+ * it no longer asks for is refreshed behind like any other change. */
+const IV = { ignoreVary: true };
 
 self.addEventListener("install", (ev) => {
   ev.waitUntil(caches.open(SHELL).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));
@@ -118,7 +121,7 @@ function offlineAnswer() {
 
 /* The cache at once, else the network, which refreshes the cache either way. */
 async function swr(ev, req, name) {
-  const hit = await (await caches.open(name)).match(req), old = hit && hit.clone(), g = gen, net = fetch(req);
+  const hit = await (await caches.open(name)).match(req, IV), old = hit && hit.clone(), g = gen, net = fetch(req);
   ev.waitUntil(net.then((r) => refresh(req, r.clone(), old, name, g), () => tell({ type: "offline" })));
   return hit || net.catch(offlineAnswer);
 }
@@ -131,7 +134,9 @@ async function refresh(req, r, old, name, g) {
   const who = (t) => JSON.parse(t).data.user;
   if (fresh === before || g !== gen) return;
   if (p === "/api/me" && before && who(before) !== who(fresh)) { gen++; await caches.delete(MINE); }
-  await (await caches.open(name)).put(req, r);
+  const c = await caches.open(name);
+  await c.delete(req, IV);
+  await c.put(req, r);
   if (old && name !== SHELL) tell({ type: "updated", url: p });
 }
 
@@ -147,7 +152,7 @@ async function networkFirst(req, cacheName) {
     if (r.ok) replay();                           /* the link is back */
     return r;
   } catch (e) {
-    const hit = await cache.match(req);
+    const hit = await cache.match(req, IV);
     tell({ type: "offline" });
     return hit || offlineAnswer();
   }
@@ -229,7 +234,7 @@ async function keep(urls) {
     const name = cacheFor(u.split("?")[0]);
     if (!name || name === SHELL) continue;
     const cache = await caches.open(name);
-    if (await cache.match(u)) continue;
+    if (await cache.match(u, IV)) continue;
     const r = await fetch(u, { credentials: "same-origin" }).catch(() => null);
     if (r && r.ok) await cache.put(u, r);
   }
