@@ -40,6 +40,15 @@ void proto_reset(struct proto_parser *p)
     proto_init(p, lm, xm);
 }
 
+void proto_release(struct proto_parser *p)
+{
+    if (proto_partial(p))
+        return;
+    free(p->line);
+    p->line = NULL;
+    p->line_len = p->line_cap = 0;
+}
+
 bool proto_partial(const struct proto_parser *p)
 {
     return p->state == PROTO_LITERAL || p->line_len > 0;
@@ -342,7 +351,9 @@ enum proto_result proto_feed(struct proto_parser *p, const char *buf, size_t len
     p->err_http = false;
     p->err_msg[0] = '\0';
 
-    while (off < len) {
+    /* A literal ends when its bytes are in, which for {0} is at once: the
+     * loop goes round once more with nothing left to read for that. */
+    while (off < len || (p->state == PROTO_LITERAL && p->literal_len == p->literal_want)) {
         if (p->state == PROTO_LITERAL) {
             size_t want = p->literal_want - p->literal_len;
             size_t n = len - off < want ? len - off : want;

@@ -56,6 +56,9 @@ struct proto_parser {
 
 void proto_init(struct proto_parser *p, size_t line_max, size_t literal_max);
 void proto_reset(struct proto_parser *p);   /* frees buffers, keeps limits */
+/* Between requests (nothing partial): frees the line buffer, which the next
+ * line allocates again. An idle connection then holds no buffer. */
+void proto_release(struct proto_parser *p);
 
 /* Feeds len bytes. Sets *consumed to how many were used; call again with the
  * rest after PROTO_REQUEST or PROTO_ERROR (unless the error is fatal). On

@@ -127,6 +127,8 @@ struct lesson {
     struct exercise *exercise;  /* built from the exercise blocks by the grading
                                  * engine (exercise.h), or NULL when none */
     struct cmark_node *doc;     /* private: the parsed body, for re-rendering */
+    char *search_line;          /* private: its words for the search index, made with
+                                 * the renderings and taken by the index */
     int *prerequisite_lines;    /* private: where each prerequisite is written */
 
     bool trainer;               /* front matter trainer: true: only trainers see it */

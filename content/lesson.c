@@ -1,13 +1,17 @@
-/* lesson.c: building one lesson: front matter, cmark body, special blocks, links. */
+/* lesson.c: building one lesson: front matter, cmark body, special blocks,
+ * links; and rendering them all, a thread per core. */
 #include "loader.h"
 #include "exercise.h"
 #include "frontmatter.h"
 #include "render.h"
+#include "search.h"
 #include "util.h"
 
 #include <cmark.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int loader_check_text(struct loader *l, const char *path, const char *src, size_t len)
 {
@@ -684,39 +688,84 @@ static void resolve_prerequisites(struct loader *l, struct lesson *les)
     }
 }
 
+/* The renderings of every lesson, shared out among threads: each takes the
+ * next lesson not yet taken. Rendering only reads a lesson's tree and writes
+ * that lesson's own fields, so the threads share nothing else. */
+struct render_work {
+    struct lesson **all;
+    size_t n;
+    size_t next;                /* atomic: the next lesson to take */
+};
+
+static void render_one(struct lesson *les)
+{
+    struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
+                                 .title = les->title};
+
+    les->html = render_html(les->doc);
+    les->text = render_text_opts(les->doc, &o);
+    if (les->trainer_doc) {
+        les->trainer_html = render_html(les->trainer_doc);
+        les->trainer_text = render_text_opts(les->trainer_doc, &o);
+    }
+    if (!les->trainer)           /* trainer lessons are not in the search index */
+        les->search_line = search_doc_line(les->doc);
+}
+
+static void *render_worker(void *arg)
+{
+    struct render_work *w = arg;
+    size_t i;
+
+    while ((i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED)) < w->n)
+        render_one(w->all[i]);
+    return NULL;
+}
+
+/* Renders every lesson, with a thread per core (at most
+ * LOADER_THREADS_MAX) when there are enough lessons to be worth it; the
+ * caller's thread is one of them. */
+static void render_all(struct lesson **all, size_t n)
+{
+    struct render_work w = {all, n, 0};
+    pthread_t threads[LOADER_THREADS_MAX];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = n >= LOADER_PARALLEL_MIN && cores > 1 ? (size_t)cores : 1, started = 0;
+
+    if (nthreads > LOADER_THREADS_MAX)
+        nthreads = LOADER_THREADS_MAX;
+    for (size_t t = 1; t < nthreads; t++)
+        if (pthread_create(&threads[started], NULL, render_worker, &w) == 0)
+            started++;
+    render_worker(&w);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+}
+
 void loader_finish(struct loader *l)
 {
     if (l->nall)
         qsort(l->all, l->nall, sizeof(*l->all), cmp_lesson_path);
+    /* Links and prerequisites first, in path order (their problems are
+     * reported, and links are rewritten in the tree): then the tree of each
+     * lesson is final and the renderings can run side by side. */
     for (size_t i = 0; i < l->nall; i++) {
         struct lesson *les = l->all[i];
         if (les->nprerequisites)
             resolve_prerequisites(l, les);
         resolve_links(l, les->path, les->doc, false, !les->trainer);
-        struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
-                                     .title = les->title};
-        les->html = render_html(les->doc);
-        les->text = render_text_opts(les->doc, &o);
-        if (les->trainer_doc) {
+        if (les->trainer_doc)
             resolve_links(l, les->path, les->trainer_doc, true, false);
-            les->trainer_html = render_html(les->trainer_doc);
-            les->trainer_text = render_text_opts(les->trainer_doc, &o);
-        }
     }
-    /* Variants render as their default lessons do, trainer blocks too. */
+    /* Variants are linked as their default lessons are, trainer blocks too. */
     for (size_t i = 0; i < l->nvariants; i++) {
         struct lesson *les = l->variants[i];
         resolve_links(l, les->path, les->doc, false, !les->trainer);
-        struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
-                                     .title = les->title};
-        les->html = render_html(les->doc);
-        les->text = render_text_opts(les->doc, &o);
-        if (les->trainer_doc) {
+        if (les->trainer_doc)
             resolve_links(l, les->path, les->trainer_doc, true, false);
-            les->trainer_html = render_html(les->trainer_doc);
-            les->trainer_text = render_text_opts(les->trainer_doc, &o);
-        }
     }
+    render_all(l->all, l->nall);
+    render_all(l->variants, l->nvariants);
     for (size_t i = 0; i < l->nintros; i++) {
         struct loader_intro *in = &l->intros[i];
         resolve_links(l, in->path, in->doc, false, true);
@@ -750,6 +799,7 @@ void lesson_free(struct lesson *les)
     free(les->path);
     free(les->markdown);
     free(les->html);
+    free(les->search_line);
     free(les->text);
     free(les->front_matter);
     for (size_t i = 0; i < les->ntrainer_blocks; i++)

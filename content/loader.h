@@ -18,6 +18,10 @@ struct loader_intro {
     char **html, **text;        /* where the renderings go */
 };
 
+/* Rendering threads at most, and the fewest lessons worth starting them for. */
+#define LOADER_THREADS_MAX  8
+#define LOADER_PARALLEL_MIN 16
+
 /* State of one catalog_load. */
 struct loader {
     struct diag_list *diags;

@@ -483,6 +483,15 @@ static char *search_text(cmark_node *doc)
     return sbuf_take(&b);
 }
 
+char *search_doc_line(struct cmark_node *doc)
+{
+    char *plain = search_text(doc);
+    char *line = one_line(plain);
+
+    free(plain);
+    return line;
+}
+
 /* The index of lang in idx, made when missing. */
 static struct lang_index *lang_index_of(struct search_index *idx, const char *lang)
 {
@@ -497,10 +506,9 @@ static struct lang_index *lang_index_of(struct search_index *idx, const char *la
     return li;
 }
 
-static void index_lesson(struct lang_index *li, size_t *cap, const struct lesson *les,
+static void index_lesson(struct lang_index *li, size_t *cap, struct lesson *les,
                          const struct word_ctx *wc)
 {
-
     if (li->ndocs == *cap) {
         *cap = *cap ? *cap * 2 : 16;
         li->docs = xrealloc(li->docs, *cap * sizeof(*li->docs));
@@ -508,9 +516,8 @@ static void index_lesson(struct lang_index *li, size_t *cap, const struct lesson
     struct search_doc *d = &li->docs[li->ndocs];
     struct adder a = {li, (uint32_t)li->ndocs, SEARCH_TITLE_WEIGHT};
     d->lesson = les;
-    char *plain = search_text(les->doc);
-    d->text = one_line(plain);
-    free(plain);
+    d->text = les->search_line ? les->search_line : search_doc_line(les->doc);
+    les->search_line = NULL;
     each_word(wc, les->title, strlen(les->title), add_word, &a);
     a.weight = 1;
     each_word(wc, d->text, strlen(d->text), add_word, &a);
@@ -525,9 +532,9 @@ struct search_index *search_index_build(struct course *const *courses, size_t nc
 
     for (size_t i = 0; i < ncourses; i++) {
         for (size_t j = 0; j < courses[i]->nlessons; j++) {
-            const struct lesson *les = courses[i]->lessons[j];
+            struct lesson *les = courses[i]->lessons[j];
             for (size_t k = 0; k <= les->nvariants; k++) {
-                const struct lesson *t = k ? les->variants[k - 1] : les;
+                struct lesson *t = k ? les->variants[k - 1] : les;
                 struct lang_index *li = lang_index_of(idx, t->lang);
                 size_t at = (size_t)(li - idx->v);
                 if (at >= ncaps) {

@@ -47,4 +47,10 @@ size_t search_query(const struct catalog *cat, const char *query, struct search_
 size_t search_query_lang(const struct catalog *cat, const char *query, const char *lang,
                          struct search_result *results, size_t max);
 
+/* The words of a parsed lesson body on one line, as the index keeps them
+ * (a new string the caller frees). Pure: the loader calls it from its
+ * rendering threads, and search_index_build takes les->search_line when
+ * it is there. */
+char *search_doc_line(struct cmark_node *doc);
+
 #endif

@@ -1,9 +1,11 @@
-/* auth.c: password hashing with scrypt on a bounded worker pool, session
- * tokens, and the name and password rules. */
+/* auth.c: password hashing (Argon2id through libargon2, scrypt through
+ * OpenSSL) on a worker pool with a bounded wait, session tokens, and the
+ * name and password rules. */
 #include "campusd.h"
 
 #include "auth.h"
 
+#include <argon2.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -13,18 +15,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define AUTH_THREADS_MAX 4
+/* What a hash is taken to cost before the pool has timed one, ms. */
+#define AUTH_JOB_MS_GUESS 100
 
 struct auth_params auth_params_current(void)
 {
-    struct auth_params p = { (int)cfg.scrypt_ln, (int)cfg.scrypt_r, (int)cfg.scrypt_p };
+    struct auth_params p = { .alg = AUTH_ALG_ARGON2ID };
 
-    if (p.ln < AUTH_LN_MIN || p.r < AUTH_R_MIN || p.p < AUTH_P_MIN) {   /* config not loaded (tests) */
-        p.ln = 15;
-        p.r = 8;
-        p.p = 3;
+    if (cfg.password_hash && strcmp(cfg.password_hash, "scrypt") == 0) {
+        p.alg = AUTH_ALG_SCRYPT;
+        p.ln = (int)cfg.scrypt_ln;
+        p.r = (int)cfg.scrypt_r;
+        p.p = (int)cfg.scrypt_p;
+        if (p.ln < AUTH_LN_MIN || p.r < AUTH_R_MIN || p.p < AUTH_P_MIN)   /* config not loaded */
+            fatal("auth: scrypt parameters unset");
+        return p;
+    }
+    p.m = (int)cfg.argon2_m;
+    p.t = (int)cfg.argon2_t;
+    p.p = (int)cfg.argon2_p;
+    if (p.m < AUTH_ARGON2_M_MIN || p.t < AUTH_ARGON2_T_MIN || p.p < AUTH_ARGON2_P_MIN) {
+        /* config not loaded (tests): OWASP's first choice */
+        p.m = 19456;
+        p.t = 2;
+        p.p = 1;
     }
     return p;
 }
@@ -54,15 +74,23 @@ const char *auth_password_problem(const char *pw, size_t len)
 
 static bool params_ok(const struct auth_params *p)
 {
+    if (p->alg == AUTH_ALG_ARGON2ID)
+        return p->m >= AUTH_ARGON2_M_MIN && p->m <= AUTH_ARGON2_M_MAX && p->t >= AUTH_ARGON2_T_MIN &&
+               p->t <= AUTH_ARGON2_T_MAX && p->p >= AUTH_ARGON2_P_MIN && p->p <= AUTH_ARGON2_P_MAX &&
+               p->m >= 8 * p->p;
     return p->ln >= AUTH_LN_MIN && p->ln <= AUTH_LN_MAX && p->r >= AUTH_R_MIN && p->r <= AUTH_R_MAX &&
            p->p >= AUTH_P_MIN && p->p <= AUTH_P_MAX;
 }
 
-/* scrypt into key; raises OpenSSL's 32 MiB memory cap to what the
- * parameters need. Returns 0 or -1. */
+/* The key of pw under p into key: Argon2id (version 1.3), or scrypt with
+ * OpenSSL's 32 MiB memory cap raised to what the parameters need. Returns
+ * 0 or -1. */
 static int derive(const char *pw, size_t len, const unsigned char *salt, size_t saltlen,
                   const struct auth_params *p, unsigned char key[AUTH_KEY_BYTES])
 {
+    if (p->alg == AUTH_ALG_ARGON2ID)
+        return argon2id_hash_raw((uint32_t)p->t, (uint32_t)p->m, (uint32_t)p->p, len ? pw : "", len,
+                                 salt, saltlen, key, AUTH_KEY_BYTES) == ARGON2_OK ? 0 : -1;
     uint64_t n = (uint64_t)1 << p->ln;
     uint64_t maxmem = (uint64_t)128 * (uint64_t)p->r * (n + (uint64_t)p->p + 2) + 65536;
 
@@ -115,23 +143,41 @@ int auth_hash_password(const char *pw, size_t len, const struct auth_params *p,
     b64_encode(salt, sizeof(salt), s64);
     b64_encode(key, sizeof(key), k64);
     OPENSSL_cleanse(key, sizeof(key));
-    snprintf(out, AUTH_HASH_MAX, "$scrypt$ln=%d,r=%d,p=%d$%s$%s", p->ln, p->r, p->p, s64, k64);
+    if (p->alg == AUTH_ALG_ARGON2ID)
+        snprintf(out, AUTH_HASH_MAX, "$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", ARGON2_VERSION_13, p->m,
+                 p->t, p->p, s64, k64);
+    else
+        snprintf(out, AUTH_HASH_MAX, "$scrypt$ln=%d,r=%d,p=%d$%s$%s", p->ln, p->r, p->p, s64, k64);
     return 0;
 }
 
-/* Splits a stored string into parameters, salt and key. Returns 0 or -1. */
+/* Splits a stored string into parameters, salt and key. Returns 0 or -1
+ * (parameters outside the bounds included: they are never computed). */
 static int parse_stored(const char *stored, struct auth_params *p,
                         unsigned char salt[AUTH_SALT_BYTES], unsigned char key[AUTH_KEY_BYTES])
 {
-    int used = 0;
+    int used = 0, version = 0;
+    const char *s;
 
-    if (stored == NULL || strncmp(stored, "$scrypt$", 8) != 0)
+    memset(p, 0, sizeof(*p));
+    if (stored == NULL)
         return -1;
-    if (sscanf(stored + 8, "ln=%d,r=%d,p=%d$%n", &p->ln, &p->r, &p->p, &used) != 3 || used == 0)
+    if (strncmp(stored, "$argon2id$", 10) == 0) {
+        p->alg = AUTH_ALG_ARGON2ID;
+        if (sscanf(stored + 10, "v=%d$m=%d,t=%d,p=%d$%n", &version, &p->m, &p->t, &p->p, &used) != 4 ||
+            used == 0 || version != ARGON2_VERSION_13)
+            return -1;
+        s = stored + 10 + used;
+    } else if (strncmp(stored, "$scrypt$", 8) == 0) {
+        p->alg = AUTH_ALG_SCRYPT;
+        if (sscanf(stored + 8, "ln=%d,r=%d,p=%d$%n", &p->ln, &p->r, &p->p, &used) != 3 || used == 0)
+            return -1;
+        s = stored + 8 + used;
+    } else {
         return -1;
+    }
     if (!params_ok(p))
         return -1;
-    const char *s = stored + 8 + used;
     const char *dollar = strchr(s, '$');
     if (dollar == NULL)
         return -1;
@@ -166,8 +212,10 @@ bool auth_needs_rehash(const char *stored, const struct auth_params *want)
 {
     struct auth_params p;
 
-    if (auth_stored_params(stored, &p) < 0)
+    if (auth_stored_params(stored, &p) < 0 || p.alg != want->alg)
         return true;
+    if (p.alg == AUTH_ALG_ARGON2ID)
+        return p.m < want->m || p.t < want->t || p.p < want->p;
     return p.ln < want->ln || p.r < want->r || p.p < want->p;
 }
 
@@ -251,6 +299,9 @@ static struct {
     pthread_cond_t cv;
     struct job *todo, *todo_tail, *done, *done_tail;
     int busy;                    /* queued + running + done not yet delivered */
+    int ahead;                   /* under mu: queued + running */
+    double job_ms;               /* under mu: moving average of a job's time */
+    bool timed;                  /* under mu: job_ms is measured, not AUTH_JOB_MS_GUESS */
     int fds[2];
     struct event *ev;
 } pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
@@ -282,8 +333,20 @@ static void job_run(struct job *j)
     }
 }
 
+static double mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static void *worker_main(void *arg)
 {
+    /* Below the event loop: a login storm must not take the loop's core.
+     * On Linux a nice value is per thread. Failing is harmless. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), AUTH_THREAD_NICE) < 0)
+        log_debug("auth: hashing thread keeps the loop's priority: %s", strerror(errno));
     pthread_mutex_lock(&pool.mu);
     for (;;) {
         while (pool.todo == NULL && !pool.stopping)
@@ -296,9 +359,15 @@ static void *worker_main(void *arg)
             pool.todo_tail = NULL;
         pthread_mutex_unlock(&pool.mu);
 
+        double t0 = mono_ms();
         job_run(j);
+        double took = mono_ms() - t0;
 
         pthread_mutex_lock(&pool.mu);
+        pool.ahead--;
+        /* The first job timed replaces the guess; later ones move it. */
+        pool.job_ms = pool.timed ? pool.job_ms * 0.8 + took * 0.2 : took;
+        pool.timed = true;
         j->next = NULL;
         if (pool.done_tail)
             pool.done_tail->next = j;
@@ -340,8 +409,8 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 static int pool_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    /* Half the cores: the event loop keeps the rest for serving lessons. */
-    n = n / 2;
+    /* One per core: the threads run at a lower priority than the event
+     * loop, so they take only what it leaves. */
     if (n < 1)
         n = 1;
     if (n > AUTH_THREADS_MAX)
@@ -358,6 +427,9 @@ void auth_pool_start(struct event_base *base)
     pool.ev = event_new(base, pool.fds[0], EV_READ | EV_PERSIST, wake_cb, NULL);
     event_add(pool.ev, NULL);
     pool.stopping = false;
+    pool.ahead = 0;
+    if (pool.job_ms <= 0)
+        pool.job_ms = AUTH_JOB_MS_GUESS;
     pool.nthreads = pool_threads();
     for (int i = 0; i < pool.nthreads; i++)
         if (pthread_create(&pool.threads[i], NULL, worker_main, NULL) != 0)
@@ -370,7 +442,10 @@ static int submit(enum job_kind kind, const char *pw, size_t len, const char *st
 {
     if (!pool.started)
         auth_pool_start(server.base);
-    if (pool.busy >= AUTH_QUEUE_MAX)
+    /* Queued rather than refused, as long as the answer can come within the
+     * bound; past it a 503 at once is better than a wait nobody sees end. */
+    long bound = cfg.login_queue_wait_ms > 0 ? cfg.login_queue_wait_ms : 10000;
+    if (pool.busy >= AUTH_QUEUE_HARD_MAX || auth_pool_wait_estimate_ms() > bound)
         return -1;
     struct job *j = xcalloc(1, sizeof(*j));
     j->kind = kind;
@@ -390,6 +465,7 @@ static int submit(enum job_kind kind, const char *pw, size_t len, const char *st
         pool.todo = j;
     pool.todo_tail = j;
     pool.busy++;
+    pool.ahead++;
     pthread_cond_signal(&pool.cv);
     pthread_mutex_unlock(&pool.mu);
     return 0;
@@ -409,6 +485,20 @@ int auth_submit_verify(const char *pw, size_t len, const char *stored, auth_done
 int auth_pool_busy(void)
 {
     return pool.busy;
+}
+
+long auth_pool_wait_estimate_ms(void)
+{
+    if (!pool.started)
+        return 0;
+    pthread_mutex_lock(&pool.mu);
+    int ahead = pool.ahead, n = pool.nthreads > 0 ? pool.nthreads : 1;
+    double ms = pool.job_ms;
+    pthread_mutex_unlock(&pool.mu);
+    /* The wait for a thread, not the job's own run: with a thread free it
+     * is 0, so a lone login is never refused however slow a hash is now.
+     * The jobs ahead share the threads. */
+    return (long)((double)(ahead / n) * ms);
 }
 
 void auth_pool_stop(void)

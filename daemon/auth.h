@@ -1,5 +1,6 @@
-/* auth.h: password hashing (scrypt, on a worker pool), session tokens, and
- * the rules for account names and passwords. */
+/* auth.h: password hashing (Argon2id for new hashes, scrypt still read, on
+ * a worker pool), session tokens, and the rules for account names and
+ * passwords. */
 #ifndef CAMPUS_AUTH_H
 #define CAMPUS_AUTH_H
 
@@ -29,20 +30,40 @@ struct event_base;
 #define AUTH_P_MIN  1
 #define AUTH_P_MAX  16
 
-/* Jobs queued or running on the pool at most; past it a submit fails and the
- * caller answers "busy". Small on purpose: at the default cost a hash takes
- * about 0.2 s of one core, so a login admitted to a full queue still gets its
- * answer within seconds, and a storm is refused at once instead of queued
- * for minutes. */
-#define AUTH_QUEUE_MAX 8
+/* Bounds on Argon2id parameters, for new hashes and stored ones alike:
+ * memory in KiB, passes, lanes. The config table's argon2_m, argon2_t and
+ * argon2_p take their bounds from here. */
+#define AUTH_ARGON2_M_MIN 64
+#define AUTH_ARGON2_M_MAX 262144
+#define AUTH_ARGON2_T_MIN 1
+#define AUTH_ARGON2_T_MAX 16
+#define AUTH_ARGON2_P_MIN 1
+#define AUTH_ARGON2_P_MAX 16
 
-/* scrypt cost: N = 2^ln, block size r, parallelism p. */
+/* Bounds on login_queue_wait_ms, the longest a login may wait for a hashing
+ * thread (estimated when it is queued; past it the answer is 503 at once). */
+#define AUTH_WAIT_MS_MIN 100
+#define AUTH_WAIT_MS_MAX 120000
+
+/* Jobs queued at most, whatever the wait estimate says: a bound on memory. */
+#define AUTH_QUEUE_HARD_MAX 4096
+
+/* The nice value of the hashing threads: above the event loop's, so that a
+ * login storm takes only the CPU the loop leaves. */
+#define AUTH_THREAD_NICE 10
+
+enum auth_alg { AUTH_ALG_ARGON2ID, AUTH_ALG_SCRYPT };
+
+/* A hash's algorithm and cost. scrypt: N = 2^ln, block size r,
+ * parallelism p. Argon2id: m KiB of memory, t passes, p lanes. */
 struct auth_params {
-    int ln, r, p;
+    enum auth_alg alg;
+    int ln, r, p;                /* scrypt (p is shared with Argon2id's lanes) */
+    int m, t;                    /* Argon2id */
 };
 
-/* The parameters new hashes get: from the config (scrypt_ln, scrypt_r,
- * scrypt_p). */
+/* The parameters new hashes get: from the config (password_hash, and
+ * argon2_m, argon2_t, argon2_p or scrypt_ln, scrypt_r, scrypt_p). */
 struct auth_params auth_params_current(void);
 
 /* True when name is 3 to 32 of [a-z0-9._-]. */
@@ -52,10 +73,11 @@ bool auth_name_valid(const char *name, size_t len);
  * static message saying why not. */
 const char *auth_password_problem(const char *pw, size_t len);
 
-/* Hashes a password with a fresh 16-byte salt into out as
- * "$scrypt$ln=L,r=R,p=P$SALT$KEY" (base64). Slow: call it from the pool or
- * from a command-line tool, never on the event loop. Returns 0, or -1 when
- * the parameters are out of bounds or scrypt fails. */
+/* Hashes a password with a fresh 16-byte salt into out, as
+ * "$argon2id$v=19$m=M,t=T,p=P$SALT$KEY" (the PHC string format) or
+ * "$scrypt$ln=L,r=R,p=P$SALT$KEY" (base64 without padding). Slow: call it
+ * from the pool or from a command-line tool, never on the event loop.
+ * Returns 0, or -1 when the parameters are out of bounds or hashing fails. */
 int auth_hash_password(const char *pw, size_t len, const struct auth_params *p,
                        char out[AUTH_HASH_MAX]);
 
@@ -66,8 +88,9 @@ int auth_verify_password(const char *pw, size_t len, const char *stored);
 /* Reads the parameters of a stored string. Returns 0 or -1 if malformed. */
 int auth_stored_params(const char *stored, struct auth_params *p);
 
-/* True when the stored string is weaker than want in any parameter (so it
- * should be re-hashed at the next successful login). */
+/* True when the stored string should be re-hashed with want at the next
+ * successful login: another algorithm (scrypt when Argon2id is wanted), or
+ * weaker in any parameter, or unreadable. */
 bool auth_needs_rehash(const char *stored, const struct auth_params *want);
 
 /* A new session token "NAME.SECRET" (SECRET: 256 bits from the OpenSSL RNG,
@@ -83,7 +106,7 @@ int auth_token_parse(const char *token, size_t len, char name[AUTH_NAME_MAX + 1]
 /* Compares two 64-digit hex hashes in constant time. */
 bool auth_hash_equal(const char *a, const char *b);
 
-/* ---- the worker pool: scrypt off the event loop ---- */
+/* ---- the worker pool: hashing off the event loop ---- */
 
 /* result: for a hash job 0 and the stored string in hash, or -1; for a
  * verify job 1 (match), 0 (mismatch) or -1 (malformed stored string). -2
@@ -91,13 +114,16 @@ bool auth_hash_equal(const char *a, const char *b);
  * thread, once per submitted job; hash is valid during the call only. */
 typedef void auth_done_cb(int result, const char *hash, void *priv);
 
-/* Starts the worker threads and the wake-up event on base. Called lazily by
- * the first submit (with the server's base); tests call it with their own. */
+/* Starts the worker threads (one per core, at AUTH_THREAD_NICE) and the
+ * wake-up event on base. Called lazily by the first submit (with the
+ * server's base); tests call it with their own. */
 void auth_pool_start(struct event_base *base);
 
 /* Queues a hash of the password with the current parameters. The password
- * is copied (and wiped after use). Returns 0, or -1 when AUTH_QUEUE_MAX jobs
- * are already waiting (cb is not called then). */
+ * is copied (and wiped after use). Returns 0, or -1 when the job would wait
+ * longer than login_queue_wait_ms for a thread (estimated from the jobs ahead
+ * of it and the time recent jobs took), or AUTH_QUEUE_HARD_MAX jobs are
+ * queued (cb is not called then). */
 int auth_submit_hash(const char *pw, size_t len, auth_done_cb *cb, void *priv);
 
 /* Queues a verify against stored; stored NULL runs the same work against a
@@ -108,6 +134,10 @@ int auth_submit_verify(const char *pw, size_t len, const char *stored, auth_done
 
 /* Jobs queued or running now. */
 int auth_pool_busy(void);
+
+/* The wait in ms a job queued now is expected to have for a thread (0 when
+ * one is free). */
+long auth_pool_wait_estimate_ms(void);
 
 /* Stops the threads after the job each is running; every job not run is
  * answered with -2, every finished one with its result, before this returns.

@@ -73,7 +73,10 @@ struct config {
     long login_fail_max;         /* failed logins per account per window */
     long login_fail_addr_max;    /* failed logins per client address per window */
     long login_fail_window;      /* seconds */
-    long scrypt_ln, scrypt_r, scrypt_p;  /* cost of new password hashes: N = 2^ln */
+    char *password_hash;         /* algorithm of new hashes: "argon2id" or "scrypt" */
+    long argon2_m, argon2_t, argon2_p;   /* Argon2id cost of new hashes: KiB, passes, lanes */
+    long login_queue_wait_ms;    /* longest expected wait for a hashing thread */
+    long scrypt_ln, scrypt_r, scrypt_p;  /* scrypt cost of new password hashes: N = 2^ln */
     char *base_url;              /* public address: the IRIs of exported xAPI statements */
 
     /* exercises (cmd-exercise.c) */
@@ -378,8 +381,14 @@ void cmd_dispatch(struct req *req);
 
 /* ---- conn.c: one CTP/1 connection ---- */
 
+/* A connection's states; conn.c draws the machine and changes them only in
+ * conn_set_state(). During a shutdown drain (server.draining) a connection
+ * reads nothing more from its socket, in whatever state. */
 enum conn_state {
     CONN_READING,     /* parsing and dispatching requests */
+    CONN_HELD,        /* a request that writes or changes who the connection is
+                       * (LOGIN, AUTH, LOGOUT, PASSWD, DONE, ...) is in flight:
+                       * nothing more is parsed or read until it is answered */
     CONN_PAUSED,      /* too much in flight or buffered out: not reading */
     CONN_STARTTLS,    /* STARTTLS answered: waiting for the output to drain */
     CONN_CLOSING,     /* send what is queued, then close */
@@ -396,12 +405,13 @@ struct conn {
     long inflight;
     int refs;
     bool tls;
-    bool upgraded;               /* STARTTLS happened */
-    bool draining;               /* shutdown: answer what was received, read no more */
-    int processing;              /* inside conn_process: answers wait for its end */
+    /* Facts beside the state, not states: */
+    bool upgraded;               /* STARTTLS happened (once per connection) */
+    int processing;              /* nesting depth of conn_process: answers wait for its end */
     bool write_off;              /* plain socket, output written directly: EV_WRITE off */
     char addr[64];
-    struct event *resume_ev;     /* continue parsing after yielding */
+    /* Made when first needed, so that an idle connection costs neither: */
+    struct event *resume_ev;     /* continue parsing after yielding or a hold */
     struct event *deadline_ev;   /* a begun request must finish in time */
     bool deadline_armed;
     struct conn *prev, *next;    /* all connections, for shutdown */
@@ -409,7 +419,6 @@ struct conn {
     char *user;
     char session[AUTH_TOKEN_HASH_MAX];       /* SHA-256 (hex) of this connection's session token, or "" */
     long long session_created;   /* when that session began (ms since 1970) */
-    bool hold;                   /* LOGIN/AUTH/LOGOUT/PASSWD in flight: parse nothing more */
     bool push_ok;                /* asked for push: HELLO push, LIVE JOIN or LIVE START */
     bool push_dropped;           /* pushes dropped over live_output_max, until it drains */
     struct evbuffer *push_wait;  /* pushes held until the answers due are written */
@@ -424,9 +433,10 @@ void conn_close_after_reply(struct conn *c);
 /* Closes at once. The struct stays until in-flight requests finish. */
 void conn_close(struct conn *c, const char *why);
 void conn_req_done(struct req *req);
-/* Stops (true) or resumes (false) parsing this connection's input: a request
- * that changes who the connection is holds it, so that the requests pipelined
- * behind it are parsed with the new identity. */
+/* Stops (true: CONN_HELD) or resumes (false: back to CONN_READING) parsing
+ * this connection's input: a request that changes who the connection is
+ * holds it, so that the requests pipelined behind it are parsed with the new
+ * identity. */
 void conn_hold(struct conn *c, bool hold);
 /* STARTTLS answered: drop pipelined input, upgrade once the answer is out. */
 void conn_begin_starttls(struct conn *c);
@@ -560,6 +570,25 @@ void i18n_catalogue_entry(size_t i, const char **en, const char **fr, const char
 
 /* Frees the rendered READ answers (at exit). */
 void read_cache_free(void);
+/* A pre-built HTTP answer to an anonymous GET of a lesson: status line,
+ * headers and body in one buffer of len bytes, the Date line to be sent
+ * at split. The buffer is held by one reference: give it back with
+ * read_fast_release(data, len, arg) once its bytes have left. */
+struct read_fast {
+    const char *data;
+    size_t len, split;
+    void *arg;
+};
+/* Fills out with the answer to READ id format (HTTP, default width) from
+ * the live catalogue and returns true; false when there is none ready (a
+ * bad id, no such lesson, or not rendered yet: the first READ of a lesson
+ * after a load goes through the command table and renders it).
+ * accept_language (NULL: none) picks the lesson's language as READ does,
+ * and an answer that would fall back is left to READ; gzip asks for the
+ * gzip form where the lesson has one. */
+bool read_fast_answer(const char *id, const char *format, const char *accept_language,
+                      bool gzip, struct read_fast *out);
+void read_fast_release(const void *data, size_t len, void *arg);
 
 /* ---- tls.c ---- */
 
@@ -744,6 +773,10 @@ void session_check(struct req *req);
  * fire and forget: READ never waits for it). */
 struct lesson;
 void progress_viewed(struct req *req, const struct lesson *l);
+/* A passed quiz or case counts as done: adds each lesson of passed (a
+ * passed hash as a JSON object) to done, as PROGRESS counts it, so that
+ * what PROGRESS shows complete CERT takes as complete too. */
+void progress_merge_passed(json_t *done, json_t *passed);
 
 /* ---- attempt-view.c and reviews-new.c ---- */
 
@@ -796,6 +829,8 @@ struct stat;
 #define HTTP_GZIP_MIN 512
 /* True when r's Accept-Encoding takes gzip (q above 0, by name or "*"). */
 bool http_gzip_accepted(struct evhttp_request *r);
+/* The same for an Accept-Encoding value (NULL: no field). */
+bool http_gzip_accepts(const char *accept_encoding);
 /* The gzip (RFC 1952) form of len bytes; *outlen its size. Caller frees. */
 char *http_gzip(const void *data, size_t len, int level, size_t *outlen);
 /* The entity tag of the gzip form: "V" becomes "V-gz". */

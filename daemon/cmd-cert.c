@@ -411,6 +411,7 @@ static void issue_passed_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     op->passed = hash_to_object(reply);
+    progress_merge_passed(op->done, op->passed);
     if (!completion_holds(op)) {
         issue_free(op);
         return;

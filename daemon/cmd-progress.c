@@ -156,10 +156,9 @@ struct state {
     void (*finish)(struct state *);
 };
 
-/* A passed quiz or case counts as done: its lesson joins the done hash
- * (a passed id is "course/lesson" or "course/lesson#N"), keeping the time
- * of a DONE when there was one. */
-static void merge_passed(json_t *done, json_t *passed)
+/* A passed id is "course/lesson" or "course/lesson#N"; the time of a DONE
+ * is kept when there was one. */
+void progress_merge_passed(json_t *done, json_t *passed)
 {
     const char *f;
     json_t *v;
@@ -184,7 +183,7 @@ static void state_reply(struct state *s, json_t **slot, redisReply *reply)
     if (s->failed) {
         req_store_unavailable(s->req);
     } else {
-        merge_passed(s->a, s->passed);
+        progress_merge_passed(s->a, s->passed);
         s->finish(s);
     }
     catalog_unref(s->cat);

@@ -1,7 +1,7 @@
 /* cohort-enrol.c: who is in a cohort: COHORT ADD and REMOVE, and ENROL, a
  * CSV of up to 500 learners applied all or nothing, optionally making
  * accounts whose one-time passwords are answered once and kept only as
- * scrypt hashes. */
+ * password hashes. */
 #include "campusd.h"
 
 #include <hiredis/hiredis.h>

@@ -74,6 +74,12 @@ static const struct option_def options[] = {
     I("login_fail_max", login_fail_max, "5", 1, 1000000, "failed logins per account per window before 429"),
     I("login_fail_addr_max", login_fail_addr_max, "50", 1, 1000000, "failed logins per client address per window before 429"),
     I("login_fail_window", login_fail_window, "900", 1, 86400, "seconds over which failed logins count"),
+    S("password_hash", password_hash, "argon2id", "algorithm of new password hashes: argon2id or scrypt (scrypt hashes are upgraded at login when argon2id)"),
+    I("argon2_m", argon2_m, "19456", AUTH_ARGON2_M_MIN, AUTH_ARGON2_M_MAX, "Argon2id memory of new password hashes, KiB"),
+    I("argon2_t", argon2_t, "2", AUTH_ARGON2_T_MIN, AUTH_ARGON2_T_MAX, "Argon2id passes of new password hashes"),
+    I("argon2_p", argon2_p, "1", AUTH_ARGON2_P_MIN, AUTH_ARGON2_P_MAX, "Argon2id lanes of new password hashes"),
+    I("login_queue_wait_ms", login_queue_wait_ms, "10000", AUTH_WAIT_MS_MIN, AUTH_WAIT_MS_MAX,
+      "longest expected wait for a password hash; a login or registration past it gets 503 at once"),
     I("scrypt_ln", scrypt_ln, "15", AUTH_LN_MIN, AUTH_LN_MAX, "scrypt cost of new password hashes: N = 2^ln"),
     I("scrypt_r", scrypt_r, "8", AUTH_R_MIN, AUTH_R_MAX, "scrypt block size r of new password hashes"),
     I("scrypt_p", scrypt_p, "3", AUTH_P_MIN, AUTH_P_MAX, "scrypt parallelism p of new password hashes"),
@@ -114,6 +120,11 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
     char *base = (char *)c + o->offset;
     if (o->type == OPT_STR) {
         char **slot = (char **)base;
+        if (strcmp(key, "password_hash") == 0 &&
+            (value == NULL || (strcmp(value, "argon2id") != 0 && strcmp(value, "scrypt") != 0))) {
+            snprintf(err, errlen, "password_hash: '%s' is not argon2id or scrypt", value ? value : "");
+            return -1;
+        }
         if (strcmp(key, "redis") == 0 && value && value[0] != '/' &&
             arg_addr_port(value, 6379) < 0) {
             snprintf(err, errlen, "redis: '%s' is not host:port (port 1 to 65535) or /path.sock",

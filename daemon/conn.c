@@ -1,5 +1,32 @@
 /* conn.c: one CTP/1 connection: buffers, the request queue that keeps
- * answers in order, limits, timeouts and deferred free. */
+ * answers in order, limits, timeouts and deferred free.
+ *
+ * The state machine (enum conn_state in campusd.h; every change goes
+ * through conn_set_state):
+ *
+ *   accept --> READING <------- answered (conn_hold false) ------- HELD
+ *               |  ^  \------- a write or LOGIN-like request -----> ^
+ *     in flight |  | drained     (conn_hold true)
+ *   or output   v  | (try_resume)
+ *   too high   PAUSED
+ *
+ *   READING --STARTTLS answered--> STARTTLS --output out, TLS on--> READING
+ *   READING --COMPRESS answered--> READING, the deflate filter put in front
+ *       once the answer is queued (compress_pending until then)
+ *   READING, HELD, PAUSED, STARTTLS --fatal error, QUIT, timeout, end of
+ *       a shutdown drain--> CLOSING --output flushed--> CLOSED
+ *   any --EOF, socket error, output cap, shutdown--> CLOSED
+ *
+ * CLOSED frees the socket; the struct stays until the last request still
+ * waiting on Redis lets go (refs). Beside the state: upgraded (a fact),
+ * processing (a nesting count), write_off (the write event's setting), and
+ * the server-wide drain, during which nothing more is read.
+ *
+ * An idle connection holds no buffer of its own: the parser's line buffer
+ * is released when a batch ends with nothing partial, the events for
+ * resuming and for the request deadline are made when first needed, the
+ * buffer of pushes held behind answers goes once they are written, and
+ * libevent frees drained buffer chains. */
 #include "campusd.h"
 
 #include <event2/bufferevent_ssl.h>
@@ -36,13 +63,24 @@ size_t conn_count(void)
     return nconns;
 }
 
+/* The one place a connection's state changes. A closed connection never
+ * opens again. */
+static void conn_set_state(struct conn *c, enum conn_state s)
+{
+    if (c->state == CONN_CLOSED && s != CONN_CLOSED)
+        fatal("conn %llu: state %d after CLOSED", (unsigned long long)c->id, (int)s);
+    c->state = s;
+}
+
 static void conn_free(struct conn *c)
 {
     proto_reset(&c->parser);
     if (c->push_wait)
         evbuffer_free(c->push_wait);
-    event_free(c->resume_ev);
-    event_free(c->deadline_ev);
+    if (c->resume_ev)
+        event_free(c->resume_ev);
+    if (c->deadline_ev)
+        event_free(c->deadline_ev);
     free(c->user);
     free(c);
 }
@@ -64,12 +102,22 @@ static void setup_bev(struct conn *c)
     bufferevent_set_max_single_write(c->bev, CONN_WRITE_MAX);
     c->write_off = false;
     bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    bufferevent_enable(c->bev, server.draining ? EV_WRITE : EV_READ | EV_WRITE);
 }
 
 static void resume_cb(evutil_socket_t fd, short what, void *arg)
 {
     conn_process(arg);
+}
+
+/* Parses what is buffered in a later turn of the loop. */
+static void conn_wake(struct conn *c)
+{
+    if (c->state == CONN_CLOSED)
+        return;
+    if (c->resume_ev == NULL)
+        c->resume_ev = event_new(bufferevent_get_base(c->bev), -1, 0, resume_cb, c);
+    event_active(c->resume_ev, 0, 0);
 }
 
 static void deadline_cb(evutil_socket_t fd, short what, void *arg);
@@ -92,8 +140,6 @@ struct conn *conn_new(struct event_base *base, int fd, const char *addr, SSL *ss
     }
     if (c->bev == NULL)
         fatal("bufferevent_socket_new failed");
-    c->resume_ev = event_new(base, -1, 0, resume_cb, c);
-    c->deadline_ev = evtimer_new(base, deadline_cb, c);
     setup_bev(c);
 
     c->next = conns;
@@ -127,15 +173,17 @@ void conn_close(struct conn *c, const char *why)
     if (c->state == CONN_CLOSED)
         return;
     log_debug("conn %llu (%s) closed: %s", (unsigned long long)c->id, c->addr, why);
-    c->state = CONN_CLOSED;
+    conn_set_state(c, CONN_CLOSED);
     if (c->live)
         live_conn_closed(c);     /* it leaves the room it was in */
     if (c->z)
         compress_forget(c->z);
     bufferevent_free(c->bev);
     c->bev = NULL;
-    event_del(c->resume_ev);
-    event_del(c->deadline_ev);
+    if (c->resume_ev)
+        event_del(c->resume_ev);
+    if (c->deadline_ev)
+        event_del(c->deadline_ev);
     unlink_conn(c);
     server_release_addr(c->addr);
 
@@ -171,11 +219,12 @@ void conn_close_after_reply(struct conn *c)
 {
     if (c->state == CONN_CLOSED || c->state == CONN_CLOSING)
         return;
-    c->state = CONN_CLOSING;
+    conn_set_state(c, CONN_CLOSING);
     bufferevent_disable(c->bev, EV_READ);
     evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-    event_del(c->deadline_ev);
+    if (c->deadline_ev)
+        event_del(c->deadline_ev);
 }
 
 static void try_resume(struct conn *c)
@@ -185,17 +234,17 @@ static void try_resume(struct conn *c)
     if (c->inflight >= cfg.inflight_max ||
         evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH)
         return;
-    c->state = CONN_READING;
-    if (!c->draining && !c->hold)
+    conn_set_state(c, CONN_READING);
+    if (!server.draining)
         bufferevent_enable(c->bev, EV_READ);
-    event_active(c->resume_ev, 0, 0);   /* input may already be buffered */
+    conn_wake(c);                       /* input may already be buffered */
 }
 
 /* During shutdown a connection closes once everything it had sent us before
  * the signal is answered. */
 static void conn_drain_check(struct conn *c)
 {
-    if (!c->draining || (c->state != CONN_READING && c->state != CONN_PAUSED))
+    if (!server.draining || (c->state != CONN_READING && c->state != CONN_PAUSED))
         return;
     if (c->head != NULL)
         return;
@@ -285,6 +334,8 @@ static void conn_flush(struct conn *c)
     if (c->head == NULL && c->push_wait && evbuffer_get_length(c->push_wait) > 0) {
         stats.bytes_out += evbuffer_get_length(c->push_wait);
         evbuffer_add_buffer(out, c->push_wait);
+        evbuffer_free(c->push_wait);         /* made again by the next held push */
+        c->push_wait = NULL;
     }
     if (evbuffer_get_length(out) > (size_t)cfg.output_max) {
         log_warn("conn %llu (%s): output over %ld bytes, closing slow reader",
@@ -324,20 +375,19 @@ void conn_req_done(struct req *req)
 }
 
 /* While held, the socket is not read either, so a client cannot pile up
- * input behind a LOGIN that waits for its hash. */
+ * input behind a LOGIN that waits for its hash. A hold asked for twice is
+ * one hold; the first release ends it. Back in READING, the limits are
+ * checked again before anything is parsed (conn_process pauses if need be). */
 void conn_hold(struct conn *c, bool hold)
 {
-    if (c->state == CONN_CLOSED || c->hold == hold)
-        return;
-    c->hold = hold;
-    if (c->state != CONN_READING)
-        return;                  /* try_resume or the drain takes it from here */
-    if (hold) {
+    if (hold && (c->state == CONN_READING || c->state == CONN_PAUSED)) {
+        conn_set_state(c, CONN_HELD);
         bufferevent_disable(c->bev, EV_READ);
-    } else {
-        if (!c->draining)
+    } else if (!hold && c->state == CONN_HELD) {
+        conn_set_state(c, CONN_READING);
+        if (!server.draining)
             bufferevent_enable(c->bev, EV_READ);
-        event_active(c->resume_ev, 0, 0);
+        conn_wake(c);
     }
 }
 
@@ -381,6 +431,8 @@ static void update_deadline(struct conn *c)
     if (proto_partial(&c->parser)) {
         if (!c->deadline_armed) {
             struct timeval tv = { cfg.request_timeout, 0 };
+            if (c->deadline_ev == NULL)
+                c->deadline_ev = evtimer_new(bufferevent_get_base(c->bev), deadline_cb, c);
             evtimer_add(c->deadline_ev, &tv);
             c->deadline_armed = true;
         }
@@ -413,19 +465,18 @@ static void conn_process(struct conn *c)
         return;
     c->refs++;                   /* a handler may close the connection */
     c->processing++;
+    /* HELD ends the loop too: see conn_hold, resumed when released. */
     while (c->state == CONN_READING) {
         /* looked up each time: COMPRESS puts a filter in front of it */
         struct evbuffer *in = bufferevent_get_input(c->bev);
-        if (c->hold)             /* see conn_hold: resumed when released */
-            break;
         if (c->inflight >= cfg.inflight_max ||
             evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH) {
-            c->state = CONN_PAUSED;
+            conn_set_state(c, CONN_PAUSED);
             bufferevent_disable(c->bev, EV_READ);
             break;
         }
         if (handled >= cfg.reqs_per_event) {
-            event_active(c->resume_ev, 0, 0);
+            conn_wake(c);
             yielded = true;
             break;
         }
@@ -475,6 +526,9 @@ static void conn_process(struct conn *c)
     }
     c->processing--;
     update_deadline(c);
+    /* Idle, nothing partial: the line buffer goes; the next line makes it. */
+    if (c->state != CONN_CLOSED && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+        proto_release(&c->parser);
     if (c->state != CONN_CLOSED && c->processing == 0) {
         write_now(c);
         if (!yielded)
@@ -555,7 +609,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
             return;
         }
         if (c->inflight > 0) {       /* waiting on us, not idle */
-            bufferevent_enable(bev, EV_READ);
+            if (c->state == CONN_READING && !server.draining)
+                bufferevent_enable(bev, EV_READ);
             return;
         }
         push_error(c, 408, "idle timeout, closing");
@@ -633,7 +688,7 @@ static void push_drain_check(struct conn *c)
  * our answer: it is dropped, never executed (RFC 3207, section 4.2). */
 void conn_begin_starttls(struct conn *c)
 {
-    c->state = CONN_STARTTLS;
+    conn_set_state(c, CONN_STARTTLS);
     bufferevent_disable(c->bev, EV_READ);
     struct evbuffer *in = bufferevent_get_input(c->bev);
     evbuffer_drain(in, evbuffer_get_length(in));
@@ -658,7 +713,7 @@ static void start_tls_upgrade(struct conn *c)
     c->bev = tls;
     c->tls = true;
     c->upgraded = true;
-    c->state = CONN_READING;
+    conn_set_state(c, CONN_READING);
     proto_reset(&c->parser);
     setup_bev(c);
 }
@@ -718,10 +773,10 @@ void conn_drain_all(void)
 
     for (; c; c = next) {
         next = c->next;
-        if (c->state == CONN_READING || c->state == CONN_PAUSED) {
-            c->draining = true;
+        /* server.draining is set: what is buffered is still answered. */
+        if (c->state == CONN_READING || c->state == CONN_PAUSED || c->state == CONN_HELD) {
             bufferevent_disable(c->bev, EV_READ);
-            event_active(c->resume_ev, 0, 0);
+            conn_wake(c);
         }
     }
 }

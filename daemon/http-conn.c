@@ -20,7 +20,17 @@
  * the last answer on a closing connection.) A request that breaks a rule
  * is answered once with its error, in order, and the connection is closed:
  * evhttp is given a request for HCONN_REJECT_PATH, which http_conn_rejection()
- * recognises by count (never by path alone), and nothing more is read. */
+ * recognises by count (never by path alone), and nothing more is read.
+ *
+ * The hot path: an anonymous GET of a lesson (no Authorization, Cookie,
+ * Connection or conditional field, HTTP/1.1, no body) that arrives while
+ * evhttp has nothing in hand on this connection is answered here, from the
+ * READ answer pre-built once per catalogue (cmd-content.c), without evhttp
+ * parsing anything: the bytes go to the socket by reference, as one writev.
+ * Its Accept-Language picks the lesson's language as READ would (an answer
+ * that would fall back goes the long way) and its Accept-Encoding the gzip
+ * form, so the bytes are those the long way sends. Everything else, and this too when no pre-built answer is ready, goes to
+ * evhttp as before. */
 #include "campusd.h"
 
 #include <event2/buffer.h>
@@ -32,10 +42,15 @@
 #include <strings.h>
 #include <errno.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
 
 #define HCONN_BUCKETS 1024
 #define HCONN_REJECT_PATH "/-/rejected"
 #define HCONN_CHUNK_LINE_MAX 1024    /* a chunk-size line with its extensions */
+#define HCONN_FAST_TARGET_MAX 200    /* longest request target the hot path looks at */
+#define HCONN_FAST_FIELD_MAX 160     /* longest Accept-Encoding or -Language it looks at */
+#define HCONN_FAST_PREFIX "/api/lessons/"
 
 enum hconn_state {
     HC_IDLE,        /* between requests: no byte of the next one yet */
@@ -61,6 +76,14 @@ struct hconn {
     size_t head_bytes;           /* header section so far, against http_header_max */
     size_t body_left;
     bool have_line, have_cl, have_te, have_host, http10, expect_continue, head_method;
+    bool fast;                   /* this request may take the hot path (see the top) */
+    bool fast_writing;           /* a hot-path answer is still in the output buffer */
+    bufferevent_data_cb saved_writecb;   /* evhttp's, while fast_writing */
+    char target[HCONN_FAST_TARGET_MAX + 1];
+    /* The hot path's Accept-Encoding and Accept-Language, as evhttp would
+     * find them (the first of each; a second one sends it the long way). */
+    bool fast_ae, fast_gzip;
+    char fast_lang[HCONN_FAST_FIELD_MAX + 1];
     unsigned long passed;        /* complete requests given to evhttp */
     unsigned long seen;          /* requests that reached http.c's handler */
     unsigned long answered;      /* requests whose answer has been sent */
@@ -216,6 +239,14 @@ static int check_request_line(struct hconn *hc, const char *line, size_t n)
     evhttp_uri_free(u);
     hc->http10 = v[7] == '0';
     hc->head_method = sp1 - line == 4 && memcmp(line, "HEAD", 4) == 0;
+    size_t tlen = (size_t)(sp2 - sp1 - 1);
+    hc->fast = !hc->http10 && sp1 - line == 3 && memcmp(line, "GET", 3) == 0 &&
+               tlen <= HCONN_FAST_TARGET_MAX && tlen > strlen(HCONN_FAST_PREFIX) &&
+               memcmp(sp1 + 1, HCONN_FAST_PREFIX, strlen(HCONN_FAST_PREFIX)) == 0;
+    if (hc->fast) {
+        memcpy(hc->target, sp1 + 1, tlen);
+        hc->target[tlen] = '\0';
+    }
     evbuffer_add(hc->head, line, n);
     evbuffer_add(hc->head, "\r\n", 2);
     return 0;
@@ -305,6 +336,29 @@ static int check_field(struct hconn *hc, const char *line, size_t n, bool traile
         }
         hc->have_host = true;
     }
+    /* Who asks, and what they hold already, is evhttp's path to judge. */
+    if (name_is(line, nn, "Authorization") || name_is(line, nn, "Cookie") ||
+        name_is(line, nn, "Connection") || name_is(line, nn, "If-None-Match") ||
+        name_is(line, nn, "If-Modified-Since") || name_is(line, nn, "If-Match") ||
+        name_is(line, nn, "If-Unmodified-Since") || name_is(line, nn, "Range") ||
+        name_is(line, nn, "If-Range"))
+        hc->fast = false;
+    if (hc->fast && (name_is(line, nn, "Accept-Encoding") || name_is(line, nn, "Accept-Language"))) {
+        bool ae = name_is(line, nn, "Accept-Encoding");
+        if (vn > HCONN_FAST_FIELD_MAX || (ae ? hc->fast_ae : hc->fast_lang[0] != '\0') ||
+            (!ae && vn == 0)) {
+            hc->fast = false;
+        } else if (ae) {
+            char value[HCONN_FAST_FIELD_MAX + 1];
+            memcpy(value, v, vn);
+            value[vn] = '\0';
+            hc->fast_ae = true;
+            hc->fast_gzip = http_gzip_accepts(value);
+        } else {
+            memcpy(hc->fast_lang, v, vn);
+            hc->fast_lang[vn] = '\0';
+        }
+    }
     if (name_is(line, nn, "Expect")) {
         if (!name_is(v, vn, "100-continue")) {
             hconn_reject(hc, 417, "the only expectation understood is 100-continue");
@@ -349,10 +403,136 @@ static int head_done(struct hconn *hc)
     return 0;
 }
 
-/* The request is whole: give evhttp its canonical form. */
+/* Once the output of a hot-path answer that did not fit the socket at once
+ * has drained: evhttp's write callback back, writing off again, as evhttp
+ * left them (it never sees a write finish that was not its own). */
+static void hconn_fast_written_cb(struct bufferevent *bev, void *arg)
+{
+    struct hconn *hc = hconn_find(bev);
+
+    if (hc == NULL || evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+        return;
+    bufferevent_data_cb readcb, writecb;
+    bufferevent_event_cb eventcb;
+    void *cbarg;
+    bufferevent_getcb(bev, &readcb, &writecb, &eventcb, &cbarg);
+    bufferevent_setcb(bev, readcb, hc->saved_writecb, eventcb, cbarg);
+    bufferevent_disable(bev, EV_WRITE);
+    hc->fast_writing = false;
+}
+
+/* The lesson and format of a hot-path target: "/api/lessons/C/L", with at
+ * most "?format=F". False for anything else (percent-escapes included:
+ * evhttp decodes those). */
+static bool fast_target(const char *t, char *id, size_t idlen, char *format, size_t flen)
+{
+    const char *p = t + strlen(HCONN_FAST_PREFIX);
+    const char *q = strchr(p, '?');
+    size_t n = q ? (size_t)(q - p) : strlen(p);
+
+    if (n == 0 || n >= idlen || memchr(p, '%', n) || memchr(p, '#', n))
+        return false;
+    memcpy(id, p, n);
+    id[n] = '\0';
+    const char *f = "html";
+    if (q) {
+        if (strncmp(q, "?format=", 8) != 0 || strpbrk(q + 8, "&%#;+") != NULL)
+            return false;
+        f = q + 8;
+    }
+    if (f[0] == '\0' || strlen(f) >= flen)
+        return false;
+    snprintf(format, flen, "%s", f);
+    return true;
+}
+
+/* Answers the whole request from a pre-built READ answer when it may (see
+ * the top). Returns true when it did: evhttp is then never told of it. */
+static bool hconn_fast_answer(struct hconn *hc)
+{
+    struct evbuffer *in = bufferevent_get_input(hc->bev), *out = bufferevent_get_output(hc->bev);
+    char id[HCONN_FAST_TARGET_MAX + 1], format[8];
+    struct read_fast rf;
+
+    if (hc->fast_writing && evbuffer_get_length(out) == 0) {
+        /* evhttp answered since and set its own callbacks back. */
+        bufferevent_data_cb writecb;
+        bufferevent_getcb(hc->bev, NULL, &writecb, NULL, NULL);
+        if (writecb != hconn_fast_written_cb)
+            hc->fast_writing = false;
+    }
+    if (!hc->fast || hc->fast_writing || server.draining || cfg.http_rate > 0 ||
+        !hconn_evhttp_idle(hc) || evbuffer_get_length(in) > 0 || evbuffer_get_length(out) > 0 ||
+        evbuffer_get_length(hc->body) > 0 || hc->have_cl || hc->have_te ||
+        !fast_target(hc->target, id, sizeof(id), format, sizeof(format)) ||
+        !read_fast_answer(id, format, hc->fast_lang[0] ? hc->fast_lang : NULL, hc->fast_gzip, &rf))
+        return false;
+
+    /* One Date line per second, shared by every answer. */
+    static char date[64];
+    static time_t date_at;
+    time_t now = time(NULL);
+    if (now != date_at) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(date, sizeof(date), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        date_at = now;
+    }
+    size_t dlen = strlen(date);
+    struct iovec iov[3] = {
+        { (void *)rf.data, rf.split },
+        { date, dlen },
+        { (void *)(rf.data + rf.split), rf.len - rf.split },
+    };
+    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
+    ssize_t w = sendmsg(bufferevent_getfd(hc->bev), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    size_t sent = w > 0 ? (size_t)w : 0, total = rf.len + dlen;
+    if (sent < total) {
+        /* The rest waits in the output buffer, the body by reference.
+         * evhttp's write callback would take its draining for the end of an
+         * answer of its own, so ours stands in until then. */
+        log_debug("http: hot-path answer: %zu of %zu bytes wait for the socket", total - sent, total);
+        size_t off = sent;
+        if (off < rf.split) {
+            evbuffer_add(out, rf.data + off, rf.split - off);
+            off = rf.split;
+        }
+        if (off < rf.split + dlen) {
+            evbuffer_add(out, date + (off - rf.split), rf.split + dlen - off);
+            off = rf.split + dlen;
+        }
+        size_t body_off = off - dlen;
+        evbuffer_add_reference(out, rf.data + body_off, rf.len - body_off, read_fast_release, rf.arg);
+        bufferevent_data_cb readcb, writecb;
+        bufferevent_event_cb eventcb;
+        void *cbarg;
+        bufferevent_getcb(hc->bev, &readcb, &writecb, &eventcb, &cbarg);
+        hc->saved_writecb = writecb;
+        bufferevent_setcb(hc->bev, readcb, hconn_fast_written_cb, eventcb, cbarg);
+        hc->fast_writing = true;
+        bufferevent_enable(hc->bev, EV_WRITE);
+    } else {
+        read_fast_release(rf.data, rf.len, rf.arg);
+    }
+    stats.http_requests++;
+    const struct cmd *read = cmd_lookup("READ", 4);
+    if (read)
+        stats_command(cmd_index(read));
+    return true;
+}
+
+/* The request is whole: answer it on the hot path, or give evhttp its
+ * canonical form. */
 static void request_done(struct hconn *hc)
 {
     struct evbuffer *dst = bufferevent_get_input(hc->bev);
+
+    if (hconn_fast_answer(hc)) {
+        evbuffer_drain(hc->head, evbuffer_get_length(hc->head));
+        evtimer_del(hc->deadline);
+        hc->state = HC_IDLE;
+        return;
+    }
 
     /* evhttp reads no body after HEAD, so one passed on would be taken for
      * the next request: it is read here and dropped. */
@@ -476,7 +656,9 @@ static void hconn_parse(struct hconn *hc)
             hc->head_bytes = 0;
             hc->body_left = 0;
             hc->have_line = hc->have_cl = hc->have_te = hc->have_host = false;
-            hc->http10 = hc->expect_continue = hc->head_method = false;
+            hc->http10 = hc->expect_continue = hc->head_method = hc->fast = false;
+            hc->fast_ae = hc->fast_gzip = false;
+            hc->fast_lang[0] = '\0';
             evtimer_add(hc->deadline, &(struct timeval){ .tv_sec = cfg.http_timeout });
             break;
         case HC_HEAD:

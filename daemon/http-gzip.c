@@ -22,7 +22,12 @@
 
 bool http_gzip_accepted(struct evhttp_request *r)
 {
-    const char *ae = evhttp_find_header(evhttp_request_get_input_headers(r), "Accept-Encoding");
+    return http_gzip_accepts(evhttp_find_header(evhttp_request_get_input_headers(r),
+                                                "Accept-Encoding"));
+}
+
+bool http_gzip_accepts(const char *ae)
+{
     bool gzip = false, star = false, gzip_named = false;
 
     if (ae == NULL)

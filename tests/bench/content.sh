@@ -13,25 +13,27 @@
 #
 #   sh tests/bench/content.sh [BUILD_DIR]      (default build-bench, a Release build)
 #
-# Settings (environment): BENCH_WORKERS ("1": campusd --workers = nginx
-# worker_processes, one round each), BENCH_CONNS (50), BENCH_READ_DEPTHS ("1"),
-# BENCH_DURATION (10 s measured per figure), BENCH_WARMUP (1 s),
+# Settings (environment): BENCH_CONTENT_WORKERS ("1 2": campusd --workers =
+# nginx worker_processes, one round each), BENCH_CONNS (50), BENCH_READ_DEPTHS ("1"),
+# BENCH_DURATION (5 s measured per figure), BENCH_WARMUP (1 s),
 # BENCH_LOAD_RUNS (10 timed runs of the full load and of cmark over all files,
 # in BENCH_LOAD_ROUNDS rounds: 5),
 # BENCH_EACH_RUNS (3 timed runs of cmark once per file), BENCH_TREE ("10 5 20
 # 600": courses, modules per course, lessons per module, words per lesson),
 # BENCH_LESSON (cluster-development/what-is-a-cluster), BENCH_PARTS ("load
-# read"). A benchmark: it asserts nothing about speed.
+# read"). With BENCH_SUMMARY set (run.sh sets it), the figures of issue 18
+# are appended to that file for run.sh's summary. A benchmark: it asserts
+# nothing about speed.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${1:-build-bench}" && pwd)
 LOADGEN=$BUILD/tests/bench/loadgen
 CAMPUSD=$BUILD/daemon/campusd
-WORKERS=${BENCH_WORKERS:-1}
+WORKERS=${BENCH_CONTENT_WORKERS:-1 2}
 CONNS=${BENCH_CONNS:-50}
 DEPTHS=${BENCH_READ_DEPTHS:-1}
-DURATION=${BENCH_DURATION:-10}
+DURATION=${BENCH_DURATION:-5}
 WARMUP=${BENCH_WARMUP:-1}
 LOAD_RUNS=${BENCH_LOAD_RUNS:-10}
 LOAD_ROUNDS=${BENCH_LOAD_ROUNDS:-5}
@@ -182,7 +184,10 @@ bench_load() {
         printf "  campusd/cmark time, full load vs one cmark process per file: %s (cpu %s)\n",
             (c > 0 ? sprintf("%.2f", a / c) : "n/a"),
             (cpu["cmark-per-file"] > 0 ? sprintf("%.2f", cpu["campusd-load"] / cpu["cmark-per-file"]) : "n/a")
-    }' "$TMP/load"
+        if (summary_file != "")
+            printf "load of the 1,000-lesson tree vs cmark CLI HTML in one process (time)\t%s ms\t%s ms\t%s\t<= 1.0\n",
+                a, b, (b > 0 ? sprintf("%.2f", a / b) : "n/a") >> summary_file
+    }' summary_file="${BENCH_SUMMARY:-}" "$TMP/load"
 }
 
 # ---- 2. READ: campusd over HTTP and CTP/1 against nginx -------------------
@@ -335,8 +340,13 @@ bench_read() {
                 ratio(rps[h], rps[nj]), ratio(rps[c], rps[nh])
             printf "        nginx/campusd CPU per request: HTTP = %s, CTP/1 READ = %s\n\n",
                 ratio(cpu[nj], cpu[h]), ratio(cpu[nh], cpu[c])
+            if (summary_file != "" && wd[2] == 1)
+                printf "HTTP READ (JSON) vs nginx same bytes, %d worker(s)\t%s rps\t%s rps\t%s\t>= 1.0\n",
+                    wd[1], rps[h], rps[nj], ratio(rps[h], rps[nj]) >> summary_file
         }
-    }' "$RESULTS"
+        if (summary_file != "")
+            printf "HTTP READ gzip vs nginx gzip_static\tpending\tpending\tpending (HTTP gzip not on this branch)\t>= 1.0\n" >> summary_file
+    }' summary_file="${BENCH_SUMMARY:-}" "$RESULTS"
 }
 
 for part in $PARTS; do

@@ -37,12 +37,14 @@
 #define HIST_EXP_MAX     40
 #define HIST_BUCKETS     (HIST_LINEAR + (HIST_EXP_MAX - HIST_EXP_MIN + 1) * HIST_SUB)
 
-enum lg_mode { LG_CTP_PING, LG_CTP_ECHO, LG_CTP_READ, LG_MC_GET, LG_HTTP_GET };
+enum lg_mode { LG_CTP_PING, LG_CTP_ECHO, LG_CTP_READ, LG_CTP_DONE, LG_MC_GET, LG_HTTP_GET };
 
 /* Where the parser of one connection stands in the response stream. */
 enum lg_rstate {
     RS_CONNECTING,   /* TCP connect in progress */
     RS_GREETING,     /* CTP/1: waiting for "200 ... ready" */
+    RS_AUTH,         /* ctp-done: waiting for the answer to AUTH */
+    RS_AUTH_BODY,    /* ctp-done: skipping body_want bytes (and CRLF) of that answer */
     RS_HEAD,         /* waiting for the status line of the next response */
     RS_BODY,         /* reading body_want bytes of body (plus its CRLF) */
     RS_MC_END,       /* memcached: the "END" after a value */
@@ -79,6 +81,8 @@ struct lg_run {
     const char *path;        /* http-get */
     const char *read_id;     /* ctp-read: lesson id and format */
     const char *read_format;
+    const char *done_token;  /* ctp-done: the session token every connection resumes */
+    const char *done_lesson; /* ctp-done: the lesson marked done */
     size_t read_size;        /* ctp-read: the body size of the first right answer */
     int pids[LG_PIDS_MAX];   /* server processes whose CPU time is measured */
     int npids;
@@ -300,6 +304,8 @@ static int ctp_head(struct lg_conn *c, const char *line, size_t len)
     bool ok = strncmp(line, "200 ", 4) == 0;
     if (run.mode == LG_CTP_PING) {
         ok = ok && strcmp(line + 4, "PONG") == 0;
+    } else if (run.mode == LG_CTP_DONE) {
+        ok = ok && lit < 0;
     } else if (run.mode == LG_CTP_READ) {
         /* The lesson does not change during a run: every answer must be as
          * long as the first right one. */
@@ -392,6 +398,14 @@ static int parse_input(struct lg_conn *c)
     size_t len;
 
     for (;;) {
+        if (c->rs == RS_AUTH_BODY) {
+            if (evbuffer_get_length(in) < c->body_want + 2)
+                return 0;
+            evbuffer_drain(in, c->body_want + 2);
+            c->rs = RS_HEAD;
+            fill_pipeline(c);
+            continue;
+        }
         if (c->rs == RS_BODY) {
             size_t need = c->body_want + (c->body_crlf ? 2 : 0);
             if (evbuffer_get_length(in) < need)
@@ -436,6 +450,26 @@ static int parse_input(struct lg_conn *c)
             if (strncmp(line, "200 ", 4) != 0) {
                 conn_fail(c, "no CTP/1 greeting");
                 return -1;
+            }
+            if (run.mode == LG_CTP_DONE) {
+                char auth[LG_LINE_MAX];
+                int n = snprintf(auth, sizeof(auth), "AUTH %s\r\n", run.done_token);
+                evbuffer_add(c->out, auth, (size_t)n);
+                c->rs = RS_AUTH;
+                break;
+            }
+            c->rs = RS_HEAD;
+            fill_pipeline(c);
+            break;
+        case RS_AUTH:
+            if (strncmp(line, "200 ", 4) != 0) {
+                conn_fail(c, "AUTH refused");
+                return -1;
+            }
+            if (ctp_literal(line, len) >= 0) {
+                c->body_want = (size_t)ctp_literal(line, len);
+                c->rs = RS_AUTH_BODY;
+                break;
             }
             c->rs = RS_HEAD;
             fill_pipeline(c);
@@ -515,7 +549,8 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 
 static void connected(struct lg_conn *c)
 {
-    if (run.mode == LG_CTP_PING || run.mode == LG_CTP_ECHO || run.mode == LG_CTP_READ) {
+    if (run.mode == LG_CTP_PING || run.mode == LG_CTP_ECHO || run.mode == LG_CTP_READ ||
+        run.mode == LG_CTP_DONE) {
         c->rs = RS_GREETING;
     } else {
         c->rs = RS_HEAD;
@@ -684,6 +719,7 @@ static void usage(FILE *f)
         "  ctp-ping            campusd CTP/1 PING\n"
         "  ctp-echo SIZE       campusd CTP/1 ECHO of a SIZE-byte literal\n"
         "  ctp-read ID FORMAT  campusd CTP/1 READ of a lesson (FORMAT text, md or html)\n"
+        "  ctp-done TOKEN ID   campusd CTP/1 DONE of a lesson, each connection AUTH TOKEN first\n"
         "  mc-get SIZE         memcached 'get' of a SIZE-byte value (set first)\n"
         "  http-get PATH       HTTP/1.1 keep-alive GET of PATH, 200 expected\n"
         "options (the target is always 127.0.0.1):\n"
@@ -793,7 +829,8 @@ static int parse_args(int argc, char **argv)
     run.mode_name = argv[optind];
     const char *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
     const char *arg2 = optind + 2 < argc ? argv[optind + 2] : NULL;
-    if (optind + (strcmp(run.mode_name, "ctp-read") == 0 ? 3 : 2) < argc) {
+    bool two = strcmp(run.mode_name, "ctp-read") == 0 || strcmp(run.mode_name, "ctp-done") == 0;
+    if (optind + (two ? 3 : 2) < argc) {
         fprintf(stderr, "loadgen: too many arguments\n");
         return -1;
     }
@@ -805,6 +842,12 @@ static int parse_args(int argc, char **argv)
         run.mode = LG_CTP_READ;
         run.read_id = arg;
         run.read_format = arg2;
+    } else if (strcmp(run.mode_name, "ctp-done") == 0 && arg != NULL && arg2 != NULL &&
+               arg[0] != '\0' && arg2[0] != '\0' && strlen(arg) < LG_LINE_MAX - 16 &&
+               strcspn(arg, " {}\r\n") == strlen(arg) && strcspn(arg2, " {}\r\n") == strlen(arg2)) {
+        run.mode = LG_CTP_DONE;
+        run.done_token = arg;
+        run.done_lesson = arg2;
     } else if ((strcmp(run.mode_name, "ctp-echo") == 0 || strcmp(run.mode_name, "mc-get") == 0) &&
                arg != NULL) {
         run.mode = run.mode_name[0] == 'c' ? LG_CTP_ECHO : LG_MC_GET;
@@ -845,6 +888,9 @@ static void build_request(void)
     case LG_CTP_READ:
         run.req_head_len = (size_t)asprintf(&run.req_head, "READ %s %s\r\n", run.read_id,
                                             run.read_format);
+        break;
+    case LG_CTP_DONE:
+        run.req_head_len = (size_t)asprintf(&run.req_head, "DONE %s\r\n", run.done_lesson);
         break;
     case LG_MC_GET:
         run.req_head_len = (size_t)asprintf(&run.req_head, "get %s\r\n", run.mc_key);
@@ -918,7 +964,8 @@ int main(int argc, char **argv)
 
     event_base_dispatch(run.base);
     for (int i = 0; i < run.conns; i++)
-        if (run.conn[i].rs == RS_GREETING) {
+        if (run.conn[i].rs == RS_GREETING || run.conn[i].rs == RS_AUTH ||
+            run.conn[i].rs == RS_AUTH_BODY) {
             run.errors++;              /* connected, but never greeted */
             if (i == 0)
                 fprintf(stderr, "loadgen: no CTP/1 greeting (is this campusd?)\n");

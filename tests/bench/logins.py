@@ -2,14 +2,15 @@
 """logins.py: READ latency while campusd hashes passwords. Readers send READ
 in a closed loop over a few connections; the same run is measured alone and
 then with LOGINs offered at a fixed rate (50 per second by default) at the
-default scrypt cost. Prints p50/p99/max READ latency for both and what
+default password cost. Prints p50/p99/max READ latency for both and what
 happened to the logins. A benchmark: it asserts nothing.
 
     python3 tests/bench/logins.py [BUILD_DIR]     (default build-bench, a Release build)
 
 Environment: BENCH_RATE (logins per second, 50), BENCH_DURATION (seconds
 per phase, 10), BENCH_READERS (reader connections, 4), BENCH_USERS (accounts
-logging in, 8), BENCH_SCRYPT ("ln,r,p" to override the default cost).
+logging in, 8), BENCH_SCRYPT ("ln,r,p": new hashes scrypt at that cost
+instead of the default Argon2id).
 """
 
 import os
@@ -113,7 +114,7 @@ def main():
              "--max-conns-per-addr", "10000", "--log-level", "warn"]
     if SCRYPT:
         ln, r, p = SCRYPT.split(",")
-        extra += ["--scrypt-ln", ln, "--scrypt-r", r, "--scrypt-p", p]
+        extra += ["--password-hash", "scrypt", "--scrypt-ln", ln, "--scrypt-r", r, "--scrypt-p", p]
     env = harness.Env(extra=extra)
     try:
         c = env.campusd.client(timeout=120)

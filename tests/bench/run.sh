@@ -9,10 +9,14 @@
 #
 # Settings (environment): BENCH_WORKERS="1 2" (campusd --workers = memcached -t,
 # one round each; default 1), BENCH_CONNS (50), BENCH_DEPTHS ("1 16"),
-# BENCH_DURATION (10 s measured per figure), BENCH_WARMUP (1 s),
-# BENCH_SIZE (16384), BENCH_SMALL (16: the small memcached value). At the end
-# it runs content.sh (load time against cmark, READ against nginx; see there),
-# unless BENCH_CONTENT=0.
+# BENCH_DURATION (5 s measured per figure), BENCH_WARMUP (1 s),
+# BENCH_SIZE (16384), BENCH_SMALL (16: the small memcached value). At depth 1
+# it also READs a generated lesson of about 16 KiB (text) against memcached
+# get of a value of the same size. Then it runs content.sh (load time against
+# cmark, READ against nginx; see there) unless BENCH_CONTENT=0, and
+# figures.py (idle connections, logins, DONE; see there) unless
+# BENCH_FIGURES=0, and ends with the summary: every figure of issue 18 as a
+# ratio against the reference taken in the same run.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,7 +26,7 @@ CAMPUSD=$BUILD/daemon/campusd
 WORKERS=${BENCH_WORKERS:-1}
 CONNS=${BENCH_CONNS:-50}
 DEPTHS=${BENCH_DEPTHS:-1 16}
-DURATION=${BENCH_DURATION:-10}
+DURATION=${BENCH_DURATION:-5}
 WARMUP=${BENCH_WARMUP:-1}
 BIG=${BENCH_SIZE:-16384}
 SMALL=${BENCH_SMALL:-16}
@@ -41,6 +45,19 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/campus-bench.XXXXXX")
 RESULTS=$TMP/results
 : >"$RESULTS"
+# Every figure of the summary, one "figure<TAB>campusd<TAB>reference<TAB>ratio<TAB>aim"
+# line each, appended by this script, content.sh and figures.py.
+SUMMARY=$TMP/summary
+: >"$SUMMARY"
+export BENCH_SUMMARY="$SUMMARY"
+
+# The bundled courses and one generated lesson of about 16 KiB as text (the
+# READ figure against memcached get of the same size).
+COURSES=$TMP/courses
+cp -r "$ROOT/courses" "$COURSES"
+python3 "$ROOT/tests/bench/gen_courses.py" "$TMP/gen16" 1 1 1 2200 >/dev/null
+cp -r "$TMP/gen16/bench-course-01" "$COURSES/"
+READ16=bench-course-01/m1-l01-buyers
 MC_PID=
 CD_PID=
 CD_PIDS=
@@ -74,7 +91,7 @@ start_servers() {
     CD_PORT=$(free_port)
     CD_DATA=$TMP/data-$w
     "$CAMPUSD" --bind 127.0.0.1 --text-port "$CD_PORT" --tls-port 0 --http-port 0 \
-        --data "$CD_DATA" --workers "$w" --courses "$ROOT/courses" --log-level warn \
+        --data "$CD_DATA" --workers "$w" --courses "$COURSES" --log-level warn \
         >"$TMP/campusd-$w.log" 2>&1 &
     CD_PID=$!
     wait_port "$CD_PORT" "$CD_PID" || { cat "$TMP/campusd-$w.log" >&2; exit 1; }
@@ -112,6 +129,11 @@ for W in $WORKERS; do
         bench mc-get-small "$MC_PORT" "$MC_PID" "$D" mc-get "$SMALL"
         bench campusd-echo "$CD_PORT" "$CD_PIDS" "$D" ctp-echo "$BIG"
         bench mc-get-big "$MC_PORT" "$MC_PID" "$D" mc-get "$BIG"
+        if [ "$D" = 1 ]; then
+            bench campusd-read16 "$CD_PORT" "$CD_PIDS" "$D" ctp-read "$READ16" text
+            size=$(field "$(tail -1 "$RESULTS")" size)
+            bench mc-get-read16 "$MC_PORT" "$MC_PID" "$D" mc-get "${size:-16384}"
+        fi
     done
     stop_servers
 done
@@ -122,7 +144,7 @@ if [ -s "$TMP/loadgen.err" ]; then
 fi
 
 echo
-awk -v big="$BIG" -v small="$SMALL" '
+awk -v big="$BIG" -v small="$SMALL" -v summary_file="$SUMMARY" '
 function field(line, key,    n, i, kv) {
     n = split(line, kv, " ")
     for (i = 1; i <= n; i++)
@@ -144,12 +166,16 @@ END {
     name["mc-get-small"] = "memcached get " small " B"
     name["campusd-echo"] = "campusd ECHO " big " B"
     name["mc-get-big"] = "memcached get " big " B"
+    name["campusd-read16"] = "campusd READ 16 KiB text"
+    name["mc-get-read16"] = "memcached get same size"
     printf "%-7s %-5s %-24s %9s %10s %10s %7s %12s\n", "workers", "depth", "test", "rps", "p50_us", "p99_us", "errors", "srv_cpu_us/req"
     for (i = 1; i <= n; i++) {
         split(order[i], wd, SUBSEP)
-        split("campusd-ping mc-get-small campusd-echo mc-get-big", labels, " ")
-        for (j = 1; j <= 4; j++) {
+        split("campusd-ping mc-get-small campusd-echo mc-get-big campusd-read16 mc-get-read16", labels, " ")
+        for (j = 1; j <= 6; j++) {
             k = order[i] SUBSEP labels[j]
+            if (!(k in rps))
+                continue
             printf "%-7s %-5s %-24s %9s %10s %10s %7s %12s\n", wd[1], wd[2], name[labels[j]], rps[k], p50[k], p99[k], err[k], cpu[k]
         }
         a = rps[order[i] SUBSEP "campusd-ping"]; b = rps[order[i] SUBSEP "mc-get-small"]
@@ -161,6 +187,24 @@ END {
         printf "        memcached/campusd CPU per request: PING = %s, ECHO = %s\n\n",
             (a > 0 ? sprintf("%.2f", b / a) : "n/a"), (c > 0 ? sprintf("%.2f", e / c) : "n/a")
     }
+    for (i = 1; i <= n; i++) {
+        split(order[i], wd, SUBSEP)
+        if (wd[2] != 1)
+            continue
+        a = rps[order[i] SUBSEP "campusd-read16"]; b = rps[order[i] SUBSEP "mc-get-read16"]
+        if (a != "")
+            summary(sprintf("CTP/1 READ 16 KiB lesson vs memcached get same size, depth 1, %d worker(s)", wd[1]),
+                    a " rps", b " rps", b > 0 ? sprintf("%.2f", a / b) : "n/a", ">= 1.0")
+        a = rps[order[i] SUBSEP "campusd-echo"]; b = rps[order[i] SUBSEP "mc-get-big"]
+        summary(sprintf("ECHO %d B vs memcached get %d B, depth 1, %d worker(s)", big, big, wd[1]),
+                a " rps", b " rps", b > 0 ? sprintf("%.2f", a / b) : "n/a", ">= 0.8")
+        a = rps[order[i] SUBSEP "campusd-ping"]; b = rps[order[i] SUBSEP "mc-get-small"]
+        summary(sprintf("PING vs memcached get %d B, depth 1, %d worker(s)", small, wd[1]),
+                a " rps", b " rps", b > 0 ? sprintf("%.2f", a / b) : "n/a", "(no aim)")
+    }
+}
+function summary(figure, ours, ref, ratio, aim) {
+    printf "%s\t%s\t%s\t%s\t%s\n", figure, ours, ref, ratio, aim >> summary_file
 }' "$RESULTS"
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -168,5 +212,31 @@ echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 # nginx. Same settings from the environment; BENCH_CONTENT=0 skips them.
 if [ "${BENCH_CONTENT:-1}" != 0 ]; then
     echo
-    sh "$ROOT/tests/bench/content.sh" "$BUILD"
+    sh "$ROOT/tests/bench/content.sh" "$BUILD" || echo "run.sh: content.sh failed" >&2
 fi
+
+# Idle connections, 10,000 connections, logins, DONE (figures.py).
+if [ "${BENCH_FIGURES:-1}" != 0 ]; then
+    echo
+    python3 "$ROOT/tests/bench/figures.py" "$BUILD" || echo "run.sh: figures.py failed" >&2
+fi
+
+# The summary: every figure of issue 18, ours beside the reference of the
+# same run, and the ratio the issue's aim is about.
+echo
+echo "summary ($(date -u '+%Y-%m-%d %H:%M UTC'), load: $(cut -d' ' -f1-3 /proc/loadavg)):"
+awk -F '\t' '
+{ for (i = 1; i <= 5; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } }
+END {
+    split("figure|campusd|reference|ratio|aim", head, "|")
+    for (i = 1; i <= 5; i++) if (length(head[i]) > w[i]) w[i] = length(head[i])
+    line = "|"; sep = "|"
+    for (i = 1; i <= 5; i++) { line = line sprintf(" %-" w[i] "s |", head[i]); sep = sep sprintf(" %s |", dashes(w[i])) }
+    print line; print sep
+    for (r = 1; r <= NR; r++) {
+        line = "|"
+        for (i = 1; i <= 5; i++) line = line sprintf(" %-" w[i] "s |", cell[r, i])
+        print line
+    }
+}
+function dashes(n,    s) { s = ""; while (n-- > 0) s = s "-"; return s }' "$SUMMARY"

@@ -64,6 +64,9 @@ check "READ answers are counted" 0 answered \
 check "READ of a missing lesson counts as errors" 1 wrong \
     --conns 2 --depth 1 --duration 0.5 --warmup 0 ctp-read cluster-development/no-such-lesson html
 check "ctp-read without its format is refused" 2 - ctp-read cluster-development/what-is-a-cluster
+check "ctp-done with a token the server does not know counts as errors" 1 wrong \
+    --conns 2 --depth 1 --duration 0.5 --warmup 0 ctp-done nobody.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA demo/welcome
+check "ctp-done without its lesson is refused" 2 - ctp-done nobody.x
 check "memcached mode refuses a server that does not store" 1 - --duration 0.5 mc-get 16
 check "a bad depth is refused" 2 - --depth 0 ctp-ping
 check "a mode without its argument is refused" 2 - ctp-echo

@@ -9,7 +9,7 @@ import subprocess
 import harness
 from harness import Env, http
 
-FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1", "--argon2-m", "256", "--argon2-t", "1"]
 PW = "the password 1"
 WHO = ["anon", "learner", "other", "trainer", "admin"]
 NAMES = {"learner": "lena", "other": "otto", "trainer": "tara", "admin": "adam"}

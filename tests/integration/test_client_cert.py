@@ -19,7 +19,7 @@ import harness
 from harness import Env
 
 CAMPUS = os.path.join(harness.BUILD, "clients", "terminal", "campus")
-FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1", "--argon2-m", "256", "--argon2-t", "1"]
 PW = "the password 1"
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 SANITIZER = ("AddressSanitizer", "LeakSanitizer", "runtime error:")

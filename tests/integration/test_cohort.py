@@ -14,7 +14,7 @@ import time
 import harness
 from harness import Env, http, wait_for
 
-FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1", "--argon2-m", "256", "--argon2-t", "1"]
 PW = "the password 1"
 NAMES = {"learner": "lena", "other": "otto", "trainer": "tara", "trainer2": "tomas", "admin": "adam"}
 WHO = ["anon", "learner", "other", "trainer", "trainer2", "admin"]
@@ -361,7 +361,7 @@ def test_enrol_500_with_accounts():
     name, pw = lines[17].split(",")
     assert env.redis.cmd("ZCARD", "campus:{c:%s}:learners" % cid) == b":500"
     stored = env.redis.cmd("HGET", "campus:{u:%s}:account" % name, "hash")
-    assert stored.startswith(b"$scrypt$") and pw.encode() not in stored
+    assert stored.startswith(b"$argon2id$") and pw.encode() not in stored
     assert env.redis.cmd("HGET", "campus:{u:%s}:cohorts" % name, cid) == b"demo"
     c = env.campusd.client()
     assert c.request('LOGIN %s "%s"' % (name, pw)).code == 200

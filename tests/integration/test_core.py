@@ -51,6 +51,10 @@ def test_literal_binary_safe():
     # A bare LF ends a line too.
     cl.send(b"ECHO {3}\nabc")
     assert cl.read_response().body == b"abc"
+    # An empty literal is whole with its line: answered with nothing after it.
+    cl.send(b"ECHO {0}\r\n")
+    r = cl.read_response()
+    assert r.code == 200 and r.body == b"", r
     cl.close()
 
 

@@ -11,7 +11,7 @@ import time
 import harness
 from harness import Env
 
-FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1", "--argon2-m", "256", "--argon2-t", "1"]
 LESSONS = 120
 LEARNERS = 4
 WINDOW = 4                       # DONEs pipelined per round trip

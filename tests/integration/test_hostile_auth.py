@@ -24,7 +24,7 @@ import harness
 from harness import Campusd, Env, Redis, http, wait_for
 
 COURSES = os.path.join(harness.SOURCE, "courses")
-FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1", "--argon2-m", "256", "--argon2-t", "1"]
 PW = "a long enough password"
 
 env = None

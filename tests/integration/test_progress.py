@@ -9,7 +9,7 @@ import time
 import harness
 from harness import Env, http
 
-FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1", "--argon2-m", "256", "--argon2-t", "1"]
 
 COURSES = {
     "alpha/course.md": "---\nid: alpha\ntitle: Alpha\nsummary: First.\nlanguage: en\nversion: 1.0.0\n---\n\nAlpha.\n",

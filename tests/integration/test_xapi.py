@@ -11,7 +11,7 @@ import harness
 from harness import Env, http
 
 VALIDATOR = "@learninglocker/xapi-validation@3.0.0"
-FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1", "--argon2-m", "256", "--argon2-t", "1"]
 
 # Reads a JSON array of statements on stdin; prints, per statement, the list
 # of problems the validator found (an empty list: valid).

@@ -2,6 +2,8 @@
  * password rules, and the hashing pool's contract. */
 #include <criterion/criterion.h>
 #include <event2/event.h>
+#include <argon2.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
@@ -13,6 +15,8 @@ static void setup(void)
     cfg.scrypt_ln = 10;          /* cheap hashes: the rules are the same */
     cfg.scrypt_r = 8;
     cfg.scrypt_p = 1;
+    cfg.argon2_m = 256;          /* cheap Argon2id too */
+    cfg.argon2_t = 1;
 }
 
 static void teardown(void)
@@ -60,7 +64,7 @@ Test(auth, password_rules)
 
 Test(auth, hash_round_trip)
 {
-    struct auth_params p = { 10, 8, 1 };
+    struct auth_params p = { .alg = AUTH_ALG_SCRYPT, .ln = 10, .r = 8, .p = 1 };
     char h1[AUTH_HASH_MAX], h2[AUTH_HASH_MAX];
 
     cr_assert_eq(auth_hash_password("correct horse", 13, &p, h1), 0);
@@ -88,14 +92,15 @@ Test(auth, malformed_stored_strings_are_refused)
         "$scrypt$ln=40,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), -1);
     cr_assert_eq(auth_verify_password("x", 1,
         "$scrypt$ln=10,r=8,p=99$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), -1);
-    struct auth_params bad = { 9, 8, 1 };
+    struct auth_params bad = { .alg = AUTH_ALG_SCRYPT, .ln = 9, .r = 8, .p = 1 };
     char out[AUTH_HASH_MAX];
     cr_assert_eq(auth_hash_password("whatever-long", 13, &bad, out), -1);
 }
 
 Test(auth, parameter_upgrade)
 {
-    struct auth_params old = { 10, 8, 1 }, now = { 11, 8, 2 };
+    struct auth_params old = { .alg = AUTH_ALG_SCRYPT, .ln = 10, .r = 8, .p = 1 },
+                       now = { .alg = AUTH_ALG_SCRYPT, .ln = 11, .r = 8, .p = 2 };
     char h[AUTH_HASH_MAX];
     struct auth_params got;
 
@@ -118,7 +123,9 @@ Test(auth, parameter_upgrade)
 Test(auth, default_parameters_work_past_openssl_memory_cap)
 {
     /* The default cost needs more than OpenSSL's 32 MiB default cap. */
-    struct auth_params p = auth_params_current();
+    struct auth_params p;
+    free(cfg.password_hash);
+    cfg.password_hash = strdup("scrypt");
     cfg.scrypt_ln = 15;
     cfg.scrypt_r = 8;
     cfg.scrypt_p = 3;
@@ -127,9 +134,48 @@ Test(auth, default_parameters_work_past_openssl_memory_cap)
     char h[AUTH_HASH_MAX];
     cr_assert_eq(auth_hash_password("default cost pw", 15, &p, h), 0);
     cr_assert_eq(auth_verify_password("default cost pw", 15, h), 1);
-    struct auth_params big = { 17, 8, 1 };
+    struct auth_params big = { .alg = AUTH_ALG_SCRYPT, .ln = 17, .r = 8, .p = 1 };
     cr_assert_eq(auth_hash_password("default cost pw", 15, &big, h), 0);
     cr_assert_eq(auth_verify_password("default cost pw", 15, h), 1);
+}
+
+Test(auth, argon2id_by_default)
+{
+    struct auth_params p = auth_params_current();
+    char h[AUTH_HASH_MAX];
+    struct auth_params got;
+
+    cr_assert_eq(p.alg, AUTH_ALG_ARGON2ID);
+    cr_assert_eq(auth_hash_password("correct horse", 13, &p, h), 0);
+    cr_assert(strncmp(h, "$argon2id$v=19$m=256,t=1,p=1$", 29) == 0, "%s", h);
+    cr_assert_eq(auth_verify_password("correct horse", 13, h), 1);
+    cr_assert_eq(auth_verify_password("correct horsf", 13, h), 0);
+    cr_assert_eq(auth_stored_params(h, &got), 0);
+    cr_assert_eq(got.alg, AUTH_ALG_ARGON2ID);
+    cr_assert_eq(got.m, 256);
+    cr_assert_not(auth_needs_rehash(h, &p));
+    /* A scrypt hash is upgraded at the next login; a weaker Argon2id too. */
+    struct auth_params s = { .alg = AUTH_ALG_SCRYPT, .ln = 10, .r = 8, .p = 1 };
+    char hs[AUTH_HASH_MAX];
+    cr_assert_eq(auth_hash_password("correct horse", 13, &s, hs), 0);
+    cr_assert(auth_needs_rehash(hs, &p));
+    cr_assert_eq(auth_verify_password("correct horse", 13, hs), 1);
+    struct auth_params more = p;
+    more.m = 512;
+    cr_assert(auth_needs_rehash(h, &more));
+    /* The reference implementation's encoding verifies here, and ours there. */
+    unsigned char salt[16] = "0123456789abcdef";
+    char ref[AUTH_HASH_MAX];
+    cr_assert_eq(argon2id_hash_encoded(1, 256, 1, "correct horse", 13, salt, sizeof(salt), 32, ref,
+                                       sizeof(ref)), ARGON2_OK);
+    cr_assert_eq(auth_verify_password("correct horse", 13, ref), 1, "%s", ref);
+    cr_assert_eq(argon2id_verify(h, "correct horse", 13), ARGON2_OK, "%s", h);
+    /* Costs outside the bounds are never computed. */
+    cr_assert_eq(auth_verify_password("x", 1,
+        "$argon2id$v=19$m=4194304,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), -1);
+    cr_assert_eq(auth_verify_password("x", 1,
+        "$argon2id$v=16$m=256,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), -1);
+    cr_assert_eq(auth_verify_password("x", 1, "$argon2i$v=19$m=256,t=1,p=1$AAAA$AAAA"), -1);
 }
 
 Test(auth, tokens)
@@ -207,7 +253,7 @@ Test(auth, pool_hashes_and_verifies_off_the_loop)
     cr_assert_eq(auth_submit_hash("pool password", 13, done_cb, &o[0]), 0);
     run_until(base, o, 1);
     cr_assert_eq(o[0].result, 0);
-    cr_assert(strncmp(o[0].hash, "$scrypt$ln=10,", 14) == 0, "%s", o[0].hash);
+    cr_assert(strncmp(o[0].hash, "$argon2id$v=19$m=256,", 21) == 0, "%s", o[0].hash);
 
     cr_assert_eq(auth_submit_verify("pool password", 13, o[0].hash, done_cb, &o[1]), 0);
     cr_assert_eq(auth_submit_verify("pool passwore", 13, o[0].hash, done_cb, &o[2]), 0);
@@ -226,27 +272,35 @@ Test(auth, pool_hashes_and_verifies_off_the_loop)
     event_base_free(base);
 }
 
-Test(auth, pool_is_bounded_and_stop_answers_everything)
+Test(auth, pool_wait_is_bounded_and_stop_answers_everything)
 {
+    enum { N = 64 };
     struct event_base *base = event_base_new();
-    static struct outcome o[AUTH_QUEUE_MAX + 1];
+    static struct outcome o[N + 1];
 
     memset(o, 0, sizeof(o));
+    /* Jobs queue while their expected wait is under the bound, far past
+     * what the threads run at once; then the next is refused at once. */
+    cfg.login_queue_wait_ms = AUTH_WAIT_MS_MIN;
+    cfg.argon2_m = 19456;        /* the default cost: jobs outlast the loop below */
+    cfg.argon2_t = 2;
     auth_pool_start(base);
-    for (int i = 0; i < AUTH_QUEUE_MAX; i++)
-        cr_assert_eq(auth_submit_hash("queued password", 15, done_cb, &o[i]), 0);
-    /* Full: refused at once, and its callback never runs. */
-    cr_assert_eq(auth_submit_hash("queued password", 15, done_cb, &o[AUTH_QUEUE_MAX]), -1);
-    cr_assert_eq(auth_pool_busy(), AUTH_QUEUE_MAX);
+    int queued = 0;
+    while (queued < N && auth_submit_hash("queued password", 15, done_cb, &o[queued]) == 0)
+        queued++;
+    cr_assert_gt(queued, 0);
+    cr_assert_lt(queued, N, "the wait bound never refused a job");
+    cr_assert_geq(auth_pool_wait_estimate_ms(), AUTH_WAIT_MS_MIN / 2);
+    cr_assert_eq(auth_pool_busy(), queued);
+    cr_assert_eq(o[queued].calls, 0);
     auth_pool_stop();
     int finished = 0, cancelled = 0;
-    for (int i = 0; i < AUTH_QUEUE_MAX; i++) {
+    for (int i = 0; i < queued; i++) {
         cr_assert_eq(o[i].calls, 1, "job %d answered %d times", i, o[i].calls);
         finished += o[i].result == 0;
         cancelled += o[i].result == -2;
     }
-    cr_assert_eq(finished + cancelled, AUTH_QUEUE_MAX);
-    cr_assert_eq(o[AUTH_QUEUE_MAX].calls, 0);
+    cr_assert_eq(finished + cancelled, queued);
     cr_assert_eq(auth_pool_busy(), 0);
     event_base_free(base);
 }

@@ -79,6 +79,9 @@ Test(proto, quote_inside_word) { EXPECT("ECHO a\"b\r\n", "ERR 400 ok quote insid
 Test(proto, literal) { EXPECT("ECHO {5}\r\nhelloPING\r\n", "REQ ECHO|hello\nREQ PING\n"); }
 Test(proto, literal_with_crlf_inside) { EXPECT("ECHO {4}\r\n\r\n\r\n", "REQ ECHO|\r\n\r\n\n"); }
 Test(proto, literal_zero) { EXPECT("ECHO {0}\r\nPING\n", "REQ ECHO|\nREQ PING\n"); }
+/* {0} ends its request with its line: nothing more need arrive. */
+Test(proto, literal_zero_at_end) { EXPECT("ECHO {0}\r\n", "REQ ECHO|\n"); }
+Test(proto, bad_line_zero_literal_at_end) { EXPECT("ECHO \"x {0}\r\n", "ERR 400 ok unterminated quoted argument\n"); }
 Test(proto, literal_after_args) { EXPECT("SUBMIT c/x {3}\r\nabc", "REQ SUBMIT|c/x|abc\n"); }
 Test(proto, literal_with_nul_bytes)
 {

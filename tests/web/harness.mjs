@@ -33,6 +33,8 @@ export const WEB = path.join(SOURCE, "clients", "web");
 export const SANITIZER_MARKS = ["ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
   "SUMMARY: UndefinedBehaviorSanitizer"];
 export const PASSWORD = "a long enough password";
+// Cheap password hashes for tests (campusd's defaults are costly on purpose).
+const FAST_HASH = ["--scrypt-ln", "10", "--argon2-m", "256", "--argon2-t", "1"];
 const TEST_TIMEOUT = 180000;       // ms one test may take unless it says otherwise
 const WAIT_TIMEOUT = 30000;        // ms a server may take to answer after it starts
 const STOP_TIMEOUT = 30000;        // ms campusd may take to stop after SIGTERM
@@ -134,7 +136,7 @@ class Harness {
     d.start = async () => {
       d.proc = spawn(CAMPUSD, ["--bind", "127.0.0.1", "--text-port", String(text), "--tls-port", "0",
         "--http-port", String(http), "--data", data, "--courses", opts.courses, "--web", WEB,
-        "--redis", "127.0.0.1:" + opts.redis, "--scrypt-ln", "10", "--log-level", "debug", ...(opts.args || [])],
+        "--redis", "127.0.0.1:" + opts.redis, ...FAST_HASH, "--log-level", "debug", ...(opts.args || [])],
       { stdio: ["ignore", openSync(log, "a"), openSync(log, "a")],
         env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || "detect_leaks=1" } });
       this.procs.push(d.proc);
@@ -172,7 +174,7 @@ class Harness {
   // An account made with campusd --add-user (the way an operator makes a trainer).
   addUser(d, name, role, password = PASSWORD) {
     const r = spawnSync(CAMPUSD, ["--redis", "127.0.0.1:" + d.redis, "--data", d.data, "--add-user", name,
-      "--role", role, "--scrypt-ln", "10"], { input: password + "\n", timeout: 60000 });
+      "--role", role, ...FAST_HASH], { input: password + "\n", timeout: 60000 });
     if (r.status !== 0) throw new Error("--add-user failed: " + r.stderr);
   }
 
