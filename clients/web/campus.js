@@ -266,9 +266,8 @@ onSubmit(document.getElementById("search"), () => {
 document.querySelector(".skip").addEventListener("click", (ev) => { ev.preventDefault(); document.getElementById("main").focus(); });
 window.addEventListener("hashchange", route);
 document.getElementById("main").addEventListener("input", () => { typed = true; });
-/* sw.js answered from its cache and the refreshed answer differs: the
- * account again, and a reading page again where it keeps its place, unless
- * the learner typed into it or only the account changed. */
+/* sw.js's refresh of what it answered differs: the account again, and a
+ * reading page where it was, unless typed into or only the account changed. */
 if (navigator.serviceWorker) navigator.serviceWorker.addEventListener("message", async ({ data: m }) => {
   if (!m || m.type !== "updated") return;
   const was = me() && me().user;

@@ -7,7 +7,7 @@
 (() => {
   if (!("serviceWorker" in navigator)) return;
   const sw = navigator.serviceWorker;
-  let offline = !navigator.onLine, waiting = 0, note = "";   /* note: what the last replay sent, until the next page */
+  let offline = !navigator.onLine, waiting = 0, note = "";   /* what the last replay sent, till the next page */
 
   const bar = document.createElement("p");
   bar.id = "offline";
@@ -71,8 +71,7 @@
     p.append(b, s);
     h1.after(p);
   }
-  /* Registered once the first page is drawn: on a slow link its install
-   * (the whole client) would otherwise delay that page. */
+  /* Registered once the first page is drawn: its install would delay it. */
   let started = false;
   new MutationObserver(() => {
     saveButton();

@@ -16,16 +16,15 @@ const READ = "campus-read-v3";     /* lessons, the same for anyone */
 const MINE = "campus-mine-v3";     /* what is one learner's own: dropped at logout */
 const FILES = ["/", "/campus.css", "/campus.js", "/lib.js", "/exercise.js", "/live.js", "/trainer.js", "/offline.js"];
 const DB = "campus-offline", STORE = "queue";
-let gen = 0;   /* bumped when the session changes: a refresh begun before it is not kept */
+let gen = 0;   /* one per session: a refresh begun in another is not kept */
 
-/* Which cache answers a GET at once: none for what is not listed here. */
+/* The cache that answers a GET at once, if any. */
 const cacheFor = (p) => FILES.includes(p) || p === "/index.html" ? SHELL : p.startsWith("/api/lessons/") ? READ
   : p === "/api/me" || /^\/api\/courses(\/[^/]+)?$/.test(p) ? MINE : null;
 
-/* A mark or an answer changes its course's outline (the done column). */
+/* A mark or an answer changes its course's outline. */
 const dropOutline = (u) => caches.open(MINE).then((c) => c.delete("/api/courses/" + u.split("/")[3], IV));
-/* One copy per address: what the browser kept is decoded, and a language
- * it no longer asks for is refreshed behind like any other change. */
+/* One (decoded) copy per address; another language is refreshed behind. */
 const IV = { ignoreVary: true };
 
 self.addEventListener("install", (ev) => {
@@ -129,7 +128,7 @@ async function swr(ev, req, name) {
 async function refresh(req, r, old, name, g) {
   tell({ type: "online" });
   if (!r.ok) return;
-  replay();                                     /* the link is back */
+  replay();
   const fresh = await r.clone().text(), before = old && await old.text(), p = new URL(req.url).pathname;
   const who = (t) => JSON.parse(t).data.user;
   if (fresh === before || g !== gen) return;
@@ -175,7 +174,7 @@ async function post(req) {
   }
 }
 
-/* A new session keeps nothing of the last one, nor of a refresh begun under it. */
+/* A new session keeps nothing of the last one. */
 async function session(req) {
   gen++;
   await caches.delete(MINE);
