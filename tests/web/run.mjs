@@ -12,7 +12,7 @@ const PAGE_BUDGET = 36 * 1024;    // bytes of HTML, CSS and JavaScript a learner
 // Bytes of every file of the web client together, trainer and live modules,
 // the offline worker and its page hook included. The aim is 60 KiB; with the
 // offline worker (sw.js, offline.js) beside the trainer's screens the client
-// is about 73 KiB, so this bound holds the line until it is slimmed down.
+// is about 74.7 KiB, so this bound holds the line until it is slimmed down.
 const CLIENT_BUDGET = 75 * 1024;
 const ARTIFACTS = "web-artifacts"; // screenshots at 320 px and at 200% zoom, under the build directory
 
