@@ -310,14 +310,13 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     }
 
     /* Whatever is still open goes now; requests still waiting on Redis are
-     * answered into the void by store_stop, which frees them. */
+     * answered into the void by store_stop, which frees them. An HTTP
+     * request's evhttp request stays alive until then: evhttp_free frees a
+     * pending request without its error callback, so freeing it first left
+     * the answer a dangling request to write into. */
     conn_close_all();
     proxy_wait_free_all();
     live_sse_stop();
-    http_stop();
-    read_cache_free();
-    http_static_free();
-    ctz_cache_free();
     if (server.text_listener)
         evconnlistener_free(server.text_listener);
     if (server.tls_listener)
@@ -326,6 +325,10 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     bus_stop();
     live_bus_stop();
     store_stop();
+    http_stop();
+    read_cache_free();
+    http_static_free();
+    ctz_cache_free();
     if (drain_timer)
         event_free(drain_timer);
     drain_timer = NULL;

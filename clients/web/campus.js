@@ -256,9 +256,11 @@ async function logout() {
 }
 
 let leaving = null;      /* a page's clean-up (a live view's event stream) */
+let typed = false;       /* the learner typed into this page */
 
 async function route() {
   const h = decodeURIComponent(location.hash.replace(/^#\/?/, "")), p = (s) => h.startsWith(s) && h.slice(s.length);
+  typed = false;
   const account = h === "login" || h === "register";
   if (!account) sessionStorage.setItem("campus.back", location.hash || "#/");
   if (leaving) leaving();
@@ -297,4 +299,17 @@ $("lang").addEventListener("change", async (ev) => {
 });
 document.querySelector(".skip").addEventListener("click", (ev) => { ev.preventDefault(); $("main").focus(); });
 window.addEventListener("hashchange", route);
+$("main").addEventListener("input", () => { typed = true; });
+/* sw.js's refresh of what it answered differs: the account again, and a
+ * reading page where it was, unless typed into or only the account changed. */
+if (navigator.serviceWorker) navigator.serviceWorker.addEventListener("message", async ({ data: m }) => {
+  if (!m || m.type !== "updated") return;
+  const was = me() && me().user;
+  if (m.url === "/api/me" && (await whoami(), (me() && me().user) === was) || typed ||
+      !/^(#\/?)?((course|lesson)\/|$)/.test(location.hash)) return;
+  forget(1);
+  const y = scrollY;
+  await route();
+  scrollTo(0, y);
+});
 Promise.all([whoami(), setLang(chosen())]).then(relang).then(route);

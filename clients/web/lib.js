@@ -130,7 +130,7 @@ export async function outline(course, fresh) {
   if (fresh || !outlines[course]) outlines[course] = await api("courses/" + E(course));
   return outlines[course];
 }
-export function forget() { for (const k in outlines) delete outlines[k]; }
+export function forget(all) { if (all) catalogue = null; for (const k in outlines) delete outlines[k]; }
 export async function courses() { return catalogue || (catalogue = await api("courses")); }
 export async function titles() { try { return Object.fromEntries((await courses()).items.map((c) => [c.id, c.title])); } catch (e) { return {}; } }
 /* A lesson's HTML, rendered and escaped by campusd, as an article marked with its language. */

@@ -7,7 +7,7 @@
 (() => {
   if (!("serviceWorker" in navigator)) return;
   const sw = navigator.serviceWorker;
-  let offline = !navigator.onLine, waiting = 0;
+  let offline = !navigator.onLine, waiting = 0, note = "";   /* what the last replay sent, till the next page */
 
   const bar = document.createElement("p");
   bar.id = "offline";
@@ -16,7 +16,7 @@
     textAlign: "center" });
   document.querySelector("header").after(bar);
 
-  function render(note) {
+  function render() {
     const parts = [];
     if (offline) parts.push("Offline: you are reading what this device saved.");
     if (waiting) parts.push(`${waiting} mark${waiting === 1 ? "" : "s"} or answer${waiting === 1 ? "" : "s"} ` +
@@ -36,7 +36,8 @@
     else if (m.type === "queued" || m.type === "count") { waiting = m.count; render(); }
     else if (m.type === "replayed") {
       waiting = m.count;
-      render(m.sent ? `Sent ${m.sent} mark${m.sent === 1 ? "" : "s"} and answer${m.sent === 1 ? "" : "s"} made offline.` : "");
+      if (m.sent) note = `Sent ${m.sent} mark${m.sent === 1 ? "" : "s"} and answer${m.sent === 1 ? "" : "s"} made offline.`;
+      render();
     } else if (m.type === "saving" || m.type === "saved" || m.type === "save-failed") {
       const b = document.getElementById("save-course");
       if (!b || b.dataset.course !== m.course) return;
@@ -49,6 +50,7 @@
   });
   addEventListener("online", () => { offline = false; render(); post({ type: "replay" }); });
   addEventListener("offline", () => { offline = true; render(); });
+  addEventListener("hashchange", () => { note = ""; render(); });
 
   /* On a course's outline, once campus.js has drawn it. */
   function saveButton() {
@@ -69,15 +71,20 @@
     p.append(b, s);
     h1.after(p);
   }
-  new MutationObserver(saveButton).observe(document.getElementById("main"), { childList: true });
+  /* Registered once the first page is drawn: its install would delay it. */
+  let started = false;
+  new MutationObserver(() => {
+    saveButton();
+    if (!started && document.querySelector("main h1")) start(started = true);
+  }).observe(document.getElementById("main"), { childList: true });
 
-  sw.register("/sw.js").then(() => {
+  const start = () => sw.register("/sw.js").then(() => {
     post({ type: "count" });
     if (navigator.onLine) post({ type: "replay" });
     /* What this first page fetched before the worker ran is kept as well. */
     if (!sw.controller)
       post({ type: "keep", urls: performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname +
-        new URL(e.name).search).filter((u) => u.startsWith("/api/lessons/") || u.startsWith("/api/courses")) });
+        new URL(e.name).search).filter((u) => /^\/api\/(lessons\/|courses|me$)/.test(u)) });
   },
     () => { /* no offline reading here (an insecure origin): the page works as before */ });
   render();

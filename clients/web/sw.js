@@ -1,19 +1,14 @@
 /* sw.js: the web client's service worker, for slow and intermittent links.
- * Keeps the client's files, the catalogue and outlines, and every lesson the
- * learner opened (or, on request, a whole course) for reading offline. A
- * DONE or SUBMIT made without a link is queued (IndexedDB) with an
- * idempotency key and replayed when the link is back, so a replay whose
- * answer was lost never costs a second attempt.
- *
- * What is served how:
- *   the client's files and lessons: from the cache at once, refreshed in
- *     the background (a lesson is the same for everyone and only changes
- *     with the catalogue);
- *   the catalogue, outlines, exercise views (they count your attempts), me,
- *     progress, next, statements, attempts: from the network, the cache
- *     when there is none;
- *   POST done and submit: to the network; queued when there is none;
- *   anything else: the network only. */
+ * Keeps the client, the catalogue, outlines and every lesson opened (or a
+ * whole course, on request) for reading offline; queues a DONE or SUBMIT
+ * made offline (IndexedDB) with an idempotency key and replays it when the
+ * link is back, so a lost answer never costs a second attempt.
+ *   files, lessons, the catalogue, outlines, /api/me: the cache at once,
+ *     refreshed behind; the pages hear ("updated") when that differs;
+ *   exercise views, progress, next, statements, attempts: the network,
+ *     else the cache; POST done and submit: the network, else the queue.
+ * MINE (one learner's) is dropped at login, logout and register, and when
+ * a refreshed /api/me names another user. */
 "use strict";
 
 const SHELL = "campus-shell-v4";   /* the client's files */
@@ -22,6 +17,16 @@ const MINE = "campus-mine-v3";     /* what is one learner's own: dropped at logo
 const FILES = ["/", "/campus.css", "/campus.js", "/lib.js", "/exercise.js", "/live.js", "/trainer.js", "/offline.js",
   "/i18n/en.json", "/i18n/fr.json", "/i18n/es.json"];
 const DB = "campus-offline", STORE = "queue";
+let gen = 0;   /* one per session: a refresh begun in another is not kept */
+
+/* The cache that answers a GET at once, if any. */
+const cacheFor = (p) => FILES.includes(p) || p === "/index.html" ? SHELL : p.startsWith("/api/lessons/") ? READ
+  : p === "/api/me" || /^\/api\/courses(\/[^/]+)?$/.test(p) ? MINE : null;
+
+/* A mark or an answer changes its course's outline. */
+const dropOutline = (u) => caches.open(MINE).then((c) => c.delete("/api/courses/" + u.split("/")[3], IV));
+/* One (decoded) copy per address; another language is refreshed behind. */
+const IV = { ignoreVary: true };
 
 self.addEventListener("install", (ev) => {
   ev.waitUntil(caches.open(SHELL).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));
@@ -93,9 +98,9 @@ function replay() {
       const keep = r.status >= 500 || r.status === 401 || r.status === 408 || r.status === 429;
       if (keep) continue;
       await queueOp("readwrite", (s) => s.delete(e.key));
-      if (r.ok) sent++; else refused++;
+      if (r.ok) { sent++; dropOutline(e.url); } else refused++;
     }
-    tell({ type: "replayed", sent, refused, count: await queued() });
+    if (all.length) tell({ type: "replayed", sent, refused, count: await queued() });
   })().finally(() => { replaying = null; });
   return replaying;
 }
@@ -114,32 +119,40 @@ function offlineAnswer() {
   return json(503, { code: 503, error: "you are offline and this page was not saved for offline reading" });
 }
 
-/* The cache at once (refreshed behind it), else the network. */
-async function cacheFirst(req, cacheName) {
-  const cache = await caches.open(cacheName);
-  const hit = await cache.match(req);
-  const net = fetch(req).then((r) => {
-    if (r.ok) cache.put(req, r.clone());
-    tell({ type: "online" });
-    return r;
-  });
-  if (hit) { net.catch(() => tell({ type: "offline" })); return hit; }
-  return net.catch(() => offlineAnswer());
+/* The cache at once, else the network, which refreshes the cache either way. */
+async function swr(ev, req, name) {
+  const hit = await (await caches.open(name)).match(req, IV), old = hit && hit.clone(), g = gen, net = fetch(req);
+  ev.waitUntil(net.then((r) => refresh(req, r.clone(), old, name, g), () => tell({ type: "offline" })));
+  return hit || net.catch(offlineAnswer);
+}
+
+async function refresh(req, r, old, name, g) {
+  tell({ type: "online" });
+  if (!r.ok) return;
+  replay();
+  const fresh = await r.clone().text(), before = old && await old.text(), p = new URL(req.url).pathname;
+  const who = (t) => JSON.parse(t).data.user;
+  if (fresh === before || g !== gen) return;
+  if (p === "/api/me" && before && who(before) !== who(fresh)) { gen++; await caches.delete(MINE); }
+  const c = await caches.open(name);
+  await c.delete(req, IV);
+  await c.put(req, r);
+  if (old && name !== SHELL) tell({ type: "updated", url: p });
 }
 
 /* The network, else what the cache kept. (Not the cache after a wait:
  * these answers are a learner's own state, and a stale one shown as fresh,
  * on a link that is merely slow, would mislead more than a slow answer.) */
 async function networkFirst(req, cacheName) {
-  const cache = await caches.open(cacheName);
+  const cache = await caches.open(cacheName), g = gen;
   try {
     const r = await fetch(req);
-    if (r.ok) cache.put(req, r.clone());
+    if (r.ok && g === gen) cache.put(req, r.clone());
     tell({ type: "online" });
     if (r.ok) replay();                           /* the link is back */
     return r;
   } catch (e) {
-    const hit = await cache.match(req);
+    const hit = await cache.match(req, IV);
     tell({ type: "offline" });
     return hit || offlineAnswer();
   }
@@ -150,6 +163,7 @@ async function post(req) {
   try {
     const r = await fetch(req);
     tell({ type: "online" });
+    if (r.ok) await dropOutline(new URL(req.url).pathname);
     return r;
   } catch (e) {
     const url = new URL(req.url).pathname;
@@ -161,6 +175,13 @@ async function post(req) {
   }
 }
 
+/* A new session keeps nothing of the last one. */
+async function session(req) {
+  gen++;
+  await caches.delete(MINE);
+  try { return await fetch(req); } finally { gen++; }
+}
+
 self.addEventListener("fetch", (ev) => {
   const req = ev.request, url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
@@ -168,20 +189,15 @@ self.addEventListener("fetch", (ev) => {
   if (req.method === "POST") {
     if (/^\/api\/done\/[^/]+\/[^/]+$/.test(p) || /^\/api\/exercises\/[^/]+\/[^/]+\/submit$/.test(p))
       ev.respondWith(post(req));
-    else if (p === "/api/logout" || p === "/api/login")
-      ev.respondWith(caches.delete(MINE).then(() => fetch(req)));
+    else if (/^\/api\/(login|logout|register)$/.test(p))
+      ev.respondWith(session(req));
     return;
   }
   if (req.method !== "GET") return;
-  if (!p.startsWith("/api/")) {
-    if (FILES.includes(p) || p === "/index.html") ev.respondWith(cacheFirst(req, SHELL));
-    return;
-  }
-  if (/^\/api\/lessons\//.test(p))
-    ev.respondWith(cacheFirst(req, READ));
-  else if (p === "/api/courses" || /^\/api\/exercises\/[^/]+\/[^/]+$/.test(p) || /^\/api\/courses\/[^/]+$/.test(p) || p === "/api/me" ||
-           /^\/api\/(progress|next)(\/[^/]+)?$/.test(p) || p === "/api/me/statements" ||
-           /^\/api\/exercises\/[^/]+\/[^/]+\/attempts$/.test(p))
+  const name = cacheFor(p);
+  if (name) ev.respondWith(swr(ev, req, name));
+  else if (/^\/api\/exercises\/[^/]+\/[^/]+(\/attempts)?$/.test(p) || /^\/api\/(progress|next)(\/[^/]+)?$/.test(p) ||
+           p === "/api/me/statements")
     ev.respondWith(networkFirst(req, MINE));
 });
 
@@ -211,12 +227,14 @@ async function saveCourse(course) {
   return n;
 }
 
-/* Lessons and outlines the page fetched before this worker controlled it. */
+/* Lessons, outlines and who you are, as the page fetched them before this
+ * worker controlled it. */
 async function keep(urls) {
   for (const u of urls) {
-    if (!u.startsWith("/api/lessons/") && !u.startsWith("/api/courses")) continue;
-    const cache = await caches.open(u.startsWith("/api/lessons/") ? READ : MINE);
-    if (await cache.match(u)) continue;
+    const name = cacheFor(u.split("?")[0]);
+    if (!name || name === SHELL) continue;
+    const cache = await caches.open(name);
+    if (await cache.match(u, IV)) continue;
     const r = await fetch(u, { credentials: "same-origin" }).catch(() => null);
     if (r && r.ok) await cache.put(u, r);
   }

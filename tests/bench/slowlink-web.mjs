@@ -2,7 +2,8 @@
 //   node slowlink-web.mjs BASE LESSON PROFILE_DIR gzip|identity
 // Prints {"ms": time from navigation to the lesson's paragraphs on screen,
 // "controlled": whether the service worker answered} as its last line. A
-// first (cold) load also waits until the service worker has kept the lesson.
+// load also waits until the service worker has kept the lesson, its outline
+// and /api/me (at once on a warm load).
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,12 +28,14 @@ try {
   await page.locator("article p").first().waitFor({ timeout: 120000 });
   const ms = Date.now() - t0;
   const controlled = await page.evaluate(() => navigator.serviceWorker.controller !== null);
-  if (!controlled) {
-    const url = "/api/lessons/" + lesson + "?format=html";
-    await page.waitForFunction(async (u) => !!(await caches.match(u)), url, { timeout: 120000, polling: 250 });
-    await page.evaluate(() => navigator.serviceWorker.ready);
-    await page.waitForTimeout(1500);     /* the registration reaches the profile on disk */
-  }
+  /* The lesson, its outline and who you are (what a warm start shows from
+   * the cache), kept before the browser closes, as a reader would leave it
+   * open: also on a first load that the worker took over on the way. */
+  const urls = ["/api/lessons/" + lesson + "?format=html", "/api/courses/" + lesson.split("/")[0], "/api/me"];
+  await page.waitForFunction(async (us) => (await Promise.all(us.map((u) => caches.match(u, { ignoreVary: true }))))
+    .every(Boolean), urls, { timeout: 120000, polling: 250 });
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  if (!controlled) await page.waitForTimeout(1500);     /* the registration reaches the profile on disk */
   console.log(JSON.stringify({ ms, controlled }));
 } finally {
   await ctx.close();

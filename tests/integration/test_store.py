@@ -181,5 +181,46 @@ def test_config_file_and_check_config():
     assert out.returncode == 2 and "unknown setting" in out.stderr
 
 
+def test_sigterm_while_an_http_request_waits_on_redis():
+    """campusd stopped while an HTTP request waits on a hung Redis: the
+    request is answered into the void, and campusd exits 0 without a
+    sanitizer report (it used to write into the freed evhttp request)."""
+    import json
+    import threading
+    tmp = harness.tempfile.mkdtemp()
+    redis = Redis(tmp).start()
+    d = Campusd(tmp, redis=redis, extra=["--scrypt-ln", "10", "--argon2-m", "256", "--argon2-t", "1"]).start()
+    cont = True
+    try:
+        creds = json.dumps({"name": "waiter", "password": "a long enough password"})
+        assert http(d.http_port, "POST", "/api/register", creds)[0] == 201
+        st, _, body = http(d.http_port, "POST", "/api/login", creds)
+        assert st == 200, body
+        token = json.loads(body)["data"]["token"]
+        redis.kill(signal.SIGSTOP)
+        cont = False
+        answers = []
+
+        def me():
+            try:
+                answers.append(http(d.http_port, "GET", "/api/me", headers={"Authorization": "Bearer " + token},
+                                    timeout=20)[0])
+            except OSError as e:
+                answers.append(e)
+        t = threading.Thread(target=me)
+        t.start()
+        time.sleep(0.5)          # the request is in campusd, waiting on Redis for the session
+        assert not answers, answers
+        d.stop()                 # raises on a sanitizer report or an exit status other than 0
+        t.join(25)
+        assert answers and answers[0] != 200, answers
+    finally:
+        if not cont:
+            redis.kill(signal.SIGCONT)
+        if d.proc:
+            d.kill()
+        redis.stop()
+
+
 if __name__ == "__main__":
     harness.main(globals())

@@ -5,108 +5,11 @@
 // the trainer goes on, campusd comes back on the same port, and the
 // browser resumes the stream by itself with Last-Event-ID and is replayed
 // what it missed: every event once, in order.
-// Prints "N passed, M failed" last; exits 1 on any failure.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import net from "node:net";
-import os from "node:os";
+// Prints "N passed, M failed" last; exits 1 on any failure (harness.mjs).
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { main, assert, waitFor, PASSWORD as PW } from "./harness.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SOURCE = process.env.CAMPUS_SOURCE || path.resolve(HERE, "..", "..");
-const CAMPUSD = process.env.CAMPUSD || path.join(SOURCE, "build", "daemon", "campusd");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const COURSES = path.join(SOURCE, "tests", "fixtures", "courses-good");
-const WEB = path.join(SOURCE, "clients", "web");
-const SANITIZER_MARKS = ["ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-  "SUMMARY: UndefinedBehaviorSanitizer"];
-const PW = "a long enough password";
-
-if (!existsSync(path.join(HERE, "node_modules", "playwright-core"))) {
-  const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: HERE, stdio: "inherit" });
-  if (r.status !== 0) { console.log("npm ci failed\n0 passed, 1 failed"); process.exit(1); }
-}
-const { chromium } = createRequire(import.meta.url)("playwright-core");
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-async function waitFor(pred, what, timeout = 30000) {
-  const end = Date.now() + timeout;
-  while (Date.now() < end) {
-    try { if (await pred()) return; } catch (e) { /* not yet */ }
-    await sleep(100);
-  }
-  throw new Error("timed out waiting for " + what);
-}
-
-function assert(cond, msg) { if (!cond) throw new Error("assertion failed: " + msg); }
-
-const tmp = mkdtempSync(path.join(os.tmpdir(), "campus-live-web-"));
-const procs = [];
-
-async function startRedis() {
-  const port = await freePort();
-  const dir = path.join(tmp, "redis");
-  mkdirSync(dir);
-  const p = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir,
-    "--appendonly", "yes", "--save", "", "--daemonize", "no", "--loglevel", "warning"], { stdio: "ignore" });
-  procs.push(p);
-  await waitFor(() => new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.on("error", () => resolve(false));
-    s.on("connect", () => s.write("PING\r\n"));
-    s.on("data", (d) => { s.destroy(); resolve(d.toString().startsWith("+PONG")); });
-  }), "redis-server");
-  return port;
-}
-
-// One campusd; start() may be called again after stop() on the same ports.
-function campusd(name, redisPort, http, text) {
-  const log = path.join(tmp, name + ".log");
-  const data = path.join(tmp, name + "-data");
-  mkdirSync(data, { recursive: true });
-  const d = { url: `http://127.0.0.1:${http}`, log, proc: null };
-  d.start = async () => {
-    d.proc = spawn(CAMPUSD, ["--bind", "127.0.0.1", "--text-port", String(text), "--tls-port", "0",
-      "--http-port", String(http), "--data", data, "--courses", COURSES, "--web", WEB,
-      "--redis", "127.0.0.1:" + redisPort, "--scrypt-ln", "10", "--log-level", "debug"],
-    { stdio: ["ignore", openSync(log, "a"), openSync(log, "a")],
-      env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || "detect_leaks=1" } });
-    procs.push(d.proc);
-    await waitFor(async () => {
-      if (d.proc.exitCode !== null) throw new Error(`campusd exited early:\n${readFileSync(log, "utf8")}`);
-      const h = await (await fetch(d.url + "/healthz")).json();
-      return h.status === "ok" && h.live === true;
-    }, "campusd " + name);
-  };
-  d.stop = async () => {
-    if (d.proc.exitCode === null) {
-      const done = new Promise((r) => d.proc.once("exit", r));
-      d.proc.kill("SIGTERM");
-      await Promise.race([done, sleep(30000)]);
-    }
-    const textLog = readFileSync(log, "utf8");
-    for (const m of SANITIZER_MARKS)
-      if (textLog.includes(m)) throw new Error("sanitizer report in campusd log:\n" + textLog.slice(-6000));
-    if (d.proc.exitCode !== 0) throw new Error(`campusd exited with ${d.proc.exitCode}:\n${textLog.slice(-3000)}`);
-  };
-  return d;
-}
-
-function addUser(redisPort, name, role) {
-  const r = spawnSync(CAMPUSD, ["--redis", "127.0.0.1:" + redisPort, "--add-user", name, "--role", role,
-    "--scrypt-ln", "10"], { input: PW + "\n", timeout: 60000 });
-  if (r.status !== 0) throw new Error("--add-user failed: " + r.stderr);
-}
+const COURSES = "tests/fixtures/courses-good";
 
 async function api(base, method, p, token, body) {
   const headers = { "Content-Type": "application/json" };
@@ -115,27 +18,17 @@ async function api(base, method, p, token, body) {
   return { status: r.status, doc: await r.json() };
 }
 
-const results = [];
-async function test(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push(true);
-    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(2)}s)`);
-  } catch (e) {
-    results.push(false);
-    console.log(`FAIL ${name}\n${e.stack || e}`);
-  }
-}
-
-async function run() {
-  const redis = await startRedis();
-  const page1 = campusd("page", redis, await freePort(), await freePort());
-  const lead = campusd("lead", redis, await freePort(), await freePort());
+await main("campus-live-web-", async (h) => {
+  const test = (name, fn) => h.test(name, fn);
+  const redis = await h.startRedis();
+  // Ready once the live sessions are up; start() again after stop() keeps the ports.
+  const opts = { courses: path.join(h.SOURCE, COURSES), redis, ready: (doc) => doc.status === "ok" && doc.live === true };
+  const page1 = await h.campusd("page", opts);
+  const lead = await h.campusd("lead", opts);
   await page1.start();
   await lead.start();
-  addUser(redis, "tara", "trainer");
-  addUser(redis, "lena", "learner");
+  h.addUser(lead, "tara", "trainer");
+  h.addUser(lead, "lena", "learner");
   const tara = (await api(lead.url, "POST", "/api/login", null, { name: "tara", password: PW })).doc.data.token;
   const made = await api(lead.url, "POST", "/api/cohorts", tara, { course: "demo", name: "Web live", start: "2026-01-01" });
   assert(made.status === 201, JSON.stringify(made));
@@ -143,15 +36,9 @@ async function run() {
   assert((await api(lead.url, "POST", `/api/cohorts/${cid}/learners`, tara, { names: ["lena"] })).status === 200, "add");
   assert((await api(lead.url, "POST", `/api/live/${cid}/start`, tara, {})).status === 201, "start");
 
-  const ctx = await chromium.launchPersistentContext(path.join(tmp, "chromium-profile"), {
-    executablePath: CHROMIUM, headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  const page = await ctx.newPage();
-  const pageErrors = [];
-  page.on("pageerror", (e) => pageErrors.push(e.message));
-  page.setDefaultTimeout(30000);
+  const ctx = await h.persistentContext("chromium-profile");
+  const page = await h.newPage(ctx);
+  const pageErrors = h.pageErrors;
 
   const say = (text) => api(lead.url, "POST", `/api/live/${cid}/say`, tara, { text });
   const events = () => page.evaluate(() => window.liveEvents);
@@ -202,17 +89,4 @@ async function run() {
   await ctx.close();
   await page1.stop();
   await lead.stop();
-}
-
-try {
-  await run();
-} catch (e) {
-  results.push(false);
-  console.log("FAIL setup\n" + (e.stack || e));
-} finally {
-  for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
-  rmSync(tmp, { recursive: true, force: true });
-}
-const failed = results.filter((r) => !r).length;
-console.log(`${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+});

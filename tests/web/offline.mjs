@@ -4,102 +4,21 @@
 // the client and every lesson opened (and a whole course on request), the
 // offline indicator, and DONE and SUBMIT made with the network cut
 // (context.setOffline) queued and replayed once it is back, a SUBMIT
-// queued twice costing one attempt. Prints "N passed, M failed" last.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+// queued twice costing one attempt. Prints "N passed, M failed" last
+// (harness.mjs).
+import { main, assert, sleep, LAB } from "./harness.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SOURCE = process.env.CAMPUS_SOURCE || path.resolve(HERE, "..", "..");
-const CAMPUSD = process.env.CAMPUSD || path.join(SOURCE, "build", "daemon", "campusd");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const LAB = path.join(HERE, "fixtures", "courses");
-const WEB = path.join(SOURCE, "clients", "web");
-const SANITIZER_MARKS = ["ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"];
-
-if (!existsSync(path.join(HERE, "node_modules", "playwright-core"))) {
-  const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: HERE, stdio: "inherit" });
-  if (r.status !== 0) { console.log("npm ci failed\n0 passed, 1 failed"); process.exit(1); }
-}
-const { chromium } = createRequire(import.meta.url)("playwright-core");
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-async function waitFor(pred, what, timeout = 30000) {
-  const end = Date.now() + timeout;
-  while (Date.now() < end) {
-    try { if (await pred()) return; } catch (e) { /* not yet */ }
-    await sleep(100);
-  }
-  throw new Error("timed out waiting for " + what);
-}
-
-const tmp = mkdtempSync(path.join(os.tmpdir(), "campus-offline-"));
-const procs = [];
-let log, campusd;
-
-async function start() {
-  const rport = await freePort();
-  mkdirSync(path.join(tmp, "redis"));
-  procs.push(spawn("redis-server", ["--port", String(rport), "--bind", "127.0.0.1", "--dir",
-    path.join(tmp, "redis"), "--save", "", "--appendonly", "yes", "--daemonize", "no"], { stdio: "ignore" }));
-  const http = await freePort(), text = await freePort();
-  log = path.join(tmp, "campusd.log");
-  mkdirSync(path.join(tmp, "data"));
-  campusd = spawn(CAMPUSD, ["--bind", "127.0.0.1", "--text-port", String(text), "--tls-port", "0",
-    "--http-port", String(http), "--data", path.join(tmp, "data"), "--courses", LAB, "--web", WEB,
-    "--redis", "127.0.0.1:" + rport, "--scrypt-ln", "10", "--log-level", "debug"],
-  { stdio: ["ignore", openSync(log, "a"), openSync(log, "a")],
-    env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || "detect_leaks=1" } });
-  procs.push(campusd);
-  const url = `http://127.0.0.1:${http}`;
-  await waitFor(async () => {
-    if (campusd.exitCode !== null) throw new Error("campusd exited early:\n" + readFileSync(log, "utf8"));
-    return (await fetch(url + "/healthz")).status === 200;
-  }, "campusd");
-  return url;
-}
-
-const results = [], pageErrors = [];
-function assert(cond, msg) { if (!cond) throw new Error("assertion failed: " + msg); }
-async function test(name, fn) {
-  const t0 = Date.now();
+await main("campus-offline-", async (h) => {
+  const test = (name, fn) => h.test(name, fn), pageErrors = h.pageErrors;
+  const campusd = await h.startCampusd("campusd", { courses: LAB, redis: await h.startRedis() });
+  const url = campusd.url;
+  const ctx = await h.persistentContext("profile");
   try {
-    await fn();
-    results.push(true);
-    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(2)}s)`);
-  } catch (e) {
-    results.push(false);
-    console.log(`FAIL ${name}\n${e.stack || e}`);
-  }
-}
-
-async function run() {
-  const url = await start();
-  const ctx = await chromium.launchPersistentContext(path.join(tmp, "profile"), {
-    executablePath: CHROMIUM, headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  try {
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(20000);
-    page.on("pageerror", (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+    const page = await h.newPage(ctx, null, 20000);
     const gzipped = new Set();
     page.on("response", async (r) => {
-      const h = await r.allHeaders().catch(() => ({}));
-      if (h["content-encoding"] === "gzip") gzipped.add(new URL(r.url()).pathname);
+      const hd = await r.allHeaders().catch(() => ({}));
+      if (hd["content-encoding"] === "gzip") gzipped.add(new URL(r.url()).pathname);
     });
 
     await test("the browser gets the client and lessons gzipped, and reads them", async () => {
@@ -177,23 +96,5 @@ async function run() {
   } finally {
     await ctx.close();
   }
-  await test("campusd stops cleanly, without sanitizer reports", async () => {
-    const done = new Promise((r) => campusd.once("exit", r));
-    campusd.kill("SIGTERM");
-    await Promise.race([done, sleep(30000)]);
-    const text = readFileSync(log, "utf8");
-    for (const m of SANITIZER_MARKS) assert(!text.includes(m), "sanitizer report:\n" + text.slice(-4000));
-    assert(campusd.exitCode === 0, "campusd exit status " + campusd.exitCode);
-  });
-}
-
-let crashed = null;
-try { await run(); } catch (e) { crashed = e; console.log("FAIL setup\n" + (e.stack || e)); } finally {
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
-  await sleep(300);
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-  rmSync(tmp, { recursive: true, force: true });
-}
-const passed = results.filter(Boolean).length, failed = results.length - passed + (crashed ? 1 : 0);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+  await test("campusd stops cleanly, without sanitizer reports", () => h.stopCampusd(campusd));
+});

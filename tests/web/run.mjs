@@ -1,27 +1,13 @@
 // run.mjs: the web client in real Chromium (Debian's /usr/bin/chromium through
 // playwright-core) against a real campusd and a real redis-server on free
-// loopback ports. One campusd serves the bundled courses, a second one the
-// test course in fixtures/courses (every task type, and hostile HTML).
-// Prints "N passed, M failed" last; exits 1 on any failure.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
-import net from "node:net";
-import os from "node:os";
+// loopback ports (harness.mjs). One campusd serves the bundled courses, a
+// second one the test course in fixtures/courses (every task type, and
+// hostile HTML). Prints "N passed, M failed" last; exits 1 on any failure.
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { main as harness, assert, COURSES, LAB, BUILD, WEB } from "./harness.mjs";
 import { trainerTests } from "./trainer.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SOURCE = process.env.CAMPUS_SOURCE || path.resolve(HERE, "..", "..");
-const CAMPUSD = process.env.CAMPUSD || path.join(SOURCE, "build", "daemon", "campusd");
-const BUILD = process.env.CAMPUS_BUILD || path.dirname(path.dirname(CAMPUSD));
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const COURSES = path.join(SOURCE, "courses");
-const LAB = path.join(HERE, "fixtures", "courses");
-const WEB = path.join(SOURCE, "clients", "web");
-const SANITIZER_MARKS = ["ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-  "SUMMARY: UndefinedBehaviorSanitizer"];
 const PAGE_BUDGET = 36 * 1024;    // bytes of HTML, CSS and JavaScript a learner's first page loads, for a slow link
 // Bytes of every file of the web client together, trainer and live modules,
 // the offline worker and its page hook included, and one language catalogue
@@ -31,90 +17,6 @@ const PAGE_BUDGET = 36 * 1024;    // bytes of HTML, CSS and JavaScript a learner
 // while it is slimmed toward the aim.
 const CLIENT_BUDGET = 90 * 1024;
 const ARTIFACTS = "web-artifacts"; // screenshots at 320 px and at 200% zoom, under the build directory
-
-if (!["playwright-core", "axe-core"].every((m) => existsSync(path.join(HERE, "node_modules", m)))) {
-  const r = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: HERE, stdio: "inherit" });
-  if (r.status !== 0) { console.log("npm ci failed\n0 passed, 1 failed"); process.exit(1); }
-}
-const { chromium } = createRequire(import.meta.url)("playwright-core");
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-async function waitFor(pred, what, timeout = 30000) {
-  const end = Date.now() + timeout;
-  while (Date.now() < end) {
-    try { if (await pred()) return; } catch (e) { /* not yet */ }
-    await sleep(100);
-  }
-  throw new Error("timed out waiting for " + what);
-}
-
-function redisPing(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.setTimeout(1000, () => { s.destroy(); resolve(false); });
-    s.on("error", () => resolve(false));
-    s.on("connect", () => s.write("PING\r\n"));
-    s.on("data", (d) => { s.destroy(); resolve(d.toString().startsWith("+PONG")); });
-  });
-}
-
-// ---- the servers ----
-
-const tmp = mkdtempSync(path.join(os.tmpdir(), "campus-web-"));
-const procs = [];
-
-async function startRedis() {
-  const port = await freePort();
-  const dir = path.join(tmp, "redis");
-  mkdirSync(dir);
-  const p = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir,
-    "--appendonly", "yes", "--save", "", "--daemonize", "no", "--loglevel", "warning"], { stdio: "ignore" });
-  procs.push(p);
-  await waitFor(() => redisPing(port), "redis-server");
-  return port;
-}
-
-async function startCampusd(name, courses, redisPort) {
-  const http = await freePort(), text = await freePort();
-  const log = path.join(tmp, name + ".log");
-  const data = path.join(tmp, name + "-data");
-  mkdirSync(data);
-  const p = spawn(CAMPUSD, ["--bind", "127.0.0.1", "--text-port", String(text), "--tls-port", "0",
-    "--http-port", String(http), "--data", data, "--courses", courses, "--web", WEB,
-    "--redis", "127.0.0.1:" + redisPort, "--scrypt-ln", "10", "--argon2-m", "256", "--argon2-t", "1", "--log-level", "debug"],
-  { stdio: ["ignore", openSync(log, "a"), openSync(log, "a")],
-    env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || "detect_leaks=1" } });
-  procs.push(p);
-  const url = `http://127.0.0.1:${http}`;
-  await waitFor(async () => {
-    if (p.exitCode !== null) throw new Error(`campusd exited early:\n${readFileSync(log, "utf8")}`);
-    return (await fetch(url + "/healthz")).status === 200;
-  }, "campusd " + name).catch((e) => {
-    throw new Error(e.message + "\n" + readFileSync(log, "utf8").slice(-3000));
-  });
-  return { url, proc: p, log };
-}
-
-async function stopCampusd(d) {
-  if (d.proc.exitCode === null) {
-    const done = new Promise((r) => d.proc.once("exit", r));
-    d.proc.kill("SIGTERM");
-    await Promise.race([done, sleep(30000)]);
-  }
-  const text = readFileSync(d.log, "utf8");
-  for (const m of SANITIZER_MARKS)
-    if (text.includes(m)) throw new Error("sanitizer report in campusd log:\n" + text.slice(-6000));
-  if (d.proc.exitCode !== 0) throw new Error(`campusd exited with ${d.proc.exitCode}:\n${text.slice(-3000)}`);
-}
 
 // ---- what the courses on disk say ----
 
@@ -155,34 +57,12 @@ function lessonWithTable() {
 
 // ---- the tests ----
 
-const results = [];
-const pageErrors = [];
-let ctx, main, lab, redisPort;
+let h, ctx, main, lab, redisPort;
 
-async function newPage(viewport) {
-  const page = await ctx.newPage();
-  if (viewport) await page.setViewportSize(viewport);
-  page.on("pageerror", (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  page.on("dialog", (d) => { pageErrors.push(`dialog opened: ${d.message()}`); d.dismiss(); });
-  page.setDefaultTimeout(30000);
-  return page;
-}
-
-function assert(cond, msg) { if (!cond) throw new Error("assertion failed: " + msg); }
+const test = (name, fn, opts) => h.test(name, fn, opts);
+const newPage = (viewport) => h.newPage(ctx, viewport);
 
 async function textOf(page, sel) { return (await page.locator(sel).first().textContent()) || ""; }
-
-async function test(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    results.push(true);
-    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(2)}s)`);
-  } catch (e) {
-    results.push(false);
-    console.log(`FAIL ${name}\n${e.stack || e}`);
-  }
-}
 
 async function register(page, base, name, password) {
   await page.goto(base + "/#/register");
@@ -192,16 +72,12 @@ async function register(page, base, name, password) {
   await page.locator("#account .who", { hasText: name }).waitFor();
 }
 
-async function run() {
-  const redis = await startRedis();
-  redisPort = redis;
-  main = await startCampusd("bundled", COURSES, redis);
-  lab = await startCampusd("lab", LAB, redis);
-  ctx = await chromium.launchPersistentContext(path.join(tmp, "chromium-profile"), {
-    executablePath: CHROMIUM, headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+await harness("campus-web-", async (harnessed) => {
+  h = harnessed;
+  redisPort = await h.startRedis();
+  main = await h.startCampusd("bundled", { courses: COURSES, redis: redisPort });
+  lab = await h.startCampusd("lab", { courses: LAB, redis: redisPort });
+  ctx = await h.persistentContext("chromium-profile");
   const shots = BUILD;
   const user = "web" + Date.now().toString(36), password = "a long enough password";
 
@@ -393,9 +269,7 @@ async function run() {
     await page.locator(".result.pending h3", { hasText: "Waiting for a trainer" }).waitFor();
     await page.locator("fieldset .feedback.pending").waitFor();
     // A trainer grades it on its 10 points; the learner sees the comment.
-    const add = spawnSync(CAMPUSD, ["--redis", "127.0.0.1:" + redisPort, "--data", path.join(tmp, "lab-data"),
-      "--add-user", "coach", "--role", "trainer"], { input: password + "\n" });
-    assert(add.status === 0, "trainer added: " + add.stderr);
+    h.addUser(lab, "coach", "trainer", password);
     const login = await (await fetch(lab.url + "/api/login", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ name: "coach", password }) })).json();
     const auth = { Authorization: "Bearer " + login.data.token, "Content-Type": "application/json" };
@@ -520,34 +394,15 @@ async function run() {
     assert(total <= PAGE_BUDGET, `HTML, CSS and JavaScript weigh ${total} bytes, over ${PAGE_BUDGET}`);
   });
 
-  await trainerTests({ test, assert, textOf, register, main, chromium, CHROMIUM, CAMPUSD, tmp, redisPort, password,
-    BUILD, WEB, pageErrors, ARTIFACTS, CLIENT_BUDGET });
+  await trainerTests({ test, assert, textOf, register, main, h, password, BUILD, WEB, ARTIFACTS, CLIENT_BUDGET });
 
   await test("no script errors in any page", async () => {
-    assert(pageErrors.length === 0, pageErrors.join("\n"));
+    assert(h.pageErrors.length === 0, h.pageErrors.join("\n"));
   });
 
   await ctx.close();
-  ctx = null;
   await test("campusd stops cleanly, without sanitizer reports", async () => {
-    await stopCampusd(main);
-    await stopCampusd(lab);
+    await h.stopCampusd(main);
+    await h.stopCampusd(lab);
   });
-}
-
-let crashed = null;
-try {
-  await run();
-} catch (e) {
-  crashed = e;
-  console.log("FAIL setup\n" + (e.stack || e));
-} finally {
-  if (ctx) await ctx.close().catch(() => {});
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
-  await sleep(300);
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-  rmSync(tmp, { recursive: true, force: true });
-}
-const passed = results.filter(Boolean).length, failed = results.length - passed + (crashed ? 1 : 0);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+});

@@ -1,0 +1,125 @@
+// warm.mjs: a warm start of the web client in real Chromium does not wait
+// on the network. The browser reaches campusd through a proxy of this file
+// that can hold every request (answering none until released): with all of
+// them held, a lesson seen before shows its text, and once they are
+// released the page redraws with what changed on the server. And one
+// learner's cached state never reaches the next one: not after a logout and
+// a login as someone else, nor after a session that ended without a logout.
+// Prints "N passed, M failed" last (harness.mjs).
+import http from "node:http";
+import { main, assert, waitFor, LAB, PASSWORD } from "./harness.mjs";
+
+const LESSON = "web-lab/plain", COURSE = "web-lab";
+
+// Forwards every request to campusd's HTTP port; while hold is set, a
+// request waits (unanswered) until release().
+function proxy(target) {
+  const up = new URL(target), held = [];
+  const p = { hold: false, held: 0, url: null };
+  const forward = (req, res) => {
+    const u = http.request({ host: up.hostname, port: up.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    u.on("error", () => res.destroy());
+    req.pipe(u);
+  };
+  const server = http.createServer((req, res) => {
+    if (!p.hold) return forward(req, res);
+    p.held++;
+    held.push(() => forward(req, res));
+  });
+  p.release = () => { p.hold = false; for (const f of held.splice(0)) f(); };
+  p.start = () => new Promise((resolve) => server.listen(0, "127.0.0.1", () => {
+    p.url = `http://127.0.0.1:${server.address().port}`;
+    resolve(p);
+  }));
+  p.stop = () => { p.release(); server.closeAllConnections(); server.close(); };
+  return p;
+}
+
+// Every response any cache of the page's origin holds, as text.
+const cachedTexts = (page) => page.evaluate(async () => {
+  const out = [];
+  for (const n of await caches.keys()) {
+    const c = await caches.open(n);
+    for (const k of await c.keys()) out.push(k.url + " " + await (await c.match(k)).text());
+  }
+  return out;
+});
+
+async function register(page, base, name) {
+  await page.goto(base + "/#/register");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create my account" }).click();
+  await page.locator("#account .who", { hasText: name }).waitFor();
+}
+
+await main("campus-warm-", async (h) => {
+  const d = await h.startCampusd("campusd", { courses: LAB, redis: await h.startRedis() });
+  const px = await proxy(d.url).start();
+  const ctx = await h.persistentContext("profile");
+  const page = await h.newPage(ctx, null, 20000);
+  const base = px.url;
+  try {
+    await h.test("with every request to the server held, a warm start shows the lesson; released, the page redraws", async () => {
+      await register(page, base, "warm1");
+      await page.goto(base + "/#/lesson/" + LESSON);
+      await page.locator("article p").first().waitFor();
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 20000 });
+      await page.reload();
+      await page.getByRole("button", { name: "Mark as done" }).waitFor();
+      await page.waitForFunction(async (l) => (await Promise.all([`/api/lessons/${l}?format=html`,
+        "/api/courses/" + l.split("/")[0], "/api/me"].map((u) => caches.match(u)))).every(Boolean), LESSON, { timeout: 20000 });
+      // Behind the browser's back (the terminal, another device): the lesson is marked done.
+      const login = await (await fetch(d.url + "/api/login", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ name: "warm1", password: PASSWORD }) })).json();
+      const done = await fetch(d.url + "/api/done/" + LESSON, { method: "POST", body: "{}",
+        headers: { Authorization: "Bearer " + login.data.token, "Content-Type": "application/json" } });
+      assert(done.status === 200, "marked done behind the browser: " + done.status);
+      px.hold = true;
+      px.held = 0;
+      await page.reload({ waitUntil: "commit" });
+      await page.locator("article p").first().waitFor();
+      assert((await page.locator("article h1").textContent()).trim().length > 0, "the lesson's title");
+      await page.locator("#account .who", { hasText: "warm1" }).waitFor();
+      await page.getByRole("button", { name: "Mark as done" }).waitFor();     // what the cache knew
+      await waitFor(() => px.held > 0, "the background refreshes to reach the proxy", 20000);
+      assert(px.hold, "every request to the server is still held, none answered");
+      px.release();
+      await page.getByRole("button", { name: "✓ Done" }).waitFor();          // redrawn from the refreshed outline
+      await page.locator("article p").first().waitFor();
+    });
+
+    await h.test("after a logout and another learner's login, nothing of the first one is cached or shown", async () => {
+      px.release();                 // whatever the test before left held
+      await page.getByRole("button", { name: "Log out" }).click();
+      await page.locator("#account a", { hasText: "Log in" }).waitFor();
+      const left = (await cachedTexts(page)).filter((t) => t.includes("warm1"));
+      assert(left.length === 0, "the first learner's answers left in the cache: " + left.map((t) => t.slice(0, 120)));
+      await register(page, base, "warm2");
+      await page.goto(base + "/#/course/" + COURSE);
+      await page.locator("ol.outline a").first().waitFor();
+      assert(await page.locator("ol.outline li.done").count() === 0, "the second learner sees no lesson done");
+      await page.goto(base + "/#/lesson/" + LESSON);
+      await page.getByRole("button", { name: "Mark as done" }).waitFor();
+      assert((await cachedTexts(page)).every((t) => !t.includes("warm1")), "still nothing of warm1 in the cache");
+    });
+
+    await h.test("a session that ended without a logout: the page drops the learner's cached name and marks", async () => {
+      await page.waitForFunction(async () => !!(await caches.match("/api/me")), null, { timeout: 20000 });
+      await ctx.clearCookies();
+      await page.reload();
+      await page.locator("#account a", { hasText: "Log in" }).waitFor();
+      await page.locator("article p").first().waitFor();
+      await waitFor(async () => (await cachedTexts(page)).every((t) => !t.includes("warm2")), "warm2's answers to leave the cache", 20000);
+    });
+
+    await h.test("no script errors", async () => { assert(h.pageErrors.length === 0, h.pageErrors.join("\n")); });
+  } finally {
+    await ctx.close();
+    px.stop();
+  }
+  await h.test("campusd stops cleanly, without sanitizer reports", () => h.stopCampusd(d));
+});
