@@ -13,7 +13,7 @@ const PAGE_BUDGET = 36 * 1024;    // bytes of HTML, CSS and JavaScript a learner
 // the offline worker and its page hook included, and one language catalogue
 // (the largest, since a page loads only its own).
 // The aim is 60 KiB; with its three languages and its offline worker the
-// client weighs about 87 KB today, so this bound only keeps it from growing
+// client weighs about 89 KB today, so this bound only keeps it from growing
 // while it is slimmed toward the aim.
 const CLIENT_BUDGET = 90 * 1024;
 const ARTIFACTS = "web-artifacts"; // screenshots at 320 px and at 200% zoom, under the build directory
