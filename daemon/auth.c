@@ -542,8 +542,10 @@ static int submit(enum job_kind kind, const char *pw, size_t len, const char *st
     pool.queued++;
     pthread_cond_signal(&pool.cv);
     pthread_mutex_unlock(&pool.mu);
-    if (!evtimer_pending(pool.late_ev, NULL))
-        late_arm();
+    /* Re-armed for every job, not only when the timer is idle: a job whose
+     * bound is shorter than those before it (the setting was lowered by a
+     * reload) has the earliest deadline. */
+    late_arm();
     return 0;
 }
 
@@ -561,6 +563,17 @@ int auth_submit_verify(const char *pw, size_t len, const char *stored, auth_done
 int auth_pool_busy(void)
 {
     return pool.busy;
+}
+
+int auth_pool_running(void)
+{
+    int n = 0;
+
+    pthread_mutex_lock(&pool.mu);
+    for (int i = 0; i < pool.nthreads; i++)
+        n += pool.run_since[i] > 0;
+    pthread_mutex_unlock(&pool.mu);
+    return n;
 }
 
 long auth_pool_wait_estimate_ms(void)

@@ -145,6 +145,8 @@ int auth_submit_verify(const char *pw, size_t len, const char *stored, auth_done
 
 /* Jobs queued or running now. */
 int auth_pool_busy(void);
+/* Jobs a thread is running now (the rest of busy waits in the queue). */
+int auth_pool_running(void);
 
 /* The wait in ms a job queued now is expected to have for a thread (0 when
  * one is free): the jobs queued ahead of it take the threads in turn as

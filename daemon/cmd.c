@@ -60,10 +60,15 @@ const struct cmd *cmd_lookup(const char *name, size_t len)
     return NULL;
 }
 
-static const char *role_name(enum role r)
+/* "VERB is for a trainer": one whole format per role, so that the
+ * message catalogue (i18n.c) translates each as a sentence. */
+#define VERB_PAIR_MAX 64         /* "VERB SUB" as an answer names it (both are short words) */
+
+static void reply_for_role(struct req *req, const char *verb, enum role r)
 {
-    static const char *names[] = { "anyone", "a learner", "a trainer", "an admin" };
-    return names[r];
+    static const char *const fmt[] = { "%s is for anyone", "%s is for a learner",
+                                       "%s is for a trainer", "%s is for an admin" };
+    req_reply(req, 403, fmt[r], verb);
 }
 
 bool cmd_acts_as_user(const struct cmd *c)
@@ -163,8 +168,11 @@ static void dispatch_sub(struct req *req, const struct cmd *c)
             req_reply(req, 401, "%s %s needs you to log in", c->name, s->name);
         else if (c->deny)
             c->deny(req, s);
-        else
-            req_reply(req, 403, "%s %s is for %s", c->name, s->name, role_name(s->role));
+        else {
+            char both[VERB_PAIR_MAX];
+            snprintf(both, sizeof(both), "%s %s", c->name, s->name);
+            reply_for_role(req, both, s->role);
+        }
         return;
     }
     if ((s->flags & CMD_STORE) && store_state() != STORE_UP) {
@@ -243,7 +251,7 @@ void cmd_dispatch(struct req *req)
         if (have == ROLE_ANON)
             req_reply(req, 401, "%s needs you to log in", c->name);
         else
-            req_reply(req, 403, "%s is for %s", c->name, role_name(c->role));
+            reply_for_role(req, c->name, c->role);
         return;
     }
     if ((c->flags & CMD_STORE) && store_state() != STORE_UP) {

@@ -8,6 +8,10 @@
   if (!("serviceWorker" in navigator)) return;
   const sw = navigator.serviceWorker;
   let offline = !navigator.onLine, waiting = 0, note = "";   /* what the last replay sent, till the next page */
+  /* The page's catalogue (lib.js, the module campus.js loaded), English
+   * keys until it is in. */
+  let t = (k) => k;
+  import("./lib.js").then((m) => { t = m.t; render(); }, () => {});
 
   const bar = document.createElement("p");
   bar.id = "offline";
@@ -18,9 +22,8 @@
 
   function render() {
     const parts = [];
-    if (offline) parts.push("Offline: you are reading what this device saved.");
-    if (waiting) parts.push(`${waiting} mark${waiting === 1 ? "" : "s"} or answer${waiting === 1 ? "" : "s"} ` +
-      "will be sent when the link is back.");
+    if (offline) parts.push(t("offReading"));
+    if (waiting) parts.push(t("offWaiting", waiting));
     if (note) parts.push(note);
     bar.textContent = parts.join(" ");
     bar.hidden = parts.length === 0;
@@ -36,15 +39,14 @@
     else if (m.type === "queued" || m.type === "count") { waiting = m.count; render(); }
     else if (m.type === "replayed") {
       waiting = m.count;
-      if (m.sent) note = `Sent ${m.sent} mark${m.sent === 1 ? "" : "s"} and answer${m.sent === 1 ? "" : "s"} made offline.`;
+      if (m.sent) note = t("offSent", m.sent);
       render();
     } else if (m.type === "saving" || m.type === "saved" || m.type === "save-failed") {
       const b = document.getElementById("save-course");
       if (!b || b.dataset.course !== m.course) return;
       const s = b.nextElementSibling;
-      s.textContent = m.type === "saving" ? `Saving… ${m.done} of ${m.total}`
-        : m.type === "saved" ? `Saved ${m.lessons} lessons for offline reading.`
-        : "Could not save it: " + m.error;
+      s.textContent = m.type === "saving" ? t("offSavingN", m.done, m.total)
+        : m.type === "saved" ? t("offSaved", m.lessons) : t("offSaveFailed", m.error);
       b.disabled = m.type === "saving";
     }
   });
@@ -61,12 +63,12 @@
     b.type = "button";
     b.id = "save-course";
     b.dataset.course = m[1];
-    b.textContent = "Save this course for offline reading";
+    b.textContent = t("offSave");
     const s = document.createElement("span");
     s.className = "meta";
     s.setAttribute("role", "status");
     s.style.marginLeft = ".6em";
-    b.addEventListener("click", () => { b.disabled = true; s.textContent = "Saving…"; post({ type: "save-course", course: m[1] }); });
+    b.addEventListener("click", () => { b.disabled = true; s.textContent = t("offSaving"); post({ type: "save-course", course: m[1] }); });
     const p = document.createElement("p");
     p.append(b, s);
     h1.after(p);

@@ -435,12 +435,11 @@ def test_server_messages_reach_a_french_and_a_spanish_learner():
     rows = [
         (fr, "DONE grappes/nope", 404, "aucune leçon 'grappes/nope'"),
         # The dispatcher's own answers.
-        (fr, "FROBNICATE", 400, "verbe inconnu 'FROBNICATE' (essayez HELP)"),
-        (es, "FROBNICATE", 400, "verbo desconocido 'FROBNICATE' (pruebe HELP)"),
         (fr, "DONE", 400, "utilisation : DONE"),
         (es, "DONE", 400, "uso: DONE"),
-        (fr, "USER LIST", 403, "USER LIST est réservé au rôle admin"),
-        (es, "USER LIST", 403, "USER LIST es solo para el rol admin"),
+        (fr, "USER LIST", 403, "USER est réservé aux administrateurs"),
+        (es, "USER LIST", 403, "USER es solo para administradores"),
+        (fr, "REVIEW LIST", 403, "REVIEW "),
         (es, "DONE grappes/nope", 404, "no hay ninguna lección 'grappes/nope'"),
         (fr, "READ grappes/x/y", 400, "identifiant de leçon invalide"),
         (fr, "FILE grappes/nope.md", 404, "aucun fichier 'nope.md' dans le cours 'grappes'"),
