@@ -199,11 +199,21 @@ function chrome() {
   sw.value = lang;
 }
 
-async function whoami() {
+/* wait: for the account's language too (at login); a start draws at once,
+ * from sw.js's cache without the link, and redraws if the account's
+ * language, when it comes, is another. */
+async function whoami(wait) {
   try {
     const d = (await api("me")).data;
     state.me = d && d.user ? { user: d.user, role: d.role, reviewsNew: +(d["reviews-new"] || 0) } : null;
-    if (state.me) state.me.lang = (await api("lang").catch(() => ({ data: {} }))).data.lang;
+    const u = state.me && state.me.user;
+    const got = u && api("lang").then((r) => {
+      if (!me() || me().user !== u) return;
+      const was = chosen();
+      me().lang = r.data.lang;
+      if (!wait && chosen() !== was) relang().then(route);
+    }, () => {});
+    if (wait) await got;
   } catch (e) { state.me = null; }
 }
 
@@ -236,7 +246,7 @@ function accountForm(reg) {
     try {
       if (reg) await api("register", creds);
       await api("login", creds);
-      await whoami();
+      await whoami(true);
       await relang();
       location.hash = sessionStorage.getItem("campus.back") || "#/";
     } catch (e) {
@@ -305,8 +315,12 @@ $("main").addEventListener("input", () => { typed = true; });
 if (navigator.serviceWorker) navigator.serviceWorker.addEventListener("message", async ({ data: m }) => {
   if (!m || m.type !== "updated") return;
   const was = me() && me().user;
-  if (m.url === "/api/me" && (await whoami(), (me() && me().user) === was) || typed ||
-      !/^(#\/?)?((course|lesson)\/|$)/.test(location.hash)) return;
+  if (m.url === "/api/me") {
+    await whoami();
+    chrome();
+    if ((me() && me().user) === was) return;
+  }
+  if (typed || !/^(#\/?)?((course|lesson)\/|$)/.test(location.hash)) return;
   forget(1);
   const y = scrollY;
   await route();
