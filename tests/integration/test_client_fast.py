@@ -25,8 +25,6 @@ import zlib
 import harness
 from harness import Campusd, Env, free_port
 
-CAMPUS = os.path.join(harness.BUILD, "clients", "terminal", "campus")
-SANITIZER = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 HOLD_MAX = 10.0                  # seconds a proxy holds the server's bytes at most
 
 env = None
@@ -44,35 +42,16 @@ def teardown():
     env.close()
 
 
-class Home:
-    """A fresh $HOME with its own XDG directories."""
+class Home(harness.Home):
+    """harness's fresh $HOME, removed at teardown, with what campus keeps
+    per server at hand."""
 
     def __init__(self, srv):
-        self.dir = tempfile.mkdtemp(prefix="campus-home-")
+        super().__init__(srv, drop=("CAMPUS_NO_COMPRESS",))
         homes.append(self.dir)
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith("XDG_") and k not in ("NO_COLOR", "CAMPUS_SERVER", "PAGER",
-                                                              "CAMPUS_NO_COMPRESS")}
-        self.env.update(HOME=self.dir, XDG_CONFIG_HOME=os.path.join(self.dir, "config"),
-                        XDG_CACHE_HOME=os.path.join(self.dir, "cache"),
-                        XDG_STATE_HOME=os.path.join(self.dir, "state"), LANG="C.UTF-8",
-                        CAMPUS_SERVER=srv, CAMPUS_TIMEOUT="10")
 
     def servers(self, *p):
-        return os.path.join(self.dir, "state", "campus", "servers", *p)
-
-    def run(self, *args):
-        p = subprocess.run([CAMPUS] + list(args), env=self.env, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-        out, err = p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-        for mark in SANITIZER:
-            assert mark not in err, "sanitizer report from campus %s:\n%s" % (args, err)
-        return p.returncode, out, err
-
-    def ok(self, *args):
-        rc, out, err = self.run(*args)
-        assert rc == 0, "campus %s -> %d\n%s%s" % (" ".join(args), rc, out, err)
-        return out, err
+        return self.path("state", "campus", "servers", *p)
 
 
 def raw_read(d, lesson):
