@@ -4,7 +4,7 @@
  * Server text is set as text; only a lesson's body, rendered and escaped by
  * campusd, is HTML. */
 import { el, a, btn, field, status, onSubmit, E, api, enc, say, show, fail, bar, num, words, score, when, day, t,
-  outline, forget, courses, titles, courseTitle, table, crumbs, article, state, served, courseName, tn, langName, LANGS, lang, lookup, setLang } from "./lib.js";
+  outline, forget, courses, titles, courseTitle, table, crumbs, article, state, current, served, courseName, tn, langName, LANGS, lang, lookup, setLang } from "./lib.js";
 
 const me = () => state.me;
 const $ = (id) => document.getElementById(id);
@@ -21,9 +21,11 @@ async function continueLink(course) {
 }
 
 async function catalogue() {
+  const live = current();
   const [doc, prog, cont] = await Promise.all([courses(), me() && api("progress").catch(() => null), continueLink()]);
   const by = Object.fromEntries(((prog && prog.items) || []).map((p) => [p.course, p]));
   const title = Object.fromEntries(doc.items.map((c) => [c.id, c.title]));
+  if (!live()) return;
   show(t("courses"), el("h1", t("courses")), cont, !me() && loginNote("toTrack"),
     /* Suggested routes through the courses (programmes.yaml), in their order. */
     ...((doc.data && doc.data.programmes) || []).map((p) => el("section.programme", el("h2", t("programme", p.title)),
@@ -34,6 +36,7 @@ async function catalogue() {
 }
 
 async function course(id) {
+  const live = current();
   const [doc, cont] = await Promise.all([outline(id, true), continueLink(id)]);
   const mods = [];
   for (const r of doc.items) {
@@ -41,6 +44,7 @@ async function course(id) {
     mods[mods.length - 1].rows.push(r);
   }
   const name = courseName(doc);
+  if (!live()) return;
   show(name, el("h1", name), served(doc.data), me() && inCourse(counted(doc.items)), cont, ...mods.map((m) => {
     const opens = m.rows[0].opens;
     return el("section", { class: "module" + (opens ? " locked" : "") }, el("h2", m.title),
@@ -54,6 +58,7 @@ async function course(id) {
 }
 
 async function lesson(full) {
+  const live = current();
   const [doc, out] = await Promise.all([api(`lessons/${enc(full)}?format=html`), outline(full.split("/")[0]).catch(() => null)]);
   const d = doc.data, art = article(doc);
   let h1 = art.querySelector("h1");
@@ -86,6 +91,7 @@ async function lesson(full) {
     showBar();
   } else actions.append(loginNote("toMark"));
   const go = (id, rel, text) => (id ? el("a", { href: "#/lesson/" + id, rel }, text) : el("span"));
+  if (!live()) return;
   show(d.title, crumbs(a("#/", t("courses")), a("#/course/" + d.course, out ? courseName(out) : d.course), d.module),
     art, actions, el("nav.pager", { "aria-label": t("lessonsNav") }, go(d.prev, "prev", t("prev")), a("#/course/" + d.course, t("outline")), go(d.next, "next", t("next"))));
   let spot = art.querySelector("[data-exercise]");
@@ -94,11 +100,13 @@ async function lesson(full) {
 }
 
 async function search(q) {
+  const live = current();
   const [doc, ti] = await Promise.all([api("search?q=" + E(q)), titles()]);
   const terms = q.split(/\s+/).filter((w) => w.length > 1).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
   const re = new RegExp(`(${terms.join("|")})`, "gi");
   const marked = (text) => (terms.length ? String(text).split(re).map((s, i) => (i % 2 ? el("mark", s) : s)) : text);
   const c = (r) => r.lesson.split("/")[0];
+  if (!live()) return;
   show(t("search"), el("h1", t("searchFor", q)), doc.items.length ? el("ul.outline.hits", doc.items.map((r) =>
     el("li", el("a", { href: "#/lesson/" + r.lesson, lang: r.lang }, marked(r.title)), el("div.meta.course-name", ti[c(r)] || c(r)),
       el("div.snippet", { lang: r.lang }, marked(r.snippet))))) : el("p", t("nothingFound")));
@@ -146,12 +154,14 @@ async function certificates() {
 }
 
 async function progressPage() {
+  const live = current();
   const [prog, co, certs] = await Promise.all([api("progress"), api("cohorts").catch(() => ({ items: [] })), certificates()]);
   const mine = co.items.filter((c) => c.as === "learner"), key = "campus.seen." + me().user;
   let old;
   try { old = new Set(JSON.parse(localStorage.getItem(key)) || []); } catch (e) { old = new Set(); }
   const all = [...old], loads = [];
   const keep = () => { try { localStorage.setItem(key, JSON.stringify([...new Set(all)].slice(-500))); } catch (e) { /* storage off */ } };
+  if (!live()) return;
   show(t("myProgress"), el("h1", t("myProgress")), el("section", el("h2", t("myCohorts")),
     mine.length ? el("ul.outline", mine.map((c) => el("li", c.name, el("span.meta", " · ", c.course, " · ", t("started", day(c.start))), " · ",
       a("#/live/" + c.id, t("liveSession"))))) : el("p.meta", t("noCohort")), el("p", a("#/join", t("joinWithCode")))),
@@ -271,6 +281,8 @@ let typed = false;       /* the learner typed into this page */
 async function route() {
   const h = decodeURIComponent(location.hash.replace(/^#\/?/, "")), p = (s) => h.startsWith(s) && h.slice(s.length);
   typed = false;
+  state.page++;
+  const live = current();
   const account = h === "login" || h === "register";
   if (!account) sessionStorage.setItem("campus.back", location.hash || "#/");
   if (leaving) leaving();
@@ -287,7 +299,7 @@ async function route() {
     else if (p("live/")) leaving = await (await import("./live.js")).page(p("live/"));
     else await catalogue();
   } catch (e) {
-    show(t("error"), el("h1", t(e.code === 404 ? "notFound" : "wentWrong")),
+    if (live()) show(t("error"), el("h1", t(e.code === 404 ? "notFound" : "wentWrong")),
       el("p.error", { role: "alert" }, t("sorry", e.message)), el("p", a("#/", t("backToCourses"))));
   }
 }

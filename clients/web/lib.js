@@ -3,7 +3,7 @@
  * are written (Intl, in the page's language). */
 
 export const main = document.getElementById("main");
-export const state = { me: null };  /* me: {user, role, reviewsNew, lang} when logged in */
+export const state = { me: null, page: 0 };  /* me: {user, role, reviewsNew, lang} when logged in */
 
 /* ---- languages ---- */
 export const LANGS = { en: "English", fr: "Français", es: "Español" };
@@ -84,6 +84,12 @@ export async function api(path, body) {
   if (!r.ok) throw Object.assign(new Error(doc.error || t("answered", r.status)), { code: r.status });
   return doc;
 }
+
+/* route() counts the pages it starts. A page that waits on the network
+ * takes its number first (const live = current()) and draws only while no
+ * later one has started: one answered after the learner moved on must not
+ * draw over the page they moved to. */
+export const current = () => { const n = state.page; return () => n === state.page; };
 
 export function show(title, ...nodes) {
   document.title = title ? title + " · Campus" : "Campus";

@@ -1,8 +1,9 @@
 /* live.js: #/live/ID, the trainer's console or the learner's view that
  * follows the trainer and answers polls, over Server-Sent Events. */
-import { el, btn, api, enc, E, say, show, fail, paras, outline, onSubmit, num, note, article, t } from "./lib.js";
+import { el, btn, api, enc, E, say, show, current, fail, paras, outline, onSubmit, num, note, article, t } from "./lib.js";
 
 export async function page(id) {
+  const live = current();
   const c = (await api("cohorts/" + E(id))).data, teach = "code" in c;   /* SHOW gives trainers the code */
   const base = "live/" + E(id), st = el("p.live-state", { role: "status" }), out = el("div", { role: "status" });
   const lesson = el("div"), said = el("div", { "aria-live": "polite" }), poll = el("div"), tally = el("div");
@@ -66,6 +67,7 @@ export async function page(id) {
     form(async () => { const r = await post("poll", { gift: gift.value }); if (r) ask({ id: r.poll, question: gift.value }); }, "gift", "pollLabel", gift, "ask"),
     el("p", btn(t("closePoll"), async () => { const r = await post("close"); if (r) count(r.tally || r.data || r); })), tally, poll, lesson, said);
   } else nodes.push(lesson, said, poll);
+  if (!live()) return null;
   show(t("liveOf", c.name), ...nodes);
   await begin();
   return () => { if (es) es.close(); if (!teach) api(base + "/leave", {}).catch(() => {}); };

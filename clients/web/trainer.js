@@ -1,6 +1,6 @@
 /* trainer.js: the trainer's pages, loaded when first opened: #/reviews
  * (the queue), #/reviews/ID (grading), #/cohorts, #/cohort/ID. */
-import { el, a, btn, field, status, onSubmit as submit, E, api, enc, say, show, fail, note, paras, score, when, day, num, pct, t,
+import { el, a, btn, field, status, onSubmit as submit, E, api, enc, say, show, current, fail, note, paras, score, when, day, num, pct, t,
   courses, titles, courseTitle, table, words, ops, crumbs, scroll } from "./lib.js";
 
 export async function page(h) {
@@ -19,6 +19,7 @@ async function queueItems(q) {
 }
 
 async function queue(q) {
+  const live = current();
   const [items, cat, co, ti] = await Promise.all([queueItems(q), courses(), api("cohorts"), titles()]);
   const pick = (id, opts) => { const s = el("select", { id, name: id }, ops([["", t("all")], ...opts])); s.value = q.get(id) || ""; return field(id, t(id), s); };
   const filter = submit(el("form.filters",
@@ -27,7 +28,7 @@ async function queue(q) {
     el("button", t("filter"))), () => {
     location.hash = "#/reviews" + qstr(new URLSearchParams([...new FormData(filter)].filter(([, v]) => v)));
   });
-  show(t("reviews"), el("h1", t("reviews")), filter, el("p", t("waiting", items.length)),
+  if (live()) show(t("reviews"), el("h1", t("reviews")), filter, el("p", t("waiting", items.length)),
     items.length ? table(["", t("learner"), t("exercise"), t("task"), t("submittedCol")], items.map((i) => {
       const [c, x] = i.exercise.split("/");
       return [a(`#/reviews/${i.id}${qstr(q)}`, t("grade", i.id)), i.learner, `${ti[c] || c} › ${x}`, i.task, when(i.submitted)];
@@ -37,8 +38,11 @@ async function queue(q) {
 /* An answer beside its prompt and guide, graded in the task's points, by
  * rubric levels, or by confirming the grader's suggestion. */
 async function review(id, q) {
+  const live = current();
   const [doc, items] = await Promise.all([api("reviews/" + E(id)), queueItems(q).catch(() => [])]);
-  const d = doc.data, max = +d.points, at = items.findIndex((i) => i.id === id), prev = at - 1, next = at + 1;
+  const d = doc.data, ctitle = await courseTitle(d.exercise.split("/")[0]);
+  if (!live()) return;
+  const max = +d.points, at = items.findIndex((i) => i.id === id), prev = at - 1, next = at + 1;
   const go = (i) => { if (at >= 0 && items[i]) location.hash = `#/reviews/${items[i].id}${qstr(q)}`; };
   const move = (i, k, s) => el("button", { type: "button", disabled: at < 0 || !items[i], click: () => go(i), "aria-keyshortcuts": "Alt+" + k }, t(s));
   const out = status(), comment = el("textarea", { id: "comment", rows: 4 }), grade = el("form.grade", { "aria-label": t("gradeForm") });
@@ -77,7 +81,7 @@ async function review(id, q) {
   document.addEventListener("keydown", keys);
   show(t("reviewOf", id), crumbs(a("#/reviews" + qstr(q), t("reviews")), at >= 0 ? t("nOfM", at + 1, items.length) : id),
     el("h1", `${d.learner}: ${d.title}`),
-    el("p.meta", await courseTitle(d.exercise.split("/")[0]), " · ", t("reviewMeta", d.attempt, d.task), " · ", t("points", max)),
+    el("p.meta", ctitle, " · ", t("reviewMeta", d.attempt, d.task), " · ", t("points", max)),
     el("div.review",
       el("section.answer", { "aria-label": t("answerHead") }, el("h2", t("answerHead")), el("div.text", paras(d.answer))),
       el("section.guide", { "aria-label": t("taskGuide") }, el("h2", t("task")), paras(d.prompt),
@@ -87,6 +91,7 @@ async function review(id, q) {
 }
 
 async function cohorts() {
+  const live = current();
   const [co, cat] = await Promise.all([api("cohorts"), courses()]);
   const mine = co.items.filter((c) => c.as !== "learner"), out = status();
   const input = (id, name, more) => el("input", { id, name, ...more });
@@ -106,7 +111,7 @@ async function cohorts() {
       location.hash = "#/cohort/" + /cohort (\d+)/.exec(r.message)[1];
     } catch (e) { fail(out, e); }
   });
-  show(t("cohorts"), el("h1", t("cohorts")),
+  if (live()) show(t("cohorts"), el("h1", t("cohorts")),
     mine.length ? table([t("cohort"), t("course"), t("start"), t("tz"), t("learners"), t("closed")], mine.map((c) =>
       [a("#/cohort/" + c.id, c.name), c.course, day(c.start), c.tz, el("td.num", num(c.learners)), t(c.closed)]))
       : el("p.note", t("noCohortRun")),
@@ -125,6 +130,7 @@ function csv(text) {
 }
 
 async function dashboard(id) {
+  const live = current();
   const [c, prog, grades] = await Promise.all(["", "/progress", "/grades"].map((s) => api("cohorts/" + id + s)));
   const d = c.data, names = {};
   const mods = Object.keys(d).filter((k) => k.startsWith("module ")).map((k) => {
@@ -132,8 +138,10 @@ async function dashboard(id) {
     return { id: k.slice(7), opens, due };
   });
   try { for (const m of (await api("progress/" + E(d.course))).items) names[m.module] = m.title; } catch (e) { /* ids do */ }
+  const ctitle = await courseTitle(d.course);
+  if (!live()) return;
   show(d.name, crumbs(a("#/cohorts", t("cohorts")), d.name), el("h1", d.name),
-    el("p.meta", await courseTitle(d.course), " · ", t("starts", day(d.start), d.tz), " · ", d.pace, " · ", t("nLearners", +d.learners),
+    el("p.meta", ctitle, " · ", t("starts", day(d.start), d.tz), " · ", d.pace, " · ", t("nLearners", +d.learners),
       d.closed === "yes" && " · " + t("isClosed")),
     codeBox(d.code), el("p", el("a.button", { href: "#/live/" + id }, t("liveConsole"))),
     heatmap(id, prog.items, mods, names), enrol(id), release(id, mods, names, prog.items), gradebook(id, d, csv(grades.body || "")));

@@ -15,8 +15,9 @@ const LESSON = "web-lab/plain", COURSE = "web-lab";
 // request waits (unanswered) until release().
 function proxy(target) {
   const up = new URL(target), held = [];
-  const p = { hold: false, held: 0, url: null };
+  const p = { hold: false, held: 0, answered: 0, url: null };
   const forward = (req, res) => {
+    res.on("finish", () => p.answered++);
     const u = http.request({ host: up.hostname, port: up.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode, r.headers);
       r.pipe(res);
@@ -89,6 +90,24 @@ await main("campus-warm-", async (h) => {
       assert(px.hold, "every request to the server is still held, none answered");
       px.release();
       await page.getByRole("button", { name: "✓ Done" }).waitFor();          // redrawn from the refreshed outline
+      await page.locator("article p").first().waitFor();
+    });
+
+    await h.test("a page answered after the learner moved on does not draw over the one they moved to", async () => {
+      px.release();
+      px.hold = true;
+      px.held = 0;
+      await page.evaluate(() => { location.hash = "#/search/cluster"; });       // no cache answers a search
+      await waitFor(() => px.held > 0, "the search to reach the proxy", 20000);
+      await page.evaluate(() => { location.hash = "#/login"; });
+      await page.getByLabel("Name").waitFor();
+      const before = px.answered;
+      px.release();
+      await waitFor(() => px.answered > before, "the held search to be answered", 20000);
+      await page.waitForTimeout(300);            // and the page to take it in
+      assert(await page.getByLabel("Name").isVisible(), "the login form is still shown");
+      assert(await page.locator("h1", { hasText: "cluster" }).count() === 0, "the search's answer was not drawn");
+      await page.goto(base + "/#/lesson/" + LESSON);
       await page.locator("article p").first().waitFor();
     });
 
