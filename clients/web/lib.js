@@ -41,7 +41,8 @@ export const tn = (k, ...nodes) => t(k, "{0}", "{1}").split(/\{(\d)\}/).map((s, 
  * differs, or is not English, so an English reader's URLs are those the
  * offline worker saves. */
 const implied = () => (state.me && state.me.lang) || lookup(navigator.languages || []);
-const langArg = () => (lang === "en" && implied() === "en" ? "" : "lang=" + lang);
+const langArg = (l = lang) => (l === "en" && implied() === "en" ? "" : "lang=" + l);
+const url = (path, q) => "/api/" + path + (q ? (path.includes("?") ? "&" : "?") + q : "");
 
 /* ---- elements ---- */
 /* el("p.meta", {attrs}, ...kids): attrs may be left out. */
@@ -71,13 +72,20 @@ export const E = encodeURIComponent;
 export const enc = (id) => id.split("/").map(E).join("/");
 export const say = (text) => { document.getElementById("say").textContent = text; };
 
+/* GETs started before the page asks (a cold start's first page, beside its
+ * catalogue), in language l: api() takes each once; done() drops the rest. */
+let early = {};
+export const prefetch = (l, paths) => { for (const p of paths) early[url(p, langArg(l))] = fetch(url(p, langArg(l)), { credentials: "same-origin" }); };
+export const unfetch = () => { early = {}; };
+
 /* A body makes it a POST; throws campusd's error text, .code the status. */
 export async function api(path, body) {
-  const post = body !== undefined, q = post ? "" : langArg();
+  const post = body !== undefined, u = url(path, !post && langArg()), got = !post && early[u];
   const init = { credentials: "same-origin", method: post ? "POST" : "GET" };
   if (post) Object.assign(init, { headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   let r, doc = {};
-  try { r = await fetch("/api/" + path + (q && (path.includes("?") ? "&" : "?") + q), init); } catch (e) {
+  delete early[u];
+  try { r = await (got || fetch(u, init)); } catch (e) {
     throw Object.assign(new Error(t("unreachable")), { code: 0 });
   }
   try { doc = await r.json(); } catch (e) { /* not JSON */ }

@@ -2,8 +2,10 @@
  * registers the service worker, shows an offline indicator and how many
  * marks and answers wait to be sent, asks for a replay when the link is
  * back, and puts a "save this course for offline reading" button on a
- * course's outline. Self-contained: it touches no state of campus.js. */
-"use strict";
+ * course's outline. Self-contained: it touches no state of campus.js, which
+ * imports it once the first page is drawn (so that its bytes do not delay
+ * that page on a slow link); the worker's word on the link, said before,
+ * comes with the count it is asked for. */
 (() => {
   if (!("serviceWorker" in navigator)) return;
   const sw = navigator.serviceWorker;
@@ -36,7 +38,7 @@
     const m = ev.data || {};
     if (m.type === "offline") { offline = true; render(); }
     else if (m.type === "online") { if (offline) { offline = false; render(); } }
-    else if (m.type === "queued" || m.type === "count") { waiting = m.count; render(); }
+    else if (m.type === "queued" || m.type === "count") { waiting = m.count; if (m.offline) offline = true; render(); }
     else if (m.type === "replayed") {
       waiting = m.count;
       if (m.sent) note = t("offSent", m.sent);
@@ -75,10 +77,11 @@
   }
   /* Registered once the first page is drawn: its install would delay it. */
   let started = false;
-  new MutationObserver(() => {
+  const drawn = () => {
     saveButton();
     if (!started && document.querySelector("main h1")) start(started = true);
-  }).observe(document.getElementById("main"), { childList: true });
+  };
+  new MutationObserver(drawn).observe(document.getElementById("main"), { childList: true });
 
   const start = () => sw.register("/sw.js").then(() => {
     post({ type: "count" });
@@ -90,4 +93,5 @@
   },
     () => { /* no offline reading here (an insecure origin): the page works as before */ });
   render();
+  drawn();
 })();

@@ -11,10 +11,10 @@
  * a refreshed /api/me names another user. */
 "use strict";
 
-const SHELL = "campus-shell-v4";   /* the client's files */
+const SHELL = "campus-shell-v5";   /* the client's files */
 const READ = "campus-read-v3";     /* lessons, the same for anyone */
 const MINE = "campus-mine-v3";     /* what is one learner's own: dropped at logout */
-const FILES = ["/", "/campus.css", "/campus.js", "/lib.js", "/exercise.js", "/live.js", "/trainer.js", "/offline.js",
+const FILES = ["/", "/campus.css", "/campus.js", "/lib.js", "/progress.js", "/exercise.js", "/live.js", "/trainer.js", "/offline.js",
   "/i18n/en.json", "/i18n/fr.json", "/i18n/es.json"];
 const DB = "campus-offline", STORE = "queue";
 let gen = 0;   /* one per session: a refresh begun in another is not kept */
@@ -105,7 +105,9 @@ function replay() {
   return replaying;
 }
 
+let down = false;   /* the link failed the last time it was tried */
 async function tell(msg) {
+  if (msg.type === "offline" || msg.type === "online") down = msg.type === "offline";
   for (const c of await self.clients.matchAll({ includeUncontrolled: true })) c.postMessage(msg);
 }
 
@@ -243,7 +245,7 @@ async function keep(urls) {
 self.addEventListener("message", (ev) => {
   const m = ev.data || {};
   if (m.type === "replay") ev.waitUntil(replay());
-  else if (m.type === "count") ev.waitUntil(queued().then((count) => tell({ type: "count", count })));
+  else if (m.type === "count") ev.waitUntil(queued().then((count) => tell({ type: "count", count, offline: down })));
   else if (m.type === "keep") ev.waitUntil(keep(m.urls || []));
   else if (m.type === "save-course")
     ev.waitUntil(saveCourse(m.course).then((n) => tell({ type: "saved", course: m.course, lessons: n }),
