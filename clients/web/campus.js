@@ -1,10 +1,11 @@
-/* campus.js: the web client's router, its reading pages (#/, #/course/ID,
- * #/lesson/C/L, #/search/Q), #/login and #/register, and the language switch; progress.js (#/progress, #/join), exercise.js, trainer.js
- * and live.js load when needed, and offline.js once the first page is drawn.
+/* campus.js: the web client's router, reading pages (#/, #/course/ID,
+ * #/lesson/C/L, #/search/Q), #/login, #/register and the language switch;
+ * progress.js, exercise.js, trainer.js and live.js load when needed, and
+ * offline.js once the first page is drawn.
  * Server text is set as text; only a lesson's body, rendered and escaped by
  * campusd, is HTML. */
 import { el, a, btn, field, onSubmit, E, api, enc, say, show, bar, num, words, day, t, outline, forget, courses, titles,
-  crumbs, article, state, current, served, courseName, tn, langName, LANGS, lang, lookup, setLang, prefetch, unfetch } from "./lib.js";
+  crumbs, article, state, current, served, courseName, tn, langName, LANGS, lang, lookup, setLang, prefetch } from "./lib.js";
 
 const me = () => state.me;
 const $ = (id) => document.getElementById(id);
@@ -196,9 +197,8 @@ async function logout() {
 let leaving = null;      /* a page's clean-up (a live view's event stream) */
 let typed = false;       /* the learner typed into this page */
 
-const here = () => decodeURIComponent(location.hash.replace(/^#\/?/, ""));
 async function route() {
-  const h = here(), p = (s) => h.startsWith(s) && h.slice(s.length);
+  const h = decodeURIComponent(location.hash.replace(/^#\/?/, "")), p = (s) => h.startsWith(s) && h.slice(s.length);
   typed = false;
   state.page++;
   const live = current();
@@ -256,12 +256,8 @@ if (navigator.serviceWorker) navigator.serviceWorker.addEventListener("message",
   await route();
   scrollTo(0, y);
 });
-/* A cold start asks at once for all the first page needs: its catalogue, who
- * you are, and a lesson's or an outline's data, in the browser's language
- * (the account's, when it differs, redraws: whoami). */
-const first = chosen();
-try {
-  const h = here(), l = /^lesson\/(([^/]+)\/.+)/.exec(h), c = /^course\/([^/]+)$/.exec(h);
-  prefetch(first, l ? [`lessons/${enc(l[1])}?format=html`, "courses/" + E(l[2])] : c ? ["courses/" + E(c[1])] : h ? [] : ["courses"]);
-} catch (e) { /* a malformed address: route() says so */ }
-Promise.all([whoami(), setLang(first)]).then(relang).then(route).finally(() => { unfetch(); import("./offline.js"); });
+/* A start asks at once, in the browser's language (whoami redraws in the
+ * account's), for its page's data beside its catalogue and /api/me. */
+const first = chosen(), h = location.hash, l = /^#\/lesson\/(([^/]+)\/.+)/.exec(h), c = /^#\/course\/([^/]+)$/.exec(h);
+prefetch(first, l ? [`lessons/${l[1]}?format=html`, "courses/" + l[2]] : c ? ["courses/" + c[1]] : /^#?\/?$/.test(h) ? ["courses"] : []);
+Promise.all([whoami(), setLang(first)]).then(relang).then(route).finally(() => { prefetch(lang, []); if (navigator.serviceWorker) import("./offline.js"); });

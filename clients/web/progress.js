@@ -1,10 +1,7 @@
-/* progress.js: the learner's own pages, loaded when first asked for:
- * #/progress (progress per course and module, exercises with trainers'
- * comments, certificates) and #/join (a cohort's enrolment code). */
+/* progress.js: #/progress (courses, modules, exercises and trainers'
+ * comments, certificates) and #/join, loaded when first asked for. */
 import { el, a, btn, field, status, onSubmit, E, api, enc, fail, bar, num, score, when, day, t,
   outline, forget, titles, courseTitle, table, state, current, show } from "./lib.js";
-
-const me = () => state.me;
 
 /* A course's exercises: score kept, attempts, trainers' comments; a comment
  * this browser has not shown before is marked new. Returns the ones shown. */
@@ -50,7 +47,7 @@ async function certificates() {
 export async function progress() {
   const live = current();
   const [prog, co, certs] = await Promise.all([api("progress"), api("cohorts").catch(() => ({ items: [] })), certificates()]);
-  const mine = co.items.filter((c) => c.as === "learner"), key = "campus.seen." + me().user;
+  const mine = co.items.filter((c) => c.as === "learner"), key = "campus.seen." + state.me.user;
   let old;
   try { old = new Set(JSON.parse(localStorage.getItem(key)) || []); } catch (e) { old = new Set(); }
   const all = [...old], loads = [];
