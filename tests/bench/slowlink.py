@@ -444,7 +444,7 @@ def main():
         profiles = args[args.index("--profiles") + 1].split(",")
     build = next((a for a in args if not a.startswith("--") and os.path.isdir(a)), None)
     if build is None:
-        print("usage: slowlink.py BUILD [--runs N] [--profiles 2g,3g] [--smoke]")
+        print("usage: slowlink.py BUILD [--runs N] [--profiles 2g,3g] [--smoke | --terminal | --web [--timeline]]")
         return 2
     if os.geteuid() != 0:
         print("skip: slowlink needs root to create network namespaces")
