@@ -71,7 +71,7 @@ const char *account_reply_str(redisReply *r)
 
 /* Sets who a CTP/1 connection is; NULL user logs it out. */
 void account_set_identity(struct conn *c, const char *user, enum role role, const char *hash,
-                          long long created)
+                          long long created, const char *lang)
 {
     char *old = c->user;         /* user may be old itself */
     c->user = user ? xstrdup(user) : NULL;
@@ -79,6 +79,13 @@ void account_set_identity(struct conn *c, const char *user, enum role role, cons
     c->role = user ? role : ROLE_ANON;
     snprintf(c->session, sizeof(c->session), "%s", user && hash ? hash : "");
     c->session_created = user ? created : 0;
+    snprintf(c->lang, sizeof(c->lang), "%s", user && lang ? lang : "");
+}
+
+void account_set_lang(struct conn *c, const char *user, const char *lang)
+{
+    if (c && c->user && user && strcmp(c->user, user) == 0)
+        snprintf(c->lang, sizeof(c->lang), "%s", lang ? lang : "");
 }
 
 void account_hold(struct req *req, bool on)
@@ -126,6 +133,7 @@ struct op {
     bool disabled, rehash;
     char token[AUTH_TOKEN_MAX], tokhash[AUTH_TOKEN_HASH_MAX];
     long long created;           /* LOGIN, PASSWD: when the new session begins (ms) */
+    char lang[LANG_TAG_MAX];     /* LOGIN: the account's LANG as read, "" when unset */
 };
 
 static struct op *op_new(enum op_kind kind, struct req *req, const char *name)
@@ -279,6 +287,11 @@ static void login_fetch_cb(redisReply *reply, const char *err, void *priv)
         op->role = account_role_parse(account_reply_str(reply->element[3]));
         op->disabled = strcmp(account_reply_str(reply->element[4]), "1") == 0;
     }
+    /* Kept for after the password is verified: a failed login's answer
+     * never depends on what the account holds. */
+    const char *lang = reply->elements >= 6 ? account_reply_str(reply->element[5]) : "";
+    if (lang_tag_valid(lang, strlen(lang)))
+        snprintf(op->lang, sizeof(op->lang), "%s", lang);
     /* An unknown name costs the same hash and gets the same answer. */
     if (auth_submit_verify(op->pw, op->pwlen, op->stored[0] ? op->stored : NULL, login_verified,
                            op) < 0)
@@ -411,7 +424,9 @@ static void session_new_cb(redisReply *reply, const char *err, void *priv)
     if (role == ROLE_ANON)
         role = ROLE_LEARNER;
     if (req->origin == REQ_CTP)
-        account_set_identity(req->conn, op->name, role, op->tokhash, op->created);
+        account_set_identity(req->conn, op->name, role, op->tokhash, op->created, op->lang);
+    /* The answer, and what follows on this connection, in the account's language. */
+    snprintf(req->lang_account, sizeof(req->lang_account), "%s", op->lang);
     account_set_cookie(req, op->token, cfg.session_max_age);
     if (op->rehash)
         rehash_start(op);
@@ -498,7 +513,8 @@ static void passwd_set_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     if (req->origin == REQ_CTP)
-        account_set_identity(req->conn, op->name, req->role, op->tokhash, op->created);
+        account_set_identity(req->conn, op->name, req->role, op->tokhash, op->created,
+                             req->lang_account);
     account_set_cookie(req, op->token, cfg.session_max_age);
     req_kv(req, "user", "%s", op->name);
     req_kv(req, "token", "%s", op->token);
