@@ -179,8 +179,9 @@ static void op_finish(struct op *op, int code, const char *fmt, ...)
     char msg[REPLY_MSG_MAX];
     va_list ap;
 
+    /* In the learner's language, as req_reply would (i18n.c). */
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg, sizeof(msg), op->req ? i18n_fmt(i18n_msg_lang(op->req), fmt) : fmt, ap);
     va_end(ap);
     struct req *req = op->req;
     account_hold(req, false);
@@ -223,10 +224,14 @@ static void login_failed_cb(redisReply *reply, const char *err, void *priv);
 static void session_new_cb(redisReply *reply, const char *err, void *priv);
 static void rehash_done(int result, const char *hash, void *priv);
 
-static void answer_limited(struct op *op, long long pttl, const char *what)
+/* One whole sentence per limit, so that each is translated as one. */
+static void answer_limited(struct op *op, long long pttl, bool account)
 {
     long secs = pttl > 0 ? (long)((pttl + 999) / 1000) : 1;
-    op_finish(op, 429, "too many failed logins %s; retry in %ld seconds", what, secs);
+    if (account)
+        op_finish(op, 429, "too many failed logins for this account; retry in %ld seconds", secs);
+    else
+        op_finish(op, 429, "too many failed logins from your address; retry in %ld seconds", secs);
 }
 
 static void login_addr_cb(redisReply *reply, const char *err, void *priv)
@@ -238,7 +243,7 @@ static void login_addr_cb(redisReply *reply, const char *err, void *priv)
         return;
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
         reply_int(reply->element[0]) == 1) {
-        answer_limited(op, reply_int(reply->element[1]), "from your address");
+        answer_limited(op, reply_int(reply->element[1]), false);
         return;
     }
     if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
@@ -278,7 +283,7 @@ static void login_fetch_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     if (reply_int(reply->element[0]) == 1) {
-        answer_limited(op, reply_int(reply->element[1]), "for this account");
+        answer_limited(op, reply_int(reply->element[1]), true);
         return;
     }
     const char *stored = reply->elements >= 5 ? account_reply_str(reply->element[2]) : "";
@@ -441,7 +446,8 @@ static void session_new_cb(redisReply *reply, const char *err, void *priv)
     account_hold(req, false);
     op_free(op);
     char msg[AUTH_NAME_MAX + 64];
-    snprintf(msg, sizeof(msg), "logged in as %s (%s)", name, account_role_name(role));
+    snprintf(msg, sizeof(msg), i18n_fmt(i18n_msg_lang(req), "logged in as %s (%s)"), name,
+             account_role_name(role));
     reviews_new_reply(req, name, msg);
 }
 
@@ -529,7 +535,7 @@ static void cmd_passwd(struct req *req)
     const char *problem = auth_password_problem(a->argv[2], a->argl[2]);
 
     if (problem) {
-        req_reply(req, 400, "%s", problem);
+        req_reply(req, 400, "%s", i18n_fmt(i18n_msg_lang(req), problem));
         return;
     }
     if (a->argl[1] > AUTH_PASSWORD_MAX) {
@@ -559,7 +565,7 @@ static void account_create(struct req *req, enum op_kind kind, const char *name,
     }
     const char *problem = auth_password_problem(pw, pwlen);
     if (problem) {
-        req_reply(req, 400, "%s", problem);
+        req_reply(req, 400, "%s", i18n_fmt(i18n_msg_lang(req), problem));
         return;
     }
     struct op *op = op_new(kind, req, name);

@@ -533,7 +533,10 @@ static void list_cb(redisReply *reply, const char *err, void *priv)
         }
         json_decref(rec);
     }
-    req_reply_data(req, 200, "%zu credential%s", n, n == 1 ? "" : "s");
+    if (n == 1)
+        req_reply_data(req, 200, "1 credential");
+    else
+        req_reply_data(req, 200, "%zu credentials", n);
 }
 
 static void cert_list(struct req *req)

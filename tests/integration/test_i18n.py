@@ -689,5 +689,54 @@ def test_unknown_verb_in_the_account_language_from_the_connection():
     finally:
         c.close()
 
+
+def test_the_rest_of_a_learner_answers_in_french_and_spanish():
+    fr, es = new_learner("honore", "fr"), new_learner("benita", "es")
+    try:
+        rows = [
+            (fr, "DONE grappes/what-is-a-cluster 99999999999999", 400,
+             "at-ms doit être un nombre entier de millisecondes depuis 1970"),
+            (es, "DONE grappes/what-is-a-cluster 1 a*b", 400, "una clave tiene de 1 a 64"),
+            (fr, "EXPORT xapi hier", 400, "since : des millisecondes"),
+            (es, "EXPORT xapi ayer", 400, "since: milisegundos"),
+            (fr, "HELP FROB", 404, "aucun verbe 'FROB'"),
+            (es, "HELP FROB", 404, "no hay ningún verbo 'FROB'"),
+            (fr, "COHORT LIST", 200, "0 cohortes"),
+            (fr, "CERT LIST", 200, "0 attestations"),
+            (es, "CERT LIST", 200, "0 credenciales"),
+            (fr, "PROGRESS", 200, "1 cours"),
+            (es, "PROGRESS", 200, "1 cursos"),
+            (fr, "COURSES", 200, "1 cours, 0 parcours"),
+            (fr, "NEXT grappes", 200, "suivante : grappes/what-is-a-cluster"),
+            (es, "NEXT", 200, "siguiente: grappes/what-is-a-cluster"),
+            (fr, 'PASSWD "%s" short' % PW, 400, "un mot de passe compte au moins 10 octets"),
+            (es, 'PASSWD "not the password" "a new password 2"', 401, "contraseña incorrecta"),
+        ]
+        for c, line, code, text in rows:
+            r = c.request(line)
+            assert r.code == code and r.text.startswith(text), (line, code, text, r)
+        r = fr.request("LOGOUT")
+        assert r.code == 200 and r.text == "déconnecté", r
+        # Logged out, the connection no longer speaks the account's language.
+        r = fr.request("WHOAMI")
+        assert r.text == "not logged in", r
+        r = fr.request("LOGIN honore \"%s\"" % PW)
+        assert r.code == 200 and r.text.startswith("connecté en tant que honore (learner)"), r
+        token = es.login("benita", PW).kv()["token"]
+        anon = env.campusd.client()
+        r = anon.request("AUTH " + token)
+        anon.close()
+        assert r.code == 200 and r.text.startswith("sesión de benita reanudada (learner)"), r
+        # A failed login says nothing of the account, whatever its language.
+        other = env.campusd.client()
+        r = other.request('LOGIN honore "wrong password 9"')
+        other.close()
+        assert r.code == 401 and r.text == "wrong name or password", r
+    finally:
+        fr.close()
+        es.close()
+    st, _, doc = api("/api/me", headers={"Accept-Language": "fr"})
+    assert st == 200 and doc["message"] == "non connecté", doc
+
 if __name__ == "__main__":
     harness.main(globals())
