@@ -706,7 +706,7 @@ def test_the_rest_of_a_learner_answers_in_french_and_spanish():
             (es, "CERT LIST", 200, "0 credenciales"),
             (fr, "PROGRESS", 200, "1 cours"),
             (es, "PROGRESS", 200, "1 cursos"),
-            (fr, "COURSES", 200, "1 cours, 0 parcours"),
+            (fr, "COURSES", 200, "1 cours, 1 parcours"),
             (fr, "NEXT grappes", 200, "suivante : grappes/what-is-a-cluster"),
             (es, "NEXT", 200, "siguiente: grappes/what-is-a-cluster"),
             (fr, 'PASSWD "%s" short' % PW, 400, "un mot de passe compte au moins 10 octets"),
@@ -722,6 +722,12 @@ def test_the_rest_of_a_learner_answers_in_french_and_spanish():
         assert r.text == "not logged in", r
         r = fr.request("LOGIN honore \"%s\"" % PW)
         assert r.code == 200 and r.text.startswith("connecté en tant que honore (learner)"), r
+        # PROGRAMMES names each course as COURSES does.
+        r = es.request("PROGRAMMES")
+        assert r.code == 200 and r.text == "1 itinerarios", r
+        assert r.rows()[0]["course_title"] == "Los clústeres en tres idiomas", r
+        r = es.request("PROGRAMMES lang=fr")
+        assert r.rows()[0]["course_title"] == "Les grappes en trois langues", r
         token = es.login("benita", PW).kv()["token"]
         anon = env.campusd.client()
         r = anon.request("AUTH " + token)
