@@ -602,6 +602,21 @@ static char *base_url(void)
     return xstrndup(b, n);
 }
 
+/* xAPI's language map for a lesson's name: its title in each language it
+ * is written in, tagged as the course names them (a course that names none
+ * keeps "en-US", as the verbs' displays are). A learner's statements carry every variant's title, whichever
+ * one they read, since progress is per lesson, not per variant. */
+static json_t *xapi_names(const struct lesson *l)
+{
+    json_t *map = json_object();
+
+    json_object_set_new(map, l->lang && l->lang[0] ? l->lang : "en-US", json_string(l->title));
+    for (size_t i = 0; i < l->nvariants; i++)
+        if (l->variants[i]->lang && l->variants[i]->lang[0])
+            json_object_set_new(map, l->variants[i]->lang, json_string(l->variants[i]->title));
+    return map;
+}
+
 /* The xAPI 1.0.3 statement for one stream entry, or NULL for an entry of
  * an unknown type. fields: the entry's field/value pairs. Caller decrefs. */
 static json_t *xapi_statement(const struct catalog *cat, const char *user, const char *entry_id,
@@ -662,7 +677,7 @@ static json_t *xapi_statement(const struct catalog *cat, const char *user, const
                                     ? "http://adlnet.gov/expapi/activities/assessment"
                                     : "http://adlnet.gov/expapi/activities/lesson");
         if (l)
-            json_object_set_new(def, "name", json_pack("{s:s}", "en-US", l->title));
+            json_object_set_new(def, "name", xapi_names(l));
         json_object_set_new(obj, "definition", def);
         free(iri);
     }

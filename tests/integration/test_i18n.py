@@ -305,6 +305,15 @@ def test_half_in_french_half_in_spanish_is_one_record_and_one_certificate():
     objects = {s["object"]["id"] for s in json.loads(r.body)}
     assert any(o.endswith("grappes/atuntaqui") for o in objects), objects
     assert not any(o.endswith((".fr", ".es", ".fr.md", ".es.md")) for o in objects), objects
+    # ... and give each item's name in every language it is written in, tagged
+    # as the course names its languages (xAPI's language map).
+    names = [s["object"]["definition"]["name"] for s in json.loads(r.body)
+             if s["object"]["id"].endswith("grappes/what-is-a-cluster")]
+    assert names and all(n == {"en": "What is a cluster", "fr": "Qu'est-ce qu'une grappe",
+                               "es": "Qué es un clúster"} for n in names), names
+    names = [s["object"]["definition"]["name"] for s in json.loads(r.body)
+             if "grappes/atuntaqui" in s["object"]["id"]]
+    assert names and all(set(n) == {"en", "fr"} for n in names), names   # no Spanish text
     # Switching back to English keeps everything.
     assert c.request("LANG en").code == 200
     rows = c.request("COURSE grappes").rows()
