@@ -50,9 +50,11 @@ struct event_base;
 /* Jobs queued at most, whatever the wait estimate says: a bound on memory. */
 #define AUTH_QUEUE_HARD_MAX 4096
 
-/* The nice value of the hashing threads: above the event loop's, so that a
- * login storm takes only the CPU the loop leaves. */
-#define AUTH_THREAD_NICE 10
+/* The hashing threads run under SCHED_IDLE at this nice value (the
+ * lowest priority there is), named AUTH_THREAD_NAME (/proc/PID/task/TID/comm),
+ * so that a login storm takes only the CPU the loop and its store leave. */
+#define AUTH_THREAD_NICE 19
+#define AUTH_THREAD_NAME "campus-hash"
 
 enum auth_alg { AUTH_ALG_ARGON2ID, AUTH_ALG_SCRYPT };
 
