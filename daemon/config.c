@@ -83,7 +83,7 @@ static const struct option_def options[] = {
     I("argon2_t", argon2_t, "2", AUTH_ARGON2_T_MIN, AUTH_ARGON2_T_MAX, "Argon2id passes of new password hashes"),
     I("argon2_p", argon2_p, "1", AUTH_ARGON2_P_MIN, AUTH_ARGON2_P_MAX, "Argon2id lanes of new password hashes"),
     I("login_queue_wait_ms", login_queue_wait_ms, "10000", AUTH_WAIT_MS_MIN, AUTH_WAIT_MS_MAX,
-      "longest wait for a password hash; a login or registration expected past it, or still queued at it, gets 503"),
+      "longest a login waits for its password hash, the hash included; one expected past it, or not started in time, gets 503"),
     I("scrypt_ln", scrypt_ln, "15", AUTH_LN_MIN, AUTH_LN_MAX, "scrypt cost of new password hashes: N = 2^ln"),
     I("scrypt_r", scrypt_r, "8", AUTH_R_MIN, AUTH_R_MAX, "scrypt block size r of new password hashes"),
     I("scrypt_p", scrypt_p, "3", AUTH_P_MIN, AUTH_P_MAX, "scrypt parallelism p of new password hashes"),
