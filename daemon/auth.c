@@ -308,6 +308,7 @@ struct job {
  * by the thread that finds it too late. */
 static struct {
     bool started, stopping;
+    bool idle;                   /* the threads run under SCHED_IDLE (hash_threads_idle) */
     pthread_t threads[AUTH_THREADS_MAX];
     int nthreads;
     pthread_mutex_t mu;
@@ -377,18 +378,20 @@ static void *worker_main(void *arg)
     int self = (int)(intptr_t)arg;
 
     /* Below the event loop: a login storm must not take the loop's core.
-     * SCHED_IDLE runs a hash only on a core nothing else of ours wants, and
-     * any other thread waking (the loop, its Redis) takes the core back at
-     * once; the plain nice value below it would leave the loop waiting for
-     * the end of a hash's time slice. The nice value is set too, for where
-     * SCHED_IDLE is refused. Both are per thread on Linux. Failing is
-     * harmless: the thread hashes at the loop's priority. */
+     * At nice 19 a hash thread weighs 15 against the loop's 1,024. With
+     * hash_threads_idle, SCHED_IDLE: a hash runs only on a core nothing
+     * else wants, and any thread waking there takes it back at once, not
+     * at the end of the hash's time slice; but on a machine shared with
+     * other work, every other process does so too, and the hashes starve
+     * (a burst of logins then mostly gets 503), so it is for a machine of
+     * campusd's own. Both are per thread on Linux. Failing is harmless:
+     * the thread hashes at the loop's priority. */
     pid_t tid = (pid_t)syscall(SYS_gettid);
     pthread_setname_np(pthread_self(), AUTH_THREAD_NAME);
     if (setpriority(PRIO_PROCESS, (id_t)tid, AUTH_THREAD_NICE) < 0)
         log_debug("auth: hashing thread keeps the loop's nice value: %s", strerror(errno));
     struct sched_param sp = { .sched_priority = 0 };
-    if (sched_setscheduler(tid, SCHED_IDLE, &sp) < 0)
+    if (pool.idle && sched_setscheduler(tid, SCHED_IDLE, &sp) < 0)
         log_debug("auth: hashing thread is not SCHED_IDLE: %s", strerror(errno));
     pthread_mutex_lock(&pool.mu);
     for (;;) {
@@ -522,6 +525,7 @@ void auth_pool_start(struct event_base *base)
     if (pool.job_ms <= 0)
         pool.job_ms = AUTH_JOB_MS_GUESS;
     pool.nthreads = pool_threads();
+    pool.idle = cfg.hash_threads_idle == 1;
     for (int i = 0; i < pool.nthreads; i++)
         if (pthread_create(&pool.threads[i], NULL, worker_main, (void *)(intptr_t)i) != 0)
             fatal("auth: cannot start a hashing thread");

@@ -51,9 +51,10 @@ struct event_base;
 /* Jobs queued at most, whatever the wait estimate says: a bound on memory. */
 #define AUTH_QUEUE_HARD_MAX 4096
 
-/* The hashing threads run under SCHED_IDLE at this nice value (the
- * lowest priority there is), named AUTH_THREAD_NAME (/proc/PID/task/TID/comm),
- * so that a login storm takes only the CPU the loop and its store leave. */
+/* The hashing threads run at this nice value (the lowest there is), and
+ * under SCHED_IDLE with hash_threads_idle, named AUTH_THREAD_NAME
+ * (/proc/PID/task/TID/comm), so that a login storm takes only the CPU the
+ * loop and its store leave. */
 #define AUTH_THREAD_NICE 19
 #define AUTH_THREAD_NAME "campus-hash"
 
@@ -127,7 +128,7 @@ bool auth_hash_equal(const char *a, const char *b);
  * per submitted job; hash is valid during the call only. */
 typedef void auth_done_cb(int result, const char *hash, void *priv);
 
-/* Starts the worker threads (one per core, SCHED_IDLE at AUTH_THREAD_NICE) and the
+/* Starts the worker threads (one per core, at AUTH_THREAD_NICE) and the
  * wake-up event on base. Called lazily by the first submit (with the
  * server's base); tests call it with their own. */
 void auth_pool_start(struct event_base *base);

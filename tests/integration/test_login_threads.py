@@ -1,6 +1,7 @@
 """The hashing threads and a burst of logins (issue 18), against a real
 campusd and a real Redis: the threads that hash passwords run below the
-event loop (SCHED_IDLE, nice 19, as /proc shows them), one per core; and a
+event loop (nice 19, and SCHED_IDLE with hash_threads_idle, as /proc shows
+them), one per core; and a
 burst of LOGINs that must queue for them is answered 200, every one, when
 the wait plus the hashes fit login_queue_wait_ms, each on its own
 connection, with PING answered on another connection meanwhile."""
@@ -60,7 +61,7 @@ def threads(pid):
     return out
 
 
-def serving_pids():
+def serving_pids(env):
     """campusd and its children running campusd (the workers, if forked)."""
     pids = [env.campusd.proc.pid]
     for t in os.listdir("/proc/%d/task" % pids[0]):
@@ -69,12 +70,12 @@ def serving_pids():
     return [p for p in pids if os.path.exists("/proc/%d/task" % p)]
 
 
-def test_hashing_threads_run_below_the_event_loop():
+def check_threads(env, idle):
     c = env.campusd.client(timeout=60)
     assert c.request('LOGIN burst0 "%s"' % PW).code == 200    # the pool is started
     c.close()
     found = []
-    for pid in serving_pids():
+    for pid in serving_pids(env):
         names = threads(pid)
         hashers = [t for t, n in names.items() if n == THREAD_NAME]
         if not hashers:
@@ -89,9 +90,24 @@ def test_hashing_threads_run_below_the_event_loop():
         for t in hashers:
             f = stat_fields(pid, t)
             nice, policy = int(f[19 - 3]), int(f[41 - 3])
-            assert policy == SCHED_IDLE, (t, f)
+            assert policy == (SCHED_IDLE if idle else 0), (t, f)
             assert nice == 19 and nice > loop_nice, (t, nice, loop_nice)
-    assert found, "no %s threads in %s" % (THREAD_NAME, serving_pids())
+    assert found, "no %s threads in %s" % (THREAD_NAME, serving_pids(env))
+
+
+def test_hashing_threads_run_below_the_event_loop():
+    check_threads(env, idle=False)
+
+
+def test_hashing_threads_under_sched_idle_when_asked():
+    other = Env(extra=COST + ["--hash-threads-idle", "1"])
+    try:
+        c = other.campusd.client(timeout=60)
+        assert c.request('REGISTER burst0 "%s"' % PW).code == 201
+        c.close()
+        check_threads(other, idle=True)
+    finally:
+        other.close()
 
 
 def test_a_burst_that_fits_the_bound_is_answered_200_every_one():
