@@ -410,6 +410,18 @@ enum conn_state {
 struct conn {
     uint64_t id;
     int fd;
+    /* A plain connection (raw) is read and written straight on its socket:
+     * rd_ev (kept in the same allocation as the struct, always added while
+     * reading), in (unparsed input, NULL between batches), out (answers not
+     * yet written, NULL when empty), wr_ev (made only while a write would
+     * block). TLS, and COMPRESS, run on bev instead (conn.c). */
+    bool raw;
+    bool rd_on;                  /* rd_ev is added */
+    bool write_failed;           /* a write failed: close on the next turn */
+    struct event *rd_ev, *wr_ev;
+    char *in;
+    size_t in_off, in_len;
+    struct evbuffer *out;
     struct bufferevent *bev;
     enum conn_state state;
     struct proto_parser parser;
@@ -420,7 +432,6 @@ struct conn {
     /* Facts beside the state, not states: */
     bool upgraded;               /* STARTTLS happened (once per connection) */
     int processing;              /* nesting depth of conn_process: answers wait for its end */
-    bool write_off;              /* plain socket, output written directly: EV_WRITE off */
     char addr[64];
     /* Made when first needed, so that an idle connection costs neither: */
     struct event *resume_ev;     /* continue parsing after yielding or a hold */
