@@ -272,6 +272,13 @@ bool req_store_failed(struct req *req, struct redisReply *reply);
 /* As req_reply_text, taking body (malloc'd) instead of copying it. */
 void req_reply_owned(struct req *req, int code, const char *msg, const char *content_type,
                      char *body, size_t len);
+/* As req_reply_text, sending body from where it is, without a copy: it
+ * must stay until release(body, len, arg) is called, when the last byte of
+ * it has been written or dropped (so hold a reference, e.g. to the
+ * catalogue, and let go in release). */
+void req_reply_ref(struct req *req, int code, const char *msg, const char *content_type,
+                   const char *body, size_t len,
+                   void (*release)(const void *body, size_t len, void *arg), void *arg);
 /* Tables and key-value lists: set up with req_table/req_kv, fill, then
  * req_reply_data sends them. */
 void req_table(struct req *req, int ncols, ...);
