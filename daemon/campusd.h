@@ -449,6 +449,12 @@ struct conn {
     char *user;
     char session[AUTH_TOKEN_HASH_MAX];       /* SHA-256 (hex) of this connection's session token, or "" */
     long long session_created;   /* when that session began (ms since 1970) */
+    /* The account's LANG as last learned: from LOGIN or AUTH, refreshed by
+     * every request whose session is checked and by LANG; "" when unset or
+     * logged out. Each request starts with it (req->lang_account), so that
+     * what is answered before any session lookup (an unknown verb, a usage
+     * error, HELP) is in the learner's language without a Redis round trip. */
+    char lang[LANG_TAG_MAX];
     bool push_ok;                /* asked for push: HELLO push, LIVE JOIN or LIVE START */
     bool push_dropped;           /* pushes dropped over live_output_max, until it drains */
     struct evbuffer *push_wait;  /* pushes held until the answers due are written */
