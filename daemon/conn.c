@@ -59,6 +59,8 @@
  * 16 KiB literal and its request line arrive in one read (libevent's
  * bufferevents read 4 KiB a wake-up, after an ioctl to ask how much). */
 #define CONN_RBUF_SIZE (64 * 1024)
+/* Bound on what one wake-up reads, in reads of up to CONN_RBUF_SIZE. */
+#define CONN_READ_MAX (256 * 1024)
 
 static struct conn *conns;
 static size_t nconns;
@@ -647,15 +649,31 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     conn_flush(c);
 }
 
-/* Parses and dispatches buffered requests: at most reqs_per_event per call,
- * so one client pipelining without pause cannot starve the others. */
-static void conn_process(struct conn *c)
+/* The end of a batch, once no conn_process is running: its answers go
+ * out, then what may follow (unless it yielded: it goes on in a later
+ * turn of the loop). */
+static void conn_batch_end(struct conn *c, bool yielded)
+{
+    write_now(c);
+    if (!yielded)
+        output_progress(c);
+    else if (c->state == CONN_CLOSING)
+        close_when_flushed(c);
+}
+
+/* Parses and dispatches buffered requests: at most budget (reqs_per_event
+ * a wake-up) per call, so one client pipelining without pause cannot
+ * starve the others; past it, it yields (*yielded_out) and goes on in a
+ * later turn of the loop. Returns how many it handled. The batch's answers
+ * are written at its end unless a caller's processing is still counted. */
+static long conn_process_some(struct conn *c, long budget, bool *yielded_out)
 {
     long handled = 0;
     bool yielded = false;
 
+    *yielded_out = false;
     if (c->state == CONN_CLOSED)
-        return;
+        return 0;
     c->refs++;                   /* a handler may close the connection */
     c->processing++;
     /* HELD ends the loop too: see conn_hold, resumed when released. */
@@ -665,7 +683,7 @@ static void conn_process(struct conn *c)
             read_enable(c, false);
             break;
         }
-        if (handled >= cfg.reqs_per_event) {
+        if (handled >= budget) {
             conn_wake(c);
             yielded = true;
             break;
@@ -725,22 +743,25 @@ static void conn_process(struct conn *c)
         if (c->raw)
             in_release(c);
     }
-    if (c->state != CONN_CLOSED && c->processing == 0) {
-        write_now(c);
-        if (!yielded)
-            output_progress(c);
-        else if (c->state == CONN_CLOSING)
-            close_when_flushed(c);
-    }
+    if (c->state != CONN_CLOSED && c->processing == 0)
+        conn_batch_end(c, yielded);
+    *yielded_out = yielded;
     conn_unref(c);
+    return handled;
+}
+
+static void conn_process(struct conn *c)
+{
+    bool yielded;
+    conn_process_some(c, cfg.reqs_per_event, &yielded);
 }
 
 /* A plain connection's socket is readable (or its idle time is up, or a
- * write failed). One read of what fits in the input buffer, then the
- * batch is parsed: the parser copies what is partial into its own
- * buffers, so the input buffer is normally given back at the batch's end.
- * What a yield, a hold or a pause left unparsed stays in it, and the next
- * read appends behind it; with the buffer full nothing is read until the
+ * write failed). A read of what fits in the input buffer, then the batch
+ * is parsed: the parser copies what is partial into its own buffers, so
+ * the input buffer is normally given back at the batch's end. What a
+ * yield, a hold or a pause left unparsed stays in it, and the next read
+ * appends behind it; with the buffer full nothing is read until the
  * parser has taken some. */
 static void raw_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -765,30 +786,52 @@ static void raw_read_cb(evutil_socket_t fd, short what, void *arg)
         c->rd_on = false;
         return;
     }
-    in_take(c);
-    if (c->in_off > 0) {
-        memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-        c->in_len -= c->in_off;
-        c->in_off = 0;
-    }
-    if (c->in_len < CONN_RBUF_SIZE) {
-        ssize_t n = read(c->fd, c->in + c->in_len, CONN_RBUF_SIZE - c->in_len);
-        if (n == 0) {
-            conn_close(c, "client closed");
-            return;
+    /* A read that fills the buffer is parsed and followed by another, up
+     * to CONN_READ_MAX and reqs_per_event requests a wake-up, and the
+     * answers of all of them go out in one write at the end. EOF or an
+     * error after the first read waits for the next wake-up (the socket
+     * stays readable), so what was answered is written first. */
+    long budget = cfg.reqs_per_event;
+    size_t total = 0;
+    bool yielded = false;
+    const char *why = NULL;
+    c->refs++;
+    c->processing++;
+    for (int round = 0; c->state == CONN_READING; round++) {
+        in_take(c);
+        if (c->in_off > 0) {
+            memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+            c->in_len -= c->in_off;
+            c->in_off = 0;
         }
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                conn_close(c, "socket error");
-                return;
+        size_t room = CONN_RBUF_SIZE - c->in_len;
+        ssize_t n = 0;
+        if (room > 0) {
+            n = read(c->fd, c->in + c->in_len, room);
+            if (n <= 0) {
+                if (n == 0 && round == 0)
+                    why = "client closed";
+                else if (n < 0 && round == 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                         errno != EINTR)
+                    why = "socket error";
+                if (c->in_len == 0)
+                    in_release(c);
+                break;
             }
-            if (c->in_len == 0)
-                in_release(c);
-            return;
+            c->in_len += (size_t)n;
+            total += (size_t)n;
         }
-        c->in_len += (size_t)n;
+        budget -= conn_process_some(c, budget, &yielded);
+        if (yielded || (size_t)n < room || room == 0 || !in_empty(c) || budget <= 0 ||
+            total >= CONN_READ_MAX)
+            break;
     }
-    conn_process(c);
+    c->processing--;
+    if (why)
+        conn_close(c, why);
+    else if (c->state != CONN_CLOSED && c->processing == 0)
+        conn_batch_end(c, yielded);
+    conn_unref(c);
 }
 
 /* The socket takes more of a plain connection's output. */
