@@ -35,6 +35,8 @@ void proto_reset(struct proto_parser *p)
 {
     free(p->line);
     free(p->literal);
+    free(p->literal_msg);
+    free(p->err_msg);
     proto_req_free(&p->pending);
     size_t lm = p->line_max, xm = p->literal_max;
     proto_init(p, lm, xm);
@@ -47,6 +49,8 @@ void proto_release(struct proto_parser *p)
     free(p->line);
     p->line = NULL;
     p->line_len = p->line_cap = 0;
+    free(p->err_msg);
+    p->err_msg = NULL;
 }
 
 bool proto_partial(const struct proto_parser *p)
@@ -231,12 +235,21 @@ static bool looks_like_http(const char *line, size_t len)
     return memcmp(tail, "HTTP/1.", 7) == 0 && tail[-1] == ' ';
 }
 
+/* A message kept by the parser: at most PROTO_MSG_MAX bytes of m. */
+#define PROTO_MSG_MAX 127
+static char *msg_dup(const char *m)
+{
+    size_t n = strlen(m);
+    return xstrndup(m, n < PROTO_MSG_MAX ? n : PROTO_MSG_MAX);
+}
+
 static enum proto_result fail(struct proto_parser *p, int code, bool fatal,
                               const char *msg)
 {
     p->err_code = code;
     p->err_fatal = fatal;
-    snprintf(p->err_msg, sizeof(p->err_msg), "%s", msg);
+    free(p->err_msg);
+    p->err_msg = msg_dup(msg);
     return PROTO_ERROR;
 }
 
@@ -325,7 +338,8 @@ static enum proto_result finish_line(struct proto_parser *p, struct proto_req *r
             p->literal_error = 0;
         } else {
             p->literal_error = 400;
-            snprintf(p->literal_msg, sizeof(p->literal_msg), "%s", bad ? bad : msg);
+            free(p->literal_msg);
+            p->literal_msg = msg_dup(bad ? bad : msg);
         }
         return PROTO_MORE;
     }
@@ -349,7 +363,8 @@ enum proto_result proto_feed(struct proto_parser *p, const char *buf, size_t len
     p->err_code = 0;
     p->err_fatal = false;
     p->err_http = false;
-    p->err_msg[0] = '\0';
+    free(p->err_msg);
+    p->err_msg = NULL;
 
     /* A literal ends when its bytes are in, which for {0} is at once: the
      * loop goes round once more with nothing left to read for that. */
@@ -369,7 +384,10 @@ enum proto_result proto_feed(struct proto_parser *p, const char *buf, size_t len
             if (p->literal_error) {
                 p->literal_error = 0;
                 p->literal_len = 0;
-                return fail(p, 400, false, p->literal_msg);
+                enum proto_result r = fail(p, 400, false, p->literal_msg);
+                free(p->literal_msg);
+                p->literal_msg = NULL;
+                return r;
             }
             *req = p->pending;
             memset(&p->pending, 0, sizeof(p->pending));

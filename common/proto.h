@@ -43,13 +43,16 @@ struct proto_parser {
     char *literal;
     size_t literal_len, literal_cap, literal_want;
     int literal_error;     /* the line was bad: swallow the literal, then report */
-    char literal_msg[128];
+    char *literal_msg;     /* what was wrong with it (owned; NULL when nothing) */
 
     bool first_line_seen;  /* HTTP detection looks at the first line only */
 
-    /* Set when PROTO_ERROR is returned. */
+    /* Set when PROTO_ERROR is returned; err_msg (owned by the parser) lasts
+     * until the next proto_feed, proto_release or proto_reset. The messages
+     * are allocated only when there is one, so that an idle connection's
+     * parser holds no text. */
     int err_code;          /* 400 or 413 */
-    char err_msg[128];
+    char *err_msg;
     bool err_fatal;        /* the stream cannot be trusted any more: close */
     bool err_http;         /* the peer speaks HTTP: hang up without a reply */
 };

@@ -273,6 +273,13 @@ bool req_store_failed(struct req *req, struct redisReply *reply);
 /* As req_reply_text, taking body (malloc'd) instead of copying it. */
 void req_reply_owned(struct req *req, int code, const char *msg, const char *content_type,
                      char *body, size_t len);
+/* As req_reply_text, sending body from where it is, without a copy: it
+ * must stay until release(body, len, arg) is called, when the last byte of
+ * it has been written or dropped (so hold a reference, e.g. to the
+ * catalogue, and let go in release). */
+void req_reply_ref(struct req *req, int code, const char *msg, const char *content_type,
+                   const char *body, size_t len,
+                   void (*release)(const void *body, size_t len, void *arg), void *arg);
 /* Tables and key-value lists: set up with req_table/req_kv, fill, then
  * req_reply_data sends them. */
 void req_table(struct req *req, int ncols, ...);
@@ -411,6 +418,18 @@ enum conn_state {
 struct conn {
     uint64_t id;
     int fd;
+    /* A plain connection (raw) is read and written straight on its socket:
+     * rd_ev (kept in the same allocation as the struct, always added while
+     * reading), in (unparsed input, NULL between batches), out (answers not
+     * yet written, NULL when empty), wr_ev (made only while a write would
+     * block). TLS, and COMPRESS, run on bev instead (conn.c). */
+    bool raw;
+    bool rd_on;                  /* rd_ev is added */
+    bool write_failed;           /* a write failed: close on the next turn */
+    struct event *rd_ev, *wr_ev;
+    char *in;
+    size_t in_off, in_len;
+    struct evbuffer *out;
     struct bufferevent *bev;
     enum conn_state state;
     struct proto_parser parser;
@@ -421,7 +440,6 @@ struct conn {
     /* Facts beside the state, not states: */
     bool upgraded;               /* STARTTLS happened (once per connection) */
     int processing;              /* nesting depth of conn_process: answers wait for its end */
-    bool write_off;              /* plain socket, output written directly: EV_WRITE off */
     char addr[64];
     /* Made when first needed, so that an idle connection costs neither: */
     struct event *resume_ev;     /* continue parsing after yielding or a hold */

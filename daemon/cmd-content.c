@@ -509,6 +509,13 @@ struct prereq_op {
 
 static void cmd_read(struct req *req);
 
+/* A CTP/1 READ body sent from the catalogue's memory is written (or its
+ * connection gone): the catalogue may go. */
+static void read_body_release(const void *data, size_t len, void *arg)
+{
+    catalog_unref(arg);
+}
+
 static void prereq_cb(redisReply *reply, const char *err, void *priv)
 {
     struct prereq_op *op = priv;
@@ -721,6 +728,13 @@ static void cmd_read(struct req *req)
         *slot = e;
         free(owned);
         read_cached_send(req, e);
+        return;
+    }
+    if (owned == NULL && req->origin == REQ_CTP) {
+        /* The rendering the catalogue holds goes out from there, by
+         * reference, with the catalogue held until it is written: a
+         * reload in between frees nothing under it. */
+        req_reply_ref(req, 200, msg, type, body, strlen(body), read_body_release, catalog_ref(cat));
         return;
     }
     req_reply_text(req, 200, msg, type, body, strlen(body));

@@ -19,16 +19,29 @@
  *
  * CLOSED frees the socket; the struct stays until the last request still
  * waiting on Redis lets go (refs). Beside the state: upgraded (a fact),
- * processing (a nesting count), write_off (the write event's setting), and
- * the server-wide drain, during which nothing more is read.
+ * processing (a nesting count), and the server-wide drain, during which
+ * nothing more is read.
  *
- * An idle connection holds no buffer of its own: the parser's line buffer
- * is released when a batch ends with nothing partial, the events for
- * resuming and for the request deadline are made when first needed, the
- * buffer of pushes held behind answers goes once they are written, and
- * libevent frees drained buffer chains. */
+ * Two ways to move bytes. A plain connection (c->raw), as memcached's are,
+ * has one persistent read event on its socket and reads up to
+ * CONN_RBUF_SIZE at a time straight into a buffer it takes when bytes
+ * arrive and gives back once they are parsed (the parser keeps what is
+ * partial); its answers go out with one writev of the output buffer at the
+ * end of a batch, a pre-built body by reference, and the write event is
+ * added only while the socket will not take more. TLS (from the first
+ * byte, or after STARTTLS) and COMPRESS run on bufferevents: the OpenSSL
+ * one, and compress.c's filter over a socket bufferevent made when
+ * COMPRESS is answered.
+ *
+ * An idle connection holds no buffer of its own: the input buffer and the
+ * parser's line buffer are released when a batch ends with nothing
+ * partial, the output buffer once it is written, the events for writing,
+ * for resuming and for the request deadline are made when first needed,
+ * the buffer of pushes held behind answers goes once they are written, and
+ * (on bufferevents) libevent frees drained buffer chains. */
 #include "campusd.h"
 
+#include <errno.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <stdlib.h>
@@ -40,23 +53,29 @@
  * resumes once they drain below OUT_LOW. output_max is the hard cap. */
 #define OUT_HIGH (256 * 1024)
 #define OUT_LOW  (64 * 1024)
-/* Bounds on what one wake-up reads (beyond libevent's own 4 KiB) and writes. */
-#define CONN_READ_MAX  (256 * 1024)
+/* Bound on what one wake-up writes. */
 #define CONN_WRITE_MAX (256 * 1024)
-/* libevent 2.1 reads at most this much per wake-up: a fuller buffer means
- * the socket may hold more (read_more). */
-#define CONN_READ_LIBEVENT 4096
-/* One slice of read_more's readv. */
-#define CONN_READ_SLICE (64 * 1024)
+/* A plain connection's input buffer, and so the most one read takes: a
+ * 16 KiB literal and its request line arrive in one read (libevent's
+ * bufferevents read 4 KiB a wake-up, after an ioctl to ask how much). */
+#define CONN_RBUF_SIZE (64 * 1024)
+/* Bound on what one wake-up reads, in reads of up to CONN_RBUF_SIZE. */
+#define CONN_READ_MAX (256 * 1024)
 
 static struct conn *conns;
 static size_t nconns;
 static uint64_t next_id;
+static struct event_base *conn_base;
+/* One input buffer given back by a connection, for the next that needs
+ * one: most wake-ups parse all they read, so one buffer serves them all. */
+static char *rbuf_spare;
 
 static void read_cb(struct bufferevent *bev, void *arg);
 static void write_cb(struct bufferevent *bev, void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
+static void raw_read_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_process(struct conn *c);
+static void conn_written(struct conn *c);
 
 size_t conn_count(void)
 {
@@ -70,6 +89,184 @@ static void conn_set_state(struct conn *c, enum conn_state s)
     if (c->state == CONN_CLOSED && s != CONN_CLOSED)
         fatal("conn %llu: state %d after CLOSED", (unsigned long long)c->id, (int)s);
     c->state = s;
+}
+
+/* ---- the plain connection's buffers and events ---- */
+
+/* The idle timeout as one of libevent's common timeouts: every plain
+ * connection's read and write events share one queue instead of each
+ * taking a place in the timer heap that a wake-up moves. Made again when a
+ * reload changes the setting. */
+static const struct timeval *idle_tv(void)
+{
+    static const struct timeval *common;
+    static long common_for;
+
+    if (common == NULL || common_for != cfg.idle_timeout) {
+        struct timeval tv = { cfg.idle_timeout, 0 };
+        common = event_base_init_common_timeout(conn_base, &tv);
+        common_for = cfg.idle_timeout;
+    }
+    return common;
+}
+
+static void in_take(struct conn *c)
+{
+    if (c->in)
+        return;
+    c->in = rbuf_spare ? rbuf_spare : xmalloc(CONN_RBUF_SIZE);
+    rbuf_spare = NULL;
+    c->in_off = c->in_len = 0;
+}
+
+static void in_release(struct conn *c)
+{
+    if (c->in == NULL)
+        return;
+    if (rbuf_spare == NULL)
+        rbuf_spare = c->in;
+    else
+        free(c->in);
+    c->in = NULL;
+    c->in_off = c->in_len = 0;
+}
+
+/* The output buffer: the bufferevent's, or the plain connection's own,
+ * made when an answer is queued. */
+static struct evbuffer *conn_out(struct conn *c)
+{
+    if (!c->raw)
+        return bufferevent_get_output(c->bev);
+    if (c->out == NULL)
+        c->out = evbuffer_new();
+    return c->out;
+}
+
+static size_t out_len(const struct conn *c)
+{
+    if (c->bev)
+        return evbuffer_get_length(bufferevent_get_output(c->bev));
+    return c->out ? evbuffer_get_length(c->out) : 0;
+}
+
+/* The unparsed input, one contiguous piece at a time. */
+static bool in_peek(struct conn *c, const char **p, size_t *n)
+{
+    if (c->raw) {
+        if (c->in == NULL || c->in_off >= c->in_len)
+            return false;
+        *p = c->in + c->in_off;
+        *n = c->in_len - c->in_off;
+        return true;
+    }
+    struct evbuffer_iovec v;
+    if (evbuffer_peek(bufferevent_get_input(c->bev), -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+        return false;
+    *p = v.iov_base;
+    *n = v.iov_len;
+    return true;
+}
+
+static void in_drain(struct conn *c, size_t n)
+{
+    if (c->raw)
+        c->in_off += n;
+    else
+        evbuffer_drain(bufferevent_get_input(c->bev), n);
+}
+
+static bool in_empty(struct conn *c)
+{
+    if (c->bev == NULL)
+        return c->in == NULL || c->in_off >= c->in_len;
+    return evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
+}
+
+/* Drops what was read and not parsed. */
+static void in_discard(struct conn *c)
+{
+    if (c->raw)
+        in_release(c);
+    else
+        evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
+}
+
+/* Reading on or off. The plain connection's read event is persistent,
+ * its timeout the idle timeout (started again by each wake-up), and it is
+ * taken off lazily: a connection that stops reading (HELD behind a write,
+ * PAUSED, CLOSING, STARTTLS, a drain) keeps it until bytes arrive that it
+ * will not read, and raw_read_cb removes it then. A DONE held until Redis
+ * answers costs no epoll_ctl when nothing comes behind it, which is what a
+ * client that waits for its answers does. */
+static void read_enable(struct conn *c, bool on)
+{
+    if (!c->raw) {
+        if (on)
+            bufferevent_enable(c->bev, EV_READ);
+        else
+            bufferevent_disable(c->bev, EV_READ);
+        return;
+    }
+    if (on && !c->rd_on) {
+        event_add(c->rd_ev, idle_tv());
+        c->rd_on = true;
+    }
+}
+
+static void raw_write_cb(evutil_socket_t fd, short what, void *arg);
+
+/* Writes what the plain connection has queued, in one writev of at most
+ * CONN_WRITE_MAX (a pre-built body goes from its own memory). What the
+ * socket does not take waits for the write event, which is added now and
+ * removed once the buffer is empty, with the idle timeout as the bound on
+ * a client that stopped reading. A failed write is not acted on here (the
+ * caller may be walking a list this connection is on): the read event is
+ * made active and closes the connection in the next turn of the loop. */
+static void raw_write(struct conn *c)
+{
+    if (c->out == NULL || c->write_failed)
+        return;
+    if (evbuffer_get_length(c->out) > 0) {
+        int n = evbuffer_write_atmost(c->out, c->fd, CONN_WRITE_MAX);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            c->write_failed = true;
+            evbuffer_drain(c->out, evbuffer_get_length(c->out));
+            event_active(c->rd_ev, EV_READ, 0);
+        }
+    }
+    if (evbuffer_get_length(c->out) > 0) {
+        if (c->wr_ev == NULL) {
+            c->wr_ev = event_new(conn_base, c->fd, EV_WRITE | EV_PERSIST, raw_write_cb, c);
+            event_add(c->wr_ev, idle_tv());
+        }
+        return;
+    }
+    evbuffer_free(c->out);
+    c->out = NULL;
+    if (c->wr_ev) {
+        event_free(c->wr_ev);
+        c->wr_ev = NULL;
+    }
+}
+
+/* The plain connection's events and buffers go: at close, or when TLS or
+ * COMPRESS takes the socket over (the caller has moved what it needs). */
+static void raw_stop(struct conn *c)
+{
+    if (!c->raw)
+        return;
+    event_del(c->rd_ev);         /* added, or made active by a failed write */
+    c->rd_on = false;
+    if (c->wr_ev) {
+        event_free(c->wr_ev);
+        c->wr_ev = NULL;
+    }
+    if (c->out) {
+        evbuffer_free(c->out);
+        c->out = NULL;
+    }
+    in_release(c);
+    c->raw = false;
 }
 
 static void conn_free(struct conn *c)
@@ -100,7 +297,6 @@ static void setup_bev(struct conn *c)
     /* libevent writes at most 16 KiB per wake-up by default: one answer
      * with a 16 KiB body would take two. */
     bufferevent_set_max_single_write(c->bev, CONN_WRITE_MAX);
-    c->write_off = false;
     bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
     bufferevent_enable(c->bev, server.draining ? EV_WRITE : EV_READ | EV_WRITE);
 }
@@ -116,16 +312,20 @@ static void conn_wake(struct conn *c)
     if (c->state == CONN_CLOSED)
         return;
     if (c->resume_ev == NULL)
-        c->resume_ev = event_new(bufferevent_get_base(c->bev), -1, 0, resume_cb, c);
+        c->resume_ev = event_new(conn_base, -1, 0, resume_cb, c);
     event_active(c->resume_ev, 0, 0);
 }
 
 static void deadline_cb(evutil_socket_t fd, short what, void *arg);
 
+/* The struct and the plain connection's read event in one allocation. */
+#define CONN_EV_OFF ((sizeof(struct conn) + 15) & ~(size_t)15)
+
 struct conn *conn_new(struct event_base *base, int fd, const char *addr, SSL *ssl)
 {
-    struct conn *c = xcalloc(1, sizeof(*c));
+    struct conn *c = xcalloc(1, CONN_EV_OFF + event_get_struct_event_size());
 
+    conn_base = base;
     c->id = ++next_id;
     c->fd = fd;
     c->refs = 1;                 /* the socket's own reference */
@@ -135,12 +335,17 @@ struct conn *conn_new(struct event_base *base, int fd, const char *addr, SSL *ss
         c->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                                 BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
         c->tls = true;
+        if (c->bev == NULL)
+            fatal("bufferevent_openssl_socket_new failed");
+        setup_bev(c);
     } else {
-        c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        c->raw = true;
+        c->rd_ev = (struct event *)((char *)c + CONN_EV_OFF);
+        if (event_assign(c->rd_ev, base, fd, EV_READ | EV_PERSIST, raw_read_cb, c) < 0)
+            fatal("event_assign failed");
+        if (!server.draining)
+            read_enable(c, true);
     }
-    if (c->bev == NULL)
-        fatal("bufferevent_socket_new failed");
-    setup_bev(c);
 
     c->next = conns;
     if (conns)
@@ -150,8 +355,9 @@ struct conn *conn_new(struct event_base *base, int fd, const char *addr, SSL *ss
     stats.conns_current++;
     stats.conns_total++;
 
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    reply_status_line(out, 200, "campusd CTP/1 ready");
+    reply_status_line(conn_out(c), 200, "campusd CTP/1 ready");
+    if (c->raw)
+        raw_write(c);            /* a new socket takes it at once */
     return c;
 }
 
@@ -178,7 +384,14 @@ void conn_close(struct conn *c, const char *why)
         live_conn_closed(c);     /* it leaves the room it was in */
     if (c->z)
         compress_forget(c->z);
-    bufferevent_free(c->bev);
+    if (c->raw) {
+        raw_stop(c);
+        close(c->fd);
+    } else if (c->bev) {
+        bufferevent_free(c->bev);
+    } else {
+        close(c->fd);            /* TLS failed to start after STARTTLS */
+    }
     c->bev = NULL;
     if (c->resume_ev)
         event_del(c->resume_ev);
@@ -210,7 +423,7 @@ void conn_close(struct conn *c, const char *why)
 /* Closes once every queued answer has been written. */
 static void close_when_flushed(struct conn *c)
 {
-    if (c->head == NULL && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
+    if (c->head == NULL && out_len(c) == 0 &&
         (c->z == NULL || compress_idle(c->z)))
         conn_close(c, "done");
 }
@@ -220,9 +433,10 @@ void conn_close_after_reply(struct conn *c)
     if (c->state == CONN_CLOSED || c->state == CONN_CLOSING)
         return;
     conn_set_state(c, CONN_CLOSING);
-    bufferevent_disable(c->bev, EV_READ);
-    evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
-    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    read_enable(c, false);
+    in_discard(c);
+    if (!c->raw)
+        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     if (c->deadline_ev)
         event_del(c->deadline_ev);
 }
@@ -231,12 +445,11 @@ static void try_resume(struct conn *c)
 {
     if (c->state != CONN_PAUSED)
         return;
-    if (c->inflight >= cfg.inflight_max ||
-        evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH)
+    if (c->inflight >= cfg.inflight_max || out_len(c) > OUT_HIGH)
         return;
     conn_set_state(c, CONN_READING);
     if (!server.draining)
-        bufferevent_enable(c->bev, EV_READ);
+        read_enable(c, true);
     conn_wake(c);                       /* input may already be buffered */
 }
 
@@ -248,8 +461,7 @@ static void conn_drain_check(struct conn *c)
         return;
     if (c->head != NULL)
         return;
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    if (evbuffer_get_length(in) > 0 && !proto_partial(&c->parser) && c->state == CONN_READING)
+    if (!in_empty(c) && !proto_partial(&c->parser) && c->state == CONN_READING)
         return;                  /* conn_process has more to parse */
     conn_close_after_reply(c);
     close_when_flushed(c);
@@ -258,27 +470,16 @@ static void conn_drain_check(struct conn *c)
 static void start_tls_upgrade(struct conn *c);
 static void start_compress(struct conn *c);
 
-/* Plain sockets: the answers of a batch are written at its end, in the same
- * loop iteration, instead of one iteration later when epoll says the socket
- * is writable. EV_WRITE goes on when answers are queued and off again here,
- * so with the epoll changelist it costs no system call. What does not fit
- * in the socket stays queued and the bufferevent writes it (with its write
- * timeout for a client that stopped reading). Errors are left for the
- * bufferevent to find. */
+/* Plain connections: the answers of a batch are written at its end, in
+ * the same loop iteration, with one writev, instead of one iteration later
+ * when epoll says the socket is writable. While the write event waits for
+ * the socket (an earlier write did not go out whole), it does the writing.
+ * Bufferevents (TLS, COMPRESS) write by themselves. */
 static void write_now(struct conn *c)
 {
-    if (c->tls || c->z || c->state == CONN_CLOSED)
+    if (!c->raw || c->state == CONN_CLOSED || c->wr_ev)
         return;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (evbuffer_get_length(out) == 0)
-        return;
-    evbuffer_unfreeze(out, 1);
-    evbuffer_write(out, c->fd);
-    evbuffer_freeze(out, 1);
-    if (evbuffer_get_length(out) == 0) {
-        bufferevent_disable(c->bev, EV_WRITE);
-        c->write_off = true;
-    }
+    raw_write(c);
 }
 
 /* What may follow once output has gone out: a close, the TLS upgrade, more
@@ -292,8 +493,7 @@ static void output_progress(struct conn *c)
     push_drain_check(c);
     if (c->state == CONN_CLOSING)
         close_when_flushed(c);
-    else if (c->state == CONN_STARTTLS && c->head == NULL &&
-             evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+    else if (c->state == CONN_STARTTLS && c->head == NULL && out_len(c) == 0)
         start_tls_upgrade(c);
     else {
         try_resume(c);
@@ -304,13 +504,8 @@ static void output_progress(struct conn *c)
 /* Writes every finished answer at the head of the queue, in order. */
 static void conn_flush(struct conn *c)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-
-    if (c->write_off && c->head && c->head->done) {
-        bufferevent_enable(c->bev, EV_WRITE);
-        c->write_off = false;
-    }
     while (c->head && c->head->done) {
+        struct evbuffer *out = conn_out(c);
         struct req *r = c->head;
         c->head = r->next;
         if (c->head == NULL)
@@ -328,16 +523,15 @@ static void conn_flush(struct conn *c)
         start_compress(c);
         if (c->state == CONN_CLOSED)
             return;
-        out = bufferevent_get_output(c->bev);
     }
     /* Pushes held while answers were due go out once the last is written. */
     if (c->head == NULL && c->push_wait && evbuffer_get_length(c->push_wait) > 0) {
         stats.bytes_out += evbuffer_get_length(c->push_wait);
-        evbuffer_add_buffer(out, c->push_wait);
+        evbuffer_add_buffer(conn_out(c), c->push_wait);
         evbuffer_free(c->push_wait);         /* made again by the next held push */
         c->push_wait = NULL;
     }
-    if (evbuffer_get_length(out) > (size_t)cfg.output_max) {
+    if (out_len(c) > (size_t)cfg.output_max) {
         log_warn("conn %llu (%s): output over %ld bytes, closing slow reader",
                  (unsigned long long)c->id, c->addr, cfg.output_max);
         conn_close(c, "output cap");
@@ -382,11 +576,11 @@ void conn_hold(struct conn *c, bool hold)
 {
     if (hold && (c->state == CONN_READING || c->state == CONN_PAUSED)) {
         conn_set_state(c, CONN_HELD);
-        bufferevent_disable(c->bev, EV_READ);
+        read_enable(c, false);
     } else if (!hold && c->state == CONN_HELD) {
         conn_set_state(c, CONN_READING);
         if (!server.draining)
-            bufferevent_enable(c->bev, EV_READ);
+            read_enable(c, true);
         conn_wake(c);
     }
 }
@@ -433,7 +627,7 @@ static void update_deadline(struct conn *c)
         if (!c->deadline_armed) {
             struct timeval tv = { cfg.request_timeout, 0 };
             if (c->deadline_ev == NULL)
-                c->deadline_ev = evtimer_new(bufferevent_get_base(c->bev), deadline_cb, c);
+                c->deadline_ev = evtimer_new(conn_base, deadline_cb, c);
             evtimer_add(c->deadline_ev, &tv);
             c->deadline_armed = true;
         }
@@ -455,39 +649,54 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     conn_flush(c);
 }
 
-/* Parses and dispatches buffered requests: at most reqs_per_event per call,
- * so one client pipelining without pause cannot starve the others. */
-static void conn_process(struct conn *c)
+/* The end of a batch, once no conn_process is running: its answers go
+ * out, then what may follow (unless it yielded: it goes on in a later
+ * turn of the loop). */
+static void conn_batch_end(struct conn *c, bool yielded)
+{
+    write_now(c);
+    if (!yielded)
+        output_progress(c);
+    else if (c->state == CONN_CLOSING)
+        close_when_flushed(c);
+}
+
+/* Parses and dispatches buffered requests: at most budget (reqs_per_event
+ * a wake-up) per call, so one client pipelining without pause cannot
+ * starve the others; past it, it yields (*yielded_out) and goes on in a
+ * later turn of the loop. Returns how many it handled. The batch's answers
+ * are written at its end unless a caller's processing is still counted. */
+static long conn_process_some(struct conn *c, long budget, bool *yielded_out)
 {
     long handled = 0;
     bool yielded = false;
 
+    *yielded_out = false;
     if (c->state == CONN_CLOSED)
-        return;
+        return 0;
     c->refs++;                   /* a handler may close the connection */
     c->processing++;
     /* HELD ends the loop too: see conn_hold, resumed when released. */
     while (c->state == CONN_READING) {
-        /* looked up each time: COMPRESS puts a filter in front of it */
-        struct evbuffer *in = bufferevent_get_input(c->bev);
-        if (c->inflight >= cfg.inflight_max ||
-            evbuffer_get_length(bufferevent_get_output(c->bev)) > OUT_HIGH) {
+        if (c->inflight >= cfg.inflight_max || out_len(c) > OUT_HIGH) {
             conn_set_state(c, CONN_PAUSED);
-            bufferevent_disable(c->bev, EV_READ);
+            read_enable(c, false);
             break;
         }
-        if (handled >= cfg.reqs_per_event) {
+        if (handled >= budget) {
             conn_wake(c);
             yielded = true;
             break;
         }
-        struct evbuffer_iovec v;
-        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+        /* looked up each time: COMPRESS puts a filter in front of it */
+        const char *p;
+        size_t n;
+        if (!in_peek(c, &p, &n))
             break;
         size_t used = 0;
         struct proto_req pr;
-        enum proto_result res = proto_feed(&c->parser, v.iov_base, v.iov_len, &used, &pr);
-        evbuffer_drain(in, used);
+        enum proto_result res = proto_feed(&c->parser, p, n, &used, &pr);
+        in_drain(c, used);
         stats.bytes_in += used;
         if (res == PROTO_MORE)
             continue;
@@ -527,68 +736,131 @@ static void conn_process(struct conn *c)
     }
     c->processing--;
     update_deadline(c);
-    /* Idle, nothing partial: the line buffer goes; the next line makes it. */
-    if (c->state != CONN_CLOSED && evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+    /* Idle, nothing partial: the input and line buffers go; the next
+     * bytes make them again. */
+    if (c->state != CONN_CLOSED && in_empty(c)) {
         proto_release(&c->parser);
-    if (c->state != CONN_CLOSED && c->processing == 0) {
-        write_now(c);
-        if (!yielded)
-            output_progress(c);
-        else if (c->state == CONN_CLOSING)
-            close_when_flushed(c);
+        if (c->raw)
+            in_release(c);
     }
+    if (c->state != CONN_CLOSED && c->processing == 0)
+        conn_batch_end(c, yielded);
+    *yielded_out = yielded;
+    conn_unref(c);
+    return handled;
+}
+
+static void conn_process(struct conn *c)
+{
+    bool yielded;
+    conn_process_some(c, cfg.reqs_per_event, &yielded);
+}
+
+/* A plain connection's socket is readable (or its idle time is up, or a
+ * write failed). A read of what fits in the input buffer, then the batch
+ * is parsed: the parser copies what is partial into its own buffers, so
+ * the input buffer is normally given back at the batch's end. What a
+ * yield, a hold or a pause left unparsed stays in it, and the next read
+ * appends behind it; with the buffer full nothing is read until the
+ * parser has taken some. */
+static void raw_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+
+    if (c->write_failed) {
+        conn_close(c, "socket error");
+        return;
+    }
+    if (what & EV_TIMEOUT) {
+        /* Only a connection that is reading can be idle: a held or paused
+         * one waits on us, a closing one has its write timeout. */
+        if (c->state == CONN_READING && c->inflight == 0) {
+            push_error(c, 408, "idle timeout, closing");
+            conn_close_after_reply(c);
+            conn_flush(c);
+        }
+        return;
+    }
+    if (c->state != CONN_READING || server.draining) {
+        event_del(c->rd_ev);     /* the lazy half of read_enable(c, false) */
+        c->rd_on = false;
+        return;
+    }
+    /* A read that fills the buffer is parsed and followed by another, up
+     * to CONN_READ_MAX and reqs_per_event requests a wake-up, and the
+     * answers of all of them go out in one write at the end. EOF or an
+     * error after the first read waits for the next wake-up (the socket
+     * stays readable), so what was answered is written first. */
+    long budget = cfg.reqs_per_event;
+    size_t total = 0;
+    bool yielded = false;
+    const char *why = NULL;
+    c->refs++;
+    c->processing++;
+    for (int round = 0; c->state == CONN_READING; round++) {
+        in_take(c);
+        if (c->in_off > 0) {
+            memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+            c->in_len -= c->in_off;
+            c->in_off = 0;
+        }
+        size_t room = CONN_RBUF_SIZE - c->in_len;
+        ssize_t n = 0;
+        if (room > 0) {
+            n = read(c->fd, c->in + c->in_len, room);
+            if (n <= 0) {
+                if (n == 0 && round == 0)
+                    why = "client closed";
+                else if (n < 0 && round == 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                         errno != EINTR)
+                    why = "socket error";
+                if (c->in_len == 0)
+                    in_release(c);
+                break;
+            }
+            c->in_len += (size_t)n;
+            total += (size_t)n;
+        }
+        budget -= conn_process_some(c, budget, &yielded);
+        if (yielded || (size_t)n < room || room == 0 || !in_empty(c) || budget <= 0 ||
+            total >= CONN_READ_MAX)
+            break;
+    }
+    c->processing--;
+    if (why)
+        conn_close(c, why);
+    else if (c->state != CONN_CLOSED && c->processing == 0)
+        conn_batch_end(c, yielded);
     conn_unref(c);
 }
 
-/* libevent 2.1 reads at most 4 KiB per wake-up (and asks FIONREAD first),
- * so a 16 KiB literal would take four trips round the loop. When a read
- * came back full, read what else the socket holds now, up to a bound, in
- * large slices. Plain sockets only: TLS goes through its bufferevent. EOF
- * and errors are left for the bufferevent to find on its next read. */
-static void read_more(struct conn *c)
+/* The socket takes more of a plain connection's output. */
+static void raw_write_cb(evutil_socket_t fd, short what, void *arg)
 {
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    size_t total = 0;
+    struct conn *c = arg;
 
-    if (c->tls || c->z || evbuffer_get_length(in) < CONN_READ_LIBEVENT)
+    if (what & EV_TIMEOUT) {
+        conn_close(c, "write timeout: the client is not reading");
         return;
-    evbuffer_unfreeze(in, 0);
-    while (total < CONN_READ_MAX) {
-        struct evbuffer_iovec v[2];
-        int nv = evbuffer_reserve_space(in, CONN_READ_SLICE, v, 2);
-        if (nv <= 0)
-            break;
-        ssize_t n = readv(c->fd, (struct iovec *)v, nv);
-        if (n <= 0) {
-            evbuffer_commit_space(in, v, 0);    /* nothing read: give it back */
-            break;
-        }
-        size_t left = (size_t)n;
-        for (int i = 0; i < nv; i++) {
-            if (v[i].iov_len > left)
-                v[i].iov_len = left;
-            left -= v[i].iov_len;
-        }
-        evbuffer_commit_space(in, v, nv);
-        total += (size_t)n;
-        if ((size_t)n < CONN_READ_SLICE)
-            break;               /* the socket is drained */
     }
-    evbuffer_freeze(in, 0);
+    raw_write(c);
+    if (c->write_failed) {
+        conn_close(c, "socket error");
+        return;
+    }
+    /* what a bufferevent's low-water mark would report */
+    if (out_len(c) <= OUT_LOW || c->state == CONN_CLOSING || c->state == CONN_STARTTLS)
+        conn_written(c);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
 {
-    struct conn *c = arg;
-
-    read_more(c);
-    conn_process(c);
+    conn_process(arg);
 }
 
-static void write_cb(struct bufferevent *bev, void *arg)
+/* Output went out: a close, the TLS upgrade or more reading may follow. */
+static void conn_written(struct conn *c)
 {
-    struct conn *c = arg;
-
     push_drain_check(c);
     if (c->state == CONN_CLOSED)
         return;
@@ -598,6 +870,11 @@ static void write_cb(struct bufferevent *bev, void *arg)
         conn_flush(c);
     else
         try_resume(c);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    conn_written(arg);
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -642,7 +919,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 
 static size_t push_queued(const struct conn *c)
 {
-    return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+    return out_len(c) +
            (c->push_wait ? evbuffer_get_length(c->push_wait) : 0);
 }
 
@@ -664,11 +941,7 @@ int conn_push(struct conn *c, const void *data, size_t len)
         evbuffer_add(c->push_wait, data, len);
         return 0;
     }
-    if (c->write_off) {
-        bufferevent_enable(c->bev, EV_WRITE);
-        c->write_off = false;
-    }
-    evbuffer_add(bufferevent_get_output(c->bev), data, len);
+    evbuffer_add(conn_out(c), data, len);
     stats.bytes_out += len;
     if (c->processing == 0)
         write_now(c);
@@ -690,12 +963,16 @@ static void push_drain_check(struct conn *c)
 void conn_begin_starttls(struct conn *c)
 {
     conn_set_state(c, CONN_STARTTLS);
-    bufferevent_disable(c->bev, EV_READ);
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    evbuffer_drain(in, evbuffer_get_length(in));
-    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    read_enable(c, false);
+    in_discard(c);
+    if (!c->raw)
+        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 }
 
+/* The answer to STARTTLS is out and nothing was read behind it (read
+ * stopped when it was answered): the client's handshake is still in the
+ * socket, for OpenSSL's bufferevent to read. STARTTLS is refused once
+ * COMPRESS is on, so the connection is a plain one here. */
 static void start_tls_upgrade(struct conn *c)
 {
     SSL *ssl = SSL_new(server.ssl_ctx);
@@ -703,9 +980,15 @@ static void start_tls_upgrade(struct conn *c)
         conn_close(c, "SSL_new failed");
         return;
     }
-    struct bufferevent *tls = bufferevent_openssl_filter_new(
-        server.base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    struct bufferevent *tls;
+    if (c->raw) {
+        raw_stop(c);
+        tls = bufferevent_openssl_socket_new(server.base, c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    } else {
+        tls = bufferevent_openssl_filter_new(server.base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    }
     if (tls == NULL) {
         SSL_free(ssl);
         conn_close(c, "TLS filter failed");
@@ -751,9 +1034,33 @@ void conn_begin_compress(struct conn *c)
     conn_hold(c, true);
 }
 
+/* A plain connection moves to a socket bufferevent under the filter,
+ * taking with it the answer to COMPRESS (still to go out in the clear) and
+ * what the client sent behind it (already deflated). */
 static void start_compress(struct conn *c)
 {
     struct compress *z;
+
+    if (c->raw) {
+        struct bufferevent *b = bufferevent_socket_new(server.base, c->fd,
+                                                       BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        if (b == NULL)
+            fatal("bufferevent_socket_new failed");
+        const char *p;
+        size_t n;
+        if (in_peek(c, &p, &n)) {
+            /* a socket bufferevent's input takes bytes only from its socket */
+            struct evbuffer *bin = bufferevent_get_input(b);
+            evbuffer_unfreeze(bin, 0);
+            evbuffer_add(bin, p, n);
+            evbuffer_freeze(bin, 0);
+        }
+        if (c->out)
+            evbuffer_add_buffer(bufferevent_get_output(b), c->out);
+        raw_stop(c);
+        c->bev = b;
+        setup_bev(c);
+    }
     struct bufferevent *f = compress_new(c->bev, compress_failed, compress_drained, c, &z);
 
     c->compress_pending = false;
@@ -776,7 +1083,7 @@ void conn_drain_all(void)
         next = c->next;
         /* server.draining is set: what is buffered is still answered. */
         if (c->state == CONN_READING || c->state == CONN_PAUSED || c->state == CONN_HELD) {
-            bufferevent_disable(c->bev, EV_READ);
+            read_enable(c, false);
             conn_wake(c);
         }
     }

@@ -83,6 +83,18 @@ void req_reply_owned(struct req *req, int code, const char *msg, const char *con
     finish(req, code);
 }
 
+void req_reply_ref(struct req *req, int code, const char *msg, const char *content_type,
+                   const char *body, size_t len,
+                   void (*release)(const void *body, size_t len, void *arg), void *arg)
+{
+    snprintf(req->reply.msg, sizeof(req->reply.msg), "%s", msg);
+    req->reply.kind = REPLY_TEXT;
+    req->reply.content_type = content_type;
+    req->reply.body = evbuffer_new();
+    evbuffer_add_reference(req->reply.body, body, len, release, arg);
+    finish(req, code);
+}
+
 void req_table(struct req *req, int ncols, ...)
 {
     va_list ap;

@@ -267,6 +267,34 @@ def test_a_learner_that_never_reads_is_resynced_the_others_unaffected():
         c.close()
 
 
+def test_learners_that_reset_mid_flood_leave_the_others_unaffected():
+    """A push written to a socket the peer reset fails on a plain
+    connection; it is closed in the next turn of the loop (never under
+    the live code walking its room), and the others get every event."""
+    import struct
+    t, _ = start()
+    fast, _ = join("learner3", env["a"].text_port)
+    gone = [join(name, env["a"].text_port)[0] for name in ("learner4", "learner5")]
+    n = 400
+    got = []
+    reader = threading.Thread(target=lambda: got.extend(fast.pushes_until(
+        lambda p: p.body is not None and p.body.endswith(b"reset %d" % (n - 1)), timeout=60)))
+    reader.start()
+    t.send("".join('LIVE SAY "reset %d"\r\n' % i for i in range(n // 2)))
+    for g in gone:               # a reset, not a FIN, while pushes go out
+        g.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        g.sock.close()
+    t.send("".join('LIVE SAY "reset %d"\r\n' % i for i in range(n // 2, n)))
+    for i in range(n):
+        assert t.read_response().code == 200
+    reader.join(65)
+    says = [p.body for p in got if p.line == "LIVE SAY"]
+    assert says == [b"reset %d" % i for i in range(n)], len(says)
+    end(t)
+    for c in (t, fast):
+        c.close()
+
+
 def test_redis_killed_and_restarted_pauses_and_resumes():
     t, _ = start()
     cs = [join(n, port_of(i))[0] for i, n in enumerate(LEARNERS[:4])]

@@ -1,0 +1,236 @@
+"""A plain CTP/1 connection is read and written straight on its socket (a
+persistent read event, reads of up to 64 KiB into a buffer given back once
+parsed, answers written with one writev at the end of a batch, a write
+event only while the socket is full). Each shortcut gets its regression
+here: a connection whose buffers were released wakes up and is answered
+right, with a pipelined literal split across reads and idle time; a
+literal larger than one read buffer; answers (pre-built READ bodies among
+them) held back by a client that does not read, arriving whole and in
+order; a peer that resets while its answers are being written; STARTTLS
+and COMPRESS taking the socket over after the buffers were released, with
+the deflated requests arriving in pieces."""
+import os
+import shutil
+import signal
+import socket
+import struct
+import time
+import zlib
+
+import harness
+from harness import Campusd, Env
+
+env = None
+
+
+def setup():
+    global env
+    env = Env(extra=["--max-conns-per-addr", "400", "--reqs-per-event", "4"])
+
+
+def teardown():
+    env.close()
+
+
+def idle():
+    time.sleep(0.2)              # the batch is over: the buffers are gone
+
+
+def c():
+    return env.campusd.client()
+
+
+def lesson_id():
+    course = c().request("COURSES").rows()[0]["id"]
+    return c().request("COURSE " + course).rows()[0]["lesson"]
+
+
+def test_released_buffers_wake_with_a_pipelined_literal_split_across_reads():
+    cl = c()
+    assert cl.request("PING").code == 200
+    idle()
+    blob = bytes(range(256)) * 160              # 40,960 bytes, every byte value
+    head = b"ECHO {%d}\r\n" % len(blob)
+    # Line and part of the literal, then idle time, then the rest of the
+    # literal with two more requests behind it, the last one cut in two.
+    cl.send(head + blob[:1000])
+    idle()
+    cl.send(blob[1000:30000])
+    idle()
+    cl.send(blob[30000:] + b"PING\r\nECHO {5}\r\nhel")
+    r = cl.read_response()
+    assert r.code == 200 and r.body == blob, r
+    assert cl.read_response().text == "PONG"
+    idle()
+    cl.send(b"lo")
+    r = cl.read_response()
+    assert r.code == 200 and r.body == b"hello", r
+    # Byte by byte, with a pause in the middle: still one request.
+    for i, b in enumerate(b"ECHO {3}\r\nxyz"):
+        cl.send(bytes([b]))
+        if i == 6:
+            idle()
+    assert cl.read_response().body == b"xyz"
+    cl.close()
+
+
+def test_literal_larger_than_one_read_buffer():
+    cl = c()
+    big = (b"0123456789abcdef" * 12500)[:200000]  # three reads' worth and more
+    cl.send(b"ECHO {%d}\r\n%s" % (len(big), big) + b"ECHO {2}\r\nok\r\n" + b"PING\r\n")
+    r = cl.read_response()
+    assert r.code == 200 and r.body == big, (r.code, len(r.body or b""))
+    assert cl.read_response().body == b"ok"
+    assert cl.read_response().text == "PONG"
+    cl.close()
+
+
+def test_answers_held_back_by_a_client_that_does_not_read_arrive_whole():
+    lesson = lesson_id()
+    one = c().request("READ %s text" % lesson)
+    assert one.code == 200 and one.body, one
+    cl = c()
+    cl.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    payload = bytes((i * 7) & 0xFF for i in range(60000))
+    n_echo, n_read = 120, 300
+    # About 7 MB of ECHO answers and some 300 pre-built READ answers,
+    # far past the socket's buffers and the pause mark: campusd stops
+    # reading, waits for the socket, and goes on when it drains.
+    reqs = []
+    for i in range(n_echo):
+        reqs.append(b"ECHO {%d}\r\n%s" % (len(payload), payload))
+        reqs.append(b"READ %s text\r\n" % lesson.encode())
+    reqs.extend(b"READ %s text\r\n" % lesson.encode() for _ in range(n_read - n_echo))
+    cl.sock.settimeout(20)
+    cl.send(b"".join(reqs))
+    time.sleep(0.5)              # the output is stuck behind the socket now
+    # Meanwhile everybody else is served.
+    assert c().request("PING").code == 200
+    for i in range(n_echo):
+        r = cl.read_response()
+        assert r.code == 200 and r.body == payload, (i, r.code, len(r.body or b""))
+        r = cl.read_response()
+        assert r.code == 200 and r.body == one.body, (i, r)
+    for i in range(n_read - n_echo):
+        r = cl.read_response()
+        assert r.code == 200 and r.body == one.body, (i, r)
+    assert cl.request("PING").text == "PONG"
+    cl.close()
+
+
+def test_peer_reset_while_answers_are_written():
+    payload = b"r" * 60000
+    req = b"ECHO {%d}\r\n%s" % (len(payload), payload)
+    for _ in range(20):
+        s = socket.create_connection(("127.0.0.1", env.campusd.text_port), timeout=5)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(0.3)
+        try:
+            for _ in range(40):
+                s.sendall(req)
+        except (socket.timeout, OSError):
+            pass
+        # A reset, not a FIN: campusd's next write fails.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    cl = c()
+    assert cl.request("PING").code == 200
+    r = cl.request("STATS")
+    assert r.code == 200
+    cl.close()
+
+
+def test_starttls_after_the_buffers_were_released():
+    cl = c()
+    assert cl.request("PING").code == 200
+    idle()
+    assert cl.request("STARTTLS").code == 200
+    cl.sock = harness.tls_wrap(cl.sock)
+    idle()
+    blob = b"t" * 50000
+    r = cl.request(b"ECHO {%d}\r\n%s" % (len(blob), blob))
+    assert r.code == 200 and r.body == blob
+    assert cl.request("HELLO").kv()["tls"] == "active"
+    cl.close()
+
+
+def test_compress_with_deflated_requests_arriving_in_pieces():
+    cl = c()
+    assert cl.request("PING").code == 200
+    idle()
+    co = zlib.compressobj(6, zlib.DEFLATED, -15)
+    dec = zlib.decompressobj(-15)
+    blob = bytes(range(256)) * 100
+    deflated = co.compress(b"PING\r\nECHO {%d}\r\n" % len(blob) + blob + b"ECHO after\r\n")
+    deflated += co.flush(zlib.Z_SYNC_FLUSH)
+    # COMPRESS with a little of the deflated stream behind it in one
+    # segment, the rest later in two pieces.
+    cl.send(b"COMPRESS DEFLATE\r\n" + deflated[:5])
+    r = cl.read_response()
+    assert r.code == 200, r
+    rest, cl.buf = cl.buf, b""
+    plain = dec.decompress(rest)
+    idle()
+    cl.send(deflated[5:200])
+    idle()
+    cl.send(deflated[200:])
+    want = b"200 PONG\r\n200 echo {%d}\r\n%s\r\n200 echo {5}\r\nafter\r\n" % (len(blob), blob)
+    deadline = time.time() + 10
+    while len(plain) < len(want) and time.time() < deadline:
+        chunk = cl.sock.recv(65536)
+        if not chunk:
+            break
+        plain += dec.decompress(chunk)
+    assert plain == want, plain[:200]
+    cl.close()
+
+
+def test_read_bodies_held_back_across_a_reload_stay_whole():
+    """A READ body goes out from the catalogue's memory by reference; a
+    reload while answers wait behind a client that does not read must free
+    nothing under them (the sanitizer build would say so), and the next
+    READ serves the new text."""
+    tmp = harness.tempfile.mkdtemp()
+    courses = os.path.join(tmp, "courses")
+    shutil.copytree(os.path.join(harness.FIXTURES, "courses-good"), courses)
+    d = Campusd(tmp, redis=env.redis, courses=courses).start()
+    try:
+        cl = d.client()
+        old = cl.request("READ demo/welcome text")
+        assert old.code == 200 and old.body, old
+        cl.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        n = 20000
+        cl.send(b"READ demo/welcome text\r\n" * n)
+        time.sleep(0.5)
+        with open(os.path.join(courses, "demo", "01-basics", "01-welcome.md"), "a") as f:
+            f.write("\nA line added while answers waited.\n")
+        d.signal(signal.SIGHUP)
+        other = d.client()
+        deadline = time.time() + 20
+        while b"A line added while answers waited." not in other.request("READ demo/welcome text").body:
+            assert time.time() < deadline, "reload not seen"
+            time.sleep(0.1)
+        # Answers parsed before the reload carry the old text, the rest the
+        # new; each is whole, and they never go back to the old one.
+        seen_new = False
+        n_old = 0
+        for i in range(n):
+            r = cl.read_response()
+            assert r.code == 200, (i, r)
+            is_new = b"A line added while answers waited." in r.body
+            assert is_new or r.body == old.body, (i, r)
+            assert not (seen_new and not is_new), i
+            if not is_new:
+                n_old = i + 1
+            seen_new = seen_new or is_new
+        # Some answers were parsed before the reload and some after: the
+        # old text waited in the output while the catalogue was swapped.
+        assert 0 < n_old < n, n_old
+        print("    %d of %d READ answers carried the text from before the reload" % (n_old, n))
+        r = cl.request("READ demo/welcome text")
+        assert b"A line added while answers waited." in r.body
+    finally:
+        d.stop()
+
+
+harness.main(globals())
