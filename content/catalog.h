@@ -366,4 +366,13 @@ char *catalog_lesson_text_view(const struct lesson *lesson, const struct text_vi
  * sorted by path and line. Returns 1 when there is an error, else 0. */
 int content_check(const char *dir, FILE *out);
 
+/* As content_check, for a process that exits next: the catalogue is not
+ * freed (it is, under AddressSanitizer). */
+int content_check_exit(const char *dir, FILE *out);
+
+/* With CAMPUS_LOAD_TIMES set in the environment, prints to stderr the wall
+ * and process CPU time since the previous span ("load: STAGE wall_ms cpu_ms"),
+ * at each stage of a load; otherwise does nothing. For profiling. */
+void catalog_load_span(const char *stage);
+
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Where the folder walk is: the resolved root and the user's spelling. */
@@ -976,8 +977,10 @@ static struct catalog *finish(struct loader *l)
             cat->by_id[cat->nlessons++] = cat->courses[i]->trainer_lessons[j];
     }
     qsort(cat->by_id, cat->nlessons, sizeof(*cat->by_id), cmp_full_id);
+    catalog_load_span("order");
     loader_finish(l);
     free(l->all);
+    catalog_load_span("render");
     biblio_check(l);
     check_course_prereqs(l);
     /* Exercises are built (and self-checked) by the grading engine; their
@@ -985,11 +988,13 @@ static struct catalog *finish(struct loader *l)
     for (size_t i = 0; i < cat->nlessons; i++)
         lesson_build_exercise(l, cat->by_id[i]);
     variant_finish(l);
+    catalog_load_span("exercises");
     if (l->diags->errors) {
         catalog_free(cat);
         return NULL;
     }
     cat->search = search_index_build(cat->courses, cat->ncourses);
+    catalog_load_span("index");
     cat->refs = 1;
     return cat;
 }
@@ -1008,6 +1013,31 @@ static struct catalog *finish_into(struct loader *l, struct diag_list *local,
     return cat;
 }
 
+static double clock_ms(clockid_t id)
+{
+    struct timespec ts;
+
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void catalog_load_span(const char *stage)
+{
+    static int on = -1;
+    static double wall0, cpu0;
+
+    if (on < 0)
+        on = getenv("CAMPUS_LOAD_TIMES") != NULL;
+    if (!on)
+        return;
+    double wall = clock_ms(CLOCK_MONOTONIC), cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+    if (stage)
+        fprintf(stderr, "load: %-12s %8.1f ms wall %8.1f ms cpu\n", stage, wall - wall0,
+                cpu - cpu0);
+    wall0 = wall;
+    cpu0 = cpu;
+}
+
 struct catalog *catalog_load(const char *dir, struct diag_list *diags)
 {
     return catalog_load_threads(dir, diags, 0);
@@ -1023,6 +1053,7 @@ struct catalog *catalog_load_threads(const char *dir, struct diag_list *diags, u
     size_t n = 0;
     bool have_programmes = false;
 
+    catalog_load_span(NULL);
     l.cat = xcalloc(1, sizeof(*l.cat));
     l.cat->dir = xstrdup(dir);
     w.root = realpath(dir, NULL);
@@ -1056,6 +1087,7 @@ struct catalog *catalog_load_threads(const char *dir, struct diag_list *diags, u
     pool_free(l.pool);
     l.pool = NULL;
     free(w.root);
+    catalog_load_span("walk+parse");
     return finish_into(&l, &local, diags);
 }
 
