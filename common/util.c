@@ -90,7 +90,10 @@ void sbuf_adds(struct sbuf *b, const char *s)
 
 void sbuf_addc(struct sbuf *b, char c)
 {
-    sbuf_add(b, &c, 1);
+    if (b->len + 2 > b->cap)
+        sbuf_grow(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
 }
 
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)

@@ -38,13 +38,21 @@ int loader_check_text(struct loader *l, const char *path, const char *src, size_
  * so that cmark's line numbers are the file's. */
 static cmark_node *parse_body(const char *src, size_t len, size_t body_off)
 {
-    char *copy = xstrndup(src, len);
+    cmark_parser *p = cmark_parser_new(CMARK_OPT_DEFAULT);
+    char blank[256];
 
-    for (size_t i = 0; i < body_off && i < len; i++)
-        if (copy[i] != '\n')
-            copy[i] = ' ';
-    cmark_node *doc = cmark_parse_document(copy, len, CMARK_OPT_DEFAULT);
-    free(copy);
+    /* The front matter goes in blanked piece by piece, the body as it is:
+     * no copy of the whole file. */
+    for (size_t i = 0; i < body_off && i < len;) {
+        size_t n = 0;
+        for (; i < body_off && i < len && n < sizeof(blank); i++)
+            blank[n++] = src[i] == '\n' ? '\n' : ' ';
+        cmark_parser_feed(p, blank, n);
+    }
+    if (body_off < len)
+        cmark_parser_feed(p, src + body_off, len - body_off);
+    cmark_node *doc = cmark_parser_finish(p);
+    cmark_parser_free(p);
     return doc;
 }
 
@@ -380,7 +388,8 @@ struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m
     /* Citations become "(Author Year)" and a References section, in the
      * text cmark parses; the file itself (the md view) stays as written. */
     size_t body_off = fm.present ? fm.body_off : 0, plen;
-    char *parsed = biblio_cite(l, les, c, src, len, body_off, &plen);
+    char *cited = biblio_cite(l, les, c, src, len, body_off, &plen);
+    const char *parsed = cited ? cited : src;
     les->doc = parse_body(parsed, plen, body_off);
     if (doc_empty(les->doc))
         diag_add(l->diags, DIAG_ERROR, path, fm.present ? fm.body_line : 1,
@@ -415,7 +424,7 @@ struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m
         les->trainer_doc = parse_body(parsed, plen, body_off);
         take_trainer_blocks(les, les->trainer_doc);
     }
-    free(parsed);
+    free(cited);
     if (les->trainer && les->nexercises)
         diag_add(l->diags, DIAG_ERROR, path, les->exercises[0].fence_line,
                  "a trainer-only lesson cannot hold an exercise: learners never see it");

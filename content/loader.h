@@ -154,7 +154,8 @@ void biblio_format(struct sbuf *b, const struct reference *r);
  * its length) with each [@key; ...] after body_off replaced by "(Author
  * Year; ...)" and, when it cites any, a References section at its end.
  * Lines keep their numbers. Notes the keys in les->citations; a key with no
- * entry is an error. */
+ * entry is an error. Returns NULL (*outlen = len) when the body holds no
+ * "[@": the source is then the text to parse, as it is. */
 char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const char *src,
                   size_t len, size_t body_off, size_t *outlen);
 /* Notes the references of c that les cites (biblio_cite keeps them in the
