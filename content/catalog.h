@@ -278,6 +278,7 @@ struct catalog {
     struct search_index *search; /* private: see search.h */
     struct programme *programmes; /* courses/programmes.yaml, in file order */
     size_t nprogrammes;
+    struct node_pool *nodes;    /* private: where the lessons' trees live (node_arena.h) */
 };
 
 /* Language variants. A lesson, quiz or case may have a file per language

@@ -3,6 +3,7 @@
 #include "loader.h"
 #include "exercise.h"
 #include "frontmatter.h"
+#include "node_arena.h"
 #include "render.h"
 #include "search.h"
 #include "util.h"
@@ -34,11 +35,19 @@ int loader_check_text(struct loader *l, const char *path, const char *src, size_
     return 0;
 }
 
+/* Makes cmark allocate from the catalogue's pool on this thread, when the
+ * load has one, until node_pool_leave. */
+static void pool_enter(const struct loader *l)
+{
+    if (l->nodes)
+        node_pool_enter(l->nodes);
+}
+
 /* Parses the body with cmark. The front matter is blanked out (newlines kept)
  * so that cmark's line numbers are the file's. */
 static cmark_node *parse_body(const char *src, size_t len, size_t body_off)
 {
-    cmark_parser *p = cmark_parser_new(CMARK_OPT_DEFAULT);
+    cmark_parser *p = cmark_parser_new_with_mem(CMARK_OPT_DEFAULT, node_mem());
     char blank[256];
 
     /* The front matter goes in blanked piece by piece, the body as it is:
@@ -78,7 +87,7 @@ static char **dup_list(char **v, size_t n)
 /* Replaces a code block by a custom block holding html, with user data. */
 static cmark_node *replace_with_custom(cmark_node *code, char *html, void *data)
 {
-    cmark_node *c = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
+    cmark_node *c = cmark_node_new_with_mem(CMARK_NODE_CUSTOM_BLOCK, node_mem());
 
     cmark_node_set_on_enter(c, html);
     cmark_node_set_on_exit(c, "");
@@ -327,9 +336,13 @@ static void take_trainer_blocks(struct lesson *les, cmark_node *doc)
             for (int j = 0; j < skip; j++)
                 sbuf_addc(&src, '\n');
             sbuf_adds(&src, lit ? lit : "");
-            cmark_node *inner = cmark_parse_document(src.data, src.len, CMARK_OPT_DEFAULT);
+            /* With the tree's allocator: cmark frees a tree with its root's. */
+            cmark_parser *ip = cmark_parser_new_with_mem(CMARK_OPT_DEFAULT, node_mem());
+            cmark_parser_feed(ip, src.data ? src.data : "", src.len);
+            cmark_node *inner = cmark_parser_finish(ip);
+            cmark_parser_free(ip);
             sbuf_free(&src);
-            cmark_node *block = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
+            cmark_node *block = cmark_node_new_with_mem(CMARK_NODE_CUSTOM_BLOCK, node_mem());
             char *open = render_trainer_open(task);
             cmark_node_set_on_enter(block, open);
             free(open);
@@ -361,6 +374,7 @@ struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m
     struct lesson *les = xcalloc(1, sizeof(*les));
     struct front_matter fm;
 
+    pool_enter(l);
     les->id = xstrdup(slug);
     les->full_id = xasprintf("%s/%s", c->id, slug);
     les->path = xstrdup(path);
@@ -440,6 +454,7 @@ struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m
     }
     fm_free(&fm);
     les->lang = c->language ? c->language : "";
+    node_pool_leave();
     return les;
 }
 
@@ -490,7 +505,10 @@ void loader_intro_add(struct loader *l, const char *path, const char *src, size_
         l->intros = xrealloc(l->intros, l->introcap * sizeof(*l->intros));
     }
     l->intros[l->nintros++] = (struct loader_intro){
-        .doc = parse_body(src, len, body_off), .path = xstrdup(path), .html = html, .text = text};
+        .path = xstrdup(path), .html = html, .text = text};
+    pool_enter(l);
+    l->intros[l->nintros - 1].doc = parse_body(src, len, body_off);
+    node_pool_leave();
 }
 
 static int cmp_lesson_path(const void *a, const void *b)
@@ -737,6 +755,7 @@ static void render_one(const struct loader *l, struct lesson *les, struct diag_l
     struct loader jl = *l;
 
     jl.diags = diags;
+    pool_enter(l);
     if (les->nprerequisites)
         resolve_prerequisites(&jl, les);
     resolve_links(&jl, les->path, les->doc, false, !les->trainer);
@@ -754,6 +773,7 @@ static void render_one(const struct loader *l, struct lesson *les, struct diag_l
     }
     if (!les->trainer)           /* trainer lessons are not in the search index */
         search_lesson_prepare(sw, les);
+    node_pool_leave();
 }
 
 static void *render_worker(void *arg)
@@ -806,6 +826,7 @@ void loader_finish(struct loader *l)
      * are linked as their default lessons are, trainer blocks too. */
     render_all(l, l->all, l->nall);
     render_all(l, l->variants, l->nvariants);
+    pool_enter(l);
     for (size_t i = 0; i < l->nintros; i++) {
         struct loader_intro *in = &l->intros[i];
         resolve_links(l, in->path, in->doc, false, true);
@@ -814,6 +835,7 @@ void loader_finish(struct loader *l)
         cmark_node_free(in->doc);
         free(in->path);
     }
+    node_pool_leave();
     free(l->intros);
     l->intros = NULL;
     l->nintros = l->introcap = 0;

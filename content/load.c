@@ -2,6 +2,7 @@
 #include "catalog.h"
 #include "frontmatter.h"
 #include "loader.h"
+#include "node_arena.h"
 #include "render.h"
 #include "search.h"
 #include "util.h"
@@ -282,6 +283,7 @@ struct parse_pool {
     pthread_cond_t work;        /* a job is queued, or stop */
     pthread_cond_t done;        /* a job is done */
     const char *root;
+    struct node_pool *nodes;    /* the load's, for the trees parsed */
     struct parse_job **jobs;    /* the current module's, in walk order */
     size_t njobs, next;         /* next: the first job no thread has taken */
     size_t cursor;              /* where the walk looks for its next job */
@@ -292,7 +294,7 @@ struct parse_pool {
 
 static void job_run(struct parse_pool *p, struct parse_job *j)
 {
-    struct loader jl = {.diags = &j->read_diags};
+    struct loader jl = {.diags = &j->read_diags, .nodes = p->nodes};
     size_t len;
     char *src = read_file(&jl, p->root, j->rel, &len);
 
@@ -332,10 +334,11 @@ static void *pool_thread(void *arg)
 }
 
 /* A pool with nthreads - 1 threads of its own (the walk's is the other). */
-static struct parse_pool *pool_new(const char *root, size_t nthreads)
+static struct parse_pool *pool_new(const char *root, struct node_pool *nodes, size_t nthreads)
 {
     struct parse_pool *p = xcalloc(1, sizeof(*p));
 
+    p->nodes = nodes;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -458,7 +461,7 @@ static void queue_module(struct walk *w, struct course *c, struct module *m,
     if (nv + npv < 2)
         return;
     if (l->pool == NULL && loader_nthreads(l, LOADER_PARALLEL_MIN) > 1)
-        l->pool = pool_new(w->root, loader_nthreads(l, LOADER_PARALLEL_MIN));
+        l->pool = pool_new(w->root, l->nodes, loader_nthreads(l, LOADER_PARALLEL_MIN));
     if (l->pool == NULL || l->pool->nthreads == 0)
         return;
     struct parse_job **jobs = xcalloc(nv + npv, sizeof(*jobs));
@@ -926,6 +929,7 @@ static void catalog_free(struct catalog *cat)
     free(cat->by_id);
     programmes_free(cat);
     search_index_free(cat->search);
+    node_pool_free(cat->nodes);  /* after every tree in it */
     free(cat->dir);
     free(cat);
 }
@@ -1056,6 +1060,7 @@ struct catalog *catalog_load_threads(const char *dir, struct diag_list *diags, u
     catalog_load_span(NULL);
     l.cat = xcalloc(1, sizeof(*l.cat));
     l.cat->dir = xstrdup(dir);
+    l.cat->nodes = l.nodes = node_pool_new();
     w.root = realpath(dir, NULL);
     if (w.root == NULL || stat(w.root, &st) != 0 || !S_ISDIR(st.st_mode))
         diag_add(&local, DIAG_ERROR, ".", 0, "cannot open the courses folder");
@@ -1100,6 +1105,7 @@ struct catalog *catalog_load_memory(const char *src, size_t len, struct diag_lis
 
     l.cat = xcalloc(1, sizeof(*l.cat));
     l.cat->dir = xstrdup("");
+    l.cat->nodes = l.nodes = node_pool_new();
     struct course *c = course_new(l.cat, "memory");
     course_front_matter(c, &none);
     c->intro_html = xstrdup("");

@@ -10,6 +10,7 @@
 #include "lang.h"
 
 struct cmark_node;
+struct node_pool;
 
 /* A course.md or module.md body waiting for its links to be resolved. */
 struct loader_intro {
@@ -37,6 +38,7 @@ struct loader {
     size_t nvariants, variantcap;
     unsigned threads;           /* threads to use, the caller's among them; 0: one per core */
     struct parse_pool *pool;    /* lesson files read and parsed ahead (load.c), or NULL */
+    struct node_pool *nodes;    /* cat->nodes: where cmark trees are allocated (node_arena.h) */
 };
 
 /* catalog_load on at most threads threads (the caller's among them; 0: one

@@ -368,6 +368,19 @@ static const char *word_term(const struct word_ctx *wc, const char *word, size_t
     return cw->term;
 }
 
+/* An ASCII byte in a word: a lower-case letter or digit as it is, a
+ * capital lowered; 0 for the others, which separate words. */
+static inline char ascii_word_byte(unsigned char ch)
+{
+    unsigned char lc = ch | 0x20;
+
+    if ((unsigned)(lc - 'a') < 26)
+        return (char)lc;
+    if ((unsigned)(ch - '0') < 10)
+        return (char)ch;
+    return 0;
+}
+
 /* Calls fn for each term of s[0..n) (words of two bytes or more that are
  * not stop words, folded and stemmed as wc says): the term, and the byte
  * offsets of its word's start and end in s. */
@@ -386,19 +399,19 @@ static void each_word(const struct word_ctx *wc, const char *s, size_t n,
         size_t lk = 0;
         if (i < n && u[i] < 0x80) {
             /* ASCII, most of every text: a letter or digit folds and
-             * lowers to the same byte, anything else ends a word. */
-            unsigned char ch = u[i];
-            char a = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ? (char)ch
-                     : ch >= 'A' && ch <= 'Z'                              ? (char)(ch - 'A' + 'a')
-                                                                           : 0;
+             * lowers to the same byte, anything else ends a word. A run
+             * of them is taken in one go. */
+            char a = ascii_word_byte(u[i]);
             if (a) {
                 if (wl == 0)
                     start = i;
-                if (wl + 1 <= WORD_MAX && ll + 1 <= WORD_MAX) {
-                    word[wl++] = a;
-                    low[ll++] = a;
-                }
-                i++;
+                do {
+                    if (wl < WORD_MAX && ll < WORD_MAX) {
+                        word[wl++] = a;
+                        low[ll++] = a;
+                    }
+                    i++;
+                } while (i < n && u[i] < 0x80 && (a = ascii_word_byte(u[i])) != 0);
                 continue;
             }
         } else if (i < n) {
