@@ -12,8 +12,11 @@
 #include <sys/mman.h>
 
 /* A pool's regions: this size (a transparent huge page), or a multiple of
- * it for a block larger than that. */
+ * it for a block larger than that. A thread's first region in a pool is
+ * FIRST_REGION_SIZE, of ordinary pages, so that a small catalogue (one
+ * lesson, a test's) costs no huge page. */
 #define REGION_SIZE ((size_t)2 * 1024 * 1024)
+#define FIRST_REGION_SIZE ((size_t)256 * 1024)
 /* Freed blocks up to this size (header included) are kept for reuse, one
  * list per multiple of 16 bytes. */
 #define REUSE_MAX 512
@@ -55,6 +58,7 @@ struct place {
     uint32_t serial;            /* of the pool cur and the lists belong to */
     char *cur, *end;            /* what is left of this thread's region */
     char *last;                 /* the latest block cut from it (header), or NULL */
+    size_t nregions;            /* regions this thread has taken from the pool */
     struct reuse *lists[NCLASSES];
 };
 
@@ -115,26 +119,31 @@ void node_pool_leave(void)
     here.pool = NULL;
 }
 
-/* A region of at least need bytes (past its header), 2 MiB aligned so
- * that it can be backed by huge pages. */
-static struct region *region_new(struct node_pool *p, size_t need)
+/* A region of at least need bytes (past its header): small, or 2 MiB
+ * aligned so that it can be backed by huge pages. */
+static struct region *region_new(struct node_pool *p, size_t need, bool small)
 {
-    size_t size = (sizeof(struct region) + need + REGION_SIZE - 1) & ~(REGION_SIZE - 1);
-    char *m = mmap(NULL, size + REGION_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+    size_t unit = small ? FIRST_REGION_SIZE : REGION_SIZE;
+    size_t size = (sizeof(struct region) + need + unit - 1) & ~(unit - 1);
+    size_t extra = small ? 0 : REGION_SIZE;
+    char *m = mmap(NULL, size + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                    -1, 0);
 
     if (m == MAP_FAILED) {
         fprintf(stderr, "campus: out of memory (%zu bytes)\n", size);
         abort();
     }
-    char *a = (char *)(((uintptr_t)m + REGION_SIZE - 1) & ~(uintptr_t)(REGION_SIZE - 1));
-    if (a > m)
-        munmap(m, (size_t)(a - m));
-    if (a + size < m + size + REGION_SIZE)
-        munmap(a + size, (size_t)(m + size + REGION_SIZE - (a + size)));
+    char *a = m;
+    if (!small) {
+        a = (char *)(((uintptr_t)m + REGION_SIZE - 1) & ~(uintptr_t)(REGION_SIZE - 1));
+        if (a > m)
+            munmap(m, (size_t)(a - m));
+        if (a + size < m + size + extra)
+            munmap(a + size, (size_t)(m + size + extra - (a + size)));
 #ifdef MADV_HUGEPAGE
-    madvise(a, size, MADV_HUGEPAGE);
+        madvise(a, size, MADV_HUGEPAGE);
 #endif
+    }
     struct region *r = (struct region *)a;
     r->size = size;
     pthread_mutex_lock(&p->lock);
@@ -156,7 +165,7 @@ static struct hdr *pool_take(size_t need)
         return (struct hdr *)r - 1;
     }
     if ((size_t)(here.end - here.cur) < need) {
-        struct region *r = region_new(here.pool, need);
+        struct region *r = region_new(here.pool, need, here.nregions++ == 0);
         /* 16-byte aligned: the region header is 16 bytes. */
         here.cur = (char *)(r + 1);
         here.end = (char *)r + r->size;
