@@ -49,6 +49,11 @@ struct tt {
     size_t nitem_nums, item_nums_cap;
 };
 
+static bool is_alpha(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
 size_t render_width(const char *s, size_t n)
 {
     size_t w = 0;
@@ -188,10 +193,22 @@ static size_t tt_wrap(struct tt *t, const char *s, size_t n)
             i++;
             continue;
         }
-        size_t j = i;
-        while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
+        /* The word and its width (as render_width counts it) in one pass. */
+        size_t j = i, ww = 0;
+        while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\n') {
+            unsigned char c = (unsigned char)s[j];
+            if (c == 0x1b && j + 1 < n && s[j + 1] == '[') {
+                j += 2;
+                while (j < n && !is_alpha(s[j]) && s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
+                    j++;
+                if (j < n && is_alpha(s[j]))
+                    j++;
+                continue;
+            }
+            if ((c & 0xC0) != 0x80)
+                ww++;
             j++;
-        size_t ww = render_width(s + i, j - i);
+        }
         if (ww > avail) {
             /* Too wide for any line: cut it to what is left of this one. */
             if (lw && lw + 2 > avail) {

@@ -697,6 +697,7 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* Ends the word being written: a rule is taken out with its space. */
 static void word_end(struct line_words *lw)
 {
     if (lw->in_word && is_rule(lw->b.data + lw->word_start, lw->b.len - lw->word_start)) {
@@ -708,28 +709,33 @@ static void word_end(struct line_words *lw)
 
 static void add_words(struct line_words *lw, const char *s, size_t n)
 {
-    size_t i = 0;
-
-    while (i < n) {
-        if (is_space(s[i])) {
-            word_end(lw);
-            while (i < n && is_space(s[i]))
-                i++;
+    if (n == 0)
+        return;
+    /* At most one byte more than s: a space before its first word. */
+    sbuf_reserve(&lw->b, n + 1);
+    char *d = lw->b.data;
+    size_t o = lw->b.len;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (is_space(c)) {
+            if (lw->in_word) {
+                lw->b.len = o;
+                word_end(lw);
+                o = lw->b.len;
+            }
             continue;
         }
-        size_t j = i;
-        while (j < n && !is_space(s[j]))
-            j++;
         if (!lw->in_word) {
-            lw->sep = lw->b.len;
-            if (lw->b.len)
-                sbuf_addc(&lw->b, ' ');
-            lw->word_start = lw->b.len;
+            lw->sep = o;
+            if (o)
+                d[o++] = ' ';
+            lw->word_start = o;
             lw->in_word = true;
         }
-        sbuf_add(&lw->b, s + i, j - i);
-        i = j;
+        d[o++] = c;
     }
+    lw->b.len = o;
+    d[o] = '\0';
 }
 
 static void add_word_str(struct line_words *lw, const char *s)
