@@ -187,9 +187,10 @@ static size_t fold(uint32_t c, const unsigned char *raw, size_t rawlen, char *ou
 
 /* A word seen before and its term. */
 struct cached_word {
-    char *key;                  /* the lower-case word, a NUL, the folded word */
+    char *key;                  /* the word in lower case (its folded form follows from it:
+                                 * the same code points, only their case differs) */
     size_t klen;
-    uint64_t hash;              /* of the lower-case word (the folded one follows from it) */
+    uint64_t hash;              /* of key */
     char *term;                 /* NULL: a stop word */
     uint64_t term_hash;         /* hash() of term */
 };
@@ -332,13 +333,8 @@ static const char *word_term(const struct word_ctx *wc, const char *word, size_t
         *th = hash(term);
         return term;
     }
-    char key[2 * (WORD_MAX + 8)];
-    size_t klen = ll + 1 + wl;
-    memcpy(key, low, ll);
-    key[ll] = '\0';
-    memcpy(key + ll + 1, word, wl);
-    /* The folded word is a function of the lower-case one: hashing that
-     * half is enough (the whole key is still compared). */
+    const char *key = low;
+    size_t klen = ll;
     uint64_t h = hash_bytes(low, ll);
     if (c->cap == 0)
         cache_grow(c);
