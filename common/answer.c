@@ -35,7 +35,16 @@ static void trim(char *s)
     s[n - a] = '\0';
 }
 
+/* The reader's form of an English format: through msg when there is one. */
+#define TR(fmt) (msg ? msg(lang, fmt) : (fmt))
+
 int answer_parse(const char *text, size_t len, struct answer_doc *doc, char *err, size_t errlen)
+{
+    return answer_parse_lang(text, len, doc, NULL, NULL, err, errlen);
+}
+
+int answer_parse_lang(const char *text, size_t len, struct answer_doc *doc, answer_msg_fn *msg,
+                      const char *lang, char *err, size_t errlen)
 {
     struct sbuf val = {0};
     size_t pos = 0, cap = 0, blanks = 0;
@@ -43,7 +52,7 @@ int answer_parse(const char *text, size_t len, struct answer_doc *doc, char *err
 
     memset(doc, 0, sizeof(*doc));
     if (!utf8_valid(text, len) || memchr(text, '\0', len)) {
-        snprintf(err, errlen, "the answer document is not valid UTF-8 text");
+        snprintf(err, errlen, "%s", TR("the answer document is not valid UTF-8 text"));
         return -1;
     }
     while (pos < len) {
@@ -61,8 +70,8 @@ int answer_parse(const char *text, size_t len, struct answer_doc *doc, char *err
         bool cont = (n >= 2 && s[0] == ' ' && s[1] == ' ') || s[0] == '\t';
         if (cont) {
             if (doc->n == 0) {
-                snprintf(err, errlen, "line %d: a continuation line (starting with spaces) "
-                         "must follow a \"task-id: answer\" line", line);
+                snprintf(err, errlen, TR("line %d: a continuation line (starting with spaces) "
+                                        "must follow a \"task-id: answer\" line"), line);
                 goto fail;
             }
             size_t skip = s[0] == '\t' ? 1 : 2;
@@ -79,17 +88,17 @@ int answer_parse(const char *text, size_t len, struct answer_doc *doc, char *err
         while (k < n && id_char(s[k]))
             k++;
         if (k == 0 || k > ANSWER_ID_MAX || k >= n || s[k] != ':') {
-            snprintf(err, errlen, "line %d: expected \"task-id: answer\" (ids are lower-case "
-                     "letters, digits, - and .)", line);
+            snprintf(err, errlen, TR("line %d: expected \"task-id: answer\" (ids are lower-case "
+                                    "letters, digits, - and .)"), line);
             goto fail;
         }
         if (doc->n == ANSWER_ENTRIES_MAX) {
-            snprintf(err, errlen, "line %d: more than %d answers", line, ANSWER_ENTRIES_MAX);
+            snprintf(err, errlen, TR("line %d: more than %d answers"), line, ANSWER_ENTRIES_MAX);
             goto fail;
         }
         char *id = xstrndup(s, k);
         if (answer_get(doc, id)) {
-            snprintf(err, errlen, "line %d: a second answer for %s", line, id);
+            snprintf(err, errlen, TR("line %d: a second answer for %s"), line, id);
             free(id);
             goto fail;
         }

@@ -26,6 +26,17 @@ struct answer_doc {
  * answer_doc_free), or -1 with a message naming the line in err. */
 int answer_parse(const char *text, size_t len, struct answer_doc *doc, char *err, size_t errlen);
 
+/* Gives an English message format of answer_parse (the literal as this
+ * file writes it) in the reader's language lang, taking the same
+ * conversions in the same order, or the format itself. The base library
+ * knows no language: the course library passes content_msg (content/msg.c),
+ * whose table holds these formats. */
+typedef const char *answer_msg_fn(const char *lang, const char *fmt) __attribute__((format_arg(2)));
+
+/* answer_parse, with err written in lang through msg (NULL: English). */
+int answer_parse_lang(const char *text, size_t len, struct answer_doc *doc, answer_msg_fn *msg,
+                      const char *lang, char *err, size_t errlen);
+
 /* The entry for id, or NULL. */
 const struct answer_entry *answer_get(const struct answer_doc *doc, const char *id);
 

@@ -52,7 +52,7 @@ int exercise_grade_lang(const struct exercise *ex, uint64_t seed, const char *do
     struct answer_doc ad;
 
     memset(out, 0, sizeof(*out));
-    if (answer_parse(doc, len, &ad, err, errlen) < 0)
+    if (answer_parse_lang(doc, len, &ad, content_msg, lang, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < ad.n; i++)
         if (!known_id(ex, ad.items[i].id)) {

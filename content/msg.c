@@ -51,6 +51,24 @@ static const struct {
     { "line %d: %s is not a task of this exercise (tasks: %s)",
       "ligne %d : %s n'est pas une tâche de cet exercice (tâches : %s)",
       "línea %d: %s no es una tarea de este ejercicio (tareas: %s)" },
+    /* why an answer document does not parse (common/answer.c) */
+    { "the answer document is not valid UTF-8 text",
+      "le document de réponse n'est pas du texte UTF-8 valide",
+      "el documento de respuesta no es texto UTF-8 válido" },
+    { "line %d: a continuation line (starting with spaces) must follow a \"task-id: answer\" line",
+      "ligne %d : une ligne de suite (qui commence par des espaces) doit suivre une ligne "
+      "\"task-id: answer\"",
+      "línea %d: una línea de continuación (que empieza con espacios) debe seguir a una línea "
+      "\"task-id: answer\"" },
+    { "line %d: expected \"task-id: answer\" (ids are lower-case letters, digits, - and .)",
+      "ligne %d : \"task-id: answer\" est attendu (les identifiants sont faits de lettres "
+      "minuscules, de chiffres, de - et de .)",
+      "línea %d: se espera \"task-id: answer\" (los identificadores llevan letras minúsculas, "
+      "cifras, - y .)" },
+    { "line %d: more than %d answers", "ligne %d : plus de %d réponses",
+      "línea %d: más de %d respuestas" },
+    { "line %d: a second answer for %s", "ligne %d : une deuxième réponse pour %s",
+      "línea %d: una segunda respuesta para %s" },
     { "No answer.", "Pas de réponse.", "Sin respuesta." },
     { "an answer is needed", "il faut une réponse", "se necesita una respuesta" },
     /* words a lesson's text rendering adds (render_text.c) */

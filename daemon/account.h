@@ -20,9 +20,14 @@ enum role account_role_parse(const char *s);
 const char *account_reply_str(struct redisReply *r);
 /* Sets who a CTP/1 connection is; a NULL user logs it out. hash is the
  * SHA-256 of its session token (or NULL), created when that session began
- * (ms): with it, a later check can say why the session ended. */
+ * (ms): with it, a later check can say why the session ended. lang is the
+ * account's LANG (NULL or "": none), kept on the connection (struct
+ * conn's lang, campusd.h). */
 void account_set_identity(struct conn *c, const char *user, enum role role, const char *hash,
-                          long long created);
+                          long long created, const char *lang);
+/* The account's LANG changed (LANG) or was read afresh (a session check)
+ * for user: the connection keeps it, if it still is that user's. */
+void account_set_lang(struct conn *c, const char *user, const char *lang);
 /* Holds (or releases) the request's connection: see conn_hold. No-op for HTTP. */
 void account_hold(struct req *req, bool on);
 /* True when cookies get the Secure attribute (base_url is https). */

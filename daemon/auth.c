@@ -1,6 +1,6 @@
-/* auth.c: password hashing (Argon2id through libargon2, scrypt through
- * OpenSSL) on a worker pool with a bounded wait, session tokens, and the
- * name and password rules. */
+/* auth.c: password hashing (Argon2id through libsodium, or libargon2 for
+ * more than one lane; scrypt through OpenSSL) on a worker pool with a
+ * bounded wait, session tokens, and the name and password rules. */
 #include "campusd.h"
 
 #include "auth.h"
@@ -12,6 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +91,15 @@ static bool params_ok(const struct auth_params *p)
 static int derive(const char *pw, size_t len, const unsigned char *salt, size_t saltlen,
                   const struct auth_params *p, unsigned char key[AUTH_KEY_BYTES])
 {
+    /* One lane (OWASP's setting and the default) goes through libsodium,
+     * which picks AVX2/AVX-512 code at run time: the same bytes as the
+     * reference implementation in two thirds of its CPU time. libsodium
+     * takes one lane only; more go through libargon2. */
+    if (p->alg == AUTH_ALG_ARGON2ID && p->p == 1 && saltlen == crypto_pwhash_SALTBYTES &&
+        sodium_init() >= 0)
+        return crypto_pwhash_argon2id(key, AUTH_KEY_BYTES, len ? pw : "", len, salt,
+                                      (unsigned long long)p->t, (size_t)p->m * 1024,
+                                      crypto_pwhash_ALG_ARGON2ID13) == 0 ? 0 : -1;
     if (p->alg == AUTH_ALG_ARGON2ID)
         return argon2id_hash_raw((uint32_t)p->t, (uint32_t)p->m, (uint32_t)p->p, len ? pw : "", len,
                                  salt, saltlen, key, AUTH_KEY_BYTES) == ARGON2_OK ? 0 : -1;
@@ -297,6 +308,7 @@ struct job {
  * by the thread that finds it too late. */
 static struct {
     bool started, stopping;
+    bool idle;                   /* the threads run under SCHED_IDLE (hash_threads_idle) */
     pthread_t threads[AUTH_THREADS_MAX];
     int nthreads;
     pthread_mutex_t mu;
@@ -366,9 +378,21 @@ static void *worker_main(void *arg)
     int self = (int)(intptr_t)arg;
 
     /* Below the event loop: a login storm must not take the loop's core.
-     * On Linux a nice value is per thread. Failing is harmless. */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), AUTH_THREAD_NICE) < 0)
-        log_debug("auth: hashing thread keeps the loop's priority: %s", strerror(errno));
+     * At nice 19 a hash thread weighs 15 against the loop's 1,024. With
+     * hash_threads_idle, SCHED_IDLE: a hash runs only on a core nothing
+     * else wants, and any thread waking there takes it back at once, not
+     * at the end of the hash's time slice; but on a machine shared with
+     * other work, every other process does so too, and the hashes starve
+     * (a burst of logins then mostly gets 503), so it is for a machine of
+     * campusd's own. Both are per thread on Linux. Failing is harmless:
+     * the thread hashes at the loop's priority. */
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    pthread_setname_np(pthread_self(), AUTH_THREAD_NAME);
+    if (setpriority(PRIO_PROCESS, (id_t)tid, AUTH_THREAD_NICE) < 0)
+        log_debug("auth: hashing thread keeps the loop's nice value: %s", strerror(errno));
+    struct sched_param sp = { .sched_priority = 0 };
+    if (pool.idle && sched_setscheduler(tid, SCHED_IDLE, &sp) < 0)
+        log_debug("auth: hashing thread is not SCHED_IDLE: %s", strerror(errno));
     pthread_mutex_lock(&pool.mu);
     for (;;) {
         while (pool.todo == NULL && !pool.stopping)
@@ -501,11 +525,14 @@ void auth_pool_start(struct event_base *base)
     if (pool.job_ms <= 0)
         pool.job_ms = AUTH_JOB_MS_GUESS;
     pool.nthreads = pool_threads();
+    pool.idle = cfg.hash_threads_idle == 1;
     for (int i = 0; i < pool.nthreads; i++)
         if (pthread_create(&pool.threads[i], NULL, worker_main, (void *)(intptr_t)i) != 0)
             fatal("auth: cannot start a hashing thread");
     pool.started = true;
 }
+
+static double estimate_ms(double *job_out);
 
 static int submit(enum job_kind kind, const char *pw, size_t len, const char *stored,
                   auth_done_cb *cb, void *priv)
@@ -517,8 +544,13 @@ static int submit(enum job_kind kind, const char *pw, size_t len, const char *st
      * The estimate can still be wrong (hashes slow down when the machine
      * does), so the bound is also the job's deadline: a job no thread has
      * taken by then is answered AUTH_LATE, never hashed late. */
-    long bound = cfg.login_queue_wait_ms > 0 ? cfg.login_queue_wait_ms : AUTH_WAIT_MS_MAX;
-    if (pool.busy >= AUTH_QUEUE_HARD_MAX || auth_pool_wait_estimate_ms() > bound)
+    double bound = cfg.login_queue_wait_ms > 0 ? (double)cfg.login_queue_wait_ms : AUTH_WAIT_MS_MAX;
+    double job, wait = estimate_ms(&job);
+    /* The bound is on the answer, not only on the wait: a job is admitted
+     * when its wait for a thread plus its own hash fit in it, so that a
+     * burst is answered within the bound, each login. A login that finds a
+     * thread free is always admitted, however slow a hash is now. */
+    if (pool.busy >= AUTH_QUEUE_HARD_MAX || (wait > 0 && wait + job > bound))
         return -1;
     struct job *j = xcalloc(1, sizeof(*j));
     j->kind = kind;
@@ -531,7 +563,10 @@ static int submit(enum job_kind kind, const char *pw, size_t len, const char *st
     j->params = auth_params_current();
     j->cb = cb;
     j->priv = priv;
-    j->deadline_ms = mono_ms() + (double)bound;
+    /* Taken by a thread by then, its answer is due by the bound; never
+     * less than half the bound, so that the estimate of one hash, when it
+     * is high, does not make every queued job late. */
+    j->deadline_ms = mono_ms() + (bound - job > bound / 2 ? bound - job : bound / 2);
     pthread_mutex_lock(&pool.mu);
     if (pool.todo_tail)
         pool.todo_tail->next = j;
@@ -576,8 +611,11 @@ int auth_pool_running(void)
     return n;
 }
 
-long auth_pool_wait_estimate_ms(void)
+/* The wait for a thread (auth_pool_wait_estimate_ms), and in *job_out
+ * what one job is taken to cost now, ms. */
+static double estimate_ms(double *job_out)
 {
+    *job_out = AUTH_JOB_MS_GUESS;
     if (!pool.started)
         return 0;
     double now = mono_ms(), left[AUTH_THREADS_MAX];
@@ -595,6 +633,7 @@ long auth_pool_wait_estimate_ms(void)
     for (int i = 0; i < n; i++)
         left[i] = pool.run_since[i] > 0 ? ms - (now - pool.run_since[i]) : 0;
     pthread_mutex_unlock(&pool.mu);
+    *job_out = ms;
 
     /* The wait for a thread, not the job's own run: with a thread free and
      * nothing queued it is 0, so a lone login is never refused however slow
@@ -609,7 +648,13 @@ long auth_pool_wait_estimate_ms(void)
             left[k - 1] = t;
         }
     double wait = left[queued % n] + (double)(queued / n) * ms;
-    return wait > 0 ? (long)wait : 0;
+    return wait > 0 ? wait : 0;
+}
+
+long auth_pool_wait_estimate_ms(void)
+{
+    double job;
+    return (long)estimate_ms(&job);
 }
 
 void auth_pool_stop(void)

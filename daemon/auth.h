@@ -40,9 +40,10 @@ struct event_base;
 #define AUTH_ARGON2_P_MIN 1
 #define AUTH_ARGON2_P_MAX 16
 
-/* Bounds on login_queue_wait_ms, the longest a login may wait for a hashing
- * thread (estimated when it is queued; past it the answer is 503 at once;
- * and a queued job no thread has taken within it is answered AUTH_LATE).
+/* Bounds on login_queue_wait_ms, the longest a login may wait for its hash,
+ * the hash included (estimated when it is queued; past it the answer is 503
+ * at once; and a queued job no thread has taken in time is answered
+ * AUTH_LATE).
  * Without a loaded config (unit tests) the pool takes AUTH_WAIT_MS_MAX. */
 #define AUTH_WAIT_MS_MIN 100
 #define AUTH_WAIT_MS_MAX 120000
@@ -50,9 +51,12 @@ struct event_base;
 /* Jobs queued at most, whatever the wait estimate says: a bound on memory. */
 #define AUTH_QUEUE_HARD_MAX 4096
 
-/* The nice value of the hashing threads: above the event loop's, so that a
- * login storm takes only the CPU the loop leaves. */
-#define AUTH_THREAD_NICE 10
+/* The hashing threads run at this nice value (the lowest there is), and
+ * under SCHED_IDLE with hash_threads_idle, named AUTH_THREAD_NAME
+ * (/proc/PID/task/TID/comm), so that a login storm takes only the CPU the
+ * loop and its store leave. */
+#define AUTH_THREAD_NICE 19
+#define AUTH_THREAD_NAME "campus-hash"
 
 enum auth_alg { AUTH_ALG_ARGON2ID, AUTH_ALG_SCRYPT };
 
@@ -112,9 +116,9 @@ bool auth_hash_equal(const char *a, const char *b);
 
 /* A job's result when the pool was stopped before it ran. */
 #define AUTH_STOPPED (-2)
-/* A job's result when no thread took it within login_queue_wait_ms of its
- * submission: it was never run, and the caller answers 503 as for a full
- * queue. */
+/* A job's result when no thread took it in time to end within
+ * login_queue_wait_ms of its submission (auth_submit_hash): it was never
+ * run, and the caller answers 503 as for a full queue. */
 #define AUTH_LATE (-3)
 
 /* result: for a hash job 0 and the stored string in hash, or -1; for a
@@ -130,11 +134,12 @@ typedef void auth_done_cb(int result, const char *hash, void *priv);
 void auth_pool_start(struct event_base *base);
 
 /* Queues a hash of the password with the current parameters. The password
- * is copied (and wiped after use). Returns 0, or -1 when the job would wait
- * longer than login_queue_wait_ms for a thread (auth_pool_wait_estimate_ms),
- * or AUTH_QUEUE_HARD_MAX jobs are queued (cb is not called then). A job
- * queued but not taken by a thread within login_queue_wait_ms is answered
- * AUTH_LATE at that moment, without being run. */
+ * is copied (and wiped after use). Returns 0, or -1 when no thread is free
+ * and the job's wait for one (auth_pool_wait_estimate_ms) plus one hash
+ * would pass login_queue_wait_ms, or AUTH_QUEUE_HARD_MAX jobs are queued
+ * (cb is not called then). A job not taken by a thread by then less one
+ * hash (never less than half of it) is answered AUTH_LATE at that moment,
+ * without being run. */
 int auth_submit_hash(const char *pw, size_t len, auth_done_cb *cb, void *priv);
 
 /* Queues a verify against stored; stored NULL runs the same work against a

@@ -77,7 +77,8 @@ struct config {
     long login_fail_window;      /* seconds */
     char *password_hash;         /* algorithm of new hashes: "argon2id" or "scrypt" */
     long argon2_m, argon2_t, argon2_p;   /* Argon2id cost of new hashes: KiB, passes, lanes */
-    long login_queue_wait_ms;    /* longest wait for a hashing thread (estimated, then enforced) */
+    long login_queue_wait_ms;    /* longest wait for a password hash, the hash included (estimated, then enforced) */
+    long hash_threads_idle;      /* 1: the hashing threads run under SCHED_IDLE, 0: at nice 19 only */
     long scrypt_ln, scrypt_r, scrypt_p;  /* scrypt cost of new password hashes: N = 2^ln */
     char *base_url;              /* public address: the IRIs of exported xAPI statements */
 
@@ -431,6 +432,12 @@ struct conn {
     char *user;
     char session[AUTH_TOKEN_HASH_MAX];       /* SHA-256 (hex) of this connection's session token, or "" */
     long long session_created;   /* when that session began (ms since 1970) */
+    /* The account's LANG as last learned: from LOGIN or AUTH, refreshed by
+     * every request whose session is checked and by LANG; "" when unset or
+     * logged out. Each request starts with it (req->lang_account), so that
+     * what is answered before any session lookup (an unknown verb, a usage
+     * error, HELP) is in the learner's language without a Redis round trip. */
+    char lang[LANG_TAG_MAX];
     bool push_ok;                /* asked for push: HELLO push, LIVE JOIN or LIVE START */
     bool push_dropped;           /* pushes dropped over live_output_max, until it drains */
     struct evbuffer *push_wait;  /* pushes held until the answers due are written */

@@ -71,7 +71,7 @@ const char *account_reply_str(redisReply *r)
 
 /* Sets who a CTP/1 connection is; NULL user logs it out. */
 void account_set_identity(struct conn *c, const char *user, enum role role, const char *hash,
-                          long long created)
+                          long long created, const char *lang)
 {
     char *old = c->user;         /* user may be old itself */
     c->user = user ? xstrdup(user) : NULL;
@@ -79,6 +79,13 @@ void account_set_identity(struct conn *c, const char *user, enum role role, cons
     c->role = user ? role : ROLE_ANON;
     snprintf(c->session, sizeof(c->session), "%s", user && hash ? hash : "");
     c->session_created = user ? created : 0;
+    snprintf(c->lang, sizeof(c->lang), "%s", user && lang ? lang : "");
+}
+
+void account_set_lang(struct conn *c, const char *user, const char *lang)
+{
+    if (c && c->user && user && strcmp(c->user, user) == 0)
+        snprintf(c->lang, sizeof(c->lang), "%s", lang ? lang : "");
 }
 
 void account_hold(struct req *req, bool on)
@@ -126,6 +133,7 @@ struct op {
     bool disabled, rehash;
     char token[AUTH_TOKEN_MAX], tokhash[AUTH_TOKEN_HASH_MAX];
     long long created;           /* LOGIN, PASSWD: when the new session begins (ms) */
+    char lang[LANG_TAG_MAX];     /* LOGIN: the account's LANG as read, "" when unset */
 };
 
 static struct op *op_new(enum op_kind kind, struct req *req, const char *name)
@@ -171,8 +179,9 @@ static void op_finish(struct op *op, int code, const char *fmt, ...)
     char msg[REPLY_MSG_MAX];
     va_list ap;
 
+    /* In the learner's language, as req_reply would (i18n.c). */
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg, sizeof(msg), op->req ? i18n_fmt(i18n_msg_lang(op->req), fmt) : fmt, ap);
     va_end(ap);
     struct req *req = op->req;
     account_hold(req, false);
@@ -215,10 +224,14 @@ static void login_failed_cb(redisReply *reply, const char *err, void *priv);
 static void session_new_cb(redisReply *reply, const char *err, void *priv);
 static void rehash_done(int result, const char *hash, void *priv);
 
-static void answer_limited(struct op *op, long long pttl, const char *what)
+/* One whole sentence per limit, so that each is translated as one. */
+static void answer_limited(struct op *op, long long pttl, bool account)
 {
     long secs = pttl > 0 ? (long)((pttl + 999) / 1000) : 1;
-    op_finish(op, 429, "too many failed logins %s; retry in %ld seconds", what, secs);
+    if (account)
+        op_finish(op, 429, "too many failed logins for this account; retry in %ld seconds", secs);
+    else
+        op_finish(op, 429, "too many failed logins from your address; retry in %ld seconds", secs);
 }
 
 static void login_addr_cb(redisReply *reply, const char *err, void *priv)
@@ -230,7 +243,7 @@ static void login_addr_cb(redisReply *reply, const char *err, void *priv)
         return;
     if (reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
         reply_int(reply->element[0]) == 1) {
-        answer_limited(op, reply_int(reply->element[1]), "from your address");
+        answer_limited(op, reply_int(reply->element[1]), false);
         return;
     }
     if (key_fmt(k1, sizeof(k1), KEY_ACCOUNT, op->name) < 0 ||
@@ -270,7 +283,7 @@ static void login_fetch_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     if (reply_int(reply->element[0]) == 1) {
-        answer_limited(op, reply_int(reply->element[1]), "for this account");
+        answer_limited(op, reply_int(reply->element[1]), true);
         return;
     }
     const char *stored = reply->elements >= 5 ? account_reply_str(reply->element[2]) : "";
@@ -279,6 +292,11 @@ static void login_fetch_cb(redisReply *reply, const char *err, void *priv)
         op->role = account_role_parse(account_reply_str(reply->element[3]));
         op->disabled = strcmp(account_reply_str(reply->element[4]), "1") == 0;
     }
+    /* Kept for after the password is verified: a failed login's answer
+     * never depends on what the account holds. */
+    const char *lang = reply->elements >= 6 ? account_reply_str(reply->element[5]) : "";
+    if (lang_tag_valid(lang, strlen(lang)))
+        snprintf(op->lang, sizeof(op->lang), "%s", lang);
     /* An unknown name costs the same hash and gets the same answer. */
     if (auth_submit_verify(op->pw, op->pwlen, op->stored[0] ? op->stored : NULL, login_verified,
                            op) < 0)
@@ -411,7 +429,9 @@ static void session_new_cb(redisReply *reply, const char *err, void *priv)
     if (role == ROLE_ANON)
         role = ROLE_LEARNER;
     if (req->origin == REQ_CTP)
-        account_set_identity(req->conn, op->name, role, op->tokhash, op->created);
+        account_set_identity(req->conn, op->name, role, op->tokhash, op->created, op->lang);
+    /* The answer, and what follows on this connection, in the account's language. */
+    snprintf(req->lang_account, sizeof(req->lang_account), "%s", op->lang);
     account_set_cookie(req, op->token, cfg.session_max_age);
     if (op->rehash)
         rehash_start(op);
@@ -426,7 +446,8 @@ static void session_new_cb(redisReply *reply, const char *err, void *priv)
     account_hold(req, false);
     op_free(op);
     char msg[AUTH_NAME_MAX + 64];
-    snprintf(msg, sizeof(msg), "logged in as %s (%s)", name, account_role_name(role));
+    snprintf(msg, sizeof(msg), i18n_fmt(i18n_msg_lang(req), "logged in as %s (%s)"), name,
+             account_role_name(role));
     reviews_new_reply(req, name, msg);
 }
 
@@ -498,7 +519,8 @@ static void passwd_set_cb(redisReply *reply, const char *err, void *priv)
         return;
     }
     if (req->origin == REQ_CTP)
-        account_set_identity(req->conn, op->name, req->role, op->tokhash, op->created);
+        account_set_identity(req->conn, op->name, req->role, op->tokhash, op->created,
+                             req->lang_account);
     account_set_cookie(req, op->token, cfg.session_max_age);
     req_kv(req, "user", "%s", op->name);
     req_kv(req, "token", "%s", op->token);
@@ -513,7 +535,7 @@ static void cmd_passwd(struct req *req)
     const char *problem = auth_password_problem(a->argv[2], a->argl[2]);
 
     if (problem) {
-        req_reply(req, 400, "%s", problem);
+        req_reply(req, 400, "%s", i18n_fmt(i18n_msg_lang(req), problem));
         return;
     }
     if (a->argl[1] > AUTH_PASSWORD_MAX) {
@@ -543,7 +565,7 @@ static void account_create(struct req *req, enum op_kind kind, const char *name,
     }
     const char *problem = auth_password_problem(pw, pwlen);
     if (problem) {
-        req_reply(req, 400, "%s", problem);
+        req_reply(req, 400, "%s", i18n_fmt(i18n_msg_lang(req), problem));
         return;
     }
     struct op *op = op_new(kind, req, name);

@@ -388,15 +388,20 @@ static bool completion_holds(struct issue *op)
         need_ex = c->nexercises;
     if (done >= need_lessons && passed >= need_ex)
         return true;
+    /* What is missing, by the titles the learner reads the course in. */
+    struct lang_pick lp;
+    i18n_pick(req, c, &lp);
     req_table(req, 3, "kind", "id", "title");
     for (size_t i = 0; done < need_lessons && i < c->nlessons; i++)
         if (catalog_lesson_counts(c->lessons[i]) &&
             json_object_get(op->done, c->lessons[i]->full_id) == NULL)
-            req_row(req, 3, "lesson", c->lessons[i]->full_id, c->lessons[i]->title);
+            req_row(req, 3, "lesson", c->lessons[i]->full_id,
+                    catalog_lesson_lang(c->lessons[i], lp.lang)->title);
     for (size_t i = 0; passed < need_ex && i < c->nlessons; i++)
         if (lesson_has_exercise(c->lessons[i]) &&
             json_object_get(op->passed, c->lessons[i]->full_id) == NULL)
-            req_row(req, 3, "exercise", c->lessons[i]->full_id, c->lessons[i]->title);
+            req_row(req, 3, "exercise", c->lessons[i]->full_id,
+                    catalog_lesson_lang(c->lessons[i], lp.lang)->title);
     req_reply_data(req, 409, "%s is not complete: %zu of %zu lessons needed done, %zu of %zu "
                    "exercises needed passed", c->id, done, need_lessons, passed, need_ex);
     return false;
@@ -528,7 +533,10 @@ static void list_cb(redisReply *reply, const char *err, void *priv)
         }
         json_decref(rec);
     }
-    req_reply_data(req, 200, "%zu credential%s", n, n == 1 ? "" : "s");
+    if (n == 1)
+        req_reply_data(req, 200, "1 credential");
+    else
+        req_reply_data(req, 200, "%zu credentials", n);
 }
 
 static void cert_list(struct req *req)

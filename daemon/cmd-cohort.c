@@ -654,8 +654,9 @@ static void join_cb(redisReply *reply, const char *err, void *priv)
     store_command_argv(NULL, NULL, 2, dargv, NULL);
     free(k);
     op->code = 200;
-    snprintf(op->msg, sizeof(op->msg), "%s cohort %s", reply->integer == 1 ? "joined" : "already in",
-             op->id);
+    snprintf(op->msg, sizeof(op->msg),
+             i18n_fmt(i18n_msg_lang(op->req),
+                      reply->integer == 1 ? "joined cohort %s" : "already in cohort %s"), op->id);
     cop_sync(op, join_synced);
 }
 
@@ -784,7 +785,7 @@ static void leave_loaded(struct cop *op)
     op->names = json_pack("[s]", op->user);
     op->op = '-';
     op->code = 200;
-    snprintf(op->msg, sizeof(op->msg), "left cohort %s", op->id);
+    snprintf(op->msg, sizeof(op->msg), i18n_fmt(i18n_msg_lang(op->req), "left cohort %s"), op->id);
     cop_members_write(op);
 }
 

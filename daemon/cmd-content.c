@@ -113,9 +113,19 @@ static void cmd_programmes(struct req *req)
         for (size_t j = 0; j < p->ncourses; j++) {
             const struct course *c = catalog_course(cat, p->courses[j]);
             snprintf(pos, sizeof(pos), "%zu", j + 1);
-            req_row(req, 5, p->id, p->title, pos, p->courses[j], c ? c->title : "");
+            /* The course by its title in the reader's language, as COURSES
+             * names it; programmes.yaml has one language. */
+            const struct text_variant *ctv = NULL;
+            if (c) {
+                struct lang_pick lp;
+                i18n_pick(req, c, &lp);
+                ctv = catalog_course_text(c, lp.lang);
+            }
+            req_row(req, 5, p->id, p->title, pos, p->courses[j],
+                    ctv ? ctv->title : c ? c->title : "");
         }
     }
+    i18n_vary(req);
     req_reply_data(req, 200, "%zu programmes", cat->nprogrammes);
 }
 
@@ -955,7 +965,7 @@ const struct cmd cmd_group_content[] = {
               "content type and version, in your language where the file has it (name.LL.ext: "
               "that language's file); the status ends in lang=TAG." },
     { .name = "PROGRAMMES", .run = cmd_programmes, .min_args = 0, .max_args = 0,
-      .role = ROLE_ANON, .usage = "PROGRAMMES",
+      .role = ROLE_ANON, .flags = CMD_LANG, .usage = "PROGRAMMES [lang=TAG]",
       .help = "The suggested routes through the courses: programme, title, step, course." },
     { .name = "SEARCH", .run = cmd_search, .min_args = 1, .max_args = -1, .role = ROLE_ANON,
       .flags = CMD_SESSION | CMD_LANG, .usage = "SEARCH words... [lang=TAG]",

@@ -22,11 +22,15 @@ static void lang_set_cb(redisReply *reply, const char *err, void *priv)
     if (req->args.argc > 1 && strcmp(req->args.argv[1], "-") != 0) {
         /* The answer already speaks the new language. */
         snprintf(req->lang_account, sizeof(req->lang_account), "%s", req->args.argv[1]);
+        if (req->origin == REQ_CTP)
+            account_set_lang(req->conn, req->user, req->lang_account);
         req_kv(req, "lang", "%s", req->lang_account);
         req_reply_data(req, 200, i18n_fmt(i18n_msg_lang(req), "language set to %s"),
                        req->lang_account);
     } else {
         req->lang_account[0] = '\0';
+        if (req->origin == REQ_CTP)
+            account_set_lang(req->conn, req->user, "");
         req_kv(req, "lang", "%s", "");
         req_reply_data(req, 200, "%s",
                        i18n_fmt(i18n_msg_lang(req),

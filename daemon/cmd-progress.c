@@ -413,13 +413,20 @@ static void next_finish(struct state *s)
         return;
     }
     l = resolve_prereq(s->cat, s->a, l, 0);
+    /* Named as READ would serve it: the learner's language, else the
+     * default's text, and "lang" says which. */
+    struct lang_pick lp;
+    i18n_pick(req, l->course, &lp);
+    const struct lesson *text = i18n_lesson(l, &lp);
     req_kv(req, "lesson", "%s", l->full_id);
-    req_kv(req, "title", "%s", l->title);
+    req_kv(req, "title", "%s", text->title);
+    req_kv(req, "lang", "%s", lp.lang);
     req_kv(req, "course", "%s", l->course->id);
     req_kv(req, "module", "%s", l->module ? l->module->id : "");
     req_kv(req, "minutes", "%d", l->minutes);
     req_kv(req, "done", "%zu", done_in(l->course, s->a));
     req_kv(req, "total", "%zu", l->course->ncounted);
+    i18n_vary(req);
     req_reply_data(req, 200, "next: %s", l->full_id);
 }
 
@@ -495,6 +502,9 @@ static void progress_finish(struct state *s)
             return;
         }
         struct tally all = tally_lessons(c->lessons, c->nlessons, s->a);
+        /* Modules named in the learner's language, chosen as READ chooses. */
+        struct lang_pick lp;
+        i18n_pick(req, c, &lp);
         req_table(req, 8, "module", "title", "done", "total", "percent", "minutes_left",
                   "exercises_passed", "exercises");
         for (size_t i = 0; i < c->nmodules; i++) {
@@ -506,12 +516,18 @@ static void progress_finish(struct state *s)
             snprintf(left, sizeof(left), "%d", t.minutes_left);
             snprintf(ex, sizeof(ex), "%zu", passed_in(s->cat, s->b, c, m));
             snprintf(exn, sizeof(exn), "%zu", t.exercises);
-            req_row(req, 8, m->id, m->title, d, tot, pct, left, ex, exn);
+            const struct text_variant *mtv = catalog_module_text(m, lp.lang);
+            req_row(req, 8, m->id, mtv ? mtv->title : m->title, d, tot, pct, left, ex, exn);
         }
-        req_reply_data(req, 200, "%s: %zu of %zu lessons done (%zu%%), %d minutes left, "
-                       "%zu of %zu exercises passed", c->id, all.done, all.total,
-                       all.total ? all.done * 100 / all.total : 0, all.minutes_left,
-                       passed_in(s->cat, s->b, c, NULL), c->nexercises);
+        char msg[REPLY_MSG_MAX];
+        snprintf(msg, sizeof(msg),
+                 i18n_fmt(i18n_msg_lang(req), "%s: %zu of %zu lessons done (%zu%%), %d minutes "
+                          "left, %zu of %zu exercises passed"), c->id, all.done, all.total,
+                 all.total ? all.done * 100 / all.total : 0, all.minutes_left,
+                 passed_in(s->cat, s->b, c, NULL), c->nexercises);
+        i18n_meta(req, &lp, msg, sizeof(msg));
+        i18n_vary(req);
+        req_reply_data(req, 200, "%s", msg);
         return;
     }
     req_table(req, 8, "course", "title", "done", "total", "percent", "minutes_left",
@@ -525,8 +541,13 @@ static void progress_finish(struct state *s)
         snprintf(left, sizeof(left), "%d", t.minutes_left);
         snprintf(ex, sizeof(ex), "%zu", passed_in(s->cat, s->b, c, NULL));
         snprintf(exn, sizeof(exn), "%zu", c->nexercises);
-        req_row(req, 8, c->id, c->title, d, tot, pct, left, ex, exn);
+        /* Each course by its title in the learner's language. */
+        struct lang_pick lp;
+        i18n_pick(req, c, &lp);
+        const struct text_variant *ctv = catalog_course_text(c, lp.lang);
+        req_row(req, 8, c->id, ctv ? ctv->title : c->title, d, tot, pct, left, ex, exn);
     }
+    i18n_vary(req);
     req_reply_data(req, 200, "%zu courses", s->cat->ncourses);
 }
 
@@ -579,6 +600,21 @@ static char *base_url(void)
     while (n > 0 && b[n - 1] == '/')
         n--;
     return xstrndup(b, n);
+}
+
+/* xAPI's language map for a lesson's name: its title in each language it
+ * is written in, tagged as the course names them (a course that names none
+ * keeps "en-US", as the verbs' displays are). A learner's statements carry every variant's title, whichever
+ * one they read, since progress is per lesson, not per variant. */
+static json_t *xapi_names(const struct lesson *l)
+{
+    json_t *map = json_object();
+
+    json_object_set_new(map, l->lang && l->lang[0] ? l->lang : "en-US", json_string(l->title));
+    for (size_t i = 0; i < l->nvariants; i++)
+        if (l->variants[i]->lang && l->variants[i]->lang[0])
+            json_object_set_new(map, l->variants[i]->lang, json_string(l->variants[i]->title));
+    return map;
 }
 
 /* The xAPI 1.0.3 statement for one stream entry, or NULL for an entry of
@@ -641,7 +677,7 @@ static json_t *xapi_statement(const struct catalog *cat, const char *user, const
                                     ? "http://adlnet.gov/expapi/activities/assessment"
                                     : "http://adlnet.gov/expapi/activities/lesson");
         if (l)
-            json_object_set_new(def, "name", json_pack("{s:s}", "en-US", l->title));
+            json_object_set_new(def, "name", xapi_names(l));
         json_object_set_new(obj, "definition", def);
         free(iri);
     }
@@ -785,12 +821,13 @@ const struct cmd cmd_group_progress[] = {
               " offline may give the time it was made, in ms since 1970, and a key: the same key"
               " again answers what the first DONE answered." },
     { .name = "NEXT", .run = cmd_next, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER,
-      .flags = CMD_STORE, .usage = "NEXT [course]",
-      .help = "The next lesson to do: the first unfinished one in course order, prerequisites first." },
+      .flags = CMD_STORE | CMD_LANG, .usage = "NEXT [course] [lang=TAG]",
+      .help = "The next lesson to do: the first unfinished one in course order, prerequisites"
+              " first, named in your language." },
     { .name = "PROGRESS", .run = cmd_progress, .min_args = 0, .max_args = 1, .role = ROLE_LEARNER,
-      .flags = CMD_STORE, .usage = "PROGRESS [course]",
+      .flags = CMD_STORE | CMD_LANG, .usage = "PROGRESS [course] [lang=TAG]",
       .help = "Lessons done of total, percent, minutes left and exercises passed, per course"
-              " or, for one course, per module." },
+              " or, for one course, per module, named in your language." },
     { .name = "EXPORT", .min_args = 1, .max_args = 2, .role = ROLE_LEARNER,
       .flags = CMD_STORE | CMD_LANG, .subs = export_subs,
       .usage = "EXPORT xapi [since] | EXPORT gift course [lang=TAG]",

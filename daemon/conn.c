@@ -403,6 +403,7 @@ static struct req *enqueue(struct conn *c)
         r->session = REQ_SESSION_UNCHECKED;
         snprintf(r->session_hash, sizeof(r->session_hash), "%s", c->session);
         r->session_created = c->session_created;
+        snprintf(r->lang_account, sizeof(r->lang_account), "%s", c->lang);
     }
     r->on_done = conn_req_done;
     r->started = now_mono();

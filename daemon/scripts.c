@@ -90,8 +90,8 @@ static const char *const sources[SCRIPT_COUNT] = {
     [SCRIPT_LOGIN_FETCH] =
         "local n = tonumber(redis.call('GET', KEYS[2]) or '0')\n"
         "if n >= tonumber(ARGV[1]) then return {1, redis.call('PTTL', KEYS[2])} end\n"
-        "local a = redis.call('HMGET', KEYS[1], 'hash', 'role', 'disabled')\n"
-        "return {0, 0, a[1] or '', a[2] or '', a[3] or ''}\n",
+        "local a = redis.call('HMGET', KEYS[1], 'hash', 'role', 'disabled', 'lang')\n"
+        "return {0, 0, a[1] or '', a[2] or '', a[3] or '', a[4] or ''}\n",
 
     [SCRIPT_RATE_PEEK] =
         "local n = tonumber(redis.call('GET', KEYS[1]) or '0')\n"

@@ -7,7 +7,7 @@
 
 enum script_id {
     SCRIPT_REGISTER,      /* K: account events; A: role hash created_s maxlen -> 1 | 0 taken */
-    SCRIPT_LOGIN_FETCH,   /* K: account fails; A: max -> {1, pttl} limited | {0, 0, hash, role, disabled} */
+    SCRIPT_LOGIN_FETCH,   /* K: account fails; A: max -> {1, pttl} limited | {0, 0, hash, role, disabled, lang} */
     SCRIPT_RATE_PEEK,     /* K: fails; A: max -> {1, pttl} limited | {0, 0} */
     SCRIPT_FAIL,          /* K: fails; A: window_s -> failures so far */
     SCRIPT_SESSION_NEW,   /* K: account sessions fails; A: tokhash now idle_ms max_ms keep -> role | 0 */

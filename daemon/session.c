@@ -142,7 +142,8 @@ static void auth_resolved(struct resolve *rs, enum req_session state, enum role 
         return;
     }
     if (req->origin == REQ_CTP)
-        account_set_identity(req->conn, rs->name, role, rs->hash, rs->created);
+        account_set_identity(req->conn, rs->name, role, rs->hash, rs->created, rs->lang);
+    snprintf(req->lang_account, sizeof(req->lang_account), "%s", rs->lang);
     req_kv(req, "user", "%s", rs->name);
     req_kv(req, "role", "%s", account_role_name(role));
     req_reply_data(req, 200, "resumed session of %s (%s)", rs->name, account_role_name(role));
@@ -224,15 +225,18 @@ static void check_apply(struct resolve *rs, enum req_session state, enum role ro
     if (state == REQ_SESSION_LIVE) {
         req->role = role;
         snprintf(req->lang_account, sizeof(req->lang_account), "%s", rs->lang);
-        if (same)
+        if (same) {
             c->role = role;
+            /* A LANG set on another connection reaches this one here. */
+            snprintf(c->lang, sizeof(c->lang), "%s", rs->lang);
+        }
     } else if (state == REQ_SESSION_ENDED) {
         snprintf(req->session_why, sizeof(req->session_why), "%s",
                  why[0] ? why : "logged out or expired");
         if (same) {
             log_info("conn %llu: session of %s ended: %s", (unsigned long long)c->id, rs->name,
                      req->session_why);
-            account_set_identity(c, NULL, ROLE_ANON, NULL, 0);
+            account_set_identity(c, NULL, ROLE_ANON, NULL, 0, NULL);
         }
     }
 }
@@ -364,7 +368,7 @@ static void logout_cb(redisReply *reply, const char *err, void *priv)
     if (req_store_failed(req, reply))
         return;
     if (req->origin == REQ_CTP && req->args.argc == 1)
-        account_set_identity(req->conn, NULL, ROLE_ANON, NULL, 0);
+        account_set_identity(req->conn, NULL, ROLE_ANON, NULL, 0, NULL);
     req_reply(req, 200, "logged out");
 }
 

@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config git
 libevent-dev libhiredis-dev libcmark-dev cmark libssl-dev openssl
-libcriterion-dev libyaml-dev libjansson-dev libedit-dev zlib1g-dev libargon2-dev
+libcriterion-dev libyaml-dev libjansson-dev libedit-dev zlib1g-dev libargon2-dev libsodium-dev
 libstemmer-dev gettext
 redis-server redis-tools redis-sentinel haproxy iproute2 python3 clang libclang-rt-14-dev
 chromium nodejs"

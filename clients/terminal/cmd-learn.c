@@ -82,6 +82,15 @@ static const char *kind_label(const char *kind)
     return kind;
 }
 
+/* A status text as a reader sees it: without the " lang=TAG [asked=TAG]"
+ * that ends the status of an answer naming its language (the words before
+ * it are already in that language). A new string. */
+static char *status_words(const char *text)
+{
+    const char *at = strstr(text, " lang=");
+    return at ? xstrndup(text, (size_t)(at - text)) : xstrdup(text);
+}
+
 /* The outline on a terminal: module headings with a bar (when PROGRESS
  * answered), lessons with a done mark (when the outline has a done column). */
 static void outline_print(const char *title, const char *body, size_t len,
@@ -184,9 +193,11 @@ int cmd_course(struct ctx *ctx, int argc, char **argv)
         }
     } else {
         rc = cmd_status(&r[0].resp);
-        if (rc == 0 && render_tty())
-            outline_print(r[0].resp.text, r[0].resp.body, r[0].resp.body_len,
-                          n == 2 ? &r[1].resp : NULL);
+        if (rc == 0 && render_tty()) {
+            char *title = status_words(r[0].resp.text);
+            outline_print(title, r[0].resp.body, r[0].resp.body_len, n == 2 ? &r[1].resp : NULL);
+            free(title);
+        }
         else if (rc == 0)
             render_table(&r[0].resp, NULL, 0);
     }
@@ -437,8 +448,11 @@ int cmd_progress(struct ctx *ctx, int argc, char **argv)
     rc = ask(ctx, &r, "PROGRESS", argv + 1, argc > 1 ? 1 : 0);
     if (rc == 0 && render_tty()) {
         progress_print(&r.resp, argc > 1 ? "module" : "course");
-        if (argc > 1)
-            printf("%s\n", r.resp.text);
+        if (argc > 1) {
+            char *words = status_words(r.resp.text);
+            printf("%s\n", words);
+            free(words);
+        }
     } else if (rc == 0) {
         render_table(&r.resp, NULL, 0);
     }

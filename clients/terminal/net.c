@@ -732,7 +732,7 @@ static void net_reset(struct net *n)
  * caller goes on with the configured address, and the port is forgotten). */
 static int open_learned(struct net *n, const char *host, const struct net_opts *o)
 {
-    char port[16], err[256];
+    char port[24], err[256];
     int ms = o->timeout_ms < NET_LEARNED_PORT_MS ? o->timeout_ms : NET_LEARNED_PORT_MS;
 
     snprintf(port, sizeof(port), "%ld", o->tls_port);

@@ -198,5 +198,25 @@ def test_an_exercise_in_french_from_the_view_to_the_feedback():
     assert b"r\xc3\xa9ussi" in t.out
 
 
+
+def test_progress_and_the_outline_name_modules_in_the_account_language():
+    h = learner("paulin", "C.UTF-8")
+    t = Pty(h, ["lang", "fr"])
+    t.expect("langue choisie : fr")
+    assert t.wait() == 0
+    t = Pty(h, ["progress", "grappes"])
+    t.expect("Les bases")
+    t.expect("grappes : 0 leçons faites sur 3")
+    assert t.wait() == 0
+    assert b"lang=" not in t.out and b"Basics" not in t.out, t.out
+    # The outline's module heading gets its bar: PROGRESS names the module
+    # as COURSE does, in the same language.
+    t = Pty(h, ["course", "grappes"])
+    t.expect("Les grappes en trois langues")
+    t.expect("Qu'est-ce qu'une grappe")
+    assert t.wait() == 0
+    assert re.search(rb"Les bases[^\n]* 0/3", t.out), t.out
+    assert b"lang=" not in t.out, t.out
+
 if __name__ == "__main__":
     harness.main(globals())

@@ -114,13 +114,25 @@ class ClusterRedis(Redis):
     """One redis-server in cluster mode holding every slot."""
 
     def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "always",
-             "--save", "", "--daemonize", "no", "--loglevel", "warning",
-             "--cluster-enabled", "yes", "--cluster-config-file", "nodes-%d.conf" % self.port],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: self.proc.poll() is not None or self.ping(), what="redis-server")
+        # The cluster bus listens on a second port, by default the client
+        # port + 10000: past 55535 that is no port at all, and below it may be
+        # another test's. Name a free one, and take other ports if either was
+        # taken between free_port() and the bind (test files run in parallel).
+        for _ in range(5):
+            self.proc = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                 "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "always",
+                 "--save", "", "--daemonize", "no", "--loglevel", "warning",
+                 "--cluster-enabled", "yes", "--cluster-port", str(free_port()),
+                 "--cluster-config-file", "nodes-%d.conf" % self.port],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_for(lambda: self.proc.poll() is not None or self.ping(), what="redis-server")
+            if self.proc.poll() is None and \
+                    ("process_id:%d\r\n" % self.proc.pid).encode() in self.cmd("INFO", "server"):
+                break
+            self.proc.kill()
+            self.proc.wait()
+            self.port = free_port()
         assert self.proc.poll() is None
         assert self.cmd("CLUSTER", "ADDSLOTSRANGE", "0", "16383") == b"+OK"
         wait_for(lambda: b"cluster_state:ok" in self.cmd("CLUSTER", "INFO"), what="cluster ok")

@@ -53,3 +53,28 @@ Test(answer, malformed)
     const char nul[] = "q1: a\0b";
     cr_assert_eq(answer_parse(nul, sizeof(nul) - 1, &d, err, sizeof(err)), -1);
 }
+
+/* The messages go through the reader's translation, with their arguments. */
+static const char *shout(const char *lang, const char *fmt)
+{
+    if (strcmp(lang, "xx") != 0)
+        return fmt;
+    if (strcmp(fmt, "line %d: a second answer for %s") == 0)
+        return "LINE %d: SECOND %s";
+    return "XX";
+}
+
+Test(answer, messages_in_the_reader_language)
+{
+    struct answer_doc d;
+    char err[200] = "";
+    const char *doc = "q1: a\nq1: b\n";
+    cr_assert_eq(answer_parse_lang(doc, strlen(doc), &d, shout, "xx", err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "LINE 2: SECOND q1");
+    cr_assert_eq(answer_parse_lang("q1 b", 4, &d, shout, "xx", err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "XX");
+    cr_assert_eq(answer_parse_lang("q1 b", 4, &d, NULL, "xx", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "line 1: expected") == err, "%s", err);
+    cr_assert_eq(answer_parse_lang("q1 b", 4, &d, shout, "en", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "line 1: expected") == err, "%s", err);
+}

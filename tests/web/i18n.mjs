@@ -238,6 +238,18 @@ async function run() {
     home = page;
   });
 
+  await test("es-ES: the progress page names the course and its modules in Spanish", async () => {
+    const page = await open(es, "progress");
+    const sec = page.locator("section", { has: page.locator('h2 a[href="#/course/cluster-development"]') });
+    await sec.locator(".module-bar span").first().waitFor();
+    assert((await sec.locator("h2 a").textContent()) === titleOf(path.join(CLUSTER, "course.es.md")), "the course's title in Spanish");
+    const first = (await sec.locator(".module-bar span").first().textContent()).trim();
+    const want = titleOf(path.join(CLUSTER, "01-clusters-and-collective-efficiency", "module.es.md"));
+    assert(first === want, `the first module's name in Spanish: ${first} / ${want}`);
+    assert(first !== titleOf(path.join(CLUSTER, "01-clusters-and-collective-efficiency", "module.md")), "not the English name");
+    await page.close();
+  });
+
   await test("the switch moves the page to French; the account keeps it; another browser follows it", async () => {
     const page = home;
     await page.goto(srv.url + "/#/");
