@@ -238,10 +238,15 @@ static void handle_static(struct evhttp_request *r, const char *path)
              (unsigned long long)sb.st_mtim.tv_sec * 1000000000ULL + (unsigned long long)sb.st_mtim.tv_nsec);
     evhttp_add_header(out, "Cache-Control", "no-cache");
     evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
-    evhttp_add_header(out, "Content-Security-Policy",
-                      "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'");
+    /* A policy governs the document or worker it comes with; on a module,
+     * a style sheet or a catalogue the browser ignores it, and on a 2G link
+     * its 110 bytes a file are a tenth of a second of the cold start. */
+    const char *type = content_type(path);
+    if (strncmp(type, "text/html", 9) == 0 || strcmp(path, "/sw.js") == 0)
+        evhttp_add_header(out, "Content-Security-Policy",
+                          "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'");
     /* From memory, gzipped once when the client takes gzip (http-gzip.c). */
-    if (http_static_send(r, path, fd, &sb, content_type(path), etag))
+    if (http_static_send(r, path, fd, &sb, type, etag))
         return;
     evhttp_add_header(out, "ETag", etag);
     const char *inm = evhttp_find_header(evhttp_request_get_input_headers(r), "If-None-Match");
@@ -252,7 +257,7 @@ static void handle_static(struct evhttp_request *r, const char *path)
     }
     struct evbuffer *b = evbuffer_new();
     evbuffer_add_file(b, fd, 0, sb.st_size);   /* takes the fd */
-    evhttp_add_header(out, "Content-Type", content_type(path));
+    evhttp_add_header(out, "Content-Type", type);
     http_send_reply(r, 200, "OK", b);
     evbuffer_free(b);
 }

@@ -36,12 +36,11 @@ export function t(k, ...v) {
 }
 /* The string of key k with nodes (links) in place of {0}, {1}...: a list for el(). */
 export const tn = (k, ...nodes) => t(k, "{0}", "{1}").split(/\{(\d)\}/).map((s, i) => (i % 2 ? nodes[s] : s));
-/* What the server would choose without being asked: the account's language,
- * else the browser's Accept-Language. Asked only when the page's language
- * differs, or is not English, so an English reader's URLs are those the
- * offline worker saves. */
+/* What the server would choose unasked (the account's language, else
+ * Accept-Language); a GET names the page's if it differs or is not English. */
 const implied = () => (state.me && state.me.lang) || lookup(navigator.languages || []);
-const langArg = () => (lang === "en" && implied() === "en" ? "" : "lang=" + lang);
+export const langArg = (l = lang) => (l === "en" && implied() === "en" ? "" : "lang=" + l);
+const url = (path, q) => "/api/" + path + (q ? (path.includes("?") ? "&" : "?") + q : "");
 
 /* ---- elements ---- */
 /* el("p.meta", {attrs}, ...kids): attrs may be left out. */
@@ -71,13 +70,18 @@ export const E = encodeURIComponent;
 export const enc = (id) => id.split("/").map(E).join("/");
 export const say = (text) => { document.getElementById("say").textContent = text; };
 
+/* GETs begun before their page asks (a cold start's), each taken once by
+ * api(); those left from the last call are dropped. */
+let early = {};
+export const prefetch = (l, paths) => { early = {}; for (let p of paths) early[p = url(p, langArg(l))] = fetch(p); };
+
 /* A body makes it a POST; throws campusd's error text, .code the status. */
 export async function api(path, body) {
-  const post = body !== undefined, q = post ? "" : langArg();
-  const init = { credentials: "same-origin", method: post ? "POST" : "GET" };
-  if (post) Object.assign(init, { headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const post = body !== undefined, u = url(path, !post && langArg()), got = !post && early[u];
+  const init = post ? { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) } : {};
   let r, doc = {};
-  try { r = await fetch("/api/" + path + (q && (path.includes("?") ? "&" : "?") + q), init); } catch (e) {
+  delete early[u];
+  try { r = await (got || fetch(u, init)); } catch (e) {
     throw Object.assign(new Error(t("unreachable")), { code: 0 });
   }
   try { doc = await r.json(); } catch (e) { /* not JSON */ }
@@ -85,10 +89,8 @@ export async function api(path, body) {
   return doc;
 }
 
-/* route() counts the pages it starts. A page that waits on the network
- * takes its number first (const live = current()) and draws only while no
- * later one has started: one answered after the learner moved on must not
- * draw over the page they moved to. */
+/* route() numbers its pages. One that waits on the network takes its number
+ * first (const live = current()) and draws only if no later one has begun. */
 export const current = () => { const n = state.page; return () => n === state.page; };
 
 export function show(title, ...nodes) {
@@ -108,7 +110,7 @@ export const paras = (text) => String(text || "").trim().split(/\n\s*\n/).filter
 /* The one rule for scores, as campusd's text (so the terminal) writes them:
  * one decimal, an exact half to the even digit; the decimal sign the language's. */
 export const score = (s) => (s !== "" && isFinite(s) ? sf.format(s) : String(s));
-export const num = (v) => nf.format(v);                        /* 11000 -> 11,000 or 11 000 */
+export const num = (v) => nf.format(v);    /* 11000 -> 11,000 or 11 000 */
 export const pct = (p) => t("pct", +p);
 /* intensive_service_users -> Intensive service users */
 export const words = (s) => { const w = String(s).replace(/[_-]+/g, " ").trim(); return w.charAt(0).toUpperCase() + w.slice(1); };

@@ -11,10 +11,10 @@
  * a refreshed /api/me names another user. */
 "use strict";
 
-const SHELL = "campus-shell-v4";   /* the client's files */
+const SHELL = "campus-shell-v5";   /* the client's files */
 const READ = "campus-read-v3";     /* lessons, the same for anyone */
 const MINE = "campus-mine-v3";     /* what is one learner's own: dropped at logout */
-const FILES = ["/", "/campus.css", "/campus.js", "/lib.js", "/exercise.js", "/live.js", "/trainer.js", "/offline.js",
+const FILES = ["/", "/campus.css", "/campus.js", "/lib.js", "/progress.js", "/exercise.js", "/live.js", "/trainer.js", "/offline.js",
   "/i18n/en.json", "/i18n/fr.json", "/i18n/es.json"];
 const DB = "campus-offline", STORE = "queue";
 let gen = 0;   /* one per session: a refresh begun in another is not kept */
@@ -23,8 +23,8 @@ let gen = 0;   /* one per session: a refresh begun in another is not kept */
 const cacheFor = (p) => FILES.includes(p) || p === "/index.html" ? SHELL : p.startsWith("/api/lessons/") ? READ
   : p === "/api/me" || /^\/api\/courses(\/[^/]+)?$/.test(p) ? MINE : null;
 
-/* A mark or an answer changes its course's outline. */
-const dropOutline = (u) => caches.open(MINE).then((c) => c.delete("/api/courses/" + u.split("/")[3], IV));
+/* A mark or an answer changes its course's outline (in any language). */
+const dropOutline = (u) => caches.open(MINE).then((c) => c.delete("/api/courses/" + u.split("/")[3], { ...IV, ignoreSearch: true }));
 /* One (decoded) copy per address; another language is refreshed behind. */
 const IV = { ignoreVary: true };
 
@@ -92,8 +92,7 @@ function replay() {
     for (const e of all) {
       let r;
       try {
-        r = await fetch(e.url, { method: "POST", credentials: "same-origin",
-          headers: { "Content-Type": "application/json" }, body: e.body });
+        r = await fetch(e.url, { method: "POST", headers: { "Content-Type": "application/json" }, body: e.body });
       } catch (err) { break; }                    /* still offline */
       const keep = r.status >= 500 || r.status === 401 || r.status === 408 || r.status === 429;
       if (keep) continue;
@@ -105,7 +104,9 @@ function replay() {
   return replaying;
 }
 
+let down = false;   /* the link failed when last tried */
 async function tell(msg) {
+  down = msg.type === "offline" || (down && msg.type !== "online");
   for (const c of await self.clients.matchAll({ includeUncontrolled: true })) c.postMessage(msg);
 }
 
@@ -204,21 +205,21 @@ self.addEventListener("fetch", (ev) => {
 /* ---- messages from the page (offline.js) ---- */
 
 /* A whole course for offline reading: its outline, every lesson, and the
- * exercise view of every quiz and case. */
-async function saveCourse(course) {
-  const read = await caches.open(READ), mine = await caches.open(MINE);
-  const outlineUrl = "/api/courses/" + encodeURIComponent(course);
-  const r = await fetch(outlineUrl, { credentials: "same-origin" });
+ * exercise view of every quiz and case, as the page asks (q: lang=). */
+async function saveCourse(course, q) {
+  const read = await caches.open(READ), mine = await caches.open(MINE), arg = (c) => (q ? c + q : "");
+  const outlineUrl = "/api/courses/" + encodeURIComponent(course) + arg("?");
+  const r = await fetch(outlineUrl);
   if (!r.ok) throw new Error("the outline could not be fetched (" + r.status + ")");
   await mine.put(outlineUrl, r.clone());
   const doc = await r.json();
   let n = 0;
   for (const row of doc.items || []) {
     const id = row.lesson.split("/").map(encodeURIComponent).join("/");
-    const urls = [["/api/lessons/" + id + "?format=html", read]];
-    if (row.kind !== "lesson") urls.push(["/api/exercises/" + id, mine]);
+    const urls = [["/api/lessons/" + id + "?format=html" + arg("&"), read]];
+    if (row.kind !== "lesson") urls.push(["/api/exercises/" + id + arg("?"), mine]);
     for (const [u, cache] of urls) {
-      const a = await fetch(u, { credentials: "same-origin" });
+      const a = await fetch(u);
       if (a.ok) await cache.put(u, a);
     }
     n++;
@@ -235,7 +236,7 @@ async function keep(urls) {
     if (!name || name === SHELL) continue;
     const cache = await caches.open(name);
     if (await cache.match(u, IV)) continue;
-    const r = await fetch(u, { credentials: "same-origin" }).catch(() => null);
+    const r = await fetch(u).catch(() => null);
     if (r && r.ok) await cache.put(u, r);
   }
 }
@@ -243,10 +244,10 @@ async function keep(urls) {
 self.addEventListener("message", (ev) => {
   const m = ev.data || {};
   if (m.type === "replay") ev.waitUntil(replay());
-  else if (m.type === "count") ev.waitUntil(queued().then((count) => tell({ type: "count", count })));
+  else if (m.type === "count") ev.waitUntil(queued().then((count) => tell({ type: "count", count, offline: down })));
   else if (m.type === "keep") ev.waitUntil(keep(m.urls || []));
   else if (m.type === "save-course")
-    ev.waitUntil(saveCourse(m.course).then((n) => tell({ type: "saved", course: m.course, lessons: n }),
+    ev.waitUntil(saveCourse(m.course, m.q).then((n) => tell({ type: "saved", course: m.course, lessons: n }),
       (e) => tell({ type: "save-failed", course: m.course, error: String(e.message || e) })));
 });
 

@@ -6,6 +6,8 @@ clients work over the link).
     sudo python3 tests/bench/slowlink.py BUILD [--runs N] [--profiles 2g,3g]
     sudo python3 tests/bench/slowlink.py BUILD --smoke
     sudo python3 tests/bench/slowlink.py BUILD --profiles 2g --terminal   # campus read only
+    sudo python3 tests/bench/slowlink.py BUILD --profiles 2g --web --timeline   # the web client only,
+        # compressed, with each load's requests (path, start, end in ms, bytes) on stderr
 
 Three network namespaces it creates and removes: "cl" (the clients), "mid"
 and "srv" (campusd, with its embedded redis-server). cl and srv share one
@@ -337,7 +339,19 @@ def lesson_text_len(bench, lesson):
     return len(r["out"].encode())
 
 
-def run_profile(build, profile, runs, smoke, rows, terminal_only=False):
+def web_only(bench, profile, runs, tmp, lesson, rows, timeline):
+    for i in range(runs):
+        prof = os.path.join(tmp, "chromium-web-%d" % i)
+        for what in ("web cold", "web warm (service worker)"):
+            m = bench.web_timed(prof, lesson, True)
+            rows.append((profile, "on", what, m["ms"] / 1000.0, m["bytes"], None))
+            if timeline:
+                sys.stderr.write("%s %s, run %d: %d ms to the lesson's text\n" % (profile, what, i + 1, m["ms"]))
+                for path, start, end, size in m.get("timeline", []):
+                    sys.stderr.write("  %6d %6d %7d  %s\n" % (start, end, size, path))
+
+
+def run_profile(build, profile, runs, smoke, rows, terminal_only=False, web=False, timeline=False):
     tag = "%d" % os.getpid()
     link = Link(profile, tag)
     tmp = tempfile.mkdtemp(prefix="slowlink-")
@@ -353,6 +367,9 @@ def run_profile(build, profile, runs, smoke, rows, terminal_only=False):
         rows_ = [l.split("\t") for l in r["out"].splitlines() if l.count("\t") >= 4]
         plain = [x for x in rows_ if x[4] == "lesson"]
         lesson = max(plain, key=lambda x: int(x[3]))[1] if plain else lesson
+        if web:
+            web_only(bench, profile, runs, tmp, lesson, rows, timeline)
+            return
         text_len = lesson_text_len(bench, lesson)
         learner = bench.home()
         r = bench.campus_timed(learner, "register", "bench%s" % tag, "--password-stdin",
@@ -427,7 +444,7 @@ def main():
         profiles = args[args.index("--profiles") + 1].split(",")
     build = next((a for a in args if not a.startswith("--") and os.path.isdir(a)), None)
     if build is None:
-        print("usage: slowlink.py BUILD [--runs N] [--profiles 2g,3g] [--smoke]")
+        print("usage: slowlink.py BUILD [--runs N] [--profiles 2g,3g] [--smoke | --terminal | --web [--timeline]]")
         return 2
     if os.geteuid() != 0:
         print("skip: slowlink needs root to create network namespaces")
@@ -444,7 +461,8 @@ def main():
     if smoke:
         profiles = ["3g"]
     for p in profiles:
-        run_profile(os.path.abspath(build), p, runs, smoke, rows, "--terminal" in args)
+        run_profile(os.path.abspath(build), p, runs, smoke, rows, "--terminal" in args, "--web" in args,
+                    "--timeline" in args)
     print(table(rows, runs))
     if smoke:
         print("smoke: campus read (compressed, STARTTLS), a case SUBMIT and the web client "

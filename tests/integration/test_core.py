@@ -377,6 +377,13 @@ def test_static_files_revalidate():
     assert h["cache-control"] == "no-cache" and "default-src 'self'" in h["content-security-policy"]
     st, _, body = http(env.campusd.http_port, "GET", "/", headers={"If-None-Match": h["etag"]})
     assert st == 304 and body == b""
+    # The policy comes with the document and the worker script, whose own
+    # it is; a module or a style sheet is governed by the page's.
+    st, h, _ = http(env.campusd.http_port, "GET", "/sw.js")
+    assert st == 200 and "default-src 'self'" in h["content-security-policy"], h
+    for f in ("/campus.js", "/campus.css", "/i18n/fr.json"):
+        st, h, _ = http(env.campusd.http_port, "GET", f)
+        assert st == 200 and "content-security-policy" not in h, (f, h)
     for bad in ("/.git/config", "/%2e%2e/README.md", "/campus.js/../../x"):
         st, _, _ = http(env.campusd.http_port, "GET", bad)
         assert st in (400, 404), (bad, st)

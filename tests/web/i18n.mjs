@@ -4,8 +4,9 @@
 // cluster-development lesson in Spanish, numbers, scores and dates as Spanish
 // writes them, and a notice where a lesson exists only in English; the
 // language switch moves a logged-in learner to French, the account keeps it
-// (API and Redis), and it follows them into another browser. An axe scan of
-// the Spanish pages. Prints "N passed, M failed" last; exits 1 on any failure.
+// (API and Redis), and it follows them into another browser; a French
+// browser's course saved for offline reading reads in French offline. An
+// axe scan of the Spanish pages. Prints "N passed, M failed" last; exits 1 on any failure.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -280,6 +281,31 @@ async function run() {
     assert(h1 === titleOf(path.join(CLUSTER, "01-clusters-and-collective-efficiency", "02-what-is-a-cluster.fr.md")), "the lesson in French: " + h1);
     assert((await p2.locator("nav.crumbs a").first().textContent()) === FR.courses, "French interface");
     await other.close();
+  });
+
+  // The page asks for lessons with its language (lang=fr); a saved course
+  // keeps them at those addresses, so it reads in French offline too.
+  await test("fr-FR: a course saved for offline reading reads in French with the network cut", async () => {
+    const fr = await browser.newContext({ locale: "fr-FR", timezoneId: "UTC" });
+    try {
+      const page = await open(fr, "course/cluster-development");
+      await page.locator("#save-course", { hasText: FR.offSave }).click();
+      await page.locator("#save-course + span", { hasText: "hors ligne" }).waitFor({ timeout: 60000 });
+      await fr.setOffline(true);
+      await page.goto(srv.url + "/#/lesson/cluster-development/isolation-not-size");     // never opened
+      await page.locator("article h1").waitFor();
+      const h1 = (await page.locator("article h1").textContent()).trim();
+      assert(h1 === titleOf(path.join(CLUSTER, "01-clusters-and-collective-efficiency", "03-isolation-not-size.fr.md")), "the lesson in French: " + h1);
+      assert(await page.locator("article").getAttribute("lang") === "fr", "the article is marked French");
+      assert((await page.locator("nav.crumbs a").first().textContent()) === FR.courses, "French interface");
+      await page.locator("#offline", { hasText: FR.offReading }).waitFor();
+      await page.goto(srv.url + "/#/course/cluster-development");
+      await page.locator("main h1", { hasText: titleOf(path.join(CLUSTER, "course.fr.md")) }).waitFor();
+      await page.locator('ol.outline a[href="#/lesson/cluster-development/isolation-not-size"]').waitFor();
+    } finally {
+      await fr.setOffline(false);
+      await fr.close();
+    }
   });
 
   await test("no script errors in any page", async () => { assert(pageErrors.length === 0, pageErrors.join("\n")); });

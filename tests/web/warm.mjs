@@ -1,21 +1,25 @@
 // warm.mjs: a warm start of the web client in real Chromium does not wait
-// on the network. The browser reaches campusd through a proxy of this file
-// that can hold every request (answering none until released): with all of
-// them held, a lesson seen before shows its text, and once they are
-// released the page redraws with what changed on the server. And one
-// learner's cached state never reaches the next one: not after a logout and
-// a login as someone else, nor after a session that ended without a logout.
+// on the network, and a cold one does not wait for its catalogue to ask for
+// its lesson. The browser reaches campusd through a proxy of this file that
+// can hold every request, or those it names (answering none until
+// released): with the catalogue held, a first load has asked for the lesson
+// and its outline, once each; with all of them held, a lesson seen before
+// shows its text, and once they are released the page redraws with what
+// changed on the server. And one learner's cached state never reaches the
+// next one: not after a logout and a login as someone else, nor after a
+// session that ended without a logout.
 // Prints "N passed, M failed" last (harness.mjs).
 import http from "node:http";
 import { main, assert, waitFor, LAB, PASSWORD } from "./harness.mjs";
 
 const LESSON = "web-lab/plain", COURSE = "web-lab";
 
-// Forwards every request to campusd's HTTP port; while hold is set, a
-// request waits (unanswered) until release().
+// Forwards every request to campusd's HTTP port; while hold is set (true,
+// or a RegExp that the request's path matches), a request waits
+// (unanswered) until release(). seen: every request's path, as it came.
 function proxy(target) {
   const up = new URL(target), held = [];
-  const p = { hold: false, held: 0, answered: 0, url: null };
+  const p = { hold: false, held: 0, answered: 0, url: null, seen: [] };
   const forward = (req, res) => {
     res.on("finish", () => p.answered++);
     const u = http.request({ host: up.hostname, port: up.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
@@ -26,7 +30,8 @@ function proxy(target) {
     req.pipe(u);
   };
   const server = http.createServer((req, res) => {
-    if (!p.hold) return forward(req, res);
+    p.seen.push(req.url);
+    if (!p.hold || (p.hold instanceof RegExp && !p.hold.test(req.url))) return forward(req, res);
     p.held++;
     held.push(() => forward(req, res));
   });
@@ -64,6 +69,23 @@ await main("campus-warm-", async (h) => {
   const page = await h.newPage(ctx, null, 20000);
   const base = px.url;
   try {
+    // The first load of this profile: no service worker yet.
+    await h.test("a cold start asks for the lesson and its outline while the catalogue's answer is held, and asks once", async () => {
+      const lesson = `/api/lessons/${LESSON}?format=html`, outline = "/api/courses/" + COURSE;
+      px.hold = /^\/i18n\//;
+      try {
+        await page.goto(base + "/#/lesson/" + LESSON, { waitUntil: "commit" });
+        await waitFor(() => px.seen.includes(lesson) && px.seen.includes(outline), "the lesson's and the outline's requests", 20000);
+        assert(px.held === 1 && px.seen.includes("/i18n/en.json"), "the catalogue asked for and held: " + px.seen);
+        assert(await page.locator("article").count() === 0, "nothing drawn before the page's strings");
+      } finally {
+        px.release();
+      }
+      await page.locator("article p").first().waitFor();
+      const n = (u) => px.seen.filter((x) => x === u).length;
+      assert(n(lesson) === 1 && n(outline) === 1, "each asked once: " + px.seen);
+    });
+
     await h.test("with every request to the server held, a warm start shows the lesson; released, the page redraws", async () => {
       await register(page, base, "warm1");
       await page.goto(base + "/#/lesson/" + LESSON);
