@@ -74,6 +74,11 @@ static void sbuf_grow(struct sbuf *b, size_t extra)
     b->cap = cap;
 }
 
+void sbuf_reserve(struct sbuf *b, size_t n)
+{
+    sbuf_grow(b, n);
+}
+
 void sbuf_add(struct sbuf *b, const void *p, size_t n)
 {
     sbuf_grow(b, n);
@@ -90,7 +95,10 @@ void sbuf_adds(struct sbuf *b, const char *s)
 
 void sbuf_addc(struct sbuf *b, char c)
 {
-    sbuf_add(b, &c, 1);
+    if (b->len + 2 > b->cap)
+        sbuf_grow(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
 }
 
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)

@@ -22,6 +22,8 @@ struct sbuf {
 void sbuf_add(struct sbuf *b, const void *p, size_t n);
 void sbuf_adds(struct sbuf *b, const char *s);
 void sbuf_addc(struct sbuf *b, char c);
+/* Makes room for n more bytes (and the NUL after them) without adding any. */
+void sbuf_reserve(struct sbuf *b, size_t n);
 void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands the string to the caller (who frees it) and resets the buffer. */
 /* Appends v in the shortest of %.15g and %.17g that reads back as the same

@@ -273,6 +273,11 @@ char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const 
     size_t frun = 0;
     bool in_fence = false, in_trainer = false;
 
+    /* Most lessons cite nothing: their text is parsed as it is. */
+    if (body_off > len || memmem(p, len - body_off, "[@", 2) == NULL) {
+        *outlen = len;
+        return NULL;
+    }
     for (const char *q = src; q < p; q++)
         line += *q == '\n';
     sbuf_add(&b, src, body_off);
@@ -297,7 +302,15 @@ char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const 
          * content is Markdown; never on a fence line or in code. */
         bool cite_here = !fence && (!in_fence || in_trainer);
         for (size_t i = 0; i < ll;) {
-            size_t cl = cite_here ? citation_at(p + i, p + ll) : 0;
+            /* Up to the next '[' in one piece: only there may a citation start. */
+            const char *br = cite_here ? memchr(p + i, '[', ll - i) : NULL;
+            size_t run = br ? (size_t)(br - (p + i)) : ll - i;
+            if (run) {
+                sbuf_add(&b, p + i, run);
+                i += run;
+                continue;
+            }
+            size_t cl = citation_at(p + i, p + ll);
             if (cl == 0) {
                 sbuf_addc(&b, p[i]);
                 i++;

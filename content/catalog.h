@@ -278,6 +278,7 @@ struct catalog {
     struct search_index *search; /* private: see search.h */
     struct programme *programmes; /* courses/programmes.yaml, in file order */
     size_t nprogrammes;
+    struct node_pool *nodes;    /* private: where the lessons' trees live (node_arena.h) */
 };
 
 /* Language variants. A lesson, quiz or case may have a file per language
@@ -365,5 +366,14 @@ char *catalog_lesson_text_view(const struct lesson *lesson, const struct text_vi
  * "path:line: error|warning: message" (the path starts with dir as given),
  * sorted by path and line. Returns 1 when there is an error, else 0. */
 int content_check(const char *dir, FILE *out);
+
+/* As content_check, for a process that exits next: the catalogue is not
+ * freed (it is, under AddressSanitizer). */
+int content_check_exit(const char *dir, FILE *out);
+
+/* With CAMPUS_LOAD_TIMES set in the environment, prints to stderr the wall
+ * and process CPU time since the previous span ("load: STAGE wall_ms cpu_ms"),
+ * at each stage of a load; otherwise does nothing. For profiling. */
+void catalog_load_span(const char *stage);
 
 #endif

@@ -3,6 +3,7 @@
 #include "loader.h"
 #include "exercise.h"
 #include "frontmatter.h"
+#include "node_arena.h"
 #include "render.h"
 #include "search.h"
 #include "util.h"
@@ -34,17 +35,33 @@ int loader_check_text(struct loader *l, const char *path, const char *src, size_
     return 0;
 }
 
+/* Makes cmark allocate from the catalogue's pool on this thread, when the
+ * load has one, until node_pool_leave. */
+static void pool_enter(const struct loader *l)
+{
+    if (l->nodes)
+        node_pool_enter(l->nodes);
+}
+
 /* Parses the body with cmark. The front matter is blanked out (newlines kept)
  * so that cmark's line numbers are the file's. */
 static cmark_node *parse_body(const char *src, size_t len, size_t body_off)
 {
-    char *copy = xstrndup(src, len);
+    cmark_parser *p = cmark_parser_new_with_mem(CMARK_OPT_DEFAULT, node_mem());
+    char blank[256];
 
-    for (size_t i = 0; i < body_off && i < len; i++)
-        if (copy[i] != '\n')
-            copy[i] = ' ';
-    cmark_node *doc = cmark_parse_document(copy, len, CMARK_OPT_DEFAULT);
-    free(copy);
+    /* The front matter goes in blanked piece by piece, the body as it is:
+     * no copy of the whole file. */
+    for (size_t i = 0; i < body_off && i < len;) {
+        size_t n = 0;
+        for (; i < body_off && i < len && n < sizeof(blank); i++)
+            blank[n++] = src[i] == '\n' ? '\n' : ' ';
+        cmark_parser_feed(p, blank, n);
+    }
+    if (body_off < len)
+        cmark_parser_feed(p, src + body_off, len - body_off);
+    cmark_node *doc = cmark_parser_finish(p);
+    cmark_parser_free(p);
     return doc;
 }
 
@@ -70,7 +87,7 @@ static char **dup_list(char **v, size_t n)
 /* Replaces a code block by a custom block holding html, with user data. */
 static cmark_node *replace_with_custom(cmark_node *code, char *html, void *data)
 {
-    cmark_node *c = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
+    cmark_node *c = cmark_node_new_with_mem(CMARK_NODE_CUSTOM_BLOCK, node_mem());
 
     cmark_node_set_on_enter(c, html);
     cmark_node_set_on_exit(c, "");
@@ -319,9 +336,13 @@ static void take_trainer_blocks(struct lesson *les, cmark_node *doc)
             for (int j = 0; j < skip; j++)
                 sbuf_addc(&src, '\n');
             sbuf_adds(&src, lit ? lit : "");
-            cmark_node *inner = cmark_parse_document(src.data, src.len, CMARK_OPT_DEFAULT);
+            /* With the tree's allocator: cmark frees a tree with its root's. */
+            cmark_parser *ip = cmark_parser_new_with_mem(CMARK_OPT_DEFAULT, node_mem());
+            cmark_parser_feed(ip, src.data ? src.data : "", src.len);
+            cmark_node *inner = cmark_parser_finish(ip);
+            cmark_parser_free(ip);
             sbuf_free(&src);
-            cmark_node *block = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
+            cmark_node *block = cmark_node_new_with_mem(CMARK_NODE_CUSTOM_BLOCK, node_mem());
             char *open = render_trainer_open(task);
             cmark_node_set_on_enter(block, open);
             free(open);
@@ -353,6 +374,7 @@ struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m
     struct lesson *les = xcalloc(1, sizeof(*les));
     struct front_matter fm;
 
+    pool_enter(l);
     les->id = xstrdup(slug);
     les->full_id = xasprintf("%s/%s", c->id, slug);
     les->path = xstrdup(path);
@@ -380,7 +402,8 @@ struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m
     /* Citations become "(Author Year)" and a References section, in the
      * text cmark parses; the file itself (the md view) stays as written. */
     size_t body_off = fm.present ? fm.body_off : 0, plen;
-    char *parsed = biblio_cite(l, les, c, src, len, body_off, &plen);
+    char *cited = biblio_cite(l, les, c, src, len, body_off, &plen);
+    const char *parsed = cited ? cited : src;
     les->doc = parse_body(parsed, plen, body_off);
     if (doc_empty(les->doc))
         diag_add(l->diags, DIAG_ERROR, path, fm.present ? fm.body_line : 1,
@@ -415,7 +438,7 @@ struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m
         les->trainer_doc = parse_body(parsed, plen, body_off);
         take_trainer_blocks(les, les->trainer_doc);
     }
-    free(parsed);
+    free(cited);
     if (les->trainer && les->nexercises)
         diag_add(l->diags, DIAG_ERROR, path, les->exercises[0].fence_line,
                  "a trainer-only lesson cannot hold an exercise: learners never see it");
@@ -431,6 +454,7 @@ struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m
     }
     fm_free(&fm);
     les->lang = c->language ? c->language : "";
+    node_pool_leave();
     return les;
 }
 
@@ -481,7 +505,10 @@ void loader_intro_add(struct loader *l, const char *path, const char *src, size_
         l->intros = xrealloc(l->intros, l->introcap * sizeof(*l->intros));
     }
     l->intros[l->nintros++] = (struct loader_intro){
-        .doc = parse_body(src, len, body_off), .path = xstrdup(path), .html = html, .text = text};
+        .path = xstrdup(path), .html = html, .text = text};
+    pool_enter(l);
+    l->intros[l->nintros - 1].doc = parse_body(src, len, body_off);
+    node_pool_leave();
 }
 
 static int cmp_lesson_path(const void *a, const void *b)
@@ -728,6 +755,7 @@ static void render_one(const struct loader *l, struct lesson *les, struct diag_l
     struct loader jl = *l;
 
     jl.diags = diags;
+    pool_enter(l);
     if (les->nprerequisites)
         resolve_prerequisites(&jl, les);
     resolve_links(&jl, les->path, les->doc, false, !les->trainer);
@@ -745,6 +773,7 @@ static void render_one(const struct loader *l, struct lesson *les, struct diag_l
     }
     if (!les->trainer)           /* trainer lessons are not in the search index */
         search_lesson_prepare(sw, les);
+    node_pool_leave();
 }
 
 static void *render_worker(void *arg)
@@ -797,6 +826,7 @@ void loader_finish(struct loader *l)
      * are linked as their default lessons are, trainer blocks too. */
     render_all(l, l->all, l->nall);
     render_all(l, l->variants, l->nvariants);
+    pool_enter(l);
     for (size_t i = 0; i < l->nintros; i++) {
         struct loader_intro *in = &l->intros[i];
         resolve_links(l, in->path, in->doc, false, true);
@@ -805,6 +835,7 @@ void loader_finish(struct loader *l)
         cmark_node_free(in->doc);
         free(in->path);
     }
+    node_pool_leave();
     free(l->intros);
     l->intros = NULL;
     l->nintros = l->introcap = 0;

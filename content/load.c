@@ -2,6 +2,7 @@
 #include "catalog.h"
 #include "frontmatter.h"
 #include "loader.h"
+#include "node_arena.h"
 #include "render.h"
 #include "search.h"
 #include "util.h"
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Where the folder walk is: the resolved root and the user's spelling. */
@@ -252,15 +254,18 @@ static void pending_push(struct pending_variant **v, size_t *n, char *rel, char 
 /* ---- reading and parsing lessons ahead, on loader threads ----
  *
  * The walk stays on the caller's thread and decides everything in the
- * order it always has. When it has listed a module folder, it hands each
- * lesson file (and each language variant of one) to the pool; loader
- * threads read and parse them (lesson_parse) side by side, each with its
- * own diagnostics lists. Where the walk used to read and parse a file it
- * takes the job's result instead (doing the job itself when no thread has
- * taken it yet), and adds the job's diagnostics at that point, so that they
- * come in the order a single thread gives. A job the walk does not use (a
- * duplicate, a variant without its default) is dropped with its
- * diagnostics. */
+ * order it always has. When it has read a course's course.md, it lists
+ * every module folder of the course and hands each lesson file (and each
+ * language variant of one) to the pool, then builds the modules one by
+ * one; loader threads read and parse the files (lesson_parse) side by
+ * side meanwhile, each with its own diagnostics lists. Where the walk used
+ * to read and parse a file it takes the job's result instead (doing the
+ * job itself when no thread has taken it yet), and adds the job's
+ * diagnostics at that point, so that they come in the order a single
+ * thread gives; the listing's own diagnostics wait with the module for
+ * the same reason. A job the walk does not use (a duplicate, a variant
+ * without its default) is dropped with its diagnostics at the course's
+ * end. */
 
 enum job_state { JOB_QUEUED, JOB_TAKEN, JOB_DONE };
 
@@ -281,8 +286,10 @@ struct parse_pool {
     pthread_cond_t work;        /* a job is queued, or stop */
     pthread_cond_t done;        /* a job is done */
     const char *root;
-    struct parse_job **jobs;    /* the current module's, in walk order */
+    struct node_pool *nodes;    /* the load's, for the trees parsed */
+    struct parse_job **jobs;    /* the current course's, in walk order */
     size_t njobs, next;         /* next: the first job no thread has taken */
+    size_t jobcap;
     size_t cursor;              /* where the walk looks for its next job */
     bool stop;
     pthread_t threads[LOADER_THREADS_MAX];
@@ -291,7 +298,7 @@ struct parse_pool {
 
 static void job_run(struct parse_pool *p, struct parse_job *j)
 {
-    struct loader jl = {.diags = &j->read_diags};
+    struct loader jl = {.diags = &j->read_diags, .nodes = p->nodes};
     size_t len;
     char *src = read_file(&jl, p->root, j->rel, &len);
 
@@ -331,10 +338,11 @@ static void *pool_thread(void *arg)
 }
 
 /* A pool with nthreads - 1 threads of its own (the walk's is the other). */
-static struct parse_pool *pool_new(const char *root, size_t nthreads)
+static struct parse_pool *pool_new(const char *root, struct node_pool *nodes, size_t nthreads)
 {
     struct parse_pool *p = xcalloc(1, sizeof(*p));
 
+    p->nodes = nodes;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->done, NULL);
@@ -355,15 +363,20 @@ static void job_free(struct parse_job *j)
     free(j);
 }
 
-/* Queues the jobs of one module (the pool takes them over). */
+/* Queues the jobs of one module after the course's others (the pool takes
+ * them over). Only the walk's thread changes the array. */
 static void pool_submit(struct parse_pool *p, struct parse_job **jobs, size_t n)
 {
     pthread_mutex_lock(&p->lock);
-    p->jobs = jobs;
-    p->njobs = n;
-    p->next = p->cursor = 0;
+    if (p->njobs + n > p->jobcap) {
+        p->jobcap = p->njobs + n > p->jobcap * 2 ? p->njobs + n : p->jobcap * 2;
+        p->jobs = xrealloc(p->jobs, p->jobcap * sizeof(*p->jobs));
+    }
+    memcpy(p->jobs + p->njobs, jobs, n * sizeof(*jobs));
+    p->njobs += n;
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
+    free(jobs);
 }
 
 /* The done job for rel, or NULL when none was queued. While it is not done,
@@ -394,9 +407,9 @@ static struct parse_job *pool_take(struct parse_pool *p, const char *rel)
     return j;
 }
 
-/* Ends the module: jobs no thread took are not run; the others are waited
+/* Ends the course: jobs no thread took are not run; the others are waited
  * for; all are freed with what the walk did not take from them. */
-static void pool_end_module(struct parse_pool *p)
+static void pool_end_course(struct parse_pool *p)
 {
     if (p == NULL || p->jobs == NULL)
         return;
@@ -410,7 +423,7 @@ static void pool_end_module(struct parse_pool *p)
     struct parse_job **jobs = p->jobs;
     size_t n = p->njobs;
     p->jobs = NULL;
-    p->njobs = p->next = p->cursor = 0;
+    p->njobs = p->next = p->cursor = p->jobcap = 0;
     pthread_mutex_unlock(&p->lock);
     for (size_t i = 0; i < n; i++)
         job_free(jobs[i]);
@@ -421,7 +434,7 @@ static void pool_free(struct parse_pool *p)
 {
     if (p == NULL)
         return;
-    pool_end_module(p);
+    pool_end_course(p);
     pthread_mutex_lock(&p->lock);
     p->stop = true;
     pthread_cond_broadcast(&p->work);
@@ -457,7 +470,7 @@ static void queue_module(struct walk *w, struct course *c, struct module *m,
     if (nv + npv < 2)
         return;
     if (l->pool == NULL && loader_nthreads(l, LOADER_PARALLEL_MIN) > 1)
-        l->pool = pool_new(w->root, loader_nthreads(l, LOADER_PARALLEL_MIN));
+        l->pool = pool_new(w->root, l->nodes, loader_nthreads(l, LOADER_PARALLEL_MIN));
     if (l->pool == NULL || l->pool->nthreads == 0)
         return;
     struct parse_job **jobs = xcalloc(nv + npv, sizeof(*jobs));
@@ -481,8 +494,20 @@ static void queue_module(struct walk *w, struct course *c, struct module *m,
     pool_submit(l->pool, jobs, n);
 }
 
-/* Loads the lessons of one module folder (mdir relative to the root). */
-static void load_module_files(struct walk *w, struct course *c, struct module *m)
+/* A module folder listed (and its files queued) before it is built. */
+struct module_scan {
+    struct module *m;
+    struct entry *v;            /* its lessons, sorted */
+    size_t nv;
+    struct pending_variant *pv; /* its language variants */
+    size_t npv;
+    bool have_module_md;
+    struct diag_list diags;     /* the listing's, added when the module is built */
+};
+
+/* Lists one module folder: its lessons and variants, queued for the loader
+ * threads; what it finds wrong waits in s->diags. */
+static void scan_module(struct walk *w, struct course *c, struct module *m, struct module_scan *s)
 {
     size_t n;
     char *full = xasprintf("%s/%s", w->root, m->path);
@@ -493,7 +518,9 @@ static void load_module_files(struct walk *w, struct course *c, struct module *m
     struct pending_variant *pv = NULL;
     size_t npv = 0;
     char *vbase, vlang[LANG_TAG_MAX];
+    struct diag_list *diags = w->l->diags;
 
+    w->l->diags = &s->diags;
     free(full);
     for (size_t i = 0; i < n; i++) {
         char *rel = xasprintf("%s/%s", m->path, names[i]);
@@ -519,7 +546,27 @@ static void load_module_files(struct walk *w, struct course *c, struct module *m
     qsort(v, nv, sizeof(*v), cmp_entry);
     check_numbers(w, m->path, v, nv);
     queue_module(w, c, m, v, nv, pv, npv);
+    w->l->diags = diags;
+    s->m = m;
+    s->v = v;
+    s->nv = nv;
+    s->pv = pv;
+    s->npv = npv;
+    s->have_module_md = have_module_md;
+}
 
+/* Builds a listed module: module.md, then each lesson and variant, taken
+ * from the loader threads (or read and parsed here). */
+static void build_module(struct walk *w, struct course *c, struct module_scan *s)
+{
+    struct module *m = s->m;
+    struct entry *v = s->v;
+    size_t nv = s->nv;
+    struct pending_variant *pv = s->pv;
+    size_t npv = s->npv;
+    bool have_module_md = s->have_module_md;
+
+    diag_list_move(w->l->diags, &s->diags);
     char *mrel = xasprintf("%s/module.md", m->path);
     if (!have_module_md) {
         diag_add(w->l->diags, DIAG_ERROR, m->path, 0, "module.md is missing");
@@ -600,7 +647,6 @@ static void load_module_files(struct walk *w, struct course *c, struct module *m
         free(pv[i].base);
     }
     free(pv);
-    pool_end_module(w->l->pool);
 }
 
 static struct module *module_new(struct course *c, const char *path, const char *slug, int number)
@@ -833,14 +879,22 @@ static void load_course(struct walk *w, const char *id)
 
     qsort(v, nv, sizeof(*v), cmp_entry);
     check_numbers(w, id, v, nv);
+    /* Every module listed and queued first, so that the loader threads
+     * have the whole course to parse while the modules are built. */
+    struct module_scan *scans = xcalloc(nv ? nv : 1, sizeof(*scans));
+    size_t nscans = 0;
     for (size_t i = 0; i < nv; i++) {
         if (i > 0 && v[i].number == v[i - 1].number)
             continue;
         char *mpath = xasprintf("%s/%s", id, v[i].name);
         struct module *m = module_new(c, mpath, v[i].slug, v[i].number);
         free(mpath);
-        load_module_files(w, c, m);
+        scan_module(w, c, m, &scans[nscans++]);
     }
+    for (size_t i = 0; i < nscans; i++)
+        build_module(w, c, &scans[i]);
+    free(scans);
+    pool_end_course(w->l->pool);
     free_entries(v, nv);
 }
 
@@ -925,6 +979,7 @@ static void catalog_free(struct catalog *cat)
     free(cat->by_id);
     programmes_free(cat);
     search_index_free(cat->search);
+    node_pool_free(cat->nodes);  /* after every tree in it */
     free(cat->dir);
     free(cat);
 }
@@ -976,8 +1031,10 @@ static struct catalog *finish(struct loader *l)
             cat->by_id[cat->nlessons++] = cat->courses[i]->trainer_lessons[j];
     }
     qsort(cat->by_id, cat->nlessons, sizeof(*cat->by_id), cmp_full_id);
+    catalog_load_span("order");
     loader_finish(l);
     free(l->all);
+    catalog_load_span("render");
     biblio_check(l);
     check_course_prereqs(l);
     /* Exercises are built (and self-checked) by the grading engine; their
@@ -985,11 +1042,13 @@ static struct catalog *finish(struct loader *l)
     for (size_t i = 0; i < cat->nlessons; i++)
         lesson_build_exercise(l, cat->by_id[i]);
     variant_finish(l);
+    catalog_load_span("exercises");
     if (l->diags->errors) {
         catalog_free(cat);
         return NULL;
     }
     cat->search = search_index_build(cat->courses, cat->ncourses);
+    catalog_load_span("index");
     cat->refs = 1;
     return cat;
 }
@@ -1008,6 +1067,31 @@ static struct catalog *finish_into(struct loader *l, struct diag_list *local,
     return cat;
 }
 
+static double clock_ms(clockid_t id)
+{
+    struct timespec ts;
+
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+void catalog_load_span(const char *stage)
+{
+    static int on = -1;
+    static double wall0, cpu0;
+
+    if (on < 0)
+        on = getenv("CAMPUS_LOAD_TIMES") != NULL;
+    if (!on)
+        return;
+    double wall = clock_ms(CLOCK_MONOTONIC), cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+    if (stage)
+        fprintf(stderr, "load: %-12s %8.1f ms wall %8.1f ms cpu\n", stage, wall - wall0,
+                cpu - cpu0);
+    wall0 = wall;
+    cpu0 = cpu;
+}
+
 struct catalog *catalog_load(const char *dir, struct diag_list *diags)
 {
     return catalog_load_threads(dir, diags, 0);
@@ -1023,8 +1107,10 @@ struct catalog *catalog_load_threads(const char *dir, struct diag_list *diags, u
     size_t n = 0;
     bool have_programmes = false;
 
+    catalog_load_span(NULL);
     l.cat = xcalloc(1, sizeof(*l.cat));
     l.cat->dir = xstrdup(dir);
+    l.cat->nodes = l.nodes = node_pool_new();
     w.root = realpath(dir, NULL);
     if (w.root == NULL || stat(w.root, &st) != 0 || !S_ISDIR(st.st_mode))
         diag_add(&local, DIAG_ERROR, ".", 0, "cannot open the courses folder");
@@ -1056,6 +1142,7 @@ struct catalog *catalog_load_threads(const char *dir, struct diag_list *diags, u
     pool_free(l.pool);
     l.pool = NULL;
     free(w.root);
+    catalog_load_span("walk+parse");
     return finish_into(&l, &local, diags);
 }
 
@@ -1068,6 +1155,7 @@ struct catalog *catalog_load_memory(const char *src, size_t len, struct diag_lis
 
     l.cat = xcalloc(1, sizeof(*l.cat));
     l.cat->dir = xstrdup("");
+    l.cat->nodes = l.nodes = node_pool_new();
     struct course *c = course_new(l.cat, "memory");
     course_front_matter(c, &none);
     c->intro_html = xstrdup("");

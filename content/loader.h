@@ -10,6 +10,7 @@
 #include "lang.h"
 
 struct cmark_node;
+struct node_pool;
 
 /* A course.md or module.md body waiting for its links to be resolved. */
 struct loader_intro {
@@ -37,6 +38,7 @@ struct loader {
     size_t nvariants, variantcap;
     unsigned threads;           /* threads to use, the caller's among them; 0: one per core */
     struct parse_pool *pool;    /* lesson files read and parsed ahead (load.c), or NULL */
+    struct node_pool *nodes;    /* cat->nodes: where cmark trees are allocated (node_arena.h) */
 };
 
 /* catalog_load on at most threads threads (the caller's among them; 0: one
@@ -154,7 +156,8 @@ void biblio_format(struct sbuf *b, const struct reference *r);
  * its length) with each [@key; ...] after body_off replaced by "(Author
  * Year; ...)" and, when it cites any, a References section at its end.
  * Lines keep their numbers. Notes the keys in les->citations; a key with no
- * entry is an error. */
+ * entry is an error. Returns NULL (*outlen = len) when the body holds no
+ * "[@": the source is then the text to parse, as it is. */
 char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const char *src,
                   size_t len, size_t body_off, size_t *outlen);
 /* Notes the references of c that les cites (biblio_cite keeps them in the

@@ -18,7 +18,8 @@ struct cmark_node;
  */
 
 /* Safe HTML of the document: raw HTML is omitted and links whose scheme is
- * not allowed have been emptied by the loader. Caller frees the result. */
+ * not allowed have been emptied by the loader. The document is one the
+ * loader parsed (with node_mem, node_arena.h). Caller frees the result. */
 char *render_html(struct cmark_node *doc);
 
 /* Terminal text of the document wrapped at width code points, with ANSI

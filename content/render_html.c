@@ -1,5 +1,6 @@
 /* render_html.c: safe HTML of lessons (cmark) and of tables and placeholders. */
 #include "render.h"
+#include "node_arena.h"
 #include "util.h"
 
 #include <cmark.h>
@@ -15,7 +16,7 @@ char *render_html(struct cmark_node *doc)
     char *html = cmark_render_html(doc, CMARK_OPT_DEFAULT);
     char *copy = xstrdup(html);
 
-    free(html);
+    node_mem_free(html);         /* doc was parsed with node_mem: so is html */
     return copy;
 }
 

@@ -49,6 +49,11 @@ struct tt {
     size_t nitem_nums, item_nums_cap;
 };
 
+static bool is_alpha(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
 size_t render_width(const char *s, size_t n)
 {
     size_t w = 0;
@@ -160,23 +165,38 @@ static size_t tt_cut(const char *s, size_t n, size_t w)
 
 /* Word-wraps s (spaces separate words, '\n' forces a break) to the available
  * width and writes the lines; a word wider than the line is cut. Returns the
- * widest line's width. */
+ * widest line's width. Each line goes straight to the output: its prefix
+ * when its first word comes (or when it ends empty), as tt_line writes it. */
 static size_t tt_wrap(struct tt *t, const char *s, size_t n)
 {
     size_t avail = tt_avail(t), widest = 0;
-    struct sbuf line = {0};
-    size_t lw = 0;
+    size_t lw = 0;              /* width of the line being written */
+    bool open = false;          /* its prefix is written */
     size_t i = 0;
     bool any = false;
+
+#define LINE_OPEN()                                                                               \
+    do {                                                                                          \
+        if (!open) {                                                                              \
+            tt_prefix(t);                                                                         \
+            open = true;                                                                          \
+        }                                                                                         \
+    } while (0)
+#define LINE_END()                                                                                \
+    do {                                                                                          \
+        LINE_OPEN();                                                                              \
+        tt_rstrip(t);                                                                             \
+        sbuf_addc(&t->out, '\n');                                                                 \
+        open = false;                                                                             \
+        widest = lw > widest ? lw : widest;                                                       \
+        lw = 0;                                                                                   \
+    } while (0)
 
     while (i <= n) {
         if (i == n || s[i] == '\n') {
             if (lw || any || i < n)
-                tt_line(t, line.data ? line.data : "", line.len);
+                LINE_END();
             widest = lw > widest ? lw : widest;
-            line.len = 0;
-            if (line.data)
-                line.data[0] = '\0';
             lw = 0;
             any = false;
             i++;
@@ -188,49 +208,53 @@ static size_t tt_wrap(struct tt *t, const char *s, size_t n)
             i++;
             continue;
         }
-        size_t j = i;
-        while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
+        /* The word and its width (as render_width counts it) in one pass. */
+        size_t j = i, ww = 0;
+        while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\n') {
+            unsigned char c = (unsigned char)s[j];
+            if (c == 0x1b && j + 1 < n && s[j + 1] == '[') {
+                j += 2;
+                while (j < n && !is_alpha(s[j]) && s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
+                    j++;
+                if (j < n && is_alpha(s[j]))
+                    j++;
+                continue;
+            }
+            if ((c & 0xC0) != 0x80)
+                ww++;
             j++;
-        size_t ww = render_width(s + i, j - i);
+        }
         if (ww > avail) {
             /* Too wide for any line: cut it to what is left of this one. */
-            if (lw && lw + 2 > avail) {
-                tt_line(t, line.data, line.len);
-                widest = lw > widest ? lw : widest;
-                line.len = 0;
-                lw = 0;
-            }
+            if (lw && lw + 2 > avail)
+                LINE_END();
             if (lw) {
-                sbuf_addc(&line, ' ');
+                sbuf_addc(&t->out, ' ');
                 lw++;
             }
             size_t k = tt_cut(s + i, j - i, avail - lw);
-            sbuf_add(&line, s + i, k);
+            LINE_OPEN();
+            sbuf_add(&t->out, s + i, k);
             lw += render_width(s + i, k);
-            tt_line(t, line.data, line.len);
-            widest = lw > widest ? lw : widest;
-            line.len = 0;
-            lw = 0;
+            LINE_END();
             any = false;
             i += k;
             continue;
         }
-        if (lw && ww && lw + 1 + ww > avail) {
-            tt_line(t, line.data, line.len);
-            widest = lw > widest ? lw : widest;
-            line.len = 0;
-            lw = 0;
-        }
+        if (lw && ww && lw + 1 + ww > avail)
+            LINE_END();
         if (lw && ww) {
-            sbuf_addc(&line, ' ');
+            sbuf_addc(&t->out, ' ');
             lw++;
         }
-        sbuf_add(&line, s + i, j - i);
+        LINE_OPEN();
+        sbuf_add(&t->out, s + i, j - i);
         lw += ww;
         any = true;
         i = j;
     }
-    sbuf_free(&line);
+#undef LINE_OPEN
+#undef LINE_END
     return widest;
 }
 

@@ -187,10 +187,12 @@ static size_t fold(uint32_t c, const unsigned char *raw, size_t rawlen, char *ou
 
 /* A word seen before and its term. */
 struct cached_word {
-    char *key;                  /* the lower-case word, a NUL, the folded word */
+    char *key;                  /* the word in lower case (its folded form follows from it:
+                                 * the same code points, only their case differs) */
     size_t klen;
     uint64_t hash;              /* of key */
     char *term;                 /* NULL: a stop word */
+    uint64_t term_hash;         /* hash() of term */
 };
 
 /* An open-addressing table of cached words. Stemming is most of what a
@@ -314,11 +316,13 @@ static void cache_free(struct word_cache *c)
     memset(c, 0, sizeof(*c));
 }
 
+static uint64_t hash(const char *s);
+
 /* The term of a word (word: folded, wl bytes, NUL-terminated; low: lower
- * case, ll bytes), or NULL for a stop word. The result is in term or in the
- * cache, valid until the next call. */
+ * case, ll bytes), or NULL for a stop word, and in *th its hash(). The
+ * result is in term or in the cache, valid until the next call. */
 static const char *word_term(const struct word_ctx *wc, const char *word, size_t wl,
-                             const char *low, size_t ll, char *term)
+                             const char *low, size_t ll, char *term, uint64_t *th)
 {
     struct word_cache *c = wc->cache;
 
@@ -326,22 +330,24 @@ static const char *word_term(const struct word_ctx *wc, const char *word, size_t
         if (is_stop_word(&wc->stop, word))
             return NULL;
         make_term(wc, word, low, ll, term);
+        *th = hash(term);
         return term;
     }
-    char key[2 * (WORD_MAX + 8)];
-    size_t klen = ll + 1 + wl;
-    memcpy(key, low, ll);
-    key[ll] = '\0';
-    memcpy(key + ll + 1, word, wl);
-    uint64_t h = hash_bytes(key, klen);
+    const char *key = low;
+    size_t klen = ll;
+    uint64_t h = hash_bytes(low, ll);
     if (c->cap == 0)
         cache_grow(c);
     struct cached_word *cw = cache_slot(c, key, klen, h);
-    if (cw->key)
+    if (cw->key) {
+        *th = cw->term_hash;
         return cw->term;
+    }
     bool stop = is_stop_word(&wc->stop, word);
-    if (!stop)
+    if (!stop) {
         make_term(wc, word, low, ll, term);
+        *th = hash(term);
+    }
     if (c->used >= WORD_CACHE_MAX)
         return stop ? NULL : term;
     if ((c->used + 1) * 2 > c->cap) {
@@ -353,15 +359,30 @@ static const char *word_term(const struct word_ctx *wc, const char *word, size_t
     cw->klen = klen;
     cw->hash = h;
     cw->term = stop ? NULL : xstrdup(term);
+    cw->term_hash = stop ? 0 : *th;
     c->used++;
     return cw->term;
+}
+
+/* An ASCII byte in a word: a lower-case letter or digit as it is, a
+ * capital lowered; 0 for the others, which separate words. */
+static inline char ascii_word_byte(unsigned char ch)
+{
+    unsigned char lc = ch | 0x20;
+
+    if ((unsigned)(lc - 'a') < 26)
+        return (char)lc;
+    if ((unsigned)(ch - '0') < 10)
+        return (char)ch;
+    return 0;
 }
 
 /* Calls fn for each term of s[0..n) (words of two bytes or more that are
  * not stop words, folded and stemmed as wc says): the term, and the byte
  * offsets of its word's start and end in s. */
 static void each_word(const struct word_ctx *wc, const char *s, size_t n,
-                      void (*fn)(void *arg, const char *w, size_t start, size_t end),
+                      void (*fn)(void *arg, const char *w, uint64_t h, size_t start,
+                                 size_t end),
                       void *arg)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -374,19 +395,19 @@ static void each_word(const struct word_ctx *wc, const char *s, size_t n,
         size_t lk = 0;
         if (i < n && u[i] < 0x80) {
             /* ASCII, most of every text: a letter or digit folds and
-             * lowers to the same byte, anything else ends a word. */
-            unsigned char ch = u[i];
-            char a = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ? (char)ch
-                     : ch >= 'A' && ch <= 'Z'                              ? (char)(ch - 'A' + 'a')
-                                                                           : 0;
+             * lowers to the same byte, anything else ends a word. A run
+             * of them is taken in one go. */
+            char a = ascii_word_byte(u[i]);
             if (a) {
                 if (wl == 0)
                     start = i;
-                if (wl + 1 <= WORD_MAX && ll + 1 <= WORD_MAX) {
-                    word[wl++] = a;
-                    low[ll++] = a;
-                }
-                i++;
+                do {
+                    if (wl < WORD_MAX && ll < WORD_MAX) {
+                        word[wl++] = a;
+                        low[ll++] = a;
+                    }
+                    i++;
+                } while (i < n && u[i] < 0x80 && (a = ascii_word_byte(u[i])) != 0);
                 continue;
             }
         } else if (i < n) {
@@ -398,9 +419,10 @@ static void each_word(const struct word_ctx *wc, const char *s, size_t n,
         if (k == 0) {
             if (wl >= 2) {
                 word[wl] = '\0';
-                const char *t = word_term(wc, word, wl, low, ll, term);
+                uint64_t th;
+                const char *t = word_term(wc, word, wl, low, ll, term, &th);
                 if (t)
-                    fn(arg, t, start, i);
+                    fn(arg, t, th, start, i);
             }
             wl = ll = 0;
         } else {
@@ -442,6 +464,7 @@ static void word_ctx_done(struct word_ctx *wc)
     wc->stem = NULL;
 }
 
+/* hash_bytes of a NUL-terminated string. */
 static uint64_t hash(const char *s)
 {
     return hash_bytes(s, strlen(s));
@@ -590,11 +613,10 @@ static void worker_grow(struct search_worker *w)
     }
 }
 
-static void add_doc_term(void *arg, const char *word, size_t start, size_t end)
+static void add_doc_term(void *arg, const char *word, uint64_t h, size_t start, size_t end)
 {
     struct search_worker *w = arg;
     struct search_terms *t = w->cur;
-    uint64_t h = hash(word);
 
     (void)start, (void)end;
     if ((t->n + 1) * 2 > w->cap)
@@ -655,35 +677,75 @@ static bool is_rule(const char *w, size_t n)
     return true;
 }
 
-/* The text on one line: runs of white space become one space; heading
- * underlines and rules are dropped. */
-static char *one_line(const char *s)
-{
-    struct sbuf b = {0};
+/* The text on one line, made as it is written: runs of white space
+ * become one space, none at either end, and a word of only '=' and '-'
+ * (three or more: a heading underline or a rule) is dropped with the space
+ * before it. Words may come in pieces (a text node, then an emphasis). */
+struct line_words {
+    struct sbuf b;
+    bool in_word;
+    size_t word_start;          /* of the word being written, in b */
+    size_t sep;                 /* b's length before the space in front of it */
+};
 
-    while (*s) {
-        size_t sp = strspn(s, " \t\r\n");
-        s += sp;
-        size_t n = strcspn(s, " \t\r\n");
-        if (n == 0)
-            break;
-        if (!is_rule(s, n)) {
-            if (b.len)
-                sbuf_addc(&b, ' ');
-            sbuf_add(&b, s, n);
-        }
-        s += n;
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Ends the word being written: a rule is taken out with its space. */
+static void word_end(struct line_words *lw)
+{
+    if (lw->in_word && is_rule(lw->b.data + lw->word_start, lw->b.len - lw->word_start)) {
+        lw->b.len = lw->sep;
+        lw->b.data[lw->b.len] = '\0';
     }
-    return sbuf_take(&b);
+    lw->in_word = false;
+}
+
+static void add_words(struct line_words *lw, const char *s, size_t n)
+{
+    if (n == 0)
+        return;
+    /* At most one byte more than s: a space before its first word. */
+    sbuf_reserve(&lw->b, n + 1);
+    char *d = lw->b.data;
+    size_t o = lw->b.len;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (is_space(c)) {
+            if (lw->in_word) {
+                lw->b.len = o;
+                word_end(lw);
+                o = lw->b.len;
+            }
+            continue;
+        }
+        if (!lw->in_word) {
+            lw->sep = o;
+            if (o)
+                d[o++] = ' ';
+            lw->word_start = o;
+            lw->in_word = true;
+        }
+        d[o++] = c;
+    }
+    lw->b.len = o;
+    d[o] = '\0';
+}
+
+static void add_word_str(struct line_words *lw, const char *s)
+{
+    add_words(lw, s, strlen(s));
 }
 
 /* The words of a lesson, straight from its parse tree, blocks separated by
- * a space: what a learner reads, without layout. Rendering it as wrapped
- * text only to flatten it again cost a quarter of a whole load. Exercise
- * blocks are left out; tables give their cells. */
-static char *search_text(cmark_node *doc)
+ * a space, on one line (as above): what a learner reads, without layout.
+ * Rendering it as wrapped text only to flatten it again cost a quarter of
+ * a whole load. Exercise blocks are left out; tables give their cells. */
+char *search_doc_line(struct cmark_node *doc)
 {
-    struct sbuf b = {0};
+    struct line_words lw = {0};
     cmark_iter *it = cmark_iter_new(doc);
     cmark_event_type ev;
 
@@ -696,29 +758,29 @@ static char *search_text(cmark_node *doc)
         case CMARK_NODE_TEXT:
         case CMARK_NODE_CODE:
             lit = cmark_node_get_literal(n);
-            sbuf_adds(&b, lit ? lit : "");
+            add_word_str(&lw, lit ? lit : "");
             break;
         case CMARK_NODE_SOFTBREAK:
         case CMARK_NODE_LINEBREAK:
-            sbuf_addc(&b, ' ');
+            word_end(&lw);
             break;
         case CMARK_NODE_CODE_BLOCK:
             lit = cmark_node_get_literal(n);
-            sbuf_adds(&b, lit ? lit : "");
-            sbuf_addc(&b, ' ');
+            add_word_str(&lw, lit ? lit : "");
+            word_end(&lw);
             break;
         case CMARK_NODE_CUSTOM_BLOCK: {
             const struct table *t = cmark_node_get_user_data(n);
             if (ev != CMARK_EVENT_ENTER || t == NULL)
                 break;                 /* an exercise: never searched */
             for (size_t c = 0; c < t->ncols; c++) {
-                sbuf_adds(&b, t->header[c]);
-                sbuf_addc(&b, ' ');
+                add_word_str(&lw, t->header[c]);
+                word_end(&lw);
             }
             for (size_t r = 0; r < t->nrows; r++)
                 for (size_t c = 0; c < t->ncols; c++) {
-                    sbuf_adds(&b, t->cells[r][c]);
-                    sbuf_addc(&b, ' ');
+                    add_word_str(&lw, t->cells[r][c]);
+                    word_end(&lw);
                 }
             break;
         }
@@ -726,23 +788,15 @@ static char *search_text(cmark_node *doc)
         case CMARK_NODE_HEADING:
         case CMARK_NODE_ITEM:
             if (ev == CMARK_EVENT_EXIT)
-                sbuf_addc(&b, ' ');
+                word_end(&lw);
             break;
         default:
             break;                     /* raw HTML and containers add nothing */
         }
     }
     cmark_iter_free(it);
-    return sbuf_take(&b);
-}
-
-char *search_doc_line(struct cmark_node *doc)
-{
-    char *plain = search_text(doc);
-    char *line = one_line(plain);
-
-    free(plain);
-    return line;
+    word_end(&lw);
+    return sbuf_take(&lw.b);
 }
 
 /* The index of lang in idx, made when missing. */
@@ -838,11 +892,11 @@ struct qwords {
     size_t n;
 };
 
-static void add_qword(void *arg, const char *w, size_t start, size_t end)
+static void add_qword(void *arg, const char *w, uint64_t h, size_t start, size_t end)
 {
     struct qwords *q = arg;
 
-    (void)start, (void)end;
+    (void)h, (void)start, (void)end;
     for (size_t i = 0; i < q->n; i++)
         if (strcmp(q->w[i], w) == 0)
             return;
@@ -857,11 +911,11 @@ struct first_match {
     size_t start;
 };
 
-static void find_first(void *arg, const char *w, size_t start, size_t end)
+static void find_first(void *arg, const char *w, uint64_t h, size_t start, size_t end)
 {
     struct first_match *m = arg;
 
-    (void)end;
+    (void)h, (void)end;
     if (m->found)
         return;
     for (size_t i = 0; i < m->q->n; i++) {

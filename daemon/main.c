@@ -213,7 +213,7 @@ int main(int argc, char **argv)
      * the time; keep glibc from giving the heap back and taking it again. */
     mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
     if (check_dir) {
-        int rc = content_check(check_dir, stdout);
+        int rc = content_check_exit(check_dir, stdout);
         config_free(&cfg);
         return rc;
     }
