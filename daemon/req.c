@@ -75,12 +75,7 @@ static void free_body(const void *data, size_t len, void *arg)
 void req_reply_owned(struct req *req, int code, const char *msg, const char *content_type,
                      char *body, size_t len)
 {
-    snprintf(req->reply.msg, sizeof(req->reply.msg), "%s", msg);
-    req->reply.kind = REPLY_TEXT;
-    req->reply.content_type = content_type;
-    req->reply.body = evbuffer_new();
-    evbuffer_add_reference(req->reply.body, body, len, free_body, body);
-    finish(req, code);
+    req_reply_ref(req, code, msg, content_type, body, len, free_body, body);
 }
 
 void req_reply_ref(struct req *req, int code, const char *msg, const char *content_type,
