@@ -121,6 +121,7 @@ struct lesson {
     char trainer_version[SHA256_HEX_MAX]; /* sha256_hex of the whole file: the trainer's */
     char *html;                 /* safe HTML fragment of the body */
     char *text;                 /* terminal text at CATALOG_TEXT_WIDTH, no ANSI */
+    size_t html_len, text_len;  /* their bytes: READ sends them without a strlen */
     char *front_matter;         /* raw YAML between the --- lines ("" if none) */
     int front_matter_line;      /* file line of the first YAML line */
     struct exercise_source *exercises; /* in file order */
@@ -147,6 +148,7 @@ struct lesson {
     size_t learner_markdown_len;
     char *trainer_html;         /* with the trainer blocks; NULL when there are none */
     char *trainer_text;         /* the same as text at CATALOG_TEXT_WIDTH; NULL likewise */
+    size_t trainer_html_len, trainer_text_len; /* their bytes (0 when NULL) */
     struct cmark_node *trainer_doc; /* private: the body with trainer blocks, or NULL */
     char **citations;           /* reference keys cited, in order of first use, unique */
     size_t ncitations;

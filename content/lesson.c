@@ -767,9 +767,13 @@ static void render_one(const struct loader *l, struct lesson *les, struct diag_l
 
     les->html = render_html(les->doc);
     les->text = render_text_opts(les->doc, &o);
+    les->html_len = strlen(les->html);
+    les->text_len = strlen(les->text);
     if (les->trainer_doc) {
         les->trainer_html = render_html(les->trainer_doc);
         les->trainer_text = render_text_opts(les->trainer_doc, &o);
+        les->trainer_html_len = strlen(les->trainer_html);
+        les->trainer_text_len = strlen(les->trainer_text);
     }
     if (!les->trainer)           /* trainer lessons are not in the search index */
         search_lesson_prepare(sw, les);

@@ -635,11 +635,13 @@ static void cmd_read(struct req *req)
 
     char *owned = NULL;
     const char *body, *type;
+    size_t len = 0;             /* of a rendering the catalogue holds; else strlen */
     bool in_exercise = strcasecmp(format, "exercise") == 0;
     if (strcasecmp(format, "text") == 0 || in_exercise) {
         const char *pre = tview ? l->trainer_text : l->text;
         if (width == CATALOG_TEXT_WIDTH && !in_exercise) {
             body = pre;
+            len = tview ? l->trainer_text_len : l->text_len;
         } else {
             struct text_view v = {.width = width, .trainer = tview, .in_exercise = in_exercise};
             body = owned = catalog_lesson_text_view(l, &v);
@@ -647,6 +649,7 @@ static void cmd_read(struct req *req)
         type = "text/plain; charset=utf-8";
     } else if (strcasecmp(format, "html") == 0) {
         body = tview ? l->trainer_html : l->html;
+        len = tview ? l->trainer_html_len : l->html_len;
         type = "text/html; charset=utf-8";
     } else if (strcasecmp(format, "md") == 0) {
         char placeholder[200];
@@ -734,7 +737,7 @@ static void cmd_read(struct req *req)
         /* The rendering the catalogue holds goes out from there, by
          * reference, with the catalogue held until it is written: a
          * reload in between frees nothing under it. */
-        req_reply_ref(req, 200, msg, type, body, strlen(body), read_body_release, catalog_ref(cat));
+        req_reply_ref(req, 200, msg, type, body, len, read_body_release, catalog_ref(cat));
         return;
     }
     req_reply_text(req, 200, msg, type, body, strlen(body));
