@@ -2,8 +2,9 @@
  *
  * The parser is incremental: it may be fed one byte at a time or a megabyte at
  * once and gives the same requests either way (the unit tests check this).
- * It copies a request line into its own buffer until the LF arrives, so the
- * caller can drain its input buffer after every call. */
+ * A line that arrives whole is tokenised where it lies; one split across
+ * calls is copied into the parser's own buffer until its LF arrives, so the
+ * caller can drain its input buffer after every call either way. */
 #include "proto.h"
 
 #include <stdio.h>
@@ -58,23 +59,27 @@ bool proto_partial(const struct proto_parser *p)
     return p->state == PROTO_LITERAL || p->line_len > 0;
 }
 
-static void req_push(struct proto_req *req, const char *s, size_t n)
-{
-    req->argv = xrealloc(req->argv, sizeof(char *) * (size_t)(req->argc + 1));
-    req->argl = xrealloc(req->argl, sizeof(size_t) * (size_t)(req->argc + 1));
-    req->argv[req->argc] = xstrndup(s, n);
-    req->argl[req->argc] = n;
-    req->argc++;
-}
+/* The argument arrays grow by doubling from this many: most requests are
+ * a verb and two or three words, which then cost one allocation each. */
+#define PROTO_ARGS_FIRST 4
 
 /* Appends an argument the request takes ownership of (NUL-terminated). */
 static void req_take(struct proto_req *req, char *s, size_t n)
 {
-    req->argv = xrealloc(req->argv, sizeof(char *) * (size_t)(req->argc + 1));
-    req->argl = xrealloc(req->argl, sizeof(size_t) * (size_t)(req->argc + 1));
-    req->argv[req->argc] = s;
-    req->argl[req->argc] = n;
+    int argc = req->argc;
+    if (argc == 0 || (argc >= PROTO_ARGS_FIRST && (argc & (argc - 1)) == 0)) {
+        size_t cap = argc < PROTO_ARGS_FIRST ? PROTO_ARGS_FIRST : (size_t)argc * 2;
+        req->argv = xrealloc(req->argv, sizeof(char *) * cap);
+        req->argl = xrealloc(req->argl, sizeof(size_t) * cap);
+    }
+    req->argv[argc] = s;
+    req->argl[argc] = n;
     req->argc++;
+}
+
+static void req_push(struct proto_req *req, const char *s, size_t n)
+{
+    req_take(req, xstrndup(s, n), n);
 }
 
 static bool is_space(char c)
@@ -190,16 +195,18 @@ int proto_tokenize(const char *line, size_t len, size_t literal_max,
                 snprintf(msg, msglen, "a closing quote must end the argument");
                 goto fail;
             }
+            req_push(req, tok.data ? tok.data : "", tok.len);
         } else {
+            size_t start = i;    /* a plain word is copied whole, not byte by byte */
             while (i < end && !is_space(line[i])) {
                 if (line[i] == '"') {
                     snprintf(msg, msglen, "quote inside an unquoted argument");
                     goto fail;
                 }
-                sbuf_addc(&tok, line[i++]);
+                i++;
             }
+            req_push(req, line + start, i - start);
         }
-        req_push(req, tok.data ? tok.data : "", tok.len);
     }
     sbuf_free(&tok);
     if (req->argc == 0 && has_marker) {
@@ -274,12 +281,12 @@ static void line_append(struct proto_parser *p, const char *s, size_t n)
     buf_append(&p->line, &p->line_len, &p->line_cap, s, n);
 }
 
-/* A complete line is in p->line. Returns PROTO_MORE to go on reading (blank
- * line, or a literal now expected), or a request, or an error. */
-static enum proto_result finish_line(struct proto_parser *p, struct proto_req *req)
+/* A complete line, LF excluded (in p->line, or in the caller's input when
+ * it arrived whole). Returns PROTO_MORE to go on reading (blank line, or a
+ * literal now expected), or a request, or an error. */
+static enum proto_result finish_line(struct proto_parser *p, const char *line, size_t len,
+                                     struct proto_req *req)
 {
-    size_t len = p->line_len;
-    const char *line = p->line;
     char msg[128];
 
     if (len > 0 && line[len - 1] == '\r')
@@ -407,17 +414,25 @@ enum proto_result proto_feed(struct proto_parser *p, const char *buf, size_t len
             p->line_len = 0;
             return fail(p, 413, true, "request line too long");
         }
-        line_append(p, buf + off, n);
+        /* A line that arrived whole is read where it lies; only one split
+         * across reads is gathered in p->line. */
+        const char *line = buf + off;
+        size_t line_len = n;
+        if (p->line_len > 0 || lf == NULL) {
+            line_append(p, buf + off, n);
+            line = p->line;
+            line_len = p->line_len;
+        }
         off += n;
         if (lf == NULL)
             break;
         off++;                                /* the LF */
-        if (p->line_len > 0 && p->line[p->line_len - 1] != '\r' && p->line_len > p->line_max) {
+        if (line_len > 0 && line[line_len - 1] != '\r' && line_len > p->line_max) {
             *consumed = off;
             p->line_len = 0;
             return fail(p, 413, true, "request line too long");
         }
-        enum proto_result r = finish_line(p, req);
+        enum proto_result r = finish_line(p, line, line_len, req);
         if (r != PROTO_MORE) {
             *consumed = off;
             return r;

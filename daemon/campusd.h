@@ -197,6 +197,8 @@ struct reply {
     char etag[80];               /* HTTP: the version of what is answered */
     bool raw;                    /* HTTP: a 200's body goes as is, with content_type
                                   * (a course file), not inside JSON */
+    struct evbuffer *wire;       /* CTP/1: the whole answer, already rendered
+                                  * (reply_ctp_answer), sent as it is */
 };
 
 void reply_init(struct reply *r);
@@ -208,6 +210,10 @@ void reply_render_ctp(const struct reply *r, struct evbuffer *out);
 char *reply_render_json(const struct reply *r, size_t *len);
 /* Writes a bare status line; the text is cleaned of CR, LF and control bytes. */
 void reply_status_line(struct evbuffer *out, int code, const char *text);
+/* The bytes reply_render_ctp writes for a REPLY_TEXT answer with this
+ * code, status text and body, in one malloc'ed buffer of *out_len bytes:
+ * what a cached answer is made of (cmd-content.c). */
+char *reply_ctp_answer(int code, const char *msg, const char *body, size_t len, size_t *out_len);
 
 /* ---- req.c: one request travelling through the command table ---- */
 
@@ -301,6 +307,10 @@ void req_reply_json_ref(struct req *req, int code, const char *json, size_t len,
 /* The same with the JSON already gzipped (sent with Content-Encoding: gzip). */
 void req_reply_json_ref_gzip(struct req *req, int code, const char *gz, size_t len,
                              void (*release)(const void *, size_t, void *), void *arg);
+/* Answers a CTP/1 request with the bytes of a whole answer rendered earlier
+ * (reply_ctp_answer), by reference, released as above. */
+void req_reply_wire_ref(struct req *req, int code, const char *wire, size_t len,
+                        void (*release)(const void *, size_t, void *), void *arg);
 void req_free(struct req *req);
 
 /* ---- args.c: checks on arguments, shared by every verb and HTTP route ---- */

@@ -317,22 +317,28 @@ static bool lesson_id_ok(struct req *req, int i)
     return true;
 }
 
-/* ---- the HTTP answers of READ, rendered once per catalogue ----
+/* ---- the answers of READ, rendered once per catalogue ----
  *
  * A lesson's JSON answer changes only when the catalogue does, and escaping
  * a few KiB of HTML into JSON on every request is most of the cost of
  * serving it. So each (lesson, format) answer at the default width is
- * rendered once and kept until the next reload. Bytes may still sit in an
- * HTTP output buffer after a reload: each entry counts those references and
- * is freed when the last one is released and its generation is over. */
+ * rendered once and kept until the next reload: the JSON (and its HTTP
+ * forms) when HTTP first asks, the whole CTP/1 answer, status line, body
+ * and CRLF in one buffer, when CTP/1 first asks, so that a CTP/1 READ is
+ * one reference added to the output, with no formatting at all. Bytes may
+ * still sit in an output buffer after a reload: each entry counts those
+ * references and is freed when the last one is released and its
+ * generation is over. The cache is a worker's own (workers are processes). */
 
 #define READ_CACHE_BUCKETS 1024
 
 struct read_cached {
     const struct lesson *lesson;
     char format[8];
-    char *json;
+    char *json;                  /* the HTTP answer's JSON (NULL until HTTP asks) */
     size_t len;
+    char *ctp;                   /* the whole CTP/1 answer (NULL until CTP/1 asks) */
+    size_t ctp_len;
     char *gz;                    /* json gzipped, made with it (NULL: no smaller) */
     size_t gzlen;
     char *http;                  /* the whole HTTP answer, made at the first fast request */
@@ -352,6 +358,7 @@ static struct {
 static void read_cached_free(struct read_cached *e)
 {
     free(e->json);
+    free(e->ctp);
     free(e->gz);
     free(e->http);
     free(e->http_gz);
@@ -403,6 +410,12 @@ static void read_cached_send(struct req *req, struct read_cached *e)
         req_reply_json_ref_gzip(req, 200, e->gz, e->gzlen, read_cached_release, e);
     else
         req_reply_json_ref(req, 200, e->json, e->len, read_cached_release, e);
+}
+
+static void read_cached_send_ctp(struct req *req, struct read_cached *e)
+{
+    e->refs++;
+    req_reply_wire_ref(req, 200, e->ctp, e->ctp_len, read_cached_release, e);
 }
 
 void read_cache_free(void)
@@ -474,7 +487,7 @@ bool read_fast_answer(const char *id, const char *format, const char *accept_lan
             break;
     read_cache_check_generation(cat);
     struct read_cached *e = *read_cache_slot(l, f);
-    if (e == NULL)
+    if (e == NULL || e->json == NULL)
         return false;            /* the first READ goes the long way and renders it */
     bool gz = gzip && e->gz;
     if ((gz ? e->http_gz : e->http) == NULL)
@@ -611,12 +624,14 @@ static void cmd_read(struct req *req)
     i18n_vary(req);
     /* The trainer rendering differs only when the lesson has trainer blocks. */
     bool tview = trainer && l->trainer_doc != NULL;
-    char etag[80];
-    snprintf(etag, sizeof(etag), "%s%s", tview ? "t-" : "", tview ? l->trainer_version : l->version);
+    char etag[80] = "";
+    if (req->origin == REQ_HTTP)
+        snprintf(etag, sizeof(etag), "%s%s", tview ? "t-" : "", tview ? l->trainer_version : l->version);
 
     struct read_cached **slot = NULL;
-    /* A fallback's answer names what was asked: not one to share. */
-    if (req->origin == REQ_HTTP && width == CATALOG_TEXT_WIDTH && strlen(format) < 8 && !tview &&
+    /* A fallback's answer names what was asked, and a prerequisite's
+     * notice depends on who asks: neither is one to share. */
+    if (width == CATALOG_TEXT_WIDTH && strlen(format) < 8 && !tview &&
         item->nprerequisites == 0 && item->course->nprerequisites == 0 && !lp.fallback) {
         char f[8];
         size_t i = 0;
@@ -625,10 +640,16 @@ static void cmd_read(struct req *req)
         f[i] = '\0';
         read_cache_check_generation(cat);
         slot = read_cache_slot(l, f);
-        if (*slot) {
+        struct read_cached *e = *slot;
+        if (e && req->origin == REQ_CTP && e->ctp) {
+            progress_viewed(req, item);
+            read_cached_send_ctp(req, e);
+            return;
+        }
+        if (e && req->origin == REQ_HTTP && e->json) {
             progress_viewed(req, item);
             req_etag(req, etag);
-            read_cached_send(req, *slot);
+            read_cached_send(req, e);
             return;
         }
     }
@@ -711,12 +732,22 @@ static void cmd_read(struct req *req)
     free(pre);
     free(cpre);
     if (slot) {
-        /* Render the JSON answer once; this and later requests send it. */
-        struct read_cached *e = xcalloc(1, sizeof(*e));
-        e->lesson = l;
-        snprintf(e->format, sizeof(e->format), "%s", format);
-        for (char *p = e->format; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
+        /* Render the answer once; this and later requests send it. */
+        struct read_cached *e = *slot;
+        if (e == NULL) {
+            e = xcalloc(1, sizeof(*e));
+            e->lesson = l;
+            snprintf(e->format, sizeof(e->format), "%s", format);
+            for (char *p = e->format; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+            *slot = e;
+        }
+        if (req->origin == REQ_CTP) {
+            e->ctp = reply_ctp_answer(200, msg, body, len ? len : strlen(body), &e->ctp_len);
+            free(owned);
+            read_cached_send_ctp(req, e);
+            return;
+        }
         snprintf(req->reply.msg, sizeof(req->reply.msg), "%s", msg);
         req->reply.kind = REPLY_TEXT;
         req->reply.body = evbuffer_new();
@@ -728,7 +759,6 @@ static void cmd_read(struct req *req)
             free(e->gz);
             e->gz = NULL;
         }
-        *slot = e;
         free(owned);
         read_cached_send(req, e);
         return;

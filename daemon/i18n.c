@@ -59,9 +59,11 @@ void i18n_meta(struct req *req, const struct lang_pick *p, char *msg, size_t n)
 {
     size_t len = strlen(msg);
 
-    req_meta(req, "lang", p->lang);
-    if (p->fallback)
-        req_meta(req, "asked", p->asked);
+    if (req->origin == REQ_HTTP) {   /* CTP/1 has them in its status text */
+        req_meta(req, "lang", p->lang);
+        if (p->fallback)
+            req_meta(req, "asked", p->asked);
+    }
     if (len < n)
         snprintf(msg + len, n - len, p->fallback ? " lang=%s asked=%s" : " lang=%s",
                  p->lang[0] ? p->lang : "-", p->asked);

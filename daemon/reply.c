@@ -19,21 +19,47 @@ void reply_clear(struct reply *r)
     json_decref(r->meta);
     if (r->json)
         evbuffer_free(r->json);
+    if (r->wire)
+        evbuffer_free(r->wire);
     reply_init(r);
 }
 
-void reply_status_line(struct evbuffer *out, int code, const char *text)
-{
-    char line[300];
-    size_t n = (size_t)snprintf(line, sizeof(line), "%03d ", code);
+#define STATUS_LINE_MAX 300
 
-    for (const char *p = text; *p && n < sizeof(line) - 3; p++) {
+/* "CODE text\r\n" into line (STATUS_LINE_MAX bytes), the text cut to fit;
+ * returns its length. */
+static size_t status_format(char line[STATUS_LINE_MAX], int code, const char *text)
+{
+    size_t n = (size_t)snprintf(line, STATUS_LINE_MAX, "%03d ", code);
+
+    for (const char *p = text; *p && n < STATUS_LINE_MAX - 3; p++) {
         unsigned char c = (unsigned char)*p;
         line[n++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
     }
     line[n++] = '\r';
     line[n++] = '\n';
-    evbuffer_add(out, line, n);
+    return n;
+}
+
+void reply_status_line(struct evbuffer *out, int code, const char *text)
+{
+    char line[STATUS_LINE_MAX];
+
+    evbuffer_add(out, line, status_format(line, code, text));
+}
+
+char *reply_ctp_answer(int code, const char *msg, const char *body, size_t len, size_t *out_len)
+{
+    char text[STATUS_LINE_MAX], line[STATUS_LINE_MAX];
+
+    snprintf(text, sizeof(text), "%s {%zu}", msg, len);
+    size_t n = status_format(line, code, text);
+    char *p = xmalloc(n + len + 2);
+    memcpy(p, line, n);
+    memcpy(p + n, body, len);
+    memcpy(p + n + len, "\r\n", 2);
+    *out_len = n + len + 2;
+    return p;
 }
 
 /* A table cell or kv value must stay on its line and in its column. */
@@ -74,6 +100,10 @@ void reply_render_ctp(const struct reply *r, struct evbuffer *out)
     struct evbuffer *body = NULL;
     char tmp[64];
 
+    if (r->wire) {
+        evbuffer_add_buffer(out, r->wire);
+        return;
+    }
     if (r->kind == REPLY_NONE) {
         reply_status_line(out, r->code, r->msg);
         return;
@@ -107,7 +137,7 @@ void reply_render_ctp(const struct reply *r, struct evbuffer *out)
     }
 
     size_t len = body ? evbuffer_get_length(body) : 0;
-    char text[300];
+    char text[STATUS_LINE_MAX];
     snprintf(text, sizeof(text), "%s {%zu}", r->msg, len);
     reply_status_line(out, r->code, text);
     if (body && r->kind == REPLY_TEXT)

@@ -195,6 +195,14 @@ void req_reply_json_ref(struct req *req, int code, const char *json, size_t len,
     finish(req, code);
 }
 
+void req_reply_wire_ref(struct req *req, int code, const char *wire, size_t len,
+                        void (*release)(const void *, size_t, void *), void *arg)
+{
+    req->reply.wire = evbuffer_new();
+    evbuffer_add_reference(req->reply.wire, wire, len, release, arg);
+    finish(req, code);
+}
+
 void req_reply_json_ref_gzip(struct req *req, int code, const char *gz, size_t len,
                              void (*release)(const void *, size_t, void *), void *arg)
 {

@@ -8,7 +8,9 @@ literal larger than one read buffer; answers (pre-built READ bodies among
 them) held back by a client that does not read, arriving whole and in
 order; a peer that resets while its answers are being written; STARTTLS
 and COMPRESS taking the socket over after the buffers were released, with
-the deflated requests arriving in pieces."""
+the deflated requests arriving in pieces; a READ answer made once and sent
+again as it is, the same bytes as the HTTP API's and never one made for a
+trainer, a fallback language or another width."""
 import os
 import shutil
 import signal
@@ -17,15 +19,21 @@ import struct
 import time
 import zlib
 
+import json
+
 import harness
 from harness import Campusd, Env
 
 env = None
 
 
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+PW = "the password 1"
+
+
 def setup():
     global env
-    env = Env(extra=["--max-conns-per-addr", "400", "--reqs-per-event", "4"])
+    env = Env(extra=["--max-conns-per-addr", "400", "--reqs-per-event", "4"] + FAST)
 
 
 def teardown():
@@ -231,6 +239,72 @@ def test_read_bodies_held_back_across_a_reload_stay_whole():
         assert b"A line added while answers waited." in r.body
     finally:
         d.stop()
+
+
+def raw_answer(cl, line):
+    """The exact bytes of one CTP/1 answer: status line, body, CRLF."""
+    cl.send(line + "\r\n")
+    status = cl.read_line()
+    m = harness.STATUS.match(status)
+    assert m and m.group(3) is not None, status
+    return status + b"\r\n" + cl.read_exact(int(m.group(3)) + 2)
+
+
+def test_read_answers_made_once_are_sent_again_byte_for_byte():
+    """A READ at the default width is rendered once per catalogue, status
+    line and all, and later READs send those bytes. Each format's answer
+    is the same the first time and the tenth, on one connection and on
+    another, and holds the body and the facts the HTTP API gives."""
+    lesson = "demo/welcome"
+    for fmt in ("text", "html", "md", "exercise", "HTML"):
+        first = raw_answer(c(), "READ %s %s" % (lesson, fmt))
+        cl = c()
+        again = [raw_answer(cl, "READ %s %s" % (lesson, fmt)) for _ in range(10)]
+        assert again == [first] * 10, fmt
+        status, _, rest = first.partition(b"\r\n")
+        body = rest[:-2]
+        st, _, doc = harness.http(env.campusd.http_port, "GET",
+                                  "/api/lessons/%s?format=%s" % (lesson, fmt.lower()))
+        assert st == 200, (fmt, st)
+        d = json.loads(doc)
+        assert body == d["body"].encode(), fmt
+        data = d["data"]
+        want = "200 %s version=%s prev=%s next=%s lang=%s {%d}" % (
+            lesson, data["version"][:16], data["prev"] or "-", data["next"] or "-",
+            data["lang"] or "-", len(body))
+        assert status.decode() == want, (status, want)
+
+
+def test_read_answers_made_for_one_reader_are_not_anyone_elses():
+    """What a trainer reads (trainer blocks shown), what a learner reads in
+    a language the course lacks (asked= in the status) and a READ at another
+    width each go the long way, and the shared answer stays the learner's
+    plain one, before and after them."""
+    lesson = "demo/lists"        # it has a trainer block
+    plain = raw_answer(c(), "READ %s text" % lesson)
+    harness.add_user(env.redis.port, "tom", "trainer", PW, FAST)
+    t = c()
+    t.login("tom", PW)
+    shown = raw_answer(t, "READ %s text" % lesson)
+    assert shown != plain and b"version=" in shown
+    assert raw_answer(t, "READ %s text" % lesson) == shown
+    le = c()
+    assert le.request('REGISTER frieda "%s"' % PW).code == 201
+    le.login("frieda", PW)
+    assert le.request("LANG fr").code == 200
+    fallback = raw_answer(le, "READ %s text" % lesson)
+    assert b" asked=fr" in fallback.split(b"\r\n")[0], fallback[:200]
+    narrow = raw_answer(c(), "READ %s text 40" % lesson)
+    assert narrow != plain
+    assert max(len(x) for x in narrow.split(b"\r\n", 1)[1].decode().split("\n")) <= 40 + 2
+    for cl in (c(), t, le):
+        got = raw_answer(cl, "READ %s text" % lesson)
+        if cl is t:
+            assert got == shown
+        elif cl is le:
+            assert got == fallback
+        else:
+            assert got == plain
 
 
 harness.main(globals())
