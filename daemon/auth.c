@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #define AUTH_THREADS_MAX 4
+/* How long the first login waits for the hashing threads to start. */
+#define AUTH_START_WAIT_S 2
 /* What a hash is taken to cost before the pool has timed one, ms. */
 #define AUTH_JOB_MS_GUESS 100
 
@@ -313,6 +315,8 @@ static struct {
     int nthreads;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_cond_t ready_cv;     /* a thread has named itself and lowered its priority */
+    int ready;                   /* under mu: threads that have */
     struct job *todo, *todo_tail, *done, *done_tail;
     int busy;                    /* queued + running + done not yet delivered */
     int queued;                  /* under mu: jobs in todo */
@@ -322,7 +326,8 @@ static struct {
     int fds[2];
     struct event *ev;
     struct event *late_ev;       /* fires at the earliest deadline in todo */
-} pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+} pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
+            .ready_cv = PTHREAD_COND_INITIALIZER };
 
 static void job_free(struct job *j)
 {
@@ -394,6 +399,8 @@ static void *worker_main(void *arg)
     if (pool.idle && sched_setscheduler(tid, SCHED_IDLE, &sp) < 0)
         log_debug("auth: hashing thread is not SCHED_IDLE: %s", strerror(errno));
     pthread_mutex_lock(&pool.mu);
+    pool.ready++;
+    pthread_cond_broadcast(&pool.ready_cv);
     for (;;) {
         while (pool.todo == NULL && !pool.stopping)
             pthread_cond_wait(&pool.cv, &pool.mu);
@@ -526,9 +533,26 @@ void auth_pool_start(struct event_base *base)
         pool.job_ms = AUTH_JOB_MS_GUESS;
     pool.nthreads = pool_threads();
     pool.idle = cfg.hash_threads_idle == 1;
+    pool.ready = 0;
     for (int i = 0; i < pool.nthreads; i++)
         if (pthread_create(&pool.threads[i], NULL, worker_main, (void *)(intptr_t)i) != 0)
             fatal("auth: cannot start a hashing thread");
+    /* Each thread lowers its own priority as it starts, at the loop's: it
+     * is waited for (once, a few microseconds each), so that no hash ever
+     * runs before the thread is below the loop, and what ps shows from
+     * the first login on is the pool as configured. Bounded, in case a
+     * loaded machine is slow to run a new thread at all. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += AUTH_START_WAIT_S;
+    pthread_mutex_lock(&pool.mu);
+    while (pool.ready < pool.nthreads &&
+           pthread_cond_timedwait(&pool.ready_cv, &pool.mu, &until) == 0)
+        ;
+    if (pool.ready < pool.nthreads)
+        log_warn("auth: %d of %d hashing threads started within %d s", pool.ready,
+                 pool.nthreads, AUTH_START_WAIT_S);
+    pthread_mutex_unlock(&pool.mu);
     pool.started = true;
 }
 
