@@ -20,13 +20,12 @@ export async function setLang(l) {
     try { L = await (await fetch(`i18n/${l}.json`)).json(); lang = l; catalogue = null; } catch (e) { if (!L.dir) throw e; }
   }
   Object.assign(document.documentElement, { lang, dir: L.dir });
-  const I = Intl;
-  plurals = new I.PluralRules(lang);
-  nf = new I.NumberFormat(lang);
-  sf = new I.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1, roundingMode: "halfEven" });
-  df = new I.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
-  dd = new I.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" });
-  dn = new I.DisplayNames(lang, { type: "language" });
+  plurals = new Intl.PluralRules(lang);
+  nf = new Intl.NumberFormat(lang);
+  sf = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1, roundingMode: "halfEven" });
+  df = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  dd = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" });
+  dn = new Intl.DisplayNames(lang, { type: "language" });
 }
 /* The string of key k, {0}, {1}... filled with v (numbers through Intl); an
  * entry {one, other, ...} is chosen by Intl.PluralRules on v[0]. */
@@ -139,7 +138,9 @@ export async function outline(course, fresh) {
 }
 export function forget(all) { if (all) catalogue = null; for (const k in outlines) delete outlines[k]; }
 export const courses = async () => catalogue ||= await api("courses");
-export const courseTitle = async (id) => { try { return (await courses()).items.find((c) => c.id === id).title; } catch (e) { return id; } };
+/* Course id -> title; {} when the catalogue cannot be had. */
+export const titles = () => courses().then((d) => Object.fromEntries(d.items.map((c) => [c.id, c.title])), () => ({}));
+export const courseTitle = async (id) => (await titles())[id] || id;
 /* COURSE's status text is the course title, then " lang=TAG [asked=TAG]". */
 export const courseName = (doc) => doc.message.replace(/ lang=\S+( asked=\S+)?$/, "");
 /* A lesson's HTML, rendered and escaped by campusd, as an article marked with its language. */
