@@ -17,7 +17,7 @@ const kindOf = (r) => r && r.kind !== "lesson" && " · " + t("item-" + r.kind);
 async function continueLink(course) {
   try {
     const d = me() && (await api(course ? "next/" + E(course) : "next")).data;
-    return d && d.lesson ? el("p.continue", el("a.button", { href: "#/lesson/" + d.lesson }, t("continue"), d.title)) : null;
+    return d && d.lesson ? el("p.continue", el("a.button", { href: "#/lesson/" + d.lesson }, t("continue", d.title))) : null;
   } catch (e) { return null; }
 }
 

@@ -14,10 +14,21 @@ export const lookup = (tags) => {
   for (const tag of tags) for (let s = String(tag).toLowerCase(); s; s = s.replace(/-?[^-]*$/, "")) if (s in LANGS) return s;
   return "en";
 };
+/* A catalogue (i18n/LANG.txt) is lines of key=value, "#" a comment;
+ * key.one=, key.other=... are a plural's forms, as Intl.PluralRules names them. */
+const parse = (text) => {
+  const c = {};
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf("="), k = line.slice(0, i), v = line.slice(i + 1), p = /^(.+)\.(zero|one|two|few|many|other)$/.exec(k);
+    if (i < 1 || line[0] === "#") continue;
+    if (p) (c[p[1]] ||= {})[p[2]] = v; else c[k] = v;
+  }
+  return c;
+};
 /* Only this language's catalogue is fetched; on failure the page keeps the one it has. */
 export async function setLang(l) {
   if (l !== lang || !L.dir) {
-    try { L = await (await fetch(`i18n/${l}.json`)).json(); lang = l; catalogue = null; } catch (e) { if (!L.dir) throw e; }
+    try { L = parse(await (await fetch(`i18n/${l}.txt`)).text()); lang = l; catalogue = null; } catch (e) { if (!L.dir) throw e; }
   }
   Object.assign(document.documentElement, { lang, dir: L.dir });
   plurals = new Intl.PluralRules(lang);

@@ -12,7 +12,7 @@
 
 const SHELL = "campus-shell-v5", READ = "campus-read-v3", MINE = "campus-mine-v3";
 const FILES = ["/", "/campus.css", "/campus.js", "/lib.js", "/progress.js", "/exercise.js", "/live.js", "/trainer.js", "/offline.js",
-  "/i18n/en.json", "/i18n/fr.json", "/i18n/es.json"];
+  "/i18n/en.txt", "/i18n/fr.txt", "/i18n/es.txt"];
 const IV = { ignoreVary: true };   /* one (decoded) copy per address; another language is refreshed behind */
 let gen = 0;        /* one per session: a refresh begun in another is not kept */
 let down = false;   /* the link failed when last tried */

@@ -1,6 +1,6 @@
 /* trainer.js: the trainer's pages, loaded when first opened: #/reviews (the
  * queue), #/reviews/ID (grading), #/cohorts, #/cohort/ID. */
-import { el, a, btn, field, form, onSubmit, E, api, enc, say, show, current, fail, note, paras, score, when, day, num, pct, t,
+import { el, a, btn, field, form, onSubmit, E, api, enc, say, show, current, fail, note, paras, score, when, day, num, pct, t, tn,
   courses, titles, courseTitle, table, words, ops, crumbs, scroll } from "./lib.js";
 
 export async function page(h) {
@@ -151,7 +151,7 @@ function codeBox(code) {
       out.textContent = " " + t("selected");
     }
   };
-  return el("p.enrol-code", t("enrolCode"), shown, " ", code && btn(t("copyCode"), copy), out);
+  return el("p.enrol-code", tn("enrolCode", shown), " ", code && btn(t("copyCode"), copy), out);
 }
 
 /* Percent done: five steps of one blue (no red against green), the number
@@ -187,7 +187,7 @@ function heatmap(id, rows, mods, names) {
         el("td.num", num(r.passed)), el("td", { class: "num" + (+r.late ? " late" : "") }, num(r.late)))))));
   };
   draw();
-  box.append(wrap, el("p.legend.meta", t("scale"), [[0], [1, 49], [50, 74], [75, 99], [100]].map((s, i) => el("span", { class: "h" + i }, s.map(pct).join("–")))), detail);
+  box.append(wrap, el("p.legend.meta", tn("scale", [[0], [1, 49], [50, 74], [75, 99], [100]].map((s, i) => el("span", { class: "h" + i }, s.map(pct).join("–"))))), detail);
   return box;
 }
 
@@ -200,7 +200,7 @@ async function learner(id, r, box) {
     att.items.length ? table([t("exercise"), t("attemptCol"), t("when"), t("score"), t("result"), t("comment")], att.items.map((x) =>
       [x.title, el("td.num", num(x.attempt)), when(x.time), el("td.num", score(x.score)), t("res-" + x.result) + (x.late === "yes" ? ", " + t("lateWord") : ""), x.comment]))
       : el("p.meta", t("noAttempts")),
-    waiting.length ? el("p", t("waitingGrade"), waiting.map((w) => a(`#/reviews/${w.id}?cohort=${id}`, `${w.exercise.split("/")[1]} (${w.task}) `))) : "");
+    waiting.length ? el("p", tn("waitingGrade", waiting.map((w) => a(`#/reviews/${w.id}?cohort=${id}`, `${w.exercise.split("/")[1]} (${w.task}) `)))) : "");
   box.focus();
 }
 
