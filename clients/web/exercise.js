@@ -1,6 +1,6 @@
 /* exercise.js: a lesson's exercise: a form per task, the result with
  * feedback, and the learner's attempts with trainers' comments. */
-import { el, a, btn, api, enc, fail, paras, score, when, num, state, table, t, tn } from "./lib.js";
+import { el, a, btn, api, enc, fail, paras, score, when, num, ops, state, table, t, tn } from "./lib.js";
 
 let uid = 0;
 const me = () => state.me;
@@ -42,7 +42,7 @@ function orderInput(q, name) {
 /* A labelled select per item; get reads the selects. */
 function selects(name, items, opts, get) {
   const box = el("div.pairs", items.flatMap((s, i) => [el("label", { for: `${name}-${i + 1}` }, s), el("select", { id: `${name}-${i + 1}`, "data-n": i + 1 },
-    el("option", { value: "" }, t("choose")), opts.map(([k, s2]) => el("option", { value: k }, s2)))]));
+    ops([["", t("choose")], ...opts]))]));
   return [box, () => get([...box.querySelectorAll("select")])];
 }
 
