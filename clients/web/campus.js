@@ -132,9 +132,8 @@ function chrome() {
   sw.value = lang;
 }
 
-/* wait: for the account's language too (at login). A start draws at once
- * (from sw.js's cache without the link) and redraws if the account's
- * language, when it comes, is another. */
+/* wait: for the account's language too (at login); else the page draws at
+ * once and redraws if the account's language, when it comes, is another. */
 async function whoami(wait) {
   try {
     const d = (await api("me")).data, u = d && d.user;
@@ -242,8 +241,8 @@ $("lang").addEventListener("change", async (ev) => {
 document.querySelector(".skip").addEventListener("click", (ev) => { ev.preventDefault(); $("main").focus(); });
 addEventListener("hashchange", route);
 $("main").addEventListener("input", () => { typed = true; });
-/* sw.js refreshed an answer and it differs: the account again, and a
- * reading page where it was, unless typed into or only the account changed. */
+/* sw.js refreshed an answer and it differs: the account again; a reading
+ * page where it was, unless typed into or only the account changed. */
 if (navigator.serviceWorker) navigator.serviceWorker.addEventListener("message", async ({ data: m }) => {
   if (!m || m.type !== "updated") return;
   const was = me() && me().user;

@@ -1,6 +1,6 @@
-/* lib.js: what every page uses: the language and its strings, elements, the
- * JSON API, showing a page, and the one way scores, numbers and dates are
- * written (Intl, in the page's language). */
+/* lib.js: what every page uses: strings in the page's language, elements,
+ * the JSON API, showing a page, and how scores, numbers and dates are
+ * written (Intl). */
 
 export const main = document.getElementById("main");
 export const state = { me: null, page: 0 };  /* me: {user, role, reviewsNew, lang} when logged in */
@@ -47,8 +47,8 @@ export function t(k, ...v) {
 }
 /* The string of key k with nodes (links) in place of {0}, {1}...: a list for el(). */
 export const tn = (k, ...nodes) => t(k, "{0}", "{1}").split(/\{(\d)\}/).map((s, i) => (i % 2 ? nodes[s] : s));
-/* What the server would choose unasked (the account's language, else
- * Accept-Language); a GET names the page's if it differs or is not English. */
+/* A GET names the page's language if it is not English or not what the
+ * server would choose unasked (the account's, else Accept-Language). */
 const implied = () => (state.me && state.me.lang) || lookup(navigator.languages || []);
 export const langArg = (l = lang) => (l === "en" && implied() === "en" ? "" : "lang=" + l);
 const url = (path, q) => "/api/" + path + (q ? (path.includes("?") ? "&" : "?") + q : "");
@@ -82,8 +82,7 @@ export const E = encodeURIComponent;
 export const enc = (id) => id.split("/").map(E).join("/");
 export const say = (text) => { document.getElementById("say").textContent = text; };
 
-/* GETs begun before their page asks (a cold start's), each taken once by
- * api(); those left from the last call are dropped. */
+/* A cold start's GETs, begun before their page asks; api() takes each once. */
 let early = {};
 export const prefetch = (l, paths) => { early = {}; for (let p of paths) early[p = url(p, langArg(l))] = fetch(p); };
 
@@ -100,8 +99,8 @@ export async function api(path, body) {
   return doc;
 }
 
-/* route() numbers its pages. One that waits on the network takes its number
- * first (const live = current()) and draws only if no later one has begun. */
+/* route() numbers its pages: one that waits on the network takes its number
+ * (const live = current()) and draws only if no later page has begun. */
 export const current = () => { const n = state.page; return () => n === state.page; };
 
 export function show(title, ...nodes) {
@@ -117,8 +116,8 @@ export const note = (where, text) => where.replaceChildren(el("p.note", text));
 /* Text with blank lines between paragraphs, as paragraphs. */
 export const paras = (text) => String(text || "").trim().split(/\n\s*\n/).filter(Boolean).map((p) => el("p", p.replace(/\s*\n\s*/g, " ")));
 
-/* The one rule for scores, as campusd's text (so the terminal) writes them:
- * one decimal, an exact half to the even digit; the decimal sign the language's. */
+/* Scores as campusd (so the terminal) writes them: one decimal, a half to
+ * the even digit, the language's decimal sign. */
 export const score = (s) => (s !== "" && isFinite(s) ? sf.format(s) : String(s));
 export const num = (v) => nf.format(v);    /* 11000 -> 11,000 or 11 000 */
 export const pct = (p) => t("pct", +p);
@@ -129,7 +128,7 @@ export const when = (iso) => (isNaN(Date.parse(iso)) || /^\d{4}-\d\d-\d\d$/.test
 export const day = (s) => String(s ?? "").replace(/\b\d{4}-\d\d-\d\d\b(?!T)/g, (d) => dd.format(new Date(d + "T00:00Z")));
 /* A language's name in the page's language: fr -> French, francés. */
 export const langName = (l) => { try { return dn.of(l); } catch (e) { return l; } };
-/* A lesson or course in another language than asked: said, in the page's language. */
+/* A lesson or course in another language than asked says so. */
 export const served = (d) => d && d.asked && el("p.note", t("fellBack", langName(d.asked), langName(d.lang)));
 
 export function bar(done, total, label) {
@@ -154,7 +153,7 @@ export const titles = () => courses().then((d) => Object.fromEntries(d.items.map
 export const courseTitle = async (id) => (await titles())[id] || id;
 /* COURSE's status text is the course title, then " lang=TAG [asked=TAG]". */
 export const courseName = (doc) => doc.message.replace(/ lang=\S+( asked=\S+)?$/, "");
-/* A lesson's HTML, rendered and escaped by campusd, as an article marked with its language. */
+/* A lesson's HTML (rendered and escaped by campusd) in an article of its language. */
 export const article = (doc) => Object.assign(el("article", { lang: doc.data.lang, "data-version": doc.data.version }), { innerHTML: doc.body });
 
 /* A table: header row, rows of cells (a <td> given stays). */

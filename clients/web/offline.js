@@ -1,8 +1,7 @@
-/* offline.js: the page's side of reading offline (sw.js does the work):
- * registers the worker once the first page is drawn, shows a bar (offline,
- * marks and answers waiting, what a replay sent), asks for a replay when the
- * link is back, and puts "save this course" on a course's outline. Touches
- * no state of campus.js (the worker tells the link's state with the count). */
+/* offline.js: the page's side of sw.js: registers it once the first page
+ * is drawn, shows a bar (offline, marks and answers waiting, what a replay
+ * sent), asks for a replay when the link is back, and puts "save this
+ * course" on an outline. Touches no state of campus.js. */
 import { el, t, langArg } from "./lib.js";
 
 const sw = navigator.serviceWorker;

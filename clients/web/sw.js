@@ -1,13 +1,11 @@
 /* sw.js: the service worker, for slow and intermittent links.
- *   the client's files, lessons, the catalogue, outlines, /api/me: the cache
- *     at once, refreshed behind; the pages hear "updated" when that differs;
- *   exercise views, progress, next, statements, attempts: the network, else
- *     the cache;
- *   POST done and submit: the network, else a queue (IndexedDB) replayed when
- *     the link is back, with an idempotency key: a lost answer never costs a
- *     second attempt.
- * MINE (one learner's own) is dropped at login, logout and register, and when
- * a refreshed /api/me names another user. */
+ *   files, lessons, the catalogue, outlines, /api/me: the cache at once,
+ *     refreshed behind ("updated" to the pages when it differs);
+ *   exercises, attempts, progress, next: the network, else the cache;
+ *   POST done and submit: the network, else a queue (IndexedDB) replayed
+ *     with an idempotency key: a lost answer never costs a second attempt.
+ * MINE (one learner's own) is dropped at login, logout and register, and
+ * when /api/me names another user. */
 "use strict";
 
 const SHELL = "campus-shell-v5", READ = "campus-read-v3", MINE = "campus-mine-v3";
@@ -35,7 +33,7 @@ async function tell(msg) {
 
 /* ---- the queue ---- */
 
-/* One transaction: fn(store) makes a request, whose result this resolves to. */
+/* One transaction; resolves to the result of fn(store)'s request. */
 const queue = (mode, fn) => new Promise((resolve, reject) => {
   const o = indexedDB.open("campus-offline", 1);
   o.onupgradeneeded = () => o.result.createObjectStore("queue", { keyPath: "key" });
@@ -104,9 +102,8 @@ async function refresh(req, r, old, name, g) {
   if (old && name !== SHELL) tell({ type: "updated", url: p });
 }
 
-/* The network, else what the cache kept. Never the cache first: these are a
- * learner's own state, and a stale one shown as fresh on a link that is
- * merely slow would mislead more than a slow answer. */
+/* The network, else what the cache kept: a learner's own state, stale but
+ * shown as fresh on a merely slow link, would mislead more than a wait. */
 async function networkFirst(req) {
   const cache = await caches.open(MINE), g = gen;
   try {
@@ -177,8 +174,7 @@ async function saveCourse(course, q) {
   return rows.length;
 }
 
-/* Lessons, outlines and who you are, as the page fetched them before this
- * worker controlled it. */
+/* What the page fetched before this worker controlled it. */
 async function keep(urls) {
   for (const u of urls) {
     const name = cacheFor(u.split("?")[0]);
