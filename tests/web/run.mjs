@@ -14,7 +14,7 @@ const PAGE_BUDGET = 36 * 1024;    // bytes of HTML, CSS and JavaScript a learner
 // (the largest, since a page loads only its own).
 // The aim is 60 KiB (issue 13). After a slimming pass that kept every
 // feature (the catalogues as key=value lines, a shorter service worker) the
-// client weighs 88,768 bytes (86.7 KiB): what is left is features, not
+// client weighs 88,836 bytes (86.8 KiB): what is left is features, not
 // repetition, and no build step may minify it, so the bound is that weight
 // rounded up to the next KiB, to keep it from growing.
 const CLIENT_BUDGET = 87 * 1024;
