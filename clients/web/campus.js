@@ -1,7 +1,6 @@
-/* campus.js: the web client's router, reading pages (#/, #/course/ID,
- * #/lesson/C/L, #/search/Q), #/login, #/register and the language switch;
- * progress.js, exercise.js, trainer.js and live.js load when needed, and
- * offline.js once the first page is drawn.
+/* campus.js: the router, the reading pages (#/, #/course/ID, #/lesson/C/L,
+ * #/search/Q), #/login, #/register and the language switch; the other pages'
+ * modules load when first needed, offline.js once the first page is drawn.
  * Server text is set as text; only a lesson's body, rendered and escaped by
  * campusd, is HTML. */
 import { el, a, btn, field, onSubmit, E, api, enc, say, show, bar, num, words, day, t, outline, forget, courses, titles,
@@ -10,14 +9,15 @@ import { el, a, btn, field, onSubmit, E, api, enc, say, show, bar, num, words, d
 const me = () => state.me;
 const $ = (id) => document.getElementById(id);
 const isDone = (r) => r.done && r.done !== "no";      /* an outline's done column: yes, passed or no */
-const counted = (rows) => ({ done: rows.filter(isDone).length, total: rows.length });
-const loginNote = (what) => el("p.note", tn(what, a("#/login", t("loginLink")), a("#/register", t("registerLink"))));
+const doneOf = (rows) => ({ done: rows.filter(isDone).length, total: rows.length });
+const loginNote = (k) => el("p.note", tn(k, a("#/login", t("loginLink")), a("#/register", t("registerLink"))));
 const inCourse = (p) => bar(p.done, p.total, t("inCourse"));
+const kindOf = (r) => r && r.kind !== "lesson" && " · " + t("item-" + r.kind);
 
 async function continueLink(course) {
   try {
     const d = me() && (await api(course ? "next/" + E(course) : "next")).data;
-    return d && d.lesson ? el("p.continue", el("a.button", { href: "#/lesson/" + d.lesson }, t("continue"), d.title)) : null;
+    return d && d.lesson ? el("p.continue", el("a.button", { href: "#/lesson/" + d.lesson }, t("continue", d.title))) : null;
   } catch (e) { return null; }
 }
 
@@ -41,19 +41,19 @@ async function course(id) {
   const [doc, cont] = await Promise.all([outline(id, true), continueLink(id)]);
   const mods = [];
   for (const r of doc.items) {
-    if (!mods.length || mods[mods.length - 1].title !== r.module) mods.push({ title: r.module, rows: [] });
-    mods[mods.length - 1].rows.push(r);
+    if (!mods.length || mods.at(-1).title !== r.module) mods.push({ title: r.module, rows: [] });
+    mods.at(-1).rows.push(r);
   }
   const name = courseName(doc);
   if (!live()) return;
-  show(name, el("h1", name), served(doc.data), me() && inCourse(counted(doc.items)), cont, ...mods.map((m) => {
-    const opens = m.rows[0].opens;
-    return el("section", { class: "module" + (opens ? " locked" : "") }, el("h2", m.title),
-      opens ? el("p.note.lock", t("lockedUntil", day(opens))) : me() && bar(counted(m.rows).done, m.rows.length, t("progressIn", m.title)),
-      el("ol.outline", m.rows.map((r) => el("li", { class: isDone(r) && "done" },
+  show(name, el("h1", name), served(doc.data), me() && inCourse(doneOf(doc.items)), cont, ...mods.map(({ title, rows }) => {
+    const opens = rows[0].opens;
+    return el("section", { class: "module" + (opens ? " locked" : "") }, el("h2", title),
+      opens ? el("p.note.lock", t("lockedUntil", day(opens))) : me() && bar(doneOf(rows).done, rows.length, t("progressIn", title)),
+      el("ol.outline", rows.map((r) => el("li", { class: isDone(r) && "done" },
         el("span.mark", { "aria-hidden": "true" }, isDone(r) ? "✓" : opens ? "🔒" : ""),
         opens ? el("span", r.title) : a("#/lesson/" + r.lesson, r.title),
-        el("span.meta", " ", t("min", +r.minutes), r.kind !== "lesson" && " · " + t("item-" + r.kind),
+        el("span.meta", " ", t("min", +r.minutes), kindOf(r),
           r.done === "passed" ? " · " + t("passed") : isDone(r) ? " · " + t("done") : "", opens && " · " + t("locked"))))));
   }));
 }
@@ -61,21 +61,24 @@ async function course(id) {
 async function lesson(full) {
   const live = current();
   const [doc, out] = await Promise.all([api(`lessons/${enc(full)}?format=html`), outline(full.split("/")[0]).catch(() => null)]);
-  const d = doc.data, art = article(doc);
+  const d = doc.data, art = article(doc), row = out && out.items.find((r) => r.lesson === full);
   let h1 = art.querySelector("h1");
   if (!h1) art.prepend(h1 = el("h1", d.title));
   /* Data tables for readers: column names in words, 11000 as 11,000. */
   for (const th of art.querySelectorAll("table.data th")) th.textContent = words(th.textContent);
-  for (const td of art.querySelectorAll("table.data td.num"))
-    if (/^-?\d{4,}(\.\d+)?$/.test(td.textContent.trim())) td.textContent = num(td.textContent.trim());
-  const row = out && out.items.find((r) => r.lesson === full);
-  h1.after(el("p.meta", t("min", d.minutes), row && row.kind !== "lesson" && " · " + t("item-" + row.kind), " · ", langName(d.lang)), served(d) || "");
+  for (const td of art.querySelectorAll("table.data td.num")) {
+    const v = td.textContent.trim();
+    if (/^-?\d{4,}(\.\d+)?$/.test(v)) td.textContent = num(v);
+  }
+  h1.after(el("p.meta", t("min", d.minutes), kindOf(row), " · ", langName(d.lang)), served(d) || "");
   const progress = el("div.course-progress"), actions = el("div.actions");
-  const showBar = () => { if (out && me()) { const p = counted(out.items); progress.replaceChildren(inCourse(p)); return p; } };
+  const showBar = () => { if (out && me()) { const p = doneOf(out.items); progress.replaceChildren(inCourse(p)); return p; } };
   if (me()) {
-    const b = el("button");
-    const mark = (done) => Object.assign(b, { type: "button", className: done ? "done" : "primary", textContent: t(done ? "isDone" : "markDone") })
-      .setAttribute("aria-pressed", done);
+    const b = el("button", { type: "button" });
+    const mark = (done) => {
+      Object.assign(b, { className: done ? "done" : "primary", textContent: t(done ? "isDone" : "markDone") });
+      b.setAttribute("aria-pressed", done);
+    };
     mark(!!row && isDone(row));
     b.addEventListener("click", async () => {
       b.disabled = true;
@@ -96,7 +99,7 @@ async function lesson(full) {
   show(d.title, crumbs(a("#/", t("courses")), a("#/course/" + d.course, out ? courseName(out) : d.course), d.module),
     art, actions, el("nav.pager", { "aria-label": t("lessonsNav") }, go(d.prev, "prev", t("prev")), a("#/course/" + d.course, t("outline")), go(d.next, "next", t("next"))));
   let spot = art.querySelector("[data-exercise]");
-  if (!spot && row && row.kind !== "lesson") art.append(spot = el("section.exercise"));
+  if (!spot && kindOf(row)) art.append(spot = el("section.exercise"));
   if (spot) (await import("./exercise.js")).exercise(spot, spot.getAttribute("data-exercise") || full);
 }
 
@@ -106,14 +109,15 @@ async function search(q) {
   const terms = q.split(/\s+/).filter((w) => w.length > 1).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
   const re = new RegExp(`(${terms.join("|")})`, "gi");
   const marked = (text) => (terms.length ? String(text).split(re).map((s, i) => (i % 2 ? el("mark", s) : s)) : text);
-  const c = (r) => r.lesson.split("/")[0];
   if (!live()) return;
-  show(t("search"), el("h1", t("searchFor", q)), doc.items.length ? el("ul.outline.hits", doc.items.map((r) =>
-    el("li", el("a", { href: "#/lesson/" + r.lesson, lang: r.lang }, marked(r.title)), el("div.meta.course-name", ti[c(r)] || c(r)),
-      el("div.snippet", { lang: r.lang }, marked(r.snippet))))) : el("p", t("nothingFound")));
+  show(t("search"), el("h1", t("searchFor", q)), doc.items.length ? el("ul.outline.hits", doc.items.map((r) => {
+    const c = r.lesson.split("/")[0];
+    return el("li", el("a", { href: "#/lesson/" + r.lesson, lang: r.lang }, marked(r.title)), el("div.meta.course-name", ti[c] || c),
+      el("div.snippet", { lang: r.lang }, marked(r.snippet)));
+  })) : el("p", t("nothingFound")));
 }
 
-/* The header: account links, and the language switch. */
+/* The header: account links and the language switch. */
 function chrome() {
   const m = me(), tr = m && m.role !== "learner", sw = $("lang");
   $("account").replaceChildren(...(m ? [tr && a("#/reviews", t("reviews")), tr && a("#/cohorts", t("cohorts")),
@@ -128,14 +132,12 @@ function chrome() {
   sw.value = lang;
 }
 
-/* wait: for the account's language too (at login); a start draws at once,
- * from sw.js's cache without the link, and redraws if the account's
- * language, when it comes, is another. */
+/* wait: for the account's language too (at login); else the page draws at
+ * once and redraws if the account's language, when it comes, is another. */
 async function whoami(wait) {
   try {
-    const d = (await api("me")).data;
-    state.me = d && d.user ? { user: d.user, role: d.role, reviewsNew: +(d["reviews-new"] || 0) } : null;
-    const u = state.me && state.me.user;
+    const d = (await api("me")).data, u = d && d.user;
+    state.me = u ? { user: u, role: d.role, reviewsNew: +(d["reviews-new"] || 0) } : null;
     const got = u && api("lang").then((r) => {
       if (!me() || me().user !== u) return;
       const was = chosen();
@@ -161,14 +163,14 @@ async function relang() {
 }
 
 function accountForm(reg) {
-  const err = el("p.error", { role: "alert" });
+  const err = el("p.error", { role: "alert" }), k = (r, l) => t(reg ? r : l);
   const name = el("input", { id: "name", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false",
     pattern: "[a-z0-9._\\-]{3,32}" });
   const pw = el("input", { id: "password", type: "password", required: true, autocomplete: reg ? "new-password" : "current-password", minlength: reg && 10 });
-  const button = el("button.primary", t(reg ? "createAccount" : "logIn"));
+  const button = el("button.primary", k("createAccount", "logIn"));
   const form = onSubmit(el("form.account", field("name", t("name"), name, reg && t("nameHint")),
     field("password", t("password"), pw, reg && t("passwordHint")), err, button,
-    el("p", t(reg ? "haveAccount" : "newHere"), " ", a(reg ? "#/login" : "#/register", t(reg ? "logIn" : "register")))), async () => {
+    el("p", k("haveAccount", "newHere"), " ", a(reg ? "#/login" : "#/register", k("logIn", "register")))), async () => {
     err.textContent = "";
     button.disabled = true;
     const creds = { name: name.value.trim(), password: pw.value };
@@ -184,7 +186,7 @@ function accountForm(reg) {
     }
     button.disabled = false;
   });
-  show(t(reg ? "register" : "logIn"), el("h1", t(reg ? "createTitle" : "logIn")), form);
+  show(k("register", "logIn"), el("h1", k("createTitle", "logIn")), form);
 }
 
 async function logout() {
@@ -201,8 +203,7 @@ async function route() {
   const h = decodeURIComponent(location.hash.replace(/^#\/?/, "")), p = (s) => h.startsWith(s) && h.slice(s.length);
   typed = false;
   state.page++;
-  const live = current();
-  const account = h === "login" || h === "register";
+  const live = current(), account = h === "login" || h === "register";
   if (!account) sessionStorage.setItem("campus.back", location.hash || "#/");
   if (leaving) leaving();
   leaving = null;
@@ -238,10 +239,10 @@ $("lang").addEventListener("change", async (ev) => {
   say(t("languageSet", LANGS[l]));
 });
 document.querySelector(".skip").addEventListener("click", (ev) => { ev.preventDefault(); $("main").focus(); });
-window.addEventListener("hashchange", route);
+addEventListener("hashchange", route);
 $("main").addEventListener("input", () => { typed = true; });
-/* sw.js's refresh of what it answered differs: the account again, and a
- * reading page where it was, unless typed into or only the account changed. */
+/* sw.js refreshed an answer and it differs: the account again; a reading
+ * page where it was, unless typed into or only the account changed. */
 if (navigator.serviceWorker) navigator.serviceWorker.addEventListener("message", async ({ data: m }) => {
   if (!m || m.type !== "updated") return;
   const was = me() && me().user;

@@ -1,6 +1,6 @@
 /* exercise.js: a lesson's exercise: a form per task, the result with
  * feedback, and the learner's attempts with trainers' comments. */
-import { el, a, btn, api, enc, fail, paras, score, when, num, state, table, t, tn } from "./lib.js";
+import { el, a, btn, api, enc, fail, paras, score, when, num, ops, state, table, t, tn } from "./lib.js";
 
 let uid = 0;
 const me = () => state.me;
@@ -42,7 +42,7 @@ function orderInput(q, name) {
 /* A labelled select per item; get reads the selects. */
 function selects(name, items, opts, get) {
   const box = el("div.pairs", items.flatMap((s, i) => [el("label", { for: `${name}-${i + 1}` }, s), el("select", { id: `${name}-${i + 1}`, "data-n": i + 1 },
-    el("option", { value: "" }, t("choose")), opts.map(([k, s2]) => el("option", { value: k }, s2)))]));
+    ops([["", t("choose")], ...opts]))]));
   return [box, () => get([...box.querySelectorAll("select")])];
 }
 
@@ -129,7 +129,7 @@ function showResult(result, left, g, fieldsets, again) {
     if (fieldsets[x.id]) fieldsets[x.id].append(el("div", { class: "feedback " + v },
       el("strong", x.provisional ? t("provisional", x.suggested) : t(x.pending ? "toGrade" : v === "wrong" && x.answered === false ? "unanswered" : "v-" + v),
         x.pending ? "" : " · " + t("of100", score(x.score))),
-      paras(x.feedback), x.key && el("p.key", t("answer"), key(x.key))));
+      paras(x.feedback), x.key && el("p.key", t("answer", key(x.key)))));
   }
   result.append(el("p", t("tasksRight", right, g.tasks.length)));
   if (left !== "0") result.append(btn(t("tryAgain"), again, "primary"));
@@ -151,7 +151,7 @@ export async function attempts(box, id) {
     const doc = await api(`exercises/${enc(id)}/attempts`);
     if (!doc.items.length) return box.replaceChildren();
     const more = el("div");
-    box.replaceChildren(el("details", el("summary", t("yourAttempts"), doc.message), table([t("attemptCol"), t("score"), t("result"), t("when"), t("comment")],
+    box.replaceChildren(el("details", el("summary", t("yourAttempts", doc.message)), table([t("attemptCol"), t("score"), t("result"), t("when"), t("comment")],
       doc.items.map((x) => [btn(num(x.attempt), () => attemptDetail(more, id, x.attempt), "link"), el("td.num", score(x.score)), t("res-" + x.result),
         when(x.time), x.comment])), more));
   } catch (e) { box.replaceChildren(); }

@@ -1,6 +1,6 @@
-/* lib.js: what every page uses: the language and its strings, elements,
- * the JSON API, showing a page, and the one way scores, numbers and dates
- * are written (Intl, in the page's language). */
+/* lib.js: what every page uses: strings in the page's language, elements,
+ * the JSON API, showing a page, and how scores, numbers and dates are
+ * written (Intl). */
 
 export const main = document.getElementById("main");
 export const state = { me: null, page: 0 };  /* me: {user, role, reviewsNew, lang} when logged in */
@@ -14,10 +14,21 @@ export const lookup = (tags) => {
   for (const tag of tags) for (let s = String(tag).toLowerCase(); s; s = s.replace(/-?[^-]*$/, "")) if (s in LANGS) return s;
   return "en";
 };
+/* A catalogue (i18n/LANG.txt) is lines of key=value, "#" a comment;
+ * key.one=, key.other=... are a plural's forms, as Intl.PluralRules names them. */
+const parse = (text) => {
+  const c = {};
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf("="), k = line.slice(0, i), v = line.slice(i + 1), p = /^(.+)\.(zero|one|two|few|many|other)$/.exec(k);
+    if (i < 1 || line[0] === "#") continue;
+    if (p) (c[p[1]] ||= {})[p[2]] = v; else c[k] = v;
+  }
+  return c;
+};
 /* Only this language's catalogue is fetched; on failure the page keeps the one it has. */
 export async function setLang(l) {
   if (l !== lang || !L.dir) {
-    try { L = await (await fetch(`i18n/${l}.json`)).json(); lang = l; catalogue = null; } catch (e) { if (!L.dir) throw e; }
+    try { L = parse(await (await fetch(`i18n/${l}.txt`)).text()); lang = l; catalogue = null; } catch (e) { if (!L.dir) throw e; }
   }
   Object.assign(document.documentElement, { lang, dir: L.dir });
   plurals = new Intl.PluralRules(lang);
@@ -36,14 +47,14 @@ export function t(k, ...v) {
 }
 /* The string of key k with nodes (links) in place of {0}, {1}...: a list for el(). */
 export const tn = (k, ...nodes) => t(k, "{0}", "{1}").split(/\{(\d)\}/).map((s, i) => (i % 2 ? nodes[s] : s));
-/* What the server would choose unasked (the account's language, else
- * Accept-Language); a GET names the page's if it differs or is not English. */
+/* A GET names the page's language if it is not English or not what the
+ * server would choose unasked (the account's, else Accept-Language). */
 const implied = () => (state.me && state.me.lang) || lookup(navigator.languages || []);
 export const langArg = (l = lang) => (l === "en" && implied() === "en" ? "" : "lang=" + l);
 const url = (path, q) => "/api/" + path + (q ? (path.includes("?") ? "&" : "?") + q : "");
 
 /* ---- elements ---- */
-/* el("p.meta", {attrs}, ...kids): attrs may be left out. */
+/* el("p.meta", {attrs}, ...kids): attrs may be left out; a function is a listener. */
 export function el(tag, attrs, ...kids) {
   const [n, ...cls] = tag.split("."), e = document.createElement(n);
   if (cls.length) e.className = cls.join(" ");
@@ -62,66 +73,63 @@ export const field = (id, label, input, hint) => {
   if (hint) input.setAttribute("aria-describedby", id + "-hint");
   return el("div.field", el("label", { for: id }, label), input, hint && el("p.hint", { id: id + "-hint" }, hint));
 };
-export const status = () => el("div", { role: "status" });
 export const onSubmit = (form, fn) => { form.addEventListener("submit", (ev) => { ev.preventDefault(); fn(); }); return form; };
+/* A form of kids with a status line at its end: run(out) says in out how it went. */
+export const form = (tag, kids, run) => { const out = el("div", { role: "status" }); return onSubmit(el(tag, kids, out), () => run(out)); };
 export const ops = (list) => list.map(([k, s]) => el("option", { value: k }, s ?? k));
 export const crumbs = (...links) => el("nav.crumbs", { "aria-label": t("crumbs") }, links.flatMap((l, i) => (i ? [" › ", l] : [l])));
 export const E = encodeURIComponent;
 export const enc = (id) => id.split("/").map(E).join("/");
 export const say = (text) => { document.getElementById("say").textContent = text; };
 
-/* GETs begun before their page asks (a cold start's), each taken once by
- * api(); those left from the last call are dropped. */
+/* A cold start's GETs, begun before their page asks; api() takes each once. */
 let early = {};
 export const prefetch = (l, paths) => { early = {}; for (let p of paths) early[p = url(p, langArg(l))] = fetch(p); };
 
 /* A body makes it a POST; throws campusd's error text, .code the status. */
 export async function api(path, body) {
   const post = body !== undefined, u = url(path, !post && langArg()), got = !post && early[u];
-  const init = post ? { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) } : {};
   let r, doc = {};
   delete early[u];
-  try { r = await (got || fetch(u, init)); } catch (e) {
-    throw Object.assign(new Error(t("unreachable")), { code: 0 });
-  }
+  try {
+    r = await (got || fetch(u, post ? { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) } : {}));
+  } catch (e) { throw Object.assign(new Error(t("unreachable")), { code: 0 }); }
   try { doc = await r.json(); } catch (e) { /* not JSON */ }
   if (!r.ok) throw Object.assign(new Error(doc.error || t("answered", r.status)), { code: r.status });
   return doc;
 }
 
-/* route() numbers its pages. One that waits on the network takes its number
- * first (const live = current()) and draws only if no later one has begun. */
+/* route() numbers its pages: one that waits on the network takes its number
+ * (const live = current()) and draws only if no later page has begun. */
 export const current = () => { const n = state.page; return () => n === state.page; };
 
 export function show(title, ...nodes) {
   document.title = title ? title + " · Campus" : "Campus";
   main.replaceChildren(...nodes.filter(Boolean));
-  window.scrollTo(0, 0);
+  scrollTo(0, 0);
   const h = main.querySelector("h1");
   if (h) { h.tabIndex = -1; h.focus({ preventScroll: true }); }
 }
 
 export const fail = (where, e) => where.replaceChildren(el("p.error", { role: "alert" }, t("sorry", e.message)));
 export const note = (where, text) => where.replaceChildren(el("p.note", text));
-
 /* Text with blank lines between paragraphs, as paragraphs. */
 export const paras = (text) => String(text || "").trim().split(/\n\s*\n/).filter(Boolean).map((p) => el("p", p.replace(/\s*\n\s*/g, " ")));
 
-/* The one rule for scores, as campusd's text (so the terminal) writes them:
- * one decimal, an exact half to the even digit; the decimal sign the language's. */
+/* Scores as campusd (so the terminal) writes them: one decimal, a half to
+ * the even digit, the language's decimal sign. */
 export const score = (s) => (s !== "" && isFinite(s) ? sf.format(s) : String(s));
 export const num = (v) => nf.format(v);    /* 11000 -> 11,000 or 11 000 */
 export const pct = (p) => t("pct", +p);
 /* intensive_service_users -> Intensive service users */
 export const words = (s) => { const w = String(s).replace(/[_-]+/g, " ").trim(); return w.charAt(0).toUpperCase() + w.slice(1); };
 /* A time as the language writes it; dates (2025-01-06) inside text as well. */
-export const when = (iso) => { const n = Date.parse(iso); return isNaN(n) || /^\d{4}-\d\d-\d\d$/.test(iso) ? day(iso) : df.format(n); };
+export const when = (iso) => (isNaN(Date.parse(iso)) || /^\d{4}-\d\d-\d\d$/.test(iso) ? day(iso) : df.format(Date.parse(iso)));
 export const day = (s) => String(s ?? "").replace(/\b\d{4}-\d\d-\d\d\b(?!T)/g, (d) => dd.format(new Date(d + "T00:00Z")));
-
-/* A lesson or course in another language than asked: said, in the page's language. */
-export const served = (d) => d && d.asked && el("p.note", t("fellBack", langName(d.asked), langName(d.lang)));
-/* A language's name in the page's language (Intl.DisplayNames): fr -> French, francés. */
+/* A language's name in the page's language: fr -> French, francés. */
 export const langName = (l) => { try { return dn.of(l); } catch (e) { return l; } };
+/* A lesson or course in another language than asked says so. */
+export const served = (d) => d && d.asked && el("p.note", t("fellBack", langName(d.asked), langName(d.lang)));
 
 export function bar(done, total, label) {
   const p = total ? Math.round(100 * done / total) : 0, fill = el("span");
@@ -139,17 +147,18 @@ export async function outline(course, fresh) {
   return outlines[course];
 }
 export function forget(all) { if (all) catalogue = null; for (const k in outlines) delete outlines[k]; }
-export async function courses() { return catalogue || (catalogue = await api("courses")); }
-export async function titles() { try { return Object.fromEntries((await courses()).items.map((c) => [c.id, c.title])); } catch (e) { return {}; } }
-/* A lesson's HTML, rendered and escaped by campusd, as an article marked with its language. */
-export const article = (doc) => Object.assign(el("article", { lang: doc.data.lang, "data-version": doc.data.version }), { innerHTML: doc.body });
+export const courses = async () => catalogue ||= await api("courses");
+/* Course id -> title; {} when the catalogue cannot be had. */
+export const titles = () => courses().then((d) => Object.fromEntries(d.items.map((c) => [c.id, c.title])), () => ({}));
 export const courseTitle = async (id) => (await titles())[id] || id;
 /* COURSE's status text is the course title, then " lang=TAG [asked=TAG]". */
 export const courseName = (doc) => doc.message.replace(/ lang=\S+( asked=\S+)?$/, "");
+/* A lesson's HTML (rendered and escaped by campusd) in an article of its language. */
+export const article = (doc) => Object.assign(el("article", { lang: doc.data.lang, "data-version": doc.data.version }), { innerHTML: doc.body });
 
 /* A table: header row, rows of cells (a <td> given stays). */
-export const table = (head, rows, cls) => el("table", { class: cls || "data" },
+export const table = (head, rows, cls = "data") => el("table", { class: cls },
   el("thead", el("tr", head.map((h) => el("th", { scope: "col" }, h)))),
-  el("tbody", rows.map((r) => el("tr", r.map((c) => c instanceof Node && c.tagName === "TD" ? c : el("td", c))))));
+  el("tbody", rows.map((r) => el("tr", r.map((c) => (c instanceof Node && c.tagName === "TD" ? c : el("td", c)))))));
 /* A table that scrolls by itself, reachable by keyboard. */
 export const scroll = (label, node) => el("div.scroll", { tabindex: 0, role: "region", "aria-label": label }, node);

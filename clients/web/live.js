@@ -15,7 +15,7 @@ export async function page(id) {
     if (!l || !l.lesson) return lesson.replaceChildren();
     try {
       const d = await api(`lessons/${enc(l.lesson)}?format=html`), art = article(d);
-      lesson.replaceChildren(el("h2", t("now"), d.data.title), teach ? "" : art);
+      lesson.replaceChildren(el("h2", t("now", d.data.title)), teach ? "" : art);
       const to = l.anchor && art.querySelector("#" + CSS.escape(l.anchor));
       if (to) to.scrollIntoView();
     } catch (e) { fail(lesson, e); }

@@ -1,6 +1,6 @@
 /* progress.js: #/progress (courses, modules, exercises and trainers'
  * comments, certificates) and #/join, loaded when first asked for. */
-import { el, a, btn, field, status, onSubmit, E, api, enc, fail, bar, num, score, when, day, t,
+import { el, a, btn, field, form, E, api, enc, fail, bar, num, score, when, day, t,
   outline, forget, titles, courseTitle, table, state, current, show } from "./lib.js";
 
 /* A course's exercises: score kept, attempts, trainers' comments; a comment
@@ -73,9 +73,9 @@ export async function progress() {
 }
 
 export function join() {
-  const code = el("input", { id: "code", required: true, autocomplete: "off", autocapitalize: "none", spellcheck: "false" }), out = status();
-  show(t("join"), el("h1", t("join")), onSubmit(el("form.account", field("code", t("code"), code, t("codeHint")),
-    el("button.primary", t("joinButton")), out), async () => {
+  const code = el("input", { id: "code", required: true, autocomplete: "off", autocapitalize: "none", spellcheck: "false" });
+  show(t("join"), el("h1", t("join")), form("form.account", [field("code", t("code"), code, t("codeHint")),
+    el("button.primary", t("joinButton"))], async (out) => {
     try {
       const r = await api("cohorts/join", { code: code.value.trim() }), id = (/cohort (\S+)/.exec(r.message) || [])[1];
       const c = id && (await api("cohorts/" + id)).data;
@@ -84,4 +84,3 @@ export function join() {
     } catch (e) { fail(out, e); code.focus(); }
   }));
 }
-

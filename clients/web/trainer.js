@@ -1,6 +1,6 @@
-/* trainer.js: the trainer's pages, loaded when first opened: #/reviews
- * (the queue), #/reviews/ID (grading), #/cohorts, #/cohort/ID. */
-import { el, a, btn, field, status, onSubmit as submit, E, api, enc, say, show, current, fail, note, paras, score, when, day, num, pct, t,
+/* trainer.js: the trainer's pages, loaded when first opened: #/reviews (the
+ * queue), #/reviews/ID (grading), #/cohorts, #/cohort/ID. */
+import { el, a, btn, field, form, onSubmit, E, api, enc, say, show, current, fail, note, paras, score, when, day, num, pct, t, tn,
   courses, titles, courseTitle, table, words, ops, crumbs, scroll } from "./lib.js";
 
 export async function page(h) {
@@ -13,17 +13,15 @@ export async function page(h) {
 }
 
 const qstr = (q) => (q.toString() ? "?" + q : "");
-async function queueItems(q) {
-  const doc = await api("reviews" + qstr(q));
-  return doc.items.sort((x, y) => x.submitted.localeCompare(y.submitted) || x.id - y.id);
-}
+const queueItems = async (q) => (await api("reviews" + qstr(q))).items.sort((x, y) => x.submitted.localeCompare(y.submitted) || x.id - y.id);
+const select = (id, list, name = id) => el("select", { id, name }, ops(list));
+const courseOps = (cat) => cat.items.map((c) => [c.id, c.title]);
 
 async function queue(q) {
   const live = current();
   const [items, cat, co, ti] = await Promise.all([queueItems(q), courses(), api("cohorts"), titles()]);
-  const pick = (id, opts) => { const s = el("select", { id, name: id }, ops([["", t("all")], ...opts])); s.value = q.get(id) || ""; return field(id, t(id), s); };
-  const filter = submit(el("form.filters",
-    pick("course", cat.items.map((c) => [c.id, c.title])),
+  const pick = (id, list) => { const s = select(id, [["", t("all")], ...list]); s.value = q.get(id) || ""; return field(id, t(id), s); };
+  const filter = onSubmit(el("form.filters", pick("course", courseOps(cat)),
     pick("cohort", co.items.filter((c) => c.as !== "learner").map((c) => [c.id, `${c.name} (${c.course})`])),
     el("button", t("filter"))), () => {
     location.hash = "#/reviews" + qstr(new URLSearchParams([...new FormData(filter)].filter(([, v]) => v)));
@@ -45,18 +43,20 @@ async function review(id, q) {
   const max = +d.points, at = items.findIndex((i) => i.id === id), prev = at - 1, next = at + 1;
   const go = (i) => { if (at >= 0 && items[i]) location.hash = `#/reviews/${items[i].id}${qstr(q)}`; };
   const move = (i, k, s) => el("button", { type: "button", disabled: at < 0 || !items[i], click: () => go(i), "aria-keyshortcuts": "Alt+" + k }, t(s));
-  const out = status(), comment = el("textarea", { id: "comment", rows: 4 }), grade = el("form.grade", { "aria-label": t("gradeForm") });
+  const comment = el("textarea", { id: "comment", rows: 4 });
   let body;
-  if (d.rubric) {
-    grade.append(...d.rubric.map((c) => el("fieldset.task", el("legend", t("upTo", c.name, c.max)),
-      c.levels.map((l, k) => el("div.option", el("input", { type: "radio", name: "c-" + c.id, id: `c-${c.id}-${k}`, value: l.points, required: true }),
-        el("label", { for: `c-${c.id}-${k}` }, t("points", l.points), ": ", l.text))))));
-    body = () => ({ levels: Object.fromEntries(d.rubric.map((c) => [c.id, +grade.querySelector(`[name="c-${c.id}"]:checked`).value])) });
-  } else {
-    const pts = el("input", { id: "points", type: "number", min: 0, max, step: 0.5, required: true, value: d.suggested });
-    grade.append(field("points", t("outOf", max), pts, t("pointsHint", t("points", max))));
-    body = () => ({ points: +pts.value });
-  }
+  const grading = d.rubric ? d.rubric.map((c) => el("fieldset.task", el("legend", t("upTo", c.name, c.max)),
+    c.levels.map((l, k) => el("div.option", el("input", { type: "radio", name: "c-" + c.id, id: `c-${c.id}-${k}`, value: l.points, required: true }),
+      el("label", { for: `c-${c.id}-${k}` }, t("points", l.points), ": ", l.text)))))
+    : field("points", t("outOf", max), el("input", { id: "points", type: "number", min: 0, max, step: 0.5, required: true, value: d.suggested }),
+      t("pointsHint", t("points", max)));
+  const grade = form("form.grade", [grading, field("comment", t("commentFor"), comment), el("div.actions",
+    move(prev, "P", "prev"), " ", el("button.primary", { "aria-keyshortcuts": "Control+Enter" }, t("saveGrade")), " ",
+    d.suggested && btn(t("confirm", d.suggested, max), () => send({ confirm: true })), " ", move(next, "N", "next")),
+  el("p.hint", t("keys"))], () => send(d.rubric
+    ? { levels: Object.fromEntries(d.rubric.map((c) => [c.id, +grade.querySelector(`[name="c-${c.id}"]:checked`).value])) }
+    : { points: +grade.elements.points.value }));
+  const out = grade.lastChild;
   const send = async (b) => {
     if (comment.value.trim()) b.comment = comment.value.trim();
     try {
@@ -67,11 +67,7 @@ async function review(id, q) {
       setTimeout(() => { location.hash = "#/reviews" + (after ? "/" + after.id : "") + qstr(q); }, 600);
     } catch (e) { fail(out, e); }
   };
-  grade.append(field("comment", t("commentFor"), comment), el("div.actions",
-    move(prev, "P", "prev"), " ", el("button.primary", { "aria-keyshortcuts": "Control+Enter" }, t("saveGrade")), " ",
-    d.suggested && btn(t("confirm", d.suggested, max), () => send({ confirm: true })), " ", move(next, "N", "next")),
-  el("p.hint", t("keys")), out);
-  submit(grade, () => send(body()));
+  grade.setAttribute("aria-label", t("gradeForm"));
   grade.addEventListener("keydown", (ev) => { if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); grade.requestSubmit(); } });
   const keys = (ev) => {
     if (!grade.isConnected) return document.removeEventListener("keydown", keys);
@@ -85,7 +81,7 @@ async function review(id, q) {
     el("div.review",
       el("section.answer", { "aria-label": t("answerHead") }, el("h2", t("answerHead")), el("div.text", paras(d.answer))),
       el("section.guide", { "aria-label": t("taskGuide") }, el("h2", t("task")), paras(d.prompt),
-        d.guide && [el("h2", t("guide")), ...paras(d.guide)],
+        d.guide && [el("h2", t("guide")), paras(d.guide)],
         d.model && el("details", el("summary", t("model")), paras(d.model)))),
     grade);
 }
@@ -93,18 +89,18 @@ async function review(id, q) {
 async function cohorts() {
   const live = current();
   const [co, cat] = await Promise.all([api("cohorts"), courses()]);
-  const mine = co.items.filter((c) => c.as !== "learner"), out = status();
-  const input = (id, name, more) => el("input", { id, name, ...more });
-  const form = submit(el("form.account",
-    field("course", t("course"), el("select", { id: "course", name: "course" }, ops(cat.items.map((c) => [c.id, c.title])))),
-    field("cname", t("name"), input("cname", "name", { required: true, maxlength: 120 })),
-    field("start", t("startDate"), input("start", "start", { type: "date", required: true, value: new Date().toISOString().slice(0, 10) })),
-    field("pace", t("pace"), el("select", { id: "pace", name: "pace" }, ops([["self", t("selfPaced")], ["every", t("everyN")]]))),
-    field("days", t("days"), input("days", "days", { type: "number", min: 1, max: 365, value: 7 }), t("daysHint")),
-    field("tz", t("tz"), input("tz", "tz", { list: "zones", value: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" })),
+  const mine = co.items.filter((c) => c.as !== "learner");
+  const input = (id, more, name = id) => el("input", { id, name, ...more });
+  const make = form("form.account", [
+    field("course", t("course"), select("course", courseOps(cat))),
+    field("cname", t("name"), input("cname", { required: true, maxlength: 120 }, "name")),
+    field("start", t("startDate"), input("start", { type: "date", required: true, value: new Date().toISOString().slice(0, 10) })),
+    field("pace", t("pace"), select("pace", [["self", t("selfPaced")], ["every", t("everyN")]])),
+    field("days", t("days"), input("days", { type: "number", min: 1, max: 365, value: 7 }), t("daysHint")),
+    field("tz", t("tz"), input("tz", { list: "zones", value: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" })),
     el("datalist", { id: "zones" }, ops((Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : []).map((z) => [z]))),
-    el("button.primary", t("createCohort")), out), async () => {
-    const f = Object.fromEntries(new FormData(form));
+    el("button.primary", t("createCohort"))], async (out) => {
+    const f = Object.fromEntries(new FormData(make));
     try {
       const r = await api("cohorts", { course: f.course, name: f.name.trim(), start: f.start, tz: f.tz.trim() || "UTC",
         pace: f.pace === "self" ? "self" : "every " + f.days });
@@ -115,7 +111,7 @@ async function cohorts() {
     mine.length ? table([t("cohort"), t("course"), t("start"), t("tz"), t("learners"), t("closed")], mine.map((c) =>
       [a("#/cohort/" + c.id, c.name), c.course, day(c.start), c.tz, el("td.num", num(c.learners)), t(c.closed)]))
       : el("p.note", t("noCohortRun")),
-    el("h2", t("newCohort")), form);
+    el("h2", t("newCohort")), make);
 }
 
 /* RFC 4180 CSV to rows. */
@@ -148,14 +144,14 @@ async function dashboard(id) {
 }
 
 function codeBox(code) {
-  const out = el("span", { role: "status", class: "meta" }), shown = el("code.code", code || t("off"));
+  const out = el("span.meta", { role: "status" }), shown = el("code.code", code || t("off"));
   const copy = async () => {
     try { await navigator.clipboard.writeText(code); out.textContent = " " + t("copied"); } catch (e) {
       getSelection().selectAllChildren(shown);
       out.textContent = " " + t("selected");
     }
   };
-  return el("p.enrol-code", t("enrolCode"), shown, " ", code && btn(t("copyCode"), copy), out);
+  return el("p.enrol-code", tn("enrolCode", shown), " ", code && btn(t("copyCode"), copy), out);
 }
 
 /* Percent done: five steps of one blue (no red against green), the number
@@ -175,8 +171,12 @@ function heatmap(id, rows, mods, names) {
       return (desc ? -r : r) || x.name.localeCompare(y.name);
     });
     const th = ([k, label]) => el("th", { scope: "col", "aria-sort": k === sort ? (desc ? "descending" : "ascending") : "none" },
-      el("button", { type: "button", class: "sort", click: () => { desc = k === sort ? !desc : k !== "name"; sort = k; draw(); wrap.querySelector("th[aria-sort$=ending] button").focus(); } },
-        label, k === sort ? (desc ? " ▼" : " ▲") : ""));
+      btn([label, k === sort ? (desc ? " ▼" : " ▲") : ""], () => {
+        desc = k === sort ? !desc : k !== "name";
+        sort = k;
+        draw();
+        wrap.querySelector("th[aria-sort$=ending] button").focus();
+      }, "sort"));
     wrap.replaceChildren(el("table.data.heatmap", el("caption", t("heatCaption")), el("thead", el("tr", cols.map(th))),
       el("tbody", by.map((r) => el("tr",
         el("th", { scope: "row" }, btn(r.display || r.name, () => learner(id, r, detail), "link")),
@@ -187,7 +187,7 @@ function heatmap(id, rows, mods, names) {
         el("td.num", num(r.passed)), el("td", { class: "num" + (+r.late ? " late" : "") }, num(r.late)))))));
   };
   draw();
-  box.append(wrap, el("p.legend.meta", t("scale"), [[0], [1, 49], [50, 74], [75, 99], [100]].map((s, i) => el("span", { class: "h" + i }, s.map(pct).join("–")))), detail);
+  box.append(wrap, el("p.legend.meta", tn("scale", [[0], [1, 49], [50, 74], [75, 99], [100]].map((s, i) => el("span", { class: "h" + i }, s.map(pct).join("–"))))), detail);
   return box;
 }
 
@@ -195,26 +195,24 @@ function heatmap(id, rows, mods, names) {
 async function learner(id, r, box) {
   const [att, q] = await Promise.all([api(`cohorts/${id}/learners/${E(r.name)}/attempts`), api("reviews?cohort=" + id).catch(() => ({ items: [] }))]);
   const waiting = q.items.filter((i) => i.learner === r.name);
-  box.replaceChildren(...[el("h3", t("attemptsOf", r.display || r.name)),
+  box.replaceChildren(el("h3", t("attemptsOf", r.display || r.name)),
     el("p.meta", t("lastActivity", r["last activity"] ? when(r["last activity"]) : t("never")), " · ", t("lateSubmissions", +r.late)),
     att.items.length ? table([t("exercise"), t("attemptCol"), t("when"), t("score"), t("result"), t("comment")], att.items.map((x) =>
       [x.title, el("td.num", num(x.attempt)), when(x.time), el("td.num", score(x.score)), t("res-" + x.result) + (x.late === "yes" ? ", " + t("lateWord") : ""), x.comment]))
       : el("p.meta", t("noAttempts")),
-    waiting.length > 0 && el("p", t("waitingGrade"), waiting.map((w) => a(`#/reviews/${w.id}?cohort=${id}`, `${w.exercise.split("/")[1]} (${w.task}) `)))].filter(Boolean));
+    waiting.length ? el("p", tn("waitingGrade", waiting.map((w) => a(`#/reviews/${w.id}?cohort=${id}`, `${w.exercise.split("/")[1]} (${w.task}) `)))) : "");
   box.focus();
 }
-const exName = (h) => h.replace(/^Exercise: /, "").replace(/ \(Real\)$/, "");
 
 /* Bulk enrolment: lines checked here, then sent whole (campusd applies all
  * or nothing, naming a bad line). */
 function enrol(id) {
   const text = el("textarea", { id: "csv", rows: 5, placeholder: t("csvPlaceholder") });
   const file = el("input", { id: "csvfile", type: "file", accept: ".csv,text/csv" });
-  const accounts = el("input", { id: "accounts", type: "checkbox" }), out = status();
+  const accounts = el("input", { id: "accounts", type: "checkbox" });
   file.addEventListener("change", async () => { if (file.files[0]) text.value = await file.files[0].text(); });
-  const form = submit(el("form", field("csv", t("pasteRows"), text), field("csvfile", t("orFile"), file),
-    el("div.option", accounts, el("label", { for: "accounts" }, t("createAccounts"))),
-    el("button.primary", t("enrol")), out), async () => {
+  return el("section", el("h2", t("enrolLearners")), form("form", [field("csv", t("pasteRows"), text), field("csvfile", t("orFile"), file),
+    el("div.option", accounts, el("label", { for: "accounts" }, t("createAccounts"))), el("button.primary", t("enrol"))], async (out) => {
     const rows = csv(text.value), bad = rows.length ? [] : [t("noRows")];
     rows.forEach((r, i) => {
       if (i === 0 && r[0].trim().toLowerCase() === "name") return;
@@ -226,23 +224,23 @@ function enrol(id) {
       const r = await api(`cohorts/${id}/enrol`, { csv: text.value, accounts: accounts.checked }), pw = r.body ? csv(r.body) : [];
       out.replaceChildren(el("p.note", r.message), ...(pw.length > 1 ? [el("p", t("newAccounts")), table(pw[0], pw.slice(1))] : []));
     } catch (e) { out.replaceChildren(el("p.error", { role: "alert" }, e.message)); }
-  });
-  return el("section", el("h2", t("enrolLearners")), form);
+  }));
 }
 
 function release(id, mods, names, rows) {
-  const out = status(), run = async (p, b) => { try { note(out, (await api(p, b)).message); } catch (e) { fail(out, e); } };
-  const modSel = (n) => el("select", { id: n, name: "module" }, ops(mods.map((m) =>
-    [m.id, t(m.due ? "opensDue" : "opens", names[m.id] || m.id, day(m.opens), day(m.due))])));
-  const open = submit(el("form", field("open-module", t("module"), modSel("open-module")), el("button", t("openNow"))),
+  const out = el("div", { role: "status" }), run = async (p, b) => { try { note(out, (await api(p, b)).message); } catch (e) { fail(out, e); } };
+  const modSel = (n) => select(n, mods.map((m) => [m.id, t(m.due ? "opensDue" : "opens", names[m.id] || m.id, day(m.opens), day(m.due))]), "module");
+  const open = onSubmit(el("form", field("open-module", t("module"), modSel("open-module")), el("button", t("openNow"))),
     () => run(`cohorts/${id}/open/${enc(open.elements.module.value)}`, {}));
-  const ext = submit(el("form", field("ext-learner", t("learner"), el("select", { id: "ext-learner", name: "learner" }, ops(rows.map((r) => [r.name, r.display || r.name])))),
+  const ext = onSubmit(el("form", field("ext-learner", t("learner"), select("ext-learner", rows.map((r) => [r.name, r.display || r.name]), "learner")),
     field("ext-module", t("module"), modSel("ext-module")),
     field("ext-date", t("date"), el("input", { id: "ext-date", name: "date", type: "date", required: true }), t("extendHint")),
     el("button", t("extend"))), () => run(`cohorts/${id}/extend`, Object.fromEntries(new FormData(ext))));
   return el("section", el("h2", t("modulesHead")), open, rows.length > 0 && ext, out);
 }
 
+/* Gradebook columns are "Exercise: TITLE (Real)" and the like: the title. */
+const exName = (h) => h.replace(/^Exercise: /, "").replace(/ \(Real\)$/, "");
 function gradebook(id, d, gb) {
   return el("section", el("h2", t("gradebook")),
     el("p", el("a.button", { href: `/api/cohorts/${id}/grades.csv`, download: `cohort-${id}-${d.course}-grades.csv` }, t("downloadCsv"))),

@@ -381,7 +381,7 @@ def test_static_files_revalidate():
     # it is; a module or a style sheet is governed by the page's.
     st, h, _ = http(env.campusd.http_port, "GET", "/sw.js")
     assert st == 200 and "default-src 'self'" in h["content-security-policy"], h
-    for f in ("/campus.js", "/campus.css", "/i18n/fr.json"):
+    for f in ("/campus.js", "/campus.css", "/i18n/fr.txt"):
         st, h, _ = http(env.campusd.http_port, "GET", f)
         assert st == 200 and "content-security-policy" not in h, (f, h)
     for bad in ("/.git/config", "/%2e%2e/README.md", "/campus.js/../../x"):

@@ -119,7 +119,21 @@ async function test(name, fn) {
 /* The front-matter title of a course file. */
 const titleOf = (file) => readFileSync(file, "utf8").match(/^title:\s*"?(.+?)"?\s*$/m)[1];
 const CLUSTER = path.join(SOURCE, "courses", "cluster-development");
-const catalogue = (l) => JSON.parse(readFileSync(path.join(WEB, "i18n", l + ".json"), "utf8"));
+/* A catalogue as lib.js reads it: key=value lines, "#" comments, key.one=
+ * and key.other= a plural's forms. A line of neither kind is an error. */
+const catalogue = (l) => {
+  const c = {}, file = path.join(WEB, "i18n", l + ".txt");
+  readFileSync(file, "utf8").split(/\r?\n/).forEach((line, n) => {
+    if (line === "" || line.startsWith("#")) return;
+    const i = line.indexOf("=");
+    assert(i > 0, `${file}:${n + 1}: not key=value: ${line}`);
+    const k = line.slice(0, i), v = line.slice(i + 1), p = /^(.+)\.(zero|one|two|few|many|other)$/.exec(k);
+    assert(!(p ? c[p[1]] && c[p[1]][p[2]] !== undefined : k in c), `${file}:${n + 1}: ${k} twice`);
+    assert(v === v.trim(), `${file}:${n + 1}: ${k} starts or ends with a space (an editor may drop it: use {0})`);
+    if (p) (c[p[1]] ||= {})[p[2]] = v; else c[k] = v;
+  });
+  return c;
+};
 
 async function axe(page, where) {
   await page.evaluate(AXE);
@@ -152,14 +166,18 @@ async function run() {
       const same = Object.keys(EN).filter((k) => typeof EN[k] === "string" && EN[k].length > 12 && EN[k] === cat[k] && !["csvPlaceholder", "provisional"].includes(k));
       assert(!same.length, `${name}: left in English: ${same}`);
     }
-    const used = readdirSync(WEB).filter((f) => f.endsWith(".js")).flatMap((f) =>
-      [...readFileSync(path.join(WEB, f), "utf8").matchAll(/\bt\(\s*"([^"]+)"/g)].map((m) => m[1]));
+    const code = readdirSync(WEB).filter((f) => f.endsWith(".js")).map((f) => readFileSync(path.join(WEB, f), "utf8")).join("\n");
+    const used = [...code.matchAll(/\btn?\(\s*"([^"]+)"/g)].map((m) => m[1]);
     const none = used.filter((k) => !(k in EN) && !k.endsWith("-"));
     assert(used.length > 100 && !none.length, "keys without an entry: " + none);
+    // And no entry the client no longer asks for: each key is in the code
+    // as a string, or its family's prefix is ("task-" + kind); "dir" is the loader's.
+    const unused = Object.keys(EN).filter((k) => k !== "dir" && !code.includes(`"${k}"`) && !(/-/.test(k) && code.includes(`"${k.split("-")[0]}-"`)));
+    assert(!unused.length, "entries no code uses: " + unused);
   });
 
   let home;
-  await test("es-ES: the catalogue page in Spanish, <html lang=es>, only es.json fetched, programmes in order", async () => {
+  await test("es-ES: the catalogue page in Spanish, <html lang=es>, only es.txt fetched, programmes in order", async () => {
     const page = await es.newPage();
     const cats = [];
     page.on("request", (r) => { if (r.url().includes("/i18n/")) cats.push(new URL(r.url()).pathname); });
@@ -172,7 +190,7 @@ async function run() {
     assert(await page.getByLabel(ES.searchLessons).count() === 1, "the search box labelled in Spanish");
     assert(await page.getByRole("combobox", { name: ES.language }).inputValue() === "es", "the switch shows Spanish");
     assert((await page.locator(".skip").textContent()) === ES.skip, "the skip link");
-    assert(JSON.stringify(cats) === JSON.stringify(["/i18n/es.json"]), "only the Spanish catalogue: " + cats);
+    assert(JSON.stringify(cats) === JSON.stringify(["/i18n/es.txt"]), "only the Spanish catalogue: " + cats);
     // The cluster course's title in Spanish, its counts written the Spanish way.
     const li = page.locator("ul.courses li", { has: page.locator('a[href="#/course/cluster-development"]') });
     assert((await li.locator("h2").textContent()) === titleOf(path.join(CLUSTER, "course.es.md")), "course title in Spanish");

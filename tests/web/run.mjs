@@ -12,10 +12,12 @@ const PAGE_BUDGET = 36 * 1024;    // bytes of HTML, CSS and JavaScript a learner
 // Bytes of every file of the web client together, trainer and live modules,
 // the offline worker and its page hook included, and one language catalogue
 // (the largest, since a page loads only its own).
-// The aim is 60 KiB; with its three languages and its offline worker the
-// client weighs about 89 KB today, so this bound only keeps it from growing
-// while it is slimmed toward the aim.
-const CLIENT_BUDGET = 90 * 1024;
+// The aim is 60 KiB (issue 13). After a slimming pass that kept every
+// feature (the catalogues as key=value lines, a shorter service worker) the
+// client weighs 88,836 bytes (86.8 KiB): what is left is features, not
+// repetition, and no build step may minify it, so the bound is that weight
+// rounded up to the next KiB, to keep it from growing.
+const CLIENT_BUDGET = 87 * 1024;
 const ARTIFACTS = "web-artifacts"; // screenshots at 320 px and at 200% zoom, under the build directory
 
 // ---- what the courses on disk say ----

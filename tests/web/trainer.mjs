@@ -344,14 +344,14 @@ export async function trainerTests(t) {
   });
 
   // Every file under clients/web a browser may load, with one language
-  // catalogue (i18n/*.json), the largest: a page fetches only its own.
+  // catalogue (i18n/*.txt), the largest: a page fetches only its own.
   await test("the whole web client weighs under its budget", async () => {
     const files = [], cats = [];
     const walk = (dir) => {
       for (const f of readdirSync(dir)) {
         const p = path.join(dir, f), s = statSync(p), rel = path.relative(WEB, p);
         if (s.isDirectory()) walk(p);
-        else (/^i18n[/\\][^/\\]+\.json$/.test(rel) ? cats : files).push([rel, s.size]);
+        else (/^i18n[/\\][^/\\]+\.txt$/.test(rel) ? cats : files).push([rel, s.size]);
       }
     };
     walk(WEB);

@@ -78,7 +78,7 @@ await main("campus-warm-", async (h) => {
         // All three leave together, so they may reach the proxy in any order;
         // the catalogue is never answered while held, so the other two did
         // not wait for it.
-        await waitFor(() => [lesson, outline, "/i18n/en.json"].every((u) => px.seen.includes(u)),
+        await waitFor(() => [lesson, outline, "/i18n/en.txt"].every((u) => px.seen.includes(u)),
           "the lesson's, the outline's and the catalogue's requests", 20000);
         assert(px.held === 1, "the catalogue alone held: " + px.seen);
         assert(await page.locator("article").count() === 0, "nothing drawn before the page's strings");
