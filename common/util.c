@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -142,7 +143,16 @@ bool utf8_valid(const char *s, size_t n)
         uint32_t cp, min;
 
         if (c < 0x80) {
+            /* ASCII, most of every text: eight bytes a step while no byte
+             * has its high bit set. */
             p++;
+            while (end - p >= 8) {
+                uint64_t w;
+                memcpy(&w, p, 8);
+                if (w & 0x8080808080808080ULL)
+                    break;
+                p += 8;
+            }
             continue;
         } else if ((c & 0xE0) == 0xC0) {
             need = 1, cp = c & 0x1F, min = 0x80;
@@ -258,13 +268,27 @@ int b64url_decode(const char *s, size_t len, size_t max, unsigned char **out, si
     return 0;
 }
 
+/* The digest, fetched from its provider once: EVP_sha256() makes
+ * EVP_Digest fetch it again on every call, which costs more than hashing
+ * a short text. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (sha256_md == NULL)
+        sha256_md = (EVP_MD *)EVP_sha256();
+}
+
 void sha256_hex(const void *p, size_t n, char out[SHA256_HEX_MAX])
 {
     unsigned char md[32];
     unsigned int mdlen = 0;
     static const char hex[] = "0123456789abcdef";
 
-    EVP_Digest(p, n, md, &mdlen, EVP_sha256(), NULL);
+    pthread_once(&sha256_once, sha256_fetch);
+    EVP_Digest(p, n, md, &mdlen, sha256_md, NULL);
     for (unsigned i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];

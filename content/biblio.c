@@ -273,8 +273,18 @@ char *biblio_cite(struct loader *l, struct lesson *les, struct course *c, const 
     size_t frun = 0;
     bool in_fence = false, in_trainer = false;
 
-    /* Most lessons cite nothing: their text is parsed as it is. */
-    if (body_off > len || memmem(p, len - body_off, "[@", 2) == NULL) {
+    /* Most lessons cite nothing: their text is parsed as it is. (memchr
+     * for the '[' and a look at the next byte: glibc's memmem takes a
+     * slower road for a needle this short.) */
+    bool cites = false;
+    for (const char *q = p; body_off <= len && q < end && !cites;) {
+        const char *b = memchr(q, '[', (size_t)(end - q));
+        if (b == NULL)
+            break;
+        cites = b + 1 < end && b[1] == '@';
+        q = b + 1;
+    }
+    if (!cites) {
         *outlen = len;
         return NULL;
     }

@@ -131,6 +131,10 @@ struct lesson {
     struct exercise *exercise;  /* built from the exercise blocks by the grading
                                  * engine (exercise.h), or NULL when none */
     struct cmark_node *doc;     /* private: the parsed body, for re-rendering */
+    /* private, while loading: doc's links and images in document order,
+     * listed by the parse's own walk so that resolving them needs none */
+    struct cmark_node **link_nodes;
+    size_t nlink_nodes;
     char *search_line;          /* private: its words for the search index, made with
                                  * the renderings and taken by the index */
     struct search_terms *search_terms; /* private: its weighted terms, made with the

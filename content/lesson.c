@@ -227,14 +227,28 @@ static void take_trainer(struct loader *l, struct lesson *les, cmark_node *code,
  * collected first since the tree must not change under the iterator. */
 static void take_special_blocks(struct loader *l, struct lesson *les)
 {
-    cmark_node **codes = NULL;
-    size_t n = 0, cap = 0;
+    cmark_node **codes = NULL, **links = NULL;
+    size_t n = 0, cap = 0, nlinks = 0, linkcap = 0;
     cmark_iter *it = cmark_iter_new(les->doc);
     cmark_event_type ev;
 
     while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
         cmark_node *node = cmark_iter_get_node(it);
-        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(node) != CMARK_NODE_CODE_BLOCK)
+        if (ev != CMARK_EVENT_ENTER)
+            continue;
+        cmark_node_type type = cmark_node_get_type(node);
+        if (type == CMARK_NODE_LINK || type == CMARK_NODE_IMAGE) {
+            /* Links are resolved once every lesson's path is known
+             * (render_one); no fence holds one, so the list stays true
+             * while the fences are replaced. */
+            if (nlinks == linkcap) {
+                linkcap = linkcap ? linkcap * 2 : 8;
+                links = xrealloc(links, linkcap * sizeof(*links));
+            }
+            links[nlinks++] = node;
+            continue;
+        }
+        if (type != CMARK_NODE_CODE_BLOCK)
             continue;
         const char *fi = cmark_node_get_fence_info(node);
         if (fi == NULL || *fi == '\0') {
@@ -260,6 +274,9 @@ static void take_special_blocks(struct loader *l, struct lesson *les)
         codes[n++] = node;
     }
     cmark_iter_free(it);
+    free(les->link_nodes);
+    les->link_nodes = links;
+    les->nlink_nodes = nlinks;
     /* Room for every fence, so that no array grows one by one. */
     les->exercises = xcalloc(n ? n : 1, sizeof(*les->exercises));
     les->tables = xcalloc(n ? n : 1, sizeof(*les->tables));
@@ -697,6 +714,19 @@ static bool is_trainer_block(cmark_node *n)
 /* Resolves every link and image of a document. A trainer document repeats
  * the learner's outside its trainer blocks: only_trainer reports problems
  * inside them alone, so that none is reported twice. */
+/* What resolve_links does to one link or image node. */
+static void resolve_node(struct loader *l, const char *path, cmark_node *n, bool report,
+                         bool learner)
+{
+    if (cmark_node_get_type(n) == CMARK_NODE_LINK) {
+        resolve_link(l, path, n, report, learner);
+    } else if (cmark_node_get_type(n) == CMARK_NODE_IMAGE) {
+        const char *url = cmark_node_get_url(n);
+        if (url && !render_url_allowed(url))
+            cmark_node_set_url(n, "");
+    }
+}
+
 static void resolve_links(struct loader *l, const char *path, cmark_node *doc, bool only_trainer,
                           bool learner)
 {
@@ -708,15 +738,8 @@ static void resolve_links(struct loader *l, const char *path, cmark_node *doc, b
         cmark_node *n = cmark_iter_get_node(it);
         if (is_trainer_block(n))
             depth += ev == CMARK_EVENT_ENTER ? 1 : -1;
-        if (ev != CMARK_EVENT_ENTER)
-            continue;
-        if (cmark_node_get_type(n) == CMARK_NODE_LINK)
-            resolve_link(l, path, n, !only_trainer || depth > 0, learner && depth == 0);
-        else if (cmark_node_get_type(n) == CMARK_NODE_IMAGE) {
-            const char *url = cmark_node_get_url(n);
-            if (url && !render_url_allowed(url))
-                cmark_node_set_url(n, "");
-        }
+        if (ev == CMARK_EVENT_ENTER)
+            resolve_node(l, path, n, !only_trainer || depth > 0, learner && depth == 0);
     }
     cmark_iter_free(it);
 }
@@ -758,7 +781,13 @@ static void render_one(const struct loader *l, struct lesson *les, struct diag_l
     pool_enter(l);
     if (les->nprerequisites)
         resolve_prerequisites(&jl, les);
-    resolve_links(&jl, les->path, les->doc, false, !les->trainer);
+    /* The learner tree has no trainer blocks: every link is reported and
+     * checked as a learner's (resolve_links at depth 0). */
+    for (size_t i = 0; i < les->nlink_nodes; i++)
+        resolve_node(&jl, les->path, les->link_nodes[i], true, !les->trainer);
+    free(les->link_nodes);
+    les->link_nodes = NULL;
+    les->nlink_nodes = 0;
     if (les->trainer_doc)
         resolve_links(&jl, les->path, les->trainer_doc, true, false);
 
@@ -882,6 +911,7 @@ void lesson_free(struct lesson *les)
 {
     if (les == NULL)
         return;
+    free(les->link_nodes);
     free(les->id);
     free(les->full_id);
     free(les->title);
