@@ -197,15 +197,20 @@ struct reply {
     char etag[80];               /* HTTP: the version of what is answered */
     bool raw;                    /* HTTP: a 200's body goes as is, with content_type
                                   * (a course file), not inside JSON */
-    struct evbuffer *wire;       /* CTP/1: the whole answer, already rendered
-                                  * (reply_ctp_answer), sent as it is */
+    /* CTP/1: the whole answer, already rendered (reply_ctp_answer), sent
+     * by reference as it is; wire_release(wire, wire_len, wire_arg) once
+     * it has left, or when the reply is cleared unsent. */
+    const char *wire;
+    size_t wire_len;
+    void (*wire_release)(const void *, size_t, void *);
+    void *wire_arg;
 };
 
 void reply_init(struct reply *r);
 void reply_clear(struct reply *r);
 /* Renders a reply as CTP/1: "CODE text\r\n", or "CODE text {N}\r\n" then N
  * bytes then "\r\n" when there is a body. */
-void reply_render_ctp(const struct reply *r, struct evbuffer *out);
+void reply_render_ctp(struct reply *r, struct evbuffer *out);
 /* Renders as a JSON document for the HTTP API. Caller frees the string. */
 char *reply_render_json(const struct reply *r, size_t *len);
 /* Writes a bare status line; the text is cleaned of CR, LF and control bytes. */

@@ -24,6 +24,27 @@ static const struct cmd *const groups[] = {
 const struct cmd **cmd_all;
 size_t cmd_count;
 
+/* Verbs by name, for the lookup every request makes: open addressing over
+ * the upper-cased name, each slot the verb's index in cmd_all plus one. */
+#define CMD_NAME_MAX 16
+#define CMD_SLOTS 256           /* a power of two, over twice the verbs */
+static unsigned char cmd_slots[CMD_SLOTS];
+
+/* The slot hash of a name of len bytes, upper-cased into up (len <
+ * CMD_NAME_MAX); 0 when the name cannot be a verb. */
+static unsigned cmd_hash(const char *name, size_t len, char up[CMD_NAME_MAX])
+{
+    unsigned h = 2166136261u;
+
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
+        up[i] = ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
+        h = (h ^ (unsigned char)up[i]) * 16777619u;
+    }
+    up[len] = '\0';
+    return h;
+}
+
 void cmd_init(void)
 {
     if (cmd_all)
@@ -42,22 +63,48 @@ void cmd_init(void)
                     fatal("verb %s is in the command table twice", c->name);
             cmd_all[n++] = c;
         }
+    if (cmd_count >= CMD_SLOTS / 2 || cmd_count > 255)
+        fatal("%zu verbs: CMD_SLOTS is too small", cmd_count);
+    for (size_t i = 0; i < cmd_count; i++) {
+        char up[CMD_NAME_MAX];
+        size_t len = strlen(cmd_all[i]->name);
+        if (len >= CMD_NAME_MAX)
+            fatal("verb %s is longer than %d bytes", cmd_all[i]->name, CMD_NAME_MAX - 1);
+        unsigned k = cmd_hash(cmd_all[i]->name, len, up) & (CMD_SLOTS - 1);
+        while (cmd_slots[k])
+            k = (k + 1) & (CMD_SLOTS - 1);
+        cmd_slots[k] = (unsigned char)(i + 1);
+    }
+}
+
+/* The index in cmd_all of the verb name (len bytes, any case), or -1. */
+static int cmd_find(const char *name, size_t len)
+{
+    char up[CMD_NAME_MAX];
+
+    if (len == 0 || len >= CMD_NAME_MAX)
+        return -1;
+    unsigned k = cmd_hash(name, len, up) & (CMD_SLOTS - 1);
+    for (; cmd_slots[k]; k = (k + 1) & (CMD_SLOTS - 1)) {
+        const struct cmd *c = cmd_all[cmd_slots[k] - 1];
+        if (strcasecmp(c->name, up) == 0)
+            return cmd_slots[k] - 1;
+    }
+    return -1;
 }
 
 int cmd_index(const struct cmd *c)
 {
-    for (size_t i = 0; i < cmd_count; i++)
-        if (cmd_all[i] == c)
-            return (int)i;
-    return -1;
+    int i = c ? cmd_find(c->name, strlen(c->name)) : -1;
+
+    return i >= 0 && cmd_all[i] == c ? i : -1;
 }
 
 const struct cmd *cmd_lookup(const char *name, size_t len)
 {
-    for (size_t i = 0; i < cmd_count; i++)
-        if (strlen(cmd_all[i]->name) == len && strncasecmp(cmd_all[i]->name, name, len) == 0)
-            return cmd_all[i];
-    return NULL;
+    int i = cmd_find(name, len);
+
+    return i >= 0 ? cmd_all[i] : NULL;
 }
 
 /* "VERB is for a trainer": one whole format per role, so that the

@@ -46,6 +46,7 @@
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -55,6 +56,9 @@
 #define OUT_LOW  (64 * 1024)
 /* Bound on what one wake-up writes. */
 #define CONN_WRITE_MAX (256 * 1024)
+/* The pieces of the output buffer one send takes (answers, each one or two
+ * pieces: a batch of 64 pipelined ones goes in one or two sends). */
+#define CONN_WRITE_IOVS 64
 /* A plain connection's input buffer, and so the most one read takes: a
  * 16 KiB literal and its request line arrive in one read (libevent's
  * bufferevents read 4 KiB a wake-up, after an ioctl to ask how much). */
@@ -69,6 +73,17 @@ static struct event_base *conn_base;
 /* One input buffer given back by a connection, for the next that needs
  * one: most wake-ups parse all they read, so one buffer serves them all. */
 static char *rbuf_spare;
+/* The same for output buffers, emptied by a write that took them whole. */
+static struct evbuffer *out_spare;
+
+/* An empty output buffer given back (kept as the spare, or freed). */
+static void out_give_back(struct evbuffer *b)
+{
+    if (out_spare == NULL && evbuffer_get_length(b) == 0)
+        out_spare = b;
+    else
+        evbuffer_free(b);
+}
 
 static void read_cb(struct bufferevent *bev, void *arg);
 static void write_cb(struct bufferevent *bev, void *arg);
@@ -137,8 +152,10 @@ static struct evbuffer *conn_out(struct conn *c)
 {
     if (!c->raw)
         return bufferevent_get_output(c->bev);
-    if (c->out == NULL)
-        c->out = evbuffer_new();
+    if (c->out == NULL) {
+        c->out = out_spare ? out_spare : evbuffer_new();
+        out_spare = NULL;
+    }
     return c->out;
 }
 
@@ -215,7 +232,32 @@ static void read_enable(struct conn *c, bool on)
 
 static void raw_write_cb(evutil_socket_t fd, short what, void *arg);
 
-/* Writes what the plain connection has queued, in one writev of at most
+/* One sendmsg of the output buffer's first CONN_WRITE_MAX bytes, as many
+ * pieces as CONN_WRITE_IOVS holds, drained by what the socket took.
+ * sendmsg rather than writev: a socket needs none of the file layer's
+ * work a writev goes through, and MSG_NOSIGNAL makes a peer's reset an
+ * error, never a SIGPIPE. */
+static ssize_t raw_send(struct conn *c)
+{
+    struct iovec iov[CONN_WRITE_IOVS];
+    int n = evbuffer_peek(c->out, CONN_WRITE_MAX, NULL, iov, CONN_WRITE_IOVS);
+    size_t total = 0;
+
+    if (n > CONN_WRITE_IOVS)
+        n = CONN_WRITE_IOVS;
+    for (int i = 0; i < n; i++) {
+        if (total + iov[i].iov_len > CONN_WRITE_MAX)
+            iov[i].iov_len = CONN_WRITE_MAX - total;
+        total += iov[i].iov_len;
+    }
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+    ssize_t sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+    if (sent > 0)
+        evbuffer_drain(c->out, (size_t)sent);
+    return sent;
+}
+
+/* Writes what the plain connection has queued, in one send of at most
  * CONN_WRITE_MAX (a pre-built body goes from its own memory). What the
  * socket does not take waits for the write event, which is added now and
  * removed once the buffer is empty, with the idle timeout as the bound on
@@ -227,7 +269,7 @@ static void raw_write(struct conn *c)
     if (c->out == NULL || c->write_failed)
         return;
     if (evbuffer_get_length(c->out) > 0) {
-        int n = evbuffer_write_atmost(c->out, c->fd, CONN_WRITE_MAX);
+        ssize_t n = raw_send(c);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             c->write_failed = true;
             evbuffer_drain(c->out, evbuffer_get_length(c->out));
@@ -241,7 +283,7 @@ static void raw_write(struct conn *c)
         }
         return;
     }
-    evbuffer_free(c->out);
+    out_give_back(c->out);
     c->out = NULL;
     if (c->wr_ev) {
         event_free(c->wr_ev);
@@ -807,7 +849,7 @@ static void raw_read_cb(evutil_socket_t fd, short what, void *arg)
         size_t room = CONN_RBUF_SIZE - c->in_len;
         ssize_t n = 0;
         if (room > 0) {
-            n = read(c->fd, c->in + c->in_len, room);
+            n = recv(c->fd, c->in + c->in_len, room, 0);
             if (n <= 0) {
                 if (n == 0 && round == 0)
                     why = "client closed";
@@ -1093,4 +1135,9 @@ void conn_close_all(void)
 {
     while (conns)
         conn_close(conns, "shutdown");
+    free(rbuf_spare);
+    rbuf_spare = NULL;
+    if (out_spare)
+        evbuffer_free(out_spare);
+    out_spare = NULL;
 }

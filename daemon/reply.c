@@ -19,8 +19,8 @@ void reply_clear(struct reply *r)
     json_decref(r->meta);
     if (r->json)
         evbuffer_free(r->json);
-    if (r->wire)
-        evbuffer_free(r->wire);
+    if (r->wire && r->wire_release)
+        r->wire_release(r->wire, r->wire_len, r->wire_arg);
     reply_init(r);
 }
 
@@ -95,13 +95,17 @@ static const char *cell_text(json_t *v, char *tmp, size_t n)
     return "";
 }
 
-void reply_render_ctp(const struct reply *r, struct evbuffer *out)
+void reply_render_ctp(struct reply *r, struct evbuffer *out)
 {
     struct evbuffer *body = NULL;
     char tmp[64];
 
     if (r->wire) {
-        evbuffer_add_buffer(out, r->wire);
+        /* The output holds it now, and releases it once written. */
+        if (evbuffer_add_reference(out, r->wire, r->wire_len, r->wire_release, r->wire_arg) < 0 &&
+            r->wire_release)
+            r->wire_release(r->wire, r->wire_len, r->wire_arg);
+        r->wire = NULL;
         return;
     }
     if (r->kind == REPLY_NONE) {
