@@ -87,8 +87,8 @@ static int cmd_find(const char *name, size_t len)
     unsigned k = cmd_hash(name, len, up) & (CMD_SLOTS - 1);
     for (; cmd_slots[k]; k = (k + 1) & (CMD_SLOTS - 1)) {
         const struct cmd *c = cmd_all[cmd_slots[k] - 1];
-        if (strcasecmp(c->name, up) == 0)
-            return cmd_slots[k] - 1;
+        if (strlen(c->name) == len && strcasecmp(c->name, up) == 0)
+            return cmd_slots[k] - 1;   /* (a NUL inside name matches nothing) */
     }
     return -1;
 }

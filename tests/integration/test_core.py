@@ -127,6 +127,15 @@ def test_help_lists_and_explains():
     r = cl.request("HELP echo")
     assert r.code == 200 and b"ECHO" in r.body
     assert cl.request("HELP nosuch").code == 404
+    # Verbs are found by hash: only the whole name, in any case, finds one.
+    assert cl.request("HELP rEaD").code == 200
+    for name in (b"REA", b"READS", b"R" * 40):
+        cl.send(b"HELP {%d}\r\n%s\r\n" % (len(name), name))
+        assert cl.read_response().code == 404, name
+    cl.send(b"HELP {7}\r\nREAD\x00xx\r\n")
+    assert cl.read_response().code == 400          # a NUL byte is refused first
+    assert cl.request("rEaD").code == 400        # a verb in any case, short of its argument
+    assert cl.request("READX x/y").code != 200
     cl.close()
 
 
