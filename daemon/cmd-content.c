@@ -629,11 +629,11 @@ static void cmd_read(struct req *req)
         snprintf(etag, sizeof(etag), "%s%s", tview ? "t-" : "", tview ? l->trainer_version : l->version);
 
     struct read_cached **slot = NULL;
+    char f[8];                   /* the format in lower case: the cache's key */
     /* A fallback's answer names what was asked, and a prerequisite's
      * notice depends on who asks: neither is one to share. */
-    if (width == CATALOG_TEXT_WIDTH && strlen(format) < 8 && !tview &&
+    if (width == CATALOG_TEXT_WIDTH && strlen(format) < sizeof(f) && !tview &&
         item->nprerequisites == 0 && item->course->nprerequisites == 0 && !lp.fallback) {
-        char f[8];
         size_t i = 0;
         for (; format[i]; i++)
             f[i] = (char)tolower((unsigned char)format[i]);
@@ -737,9 +737,7 @@ static void cmd_read(struct req *req)
         if (e == NULL) {
             e = xcalloc(1, sizeof(*e));
             e->lesson = l;
-            snprintf(e->format, sizeof(e->format), "%s", format);
-            for (char *p = e->format; *p; p++)
-                *p = (char)tolower((unsigned char)*p);
+            snprintf(e->format, sizeof(e->format), "%s", f);
             *slot = e;
         }
         if (req->origin == REQ_CTP) {
