@@ -270,8 +270,7 @@ static void buf_append(char **buf, size_t *len, size_t *cap, const char *s, size
         *buf = xrealloc(*buf, c);
         *cap = c;
     }
-    if (n)
-        memcpy(*buf + *len, s, n);
+    copy_bytes(*buf + *len, s, n);
     *len += n;
     (*buf)[*len] = '\0';
 }

@@ -36,6 +36,10 @@ void sbuf_add_line(struct sbuf *b, const char *s);
 char *sbuf_take(struct sbuf *b);
 void sbuf_free(struct sbuf *b);
 
+/* memcpy of n bytes, without glibc's slow case on AMD Zen for a block
+ * that lands a few bytes past its source's page offset (util.c). */
+void copy_bytes(void *dst, const void *src, size_t n);
+
 /* True when the n bytes are well-formed UTF-8 (no overlongs, no surrogates,
  * nothing above U+10FFFF). NUL bytes count as valid. */
 bool utf8_valid(const char *s, size_t n);

@@ -199,18 +199,23 @@ struct reply {
                                   * (a course file), not inside JSON */
     /* CTP/1: the whole answer, already rendered (reply_ctp_answer), sent
      * by reference as it is; wire_release(wire, wire_len, wire_arg) once
-     * it has left, or when the reply is cleared unsent. */
+     * it has left, or when the reply is cleared unsent. wire_seg, when
+     * not NULL, is the same bytes in a file (answer-file.c), which an
+     * output to a socket takes instead, to be sent by sendfile. */
     const char *wire;
     size_t wire_len;
     void (*wire_release)(const void *, size_t, void *);
     void *wire_arg;
+    struct evbuffer_file_segment *wire_seg;
 };
 
 void reply_init(struct reply *r);
 void reply_clear(struct reply *r);
 /* Renders a reply as CTP/1: "CODE text\r\n", or "CODE text {N}\r\n" then N
  * bytes then "\r\n" when there is a body. */
-void reply_render_ctp(struct reply *r, struct evbuffer *out);
+/* to_socket: out is written to a socket by evbuffer_write (it has
+ * EVBUFFER_FLAG_DRAINS_TO_FD), and may take a file segment. */
+void reply_render_ctp(struct reply *r, struct evbuffer *out, bool to_socket);
 /* Renders as a JSON document for the HTTP API. Caller frees the string. */
 char *reply_render_json(const struct reply *r, size_t *len);
 /* Writes a bare status line; the text is cleaned of CR, LF and control bytes. */
@@ -313,8 +318,10 @@ void req_reply_json_ref(struct req *req, int code, const char *json, size_t len,
 void req_reply_json_ref_gzip(struct req *req, int code, const char *gz, size_t len,
                              void (*release)(const void *, size_t, void *), void *arg);
 /* Answers a CTP/1 request with the bytes of a whole answer rendered earlier
- * (reply_ctp_answer), by reference, released as above. */
+ * (reply_ctp_answer), by reference, released as above; seg (or NULL): the
+ * same bytes as a file segment, for a plain socket's sendfile. */
 void req_reply_wire_ref(struct req *req, int code, const char *wire, size_t len,
+                        struct evbuffer_file_segment *seg,
                         void (*release)(const void *, size_t, void *), void *arg);
 void req_free(struct req *req);
 

@@ -16,6 +16,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "answer-file.h"
 #include "catalog.h"
 #include "keys.h"
 #include "markdown_view.h"
@@ -337,8 +338,7 @@ struct read_cached {
     char format[8];
     char *json;                  /* the HTTP answer's JSON (NULL until HTTP asks) */
     size_t len;
-    char *ctp;                   /* the whole CTP/1 answer (NULL until CTP/1 asks) */
-    size_t ctp_len;
+    struct answer_bytes ctp;     /* the whole CTP/1 answer (data NULL until CTP/1 asks) */
     char *gz;                    /* json gzipped, made with it (NULL: no smaller) */
     size_t gzlen;
     char *http;                  /* the whole HTTP answer, made at the first fast request */
@@ -358,7 +358,8 @@ static struct {
 static void read_cached_free(struct read_cached *e)
 {
     free(e->json);
-    free(e->ctp);
+    if (e->ctp.data)
+        answer_bytes_drop(&e->ctp);
     free(e->gz);
     free(e->http);
     free(e->http_gz);
@@ -389,6 +390,7 @@ static void read_cache_check_generation(const struct catalog *cat)
         read_cache.buckets[i] = NULL;
     }
     read_cache.cat = cat;
+    answer_files_rotate();       /* the old answers' files go with them */
 }
 
 static struct read_cached **read_cache_slot(const struct lesson *l, const char *format)
@@ -415,7 +417,7 @@ static void read_cached_send(struct req *req, struct read_cached *e)
 static void read_cached_send_ctp(struct req *req, struct read_cached *e)
 {
     e->refs++;
-    req_reply_wire_ref(req, 200, e->ctp, e->ctp_len, read_cached_release, e);
+    req_reply_wire_ref(req, 200, e->ctp.data, e->ctp.len, e->ctp.seg, read_cached_release, e);
 }
 
 void read_cache_free(void)
@@ -641,7 +643,7 @@ static void cmd_read(struct req *req)
         read_cache_check_generation(cat);
         slot = read_cache_slot(l, f);
         struct read_cached *e = *slot;
-        if (e && req->origin == REQ_CTP && e->ctp) {
+        if (e && req->origin == REQ_CTP && e->ctp.data) {
             progress_viewed(req, item);
             read_cached_send_ctp(req, e);
             return;
@@ -741,7 +743,10 @@ static void cmd_read(struct req *req)
             *slot = e;
         }
         if (req->origin == REQ_CTP) {
-            e->ctp = reply_ctp_answer(200, msg, body, len ? len : strlen(body), &e->ctp_len);
+            size_t n;
+            char *wire = reply_ctp_answer(200, msg, body, len ? len : strlen(body), &n);
+            answer_bytes_make(&e->ctp, wire, n);
+            free(wire);
             free(owned);
             read_cached_send_ctp(req, e);
             return;

@@ -56,9 +56,6 @@
 #define OUT_LOW  (64 * 1024)
 /* Bound on what one wake-up writes. */
 #define CONN_WRITE_MAX (256 * 1024)
-/* The pieces of the output buffer one send takes (answers, each one or two
- * pieces: a batch of 64 pipelined ones goes in one or two sends). */
-#define CONN_WRITE_IOVS 64
 /* A plain connection's input buffer, and so the most one read takes: a
  * 16 KiB literal and its request line arrive in one read (libevent's
  * bufferevents read 4 KiB a wake-up, after an ioctl to ask how much). */
@@ -153,7 +150,12 @@ static struct evbuffer *conn_out(struct conn *c)
     if (!c->raw)
         return bufferevent_get_output(c->bev);
     if (c->out == NULL) {
-        c->out = out_spare ? out_spare : evbuffer_new();
+        if (out_spare == NULL) {
+            out_spare = evbuffer_new();
+            /* raw_send writes it with evbuffer_write: file segments go by sendfile */
+            evbuffer_set_flags(out_spare, EVBUFFER_FLAG_DRAINS_TO_FD);
+        }
+        c->out = out_spare;
         out_spare = NULL;
     }
     return c->out;
@@ -232,33 +234,29 @@ static void read_enable(struct conn *c, bool on)
 
 static void raw_write_cb(evutil_socket_t fd, short what, void *arg);
 
-/* One sendmsg of the output buffer's first CONN_WRITE_MAX bytes, as many
- * pieces as CONN_WRITE_IOVS holds, drained by what the socket took.
- * sendmsg rather than writev: a socket needs none of the file layer's
- * work a writev goes through, and MSG_NOSIGNAL makes a peer's reset an
- * error, never a SIGPIPE. */
+/* Writes up to CONN_WRITE_MAX bytes of the output buffer: its pieces in
+ * memory by writev, a cached answer's file segment by sendfile (libevent's
+ * evbuffer_write takes one kind a call, so a call stops where the kind
+ * changes and the next goes on), until the buffer is empty, the bound is
+ * reached or the socket is full (a call says EAGAIN). Returns what went,
+ * or -1 with errno when nothing did. A peer's reset is an error here, not
+ * a signal: SIGPIPE is ignored (main.c). */
 static ssize_t raw_send(struct conn *c)
 {
-    struct iovec iov[CONN_WRITE_IOVS];
-    int n = evbuffer_peek(c->out, CONN_WRITE_MAX, NULL, iov, CONN_WRITE_IOVS);
     size_t total = 0;
 
-    if (n > CONN_WRITE_IOVS)
-        n = CONN_WRITE_IOVS;
-    for (int i = 0; i < n; i++) {
-        if (total + iov[i].iov_len > CONN_WRITE_MAX)
-            iov[i].iov_len = CONN_WRITE_MAX - total;
-        total += iov[i].iov_len;
+    while (total < CONN_WRITE_MAX && evbuffer_get_length(c->out) > 0) {
+        int n = evbuffer_write_atmost(c->out, c->fd, (ev_ssize_t)(CONN_WRITE_MAX - total));
+        if (n <= 0)
+            return total > 0 ? (ssize_t)total : -1;
+        total += (size_t)n;
     }
-    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-    ssize_t sent = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
-    if (sent > 0)
-        evbuffer_drain(c->out, (size_t)sent);
-    return sent;
+    return (ssize_t)total;
 }
 
-/* Writes what the plain connection has queued, in one send of at most
- * CONN_WRITE_MAX (a pre-built body goes from its own memory). What the
+/* Writes what the plain connection has queued, at most CONN_WRITE_MAX
+ * (a pre-built body goes from its own memory, a cached READ answer from
+ * its file). What the
  * socket does not take waits for the write event, which is added now and
  * removed once the buffer is empty, with the idle timeout as the bound on
  * a client that stopped reading. A failed write is not acted on here (the
@@ -553,7 +551,7 @@ static void conn_flush(struct conn *c)
         if (c->head == NULL)
             c->tail = NULL;
         size_t before = evbuffer_get_length(out);
-        reply_render_ctp(&r->reply, out);
+        reply_render_ctp(&r->reply, out, c->raw);
         stats.bytes_out += evbuffer_get_length(out) - before;
         req_free(r);
         c->inflight--;

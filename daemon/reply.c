@@ -95,16 +95,22 @@ static const char *cell_text(json_t *v, char *tmp, size_t n)
     return "";
 }
 
-void reply_render_ctp(struct reply *r, struct evbuffer *out)
+void reply_render_ctp(struct reply *r, struct evbuffer *out, bool to_socket)
 {
     struct evbuffer *body = NULL;
     char tmp[64];
 
     if (r->wire) {
-        /* The output holds it now, and releases it once written. */
-        if (evbuffer_add_reference(out, r->wire, r->wire_len, r->wire_release, r->wire_arg) < 0 &&
-            r->wire_release)
+        /* The output holds it now, and releases it once written; a file
+         * segment holds its own reference, so the memory's goes at once. */
+        if (to_socket && r->wire_seg &&
+            evbuffer_add_file_segment(out, r->wire_seg, 0, (ev_off_t)r->wire_len) == 0) {
+            if (r->wire_release)
+                r->wire_release(r->wire, r->wire_len, r->wire_arg);
+        } else if (evbuffer_add_reference(out, r->wire, r->wire_len, r->wire_release,
+                                          r->wire_arg) < 0 && r->wire_release) {
             r->wire_release(r->wire, r->wire_len, r->wire_arg);
+        }
         r->wire = NULL;
         return;
     }

@@ -196,9 +196,11 @@ void req_reply_json_ref(struct req *req, int code, const char *json, size_t len,
 }
 
 void req_reply_wire_ref(struct req *req, int code, const char *wire, size_t len,
+                        struct evbuffer_file_segment *seg,
                         void (*release)(const void *, size_t, void *), void *arg)
 {
     req->reply.wire = wire;
+    req->reply.wire_seg = seg;
     req->reply.wire_len = len;
     req->reply.wire_release = release;
     req->reply.wire_arg = arg;

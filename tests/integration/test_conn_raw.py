@@ -10,7 +10,9 @@ order; a peer that resets while its answers are being written; STARTTLS
 and COMPRESS taking the socket over after the buffers were released, with
 the deflated requests arriving in pieces; a READ answer made once and sent
 again as it is, the same bytes as the HTTP API's and never one made for a
-trainer, a fallback language or another width."""
+trainer, a fallback language or another width; the same answer sent by
+sendfile from its file and from memory over TLS and COMPRESS, and its
+file closed once a reload has replaced it and its last answer has left."""
 import os
 import shutil
 import signal
@@ -210,6 +212,8 @@ def test_read_bodies_held_back_across_a_reload_stay_whole():
         n = 20000
         cl.send(b"READ demo/welcome text\r\n" * n)
         time.sleep(0.5)
+        before = answer_files(d.proc.pid)
+        assert len(before) == 1, before
         with open(os.path.join(courses, "demo", "01-basics", "01-welcome.md"), "a") as f:
             f.write("\nA line added while answers waited.\n")
         d.signal(signal.SIGHUP)
@@ -237,8 +241,28 @@ def test_read_bodies_held_back_across_a_reload_stay_whole():
         print("    %d of %d READ answers carried the text from before the reload" % (n_old, n))
         r = cl.request("READ demo/welcome text")
         assert b"A line added while answers waited." in r.body
+        # The old answers' file went once the last of them had left: one
+        # file is open, the new catalogue's, not the one from before.
+        deadline = time.time() + 10
+        while len(answer_files(d.proc.pid)) != 1:
+            assert time.time() < deadline, "answer files open: %s" % answer_files(d.proc.pid)
+            time.sleep(0.1)
+        assert answer_files(d.proc.pid) != before
     finally:
         d.stop()
+
+
+def answer_files(pid):
+    """The inodes of the worker's cached answers' files (memfds)."""
+    found = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        path = "/proc/%d/fd/%s" % (pid, fd)
+        try:
+            if "campus-answers" in os.readlink(path):
+                found.add(os.stat(path).st_ino)
+        except OSError:
+            pass                 # closed while listed
+    return found
 
 
 def raw_answer(cl, line):
@@ -305,6 +329,44 @@ def test_read_answers_made_for_one_reader_are_not_anyone_elses():
             assert got == fallback
         else:
             assert got == plain
+
+
+def test_read_answers_sent_from_their_file_are_the_same_over_tls_and_compress():
+    """A cached READ answer goes to a plain socket by sendfile from a file,
+    and to a TLS or deflated connection from the same bytes in memory:
+    each way gives the same bytes, and so do answers queued for the socket
+    when COMPRESS takes it over."""
+    lesson = "demo/welcome"
+    plain = raw_answer(c(), "READ %s text" % lesson)
+    assert raw_answer(c(), "READ %s text" % lesson) == plain
+    t = harness.Client(env.campusd.tls_port, tls=True)
+    assert raw_answer(t, "READ %s text" % lesson) == plain
+    t.close()
+    st = c()
+    assert st.request("STARTTLS").code == 200
+    st.sock = harness.tls_wrap(st.sock)
+    assert [raw_answer(st, "READ %s text" % lesson) for _ in range(3)] == [plain] * 3
+    st.close()
+    # Two answers queued with COMPRESS's own, moved to the new output.
+    cl = c()
+    cl.send(("READ %s text\r\nREAD %s text\r\nCOMPRESS DEFLATE\r\n" % (lesson, lesson)).encode())
+    got = cl.read_exact(2 * len(plain))
+    assert got == plain * 2
+    r = cl.read_response()
+    assert r.code == 200, r
+    co = zlib.compressobj(6, zlib.DEFLATED, -15)
+    dec = zlib.decompressobj(-15)
+    cl.send(co.compress(("READ %s text\r\n" % lesson).encode()) + co.flush(zlib.Z_SYNC_FLUSH))
+    out = dec.decompress(cl.buf)
+    cl.buf = b""
+    deadline = time.time() + 10
+    while len(out) < len(plain) and time.time() < deadline:
+        chunk = cl.sock.recv(65536)
+        if not chunk:
+            break
+        out += dec.decompress(chunk)
+    assert out == plain, out[:120]
+    cl.close()
 
 
 harness.main(globals())

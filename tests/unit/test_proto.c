@@ -245,7 +245,7 @@ Test(reply, body_is_sized_and_terminated)
     r.body = evbuffer_new();
     evbuffer_add(r.body, "a\r\nb", 4);
     struct evbuffer *b = evbuffer_new();
-    reply_render_ctp(&r, b);
+    reply_render_ctp(&r, b, false);
     char *s = drain(b);
     cr_assert_str_eq(s, "200 echo {4}\r\na\r\nb\r\n");
     free(s);
@@ -262,7 +262,7 @@ Test(reply, table_as_tsv_and_json)
     r.kind = REPLY_TABLE;
     r.rows = json_pack("[[s,s],[s,s],[s,s]]", "id", "title", "led", "Local\teconomic", "vcd", "Value\nchains");
     struct evbuffer *b = evbuffer_new();
-    reply_render_ctp(&r, b);
+    reply_render_ctp(&r, b, false);
     char *s = drain(b);
     cr_assert_str_eq(s, "200 2 rows {45}\r\nid\ttitle\nled\tLocal economic\nvcd\tValue chains\n\r\n");
     free(s);
@@ -285,4 +285,33 @@ Test(reply, error_json)
     char *j = reply_render_json(&r, &len);
     cr_assert_str_eq(j, "{\"code\":404,\"error\":\"no course 'x'\"}");
     free(j);
+}
+
+/* copy_bytes (util.c) copies a literal out of the input buffer: every
+ * size and every distance between source and destination, its backward
+ * loop for a block a few bytes past the source's page offset among them,
+ * gives exactly the source's bytes and writes nothing outside them. */
+Test(copy_bytes, every_distance_and_size_copies_exactly)
+{
+    enum { AREA = 3 * 16384 };
+    unsigned char *src = aligned_alloc(4096, AREA), *dst = aligned_alloc(4096, AREA);
+    const size_t sizes[] = { 0, 1, 255, 256, 257, 4095, 4096, 4097, 5000, 16384, 16397 };
+    const size_t dists[] = { 0, 1, 14, 63, 200, 255, 256, 300, 4096 + 14, 8192 + 255 };
+
+    cr_assert(src && dst);
+    for (size_t i = 0; i < AREA; i++)
+        src[i] = (unsigned char)(i * 131 + 7);
+    for (size_t a = 0; a < sizeof(sizes) / sizeof(*sizes); a++)
+        for (size_t b = 0; b < sizeof(dists) / sizeof(*dists); b++) {
+            size_t n = sizes[a], at = dists[b] + 64;
+            memset(dst, 0xEE, AREA);
+            copy_bytes(dst + at, src + 64, n);
+            cr_assert(memcmp(dst + at, src + 64, n) == 0, "size %zu distance %zu", n, dists[b]);
+            for (size_t i = 0; i < at; i++)
+                cr_assert_eq(dst[i], 0xEE, "before: size %zu distance %zu", n, dists[b]);
+            for (size_t i = at + n; i < AREA; i++)
+                cr_assert_eq(dst[i], 0xEE, "after: size %zu distance %zu", n, dists[b]);
+        }
+    free(src);
+    free(dst);
 }
