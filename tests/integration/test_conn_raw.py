@@ -129,8 +129,12 @@ def test_answers_held_back_by_a_client_that_does_not_read_arrive_whole():
 
 
 def test_peer_reset_while_answers_are_written():
+    """Answers in memory and cached READ answers in their file are queued
+    when the peer resets: the connection goes, its buffers with it, and
+    the server goes on (the sanitizer build checks what was freed)."""
     payload = b"r" * 60000
-    req = b"ECHO {%d}\r\n%s" % (len(payload), payload)
+    lesson = lesson_id().encode()
+    req = b"ECHO {%d}\r\n%s" % (len(payload), payload) + b"READ %s text\r\n" % lesson * 4
     for _ in range(20):
         s = socket.create_connection(("127.0.0.1", env.campusd.text_port), timeout=5)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -147,6 +151,7 @@ def test_peer_reset_while_answers_are_written():
     assert cl.request("PING").code == 200
     r = cl.request("STATS")
     assert r.code == 200
+    assert cl.request("READ %s text" % lesson.decode()).code == 200
     cl.close()
 
 
