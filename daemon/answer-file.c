@@ -103,14 +103,13 @@ void answer_bytes_make(struct answer_bytes *a, const char *data, size_t len)
         a->data = copy;
         return;
     }
-    bool alone = f != current;
+    if (f == current)
+        f->refs++;               /* a file of its own starts with this answer's */
     size_t off = f->used;
     memcpy(f->map + off, data, len);
     f->used += len;
     a->data = f->map + off;
     a->file = f;
-    if (!alone)
-        f->refs++;               /* a file of its own came with one */
     a->seg = evbuffer_file_segment_new(f->fd, (ev_off_t)off, (ev_off_t)len,
                                        EVBUF_FS_DISABLE_LOCKING);
     if (a->seg) {

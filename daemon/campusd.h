@@ -212,9 +212,9 @@ struct reply {
 void reply_init(struct reply *r);
 void reply_clear(struct reply *r);
 /* Renders a reply as CTP/1: "CODE text\r\n", or "CODE text {N}\r\n" then N
- * bytes then "\r\n" when there is a body. */
-/* to_socket: out is written to a socket by evbuffer_write (it has
- * EVBUFFER_FLAG_DRAINS_TO_FD), and may take a file segment. */
+ * bytes then "\r\n" when there is a body. to_socket: out is written to a
+ * socket by evbuffer_write (it has EVBUFFER_FLAG_DRAINS_TO_FD), so a
+ * pre-built answer may go into it as a file segment. */
 void reply_render_ctp(struct reply *r, struct evbuffer *out, bool to_socket);
 /* Renders as a JSON document for the HTTP API. Caller frees the string. */
 char *reply_render_json(const struct reply *r, size_t *len);

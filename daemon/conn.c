@@ -26,8 +26,9 @@
  * has one persistent read event on its socket and reads up to
  * CONN_RBUF_SIZE at a time straight into a buffer it takes when bytes
  * arrive and gives back once they are parsed (the parser keeps what is
- * partial); its answers go out with one writev of the output buffer at the
- * end of a batch, a pre-built body by reference, and the write event is
+ * partial); its answers go out at the end of a batch, in one writev of the
+ * output buffer, a pre-built body by reference and a cached READ answer by
+ * sendfile from its file (answer-file.c), and the write event is
  * added only while the socket will not take more. TLS (from the first
  * byte, or after STARTTLS) and COMPRESS run on bufferevents: the OpenSSL
  * one, and compress.c's filter over a socket bufferevent made when
