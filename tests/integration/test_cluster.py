@@ -375,7 +375,16 @@ def load_main(conf_path):
             try:
                 if c is None:
                     c = connect(False)
-                    c.request('LOGIN coach "%s"' % PASSWORD)
+                    # A login the store could not answer (503) leaves the
+                    # connection anonymous, and LIVE would rightly say 401:
+                    # only a logged-in connection goes on.
+                    r = c.request('LOGIN coach "%s"' % PASSWORD)
+                    if r.code != 200:
+                        log(th="lead", op="LOGIN", code=r.code, text=r.text)
+                        c.close()
+                        c = None
+                        time.sleep(0.2)
+                        continue
                     r = live_request(c, "LIVE START %s" % conf["cohort"])
                     log(th="lead", op="LIVE START", code=r.code)
                 lesson = conf["lessons"][i % len(conf["lessons"])]
@@ -399,7 +408,13 @@ def load_main(conf_path):
             try:
                 if c is None:
                     c = connect(True)
-                    c.request('LOGIN fol "%s"' % PASSWORD)
+                    r = c.request('LOGIN fol "%s"' % PASSWORD)
+                    if r.code != 200:        # the store away: as the lead's
+                        log(th="follow", op="LOGIN", code=r.code, text=r.text)
+                        c.close()
+                        c = None
+                        time.sleep(0.2)
+                        continue
                     r = live_request(c, "LIVE JOIN %s" % conf["cohort"])
                     if r.code != 200:        # no session under way yet, or the store away
                         log(th="follow", op="LIVE JOIN refused", status=r.code)
