@@ -135,8 +135,6 @@ struct lesson {
      * listed by the parse's own walk so that resolving them needs none */
     struct cmark_node **link_nodes;
     size_t nlink_nodes;
-    char *search_line;          /* private: its words for the search index, made with
-                                 * the renderings and taken by the index */
     struct search_terms *search_terms; /* private: its weighted terms, made with the
                                  * renderings and taken by the index (search.h) */
     int *prerequisite_lines;    /* private: where each prerequisite is written */

@@ -928,7 +928,6 @@ void lesson_free(struct lesson *les)
     free(les->path);
     free(les->markdown);
     free(les->html);
-    free(les->search_line);
     search_terms_free(les->search_terms);
     free(les->text);
     free(les->front_matter);

@@ -33,7 +33,6 @@ struct term {
 
 struct search_doc {
     const struct lesson *lesson;
-    char *text;                 /* the lesson text on one line, for snippets */
 };
 
 /* The index of one language: every lesson text written in it. */
@@ -377,6 +376,94 @@ static inline char ascii_word_byte(unsigned char ch)
     return 0;
 }
 
+/* Words cut out of a text that may come in pieces (a text node, then an
+ * emphasis: "**bold**ed" is one word). Each finished word (two bytes or
+ * more) goes to on_word with its folded form in word, its lower-case form
+ * in low, and its byte offsets in the whole text. */
+struct word_cut {
+    const struct word_ctx *wc;
+    void (*on_word)(struct word_cut *c, size_t start, size_t end);
+    void (*fn)(void *arg, const char *w, uint64_t h, size_t start, size_t end);
+    void *arg;
+    size_t wl, ll, start;       /* the word being cut: its lengths and where it began */
+    size_t base;                /* bytes of the text before the piece being fed */
+    char word[WORD_MAX + 8], low[WORD_MAX + 8], term[WORD_MAX + 8];
+};
+
+/* Ends the word being cut, if any. */
+static void cut_end(struct word_cut *c, size_t at)
+{
+    if (c->wl >= 2) {
+        c->word[c->wl] = '\0';
+        c->on_word(c, c->start, at);
+    }
+    c->wl = c->ll = 0;
+}
+
+/* Cuts the words of the next piece of the text, s[0..n): a word may go on
+ * into the next piece until cut_end. */
+static void cut_feed(struct word_cut *c, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t wl = c->wl, ll = c->ll;
+
+    for (size_t i = 0; i < n;) {
+        size_t len = 1, k = 0;
+        char f[8], lw[8];
+        size_t lk = 0;
+        if (u[i] < 0x80) {
+            /* ASCII, most of every text: a letter or digit folds and
+             * lowers to the same byte, anything else ends a word. A run
+             * of them is taken in one go. */
+            char a = ascii_word_byte(u[i]);
+            if (a) {
+                if (wl == 0)
+                    c->start = c->base + i;
+                do {
+                    if (wl < WORD_MAX && ll < WORD_MAX) {
+                        c->word[wl++] = a;
+                        c->low[ll++] = a;
+                    }
+                    i++;
+                } while (i < n && u[i] < 0x80 && (a = ascii_word_byte(u[i])) != 0);
+                continue;
+            }
+        } else {
+            uint32_t cp = decode(u + i, n - i, &len);
+            k = fold(cp, u + i, len, f);
+            if (k)
+                lk = lower(cp, u + i, len, lw);
+        }
+        if (k == 0) {
+            c->wl = wl, c->ll = ll;
+            cut_end(c, c->base + i);
+            wl = ll = 0;
+        } else {
+            if (wl == 0)
+                c->start = c->base + i;
+            if (wl + k <= WORD_MAX && ll + lk <= WORD_MAX) {
+                memcpy(c->word + wl, f, k);
+                wl += k;
+                memcpy(c->low + ll, lw, lk);
+                ll += lk;
+            }
+        }
+        i += len;
+    }
+    c->wl = wl, c->ll = ll;
+    c->base += n;
+}
+
+/* on_word for each_word: the word's term, unless it is a stop word. */
+static void term_word(struct word_cut *c, size_t start, size_t end)
+{
+    uint64_t th;
+    const char *t = word_term(c->wc, c->word, c->wl, c->low, c->ll, c->term, &th);
+
+    if (t)
+        c->fn(c->arg, t, th, start, end);
+}
+
 /* Calls fn for each term of s[0..n) (words of two bytes or more that are
  * not stop words, folded and stemmed as wc says): the term, and the byte
  * offsets of its word's start and end in s. */
@@ -385,58 +472,10 @@ static void each_word(const struct word_ctx *wc, const char *s, size_t n,
                                  size_t end),
                       void *arg)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    char word[WORD_MAX + 8], low[WORD_MAX + 8], term[WORD_MAX + 8];
-    size_t wl = 0, ll = 0, start = 0;
+    struct word_cut c = {.wc = wc, .on_word = term_word, .fn = fn, .arg = arg};
 
-    for (size_t i = 0; i <= n;) {
-        size_t len = 1, k = 0;
-        char f[8], lw[8];
-        size_t lk = 0;
-        if (i < n && u[i] < 0x80) {
-            /* ASCII, most of every text: a letter or digit folds and
-             * lowers to the same byte, anything else ends a word. A run
-             * of them is taken in one go. */
-            char a = ascii_word_byte(u[i]);
-            if (a) {
-                if (wl == 0)
-                    start = i;
-                do {
-                    if (wl < WORD_MAX && ll < WORD_MAX) {
-                        word[wl++] = a;
-                        low[ll++] = a;
-                    }
-                    i++;
-                } while (i < n && u[i] < 0x80 && (a = ascii_word_byte(u[i])) != 0);
-                continue;
-            }
-        } else if (i < n) {
-            uint32_t c = decode(u + i, n - i, &len);
-            k = fold(c, u + i, len, f);
-            if (k)
-                lk = lower(c, u + i, len, lw);
-        }
-        if (k == 0) {
-            if (wl >= 2) {
-                word[wl] = '\0';
-                uint64_t th;
-                const char *t = word_term(wc, word, wl, low, ll, term, &th);
-                if (t)
-                    fn(arg, t, th, start, i);
-            }
-            wl = ll = 0;
-        } else {
-            if (wl == 0)
-                start = i;
-            if (wl + k <= WORD_MAX && ll + lk <= WORD_MAX) {
-                memcpy(word + wl, f, k);
-                wl += k;
-                memcpy(low + ll, lw, lk);
-                ll += lk;
-            }
-        }
-        i += len;
-    }
+    cut_feed(&c, s, n);
+    cut_end(&c, n);
 }
 
 /* The word rules of a language; free with word_ctx_done. */
@@ -545,6 +584,16 @@ struct worker_lang {
     struct word_cache cache;
 };
 
+/* A word seen in the text being made, and its term there: most words of
+ * a text come again in it, and this table, small and hot, answers them
+ * without the worker's cache of every word (word_cache) or the stemmer. */
+struct text_word {
+    uint64_t hash;              /* hash_bytes of the lower-case word */
+    uint32_t gen;               /* the text it was seen in: the slot is empty for any other */
+    uint32_t koff, klen;        /* the word, in the worker's keys */
+    int32_t term;               /* its index in the text's terms; -1: a stop word */
+};
+
 struct search_worker {
     struct worker_lang *langs;
     size_t nlangs;
@@ -552,6 +601,10 @@ struct search_worker {
     size_t cap;                 /* a power of two, more than twice the text's terms */
     struct search_terms *cur;   /* the text being made */
     uint32_t weight;            /* of the words being added */
+    struct text_word *words;    /* the text's words seen so far */
+    size_t wcap, wused;         /* wcap: a power of two, more than twice wused */
+    uint32_t gen;               /* of the text being made */
+    struct sbuf keys;           /* the words of the text being made */
 };
 
 struct search_worker *search_worker_new(void)
@@ -569,6 +622,8 @@ void search_worker_free(struct search_worker *w)
     }
     free(w->langs);
     free(w->slots);
+    free(w->words);
+    sbuf_free(&w->keys);
     free(w);
 }
 
@@ -613,57 +668,215 @@ static void worker_grow(struct search_worker *w)
     }
 }
 
-static void add_doc_term(void *arg, const char *word, uint64_t h, size_t start, size_t end)
+/* The index in the text's terms of term word (hash h), added with weight 0
+ * when new. */
+static size_t doc_term_of(struct search_worker *w, const char *word, uint64_t h)
 {
-    struct search_worker *w = arg;
     struct search_terms *t = w->cur;
 
-    (void)start, (void)end;
     if ((t->n + 1) * 2 > w->cap)
         worker_grow(w);
     size_t i = (size_t)h & (w->cap - 1);
     while (w->slots[i]) {
         struct doc_term *d = &t->v[w->slots[i] - 1];
-        if (d->hash == h && strcmp(t->arena.data + d->off, word) == 0) {
-            d->weight += w->weight;
-            return;
-        }
+        if (d->hash == h && strcmp(t->arena.data + d->off, word) == 0)
+            return w->slots[i] - 1;
         i = (i + 1) & (w->cap - 1);
     }
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 64;
         t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
     }
-    t->v[t->n] = (struct doc_term){t->arena.len, h, w->weight};
+    t->v[t->n] = (struct doc_term){t->arena.len, h, 0};
     sbuf_add(&t->arena, word, strlen(word) + 1);
     w->slots[i] = (uint32_t)++t->n;
+    return t->n - 1;
 }
 
-/* The terms of a text: its title's words weigh SEARCH_TITLE_WEIGHT, its
- * body's (the search line) 1. */
-static struct search_terms *make_terms(struct search_worker *w, const char *lang,
-                                       const char *title, const char *line)
+static void add_doc_term(void *arg, const char *word, uint64_t h, size_t start, size_t end)
+{
+    struct search_worker *w = arg;
+
+    (void)start, (void)end;
+    size_t k = doc_term_of(w, word, h);       /* may move v */
+    w->cur->v[k].weight += w->weight;
+}
+
+/* The slot of the lower-case word low (ll bytes, hash h) among the text's
+ * words: the word's, or the empty one where it goes. */
+static struct text_word *text_word_slot(struct search_worker *w, const char *low, size_t ll,
+                                        uint64_t h)
+{
+    size_t i = (size_t)h & (w->wcap - 1);
+
+    for (;; i = (i + 1) & (w->wcap - 1)) {
+        struct text_word *tw = &w->words[i];
+        if (tw->gen != w->gen)
+            return tw;
+        if (tw->hash == h && tw->klen == ll && memcmp(w->keys.data + tw->koff, low, ll) == 0)
+            return tw;
+    }
+}
+
+static void text_words_grow(struct search_worker *w)
+{
+    struct text_word *old = w->words;
+    size_t oldcap = w->wcap;
+
+    w->wcap = oldcap ? oldcap * 2 : 1024;
+    w->words = xcalloc(w->wcap, sizeof(*w->words));
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i].gen == w->gen)
+            *text_word_slot(w, w->keys.data + old[i].koff, old[i].klen, old[i].hash) = old[i];
+    free(old);
+}
+
+/* on_word for a lesson's text: its weight goes to the word's term, found
+ * among the text's words first. */
+static void doc_word(struct word_cut *c, size_t start, size_t end)
+{
+    struct search_worker *w = c->arg;
+    uint64_t h = hash_bytes(c->low, c->ll);
+    struct text_word *tw = text_word_slot(w, c->low, c->ll, h);
+
+    (void)start, (void)end;
+    if (tw->gen != w->gen) {
+        uint64_t th;
+        const char *t = word_term(c->wc, c->word, c->wl, c->low, c->ll, c->term, &th);
+        int32_t term = t ? (int32_t)doc_term_of(w, t, th) : -1;
+        if ((w->wused + 1) * 2 > w->wcap) {
+            text_words_grow(w);
+            tw = text_word_slot(w, c->low, c->ll, h);
+        }
+        *tw = (struct text_word){h, w->gen, (uint32_t)w->keys.len, (uint32_t)c->ll, term};
+        sbuf_add(&w->keys, c->low, c->ll);
+        w->wused++;
+    }
+    if (tw->term >= 0)
+        w->cur->v[tw->term].weight += w->weight;
+}
+
+/* Starts the terms of a text in lang with w: returns its word rules. */
+static struct word_ctx *terms_begin(struct search_worker *w, const char *lang)
 {
     struct word_ctx *wc = worker_ctx(w, lang);
-    struct search_terms *t = xcalloc(1, sizeof(*t));
 
-    w->cur = t;
+    w->cur = xcalloc(1, sizeof(*w->cur));
     if (w->slots)
         memset(w->slots, 0, w->cap * sizeof(*w->slots));
+    /* A new generation empties every word slot at once. */
+    if (++w->gen == 0) {
+        if (w->words)
+            memset(w->words, 0, w->wcap * sizeof(*w->words));
+        w->gen = 1;
+    }
+    w->wused = 0;
+    w->keys.len = 0;
+    if (w->wcap == 0)
+        text_words_grow(w);
+    return wc;
+}
+
+/* Feeds the words of a lesson's tree to c: what search_doc_line puts on
+ * its line, in the same pieces, a word ending where the line has a space
+ * (so that the terms are the line's, without the line). */
+static void cut_doc(struct word_cut *c, struct cmark_node *doc)
+{
+    cmark_iter *it = cmark_iter_new(doc);
+    cmark_event_type ev;
+
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        const char *lit;
+
+        switch (cmark_node_get_type(n)) {
+        case CMARK_NODE_TEXT:
+        case CMARK_NODE_CODE:
+            lit = cmark_node_get_literal(n);
+            if (lit)
+                cut_feed(c, lit, strlen(lit));
+            break;
+        case CMARK_NODE_SOFTBREAK:
+        case CMARK_NODE_LINEBREAK:
+            cut_end(c, c->base);
+            break;
+        case CMARK_NODE_CODE_BLOCK:
+            lit = cmark_node_get_literal(n);
+            if (lit)
+                cut_feed(c, lit, strlen(lit));
+            cut_end(c, c->base);
+            break;
+        case CMARK_NODE_CUSTOM_BLOCK: {
+            const struct table *t = cmark_node_get_user_data(n);
+            if (ev != CMARK_EVENT_ENTER || t == NULL)
+                break;                 /* an exercise: never searched */
+            for (size_t k = 0; k < t->ncols; k++) {
+                cut_feed(c, t->header[k], strlen(t->header[k]));
+                cut_end(c, c->base);
+            }
+            for (size_t r = 0; r < t->nrows; r++)
+                for (size_t k = 0; k < t->ncols; k++) {
+                    cut_feed(c, t->cells[r][k], strlen(t->cells[r][k]));
+                    cut_end(c, c->base);
+                }
+            break;
+        }
+        case CMARK_NODE_PARAGRAPH:
+        case CMARK_NODE_HEADING:
+        case CMARK_NODE_ITEM:
+            if (ev == CMARK_EVENT_EXIT)
+                cut_end(c, c->base);
+            break;
+        default:
+            break;                     /* raw HTML and containers add nothing */
+        }
+    }
+    cmark_iter_free(it);
+    cut_end(c, c->base);
+}
+
+/* The terms of a lesson: its title's words weigh SEARCH_TITLE_WEIGHT, its
+ * body's 1. From its tree, or (from_line) by cutting its search line, as
+ * the index once did: the check that both give the same terms. */
+static struct search_terms *make_terms(struct search_worker *w, const struct lesson *les,
+                                       bool from_line)
+{
+    struct word_ctx *wc = terms_begin(w, les->lang ? les->lang : "");
+    struct search_terms *t = w->cur;
+    struct word_cut c = {.wc = wc, .on_word = doc_word, .arg = w};
+
     w->weight = SEARCH_TITLE_WEIGHT;
-    each_word(wc, title, strlen(title), add_doc_term, w);
+    cut_feed(&c, les->title, strlen(les->title));
+    cut_end(&c, c.base);
     w->weight = 1;
-    each_word(wc, line, strlen(line), add_doc_term, w);
+    if (from_line) {
+        char *line = les->doc ? search_doc_line(les->doc) : xstrdup("");
+        each_word(wc, line, strlen(line), add_doc_term, w);
+        free(line);
+    } else {
+        c.base = 0;
+        if (les->doc)
+            cut_doc(&c, les->doc);
+    }
     w->cur = NULL;
     return t;
 }
 
 void search_lesson_prepare(struct search_worker *w, struct lesson *les)
 {
-    free(les->search_line);
     search_terms_free(les->search_terms);
-    les->search_line = search_doc_line(les->doc);
-    les->search_terms = make_terms(w, les->lang ? les->lang : "", les->title, les->search_line);
+    les->search_terms = make_terms(w, les, false);
+}
+
+char *search_terms_listing(struct search_worker *w, const struct lesson *les, bool from_line)
+{
+    struct search_terms *t = make_terms(w, les, from_line);
+    struct sbuf b = {0};
+
+    for (size_t k = 0; k < t->n; k++)
+        sbuf_printf(&b, "%s %u\n", t->arena.data + t->v[k].off, t->v[k].weight);
+    search_terms_free(t);
+    return b.data ? sbuf_take(&b) : xstrdup("");
 }
 
 /* True when the word is a rule of the text rendering ("====", "----"). */
@@ -824,13 +1037,11 @@ static void index_lesson(struct lang_index *li, size_t *cap, struct lesson *les,
     }
     struct search_doc *d = &li->docs[li->ndocs];
     d->lesson = les;
-    if (les->search_line == NULL || les->search_terms == NULL) {
+    if (les->search_terms == NULL) {
         if (*w == NULL)
             *w = search_worker_new();
         search_lesson_prepare(*w, les);
     }
-    d->text = les->search_line;
-    les->search_line = NULL;
     struct search_terms *t = les->search_terms;
     for (size_t k = 0; k < t->n; k++)
         add_posting(li, t->arena.data + t->v[k].off, t->v[k].hash, (uint32_t)li->ndocs,
@@ -878,8 +1089,6 @@ void search_index_free(struct search_index *idx)
             free(li->terms[i].p);
         }
         free(li->terms);
-        for (size_t i = 0; i < li->ndocs; i++)
-            free(li->docs[i].text);
         free(li->docs);
     }
     free(idx->v);
@@ -1090,7 +1299,11 @@ size_t search_query_lang(const struct catalog *cat, const char *query, const cha
         results[out].title = d->lesson->title;
         results[out].lang = d->lesson->lang;
         results[out].score = all[i].score;
-        snippet(&wc, d->text, &q, results[out].snippet, sizeof(results[out].snippet));
+        /* The line is made again for each result shown, from the tree:
+         * keeping every lesson's line for this held megabytes. */
+        char *line = d->lesson->doc ? search_doc_line(d->lesson->doc) : xstrdup("");
+        snippet(&wc, line, &q, results[out].snippet, sizeof(results[out].snippet));
+        free(line);
         qwords_free(&q);
         word_ctx_done(&wc);
         out++;

@@ -2,6 +2,7 @@
 #ifndef CAMPUS_SEARCH_H
 #define CAMPUS_SEARCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "catalog.h"
@@ -47,10 +48,9 @@ size_t search_query(const struct catalog *cat, const char *query, struct search_
 size_t search_query_lang(const struct catalog *cat, const char *query, const char *lang,
                          struct search_result *results, size_t max);
 
-/* The words of a parsed lesson body on one line, as the index keeps them
- * (a new string the caller frees). Pure: the loader calls it from its
- * rendering threads, and search_index_build takes les->search_line when
- * it is there. */
+/* The words of a parsed lesson body on one line (a new string the caller
+ * frees): what a snippet is cut from, made for each result shown. Pure: it
+ * only reads the tree. */
 char *search_doc_line(struct cmark_node *doc);
 
 /* What one loader thread needs to make lessons' terms: per language, the
@@ -61,12 +61,17 @@ struct search_terms;
 struct search_worker *search_worker_new(void);
 void search_worker_free(struct search_worker *w);
 
-/* Makes les->search_line and les->search_terms (its title and body words
- * as the index weighs them, in les->lang) with w. Touches nothing but les
- * and w: the loader calls it from its rendering threads, and
- * search_index_build takes both (making them itself for a lesson that
- * has none). */
+/* Makes les->search_terms (its title and body words as the index weighs
+ * them, in les->lang, cut straight from its tree) with w. Touches nothing
+ * but les and w: the loader calls it from its rendering threads, and
+ * search_index_build takes the terms (making them itself for a lesson
+ * that has none). */
 void search_lesson_prepare(struct search_worker *w, struct lesson *les);
+
+/* For checks: the lesson's terms as "term weight" lines, in the order they
+ * first come, made from its tree as the loader makes them, or (from_line)
+ * by cutting search_doc_line's line into words. Both must agree. */
+char *search_terms_listing(struct search_worker *w, const struct lesson *les, bool from_line);
 void search_terms_free(struct search_terms *t);
 
 #endif

@@ -30,7 +30,7 @@ Test(load_parallel, renderings_equal_a_serial_render)
         char *text = render_text_opts(les->doc, &o);
         cr_assert_str_eq(les->html, html, "%s: HTML differs", les->full_id);
         cr_assert_str_eq(les->text, text, "%s: text differs", les->full_id);
-        cr_assert_null(les->search_line, "%s: the index took its words, or none were made",
+        cr_assert_null(les->search_terms, "%s: the index took its terms, or none were made",
                        les->full_id);
         free(html);
         free(text);

@@ -1,6 +1,8 @@
-/* test_search_line.c: the search line the loader makes in one pass over a
- * lesson's tree must be what flattening the tree's text and then
- * collapsing its white space gives (the two passes it replaced): every
+/* test_search_line.c: the search line made in one pass over a lesson's
+ * tree (what snippets are cut from) must be what flattening the tree's
+ * text and then collapsing its white space gives (the two passes it
+ * replaced), and the terms the loader cuts straight from the tree must be
+ * the terms of that line, word for word and weight for weight: every
  * lesson of the bundled courses and the fixtures. */
 #include <criterion/criterion.h>
 #include <cmark.h>
@@ -100,6 +102,7 @@ static size_t check_tree(const char *dir)
 {
     struct diag_list d = {0};
     struct catalog *cat = catalog_load(dir, &d);
+    struct search_worker *w = search_worker_new();
     size_t n = 0;
 
     for (size_t i = 0; cat && i < cat->nlessons; i++) {
@@ -109,12 +112,20 @@ static size_t check_tree(const char *dir)
             char *flat = flat_text(t->doc), *want = one_line(flat);
             char *got = search_doc_line(t->doc);
             cr_assert_str_eq(got, want, "%s (%s): the search line differs", t->full_id, t->lang);
+            char *tree_terms = search_terms_listing(w, t, false);
+            char *line_terms = search_terms_listing(w, t, true);
+            cr_assert_str_eq(tree_terms, line_terms, "%s (%s): the terms differ", t->full_id,
+                             t->lang);
+            cr_assert(t->trainer || strlen(tree_terms) > 0, "%s: no terms", t->full_id);
+            free(tree_terms);
+            free(line_terms);
             free(flat);
             free(want);
             free(got);
             n++;
         }
     }
+    search_worker_free(w);
     catalog_unref(cat);
     diag_list_clear(&d);
     return n;
@@ -147,6 +158,16 @@ Test(search_line, words_across_nodes_and_rules)
     char *flat = flat_text(les->doc), *want = one_line(flat), *got = search_doc_line(les->doc);
     cr_assert_str_eq(got, want);
     cr_assert_str_eq(got, "Title foobar baz one two code line end xy");
+    /* In the order they first come, "one" a stop word; "foobar" is one
+     * word though it comes in two text nodes, and "xy" one though its
+     * first half is code. (The title, "T", is too short to be a word.) */
+    struct search_worker *w = search_worker_new();
+    char *terms = search_terms_listing(w, les, false), *from_line = search_terms_listing(w, les, true);
+    cr_assert_str_eq(terms, from_line);
+    cr_assert_str_eq(terms, "title 1\nfoobar 1\nbaz 1\ntwo 1\ncode 1\nline 1\nend 1\nxy 1\n");
+    free(terms);
+    free(from_line);
+    search_worker_free(w);
     free(flat);
     free(want);
     free(got);
