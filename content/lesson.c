@@ -793,19 +793,26 @@ static void render_one(const struct loader *l, struct lesson *les, struct diag_l
 
     struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
                                  .title = les->title, .lang = les->lang};
+    /* The search terms are cut in the text rendering's walk of the tree
+     * (trainer lessons are not in the search index). */
+    if (!les->trainer) {
+        o.visit = search_cut_node;
+        o.visit_arg = search_cut_begin(sw, les);
+    }
 
     les->html = render_html(les->doc);
     les->text = render_text_opts(les->doc, &o);
     les->html_len = strlen(les->html);
     les->text_len = strlen(les->text);
+    if (!les->trainer)
+        search_cut_end(sw, les);
+    o.visit = NULL;
     if (les->trainer_doc) {
         les->trainer_html = render_html(les->trainer_doc);
         les->trainer_text = render_text_opts(les->trainer_doc, &o);
         les->trainer_html_len = strlen(les->trainer_html);
         les->trainer_text_len = strlen(les->trainer_text);
     }
-    if (!les->trainer)           /* trainer lessons are not in the search index */
-        search_lesson_prepare(sw, les);
     node_pool_leave();
 }
 

@@ -40,6 +40,12 @@ struct render_text_opts {
                                  * title, shown by the reader) is left out; NULL: kept */
     const char *lang;           /* the text's language: the placeholder's and the
                                  * reference list's own words in it (msg.h); NULL: English */
+    /* Called with every event of the rendering's walk of the tree (an int
+     * cmark_event_type), before the renderer sees it, so that a pass that
+     * needs the same walk rides along (the loader's search terms); NULL:
+     * none. It must not change the tree. */
+    void (*visit)(void *arg, int ev, struct cmark_node *n);
+    void *visit_arg;
 };
 char *render_text_opts(struct cmark_node *doc, const struct render_text_opts *o);
 

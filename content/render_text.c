@@ -41,6 +41,8 @@ struct tt {
     bool in_exercise;           /* no exercise placeholder */
     const char *title;          /* leave out a first level-1 heading saying this */
     bool skipping;              /* inside that heading */
+    void (*visit)(void *arg, int ev, struct cmark_node *n); /* render_text_opts' */
+    void *visit_arg;
     char **links;               /* reference targets, numbered from 1 */
     size_t nlinks, linkcap;
     int *link_nums;             /* stack of open links' numbers (0: none) */
@@ -813,6 +815,8 @@ static char *tt_run(struct tt *tp, struct cmark_node *doc)
 
     while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
         cmark_node *n = cmark_iter_get_node(it);
+        if (tp->visit)
+            tp->visit(tp->visit_arg, ev, n);
         if (t.skipping && cmark_node_get_type(n) != CMARK_NODE_HEADING)
             continue;
         tt_event(&t, ev, n);
@@ -851,7 +855,8 @@ char *render_text(struct cmark_node *doc, const char *exercise_id, int width, bo
 char *render_text_opts(struct cmark_node *doc, const struct render_text_opts *o)
 {
     struct tt t = {.width = o->width, .ansi = o->ansi, .exercise_id = o->exercise_id,
-                   .in_exercise = o->in_exercise, .title = o->title, .lang = o->lang};
+                   .in_exercise = o->in_exercise, .title = o->title, .lang = o->lang,
+                   .visit = o->visit, .visit_arg = o->visit_arg};
 
     return tt_run(&t, doc);
 }

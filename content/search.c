@@ -605,6 +605,7 @@ struct search_worker {
     size_t wcap, wused;         /* wcap: a power of two, more than twice wused */
     uint32_t gen;               /* of the text being made */
     struct sbuf keys;           /* the words of the text being made */
+    struct word_cut cut;        /* cutting them */
 };
 
 struct search_worker *search_worker_new(void)
@@ -777,86 +778,117 @@ static struct word_ctx *terms_begin(struct search_worker *w, const char *lang)
     return wc;
 }
 
-/* Feeds the words of a lesson's tree to c: what search_doc_line puts on
- * its line, in the same pieces, a word ending where the line has a space
- * (so that the terms are the line's, without the line). */
+/* Feeds one event of a walk of a lesson's tree to c: what search_doc_line
+ * puts on its line, in the same pieces, a word ending where the line has a
+ * space (so that the terms are the line's, without the line). */
+static void cut_node(struct word_cut *c, cmark_event_type ev, cmark_node *n)
+{
+    const char *lit;
+
+    switch (cmark_node_get_type(n)) {
+    case CMARK_NODE_TEXT:
+    case CMARK_NODE_CODE:
+        lit = cmark_node_get_literal(n);
+        if (lit)
+            cut_feed(c, lit, strlen(lit));
+        break;
+    case CMARK_NODE_SOFTBREAK:
+    case CMARK_NODE_LINEBREAK:
+        cut_end(c, c->base);
+        break;
+    case CMARK_NODE_CODE_BLOCK:
+        lit = cmark_node_get_literal(n);
+        if (lit)
+            cut_feed(c, lit, strlen(lit));
+        cut_end(c, c->base);
+        break;
+    case CMARK_NODE_CUSTOM_BLOCK: {
+        const struct table *t = cmark_node_get_user_data(n);
+        if (ev != CMARK_EVENT_ENTER || t == NULL)
+            break;                     /* an exercise: never searched */
+        for (size_t k = 0; k < t->ncols; k++) {
+            cut_feed(c, t->header[k], strlen(t->header[k]));
+            cut_end(c, c->base);
+        }
+        for (size_t r = 0; r < t->nrows; r++)
+            for (size_t k = 0; k < t->ncols; k++) {
+                cut_feed(c, t->cells[r][k], strlen(t->cells[r][k]));
+                cut_end(c, c->base);
+            }
+        break;
+    }
+    case CMARK_NODE_PARAGRAPH:
+    case CMARK_NODE_HEADING:
+    case CMARK_NODE_ITEM:
+        if (ev == CMARK_EVENT_EXIT)
+            cut_end(c, c->base);
+        break;
+    default:
+        break;                         /* raw HTML and containers add nothing */
+    }
+}
+
+/* The terms of a lesson's tree, by a walk of its own. */
 static void cut_doc(struct word_cut *c, struct cmark_node *doc)
 {
     cmark_iter *it = cmark_iter_new(doc);
     cmark_event_type ev;
 
-    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
-        cmark_node *n = cmark_iter_get_node(it);
-        const char *lit;
-
-        switch (cmark_node_get_type(n)) {
-        case CMARK_NODE_TEXT:
-        case CMARK_NODE_CODE:
-            lit = cmark_node_get_literal(n);
-            if (lit)
-                cut_feed(c, lit, strlen(lit));
-            break;
-        case CMARK_NODE_SOFTBREAK:
-        case CMARK_NODE_LINEBREAK:
-            cut_end(c, c->base);
-            break;
-        case CMARK_NODE_CODE_BLOCK:
-            lit = cmark_node_get_literal(n);
-            if (lit)
-                cut_feed(c, lit, strlen(lit));
-            cut_end(c, c->base);
-            break;
-        case CMARK_NODE_CUSTOM_BLOCK: {
-            const struct table *t = cmark_node_get_user_data(n);
-            if (ev != CMARK_EVENT_ENTER || t == NULL)
-                break;                 /* an exercise: never searched */
-            for (size_t k = 0; k < t->ncols; k++) {
-                cut_feed(c, t->header[k], strlen(t->header[k]));
-                cut_end(c, c->base);
-            }
-            for (size_t r = 0; r < t->nrows; r++)
-                for (size_t k = 0; k < t->ncols; k++) {
-                    cut_feed(c, t->cells[r][k], strlen(t->cells[r][k]));
-                    cut_end(c, c->base);
-                }
-            break;
-        }
-        case CMARK_NODE_PARAGRAPH:
-        case CMARK_NODE_HEADING:
-        case CMARK_NODE_ITEM:
-            if (ev == CMARK_EVENT_EXIT)
-                cut_end(c, c->base);
-            break;
-        default:
-            break;                     /* raw HTML and containers add nothing */
-        }
-    }
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE)
+        cut_node(c, ev, cmark_iter_get_node(it));
     cmark_iter_free(it);
     cut_end(c, c->base);
 }
 
-/* The terms of a lesson: its title's words weigh SEARCH_TITLE_WEIGHT, its
- * body's 1. From its tree, or (from_line) by cutting its search line, as
- * the index once did: the check that both give the same terms. */
+/* Starts a lesson's terms in w->cut: its title's words, weighing
+ * SEARCH_TITLE_WEIGHT; the body's words weigh 1 from here on. */
+static struct word_cut *terms_of_lesson(struct search_worker *w, const struct lesson *les)
+{
+    struct word_cut *c = &w->cut;
+
+    *c = (struct word_cut){.wc = terms_begin(w, les->lang ? les->lang : ""), .on_word = doc_word,
+                           .arg = w};
+    w->weight = SEARCH_TITLE_WEIGHT;
+    cut_feed(c, les->title, strlen(les->title));
+    cut_end(c, c->base);
+    w->weight = 1;
+    c->base = 0;
+    return c;
+}
+
+struct search_cut *search_cut_begin(struct search_worker *w, const struct lesson *les)
+{
+    return (struct search_cut *)terms_of_lesson(w, les);
+}
+
+void search_cut_node(void *cut, int ev, struct cmark_node *n)
+{
+    cut_node(cut, (cmark_event_type)ev, n);
+}
+
+void search_cut_end(struct search_worker *w, struct lesson *les)
+{
+    cut_end(&w->cut, w->cut.base);
+    search_terms_free(les->search_terms);
+    les->search_terms = w->cur;
+    w->cur = NULL;
+}
+
+/* The terms of a lesson, from its tree by a walk of their own, or (from_line)
+ * by cutting its search line, as the index once did: the check that both
+ * give the same terms. */
 static struct search_terms *make_terms(struct search_worker *w, const struct lesson *les,
                                        bool from_line)
 {
-    struct word_ctx *wc = terms_begin(w, les->lang ? les->lang : "");
+    struct word_cut *c = terms_of_lesson(w, les);
     struct search_terms *t = w->cur;
-    struct word_cut c = {.wc = wc, .on_word = doc_word, .arg = w};
 
-    w->weight = SEARCH_TITLE_WEIGHT;
-    cut_feed(&c, les->title, strlen(les->title));
-    cut_end(&c, c.base);
-    w->weight = 1;
     if (from_line) {
         char *line = les->doc ? search_doc_line(les->doc) : xstrdup("");
-        each_word(wc, line, strlen(line), add_doc_term, w);
+        each_word(c->wc, line, strlen(line), add_doc_term, w);
         free(line);
-    } else {
-        c.base = 0;
-        if (les->doc)
-            cut_doc(&c, les->doc);
+    } else if (les->doc) {
+        cut_doc(c, les->doc);
     }
     w->cur = NULL;
     return t;

@@ -68,6 +68,15 @@ void search_worker_free(struct search_worker *w);
  * that has none). */
 void search_lesson_prepare(struct search_worker *w, struct lesson *les);
 
+/* The same terms made alongside a walk of the lesson's tree that is made
+ * anyway (the loader's text rendering, render_text_opts' visit): begin,
+ * then search_cut_node (its arg the cut) with every event of the walk,
+ * then end, which sets les->search_terms. One lesson at a time per worker. */
+struct search_cut;
+struct search_cut *search_cut_begin(struct search_worker *w, const struct lesson *les);
+void search_cut_node(void *cut, int ev, struct cmark_node *n);
+void search_cut_end(struct search_worker *w, struct lesson *les);
+
 /* For checks: the lesson's terms as "term weight" lines, in the order they
  * first come, made from its tree as the loader makes them, or (from_line)
  * by cutting search_doc_line's line into words. Both must agree. */
