@@ -165,6 +165,45 @@ static size_t tt_cut(const char *s, size_t n, size_t w)
     return i;
 }
 
+/* What a byte is to tt_wrap's word scan: a character that counts one
+ * column, a UTF-8 continuation byte (none), the start of an escape
+ * sequence (none while it lasts), or the end of the word. */
+enum { WRAP_CHAR, WRAP_CONT, WRAP_ESC, WRAP_END };
+static const unsigned char wrap_class[256] = {
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_END, WRAP_END, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_ESC, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_END, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT,
+    WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT,
+    WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT,
+    WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT,
+    WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT,
+    WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT,
+    WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT,
+    WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT, WRAP_CONT,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+    WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
+};
+
 /* Word-wraps s (spaces separate words, '\n' forces a break) to the available
  * width and writes the lines; a word wider than the line is cut. Returns the
  * widest line's width. Each line goes straight to the output: its prefix
@@ -212,9 +251,11 @@ static size_t tt_wrap(struct tt *t, const char *s, size_t n)
         }
         /* The word and its width (as render_width counts it) in one pass. */
         size_t j = i, ww = 0;
-        while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\n') {
-            unsigned char c = (unsigned char)s[j];
-            if (c == 0x1b && j + 1 < n && s[j + 1] == '[') {
+        while (j < n) {
+            unsigned char k = wrap_class[(unsigned char)s[j]];
+            if (k == WRAP_END)
+                break;
+            if (k == WRAP_ESC && j + 1 < n && s[j + 1] == '[') {
                 j += 2;
                 while (j < n && !is_alpha(s[j]) && s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
                     j++;
@@ -222,8 +263,7 @@ static size_t tt_wrap(struct tt *t, const char *s, size_t n)
                     j++;
                 continue;
             }
-            if ((c & 0xC0) != 0x80)
-                ww++;
+            ww += k != WRAP_CONT;
             j++;
         }
         if (ww > avail) {

@@ -273,12 +273,16 @@ static void make_term(const struct word_ctx *wc, const char *folded, const char 
         strcpy(term, folded);
 }
 
+/* FNV-1a: the word cutter computes it as it cuts (cut_feed). */
+#define FNV_BASIS 1469598103934665603ULL
+#define FNV_PRIME 1099511628211ULL
+
 static uint64_t hash_bytes(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = FNV_BASIS;
 
     for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+        h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
     return h;
 }
 
@@ -317,11 +321,11 @@ static void cache_free(struct word_cache *c)
 
 static uint64_t hash(const char *s);
 
-/* The term of a word (word: folded, wl bytes, NUL-terminated; low: lower
- * case, ll bytes), or NULL for a stop word, and in *th its hash(). The
- * result is in term or in the cache, valid until the next call. */
-static const char *word_term(const struct word_ctx *wc, const char *word, size_t wl,
-                             const char *low, size_t ll, char *term, uint64_t *th)
+/* The term of a word (word: folded, NUL-terminated; low: lower case, ll
+ * bytes, lh its hash_bytes), or NULL for a stop word, and in *th its
+ * hash(). The result is in term or in the cache, valid until the next call. */
+static const char *word_term(const struct word_ctx *wc, const char *word, const char *low,
+                             size_t ll, uint64_t lh, char *term, uint64_t *th)
 {
     struct word_cache *c = wc->cache;
 
@@ -334,7 +338,7 @@ static const char *word_term(const struct word_ctx *wc, const char *word, size_t
     }
     const char *key = low;
     size_t klen = ll;
-    uint64_t h = hash_bytes(low, ll);
+    uint64_t h = lh;
     if (c->cap == 0)
         cache_grow(c);
     struct cached_word *cw = cache_slot(c, key, klen, h);
@@ -363,29 +367,44 @@ static const char *word_term(const struct word_ctx *wc, const char *word, size_t
     return cw->term;
 }
 
-/* An ASCII byte in a word: a lower-case letter or digit as it is, a
- * capital lowered; 0 for the others, which separate words. */
-static inline char ascii_word_byte(unsigned char ch)
-{
-    unsigned char lc = ch | 0x20;
-
-    if ((unsigned)(lc - 'a') < 26)
-        return (char)lc;
-    if ((unsigned)(ch - '0') < 10)
-        return (char)ch;
-    return 0;
-}
+/* What a byte is to the word cutter: an ASCII letter or digit its
+ * lower-case self, another ASCII byte 0 (it separates words), any other
+ * byte WORD_UTF8 (part of a code point that fold decides on). */
+#define WORD_UTF8 0xFF
+static const unsigned char word_class[256] = {
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+    0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
 
 /* Words cut out of a text that may come in pieces (a text node, then an
  * emphasis: "**bold**ed" is one word). Each finished word (two bytes or
- * more) goes to on_word with its folded form in word, its lower-case form
- * in low, and its byte offsets in the whole text. */
+ * more) goes to on_word with its folded form at w (wl bytes, NUL-ended),
+ * its lower-case form in low (ll bytes) and lh, hash_bytes of low, and its
+ * byte offsets in the whole text. An ASCII word, most words, folds to its
+ * lower-case form: it is written once, in low, and w points there. */
 struct word_cut {
     const struct word_ctx *wc;
     void (*on_word)(struct word_cut *c, size_t start, size_t end);
     void (*fn)(void *arg, const char *w, uint64_t h, size_t start, size_t end);
     void *arg;
     size_t wl, ll, start;       /* the word being cut: its lengths and where it began */
+    uint64_t lh;                /* hash_bytes of low so far */
+    bool dual;                  /* its folded form is not low: it is in word */
+    const char *w;              /* for on_word: word or low */
     size_t base;                /* bytes of the text before the piece being fed */
     char word[WORD_MAX + 8], low[WORD_MAX + 8], term[WORD_MAX + 8];
 };
@@ -393,11 +412,18 @@ struct word_cut {
 /* Ends the word being cut, if any. */
 static void cut_end(struct word_cut *c, size_t at)
 {
+    if (!c->dual)
+        c->wl = c->ll;
     if (c->wl >= 2) {
-        c->word[c->wl] = '\0';
+        char *w = c->dual ? c->word : c->low;
+        w[c->wl] = '\0';
+        c->low[c->ll] = '\0';
+        c->w = w;
         c->on_word(c, c->start, at);
     }
     c->wl = c->ll = 0;
+    c->dual = false;
+    c->lh = FNV_BASIS;
 }
 
 /* Cuts the words of the next piece of the text, s[0..n): a word may go on
@@ -405,52 +431,78 @@ static void cut_end(struct word_cut *c, size_t at)
 static void cut_feed(struct word_cut *c, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t wl = c->wl, ll = c->ll;
+    size_t ll = c->ll;
+    uint64_t lh = c->lh;
 
     for (size_t i = 0; i < n;) {
-        size_t len = 1, k = 0;
-        char f[8], lw[8];
-        size_t lk = 0;
-        if (u[i] < 0x80) {
-            /* ASCII, most of every text: a letter or digit folds and
-             * lowers to the same byte, anything else ends a word. A run
-             * of them is taken in one go. */
-            char a = ascii_word_byte(u[i]);
-            if (a) {
-                if (wl == 0)
-                    c->start = c->base + i;
-                do {
-                    if (wl < WORD_MAX && ll < WORD_MAX) {
-                        c->word[wl++] = a;
-                        c->low[ll++] = a;
-                    }
-                    i++;
-                } while (i < n && u[i] < 0x80 && (a = ascii_word_byte(u[i])) != 0);
+        unsigned char a = word_class[u[i]];
+        if (a != WORD_UTF8) {
+            if (a == 0) {               /* an ASCII separator */
+                c->ll = ll, c->lh = lh;
+                cut_end(c, c->base + i);
+                ll = 0;
+                lh = FNV_BASIS;
+                i++;
                 continue;
             }
-        } else {
-            uint32_t cp = decode(u + i, n - i, &len);
-            k = fold(cp, u + i, len, f);
-            if (k)
-                lk = lower(cp, u + i, len, lw);
-        }
-        if (k == 0) {
-            c->wl = wl, c->ll = ll;
-            cut_end(c, c->base + i);
-            wl = ll = 0;
-        } else {
-            if (wl == 0)
+            /* A run of ASCII letters and digits, taken in one go. */
+            if (ll == 0)
                 c->start = c->base + i;
-            if (wl + k <= WORD_MAX && ll + lk <= WORD_MAX) {
-                memcpy(c->word + wl, f, k);
-                wl += k;
+            if (!c->dual) {
+                /* Locals only: a store through a char pointer may alias
+                 * *c, which would be read again at every byte. */
+                char *low = c->low;
+                do {
+                    if (ll < WORD_MAX) {
+                        low[ll++] = (char)a;
+                        lh = (lh ^ a) * FNV_PRIME;
+                    }
+                    i++;
+                } while (i < n && (a = word_class[u[i]]) != 0 && a != WORD_UTF8);
+                continue;
+            }
+            do {
+                if (ll < WORD_MAX && c->wl < WORD_MAX) {
+                    c->low[ll++] = (char)a;
+                    lh = (lh ^ a) * FNV_PRIME;
+                    c->word[c->wl++] = (char)a;
+                }
+                i++;
+            } while (i < n && (a = word_class[u[i]]) != 0 && a != WORD_UTF8);
+            continue;
+        }
+        size_t len, k, lk = 0;
+        char f[8], lw[8];
+        uint32_t cp = decode(u + i, n - i, &len);
+        k = fold(cp, u + i, len, f);
+        if (k == 0) {
+            c->ll = ll, c->lh = lh;
+            cut_end(c, c->base + i);
+            ll = 0;
+            lh = FNV_BASIS;
+        } else {
+            lk = lower(cp, u + i, len, lw);
+            if (!c->dual) {
+                /* So far the folded form was low itself. */
+                if (ll == 0)
+                    c->start = c->base + i;
+                memcpy(c->word, c->low, ll);
+                c->wl = ll;
+                c->dual = true;
+            }
+            if (c->wl + k <= WORD_MAX && ll + lk <= WORD_MAX) {
+                memcpy(c->word + c->wl, f, k);
+                c->wl += k;
                 memcpy(c->low + ll, lw, lk);
+                for (size_t q = 0; q < lk; q++)
+                    lh = (lh ^ (unsigned char)lw[q]) * FNV_PRIME;
                 ll += lk;
             }
         }
         i += len;
     }
-    c->wl = wl, c->ll = ll;
+    c->ll = ll;
+    c->lh = lh;
     c->base += n;
 }
 
@@ -458,7 +510,7 @@ static void cut_feed(struct word_cut *c, const char *s, size_t n)
 static void term_word(struct word_cut *c, size_t start, size_t end)
 {
     uint64_t th;
-    const char *t = word_term(c->wc, c->word, c->wl, c->low, c->ll, c->term, &th);
+    const char *t = word_term(c->wc, c->w, c->low, c->ll, c->lh, c->term, &th);
 
     if (t)
         c->fn(c->arg, t, th, start, end);
@@ -472,7 +524,7 @@ static void each_word(const struct word_ctx *wc, const char *s, size_t n,
                                  size_t end),
                       void *arg)
 {
-    struct word_cut c = {.wc = wc, .on_word = term_word, .fn = fn, .arg = arg};
+    struct word_cut c = {.wc = wc, .on_word = term_word, .fn = fn, .arg = arg, .lh = FNV_BASIS};
 
     cut_feed(&c, s, n);
     cut_end(&c, n);
@@ -737,13 +789,13 @@ static void text_words_grow(struct search_worker *w)
 static void doc_word(struct word_cut *c, size_t start, size_t end)
 {
     struct search_worker *w = c->arg;
-    uint64_t h = hash_bytes(c->low, c->ll);
+    uint64_t h = c->lh;
     struct text_word *tw = text_word_slot(w, c->low, c->ll, h);
 
     (void)start, (void)end;
     if (tw->gen != w->gen) {
         uint64_t th;
-        const char *t = word_term(c->wc, c->word, c->wl, c->low, c->ll, c->term, &th);
+        const char *t = word_term(c->wc, c->w, c->low, c->ll, c->lh, c->term, &th);
         int32_t term = t ? (int32_t)doc_term_of(w, t, th) : -1;
         if ((w->wused + 1) * 2 > w->wcap) {
             text_words_grow(w);
@@ -847,7 +899,7 @@ static struct word_cut *terms_of_lesson(struct search_worker *w, const struct le
     struct word_cut *c = &w->cut;
 
     *c = (struct word_cut){.wc = terms_begin(w, les->lang ? les->lang : ""), .on_word = doc_word,
-                           .arg = w};
+                           .arg = w, .lh = FNV_BASIS};
     w->weight = SEARCH_TITLE_WEIGHT;
     cut_feed(c, les->title, strlen(les->title));
     cut_end(c, c->base);
