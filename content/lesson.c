@@ -772,6 +772,17 @@ struct render_work {
 /* Resolves the lesson's prerequisites and links (its problems go to diags),
  * then renders it and makes its search terms. Reads other lessons' paths,
  * ids and trainer flags, which no thread changes any more. */
+/* The text rendering, copied into the pool entered; its length in *len. */
+static char *pooled_text(struct cmark_node *doc, const struct render_text_opts *o, size_t *len)
+{
+    char *heap = render_text_opts(doc, o);
+
+    *len = strlen(heap);
+    char *text = node_mem_copy(heap, *len);
+    free(heap);
+    return text;
+}
+
 static void render_one(const struct loader *l, struct lesson *les, struct diag_list *diags,
                        struct search_worker *sw)
 {
@@ -800,18 +811,17 @@ static void render_one(const struct loader *l, struct lesson *les, struct diag_l
         o.visit_arg = search_cut_begin(sw, les);
     }
 
-    les->html = render_html(les->doc);
-    les->text = render_text_opts(les->doc, &o);
+    /* The renderings stay in the pool, beside the trees (node_mem_copy). */
+    les->html = render_html_node_mem(les->doc);
     les->html_len = strlen(les->html);
-    les->text_len = strlen(les->text);
+    les->text = pooled_text(les->doc, &o, &les->text_len);
     if (!les->trainer)
         search_cut_end(sw, les);
     o.visit = NULL;
     if (les->trainer_doc) {
-        les->trainer_html = render_html(les->trainer_doc);
-        les->trainer_text = render_text_opts(les->trainer_doc, &o);
+        les->trainer_html = render_html_node_mem(les->trainer_doc);
         les->trainer_html_len = strlen(les->trainer_html);
-        les->trainer_text_len = strlen(les->trainer_text);
+        les->trainer_text = pooled_text(les->trainer_doc, &o, &les->trainer_text_len);
     }
     node_pool_leave();
 }
@@ -934,9 +944,9 @@ void lesson_free(struct lesson *les)
     free(les->prerequisite_lines);
     free(les->path);
     free(les->markdown);
-    free(les->html);
+    node_mem_free(les->html);
     search_terms_free(les->search_terms);
-    free(les->text);
+    node_mem_free(les->text);
     free(les->front_matter);
     for (size_t i = 0; i < les->ntrainer_blocks; i++)
         free(les->trainer_tasks[i]);
@@ -944,8 +954,8 @@ void lesson_free(struct lesson *les)
     free(les->trainer_lines);
     free(les->trainer_ends);
     free(les->learner_markdown);
-    free(les->trainer_html);
-    free(les->trainer_text);
+    node_mem_free(les->trainer_html);
+    node_mem_free(les->trainer_text);
     if (les->trainer_doc)
         cmark_node_free(les->trainer_doc);
     for (size_t i = 0; i < les->ncitations; i++)

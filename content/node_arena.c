@@ -272,6 +272,15 @@ static void *mem_realloc(void *p, size_t n)
     return q;
 }
 
+char *node_mem_copy(const char *s, size_t n)
+{
+    char *p = take(n + 1, false);
+
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
 static cmark_mem mem = {mem_calloc, mem_realloc, node_mem_free};
 
 struct cmark_mem *node_mem(void)

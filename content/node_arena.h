@@ -47,4 +47,11 @@ struct cmark_mem *node_mem(void);
 /* Frees a block node_mem gave (NULL: nothing). */
 void node_mem_free(void *p);
 
+/* A copy of s[0..n), NUL-terminated, from node_mem: in the pool entered
+ * (which holds it until the pool goes), else on the heap. The loader keeps
+ * a catalogue's renderings there, beside its trees: a pool's memory is in
+ * huge pages, cheaper to fault in and to give back than the heap's. Free
+ * with node_mem_free. */
+char *node_mem_copy(const char *s, size_t n);
+
 #endif

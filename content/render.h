@@ -21,6 +21,9 @@ struct cmark_node;
  * not allowed have been emptied by the loader. The document is one the
  * loader parsed (with node_mem, node_arena.h). Caller frees the result. */
 char *render_html(struct cmark_node *doc);
+/* The same, in blocks of node_mem (node_arena.h), as cmark renders it into
+ * them for a tree parsed with node_mem: free with node_mem_free. */
+char *render_html_node_mem(struct cmark_node *doc);
 
 /* Terminal text of the document wrapped at width code points, with ANSI
  * styles when ansi is true; exercise_id names the exercise placeholders.

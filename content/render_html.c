@@ -8,12 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *render_html(struct cmark_node *doc)
+char *render_html_node_mem(struct cmark_node *doc)
 {
     /* cmark 0.30 is safe by default: without CMARK_OPT_UNSAFE raw HTML is
      * replaced by a comment and javascript:/vbscript:/file:/data: links are
      * emptied. The loader has emptied every other disallowed scheme too. */
-    char *html = cmark_render_html(doc, CMARK_OPT_DEFAULT);
+    return cmark_render_html(doc, CMARK_OPT_DEFAULT);
+}
+
+char *render_html(struct cmark_node *doc)
+{
+    char *html = render_html_node_mem(doc);
     char *copy = xstrdup(html);
 
     node_mem_free(html);         /* doc was parsed with node_mem: so is html */

@@ -204,6 +204,29 @@ static const unsigned char wrap_class[256] = {
     WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR, WRAP_CHAR,
 };
 
+/* sbuf_add and sbuf_addc for tt_wrap's words: inline while there is room
+ * (tt_wrap reserves it), which is nearly always. */
+static inline void out_add(struct sbuf *b, const char *s, size_t k)
+{
+    if (b->len + k + 1 <= b->cap) {
+        memcpy(b->data + b->len, s, k);
+        b->len += k;
+        b->data[b->len] = '\0';
+    } else {
+        sbuf_add(b, s, k);
+    }
+}
+
+static inline void out_addc(struct sbuf *b, char c)
+{
+    if (b->len + 2 <= b->cap) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+    } else {
+        sbuf_addc(b, c);
+    }
+}
+
 /* Word-wraps s (spaces separate words, '\n' forces a break) to the available
  * width and writes the lines; a word wider than the line is cut. Returns the
  * widest line's width. Each line goes straight to the output: its prefix
@@ -216,6 +239,9 @@ static size_t tt_wrap(struct tt *t, const char *s, size_t n)
     size_t i = 0;
     bool any = false;
 
+    /* Room for the words and their spaces, and some lines' prefixes. */
+    sbuf_reserve(&t->out, n + 64);
+
 #define LINE_OPEN()                                                                               \
     do {                                                                                          \
         if (!open) {                                                                              \
@@ -227,7 +253,7 @@ static size_t tt_wrap(struct tt *t, const char *s, size_t n)
     do {                                                                                          \
         LINE_OPEN();                                                                              \
         tt_rstrip(t);                                                                             \
-        sbuf_addc(&t->out, '\n');                                                                 \
+        out_addc(&t->out, '\n');                                                                  \
         open = false;                                                                             \
         widest = lw > widest ? lw : widest;                                                       \
         lw = 0;                                                                                   \
@@ -271,7 +297,7 @@ static size_t tt_wrap(struct tt *t, const char *s, size_t n)
             if (lw && lw + 2 > avail)
                 LINE_END();
             if (lw) {
-                sbuf_addc(&t->out, ' ');
+                out_addc(&t->out, ' ');
                 lw++;
             }
             size_t k = tt_cut(s + i, j - i, avail - lw);
@@ -286,11 +312,11 @@ static size_t tt_wrap(struct tt *t, const char *s, size_t n)
         if (lw && ww && lw + 1 + ww > avail)
             LINE_END();
         if (lw && ww) {
-            sbuf_addc(&t->out, ' ');
+            out_addc(&t->out, ' ');
             lw++;
         }
         LINE_OPEN();
-        sbuf_add(&t->out, s + i, j - i);
+        out_add(&t->out, s + i, j - i);
         lw += ww;
         any = true;
         i = j;
