@@ -73,6 +73,7 @@ static void sbuf_grow(struct sbuf *b, size_t extra)
         cap *= 2;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
+    b->data[b->len] = '\0';    /* NUL-terminated from its first byte (sbuf_reserve) */
 }
 
 void sbuf_reserve(struct sbuf *b, size_t n)
