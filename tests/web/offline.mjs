@@ -29,7 +29,13 @@ await main("campus-offline-", async (h) => {
       await page.locator("#account .who", { hasText: "offline1" }).waitFor();
       await page.goto(url + "/#/lesson/web-lab/plain");
       await page.locator("article h1").waitFor();
-      for (const p of ["/campus.js", "/campus.css", "/api/lessons/web-lab/plain"])
+      // The response handler awaits each response's headers: the lesson
+      // may be on the page before its handler has run. Wait for it, 5 s
+      // at most.
+      const want = ["/campus.js", "/campus.css", "/api/lessons/web-lab/plain"];
+      for (let end = Date.now() + 5000; !want.every((p) => gzipped.has(p)) && Date.now() < end; )
+        await new Promise((r) => setTimeout(r, 50));
+      for (const p of want)
         assert(gzipped.has(p), p + " came gzipped: " + [...gzipped].join(" "));
       assert((await page.locator("article p").count()) > 0, "the lesson's paragraphs render");
     });
