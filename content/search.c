@@ -636,6 +636,11 @@ struct worker_lang {
     struct word_cache cache;
 };
 
+/* search.h's handle on a lesson's terms being cut in another walk. */
+struct search_cut {
+    struct word_cut c;
+};
+
 /* A word seen in the text being made, and its term there: most words of
  * a text come again in it, and this table, small and hot, answers them
  * without the worker's cache of every word (word_cache) or the stemmer. */
@@ -657,7 +662,7 @@ struct search_worker {
     size_t wcap, wused;         /* wcap: a power of two, more than twice wused */
     uint32_t gen;               /* of the text being made */
     struct sbuf keys;           /* the words of the text being made */
-    struct word_cut cut;        /* cutting them */
+    struct search_cut cut;      /* cutting them */
 };
 
 struct search_worker *search_worker_new(void)
@@ -830,10 +835,20 @@ static struct word_ctx *terms_begin(struct search_worker *w, const char *lang)
     return wc;
 }
 
-/* Feeds one event of a walk of a lesson's tree to c: what search_doc_line
- * puts on its line, in the same pieces, a word ending where the line has a
- * space (so that the terms are the line's, without the line). */
-static void cut_node(struct word_cut *c, cmark_event_type ev, cmark_node *n)
+/* Where the text of a lesson's tree goes, piece by piece: feed gives a
+ * piece (a word may go on into the next one), end ends the word. */
+struct text_sink {
+    void (*feed)(void *arg, const char *s, size_t n);
+    void (*end)(void *arg);
+};
+
+/* Gives one event of a walk of a lesson's tree to a sink: the words a
+ * learner reads, without layout. A word ends at a break and at the end of
+ * a paragraph, heading, item, code block or table cell; exercise blocks
+ * and raw HTML give nothing. The search line (search_doc_line) and the
+ * terms (cut_node) both come from here, so they cannot disagree. */
+static inline void text_node(const struct text_sink *k, void *arg, cmark_event_type ev,
+                             cmark_node *n)
 {
     const char *lit;
 
@@ -842,30 +857,30 @@ static void cut_node(struct word_cut *c, cmark_event_type ev, cmark_node *n)
     case CMARK_NODE_CODE:
         lit = cmark_node_get_literal(n);
         if (lit)
-            cut_feed(c, lit, strlen(lit));
+            k->feed(arg, lit, strlen(lit));
         break;
     case CMARK_NODE_SOFTBREAK:
     case CMARK_NODE_LINEBREAK:
-        cut_end(c, c->base);
+        k->end(arg);
         break;
     case CMARK_NODE_CODE_BLOCK:
         lit = cmark_node_get_literal(n);
         if (lit)
-            cut_feed(c, lit, strlen(lit));
-        cut_end(c, c->base);
+            k->feed(arg, lit, strlen(lit));
+        k->end(arg);
         break;
     case CMARK_NODE_CUSTOM_BLOCK: {
         const struct table *t = cmark_node_get_user_data(n);
         if (ev != CMARK_EVENT_ENTER || t == NULL)
             break;                     /* an exercise: never searched */
-        for (size_t k = 0; k < t->ncols; k++) {
-            cut_feed(c, t->header[k], strlen(t->header[k]));
-            cut_end(c, c->base);
+        for (size_t c = 0; c < t->ncols; c++) {
+            k->feed(arg, t->header[c], strlen(t->header[c]));
+            k->end(arg);
         }
         for (size_t r = 0; r < t->nrows; r++)
-            for (size_t k = 0; k < t->ncols; k++) {
-                cut_feed(c, t->cells[r][k], strlen(t->cells[r][k]));
-                cut_end(c, c->base);
+            for (size_t c = 0; c < t->ncols; c++) {
+                k->feed(arg, t->cells[r][c], strlen(t->cells[r][c]));
+                k->end(arg);
             }
         break;
     }
@@ -873,11 +888,31 @@ static void cut_node(struct word_cut *c, cmark_event_type ev, cmark_node *n)
     case CMARK_NODE_HEADING:
     case CMARK_NODE_ITEM:
         if (ev == CMARK_EVENT_EXIT)
-            cut_end(c, c->base);
+            k->end(arg);
         break;
     default:
         break;                         /* raw HTML and containers add nothing */
     }
+}
+
+static void cut_sink_feed(void *arg, const char *s, size_t n)
+{
+    cut_feed(arg, s, n);
+}
+
+static void cut_sink_end(void *arg)
+{
+    struct word_cut *c = arg;
+
+    cut_end(c, c->base);
+}
+
+static const struct text_sink cut_sink = {cut_sink_feed, cut_sink_end};
+
+/* Feeds one event of a walk of a lesson's tree to the word cutter. */
+static void cut_node(struct word_cut *c, cmark_event_type ev, cmark_node *n)
+{
+    text_node(&cut_sink, c, ev, n);
 }
 
 /* The terms of a lesson's tree, by a walk of its own. */
@@ -896,7 +931,7 @@ static void cut_doc(struct word_cut *c, struct cmark_node *doc)
  * SEARCH_TITLE_WEIGHT; the body's words weigh 1 from here on. */
 static struct word_cut *terms_of_lesson(struct search_worker *w, const struct lesson *les)
 {
-    struct word_cut *c = &w->cut;
+    struct word_cut *c = &w->cut.c;
 
     *c = (struct word_cut){.wc = terms_begin(w, les->lang ? les->lang : ""), .on_word = doc_word,
                            .arg = w, .lh = FNV_BASIS};
@@ -910,17 +945,20 @@ static struct word_cut *terms_of_lesson(struct search_worker *w, const struct le
 
 struct search_cut *search_cut_begin(struct search_worker *w, const struct lesson *les)
 {
-    return (struct search_cut *)terms_of_lesson(w, les);
+    terms_of_lesson(w, les);
+    return &w->cut;
 }
 
 void search_cut_node(void *cut, int ev, struct cmark_node *n)
 {
-    cut_node(cut, (cmark_event_type)ev, n);
+    struct search_cut *sc = cut;
+
+    cut_node(&sc->c, (cmark_event_type)ev, n);
 }
 
 void search_cut_end(struct search_worker *w, struct lesson *les)
 {
-    cut_end(&w->cut, w->cut.base);
+    cut_end(&w->cut.c, w->cut.c.base);
     search_terms_free(les->search_terms);
     les->search_terms = w->cur;
     w->cur = NULL;
@@ -1031,10 +1069,17 @@ static void add_words(struct line_words *lw, const char *s, size_t n)
     d[o] = '\0';
 }
 
-static void add_word_str(struct line_words *lw, const char *s)
+static void line_sink_feed(void *arg, const char *s, size_t n)
 {
-    add_words(lw, s, strlen(s));
+    add_words(arg, s, n);
 }
+
+static void line_sink_end(void *arg)
+{
+    word_end(arg);
+}
+
+static const struct text_sink line_sink = {line_sink_feed, line_sink_end};
 
 /* The words of a lesson, straight from its parse tree, blocks separated by
  * a space, on one line (as above): what a learner reads, without layout.
@@ -1046,51 +1091,8 @@ char *search_doc_line(struct cmark_node *doc)
     cmark_iter *it = cmark_iter_new(doc);
     cmark_event_type ev;
 
-    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
-        cmark_node *n = cmark_iter_get_node(it);
-        cmark_node_type type = cmark_node_get_type(n);
-        const char *lit;
-
-        switch (type) {
-        case CMARK_NODE_TEXT:
-        case CMARK_NODE_CODE:
-            lit = cmark_node_get_literal(n);
-            add_word_str(&lw, lit ? lit : "");
-            break;
-        case CMARK_NODE_SOFTBREAK:
-        case CMARK_NODE_LINEBREAK:
-            word_end(&lw);
-            break;
-        case CMARK_NODE_CODE_BLOCK:
-            lit = cmark_node_get_literal(n);
-            add_word_str(&lw, lit ? lit : "");
-            word_end(&lw);
-            break;
-        case CMARK_NODE_CUSTOM_BLOCK: {
-            const struct table *t = cmark_node_get_user_data(n);
-            if (ev != CMARK_EVENT_ENTER || t == NULL)
-                break;                 /* an exercise: never searched */
-            for (size_t c = 0; c < t->ncols; c++) {
-                add_word_str(&lw, t->header[c]);
-                word_end(&lw);
-            }
-            for (size_t r = 0; r < t->nrows; r++)
-                for (size_t c = 0; c < t->ncols; c++) {
-                    add_word_str(&lw, t->cells[r][c]);
-                    word_end(&lw);
-                }
-            break;
-        }
-        case CMARK_NODE_PARAGRAPH:
-        case CMARK_NODE_HEADING:
-        case CMARK_NODE_ITEM:
-            if (ev == CMARK_EVENT_EXIT)
-                word_end(&lw);
-            break;
-        default:
-            break;                     /* raw HTML and containers add nothing */
-        }
-    }
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE)
+        text_node(&line_sink, &lw, ev, cmark_iter_get_node(it));
     cmark_iter_free(it);
     word_end(&lw);
     return sbuf_take(&lw.b);
