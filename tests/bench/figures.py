@@ -12,7 +12,8 @@ Parts (BENCH_PARTS, default "conns logins done"):
   the delta per connection. Then 5,000 more, to 10,000 held at once, every
   one sends PING again and must be answered; RSS then.
 - logins: READ p99 over a few connections alone, and with 50 LOGINs a
-  second offered (logins.py's phases), at the default password cost; then a
+  second offered, at the default password cost, in alternating rounds
+  (logins.py's rounds; the p99s are of all rounds pooled); then a
   burst of 200 LOGINs at once, each on its own connection, waited for up to
   60 s: how many were answered 200, and the slowest.
 - done: loadgen ctp-done (50 connections, one session, DONE of one lesson)
@@ -251,12 +252,11 @@ def logins_part():
             r = c.request('REGISTER bench%d "%s"' % (i, PW))
             assert r.code == 201, r
         c.close()
-        base, _ = logins.phase(env, False)
-        busy, stats = logins.phase(env, True)
+        base, busy, ratios, stats = logins.rounds(env)
         a, b = logins.pct(base, 0.99) * 1000, logins.pct(busy, 0.99) * 1000
         codes = ", ".join("%s: %d" % (k, len(v)) for k, v in sorted(stats.items(), key=lambda kv: str(kv[0])))
-        print("logins: READ p99 alone %.2f ms, with %.0f logins/s offered %.2f ms; logins %s"
-              % (a, logins.RATE, b, codes))
+        print("logins: READ p99 alone %.2f ms, with %.0f logins/s offered %.2f ms (%d rounds: %s); logins %s"
+              % (a, logins.RATE, b, len(ratios), ", ".join("%.2fx" % r for r in ratios), codes))
         summary("READ p99 with %.0f logins/s offered vs READ p99 alone" % logins.RATE,
                 "%.2f ms (logins %s)" % (b, codes), "%.2f ms" % a, "%.2fx" % (b / a) if a else "n/a",
                 "<= 1.5x")

@@ -1,6 +1,8 @@
-/* loadgen.c: a closed-loop load generator for 127.0.0.1 (campusd's CTP/1,
- * memcached's text protocol, HTTP/1.1): N connections keep D requests each in
- * flight for a fixed time; prints throughput and latency on one line. */
+/* loadgen.c: a load generator for 127.0.0.1 (campusd's CTP/1, memcached's
+ * text protocol, HTTP/1.1): N connections keep D requests each in flight for
+ * a fixed time (a closed loop), or, with --rate, send at a fixed rate
+ * whatever the answers do (an open loop, as a room of readers is); prints
+ * throughput and latency on one line. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -29,6 +31,7 @@
 #define LG_READ_CHUNK    (64 * 1024)
 #define LG_PIDS_MAX      64
 #define LG_HEADERS_MAX   16       /* --header lines at most */
+#define LG_RATE_MAX      1e6      /* --rate: requests a second at most */
 
 /* Latency histogram: exact below 128 ns, then 64 sub-buckets per power of
  * two (relative error under 1.6%), up to 2^40 ns (about 18 minutes). */
@@ -58,6 +61,8 @@ enum lg_rstate {
 struct lg_conn {
     int fd;                  /* -1 while disconnected */
     struct event *read_ev, *write_ev, *retry_ev;
+    struct event *pace_ev;   /* --rate: fires when the next request is due */
+    uint64_t due;            /* --rate: when the next request is due, ns */
     struct evbuffer *in, *out;
     enum lg_rstate rs;
     int inflight;
@@ -79,6 +84,8 @@ struct lg_run {
     int depth;
     double duration;
     double warmup;
+    double rate;             /* --rate: requests a second over all connections; 0: closed loop */
+    uint64_t interval;       /* --rate: ns between two requests of one connection */
     size_t size;             /* ctp-echo, mc-get: value size */
     const char *path;        /* http-get */
     const char *read_id;     /* ctp-read: lesson id and format */
@@ -172,21 +179,46 @@ static double hist_quantile(double q)
     return hist_value(HIST_BUCKETS - 1) / 1000.0;
 }
 
-static void send_request(struct lg_conn *c)
+/* Queues one request; its latency counts from started. */
+static void send_request(struct lg_conn *c, uint64_t started)
 {
     struct evbuffer *out = c->out;
 
     evbuffer_add(out, run.req_head, run.req_head_len);
     if (run.mode == LG_CTP_ECHO && run.size > 0)
         evbuffer_add_reference(out, run.payload, run.size, NULL, NULL);
-    c->sent[(c->ring_head + c->inflight) % run.depth] = now_ns();
+    c->sent[(c->ring_head + c->inflight) % run.depth] = started;
     c->inflight++;
+}
+
+/* --rate: sends what is due, else waits for it. A request's latency counts
+ * from when it was due, not from when it could be sent: an answer that
+ * comes late delays the next request, and that wait is the server's too
+ * (counted from the send, a stall would be measured once, not for every
+ * request it held up). */
+static void pace(struct lg_conn *c)
+{
+    uint64_t t = now_ns();
+
+    if (c->due <= t) {
+        send_request(c, c->due);
+        c->due += run.interval;
+        return;
+    }
+    uint64_t wait = c->due - t;
+    struct timeval tv = { (time_t)(wait / 1000000000u), (suseconds_t)(wait % 1000000000u / 1000) };
+    evtimer_add(c->pace_ev, &tv);
 }
 
 static void fill_pipeline(struct lg_conn *c)
 {
+    if (run.rate > 0) {
+        if (!run.stopping && c->inflight == 0)
+            pace(c);
+        return;
+    }
     while (!run.stopping && c->inflight < run.depth)
-        send_request(c);
+        send_request(c, now_ns());
 }
 
 /* One response is complete: record it and keep the pipeline full. */
@@ -226,6 +258,18 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     conn_start(arg);
 }
 
+static int conn_flush(struct lg_conn *c);
+
+static void pace_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct lg_conn *c = arg;
+
+    if (c->fd >= 0 && c->rs == RS_HEAD && c->inflight == 0) {
+        fill_pipeline(c);
+        conn_flush(c);
+    }
+}
+
 /* The stream cannot be trusted (or is gone): count one error, drop the
  * connection and its requests in flight, and connect again shortly. */
 static void conn_fail(struct lg_conn *c, const char *why)
@@ -239,6 +283,8 @@ static void conn_fail(struct lg_conn *c, const char *why)
     c->inflight = 0;
     c->ring_head = 0;
     c->rs = RS_CONNECTING;
+    if (c->pace_ev)
+        evtimer_del(c->pace_ev);
     if (!run.stopping) {
         struct timeval tv = { 0, LG_RETRY_MS * 1000 };
         evtimer_add(c->retry_ev, &tv);
@@ -759,6 +805,8 @@ static void usage(FILE *f)
         "  -d, --depth N       requests in flight per connection (default 1, at most %d)\n"
         "  -t, --duration S    seconds measured (default 10, at most %.0f)\n"
         "  -w, --warmup S      seconds run before measuring (default 1)\n"
+        "  -r, --rate R        open loop: R requests a second over all connections,\n"
+        "                      each sent when due (depth 1), its latency from then\n"
         "  -s, --server-pids P,P,...  server processes whose CPU time per request to report\n"
         "  -H, --header 'NAME: VALUE'  http-get: a header line to send (repeatable, at most %d)\n"
         "  -e, --expect-header 'NAME: VALUE'  http-get: an answer without this line is an error\n"
@@ -800,6 +848,7 @@ static int parse_args(int argc, char **argv)
         { "depth", required_argument, NULL, 'd' },
         { "duration", required_argument, NULL, 't' },
         { "warmup", required_argument, NULL, 'w' },
+        { "rate", required_argument, NULL, 'r' },
         { "server-pids", required_argument, NULL, 's' },
         { "header", required_argument, NULL, 'H' },
         { "expect-header", required_argument, NULL, 'e' },
@@ -813,7 +862,7 @@ static int parse_args(int argc, char **argv)
     run.depth = 1;
     run.duration = 10;
     run.warmup = 1;
-    while ((opt = getopt_long(argc, argv, "p:c:d:t:w:s:H:e:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "p:c:d:t:w:r:s:H:e:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p':
             if (parse_long(optarg, 1, 65535, &v) < 0)
@@ -836,6 +885,10 @@ static int parse_args(int argc, char **argv)
             break;
         case 'w':
             if (parse_seconds(optarg, 0, LG_DURATION_MAX, &run.warmup) < 0)
+                goto bad;
+            break;
+        case 'r':
+            if (parse_seconds(optarg, 0.001, LG_RATE_MAX, &run.rate) < 0)
                 goto bad;
             break;
         case 's':
@@ -868,6 +921,10 @@ static int parse_args(int argc, char **argv)
     }
     if (run.port == 0) {
         fprintf(stderr, "loadgen: --port is required\n");
+        return -1;
+    }
+    if (run.rate > 0 && run.depth != 1) {
+        fprintf(stderr, "loadgen: --rate sends one request at a time per connection (depth 1)\n");
         return -1;
     }
     if (optind >= argc) {
@@ -995,14 +1052,29 @@ int main(int argc, char **argv)
     if (run.mode == LG_MC_GET && mc_setup() < 0)
         return 1;
 
-    run.base = event_base_new();
+    /* --rate: timers to the microsecond (timerfd), not to epoll's millisecond. */
+    struct event_config *ecfg = event_config_new();
+    if (ecfg && run.rate > 0)
+        event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    run.base = ecfg ? event_base_new_with_config(ecfg) : NULL;
+    if (ecfg)
+        event_config_free(ecfg);
     if (run.base == NULL) {
         fprintf(stderr, "loadgen: event_base_new failed\n");
         return 1;
     }
     run.conn = xcalloc((size_t)run.conns, sizeof(*run.conn));
+    uint64_t t0 = now_ns();
+    if (run.rate > 0)
+        run.interval = (uint64_t)(1e9 * run.conns / run.rate);
     for (int i = 0; i < run.conns; i++) {
         struct lg_conn *c = &run.conn[i];
+        /* --rate: the connections take turns, evenly spaced. */
+        c->due = t0 + run.interval * (uint64_t)i / (uint64_t)run.conns;
+        if (run.rate > 0 && (c->pace_ev = evtimer_new(run.base, pace_cb, c)) == NULL) {
+            fprintf(stderr, "loadgen: out of memory\n");
+            abort();
+        }
         c->sent = xcalloc((size_t)run.depth, sizeof(*c->sent));
         c->fd = -1;
         c->retry_ev = evtimer_new(run.base, retry_cb, c);
@@ -1035,6 +1107,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < run.conns; i++) {
         conn_drop(&run.conn[i]);
         event_free(run.conn[i].retry_ev);
+        if (run.conn[i].pace_ev)
+            event_free(run.conn[i].pace_ev);
         evbuffer_free(run.conn[i].in);
         evbuffer_free(run.conn[i].out);
         free(run.conn[i].sent);

@@ -2,14 +2,20 @@
 """logins.py: READ latency while campusd hashes passwords. Readers send READ
 in a closed loop over a few connections; the same run is measured alone and
 then with LOGINs offered at a fixed rate (50 per second by default) at the
-default password cost. Prints p50/p99/max READ latency for both and what
-happened to the logins. The logins are offered from a forked process of
-their own, so that their threads do not take the readers' interpreter lock. A benchmark: it asserts nothing.
+default password cost, in rounds: alone, with logins, alone, with logins...
+On a shared machine the noise drifts (a neighbour on the same host), and a
+READ p99 taken once alone and once busy mostly compares two moments of the
+host; in alternating rounds the drift falls on both sides alike. Prints
+p50/p99/max READ latency for both, pooled over the rounds, each round's
+p99 ratio, and what happened to the logins. The logins are offered from a
+forked process of their own, so that their threads do not take the
+readers' interpreter lock. A benchmark: it asserts nothing.
 
     python3 tests/bench/logins.py [BUILD_DIR]     (default build-bench, a Release build)
 
 Environment: BENCH_RATE (logins per second, 50), BENCH_DURATION (seconds
-per phase, 10, after BENCH_READ_WARMUP seconds of READ not counted, 1), BENCH_READERS (reader connections, 4), BENCH_USERS (accounts
+per phase, 10, after BENCH_READ_WARMUP seconds of READ not counted, 1),
+BENCH_LOGIN_ROUNDS (rounds of the two phases, 3), BENCH_READERS (reader connections, 4), BENCH_USERS (accounts
 logging in, 8), BENCH_SCRYPT ("ln,r,p": new hashes scrypt at that cost
 instead of the default Argon2id).
 """
@@ -34,6 +40,7 @@ DURATION = float(os.environ.get("BENCH_DURATION", "10"))
 READERS = int(os.environ.get("BENCH_READERS", "4"))
 USERS = int(os.environ.get("BENCH_USERS", "8"))
 WARMUP = float(os.environ.get("BENCH_READ_WARMUP", "1"))   # seconds of READ not counted per phase
+ROUNDS = max(1, int(os.environ.get("BENCH_LOGIN_ROUNDS", "3")))
 SCRYPT = os.environ.get("BENCH_SCRYPT")
 PW = "bench password 1"
 
@@ -141,6 +148,23 @@ def phase(env, with_logins):
     return lat, stats
 
 
+def rounds(env, n=ROUNDS):
+    """n rounds of a phase alone then a phase with logins. Returns every
+    READ latency alone, every one with logins, each round's p99 ratio, and
+    the logins' answers of all rounds: {code: [seconds, ...]}."""
+    alone, busy, ratios, stats = [], [], [], {}
+    for _ in range(n):
+        a, _ = phase(env, False)
+        b, st = phase(env, True)
+        alone += a
+        busy += b
+        if a and b:
+            ratios.append(pct(b, 0.99) / pct(a, 0.99))
+        for code, ds in st.items():
+            stats.setdefault(code, []).extend(ds)
+    return alone, busy, ratios, stats
+
+
 def main():
     extra = ["--login-fail-max", "1000000", "--login-fail-addr-max", "1000000",
              "--max-conns-per-addr", "10000", "--log-level", "warn"]
@@ -155,16 +179,16 @@ def main():
             r = c.request('REGISTER bench%d "%s"' % (i, PW))
             assert r.code == 201, r
         hash_s = (time.perf_counter() - t) / USERS
-        print("campusd %s, %d readers, %.0f s per phase, one hash (REGISTER) %.0f ms"
-              % (os.environ["CAMPUSD"], READERS, DURATION, hash_s * 1000))
-        base, _ = phase(env, False)
-        busy, stats = phase(env, True)
+        print("campusd %s, %d readers, %d rounds of two %.0f s phases, one hash (REGISTER) %.0f ms"
+              % (os.environ["CAMPUSD"], READERS, ROUNDS, DURATION, hash_s * 1000))
+        base, busy, ratios, stats = rounds(env)
         print("%-26s %9s %9s %9s %9s %9s" % ("", "READs/s", "p50 ms", "p99 ms", "max ms", ""))
         for name, lat in (("READ alone", base), ("READ + %.0f logins/s" % RATE, busy)):
-            print("%-26s %9.0f %9.2f %9.2f %9.2f" % (name, len(lat) / DURATION,
+            print("%-26s %9.0f %9.2f %9.2f %9.2f" % (name, len(lat) / (DURATION * ROUNDS),
                   pct(lat, 0.5) * 1000, pct(lat, 0.99) * 1000, max(lat) * 1000))
+        print("p99 ratio of each round: " + ", ".join("%.2fx" % r for r in ratios))
         offered = sum(len(v) for v in stats.values())
-        print("logins offered: %d (%.1f/s)" % (offered, offered / (DURATION + WARMUP)))
+        print("logins offered: %d (%.1f/s)" % (offered, offered / ((DURATION + WARMUP) * ROUNDS)))
         for code, ds in sorted(stats.items(), key=lambda kv: str(kv[0])):
             print("  %-6s %6d  p50 %8.1f ms  p99 %8.1f ms" % (code, len(ds), pct(ds, 0.5) * 1000,
                                                             pct(ds, 0.99) * 1000))

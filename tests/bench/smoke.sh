@@ -30,7 +30,9 @@ wait_port "$PORT" "$PID" || { cat "$TMP/campusd.log" >&2; exit 1; }
 
 # check NAME STATUS EXPECT LOADGEN-ARGS...: loadgen must exit with STATUS,
 # and EXPECT is "answered" (requests, no errors), "wrong" (errors, no
-# requests) or "-" (the exit status is enough).
+# requests), "paced" (answered, and 200 a second asked for 1 s sent
+# between 100 and 260: not a figure, only that --rate sends at about the
+# rate asked and not as fast as it can) or "-" (the exit status is enough).
 check() {
     name=$1 want_rc=$2 expect=$3
     shift 3
@@ -43,6 +45,7 @@ check() {
     case $expect in
         answered) [ "${requests:-0}" -gt 0 ] && [ "$errors" = 0 ] || ok=false ;;
         wrong) [ "$requests" = 0 ] && [ "${errors:-0}" -gt 0 ] || ok=false ;;
+        paced) [ "${requests:-0}" -ge 100 ] && [ "${requests:-0}" -le 260 ] && [ "$errors" = 0 ] || ok=false ;;
     esac
     if $ok; then
         echo "ok   $name: $line"
@@ -68,6 +71,9 @@ check "ctp-done with a token the server does not know counts as errors" 1 wrong 
     --conns 2 --depth 1 --duration 0.5 --warmup 0 ctp-done nobody.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA demo/welcome
 check "ctp-done without its lesson is refused" 2 - ctp-done nobody.x
 check "memcached mode refuses a server that does not store" 1 - --duration 0.5 mc-get 16
+check "READ at a fixed rate sends at that rate" 0 paced \
+    --conns 4 --rate 200 --duration 1 --warmup 0.2 ctp-read cluster-development/what-is-a-cluster html
+check "a rate with more than one request in flight is refused" 2 - --rate 100 --depth 2 ctp-ping
 check "a bad depth is refused" 2 - --depth 0 ctp-ping
 check "a mode without its argument is refused" 2 - ctp-echo
 
