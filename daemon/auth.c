@@ -311,6 +311,7 @@ struct job {
 static struct {
     bool started, stopping;
     bool idle;                   /* the threads run under SCHED_IDLE (hash_threads_idle) */
+    long slice_us;               /* their time slice (hash_slice_us); 0: the kernel's */
     pthread_t threads[AUTH_THREADS_MAX];
     int nthreads;
     pthread_mutex_t mu;
@@ -378,26 +379,67 @@ static void done_push(struct job *j)
     (void)n;
 }
 
+/* The first published layout of sched_setattr(2)'s argument
+ * (SCHED_ATTR_SIZE_VER0), declared here: glibc has no wrapper before 2.41,
+ * and its own declaration there would clash with the kernel header's. */
+struct thread_sched_attr {
+    uint32_t size;
+    uint32_t policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime;            /* for a fair policy, its time slice (Linux 6.12 and later), ns */
+    uint64_t deadline;
+    uint64_t period;
+};
+
+/* Puts the calling thread below the event loop: nice value and time slice
+ * in one sched_setattr (where that is refused, as by a kernel before 3.14,
+ * the nice value the older way, and the kernel's slice), then SCHED_IDLE
+ * if asked (sched_setattr takes no nice value with that policy). Failing
+ * is harmless: the thread then hashes at the loop's priority. */
+static void lower_priority(pid_t tid)
+{
+    struct thread_sched_attr at = {
+        .size = sizeof(at),
+        .policy = SCHED_OTHER,
+        .nice = AUTH_THREAD_NICE,
+        .runtime = (uint64_t)pool.slice_us * 1000,
+    };
+
+    if (syscall(SYS_sched_setattr, tid, &at, 0) < 0) {
+        log_debug("auth: sched_setattr of a hashing thread: %s", strerror(errno));
+        if (setpriority(PRIO_PROCESS, (id_t)tid, AUTH_THREAD_NICE) < 0)
+            log_debug("auth: hashing thread keeps the loop's nice value: %s", strerror(errno));
+    }
+    struct sched_param sp = { .sched_priority = 0 };
+    if (pool.idle && sched_setscheduler(tid, SCHED_IDLE, &sp) < 0)
+        log_debug("auth: hashing thread is not SCHED_IDLE: %s", strerror(errno));
+}
+
 static void *worker_main(void *arg)
 {
     int self = (int)(intptr_t)arg;
 
     /* Below the event loop: a login storm must not take the loop's core.
-     * At nice 19 a hash thread weighs 15 against the loop's 1,024. With
-     * hash_threads_idle, SCHED_IDLE: a hash runs only on a core nothing
-     * else wants, and any thread waking there takes it back at once, not
-     * at the end of the hash's time slice; but on a machine shared with
-     * other work, every other process does so too, and the hashes starve
-     * (a burst of logins then mostly gets 503), so it is for a machine of
-     * campusd's own. Both are per thread on Linux. Failing is harmless:
-     * the thread hashes at the loop's priority. */
+     * At nice 19 a hash thread weighs 15 against the loop's 1,024. That
+     * sets its share, not how soon a thread that wakes gets the core: the
+     * kernel (EEVDF, Linux 6.6 and later) lets a task it has just picked
+     * run out its slice before a waking one may take over, and without a
+     * pending wake-up it looks again only at the next tick (4 ms at 250
+     * Hz). The default slice is 0.7 ms times one plus log2 of the cores
+     * (1.4 ms on two), so a READ or a reader could wait that long, or till
+     * the tick, behind a hash; a slice of hash_slice_us (100 µs, the least
+     * Linux takes) shortens that window, at no cost to the hash's share.
+     * With hash_threads_idle, SCHED_IDLE: a hash runs only on a core
+     * nothing else wants, and any thread waking there takes it back at
+     * once; but on a machine shared with other work, every other process
+     * does so too, and the hashes starve (a burst of logins then mostly
+     * gets 503), so it is for a machine of campusd's own. All of it is per
+     * thread on Linux. */
     pid_t tid = (pid_t)syscall(SYS_gettid);
     pthread_setname_np(pthread_self(), AUTH_THREAD_NAME);
-    if (setpriority(PRIO_PROCESS, (id_t)tid, AUTH_THREAD_NICE) < 0)
-        log_debug("auth: hashing thread keeps the loop's nice value: %s", strerror(errno));
-    struct sched_param sp = { .sched_priority = 0 };
-    if (pool.idle && sched_setscheduler(tid, SCHED_IDLE, &sp) < 0)
-        log_debug("auth: hashing thread is not SCHED_IDLE: %s", strerror(errno));
+    lower_priority(tid);
     pthread_mutex_lock(&pool.mu);
     pool.ready++;
     pthread_cond_broadcast(&pool.ready_cv);
@@ -533,6 +575,7 @@ void auth_pool_start(struct event_base *base)
         pool.job_ms = AUTH_JOB_MS_GUESS;
     pool.nthreads = pool_threads();
     pool.idle = cfg.hash_threads_idle == 1;
+    pool.slice_us = cfg.hash_slice_us;
     pool.ready = 0;
     for (int i = 0; i < pool.nthreads; i++)
         if (pthread_create(&pool.threads[i], NULL, worker_main, (void *)(intptr_t)i) != 0)

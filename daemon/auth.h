@@ -52,10 +52,12 @@ struct event_base;
 #define AUTH_QUEUE_HARD_MAX 4096
 
 /* The hashing threads run at this nice value (the lowest there is), and
- * under SCHED_IDLE with hash_threads_idle, named AUTH_THREAD_NAME
- * (/proc/PID/task/TID/comm), so that a login storm takes only the CPU the
- * loop and its store leave. */
+ * under SCHED_IDLE with hash_threads_idle, with a time slice of
+ * hash_slice_us, named AUTH_THREAD_NAME (/proc/PID/task/TID/comm), so that
+ * a login storm takes only the CPU the loop and its store leave. Linux
+ * takes a fair task's slice between 100 µs and 100 ms. */
 #define AUTH_THREAD_NICE 19
+#define AUTH_SLICE_US_MAX 100000
 #define AUTH_THREAD_NAME "campus-hash"
 
 enum auth_alg { AUTH_ALG_ARGON2ID, AUTH_ALG_SCRYPT };

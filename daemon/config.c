@@ -86,6 +86,8 @@ static const struct option_def options[] = {
       "longest a login waits for its password hash, the hash included; one expected past it, or not started in time, gets 503"),
     I("hash_threads_idle", hash_threads_idle, "0", 0, 1,
       "1: password hashing threads run under SCHED_IDLE (only on cores nothing else wants); 0: at nice 19"),
+    I("hash_slice_us", hash_slice_us, "100", 0, AUTH_SLICE_US_MAX,
+      "time slice of a password hashing thread, microseconds (Linux 6.12 and later; under 100 counts as 100; 0: the kernel's)"),
     I("scrypt_ln", scrypt_ln, "15", AUTH_LN_MIN, AUTH_LN_MAX, "scrypt cost of new password hashes: N = 2^ln"),
     I("scrypt_r", scrypt_r, "8", AUTH_R_MIN, AUTH_R_MAX, "scrypt block size r of new password hashes"),
     I("scrypt_p", scrypt_p, "3", AUTH_P_MIN, AUTH_P_MAX, "scrypt parallelism p of new password hashes"),

@@ -1,7 +1,8 @@
 """The hashing threads and a burst of logins (issue 18), against a real
 campusd and a real Redis: the threads that hash passwords run below the
 event loop (nice 19, and SCHED_IDLE with hash_threads_idle, as /proc shows
-them), one per core; and a
+them), one per core, with a time slice of hash_slice_us where the kernel
+takes one (Linux 6.12 and later); and a
 burst of LOGINs that must queue for them is answered 200, every one, when
 the wait plus the hashes fit login_queue_wait_ms, each on its own
 connection, with PING answered on another connection meanwhile."""
@@ -50,6 +51,26 @@ def stat_fields(pid, tid):
     return s[s.rindex(")") + 2:].split()
 
 
+def custom_slices():
+    """Linux 6.12 and later take a fair thread's time slice from
+    sched_setattr; earlier ones ignore it."""
+    major, minor = (int(x) for x in os.uname().release.split(".")[:2])
+    return (major, minor) >= (6, 12)
+
+
+def slice_ns(pid, tid):
+    """se.slice of /proc/PID/task/TID/sched, or None where the kernel does
+    not show it (a SCHED_IDLE thread, or no scheduler debugging)."""
+    try:
+        with open("/proc/%d/task/%d/sched" % (pid, tid)) as f:
+            for line in f:
+                if line.startswith("se.slice"):
+                    return int(line.split(":")[1])
+    except OSError:
+        pass
+    return None
+
+
 def threads(pid):
     out = {}
     for t in os.listdir("/proc/%d/task" % pid):
@@ -70,7 +91,10 @@ def serving_pids(env):
     return [p for p in pids if os.path.exists("/proc/%d/task" % p)]
 
 
-def check_threads(env, idle):
+def check_threads(env, idle, slice_us=100):
+    """The hashing threads: as many as the cores (at most four), below the
+    loop, and with slice_us as their time slice (0: the loop's, the
+    kernel's own) where the kernel shows and takes one."""
     c = env.campusd.client(timeout=60)
     assert c.request('LOGIN burst0 "%s"' % PW).code == 200    # the pool is started
     c.close()
@@ -92,7 +116,37 @@ def check_threads(env, idle):
             nice, policy = int(f[19 - 3]), int(f[41 - 3])
             assert policy == (SCHED_IDLE if idle else 0), (t, f)
             assert nice == 19 and nice > loop_nice, (t, nice, loop_nice)
+            got, loop_slice = slice_ns(pid, t), slice_ns(pid, pid)
+            if custom_slices() and got is not None and loop_slice is not None:
+                want = slice_us * 1000 if slice_us else loop_slice
+                assert got == want, (t, got, want)
+                assert slice_us == 0 or loop_slice != got, (loop_slice, got)
+                checked_slices.append(got)
     assert found, "no %s threads in %s" % (THREAD_NAME, serving_pids(env))
+
+
+checked_slices = []
+
+
+def test_hashing_threads_take_a_short_time_slice_and_the_loop_its_own():
+    """On this kernel the slice is there to see: the check above did not
+    pass only because it could not look."""
+    if not custom_slices():
+        return
+    checked_slices.clear()
+    check_threads(env, idle=False)
+    assert checked_slices == [100000] * len(checked_slices) and checked_slices, checked_slices
+
+
+def test_hashing_threads_keep_the_kernels_slice_with_hash_slice_us_0():
+    other = Env(extra=COST + ["--hash-slice-us", "0"])
+    try:
+        c = other.campusd.client(timeout=60)
+        assert c.request('REGISTER burst0 "%s"' % PW).code == 201
+        c.close()
+        check_threads(other, idle=False, slice_us=0)
+    finally:
+        other.close()
 
 
 def test_hashing_threads_run_below_the_event_loop():
