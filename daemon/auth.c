@@ -380,8 +380,9 @@ static void done_push(struct job *j)
 }
 
 /* The first published layout of sched_setattr(2)'s argument
- * (SCHED_ATTR_SIZE_VER0), declared here: glibc has no wrapper before 2.41,
- * and its own declaration there would clash with the kernel header's. */
+ * (SCHED_ATTR_SIZE_VER0), under a name of its own: glibc declares struct
+ * sched_attr (and a wrapper) only from 2.41, and the kernel's header would
+ * clash with that declaration. */
 struct thread_sched_attr {
     uint32_t size;
     uint32_t policy;
@@ -428,15 +429,16 @@ static void *worker_main(void *arg)
      * run out its slice before a waking one may take over, and without a
      * pending wake-up it looks again only at the next tick (4 ms at 250
      * Hz). The default slice is 0.7 ms times one plus log2 of the cores
-     * (1.4 ms on two), so a READ or a reader could wait that long, or till
-     * the tick, behind a hash; a slice of hash_slice_us (100 µs, the least
-     * Linux takes) shortens that window, at no cost to the hash's share.
-     * With hash_threads_idle, SCHED_IDLE: a hash runs only on a core
-     * nothing else wants, and any thread waking there takes it back at
-     * once; but on a machine shared with other work, every other process
-     * does so too, and the hashes starve (a burst of logins then mostly
-     * gets 503), so it is for a machine of campusd's own. All of it is per
-     * thread on Linux. */
+     * (1.4 ms on two, as /proc/PID/sched shows), so a READ, or a reader
+     * on the same machine, could wait that long or till the tick behind a
+     * hash. A slice of hash_slice_us (100 µs, the least Linux takes)
+     * shortens that window, at no cost to the hash's share. With
+     * hash_threads_idle, SCHED_IDLE: a hash runs only on a core nothing
+     * else wants, and any thread waking there takes it back at once; but
+     * on a machine shared with other work, every other process does so
+     * too, and the hashes starve (a burst of logins then mostly gets 503),
+     * so it is for a machine of campusd's own. All of it is per thread on
+     * Linux. */
     pid_t tid = (pid_t)syscall(SYS_gettid);
     pthread_setname_np(pthread_self(), AUTH_THREAD_NAME);
     lower_priority(tid);
