@@ -8,6 +8,7 @@ the wait plus the hashes fit login_queue_wait_ms, each on its own
 connection, with PING answered on another connection meanwhile."""
 
 import os
+import re
 import threading
 import time
 
@@ -54,8 +55,8 @@ def stat_fields(pid, tid):
 def custom_slices():
     """Linux 6.12 and later take a fair thread's time slice from
     sched_setattr; earlier ones ignore it."""
-    major, minor = (int(x) for x in os.uname().release.split(".")[:2])
-    return (major, minor) >= (6, 12)
+    m = re.match(r"(\d+)\.(\d+)", os.uname().release)     # 6.18.44-..., 6.12-rc1
+    return bool(m) and (int(m.group(1)), int(m.group(2))) >= (6, 12)
 
 
 def slice_ns(pid, tid):
