@@ -84,6 +84,58 @@ Test(node_arena, blocks_behave_like_mallocs)
     node_pool_free(NULL);
 }
 
+/* calloc clears only bytes that were handed out before: a region's fresh
+ * bytes are zero from mmap. Every way a block's bytes come back (the latest
+ * block cut again, a block grown in place then freed, a reuse list, a new
+ * region) must still give zeroes. */
+Test(node_arena, calloc_zeroes_bytes_handed_out_before)
+{
+    struct cmark_mem *m = node_mem();
+    struct node_pool *pool = node_pool_new();
+
+    node_pool_enter(pool);
+    for (int round = 0; round < 3; round++) {
+        unsigned char *a = m->calloc(1, 48);
+        fill(a, 48, 7);
+        m->free(a);                         /* the latest: cut again */
+        unsigned char *b = m->calloc(1, 48);
+        for (size_t i = 0; i < 48; i++)
+            cr_assert_eq(b[i], 0, "the latest block cut again is zeroed (byte %zu)", i);
+        b = m->realloc(b, 900);             /* grows in place past what was handed out */
+        fill(b, 900, 8);
+        m->free(b);                         /* the latest again: cut again */
+        unsigned char *small = m->calloc(1, 48);
+        unsigned char *c = m->calloc(1, 800); /* where b grew to */
+        for (size_t i = 0; i < 48; i++)
+            cr_assert_eq(small[i], 0, "the start of a grown block is zeroed (byte %zu)", i);
+        for (size_t i = 0; i < 800; i++)
+            cr_assert_eq(c[i], 0, "bytes a block grew into are zeroed (byte %zu)", i);
+        m->free(small);
+        fill(c, 800, 9);
+        unsigned char *d = m->calloc(1, 100); /* keeps c from being the latest */
+        m->free(c);
+        unsigned char *e = m->calloc(1, 900);
+        for (size_t i = 0; i < 900; i++)
+            cr_assert_eq(e[i], 0, "a block after a freed one is zeroed (byte %zu)", i);
+        fill(e, 900, 10);
+        /* Past a region's end: a new region, then the old bytes again. */
+        unsigned char *big = m->calloc(1, 3 * 1024 * 1024);
+        cr_assert_eq(big[0], 0);
+        cr_assert_eq(big[3 * 1024 * 1024 - 1], 0);
+        fill(big, 4096, 11);
+        m->free(big);
+        unsigned char *f = m->calloc(1, 4096);
+        for (size_t i = 0; i < 4096; i++)
+            cr_assert_eq(f[i], 0, "a new region's block cut again is zeroed (byte %zu)", i);
+        fill(f, 4096, 12);
+        m->free(d);
+        m->free(e);
+        m->free(f);
+    }
+    node_pool_leave();
+    node_pool_free(pool);
+}
+
 /* Many blocks of many sizes on one thread of a shared pool. */
 struct churn {
     struct node_pool *pool;
