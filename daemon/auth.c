@@ -4,6 +4,7 @@
 #include "campusd.h"
 
 #include "auth.h"
+#include "hash-mem.h"
 
 #include <argon2.h>
 #include <errno.h>
@@ -23,9 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AUTH_THREADS_MAX 4
 /* How long the first login waits for the hashing threads to start. */
 #define AUTH_START_WAIT_S 2
+/* A hashing thread idle this long gives back the memory it keeps for
+ * hashes (hash-mem.h), so that campusd holds it only while people log in. */
+#define AUTH_KEEP_IDLE_S 10
 /* What a hash is taken to cost before the pool has timed one, ms. */
 #define AUTH_JOB_MS_GUESS 100
 
@@ -446,8 +449,18 @@ static void *worker_main(void *arg)
     pool.ready++;
     pthread_cond_broadcast(&pool.ready_cv);
     for (;;) {
-        while (pool.todo == NULL && !pool.stopping)
-            pthread_cond_wait(&pool.cv, &pool.mu);
+        while (pool.todo == NULL && !pool.stopping) {
+            if (hash_mem_kept(NULL) == 0) {
+                pthread_cond_wait(&pool.cv, &pool.mu);
+                continue;
+            }
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += AUTH_KEEP_IDLE_S;
+            if (pthread_cond_timedwait(&pool.cv, &pool.mu, &until) == ETIMEDOUT &&
+                pool.todo == NULL)
+                hash_mem_release();
+        }
         if (pool.stopping)
             break;
         struct job *j = pool.todo;
@@ -466,7 +479,11 @@ static void *worker_main(void *arg)
         pool.run_since[self] = t0;
         pthread_mutex_unlock(&pool.mu);
 
+        /* The hash's memory is this thread's, kept from the last hash:
+         * no page faults (hash-mem.h). */
+        hash_mem_arm(true);
         job_run(j);
+        hash_mem_arm(false);
         double took = mono_ms() - t0;
 
         pthread_mutex_lock(&pool.mu);
@@ -477,6 +494,7 @@ static void *worker_main(void *arg)
         done_push(j);
     }
     pthread_mutex_unlock(&pool.mu);
+    hash_mem_release();
     return NULL;
 }
 
@@ -551,9 +569,16 @@ static void late_cb(evutil_socket_t fd, short what, void *arg)
 
 static int pool_threads(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    /* One per core: the threads run at a lower priority than the event
-     * loop, so they take only what it leaves. */
+    long n = cfg.hash_threads;
+    /* By default one fewer than the cores. A thread per core, even at nice
+     * 19 and a short slice, left every core hashing under a steady stream
+     * of logins, and the READ p99 beside them at 1.3x to 2.4x of alone on
+     * two cores; with one thread, 0.9x to 1.3x, and as many logins
+     * answered, since a hash with its memory kept (hash-mem.h) costs 17 to
+     * 22 ms, not 26 to 30 (tests/bench/README.md). A burst then takes
+     * longer, within its bound. */
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
     if (n < 1)
         n = 1;
     if (n > AUTH_THREADS_MAX)

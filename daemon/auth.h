@@ -57,6 +57,10 @@ struct event_base;
  * a login storm takes only the CPU the loop and its store leave. Linux
  * takes a fair task's slice between 100 µs and 100 ms. */
 #define AUTH_THREAD_NICE 19
+/* Hashing threads at most; hash_threads 0 (the default) is one fewer than
+ * the cores, at least one: a core is always left to the event loop, its
+ * Redis and the readers on it (see auth.c, pool_threads). */
+#define AUTH_THREADS_MAX 4
 #define AUTH_SLICE_US_MAX 100000
 #define AUTH_THREAD_NAME "campus-hash"
 

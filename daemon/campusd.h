@@ -78,6 +78,7 @@ struct config {
     char *password_hash;         /* algorithm of new hashes: "argon2id" or "scrypt" */
     long argon2_m, argon2_t, argon2_p;   /* Argon2id cost of new hashes: KiB, passes, lanes */
     long login_queue_wait_ms;    /* longest wait for a password hash, the hash included (estimated, then enforced) */
+    long hash_threads;           /* password hashing threads; 0: one fewer than the cores, at least 1 */
     long hash_threads_idle;      /* 1: the hashing threads run under SCHED_IDLE, 0: at nice 19 only */
     long hash_slice_us;          /* the hashing threads' time slice, µs; 0: the kernel's */
     long scrypt_ln, scrypt_r, scrypt_p;  /* scrypt cost of new password hashes: N = 2^ln */

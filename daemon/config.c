@@ -84,6 +84,8 @@ static const struct option_def options[] = {
     I("argon2_p", argon2_p, "1", AUTH_ARGON2_P_MIN, AUTH_ARGON2_P_MAX, "Argon2id lanes of new password hashes"),
     I("login_queue_wait_ms", login_queue_wait_ms, "9000", AUTH_WAIT_MS_MIN, AUTH_WAIT_MS_MAX,
       "longest a login waits for its password hash, the hash included; one expected past it, or not started in time, gets 503"),
+    I("hash_threads", hash_threads, "0", 0, AUTH_THREADS_MAX,
+      "password hashing threads; 0: one fewer than the cores, at least one"),
     I("hash_threads_idle", hash_threads_idle, "0", 0, 1,
       "1: password hashing threads run under SCHED_IDLE (only on cores nothing else wants); 0: at nice 19"),
     I("hash_slice_us", hash_slice_us, "100", 0, AUTH_SLICE_US_MAX,

@@ -1,7 +1,8 @@
 """The hashing threads and a burst of logins (issue 18), against a real
 campusd and a real Redis: the threads that hash passwords run below the
 event loop (nice 19, and SCHED_IDLE with hash_threads_idle, as /proc shows
-them), one per core, with a time slice of hash_slice_us where the kernel
+them), one fewer than the cores or hash_threads of them, with a time
+slice of hash_slice_us where the kernel
 takes one (Linux 6.12 and later); and a
 burst of LOGINs that must queue for them is answered 200, every one, when
 the wait plus the hashes fit login_queue_wait_ms, each on its own
@@ -92,10 +93,11 @@ def serving_pids(env):
     return [p for p in pids if os.path.exists("/proc/%d/task" % p)]
 
 
-def check_threads(env, idle, slice_us=100):
-    """The hashing threads: as many as the cores (at most four), below the
-    loop, and with slice_us as their time slice (0: the loop's, the
-    kernel's own) where the kernel shows and takes one."""
+def check_threads(env, idle, slice_us=100, nthreads=0):
+    """The hashing threads: nthreads of them, or by default one fewer than
+    the cores (at least one, at most four), below the loop, and with
+    slice_us as their time slice (0: the loop's, the kernel's own) where
+    the kernel shows and takes one."""
     c = env.campusd.client(timeout=60)
     assert c.request('LOGIN burst0 "%s"' % PW).code == 200    # the pool is started
     c.close()
@@ -107,7 +109,8 @@ def check_threads(env, idle, slice_us=100):
             continue
         found.append(pid)
         cores = os.cpu_count() or 1
-        assert len(hashers) == max(1, min(cores, 4)), (names, cores)
+        want = nthreads or max(1, min(cores - 1, 4))
+        assert len(hashers) == want, (names, cores, want)
         loop = stat_fields(pid, pid)
         # proc(5): field 19 is nice, field 41 the scheduling policy.
         loop_nice, loop_policy = int(loop[19 - 3]), int(loop[41 - 3])
@@ -157,6 +160,10 @@ def test_hashing_threads_keep_the_kernels_slice_with_hash_slice_us_0():
 
 def test_hashing_threads_run_below_the_event_loop():
     check_threads(env, idle=False)
+
+
+def test_hash_threads_sets_how_many():
+    check_another(["--hash-threads", "3"], idle=False, nthreads=3)
 
 
 def test_hashing_threads_under_sched_idle_when_asked():
