@@ -202,4 +202,44 @@ def test_a_burst_that_fits_the_bound_is_answered_200_every_one():
         x.close()
 
 
+def kept_hash_memory(pid):
+    """Sizes in KiB of the mappings a hashing thread keeps for its hashes
+    (daemon/hash-mem.c): anonymous, asked for as huge pages (smaps flag hg)
+    and left out of core dumps (dd), which nothing else in campusd is."""
+    sizes, size = [], None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            if line.startswith("Size:"):
+                size = int(line.split()[1])
+            elif line.startswith("VmFlags:"):
+                flags = line.split()[1:]
+                if "hg" in flags and "dd" in flags:
+                    sizes.append(size)
+    return sizes
+
+
+def test_a_hashing_thread_keeps_its_memory_while_logins_come_and_gives_it_back_idle():
+    """A hash's memory (4 MiB at this test's argon2_m) is kept from one hash
+    to the next, and given back once the thread has been idle 10 s."""
+    other = Env(extra=COST + ["--hash-threads", "1"])
+    try:
+        c = other.campusd.client(timeout=60)
+        assert c.request('REGISTER keeper "%s"' % PW).code == 201
+        pid = other.campusd.proc.pid
+        assert kept_hash_memory(pid) == [4096], kept_hash_memory(pid)
+        for _ in range(3):
+            assert c.request('LOGIN keeper "%s"' % PW).code == 200
+        assert c.request('LOGIN keeper "not the password"').code == 401
+        assert kept_hash_memory(pid) == [4096], "one mapping, kept across hashes"
+        deadline = time.time() + 30                # bounded: 10 s idle, then a poll
+        while kept_hash_memory(pid) and time.time() < deadline:
+            time.sleep(0.5)
+        assert kept_hash_memory(pid) == [], "still kept after %d s idle" % 30
+        assert c.request('LOGIN keeper "%s"' % PW).code == 200, "logins go on after"
+        assert kept_hash_memory(pid) == [4096]
+        c.close()
+    finally:
+        other.close()
+
+
 harness.main(globals())
