@@ -29,37 +29,41 @@ static __thread struct {
 typedef void *mmap_fn(void *, size_t, int, int, int, off_t);
 typedef int munmap_fn(void *, size_t);
 
-/* The next mmap and munmap after the program's own: the C library's, or a
- * sanitizer's in front of it. Looked up on first use, from any thread (a
- * race stores the same pointer twice). */
-static mmap_fn *next_mmap;
-static munmap_fn *next_munmap;
+/* The next definition of name after the program's own: the C library's,
+ * or a sanitizer's in front of it; NULL if there is none. Looked up on
+ * first use, from any thread (a race stores the same pointer twice). */
+static void *next_fn(void **cache, const char *name)
+{
+    void *f = __atomic_load_n(cache, __ATOMIC_ACQUIRE);
+
+    if (f == NULL) {
+        f = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(cache, f, __ATOMIC_RELEASE);
+    }
+    return f;
+}
 
 static void *real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    mmap_fn *f = __atomic_load_n(&next_mmap, __ATOMIC_ACQUIRE);
+    static void *cache;
+    void *sym = next_fn(&cache, "mmap");
+    mmap_fn *f;
 
-    if (f == NULL) {
-        void *sym = dlsym(RTLD_NEXT, "mmap");
-        if (sym == NULL)
-            return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
-        memcpy(&f, &sym, sizeof(f));
-        __atomic_store_n(&next_mmap, f, __ATOMIC_RELEASE);
-    }
+    if (sym == NULL)
+        return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    memcpy(&f, &sym, sizeof(f));
     return f(addr, len, prot, flags, fd, off);
 }
 
 static int real_munmap(void *addr, size_t len)
 {
-    munmap_fn *f = __atomic_load_n(&next_munmap, __ATOMIC_ACQUIRE);
+    static void *cache;
+    void *sym = next_fn(&cache, "munmap");
+    munmap_fn *f;
 
-    if (f == NULL) {
-        void *sym = dlsym(RTLD_NEXT, "munmap");
-        if (sym == NULL)
-            return (int)syscall(SYS_munmap, addr, len);
-        memcpy(&f, &sym, sizeof(f));
-        __atomic_store_n(&next_munmap, f, __ATOMIC_RELEASE);
-    }
+    if (sym == NULL)
+        return (int)syscall(SYS_munmap, addr, len);
+    memcpy(&f, &sym, sizeof(f));
     return f(addr, len);
 }
 
