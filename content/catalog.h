@@ -39,9 +39,9 @@
  *
  * Trainer-only content: a ```trainer fence (or ```trainer TASKID, naming the
  * review task it belongs to) holds Markdown for trainers. Every lesson has a
- * learner rendering (html, text, doc) from which trainer blocks are absent,
+ * learner rendering (html, text) from which trainer blocks are absent,
  * not hidden: they were never in that tree. When a lesson has trainer blocks
- * its trainer rendering (trainer_html, trainer_text, trainer_doc) shows
+ * its trainer rendering (trainer_html, trainer_text) shows
  * them inside <aside class="trainer" data-task="TASKID">. A lesson whose
  * front matter says `trainer: true` is trainer-only as a whole: it is in
  * no module's or course's lessons (so in no count, outline, search or
@@ -130,11 +130,24 @@ struct lesson {
     size_t ntables;
     struct exercise *exercise;  /* built from the exercise blocks by the grading
                                  * engine (exercise.h), or NULL when none */
-    struct cmark_node *doc;     /* private: the parsed body, for re-rendering */
+    /* private, while loading only (NULL once loaded): the parsed body. A
+     * loaded lesson keeps no tree: lesson_tree() parses it again for the
+     * renderings made on request. */
+    struct cmark_node *doc;
     /* private, while loading: doc's links and images in document order,
      * listed by the parse's own walk so that resolving them needs none */
     struct cmark_node **link_nodes;
     size_t nlink_nodes;
+    /* private: what lesson_tree() parses again. cited: the file with its
+     * citations written out, or NULL when it cites nothing (then markdown
+     * is parsed); body_off: where the body starts in it; urls: the target
+     * of every link and image of the learner tree after resolving, in
+     * document order, and trainer_urls the trainer tree's. */
+    char *cited;
+    size_t cited_len, body_off;
+    int body_line;              /* file line of the body's start (for diagnostics) */
+    char **urls, **trainer_urls;
+    size_t nurls, ntrainer_urls;
     struct search_terms *search_terms; /* private: its weighted terms, made with the
                                  * renderings and taken by the index (search.h) */
     int *prerequisite_lines;    /* private: where each prerequisite is written */
@@ -151,7 +164,8 @@ struct lesson {
     char *trainer_html;         /* with the trainer blocks; NULL when there are none */
     char *trainer_text;         /* the same as text at CATALOG_TEXT_WIDTH; NULL likewise */
     size_t trainer_html_len, trainer_text_len; /* their bytes (0 when NULL) */
-    struct cmark_node *trainer_doc; /* private: the body with trainer blocks, or NULL */
+    struct cmark_node *trainer_doc; /* private, while loading: the body with trainer
+                                     * blocks, or NULL (see doc) */
     char **citations;           /* reference keys cited, in order of first use, unique */
     size_t ncitations;
     /* Languages (see "Language variants" below). */
@@ -282,7 +296,7 @@ struct catalog {
     struct search_index *search; /* private: see search.h */
     struct programme *programmes; /* courses/programmes.yaml, in file order */
     size_t nprogrammes;
-    struct node_pool *nodes;    /* private: where the lessons' trees live (node_arena.h) */
+    struct node_pool *nodes;    /* private: where the renderings live (node_arena.h) */
 };
 
 /* Language variants. A lesson, quiz or case may have a file per language
@@ -363,8 +377,24 @@ struct text_view {
     bool in_exercise;           /* read above its own exercise: no placeholder */
 };
 
-/* The lesson's text for that view. Returns a new string the caller frees. */
+/* The lesson's text for that view. Returns a new string the caller frees.
+ * Another width than CATALOG_TEXT_WIDTH, ANSI, or the exercise view parse
+ * the lesson again (lesson_tree): some 20 to 60 us for a lesson of 5 KB. */
 char *catalog_lesson_text_view(const struct lesson *lesson, const struct text_view *v);
+
+/* True when the lesson has a trainer rendering (trainer blocks, or
+ * trainer: true). */
+bool catalog_lesson_has_trainer_view(const struct lesson *lesson);
+
+/* The lesson's body as the load left it: parsed again from its source,
+ * with its exercise, table and trainer fences replaced and its links
+ * resolved as they were then; with trainer, the trainer's tree (NULL when
+ * it has none). Allocated on the heap (no catalogue pool entered): free
+ * with cmark_node_free. The load renders each lesson from its tree and
+ * then frees it, so that a catalogue keeps no trees (for 1,000 lessons of
+ * 5 KB they were some 43 MB). */
+struct cmark_node;
+struct cmark_node *lesson_tree(const struct lesson *lesson, bool trainer);
 
 /* Loads every course below dir and prints each problem to out as
  * "path:line: error|warning: message" (the path starts with dir as given),

@@ -98,8 +98,53 @@ static cmark_node *replace_with_custom(cmark_node *code, char *html, void *data)
     return c;
 }
 
-/* Keeps an exercise fence's source and hides it behind one placeholder per
- * run of consecutive exercise fences. */
+/* The fences the loader replaces, by their info string's first word. */
+enum fence { FENCE_OTHER, FENCE_GIFT, FENCE_TASK, FENCE_TABLE, FENCE_TRAINER };
+
+static enum fence fence_kind(const char *info)
+{
+    size_t w = strcspn(info, " \t");
+
+    if (w == 4 && strncmp(info, "gift", 4) == 0)
+        return FENCE_GIFT;
+    if (w == 4 && strncmp(info, "task", 4) == 0)
+        return FENCE_TASK;
+    if (w == 5 && strncmp(info, "table", 5) == 0)
+        return FENCE_TABLE;
+    if (w == 7 && strncmp(info, "trainer", 7) == 0)
+        return FENCE_TRAINER;
+    return FENCE_OTHER;
+}
+
+/* The lesson's table a ```table NAME fence (info) names, or NULL. */
+static struct table *table_named(const struct lesson *les, const char *info)
+{
+    const char *name = info + 5;
+
+    while (*name == ' ' || *name == '\t')
+        name++;
+    size_t nlen = strcspn(name, " \t");
+    for (size_t j = 0; j < les->ntables; j++)
+        if (strlen(les->tables[j]->name) == nlen && strncmp(les->tables[j]->name, name, nlen) == 0)
+            return les->tables[j];
+    return NULL;
+}
+
+/* Hides an exercise fence behind one placeholder per run of consecutive
+ * exercise fences. */
+static void hide_exercise(const struct lesson *les, cmark_node *code)
+{
+    cmark_node *prev = cmark_node_previous(code);
+
+    if (prev && cmark_node_get_type(prev) == CMARK_NODE_CUSTOM_BLOCK &&
+        cmark_node_get_user_data(prev) == NULL) {
+        cmark_node_free(code); /* unlinks it too */
+        return;
+    }
+    replace_with_custom(code, render_exercise_html(les->full_id), NULL);
+}
+
+/* Keeps an exercise fence's source and hides it (hide_exercise). */
 static void take_exercise(struct lesson *les, cmark_node *code, enum exercise_source_kind kind)
 {
     const char *lit = cmark_node_get_literal(code);
@@ -111,14 +156,32 @@ static void take_exercise(struct lesson *les, cmark_node *code, enum exercise_so
     x->len = strlen(x->text);
     x->fence_line = cmark_node_get_start_line(code);
     x->line = x->fence_line + 1;
+    hide_exercise(les, code);
+}
 
-    cmark_node *prev = cmark_node_previous(code);
-    if (prev && cmark_node_get_type(prev) == CMARK_NODE_CUSTOM_BLOCK &&
-        cmark_node_get_user_data(prev) == NULL) {
-        cmark_node_free(code); /* unlinks it too */
-        return;
+/* The fenced code blocks of doc, in document order; *n of them. Collected
+ * first, since the tree must not change under the iterator. */
+static cmark_node **fenced_blocks(cmark_node *doc, size_t *n)
+{
+    cmark_node **codes = NULL;
+    size_t cap = 0;
+    cmark_iter *it = cmark_iter_new(doc);
+    cmark_event_type ev;
+
+    *n = 0;
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *node = cmark_iter_get_node(it);
+        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(node) != CMARK_NODE_CODE_BLOCK ||
+            !cmark_node_get_fence_info(node))
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            codes = xrealloc(codes, cap * sizeof(*codes));
+        }
+        codes[(*n)++] = node;
     }
-    replace_with_custom(code, render_exercise_html(les->full_id), NULL);
+    cmark_iter_free(it);
+    return codes;
 }
 
 /* Table names of one lesson seen so far: an open-addressing set of indices
@@ -286,15 +349,13 @@ static void take_special_blocks(struct loader *l, struct lesson *les)
     ns.slots = xcalloc(ns.cap, sizeof(*ns.slots));
     for (size_t i = 0; i < n; i++) {
         const char *info = cmark_node_get_fence_info(codes[i]);
-        size_t w = strcspn(info, " \t");
-        if (w == 4 && strncmp(info, "gift", 4) == 0)
-            take_exercise(les, codes[i], EXERCISE_SOURCE_GIFT);
-        else if (w == 4 && strncmp(info, "task", 4) == 0)
-            take_exercise(les, codes[i], EXERCISE_SOURCE_TASK);
-        else if (w == 5 && strncmp(info, "table", 5) == 0)
-            take_table(l, les, &ns, codes[i], info);
-        else if (w == 7 && strncmp(info, "trainer", 7) == 0)
-            take_trainer(l, les, codes[i], info);
+        switch (fence_kind(info)) {
+        case FENCE_GIFT: take_exercise(les, codes[i], EXERCISE_SOURCE_GIFT); break;
+        case FENCE_TASK: take_exercise(les, codes[i], EXERCISE_SOURCE_TASK); break;
+        case FENCE_TABLE: take_table(l, les, &ns, codes[i], info); break;
+        case FENCE_TRAINER: take_trainer(l, les, codes[i], info); break;
+        case FENCE_OTHER: break;
+        }
     }
     free(ns.slots);
     free(codes);
@@ -303,48 +364,21 @@ static void take_special_blocks(struct loader *l, struct lesson *les)
 /* The second pass, for the trainer rendering of the same source: exercise
  * runs and tables become what the first pass made of them, and each
  * ```trainer fence becomes a trainer block holding its Markdown. */
-static void take_trainer_blocks(struct lesson *les, cmark_node *doc)
+static void take_trainer_blocks(const struct lesson *les, cmark_node *doc)
 {
-    cmark_node **codes = NULL;
-    size_t n = 0, cap = 0, k = 0;
-    cmark_iter *it = cmark_iter_new(doc);
-    cmark_event_type ev;
+    size_t n, k = 0;
+    cmark_node **codes = fenced_blocks(doc, &n);
 
-    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
-        cmark_node *node = cmark_iter_get_node(it);
-        if (ev != CMARK_EVENT_ENTER || cmark_node_get_type(node) != CMARK_NODE_CODE_BLOCK ||
-            !cmark_node_get_fence_info(node))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            codes = xrealloc(codes, cap * sizeof(*codes));
-        }
-        codes[n++] = node;
-    }
-    cmark_iter_free(it);
     for (size_t i = 0; i < n; i++) {
         const char *info = cmark_node_get_fence_info(codes[i]);
-        size_t w = strcspn(info, " \t");
-        if ((w == 4 && strncmp(info, "gift", 4) == 0) || (w == 4 && strncmp(info, "task", 4) == 0)) {
-            cmark_node *prev = cmark_node_previous(codes[i]);
-            if (prev && cmark_node_get_type(prev) == CMARK_NODE_CUSTOM_BLOCK &&
-                cmark_node_get_user_data(prev) == NULL)
-                cmark_node_free(codes[i]);
-            else
-                replace_with_custom(codes[i], render_exercise_html(les->full_id), NULL);
-        } else if (w == 5 && strncmp(info, "table", 5) == 0) {
-            const char *name = info + 5;
-            while (*name == ' ' || *name == '\t')
-                name++;
-            size_t nlen = strcspn(name, " \t");
-            struct table *t = NULL;
-            for (size_t j = 0; j < les->ntables && t == NULL; j++)
-                if (strlen(les->tables[j]->name) == nlen &&
-                    strncmp(les->tables[j]->name, name, nlen) == 0)
-                    t = les->tables[j];
+        enum fence kind = fence_kind(info);
+        if (kind == FENCE_GIFT || kind == FENCE_TASK) {
+            hide_exercise(les, codes[i]);
+        } else if (kind == FENCE_TABLE) {
+            struct table *t = table_named(les, info);
             if (t)
                 replace_with_custom(codes[i], render_table_html(t), t);
-        } else if (w == 7 && strncmp(info, "trainer", 7) == 0 && k < les->ntrainer_blocks) {
+        } else if (kind == FENCE_TRAINER && k < les->ntrainer_blocks) {
             const char *task = les->trainer_tasks[k++];
             /* Parsed with blank lines before it so that its lines are the file's. */
             const char *lit = cmark_node_get_literal(codes[i]);
@@ -384,46 +418,110 @@ static bool doc_empty(cmark_node *doc)
     return cmark_node_first_child(doc) == NULL;
 }
 
-struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m,
-                            const char *path, char *src, size_t len, int number,
-                            const char *slug, bool is_case)
+/* The targets of doc's links and images, in document order; *n of them. */
+static char **tree_urls(cmark_node *doc, size_t *n)
 {
-    struct lesson *les = xcalloc(1, sizeof(*les));
-    struct front_matter fm;
+    char **urls = NULL;
+    size_t cap = 0;
+    cmark_iter *it = cmark_iter_new(doc);
+    cmark_event_type ev;
 
-    pool_enter(l);
-    les->id = xstrdup(slug);
-    les->full_id = xasprintf("%s/%s", c->id, slug);
-    les->path = xstrdup(path);
-    les->markdown = src;
-    les->markdown_len = len;
-    les->number = number;
-    les->is_case = is_case;
-    les->course = c;
-    les->module = m;
-    sha256_hex(src, len, les->trainer_version);
-    fm_parse(&fm, is_case ? FM_CASE : FM_LESSON, src, len, path, l->diags);
-    les->title = xstrdup(fm.title ? fm.title : slug);
-    les->minutes = fm.minutes;
-    les->objectives = dup_list(fm.objectives, fm.nobjectives);
-    les->nobjectives = fm.nobjectives;
-    les->sources = dup_list(fm.sources, fm.nsources);
-    les->nsources = fm.nsources;
-    /* Prerequisites are kept as written until loader_finish resolves them. */
-    les->prerequisites = dup_list(fm.prerequisites, fm.nprerequisites);
-    les->nprerequisites = fm.nprerequisites;
-    les->front_matter = xstrdup(fm.raw ? fm.raw : "");
-    les->front_matter_line = fm.raw_line;
-    les->trainer = fm.trainer;
-    les->pretest = fm.pretest;
-    /* Citations become "(Author Year)" and a References section, in the
-     * text cmark parses; the file itself (the md view) stays as written. */
-    size_t body_off = fm.present ? fm.body_off : 0, plen;
-    char *cited = biblio_cite(l, les, c, src, len, body_off, &plen);
-    const char *parsed = cited ? cited : src;
-    les->doc = parse_body(parsed, plen, body_off);
+    *n = 0;
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *node = cmark_iter_get_node(it);
+        cmark_node_type type = cmark_node_get_type(node);
+        if (ev != CMARK_EVENT_ENTER || (type != CMARK_NODE_LINK && type != CMARK_NODE_IMAGE))
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            urls = xrealloc(urls, cap * sizeof(*urls));
+        }
+        const char *url = cmark_node_get_url(node);
+        urls[(*n)++] = xstrdup(url ? url : "");
+    }
+    cmark_iter_free(it);
+    return urls;
+}
+
+/* Gives doc's links and images, in document order, the targets the load
+ * resolved them to (urls, n of them). */
+static void replay_urls(cmark_node *doc, char *const *urls, size_t n)
+{
+    cmark_iter *it = cmark_iter_new(doc);
+    cmark_event_type ev;
+    size_t k = 0;
+
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE && k < n) {
+        cmark_node *node = cmark_iter_get_node(it);
+        cmark_node_type type = cmark_node_get_type(node);
+        if (ev == CMARK_EVENT_ENTER && (type == CMARK_NODE_LINK || type == CMARK_NODE_IMAGE))
+            cmark_node_set_url(node, urls[k++]);
+    }
+    cmark_iter_free(it);
+}
+
+/* What take_special_blocks made of a learner tree's fences, made again in a
+ * fresh parse of the same text: the lesson's exercises, tables and trainer
+ * blocks are taken already, and it reported what was wrong with them. */
+static void replay_special_blocks(const struct lesson *les, cmark_node *doc)
+{
+    size_t n;
+    cmark_node **codes = fenced_blocks(doc, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        const char *info = cmark_node_get_fence_info(codes[i]);
+        struct table *t;
+        switch (fence_kind(info)) {
+        case FENCE_GIFT:
+        case FENCE_TASK: hide_exercise(les, codes[i]); break;
+        case FENCE_TABLE:
+            if ((t = table_named(les, info)) != NULL)
+                replace_with_custom(codes[i], render_table_html(t), t);
+            break;
+        case FENCE_TRAINER: cmark_node_free(codes[i]); break;
+        case FENCE_OTHER: break;
+        }
+    }
+    free(codes);
+}
+
+bool catalog_lesson_has_trainer_view(const struct lesson *les)
+{
+    return les->trainer_html != NULL;
+}
+
+struct cmark_node *lesson_tree(const struct lesson *les, bool trainer)
+{
+    if (trainer && !catalog_lesson_has_trainer_view(les))
+        return NULL;
+    const char *parsed = les->cited ? les->cited : les->markdown;
+    size_t plen = les->cited ? les->cited_len : les->markdown_len;
+    cmark_node *doc = parse_body(parsed, plen, les->body_off);
+
+    if (trainer) {
+        take_trainer_blocks(les, doc);
+        replay_urls(doc, les->trainer_urls, les->ntrainer_urls);
+    } else {
+        replay_special_blocks(les, doc);
+        replay_urls(doc, les->urls, les->nurls);
+    }
+    return doc;
+}
+
+/* The second half of a lesson's parse, made beside its rendering
+ * (render_one) so that each tree is freed before the next is made: the
+ * body's cmark tree and its special blocks, the learner's markdown and
+ * version, the trainer's tree, and what they say about the lesson. */
+static void lesson_parse_body(struct loader *l, struct lesson *les)
+{
+    const char *src = les->markdown, *path = les->path;
+    size_t len = les->markdown_len;
+    const char *parsed = les->cited ? les->cited : src;
+    size_t plen = les->cited ? les->cited_len : len;
+
+    les->doc = parse_body(parsed, plen, les->body_off);
     if (doc_empty(les->doc))
-        diag_add(l->diags, DIAG_ERROR, path, fm.present ? fm.body_line : 1,
+        diag_add(l->diags, DIAG_ERROR, path, les->body_line,
                  "lesson is empty: it needs some content after the front matter");
     take_special_blocks(l, les);
     /* A learner's version must not change, or tell anything, when only
@@ -452,26 +550,63 @@ struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m
         memcpy(les->version, les->trainer_version, sizeof(les->version));
     }
     if (les->ntrainer_blocks || les->trainer) {
-        les->trainer_doc = parse_body(parsed, plen, body_off);
+        les->trainer_doc = parse_body(parsed, plen, les->body_off);
         take_trainer_blocks(les, les->trainer_doc);
     }
-    free(cited);
     if (les->trainer && les->nexercises)
         diag_add(l->diags, DIAG_ERROR, path, les->exercises[0].fence_line,
                  "a trainer-only lesson cannot hold an exercise: learners never see it");
     if (les->trainer && les->pretest)
-        diag_add(l->diags, DIAG_ERROR, path, fm.body_line,
+        diag_add(l->diags, DIAG_ERROR, path, les->body_line,
                  "a lesson cannot be both trainer: true and pretest: true");
     else if (les->pretest && les->nexercises == 0)
-        diag_add(l->diags, DIAG_ERROR, path, fm.body_line,
+        diag_add(l->diags, DIAG_ERROR, path, les->body_line,
                  "a pre-test (pretest: true) needs questions: a ```gift or ```task block");
+}
+
+struct lesson *lesson_parse(struct loader *l, struct course *c, struct module *m,
+                            const char *path, char *src, size_t len, int number,
+                            const char *slug, bool is_case)
+{
+    struct lesson *les = xcalloc(1, sizeof(*les));
+    struct front_matter fm;
+
+    les->id = xstrdup(slug);
+    les->full_id = xasprintf("%s/%s", c->id, slug);
+    les->path = xstrdup(path);
+    les->markdown = src;
+    les->markdown_len = len;
+    les->number = number;
+    les->is_case = is_case;
+    les->course = c;
+    les->module = m;
+    sha256_hex(src, len, les->trainer_version);
+    fm_parse(&fm, is_case ? FM_CASE : FM_LESSON, src, len, path, l->diags);
+    les->title = xstrdup(fm.title ? fm.title : slug);
+    les->minutes = fm.minutes;
+    les->objectives = dup_list(fm.objectives, fm.nobjectives);
+    les->nobjectives = fm.nobjectives;
+    les->sources = dup_list(fm.sources, fm.nsources);
+    les->nsources = fm.nsources;
+    /* Prerequisites are kept as written until loader_finish resolves them. */
+    les->prerequisites = dup_list(fm.prerequisites, fm.nprerequisites);
+    les->nprerequisites = fm.nprerequisites;
+    les->front_matter = xstrdup(fm.raw ? fm.raw : "");
+    les->front_matter_line = fm.raw_line;
+    les->trainer = fm.trainer;
+    les->pretest = fm.pretest;
+    /* Citations become "(Author Year)" and a References section, in the
+     * text cmark parses; the file itself (the md view) stays as written.
+     * The body is parsed beside its rendering (lesson_parse_body). */
+    les->body_off = fm.present ? fm.body_off : 0;
+    les->body_line = fm.body_line;
+    les->cited = biblio_cite(l, les, c, src, len, les->body_off, &les->cited_len);
     if (fm.nprerequisites) {
         les->prerequisite_lines = xmalloc(fm.nprerequisites * sizeof(int));
         memcpy(les->prerequisite_lines, fm.prerequisite_lines, fm.nprerequisites * sizeof(int));
     }
     fm_free(&fm);
     les->lang = c->language ? c->language : "";
-    node_pool_leave();
     return les;
 }
 
@@ -507,8 +642,6 @@ void lesson_add(struct loader *l, struct course *c, struct module *m, struct les
     c->lessons = xrealloc(c->lessons, (c->nlessons + 1) * sizeof(*c->lessons));
     c->lessons[c->nlessons++] = les;
     c->minutes += les->minutes;
-    if (les->nexercises && !les->pretest)
-        c->nexercises++;
     if (!les->pretest)
         c->ncounted++;
     push_lesson(&l->all, &l->nall, &l->allcap, les);
@@ -790,17 +923,25 @@ static void render_one(const struct loader *l, struct lesson *les, struct diag_l
 
     jl.diags = diags;
     pool_enter(l);
+    lesson_parse_body(&jl, les);
     if (les->nprerequisites)
         resolve_prerequisites(&jl, les);
     /* The learner tree has no trainer blocks: every link is reported and
-     * checked as a learner's (resolve_links at depth 0). */
-    for (size_t i = 0; i < les->nlink_nodes; i++)
+     * checked as a learner's (resolve_links at depth 0). Their targets are
+     * kept for lesson_tree. */
+    les->urls = xcalloc(les->nlink_nodes ? les->nlink_nodes : 1, sizeof(*les->urls));
+    for (size_t i = 0; i < les->nlink_nodes; i++) {
         resolve_node(&jl, les->path, les->link_nodes[i], true, !les->trainer);
+        const char *url = cmark_node_get_url(les->link_nodes[i]);
+        les->urls[les->nurls++] = xstrdup(url ? url : "");
+    }
     free(les->link_nodes);
     les->link_nodes = NULL;
     les->nlink_nodes = 0;
-    if (les->trainer_doc)
+    if (les->trainer_doc) {
         resolve_links(&jl, les->path, les->trainer_doc, true, false);
+        les->trainer_urls = tree_urls(les->trainer_doc, &les->ntrainer_urls);
+    }
 
     struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
                                  .title = les->title, .lang = les->lang};
@@ -822,7 +963,14 @@ static void render_one(const struct loader *l, struct lesson *les, struct diag_l
         les->trainer_html = render_html_node_mem(les->trainer_doc);
         les->trainer_html_len = strlen(les->trainer_html);
         les->trainer_text = pooled_text(les->trainer_doc, &o, &les->trainer_text_len);
+        cmark_node_free(les->trainer_doc);
+        les->trainer_doc = NULL;
     }
+    /* Freed at once: the next lesson's tree is made in the same memory,
+     * still in the cache, where a catalogue that kept them all would fault
+     * in fresh pages for every one. */
+    cmark_node_free(les->doc);
+    les->doc = NULL;
     node_pool_leave();
 }
 
@@ -889,6 +1037,14 @@ void loader_finish(struct loader *l)
     free(l->intros);
     l->intros = NULL;
     l->nintros = l->introcap = 0;
+    /* Exercise blocks are found as the lessons are parsed, beside their
+     * renderings. */
+    for (size_t i = 0; l->cat && i < l->cat->ncourses; i++) {
+        struct course *c = l->cat->courses[i];
+        c->nexercises = 0;
+        for (size_t j = 0; j < c->nlessons; j++)
+            c->nexercises += c->lessons[j]->nexercises && !c->lessons[j]->pretest;
+    }
 }
 
 /* Frees lessons shared out among threads as render_all renders them: a big
@@ -929,6 +1085,13 @@ void lesson_free(struct lesson *les)
     if (les == NULL)
         return;
     free(les->link_nodes);
+    free(les->cited);
+    for (size_t i = 0; i < les->nurls; i++)
+        free(les->urls[i]);
+    free(les->urls);
+    for (size_t i = 0; i < les->ntrainer_urls; i++)
+        free(les->trainer_urls[i]);
+    free(les->trainer_urls);
     free(les->id);
     free(les->full_id);
     free(les->title);

@@ -7,6 +7,7 @@
 #include "search.h"
 #include "util.h"
 
+#include <cmark.h>
 #include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1247,6 +1248,8 @@ char *catalog_lesson_text_view(const struct lesson *lesson, const struct text_vi
     struct render_text_opts o = {.width = width, .ansi = v->ansi, .exercise_id = lesson->full_id,
                                  .in_exercise = v->in_exercise, .title = lesson->title,
                                  .lang = lesson->lang};
-    return render_text_opts(v->trainer && lesson->trainer_doc ? lesson->trainer_doc : lesson->doc,
-                            &o);
+    struct cmark_node *doc = lesson_tree(lesson, v->trainer && catalog_lesson_has_trainer_view(lesson));
+    char *text = render_text_opts(doc, &o);
+    cmark_node_free(doc);
+    return text;
 }

@@ -1,4 +1,4 @@
-/* node_arena.c: the cmark trees of a catalogue, in its own pool (node_arena.h). */
+/* node_arena.c: a catalogue's trees and renderings, in its own pool (node_arena.h). */
 #include "node_arena.h"
 #include "util.h"
 

@@ -1,18 +1,21 @@
-/* node_arena.h: the cmark trees of a catalogue, allocated in its own pool.
+/* node_arena.h: a catalogue's cmark trees, while it loads, and its renderings,
+ * allocated in its own pool.
  *
- * A catalogue keeps every lesson's parse tree: some hundred thousand small
- * blocks (nodes, their literals) that live exactly as long as it does.
- * Taken from glibc one by one they cost a malloc each, the page faults of
- * as many fresh 4 KiB pages, and a free each when the catalogue goes. While
- * a thread has entered the catalogue's pool (node_pool_enter), node_mem, the
- * allocator the loader gives cmark, cuts them from large regions of the
- * pool's instead (2 MiB, asked for as transparent huge pages), each thread
- * from its own region; blocks freed meanwhile (the parser's scratch) are
- * reused by the same thread. The regions go with the pool, at once.
+ * A load parses each lesson into a tree of a few hundred small blocks
+ * (nodes, their literals), renders it and frees it; the renderings live
+ * exactly as long as the catalogue does. Taken from glibc one by one the
+ * blocks cost a malloc and a free each, and the renderings the page faults
+ * of fresh 4 KiB pages. While a thread has entered the catalogue's pool
+ * (node_pool_enter), node_mem, the allocator the loader gives cmark, cuts
+ * them from large regions of the pool's instead (2 MiB, asked for as
+ * transparent huge pages), each thread from its own region; blocks freed
+ * meanwhile (the parser's scratch, the tree of the lesson just rendered)
+ * are reused by the same thread, so the next lesson's tree is made in
+ * memory still in the cache. The regions go with the pool, at once.
  *
  * Every block node_mem hands out carries a 16-byte header saying where it
  * came from, so that one allocator serves a tree for its whole life: while
- * a thread has entered no pool (requests re-rendering a lesson, tests)
+ * a thread has entered no pool (a request's lesson_tree, tests)
  * node_mem takes from the heap, and freeing a pool's block outside it does
  * nothing. A tree parsed with node_mem is freed with cmark_node_free before
  * its pool; what cmark returns for it (cmark_render_html's string) is freed

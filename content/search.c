@@ -973,13 +973,15 @@ static struct search_terms *make_terms(struct search_worker *w, const struct les
     struct word_cut *c = terms_of_lesson(w, les);
     struct search_terms *t = w->cur;
 
+    cmark_node *doc = lesson_tree(les, false);
     if (from_line) {
-        char *line = les->doc ? search_doc_line(les->doc) : xstrdup("");
+        char *line = search_doc_line(doc);
         each_word(c->wc, line, strlen(line), add_doc_term, w);
         free(line);
-    } else if (les->doc) {
-        cut_doc(c, les->doc);
+    } else {
+        cut_doc(c, doc);
     }
+    cmark_node_free(doc);
     w->cur = NULL;
     return t;
 }
@@ -1385,9 +1387,12 @@ size_t search_query_lang(const struct catalog *cat, const char *query, const cha
         results[out].title = d->lesson->title;
         results[out].lang = d->lesson->lang;
         results[out].score = all[i].score;
-        /* The line is made again for each result shown, from the tree:
-         * keeping every lesson's line for this held megabytes. */
-        char *line = d->lesson->doc ? search_doc_line(d->lesson->doc) : xstrdup("");
+        /* The line is made again for each result shown, from the tree
+         * parsed again: keeping every lesson's line for this held
+         * megabytes, and its tree ten times more. */
+        cmark_node *doc = lesson_tree(d->lesson, false);
+        char *line = search_doc_line(doc);
+        cmark_node_free(doc);
         snippet(&wc, line, &q, results[out].snippet, sizeof(results[out].snippet));
         free(line);
         qwords_free(&q);

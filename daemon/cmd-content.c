@@ -329,13 +329,21 @@ static bool lesson_id_ok(struct req *req, int i)
  * one reference added to the output, with no formatting at all. Bytes may
  * still sit in an output buffer after a reload: each entry counts those
  * references and is freed when the last one is released and its
- * generation is over. The cache is a worker's own (workers are processes). */
+ * generation is over. The cache is a worker's own (workers are processes).
+ *
+ * The text at another width (a terminal's READ sends its own) and the
+ * exercise view are kept too, until READ_CACHE_VIEW_BYTES of them are:
+ * the catalogue keeps no parse trees, so each of those renderings parses
+ * the lesson again (lesson_tree), and a room reading one lesson at the
+ * same few widths should not parse it once a reader. */
 
 #define READ_CACHE_BUCKETS 1024
+#define READ_CACHE_VIEW_BYTES ((size_t)16 * 1024 * 1024)
 
 struct read_cached {
     const struct lesson *lesson;
-    char format[8];
+    char format[16];
+    int width;                   /* CATALOG_TEXT_WIDTH, or a text's or exercise view's own */
     char *json;                  /* the HTTP answer's JSON (NULL until HTTP asks) */
     size_t len;
     struct answer_bytes ctp;     /* the whole CTP/1 answer (data NULL until CTP/1 asks) */
@@ -353,6 +361,7 @@ struct read_cached {
 static struct {
     const struct catalog *cat;   /* the generation the entries belong to */
     struct read_cached *buckets[READ_CACHE_BUCKETS];
+    size_t view_bytes;           /* held by entries of another width than the default */
 } read_cache;
 
 static void read_cached_free(struct read_cached *e)
@@ -389,18 +398,28 @@ static void read_cache_check_generation(const struct catalog *cat)
         }
         read_cache.buckets[i] = NULL;
     }
+    read_cache.view_bytes = 0;
     read_cache.cat = cat;
     answer_files_rotate();       /* the old answers' files go with them */
 }
 
-static struct read_cached **read_cache_slot(const struct lesson *l, const char *format)
+static struct read_cached **read_cache_slot(const struct lesson *l, const char *format, int width)
 {
-    size_t h = (((uintptr_t)l >> 4) * 31 + (unsigned char)format[0]) % READ_CACHE_BUCKETS;
+    size_t h = (((uintptr_t)l >> 4) * 31 + (unsigned char)format[0] + (size_t)width * 7) %
+               READ_CACHE_BUCKETS;
     struct read_cached **pp = &read_cache.buckets[h];
 
-    while (*pp && ((*pp)->lesson != l || strcmp((*pp)->format, format) != 0))
+    while (*pp && ((*pp)->lesson != l || (*pp)->width != width ||
+                   strcmp((*pp)->format, format) != 0))
         pp = &(*pp)->next;
     return pp;
+}
+
+/* Counts what an entry of another width than the default now holds. */
+static void read_cache_count(const struct read_cached *e, size_t bytes)
+{
+    if (e->width != CATALOG_TEXT_WIDTH)
+        read_cache.view_bytes += bytes;
 }
 
 /* Sends a cached answer by reference: its gzip form when the client takes
@@ -488,7 +507,7 @@ bool read_fast_answer(const char *id, const char *format, const char *accept_lan
         if ((f[i] = (char)tolower((unsigned char)format[i])) == '\0')
             break;
     read_cache_check_generation(cat);
-    struct read_cached *e = *read_cache_slot(l, f);
+    struct read_cached *e = *read_cache_slot(l, f, CATALOG_TEXT_WIDTH);
     if (e == NULL || e->json == NULL)
         return false;            /* the first READ goes the long way and renders it */
     bool gz = gzip && e->gz;
@@ -625,24 +644,30 @@ static void cmd_read(struct req *req)
     const struct text_variant *mtv = catalog_module_text(item->module, l->lang);
     i18n_vary(req);
     /* The trainer rendering differs only when the lesson has trainer blocks. */
-    bool tview = trainer && l->trainer_doc != NULL;
+    bool tview = trainer && catalog_lesson_has_trainer_view(l);
     char etag[80] = "";
     if (req->origin == REQ_HTTP)
         snprintf(etag, sizeof(etag), "%s%s", tview ? "t-" : "", tview ? l->trainer_version : l->version);
 
     struct read_cached **slot = NULL;
-    char f[8];                   /* the format in lower case: the cache's key */
+    char f[16];                  /* the format in lower case: the cache's key */
+    int kw = CATALOG_TEXT_WIDTH; /* the width in the key: only text and exercise views have one */
     /* A fallback's answer names what was asked, and a prerequisite's
      * notice depends on who asks: neither is one to share. */
-    if (width == CATALOG_TEXT_WIDTH && strlen(format) < sizeof(f) && !tview &&
-        item->nprerequisites == 0 && item->course->nprerequisites == 0 && !lp.fallback) {
+    if (strlen(format) < sizeof(f) && !tview && item->nprerequisites == 0 &&
+        item->course->nprerequisites == 0 && !lp.fallback) {
         size_t i = 0;
         for (; format[i]; i++)
             f[i] = (char)tolower((unsigned char)format[i]);
         f[i] = '\0';
+        if (strcmp(f, "text") == 0 || strcmp(f, "exercise") == 0)
+            kw = width;
         read_cache_check_generation(cat);
-        slot = read_cache_slot(l, f);
-        struct read_cached *e = *slot;
+        slot = read_cache_slot(l, f, kw);
+        if (*slot == NULL && kw != CATALOG_TEXT_WIDTH &&
+            read_cache.view_bytes >= READ_CACHE_VIEW_BYTES)
+            slot = NULL;        /* full: rendered for this request alone */
+        struct read_cached *e = slot ? *slot : NULL;
         if (e && req->origin == REQ_CTP && e->ctp.data) {
             progress_viewed(req, item);
             read_cached_send_ctp(req, e);
@@ -740,12 +765,14 @@ static void cmd_read(struct req *req)
             e = xcalloc(1, sizeof(*e));
             e->lesson = l;
             snprintf(e->format, sizeof(e->format), "%s", f);
+            e->width = kw;
             *slot = e;
         }
         if (req->origin == REQ_CTP) {
             size_t n;
             char *wire = reply_ctp_answer(200, msg, body, len ? len : strlen(body), &n);
             answer_bytes_make(&e->ctp, wire, n);
+            read_cache_count(e, n);
             free(wire);
             free(owned);
             read_cached_send_ctp(req, e);
@@ -762,6 +789,7 @@ static void cmd_read(struct req *req)
             free(e->gz);
             e->gz = NULL;
         }
+        read_cache_count(e, e->len + (e->gz ? e->gzlen : 0));
         free(owned);
         read_cached_send(req, e);
         return;

@@ -1,6 +1,7 @@
 /* test_load_parallel.c: the loader reads, parses and renders lessons on
  * several threads; what it keeps, and every diagnostic in its order, must be
  * what one thread makes of the same files. */
+#include <cmark.h>
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,57 @@
 
 #define BUNDLED SOURCE_DIR "/courses"
 
-Test(load_parallel, renderings_equal_a_serial_render)
+/* The renderings of one lesson (or variant) against those of its tree
+ * parsed again: the load freed the tree it rendered them from. */
+static void same_as_reparsed(const struct lesson *les)
+{
+    struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
+                                 .title = les->title, .lang = les->lang};
+
+    cr_assert_null(les->doc, "%s: the catalogue keeps no tree", les->full_id);
+    cr_assert_null(les->trainer_doc, "%s: nor a trainer tree", les->full_id);
+    struct cmark_node *doc = lesson_tree(les, false);
+    char *html = render_html(doc), *text = render_text_opts(doc, &o);
+    cr_assert_str_eq(les->html, html, "%s (%s): HTML differs", les->full_id, les->lang);
+    cr_assert_str_eq(les->text, text, "%s (%s): text differs", les->full_id, les->lang);
+    free(html);
+    free(text);
+    cmark_node_free(doc);
+    doc = lesson_tree(les, true);
+    cr_assert_eq(doc != NULL, les->trainer_html != NULL, "%s: a trainer tree only with a trainer view",
+                 les->full_id);
+    if (doc) {
+        html = render_html(doc);
+        text = render_text_opts(doc, &o);
+        cr_assert_str_eq(les->trainer_html, html, "%s: trainer HTML differs", les->full_id);
+        cr_assert_str_eq(les->trainer_text, text, "%s: trainer text differs", les->full_id);
+        free(html);
+        free(text);
+        cmark_node_free(doc);
+    }
+}
+
+/* Every lesson, variant and trainer-only lesson of a tree; returns how many. */
+static size_t same_tree_as_reparsed(const char *dir)
+{
+    struct diag_list d = {0};
+    struct catalog *cat = catalog_load(dir, &d);
+    size_t n = 0, trainer = 0;
+
+    cr_assert_not_null(cat, "%s loads", dir);
+    for (size_t i = 0; i < cat->nlessons; i++) {
+        const struct lesson *les = cat->by_id[i];
+        for (size_t k = 0; k <= les->nvariants; k++, n++) {
+            same_as_reparsed(k ? les->variants[k - 1] : les);
+            trainer += (k ? les->variants[k - 1] : les)->trainer_html != NULL;
+        }
+    }
+    catalog_unref(cat);
+    diag_list_clear(&d);
+    return n + 1000 * trainer;
+}
+
+Test(load_parallel, renderings_equal_those_of_the_tree_parsed_again)
 {
     struct diag_list d = {0};
     struct catalog *cat = catalog_load(BUNDLED, &d);
@@ -22,32 +73,20 @@ Test(load_parallel, renderings_equal_a_serial_render)
     cr_assert_not_null(cat, "the bundled courses load");
     /* Enough lessons that the renderings ran on threads. */
     cr_assert_geq(cat->nlessons, LOADER_PARALLEL_MIN);
-    for (size_t i = 0; i < cat->nlessons; i++) {
-        const struct lesson *les = cat->by_id[i];
-        char *html = render_html(les->doc);
-        struct render_text_opts o = {.width = CATALOG_TEXT_WIDTH, .exercise_id = les->full_id,
-                                     .title = les->title};
-        char *text = render_text_opts(les->doc, &o);
-        cr_assert_str_eq(les->html, html, "%s: HTML differs", les->full_id);
-        cr_assert_str_eq(les->text, text, "%s: text differs", les->full_id);
-        cr_assert_null(les->search_terms, "%s: the index took its terms, or none were made",
-                       les->full_id);
-        free(html);
-        free(text);
-        if (les->trainer_doc) {
-            html = render_html(les->trainer_doc);
-            text = render_text_opts(les->trainer_doc, &o);
-            cr_assert_str_eq(les->trainer_html, html, "%s: trainer HTML differs", les->full_id);
-            cr_assert_str_eq(les->trainer_text, text, "%s: trainer text differs", les->full_id);
-            free(html);
-            free(text);
-        }
-    }
+    for (size_t i = 0; i < cat->nlessons; i++)
+        cr_assert_null(cat->by_id[i]->search_terms,
+                       "%s: the index took its terms, or none were made", cat->by_id[i]->full_id);
     /* The index was built from the words made on the threads. */
     struct search_result res[8];
     cr_assert_gt(search_query(cat, "cluster", res, 8), 0);
     catalog_unref(cat);
     diag_list_clear(&d);
+    /* Links, citations, tables, exercises, trainer blocks and variants. */
+    cr_assert_gt(same_tree_as_reparsed(BUNDLED) % 1000, 50);
+    cr_assert_geq(same_tree_as_reparsed(FIXTURES_DIR "/courses-trainer") / 1000, 1,
+                  "trainer views were compared");
+    cr_assert_gt(same_tree_as_reparsed(FIXTURES_DIR "/courses-i18n") % 1000, 0);
+    cr_assert_gt(same_tree_as_reparsed(FIXTURES_DIR "/courses-good") % 1000, 0);
 }
 
 Test(load_parallel, two_loads_are_identical)

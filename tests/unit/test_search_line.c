@@ -109,8 +109,10 @@ static size_t check_tree(const char *dir)
         const struct lesson *les = cat->by_id[i];
         for (size_t k = 0; k <= les->nvariants; k++) {
             const struct lesson *t = k ? les->variants[k - 1] : les;
-            char *flat = flat_text(t->doc), *want = one_line(flat);
-            char *got = search_doc_line(t->doc);
+            struct cmark_node *doc = lesson_tree(t, false);
+            char *flat = flat_text(doc), *want = one_line(flat);
+            char *got = search_doc_line(doc);
+            cmark_node_free(doc);
             cr_assert_str_eq(got, want, "%s (%s): the search line differs", t->full_id, t->lang);
             char *tree_terms = search_terms_listing(w, t, false);
             char *line_terms = search_terms_listing(w, t, true);
@@ -155,7 +157,9 @@ Test(search_line, words_across_nodes_and_rules)
     cr_assert_not_null(cat, "%zu diagnostics, the first: %s", d.count,
                        d.count ? d.items[0].msg : "");
     const struct lesson *les = catalog_lesson(cat, "memory/lesson");
-    char *flat = flat_text(les->doc), *want = one_line(flat), *got = search_doc_line(les->doc);
+    struct cmark_node *doc = lesson_tree(les, false);
+    char *flat = flat_text(doc), *want = one_line(flat), *got = search_doc_line(doc);
+    cmark_node_free(doc);
     cr_assert_str_eq(got, want);
     cr_assert_str_eq(got, "Title foobar baz one two code line end xy");
     /* In the order they first come, "one" a stop word; "foobar" is one

@@ -1,0 +1,145 @@
+"""READ at another width and the exercise view. A loaded catalogue keeps no
+parse trees: those renderings parse the lesson again, and campusd keeps
+each answer it made (per worker, until a reload, within a byte budget).
+What a reader gets must not depend on that: the same bytes the first time
+and the next, over CTP/1 and HTTP; the new text after a reload; never a
+trainer's rendering for a learner, whichever of them asked first; links
+resolved as in the default rendering."""
+import json
+import os
+import re
+import shutil
+import signal
+
+import harness
+from harness import Campusd, Env, http, wait_for
+
+FAST = ["--scrypt-ln", "10", "--scrypt-p", "1"]
+PW = "the password 1"
+TRAINER = os.path.join(harness.FIXTURES, "courses-trainer")
+SECRET = "SECRET-TRAINER-NOTE-ALPHA"
+env = None
+
+
+def setup():
+    global env
+    env = Env(courses=TRAINER, extra=FAST)
+    harness.add_user(env.redis.port, "tina", "trainer", PW, FAST)
+
+
+def teardown():
+    env.close()
+
+
+def trainer():
+    c = env.campusd.client()
+    assert c.request('LOGIN tina "%s"' % PW).code == 200
+    return c
+
+
+def test_a_width_answers_the_same_bytes_every_time():
+    c = env.campusd.client()
+    for fmt in ("text", "exercise"):
+        for width in (20, 41, 60, 132, 1000):
+            line = "READ tdemo/intro %s %d" % (fmt, width)
+            first = c.request(line)
+            assert first.code == 200, (line, first)
+            for _ in range(3):
+                again = c.request(line)
+                assert (again.code, again.text, again.body) == (first.code, first.text, first.body), line
+            lines = first.body.decode().split("\n")
+            assert max(len(l) for l in lines if not re.match(r"\[\d+\] \S+$", l)) <= max(width, 20), line
+    # Widths differ where they should: a narrow text has more lines.
+    narrow = c.request("READ tdemo/intro text 30").body
+    wide = c.request("READ tdemo/intro text 120").body
+    assert narrow.count(b"\n") > wide.count(b"\n")
+    # The default width asked for by number is the default rendering.
+    assert c.request("READ tdemo/intro text 80").body == c.request("READ tdemo/intro").body
+
+
+def test_http_and_ctp_agree_at_a_width():
+    c = env.campusd.client()
+    want = c.request("READ tdemo/intro text 52").body.decode()
+    for _ in range(2):
+        status, _, body = http(env.campusd.http_port, "GET",
+                               "/api/lessons/tdemo/intro?format=text&width=52")
+        assert status == 200
+        assert json.loads(body)["body"] == want
+
+
+def test_a_trainer_first_never_fills_a_learners_answer():
+    t = trainer()
+    for fmt in ("text", "exercise"):
+        got = t.request("READ tdemo/intro %s 66" % fmt)
+        assert got.code == 200 and SECRET.encode() in got.body, (fmt, got)
+    anon = env.campusd.client()
+    for fmt in ("text", "exercise"):
+        for _ in range(2):
+            got = anon.request("READ tdemo/intro %s 66" % fmt)
+            assert got.code == 200, got
+            assert SECRET.encode() not in got.body, fmt
+            assert b"Trainer notes" not in got.body
+    # And the other way round: the learner's answer is cached now; a trainer
+    # still gets the trainer's.
+    got = t.request("READ tdemo/intro text 66")
+    assert SECRET.encode() in got.body
+
+
+def test_links_at_a_width_are_those_of_the_default_rendering():
+    tmp = harness.tempfile.mkdtemp()
+    d = Campusd(tmp, redis=env.redis, courses=os.path.join(harness.FIXTURES, "courses-good")).start()
+    try:
+        c = d.client()
+        default = c.request("READ demo/welcome").body.decode()
+        narrow = c.request("READ demo/welcome text 44").body.decode()
+        refs = lambda t: re.findall(r"^\[\d+\] .*$", t, re.M)
+        assert refs(default), default
+        assert refs(narrow) == refs(default)
+        assert "demo/lists" in narrow          # a relative .md link, resolved
+        assert "javascript:" not in narrow
+    finally:
+        d.stop()
+
+
+def test_a_reload_brings_the_new_text_at_every_width():
+    tmp = harness.tempfile.mkdtemp()
+    courses = os.path.join(tmp, "courses")
+    shutil.copytree(os.path.join(harness.FIXTURES, "courses-good"), courses)
+    d = Campusd(tmp, redis=env.redis, courses=courses).start()
+    added = "A sentence the reload brought."
+    try:
+        c = d.client()
+        before = {}
+        for fmt, w in (("text", 50), ("exercise", 50), ("text", 80)):
+            line = "READ demo/welcome %s %d" % (fmt, w)
+            before[line] = c.request(line).body
+            assert added.encode() not in before[line]
+            assert c.request(line).body == before[line]   # now from the kept answer
+        lesson = os.path.join(courses, "demo", "01-basics", "01-welcome.md")
+        with open(lesson, "a") as f:
+            f.write("\n" + added + "\n")
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: added.encode() in c.request("READ demo/welcome").body, what="reload")
+        for line in before:
+            for _ in range(2):
+                body = c.request(line).body
+                assert added.encode() in body, line
+    finally:
+        d.stop()
+
+
+def test_many_widths_past_the_budget_still_answer():
+    """Every width from 20 to 1000 of one lesson: each answer right, the
+    server still serving (the budget only stops keeping them)."""
+    c = env.campusd.client()
+    seen = set()
+    for width in range(20, 1001, 7):
+        r = c.request("READ tdemo/intro text %d" % width)
+        assert r.code == 200, (width, r)
+        lines = r.body.decode().split("\n")
+        assert max(len(l) for l in lines if not re.match(r"\[\d+\] \S+$", l)) <= width
+        seen.add(r.body)
+    assert len(seen) > 10
+    assert c.request("PING").code == 200
+
+harness.main(globals())
