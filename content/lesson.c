@@ -84,6 +84,14 @@ static char **dup_list(char **v, size_t n)
     return out;
 }
 
+/* Frees a list of n strings and the list. */
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 /* Replaces a code block by a custom block holding html, with user data. */
 static cmark_node *replace_with_custom(cmark_node *code, char *html, void *data)
 {
@@ -1086,24 +1094,14 @@ void lesson_free(struct lesson *les)
         return;
     free(les->link_nodes);
     free(les->cited);
-    for (size_t i = 0; i < les->nurls; i++)
-        free(les->urls[i]);
-    free(les->urls);
-    for (size_t i = 0; i < les->ntrainer_urls; i++)
-        free(les->trainer_urls[i]);
-    free(les->trainer_urls);
+    free_list(les->urls, les->nurls);
+    free_list(les->trainer_urls, les->ntrainer_urls);
     free(les->id);
     free(les->full_id);
     free(les->title);
-    for (size_t i = 0; i < les->nobjectives; i++)
-        free(les->objectives[i]);
-    free(les->objectives);
-    for (size_t i = 0; i < les->nsources; i++)
-        free(les->sources[i]);
-    free(les->sources);
-    for (size_t i = 0; i < les->nprerequisites; i++)
-        free(les->prerequisites[i]);
-    free(les->prerequisites);
+    free_list(les->objectives, les->nobjectives);
+    free_list(les->sources, les->nsources);
+    free_list(les->prerequisites, les->nprerequisites);
     free(les->prerequisite_lines);
     free(les->path);
     free(les->markdown);
@@ -1111,9 +1109,7 @@ void lesson_free(struct lesson *les)
     search_terms_free(les->search_terms);
     node_mem_free(les->text);
     free(les->front_matter);
-    for (size_t i = 0; i < les->ntrainer_blocks; i++)
-        free(les->trainer_tasks[i]);
-    free(les->trainer_tasks);
+    free_list(les->trainer_tasks, les->ntrainer_blocks);
     free(les->trainer_lines);
     free(les->trainer_ends);
     free(les->learner_markdown);
@@ -1121,9 +1117,7 @@ void lesson_free(struct lesson *les)
     node_mem_free(les->trainer_text);
     if (les->trainer_doc)
         cmark_node_free(les->trainer_doc);
-    for (size_t i = 0; i < les->ncitations; i++)
-        free(les->citations[i]);
-    free(les->citations);
+    free_list(les->citations, les->ncitations);
     for (size_t i = 0; i < les->nexercises; i++)
         free(les->exercises[i].text);
     free(les->exercises);
