@@ -378,10 +378,17 @@ enum proto_result proto_feed(struct proto_parser *p, const char *buf, size_t len
         if (p->state == PROTO_LITERAL) {
             size_t want = p->literal_want - p->literal_len;
             size_t n = len - off < want ? len - off : want;
-            if (p->literal_error)
+            if (p->literal_error) {
                 p->literal_len += n;          /* swallowed, not kept */
-            else
+            } else {
+                /* All of it here at once (the usual case): a buffer of
+                 * its size, NUL included, not the next power of two. */
+                if (p->literal == NULL && n == want) {
+                    p->literal_cap = want + 1;
+                    p->literal = xmalloc(p->literal_cap);
+                }
                 literal_append(p, buf + off, n);
+            }
             off += n;
             if (p->literal_len < p->literal_want)
                 break;

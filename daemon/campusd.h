@@ -216,7 +216,8 @@ void reply_clear(struct reply *r);
 /* Renders a reply as CTP/1: "CODE text\r\n", or "CODE text {N}\r\n" then N
  * bytes then "\r\n" when there is a body. to_socket: out is written to a
  * socket by evbuffer_write (it has EVBUFFER_FLAG_DRAINS_TO_FD), so a
- * pre-built answer may go into it as a file segment. */
+ * pre-built answer may go into it as a file segment. A text body moves
+ * into out: the reply is rendered once, then cleared. */
 void reply_render_ctp(struct reply *r, struct evbuffer *out, bool to_socket);
 /* Renders as a JSON document for the HTTP API. Caller frees the string. */
 char *reply_render_json(const struct reply *r, size_t *len);

@@ -26,15 +26,41 @@ void reply_clear(struct reply *r)
 
 #define STATUS_LINE_MAX 300
 
-/* "CODE text\r\n" into line (STATUS_LINE_MAX bytes), the text cut to fit;
- * returns its length. */
-static size_t status_format(char line[STATUS_LINE_MAX], int code, const char *text)
+/* "CODE text\r\n" into line (STATUS_LINE_MAX bytes), the text cut to fit
+ * and, when body_len is not (size_t)-1, " {N}" after it ("text {N}" is cut
+ * as one, as it always was); returns its length. Every CTP/1 answer comes
+ * through here, so it formats by hand: snprintf was a tenth of the
+ * user-space time of an ECHO (perf, 16 KiB at 50 connections). */
+#define NO_BODY ((size_t)-1)
+static size_t status_format(char line[STATUS_LINE_MAX], int code, const char *text,
+                            size_t body_len)
 {
-    size_t n = (size_t)snprintf(line, STATUS_LINE_MAX, "%03d ", code);
+    char num[24];
+    size_t nd = 0, n = 0;
 
+    if (code < 0 || code > 999)
+        code = 500;
+    line[n++] = (char)('0' + code / 100);
+    line[n++] = (char)('0' + code / 10 % 10);
+    line[n++] = (char)('0' + code % 10);
+    line[n++] = ' ';
     for (const char *p = text; *p && n < STATUS_LINE_MAX - 3; p++) {
         unsigned char c = (unsigned char)*p;
         line[n++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    }
+    if (body_len != NO_BODY) {
+        size_t v = body_len;
+        do {
+            num[nd++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v > 0);
+        const char *open = " {";
+        for (; *open && n < STATUS_LINE_MAX - 3; open++)
+            line[n++] = *open;
+        while (nd > 0 && n < STATUS_LINE_MAX - 3)
+            line[n++] = num[--nd];
+        if (n < STATUS_LINE_MAX - 3)
+            line[n++] = '}';
     }
     line[n++] = '\r';
     line[n++] = '\n';
@@ -45,15 +71,14 @@ void reply_status_line(struct evbuffer *out, int code, const char *text)
 {
     char line[STATUS_LINE_MAX];
 
-    evbuffer_add(out, line, status_format(line, code, text));
+    evbuffer_add(out, line, status_format(line, code, text, NO_BODY));
 }
 
 char *reply_ctp_answer(int code, const char *msg, const char *body, size_t len, size_t *out_len)
 {
-    char text[STATUS_LINE_MAX], line[STATUS_LINE_MAX];
+    char line[STATUS_LINE_MAX];
 
-    snprintf(text, sizeof(text), "%s {%zu}", msg, len);
-    size_t n = status_format(line, code, text);
+    size_t n = status_format(line, code, msg, len);
     char *p = xmalloc(n + len + 2);
     memcpy(p, line, n);
     memcpy(p + n, body, len);
@@ -147,12 +172,11 @@ void reply_render_ctp(struct reply *r, struct evbuffer *out, bool to_socket)
     }
 
     size_t len = body ? evbuffer_get_length(body) : 0;
-    char text[STATUS_LINE_MAX];
-    snprintf(text, sizeof(text), "%s {%zu}", r->msg, len);
-    reply_status_line(out, r->code, text);
-    if (body && r->kind == REPLY_TEXT)
-        evbuffer_add_buffer_reference(out, body);
-    else if (body)
+    char line[STATUS_LINE_MAX];
+    evbuffer_add(out, line, status_format(line, r->code, r->msg, len));
+    /* The body's chains move into the output, a referenced literal or
+     * document with them, uncopied; the reply is cleared once rendered. */
+    if (body)
         evbuffer_add_buffer(out, body);
     evbuffer_add(out, "\r\n", 2);
     if (body && body != r->body)
