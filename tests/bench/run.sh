@@ -11,8 +11,10 @@
 # one round each; default 1), BENCH_CONNS (50), BENCH_DEPTHS ("1 16"),
 # BENCH_DURATION (5 s measured per figure), BENCH_WARMUP (1 s),
 # BENCH_SIZE (16384), BENCH_SMALL (16: the small memcached value),
-# BENCH_ROUNDS (3: every figure of this part taken that many times,
-# interleaved, and the median kept; p50 and p99 are the last round's). At depth 1
+# BENCH_ROUNDS (5: every figure of this part taken that many times,
+# interleaved with its reference; each figure's rps is the median of its
+# rounds, each ratio the median of the rounds' ratios; p50 and p99 are the
+# last round's). At depth 1
 # it also READs a generated lesson of exactly BENCH_SIZE bytes (text) against memcached
 # get of a value of the same size. Then it runs content.sh (load time against
 # cmark, READ against nginx; see there) unless BENCH_CONTENT=0, and
@@ -28,7 +30,7 @@ CAMPUSD=$BUILD/daemon/campusd
 WORKERS=${BENCH_WORKERS:-1}
 CONNS=${BENCH_CONNS:-50}
 DEPTHS=${BENCH_DEPTHS:-1 16}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 DURATION=${BENCH_DURATION:-5}
 WARMUP=${BENCH_WARMUP:-1}
 BIG=${BENCH_SIZE:-16384}
@@ -181,6 +183,7 @@ function median(v, c, k,    i, j, t, m) {
     k = w SUBSEP d SUBSEP label
     nr[k]++
     all[k, nr[k]] = field(line, "rps"); cpus[k, nr[k]] = field(line, "server_cpu_us")
+    seq[k, nr[k]] = field(line, "rps")       # in round order (median sorts all[])
     ncpu[k] = nr[k]
     rounds[k] = (k in rounds ? rounds[k] " " : "") field(line, "rps")
     p50[k] = field(line, "p50_us"); p99[k] = field(line, "p99_us")
@@ -188,6 +191,27 @@ function median(v, c, k,    i, j, t, m) {
     if (!(w SUBSEP d in seen)) { seen[w SUBSEP d] = 1; order[++n] = w SUBSEP d }
 }
 END {
+    # Each round takes campusd and the reference one after the other, so
+    # a ratio is taken within each round and the summary keeps their
+    # median: a slow spell of the host that falls on one side of a round
+    # moves one ratio, not the figure.
+    split("campusd-read16 mc-get-read16 campusd-echo mc-get-big campusd-ping mc-get-small", pairs, " ")
+    for (k in nr) {
+        split(k, kk, SUBSEP)
+        for (j = 1; j <= 5; j += 2) {
+            if (kk[3] != pairs[j])
+                continue
+            m = kk[1] SUBSEP kk[2] SUBSEP pairs[j + 1]
+            pr[k] = 0
+            pstr[k] = ""
+            for (i = 1; i <= nr[k] && i <= nr[m]; i++)
+                if (seq[m, i] > 0) {
+                    pv[k, ++pr[k]] = seq[k, i] / seq[m, i]
+                    pstr[k] = pstr[k] sprintf("%s%.2f", pstr[k] == "" ? "" : " ", seq[k, i] / seq[m, i])
+                }
+            paired[k] = pr[k] > 0 ? sprintf("%.2f", median(pv, pr, k)) : "n/a"
+        }
+    }
     for (k in nr) {
         rps[k] = sprintf("%d", median(all, nr, k))
         cpu[k] = sprintf("%.2f", median(cpus, ncpu, k))
@@ -208,10 +232,12 @@ END {
                 continue
             printf "%-7s %-5s %-24s %9s %10s %10s %7s %12s   rounds: %s\n", wd[1], wd[2], name[labels[j]], rps[k], p50[k], p99[k], err[k], cpu[k], rounds[k]
         }
-        a = rps[order[i] SUBSEP "campusd-ping"]; b = rps[order[i] SUBSEP "mc-get-small"]
-        c = rps[order[i] SUBSEP "campusd-echo"]; e = rps[order[i] SUBSEP "mc-get-big"]
-        printf "        campusd/memcached rps: PING vs get %d B = %s, ECHO vs get %d B = %s\n", small,
-            (b > 0 ? sprintf("%.2f", a / b) : "n/a"), big, (e > 0 ? sprintf("%.2f", c / e) : "n/a")
+        printf "        campusd/memcached rps, median of the ratios of the rounds: PING vs get %d B = %s (%s), ECHO vs get %d B = %s (%s)\n",
+            small, paired[order[i] SUBSEP "campusd-ping"], pstr[order[i] SUBSEP "campusd-ping"],
+            big, paired[order[i] SUBSEP "campusd-echo"], pstr[order[i] SUBSEP "campusd-echo"]
+        if ((order[i] SUBSEP "campusd-read16") in paired)
+            printf "        READ 16 KiB vs get same size = %s (%s)\n",
+                paired[order[i] SUBSEP "campusd-read16"], pstr[order[i] SUBSEP "campusd-read16"]
         a = cpu[order[i] SUBSEP "campusd-ping"]; b = cpu[order[i] SUBSEP "mc-get-small"]
         c = cpu[order[i] SUBSEP "campusd-echo"]; e = cpu[order[i] SUBSEP "mc-get-big"]
         printf "        memcached/campusd CPU per request: PING = %s, ECHO = %s\n\n",
@@ -221,16 +247,18 @@ END {
         split(order[i], wd, SUBSEP)
         if (wd[2] != 1)
             continue
+        # campusd and the reference: the medians of their rounds; the
+        # ratio: the median of the ratios of the rounds (above).
         a = rps[order[i] SUBSEP "campusd-read16"]; b = rps[order[i] SUBSEP "mc-get-read16"]
         if (a != "")
             summary(sprintf("CTP/1 READ 16 KiB lesson vs memcached get same size, depth 1, %d worker(s)", wd[1]),
-                    a " rps", b " rps", b > 0 ? sprintf("%.2f", a / b) : "n/a", ">= 1.0")
+                    a " rps", b " rps", paired[order[i] SUBSEP "campusd-read16"], ">= 1.0")
         a = rps[order[i] SUBSEP "campusd-echo"]; b = rps[order[i] SUBSEP "mc-get-big"]
         summary(sprintf("ECHO %d B vs memcached get %d B, depth 1, %d worker(s)", big, big, wd[1]),
-                a " rps", b " rps", b > 0 ? sprintf("%.2f", a / b) : "n/a", ">= 0.8")
+                a " rps", b " rps", paired[order[i] SUBSEP "campusd-echo"], ">= 0.8")
         a = rps[order[i] SUBSEP "campusd-ping"]; b = rps[order[i] SUBSEP "mc-get-small"]
         summary(sprintf("PING vs memcached get %d B, depth 1, %d worker(s)", small, wd[1]),
-                a " rps", b " rps", b > 0 ? sprintf("%.2f", a / b) : "n/a", "(no aim)")
+                a " rps", b " rps", paired[order[i] SUBSEP "campusd-ping"], "(no aim)")
     }
 }
 function summary(figure, ours, ref, ratio, aim) {
