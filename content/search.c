@@ -1232,14 +1232,27 @@ static size_t cp_start(const char *s, size_t i)
     return i;
 }
 
+/* on_word for snippet: once the first match is found, the words after it
+ * are cut but not stemmed (stemming was three quarters of a search). */
+static void first_word(struct word_cut *c, size_t start, size_t end)
+{
+    struct first_match *m = c->arg;
+
+    if (!m->found)
+        term_word(c, start, end);
+}
+
 /* Writes about SNIPPET_CHARS characters of text around the first match. */
 static void snippet(const struct word_ctx *wc, const char *text, const struct qwords *q,
                     char *out, size_t outlen)
 {
     struct first_match m = {q, false, 0};
     size_t n = strlen(text), from = 0, to, chars = 0;
+    struct word_cut c = {.wc = wc, .on_word = first_word, .fn = find_first, .arg = &m,
+                         .lh = FNV_BASIS};
 
-    each_word(wc, text, n, find_first, &m);
+    cut_feed(&c, text, n);
+    cut_end(&c, n);
     if (m.found && m.start > 0) {
         size_t back = 0;
         from = m.start;
@@ -1368,6 +1381,11 @@ size_t search_query_lang(const struct catalog *cat, const char *query, const cha
             query_one(&idx->v[i], query, &all, &nres);
     if (nres)
         qsort(all, nres, sizeof(*all), cmp_ranked);
+    /* The snippets' words, stemmed once a query for each language: the
+     * results share most of their words. Made on first use. */
+    struct word_ctx *ctx = xcalloc(idx->n, sizeof(*ctx));
+    struct word_cache *caches = xcalloc(idx->n, sizeof(*caches));
+    bool *made = xcalloc(idx->n, sizeof(*made));
     /* A lesson found in several languages is shown once, at its best. */
     size_t out = 0;
     for (size_t i = 0; i < nres && out < max; i++) {
@@ -1378,9 +1396,15 @@ size_t search_query_lang(const struct catalog *cat, const char *query, const cha
             seen = results[k].lesson == item;
         if (seen)
             continue;
-        struct word_ctx wc = word_ctx_for(all[i].li->lang);
+        size_t li = (size_t)(all[i].li - idx->v);
+        if (!made[li]) {
+            ctx[li] = word_ctx_for(all[i].li->lang);
+            ctx[li].cache = &caches[li];
+            made[li] = true;
+        }
+        const struct word_ctx *wc = &ctx[li];
         struct qwords q = {0};
-        each_word(&wc, query, strlen(query), add_qword, &q);
+        each_word(wc, query, strlen(query), add_qword, &q);
         results[out].lesson = item;
         results[out].text = d->lesson;
         results[out].full_id = item->full_id;
@@ -1393,12 +1417,19 @@ size_t search_query_lang(const struct catalog *cat, const char *query, const cha
         cmark_node *doc = lesson_tree(d->lesson, false);
         char *line = search_doc_line(doc);
         cmark_node_free(doc);
-        snippet(&wc, line, &q, results[out].snippet, sizeof(results[out].snippet));
+        snippet(wc, line, &q, results[out].snippet, sizeof(results[out].snippet));
         free(line);
         qwords_free(&q);
-        word_ctx_done(&wc);
         out++;
     }
+    for (size_t i = 0; i < idx->n; i++) {
+        if (made[i])
+            word_ctx_done(&ctx[i]);
+        cache_free(&caches[i]);
+    }
+    free(made);
+    free(caches);
+    free(ctx);
     free(all);
     return out;
 }
