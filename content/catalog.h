@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "diag.h"
@@ -288,6 +289,11 @@ struct search_index;
 
 struct catalog {
     int refs;                   /* private: use catalog_ref / catalog_unref */
+    /* This load's number, never 0 and never given to another load in the
+     * process. What is kept for a catalogue is keyed by it, not by the
+     * catalogue's address: a load made after another was freed is often
+     * given the same memory, its lessons too. */
+    uint64_t generation;
     char *dir;                  /* the folder as given to catalog_load */
     struct course **courses;    /* sorted by id */
     size_t ncourses;

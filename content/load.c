@@ -1051,6 +1051,8 @@ static struct catalog *finish(struct loader *l)
     cat->search = search_index_build(cat->courses, cat->ncourses);
     catalog_load_span("index");
     cat->refs = 1;
+    static uint64_t generations;
+    cat->generation = __atomic_add_fetch(&generations, 1, __ATOMIC_RELAXED);
     return cat;
 }
 

@@ -359,7 +359,7 @@ struct read_cached {
 };
 
 static struct {
-    const struct catalog *cat;   /* the generation the entries belong to */
+    uint64_t generation;         /* the catalogue's the entries belong to (0: none) */
     struct read_cached *buckets[READ_CACHE_BUCKETS];
     size_t view_bytes;           /* held by entries of another width than the default */
 } read_cache;
@@ -383,10 +383,13 @@ static void read_cached_release(const void *data, size_t len, void *arg)
         read_cached_free(e);
 }
 
-/* Drops every entry when the live catalogue is not the one they came from. */
+/* Drops every entry when the live catalogue is not the one they came from
+ * (cat NULL: drops them all). */
 static void read_cache_check_generation(const struct catalog *cat)
 {
-    if (read_cache.cat == cat)
+    uint64_t g = cat ? cat->generation : 0;
+
+    if (read_cache.generation == g && g != 0)
         return;
     for (size_t i = 0; i < READ_CACHE_BUCKETS; i++) {
         struct read_cached *e = read_cache.buckets[i], *next;
@@ -399,7 +402,7 @@ static void read_cache_check_generation(const struct catalog *cat)
         read_cache.buckets[i] = NULL;
     }
     read_cache.view_bytes = 0;
-    read_cache.cat = cat;
+    read_cache.generation = g;
     answer_files_rotate();       /* the old answers' files go with them */
 }
 

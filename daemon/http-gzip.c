@@ -3,6 +3,7 @@
  * memory with their gzip form, made once per catalogue load (or once the
  * file changes) and sent by reference, never compressed per request. */
 #include "campusd.h"
+#include "catalog.h"
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -116,7 +117,7 @@ struct static_file {
 };
 
 static struct {
-    const struct catalog *cat;   /* the load the entries were made in */
+    uint64_t generation;         /* the catalogue load the entries were made in */
     struct static_file *files[HTTP_STATIC_ENTRIES_MAX];
     size_t n;
 } statics;
@@ -147,7 +148,7 @@ void http_static_free(void)
     for (size_t i = 0; i < statics.n; i++)
         static_retire(statics.files[i]);
     statics.n = 0;
-    statics.cat = NULL;
+    statics.generation = 0;
 }
 
 /* The entry for path, its file stat'ed as sb (open as fd), made now when
@@ -155,10 +156,11 @@ void http_static_free(void)
 static struct static_file *static_get(const char *path, int fd, const struct stat *sb)
 {
     const struct catalog *cat = courses_current();
+    uint64_t g = cat ? cat->generation : 0;
 
-    if (statics.cat != cat) {
+    if (statics.generation != g) {
         http_static_free();
-        statics.cat = cat;
+        statics.generation = g;
     }
     size_t i = 0;
     for (; i < statics.n; i++)

@@ -225,6 +225,23 @@ Test(load, two_loads_are_independent)
     catalog_unref(b);
 }
 
+/* Caches are keyed by a load's generation: a load made after another was
+ * freed, often in the same memory, still has a number of its own. */
+Test(load, each_load_has_a_generation_of_its_own)
+{
+    struct catalog *a = load_good();
+    uint64_t ga = a->generation;
+    struct catalog *b = load_good();
+    catalog_unref(a);
+    struct catalog *c = load_good();
+
+    cr_assert_neq(ga, 0);
+    cr_assert_gt(b->generation, ga);
+    cr_assert_gt(c->generation, b->generation);
+    catalog_unref(b);
+    catalog_unref(c);
+}
+
 Test(load, missing_folder_is_an_error)
 {
     struct diag_list d = {0};
