@@ -636,6 +636,8 @@ void i18n_catalogue_entry(size_t i, const char **en, const char **fr, const char
 
 /* Frees the rendered READ answers (at exit). */
 void read_cache_free(void);
+/* Frees the kept SEARCH answers (at exit). */
+void search_cache_free(void);
 /* A pre-built HTTP answer to an anonymous GET of a lesson: status line,
  * headers and body in one buffer of len bytes, the Date line to be sent
  * at split. The buffer is held by one reference: give it back with

@@ -327,6 +327,7 @@ int server_run(int worker_id, SSL_CTX *ssl_ctx)
     store_stop();
     http_stop();
     read_cache_free();
+    search_cache_free();
     http_static_free();
     ctz_cache_free();
     if (drain_timer)

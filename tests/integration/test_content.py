@@ -187,6 +187,45 @@ def test_search_ranks_title_matches_first():
     assert cl().request("SEARCH").code == 400
 
 
+def test_a_kept_search_answer_is_the_same_and_goes_at_a_reload():
+    """SEARCH answers are kept per worker: the same words answer the same
+    bytes, in each language its own, and a reload drops them, an empty
+    answer too (the new word is found at once)."""
+    tmp = harness.tempfile.mkdtemp()
+    courses = os.path.join(tmp, "courses")
+    shutil.copytree(BUNDLED, courses)
+    d = Campusd(tmp, redis=env.redis, courses=courses).start()
+    try:
+        c = d.client()
+        first = c.request("SEARCH collective efficiency")
+        assert first.code == 200 and first.rows(), first
+        for _ in range(3):
+            again = c.request("SEARCH collective efficiency")
+            assert (again.code, again.text, again.body) == \
+                (first.code, first.text, first.body)
+        fr = c.request("SEARCH collective efficiency lang=fr")
+        assert fr.code == 200
+        assert c.request("SEARCH collective efficiency lang=fr").body == fr.body
+        assert c.request("SEARCH collective efficiency").body == first.body
+        word = "Zanzibarqueue"
+        assert c.request("SEARCH " + word).rows() == []
+        assert c.request("SEARCH " + word).rows() == []          # kept, empty
+        lesson = [os.path.join(r, n) for r, _, ns in os.walk(courses) for n in ns
+                  if n.endswith("-collective-efficiency.md")][0]
+        with open(lesson, "a") as f:
+            f.write("\nA word no other lesson has: %s.\n" % word)
+        before = re.search(rb"catalog-version\t(\S+)", c.request("STATS").body).group(1)
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: re.search(rb"catalog-version\t(\S+)",
+                                   c.request("STATS").body).group(1) != before, what="reload")
+        rows = c.request("SEARCH " + word).rows()
+        assert [r["lesson"] for r in rows] == ["cluster-development/collective-efficiency"], rows
+        assert word.lower() in rows[0]["snippet"].lower(), rows
+        assert c.request("SEARCH " + word).rows() == rows
+    finally:
+        d.stop()
+
+
 def test_http_routes_and_etag():
     port = env.campusd.http_port
     st, _, body = http(port, "GET", "/api/courses")
