@@ -287,6 +287,78 @@ Test(reply, error_json)
     free(j);
 }
 
+Test(reply, ctp_answer_has_its_marker_and_bytes)
+{
+    size_t n;
+    char *a = reply_ctp_answer(200, "echo", "a\0b", 3, &n);
+
+    cr_assert_eq(n, strlen("200 echo {3}\r\n") + 3 + 2);
+    cr_assert_eq(memcmp(a, "200 echo {3}\r\na\0b\r\n", n), 0);
+    free(a);
+    a = reply_ctp_answer(7, "empty", "", 0, &n);
+    cr_assert_eq(n, strlen("007 empty {0}\r\n\r\n"));
+    cr_assert_eq(memcmp(a, "007 empty {0}\r\n\r\n", n), 0);
+    free(a);
+}
+
+/* A text too long for the line is cut, never the marker that frames the
+ * body: a client reads the literal's length from it. */
+Test(reply, a_long_text_is_cut_before_the_marker)
+{
+    char msg[1000];
+    size_t n, big = 123456;
+
+    memset(msg, 'm', sizeof(msg) - 1);
+    msg[sizeof(msg) - 1] = '\0';
+    char *body = xmalloc(big);
+    memset(body, 'b', big);
+    char *a = reply_ctp_answer(200, msg, body, big, &n);
+    char *eol = memchr(a, '\n', n);
+    cr_assert_not_null(eol);
+    size_t line = (size_t)(eol - a) + 1;
+    cr_assert_leq(line, 300);
+    cr_assert_eq(memcmp(eol - strlen(" {123456}\r"), " {123456}\r", strlen(" {123456}\r")), 0,
+                 "%.*s", (int)line, a);
+    cr_assert_eq(n, line + big + 2);
+    cr_assert_eq(memcmp(a + line, body, big), 0);
+    cr_assert_eq(memcmp(a + n - 2, "\r\n", 2), 0);
+    free(a);
+    free(body);
+}
+
+static int released;
+
+static void count_release(const void *data, size_t len, void *arg)
+{
+    (void)data, (void)len, (void)arg;
+    released++;
+}
+
+/* A text body goes into the output by its chains: the referenced bytes
+ * are released once the output has let them go, not when the reply is
+ * cleared. */
+Test(reply, a_text_body_moves_into_the_output)
+{
+    static const char doc[] = "the lesson's bytes";
+    struct reply r;
+    struct evbuffer *out = evbuffer_new();
+
+    reply_init(&r);
+    r.code = 200;
+    snprintf(r.msg, sizeof(r.msg), "READ demo/welcome");
+    r.kind = REPLY_TEXT;
+    r.body = evbuffer_new();
+    evbuffer_add_reference(r.body, doc, strlen(doc), count_release, NULL);
+    reply_render_ctp(&r, out, false);
+    reply_clear(&r);
+    cr_assert_eq(released, 0, "the output still holds the bytes");
+    char *s = drain(out);
+    cr_assert_str_eq(s, "200 READ demo/welcome {18}\r\nthe lesson's bytes\r\n");
+    cr_assert_eq(released, 1);
+    free(s);
+    evbuffer_free(out);
+}
+
 /* copy_bytes (util.c) copies a literal out of the input buffer: every
  * size and every distance between source and destination, its backward
  * loop for a block a few bytes past the source's page offset among them,
