@@ -315,6 +315,17 @@ void sbuf_add_line(struct sbuf *b, const char *s)
     sbuf_adds(b, s);
 }
 
+
+uint64_t hash_fnv1a(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = HASH_FNV_BASIS;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * HASH_FNV_PRIME;
+    return h;
+}
+
 /* Where the destination lies a little past the source modulo the page
  * size (fewer than COPY_NEAR bytes), Debian 12's glibc copies a large
  * block with rep movsb, which on AMD Zen runs some twenty times slower

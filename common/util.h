@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Allocation wrappers: they abort on out-of-memory, so callers never check. */
 void *xmalloc(size_t n);
@@ -35,6 +36,13 @@ void sbuf_add_double(struct sbuf *b, double v);
 void sbuf_add_line(struct sbuf *b, const char *s);
 char *sbuf_take(struct sbuf *b);
 void sbuf_free(struct sbuf *b);
+
+/* FNV-1a of n bytes: the hash of the in-memory tables (search words,
+ * kept answers). Not for anything an attacker may choose to collide on
+ * where a collision costs more than a slot. */
+#define HASH_FNV_BASIS 1469598103934665603ULL
+#define HASH_FNV_PRIME 1099511628211ULL
+uint64_t hash_fnv1a(const void *p, size_t n);
 
 /* memcpy of n bytes, without glibc's slow case on AMD Zen for a block
  * that lands a few bytes past its source's page offset (util.c). */

@@ -274,17 +274,8 @@ static void make_term(const struct word_ctx *wc, const char *folded, const char 
 }
 
 /* FNV-1a: the word cutter computes it as it cuts (cut_feed). */
-#define FNV_BASIS 1469598103934665603ULL
-#define FNV_PRIME 1099511628211ULL
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = FNV_BASIS;
-
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
-    return h;
-}
+#define FNV_BASIS HASH_FNV_BASIS
+#define FNV_PRIME HASH_FNV_PRIME
 
 static struct cached_word *cache_slot(struct word_cache *c, const char *key, size_t klen,
                                       uint64_t h)
@@ -322,7 +313,7 @@ static void cache_free(struct word_cache *c)
 static uint64_t hash(const char *s);
 
 /* The term of a word (word: folded, NUL-terminated; low: lower case, ll
- * bytes, lh its hash_bytes), or NULL for a stop word, and in *th its
+ * bytes, lh its hash_fnv1a), or NULL for a stop word, and in *th its
  * hash(). The result is in term or in the cache, valid until the next call. */
 static const char *word_term(const struct word_ctx *wc, const char *word, const char *low,
                              size_t ll, uint64_t lh, char *term, uint64_t *th)
@@ -393,7 +384,7 @@ static const unsigned char word_class[256] = {
 /* Words cut out of a text that may come in pieces (a text node, then an
  * emphasis: "**bold**ed" is one word). Each finished word (two bytes or
  * more) goes to on_word with its folded form at w (wl bytes, NUL-ended),
- * its lower-case form in low (ll bytes) and lh, hash_bytes of low, and its
+ * its lower-case form in low (ll bytes) and lh, hash_fnv1a of low, and its
  * byte offsets in the whole text. An ASCII word, most words, folds to its
  * lower-case form: it is written once, in low, and w points there. */
 struct word_cut {
@@ -402,7 +393,7 @@ struct word_cut {
     void (*fn)(void *arg, const char *w, uint64_t h, size_t start, size_t end);
     void *arg;
     size_t wl, ll, start;       /* the word being cut: its lengths and where it began */
-    uint64_t lh;                /* hash_bytes of low so far */
+    uint64_t lh;                /* hash_fnv1a of low so far */
     bool dual;                  /* its folded form is not low: it is in word */
     const char *w;              /* for on_word: word or low */
     size_t base;                /* bytes of the text before the piece being fed */
@@ -555,10 +546,10 @@ static void word_ctx_done(struct word_ctx *wc)
     wc->stem = NULL;
 }
 
-/* hash_bytes of a NUL-terminated string. */
+/* hash_fnv1a of a NUL-terminated string. */
 static uint64_t hash(const char *s)
 {
-    return hash_bytes(s, strlen(s));
+    return hash_fnv1a(s, strlen(s));
 }
 
 /* The slot of word in the table (empty slot when absent). */
@@ -645,7 +636,7 @@ struct search_cut {
  * a text come again in it, and this table, small and hot, answers them
  * without the worker's cache of every word (word_cache) or the stemmer. */
 struct text_word {
-    uint64_t hash;              /* hash_bytes of the lower-case word */
+    uint64_t hash;              /* hash_fnv1a of the lower-case word */
     uint32_t gen;               /* the text it was seen in: the slot is empty for any other */
     uint32_t koff, klen;        /* the word, in the worker's keys */
     int32_t term;               /* its index in the text's terms; -1: a stop word */

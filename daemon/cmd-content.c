@@ -938,7 +938,8 @@ static void cmd_file(struct req *req)
 struct search_cached {
     char *key;                   /* lang, NUL, then the query; NULL: empty slot */
     size_t klen;
-    struct search_result *res;   /* n results, pointing into the catalogue */
+    struct search_result *res;   /* SEARCH_MAX_RESULTS, n of them used, pointing
+                                  * into the catalogue */
     size_t n;
 };
 
@@ -975,10 +976,7 @@ static struct search_cached *search_cache_slot(const struct catalog *cat, const 
     *key = xmalloc(*klen);
     memcpy(*key, lang, ll + 1);
     memcpy(*key + ll + 1, query, ql);
-    uint64_t h = 1469598103934665603ULL;              /* FNV-1a */
-    for (size_t i = 0; i < *klen; i++)
-        h = (h ^ (unsigned char)(*key)[i]) * 1099511628211ULL;
-    return &search_cache.slot[h % SEARCH_CACHE_SLOTS];
+    return &search_cache.slot[hash_fnv1a(*key, *klen) % SEARCH_CACHE_SLOTS];
 }
 
 static void cmd_search(struct req *req)
@@ -1005,21 +1003,23 @@ static void cmd_search(struct req *req)
     char *key = NULL;
     size_t klen = 0;
     struct search_cached *e = keep ? search_cache_slot(cat, lang, query, &key, &klen) : NULL;
+    /* res is read from the slot, which keeps a new answer's results as
+     * they are; only an answer that is not kept is freed here. */
+    struct search_result *owned = NULL;
     if (e && e->key && e->klen == klen && memcmp(e->key, key, klen) == 0) {
         free(key);
         n = e->n;
-        res = xmalloc((n ? n : 1) * sizeof(*res));
-        memcpy(res, e->res, n * sizeof(*res));
+        res = e->res;
     } else {
-        res = xcalloc(SEARCH_MAX_RESULTS, sizeof(*res));
+        res = owned = xcalloc(SEARCH_MAX_RESULTS, sizeof(*res));
         n = search_query_lang(cat, query, lang, res, SEARCH_MAX_RESULTS);
         if (e) {
             search_cached_clear(e);
             e->key = key;
             e->klen = klen;
             e->n = n;
-            e->res = xmalloc((n ? n : 1) * sizeof(*res));
-            memcpy(e->res, res, n * sizeof(*res));
+            e->res = owned;
+            owned = NULL;
         }
     }
     bool other = false;
@@ -1039,7 +1039,7 @@ static void cmd_search(struct req *req)
     if (lang[0])
         i18n_meta(req, &lp, msg, sizeof(msg));
     req_reply_data(req, 200, "%s", msg);
-    free(res);
+    free(owned);
     sbuf_free(&q);
 }
 

@@ -50,15 +50,15 @@ struct ex_op {
  * so the view shown for attempt N is the one graded for attempt N. */
 static uint64_t attempt_seed(const char *user, const char *exercise, long attempt)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = HASH_FNV_BASIS;
     char buf[32];
     const char *parts[] = { user ? user : "", exercise, buf };
 
     snprintf(buf, sizeof(buf), "%ld", attempt);
     for (int i = 0; i < 3; i++) {
         for (const char *p = parts[i]; *p; p++)
-            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-        h = (h ^ 0xff) * 1099511628211ULL;
+            h = (h ^ (unsigned char)*p) * HASH_FNV_PRIME;
+        h = (h ^ 0xff) * HASH_FNV_PRIME;
     }
     return h;
 }
