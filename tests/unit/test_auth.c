@@ -369,9 +369,12 @@ Test(auth, pool_job_not_taken_within_the_bound_is_answered_late)
 
     memset(t, 0, sizeof(t));
     /* Far slower than the 100 ms guessed for an untimed pool, and than the
-     * 300 ms the test sleeps, even on an idle machine (about 1 s a hash). */
-    cfg.argon2_m = 65536;        /* within AUTH_ARGON2_*_MAX */
-    cfg.argon2_t = 16;
+     * 300 ms the test sleeps, even on an idle machine: the most the
+     * settings allow, 1.2 to 2 s a hash on two cores. (At 64 MiB, a hash
+     * took 300 to 500 ms there, and one done within the sleep left nothing
+     * queued to estimate.) */
+    cfg.argon2_m = AUTH_ARGON2_M_MAX;
+    cfg.argon2_t = AUTH_ARGON2_T_MAX;
     auth_pool_start(base);
     /* The first n get every thread. Their bound is long: the hashing
      * threads run at a lower priority, and on a busy machine one may take
