@@ -23,13 +23,53 @@ void proto_init(struct proto_parser *p, size_t line_max, size_t literal_max)
 
 void proto_req_free(struct proto_req *req)
 {
-    for (int i = 0; i < req->argc; i++)
-        free(req->argv[i]);
-    free(req->argv);
-    free(req->argl);
-    req->argv = NULL;
-    req->argl = NULL;
-    req->argc = 0;
+    free(req->argv);             /* argl and the words are in it */
+    free(req->literal);
+    memset(req, 0, sizeof(*req));
+}
+
+char *proto_req_take(struct proto_req *req, int i)
+{
+    char *s = req->argv[i];
+
+    if (s != NULL && s == req->literal)
+        req->literal = NULL;
+    else if (s != NULL)
+        s = xstrndup(s, req->argl[i]);
+    req->argv[i] = NULL;
+    return s;
+}
+
+/* Makes req's one allocation, with room for slots arguments and bytes of
+ * words, and returns where the words go. The arrays come first: pointers
+ * and sizes share their alignment, which malloc's covers. */
+static char *req_block(struct proto_req *req, int slots, size_t bytes)
+{
+    size_t arrays = (size_t)slots * (sizeof(char *) + sizeof(size_t));
+    char *b = xmalloc(arrays + bytes);
+
+    memset(req, 0, sizeof(*req));
+    req->argv = (char **)(void *)b;
+    req->argl = (size_t *)(void *)(b + (size_t)slots * sizeof(char *));
+    return b + arrays;
+}
+
+void proto_req_set(struct proto_req *req, int argc, char *const *argv, const size_t *argl)
+{
+    size_t bytes = 0;
+
+    for (int i = 0; i < argc; i++)
+        bytes += (argl ? argl[i] : strlen(argv[i])) + 1;
+    char *dst = req_block(req, argc, bytes);
+    for (int i = 0; i < argc; i++) {
+        size_t n = argl ? argl[i] : strlen(argv[i]);
+        copy_bytes(dst, argv[i], n);
+        dst[n] = '\0';
+        req->argv[i] = dst;
+        req->argl[i] = n;
+        dst += n + 1;
+    }
+    req->argc = argc;
 }
 
 void proto_reset(struct proto_parser *p)
@@ -59,27 +99,14 @@ bool proto_partial(const struct proto_parser *p)
     return p->state == PROTO_LITERAL || p->line_len > 0;
 }
 
-/* The argument arrays grow by doubling from this many: most requests are
- * a verb and two or three words, which then cost one allocation each. */
-#define PROTO_ARGS_FIRST 4
-
-/* Appends an argument the request takes ownership of (NUL-terminated). */
-static void req_take(struct proto_req *req, char *s, size_t n)
+/* Appends the literal, whose buffer the request takes over: the parser
+ * left a slot for it behind the words (proto_tokenize). */
+static void req_take_literal(struct proto_req *req, char *s, size_t n)
 {
-    int argc = req->argc;
-    if (argc == 0 || (argc >= PROTO_ARGS_FIRST && (argc & (argc - 1)) == 0)) {
-        size_t cap = argc < PROTO_ARGS_FIRST ? PROTO_ARGS_FIRST : (size_t)argc * 2;
-        req->argv = xrealloc(req->argv, sizeof(char *) * cap);
-        req->argl = xrealloc(req->argl, sizeof(size_t) * cap);
-    }
-    req->argv[argc] = s;
-    req->argl[argc] = n;
+    req->argv[req->argc] = s;
+    req->argl[req->argc] = n;
     req->argc++;
-}
-
-static void req_push(struct proto_req *req, const char *s, size_t n)
-{
-    req_take(req, xstrndup(s, n), n);
+    req->literal = s;
 }
 
 static bool is_space(char c)
@@ -150,7 +177,12 @@ int proto_tokenize(const char *line, size_t len, size_t literal_max,
         end--;                                /* drop "{N}" from the tokens */
     }
 
-    struct sbuf tok = {0};
+    /* One allocation holds it all (proto.h): words are at least a byte and
+     * a space each, so there are at most (end + 1) / 2 of them, plus the
+     * literal; their bytes and NULs are at most end + 1, as unquoting
+     * only shortens a word. */
+    int slots = (int)(end / 2 + 2 < PROTO_ARGS_MAX ? end / 2 + 2 : PROTO_ARGS_MAX);
+    char *dst = req_block(req, slots, end + 1);
     size_t i = 0;
     while (i < end) {
         while (i < end && is_space(line[i]))
@@ -161,7 +193,7 @@ int proto_tokenize(const char *line, size_t len, size_t literal_max,
             snprintf(msg, msglen, "too many arguments (limit %d)", PROTO_ARGS_MAX - 1);
             goto fail;
         }
-        tok.len = 0;
+        char *word = dst;
         if (line[i] == '"') {
             i++;
             for (;;) {
@@ -189,13 +221,12 @@ int proto_tokenize(const char *line, size_t len, size_t literal_max,
                         goto fail;
                     }
                 }
-                sbuf_addc(&tok, c);
+                *dst++ = c;
             }
             if (i < end && !is_space(line[i])) {
                 snprintf(msg, msglen, "a closing quote must end the argument");
                 goto fail;
             }
-            req_push(req, tok.data ? tok.data : "", tok.len);
         } else {
             size_t start = i;    /* a plain word is copied whole, not byte by byte */
             while (i < end && !is_space(line[i])) {
@@ -205,10 +236,14 @@ int proto_tokenize(const char *line, size_t len, size_t literal_max,
                 }
                 i++;
             }
-            req_push(req, line + start, i - start);
+            copy_bytes(dst, line + start, i - start);
+            dst += i - start;
         }
+        *dst++ = '\0';
+        req->argv[req->argc] = word;
+        req->argl[req->argc] = (size_t)(dst - word) - 1;
+        req->argc++;
     }
-    sbuf_free(&tok);
     if (req->argc == 0 && has_marker) {
         snprintf(msg, msglen, "a literal needs a verb before it");
         proto_req_free(req);
@@ -217,7 +252,6 @@ int proto_tokenize(const char *line, size_t len, size_t literal_max,
     return 0;
 
 fail:
-    sbuf_free(&tok);
     proto_req_free(req);
     return -1;
 }
@@ -406,7 +440,7 @@ enum proto_result proto_feed(struct proto_parser *p, const char *buf, size_t len
             memset(&p->pending, 0, sizeof(p->pending));
             /* The buffer itself becomes the argument: no copy. */
             literal_append(p, "", 0);        /* makes sure there is one, NUL-terminated */
-            req_take(req, p->literal, p->literal_len);
+            req_take_literal(req, p->literal, p->literal_len);
             p->literal = NULL;
             p->literal_len = p->literal_cap = 0;
             return PROTO_REQUEST;

@@ -12,11 +12,15 @@
 
 /* One parsed request: argv[0] is the verb as sent. Every argv[i] is
  * NUL-terminated for convenience, but argl[i] is its real length: a literal
- * may hold NUL bytes. */
+ * may hold NUL bytes. The arguments are one allocation (argv's): the argv
+ * and argl arrays, then the words' bytes. A literal keeps the buffer it
+ * arrived in, owned as literal, and is the last argument. An argument is
+ * taken out by moving the ones after it down, never by freeing it. */
 struct proto_req {
     int argc;
     char **argv;
     size_t *argl;
+    char *literal;
 };
 
 enum proto_result {
@@ -74,6 +78,12 @@ enum proto_result proto_feed(struct proto_parser *p, const char *buf, size_t len
 bool proto_partial(const struct proto_parser *p);
 
 void proto_req_free(struct proto_req *req);
+/* Hands argument i over as a buffer of its own, malloc'ed and
+ * NUL-terminated (the literal's without a copy), and leaves argv[i] NULL. */
+char *proto_req_take(struct proto_req *req, int i);
+/* Makes req hold a copy of argc arguments of argl[i] bytes each (argl NULL:
+ * strlen), laid out as the parser lays them out. */
+void proto_req_set(struct proto_req *req, int argc, char *const *argv, const size_t *argl);
 
 /* Tokenises one request line (no CR/LF) into req. Returns 0, or -1 with a
  * message. *literal is set to N when the line ends in {N}, else -1; *lit_err

@@ -301,13 +301,9 @@ static void dispatch(struct evhttp_request *r, int argc, char **argv)
     req->on_done = api_req_done;
     req->started = now_mono();
     reply_init(&req->reply);
-    req->args.argc = argc;
-    req->args.argv = xcalloc((size_t)argc, sizeof(char *));
-    req->args.argl = xcalloc((size_t)argc, sizeof(size_t));
-    for (int i = 0; i < argc; i++) {
-        req->args.argv[i] = argv[i];           /* taken over */
-        req->args.argl[i] = strlen(argv[i]);
-    }
+    proto_req_set(&req->args, argc, argv, NULL);
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
     evhttp_request_set_error_cb(r, api_req_error);
     api_lang(req, r);
     /* The session (bearer token or cookie) gives the request its role and

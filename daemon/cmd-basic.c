@@ -82,8 +82,7 @@ static void cmd_ping(struct req *req)
 static void cmd_echo(struct req *req)
 {
     /* A literal of a megabyte goes back without being copied. */
-    char *body = req->args.argv[1];
-    req->args.argv[1] = NULL;
+    char *body = proto_req_take(&req->args, 1);
     req_reply_owned(req, 200, "echo", "application/octet-stream", body, req->args.argl[1]);
 }
 

@@ -25,10 +25,15 @@ const struct cmd **cmd_all;
 size_t cmd_count;
 
 /* Verbs by name, for the lookup every request makes: open addressing over
- * the upper-cased name, each slot the verb's index in cmd_all plus one. */
+ * the upper-cased name, each slot the verb's index in cmd_all plus one
+ * (0: empty) and the name upper-cased, so a lookup compares bytes. */
 #define CMD_NAME_MAX 16
 #define CMD_SLOTS 256           /* a power of two, over twice the verbs */
-static unsigned char cmd_slots[CMD_SLOTS];
+static struct {
+    unsigned char index;
+    unsigned char len;
+    char up[CMD_NAME_MAX];
+} cmd_slots[CMD_SLOTS];
 
 /* The slot hash of a name of len bytes, upper-cased into up (len <
  * CMD_NAME_MAX); 0 when the name cannot be a verb. */
@@ -71,9 +76,11 @@ void cmd_init(void)
         if (len >= CMD_NAME_MAX)
             fatal("verb %s is longer than %d bytes", cmd_all[i]->name, CMD_NAME_MAX - 1);
         unsigned k = cmd_hash(cmd_all[i]->name, len, up) & (CMD_SLOTS - 1);
-        while (cmd_slots[k])
+        while (cmd_slots[k].index)
             k = (k + 1) & (CMD_SLOTS - 1);
-        cmd_slots[k] = (unsigned char)(i + 1);
+        cmd_slots[k].index = (unsigned char)(i + 1);
+        cmd_slots[k].len = (unsigned char)len;
+        memcpy(cmd_slots[k].up, up, len + 1);
     }
 }
 
@@ -85,11 +92,9 @@ static int cmd_find(const char *name, size_t len)
     if (len == 0 || len >= CMD_NAME_MAX)
         return -1;
     unsigned k = cmd_hash(name, len, up) & (CMD_SLOTS - 1);
-    for (; cmd_slots[k]; k = (k + 1) & (CMD_SLOTS - 1)) {
-        const struct cmd *c = cmd_all[cmd_slots[k] - 1];
-        if (strlen(c->name) == len && strcasecmp(c->name, up) == 0)
-            return cmd_slots[k] - 1;   /* (a NUL inside name matches nothing) */
-    }
+    for (; cmd_slots[k].index; k = (k + 1) & (CMD_SLOTS - 1))
+        if (cmd_slots[k].len == len && memcmp(cmd_slots[k].up, up, len) == 0)
+            return cmd_slots[k].index - 1;   /* (a NUL inside name matches nothing) */
     return -1;
 }
 
@@ -171,7 +176,6 @@ static bool take_lang(struct req *req)
         }
         memcpy(req->lang_arg, a->argv[i] + 5, a->argl[i] - 5);
         req->lang_arg[a->argl[i] - 5] = '\0';
-        free(a->argv[i]);
         memmove(a->argv + i, a->argv + i + 1, (size_t)(a->argc - i - 1) * sizeof(*a->argv));
         memmove(a->argl + i, a->argl + i + 1, (size_t)(a->argc - i - 1) * sizeof(*a->argl));
         a->argc--;

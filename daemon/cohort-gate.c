@@ -367,7 +367,6 @@ bool cohort_review_filter(struct req *req, void (*again)(struct req *))
     for (int i = 2; i < a->argc; i++)
         if (strncasecmp(a->argv[i], "cohort:", 7) == 0) {
             snprintf(cohort, sizeof(cohort), "%s", a->argv[i] + 7);
-            free(a->argv[i]);
             for (int k = i; k + 1 < a->argc; k++) {
                 a->argv[k] = a->argv[k + 1];
                 a->argl[k] = a->argl[k + 1];

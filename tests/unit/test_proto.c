@@ -127,6 +127,77 @@ Test(proto, too_many_args)
     free(got);
     sbuf_free(&in);
 }
+/* The words, their arrays and the slot the literal takes share one
+ * allocation sized from the line: the most words the shortest line can
+ * hold, then a literal behind them, all fit (ASan checks the bounds). */
+static void feed_one(const char *in, size_t len, struct proto_req *r)
+{
+    struct proto_parser p;
+    size_t used = 0;
+
+    proto_init(&p, 8192, 1 << 20);
+    cr_assert_eq(proto_feed(&p, in, len, &used, r), PROTO_REQUEST, "%.40s", in);
+    cr_assert_eq(used, len);
+    proto_reset(&p);
+}
+
+Test(proto, most_words_then_a_literal)
+{
+    for (int words = 1; words <= 63; words++) {
+        struct sbuf in = {0};
+        sbuf_adds(&in, "E");
+        for (int i = 1; i < words; i++)
+            sbuf_printf(&in, " %c", 'a' + i % 26);
+        sbuf_adds(&in, " {2}\r\nzz");
+        struct proto_req r;
+        feed_one(in.data, in.len, &r);
+        cr_assert_eq(r.argc, words + 1);
+        cr_assert_str_eq(r.argv[0], "E");
+        for (int i = 1; i < words; i++)
+            cr_assert(r.argl[i] == 1 && r.argv[i][0] == 'a' + i % 26 && r.argv[i][1] == '\0');
+        cr_assert_eq(r.argl[words], 2);
+        cr_assert_str_eq(r.argv[words], "zz");
+        proto_req_free(&r);
+        sbuf_free(&in);
+    }
+}
+
+/* ECHO hands its argument on as the answer's body: a literal without a
+ * copy, a word as a copy; the request is freed after either, once. */
+Test(proto, take_an_argument)
+{
+    struct proto_req r;
+
+    feed_one("ECHO {5}\r\nhello", 15, &r);
+    char *lit = r.argv[1];
+    char *body = proto_req_take(&r, 1);
+    cr_assert_eq(body, lit, "the literal's own buffer");
+    cr_assert_null(r.argv[1]);
+    proto_req_free(&r);
+    cr_assert_str_eq(body, "hello");
+    free(body);
+
+    feed_one("ECHO \"a b\" c\r\n", 14, &r);
+    char *word = r.argv[1];
+    body = proto_req_take(&r, 1);
+    cr_assert_neq(body, word, "a copy, not the word in the request");
+    cr_assert_str_eq(r.argv[2], "c");
+    proto_req_free(&r);
+    cr_assert_str_eq(body, "a b");
+    free(body);
+
+    char *argv[] = { "ECHO", "x\0y" };
+    size_t argl[] = { 4, 3 };
+    proto_req_set(&r, 2, argv, argl);
+    cr_assert_eq(r.argc, 2);
+    cr_assert_eq(r.argl[1], 3);
+    cr_assert(memcmp(r.argv[1], "x\0y", 4) == 0);
+    body = proto_req_take(&r, 1);
+    proto_req_free(&r);
+    cr_assert(memcmp(body, "x\0y", 4) == 0);
+    free(body);
+}
+
 Test(proto, line_exactly_at_limit)
 {
     char line[110];
