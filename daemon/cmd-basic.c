@@ -1,6 +1,7 @@
 /* cmd-basic.c: the verbs every connection has: HELLO, PING, ECHO, STATS,
  * HELP, STARTTLS, COMPRESS, QUIT. */
 #include "campusd.h"
+#include "answer-file.h"
 #include "cert.h"
 
 #include <event2/http.h>
@@ -130,6 +131,7 @@ static void cmd_stats(struct req *req)
     req_kv(req, "catalog-version", "%s", courses_version());
     req_kv(req, "catalog-loaded", "%lld", courses_loaded_ms());
     req_kv(req, "memory-rss-kib", "%ld", rss_kib());
+    req_kv(req, "answer-copy-bytes", "%zu", answer_copy_bytes());
     req_reply_data(req, 200, "stats");
 }
 

@@ -439,7 +439,8 @@ static void read_cached_send(struct req *req, struct read_cached *e)
 static void read_cached_send_ctp(struct req *req, struct read_cached *e)
 {
     e->refs++;
-    req_reply_wire_ref(req, 200, e->ctp.data, e->ctp.len, e->ctp.seg, read_cached_release, e);
+    req_reply_wire_ref(req, 200, e->ctp.data, e->ctp.len, answer_bytes_segment(&e->ctp),
+                       read_cached_release, e);
 }
 
 void read_cache_free(void)

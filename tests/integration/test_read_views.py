@@ -218,4 +218,52 @@ def test_many_widths_past_the_budget_still_answer():
     assert len(seen) > 10
     assert c.request("PING").code == 200
 
+
+
+def test_a_much_read_answer_goes_out_from_its_copies_unchanged():
+    """A READ answer sent again and again gets copies on pages of its own
+    (answer-file.c), which the sends take in turn: every one of them is
+    the first answer's bytes, the copies show in STATS, and a reload
+    retires them with their catalogue."""
+    tmp = harness.tempfile.mkdtemp()
+    courses = os.path.join(tmp, "courses")
+    shutil.copytree(os.path.join(harness.FIXTURES, "courses-good"), courses)
+    d = Campusd(tmp, redis=env.redis, courses=courses).start()
+    try:
+        c = d.client()
+
+        def copy_bytes():
+            r = c.request("STATS")
+            return int(re.search(rb"answer-copy-bytes\t(\d+)", r.body).group(1))
+
+        def read_many(n):
+            first = c.request("READ demo/welcome")
+            assert first.code == 200
+            for i in range(n):
+                r = c.request("READ demo/welcome")
+                assert (r.code, r.text, r.body) == (first.code, first.text, first.body), i
+            return first
+
+        def wire(r):                 # the answer's bytes: status line, body, CRLF
+            return len(("%d %s {%d}\r\n" % (r.code, r.text, len(r.body))).encode()) + len(r.body) + 2
+
+        assert copy_bytes() == 0
+        old = read_many(300)
+        # Three copies by then (one each 64 sends, three at most).
+        assert copy_bytes() == 3 * wire(old)
+        added = "A sentence the reload brought, " * 40
+        lesson = os.path.join(courses, "demo", "01-basics", "01-welcome.md")
+        with open(lesson, "a") as f:
+            f.write("\n" + added + "\n")
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: added.encode()[:30] in c.request("READ demo/welcome").body, what="reload")
+        new = read_many(300)
+        assert b"A sentence the reload brought" in new.body
+        assert len(new.body) > len(old.body) + 1000
+        # Only the new answer's copies: the old ones went with their catalogue.
+        assert copy_bytes() == 3 * wire(new)
+    finally:
+        d.stop()
+
+
 harness.main(globals())
