@@ -20,6 +20,9 @@
 # Settings (environment): BENCH_CONTENT_WORKERS ("1 2": campusd --workers =
 # nginx worker_processes, one round each), BENCH_CONNS (50), BENCH_READ_DEPTHS ("1"),
 # BENCH_DURATION (5 s measured per figure), BENCH_WARMUP (1 s),
+# BENCH_READ_ROUNDS (3: the READ figures taken that many times, interleaved;
+# each rps and CPU is the median of its rounds, each ratio the median of the
+# rounds' own ratios; p50 and p99 are the last round's),
 # BENCH_LOAD_RUNS (10 timed runs of the full load and of cmark over all files,
 # in BENCH_LOAD_ROUNDS rounds: 5),
 # BENCH_EACH_RUNS (3 timed runs of cmark once per file), BENCH_TREE ("10 5 20
@@ -38,6 +41,7 @@ WORKERS=${BENCH_CONTENT_WORKERS:-1 2}
 CONNS=${BENCH_CONNS:-50}
 DEPTHS=${BENCH_READ_DEPTHS:-1}
 DURATION=${BENCH_DURATION:-5}
+ROUNDS=${BENCH_READ_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-1}
 LOAD_RUNS=${BENCH_LOAD_RUNS:-10}
 LOAD_ROUNDS=${BENCH_LOAD_ROUNDS:-5}
@@ -315,6 +319,10 @@ bench_read() {
         echo "workers=$W: campusd CTP/1 on $CD_PORT and HTTP on $CD_HTTP, nginx on $NG_PORT;" \
             "JSON $(wc -c <"$TMP/www/lesson.json") bytes ($(wc -c <"$TMP/www/lesson.json.gz") gzip)," \
             "HTML $(wc -c <"$TMP/www/lesson.html") bytes"
+        # Interleaved rounds, as run.sh takes its own: each ratio is the
+        # median of the rounds' ratios, so a slow spell of the host that
+        # falls on one side of one round moves one ratio, not the figure.
+        for R in $(seq "$ROUNDS"); do
         for D in $DEPTHS; do
             bench campusd-http "$CD_HTTP" "$CD_PIDS" "$D" http-get "/api/lessons/$course/$slug"
             bench nginx-json "$NG_PORT" "$NG_PIDS" "$D" http-get /lesson.json
@@ -333,6 +341,7 @@ bench_read() {
             bench nginx-gzip "$NG_PORT" "$NG_PIDS" "$D" http-get /lesson.json \
                 --header 'Accept-Encoding: gzip' --expect-header 'Content-Encoding: gzip'
         done
+        done
         stop_servers
     done
     if [ -s "$TMP/loadgen.err" ]; then
@@ -349,17 +358,44 @@ bench_read() {
         return ""
     }
     function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "n/a" }
+    # The median of v[k, 1..c[k]] (sorted in place; a few rounds).
+    function median(v, c, k,    i, j, t, m) {
+        m = c[k]
+        for (i = 2; i <= m; i++)
+            for (j = i; j > 1 && v[k, j - 1] + 0 > v[k, j] + 0; j--) {
+                t = v[k, j]; v[k, j] = v[k, j - 1]; v[k, j - 1] = t
+            }
+        return m % 2 ? v[k, (m + 1) / 2] : (v[k, m / 2] + v[k, m / 2 + 1]) / 2
+    }
+    # The ratio of figure a over b: the median of the ratios taken in each
+    # round, which are listed in rounds[a].
+    function rratio(a, b,    i, r, s) {
+        s = ""
+        for (i = 1; i <= nr[a] && i <= nr[b]; i++) {
+            r[a, i] = seq[b, i] > 0 ? seq[a, i] / seq[b, i] : 0
+            s = s (i > 1 ? " " : "") sprintf("%.2f", r[a, i])
+        }
+        rounds[a] = s
+        rc[a] = i - 1
+        return rc[a] > 0 ? sprintf("%.2f", median(r, rc, a)) : "n/a"
+    }
     {
         w = $1; label = $2; line = $0
         d = field(line, "depth")
         k = w SUBSEP d SUBSEP label
         if (label == "hot-gzip") { hot[w SUBSEP d] = field(line, "hot"); next }
-        rps[k] = field(line, "rps"); p50[k] = field(line, "p50_us")
-        p99[k] = field(line, "p99_us"); err[k] = field(line, "errors")
-        cpu[k] = field(line, "server_cpu_us"); all[k] = line
+        nr[k]++
+        seq[k, nr[k]] = field(line, "rps")
+        vr[k, nr[k]] = field(line, "rps"); vc[k, nr[k]] = field(line, "server_cpu_us")
+        p50[k] = field(line, "p50_us")
+        p99[k] = field(line, "p99_us"); err[k] += field(line, "errors"); all[k] = line
         if (!(w SUBSEP d in seen)) { seen[w SUBSEP d] = 1; order[++n] = w SUBSEP d }
     }
     END {
+        for (k in nr) {
+            rps[k] = median(vr, nr, k)
+            cpu[k] = median(vc, nr, k)
+        }
         name["campusd-http"] = "campusd HTTP GET (JSON)"
         name["nginx-json"] = "nginx same JSON, static"
         name["campusd-ctp"] = "campusd CTP/1 READ html"
@@ -377,18 +413,19 @@ bench_read() {
             h = order[i] SUBSEP "campusd-http"; nj = order[i] SUBSEP "nginx-json"
             c = order[i] SUBSEP "campusd-ctp"; nh = order[i] SUBSEP "nginx-html"
             g = order[i] SUBSEP "campusd-gzip"; ng = order[i] SUBSEP "nginx-gzip"
-            printf "        campusd/nginx rps: HTTP = %s (aim: at least 0.7), CTP/1 READ = %s, gzip = %s\n",
-                ratio(rps[h], rps[nj]), ratio(rps[c], rps[nh]), ratio(rps[g], rps[ng])
+            rh = rratio(h, nj); rct = rratio(c, nh); rg = rratio(g, ng)
+            printf "        campusd/nginx rps, median of the ratios of the rounds: HTTP = %s (%s), CTP/1 READ = %s (%s), gzip = %s (%s)\n",
+                rh, rounds[h], rct, rounds[c], rg, rounds[g]
             printf "        nginx/campusd CPU per request: HTTP = %s, CTP/1 READ = %s, gzip = %s\n",
                 ratio(cpu[nj], cpu[h]), ratio(cpu[nh], cpu[c]), ratio(cpu[ng], cpu[g])
-            printf "        campusd gzip answers on the hot path: %s (the run answered %s, warm-up aside)\n\n",
+            printf "        campusd gzip answers on the hot path in the last round: %s (it answered %s, warm-up aside)\n\n",
                 hot[order[i]], field(all[g], "requests")
             if (summary_file != "" && wd[2] == 1) {
                 printf "HTTP READ (JSON) vs nginx same bytes, %d worker(s)\t%s rps\t%s rps\t%s\t>= 1.0\n",
-                    wd[1], rps[h], rps[nj], ratio(rps[h], rps[nj]) >> summary_file
+                    wd[1], rps[h], rps[nj], rh >> summary_file
                 if (wd[1] == 1)
                     printf "HTTP READ gzip vs nginx gzip_static, 1 worker\t%s rps\t%s rps\t%s\t>= 1.0\n",
-                        rps[g], rps[ng], ratio(rps[g], rps[ng]) >> summary_file
+                        rps[g], rps[ng], rg >> summary_file
             }
         }
     }' summary_file="${BENCH_SUMMARY:-}" "$RESULTS"
