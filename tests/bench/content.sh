@@ -349,24 +349,8 @@ bench_read() {
         sort "$TMP/loadgen.err" | uniq -c | head -5
     fi
     echo
-    awk '
-    function field(line, key,    n, i, kv) {
-        n = split(line, kv, " ")
-        for (i = 1; i <= n; i++)
-            if (index(kv[i], key "=") == 1)
-                return substr(kv[i], length(key) + 2)
-        return ""
-    }
+    awk "$(cat "$ROOT/tests/bench/rounds.awk")"'
     function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "n/a" }
-    # The median of v[k, 1..c[k]] (sorted in place; a few rounds).
-    function median(v, c, k,    i, j, t, m) {
-        m = c[k]
-        for (i = 2; i <= m; i++)
-            for (j = i; j > 1 && v[k, j - 1] + 0 > v[k, j] + 0; j--) {
-                t = v[k, j]; v[k, j] = v[k, j - 1]; v[k, j - 1] = t
-            }
-        return m % 2 ? v[k, (m + 1) / 2] : (v[k, m / 2] + v[k, m / 2 + 1]) / 2
-    }
     # The ratio of figure a over b: the median of the ratios taken in each
     # round, which are listed in rounds[a].
     function rratio(a, b,    i, r, s) {

@@ -160,23 +160,7 @@ if [ -s "$TMP/loadgen.err" ]; then
 fi
 
 echo
-awk -v big="$BIG" -v small="$SMALL" -v summary_file="$SUMMARY" '
-function field(line, key,    n, i, kv) {
-    n = split(line, kv, " ")
-    for (i = 1; i <= n; i++)
-        if (index(kv[i], key "=") == 1)
-            return substr(kv[i], length(key) + 2)
-    return ""
-}
-# The median of the values v[k, 1..c[k]] (sorted in place; a few rounds).
-function median(v, c, k,    i, j, t, m) {
-    m = c[k]
-    for (i = 2; i <= m; i++)
-        for (j = i; j > 1 && v[k, j - 1] + 0 > v[k, j] + 0; j--) {
-            t = v[k, j]; v[k, j] = v[k, j - 1]; v[k, j - 1] = t
-        }
-    return m % 2 ? v[k, (m + 1) / 2] : (v[k, m / 2] + v[k, m / 2 + 1]) / 2
-}
+awk -v big="$BIG" -v small="$SMALL" -v summary_file="$SUMMARY" "$(cat "$ROOT/tests/bench/rounds.awk")"'
 {
     w = $1; label = $2; line = $0
     d = field(line, "depth")

@@ -262,6 +262,15 @@ class Campusd:
             self.log.close()
 
 
+def campusd_on_a_copy(redis, fixture="courses-good"):
+    """A campusd of its own on a copy of a fixture's courses, which the
+    test may change and reload: (the started Campusd, the copy's path)."""
+    tmp = tempfile.mkdtemp()
+    courses = os.path.join(tmp, "courses")
+    shutil.copytree(os.path.join(FIXTURES, fixture), courses)
+    return Campusd(tmp, redis=redis, courses=courses).start(), courses
+
+
 class Response:
     def __init__(self, code, text, body=None):
         self.code, self.text, self.body = code, text, body

@@ -14,7 +14,6 @@ trainer, a fallback language or another width; the same answer sent by
 sendfile from its file and from memory over TLS and COMPRESS, and its
 file closed once a reload has replaced it and its last answer has left."""
 import os
-import shutil
 import signal
 import socket
 import struct
@@ -24,7 +23,7 @@ import zlib
 import json
 
 import harness
-from harness import Campusd, Env
+from harness import Env
 
 env = None
 
@@ -211,10 +210,7 @@ def test_read_bodies_held_back_across_a_reload_stay_whole():
     reload while answers wait behind a client that does not read must free
     nothing under them (the sanitizer build would say so), and the next
     READ serves the new text."""
-    tmp = harness.tempfile.mkdtemp()
-    courses = os.path.join(tmp, "courses")
-    shutil.copytree(os.path.join(harness.FIXTURES, "courses-good"), courses)
-    d = Campusd(tmp, redis=env.redis, courses=courses).start()
+    d, courses = harness.campusd_on_a_copy(env.redis)
     try:
         cl = d.client()
         old = cl.request("READ demo/welcome text")

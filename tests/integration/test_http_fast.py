@@ -5,7 +5,6 @@ new answer, and ETag/304, pipelining and a slow reader behave as before."""
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import time
@@ -168,10 +167,7 @@ def test_slow_reader_gets_every_answer_whole():
 
 
 def test_reload_brings_the_new_prebuilt_answer():
-    tmp = harness.tempfile.mkdtemp()
-    courses = os.path.join(tmp, "courses")
-    shutil.copytree(os.path.join(harness.FIXTURES, "courses-good"), courses)
-    d = Campusd(tmp, redis=env.redis, courses=courses).start()
+    d, courses = harness.campusd_on_a_copy(env.redis)
     try:
         a = Answers(raw(d.http_port, get(LESSON)))
         a.next()

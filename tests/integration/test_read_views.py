@@ -102,10 +102,7 @@ def test_links_at_a_width_are_those_of_the_default_rendering():
 
 
 def test_a_reload_brings_the_new_text_at_every_width():
-    tmp = harness.tempfile.mkdtemp()
-    courses = os.path.join(tmp, "courses")
-    shutil.copytree(os.path.join(harness.FIXTURES, "courses-good"), courses)
-    d = Campusd(tmp, redis=env.redis, courses=courses).start()
+    d, courses = harness.campusd_on_a_copy(env.redis)
     added = "A sentence the reload brought."
     try:
         c = d.client()
@@ -225,10 +222,7 @@ def test_a_much_read_answer_goes_out_from_its_copies_unchanged():
     (answer-file.c), which the sends take in turn: every one of them is
     the first answer's bytes, the copies show in STATS, and a reload
     retires them with their catalogue."""
-    tmp = harness.tempfile.mkdtemp()
-    courses = os.path.join(tmp, "courses")
-    shutil.copytree(os.path.join(harness.FIXTURES, "courses-good"), courses)
-    d = Campusd(tmp, redis=env.redis, courses=courses).start()
+    d, courses = harness.campusd_on_a_copy(env.redis)
     try:
         c = d.client()
 
