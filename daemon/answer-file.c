@@ -26,7 +26,8 @@
  * forth between cores. An answer sent often therefore gets copies, each
  * on pages of its own, and the sends take them in turn. Measured on two
  * cores, 50 connections reading one 16 KiB lesson: 5.3 us of CPU a READ
- * with one copy, 4.8 with two, 4.7 with four (tests/bench/README.md). */
+ * from the answer alone, 4.8 with one copy, 4.7 with three
+ * (tests/bench/README.md). */
 #include "answer-file.h"
 #include "campusd.h"
 
@@ -61,12 +62,18 @@ static void file_unref(struct answer_file *f)
     free(f);
 }
 
-static struct answer_file *file_new(size_t size)
+/* n rounded up to a whole number of pages. */
+static size_t page_round(size_t n)
 {
     long page = sysconf(_SC_PAGESIZE);
-    if (page <= 0)
-        page = 4096;
-    size = (size + (size_t)page - 1) / (size_t)page * (size_t)page;
+    size_t p = page > 0 ? (size_t)page : 4096;
+
+    return (n + p - 1) / p * p;
+}
+
+static struct answer_file *file_new(size_t size)
+{
+    size = page_round(size);
     int fd = memfd_create("campus-answers", MFD_CLOEXEC);
     if (fd < 0)
         return NULL;
@@ -97,11 +104,8 @@ static void segment_done(struct evbuffer_file_segment const *seg, int flags, voi
  * *off. NULL: no file could be made. */
 static struct answer_file *place(size_t len, bool aligned, size_t *off)
 {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    if (page == 0 || page == (size_t)-1)
-        page = 4096;
     if (current) {
-        size_t at = aligned ? (current->used + page - 1) / page * page : current->used;
+        size_t at = aligned ? page_round(current->used) : current->used;
         if (at <= current->size && current->size - at >= len) {
             current->refs++;
             current->used = at + len;

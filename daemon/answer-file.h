@@ -8,12 +8,13 @@
 struct evbuffer_file_segment;
 struct answer_file;
 
+/* Copies a much-read answer may get (answer_bytes_segment). */
+#define ANSWER_COPIES_MAX 3
+
 /* One answer's bytes. data is readable for as long as the answer is held
  * (answer_bytes_drop); seg, when not NULL, is the same bytes as a file
  * segment for evbuffer_add_file_segment, and stays valid in an output
  * buffer after the answer is dropped, until that buffer lets it go. */
-#define ANSWER_COPIES_MAX 3
-
 struct answer_bytes {
     const char *data;
     size_t len;
