@@ -29,8 +29,11 @@
  * parsing anything: the bytes go to the socket by reference, as one writev.
  * Its Accept-Language picks the lesson's language as READ would (an answer
  * that would fall back goes the long way) and its Accept-Encoding the gzip
- * form, so the bytes are those the long way sends. Everything else, and this too when no pre-built answer is ready, goes to
- * evhttp as before. */
+ * form, so the bytes are those the long way sends. Everything else, and
+ * this too when no pre-built answer is ready, goes to evhttp as before.
+ * Such a request that arrives whole in one read with nothing before it, the
+ * common case, is checked in one pass where it was read (hconn_fast_whole):
+ * no line is copied and no deadline armed. */
 #include "campusd.h"
 
 #include <event2/buffer.h>
@@ -164,10 +167,17 @@ static void hconn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the checks of RFC 9112 ---- */
 
+/* token = 1*tchar (RFC 9110 5.6.2); a table, since every byte of every
+ * field name passes here. */
 static bool is_tchar(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+    static const bool tchar[256] = {
+        ['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+        ['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true, ['\''] = true,
+        ['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true, ['^'] = true, ['_'] = true,
+        ['`'] = true, ['|'] = true, ['~'] = true,
+    };
+    return tchar[c];
 }
 
 /* A field value may hold visible bytes, obs-text, spaces and tabs. */
@@ -257,35 +267,78 @@ static bool name_is(const char *name, size_t n, const char *want)
     return strlen(want) == n && strncasecmp(name, want, n) == 0;
 }
 
-/* One header field: name ":" OWS value OWS. The framing fields are checked
- * and dropped (the canonical Content-Length is added at the end); the rest is
- * kept as sent. trailer: a trailer field, checked for form and dropped. */
-static int check_field(struct hconn *hc, const char *line, size_t n, bool trailer)
+/* Fields that send a request the long way: who asks, and what they hold
+ * already, is evhttp's path to judge. */
+static const char *const fast_never[] = {
+    "Authorization", "Cookie", "Connection", "If-None-Match", "If-Modified-Since",
+    "If-Match", "If-Unmodified-Since", "Range", "If-Range",
+};
+
+/* What one header field does to a request that may take the hot path:
+ * false when it sends the request the long way. Its Accept-Encoding and
+ * Accept-Language are noted as evhttp would find them (the first of each; a
+ * second one sends it the long way). */
+static bool fast_field(struct hconn *hc, const char *name, size_t nn, const char *v, size_t vn)
 {
-    if (line[0] == ' ' || line[0] == '\t') {
-        hconn_reject(hc, 400, "obsolete line folding in a header field");
-        return -1;
+    for (size_t i = 0; i < sizeof(fast_never) / sizeof(fast_never[0]); i++)
+        if (name_is(name, nn, fast_never[i]))
+            return false;
+    bool ae = name_is(name, nn, "Accept-Encoding");
+    if (!ae && !name_is(name, nn, "Accept-Language"))
+        return true;
+    if (vn > HCONN_FAST_FIELD_MAX || (ae ? hc->fast_ae : hc->fast_lang[0] != '\0') || (!ae && vn == 0))
+        return false;
+    if (ae) {
+        char value[HCONN_FAST_FIELD_MAX + 1];
+        memcpy(value, v, vn);
+        value[vn] = '\0';
+        hc->fast_ae = true;
+        hc->fast_gzip = http_gzip_accepts(value);
+    } else {
+        memcpy(hc->fast_lang, v, vn);
+        hc->fast_lang[vn] = '\0';
     }
+    return true;
+}
+
+/* Splits a header field line, name ":" OWS value OWS, into its name (*nn
+ * bytes at line) and its value without the whitespace. Returns NULL, or
+ * how the line breaks RFC 9112. */
+static const char *field_split(const char *line, size_t n, size_t *nn, const char **value, size_t *vn)
+{
+    if (n > 0 && (line[0] == ' ' || line[0] == '\t'))
+        return "obsolete line folding in a header field";
     const char *colon = memchr(line, ':', n);
-    if (colon == NULL || colon == line) {
-        hconn_reject(hc, 400, "a header field without a name or colon");
-        return -1;
-    }
+    if (colon == NULL || colon == line)
+        return "a header field without a name or colon";
     for (const char *p = line; p < colon; p++)
-        if (!is_tchar((unsigned char)*p)) {
-            hconn_reject(hc, 400, *p == ' ' || *p == '\t'
-                                      ? "whitespace before the colon of a header field"
-                                      : "bad byte in a header field name");
-            return -1;
-        }
+        if (!is_tchar((unsigned char)*p))
+            return *p == ' ' || *p == '\t' ? "whitespace before the colon of a header field"
+                                          : "bad byte in a header field name";
     const char *v = colon + 1, *end = line + n;
     while (v < end && (*v == ' ' || *v == '\t'))
         v++;
     while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
         end--;
-    size_t vn = (size_t)(end - v), nn = (size_t)(colon - line);
-    if (!value_ok(v, vn)) {
-        hconn_reject(hc, 400, "control byte in a header field value");
+    if (!value_ok(v, (size_t)(end - v)))
+        return "control byte in a header field value";
+    *nn = (size_t)(colon - line);
+    *value = v;
+    *vn = (size_t)(end - v);
+    return NULL;
+}
+
+/* One header field. The framing fields are checked and dropped (the
+ * canonical Content-Length is added at the end); the rest is kept as sent.
+ * trailer: a trailer field, checked for form and dropped. */
+static int check_field(struct hconn *hc, const char *line, size_t n, bool trailer)
+{
+    size_t nn, vn;
+    const char *v;
+    const char *bad = field_split(line, n, &nn, &v, &vn);
+
+    if (bad) {
+        hconn_reject(hc, 400, bad);
         return -1;
     }
     if (trailer)
@@ -336,29 +389,8 @@ static int check_field(struct hconn *hc, const char *line, size_t n, bool traile
         }
         hc->have_host = true;
     }
-    /* Who asks, and what they hold already, is evhttp's path to judge. */
-    if (name_is(line, nn, "Authorization") || name_is(line, nn, "Cookie") ||
-        name_is(line, nn, "Connection") || name_is(line, nn, "If-None-Match") ||
-        name_is(line, nn, "If-Modified-Since") || name_is(line, nn, "If-Match") ||
-        name_is(line, nn, "If-Unmodified-Since") || name_is(line, nn, "Range") ||
-        name_is(line, nn, "If-Range"))
+    if (hc->fast && !fast_field(hc, line, nn, v, vn))
         hc->fast = false;
-    if (hc->fast && (name_is(line, nn, "Accept-Encoding") || name_is(line, nn, "Accept-Language"))) {
-        bool ae = name_is(line, nn, "Accept-Encoding");
-        if (vn > HCONN_FAST_FIELD_MAX || (ae ? hc->fast_ae : hc->fast_lang[0] != '\0') ||
-            (!ae && vn == 0)) {
-            hc->fast = false;
-        } else if (ae) {
-            char value[HCONN_FAST_FIELD_MAX + 1];
-            memcpy(value, v, vn);
-            value[vn] = '\0';
-            hc->fast_ae = true;
-            hc->fast_gzip = http_gzip_accepts(value);
-        } else {
-            memcpy(hc->fast_lang, v, vn);
-            hc->fast_lang[vn] = '\0';
-        }
-    }
     if (name_is(line, nn, "Expect")) {
         if (!name_is(v, vn, "100-continue")) {
             hconn_reject(hc, 417, "the only expectation understood is 100-continue");
@@ -440,15 +472,18 @@ static bool fast_target(const char *t, char *id, size_t idlen, char *format, siz
             return false;
         f = q + 8;
     }
-    if (f[0] == '\0' || strlen(f) >= flen)
+    size_t fn = strlen(f);
+    if (fn == 0 || fn >= flen)
         return false;
-    snprintf(format, flen, "%s", f);
+    memcpy(format, f, fn + 1);
     return true;
 }
 
 /* Answers the whole request from a pre-built READ answer when it may (see
- * the top). Returns true when it did: evhttp is then never told of it. */
-static bool hconn_fast_answer(struct hconn *hc)
+ * the top). own: the bytes of this very request still in the socket's input
+ * (none once hconn_parse has taken them). Returns true when it did: evhttp
+ * is then never told of it. */
+static bool hconn_fast_answer(struct hconn *hc, size_t own)
 {
     struct evbuffer *in = bufferevent_get_input(hc->bev), *out = bufferevent_get_output(hc->bev);
     char id[HCONN_FAST_TARGET_MAX + 1], format[8];
@@ -462,7 +497,7 @@ static bool hconn_fast_answer(struct hconn *hc)
             hc->fast_writing = false;
     }
     if (!hc->fast || hc->fast_writing || server.draining || cfg.http_rate > 0 ||
-        !hconn_evhttp_idle(hc) || evbuffer_get_length(in) > 0 || evbuffer_get_length(out) > 0 ||
+        !hconn_evhttp_idle(hc) || evbuffer_get_length(in) > own || evbuffer_get_length(out) > 0 ||
         evbuffer_get_length(hc->body) > 0 || hc->have_cl || hc->have_te ||
         !fast_target(hc->target, id, sizeof(id), format, sizeof(format)) ||
         !read_fast_answer(id, format, hc->fast_lang[0] ? hc->fast_lang : NULL, hc->fast_gzip, &rf))
@@ -518,10 +553,78 @@ static bool hconn_fast_answer(struct hconn *hc)
     stats.http_hot++;
     if (rf.gzip)
         stats.http_hot_gzip++;
-    const struct cmd *read = cmd_lookup("READ", 4);
-    if (read)
-        stats_command(cmd_index(read));
+    static int read_index = -2;  /* the verb table is fixed: looked up once */
+    if (read_index == -2)
+        read_index = cmd_index(cmd_lookup("READ", 4));
+    if (read_index >= 0)
+        stats_command(read_index);
     return true;
+}
+
+/* A byte of a request target that hconn_fast_whole takes: what a lesson's
+ * address and ?format= are made of, and nothing evhttp would decode. */
+static bool fast_target_byte(unsigned char c)
+{
+    static const bool ok[256] = {
+        ['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+        ['-'] = true, ['/'] = true, ['?'] = true, ['='] = true, ['_'] = true, ['.'] = true, ['~'] = true,
+    };
+    return ok[c];
+}
+
+/* The hot path's shortcut: a whole hot-path request that came in one read,
+ * with nothing before it, is checked in one pass over the bytes where they
+ * were read and answered, with no line copied, no deadline armed and
+ * nothing given to evhttp. It takes only the plainest form of such a
+ * request: "GET /api/lessons/... HTTP/1.1", CRLF lines, one Host, no body
+ * and no field that sends it the long way (fast_field). Anything else, and
+ * a request hconn_fast_answer declines, is left as it came for
+ * hconn_parse, which checks it from its first byte; so the two agree on
+ * every answer, and what this one takes is a subset of what that one
+ * would have answered the same way. Returns true when it answered. */
+static bool hconn_fast_whole(struct hconn *hc, const char *p, size_t n)
+{
+    static const char get[] = "GET " HCONN_FAST_PREFIX, version[] = " HTTP/1.1\r\n";
+    const char *end = p + n, *q = p + sizeof(get) - 1;
+
+    if (n > (size_t)cfg.http_header_max || n < sizeof(get) - 1 + sizeof(version) - 1 + 2 ||
+        memcmp(p, get, sizeof(get) - 1) != 0 || memcmp(end - 4, "\r\n\r\n", 4) != 0)
+        return false;
+    while (q < end && fast_target_byte((unsigned char)*q))
+        q++;
+    size_t tlen = (size_t)(q - (p + 4));
+    if (tlen > HCONN_FAST_TARGET_MAX || (size_t)(end - q) < sizeof(version) - 1 + 2 ||
+        memcmp(q, version, sizeof(version) - 1) != 0)
+        return false;
+
+    bool host = false;
+    hc->fast_ae = hc->fast_gzip = false;
+    hc->fast_lang[0] = '\0';
+    for (const char *line = q + sizeof(version) - 1; line < end - 2;) {
+        /* Found: the bytes end with CRLF CRLF. A CR not before LF sends
+         * the request the long way, and so does any field that breaks a rule. */
+        const char *eol = memchr(line, '\r', (size_t)(end - line));
+        size_t nn, vn;
+        const char *v;
+        if (eol[1] != '\n' || field_split(line, (size_t)(eol - line), &nn, &v, &vn) != NULL)
+            return false;
+        if (name_is(line, nn, "Host")) {
+            if (host)
+                return false;
+            host = true;
+        } else if (name_is(line, nn, "Content-Length") || name_is(line, nn, "Transfer-Encoding") ||
+                   name_is(line, nn, "Expect") || !fast_field(hc, line, nn, v, vn)) {
+            return false;
+        }
+        line = eol + 2;
+    }
+    if (!host)
+        return false;
+    memcpy(hc->target, p + 4, tlen);
+    hc->target[tlen] = '\0';
+    hc->fast = true;
+    hc->have_cl = hc->have_te = false;
+    return hconn_fast_answer(hc, n);
 }
 
 /* The request is whole: answer it on the hot path, or give evhttp its
@@ -530,7 +633,7 @@ static void request_done(struct hconn *hc)
 {
     struct evbuffer *dst = bufferevent_get_input(hc->bev);
 
-    if (hconn_fast_answer(hc)) {
+    if (hconn_fast_answer(hc, 0)) {
         evbuffer_drain(hc->head, evbuffer_get_length(hc->head));
         evtimer_del(hc->deadline);
         hc->state = HC_IDLE;
@@ -760,6 +863,14 @@ static void hconn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *
         return;
     hc->in_cb = true;
     size_t len = evbuffer_get_length(buf), fresh = info->n_added < len ? info->n_added : len;
+    struct evbuffer_iovec whole;
+    if (hc->state == HC_IDLE && hc->proxy == 2 && fresh == len && evbuffer_get_length(hc->in) == 0 &&
+        evbuffer_peek(buf, -1, NULL, &whole, 1) == 1 && whole.iov_len == len &&
+        hconn_fast_whole(hc, whole.iov_base, len)) {
+        evbuffer_drain(buf, len);
+        hc->in_cb = false;
+        return;
+    }
     struct evbuffer *keep = evbuffer_new();
     evbuffer_remove_buffer(buf, keep, len - fresh);
     if (hc->state == HC_REJECTED) {

@@ -127,6 +127,70 @@ def test_errors_and_other_requests_take_the_long_way():
     assert data.startswith(b"HTTP/1.1 200 OK") or data.startswith(b"HTTP/1.0 200 OK"), data[:40]
 
 
+def answers_both_ways(port, data):
+    """The answer to data sent in one write on a connection that has had an
+    answer already (where the shortcut for a request read whole may take it),
+    and the answer to the same bytes sent first byte first, on a new
+    connection (where it never can)."""
+    a = Answers(raw(port, get(LESSON)))
+    a.next()
+    a.sock.sendall(data)
+    whole = a.next()
+    s = raw(port, data[:1])
+    time.sleep(0.05)
+    s.sendall(data[1:])
+    return whole, Answers(s).next()
+
+
+def test_requests_read_whole_answer_as_the_long_way():
+    """A request read whole in one go is checked in one pass and may be
+    answered there; every request it must not answer, it leaves to the full
+    checks, so both ways give the same answer to the same bytes."""
+    port = env.campusd.http_port
+    harness.http(port, "GET", LESSON)
+    lesson = LESSON.encode()
+    cases = [
+        (b"GET " + lesson + b" HTTP/1.1\r\nHost: t\r\nHost: u\r\n\r\n", 400),
+        (b"GET " + lesson + b" HTTP/1.1\r\nHost : t\r\n\r\n", 400),
+        (get(LESSON, b"X-A: 1\r\n  2\r\n"), 400),
+        (get(LESSON, b"X-A: a\x01b\r\n"), 400),
+        (get(LESSON, b"X-A: a\x00b\r\n"), 400),
+        (get(LESSON, b"X-A: a\rb\r\n"), 400),
+        (get(LESSON, b"X\x80: a\r\n"), 400),
+        (b"GET " + lesson + b" HTTP/1.1\r\nUser-Agent: t\r\n\r\n", 400),
+        (get(LESSON, b"Transfer-Encoding: gzip\r\n"), 400),
+        (get(LESSON, b"Expect: a-miracle\r\n"), 417),
+        (b"get " + lesson + b" HTTP/1.1\r\nHost: t\r\n\r\n", 405),
+        (b"GET " + lesson + b" HTTP/1.2\r\nHost: t\r\n\r\n", 505),
+        (get(LESSON, b"X-Long: " + b"a" * 20000 + b"\r\n"), 431),
+        (b"GET " + lesson + b" HTTP/1.1\nHost: t\n\n", 200),
+        (get("/api/lessons/demo/we%6ccome"), 200),
+        (get(LESSON, b"Content-Length: 0\r\n"), 200),
+        (get(LESSON + "?format=text"), 200),
+        (get(LESSON + "?format=text&x=1"), None),
+        (get(LESSON, b"Accept-Encoding: gzip\r\nAccept-Encoding: identity\r\n"), None),
+        (get(LESSON, b"Accept-Language:\r\n"), None),
+        (get(LESSON, b"Cookie: a=b\r\n"), None),
+        (get(LESSON, b"Range: bytes=0-9\r\n"), None),
+        (get("/api/lessons/demo/no-such-lesson"), 404),
+    ]
+    for data, code in cases:
+        whole, slow = answers_both_ways(port, data)
+        assert whole[0] == slow[0], (data[:80], whole[0], slow[0])
+        if code is not None:
+            assert whole[0].startswith("HTTP/1.1 %d " % code), (data[:80], whole[0])
+        assert without_date(whole[1]) == without_date(slow[1]), (data[:80], whole[1], slow[1])
+        assert whole[2] == slow[2], data[:80]
+    # A whole request and the start of the next in one read: both answered.
+    a = Answers(raw(port, get(LESSON)))
+    want = a.next()[2]
+    a.sock.sendall(get(LESSON) + b"GET " + lesson[:10])
+    assert a.next()[2] == want
+    time.sleep(0.05)
+    a.sock.sendall(lesson[10:] + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert a.next()[2] == want
+
+
 def test_pipelined_mix_keeps_order():
     port = env.campusd.http_port
     harness.http(port, "GET", LESSON)
