@@ -9,7 +9,10 @@
 # 2. READ: campusd answering one lesson over HTTP (GET /api/lessons/..., JSON)
 #    and over CTP/1 (READ ... html) against nginx serving the very same bytes
 #    as static files, 50 keep-alive connections. Ratio; aim: HTTP at least 0.7
-#    of nginx. And the JSON in gzip (loadgen --header 'Accept-Encoding: gzip',
+#    of nginx. With more than one worker, nginx listens with reuseport, one
+#    socket a worker as campusd has, and a second nginx on one shared socket
+#    (its default) is shown beside it; each run's split of the connections
+#    between the workers is printed (conns/worker). And the JSON in gzip (loadgen --header 'Accept-Encoding: gzip',
 #    every answer checked for Content-Encoding: gzip) against nginx's
 #    gzip_static serving campusd's own gzip bytes as lesson.json.gz; the
 #    hot-path counter of /metrics says how many of campusd's took the hot
@@ -69,7 +72,9 @@ LG_PID=
 stop_servers() {
     stop_campusd
     stop_pid "$NG_PID"
+    stop_pid "$NS_PID"
     NG_PID=
+    NS_PID=
 }
 
 cleanup() {
@@ -246,11 +251,36 @@ PY
     chmod 755 "$TMP" "$www"         # nginx workers may run as another user
     chmod 644 "$www"/*
 
+    # With more than one worker, nginx's workers each listen on a socket of
+    # their own (reuseport), as campusd's do: the kernel's hash splits the
+    # connections for both. A second nginx, on one socket that all its
+    # workers accept from (nginx's default), is measured beside it and
+    # shown, not used in the ratios: whichever worker is awake takes the
+    # burst of connects, so its split, and with it its rate on two cores
+    # shared with loadgen, changes from one start to the next.
     NG_PORT=$(free_port)
-    ng=$TMP/nginx-$w
+    start_nginx "$w" "$TMP/nginx-$w" "$NG_PORT" "$([ "$w" -gt 1 ] && echo ' reuseport')"
+    NG_PID=$STARTED_PID
+    NS_PORT=
+    NS_PIDS=
+    if [ "$w" -gt 1 ]; then
+        NS_PORT=$(free_port)
+        start_nginx "$w" "$TMP/nginx-shared-$w" "$NS_PORT" ""
+        NS_PID=$STARTED_PID
+    fi
+    sleep 0.3
+    CD_PIDS=$(same_program_pids "$CD_PID")
+    NG_PIDS=$(same_program_pids "$NG_PID")
+    [ -z "$NS_PORT" ] || NS_PIDS=$(same_program_pids "$NS_PID")
+}
+
+# start_nginx WORKERS DIR PORT LISTEN_OPTIONS: nginx serving $TMP/www on
+# PORT; its pid in STARTED_PID.
+start_nginx() {
+    ng=$2
     mkdir -p "$ng"
     cat >"$ng/nginx.conf" <<EOF
-worker_processes $w;
+worker_processes $1;
 daemon off;
 master_process on;
 pid $ng/nginx.pid;
@@ -267,18 +297,25 @@ http {
     types { text/html html; application/json json; }
     default_type application/octet-stream;
     server {
-        listen 127.0.0.1:$NG_PORT;
-        root $www;
+        listen 127.0.0.1:$3$4;
+        root $TMP/www;
         gzip_static on;
     }
 }
 EOF
     nginx -p "$ng/" -c "$ng/nginx.conf" -e "$ng/error.log" >"$ng/out.log" 2>&1 &
-    NG_PID=$!
-    wait_port "$NG_PORT" "$NG_PID" || { cat "$ng/out.log" "$ng/error.log" >&2; exit 1; }
-    sleep 0.3
-    CD_PIDS=$(same_program_pids "$CD_PID")
-    NG_PIDS=$(same_program_pids "$NG_PID")
+    STARTED_PID=$!
+    wait_port "$3" "$STARTED_PID" || { cat "$ng/out.log" "$ng/error.log" >&2; exit 1; }
+}
+
+# The connections each worker of a server holds established, as "a/b/...",
+# from the pids bench() takes (the first is the master): how the workers
+# split loadgen's connections. "-" for one worker.
+conn_split() {
+    ss -tnpH state established 2>/dev/null | awk -v pids="$1" '
+    BEGIN { n = split(pids, p, ","); for (i = 2; i <= n; i++) c[p[i]] = 0 }
+    { for (i = 2; i <= n; i++) if (index($0, "pid=" p[i] ",")) c[p[i]]++ }
+    END { s = ""; for (i = 2; i <= n; i++) s = s (i > 2 ? "/" : "") c[p[i]]; print (n > 2 ? s : "-") }'
 }
 
 bench() {
@@ -287,10 +324,13 @@ bench() {
     "$LOADGEN" --port "$port" --server-pids "$pids" --conns "$CONNS" --depth "$depth" \
         --duration "$DURATION" --warmup "$WARMUP" "$@" >"$TMP/line" 2>>"$TMP/loadgen.err" &
     LG_PID=$!
+    sleep "$((WARMUP + 1))"
+    conns=$(conn_split "$pids")
     wait "$LG_PID" || true
     LG_PID=
     line=$(cat "$TMP/line")
     [ -n "$line" ] || line="mode=$1 depth=$depth requests=0 rps=0 p50_us=0 p99_us=0 errors=failed"
+    line="$line split=$conns"
     echo "$W $label $line" >>"$RESULTS"
     echo "  $label: $line"
 }
@@ -326,6 +366,7 @@ bench_read() {
         for D in $DEPTHS; do
             bench campusd-http "$CD_HTTP" "$CD_PIDS" "$D" http-get "/api/lessons/$course/$slug"
             bench nginx-json "$NG_PORT" "$NG_PIDS" "$D" http-get /lesson.json
+            [ -z "$NS_PORT" ] || bench nginx-json-shared "$NS_PORT" "$NS_PIDS" "$D" http-get /lesson.json
             bench campusd-ctp "$CD_PORT" "$CD_PIDS" "$D" ctp-read "$LESSON" html
             bench nginx-html "$NG_PORT" "$NG_PIDS" "$D" http-get /lesson.html
             # gzip: both asked with Accept-Encoding, and an answer without
@@ -373,6 +414,7 @@ bench_read() {
         vr[k, nr[k]] = field(line, "rps"); vc[k, nr[k]] = field(line, "server_cpu_us")
         p50[k] = field(line, "p50_us")
         p99[k] = field(line, "p99_us"); err[k] += field(line, "errors"); all[k] = line
+        sp[k] = (sp[k] == "" ? "" : sp[k] " ") field(line, "split")
         if (!(w SUBSEP d in seen)) { seen[w SUBSEP d] = 1; order[++n] = w SUBSEP d }
     }
     END {
@@ -386,13 +428,16 @@ bench_read() {
         name["nginx-html"] = "nginx same HTML, static"
         name["campusd-gzip"] = "campusd HTTP GET gzip"
         name["nginx-gzip"] = "nginx same gzip, static"
-        split("campusd-http nginx-json campusd-ctp nginx-html campusd-gzip nginx-gzip", labels, " ")
-        printf "%-7s %-5s %-26s %9s %10s %10s %7s %14s\n", "workers", "depth", "test", "rps", "p50_us", "p99_us", "errors", "srv_cpu_us/req"
+        name["nginx-json-shared"] = "nginx JSON, one socket"
+        nl = split("campusd-http nginx-json nginx-json-shared campusd-ctp nginx-html campusd-gzip nginx-gzip", labels, " ")
+        printf "%-7s %-5s %-26s %9s %10s %10s %7s %14s  %s\n", "workers", "depth", "test", "rps", "p50_us", "p99_us", "errors", "srv_cpu_us/req", "conns/worker"
         for (i = 1; i <= n; i++) {
             split(order[i], wd, SUBSEP)
-            for (j = 1; j <= 6; j++) {
+            for (j = 1; j <= nl; j++) {
                 k = order[i] SUBSEP labels[j]
-                printf "%-7s %-5s %-26s %9s %10s %10s %7s %14s\n", wd[1], wd[2], name[labels[j]], rps[k], p50[k], p99[k], err[k], cpu[k]
+                if (!(k in nr))
+                    continue
+                printf "%-7s %-5s %-26s %9s %10s %10s %7s %14s  %s\n", wd[1], wd[2], name[labels[j]], rps[k], p50[k], p99[k], err[k], cpu[k], sp[k]
             }
             h = order[i] SUBSEP "campusd-http"; nj = order[i] SUBSEP "nginx-json"
             c = order[i] SUBSEP "campusd-ctp"; nh = order[i] SUBSEP "nginx-html"
@@ -402,6 +447,10 @@ bench_read() {
                 rh, rounds[h], rct, rounds[c], rg, rounds[g]
             printf "        nginx/campusd CPU per request: HTTP = %s, CTP/1 READ = %s, gzip = %s\n",
                 ratio(cpu[nj], cpu[h]), ratio(cpu[nh], cpu[c]), ratio(cpu[ng], cpu[g])
+            ns = order[i] SUBSEP "nginx-json-shared"
+            if (ns in nr)
+                printf "        campusd/nginx HTTP rps against nginx on one shared socket (shown, not a figure): %s (%s)\n",
+                    rratio(h, ns), rounds[h]
             printf "        campusd gzip answers on the hot path in the last round: %s (it answered %s, warm-up aside)\n\n",
                 hot[order[i]], field(all[g], "requests")
             if (summary_file != "" && wd[2] == 1) {
