@@ -67,6 +67,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/campus-content.XXXXXX")
 CD_PID=
 CD_DATA=
 NG_PID=
+NS_PID=
 LG_PID=
 
 stop_servers() {
