@@ -256,7 +256,9 @@ fail:
     return -1;
 }
 
-/* "GET / HTTP/1.1" and friends: a browser or a proxy on the wrong port. */
+/* "GET / HTTP/1.1" and friends: a browser or a proxy on the wrong port.
+ * Any line is checked, not only the first: no CTP/1 verb is an HTTP
+ * method, so a line of this shape is never a request this port answers. */
 static bool looks_like_http(const char *line, size_t len)
 {
     static const char *methods[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ",

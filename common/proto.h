@@ -49,8 +49,6 @@ struct proto_parser {
     int literal_error;     /* the line was bad: swallow the literal, then report */
     char *literal_msg;     /* what was wrong with it (owned; NULL when nothing) */
 
-    bool first_line_seen;  /* HTTP detection looks at the first line only */
-
     /* Set when PROTO_ERROR is returned; err_msg (owned by the parser) lasts
      * until the next proto_feed, proto_release or proto_reset. The messages
      * are allocated only when there is one, so that an idle connection's
